@@ -1,0 +1,1 @@
+"""Developer tooling: bring up the local RabbitMQ and embedded PostgreSQL the services need."""

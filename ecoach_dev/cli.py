@@ -1,0 +1,125 @@
+"""`ecoach-dev`: the set-up steps behind `make run` and `make test`.
+
+python -m ecoach_dev setup        broker, database, keys, migrations, demo data (idempotent)
+python -m ecoach_dev migrate      every service's migrations (creates its database if missing)
+python -m ecoach_dev seed         the demo tenant and accounts, once
+python -m ecoach_dev banner       where to connect, with ready-to-paste calls
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from services.kernel.config import Settings, settings
+from services.kernel.runtime.migrations import upgrade
+from services.kernel.tokens import load_or_create_service_key
+
+from . import broker, pg
+
+# Every service with a database, in dependency order. A new service adds itself here.
+SERVICES = ("identity",)
+# Every process that signs service tokens: each service, and the gateway.
+KEY_OWNERS = (*SERVICES, "gateway")
+
+
+def ensure_keys(config: Settings) -> None:
+    for owner in KEY_OWNERS:
+        load_or_create_service_key(config.keys_path, owner)
+
+
+def migrate(config: Settings) -> None:
+    for service in SERVICES:
+        upgrade(service, config)
+        print(f"ecoach: {service} database migrated ({config.database_name(service)})")
+
+
+def seed(config: Settings) -> None:
+    from services.identity.seed import seed_demo
+
+    tenant, created = seed_demo(config)
+    print(
+        f"ecoach: demo tenant {tenant.name} ({tenant.slug}, {tenant.id}) "
+        + ("created" if created else "already there; nothing changed")
+    )
+
+
+def setup(config: Settings, *, management: bool = False, seed_demo: bool = True) -> None:
+    config.var_dir.mkdir(parents=True, exist_ok=True)
+    broker.ensure_broker(config.amqp_uri, management=management)
+    if config.database_url:
+        print("ecoach: using ECOACH_DATABASE_URL")
+    else:
+        pg.start_embedded(config.var_dir)
+        print(f"ecoach: embedded PostgreSQL under {config.var_dir / 'pg'}")
+    ensure_keys(config)
+    migrate(config)
+    if seed_demo:
+        seed(config)
+
+
+def banner(config: Settings) -> None:
+    from services.identity.seed import DEMO_ACCOUNTS, DEMO_TENANT_SLUG
+
+    addr = config.gateway_address
+    print("\n" + "=" * 78)
+    print(f" ecoach is starting. gRPC gateway: {addr}  (reflection on, package ecoach.v1)")
+    print("=" * 78)
+    print(" Demo accounts (development only):")
+    for a in DEMO_ACCOUNTS:
+        where = "no tenant (operator)" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"
+        print(f"   {a.label:<9} {a.email:<22} {a.password:<22} {where}")
+    op = DEMO_ACCOUNTS[0]
+    print("\n Sign in as the operator, from another terminal:")
+    print(
+        f'   .venv/bin/python -m ecoach_dev.call SignIn \'{{"email": "{op.email}", '
+        f'"password": "{op.password}"}}\''
+    )
+    print("\n The same with grpc-requests, in Python (.venv/bin/python):")
+    print(
+        f"   from grpc_requests import Client; c = Client.get_by_endpoint('{addr}'); "
+        f"print(c.request('ecoach.v1.AuthService', 'SignIn', "
+        f"{{'email': '{op.email}', 'password': '{op.password}'}}))"
+    )
+    print("\n With grpcurl, if you have it:")
+    print(
+        f'   grpcurl -plaintext -d \'{{"email": "{op.email}", "password": "{op.password}"}}\' '
+        f"{addr} ecoach.v1.AuthService/SignIn"
+    )
+    print(
+        '   grpcurl -plaintext -H "authorization: Bearer $TOKEN" '
+        f'-d \'{{"name": "Globex", "slug": "globex"}}\' {addr} ecoach.v1.TenantService/CreateTenant'
+    )
+    print("\n Ctrl-C stops everything, the database last.")
+    print("=" * 78 + "\n", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ecoach-dev")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_setup = sub.add_parser("setup")
+    p_setup.add_argument(
+        "--management", action="store_true", help="also the broker's management API"
+    )
+    p_setup.add_argument("--no-seed", action="store_true")
+    sub.add_parser("migrate")
+    sub.add_parser("seed")
+    sub.add_parser("keys")
+    sub.add_parser("banner")
+    args = parser.parse_args(argv)
+    config = settings()
+    if args.command == "setup":
+        setup(config, management=args.management, seed_demo=not args.no_seed)
+    elif args.command == "migrate":
+        migrate(config)
+    elif args.command == "seed":
+        seed(config)
+    elif args.command == "keys":
+        ensure_keys(config)
+    elif args.command == "banner":
+        banner(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""A whole deployment as subprocesses (services and gateway), for end-to-end tests and benchmarks.
+
+Fresh databases per run, a free port for the gateway, its own var folder (keys, test clock).
+Services can be stopped and started again to test faults.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.kernel.config import Settings
+from services.kernel.runtime.migrations import drop_database, upgrade
+
+from .cli import SERVICES, ensure_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROCESSES = {
+    "identity": [sys.executable, "-m", "services.kernel.runtime.run", "services.identity.service"],
+    "gateway": [sys.executable, "-m", "gateway.api.server"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_prefix() -> str:
+    return f"ectest_{secrets.token_hex(4)}"
+
+
+class Deployment:
+    def __init__(self, var_dir: Path, database_url: str | None = None) -> None:
+        self.var_dir = var_dir
+        self.address = f"127.0.0.1:{free_port()}"
+        self.env = dict(
+            os.environ,
+            ECOACH_ENV="test",
+            ECOACH_VAR_DIR=str(var_dir),
+            ECOACH_DATABASE_PREFIX=fresh_prefix(),
+            ECOACH_GATEWAY_ADDRESS=self.address,
+            PYTHONWARNINGS="ignore::DeprecationWarning",
+            PYTHONUNBUFFERED="1",
+        )
+        if database_url:
+            self.env["ECOACH_DATABASE_URL"] = database_url
+        self.config = Settings(
+            env="test",
+            var_dir=var_dir,
+            database_url=self.env.get("ECOACH_DATABASE_URL"),
+            database_prefix=self.env["ECOACH_DATABASE_PREFIX"],
+            gateway_address=self.address,
+        )
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs: dict[str, Path] = {}
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> Deployment:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        ensure_keys(self.config)
+        for service in SERVICES:
+            upgrade(service, self.config)
+        for name in PROCESSES:
+            self.start_process(name)
+        self.wait_serving()
+        return self
+
+    def start_process(self, name: str) -> None:
+        log = self.var_dir / f"{name}.log"
+        self.logs[name] = log
+        with open(log, "ab") as out:
+            self.procs[name] = subprocess.Popen(
+                PROCESSES[name], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def stop_process(self, name: str, timeout: float = 15.0) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.procs)):
+            self.stop_process(name)
+        for service in SERVICES:
+            drop_database(self.config.server_url(), self.config.database_name(service))
+
+    def health(self, service: str = "", timeout: float = 1.0) -> int:
+        with grpc.insecure_channel(self.address) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
+            return int(reply.status)
+
+    def wait_serving(self, service: str = "", timeout: float = 60.0) -> None:
+        self.wait_health(service, health_pb2.HealthCheckResponse.SERVING, timeout)
+
+    def wait_health(self, service: str, status: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited:\n{self.tail(name)}")
+            try:
+                last = self.health(service)
+                if last == status:
+                    return
+            except grpc.RpcError as exc:
+                last = exc.code()
+            time.sleep(0.2)
+        raise TimeoutError(
+            f"health of {service or 'all'} stayed {last}; gateway log:\n{self.tail('gateway')}"
+        )
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        path = self.logs.get(name)
+        if not path or not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.address)

@@ -1,0 +1,76 @@
+"""`make run`: set up, start every process of the Procfile under honcho, print where to connect.
+
+Ctrl-C reaches honcho (same process group), which stops the services and the gateway; the `db`
+process stops PostgreSQL only once its clients have gone (smart shutdown), so the database is last.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.kernel.config import settings
+
+from .cli import banner, setup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_until_serving(address: str, timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with grpc.insecure_channel(address) as channel:
+                stub = health_pb2_grpc.HealthStub(channel)
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+        except grpc.RpcError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def processes() -> list[str]:
+    names = ["identity", "gateway"]
+    if not settings().database_url:
+        names.insert(0, "db")
+    return names
+
+
+def main() -> int:
+    config = settings()
+    setup(config)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore::DeprecationWarning")
+    honcho = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "honcho",
+            "-f",
+            str(ROOT / "Procfile"),
+            "-d",
+            str(ROOT),
+            "start",
+            *processes(),
+        ],
+        env=env,
+    )
+    # The terminal sends Ctrl-C to honcho too; we only wait for it to finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if wait_until_serving(config.gateway_address):
+        banner(config)
+    elif honcho.poll() is None:
+        print("ecoach: the gateway is not SERVING yet; see the logs above.", flush=True)
+    return honcho.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`make test`: set up what the tests need, then run every suite against real RabbitMQ and
+PostgreSQL, and tear down what we started.
+
+Stages: unit (plain pytest, no I/O); integration (`nameko test`: services in-process under
+eventlet, with real broker and database); end-to-end (plain pytest: services and the gateway as
+subprocesses, called with a real gRPC client); the smoke scenario again on the machine's own
+PostgreSQL when one answers on 127.0.0.1:5432. Each run uses fresh databases, dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from services.kernel.config import settings
+
+from . import broker, pg
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+COMPAT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def run_stage(name: str, command: list[str], env: dict[str, str]) -> bool:
+    print(f"\n===== {name}: {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    code = subprocess.call(command, cwd=ROOT, env=env)
+    print(f"===== {name}: exit {code} in {time.monotonic() - started:.1f}s", flush=True)
+    # Exit 5 (no tests collected) is a failure too: a stage that runs nothing proves nothing.
+    return code == 0
+
+
+def main() -> int:
+    config = settings()
+    broker.ensure_broker(config.amqp_uri, management=True)
+    started_embedded = False
+    if config.database_url:
+        server = config.database_url
+    else:
+        started_embedded = not pg.is_running(config.var_dir)
+        server = pg.start_embedded(config.var_dir)
+    env = dict(
+        os.environ,
+        ECOACH_ENV="test",
+        ECOACH_DATABASE_URL=server,
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+        PYTHONUNBUFFERED="1",
+    )
+    pytest = [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:nameko"]
+    stages = [
+        ("unit", [*pytest, "tests/unit"]),
+        (
+            "integration",
+            [str(BIN / "nameko"), "test", "-q", "-p", "no:cacheprovider", "tests/integration"],
+        ),
+        ("end-to-end", [*pytest, "tests/e2e", "tests/dev"]),
+    ]
+    results = {name: run_stage(name, cmd, env) for name, cmd in stages}
+    if answers("127.0.0.1", 5432):
+        compat_env = dict(env, ECOACH_DATABASE_URL=COMPAT_URL)
+        results["smoke on the machine's PostgreSQL"] = run_stage(
+            "smoke on the machine's PostgreSQL", [*pytest, "tests/e2e", "-m", "smoke"], compat_env
+        )
+    else:
+        print("\n===== no PostgreSQL on 127.0.0.1:5432: compatibility smoke skipped", flush=True)
+    if started_embedded:
+        pg.stop_embedded(config.var_dir)
+    print("\n===== summary")
+    for name, ok in results.items():
+        print(f"  {'ok  ' if ok else 'FAIL'} {name}")
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

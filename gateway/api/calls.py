@@ -1,0 +1,120 @@
+"""One gRPC call's context on its way to the services: token, language, request id, deadline.
+
+`@handler` wraps every servicer method: it builds the CallContext, logs one JSON line per call,
+and turns DomainErrors into gRPC statuses through the error table.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import grpc
+
+from services.kernel import context as rc
+from services.kernel.caller import PersonClaims
+from services.kernel.errors import DomainError, Internal
+
+from .auth import Authenticator, bearer_token, metadata_value
+from .errors import to_status
+from .rpc_client import RpcClient
+
+log = logging.getLogger("gateway.api")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class Backend(Protocol):
+    rpc: RpcClient
+    auth: Authenticator
+    default_timeout: float
+
+
+class CallContext:
+    def __init__(self, backend: Backend, context: grpc.ServicerContext) -> None:
+        metadata = context.invocation_metadata()
+        self._rpc = backend.rpc
+        self.token = bearer_token(metadata)
+        self.claims: PersonClaims | None = backend.auth.verify(self.token) if self.token else None
+        asked = metadata_value(metadata, "accept-language")
+        self.locale = (asked or (self.claims.locale if self.claims else "") or "en")[:2].lower()
+        given = metadata_value(metadata, "x-request-id")
+        self.request_id = given if given and _REQUEST_ID.match(given) else rc.new_request_id()
+        remaining = context.time_remaining()
+        budget = backend.default_timeout
+        if remaining is not None:
+            # Answer before the client gives up, so it hears why rather than a bare timeout.
+            budget = min(budget, remaining - min(0.1, remaining * 0.1))
+        self.deadline = time.time() + budget
+
+    @property
+    def person(self) -> PersonClaims:
+        assert self.claims is not None, "the interceptor lets no unauthenticated call through"
+        return self.claims
+
+    def call(self, service: str, method: str, payload: dict[str, Any] | None = None) -> Any:
+        return self._rpc.call(
+            service,
+            method,
+            payload or {},
+            timeout=self.deadline - time.time(),
+            context={
+                rc.AUTHORIZATION: self.token,
+                rc.REQUEST_ID: self.request_id,
+                rc.DEADLINE: self.deadline,
+                rc.LOCALE: self.locale,
+            },
+        )
+
+    def later(
+        self, service: str, method: str, payload: dict[str, Any] | None = None
+    ) -> Callable[[], Any]:
+        """The same call, to run in a fan-out."""
+        return lambda: self.call(service, method, payload)
+
+
+class Servicer(Protocol):
+    backend: Backend
+
+
+def handler(
+    fn: Callable[[Any, Any, CallContext], Any],
+) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
+    @functools.wraps(fn)
+    def serve(self: Servicer, request: Any, context: grpc.ServicerContext) -> Any:
+        started = time.perf_counter()
+        outcome = "OK"
+        call: CallContext | None = None
+        failure: DomainError | None = None
+        try:
+            call = CallContext(self.backend, context)
+            context.send_initial_metadata((("x-request-id", call.request_id),))
+            with rc.request_scope(call.request_id, call.deadline):
+                return fn(self, request, call)
+        except DomainError as exc:
+            failure = exc
+        except Exception:
+            log.exception("unexpected error in %s", fn.__name__)
+            failure = Internal("Unexpected error in the gateway.")
+        finally:
+            if failure is not None:
+                outcome = str(failure.code)
+            log.info(
+                "grpc %s",
+                fn.__name__,
+                extra={
+                    "method": fn.__name__,
+                    "outcome": outcome,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": call.request_id if call else None,
+                },
+            )
+        assert failure is not None
+        locale = call.locale if call else "en"
+        context.abort_with_status(to_status(failure, locale))
+
+    return serve

@@ -1,0 +1,109 @@
+"""Between protobuf messages and the services' JSON contracts: names, roles, timestamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.kernel.errors import invalid
+
+from .pb import identity_pb2 as pb
+
+_TENANT = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)$")
+_MEMBER = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)/members/([a-z]{3}_[0-9a-f]+)$")
+
+
+def tenant_name(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}"
+
+
+def member_name(tenant_id: str, member_id: str) -> str:
+    return f"tenants/{tenant_id}/members/{member_id}"
+
+
+def parse_tenant(value: str, field: str) -> str:
+    match = _TENANT.match(value or "")
+    if not match:
+        raise invalid(**{field: "must be a tenant name: tenants/{tenant_id}"})
+    return match.group(1)
+
+
+def parse_member(value: str, field: str) -> tuple[str, str]:
+    match = _MEMBER.match(value or "")
+    if not match:
+        raise invalid(**{field: "must be a member name: tenants/{tenant_id}/members/{member_id}"})
+    return match.group(1), match.group(2)
+
+
+def timestamp(value: str) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(datetime.fromisoformat(value))
+    return ts
+
+
+def roles_in(values: list[int], field: str = "roles") -> list[str]:
+    names = []
+    for value in values:
+        if value == pb.ROLE_UNSPECIFIED or value not in pb.Role.values():
+            raise invalid(**{field: "each role must be TENANT_ADMIN, COACH or COACHEE"})
+        names.append(pb.Role.Name(value).lower())
+    return names
+
+
+def roles_out(values: list[str]) -> list[int]:
+    return [pb.Role.Value(v.upper()) for v in values]
+
+
+def status_out(value: str) -> int:
+    return int(pb.MembershipStatus.Value(value.upper()))
+
+
+def tenant_out(t: dict[str, str]) -> pb.Tenant:
+    return pb.Tenant(
+        name=tenant_name(t["tenant_id"]),
+        tenant_id=t["tenant_id"],
+        slug=t["slug"],
+        display_name=t["name"],
+        create_time=timestamp(t["created_at"]),
+    )
+
+
+def person_out(p: dict[str, object]) -> pb.Person:
+    return pb.Person(
+        person_id=str(p["person_id"]),
+        email=str(p["email"]),
+        display_name=str(p["display_name"]),
+        locale=str(p["locale"]),
+        time_zone=str(p["time_zone"]),
+        platform_admin=bool(p["platform_admin"]),
+        create_time=timestamp(str(p["created_at"])),
+    )
+
+
+def member_out(m: dict[str, object]) -> pb.Member:
+    return pb.Member(
+        name=member_name(str(m["tenant_id"]), str(m["member_id"])),
+        member_id=str(m["member_id"]),
+        tenant_id=str(m["tenant_id"]),
+        person_id=str(m.get("person_id") or ""),
+        email=str(m["email"]),
+        display_name=str(m.get("display_name") or ""),
+        locale=str(m.get("locale") or ""),
+        time_zone=str(m.get("time_zone") or ""),
+        roles=roles_out(list(m["roles"])),  # type: ignore[call-overload]
+        status=status_out(str(m["status"])),
+        create_time=timestamp(str(m["created_at"])),
+        update_time=timestamp(str(m["updated_at"])),
+    )
+
+
+def my_membership_out(m: dict[str, object]) -> pb.MyMembership:
+    return pb.MyMembership(
+        member_id=str(m["member_id"]),
+        tenant_id=str(m["tenant_id"]),
+        tenant_display_name=str(m["tenant_name"]),
+        roles=roles_out(list(m["roles"])),  # type: ignore[call-overload]
+        status=status_out(str(m["status"])),
+    )

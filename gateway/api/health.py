@@ -1,0 +1,71 @@
+"""grpc.health.v1 that reports each downstream service, not only the gateway itself.
+
+A background thread pings every service (`<service>.ping`, public, short deadline). The service
+name `identity` (and so on) is SERVING while its ping answers; the overall status "" is SERVING
+only while every downstream service is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from grpc_health.v1 import health, health_pb2
+
+from services.kernel.errors import DomainError
+
+from .rpc_client import RpcClient
+
+log = logging.getLogger(__name__)
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class DownstreamHealth:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        servicer: health.HealthServicer,
+        services: tuple[str, ...],
+        *,
+        interval: float,
+        probe_timeout: float,
+    ) -> None:
+        self._rpc = rpc
+        self._servicer = servicer
+        self._services = services
+        self._interval = interval
+        self._probe_timeout = probe_timeout
+        self._stop = threading.Event()
+        self.status: dict[str, int] = {s: NOT_SERVING for s in services}
+        self._thread = threading.Thread(target=self._run, name="health", daemon=True)
+
+    def start(self) -> None:
+        self.probe_once()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def probe_once(self) -> None:
+        for service in self._services:
+            try:
+                self._rpc.call(service, "ping", {}, timeout=self._probe_timeout)
+                status = SERVING
+            except DomainError:
+                status = NOT_SERVING
+            if status != self.status.get(service):
+                log.info(
+                    "downstream %s is %s",
+                    service,
+                    "SERVING" if status == SERVING else "NOT_SERVING",
+                )
+            self.status[service] = status
+            self._servicer.set(service, status)
+        overall = SERVING if all(s == SERVING for s in self.status.values()) else NOT_SERVING
+        self._servicer.set("", overall)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.probe_once()

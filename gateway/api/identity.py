@@ -1,0 +1,179 @@
+"""gRPC servicers for identity: AuthService, TenantService, MemberService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.kernel.errors import invalid
+
+from . import convert as cv
+from .calls import Backend, CallContext, handler
+from .fanout import fan_out
+from .pb import identity_pb2 as pb
+from .pb import identity_pb2_grpc as pb_grpc
+
+IDENTITY = "identity"
+
+
+class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def SignIn(self, request: Any, call: CallContext) -> pb.SignInResponse:
+        answer = call.call(
+            IDENTITY,
+            "sign_in",
+            {"email": request.email, "password": request.password, "tenant": request.tenant},
+        )
+        return pb.SignInResponse(
+            access_token=answer["access_token"],
+            expire_time=cv.timestamp(answer["expires_at"]),
+            person_id=answer["person_id"],
+            tenant_id=answer["tenant_id"],
+        )
+
+    @handler
+    def GetMe(self, request: Any, call: CallContext) -> pb.GetMeResponse:
+        calls = {"person": call.later(IDENTITY, "get_my_person")}
+        tenant_id = call.person.tenant_id
+        if tenant_id:
+            calls["membership"] = call.later(IDENTITY, "get_my_membership")
+            calls["tenant"] = call.later(IDENTITY, "get_tenant", {"tenant_id": tenant_id})
+        found = fan_out(calls)
+        response = pb.GetMeResponse(person=cv.person_out(found["person"]))
+        if tenant_id:
+            response.membership.CopyFrom(cv.my_membership_out(found["membership"]))
+            response.tenant.CopyFrom(cv.tenant_out(found["tenant"]))
+        return response
+
+
+class TenantService(pb_grpc.TenantServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def CreateTenant(self, request: Any, call: CallContext) -> pb.Tenant:
+        payload = {"name": request.display_name, "slug": request.slug}
+        return cv.tenant_out(call.call(IDENTITY, "create_tenant", payload))
+
+    @handler
+    def GetTenant(self, request: Any, call: CallContext) -> pb.Tenant:
+        tenant_id = cv.parse_tenant(request.name, "name")
+        return cv.tenant_out(call.call(IDENTITY, "get_tenant", {"tenant_id": tenant_id}))
+
+    @handler
+    def ListTenants(self, request: Any, call: CallContext) -> pb.ListTenantsResponse:
+        if request.page_size < 0:
+            raise invalid(page_size="must not be negative")
+        answer = call.call(
+            IDENTITY,
+            "list_tenants",
+            {"page_size": request.page_size, "page_token": request.page_token},
+        )
+        return pb.ListTenantsResponse(
+            tenants=[cv.tenant_out(t) for t in answer["tenants"]],
+            next_page_token=answer["next_page_token"],
+        )
+
+
+class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def AddMember(self, request: Any, call: CallContext) -> pb.AddMemberResponse:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        payload: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "email": request.email,
+            "roles": cv.roles_in(list(request.roles)),
+            "display_name": request.display_name,
+        }
+        if request.locale:
+            payload["locale"] = request.locale
+        if request.time_zone:
+            payload["time_zone"] = request.time_zone
+        answer = call.call(IDENTITY, "add_member", payload)
+        return pb.AddMemberResponse(
+            name=cv.member_name(answer["tenant_id"], answer["member_id"]),
+            member_id=answer["member_id"],
+            email=answer["email"],
+            roles=cv.roles_out(answer["roles"]),
+        )
+
+    @handler
+    def GetMember(self, request: Any, call: CallContext) -> pb.Member:
+        tenant_id, member_id = cv.parse_member(request.name, "name")
+        ref = {"tenant_id": tenant_id, "member_id": member_id}
+        return cv.member_out(call.call(IDENTITY, "get_member", ref))
+
+    @handler
+    def ListMembers(self, request: Any, call: CallContext) -> pb.ListMembersResponse:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        if request.page_size < 0:
+            raise invalid(page_size="must not be negative")
+        answer = call.call(
+            IDENTITY,
+            "list_members",
+            {
+                "tenant_id": tenant_id,
+                "page_size": request.page_size,
+                "page_token": request.page_token,
+            },
+        )
+        return pb.ListMembersResponse(
+            members=[cv.member_out(m) for m in answer["members"]],
+            next_page_token=answer["next_page_token"],
+        )
+
+    @handler
+    def UpdateMember(self, request: Any, call: CallContext) -> pb.Member:
+        tenant_id, member_id = cv.parse_member(request.member.name, "member.name")
+        paths = list(request.update_mask.paths)
+        if not paths:
+            raise invalid(update_mask="name the fields to change, e.g. roles")
+        payload: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "member_id": member_id,
+            "update_mask": paths,
+        }
+        if "roles" in paths:
+            payload["roles"] = cv.roles_in(list(request.member.roles), "member.roles")
+        return cv.member_out(call.call(IDENTITY, "update_member", payload))
+
+    @handler
+    def DeactivateMember(self, request: Any, call: CallContext) -> pb.Member:
+        tenant_id, member_id = cv.parse_member(request.name, "name")
+        ref = {"tenant_id": tenant_id, "member_id": member_id}
+        return cv.member_out(call.call(IDENTITY, "deactivate_member", ref))
+
+    @handler
+    def ReactivateMember(self, request: Any, call: CallContext) -> pb.Member:
+        tenant_id, member_id = cv.parse_member(request.name, "name")
+        ref = {"tenant_id": tenant_id, "member_id": member_id}
+        return cv.member_out(call.call(IDENTITY, "reactivate_member", ref))
+
+    @handler
+    def ListMyMemberships(self, request: Any, call: CallContext) -> pb.ListMyMembershipsResponse:
+        answer = call.call(IDENTITY, "list_my_memberships")
+        return pb.ListMyMembershipsResponse(
+            memberships=[cv.my_membership_out(m) for m in answer["memberships"]]
+        )
+
+    @handler
+    def AcceptMembership(self, request: Any, call: CallContext) -> pb.MyMembership:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        return cv.my_membership_out(
+            call.call(IDENTITY, "accept_membership", {"tenant_id": tenant_id})
+        )
+
+
+def add_to_server(server: Any, backend: Backend) -> list[str]:
+    pb_grpc.add_AuthServiceServicer_to_server(AuthService(backend), server)
+    pb_grpc.add_TenantServiceServicer_to_server(TenantService(backend), server)
+    pb_grpc.add_MemberServiceServicer_to_server(MemberService(backend), server)
+    return [
+        pb.DESCRIPTOR.services_by_name[n].full_name
+        for n in ("AuthService", "TenantService", "MemberService")
+    ]

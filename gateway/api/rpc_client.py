@@ -1,0 +1,272 @@
+"""The gateway's one client to the nameko services: thread-safe, over kombu, nameko's protocol.
+
+One connection publishes (under a lock), one consumer thread owns another connection and the
+exclusive reply queue; callers wait on futures keyed by correlation id. Requests go to exchange
+`nameko-rpc` with routing key `service.method`, non-persistent, with an expiration equal to the
+caller's remaining deadline, so a request nobody took in time is dropped by the broker and never
+executed later. Replies that arrive after their caller gave up are acked and dropped.
+
+nameko's own standalone proxies are single-threaded, fix their timeout when built, keep late
+replies forever and publish persistent requests without expiry: fine for scripts, not here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+import amqp.exceptions
+import kombu
+import kombu.exceptions
+from amqp.exceptions import NotFound as AmqpNotFound
+
+from services.kernel.errors import DeadlineExceeded, Unavailable, from_remote
+
+log = logging.getLogger(__name__)
+
+RPC_EXCHANGE = "nameko-rpc"
+HEADER_PREFIX = "nameko."
+NON_PERSISTENT = 1
+PUBLISH_ERRORS = (
+    OSError,
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.ConnectionError,
+    amqp.exceptions.ChannelError,
+)
+
+
+class RpcClient:
+    def __init__(
+        self, amqp_uri: str, *, name: str = "gateway", connect_timeout: float = 5.0
+    ) -> None:
+        self._uri = amqp_uri
+        self._connect_timeout = connect_timeout
+        self._exchange = kombu.Exchange(RPC_EXCHANGE, type="topic", durable=True)
+        self.reply_to = f"rpc.reply-{name}-{uuid.uuid4().hex}"
+        self._pending: dict[str, Future[dict[str, Any]]] = {}
+        self._pending_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
+        self._publish_conn: kombu.Connection | None = None
+        self._producer: kombu.Producer | None = None
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._consume_forever, name="rpc-replies", daemon=True
+        )
+        self.late_replies = 0
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self, wait: float = 10.0) -> RpcClient:
+        self._thread.start()
+        if not self._ready.wait(wait):
+            raise Unavailable("The message broker is not reachable.", reason="BROKER_UNAVAILABLE")
+        return self
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        with self._publish_lock:
+            if self._publish_conn is not None:
+                self._publish_conn.release()
+                self._publish_conn = None
+
+    def __enter__(self) -> RpcClient:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ calls
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Call `service.method(payload)` and wait at most `timeout` seconds.
+
+        `context` becomes nameko context data (`nameko.<key>` headers): the token, request id,
+        deadline and locale travel that way to the service and on to any nested call.
+        """
+        if timeout <= 0:
+            raise DeadlineExceeded(
+                "No time was left to call the service.", reason="DEADLINE_PASSED"
+            )
+        future = self.call_async(service, method, payload, timeout=timeout, context=context)
+        try:
+            body = future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise self._timeout_error(service) from None
+        finally:
+            with self._pending_lock:
+                self._pending.pop(getattr(future, "correlation_id", ""), None)
+        error = body.get("error")
+        if error:
+            raise from_remote(error)
+        return body.get("result")
+
+    def call_async(
+        self,
+        service: str,
+        method: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float,
+        context: Mapping[str, Any] | None = None,
+    ) -> Future[dict[str, Any]]:
+        if not self._ready.is_set():
+            raise Unavailable("The message broker is not reachable.", reason="BROKER_UNAVAILABLE")
+        correlation_id = uuid.uuid4().hex
+        future: Future[dict[str, Any]] = Future()
+        future.correlation_id = correlation_id  # type: ignore[attr-defined]
+        with self._pending_lock:
+            self._pending[correlation_id] = future
+        headers = {HEADER_PREFIX + k: v for k, v in (context or {}).items() if v is not None}
+        try:
+            self._publish(
+                {"args": [dict(payload or {})], "kwargs": {}},
+                routing_key=f"{service}.{method}",
+                correlation_id=correlation_id,
+                headers=headers,
+                expiration=timeout,
+            )
+        except Exception:
+            with self._pending_lock:
+                self._pending.pop(correlation_id, None)
+            raise
+        return future
+
+    def _publish(self, body: dict[str, Any], **options: Any) -> None:
+        with self._publish_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._producer is None:
+                        self._publish_conn = kombu.Connection(
+                            self._uri, connect_timeout=self._connect_timeout
+                        )
+                        self._producer = kombu.Producer(self._publish_conn.channel())
+                    self._producer.publish(
+                        body,
+                        exchange=self._exchange,
+                        reply_to=self.reply_to,
+                        delivery_mode=NON_PERSISTENT,
+                        serializer="json",
+                        **options,
+                    )
+                    return
+                except PUBLISH_ERRORS as exc:
+                    log.warning("publish failed (attempt %d): %s", attempt, type(exc).__name__)
+                    self._reset_publisher()
+            raise Unavailable("The message broker is not reachable.", reason="BROKER_UNAVAILABLE")
+
+    def _reset_publisher(self) -> None:
+        if self._publish_conn is not None:
+            try:
+                self._publish_conn.release()
+            except Exception:  # noqa: S110 - already broken; we only want it gone
+                pass
+        self._publish_conn = None
+        self._producer = None
+
+    def consumer_count(self, service: str) -> int:
+        """How many instances of `service` are consuming its RPC queue (0 if it has none)."""
+        with self._publish_lock:
+            try:
+                if self._publish_conn is None:
+                    self._publish_conn = kombu.Connection(
+                        self._uri, connect_timeout=self._connect_timeout
+                    )
+                channel = self._publish_conn.channel()
+                try:
+                    _, _, consumers = channel.queue_declare(queue=f"rpc-{service}", passive=True)
+                    return int(consumers)
+                finally:
+                    try:
+                        channel.close()
+                    except Exception:  # noqa: S110
+                        pass
+            except AmqpNotFound:
+                return 0
+            except Exception:
+                self._reset_publisher()
+                return 0
+
+    def _timeout_error(self, service: str) -> Exception:
+        if self.consumer_count(service) == 0:
+            return Unavailable(
+                f"{service} is not running.",
+                reason="SERVICE_UNAVAILABLE",
+                metadata={"service": service},
+            )
+        return DeadlineExceeded(
+            f"{service} did not answer in time.",
+            reason="DEADLINE_EXCEEDED",
+            metadata={"service": service},
+        )
+
+    # ------------------------------------------------------------ replies
+
+    def _on_reply(self, body: dict[str, Any], message: kombu.Message) -> None:
+        correlation_id = message.properties.get("correlation_id")
+        message.ack()
+        with self._pending_lock:
+            future = self._pending.pop(correlation_id, None)
+        if future is None or future.cancelled():
+            self.late_replies += 1  # its caller gave up: dropped, never kept
+            return
+        future.set_result(body)
+
+    def _consume_forever(self) -> None:
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                with kombu.Connection(
+                    self._uri, heartbeat=30, connect_timeout=self._connect_timeout
+                ) as conn:
+                    queue = kombu.Queue(
+                        self.reply_to,
+                        exchange=self._exchange,
+                        routing_key=self.reply_to,
+                        exclusive=True,
+                        auto_delete=True,
+                    )
+                    with conn.Consumer(queue, callbacks=[self._on_reply], accept=["json"]):
+                        self._ready.set()
+                        backoff = 0.5
+                        while not self._stopping.is_set():
+                            try:
+                                conn.drain_events(timeout=1)
+                            except TimeoutError:  # socket.timeout too: idle, keep alive
+                                conn.heartbeat_check()
+            except Exception as exc:
+                if self._stopping.is_set():
+                    break
+                self._ready.clear()
+                log.warning("reply consumer lost the broker (%s); reconnecting", type(exc).__name__)
+                self._fail_pending()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._ready.clear()
+
+    def _fail_pending(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(
+                    Unavailable(
+                        "The connection to the broker was lost.", reason="BROKER_UNAVAILABLE"
+                    )
+                )

@@ -1,0 +1,111 @@
+"""The gRPC gateway process: `python -m gateway.api.server`.
+
+A plain thread-pooled grpcio server (never under eventlet), with the authentication
+interceptor, health per downstream service, and server reflection.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.kernel.clock import clock_for
+from services.kernel.config import Settings, settings
+from services.kernel.logs import configure
+
+from . import identity
+from .auth import Authenticator, AuthInterceptor
+from .health import DownstreamHealth
+from .rpc_client import RpcClient
+
+log = logging.getLogger("gateway.api")
+
+# Every service the gateway reaches; health reports each of them.
+DOWNSTREAM = ("identity",)
+
+
+@dataclass
+class Backend:
+    rpc: RpcClient
+    auth: Authenticator
+    default_timeout: float
+
+
+class Gateway:
+    def __init__(self, config: Settings) -> None:
+        self.config = config
+        self.rpc = RpcClient(config.amqp_uri).start()
+        clock = clock_for(config.env, config.test_clock_path)
+
+        def fetch_keys() -> list[dict[str, Any]]:
+            answer = self.rpc.call(
+                "identity", "get_signing_keys", {}, timeout=config.rpc_timeout_seconds
+            )
+            return list(answer["keys"])
+
+        self.auth = Authenticator(fetch_keys, clock, config.token_issuer, config.token_audience)
+        self.backend = Backend(self.rpc, self.auth, config.rpc_timeout_seconds)
+        self.server = grpc.server(
+            ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
+            interceptors=[AuthInterceptor(self.auth)],
+        )
+        names = identity.add_to_server(self.server, self.backend)
+        self.health_servicer = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health_servicer, self.server)
+        self.health = DownstreamHealth(
+            self.rpc,
+            self.health_servicer,
+            DOWNSTREAM,
+            interval=2.0,
+            probe_timeout=config.health_probe_timeout_seconds,
+        )
+        reflection.enable_server_reflection(
+            (
+                *names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            self.server,
+        )
+        self.port = self.server.add_insecure_port(config.gateway_address)
+        if self.port == 0:
+            raise SystemExit(f"gateway: cannot listen on {config.gateway_address}")
+
+    def start(self) -> Gateway:
+        self.server.start()
+        self.health.start()
+        log.info("gRPC gateway listening on %s", self.config.gateway_address)
+        return self
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.health.stop()
+        self.server.stop(grace).wait()
+        self.rpc.close()
+
+
+def main() -> int:
+    config = settings()
+    configure("gateway", config.log_level)
+    gateway = Gateway(config).start()
+    stopped = threading.Event()
+
+    def shutdown(signum: int, frame: object) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    stopped.wait()
+    gateway.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

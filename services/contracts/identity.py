@@ -1,0 +1,180 @@
+"""The identity service's contract: people, tenants, memberships, sign-in, signing keys.
+
+Ids are opaque random strings with a type prefix (`tnt_`, `per_`, `mem_`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
+
+from .base import Contract, PageRequest
+
+SERVICE = "identity"
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
+Locale = Annotated[str, StringConstraints(pattern=r"^(fr|en)$")]
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+DisplayName = Annotated[str, StringConstraints(max_length=200)]
+
+
+class Role(StrEnum):
+    TENANT_ADMIN = "tenant_admin"
+    COACH = "coach"
+    COACHEE = "coachee"
+
+
+class MembershipStatus(StrEnum):
+    PENDING = "pending"  # the email belonged to an existing person, who has not accepted yet
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+# ---------------------------------------------------------------- views
+
+
+class Tenant(Contract):
+    tenant_id: str
+    slug: str
+    name: str
+    created_at: datetime
+
+
+class Person(Contract):
+    person_id: str
+    email: str
+    display_name: str
+    locale: str
+    time_zone: str
+    platform_admin: bool
+    created_at: datetime
+
+
+class Member(Contract):
+    """A membership as its tenant sees it. While pending, the tenant sees only the email it
+    typed: `person_id`, `display_name`, `locale` and `time_zone` are empty."""
+
+    member_id: str
+    tenant_id: str
+    person_id: str = ""
+    email: str
+    display_name: str = ""
+    locale: str = ""
+    time_zone: str = ""
+    roles: list[Role]
+    status: MembershipStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class MyMembership(Contract):
+    """A membership as its person sees it (across tenants: a person's own memberships)."""
+
+    member_id: str
+    tenant_id: str
+    tenant_name: str
+    roles: list[Role]
+    status: MembershipStatus
+
+
+# ---------------------------------------------------------------- requests and responses
+
+
+class SignInRequest(Contract):
+    email: Email
+    password: Annotated[
+        str, StringConstraints(min_length=1, max_length=1024, strip_whitespace=False)
+    ]
+    # Tenant id or slug. Empty: an operator's token, or, for anyone else, a personal token
+    # that reaches only their own person and memberships.
+    tenant: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class SignInResponse(Contract):
+    access_token: str
+    expires_at: datetime
+    person_id: str
+    tenant_id: str = ""
+
+
+class SigningKeysResponse(Contract):
+    keys: list[dict[str, str]]
+
+
+class PingResponse(Contract):
+    service: str
+    ok: bool
+
+
+class CreateTenantRequest(Contract):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    slug: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=SLUG_PATTERN)]
+
+
+class TenantRef(Contract):
+    tenant_id: Id
+
+
+class ListTenantsRequest(PageRequest):
+    pass
+
+
+class ListTenantsResponse(Contract):
+    tenants: list[Tenant]
+    next_page_token: str = ""
+
+
+class AddMemberRequest(Contract):
+    tenant_id: Id
+    email: Email
+    roles: list[Role] = Field(min_length=1, max_length=3)
+    # Profile fields apply only when the email is new to the platform.
+    display_name: DisplayName = ""
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+
+
+class AddMemberResponse(Contract):
+    """The same shape whether the email was new or already someone's: it reveals neither."""
+
+    member_id: str
+    tenant_id: str
+    email: str
+    roles: list[Role]
+
+
+class MemberRef(Contract):
+    tenant_id: Id
+    member_id: Id
+
+
+class ListMembersRequest(PageRequest):
+    tenant_id: Id
+
+
+class ListMembersResponse(Contract):
+    members: list[Member]
+    next_page_token: str = ""
+
+
+class UpdateMemberRequest(Contract):
+    tenant_id: Id
+    member_id: Id
+    roles: list[Role] = Field(default_factory=list, max_length=3)
+    update_mask: list[str] = Field(min_length=1, max_length=10)
+
+
+class MyTenantRef(Contract):
+    """Names a tenant the caller belongs to; empty means the tenant of the caller's token."""
+
+    tenant_id: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class ListMyMembershipsResponse(Contract):
+    memberships: list[MyMembership]

@@ -1,0 +1,1 @@
+"""identity: people, tenants, memberships and roles, credentials, tokens and signing keys."""

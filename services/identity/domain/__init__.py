@@ -1,0 +1,1 @@
+"""Identity's domain: plain Python, no infrastructure (rule 1)."""

@@ -1,0 +1,188 @@
+"""People, tenants and memberships, and the rules that keep them consistent."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from services.kernel.errors import FailedPrecondition, invalid
+from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
+
+ROLES = ("tenant_admin", "coach", "coachee")
+LOCALES = ("fr", "en")
+PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
+
+_EMAIL = re.compile(EMAIL_PATTERN)
+_SLUG = re.compile(SLUG_PATTERN)
+_ZONES: frozenset[str] | None = None
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def normalize_email(email: str) -> str:
+    """The key that makes emails unique platform-wide: case-insensitive, Unicode-normalised."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
+def check_email(email: str, field_name: str = "email") -> str:
+    email = email.strip()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise invalid(**{field_name: "must be an email address such as name@example.com"})
+    return email
+
+
+def check_slug(slug: str) -> str:
+    if not _SLUG.match(slug):
+        raise invalid(
+            slug="2 to 40 lowercase letters, digits or hyphens, not starting or ending "
+            "with a hyphen"
+        )
+    return slug
+
+
+def check_time_zone(zone: str, field_name: str = "time_zone") -> str:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    if zone not in _ZONES:
+        raise invalid(**{field_name: "must be an IANA time zone such as Europe/Paris"})
+    try:
+        ZoneInfo(zone)
+    except ZoneInfoNotFoundError:
+        raise invalid(**{field_name: "must be an IANA time zone such as Europe/Paris"}) from None
+    return zone
+
+
+def check_roles(roles: list[str] | tuple[str, ...], field_name: str = "roles") -> tuple[str, ...]:
+    if not roles:
+        raise invalid(**{field_name: "at least one role among tenant_admin, coach, coachee"})
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise invalid(**{field_name: "roles are tenant_admin, coach and coachee"})
+    return tuple(sorted(set(roles)))
+
+
+@dataclass
+class Tenant:
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def create(cls, name: str, slug: str, now: datetime) -> Tenant:
+        name = name.strip()
+        if not name:
+            raise invalid(name="must not be empty")
+        return cls(
+            id=new_id("tnt"), slug=check_slug(slug.strip().lower()), name=name, created_at=now
+        )
+
+
+@dataclass
+class Person:
+    id: str
+    email: str
+    display_name: str
+    locale: str
+    time_zone: str
+    created_at: datetime
+    updated_at: datetime
+    platform_admin: bool = False
+    password_hash: str | None = None
+
+    @property
+    def email_key(self) -> str:
+        return normalize_email(self.email)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        email: str,
+        display_name: str,
+        locale: str,
+        time_zone: str,
+        now: datetime,
+        platform_admin: bool = False,
+    ) -> Person:
+        if locale not in LOCALES:
+            raise invalid(locale="fr or en")
+        return cls(
+            id=new_id("per"),
+            email=check_email(email),
+            display_name=display_name.strip(),
+            locale=locale,
+            time_zone=check_time_zone(time_zone),
+            created_at=now,
+            updated_at=now,
+            platform_admin=platform_admin,
+        )
+
+
+@dataclass
+class Membership:
+    id: str
+    tenant_id: str
+    person_id: str
+    invited_email: str
+    roles: tuple[str, ...]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None = None
+
+    @classmethod
+    def for_new_person(
+        cls, tenant_id: str, person: Person, email: str, roles: tuple[str, ...], now: datetime
+    ) -> Membership:
+        return cls(new_id("mem"), tenant_id, person.id, email, roles, ACTIVE, now, now, now)
+
+    @classmethod
+    def pending_for(
+        cls, tenant_id: str, person: Person, email: str, roles: tuple[str, ...], now: datetime
+    ) -> Membership:
+        """An existing person is never added silently: they accept first."""
+        return cls(new_id("mem"), tenant_id, person.id, email, roles, PENDING, now, now)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE
+
+    def change_roles(self, roles: tuple[str, ...], now: datetime) -> None:
+        if self.status == DEACTIVATED:
+            raise FailedPrecondition(
+                "A deactivated membership cannot change roles; reactivate it first.",
+                reason="MEMBERSHIP_INACTIVE",
+            )
+        self.roles = check_roles(roles)
+        self.updated_at = now
+
+    def deactivate(self, now: datetime) -> None:
+        if self.status == DEACTIVATED:
+            return  # idempotent: retrying a deactivation is not an error
+        self.status = DEACTIVATED
+        self.updated_at = now
+
+    def reactivate(self, now: datetime) -> None:
+        if self.status != DEACTIVATED:
+            return
+        # Reactivating never skips the person's own acceptance.
+        self.status = ACTIVE if self.accepted_at is not None else PENDING
+        self.updated_at = now
+
+    def accept(self, now: datetime) -> None:
+        if self.status == DEACTIVATED:
+            raise FailedPrecondition(
+                "This membership was deactivated by the organisation.", reason="MEMBERSHIP_INACTIVE"
+            )
+        if self.status == PENDING:
+            self.status = ACTIVE
+            self.accepted_at = now
+            self.updated_at = now

@@ -1,0 +1,415 @@
+"""Identity's use cases: one function per command or query, each in a unit of work."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from services.contracts import identity as c
+from services.kernel.caller import Caller
+from services.kernel.errors import AlreadyExists, PermissionDenied, Unauthenticated, invalid
+from services.kernel.runtime.sql import WorkerDatabase
+from services.kernel.tokens import SigningKey, issue_access_token
+
+from .domain import access
+from .domain.model import (
+    ACTIVE,
+    PENDING,
+    Membership,
+    Person,
+    Tenant,
+    check_email,
+    check_roles,
+    check_time_zone,
+    normalize_email,
+)
+from .passwords import Passwords
+from .storage import Repositories
+
+
+class TokenSettings:
+    def __init__(self, issuer: str, audience: str, ttl: timedelta) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+
+
+# ---------------------------------------------------------------- views
+
+
+def tenant_view(t: Tenant) -> c.Tenant:
+    return c.Tenant(tenant_id=t.id, slug=t.slug, name=t.name, created_at=t.created_at)
+
+
+def person_view(p: Person) -> c.Person:
+    return c.Person(
+        person_id=p.id,
+        email=p.email,
+        display_name=p.display_name,
+        locale=p.locale,
+        time_zone=p.time_zone,
+        platform_admin=p.platform_admin,
+        created_at=p.created_at,
+    )
+
+
+def member_view(m: Membership, person: Person | None) -> c.Member:
+    """Until a pending member accepts, the tenant sees only the email it typed."""
+    common: dict[str, Any] = {
+        "member_id": m.id,
+        "tenant_id": m.tenant_id,
+        "roles": [c.Role(r) for r in m.roles],
+        "status": c.MembershipStatus(m.status),
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+    }
+    if m.status == PENDING or m.accepted_at is None or person is None:
+        return c.Member(email=m.invited_email, **common)
+    return c.Member(
+        person_id=person.id,
+        email=person.email,
+        display_name=person.display_name,
+        locale=person.locale,
+        time_zone=person.time_zone,
+        **common,
+    )
+
+
+# ---------------------------------------------------------------- signing keys
+
+
+class SigningKeyCache:
+    """The current signing key, loaded once per process (created on first need)."""
+
+    def __init__(self) -> None:
+        self._key: SigningKey | None = None
+        self._lock = threading.Lock()
+
+    def current(self, db: WorkerDatabase) -> SigningKey:
+        if self._key is not None:
+            return self._key
+        with db.unit_of_work() as uow:
+            repos = Repositories(uow.session)
+            found = repos.signing_keys.active()
+            if found is None:
+                repos.signing_keys.lock()  # two instances starting at once create one key
+                found = repos.signing_keys.active()
+            if found is None:
+                key = SigningKey.generate()
+                repos.signing_keys.add(
+                    key.kid, key.private_bytes(), key.public_jwk(), uow.clock.now()
+                )
+            else:
+                key = SigningKey.from_private_bytes(found[1])
+        self._key = key
+        return key
+
+
+def signing_keys(db: WorkerDatabase, keys: SigningKeyCache) -> c.SigningKeysResponse:
+    keys.current(db)  # there is always at least one key to publish
+    with db.unit_of_work() as uow:
+        return c.SigningKeysResponse(keys=Repositories(uow.session).signing_keys.public_jwks())
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+def sign_in(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    keys: SigningKeyCache,
+    tokens: TokenSettings,
+    request: c.SignInRequest,
+) -> c.SignInResponse:
+    email_key = normalize_email(request.email)
+    with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
+        repos = Repositories(uow.session)
+        person = repos.persons.by_email_key(email_key)
+        tenant = None
+        membership = None
+        if request.tenant:
+            tenant = repos.tenants.get(request.tenant) or repos.tenants.by_slug(request.tenant)
+            if tenant and person:
+                membership = repos.memberships.of_person_in(tenant.id, person.id)
+    if not passwords.verify(person.password_hash if person else None, request.password):
+        raise Unauthenticated("The email or password is incorrect.", reason="INVALID_CREDENTIALS")
+    assert person is not None
+    if request.tenant and (membership is None or membership.status != ACTIVE):
+        # Said only to someone who knows the password, whether or not the tenant exists.
+        raise PermissionDenied(
+            "You are not an active member of this organisation.", reason="NOT_A_MEMBER"
+        )
+    key = keys.current(db)
+    token, expires = issue_access_token(
+        key,
+        issuer=tokens.issuer,
+        audience=tokens.audience,
+        clock=db.clock,
+        ttl=tokens.ttl,
+        person_id=person.id,
+        tenant_id=tenant.id if tenant and membership else None,
+        roles=membership.roles if membership else (),
+        platform_admin=person.platform_admin and tenant is None,
+        locale=person.locale,
+    )
+    return c.SignInResponse(
+        access_token=token,
+        expires_at=expires,
+        person_id=person.id,
+        tenant_id=tenant.id if tenant else "",
+    )
+
+
+# ---------------------------------------------------------------- tenants
+
+
+def create_tenant(db: WorkerDatabase, caller: Caller, request: c.CreateTenantRequest) -> c.Tenant:
+    access.require_operator(caller)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        tenant = Tenant.create(request.name, request.slug, uow.clock.now())
+        if repos.tenants.by_slug(tenant.slug):
+            raise AlreadyExists("A tenant already uses this slug.", reason="TENANT_SLUG_TAKEN")
+        repos.tenants.add(tenant)
+    return tenant_view(tenant)
+
+
+def get_tenant(db: WorkerDatabase, caller: Caller, request: c.TenantRef) -> c.Tenant:
+    access.require_tenant_visible(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        tenant = Repositories(uow.session).tenants.get(request.tenant_id)
+    if tenant is None:
+        raise access.tenant_not_found()
+    return tenant_view(tenant)
+
+
+def list_tenants(
+    db: WorkerDatabase, caller: Caller, request: c.ListTenantsRequest
+) -> c.ListTenantsResponse:
+    access.require_operator(caller)
+    with db.unit_of_work() as uow:
+        rows, nxt = Repositories(uow.session).tenants.page(
+            request.effective_page_size(), request.page_token
+        )
+    return c.ListTenantsResponse(tenants=[tenant_view(t) for t in rows], next_page_token=nxt)
+
+
+# ---------------------------------------------------------------- members
+
+
+def add_member(
+    db: WorkerDatabase, caller: Caller, request: c.AddMemberRequest
+) -> c.AddMemberResponse:
+    access.require_member_admin(caller, request.tenant_id)
+    email = check_email(request.email)
+    roles = check_roles([r.value for r in request.roles])
+    if request.time_zone is not None:
+        check_time_zone(request.time_zone)
+    email_key = normalize_email(email)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        now = uow.clock.now()
+        tenant = repos.tenants.get(request.tenant_id)
+        if tenant is None:
+            raise access.tenant_not_found()
+        repos.persons.lock_email(email_key)
+        person = repos.persons.by_email_key(email_key)
+        if person is None:
+            person = Person.create(
+                email=email,
+                display_name=request.display_name,
+                locale=request.locale or "en",
+                time_zone=request.time_zone or "UTC",
+                now=now,
+            )
+            repos.persons.add(person)
+            membership = Membership.for_new_person(tenant.id, person, email, roles, now)
+            repos.memberships.add(membership)
+        else:
+            existing = repos.memberships.of_person_in(tenant.id, person.id)
+            if existing is not None and existing.status != PENDING:
+                raise AlreadyExists("This person is already a member.", reason="ALREADY_MEMBER")
+            if existing is not None:
+                membership = existing  # adding again while pending answers the same
+            else:
+                membership = Membership.pending_for(tenant.id, person, email, roles, now)
+                repos.memberships.add(membership)
+    return c.AddMemberResponse(
+        member_id=membership.id,
+        tenant_id=membership.tenant_id,
+        email=email,
+        roles=[c.Role(r) for r in membership.roles],
+    )
+
+
+def _load_member(repos: Repositories, caller: Caller, tenant_id: str, member_id: str) -> Membership:
+    who = access.require_tenant_visible(caller, tenant_id)
+    m = repos.memberships.get(tenant_id, member_id)
+    if m is None or not access.may_read_member(who, m.person_id):
+        raise access.member_not_found()
+    return m
+
+
+def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        m = _load_member(repos, caller, request.tenant_id, request.member_id)
+        person = repos.persons.get(m.person_id)
+    return member_view(m, person)
+
+
+def list_members(
+    db: WorkerDatabase, caller: Caller, request: c.ListMembersRequest
+) -> c.ListMembersResponse:
+    access.require_member_admin(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        rows, nxt = repos.memberships.page(
+            request.tenant_id, request.effective_page_size(), request.page_token
+        )
+        people = repos.persons.many([m.person_id for m in rows])
+    return c.ListMembersResponse(
+        members=[member_view(m, people.get(m.person_id)) for m in rows], next_page_token=nxt
+    )
+
+
+UPDATABLE_MEMBER_FIELDS = frozenset({"roles"})
+
+
+def update_member(db: WorkerDatabase, caller: Caller, request: c.UpdateMemberRequest) -> c.Member:
+    unknown = sorted(set(request.update_mask) - UPDATABLE_MEMBER_FIELDS)
+    if unknown:
+        raise invalid(update_mask=f"only 'roles' can be updated here, not {', '.join(unknown)}")
+    roles = check_roles([r.value for r in request.roles])
+    return _change_member(db, caller, request.tenant_id, request.member_id, "roles", roles)
+
+
+def deactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
+    return _change_member(db, caller, request.tenant_id, request.member_id, "deactivate", ())
+
+
+def reactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
+    return _change_member(db, caller, request.tenant_id, request.member_id, "reactivate", ())
+
+
+def _change_member(
+    db: WorkerDatabase,
+    caller: Caller,
+    tenant_id: str,
+    member_id: str,
+    action: str,
+    roles: tuple[str, ...],
+) -> c.Member:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        who = access.require_tenant_visible(caller, tenant_id)
+        m = repos.memberships.get(tenant_id, member_id, for_update=True)
+        if m is None or not access.may_read_member(who, m.person_id):
+            raise access.member_not_found()
+        access.require_member_admin(caller, tenant_id)
+        now = uow.clock.now()
+        if action == "roles":
+            m.change_roles(roles, now)
+        elif action == "deactivate":
+            if m.person_id == who.person_id:
+                raise PermissionDenied(
+                    "You cannot deactivate your own membership; ask another administrator.",
+                    reason="SELF_DEACTIVATION",
+                )
+            m.deactivate(now)
+        else:
+            m.reactivate(now)
+        repos.memberships.save(m)
+        person = repos.persons.get(m.person_id)
+    return member_view(m, person)
+
+
+# ---------------------------------------------------------------- the caller's own records
+
+
+def get_my_person(db: WorkerDatabase, caller: Caller) -> c.Person:
+    who = access.person(caller)
+    with db.unit_of_work() as uow:
+        person = Repositories(uow.session).persons.get(who.person_id)
+    if person is None:
+        raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+    return person_view(person)
+
+
+def get_my_membership(db: WorkerDatabase, caller: Caller) -> c.MyMembership:
+    who = access.person(caller)
+    if who.tenant_id is None:
+        raise access.member_not_found()
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        m = repos.memberships.of_person_in(who.tenant_id, who.person_id)
+        tenant = repos.tenants.get(who.tenant_id)
+    if m is None or tenant is None:
+        raise access.member_not_found()
+    return _my_membership(m, tenant)
+
+
+def _my_membership(m: Membership, tenant: Tenant) -> c.MyMembership:
+    return c.MyMembership(
+        member_id=m.id,
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        roles=[c.Role(r) for r in m.roles],
+        status=c.MembershipStatus(m.status),
+    )
+
+
+def list_my_memberships(db: WorkerDatabase, caller: Caller) -> c.ListMyMembershipsResponse:
+    who = access.person(caller)
+    with db.unit_of_work() as uow:
+        rows = Repositories(uow.session).memberships.of_person(who.person_id)
+    return c.ListMyMembershipsResponse(memberships=[_my_membership(m, t) for m, t in rows])
+
+
+def accept_membership(db: WorkerDatabase, caller: Caller, request: c.MyTenantRef) -> c.MyMembership:
+    who = access.person(caller)
+    tenant_id = request.tenant_id or who.tenant_id
+    if not tenant_id:
+        raise invalid(tenant_id="name the organisation whose invitation you accept")
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        m = repos.memberships.of_person_in(tenant_id, who.person_id)
+        tenant = repos.tenants.get(tenant_id)
+        if m is None or tenant is None:
+            raise access.member_not_found()
+        m.accept(uow.clock.now())
+        repos.memberships.save(m)
+    return _my_membership(m, tenant)
+
+
+# ---------------------------------------------------------------- seeding (no caller: trusted code)
+
+
+def ensure_person_with_password(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    locale: str = "en",
+    time_zone: str = "Europe/Paris",
+    platform_admin: bool = False,
+) -> Person:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.session)
+        repos.persons.lock_email(normalize_email(email))
+        person = repos.persons.by_email_key(normalize_email(email))
+        if person is None:
+            person = Person.create(
+                email=email,
+                display_name=display_name,
+                locale=locale,
+                time_zone=time_zone,
+                now=uow.clock.now(),
+                platform_admin=platform_admin,
+            )
+            person.password_hash = passwords.hash(password)
+            repos.persons.add(person)
+    return person

@@ -1,0 +1,79 @@
+"""The demo data `make run` creates once: a tenant, an operator, an HR admin, a coach, a coachee.
+
+Idempotent: a second run finds everything and changes nothing. Passwords are demo passwords,
+printed by `make run`; never use this outside development.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import sessionmaker
+
+from services.kernel.clock import SystemClock
+from services.kernel.config import Settings
+from services.kernel.runtime.sql import WorkerDatabase, make_engine
+
+from .domain.model import Membership, Tenant
+from .handlers import ensure_person_with_password
+from .passwords import Passwords
+from .storage import Repositories
+
+DEMO_TENANT_SLUG = "acme"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    label: str
+    email: str
+    password: str
+    role: str | None  # None: the operator, who has no membership
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("operator", "operator@ecoach.test", "operator-demo-2026!", None),
+    DemoAccount("HR admin", "hr@acme.test", "hr-admin-demo-2026!", "tenant_admin"),
+    DemoAccount("coach", "coach@acme.test", "coach-demo-2026!", "coach"),
+    DemoAccount("coachee", "coachee@acme.test", "coachee-demo-2026!", "coachee"),
+)
+
+
+def seed_demo(config: Settings) -> tuple[Tenant, bool]:
+    """Returns the demo tenant and whether anything was created."""
+    engine = make_engine(config.database_url_for("identity"), pool_size=1)
+    db = WorkerDatabase(sessionmaker(engine, expire_on_commit=False), SystemClock())
+    passwords = Passwords()
+    created = False
+    try:
+        with db.unit_of_work() as uow:
+            repos = Repositories(uow.session)
+            tenant = repos.tenants.by_slug(DEMO_TENANT_SLUG)
+            if tenant is None:
+                tenant = Tenant.create("Acme", DEMO_TENANT_SLUG, uow.clock.now())
+                repos.tenants.add(tenant)
+                created = True
+        for account in DEMO_ACCOUNTS:
+            person = ensure_person_with_password(
+                db,
+                passwords,
+                email=account.email,
+                display_name=account.label.title(),
+                password=account.password,
+                locale="fr" if account.role == "coachee" else "en",
+                platform_admin=account.role is None,
+            )
+            if account.role is None:
+                continue
+            with db.unit_of_work() as uow:
+                repos = Repositories(uow.session)
+                if repos.memberships.of_person_in(tenant.id, person.id) is None:
+                    repos.memberships.add(
+                        Membership.for_new_person(
+                            tenant.id, person, account.email, (account.role,), uow.clock.now()
+                        )
+                    )
+                    created = True
+    finally:
+        db.close()
+        engine.dispose()
+    return tenant, created

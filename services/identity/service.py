@@ -1,0 +1,119 @@
+"""The identity nameko service: entrypoints only (rule 2)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from eventlet import tpool
+
+from services.contracts import identity as c
+from services.contracts.base import Empty
+from services.kernel.caller import Caller
+from services.kernel.config import settings
+from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.tokens import FetchedKeys, KeySource
+
+from . import handlers
+from .passwords import Passwords
+from .storage import Repositories
+
+_keys = handlers.SigningKeyCache()
+_passwords = Passwords(run=tpool.execute)
+
+
+def _own_signing_keys(container: Any) -> KeySource:
+    """Identity verifies tokens with the public keys in its own database."""
+    database = next(d for d in container.dependencies if isinstance(d, Database))
+
+    def fetch() -> list[dict[str, Any]]:
+        db = WorkerDatabase(database.factory, database.clock)
+        try:
+            with db.unit_of_work() as uow:
+                return Repositories(uow.session).signing_keys.public_jwks()
+        finally:
+            db.close()
+
+    return FetchedKeys(fetch, time.monotonic, min_interval=1.0)
+
+
+def _token_settings() -> handlers.TokenSettings:
+    config = settings()
+    return handlers.TokenSettings(
+        config.token_issuer,
+        config.token_audience,
+        timedelta(seconds=config.access_token_ttl_seconds),
+    )
+
+
+class IdentityService:
+    name = c.SERVICE
+
+    db: WorkerDatabase = Database(c.SERVICE)
+    auth = Authentication(key_source=_own_signing_keys)
+
+    @rpc(public=True)
+    def ping(self, caller: Caller, request: Empty) -> c.PingResponse:
+        return c.PingResponse(service=self.name, ok=True)
+
+    @rpc(public=True)
+    def get_signing_keys(self, caller: Caller, request: Empty) -> c.SigningKeysResponse:
+        return handlers.signing_keys(self.db, _keys)
+
+    @rpc(public=True)
+    def sign_in(self, caller: Caller, request: c.SignInRequest) -> c.SignInResponse:
+        return handlers.sign_in(self.db, _passwords, _keys, _token_settings(), request)
+
+    @rpc
+    def create_tenant(self, caller: Caller, request: c.CreateTenantRequest) -> c.Tenant:
+        return handlers.create_tenant(self.db, caller, request)
+
+    @rpc
+    def get_tenant(self, caller: Caller, request: c.TenantRef) -> c.Tenant:
+        return handlers.get_tenant(self.db, caller, request)
+
+    @rpc
+    def list_tenants(self, caller: Caller, request: c.ListTenantsRequest) -> c.ListTenantsResponse:
+        return handlers.list_tenants(self.db, caller, request)
+
+    @rpc
+    def add_member(self, caller: Caller, request: c.AddMemberRequest) -> c.AddMemberResponse:
+        return handlers.add_member(self.db, caller, request)
+
+    @rpc
+    def get_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
+        return handlers.get_member(self.db, caller, request)
+
+    @rpc
+    def list_members(self, caller: Caller, request: c.ListMembersRequest) -> c.ListMembersResponse:
+        return handlers.list_members(self.db, caller, request)
+
+    @rpc
+    def update_member(self, caller: Caller, request: c.UpdateMemberRequest) -> c.Member:
+        return handlers.update_member(self.db, caller, request)
+
+    @rpc
+    def deactivate_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
+        return handlers.deactivate_member(self.db, caller, request)
+
+    @rpc
+    def reactivate_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
+        return handlers.reactivate_member(self.db, caller, request)
+
+    @rpc
+    def get_my_person(self, caller: Caller, request: Empty) -> c.Person:
+        return handlers.get_my_person(self.db, caller)
+
+    @rpc
+    def get_my_membership(self, caller: Caller, request: Empty) -> c.MyMembership:
+        return handlers.get_my_membership(self.db, caller)
+
+    @rpc
+    def list_my_memberships(self, caller: Caller, request: Empty) -> c.ListMyMembershipsResponse:
+        return handlers.list_my_memberships(self.db, caller)
+
+    @rpc
+    def accept_membership(self, caller: Caller, request: c.MyTenantRef) -> c.MyMembership:
+        return handlers.accept_membership(self.db, caller, request)

@@ -1,0 +1,363 @@
+"""Identity's tables and repositories (SQLAlchemy 2 Core). Domain objects in, domain objects out."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from services.kernel.errors import invalid
+
+from .domain.model import Membership, Person, Tenant
+
+metadata = MetaData()
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("slug", String(40), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("email", Text, nullable=False),
+    # casefolded email: the platform-wide uniqueness key
+    Column("email_key", Text, nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("platform_admin", Boolean, nullable=False, server_default="false"),
+    Column("password_hash", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), ForeignKey("tenants.id"), nullable=False),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False),
+    Column("invited_email", Text, nullable=False),
+    Column("roles", ARRAY(String(20)), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True)),
+    UniqueConstraint("tenant_id", "person_id", name="uq_membership_tenant_person"),
+    Index("ix_memberships_tenant_page", "tenant_id", "created_at", "id"),
+    Index("ix_memberships_person", "person_id"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(32), primary_key=True),
+    # Raw Ed25519 private key. The security issue stores it encrypted under the master key.
+    Column("private_key", LargeBinary, nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retired_at", DateTime(timezone=True)),
+)
+
+
+def _tenant(row: Any) -> Tenant:
+    return Tenant(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+
+
+def _person(row: Any) -> Person:
+    return Person(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        locale=row.locale,
+        time_zone=row.time_zone,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        platform_admin=row.platform_admin,
+        password_hash=row.password_hash,
+    )
+
+
+def _membership(row: Any) -> Membership:
+    return Membership(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        person_id=row.person_id,
+        invited_email=row.invited_email,
+        roles=tuple(row.roles),
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        accepted_at=row.accepted_at,
+    )
+
+
+def encode_page_token(created_at: datetime, row_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        created, row_id = json.loads(raw)
+        return datetime.fromisoformat(created), str(row_id)
+    except (ValueError, TypeError):
+        raise invalid(page_token="is not a token this list returned") from None  # noqa: S106
+
+
+class Tenants:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, tenant: Tenant) -> None:
+        self.session.execute(
+            insert(tenants).values(
+                id=tenant.id, slug=tenant.slug, name=tenant.name, created_at=tenant.created_at
+            )
+        )
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        row = self.session.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+        return _tenant(row) if row else None
+
+    def by_slug(self, slug: str) -> Tenant | None:
+        row = self.session.execute(select(tenants).where(tenants.c.slug == slug)).first()
+        return _tenant(row) if row else None
+
+    def page(self, size: int, token: str) -> tuple[list[Tenant], str]:
+        query = select(tenants).order_by(tenants.c.created_at, tenants.c.id).limit(size + 1)
+        after = decode_page_token(token)
+        if after:
+            query = query.where(
+                or_(
+                    tenants.c.created_at > after[0],
+                    and_(tenants.c.created_at == after[0], tenants.c.id > after[1]),
+                )
+            )
+        rows = [_tenant(r) for r in self.session.execute(query)]
+        nxt = (
+            encode_page_token(rows[size - 1].created_at, rows[size - 1].id)
+            if len(rows) > size
+            else ""
+        )
+        return rows[:size], nxt
+
+
+class Persons:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, person: Person) -> None:
+        self.session.execute(
+            insert(persons).values(
+                id=person.id,
+                email=person.email,
+                email_key=person.email_key,
+                display_name=person.display_name,
+                locale=person.locale,
+                time_zone=person.time_zone,
+                platform_admin=person.platform_admin,
+                password_hash=person.password_hash,
+                created_at=person.created_at,
+                updated_at=person.updated_at,
+            )
+        )
+
+    def get(self, person_id: str) -> Person | None:
+        row = self.session.execute(select(persons).where(persons.c.id == person_id)).first()
+        return _person(row) if row else None
+
+    def by_email_key(self, email_key: str) -> Person | None:
+        row = self.session.execute(select(persons).where(persons.c.email_key == email_key)).first()
+        return _person(row) if row else None
+
+    def many(self, ids: Sequence[str]) -> dict[str, Person]:
+        if not ids:
+            return {}
+        rows = self.session.execute(select(persons).where(persons.c.id.in_(list(ids))))
+        return {r.id: _person(r) for r in rows}
+
+    def set_password_hash(self, person_id: str, password_hash: str, now: datetime) -> None:
+        self.session.execute(
+            update(persons)
+            .where(persons.c.id == person_id)
+            .values(password_hash=password_hash, updated_at=now)
+        )
+
+    def lock_email(self, email_key: str) -> None:
+        """Serialise concurrent creations of one email (the unique index would also refuse)."""
+        self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
+
+
+class Memberships:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, m: Membership) -> None:
+        self.session.execute(
+            insert(memberships).values(
+                id=m.id,
+                tenant_id=m.tenant_id,
+                person_id=m.person_id,
+                invited_email=m.invited_email,
+                roles=list(m.roles),
+                status=m.status,
+                created_at=m.created_at,
+                updated_at=m.updated_at,
+                accepted_at=m.accepted_at,
+            )
+        )
+
+    def save(self, m: Membership) -> None:
+        self.session.execute(
+            update(memberships)
+            .where(memberships.c.id == m.id)
+            .values(
+                roles=list(m.roles),
+                status=m.status,
+                updated_at=m.updated_at,
+                accepted_at=m.accepted_at,
+            )
+        )
+
+    def get(self, tenant_id: str, member_id: str, *, for_update: bool = False) -> Membership | None:
+        query = select(memberships).where(
+            memberships.c.id == member_id, memberships.c.tenant_id == tenant_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        return _membership(row) if row else None
+
+    def of_person_in(self, tenant_id: str, person_id: str) -> Membership | None:
+        row = self.session.execute(
+            select(memberships).where(
+                memberships.c.tenant_id == tenant_id, memberships.c.person_id == person_id
+            )
+        ).first()
+        return _membership(row) if row else None
+
+    def of_person(self, person_id: str) -> list[tuple[Membership, Tenant]]:
+        rows = self.session.execute(
+            select(
+                memberships,
+                tenants.c.slug,
+                tenants.c.name.label("tenant_name"),
+                tenants.c.created_at.label("tenant_created_at"),
+            )
+            .join(tenants, tenants.c.id == memberships.c.tenant_id)
+            .where(memberships.c.person_id == person_id)
+            .order_by(memberships.c.created_at)
+        )
+        return [
+            (_membership(r), Tenant(r.tenant_id, r.slug, r.tenant_name, r.tenant_created_at))
+            for r in rows
+        ]
+
+    def page(self, tenant_id: str, size: int, token: str) -> tuple[list[Membership], str]:
+        query = (
+            select(memberships)
+            .where(memberships.c.tenant_id == tenant_id)
+            .order_by(memberships.c.created_at, memberships.c.id)
+            .limit(size + 1)
+        )
+        after = decode_page_token(token)
+        if after:
+            query = query.where(
+                or_(
+                    memberships.c.created_at > after[0],
+                    and_(memberships.c.created_at == after[0], memberships.c.id > after[1]),
+                )
+            )
+        rows = [_membership(r) for r in self.session.execute(query)]
+        nxt = (
+            encode_page_token(rows[size - 1].created_at, rows[size - 1].id)
+            if len(rows) > size
+            else ""
+        )
+        return rows[:size], nxt
+
+    def count(self, tenant_id: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(memberships)
+                .where(memberships.c.tenant_id == tenant_id)
+            ).scalar_one()
+        )
+
+
+class SigningKeys:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active(self) -> tuple[str, bytes] | None:
+        row = self.session.execute(
+            select(signing_keys.c.kid, signing_keys.c.private_key)
+            .where(signing_keys.c.retired_at.is_(None))
+            .order_by(signing_keys.c.created_at.desc())
+            .limit(1)
+        ).first()
+        return (row.kid, bytes(row.private_key)) if row else None
+
+    def add(self, kid: str, private_key: bytes, public_jwk: dict[str, str], now: datetime) -> None:
+        self.session.execute(
+            insert(signing_keys).values(
+                kid=kid, private_key=private_key, public_jwk=json.dumps(public_jwk), created_at=now
+            )
+        )
+
+    def public_jwks(self) -> list[dict[str, str]]:
+        rows = self.session.execute(
+            select(signing_keys.c.public_jwk).order_by(signing_keys.c.created_at)
+        )
+        return [json.loads(r.public_jwk) for r in rows]
+
+    def lock(self) -> None:
+        self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))")
+        )
+
+
+class Repositories:
+    """What identity's handlers see of a unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.tenants = Tenants(session)
+        self.persons = Persons(session)
+        self.memberships = Memberships(session)
+        self.signing_keys = SigningKeys(session)

@@ -1,0 +1,56 @@
+"""Who is calling (rule 5). Domain code authorises on these, never on headers.
+
+- `PersonClaims`: a person, from a verified access token. `tenant_id` is None for an operator's
+  token or a personal token (one that has not entered a tenant yet).
+- `ServiceClaims`: another service, from a verified service token, on methods that name it.
+- `Anonymous`: no token, on a method in the public registry only.
+- `SYSTEM`: exists only inside a process, for its own timers and handlers; no message can claim it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PersonClaims:
+    person_id: str
+    tenant_id: str | None
+    roles: tuple[str, ...]
+    platform_admin: bool
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+    locale: str = "en"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_operator(self) -> bool:
+        return self.platform_admin and self.tenant_id is None
+
+
+@dataclass(frozen=True)
+class ServiceClaims:
+    service: str
+    token_id: str
+    expires_at: datetime
+    kid: str
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    pass
+
+
+@dataclass(frozen=True)
+class SystemCaller:
+    pass
+
+
+SYSTEM = SystemCaller()
+ANONYMOUS = Anonymous()
+
+Caller = PersonClaims | ServiceClaims | Anonymous | SystemCaller

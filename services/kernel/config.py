@@ -1,0 +1,86 @@
+"""Configuration from environment variables, one place for all of them.
+
+Every variable is `ECOACH_<FIELD>` and is documented in the README with its default. Processes read
+it once through `settings()`; tests build their own `Settings(...)`.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECOACH_", extra="ignore")
+
+    env: Environment = "development"
+    var_dir: Path = Path("var")
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # A PostgreSQL server URL. Each service uses its own database on it, named
+    # `<database_prefix>_<service>`. Unset: the embedded PostgreSQL under var/pg.
+    database_url: str | None = None
+    database_prefix: str = "ecoach"
+    # nameko workers per service instance; the database pool is sized from it.
+    service_workers: int = Field(default=16, ge=1, le=512)
+    token_issuer: str = "ecoach-identity"  # noqa: S105 - a name, not a secret
+    token_audience: str = "ecoach"  # noqa: S105 - a name, not a secret
+    access_token_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    service_token_ttl_seconds: int = Field(default=300, ge=30, le=900)
+    # Folder of each service's Ed25519 key pair (`<service>.key`, `<service>.pub`). The public
+    # halves are the deployment's configuration; a service only ever reads its own private key.
+    keys_dir: Path | None = None
+    gateway_address: str = "127.0.0.1:50051"
+    gateway_threads: int = Field(default=64, ge=1, le=1024)
+    # Deadline applied when a gRPC client sets none, and the ceiling on any client's deadline.
+    rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    log_level: str = "INFO"
+    default_locale: Literal["fr", "en"] = "en"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.keys_dir or self.var_dir / "keys"
+
+    @property
+    def test_clock_path(self) -> Path:
+        return self.var_dir / "test-clock"
+
+    @property
+    def embedded_database_url_file(self) -> Path:
+        return self.var_dir / "pg.url"
+
+    def server_url(self) -> str:
+        """The PostgreSQL server URL: ECOACH_DATABASE_URL, or the embedded server's."""
+        if self.database_url:
+            return self.database_url
+        path = self.embedded_database_url_file
+        if path.exists():
+            return path.read_text().strip()
+        raise RuntimeError(
+            "No database: set ECOACH_DATABASE_URL, or start the embedded PostgreSQL "
+            "with `make run` (it writes var/pg.url)."
+        )
+
+    def database_name(self, service: str) -> str:
+        return f"{self.database_prefix}_{service}"
+
+    def database_url_for(self, service: str) -> str:
+        return with_database(self.server_url(), self.database_name(service))
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL naming another database (query string, e.g. a socket host, kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,70 @@
+"""JSON logs, one object per line, carrying the request id of the call being served.
+
+Never a token, password or free text: known secret-bearing keys are dropped from `extra`, and
+anything shaped like a JWT is masked in every message as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from .context import current_request_id
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+SECRET_KEYS = frozenset(
+    {"password", "token", "access_token", "authorization", "secret", "refresh_token", "body"}
+)
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message"}
+
+
+def scrub(text: str) -> str:
+    return _JWT.sub("[token]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "msg": scrub(record.getMessage()),
+        }
+        rid = getattr(record, "request_id", None) or current_request_id()
+        if rid:
+            entry["request_id"] = rid
+        for key, value in record.__dict__.items():
+            if key in _STANDARD or key.startswith("_") or key == "request_id":
+                continue
+            if key.lower() in SECRET_KEYS:
+                continue
+            entry[key] = (
+                value if isinstance(value, int | float | bool | None) else scrub(str(value))
+            )
+        if record.exc_info:
+            entry["exc"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(service: str, level: str = "INFO") -> None:
+    """Route the root logger to stderr as JSON lines (idempotent)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for noisy in ("kombu", "amqp", "nameko", "alembic", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # nameko logs every expected (domain) error with a traceback; our own line per call says it.
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)

@@ -1,0 +1,100 @@
+"""What people read when something goes wrong, in French and English, by error reason.
+
+The gateway puts the caller's language in `google.rpc.LocalizedMessage`; a reason missing here
+falls back to the code's generic text.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Locale = Literal["fr", "en"]
+SUPPORTED_LOCALES: tuple[Locale, ...] = ("en", "fr")
+
+MESSAGES: dict[str, dict[Locale, str]] = {
+    # generic, by code
+    "INVALID_ARGUMENT": {
+        "en": "Some fields are missing or invalid. Check the highlighted fields and try again.",
+        "fr": "Certains champs sont manquants ou invalides. Vérifiez-les et réessayez.",
+    },
+    "NOT_FOUND": {
+        "en": "We could not find what you asked for. Check the link or identifier.",
+        "fr": "Nous n'avons pas trouvé ce que vous cherchez. Vérifiez le lien ou l'identifiant.",
+    },
+    "ALREADY_EXISTS": {
+        "en": "This already exists.",
+        "fr": "Cet élément existe déjà.",
+    },
+    "PERMISSION_DENIED": {
+        "en": "You are not allowed to do this. Ask an administrator of your organisation.",
+        "fr": "Vous n'êtes pas autorisé à faire cela. Adressez-vous à un administrateur de "
+        "votre organisation.",
+    },
+    "UNAUTHENTICATED": {
+        "en": "Your session is missing or has expired. Please sign in again.",
+        "fr": "Votre session est absente ou a expiré. Veuillez vous reconnecter.",
+    },
+    "FAILED_PRECONDITION": {
+        "en": "This cannot be done in the current state.",
+        "fr": "Cette action n'est pas possible dans l'état actuel.",
+    },
+    "RESOURCE_EXHAUSTED": {
+        "en": "Too many attempts. Please wait a moment and try again.",
+        "fr": "Trop de tentatives. Patientez un instant puis réessayez.",
+    },
+    "DEADLINE_EXCEEDED": {
+        "en": "This took too long. Please try again.",
+        "fr": "Cela a pris trop de temps. Veuillez réessayer.",
+    },
+    "UNAVAILABLE": {
+        "en": "The service is temporarily unavailable. Please try again in a moment.",
+        "fr": "Le service est momentanément indisponible. Réessayez dans un instant.",
+    },
+    "INTERNAL": {
+        "en": "Something went wrong on our side. Please try again later.",
+        "fr": "Une erreur s'est produite de notre côté. Réessayez plus tard.",
+    },
+    # specific reasons
+    "INVALID_CREDENTIALS": {
+        "en": "The email or password is incorrect.",
+        "fr": "L'adresse e-mail ou le mot de passe est incorrect.",
+    },
+    "NOT_A_MEMBER": {
+        "en": "You are not an active member of this organisation.",
+        "fr": "Vous n'êtes pas membre actif de cette organisation.",
+    },
+    "TENANT_REQUIRED": {
+        "en": "Choose an organisation to sign in to.",
+        "fr": "Choisissez l'organisation à laquelle vous connecter.",
+    },
+    "ALREADY_MEMBER": {
+        "en": "This person is already a member of the organisation.",
+        "fr": "Cette personne est déjà membre de l'organisation.",
+    },
+    "TENANT_SLUG_TAKEN": {
+        "en": "An organisation with this short name already exists. Choose another one.",
+        "fr": "Une organisation porte déjà ce nom court. Choisissez-en un autre.",
+    },
+    "TOKEN_INVALID": {
+        "en": "Your session is not valid. Please sign in again.",
+        "fr": "Votre session n'est pas valide. Veuillez vous reconnecter.",
+    },
+    "TOKEN_EXPIRED": {
+        "en": "Your session has expired. Please sign in again.",
+        "fr": "Votre session a expiré. Veuillez vous reconnecter.",
+    },
+    "MEMBERSHIP_INACTIVE": {
+        "en": "This membership is deactivated. Reactivate it first.",
+        "fr": "Cette adhésion est désactivée. Réactivez-la d'abord.",
+    },
+    "SERVICE_UNAVAILABLE": {
+        "en": "A part of ecoach is not answering. Please try again in a moment.",
+        "fr": "Une partie d'ecoach ne répond pas. Réessayez dans un instant.",
+    },
+}
+
+
+def localize(reason: str, code: str, locale: str) -> tuple[Locale, str]:
+    lang: Locale = "fr" if locale.lower().startswith("fr") else "en"
+    entry = MESSAGES.get(reason) or MESSAGES.get(code) or MESSAGES["INTERNAL"]
+    return lang, entry[lang]

@@ -1,0 +1,18 @@
+"""The one registry of RPC methods that accept a call without a token (rule 5, case c).
+
+Each such method authenticates by its own secret (a password, an invitation link) or exposes
+nothing private, and is throttled. The kernel refuses to serve a method declared public that is
+missing here, and the isolation suite checks this list against the services.
+"""
+
+from __future__ import annotations
+
+PUBLIC_METHODS: dict[str, str] = {
+    "identity.sign_in": "authenticates by email and password",
+    "identity.get_signing_keys": "public halves of the access-token signing keys",
+    "identity.ping": "liveness for health checks; reveals nothing",
+}
+
+
+def is_public(service: str, method: str) -> bool:
+    return f"{service}.{method}" in PUBLIC_METHODS

@@ -1,0 +1,111 @@
+"""Nested RPCs from inside a service, always with a deadline (the remaining one of the request).
+
+    class SpacesService:
+        rpc_identity = ServiceRpc("identity")
+
+        ... self.rpc_identity.call("get_member", {...})            # forwards the person's token
+        ... self.rpc_identity.call("contact_details", {...}, as_service=True)  # our service token
+
+The request is published non-persistent with the remaining deadline as its expiration, and the
+`deadline` header travels on, so the callee refuses it once it is late; we wait no longer than
+the deadline either.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+from nameko.exceptions import RemoteError, UnknownService
+from nameko.rpc import MethodProxy, RpcProxy
+
+from .. import context
+from ..clock import clock_for
+from ..config import settings
+from ..errors import DeadlineExceeded, Unavailable, from_remote
+from ..tokens import SigningKey, issue_service_token, load_or_create_service_key
+from .errors_wire import register_domain_errors
+
+NON_PERSISTENT = 1
+register_domain_errors()
+
+
+class _MethodCall(MethodProxy):  # type: ignore[misc]
+    def __init__(self, *args: Any, authorization: str | None, **options: Any) -> None:
+        self._authorization = authorization
+        super().__init__(*args, **options)
+
+    def get_message_headers(self, worker_ctx: Any) -> dict[str, Any]:
+        headers: dict[str, Any] = super().get_message_headers(worker_ctx)
+        if self._authorization is not None:
+            headers[self._get_header_name(context.AUTHORIZATION)] = self._authorization
+        return headers
+
+
+class BoundServiceRpc:
+    def __init__(self, provider: ServiceRpc, worker_ctx: Any) -> None:
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    def call(self, method: str, payload: dict[str, Any], *, as_service: bool = False) -> Any:
+        config = settings()
+        data = self._worker_ctx.data
+        if data.get(context.DEADLINE) is None:
+            # A timer or event handler starts its own budget; it travels on from here.
+            data[context.DEADLINE] = time.time() + config.rpc_timeout_seconds
+        remaining = context.remaining_seconds(float(data[context.DEADLINE]), 0.0)
+        if remaining <= 0:
+            raise DeadlineExceeded("No time was left for a nested call.", reason="DEADLINE_PASSED")
+        proxy = _MethodCall(
+            self._worker_ctx,
+            self._provider.target_service,
+            method,
+            self._provider.rpc_reply_listener,
+            authorization=self._provider.service_token() if as_service else None,
+            expiration=remaining,
+            delivery_mode=NON_PERSISTENT,
+        )
+        try:
+            reply = proxy.call_async(payload)
+        except UnknownService:
+            raise Unavailable(
+                f"{self._provider.target_service} is not running.", reason="SERVICE_UNAVAILABLE"
+            ) from None
+        with eventlet.Timeout(remaining, False):
+            try:
+                return reply.result()
+            except RemoteError as exc:  # not one of ours: never echo its text
+                raise from_remote({"exc_type": exc.exc_type}) from None
+        raise DeadlineExceeded(
+            f"{self._provider.target_service}.{method} did not answer in time.",
+            reason="DEADLINE_EXCEEDED",
+        )
+
+
+class ServiceRpc(RpcProxy):  # type: ignore[misc]
+    def setup(self) -> None:
+        config = settings()
+        self._clock = clock_for(config.env, config.test_clock_path)
+        self._key: SigningKey = load_or_create_service_key(
+            config.keys_path, self.container.service_name
+        )
+        self._ttl = timedelta(seconds=config.service_token_ttl_seconds)
+        self._cached: tuple[str, float] | None = None
+
+    def service_token(self) -> str:
+        now = time.monotonic()
+        if self._cached is None or now > self._cached[1]:
+            token = issue_service_token(
+                self._key,
+                service=self.container.service_name,
+                audience=self.target_service,
+                clock=self._clock,
+                ttl=self._ttl,
+            )
+            self._cached = (token, now + self._ttl.total_seconds() / 2)
+        return self._cached[0]
+
+    def get_dependency(self, worker_ctx: Any) -> BoundServiceRpc:
+        return BoundServiceRpc(self, worker_ctx)

@@ -1,0 +1,58 @@
+"""The database dependency: one SQLAlchemy 2 session per worker, a unit of work per use case.
+
+The pool is sized to the container's workers plus a margin for timers and the key cache, so a
+worker never waits for a connection another worker holds (rule: pool >= max_workers + timers).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from ..clock import clock_for
+from ..config import settings
+from .sql import UnitOfWork, WorkerDatabase, make_engine
+
+__all__ = ["Database", "UnitOfWork", "WorkerDatabase", "make_engine"]
+
+DEFAULT_MAX_WORKERS = 10  # nameko's own default
+
+
+class Database(DependencyProvider):  # type: ignore[misc]
+    def __init__(self, service: str, extra_connections: int = 4) -> None:
+        self.service = service
+        self.extra_connections = extra_connections
+        self.engine: Engine | None = None
+        self._workers: weakref.WeakKeyDictionary[Any, WorkerDatabase] = weakref.WeakKeyDictionary()
+
+    def setup(self) -> None:
+        config = settings()
+        workers = int(self.container.config.get("max_workers", DEFAULT_MAX_WORKERS))
+        self.engine = make_engine(
+            config.database_url_for(self.service),
+            pool_size=workers + self.extra_connections,
+            green=True,
+        )
+        self.factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.clock = clock_for(config.env, config.test_clock_path)
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> WorkerDatabase:
+        db = WorkerDatabase(self.factory, self.clock)
+        self._workers[worker_ctx] = db
+        return db
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        db = self._workers.pop(worker_ctx, None)
+        if db is not None:
+            db.close()

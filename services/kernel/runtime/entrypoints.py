@@ -1,0 +1,246 @@
+"""RPC entrypoints that authenticate, validate and translate errors in one place (rules 2, 5, 6).
+
+    class IdentityService:
+        name = "identity"
+        auth = Authentication()
+
+        @rpc
+        def get_member(self, caller: Caller, request: MemberRef) -> Member: ...
+
+        @rpc(public=True)             # must also be in kernel.public_methods
+        def sign_in(self, caller: Caller, request: SignInRequest) -> SignInResponse: ...
+
+        @rpc(services=("scheduling",))  # accepts scheduling's service token as well
+        def contact_details(self, caller: Caller, request: ...) -> ...: ...
+
+Every method receives one JSON object, validated against the contract annotated on `request`,
+and returns the contract's JSON. A request whose deadline has passed is refused before anything
+runs. Any exception that is not a DomainError becomes Internal, without its text.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc as nameko_rpc
+from pydantic import BaseModel, ValidationError
+
+from .. import context
+from ..caller import ANONYMOUS, Caller
+from ..clock import Clock, clock_for
+from ..config import settings
+from ..errors import (
+    DeadlineExceeded,
+    DomainError,
+    FieldViolation,
+    Internal,
+    InvalidArgument,
+    Unauthenticated,
+)
+from ..public_methods import is_public
+from ..tokens import KeySource, StaticKeys, TokenVerifier, key_id, load_service_public_keys
+
+log = logging.getLogger(__name__)
+
+KeySourceFactory = Callable[[Any], KeySource]
+
+
+@dataclass(frozen=True)
+class RpcMeta:
+    public: bool
+    services: tuple[str, ...]
+
+
+class WorkerAuth:
+    """What one worker knows about its request: context data and how to resolve the caller."""
+
+    def __init__(self, provider: Authentication, worker_ctx: Any) -> None:
+        self._provider = provider
+        data = worker_ctx.data
+        self.request_id: str | None = data.get(context.REQUEST_ID)
+        raw_deadline = data.get(context.DEADLINE)
+        self.deadline: float | None = float(raw_deadline) if raw_deadline is not None else None
+        self._token: str | None = data.get(context.AUTHORIZATION)
+        self.locale: str = str(data.get(context.LOCALE) or "en")
+
+    def resolve(self, meta: RpcMeta) -> Caller:
+        if meta.public:
+            return ANONYMOUS  # a public method authenticates by its own secret
+        if not self._token:
+            raise Unauthenticated("A bearer token is required.", reason="TOKEN_INVALID")
+        return self._provider.verify(self._token, meta)
+
+
+class Authentication(DependencyProvider):  # type: ignore[misc]
+    """The caller dependency of rule 5: person tokens, service tokens, public methods."""
+
+    def __init__(self, key_source: KeySourceFactory | None = None) -> None:
+        self._key_source_factory = key_source
+
+    def setup(self) -> None:
+        config = settings()
+        self.service_name: str = self.container.service_name
+        self.clock: Clock = clock_for(config.env, config.test_clock_path)
+        self.issuer = config.token_issuer
+        self.audience = config.token_audience
+        factory = self._key_source_factory or remote_signing_keys
+        self.person_verifier = TokenVerifier(_Lazy(lambda: factory(self.container)), self.clock)
+        self.service_public = load_service_public_keys(config.keys_path)
+        service_keys = StaticKeys()
+        for public in self.service_public.values():
+            service_keys.add(public)
+        self.service_verifier = TokenVerifier(service_keys, self.clock)
+        check_public_registry(self.container)
+
+    def get_dependency(self, worker_ctx: Any) -> WorkerAuth:
+        return WorkerAuth(self, worker_ctx)
+
+    def verify(self, token: str, meta: RpcMeta) -> Caller:
+        try:
+            typ = jwt.decode(token, options={"verify_signature": False}).get("typ")
+        except jwt.PyJWTError:
+            raise Unauthenticated("The token is malformed.", reason="TOKEN_INVALID") from None
+        if typ == "service":
+            claims = self.service_verifier.verify_service(token, audience=self.service_name)
+            own = self.service_public.get(claims.service)
+            # A service signs only as itself, and only methods naming it accept it.
+            if own is None or key_id(own) != claims.kid or claims.service not in meta.services:
+                raise Unauthenticated(
+                    "This service may not call this method.", reason="TOKEN_INVALID"
+                )
+            return claims
+        return self.person_verifier.verify_person(token, issuer=self.issuer, audience=self.audience)
+
+
+class _Lazy:
+    """Builds the key source on first use: other dependencies (the database) are set up by then."""
+
+    def __init__(self, build: Callable[[], KeySource]) -> None:
+        self._build = build
+        self._source: KeySource | None = None
+
+    def public_key(self, kid: str) -> Any:
+        if self._source is None:
+            self._source = self._build()
+        return self._source.public_key(kid)
+
+
+def remote_signing_keys(container: Any) -> KeySource:
+    """Identity's public keys over RPC (its public `get_signing_keys`), cached in the process."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from ..tokens import FetchedKeys
+
+    def fetch() -> list[dict[str, Any]]:
+        with ClusterRpcProxy(container.config, timeout=5) as proxy:
+            return list(proxy.identity.get_signing_keys({})["keys"])
+
+    return FetchedKeys(fetch, time.monotonic)
+
+
+def check_public_registry(container: Any) -> None:
+    """A method declared public but missing from the kernel's registry stops the service."""
+    for entrypoint in container.entrypoints:
+        method = getattr(container.service_cls, entrypoint.method_name, None)
+        meta: RpcMeta | None = getattr(method, "__ecoach_rpc__", None)
+        if meta and meta.public and not is_public(container.service_name, entrypoint.method_name):
+            raise RuntimeError(
+                f"{container.service_name}.{entrypoint.method_name} is declared public but is not "
+                "in services/kernel/public_methods.py"
+            )
+
+
+_FRIENDLY = {
+    "string_pattern_mismatch": "has an invalid format",
+    "missing": "is required",
+    "extra_forbidden": "is not a field of this request",
+    "enum": "is not one of the accepted values",
+    "literal_error": "is not one of the accepted values",
+}
+
+
+def validation_error(exc: ValidationError) -> InvalidArgument:
+    fields = []
+    for error in exc.errors():
+        path = ".".join(str(p) for p in error["loc"]) or "request"
+        fields.append(FieldViolation(path, _FRIENDLY.get(error["type"], error["msg"])))
+    names = ", ".join(sorted({f.field for f in fields}))
+    return InvalidArgument(f"Some fields are invalid: {names}", fields=fields)
+
+
+def _request_model(fn: Callable[..., Any]) -> type[BaseModel]:
+    hints = typing.get_type_hints(fn)
+    model = hints.get("request")
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{fn.__qualname__}: annotate `request` with its pydantic contract")
+    return model
+
+
+def rpc(
+    fn: Callable[..., Any] | None = None, *, public: bool = False, services: tuple[str, ...] = ()
+) -> Any:
+    def decorate(fn: Callable[..., Any]) -> Any:
+        meta = RpcMeta(public=public, services=tuple(services))
+        model_cache: list[type[BaseModel]] = []
+
+        @functools.wraps(fn)
+        def entrypoint(self: Any, request: Any = None) -> Any:
+            auth: WorkerAuth = self.auth
+            with context.request_scope(auth.request_id, auth.deadline):
+                started = time.perf_counter()
+                outcome = "OK"
+                try:
+                    return _serve(self, auth, request)
+                except DomainError as exc:
+                    outcome = str(exc.code)
+                    raise
+                finally:
+                    # One line per call: the request id ties it to the gateway's line.
+                    log.info(
+                        "rpc %s",
+                        fn.__name__,
+                        extra={
+                            "method": fn.__name__,
+                            "outcome": outcome,
+                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                        },
+                    )
+
+        def _serve(self: Any, auth: WorkerAuth, request: Any) -> Any:
+            if auth.deadline is not None and time.time() >= auth.deadline:
+                # The caller has given up: doing the work now would surprise them.
+                raise DeadlineExceeded(
+                    "The request's deadline had passed.", reason="DEADLINE_PASSED"
+                )
+            caller = auth.resolve(meta)
+            if not model_cache:
+                model_cache.append(_request_model(fn))
+            try:
+                parsed = model_cache[0].model_validate(request if request is not None else {})
+            except ValidationError as exc:
+                raise validation_error(exc) from None
+            try:
+                result = fn(self, caller, parsed)
+            except DomainError:
+                raise
+            except Exception as exc:
+                log.exception("unexpected error in %s", fn.__qualname__)
+                raise Internal(f"Unexpected {type(exc).__name__}.") from None
+            if isinstance(result, BaseModel):
+                return result.model_dump(mode="json")
+            return result
+
+        entrypoint.__ecoach_rpc__ = meta  # type: ignore[attr-defined]
+        return nameko_rpc(expected_exceptions=DomainError)(entrypoint)
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate

@@ -1,0 +1,72 @@
+"""Alembic per service: each service's `migrations/` folder, its own database.
+
+`upgrade(service)` creates the service's database if missing, then runs its migrations to head.
+Each service's `migrations/env.py` is two lines that call `run_env(metadata)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+from alembic import command, context
+from alembic.config import Config
+from psycopg2 import sql
+from sqlalchemy import MetaData, create_engine, pool
+
+from ..config import Settings, with_database
+
+SERVICES_DIR = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(service: str, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    cfg.attributes["url"] = url  # not in the ini options: a '%' in a URL would break them
+    return cfg
+
+
+def _admin_connection(server_url: str) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(with_database(server_url, "postgres"), connect_timeout=10)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+    return conn
+
+
+def create_database(server_url: str, name: str) -> bool:
+    """Create database `name` on the server unless it exists; True if it was created."""
+    with contextlib.closing(_admin_connection(server_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is not None:
+            return False
+        try:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+            return False  # created concurrently by another process
+        return True
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database `name` if it exists, disconnecting its clients (PostgreSQL 13+)."""
+    with contextlib.closing(_admin_connection(server_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def upgrade(service: str, config: Settings) -> None:
+    server = config.server_url()
+    create_database(server, config.database_name(service))
+    command.upgrade(alembic_config(service, config.database_url_for(service)), "head")
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py (online mode only)."""
+    url: Any = context.config.attributes.get("url")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

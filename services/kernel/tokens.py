@@ -1,0 +1,302 @@
+"""Ed25519 tokens: access tokens for people, service tokens between services.
+
+Verification accepts EdDSA only, a known key id, the expected issuer, audience and type, and
+checks nbf/exp against the injected Clock (not PyJWT's own time). Any failure is Unauthenticated
+with a stable reason, never the token itself in a message or a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .caller import PersonClaims, ServiceClaims
+from .clock import Clock
+from .errors import Unauthenticated
+
+ALGORITHM = "EdDSA"
+ACCESS = "access"
+SERVICE = "service"
+LEEWAY = timedelta(seconds=30)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    return b64url(hashlib.sha256(public_raw(public)).digest())[:16]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        private = Ed25519PrivateKey.generate()
+        return cls(key_id(private.public_key()), private)
+
+    @classmethod
+    def from_private_bytes(cls, raw: bytes) -> SigningKey:
+        private = Ed25519PrivateKey.from_private_bytes(raw)
+        return cls(key_id(private.public_key()), private)
+
+    def private_bytes(self) -> bytes:
+        return self.private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    def public_jwk(self) -> dict[str, str]:
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "kid": self.kid,
+            "x": b64url(public_raw(self.public)),
+        }
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self.private, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+
+def public_key_from_jwk(jwk: dict[str, Any]) -> tuple[str, Ed25519PublicKey]:
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise ValueError("only Ed25519 OKP keys are accepted")
+    return str(jwk["kid"]), Ed25519PublicKey.from_public_bytes(b64url_decode(str(jwk["x"])))
+
+
+def issue_access_token(
+    key: SigningKey,
+    *,
+    issuer: str,
+    audience: str,
+    clock: Clock,
+    ttl: timedelta,
+    person_id: str,
+    tenant_id: str | None,
+    roles: Iterable[str],
+    platform_admin: bool,
+    locale: str,
+) -> tuple[str, datetime]:
+    now = clock.now()
+    expires = now + ttl
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": person_id,
+        "typ": ACCESS,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": secrets.token_urlsafe(16),
+        "roles": sorted(set(roles)),
+        "pa": bool(platform_admin),
+        "loc": locale,
+        "amr": ["pwd"],
+    }
+    if tenant_id is not None:
+        claims["tid"] = tenant_id
+    return key.sign(claims), expires
+
+
+def issue_service_token(
+    key: SigningKey, *, service: str, audience: str, clock: Clock, ttl: timedelta
+) -> str:
+    now = clock.now()
+    return key.sign(
+        {
+            "iss": service,
+            "sub": service,
+            "aud": audience,
+            "typ": SERVICE,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": secrets.token_urlsafe(12),
+        }
+    )
+
+
+class KeySource(Protocol):
+    def public_key(self, kid: str) -> Ed25519PublicKey | None: ...
+
+
+class StaticKeys:
+    """Public keys known up front (a test, or the service keys of the deployment)."""
+
+    def __init__(self, keys: dict[str, Ed25519PublicKey] | None = None) -> None:
+        self._keys = dict(keys or {})
+
+    def add(self, public: Ed25519PublicKey) -> str:
+        kid = key_id(public)
+        self._keys[kid] = public
+        return kid
+
+    def public_key(self, kid: str) -> Ed25519PublicKey | None:
+        return self._keys.get(kid)
+
+
+class FetchedKeys:
+    """Public keys fetched from identity and cached; an unknown kid triggers at most one refetch
+    per `min_interval` seconds, so a forged kid cannot make us hammer identity."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], list[dict[str, Any]]],
+        monotonic: Callable[[], float],
+        min_interval: float = 5.0,
+    ) -> None:
+        self._fetch = fetch
+        self._monotonic = monotonic
+        self._min_interval = min_interval
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def public_key(self, kid: str) -> Ed25519PublicKey | None:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            if kid not in self._keys and self._monotonic() - self._fetched_at >= self._min_interval:
+                self._fetched_at = self._monotonic()
+                self._keys.update(public_key_from_jwk(jwk) for jwk in self._fetch())
+        return self._keys.get(kid)
+
+
+def _unauthenticated(reason: str, message: str) -> Unauthenticated:
+    return Unauthenticated(message, reason=reason)
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, clock: Clock) -> None:
+        self._keys = keys
+        self._clock = clock
+
+    def _decode(self, token: str, *, issuer: str | None, audience: str) -> dict[str, Any]:
+        if not token or len(token) > 8192:
+            raise _unauthenticated("TOKEN_INVALID", "A bearer token is required.")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise _unauthenticated("TOKEN_INVALID", "The token is malformed.") from None
+        if header.get("alg") != ALGORITHM:
+            raise _unauthenticated("TOKEN_INVALID", "Only EdDSA tokens are accepted.")
+        kid = header.get("kid")
+        key = self._keys.public_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise _unauthenticated("TOKEN_INVALID", "The token's signing key is unknown.")
+        options: dict[str, Any] = {
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+            "verify_iss": issuer is not None,
+            "require": ["exp", "nbf", "iat", "iss", "aud", "sub", "typ", "jti"],
+        }
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=issuer,
+                options=options,
+            )
+        except jwt.PyJWTError:
+            raise _unauthenticated("TOKEN_INVALID", "The token failed verification.") from None
+        now = self._clock.now().timestamp()
+        if now < float(claims["nbf"]) - LEEWAY.total_seconds():
+            raise _unauthenticated("TOKEN_INVALID", "The token is not valid yet.")
+        if now >= float(claims["exp"]) + LEEWAY.total_seconds():
+            raise _unauthenticated("TOKEN_EXPIRED", "The token has expired.")
+        claims["__kid"] = kid
+        return claims
+
+    def verify_person(self, token: str, *, issuer: str, audience: str) -> PersonClaims:
+        claims = self._decode(token, issuer=issuer, audience=audience)
+        if claims.get("typ") != ACCESS:
+            raise _unauthenticated("TOKEN_INVALID", "This is not an access token.")
+        tid = claims.get("tid")
+        roles = claims.get("roles") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise _unauthenticated("TOKEN_INVALID", "The token's roles are malformed.")
+        return PersonClaims(
+            person_id=str(claims["sub"]),
+            tenant_id=str(tid) if tid is not None else None,
+            roles=tuple(roles),
+            platform_admin=claims.get("pa") is True,
+            token_id=str(claims["jti"]),
+            issued_at=_ts(claims["iat"]),
+            expires_at=_ts(claims["exp"]),
+            locale=str(claims.get("loc") or "en"),
+        )
+
+    def verify_service(self, token: str, *, audience: str) -> ServiceClaims:
+        claims = self._decode(token, issuer=None, audience=audience)
+        if claims.get("typ") != SERVICE or claims.get("iss") != claims.get("sub"):
+            raise _unauthenticated("TOKEN_INVALID", "This is not a service token.")
+        return ServiceClaims(
+            service=str(claims["sub"]),
+            token_id=str(claims["jti"]),
+            expires_at=_ts(claims["exp"]),
+            kid=str(claims["__kid"]),
+        )
+
+
+def _ts(value: Any) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def load_or_create_service_key(keys_dir: Path, service: str) -> SigningKey:
+    """A service's own Ed25519 key pair, created on first use (private half mode 0600)."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    private_path = keys_dir / f"{service}.key"
+    if private_path.exists():
+        key = SigningKey.from_private_bytes(b64url_decode(private_path.read_text().strip()))
+    else:
+        key = SigningKey.generate()
+        tmp = private_path.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_text(b64url(key.private_bytes()))
+        tmp.replace(private_path)
+    public_path = keys_dir / f"{service}.pub"
+    if not public_path.exists():
+        public_path.write_text(b64url(public_raw(key.public)))
+    return key
+
+
+def load_service_public_keys(keys_dir: Path) -> dict[str, Ed25519PublicKey]:
+    """Every service's public key in the deployment's key folder, by service name."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    if keys_dir.is_dir():
+        for path in sorted(keys_dir.glob("*.pub")):
+            keys[path.stem] = Ed25519PublicKey.from_public_bytes(
+                b64url_decode(path.read_text().strip())
+            )
+    return keys

@@ -1,0 +1,97 @@
+"""One deployment (services and gateway as subprocesses) shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as pb
+from tests.support.api import Api, Session, unique_email, unique_slug
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    var = tmp_path_factory.mktemp("deployment")
+    d = Deployment(Path(var), os.environ.get("ECOACH_DATABASE_URL"))
+    try:
+        d.start()
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture(scope="session")
+def api(deployment: Deployment) -> Iterator[Api]:
+    channel = deployment.channel()
+    yield Api(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="session")
+def operator(deployment: Deployment, api: Api) -> Session:
+    email = create_operator(deployment.config)
+    return api.sign_in(email, OPERATOR_PASSWORD)
+
+
+PASSWORD = "not-a-real-password-42"
+
+
+@dataclass
+class TenantWorld:
+    """A tenant with an admin, a coach and a coachee, each signed in."""
+
+    tenant_id: str
+    slug: str
+    admin: Session
+    coach: Session
+    coachee: Session
+    admin_member: str
+    coach_member: str
+    coachee_member: str
+
+
+def make_tenant(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
+    slug = unique_slug()
+    tenant = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name=f"Tenant {slug}", slug=slug), metadata=operator.metadata
+    )
+    parent = f"tenants/{tenant.tenant_id}"
+    sessions = {}
+    members = {}
+    for label, role in (("admin", pb.TENANT_ADMIN), ("coach", pb.COACH), ("coachee", pb.COACHEE)):
+        email = unique_email(label)
+        added = api.members.AddMember(
+            pb.AddMemberRequest(
+                parent=parent, email=email, roles=[role], display_name=label.title()
+            ),
+            metadata=operator.metadata,
+        )
+        set_password(deployment.config, email, PASSWORD)
+        sessions[label] = api.sign_in(email, PASSWORD, tenant.tenant_id)
+        members[label] = added.member_id
+    return TenantWorld(
+        tenant.tenant_id,
+        slug,
+        sessions["admin"],
+        sessions["coach"],
+        sessions["coachee"],
+        members["admin"],
+        members["coach"],
+        members["coachee"],
+    )
+
+
+@pytest.fixture(scope="session")
+def acme(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
+    return make_tenant(deployment, api, operator)
+
+
+@pytest.fixture(scope="session")
+def globex(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
+    return make_tenant(deployment, api, operator)

@@ -1,0 +1,380 @@
+"""The identity service in a real nameko container, with real RabbitMQ and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy import func, select
+
+from services.identity.service import IdentityService
+from services.identity.storage import memberships, persons
+from services.kernel.clock import SystemClock
+from services.kernel.config import settings
+from services.kernel.errors import (
+    AlreadyExists,
+    DeadlineExceeded,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from services.kernel.runtime.errors_wire import register_domain_errors
+from services.kernel.runtime.sql import make_engine
+from services.kernel.tokens import SigningKey, issue_access_token
+from tests.support.api import unique_email, unique_slug
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+
+register_domain_errors()  # so the standalone proxy raises our typed errors
+PASSWORD = "integration-password-1"
+
+Call = Callable[..., Any]
+
+
+@pytest.fixture
+def identity(container_factory: Any, service_config: dict[str, Any]) -> Any:
+    container = container_factory(IdentityService, service_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def call(identity: Any, service_config: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+    """call(method, payload, token=None, **context)"""
+    proxies: list[ServiceRpcProxy] = []
+
+    def _call(
+        method: str, payload: dict[str, Any] | None = None, token: str | None = None, **ctx: Any
+    ) -> Any:
+        context = dict(ctx)
+        if token:
+            context["authorization"] = token
+        proxy = ServiceRpcProxy("identity", service_config, context_data=context, timeout=20)
+        proxies.append(proxy)
+        service = proxy.start()
+        return getattr(service, method)(payload or {})
+
+    yield _call
+    for proxy in proxies:
+        proxy.stop()
+
+
+def count(table: Any, **where: str) -> int:
+    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
+    try:
+        with engine.connect() as conn:
+            query = select(func.count()).select_from(table)
+            for column, value in where.items():
+                query = query.where(table.c[column] == value)
+            return int(conn.execute(query).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def operator_token(call: Call) -> str:
+    email = create_operator(settings())
+    return str(call("sign_in", {"email": email, "password": OPERATOR_PASSWORD})["access_token"])
+
+
+@pytest.fixture
+def tenant(call: Call, operator_token: str) -> dict[str, Any]:
+    return dict(call("create_tenant", {"name": "Acme", "slug": unique_slug()}, operator_token))
+
+
+def admin_of(call: Call, operator_token: str, tenant_id: str) -> str:
+    email = unique_email("admin")
+    call(
+        "add_member",
+        {"tenant_id": tenant_id, "email": email, "roles": ["tenant_admin"]},
+        operator_token,
+    )
+    set_password(settings(), email, PASSWORD)
+    return str(
+        call("sign_in", {"email": email, "password": PASSWORD, "tenant": tenant_id})["access_token"]
+    )
+
+
+def test_an_operator_creates_a_tenant_and_adds_its_first_admin(
+    call: Call, operator_token: str
+) -> None:
+    slug = unique_slug()
+    tenant = call("create_tenant", {"name": "Acme", "slug": slug}, operator_token)
+    assert tenant["slug"] == slug
+    admin = admin_of(call, operator_token, tenant["tenant_id"])
+    listed = call("list_members", {"tenant_id": tenant["tenant_id"]}, admin)
+    assert [m["roles"] for m in listed["members"]] == [["tenant_admin"]]
+
+
+def test_adding_an_existing_person_answers_the_same_and_shows_only_the_typed_email(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    admin = admin_of(call, operator_token, tid)
+    other = call("create_tenant", {"name": "Other", "slug": unique_slug()}, operator_token)
+    existing = unique_email("existing")
+    call(
+        "add_member",
+        {
+            "tenant_id": other["tenant_id"],
+            "email": existing,
+            "roles": ["coach"],
+            "display_name": "Real Name",
+        },
+        operator_token,
+    )
+
+    new = call(
+        "add_member",
+        {
+            "tenant_id": tid,
+            "email": unique_email("new"),
+            "roles": ["coach"],
+            "display_name": "Typed",
+        },
+        admin,
+    )
+    typed = existing.upper()
+    pending = call(
+        "add_member",
+        {"tenant_id": tid, "email": typed, "roles": ["coach"], "display_name": "Typed"},
+        admin,
+    )
+    assert set(new) == set(pending)  # the same shape: nothing tells the two cases apart
+    assert pending["email"] == typed
+
+    seen = call("get_member", {"tenant_id": tid, "member_id": pending["member_id"]}, admin)
+    assert seen["status"] == "pending"
+    assert seen["email"] == typed
+    assert seen["display_name"] == "" and seen["person_id"] == ""
+    # adding again while pending answers the same membership
+    again = call("add_member", {"tenant_id": tid, "email": existing, "roles": ["coach"]}, admin)
+    assert again["member_id"] == pending["member_id"]
+
+    # the person accepts; the tenant then sees their own profile, not what it typed
+    set_password(settings(), existing, PASSWORD)
+    personal = call("sign_in", {"email": existing, "password": PASSWORD})["access_token"]
+    mine = call("list_my_memberships", {}, personal)
+    assert {m["tenant_id"]: m["status"] for m in mine["memberships"]}[tid] == "pending"
+    call("accept_membership", {"tenant_id": tid}, personal)
+    seen = call("get_member", {"tenant_id": tid, "member_id": pending["member_id"]}, admin)
+    assert seen["status"] == "active" and seen["display_name"] == "Real Name"
+
+
+def test_already_exists_only_when_the_person_is_already_a_member(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    email = unique_email()
+    call(
+        "add_member",
+        {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coachee"]},
+        operator_token,
+    )
+    with pytest.raises(AlreadyExists) as raised:
+        call(
+            "add_member",
+            {"tenant_id": tenant["tenant_id"], "email": email.upper(), "roles": ["coach"]},
+            operator_token,
+        )
+    assert raised.value.reason == "ALREADY_MEMBER"
+
+
+def test_bad_input_names_every_field_and_writes_nothing(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    before = count(memberships, tenant_id=tenant["tenant_id"])
+    with pytest.raises(InvalidArgument) as raised:
+        call(
+            "add_member",
+            {
+                "tenant_id": tenant["tenant_id"],
+                "email": "not-an-email",
+                "roles": ["wizard"],
+                "locale": "de",
+            },
+            operator_token,
+        )
+    assert {f.field for f in raised.value.fields} == {"email", "roles.0", "locale"}
+    with pytest.raises(InvalidArgument) as raised:
+        call(
+            "add_member",
+            {
+                "tenant_id": tenant["tenant_id"],
+                "email": unique_email(),
+                "roles": ["coach"],
+                "time_zone": "Mars/Base",
+            },
+            operator_token,
+        )
+    assert [f.field for f in raised.value.fields] == ["time_zone"]
+    with pytest.raises(InvalidArgument):
+        call(
+            "add_member",
+            {
+                "tenant_id": tenant["tenant_id"],
+                "email": unique_email(),
+                "roles": ["coach"],
+                "surprise": 1,
+            },
+            operator_token,
+        )
+    assert count(memberships, tenant_id=tenant["tenant_id"]) == before
+
+
+def test_calls_without_a_valid_token_are_refused(call: Call, tenant: dict[str, Any]) -> None:
+    ref = {"tenant_id": tenant["tenant_id"]}
+    with pytest.raises(Unauthenticated):
+        call("list_members", ref)
+    with pytest.raises(Unauthenticated):
+        call("list_members", ref, "not-a-token")
+    forged, _ = issue_access_token(
+        SigningKey.generate(),
+        issuer=settings().token_issuer,
+        audience=settings().token_audience,
+        clock=SystemClock(),
+        ttl=timedelta(minutes=5),
+        person_id="per_1",
+        tenant_id=tenant["tenant_id"],
+        roles=("tenant_admin",),
+        platform_admin=True,
+        locale="en",
+    )
+    with pytest.raises(Unauthenticated):
+        call("list_members", ref, forged)
+    # a header claiming to be the system is just a header
+    with pytest.raises(Unauthenticated):
+        call("list_members", ref, caller="system", system=True)
+
+
+def test_another_tenants_admin_sees_nothing_and_changes_nothing(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    member = call(
+        "add_member",
+        {"tenant_id": tid, "email": unique_email(), "roles": ["coachee"]},
+        operator_token,
+    )
+    other = call("create_tenant", {"name": "Other", "slug": unique_slug()}, operator_token)
+    intruder = admin_of(call, operator_token, other["tenant_id"])
+    ref = {"tenant_id": tid, "member_id": member["member_id"]}
+    with pytest.raises(NotFound):
+        call("get_member", ref, intruder)
+    with pytest.raises(NotFound):
+        call("deactivate_member", ref, intruder)
+    # their own tenant id with our member id: still not found
+    with pytest.raises(NotFound):
+        call(
+            "get_member",
+            {"tenant_id": other["tenant_id"], "member_id": member["member_id"]},
+            intruder,
+        )
+    assert call("get_member", ref, operator_token)["status"] == "active"
+
+
+def test_a_coach_may_not_administer_members(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    email = unique_email("coach")
+    coach_member = call(
+        "add_member", {"tenant_id": tid, "email": email, "roles": ["coach"]}, operator_token
+    )
+    set_password(settings(), email, PASSWORD)
+    coach = call("sign_in", {"email": email, "password": PASSWORD, "tenant": tid})["access_token"]
+    with pytest.raises(PermissionDenied):
+        call("list_members", {"tenant_id": tid}, coach)
+    with pytest.raises(PermissionDenied):
+        call(
+            "update_member",
+            {
+                "tenant_id": tid,
+                "member_id": coach_member["member_id"],
+                "roles": ["tenant_admin"],
+                "update_mask": ["roles"],
+            },
+            coach,
+        )
+    assert call("get_member", {"tenant_id": tid, "member_id": coach_member["member_id"]}, coach)[
+        "roles"
+    ] == ["coach"]
+
+
+def test_roles_change_with_a_field_mask_and_members_deactivate_and_reactivate(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    admin = admin_of(call, operator_token, tid)
+    m = call("add_member", {"tenant_id": tid, "email": unique_email(), "roles": ["coachee"]}, admin)
+    ref = {"tenant_id": tid, "member_id": m["member_id"]}
+    with pytest.raises(InvalidArgument):
+        call("update_member", {**ref, "roles": ["coach"], "update_mask": ["email"]}, admin)
+    assert call(
+        "update_member", {**ref, "roles": ["coach", "coachee"], "update_mask": ["roles"]}, admin
+    )["roles"] == ["coach", "coachee"]
+    assert call("deactivate_member", ref, admin)["status"] == "deactivated"
+    assert call("deactivate_member", ref, admin)["status"] == "deactivated"
+    assert call("reactivate_member", ref, admin)["status"] == "active"
+
+
+def test_a_request_past_its_deadline_is_refused_and_not_executed(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    email = unique_email("late")
+    with pytest.raises(DeadlineExceeded):
+        call(
+            "add_member",
+            {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coach"]},
+            operator_token,
+            deadline=time.time() - 1,
+        )
+    assert count(persons, email_key=email) == 0
+
+
+def test_one_email_added_concurrently_creates_one_person(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    email = unique_email("race")
+
+    def add(_: int) -> str:
+        try:
+            return str(
+                call(
+                    "add_member",
+                    {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coach"]},
+                    operator_token,
+                )["member_id"]
+            )
+        except AlreadyExists:
+            return "exists"
+
+    pool = eventlet.GreenPool(10)
+    outcomes = list(pool.imap(add, range(10)))
+    assert count(persons, email_key=email) == 1
+    assert len({o for o in outcomes if o != "exists"}) == 1
+
+
+def test_sign_in_refuses_wrong_passwords_and_non_members_alike(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    email = unique_email()
+    call(
+        "add_member",
+        {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coachee"]},
+        operator_token,
+    )
+    set_password(settings(), email, PASSWORD)
+    with pytest.raises(Unauthenticated) as wrong:
+        call("sign_in", {"email": email, "password": "wrong-password-123"})
+    with pytest.raises(Unauthenticated) as unknown:
+        call("sign_in", {"email": unique_email(), "password": "wrong-password-123"})
+    assert wrong.value.reason == unknown.value.reason == "INVALID_CREDENTIALS"
+    with pytest.raises(PermissionDenied):
+        call("sign_in", {"email": email, "password": PASSWORD, "tenant": "no-such-tenant"})
+    token = call("sign_in", {"email": email, "password": PASSWORD, "tenant": tenant["slug"]})
+    assert token["tenant_id"] == tenant["tenant_id"]

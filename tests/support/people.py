@@ -1,0 +1,53 @@
+"""Trusted set-up that no API offers on purpose: the platform's first operator."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.orm import sessionmaker
+
+from services.identity.handlers import ensure_person_with_password
+from services.identity.passwords import Passwords
+from services.kernel.clock import SystemClock
+from services.kernel.config import Settings
+from services.kernel.runtime.sql import WorkerDatabase, make_engine
+
+OPERATOR_PASSWORD = "operator-test-password-1"
+
+
+def create_operator(config: Settings, email: str | None = None) -> str:
+    email = email or f"operator-{secrets.token_hex(4)}@ecoach.test"
+    engine = make_engine(config.database_url_for("identity"), pool_size=1)
+    try:
+        db = WorkerDatabase(sessionmaker(engine, expire_on_commit=False), SystemClock())
+        ensure_person_with_password(
+            db,
+            Passwords(),
+            email=email,
+            display_name="Operator",
+            password=OPERATOR_PASSWORD,
+            platform_admin=True,
+        )
+        db.close()
+    finally:
+        engine.dispose()
+    return email
+
+
+def set_password(config: Settings, email: str, password: str) -> None:
+    """Until invitations exist (the accounts issue), trusted code sets a new person's password."""
+    from sqlalchemy import update
+
+    from services.identity.domain.model import normalize_email
+    from services.identity.storage import persons
+
+    engine = make_engine(config.database_url_for("identity"), pool_size=1)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(persons)
+                .where(persons.c.email_key == normalize_email(email))
+                .values(password_hash=Passwords().hash(password))
+            )
+    finally:
+        engine.dispose()

@@ -1,0 +1,156 @@
+"""Identity's domain rules, without broker or database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.identity.domain import access
+from services.identity.domain.model import (
+    ACTIVE,
+    DEACTIVATED,
+    PENDING,
+    Membership,
+    Person,
+    Tenant,
+    check_email,
+    check_roles,
+    check_slug,
+    check_time_zone,
+    normalize_email,
+)
+from services.kernel.caller import ANONYMOUS, PersonClaims
+from services.kernel.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def claims(
+    tenant_id: str | None, roles: tuple[str, ...] = (), operator: bool = False
+) -> PersonClaims:
+    return PersonClaims(
+        person_id="per_aa",
+        tenant_id=tenant_id,
+        roles=roles,
+        platform_admin=operator,
+        token_id="t",
+        issued_at=NOW,
+        expires_at=NOW + timedelta(minutes=10),
+    )
+
+
+def person(email: str = "Ada@Example.com") -> Person:
+    return Person.create(
+        email=email, display_name="Ada", locale="en", time_zone="Europe/Paris", now=NOW
+    )
+
+
+def test_emails_are_unique_whatever_their_case() -> None:
+    assert normalize_email(" Ada@EXAMPLE.com ") == normalize_email("ada@example.com")
+    assert person("ADA@example.com").email_key == person("ada@EXAMPLE.COM").email_key
+
+
+@pytest.mark.parametrize("bad", ["", "ada", "ada@", "@example.com", "a b@example.com", "a@b@c.com"])
+def test_malformed_emails_are_refused_naming_the_field(bad: str) -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        check_email(bad)
+    assert [f.field for f in raised.value.fields] == ["email"]
+
+
+@pytest.mark.parametrize("slug", ["acme", "acme-2", "a1"])
+def test_good_slugs(slug: str) -> None:
+    assert check_slug(slug) == slug
+
+
+@pytest.mark.parametrize("slug", ["-acme", "acme-", "Acme", "a", "ac me", "x" * 41])
+def test_bad_slugs(slug: str) -> None:
+    with pytest.raises(InvalidArgument):
+        check_slug(slug)
+
+
+def test_time_zones_are_iana_names() -> None:
+    assert check_time_zone("America/New_York") == "America/New_York"
+    with pytest.raises(InvalidArgument):
+        check_time_zone("Mars/Olympus_Mons")
+
+
+def test_roles_are_deduplicated_and_checked() -> None:
+    assert check_roles(["coach", "coach", "coachee"]) == ("coach", "coachee")
+    with pytest.raises(InvalidArgument):
+        check_roles([])
+    with pytest.raises(InvalidArgument):
+        check_roles(["platform_admin"])  # a flag on the person, never a membership role
+
+
+def test_tenant_needs_a_name() -> None:
+    with pytest.raises(InvalidArgument):
+        Tenant.create("  ", "acme", NOW)
+
+
+def test_a_new_person_is_active_at_once_an_existing_one_is_pending() -> None:
+    p = person()
+    assert Membership.for_new_person("tnt_1", p, p.email, ("coachee",), NOW).status == ACTIVE
+    assert Membership.pending_for("tnt_1", p, p.email, ("coachee",), NOW).status == PENDING
+
+
+def test_accepting_activates_a_pending_membership() -> None:
+    m = Membership.pending_for("tnt_1", person(), "ada@example.com", ("coach",), NOW)
+    m.accept(NOW)
+    assert m.status == ACTIVE and m.accepted_at == NOW
+
+
+def test_reactivating_never_skips_the_persons_acceptance() -> None:
+    m = Membership.pending_for("tnt_1", person(), "ada@example.com", ("coach",), NOW)
+    m.deactivate(NOW)
+    assert m.status == DEACTIVATED
+    with pytest.raises(FailedPrecondition):
+        m.accept(NOW)
+    m.reactivate(NOW)
+    assert m.status == PENDING
+
+
+def test_deactivation_is_idempotent_and_blocks_role_changes() -> None:
+    m = Membership.for_new_person("tnt_1", person(), "ada@example.com", ("coach",), NOW)
+    m.deactivate(NOW)
+    m.deactivate(NOW)
+    with pytest.raises(FailedPrecondition):
+        m.change_roles(("coachee",), NOW)
+    m.reactivate(NOW)
+    m.change_roles(("coachee",), NOW + timedelta(seconds=1))
+    assert m.roles == ("coachee",) and m.status == ACTIVE
+
+
+def test_only_an_operator_token_reaches_platform_methods() -> None:
+    access.require_operator(claims(None, operator=True))
+    with pytest.raises(PermissionDenied):
+        access.require_operator(claims("tnt_1", ("tenant_admin",)))
+    with pytest.raises(PermissionDenied):
+        # an operator who entered a tenant holds a tenant token, not an operator one
+        access.require_operator(claims("tnt_1", ("tenant_admin",), operator=True))
+    with pytest.raises(Unauthenticated):
+        access.require_operator(ANONYMOUS)
+
+
+def test_another_tenant_is_not_found_not_forbidden() -> None:
+    with pytest.raises(NotFound):
+        access.require_member_admin(claims("tnt_other", ("tenant_admin",)), "tnt_1")
+
+
+def test_members_of_the_tenant_who_are_not_admins_are_forbidden() -> None:
+    with pytest.raises(PermissionDenied):
+        access.require_member_admin(claims("tnt_1", ("coach",)), "tnt_1")
+    access.require_member_admin(claims("tnt_1", ("tenant_admin",)), "tnt_1")
+
+
+def test_a_member_reads_their_own_membership_only() -> None:
+    coach = claims("tnt_1", ("coach",))
+    assert access.may_read_member(coach, "per_aa")
+    assert not access.may_read_member(coach, "per_bb")
+    assert access.may_read_member(claims("tnt_1", ("tenant_admin",)), "per_bb")
