@@ -8,6 +8,7 @@ broker is never touched; we only explain what is wrong.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from kombu import Connection
 
@@ -205,3 +206,42 @@ def _wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.5) 
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)
+
+
+def _management_request(amqp_uri: str, method: str, path: str, body: dict[str, str] | None) -> None:
+    base, user, password = management_url(amqp_uri)
+    request = urllib.request.Request(  # noqa: S310 - our own broker's management API
+        f"{base}/api/{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "content-type": "application/json",
+            "authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        pass
+
+
+def create_vhost(amqp_uri: str, vhost: str) -> str:
+    """A fresh virtual host on the broker of `amqp_uri`, with full rights for its user; returns
+    the AMQP URI that names it. Test deployments each get one, so that two runs sharing a
+    broker never consume each other's RPC requests."""
+    parts = urlsplit(amqp_uri)
+    _, user, _ = management_url(amqp_uri)
+    _management_request(amqp_uri, "PUT", f"vhosts/{quote(vhost, safe='')}", {})
+    _management_request(
+        amqp_uri,
+        "PUT",
+        f"permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+        {"configure": ".*", "write": ".*", "read": ".*"},
+    )
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+
+
+def delete_vhost(amqp_uri: str, vhost: str) -> None:
+    try:
+        _management_request(amqp_uri, "DELETE", f"vhosts/{quote(vhost, safe='')}", None)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise

@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.kernel.config import Settings
 from services.kernel.runtime.migrations import drop_database, upgrade
 
+from . import broker
 from .cli import SERVICES, ensure_keys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,9 +43,16 @@ def fresh_prefix() -> str:
 
 
 class Deployment:
-    def __init__(self, var_dir: Path, database_url: str | None = None) -> None:
+    """`amqp_uri` is the broker; the deployment runs in a virtual host of its own on it."""
+
+    def __init__(
+        self, var_dir: Path, database_url: str | None = None, amqp_uri: str | None = None
+    ) -> None:
         self.var_dir = var_dir
         self.address = f"127.0.0.1:{free_port()}"
+        self.broker_uri = amqp_uri or Settings().amqp_uri
+        self.vhost = f"ecoach-test-{secrets.token_hex(4)}"
+        self.amqp_uri = self.broker_uri  # set to the vhost's URI by start()
         self.env = dict(
             os.environ,
             ECOACH_ENV="test",
@@ -70,6 +78,9 @@ class Deployment:
 
     def start(self) -> Deployment:
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.amqp_uri = broker.create_vhost(self.broker_uri, self.vhost)
+        self.env["ECOACH_AMQP_URI"] = self.amqp_uri
+        self.config = self.config.model_copy(update={"amqp_uri": self.amqp_uri})
         ensure_keys(self.config)
         for service in SERVICES:
             upgrade(service, self.config)
@@ -102,6 +113,7 @@ class Deployment:
             self.stop_process(name)
         for service in SERVICES:
             drop_database(self.config.server_url(), self.config.database_name(service))
+        broker.delete_vhost(self.broker_uri, self.vhost)
 
     def health(self, service: str = "", timeout: float = 1.0) -> int:
         with grpc.insecure_channel(self.address) as channel:

@@ -58,7 +58,16 @@ def main() -> int:
         PYTHONWARNINGS="ignore::DeprecationWarning",
         PYTHONUNBUFFERED="1",
     )
-    pytest = [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:nameko"]
+    pytest = [
+        str(BIN / "python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:nameko",
+    ]
     stages = [
         ("unit", [*pytest, "tests/unit"]),
         (

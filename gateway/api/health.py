@@ -38,10 +38,12 @@ class DownstreamHealth:
         self._probe_timeout = probe_timeout
         self._stop = threading.Event()
         self.status: dict[str, int] = {s: NOT_SERVING for s in services}
+        # grpc's HealthServicer says SERVING for "" until told otherwise: not before we know.
+        for service in ("", *services):
+            servicer.set(service, NOT_SERVING)
         self._thread = threading.Thread(target=self._run, name="health", daemon=True)
 
     def start(self) -> None:
-        self.probe_once()
         self._thread.start()
 
     def stop(self) -> None:
@@ -67,5 +69,7 @@ class DownstreamHealth:
         self._servicer.set("", overall)
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while True:
             self.probe_once()
+            if self._stop.wait(self._interval):
+                return

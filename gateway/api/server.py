@@ -64,7 +64,7 @@ class Gateway:
             self.rpc,
             self.health_servicer,
             DOWNSTREAM,
-            interval=2.0,
+            interval=config.health_interval_seconds,
             probe_timeout=config.health_probe_timeout_seconds,
         )
         reflection.enable_server_reflection(

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # Deadline applied when a gRPC client sets none, and the ceiling on any client's deadline.
     rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    health_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: str = "INFO"
     default_locale: Literal["fr", "en"] = "en"
 

@@ -34,7 +34,7 @@ class Api:
 
     def sign_in(self, email: str, password: str, tenant: str = "") -> Session:
         reply = self.auth.SignIn(
-            pb.SignInRequest(email=email, password=password, tenant=tenant), timeout=10
+            pb.SignInRequest(email=email, password=password, tenant=tenant), timeout=30
         )
         return Session(reply.access_token, reply.person_id, reply.tenant_id)
 

@@ -1,0 +1,159 @@
+"""The gateway's contract with clients: errors with details, authentication, health."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import grpc
+import jwt
+from grpc_health.v1 import health_pb2
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as pb
+from services.kernel.clock import SystemClock, set_test_offset
+from services.kernel.tokens import issue_service_token, load_or_create_service_key
+from tests.e2e.conftest import TenantWorld
+from tests.support.api import Api, Session, expect_error, unique_email
+
+
+def test_malformed_fields_are_invalid_argument_naming_each_field(
+    api: Api, acme: TenantWorld
+) -> None:
+    error = expect_error(
+        api.members.AddMember,
+        pb.AddMemberRequest(parent=f"tenants/{acme.tenant_id}", email="not-an-email", roles=[]),
+        metadata=acme.admin.metadata,
+    )
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(error.fields) >= {"email", "roles"}
+    assert error.reason == "INVALID_ARGUMENT"
+
+
+def test_a_malformed_resource_name_is_invalid_argument(api: Api, acme: TenantWorld) -> None:
+    error = expect_error(
+        api.members.GetMember, pb.GetMemberRequest(name="members/42"), metadata=acme.admin.metadata
+    )
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.fields == ("name",)
+
+
+def test_errors_are_localized_in_the_callers_language(api: Api, acme: TenantWorld) -> None:
+    metadata = (*acme.coach.metadata, ("accept-language", "fr-FR"))
+    error = expect_error(
+        api.members.ListMembers,
+        pb.ListMembersRequest(parent=f"tenants/{acme.tenant_id}"),
+        metadata=metadata,
+    )
+    assert error.code == grpc.StatusCode.PERMISSION_DENIED
+    assert error.locale == "fr"
+    assert "administrateur" in error.localized
+    english = expect_error(
+        api.members.ListMembers,
+        pb.ListMembersRequest(parent=f"tenants/{acme.tenant_id}"),
+        metadata=acme.coach.metadata,
+    )
+    assert english.locale == "en" and "administrator" in english.localized
+
+
+def test_a_missing_or_forged_token_is_unauthenticated(api: Api, acme: TenantWorld) -> None:
+    request = pb.GetMeRequest()
+    assert expect_error(api.auth.GetMe, request).code == grpc.StatusCode.UNAUTHENTICATED
+    header, _payload, signature = acme.admin.token.split(".")
+    claims = jwt.decode(acme.admin.token, options={"verify_signature": False})
+    claims["roles"] = ["tenant_admin", "coach"]
+    forged_payload = jwt.utils.base64url_encode(jwt.api_jwt.json.dumps(claims).encode()).decode()
+    forged = f"{header}.{forged_payload}.{signature}"
+    error = expect_error(api.auth.GetMe, request, metadata=(("authorization", f"Bearer {forged}"),))
+    assert error.code == grpc.StatusCode.UNAUTHENTICATED
+    assert error.reason == "TOKEN_INVALID"
+
+
+def test_a_header_claiming_to_be_the_system_is_unauthenticated(api: Api, acme: TenantWorld) -> None:
+    for metadata in (
+        (("x-ecoach-caller", "system"),),
+        (("authorization", "System identity"),),
+        (("nameko.authorization", "system"), ("caller", "system")),
+    ):
+        error = expect_error(
+            api.members.ListMembers,
+            pb.ListMembersRequest(parent=f"tenants/{acme.tenant_id}"),
+            metadata=metadata,
+        )
+        assert error.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_token_for_another_audience_is_unauthenticated(
+    api: Api, deployment: Deployment, acme: TenantWorld
+) -> None:
+    # a valid service token of a deployment service is not an access token
+    key = load_or_create_service_key(deployment.config.keys_path, "identity")
+    token = issue_service_token(
+        key, service="identity", audience="identity", clock=SystemClock(), ttl=timedelta(minutes=5)
+    )
+    error = expect_error(
+        api.auth.GetMe, pb.GetMeRequest(), metadata=(("authorization", f"Bearer {token}"),)
+    )
+    assert error.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_an_expired_token_is_unauthenticated_everywhere(
+    api: Api, deployment: Deployment, acme: TenantWorld
+) -> None:
+    clock_file: Path = deployment.config.test_clock_path
+    fresh = acme.coachee
+    try:
+        set_test_offset(clock_file, 3600)  # the whole deployment is an hour later
+        time.sleep(0.3)  # every process re-reads the offset within 100 ms
+        error = expect_error(api.auth.GetMe, pb.GetMeRequest(), metadata=fresh.metadata)
+        assert error.code == grpc.StatusCode.UNAUTHENTICATED
+        assert error.reason == "TOKEN_EXPIRED"
+    finally:
+        set_test_offset(clock_file, 0)
+        time.sleep(0.3)
+    api.auth.GetMe(pb.GetMeRequest(), metadata=fresh.metadata)
+
+
+def test_health_reports_each_downstream_service(deployment: Deployment) -> None:
+    assert deployment.health("identity") == health_pb2.HealthCheckResponse.SERVING
+    assert deployment.health("") == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_every_reply_carries_its_request_id(api: Api, acme: TenantWorld) -> None:
+    _, call = api.auth.GetMe.with_call(
+        pb.GetMeRequest(), metadata=(*acme.coach.metadata, ("x-request-id", "client-chosen-id-1"))
+    )
+    assert ("x-request-id", "client-chosen-id-1") in tuple(call.initial_metadata())
+
+
+def test_pagination_walks_every_member_once(api: Api, operator: Session) -> None:
+    tenant = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name="Paged", slug=f"paged-{unique_email()[7:17]}"),
+        metadata=operator.metadata,
+    )
+    added = {
+        api.members.AddMember(
+            pb.AddMemberRequest(parent=tenant.name, email=unique_email(), roles=[pb.COACHEE]),
+            metadata=operator.metadata,
+        ).member_id
+        for _ in range(7)
+    }
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = api.members.ListMembers(
+            pb.ListMembersRequest(parent=tenant.name, page_size=3, page_token=token),
+            metadata=operator.metadata,
+        )
+        seen += [m.member_id for m in page.members]
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == sorted(added)
+    error = expect_error(
+        api.members.ListMembers,
+        pb.ListMembersRequest(parent=tenant.name, page_token="garbage!"),
+        metadata=operator.metadata,
+    )
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT and error.fields == ("page_token",)
