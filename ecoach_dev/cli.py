@@ -9,6 +9,7 @@ python -m ecoach_dev banner       where to connect, with ready-to-paste calls
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from services.kernel.config import Settings, settings
@@ -62,36 +63,44 @@ def banner(config: Settings) -> None:
     from services.identity.seed import DEMO_ACCOUNTS, DEMO_TENANT_SLUG
 
     addr = config.gateway_address
-    print("\n" + "=" * 78)
-    print(f" ecoach is starting. gRPC gateway: {addr}  (reflection on, package ecoach.v1)")
-    print("=" * 78)
-    print(" Demo accounts (development only):")
-    for a in DEMO_ACCOUNTS:
-        where = "no tenant (operator)" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"
-        print(f"   {a.label:<9} {a.email:<22} {a.password:<22} {where}")
     op = DEMO_ACCOUNTS[0]
-    print("\n Sign in as the operator, from another terminal:")
-    print(
-        f'   .venv/bin/python -m ecoach_dev.call SignIn \'{{"email": "{op.email}", '
-        f'"password": "{op.password}"}}\''
-    )
-    print("\n The same with grpc-requests, in Python (.venv/bin/python):")
-    print(
-        f"   from grpc_requests import Client; c = Client.get_by_endpoint('{addr}'); "
-        f"print(c.request('ecoach.v1.AuthService', 'SignIn', "
-        f"{{'email': '{op.email}', 'password': '{op.password}'}}))"
-    )
-    print("\n With grpcurl, if you have it:")
-    print(
-        f'   grpcurl -plaintext -d \'{{"email": "{op.email}", "password": "{op.password}"}}\' '
-        f"{addr} ecoach.v1.AuthService/SignIn"
-    )
-    print(
-        '   grpcurl -plaintext -H "authorization: Bearer $TOKEN" '
-        f'-d \'{{"name": "Globex", "slug": "globex"}}\' {addr} ecoach.v1.TenantService/CreateTenant'
-    )
-    print("\n Ctrl-C stops everything, the database last.")
-    print("=" * 78 + "\n", flush=True)
+    call = ".venv/bin/python -m ecoach_dev.call"
+    sign_in = json.dumps({"email": op.email, "password": op.password})
+    lines = [
+        "",
+        "=" * 78,
+        f" ecoach is running. gRPC gateway: {addr} (reflection on, package ecoach.v1)",
+        "=" * 78,
+        " Demo accounts (development only):",
+    ]
+    for a in DEMO_ACCOUNTS:
+        where = "no tenant: operator" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"
+        lines.append(f"   {a.label:<9} {a.email:<22} {a.password:<22} {where}")
+    lines += [
+        "",
+        " Try it from another terminal, in this folder (the token is kept in var/cli-token):",
+        f"   {call} SignIn '{sign_in}'",
+        f"""   {call} CreateTenant '{{"display_name": "Globex", "slug": "globex"}}'""",
+        f"""   {call} AddMember '{{"parent": "tenants/<tenant_id>", "email": "hr@globex.test", """
+        """"roles": ["TENANT_ADMIN"], "display_name": "Globex HR"}'""",
+        f"""   {call} ListMembers '{{"parent": "tenants/<tenant_id>"}}'""",
+        "",
+        " The same as a grpc-requests one-liner:",
+        """   .venv/bin/python -c "from grpc_requests import Client; """
+        f"""print(Client.get_by_endpoint('{addr}').request('ecoach.v1.AuthService', 'SignIn', """
+        f"""{{'email': '{op.email}', 'password': '{op.password}'}}))\"""",
+        "",
+        " With grpcurl, if you have it:",
+        f"   grpcurl -plaintext -d '{sign_in}' {addr} ecoach.v1.AuthService/SignIn",
+        f"""   grpcurl -plaintext -H "authorization: Bearer $TOKEN" """
+        f"""-d '{{"display_name": "Globex", "slug": "globex"}}' {addr} """
+        "ecoach.v1.TenantService/CreateTenant",
+        "",
+        " Ctrl-C stops everything, the database last.",
+        "=" * 78,
+        "",
+    ]
+    print("\n".join(lines), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

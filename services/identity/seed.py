@@ -31,10 +31,10 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("operator", "operator@ecoach.test", "operator-demo-2026!", None),
-    DemoAccount("HR admin", "hr@acme.test", "hr-admin-demo-2026!", "tenant_admin"),
-    DemoAccount("coach", "coach@acme.test", "coach-demo-2026!", "coach"),
-    DemoAccount("coachee", "coachee@acme.test", "coachee-demo-2026!", "coachee"),
+    DemoAccount("operator", "operator@ecoach.test", "operator-demo-2026", None),
+    DemoAccount("HR admin", "hr@acme.test", "hr-admin-demo-2026", "tenant_admin"),
+    DemoAccount("coach", "coach@acme.test", "coach-demo-2026", "coach"),
+    DemoAccount("coachee", "coachee@acme.test", "coachee-demo-2026", "coachee"),
 )
 
 

@@ -54,7 +54,7 @@ class IdentityService:
     db: WorkerDatabase = Database(c.SERVICE)
     auth = Authentication(key_source=_own_signing_keys)
 
-    @rpc(public=True)
+    @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> c.PingResponse:
         return c.PingResponse(service=self.name, ok=True)
 

@@ -47,6 +47,7 @@ from ..errors import (
 )
 from ..public_methods import is_public
 from ..tokens import KeySource, StaticKeys, TokenVerifier, key_id, load_service_public_keys
+from ..validation import PATTERN_HINTS
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ KeySourceFactory = Callable[[Any], KeySource]
 class RpcMeta:
     public: bool
     services: tuple[str, ...]
+    quiet: bool = False
 
 
 class WorkerAuth:
@@ -171,7 +173,11 @@ def validation_error(exc: ValidationError) -> InvalidArgument:
     fields = []
     for error in exc.errors():
         path = ".".join(str(p) for p in error["loc"]) or "request"
-        fields.append(FieldViolation(path, _FRIENDLY.get(error["type"], error["msg"])))
+        pattern = (error.get("ctx") or {}).get("pattern")
+        hint = PATTERN_HINTS.get(pattern) if pattern else None
+        if error["type"] == "too_short":
+            hint = f"needs at least {(error.get('ctx') or {}).get('min_length', 1)}"
+        fields.append(FieldViolation(path, hint or _FRIENDLY.get(error["type"], error["msg"])))
     names = ", ".join(sorted({f.field for f in fields}))
     return InvalidArgument(f"Some fields are invalid: {names}", fields=fields)
 
@@ -185,10 +191,16 @@ def _request_model(fn: Callable[..., Any]) -> type[BaseModel]:
 
 
 def rpc(
-    fn: Callable[..., Any] | None = None, *, public: bool = False, services: tuple[str, ...] = ()
+    fn: Callable[..., Any] | None = None,
+    *,
+    public: bool = False,
+    services: tuple[str, ...] = (),
+    quiet: bool = False,
 ) -> Any:
+    """`quiet`: log successful calls at DEBUG only (health probes every few seconds)."""
+
     def decorate(fn: Callable[..., Any]) -> Any:
-        meta = RpcMeta(public=public, services=tuple(services))
+        meta = RpcMeta(public=public, services=tuple(services), quiet=quiet)
         model_cache: list[type[BaseModel]] = []
 
         @functools.wraps(fn)
@@ -204,7 +216,8 @@ def rpc(
                     raise
                 finally:
                     # One line per call: the request id ties it to the gateway's line.
-                    log.info(
+                    log.log(
+                        logging.DEBUG if quiet and outcome == "OK" else logging.INFO,
                         "rpc %s",
                         fn.__name__,
                         extra={

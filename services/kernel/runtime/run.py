@@ -6,7 +6,13 @@ ECOACH_* settings, and stops cleanly on SIGTERM/SIGINT.
 
 from __future__ import annotations
 
-import eventlet
+import warnings
+
+# eventlet warns on import that it is in bugfix-only mode: known, recorded in the architecture.
+warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 

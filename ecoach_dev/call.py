@@ -1,0 +1,92 @@
+"""`python -m ecoach_dev.call METHOD [JSON]`: call the gRPC gateway from a terminal.
+
+Works from server reflection (grpc-requests), so it knows every ecoach.v1 method without
+generated code. METHOD is `SignIn`, `AuthService/SignIn` or `ecoach.v1.AuthService/SignIn`.
+A successful SignIn keeps its access token in var/cli-token; later calls send it.
+
+    python -m ecoach_dev.call SignIn '{"email": "operator@ecoach.test", "password": "..."}'
+    python -m ecoach_dev.call CreateTenant '{"display_name": "Globex", "slug": "globex"}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from google.rpc import error_details_pb2
+from grpc_requests import Client
+from grpc_status import rpc_status
+
+from services.kernel.config import settings
+
+
+def resolve(client: Client, method: str) -> tuple[str, str]:
+    if "/" in method:
+        service, name = method.rsplit("/", 1)
+        if "." not in service:
+            service = f"ecoach.v1.{service}"
+        return service, name
+    for service in client.service_names:
+        if service.startswith("ecoach.") and method in client.service(service).method_names:
+            return service, method
+    raise SystemExit(f"no ecoach.v1 method named {method!r}; try e.g. SignIn, GetMe, AddMember")
+
+
+def describe_error(exc: grpc.RpcError) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": exc.code().name, "message": exc.details()}
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    for detail in status.details if status else ():
+        for kind, key in (
+            (error_details_pb2.ErrorInfo, "error_info"),
+            (error_details_pb2.BadRequest, "bad_request"),
+            (error_details_pb2.LocalizedMessage, "localized_message"),
+        ):
+            if detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                detail.Unpack(message)
+                out[key] = json_format.MessageToDict(message)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecoach_dev.call",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("method")
+    parser.add_argument("body", nargs="?", default="{}", help="the request as JSON")
+    parser.add_argument("--address", default=settings().gateway_address)
+    parser.add_argument("--no-token", action="store_true", help="do not send the kept token")
+    parser.add_argument("--locale", default="", help="accept-language, e.g. fr")
+    args = parser.parse_args(argv)
+    token_file = settings().var_dir / "cli-token"
+    client = Client.get_by_endpoint(args.address)
+    service, method = resolve(client, args.method)
+    metadata = []
+    if not args.no_token and method != "SignIn" and token_file.exists():
+        metadata.append(("authorization", f"Bearer {token_file.read_text().strip()}"))
+    if args.locale:
+        metadata.append(("accept-language", args.locale))
+    try:
+        reply = client.request(
+            service, method, json.loads(args.body), metadata=metadata, timeout=30
+        )
+    except grpc.RpcError as exc:
+        print(json.dumps(describe_error(exc), indent=2, ensure_ascii=False))
+        return 1
+    if method == "SignIn" and isinstance(reply, dict) and reply.get("access_token"):
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.touch(mode=0o600)
+        token_file.write_text(reply["access_token"])
+        reply = {**reply, "access_token": f"(kept in {token_file})"}
+    print(json.dumps(reply, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
