@@ -1,0 +1,275 @@
+"""The kernel runtime in real nameko containers: the three kinds of caller, nested calls with
+the remaining deadline, and the registry of public methods."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+from pydantic import BaseModel
+
+from services.contracts.base import Contract, Empty
+from services.kernel.caller import Anonymous, Caller, PersonClaims, ServiceClaims
+from services.kernel.clock import SystemClock
+from services.kernel.config import settings
+from services.kernel.errors import DeadlineExceeded, Unauthenticated
+from services.kernel.runtime.calls import ServiceRpc
+from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.errors_wire import register_domain_errors
+from services.kernel.tokens import (
+    SigningKey,
+    StaticKeys,
+    issue_access_token,
+    issue_service_token,
+    load_or_create_service_key,
+)
+
+register_domain_errors()
+
+PERSON_KEY = SigningKey.generate()
+PERSON_KEYS = StaticKeys()
+PERSON_KEYS.add(PERSON_KEY.public)
+EXECUTED: list[str] = []
+
+
+class Who(BaseModel):
+    kind: str
+    name: str
+    deadline: float | None = None
+
+
+class Nap(Contract):
+    seconds: float
+    marker: str = ""
+
+
+def describe(caller: Caller, deadline: float | None = None) -> Who:
+    if isinstance(caller, ServiceClaims):
+        return Who(kind="service", name=caller.service, deadline=deadline)
+    if isinstance(caller, PersonClaims):
+        return Who(kind="person", name=caller.person_id, deadline=deadline)
+    if isinstance(caller, Anonymous):
+        return Who(kind="anonymous", name="", deadline=deadline)
+    return Who(kind="other", name="")
+
+
+class Callee:
+    name = "callee"
+    auth = Authentication(key_source=lambda container: PERSON_KEYS)
+
+    @rpc(services=("frontdesk",))
+    def for_frontdesk(self, caller: Caller, request: Empty) -> Who:
+        return describe(caller)
+
+    @rpc
+    def for_people(self, caller: Caller, request: Empty) -> Who:
+        return describe(caller, self.auth.deadline)
+
+    @rpc
+    def nap(self, caller: Caller, request: Nap) -> Who:
+        eventlet.sleep(request.seconds)
+        EXECUTED.append(request.marker)
+        return describe(caller)
+
+
+class Frontdesk:
+    name = "frontdesk"
+    auth = Authentication(key_source=lambda container: PERSON_KEYS)
+    callee = ServiceRpc("callee")
+
+    @rpc
+    def relay(self, caller: Caller, request: Relay) -> dict[str, Any]:
+        return dict(
+            self.callee.call(request.method, request.payload, as_service=request.as_service)
+        )
+
+
+class Relay(Contract):
+    method: str
+    payload: dict[str, Any] = {}
+    as_service: bool = False
+
+
+class Sneaky:
+    name = "sneaky"
+    auth = Authentication(key_source=lambda container: PERSON_KEYS)
+
+    @rpc(public=True)
+    def backdoor(self, caller: Caller, request: Empty) -> Who:  # not in the public registry
+        return describe(caller)
+
+
+def person_token() -> str:
+    token, _ = issue_access_token(
+        PERSON_KEY,
+        issuer=settings().token_issuer,
+        audience=settings().token_audience,
+        clock=SystemClock(),
+        ttl=timedelta(minutes=5),
+        person_id="per_abc",
+        tenant_id="tnt_1",
+        roles=("coach",),
+        platform_admin=False,
+        locale="en",
+    )
+    return token
+
+
+@pytest.fixture
+def services(container_factory: Any, service_config: dict[str, Any]) -> dict[str, Any]:
+    for owner in ("callee", "frontdesk"):
+        load_or_create_service_key(settings().keys_path, owner)
+    for cls in (Callee, Frontdesk):
+        container_factory(cls, service_config).start()
+    return service_config
+
+
+def call(
+    config: dict[str, Any], service: str, method: str, payload: dict[str, Any], **context: Any
+) -> Any:
+    with ServiceRpcProxy(service, config, context_data=context, timeout=10) as proxy:
+        return getattr(proxy, method)(payload)
+
+
+def test_a_service_token_reaches_only_methods_that_name_its_service(
+    services: dict[str, Any],
+) -> None:
+    token = person_token()
+    who = call(
+        services,
+        "frontdesk",
+        "relay",
+        {"method": "for_frontdesk", "as_service": True},
+        authorization=token,
+    )
+    assert who == {"kind": "service", "name": "frontdesk", "deadline": None}
+    with pytest.raises(Unauthenticated):
+        call(
+            services,
+            "frontdesk",
+            "relay",
+            {"method": "for_people", "as_service": True},
+            authorization=token,
+        )
+
+
+def test_a_nested_call_forwards_the_persons_token_and_the_remaining_deadline(
+    services: dict[str, Any],
+) -> None:
+    deadline = time.time() + 8
+    who = call(
+        services,
+        "frontdesk",
+        "relay",
+        {"method": "for_people"},
+        authorization=person_token(),
+        deadline=deadline,
+    )
+    assert who["kind"] == "person" and who["name"] == "per_abc"
+    assert who["deadline"] == pytest.approx(deadline)
+
+
+def test_only_the_named_service_signing_with_its_own_key_is_that_service(
+    services: dict[str, Any],
+) -> None:
+    def service_token(key: SigningKey, service: str) -> str:
+        return issue_service_token(
+            key, service=service, audience="callee", clock=SystemClock(), ttl=timedelta(minutes=5)
+        )
+
+    own_key = load_or_create_service_key(settings().keys_path, "frontdesk")
+    assert (
+        call(
+            services,
+            "callee",
+            "for_frontdesk",
+            {},
+            authorization=service_token(own_key, "frontdesk"),
+        )["kind"]
+        == "service"
+    )
+    # another service of the deployment, signing as itself: not named by the method
+    callee_key = load_or_create_service_key(settings().keys_path, "callee")
+    with pytest.raises(Unauthenticated):
+        call(
+            services,
+            "callee",
+            "for_frontdesk",
+            {},
+            authorization=service_token(callee_key, "callee"),
+        )
+    # another service's key claiming to be frontdesk
+    with pytest.raises(Unauthenticated):
+        call(
+            services,
+            "callee",
+            "for_frontdesk",
+            {},
+            authorization=service_token(callee_key, "frontdesk"),
+        )
+    # a key the deployment does not know
+    with pytest.raises(Unauthenticated):
+        call(
+            services,
+            "callee",
+            "for_frontdesk",
+            {},
+            authorization=service_token(SigningKey.generate(), "frontdesk"),
+        )
+
+
+def test_a_method_naming_a_service_still_sees_a_person_as_a_person(
+    services: dict[str, Any],
+) -> None:
+    # Naming a service adds a kind of caller; the handler authorises people as usual.
+    assert (
+        call(services, "callee", "for_frontdesk", {}, authorization=person_token())["kind"]
+        == "person"
+    )
+
+
+def test_a_nested_call_waits_no_longer_than_the_deadline(services: dict[str, Any]) -> None:
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        call(
+            services,
+            "frontdesk",
+            "relay",
+            {"method": "nap", "payload": {"seconds": 2, "marker": "slow"}},
+            authorization=person_token(),
+            deadline=time.time() + 0.5,
+        )
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_request_whose_deadline_passed_is_refused_before_anything_runs(
+    services: dict[str, Any],
+) -> None:
+    with pytest.raises(DeadlineExceeded):
+        call(
+            services,
+            "callee",
+            "nap",
+            {"seconds": 0, "marker": "expired"},
+            authorization=person_token(),
+            deadline=time.time() - 0.1,
+        )
+    eventlet.sleep(0.2)
+    assert "expired" not in EXECUTED
+
+
+def test_no_token_is_refused_outside_the_public_registry(services: dict[str, Any]) -> None:
+    with pytest.raises(Unauthenticated):
+        call(services, "callee", "for_people", {})
+
+
+def test_a_public_method_missing_from_the_registry_stops_the_service(
+    container_factory: Any, service_config: dict[str, Any]
+) -> None:
+    container = container_factory(Sneaky, service_config)
+    with pytest.raises(RuntimeError, match="public_methods"):
+        container.start()
