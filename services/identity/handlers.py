@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.contracts import identity as c
@@ -198,10 +199,17 @@ def list_tenants(
 # ---------------------------------------------------------------- members
 
 
+def _standing(repos: Repositories, caller: Caller, tenant_id: str) -> access.Standing:
+    """The caller's powers in `tenant_id`; another tenant's ids are not found, not forbidden."""
+    who = access.require_tenant_visible(caller, tenant_id)
+    own = None if who.is_operator else repos.memberships.of_person_in(tenant_id, who.person_id)
+    return access.Standing(who, own)
+
+
 def add_member(
     db: WorkerDatabase, caller: Caller, request: c.AddMemberRequest
 ) -> c.AddMemberResponse:
-    access.require_member_admin(caller, request.tenant_id)
+    access.require_tenant_visible(caller, request.tenant_id)
     email = check_email(request.email)
     roles = check_roles([r.value for r in request.roles])
     if request.time_zone is not None:
@@ -209,6 +217,7 @@ def add_member(
     email_key = normalize_email(email)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.session)
+        _standing(repos, caller, request.tenant_id).require_admin()
         now = uow.clock.now()
         tenant = repos.tenants.get(request.tenant_id)
         if tenant is None:
@@ -243,10 +252,16 @@ def add_member(
     )
 
 
-def _load_member(repos: Repositories, caller: Caller, tenant_id: str, member_id: str) -> Membership:
-    who = access.require_tenant_visible(caller, tenant_id)
-    m = repos.memberships.get(tenant_id, member_id)
-    if m is None or not access.may_read_member(who, m.person_id):
+def _visible_member(
+    repos: Repositories,
+    standing: access.Standing,
+    tenant_id: str,
+    member_id: str,
+    *,
+    for_update: bool = False,
+) -> Membership:
+    m = repos.memberships.get(tenant_id, member_id, for_update=for_update)
+    if m is None or not standing.may_read_member(m.person_id):
         raise access.member_not_found()
     return m
 
@@ -254,7 +269,8 @@ def _load_member(repos: Repositories, caller: Caller, tenant_id: str, member_id:
 def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
     with db.unit_of_work() as uow:
         repos = Repositories(uow.session)
-        m = _load_member(repos, caller, request.tenant_id, request.member_id)
+        standing = _standing(repos, caller, request.tenant_id)
+        m = _visible_member(repos, standing, request.tenant_id, request.member_id)
         person = repos.persons.get(m.person_id)
     return member_view(m, person)
 
@@ -262,9 +278,9 @@ def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Me
 def list_members(
     db: WorkerDatabase, caller: Caller, request: c.ListMembersRequest
 ) -> c.ListMembersResponse:
-    access.require_member_admin(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.session)
+        _standing(repos, caller, request.tenant_id).require_admin()
         rows, nxt = repos.memberships.page(
             request.tenant_id, request.effective_page_size(), request.page_token
         )
@@ -278,19 +294,33 @@ UPDATABLE_MEMBER_FIELDS = frozenset({"roles"})
 
 
 def update_member(db: WorkerDatabase, caller: Caller, request: c.UpdateMemberRequest) -> c.Member:
-    unknown = sorted(set(request.update_mask) - UPDATABLE_MEMBER_FIELDS)
-    if unknown:
-        raise invalid(update_mask=f"only 'roles' can be updated here, not {', '.join(unknown)}")
-    roles = check_roles([r.value for r in request.roles])
-    return _change_member(db, caller, request.tenant_id, request.member_id, "roles", roles)
+    def change(m: Membership, standing: access.Standing, now: datetime) -> None:
+        # Checked after the caller's rights, so a stranger learns nothing from a bad mask.
+        unknown = sorted(set(request.update_mask) - UPDATABLE_MEMBER_FIELDS)
+        if unknown:
+            raise invalid(update_mask=f"only 'roles' can be updated, not {', '.join(unknown)}")
+        m.change_roles(check_roles([r.value for r in request.roles]), now)
+
+    return _change_member(db, caller, request.tenant_id, request.member_id, change)
 
 
 def deactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
-    return _change_member(db, caller, request.tenant_id, request.member_id, "deactivate", ())
+    def change(m: Membership, standing: access.Standing, now: datetime) -> None:
+        if m.person_id == standing.who.person_id:
+            raise PermissionDenied(
+                "You cannot deactivate your own membership; ask another administrator.",
+                reason="SELF_DEACTIVATION",
+            )
+        m.deactivate(now)
+
+    return _change_member(db, caller, request.tenant_id, request.member_id, change)
 
 
 def reactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
-    return _change_member(db, caller, request.tenant_id, request.member_id, "reactivate", ())
+    def change(m: Membership, standing: access.Standing, now: datetime) -> None:
+        m.reactivate(now)
+
+    return _change_member(db, caller, request.tenant_id, request.member_id, change)
 
 
 def _change_member(
@@ -298,28 +328,15 @@ def _change_member(
     caller: Caller,
     tenant_id: str,
     member_id: str,
-    action: str,
-    roles: tuple[str, ...],
+    change: Callable[[Membership, access.Standing, datetime], None],
 ) -> c.Member:
+    """Load the member the caller may see, require admin rights, apply `change`, save."""
     with db.unit_of_work() as uow:
         repos = Repositories(uow.session)
-        who = access.require_tenant_visible(caller, tenant_id)
-        m = repos.memberships.get(tenant_id, member_id, for_update=True)
-        if m is None or not access.may_read_member(who, m.person_id):
-            raise access.member_not_found()
-        access.require_member_admin(caller, tenant_id)
-        now = uow.clock.now()
-        if action == "roles":
-            m.change_roles(roles, now)
-        elif action == "deactivate":
-            if m.person_id == who.person_id:
-                raise PermissionDenied(
-                    "You cannot deactivate your own membership; ask another administrator.",
-                    reason="SELF_DEACTIVATION",
-                )
-            m.deactivate(now)
-        else:
-            m.reactivate(now)
+        standing = _standing(repos, caller, tenant_id)
+        m = _visible_member(repos, standing, tenant_id, member_id, for_update=True)
+        standing.require_admin()
+        change(m, standing, uow.clock.now())
         repos.memberships.save(m)
         person = repos.persons.get(m.person_id)
     return member_view(m, person)

@@ -43,7 +43,6 @@ class Settings(BaseSettings):
     health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     health_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: str = "INFO"
-    default_locale: Literal["fr", "en"] = "en"
 
     @property
     def keys_path(self) -> Path:

@@ -140,17 +140,39 @@ def test_only_an_operator_token_reaches_platform_methods() -> None:
 
 def test_another_tenant_is_not_found_not_forbidden() -> None:
     with pytest.raises(NotFound):
-        access.require_member_admin(claims("tnt_other", ("tenant_admin",)), "tnt_1")
+        access.require_tenant_visible(claims("tnt_other", ("tenant_admin",)), "tnt_1")
+    access.require_tenant_visible(claims(None, operator=True), "tnt_1")
 
 
-def test_members_of_the_tenant_who_are_not_admins_are_forbidden() -> None:
+def membership(roles: tuple[str, ...], status: str = ACTIVE) -> Membership:
+    m = Membership.for_new_person("tnt_1", person(), "ada@example.com", roles, NOW)
+    m.status = status
+    return m
+
+
+def test_powers_come_from_the_stored_membership_not_the_tokens_claims() -> None:
+    token_says_admin = claims("tnt_1", ("tenant_admin",))
+    access.Standing(token_says_admin, membership(("tenant_admin",))).require_admin()
+    with pytest.raises(PermissionDenied) as demoted:
+        access.Standing(token_says_admin, membership(("coach",))).require_admin()
+    assert demoted.value.reason == "TENANT_ADMIN_ONLY"
+    with pytest.raises(PermissionDenied) as deactivated:
+        access.Standing(
+            token_says_admin, membership(("tenant_admin",), DEACTIVATED)
+        ).require_admin()
+    assert deactivated.value.reason == "MEMBERSHIP_INACTIVE"
     with pytest.raises(PermissionDenied):
-        access.require_member_admin(claims("tnt_1", ("coach",)), "tnt_1")
-    access.require_member_admin(claims("tnt_1", ("tenant_admin",)), "tnt_1")
+        access.Standing(token_says_admin, None).require_admin()
+    access.Standing(claims(None, operator=True), None).require_admin()
 
 
-def test_a_member_reads_their_own_membership_only() -> None:
-    coach = claims("tnt_1", ("coach",))
-    assert access.may_read_member(coach, "per_aa")
-    assert not access.may_read_member(coach, "per_bb")
-    assert access.may_read_member(claims("tnt_1", ("tenant_admin",)), "per_bb")
+def test_a_member_reads_their_own_membership_and_admins_read_everyone() -> None:
+    coach = access.Standing(claims("tnt_1", ("coach",)), membership(("coach",)))
+    assert coach.may_read_member("per_aa")
+    assert not coach.may_read_member("per_bb")
+    admin = access.Standing(claims("tnt_1", ("tenant_admin",)), membership(("tenant_admin",)))
+    assert admin.may_read_member("per_bb")
+    gone = access.Standing(
+        claims("tnt_1", ("tenant_admin",)), membership(("tenant_admin",), PENDING)
+    )
+    assert not gone.may_read_member("per_bb")

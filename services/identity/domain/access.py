@@ -1,5 +1,8 @@
 """Who may do what in identity. Roles gate administration; tenants never see each other.
 
+The token says which tenant a caller entered; what they may do there comes from the membership
+identity keeps (`Standing`).
+
 An object the caller may not see raises NotFound; a visible object with a forbidden action raises
 PermissionDenied (rule 6).
 """
@@ -8,6 +11,8 @@ from __future__ import annotations
 
 from services.kernel.caller import Caller, PersonClaims
 from services.kernel.errors import NotFound, PermissionDenied, Unauthenticated
+
+from .model import ACTIVE, Membership
 
 
 def person(caller: Caller) -> PersonClaims:
@@ -42,18 +47,36 @@ def require_tenant_visible(caller: Caller, tenant_id: str) -> PersonClaims:
     raise tenant_not_found()
 
 
-def require_member_admin(caller: Caller, tenant_id: str) -> PersonClaims:
-    """Member administration: the tenant's admins, and the operator (who sets up a tenant's
-    first admins). Another tenant's ids are not found, not forbidden."""
-    who = require_tenant_visible(caller, tenant_id)
-    if who.is_operator or who.has_role("tenant_admin"):
-        return who
-    raise PermissionDenied(
-        "Only an administrator of this organisation may manage its members.",
-        reason="TENANT_ADMIN_ONLY",
-    )
+class Standing:
+    """What the caller may do in one tenant, from identity's own records, not the token's claims:
+    a member deactivated or demoted a minute ago keeps a valid token until it expires, but loses
+    their powers here at once (other services learn it from the revocation broadcast)."""
 
+    def __init__(self, who: PersonClaims, membership: Membership | None) -> None:
+        self.who = who
+        self.operator = who.is_operator
+        active = membership is not None and membership.status == ACTIVE
+        self.roles: tuple[str, ...] = membership.roles if membership is not None and active else ()
+        self.active = active
 
-def may_read_member(who: PersonClaims, member_person_id: str) -> bool:
-    """Admins read every member of their tenant; a member reads their own membership."""
-    return who.is_operator or who.has_role("tenant_admin") or who.person_id == member_person_id
+    @property
+    def admin(self) -> bool:
+        return self.operator or "tenant_admin" in self.roles
+
+    def require_active(self) -> None:
+        if not (self.operator or self.active):
+            raise PermissionDenied(
+                "Your membership of this organisation is not active.", reason="MEMBERSHIP_INACTIVE"
+            )
+
+    def require_admin(self) -> None:
+        self.require_active()
+        if not self.admin:
+            raise PermissionDenied(
+                "Only an administrator of this organisation may manage its members.",
+                reason="TENANT_ADMIN_ONLY",
+            )
+
+    def may_read_member(self, member_person_id: str) -> bool:
+        """Admins read every member of their tenant; a member reads their own membership."""
+        return self.admin or self.who.person_id == member_person_id

@@ -1,0 +1,715 @@
+"""The isolation suite: no one reaches another tenant's or another person's data (rules 5, 6).
+
+It is data. Every `ecoach.v1` method either has rows in CASES, each an attempt by one caller on
+a victim's ids with the refusal rule 6 prescribes and a read-back showing nothing changed, or an
+entry in EXEMPT saying why it carries no ids to attack. Meta-tests keep the lists honest: a new
+method in neither list, a row expecting anything but NOT_FOUND or PERMISSION_DENIED, or a public
+method missing from the kernel's registry fails the suite. A new method adds rows here.
+
+Cast: acme is the victim, globex the attacker; within acme, a coach and a coachee try what only
+an admin, or only the member themselves, may do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.message import Message
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.auth import PUBLIC_GRPC_METHODS
+from gateway.api.convert import member_name, tenant_name
+from gateway.api.pb import identity_pb2 as pb
+from services.kernel.public_methods import PUBLIC_METHODS
+from tests.e2e.conftest import PASSWORD, TenantWorld
+from tests.support.api import Api, Session, unique_email, unique_slug
+from tests.support.isolation import (
+    PACKAGE,
+    all_members,
+    all_tenants,
+    ecoach_v1_methods,
+    invoke,
+    member_state,
+    own_memberships,
+    public_rpc_methods,
+    tenant_state,
+    with_ghost_ids,
+)
+from tests.support.people import set_password
+
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
+REFUSALS = frozenset({NOT_FOUND, PERMISSION_DENIED})
+
+
+# ---------------------------------------------------------------- the cast
+
+
+@dataclass(repr=False)
+class World:
+    """Everyone the cases pick from, and the victim's objects they aim at."""
+
+    api: Api
+    operator: Session
+    acme: TenantWorld  # the victim
+    globex: TenantWorld  # the attacker
+    globex_admin_personal: Session  # globex's admin signed in without a tenant
+    globex_coach_email: str
+    leaver: Session  # an acme coachee who signed in, then was deactivated
+    leaver_member: str
+    fallen_admin: Session  # an acme admin who signed in, then was deactivated
+    fallen_admin_member: str
+    invitee_member: str  # acme's pending membership of a person who already had an account
+
+    @property
+    def victim_ids(self) -> tuple[str, ...]:
+        """Every id of the victim's that a request may carry (a new victim object adds its own)."""
+        return (
+            self.acme.tenant_id,
+            self.acme.admin_member,
+            self.acme.coach_member,
+            self.acme.coachee_member,
+            self.leaver_member,
+            self.fallen_admin_member,
+            self.invitee_member,
+        )
+
+
+@pytest.fixture(scope="module")
+def world(
+    deployment: Deployment, api: Api, operator: Session, acme: TenantWorld, globex: TenantWorld
+) -> World:
+    """Adds to acme two deactivated members, still holding the tokens they had, and a pending
+    one, so that reactivating and accepting have something to steal."""
+    acme_parent = tenant_name(acme.tenant_id)
+
+    def deactivated(label: str, role: int) -> tuple[Session, str]:
+        email = unique_email(label)
+        added = api.members.AddMember(
+            pb.AddMemberRequest(parent=acme_parent, email=email, roles=[role], display_name=label),
+            metadata=acme.admin.metadata,
+        )
+        set_password(deployment.config, email, PASSWORD)
+        session = api.sign_in(email, PASSWORD, acme.tenant_id)
+        api.members.DeactivateMember(
+            pb.DeactivateMemberRequest(name=added.name), metadata=acme.admin.metadata
+        )
+        return session, added.member_id
+
+    leaver, leaver_member = deactivated("leaver", pb.COACHEE)
+    fallen_admin, fallen_admin_member = deactivated("fallen-admin", pb.TENANT_ADMIN)
+
+    invitee_email = unique_email("invitee")
+    api.members.AddMember(  # the person now exists, so acme's invitation stays pending
+        pb.AddMemberRequest(
+            parent=tenant_name(globex.tenant_id),
+            email=invitee_email,
+            roles=[pb.COACH],
+            display_name="Invitee",
+        ),
+        metadata=globex.admin.metadata,
+    )
+    invitee = api.members.AddMember(
+        pb.AddMemberRequest(parent=acme_parent, email=invitee_email, roles=[pb.COACH]),
+        metadata=acme.admin.metadata,
+    )
+
+    globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
+    globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
+    return World(
+        api=api,
+        operator=operator,
+        acme=acme,
+        globex=globex,
+        globex_admin_personal=api.sign_in(globex_admin_me.person.email, PASSWORD),
+        globex_coach_email=globex_coach_me.person.email,
+        leaver=leaver,
+        leaver_member=leaver_member,
+        fallen_admin=fallen_admin,
+        fallen_admin_member=fallen_admin_member,
+        invitee_member=invitee.member_id,
+    )
+
+
+# ---------------------------------------------------------------- the rows
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class Case:
+    """`caller` sends `request`, built on the victim's ids, to `method`; the call must end in
+    `code` (with ErrorInfo `reason`), and `read_back` must see the same before and after."""
+
+    method: str  # "ecoach.v1.Service/Method"
+    label: str  # short, kebab-case: who does what
+    caller: Callable[[World], Session]
+    request: Callable[[World], Message]
+    code: grpc.StatusCode
+    reason: str
+    read_back: Callable[[World], Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.removeprefix('ecoach.v1.')}:{self.label}"
+
+    def __repr__(self) -> str:
+        return f"Case({self.id})"
+
+
+# Who: pickers of a caller.
+def globex_admin(w: World) -> Session:
+    return w.globex.admin
+
+
+def globex_coachee(w: World) -> Session:
+    return w.globex.coachee
+
+
+def globex_admin_personal(w: World) -> Session:
+    return w.globex_admin_personal
+
+
+def acme_admin(w: World) -> Session:
+    return w.acme.admin
+
+
+def acme_coach(w: World) -> Session:
+    return w.acme.coach
+
+
+def acme_coachee(w: World) -> Session:
+    return w.acme.coachee
+
+
+# Whose: pickers of a victim's member id.
+def admin_id(w: World) -> str:
+    return w.acme.admin_member
+
+
+def coach_id(w: World) -> str:
+    return w.acme.coach_member
+
+
+def coachee_id(w: World) -> str:
+    return w.acme.coachee_member
+
+
+def leaver_id(w: World) -> str:
+    return w.leaver_member
+
+
+def fallen_admin_id(w: World) -> str:
+    return w.fallen_admin_member
+
+
+# How: requests on the victim's ids.
+def acme_name(w: World) -> str:
+    return tenant_name(w.acme.tenant_id)
+
+
+def in_acme(member: Callable[[World], str]) -> Callable[[World], str]:
+    """The victim member's name, under the victim's tenant."""
+    return lambda w: member_name(w.acme.tenant_id, member(w))
+
+
+def under_globex(member: Callable[[World], str]) -> Callable[[World], str]:
+    """The victim member's id smuggled under the attacker's own tenant, which they may read."""
+    return lambda w: member_name(w.globex.tenant_id, member(w))
+
+
+def named(
+    request: Callable[..., Message], name: Callable[[World], str]
+) -> Callable[[World], Message]:
+    return lambda w: request(name=name(w))
+
+
+def parent(
+    request: Callable[..., Message], tenant: Callable[[World], str] = acme_name
+) -> Callable[[World], Message]:
+    return lambda w: request(parent=tenant(w))
+
+
+def promote(name: Callable[[World], str]) -> Callable[[World], Message]:
+    return lambda w: pb.UpdateMemberRequest(
+        member=pb.Member(name=name(w), roles=[pb.TENANT_ADMIN]),
+        update_mask=FieldMask(paths=["roles"]),
+    )
+
+
+def rogue_tenant(w: World) -> Message:
+    return pb.CreateTenantRequest(display_name="Rogue", slug=unique_slug("rogue"))
+
+
+def newcomer(role: int) -> Callable[[World], Message]:
+    return lambda w: pb.AddMemberRequest(
+        parent=acme_name(w), email=unique_email("newcomer"), roles=[role], display_name="Newcomer"
+    )
+
+
+# Read-backs: the victim's state as the victim (or the operator) sees it.
+def acme_tenant(w: World) -> Any:
+    return tenant_state(w.api, w.acme.admin, w.acme.tenant_id)
+
+
+def acme_members(w: World) -> Any:
+    return all_members(w.api, w.acme.admin, w.acme.tenant_id)
+
+
+def acme_member(member: Callable[[World], str]) -> Callable[[World], Any]:
+    return lambda w: member_state(w.api, w.acme.admin, w.acme.tenant_id, member(w))
+
+
+def tenants(w: World) -> Any:
+    return all_tenants(w.api, w.operator)
+
+
+TENANTS = "ecoach.v1.TenantService"
+MEMBERS = "ecoach.v1.MemberService"
+
+CASES: list[Case] = [
+    # ------------------------------------------------------------ tenants
+    Case(
+        method=f"{TENANTS}/GetTenant",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.GetTenantRequest, acme_name),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_tenant,
+    ),
+    Case(
+        method=f"{TENANTS}/GetTenant",
+        label="other-tenant-coachee",
+        caller=globex_coachee,
+        request=named(pb.GetTenantRequest, acme_name),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_tenant,
+    ),
+    Case(
+        method=f"{TENANTS}/GetTenant",
+        label="other-tenant-admin-personal-token",
+        caller=globex_admin_personal,
+        request=named(pb.GetTenantRequest, acme_name),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_tenant,
+    ),
+    Case(
+        method=f"{TENANTS}/CreateTenant",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=rogue_tenant,
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=tenants,
+    ),
+    Case(
+        method=f"{TENANTS}/CreateTenant",
+        label="tenant-admin-personal-token",
+        caller=globex_admin_personal,
+        request=rogue_tenant,
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=tenants,
+    ),
+    Case(
+        method=f"{TENANTS}/ListTenants",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=lambda w: pb.ListTenantsRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=tenants,
+    ),
+    Case(
+        method=f"{TENANTS}/ListTenants",
+        label="tenant-admin-personal-token",
+        caller=globex_admin_personal,
+        request=lambda w: pb.ListTenantsRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=tenants,
+    ),
+    # ------------------------------------------------------------ adding members
+    Case(
+        method=f"{MEMBERS}/AddMember",
+        label="other-tenant-admin-adds-an-admin",
+        caller=globex_admin,
+        request=newcomer(pb.TENANT_ADMIN),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_members,
+    ),
+    Case(
+        method=f"{MEMBERS}/AddMember",
+        label="other-tenant-admin-plants-own-coach",
+        caller=globex_admin,
+        request=lambda w: pb.AddMemberRequest(
+            parent=acme_name(w), email=w.globex_coach_email, roles=[pb.TENANT_ADMIN]
+        ),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=lambda w: (acme_members(w), own_memberships(w.api, w.globex.coach)),
+    ),
+    Case(
+        method=f"{MEMBERS}/AddMember",
+        label="own-tenant-coach",
+        caller=acme_coach,
+        request=newcomer(pb.COACHEE),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_members,
+    ),
+    Case(
+        method=f"{MEMBERS}/AddMember",
+        label="own-tenant-coachee",
+        caller=acme_coachee,
+        request=newcomer(pb.COACH),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_members,
+    ),
+    # ------------------------------------------------------------ reading members
+    Case(
+        method=f"{MEMBERS}/GetMember",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.GetMemberRequest, in_acme(coachee_id)),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/GetMember",
+        label="other-tenant-admin-under-own-tenant",
+        caller=globex_admin,
+        request=named(pb.GetMemberRequest, under_globex(coachee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/GetMember",
+        label="coachee-reads-a-coach",
+        caller=acme_coachee,
+        request=named(pb.GetMemberRequest, in_acme(coach_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(coach_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/GetMember",
+        label="coach-reads-the-admin",
+        caller=acme_coach,
+        request=named(pb.GetMemberRequest, in_acme(admin_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(admin_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/ListMembers",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=parent(pb.ListMembersRequest),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_members,
+    ),
+    Case(
+        method=f"{MEMBERS}/ListMembers",
+        label="own-tenant-coach",
+        caller=acme_coach,
+        request=parent(pb.ListMembersRequest),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_members,
+    ),
+    Case(
+        method=f"{MEMBERS}/ListMembers",
+        label="own-tenant-coachee",
+        caller=acme_coachee,
+        request=parent(pb.ListMembersRequest),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_members,
+    ),
+    # ------------------------------------------------------------ changing roles
+    Case(
+        method=f"{MEMBERS}/UpdateMember",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=promote(in_acme(coachee_id)),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/UpdateMember",
+        label="other-tenant-admin-under-own-tenant",
+        caller=globex_admin,
+        request=promote(under_globex(coachee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/UpdateMember",
+        label="coachee-promotes-self",
+        caller=acme_coachee,
+        request=promote(in_acme(coachee_id)),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/UpdateMember",
+        label="coach-promotes-a-coachee",
+        caller=acme_coach,
+        request=promote(in_acme(coachee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    # ------------------------------------------------------------ deactivating
+    Case(
+        method=f"{MEMBERS}/DeactivateMember",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.DeactivateMemberRequest, in_acme(admin_id)),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_member(admin_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/DeactivateMember",
+        label="other-tenant-admin-under-own-tenant",
+        caller=globex_admin,
+        request=named(pb.DeactivateMemberRequest, under_globex(admin_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(admin_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/DeactivateMember",
+        label="coach-on-another-member",
+        caller=acme_coach,
+        request=named(pb.DeactivateMemberRequest, in_acme(coachee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/DeactivateMember",
+        label="coach-on-self",
+        caller=acme_coach,
+        request=named(pb.DeactivateMemberRequest, in_acme(coach_id)),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_member(coach_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/DeactivateMember",
+        label="admin-on-self",
+        caller=acme_admin,
+        request=named(pb.DeactivateMemberRequest, in_acme(admin_id)),
+        code=PERMISSION_DENIED,
+        reason="SELF_DEACTIVATION",
+        read_back=acme_member(admin_id),
+    ),
+    # ------------------------------------------------------------ reactivating
+    Case(
+        method=f"{MEMBERS}/ReactivateMember",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.ReactivateMemberRequest, in_acme(leaver_id)),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_member(leaver_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/ReactivateMember",
+        label="other-tenant-admin-under-own-tenant",
+        caller=globex_admin,
+        request=named(pb.ReactivateMemberRequest, under_globex(leaver_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(leaver_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/ReactivateMember",
+        label="coach-on-another-member",
+        caller=acme_coach,
+        request=named(pb.ReactivateMemberRequest, in_acme(leaver_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(leaver_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/ReactivateMember",
+        label="deactivated-coachee-on-self",
+        caller=lambda w: w.leaver,
+        request=named(pb.ReactivateMemberRequest, in_acme(leaver_id)),
+        code=PERMISSION_DENIED,
+        reason="MEMBERSHIP_INACTIVE",
+        read_back=acme_member(leaver_id),
+    ),
+    Case(
+        # Deactivation must end an admin's powers at once, not when their token expires.
+        method=f"{MEMBERS}/ReactivateMember",
+        label="deactivated-admin-on-self",
+        caller=lambda w: w.fallen_admin,
+        request=named(pb.ReactivateMemberRequest, in_acme(fallen_admin_id)),
+        code=PERMISSION_DENIED,
+        reason="MEMBERSHIP_INACTIVE",
+        read_back=acme_member(fallen_admin_id),
+    ),
+    # ------------------------------------------------------------ accepting
+    Case(
+        method=f"{MEMBERS}/AcceptMembership",
+        label="non-member-takes-another-persons-invitation",
+        caller=globex_admin,
+        request=parent(pb.AcceptMembershipRequest),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=lambda w: (acme_members(w), own_memberships(w.api, w.globex.admin)),
+    ),
+    Case(
+        method=f"{MEMBERS}/AcceptMembership",
+        label="non-member-personal-token",
+        caller=globex_admin_personal,
+        request=parent(pb.AcceptMembershipRequest),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=lambda w: (acme_members(w), own_memberships(w.api, w.globex_admin_personal)),
+    ),
+]
+
+# Methods that carry no id of another tenant or person, each with the reason.
+EXEMPT: dict[str, str] = {
+    "ecoach.v1.AuthService/SignIn": (
+        "public: authenticates by email and password and names at most a tenant to enter, "
+        "which it refuses (NOT_A_MEMBER) only to someone who knows the password"
+    ),
+    "ecoach.v1.AuthService/GetMe": "no ids: reads the caller's own person, membership and tenant",
+    "ecoach.v1.MemberService/ListMyMemberships": (
+        "no ids: lists only the caller's own memberships (a named cross-tenant read, rule 5)"
+    ),
+}
+
+
+# ---------------------------------------------------------------- the cases
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_a_caller_cannot_reach_what_is_not_theirs(world: World, case: Case) -> None:
+    method = ecoach_v1_methods()[case.method]
+    caller = case.caller(world)
+    request = case.request(world)
+    before = case.read_back(world)
+
+    outcome = invoke(world.api.channel, method, request, caller)
+
+    after = case.read_back(world)
+    if outcome.code == grpc.StatusCode.OK:
+        ended = f"{case.id} succeeded and answered {outcome.response[:500]}"
+    else:
+        ended = f"{case.id} ended {outcome.code.name} {outcome.reason}: {outcome.message}"
+    assert after == before, f"{ended}; the victim's state changed"
+    assert (outcome.code, outcome.reason) == (case.code, case.reason), (
+        f"{ended}; rule 6 wants {case.code.name} {case.reason}"
+    )
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES if c.code == NOT_FOUND])
+def test_a_hidden_object_is_refused_exactly_like_one_that_does_not_exist(
+    world: World, case: Case
+) -> None:
+    method = ecoach_v1_methods()[case.method]
+    caller = case.caller(world)
+    request = case.request(world)
+    # The caller's own tenant is no secret to them: only the victim's other ids become ghosts.
+    hidden_ids = [i for i in world.victim_ids if i != caller.tenant_id]
+    ghost = with_ghost_ids(request, hidden_ids)
+    assert ghost != request, f"{case.id}: the request carries none of World.victim_ids"
+
+    hidden = invoke(world.api.channel, method, request, caller)
+    missing = invoke(world.api.channel, method, ghost, caller)
+
+    assert (hidden.code, hidden.reason, hidden.message) == (
+        missing.code,
+        missing.reason,
+        missing.message,
+    ), f"{case.id}: the answer tells a hidden object from a missing one"
+
+
+# ---------------------------------------------------------------- the lists stay honest
+
+
+def test_every_ecoach_v1_method_has_cases_or_an_exemption() -> None:
+    covered = {c.method for c in CASES} | set(EXEMPT)
+    missing = sorted(set(ecoach_v1_methods()) - covered)
+    assert not missing, f"add isolation cases (or an exemption with a reason) for {missing}"
+
+
+def test_cases_and_exemptions_name_only_existing_methods() -> None:
+    known = set(ecoach_v1_methods())
+    stale = sorted(({c.method for c in CASES} | set(EXEMPT)) - known)
+    assert not stale, f"no such ecoach.v1 method: {stale}"
+
+
+def test_a_method_with_cases_is_not_also_exempt() -> None:
+    both = sorted({c.method for c in CASES} & set(EXEMPT))
+    assert not both, f"both tested and exempt: {both}"
+
+
+def test_every_exemption_gives_a_reason() -> None:
+    assert all(reason.strip() for reason in EXEMPT.values())
+
+
+def test_no_case_expects_success_or_anything_but_a_rule_6_refusal() -> None:
+    wrong = [f"{c.id} expects {c.code.name}" for c in CASES if c.code not in REFUSALS]
+    assert not wrong, f"a case expects NOT_FOUND or PERMISSION_DENIED, never success: {wrong}"
+
+
+def test_cases_have_unique_ids_and_an_error_reason() -> None:
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert all(c.reason for c in CASES)
+
+
+@pytest.mark.filterwarnings(r"ignore:\s*Eventlet is deprecated")  # imported, not patched
+def test_every_public_rpc_method_is_in_the_kernel_registry_and_back() -> None:
+    declared = public_rpc_methods()
+    unregistered = sorted(declared - set(PUBLIC_METHODS))
+    assert not unregistered, f"declared public but missing from PUBLIC_METHODS: {unregistered}"
+    phantom = sorted(set(PUBLIC_METHODS) - declared)
+    assert not phantom, f"in PUBLIC_METHODS but not a public RPC method: {phantom}"
+    assert all(reason.strip() for reason in PUBLIC_METHODS.values())
+
+
+def test_every_public_grpc_method_of_ecoach_v1_is_exempt_with_a_reason() -> None:
+    public = {m.removeprefix("/") for m in PUBLIC_GRPC_METHODS if m.startswith(f"/{PACKAGE}.")}
+    assert public <= set(ecoach_v1_methods()), sorted(public - set(ecoach_v1_methods()))
+    missing = sorted(public - set(EXEMPT))
+    assert not missing, f"public gRPC methods must be in EXEMPT with a reason: {missing}"
+
+
+def test_the_gateway_serves_no_ecoach_v1_method_the_suite_does_not_know(
+    deployment: Deployment,
+) -> None:
+    from grpc_requests import Client
+
+    client = Client.get_by_endpoint(deployment.address)
+    served = {
+        f"{name}/{method.name}"
+        for name in client.service_names
+        if name.startswith(f"{PACKAGE}.")
+        for method in client.get_service_descriptor(name).methods
+    }
+    assert served, "reflection lists no ecoach.v1 service"
+    assert served <= set(ecoach_v1_methods()), sorted(served - set(ecoach_v1_methods()))
