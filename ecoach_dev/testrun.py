@@ -68,7 +68,15 @@ def main() -> int:
         "-p",
         "no:nameko",
     ]
+    archcheck = ROOT.parent / "shared" / "tools" / "archcheck.py"
+    static = [
+        ("lint", [str(BIN / "ruff"), "check", "."]),
+        ("types", [str(BIN / "mypy")]),
+    ]
+    if archcheck.exists():  # the team's shared checker, beside the clone
+        static.append(("import rules", [str(BIN / "python"), str(archcheck), str(ROOT)]))
     stages = [
+        *static,
         ("unit", [*pytest, "tests/unit"]),
         (
             "integration",

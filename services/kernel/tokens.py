@@ -212,7 +212,7 @@ class TokenVerifier:
         key = self._keys.public_key(kid) if isinstance(kid, str) else None
         if key is None:
             raise _unauthenticated("TOKEN_INVALID", "The token's signing key is unknown.")
-        options: dict[str, Any] = {
+        options: Any = {  # PyJWT's Options TypedDict
             "verify_exp": False,
             "verify_nbf": False,
             "verify_iat": False,

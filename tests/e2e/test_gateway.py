@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from services.kernel.clock import SystemClock, set_test_offset
 from services.kernel.tokens import issue_service_token, load_or_create_service_key
-from tests.e2e.conftest import TenantWorld
+from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support.api import Api, Session, expect_error, unique_email
 
 
@@ -120,11 +121,26 @@ def test_health_reports_each_downstream_service(deployment: Deployment) -> None:
     assert deployment.health("") == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_every_reply_carries_its_request_id(api: Api, acme: TenantWorld) -> None:
+def test_one_request_id_runs_through_every_process_and_no_log_holds_a_token_or_password(
+    api: Api, deployment: Deployment, acme: TenantWorld
+) -> None:
+    rid = f"trace-{acme.slug}"
     _, call = api.auth.GetMe.with_call(
-        pb.GetMeRequest(), metadata=(*acme.coach.metadata, ("x-request-id", "client-chosen-id-1"))
+        pb.GetMeRequest(), metadata=(*acme.coach.metadata, ("x-request-id", rid))
     )
-    assert ("x-request-id", "client-chosen-id-1") in tuple(call.initial_metadata())
+    assert ("x-request-id", rid) in tuple(call.initial_metadata())
+    time.sleep(0.3)
+    logs = {name: deployment.logs[name].read_text() for name in ("gateway", "identity")}
+    gateway_lines = [json.loads(line) for line in logs["gateway"].splitlines() if rid in line]
+    identity_lines = [json.loads(line) for line in logs["identity"].splitlines() if rid in line]
+    assert [line["method"] for line in gateway_lines] == ["GetMe"]
+    # GetMe fans out to three identity calls, all under the gateway's request id
+    assert sorted(line["method"] for line in identity_lines) == sorted(
+        ["get_my_person", "get_my_membership", "get_tenant"]
+    )
+    for text in logs.values():
+        assert acme.coach.token not in text
+        assert PASSWORD not in text
 
 
 def test_pagination_walks_every_member_once(api: Api, operator: Session) -> None:
