@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,7 +84,6 @@ class SigningKeyCache:
 
     def __init__(self) -> None:
         self._key: SigningKey | None = None
-        self._lock = threading.Lock()
 
     def current(self, db: WorkerDatabase) -> SigningKey:
         if self._key is not None:

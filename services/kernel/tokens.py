@@ -164,7 +164,9 @@ class StaticKeys:
 
 class FetchedKeys:
     """Public keys fetched from identity and cached; an unknown kid triggers at most one refetch
-    per `min_interval` seconds, so a forged kid cannot make us hammer identity."""
+    per `min_interval` seconds, so a forged kid cannot make us hammer identity. While identity
+    cannot be reached, unknown kids get that failure again (UNAVAILABLE, not a false
+    UNAUTHENTICATED) until the next attempt is due."""
 
     def __init__(
         self,
@@ -177,6 +179,7 @@ class FetchedKeys:
         self._min_interval = min_interval
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._fetched_at = float("-inf")
+        self._failure: Exception | None = None
         self._lock = threading.Lock()
 
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
@@ -184,9 +187,20 @@ class FetchedKeys:
         if key is not None:
             return key
         with self._lock:
-            if kid not in self._keys and self._monotonic() - self._fetched_at >= self._min_interval:
-                self._fetched_at = self._monotonic()
-                self._keys.update(public_key_from_jwk(jwk) for jwk in self._fetch())
+            if kid in self._keys:
+                return self._keys[kid]
+            if self._monotonic() - self._fetched_at < self._min_interval:
+                if self._failure is not None:
+                    raise self._failure
+                return None
+            self._fetched_at = self._monotonic()
+            try:
+                fetched = dict(public_key_from_jwk(jwk) for jwk in self._fetch())
+            except Exception as exc:
+                self._failure = exc
+                raise
+            self._failure = None
+            self._keys.update(fetched)
         return self._keys.get(kid)
 
 

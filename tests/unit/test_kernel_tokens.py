@@ -170,3 +170,24 @@ def test_signing_keys_round_trip_through_raw_bytes() -> None:
     key = SigningKey.generate()
     assert SigningKey.from_private_bytes(key.private_bytes()).kid == key.kid
     assert isinstance(key.private, Ed25519PrivateKey)
+
+
+def test_while_identity_is_unreachable_unknown_kids_get_that_failure_not_a_false_refusal() -> None:
+    from services.kernel.errors import Unavailable
+
+    key = SigningKey.generate()
+    now = [0.0]
+    up = [False]
+
+    def fetch() -> list[dict[str, str]]:
+        if not up[0]:
+            raise Unavailable("identity is not running.")
+        return [key.public_jwk()]
+
+    keys = FetchedKeys(fetch, lambda: now[0], min_interval=5)
+    for _ in range(2):  # the first try, then the same answer until a retry is due
+        with pytest.raises(Unavailable):
+            keys.public_key(key.kid)
+    up[0] = True
+    now[0] += 6
+    assert keys.public_key(key.kid) is not None
