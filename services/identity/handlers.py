@@ -89,7 +89,7 @@ class SigningKeyCache:
         if self._key is not None:
             return self._key
         with db.unit_of_work() as uow:
-            repos = Repositories(uow.session)
+            repos = Repositories(uow.connection)
             found = repos.signing_keys.active()
             if found is None:
                 repos.signing_keys.lock()  # two instances starting at once create one key
@@ -108,7 +108,7 @@ class SigningKeyCache:
 def signing_keys(db: WorkerDatabase, keys: SigningKeyCache) -> c.SigningKeysResponse:
     keys.current(db)  # there is always at least one key to publish
     with db.unit_of_work() as uow:
-        return c.SigningKeysResponse(keys=Repositories(uow.session).signing_keys.public_jwks())
+        return c.SigningKeysResponse(keys=Repositories(uow.connection).signing_keys.public_jwks())
 
 
 # ---------------------------------------------------------------- sign-in
@@ -123,7 +123,7 @@ def sign_in(
 ) -> c.SignInResponse:
     email_key = normalize_email(request.email)
     with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         person = repos.persons.by_email_key(email_key)
         tenant = None
         membership = None
@@ -166,7 +166,7 @@ def sign_in(
 def create_tenant(db: WorkerDatabase, caller: Caller, request: c.CreateTenantRequest) -> c.Tenant:
     access.require_operator(caller)
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         tenant = Tenant.create(request.name, request.slug, uow.clock.now())
         if repos.tenants.by_slug(tenant.slug):
             raise AlreadyExists("A tenant already uses this slug.", reason="TENANT_SLUG_TAKEN")
@@ -177,7 +177,7 @@ def create_tenant(db: WorkerDatabase, caller: Caller, request: c.CreateTenantReq
 def get_tenant(db: WorkerDatabase, caller: Caller, request: c.TenantRef) -> c.Tenant:
     access.require_tenant_visible(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        tenant = Repositories(uow.session).tenants.get(request.tenant_id)
+        tenant = Repositories(uow.connection).tenants.get(request.tenant_id)
     if tenant is None:
         raise access.tenant_not_found()
     return tenant_view(tenant)
@@ -188,7 +188,7 @@ def list_tenants(
 ) -> c.ListTenantsResponse:
     access.require_operator(caller)
     with db.unit_of_work() as uow:
-        rows, nxt = Repositories(uow.session).tenants.page(
+        rows, nxt = Repositories(uow.connection).tenants.page(
             request.effective_page_size(), request.page_token
         )
     return c.ListTenantsResponse(tenants=[tenant_view(t) for t in rows], next_page_token=nxt)
@@ -214,7 +214,7 @@ def add_member(
         check_time_zone(request.time_zone)
     email_key = normalize_email(email)
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         _standing(repos, caller, request.tenant_id).require_admin()
         now = uow.clock.now()
         tenant = repos.tenants.get(request.tenant_id)
@@ -266,18 +266,19 @@ def _visible_member(
 
 def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         standing = _standing(repos, caller, request.tenant_id)
-        m = _visible_member(repos, standing, request.tenant_id, request.member_id)
-        person = repos.persons.get(m.person_id)
-    return member_view(m, person)
+        found = repos.memberships.get_with_person(request.tenant_id, request.member_id)
+    if found is None or not standing.may_read_member(found[0].person_id):
+        raise access.member_not_found()
+    return member_view(*found)
 
 
 def list_members(
     db: WorkerDatabase, caller: Caller, request: c.ListMembersRequest
 ) -> c.ListMembersResponse:
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         _standing(repos, caller, request.tenant_id).require_admin()
         rows, nxt = repos.memberships.page(
             request.tenant_id, request.effective_page_size(), request.page_token
@@ -330,7 +331,7 @@ def _change_member(
 ) -> c.Member:
     """Load the member the caller may see, require admin rights, apply `change`, save."""
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         standing = _standing(repos, caller, tenant_id)
         m = _visible_member(repos, standing, tenant_id, member_id, for_update=True)
         standing.require_admin()
@@ -346,7 +347,7 @@ def _change_member(
 def get_my_person(db: WorkerDatabase, caller: Caller) -> c.Person:
     who = access.person(caller)
     with db.unit_of_work() as uow:
-        person = Repositories(uow.session).persons.get(who.person_id)
+        person = Repositories(uow.connection).persons.get(who.person_id)
     if person is None:
         raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
     return person_view(person)
@@ -357,7 +358,7 @@ def get_my_membership(db: WorkerDatabase, caller: Caller) -> c.MyMembership:
     if who.tenant_id is None:
         raise access.member_not_found()
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         m = repos.memberships.of_person_in(who.tenant_id, who.person_id)
         tenant = repos.tenants.get(who.tenant_id)
     if m is None or tenant is None:
@@ -378,7 +379,7 @@ def _my_membership(m: Membership, tenant: Tenant) -> c.MyMembership:
 def list_my_memberships(db: WorkerDatabase, caller: Caller) -> c.ListMyMembershipsResponse:
     who = access.person(caller)
     with db.unit_of_work() as uow:
-        rows = Repositories(uow.session).memberships.of_person(who.person_id)
+        rows = Repositories(uow.connection).memberships.of_person(who.person_id)
     return c.ListMyMembershipsResponse(memberships=[_my_membership(m, t) for m, t in rows])
 
 
@@ -388,7 +389,7 @@ def accept_membership(db: WorkerDatabase, caller: Caller, request: c.MyTenantRef
     if not tenant_id:
         raise invalid(tenant_id="name the organisation whose invitation you accept")
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         m = repos.memberships.of_person_in(tenant_id, who.person_id)
         tenant = repos.tenants.get(tenant_id)
         if m is None or tenant is None:
@@ -413,7 +414,7 @@ def ensure_person_with_password(
     platform_admin: bool = False,
 ) -> Person:
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.session)
+        repos = Repositories(uow.connection)
         repos.persons.lock_email(normalize_email(email))
         person = repos.persons.by_email_key(normalize_email(email))
         if person is None:

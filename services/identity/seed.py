@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import sessionmaker
-
 from services.kernel.clock import SystemClock
 from services.kernel.config import Settings
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
@@ -41,12 +39,12 @@ DEMO_ACCOUNTS = (
 def seed_demo(config: Settings) -> tuple[Tenant, bool]:
     """Returns the demo tenant and whether anything was created."""
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
-    db = WorkerDatabase(sessionmaker(engine, expire_on_commit=False), SystemClock())
+    db = WorkerDatabase(engine, SystemClock())
     passwords = Passwords()
     created = False
     try:
         with db.unit_of_work() as uow:
-            repos = Repositories(uow.session)
+            repos = Repositories(uow.connection)
             tenant = repos.tenants.by_slug(DEMO_TENANT_SLUG)
             if tenant is None:
                 tenant = Tenant.create("Acme", DEMO_TENANT_SLUG, uow.clock.now())
@@ -65,7 +63,7 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
             if account.role is None:
                 continue
             with db.unit_of_work() as uow:
-                repos = Repositories(uow.session)
+                repos = Repositories(uow.connection)
                 if repos.memberships.of_person_in(tenant.id, person.id) is None:
                     repos.memberships.add(
                         Membership.for_new_person(

@@ -29,10 +29,10 @@ def _own_signing_keys(container: Any) -> KeySource:
     database = next(d for d in container.dependencies if isinstance(d, Database))
 
     def fetch() -> list[dict[str, Any]]:
-        db = WorkerDatabase(database.factory, database.clock)
+        db = WorkerDatabase(database.engine, database.clock)
         try:
             with db.unit_of_work() as uow:
-                return Repositories(uow.session).signing_keys.public_jwks()
+                return Repositories(uow.connection).signing_keys.public_jwks()
         finally:
             db.close()
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -29,7 +30,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
 
 from services.kernel.errors import invalid
 
@@ -95,17 +95,20 @@ def _tenant(row: Any) -> Tenant:
     return Tenant(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
 
 
-def _person(row: Any) -> Person:
+def _person(row: Any, prefix: str = "") -> Person:
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return Person(
-        id=row.id,
-        email=row.email,
-        display_name=row.display_name,
-        locale=row.locale,
-        time_zone=row.time_zone,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        platform_admin=row.platform_admin,
-        password_hash=row.password_hash,
+        id=col("id"),
+        email=col("email"),
+        display_name=col("display_name"),
+        locale=col("locale"),
+        time_zone=col("time_zone"),
+        created_at=col("created_at"),
+        updated_at=col("updated_at"),
+        platform_admin=col("platform_admin"),
+        password_hash=col("password_hash"),
     )
 
 
@@ -140,7 +143,7 @@ def decode_page_token(token: str) -> tuple[datetime, str] | None:
 
 
 class Tenants:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Connection) -> None:
         self.session = session
 
     def add(self, tenant: Tenant) -> None:
@@ -178,7 +181,7 @@ class Tenants:
 
 
 class Persons:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Connection) -> None:
         self.session = session
 
     def add(self, person: Person) -> None:
@@ -224,7 +227,7 @@ class Persons:
 
 
 class Memberships:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Connection) -> None:
         self.session = session
 
     def add(self, m: Membership) -> None:
@@ -262,6 +265,18 @@ class Memberships:
             query = query.with_for_update()
         row = self.session.execute(query).first()
         return _membership(row) if row else None
+
+    def get_with_person(self, tenant_id: str, member_id: str) -> tuple[Membership, Person] | None:
+        """A membership and its person in one query (the hot read path of GetMember)."""
+        person_columns = [c.label(f"p__{c.name}") for c in persons.c]
+        row = self.session.execute(
+            select(memberships, *person_columns)
+            .join(persons, persons.c.id == memberships.c.person_id)
+            .where(memberships.c.id == member_id, memberships.c.tenant_id == tenant_id)
+        ).first()
+        if row is None:
+            return None
+        return _membership(row), _person(row, prefix="p__")
 
     def of_person_in(self, tenant_id: str, person_id: str) -> Membership | None:
         row = self.session.execute(
@@ -322,7 +337,7 @@ class Memberships:
 
 
 class SigningKeys:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Connection) -> None:
         self.session = session
 
     def active(self) -> tuple[str, bytes] | None:
@@ -356,7 +371,7 @@ class SigningKeys:
 class Repositories:
     """What identity's handlers see of a unit of work."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Connection) -> None:
         self.tenants = Tenants(session)
         self.persons = Persons(session)
         self.memberships = Memberships(session)

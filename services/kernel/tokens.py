@@ -11,6 +11,7 @@ import base64
 import hashlib
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -209,9 +210,28 @@ def _unauthenticated(reason: str, message: str) -> Unauthenticated:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySource, clock: Clock) -> None:
+    """Verifies tokens. Verified person tokens are remembered (`cache_size` of them, LRU) until
+    they expire: a hit costs a dictionary lookup instead of a signature check (about 0.3 ms).
+    Checks that can change during a token's life (revocation) must not rely on this cache."""
+
+    def __init__(self, keys: KeySource, clock: Clock, cache_size: int = 10_000) -> None:
         self._keys = keys
         self._clock = clock
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str, str], PersonClaims] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def cached_person(self, token: str, *, issuer: str, audience: str) -> PersonClaims | None:
+        """The claims of a token verified before, while it is still valid; else None."""
+        with self._cache_lock:
+            claims = self._cache.get((token, issuer, audience))
+            if claims is not None:
+                self._cache.move_to_end((token, issuer, audience))
+        if claims is None:
+            return None
+        if self._clock.now() >= claims.expires_at + LEEWAY:
+            raise _unauthenticated("TOKEN_EXPIRED", "The token has expired.")
+        return claims
 
     def _decode(self, token: str, *, issuer: str | None, audience: str) -> dict[str, Any]:
         if not token or len(token) > 8192:
@@ -253,6 +273,18 @@ class TokenVerifier:
         return claims
 
     def verify_person(self, token: str, *, issuer: str, audience: str) -> PersonClaims:
+        cached = self.cached_person(token, issuer=issuer, audience=audience)
+        if cached is not None:
+            return cached
+        person = self._verify_person(token, issuer=issuer, audience=audience)
+        if self._cache_size:
+            with self._cache_lock:
+                self._cache[(token, issuer, audience)] = person
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return person
+
+    def _verify_person(self, token: str, *, issuer: str, audience: str) -> PersonClaims:
         claims = self._decode(token, issuer=issuer, audience=audience)
         if claims.get("typ") != ACCESS:
             raise _unauthenticated("TOKEN_INVALID", "This is not an access token.")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy.orm import sessionmaker
-
 from services.identity.handlers import ensure_person_with_password
 from services.identity.passwords import Passwords
 from services.kernel.clock import SystemClock
@@ -19,7 +17,7 @@ def create_operator(config: Settings, email: str | None = None) -> str:
     email = email or f"operator-{secrets.token_hex(4)}@ecoach.test"
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
     try:
-        db = WorkerDatabase(sessionmaker(engine, expire_on_commit=False), SystemClock())
+        db = WorkerDatabase(engine, SystemClock())
         ensure_person_with_password(
             db,
             Passwords(),

@@ -1,4 +1,4 @@
-"""The database dependency: one SQLAlchemy 2 session per worker, a unit of work per use case.
+"""The database dependency: one connection per worker, a unit of work per use case.
 
 The pool is sized to the container's workers plus a margin for timers and the key cache, so a
 worker never waits for a connection another worker holds (rule: pool >= max_workers + timers).
@@ -11,7 +11,6 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
 from ..clock import clock_for
 from ..config import settings
@@ -37,7 +36,6 @@ class Database(DependencyProvider):  # type: ignore[misc]
             pool_size=workers + self.extra_connections,
             green=True,
         )
-        self.factory = sessionmaker(self.engine, expire_on_commit=False)
         self.clock = clock_for(config.env, config.test_clock_path)
 
     def stop(self) -> None:
@@ -48,7 +46,8 @@ class Database(DependencyProvider):  # type: ignore[misc]
         self.stop()
 
     def get_dependency(self, worker_ctx: Any) -> WorkerDatabase:
-        db = WorkerDatabase(self.factory, self.clock)
+        assert self.engine is not None
+        db = WorkerDatabase(self.engine, self.clock)
         self._workers[worker_ctx] = db
         return db
 

