@@ -433,7 +433,7 @@ def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Targe
             config.calls_per_config[clients] = total
             per_client = max(1, math.ceil(total / (clients * config.rounds)))
             # Each round still warms its own connections (a gRPC client's channel is new).
-            warmup = max(5, math.ceil(config.warmup / (config.rounds * clients)))
+            warmup = max(3, math.ceil(config.warmup / (config.rounds * clients)))
             segments: dict[str, list[Segment]] = {m: [] for m in MODES}
             for round_no in range(config.rounds):
                 order = MODES if round_no % 2 == 0 else tuple(reversed(MODES))
@@ -536,15 +536,15 @@ def parse_args(argv: list[str]) -> Config:
     parser.add_argument(
         "--min-calls-per-client",
         type=int,
-        default=100,
-        help="at N clients, at least N times this many calls per mode (default 100)",
+        default=64,
+        help="at N clients, at least N times this many calls per mode (default 64)",
     )
     parser.add_argument(
         "--warmup",
         type=int,
         default=200,
         help="warm-up calls per mode before measuring; each configuration also spends this "
-        "many, spread over its rounds and clients, at least 5 per client and round "
+        "many, spread over its rounds and clients, at least 3 per client and round "
         "(default 200)",
     )
     parser.add_argument(
@@ -619,6 +619,7 @@ def main(argv: list[str]) -> int:
         # identity's own status, which only a successful probe sets.
         deployment.wait_serving("identity")
         target = prepare(deployment)
+        print(f"bench: deployment ready in {time.monotonic() - started:.1f} s", flush=True)
         print(f"bench: GetMember at {config.clients} clients, {config.rounds} rounds", flush=True)
         results = measure(config, deployment, deployment.amqp_uri, target)
         add_breakdown(results, deployment)
@@ -655,7 +656,7 @@ def main(argv: list[str]) -> int:
     print()
     print(table(results, target_checks))
     path = write(report, env.var_dir / "bench")
-    print(f"\nbench: wrote {path} and {path.parent / 'latest.json'}")
+    print(f"\nbench: wrote {path} and {path.parent / 'latest.json'} ({report['duration_s']} s)")
     if config.keep_run:
         print(f"bench: logs kept in {run_dir}")
     if any(r.errors for r in results):

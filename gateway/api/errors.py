@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
@@ -32,7 +34,9 @@ def _pack(message: object) -> any_pb2.Any:
     return packed
 
 
-def to_status(error: DomainError, locale: str) -> grpc.Status:
+def to_status(
+    error: DomainError, locale: str, trailing: tuple[tuple[str, str], ...] = ()
+) -> grpc.Status:
     code = STATUS_BY_CODE.get(error.code, grpc.StatusCode.INTERNAL)
     details = []
     if error.fields:
@@ -58,4 +62,16 @@ def to_status(error: DomainError, locale: str) -> grpc.Status:
     lang, text = localize(error.reason, str(error.code), locale)
     details.append(_pack(error_details_pb2.LocalizedMessage(locale=lang, message=text)))
     status = status_pb2.Status(code=code.value[0], message=error.message, details=details)
-    return rpc_status.to_status(status)
+    converted = rpc_status.to_status(status)
+    return _Status(converted.code, converted.details, (*converted.trailing_metadata, *trailing))
+
+
+class _Status(grpc.Status):  # type: ignore[misc]
+    """grpc.Status is an interface; this is the plain record abort_with_status reads."""
+
+    def __init__(
+        self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[Any, ...]
+    ) -> None:
+        self.code = code
+        self.details = details
+        self.trailing_metadata = trailing_metadata

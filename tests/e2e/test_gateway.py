@@ -128,7 +128,7 @@ def test_one_request_id_runs_through_every_process_and_no_log_holds_a_token_or_p
     _, call = api.auth.GetMe.with_call(
         pb.GetMeRequest(), metadata=(*acme.coach.metadata, ("x-request-id", rid))
     )
-    assert ("x-request-id", rid) in tuple(call.initial_metadata())
+    assert ("x-request-id", rid) in tuple(call.trailing_metadata())
     time.sleep(0.3)
     logs = {name: deployment.logs[name].read_text() for name in ("gateway", "identity")}
     gateway_lines = [json.loads(line) for line in logs["gateway"].splitlines() if rid in line]
@@ -173,3 +173,16 @@ def test_pagination_walks_every_member_once(api: Api, operator: Session) -> None
         metadata=operator.metadata,
     )
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT and error.fields == ("page_token",)
+
+
+def test_errors_carry_the_request_id_too(api: Api, acme: TenantWorld) -> None:
+    try:
+        api.members.ListMembers(
+            pb.ListMembersRequest(parent=f"tenants/{acme.tenant_id}"),
+            metadata=(*acme.coachee.metadata, ("x-request-id", "client-chosen-err-1")),
+        )
+    except grpc.RpcError as exc:
+        assert ("x-request-id", "client-chosen-err-1") in tuple(exc.trailing_metadata())  # type: ignore[attr-defined]
+        assert exc.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    else:
+        raise AssertionError("a coachee may not list members")

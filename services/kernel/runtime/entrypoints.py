@@ -48,8 +48,10 @@ from ..errors import (
 from ..public_methods import is_public
 from ..tokens import KeySource, StaticKeys, TokenVerifier, key_id, load_service_public_keys
 from ..validation import PATTERN_HINTS
+from .replies import use_fast_replies
 
 log = logging.getLogger(__name__)
+use_fast_replies()
 
 KeySourceFactory = Callable[[Any], KeySource]
 
