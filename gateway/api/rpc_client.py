@@ -26,7 +26,7 @@ import kombu
 import kombu.exceptions
 from amqp.exceptions import NotFound as AmqpNotFound
 
-from services.kernel.errors import DeadlineExceeded, Unavailable, from_remote
+from services.kernel.errors import DeadlineExceeded, Internal, Unavailable, from_remote
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +223,13 @@ class RpcClient:
         message.ack()
         with self._pending_lock:
             future = self._pending.pop(correlation_id, None)
-        if future is None or future.cancelled():
+        # set_running_or_notify_cancel() settles the race with a caller timing out right now:
+        # once it returns True, cancel() can no longer succeed and set_result cannot fail.
+        if future is None or not future.set_running_or_notify_cancel():
             self.late_replies += 1  # its caller gave up: dropped, never kept
+            return
+        if not isinstance(body, dict):
+            future.set_exception(Internal("A service sent a malformed reply.", reason="BAD_REPLY"))
             return
         future.set_result(body)
 
