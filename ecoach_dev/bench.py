@@ -56,7 +56,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import grpc
 import psycopg2
@@ -381,14 +380,6 @@ class Config:
         return max(self.calls_at_1, self.min_calls_per_client * clients)
 
 
-def redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def server_version(url: str) -> str:
     with contextlib.closing(psycopg2.connect(url, connect_timeout=5)) as conn:
         with conn.cursor() as cur:
@@ -596,10 +587,10 @@ def main(argv: list[str]) -> int:
         "machine": machine(),
         "database": {
             "source": database,
-            "url": redacted(server),
+            "url": broker.redacted(server),
             "version": server_version(server),
         },
-        "broker": {"url": redacted(env.amqp_uri), "vhost": deployment.vhost},
+        "broker": {"url": broker.redacted(env.amqp_uri), "vhost": deployment.vhost},
         "deployment": {
             "env": deployment.env["ECOACH_ENV"],
             "log_level": deployment.env.get("ECOACH_LOG_LEVEL", env.log_level),

@@ -73,8 +73,8 @@ def _is_local(amqp_uri: str) -> bool:
     return (urlsplit(amqp_uri).hostname or "localhost") in LOCAL_HOSTS
 
 
-def _redacted(amqp_uri: str) -> str:
-    """The URI without its password, for messages."""
+def redacted(amqp_uri: str) -> str:
+    """A URI without its password, for messages and reports."""
     parts = urlsplit(amqp_uri)
     if parts.password is None:
         return amqp_uri
@@ -99,7 +99,7 @@ def _install_hint() -> str:
 
 
 def _bring_up_broker(amqp_uri: str, log: Log) -> None:
-    where = _redacted(amqp_uri)
+    where = redacted(amqp_uri)
     if not _is_local(amqp_uri):
         raise SystemExit(
             f"RabbitMQ does not answer at {where}. It is not on this machine, so nothing is "
