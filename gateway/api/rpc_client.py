@@ -12,6 +12,7 @@ replies forever and publish persistent requests without expiry: fine for scripts
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -21,6 +22,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+import amqp
 import amqp.exceptions
 import kombu
 import kombu.exceptions
@@ -53,7 +55,7 @@ class RpcClient:
         self._pending_lock = threading.Lock()
         self._publish_lock = threading.Lock()
         self._publish_conn: kombu.Connection | None = None
-        self._producer: kombu.Producer | None = None
+        self._producer: Any = None  # the publishing AMQP channel
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(
@@ -148,7 +150,27 @@ class RpcClient:
             raise
         return future
 
-    def _publish(self, body: dict[str, Any], **options: Any) -> None:
+    def _publish(
+        self,
+        body: dict[str, Any],
+        *,
+        routing_key: str,
+        correlation_id: str,
+        headers: dict[str, Any],
+        expiration: float,
+    ) -> None:
+        # Straight to the AMQP channel: kombu's Producer costs ~0.2 ms a call in options,
+        # serializer lookups and declarations we do not need once the exchange is declared.
+        message = amqp.Message(
+            json.dumps(body, separators=(",", ":")),
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=NON_PERSISTENT,
+            reply_to=self.reply_to,
+            correlation_id=correlation_id,
+            expiration=str(max(1, int(expiration * 1000))),
+            application_headers=headers,
+        )
         with self._publish_lock:
             for attempt in (1, 2):
                 try:
@@ -156,15 +178,10 @@ class RpcClient:
                         self._publish_conn = kombu.Connection(
                             self._uri, connect_timeout=self._connect_timeout
                         )
-                        self._producer = kombu.Producer(self._publish_conn.channel())
-                    self._producer.publish(
-                        body,
-                        exchange=self._exchange,
-                        reply_to=self.reply_to,
-                        delivery_mode=NON_PERSISTENT,
-                        serializer="json",
-                        **options,
-                    )
+                        channel = self._publish_conn.channel()
+                        self._exchange(channel).declare()  # the same as nameko declares it
+                        self._producer = channel
+                    self._producer.basic_publish(message, RPC_EXCHANGE, routing_key)
                     return
                 except PUBLISH_ERRORS as exc:
                     log.warning("publish failed (attempt %d): %s", attempt, type(exc).__name__)
