@@ -4,7 +4,7 @@ One connection publishes (under a lock), one consumer thread owns another connec
 exclusive reply queue; callers wait on futures keyed by correlation id. Requests go to exchange
 `nameko-rpc` with routing key `service.method`, non-persistent, with an expiration equal to the
 caller's remaining deadline, so a request nobody took in time is dropped by the broker and never
-executed later. Replies that arrive after their caller gave up are acked and dropped.
+executed later. Replies (auto-acknowledged) that arrive after their caller gave up are dropped.
 
 nameko's own standalone proxies are single-threaded, fix their timeout when built, keep late
 replies forever and publish persistent requests without expiry: fine for scripts, not here.
@@ -237,7 +237,6 @@ class RpcClient:
 
     def _on_reply(self, body: dict[str, Any], message: kombu.Message) -> None:
         correlation_id = message.properties.get("correlation_id")
-        message.ack()
         with self._pending_lock:
             future = self._pending.pop(correlation_id, None)
         # set_running_or_notify_cancel() settles the race with a caller timing out right now:
@@ -264,7 +263,10 @@ class RpcClient:
                         exclusive=True,
                         auto_delete=True,
                     )
-                    with conn.Consumer(queue, callbacks=[self._on_reply], accept=["json"]):
+                    # no_ack: replies live in our exclusive queue; acking each is a wasted write.
+                    with conn.Consumer(
+                        queue, callbacks=[self._on_reply], accept=["json"], no_ack=True
+                    ):
                         self._ready.set()
                         backoff = 0.5
                         while not self._stopping.is_set():
