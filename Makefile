@@ -28,7 +28,8 @@ bench: venv
 
 lint: venv
 	@$(BIN)/ruff check .
-	@python3 ../shared/tools/archcheck.py . 2>/dev/null || $(BIN)/python tools/archcheck.py .
+	@$(BIN)/ruff format --check .
+	@if [ -f ../shared/tools/archcheck.py ]; then $(BIN)/python ../shared/tools/archcheck.py .; fi
 
 typecheck: venv
 	@$(BIN)/mypy

@@ -23,16 +23,22 @@ DEMO_TENANT_SLUG = "acme"
 @dataclass(frozen=True)
 class DemoAccount:
     label: str
+    name: str
     email: str
     password: str
     role: str | None  # None: the operator, who has no membership
+    locale: str = "en"
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("operator", "operator@ecoach.test", "operator-demo-2026", None),
-    DemoAccount("HR admin", "hr@acme.test", "hr-admin-demo-2026", "tenant_admin"),
-    DemoAccount("coach", "coach@acme.test", "coach-demo-2026", "coach"),
-    DemoAccount("coachee", "coachee@acme.test", "coachee-demo-2026", "coachee"),
+    DemoAccount("operator", "Olivia Ops", "operator@ecoach.test", "operator-demo-2026", None),
+    DemoAccount(
+        "HR admin", "Hélène Dubois", "hr@acme.test", "hr-admin-demo-2026", "tenant_admin", "fr"
+    ),
+    DemoAccount("coach", "Camille Laurent", "coach@acme.test", "coach-demo-2026", "coach"),
+    DemoAccount(
+        "coachee", "Noah Martin", "coachee@acme.test", "coachee-demo-2026", "coachee", "fr"
+    ),
 )
 
 
@@ -55,9 +61,9 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
                 db,
                 passwords,
                 email=account.email,
-                display_name=account.label.title(),
+                display_name=account.name,
                 password=account.password,
-                locale="fr" if account.role == "coachee" else "en",
+                locale=account.locale,
                 platform_admin=account.role is None,
             )
             if account.role is None:
