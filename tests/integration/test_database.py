@@ -1,0 +1,57 @@
+"""The database dependency's pool: a connection killed while idle is replaced, not used."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg2
+import pytest
+from sqlalchemy import text
+
+from services.kernel.clock import SystemClock
+from services.kernel.config import settings
+from services.kernel.runtime import sql
+from services.kernel.runtime.sql import WorkerDatabase, make_engine
+
+
+def backend_pid(db: WorkerDatabase) -> int:
+    with db.unit_of_work() as uow:
+        pid = int(uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    db.close()
+    return pid
+
+
+def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sql, "IDLE_PING_SECONDS", 0.2)
+    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
+    db = WorkerDatabase(engine, SystemClock())
+    try:
+        first = backend_pid(db)
+        assert backend_pid(db) == first  # a just-returned connection is reused as it is
+        admin = psycopg2.connect(settings().database_url_for("identity"))
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", (first,))
+        admin.close()
+        time.sleep(0.3)
+        assert backend_pid(db) != first  # pinged after idling, found dead, replaced
+    finally:
+        engine.dispose()
+
+
+def test_a_unit_of_work_that_raises_leaves_nothing_behind() -> None:
+    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
+    db = WorkerDatabase(engine, SystemClock())
+    try:
+        with db.unit_of_work() as uow:
+            uow.connection.execute(text("CREATE TEMP TABLE IF NOT EXISTS probe (x int)"))
+        with pytest.raises(RuntimeError), db.unit_of_work() as uow:
+            uow.connection.execute(text("INSERT INTO probe VALUES (1)"))
+            raise RuntimeError("crash after the write, before the commit")
+        with db.unit_of_work() as uow:
+            assert uow.connection.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0
+    finally:
+        db.close()
+        engine.dispose()
