@@ -107,7 +107,7 @@ class SigningKeyCache:
 
 def signing_keys(db: WorkerDatabase, keys: SigningKeyCache) -> c.SigningKeysResponse:
     keys.current(db)  # there is always at least one key to publish
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         return c.SigningKeysResponse(keys=Repositories(uow.connection).signing_keys.public_jwks())
 
 
@@ -176,7 +176,7 @@ def create_tenant(db: WorkerDatabase, caller: Caller, request: c.CreateTenantReq
 
 def get_tenant(db: WorkerDatabase, caller: Caller, request: c.TenantRef) -> c.Tenant:
     access.require_tenant_visible(caller, request.tenant_id)
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         tenant = Repositories(uow.connection).tenants.get(request.tenant_id)
     if tenant is None:
         raise access.tenant_not_found()
@@ -187,7 +187,7 @@ def list_tenants(
     db: WorkerDatabase, caller: Caller, request: c.ListTenantsRequest
 ) -> c.ListTenantsResponse:
     access.require_operator(caller)
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         rows, nxt = Repositories(uow.connection).tenants.page(
             request.effective_page_size(), request.page_token
         )
@@ -265,7 +265,7 @@ def _visible_member(
 
 
 def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         repos = Repositories(uow.connection)
         standing = _standing(repos, caller, request.tenant_id)
         found = repos.memberships.get_with_person(request.tenant_id, request.member_id)
@@ -277,7 +277,7 @@ def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Me
 def list_members(
     db: WorkerDatabase, caller: Caller, request: c.ListMembersRequest
 ) -> c.ListMembersResponse:
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         repos = Repositories(uow.connection)
         _standing(repos, caller, request.tenant_id).require_admin()
         rows, nxt = repos.memberships.page(
@@ -346,7 +346,7 @@ def _change_member(
 
 def get_my_person(db: WorkerDatabase, caller: Caller) -> c.Person:
     who = access.person(caller)
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         person = Repositories(uow.connection).persons.get(who.person_id)
     if person is None:
         raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
@@ -357,7 +357,7 @@ def get_my_membership(db: WorkerDatabase, caller: Caller) -> c.MyMembership:
     who = access.person(caller)
     if who.tenant_id is None:
         raise access.member_not_found()
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         repos = Repositories(uow.connection)
         m = repos.memberships.of_person_in(who.tenant_id, who.person_id)
         tenant = repos.tenants.get(who.tenant_id)
@@ -378,7 +378,7 @@ def _my_membership(m: Membership, tenant: Tenant) -> c.MyMembership:
 
 def list_my_memberships(db: WorkerDatabase, caller: Caller) -> c.ListMyMembershipsResponse:
     who = access.person(caller)
-    with db.unit_of_work() as uow:
+    with db.read_only() as uow:
         rows = Repositories(uow.connection).memberships.of_person(who.person_id)
     return c.ListMyMembershipsResponse(memberships=[_my_membership(m, t) for m, t in rows])
 

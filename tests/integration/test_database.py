@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import psycopg2
+import psycopg2.extensions
 import pytest
 from sqlalchemy import text
 
@@ -52,6 +53,29 @@ def test_a_unit_of_work_that_raises_leaves_nothing_behind() -> None:
             raise RuntimeError("crash after the write, before the commit")
         with db.unit_of_work() as uow:
             assert uow.connection.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0
+    finally:
+        db.close()
+        engine.dispose()
+
+
+def test_read_only_work_sees_committed_data_and_leaves_the_connection_transactional() -> None:
+    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
+    db = WorkerDatabase(engine, SystemClock())
+    try:
+        with db.unit_of_work() as uow:
+            uow.connection.execute(text("CREATE TEMP TABLE IF NOT EXISTS probe2 (x int)"))
+            uow.connection.execute(text("INSERT INTO probe2 VALUES (1)"))
+        with db.read_only() as uow:
+            assert uow.connection.execute(text("SELECT count(*) FROM probe2")).scalar_one() == 1
+            # no transaction is open on the server while reading
+            status = uow.connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+            assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        # after it, writes are transactional again: a crash rolls them back
+        with pytest.raises(RuntimeError), db.unit_of_work() as uow:
+            uow.connection.execute(text("INSERT INTO probe2 VALUES (2)"))
+            raise RuntimeError("crash before the commit")
+        with db.read_only() as uow:
+            assert uow.connection.execute(text("SELECT count(*) FROM probe2")).scalar_one() == 1
     finally:
         db.close()
         engine.dispose()

@@ -93,6 +93,23 @@ class WorkerDatabase:
         with connection.begin():  # commits on success, rolls back on any exception
             yield UnitOfWork(connection, self.clock)
 
+    @contextmanager
+    def read_only(self) -> Iterator[UnitOfWork]:
+        """Queries without a transaction: no BEGIN and COMMIT round trips. For use cases that
+        only read, and can live with each statement seeing its own snapshot."""
+        connection = self.connection
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        if connection.in_transaction():
+            connection.rollback()
+        dbapi.autocommit = True  # psycopg2: client-side, no round trip
+        try:
+            yield UnitOfWork(connection, self.clock)
+        finally:
+            if connection.in_transaction():
+                connection.commit()  # ends SQLAlchemy's autobegun scope; nothing on the server
+            dbapi.autocommit = False
+
     def close(self) -> None:
         if self._connection is not None:
             try:
