@@ -265,13 +265,17 @@ def _visible_member(
 
 
 def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
+    who = access.require_tenant_visible(caller, request.tenant_id)
     with db.read_only() as uow:
-        repos = Repositories(uow.connection)
-        standing = _standing(repos, caller, request.tenant_id)
-        found = repos.memberships.get_with_person(request.tenant_id, request.member_id)
-    if found is None or not standing.may_read_member(found[0].person_id):
+        found = Repositories(uow.connection).memberships.get_for_caller(
+            request.tenant_id, request.member_id, "" if who.is_operator else who.person_id
+        )
+    if found is None:
         raise access.member_not_found()
-    return member_view(*found)
+    member, person, caller_status, caller_roles = found
+    if not access.Standing.of(who, caller_status, caller_roles).may_read_member(member.person_id):
+        raise access.member_not_found()
+    return member_view(member, person)
 
 
 def list_members(

@@ -53,11 +53,22 @@ class Standing:
     their powers here at once (other services learn it from the revocation broadcast)."""
 
     def __init__(self, who: PersonClaims, membership: Membership | None) -> None:
+        self._set(
+            who, membership.status if membership else None, membership.roles if membership else ()
+        )
+
+    @classmethod
+    def of(cls, who: PersonClaims, status: str | None, roles: tuple[str, ...]) -> Standing:
+        """From the status and roles of the caller's membership (None: no membership)."""
+        standing = cls.__new__(cls)
+        standing._set(who, status, roles)
+        return standing
+
+    def _set(self, who: PersonClaims, status: str | None, roles: tuple[str, ...]) -> None:
         self.who = who
         self.operator = who.is_operator
-        active = membership is not None and membership.status == ACTIVE
-        self.roles: tuple[str, ...] = membership.roles if membership is not None and active else ()
-        self.active = active
+        self.active = status == ACTIVE
+        self.roles: tuple[str, ...] = tuple(roles) if self.active else ()
 
     @property
     def admin(self) -> bool:
