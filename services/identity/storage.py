@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,16 +22,14 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
-    func,
     insert,
-    or_,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from services.kernel.errors import invalid
+from services.kernel.runtime.pagination import keyset_page
 
 from .domain.model import Membership, Person, Tenant
 
@@ -157,22 +154,6 @@ def _membership(row: Any) -> Membership:
     )
 
 
-def encode_page_token(created_at: datetime, row_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), row_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_page_token(token: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        created, row_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(row_id)
-    except (ValueError, TypeError):
-        raise invalid(page_token="is not a token this list returned") from None  # noqa: S106
-
-
 class Tenants:
     def __init__(self, session: Connection) -> None:
         self.session = session
@@ -193,22 +174,7 @@ class Tenants:
         return _tenant(row) if row else None
 
     def page(self, size: int, token: str) -> tuple[list[Tenant], str]:
-        query = select(tenants).order_by(tenants.c.created_at, tenants.c.id).limit(size + 1)
-        after = decode_page_token(token)
-        if after:
-            query = query.where(
-                or_(
-                    tenants.c.created_at > after[0],
-                    and_(tenants.c.created_at == after[0], tenants.c.id > after[1]),
-                )
-            )
-        rows = [_tenant(r) for r in self.session.execute(query)]
-        nxt = (
-            encode_page_token(rows[size - 1].created_at, rows[size - 1].id)
-            if len(rows) > size
-            else ""
-        )
-        return rows[:size], nxt
+        return keyset_page(self.session, tenants, select(tenants), size, token, _tenant)
 
 
 class Persons:
@@ -244,13 +210,6 @@ class Persons:
             return {}
         rows = self.session.execute(select(persons).where(persons.c.id.in_(list(ids))))
         return {r.id: _person(r) for r in rows}
-
-    def set_password_hash(self, person_id: str, password_hash: str, now: datetime) -> None:
-        self.session.execute(
-            update(persons)
-            .where(persons.c.id == person_id)
-            .values(password_hash=password_hash, updated_at=now)
-        )
 
     def lock_email(self, email_key: str) -> None:
         """Serialise concurrent creations of one email (the unique index would also refuse)."""
@@ -335,36 +294,8 @@ class Memberships:
         ]
 
     def page(self, tenant_id: str, size: int, token: str) -> tuple[list[Membership], str]:
-        query = (
-            select(memberships)
-            .where(memberships.c.tenant_id == tenant_id)
-            .order_by(memberships.c.created_at, memberships.c.id)
-            .limit(size + 1)
-        )
-        after = decode_page_token(token)
-        if after:
-            query = query.where(
-                or_(
-                    memberships.c.created_at > after[0],
-                    and_(memberships.c.created_at == after[0], memberships.c.id > after[1]),
-                )
-            )
-        rows = [_membership(r) for r in self.session.execute(query)]
-        nxt = (
-            encode_page_token(rows[size - 1].created_at, rows[size - 1].id)
-            if len(rows) > size
-            else ""
-        )
-        return rows[:size], nxt
-
-    def count(self, tenant_id: str) -> int:
-        return int(
-            self.session.execute(
-                select(func.count())
-                .select_from(memberships)
-                .where(memberships.c.tenant_id == tenant_id)
-            ).scalar_one()
-        )
+        query = select(memberships).where(memberships.c.tenant_id == tenant_id)
+        return keyset_page(self.session, memberships, query, size, token, _membership)
 
 
 class SigningKeys:

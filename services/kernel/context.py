@@ -17,7 +17,6 @@ REQUEST_ID = "request_id"
 DEADLINE = "deadline"  # absolute, seconds since the epoch (wall clock, shared by processes)
 AUTHORIZATION = "authorization"
 LOCALE = "locale"
-PEER = "peer"
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
@@ -29,10 +28,6 @@ def new_request_id() -> str:
 
 def current_request_id() -> str | None:
     return _request_id.get()
-
-
-def current_deadline() -> float | None:
-    return _deadline.get()
 
 
 def remaining_seconds(deadline: float | None, default: float) -> float:
