@@ -29,6 +29,12 @@ Why it is measured the way it is:
     same, so the bench keeps the configured level unless `--log-level` says otherwise.
   - Two deployments on the same machine can differ by about a millisecond at p50; compare (a) and
     (b) within one run, and runs with care.
+  - The gRPC floor, at 1 client: a bare `grpc.health.v1.Health/Check` through the same gateway
+    (answered there, no service behind it), pausing after each call for the in-process p50 so
+    that the processes go idle between calls as they do in (b). It is what grpcio itself costs at
+    this call rate; (b) minus (a) minus the floor is the gateway's own share of the overhead.
+    (On the 2-core development VM a back-to-back round trip is 0.35-0.5 ms, an idle one 0.8-0.9 ms:
+    waking grpcio's threads is the cost; a raw TCP echo is 0.1 ms either way.)
 
 Results go to `var/bench/getmember-<UTC time>.json` and `var/bench/latest.json`, and a table is
 printed. The targets are checked and shown as PASS/FAIL; a FAIL does not fail the command (the
@@ -59,6 +65,7 @@ from typing import Any
 
 import grpc
 import psycopg2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
@@ -71,6 +78,7 @@ from . import broker, pg
 from .deployment import Deployment
 
 MODES = ("in-process", "grpc")
+FLOOR = "grpc floor"
 MODE_KEYS = {"in-process": "a", "grpc": "b"}
 ADMIN_PASSWORD = "bench-admin-password-1"  # noqa: S105 - a throwaway account in a throwaway db
 CALL_TIMEOUT = 5.0
@@ -196,6 +204,30 @@ class Grpc:
         pass
 
 
+class GrpcFloor(Grpc):
+    """The floor: a bare health check through the same gateway, on a channel of its own."""
+
+    @contextlib.contextmanager
+    def caller(self) -> Iterator[Call]:
+        channel = grpc.insecure_channel(self.address, options=self.CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(channel).result(timeout=10)
+            stub = health_pb2_grpc.HealthStub(channel)
+            request = health_pb2.HealthCheckRequest()
+            authorization = ("authorization", f"Bearer {self.target.token}")
+
+            def call(request_id: str) -> None:
+                stub.Check(
+                    request,
+                    metadata=(authorization, ("x-request-id", request_id)),
+                    timeout=CALL_TIMEOUT,
+                )
+
+            yield call
+        finally:
+            channel.close()
+
+
 # ------------------------------------------------------------ running one configuration
 
 
@@ -216,8 +248,10 @@ def run_segment(
     round_no: int,
     calls_per_client: int,
     warmup_per_client: int,
+    pause_s: float = 0.0,
 ) -> Segment:
-    """`clients` threads warm up, wait for each other, then each makes its calls back to back."""
+    """`clients` threads warm up, wait for each other, then each makes its calls back to back
+    (or with `pause_s` between calls, outside the measured time)."""
     start = threading.Barrier(clients + 1, timeout=60)
     latencies: list[list[int]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -242,6 +276,8 @@ def run_segment(
                             first_error.append(f"{type(exc).__name__}: {exc}")
                         continue
                     mine.append(time.perf_counter_ns() - began)
+                    if pause_s:
+                        time.sleep(pause_s)
         except threading.BrokenBarrierError:
             pass
         except BaseException as exc:
@@ -354,6 +390,8 @@ def add_breakdown(results: list[Result], deployment: Deployment) -> None:
     gateway = logged_ms(deployment.logs.get("gateway", Path()), "GetMember")
     identity = logged_ms(deployment.logs.get("identity", Path()), "get_member")
     for r in results:
+        if r.mode not in MODE_KEYS:
+            continue
         key = (MODE_KEYS[r.mode], r.clients)
         if key in gateway:
             r.gateway_p50_ms = round(sorted(gateway[key])[len(gateway[key]) // 2], 3)
@@ -414,6 +452,7 @@ def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Targe
         "grpc": Grpc(deployment.address, target),
     }
     results: list[Result] = []
+    floor_pause: float | None = None
     try:
         # The first calls of a fresh deployment are slow (lazy imports, key fetches, statement
         # caches, connection pools): spend them before any configuration is measured.
@@ -436,6 +475,8 @@ def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Targe
                     )
             for name in MODES:
                 result = summarize(name, clients, segments[name])
+                if name == "in-process" and clients == 1:
+                    floor_pause = result.p50_ms / 1000
                 results.append(result)
                 print(
                     f"  {name:<10} {clients:>3} clients: p50 {result.p50_ms:7.3f} ms, "
@@ -443,10 +484,32 @@ def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Targe
                     + (f", {result.errors} errors" if result.errors else ""),
                     flush=True,
                 )
+        if floor_pause is not None:
+            results.append(measure_floor(config, deployment, target, floor_pause))
     finally:
         for mode in modes.values():
             mode.close()
     return results
+
+
+def measure_floor(config: Config, deployment: Deployment, target: Target, pause_s: float) -> Result:
+    floor = GrpcFloor(deployment.address, target)
+    calls = config.calls_for(1)
+    per_round = max(1, math.ceil(calls / config.rounds))
+    warmup = max(3, math.ceil(config.warmup / config.rounds))
+    segments = [
+        run_segment(floor, "f", 1, round_no, per_round, warmup, pause_s)
+        for round_no in range(config.rounds)
+    ]
+    result = summarize(FLOOR, 1, segments)
+    # Calls per second would count the pauses: meaningless here.
+    result.calls_per_s = 0.0
+    print(
+        f"  {FLOOR:<10}   1 client : p50 {result.p50_ms:7.3f} ms "
+        f"(pausing {pause_s * 1000:.2f} ms between calls)",
+        flush=True,
+    )
+    return result
 
 
 def checks(results: list[Result]) -> list[dict[str, Any]]:
@@ -455,6 +518,19 @@ def checks(results: list[Result]) -> list[dict[str, Any]]:
     if a is None or b is None or not a.p50_ms:
         return []
     overhead = (b.p50_ms - a.p50_ms) / a.p50_ms * 100
+    found: list[dict[str, Any]] = []
+    floor = by.get((FLOOR, 1))
+    if floor is not None:
+        found.append(
+            {
+                "name": "the gateway's own share of the overhead at 1 client "
+                "(grpc - in-process - grpc floor)",
+                "value": round(b.p50_ms - a.p50_ms - floor.p50_ms, 3),
+                "unit": "ms",
+                "limit": None,
+                "pass": None,
+            }
+        )
     return [
         {
             "name": "grpc adds at most 30% to in-process p50 at 1 client",
@@ -470,6 +546,7 @@ def checks(results: list[Result]) -> list[dict[str, Any]]:
             "limit": MAX_GRPC_P50_MS,
             "pass": b.p50_ms < MAX_GRPC_P50_MS,
         },
+        *found,
     ]
 
 
@@ -490,7 +567,14 @@ def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
         "gw p50 / id p50: median time the gateway's handler / identity's get_member logged for "
         "the same calls"
     )
+    lines.append(
+        "grpc floor: a bare Health/Check through the same gateway, pausing between calls for the "
+        "in-process p50"
+    )
     for check in target_checks:
+        if check["pass"] is None:
+            lines.append(f"info  {check['name']}: {check['value']} {check['unit']}")
+            continue
         verdict = "PASS" if check["pass"] else "FAIL"
         lines.append(
             f"{verdict}  {check['name']}: {check['value']} {check['unit']} "
