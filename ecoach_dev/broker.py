@@ -8,7 +8,6 @@ broker is never touched; we only explain what is wrong.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import subprocess
@@ -17,12 +16,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
 
+from services.kernel.runtime.broker_admin import management_request, management_url, redacted
+
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MANAGEMENT_PORT = 15672
 START_TIMEOUT = 60.0
 # Where RabbitMQ's scripts live when sbin is not on PATH (Debian, Homebrew on Intel/Apple).
 _SBIN_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin", "/opt/homebrew/sbin")
@@ -46,17 +46,6 @@ def broker_answers(amqp_uri: str, timeout: float = 3.0) -> bool:
             pass
 
 
-def management_url(amqp_uri: str) -> tuple[str, str, str]:
-    """(base URL of the management API, user, password) for the broker of `amqp_uri`."""
-    parts = urlsplit(amqp_uri)
-    host = parts.hostname or "localhost"
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    user = unquote(parts.username) if parts.username else "guest"
-    password = unquote(parts.password) if parts.password is not None else "guest"
-    return f"http://{host}:{MANAGEMENT_PORT}", user, password
-
-
 def ensure_broker(amqp_uri: str, *, management: bool = False, log: Log = print) -> None:
     """Return once RabbitMQ answers at `amqp_uri` (and its management API, if asked).
 
@@ -71,15 +60,6 @@ def ensure_broker(amqp_uri: str, *, management: bool = False, log: Log = print) 
 
 def _is_local(amqp_uri: str) -> bool:
     return (urlsplit(amqp_uri).hostname or "localhost") in LOCAL_HOSTS
-
-
-def redacted(amqp_uri: str) -> str:
-    """A URI without its password, for messages and reports."""
-    parts = urlsplit(amqp_uri)
-    if parts.password is None:
-        return amqp_uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _find_tool(name: str) -> str | None:
@@ -208,29 +188,14 @@ def _wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.5) 
         time.sleep(interval)
 
 
-def _management_request(amqp_uri: str, method: str, path: str, body: dict[str, str] | None) -> None:
-    base, user, password = management_url(amqp_uri)
-    request = urllib.request.Request(  # noqa: S310 - our own broker's management API
-        f"{base}/api/{path}",
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={
-            "content-type": "application/json",
-            "authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode(),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-        pass
-
-
 def create_vhost(amqp_uri: str, vhost: str) -> str:
     """A fresh virtual host on the broker of `amqp_uri`, with full rights for its user; returns
     the AMQP URI that names it. Test deployments each get one, so that two runs sharing a
     broker never consume each other's RPC requests."""
     parts = urlsplit(amqp_uri)
     _, user, _ = management_url(amqp_uri)
-    _management_request(amqp_uri, "PUT", f"vhosts/{quote(vhost, safe='')}", {})
-    _management_request(
+    management_request(amqp_uri, "PUT", f"vhosts/{quote(vhost, safe='')}", {})
+    management_request(
         amqp_uri,
         "PUT",
         f"permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
@@ -241,7 +206,7 @@ def create_vhost(amqp_uri: str, vhost: str) -> str:
 
 def delete_vhost(amqp_uri: str, vhost: str) -> None:
     try:
-        _management_request(amqp_uri, "DELETE", f"vhosts/{quote(vhost, safe='')}", None)
+        management_request(amqp_uri, "DELETE", f"vhosts/{quote(vhost, safe='')}", None)
     except urllib.error.HTTPError as exc:
         if exc.code != 404:
             raise

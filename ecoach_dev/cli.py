@@ -9,17 +9,49 @@ python -m ecoach_dev banner       where to connect, with ready-to-paste calls
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 from services.kernel.config import Settings, settings
-from services.kernel.runtime.migrations import upgrade
+from services.kernel.runtime.migrations import declare_events, upgrade
 from services.kernel.tokens import load_or_create_service_key
 
 from . import broker, pg
 
 # Every service with a database, in dependency order. A new service adds itself here.
 SERVICES = ("identity",)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """Where a nameko service lives: its module (run by the kernel's runner) and migrations."""
+
+    name: str
+    module: str
+    migrations: Path
+
+    def service_class(self) -> type:
+        module = importlib.import_module(self.module)
+        for value in vars(module).values():
+            if isinstance(value, type) and getattr(value, "name", None) == self.name:
+                return value
+        raise LookupError(f"{self.module} defines no nameko service named {self.name}")
+
+
+def spec(name: str) -> ServiceSpec:
+    return ServiceSpec(name, f"services.{name}.service", ROOT / "services" / name / "migrations")
+
+
+def migrate_service(service: ServiceSpec, config: Settings) -> list[str]:
+    """The migration step of one service: its database, then its broker topology."""
+    upgrade(service.name, config, service.migrations)
+    return declare_events(service.service_class(), config)
+
+
 # Every process that signs service tokens: each service, and the gateway.
 KEY_OWNERS = (*SERVICES, "gateway")
 
@@ -31,8 +63,13 @@ def ensure_keys(config: Settings) -> None:
 
 def migrate(config: Settings) -> None:
     for service in SERVICES:
-        upgrade(service, config)
-        print(f"ecoach: {service} database migrated ({config.database_name(service)})")
+        removed = migrate_service(spec(service), config)
+        print(
+            f"ecoach: {service} migrated (database {config.database_name(service)}, "
+            "event queues declared)"
+        )
+        for queue in removed:
+            print(f"ecoach: {service}: deleted the queue {queue}, which no handler uses any more")
 
 
 def seed(config: Settings) -> None:
@@ -47,7 +84,8 @@ def seed(config: Settings) -> None:
 
 def setup(config: Settings, *, management: bool = False, seed_demo: bool = True) -> None:
     config.var_dir.mkdir(parents=True, exist_ok=True)
-    broker.ensure_broker(config.amqp_uri, management=management)
+    # The migration step applies the queue length policy through the management API.
+    broker.ensure_broker(config.amqp_uri, management=True)
     if config.database_url:
         print("ecoach: using ECOACH_DATABASE_URL")
     else:

@@ -14,22 +14,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.kernel.config import Settings
-from services.kernel.runtime.migrations import drop_database, upgrade
+from services.kernel.runtime.migrations import drop_database
 
 from . import broker
-from .cli import SERVICES, ensure_keys
+from .cli import SERVICES, ServiceSpec, ensure_keys, migrate_service, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PROCESSES = {
-    "identity": [sys.executable, "-m", "services.kernel.runtime.run", "services.identity.service"],
-    "gateway": [sys.executable, "-m", "gateway.api.server"],
-}
+GATEWAY = [sys.executable, "-m", "gateway.api.server"]
+
+
+def service_command(service: ServiceSpec) -> list[str]:
+    return [sys.executable, "-m", "services.kernel.runtime.run", service.module]
 
 
 def free_port() -> int:
@@ -46,9 +48,24 @@ class Deployment:
     """`amqp_uri` is the broker; the deployment runs in a virtual host of its own on it."""
 
     def __init__(
-        self, var_dir: Path, database_url: str | None = None, amqp_uri: str | None = None
+        self,
+        var_dir: Path,
+        database_url: str | None = None,
+        amqp_uri: str | None = None,
+        *,
+        extra_services: tuple[ServiceSpec, ...] = (),
+        env: dict[str, str] | None = None,
+        hold: tuple[str, ...] = (),
+        relay_via: str | None = None,
     ) -> None:
+        """`hold`: processes migrated but not started by `start()` (start them later).
+        `relay_via`: a host:port the relays reach the broker through (a test's proxy)."""
+        self.hold = hold
+        self.relay_via = relay_via
         self.var_dir = var_dir
+        self.services = (*(spec(name) for name in SERVICES), *extra_services)
+        self.commands = {s.name: service_command(s) for s in self.services}
+        self.commands["gateway"] = GATEWAY
         self.address = f"127.0.0.1:{free_port()}"
         self.broker_uri = amqp_uri or Settings().amqp_uri
         self.vhost = f"ecoach-test-{secrets.token_hex(4)}"
@@ -61,6 +78,7 @@ class Deployment:
             ECOACH_GATEWAY_ADDRESS=self.address,
             PYTHONWARNINGS="ignore::DeprecationWarning",
             PYTHONUNBUFFERED="1",
+            **(env or {}),
         )
         if database_url:
             self.env["ECOACH_DATABASE_URL"] = database_url
@@ -70,6 +88,11 @@ class Deployment:
             database_url=self.env.get("ECOACH_DATABASE_URL"),
             database_prefix=self.env["ECOACH_DATABASE_PREFIX"],
             gateway_address=self.address,
+            **{
+                k.removeprefix("ECOACH_").lower(): v
+                for k, v in (env or {}).items()
+                if k.startswith("ECOACH_")
+            },
         )
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
@@ -81,11 +104,19 @@ class Deployment:
         self.amqp_uri = broker.create_vhost(self.broker_uri, self.vhost)
         self.env["ECOACH_AMQP_URI"] = self.amqp_uri
         self.config = self.config.model_copy(update={"amqp_uri": self.amqp_uri})
+        if self.relay_via:
+            parts = urlsplit(self.amqp_uri)
+            netloc = parts.netloc.rsplit("@", 1)
+            creds = netloc[0] + "@" if len(netloc) == 2 else ""
+            self.env["ECOACH_EVENTS_AMQP_URI"] = urlunsplit(
+                (parts.scheme, creds + self.relay_via, parts.path, "", "")
+            )
         ensure_keys(self.config)
-        for service in SERVICES:
-            upgrade(service, self.config)
-        for name in PROCESSES:
-            self.start_process(name)
+        for service in self.services:
+            migrate_service(service, self.config)
+        for name in self.commands:
+            if name not in self.hold:
+                self.start_process(name)
         self.wait_serving()
         return self
 
@@ -94,7 +125,7 @@ class Deployment:
         self.logs[name] = log
         with open(log, "ab") as out:
             self.procs[name] = subprocess.Popen(
-                PROCESSES[name], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                self.commands[name], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
 
     def stop_process(self, name: str, timeout: float = 15.0) -> None:
@@ -111,8 +142,8 @@ class Deployment:
     def stop(self) -> None:
         for name in reversed(list(self.procs)):
             self.stop_process(name)
-        for service in SERVICES:
-            drop_database(self.config.server_url(), self.config.database_name(service))
+        for service in self.services:
+            drop_database(self.config.server_url(), self.config.database_name(service.name))
         broker.delete_vhost(self.broker_uri, self.vhost)
 
     def health(self, service: str = "", timeout: float = 1.0) -> int:

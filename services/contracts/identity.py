@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
+from services.kernel.events import EventPayload
 from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
 
 from .base import Contract, PageRequest
@@ -178,3 +179,52 @@ class MyTenantRef(Contract):
 
 class ListMyMembershipsResponse(Contract):
     memberships: list[MyMembership]
+
+
+# ---------------------------------------------------------------- events
+
+
+class TenantCreated(EventPayload):
+    """A tenant was created (by an operator, or the demo seed)."""
+
+    TYPE: ClassVar[str] = "identity.tenant_created"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "tenant_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    tenant_id: str
+    slug: str
+    created_at: datetime
+
+
+class MembershipChange(StrEnum):
+    ADDED = "added"  # a new person, active at once
+    PENDING = "pending"  # an existing person, who must accept
+    ACCEPTED = "accepted"
+    ROLES_CHANGED = "roles_changed"
+    DEACTIVATED = "deactivated"
+    REACTIVATED = "reactivated"
+
+
+class MembershipChanged(EventPayload):
+    """A membership changed; it carries the membership's full current state, so a consumer that
+    keeps a copy applies an event only if its sequence is newer than the copy's."""
+
+    TYPE: ClassVar[str] = "identity.membership_changed"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "member_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    change: MembershipChange
+    member_id: str
+    tenant_id: str
+    person_id: str
+    roles: list[Role]
+    status: MembershipStatus
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None = None
+
+
+# Every event identity publishes (the event catalogue is generated from these).
+EVENTS: tuple[type[EventPayload], ...] = (TenantCreated, MembershipChanged)

@@ -42,6 +42,24 @@ def tenant_view(t: Tenant) -> c.Tenant:
     return c.Tenant(tenant_id=t.id, slug=t.slug, name=t.name, created_at=t.created_at)
 
 
+def membership_changed(m: Membership, change: str) -> c.MembershipChanged:
+    return c.MembershipChanged(
+        change=c.MembershipChange(change),
+        member_id=m.id,
+        tenant_id=m.tenant_id,
+        person_id=m.person_id,
+        roles=[c.Role(r) for r in m.roles],
+        status=c.MembershipStatus(m.status),
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+        accepted_at=m.accepted_at,
+    )
+
+
+def tenant_created(t: Tenant) -> c.TenantCreated:
+    return c.TenantCreated(tenant_id=t.id, slug=t.slug, created_at=t.created_at)
+
+
 def person_view(p: Person) -> c.Person:
     return c.Person(
         person_id=p.id,
@@ -171,6 +189,7 @@ def create_tenant(db: WorkerDatabase, caller: Caller, request: c.CreateTenantReq
         if repos.tenants.by_slug(tenant.slug):
             raise AlreadyExists("A tenant already uses this slug.", reason="TENANT_SLUG_TAKEN")
         repos.tenants.add(tenant)
+        uow.record(tenant_created(tenant))
     return tenant_view(tenant)
 
 
@@ -233,6 +252,7 @@ def add_member(
             repos.persons.add(person)
             membership = Membership.for_new_person(tenant.id, person, email, roles, now)
             repos.memberships.add(membership)
+            uow.record(membership_changed(membership, "added"))
         else:
             existing = repos.memberships.of_person_in(tenant.id, person.id)
             if existing is not None and existing.status != PENDING:
@@ -242,6 +262,7 @@ def add_member(
             else:
                 membership = Membership.pending_for(tenant.id, person, email, roles, now)
                 repos.memberships.add(membership)
+                uow.record(membership_changed(membership, "pending"))
     return c.AddMemberResponse(
         member_id=membership.id,
         tenant_id=membership.tenant_id,
@@ -339,8 +360,12 @@ def _change_member(
         standing = _standing(repos, caller, tenant_id)
         m = _visible_member(repos, standing, tenant_id, member_id, for_update=True)
         standing.require_admin()
+        before = m.snapshot()
         change(m, standing, uow.clock.now())
         repos.memberships.save(m)
+        what = m.change_since(before)
+        if what is not None:
+            uow.record(membership_changed(m, what))
         person = repos.persons.get(m.person_id)
     return member_view(m, person)
 
@@ -398,8 +423,12 @@ def accept_membership(db: WorkerDatabase, caller: Caller, request: c.MyTenantRef
         tenant = repos.tenants.get(tenant_id)
         if m is None or tenant is None:
             raise access.member_not_found()
+        before = m.snapshot()
         m.accept(uow.clock.now())
         repos.memberships.save(m)
+        what = m.change_since(before)
+        if what is not None:
+            uow.record(membership_changed(m, what))
     return _my_membership(m, tenant)
 
 

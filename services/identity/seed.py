@@ -13,7 +13,7 @@ from services.kernel.config import Settings
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 
 from .domain.model import Membership, Tenant
-from .handlers import ensure_person_with_password
+from .handlers import ensure_person_with_password, membership_changed, tenant_created
 from .passwords import Passwords
 from .storage import Repositories
 
@@ -55,6 +55,8 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
             if tenant is None:
                 tenant = Tenant.create("Acme", DEMO_TENANT_SLUG, uow.clock.now())
                 repos.tenants.add(tenant)
+                # The outbox carries it to the other services once identity's relay runs.
+                uow.record(tenant_created(tenant))
                 created = True
         for account in DEMO_ACCOUNTS:
             person = ensure_person_with_password(
@@ -71,11 +73,11 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
             with db.unit_of_work() as uow:
                 repos = Repositories(uow.connection)
                 if repos.memberships.of_person_in(tenant.id, person.id) is None:
-                    repos.memberships.add(
-                        Membership.for_new_person(
-                            tenant.id, person, account.email, (account.role,), uow.clock.now()
-                        )
+                    membership = Membership.for_new_person(
+                        tenant.id, person, account.email, (account.role,), uow.clock.now()
                     )
+                    repos.memberships.add(membership)
+                    uow.record(membership_changed(membership, "added"))
                     created = True
     finally:
         db.close()

@@ -14,6 +14,7 @@ from services.kernel.caller import Caller
 from services.kernel.config import settings
 from services.kernel.runtime.database import Database, WorkerDatabase
 from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.eventing import EventRelay
 from services.kernel.tokens import FetchedKeys, KeySource
 
 from . import handlers
@@ -53,6 +54,7 @@ class IdentityService:
 
     db: WorkerDatabase = Database(c.SERVICE)
     auth = Authentication(key_source=_own_signing_keys)
+    relay = EventRelay()  # publishes identity.tenant_created, identity.membership_changed
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> c.PingResponse:

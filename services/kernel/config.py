@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     health_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: str = "INFO"
+    # Events (rule 4). The relay's own broker connection; unset: amqp_uri.
+    events_amqp_uri: str | None = None
+    relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    relay_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    relay_confirm_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    outbox_retention_hours: float = Field(default=72.0, ge=0)
+    inbox_retention_days: float = Field(default=30.0, gt=0)
+    handler_retries: int = Field(default=5, ge=0, le=20)
+    retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    queue_max_length: int = Field(default=100_000, ge=1)
 
     @property
     def keys_path(self) -> Path:

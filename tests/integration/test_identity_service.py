@@ -25,6 +25,7 @@ from services.kernel.errors import (
     Unauthenticated,
 )
 from services.kernel.runtime.errors_wire import register_domain_errors
+from services.kernel.runtime.outbox import outbox
 from services.kernel.runtime.sql import make_engine
 from services.kernel.tokens import SigningKey, issue_access_token
 from tests.support.api import unique_email, unique_slug
@@ -378,3 +379,58 @@ def test_sign_in_refuses_wrong_passwords_and_non_members_alike(
         call("sign_in", {"email": email, "password": PASSWORD, "tenant": "no-such-tenant"})
     token = call("sign_in", {"email": email, "password": PASSWORD, "tenant": tenant["slug"]})
     assert token["tenant_id"] == tenant["tenant_id"]
+
+
+def outbox_events(aggregate_id: str) -> list[dict[str, Any]]:
+    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.envelope)
+                .where(outbox.c.aggregate_id == aggregate_id)
+                .order_by(outbox.c.id)
+            ).scalars()
+            return list(rows)
+    finally:
+        engine.dispose()
+
+
+def test_changes_record_their_events_in_the_same_transaction(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    [created] = outbox_events(tenant["tenant_id"])
+    assert created["type"] == "identity.tenant_created"
+    assert created["sequence"] == 1 and created["tenant_id"] == tenant["tenant_id"]
+    assert created["payload"]["slug"] == tenant["slug"]
+    added = call(
+        "add_member",
+        {"tenant_id": tenant["tenant_id"], "email": unique_email("evt"), "roles": ["coach"]},
+        operator_token,
+    )
+    ref = {"tenant_id": tenant["tenant_id"], "member_id": added["member_id"]}
+    call(
+        "update_member",
+        {**ref, "roles": ["coach", "tenant_admin"], "update_mask": ["roles"]},
+        operator_token,
+    )
+    call("deactivate_member", ref, operator_token)
+    call("deactivate_member", ref, operator_token)  # idempotent: no second event
+    call("reactivate_member", ref, operator_token)
+    events = outbox_events(added["member_id"])
+    assert [e["payload"]["change"] for e in events] == [
+        "added",
+        "roles_changed",
+        "deactivated",
+        "reactivated",
+    ]
+    assert [e["sequence"] for e in events] == [1, 2, 3, 4]
+    assert events[-1]["payload"]["status"] == "active"
+    assert events[-1]["payload"]["roles"] == ["coach", "tenant_admin"]
+
+
+def test_a_refused_change_records_no_event(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    with pytest.raises(AlreadyExists):
+        call("create_tenant", {"name": "Again", "slug": tenant["slug"]}, operator_token)
+    assert len(outbox_events(tenant["tenant_id"])) == 1

@@ -177,6 +177,23 @@ class Membership:
         self.status = ACTIVE if self.accepted_at is not None else PENDING
         self.updated_at = now
 
+    def snapshot(self) -> tuple[str, tuple[str, ...]]:
+        return self.status, tuple(self.roles)
+
+    def change_since(self, before: tuple[str, tuple[str, ...]]) -> str | None:
+        """What changed since `snapshot()` returned `before`, as identity's events name it."""
+        status, roles = before
+        if self.status != status:
+            if self.status == DEACTIVATED:
+                return "deactivated"
+            if status == DEACTIVATED:
+                return "reactivated"
+            if status == PENDING and self.status == ACTIVE:
+                return "accepted"
+        if tuple(self.roles) != roles:
+            return "roles_changed"
+        return None
+
     def accept(self, now: datetime) -> None:
         if self.status == DEACTIVATED:
             raise FailedPrecondition(

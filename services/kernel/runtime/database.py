@@ -7,6 +7,7 @@ worker never waits for a connection another worker holds (rule: pool >= max_work
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -27,6 +28,15 @@ class Database(DependencyProvider):  # type: ignore[misc]
         self.extra_connections = extra_connections
         self.engine: Engine | None = None
         self._workers: weakref.WeakKeyDictionary[Any, WorkerDatabase] = weakref.WeakKeyDictionary()
+        self._event_listeners: list[Callable[[], None]] = []
+
+    def on_events_committed(self, listener: Callable[[], None]) -> None:
+        """`listener` runs after every commit that recorded events (the relay's wake-up)."""
+        self._event_listeners.append(listener)
+
+    def _events_committed(self) -> None:
+        for listener in self._event_listeners:
+            listener()
 
     def setup(self) -> None:
         config = settings()
@@ -47,7 +57,7 @@ class Database(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> WorkerDatabase:
         assert self.engine is not None
-        db = WorkerDatabase(self.engine, self.clock)
+        db = WorkerDatabase(self.engine, self.clock, self._events_committed)
         self._workers[worker_ctx] = db
         return db
 

@@ -23,9 +23,10 @@ from ..config import Settings, with_database
 SERVICES_DIR = Path(__file__).resolve().parents[2]
 
 
-def alembic_config(service: str, url: str) -> Config:
+def alembic_config(service: str, url: str, migrations_dir: Path | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    location = migrations_dir or SERVICES_DIR / service / "migrations"
+    cfg.set_main_option("script_location", str(location))
     cfg.attributes["url"] = url  # not in the ini options: a '%' in a URL would break them
     return cfg
 
@@ -55,10 +56,27 @@ def drop_database(server_url: str, name: str) -> None:
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def upgrade(service: str, config: Settings) -> None:
+def upgrade(service: str, config: Settings, migrations_dir: Path | None = None) -> None:
     server = config.server_url()
     create_database(server, config.database_name(service))
-    command.upgrade(alembic_config(service, config.database_url_for(service)), "head")
+    url = config.database_url_for(service)
+    command.upgrade(alembic_config(service, url, migrations_dir), "head")
+
+
+def declare_events(service_cls: type, config: Settings, *, publishes: bool = True) -> list[str]:
+    """The broker half of the migration step: the service's event queues, retry and
+    dead-letter queues, and the queue length policy (see topology). Returns deleted queues."""
+    from .topology import declare, subscriptions_of
+
+    return declare(
+        config.amqp_uri,
+        service_cls.name,  # type: ignore[attr-defined]
+        subscriptions_of(service_cls),
+        retries=config.handler_retries,
+        retry_base_seconds=config.retry_base_seconds,
+        queue_max_length=config.queue_max_length,
+        publishes=publishes,
+    )
 
 
 def run_env(target_metadata: MetaData) -> None:

@@ -8,14 +8,16 @@ Session plus the pool's reset-on-return cost about 1.5 ms per request for nothin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..clock import Clock
+from ..events import Envelope, EventPayload
 from .greening import ensure_green_psycopg
+from .outbox import record_event
 
 # A connection back in the pool for longer than this is pinged before it is used again.
 IDLE_PING_SECONDS = 5.0
@@ -66,20 +68,31 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 class UnitOfWork:
     """One transaction: commit on success, roll back on any exception. Nothing is published or
-    called inside it (rule 4): read, commit, then act."""
+    called inside it (rule 4): read, commit, then act. Events are recorded in it (the outbox)
+    and published by the relay after the commit."""
 
     def __init__(self, connection: Connection, clock: Clock) -> None:
         self.connection = connection
         self.clock = clock
+        self.recorded: list[Envelope] = []
+
+    def record(self, payload: EventPayload) -> Envelope:
+        """Record an event in this transaction; it is published once the transaction commits."""
+        envelope = record_event(self.connection, payload, self.clock.now())
+        self.recorded.append(envelope)
+        return envelope
 
 
 class WorkerDatabase:
     """One connection per worker, checked out on first use and returned at the worker's end."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, on_events: Callable[[], None] | None = None
+    ) -> None:
         self._engine = engine
         self._connection: Connection | None = None
         self.clock = clock
+        self._on_events = on_events
 
     @property
     def connection(self) -> Connection:
@@ -91,7 +104,10 @@ class WorkerDatabase:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         connection = self.connection
         with connection.begin():  # commits on success, rolls back on any exception
-            yield UnitOfWork(connection, self.clock)
+            uow = UnitOfWork(connection, self.clock)
+            yield uow
+        if uow.recorded and self._on_events is not None:
+            self._on_events()  # committed: wake the relay
 
     @contextmanager
     def read_only(self) -> Iterator[UnitOfWork]:

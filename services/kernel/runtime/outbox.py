@@ -1,0 +1,342 @@
+"""The outbox and its relay (rule 4): no lost events, and nothing published inside a transaction.
+
+A use case records events through its unit of work (`uow.record(payload)`): the row lands in the
+service's `outbox` table in the same transaction as the change it describes, with the next
+sequence number of its aggregate. After the commit, a relay publishes it:
+
+1. claim: one short transaction `UPDATE outbox SET claimed_by, claimed_until` over up to
+   `batch` unsent rows picked `FOR UPDATE SKIP LOCKED` whose lease is free or expired;
+2. publish each claimed row to `<service>.events` (routing key: the event type), persistent,
+   with publisher confirms;
+3. mark the confirmed rows sent (only if the lease is still ours).
+
+Several relays (one per service instance) never publish the same row while a lease holds; a relay
+that dies mid-batch leaves rows whose lease expires and another claims them (at-least-once: the
+handlers' inbox turns it into exactly-once effects). A row the broker refuses (a full queue) stays
+unsent and is tried again. Sent rows are pruned after the retention; applied-event ids in the
+inbox too.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ..clock import Clock
+from ..context import current_request_id
+from ..events import Envelope, EventPayload, new_event_id
+from .publisher import ConfirmingPublisher, PublishFailed
+from .topology import events_exchange
+
+log = logging.getLogger(__name__)
+
+# The same three tables in every service's database; each service's migrations create them with
+# `create_event_tables` (see services/identity/migrations/versions/0002_events.py).
+EVENT_METADATA = MetaData()
+
+outbox = Table(
+    "outbox",
+    EVENT_METADATA,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("event_type", String(128), nullable=False),
+    Column("aggregate_id", String(128), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("envelope", JSONB, nullable=False),
+    Column("request_id", String(64)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(80)),
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("publish_attempts", Integer, nullable=False, server_default="0"),
+    Index("outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+    Index("outbox_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
+)
+
+event_sequences = Table(
+    "event_sequences",
+    EVENT_METADATA,
+    Column("aggregate_id", String(128), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
+)
+
+inbox = Table(
+    "inbox",
+    EVENT_METADATA,
+    Column("handler", String(200), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("handler", "event_id"),
+    Index("inbox_applied_at", "applied_at"),
+)
+
+
+def create_event_tables(bind: Connection) -> None:
+    """For a service's migration: the outbox, sequence and inbox tables (version 1)."""
+    EVENT_METADATA.create_all(bind)
+
+
+def drop_event_tables(bind: Connection) -> None:
+    EVENT_METADATA.drop_all(bind)
+
+
+# ---------------------------------------------------------------- recording (inside a unit of work)
+
+_next_sequence = (
+    pg_insert(event_sequences)
+    .values(aggregate_id=bindparam("aggregate_id"), last_sequence=1)
+    .on_conflict_do_update(
+        index_elements=[event_sequences.c.aggregate_id],
+        set_={"last_sequence": event_sequences.c.last_sequence + 1},
+    )
+    .returning(event_sequences.c.last_sequence)
+)
+_insert_outbox = insert(outbox)
+
+
+def record_event(connection: Connection, payload: EventPayload, now: datetime) -> Envelope:
+    """Add `payload` to the outbox in the connection's open transaction."""
+    if not payload.TYPE:
+        raise TypeError(f"{type(payload).__name__} has no TYPE")
+    aggregate_id = payload.aggregate_of()
+    sequence = int(connection.execute(_next_sequence, {"aggregate_id": aggregate_id}).scalar_one())
+    envelope = Envelope(
+        id=new_event_id(),
+        type=payload.TYPE,
+        version=payload.VERSION,
+        occurred_at=now,
+        tenant_id=payload.tenant_of(),
+        aggregate_id=aggregate_id,
+        sequence=sequence,
+        payload=payload.model_dump(mode="json"),
+    )
+    connection.execute(
+        _insert_outbox,
+        {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "aggregate_id": aggregate_id,
+            "sequence": sequence,
+            "envelope": envelope.model_dump(mode="json"),
+            "request_id": current_request_id(),
+            "recorded_at": now,
+        },
+    )
+    return envelope
+
+
+# ---------------------------------------------------------------- the relay
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    batch_size: int = 200
+    lease: timedelta = timedelta(seconds=30)
+    outbox_retention: timedelta = timedelta(hours=72)
+    inbox_retention: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    event_id: str
+    event_type: str
+    envelope: dict[str, Any]
+    request_id: str | None
+
+
+def relay_owner_id(service: str) -> str:
+    """Names one relay instance in `claimed_by` (host, process, random)."""
+    import os
+
+    return f"{service}@{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+_pick = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.sent_at.is_(None),
+        (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < bindparam("now")),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_claim = (
+    update(outbox)
+    .where(outbox.c.id.in_(_pick))
+    .values(
+        claimed_by=bindparam("owner"),
+        claimed_until=bindparam("until"),
+        publish_attempts=outbox.c.publish_attempts + 1,
+    )
+    .returning(
+        outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.envelope, outbox.c.request_id
+    )
+)
+_mark_sent = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .where(outbox.c.claimed_by == bindparam("owner"))
+    .values(sent_at=bindparam("now"), claimed_until=None)
+)
+_release = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .where(outbox.c.claimed_by == bindparam("owner"))
+    .where(outbox.c.sent_at.is_(None))
+    .values(claimed_until=None)
+)
+_prune_outbox = delete(outbox).where(
+    outbox.c.sent_at.is_not(None), outbox.c.sent_at < bindparam("before")
+)
+_prune_inbox = delete(inbox).where(inbox.c.applied_at < bindparam("before"))
+_backlog = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+
+
+class Relay:
+    """Publishes a service's outbox. `run_once` does one claim-publish-mark cycle; the nameko
+    dependency (`EventRelay`) runs it in a loop. Usable from plain threads as well."""
+
+    def __init__(
+        self,
+        service: str,
+        engine: Engine,
+        clock: Clock,
+        publisher: ConfirmingPublisher,
+        settings: RelaySettings | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.service = service
+        self.engine = engine
+        self.clock = clock
+        self.publisher = publisher
+        self.settings = settings or RelaySettings()
+        self.owner = owner or relay_owner_id(service)
+        self.exchange = events_exchange(service)
+        self.published = 0
+
+    def claim(self) -> list[Claimed]:
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                _claim,
+                {
+                    "now": now,
+                    "batch": self.settings.batch_size,
+                    "owner": self.owner,
+                    "until": now + self.settings.lease,
+                },
+            ).all()
+        claimed = [Claimed(r.id, r.event_id, r.event_type, r.envelope, r.request_id) for r in rows]
+        claimed.sort(key=lambda c: c.id)
+        return claimed
+
+    def run_once(self) -> int:
+        """Publish what can be claimed now; the number of events published."""
+        claimed = self.claim()
+        if not claimed:
+            return 0
+        sent: list[int] = []
+        failure: PublishFailed | None = None
+        for row in claimed:
+            headers = {"nameko.request_id": row.request_id} if row.request_id else {}
+            try:
+                self.publisher.publish(
+                    self.exchange,
+                    row.event_type,
+                    row.envelope,
+                    headers=headers,
+                    message_id=row.event_id,
+                )
+            except PublishFailed as exc:
+                failure = exc
+                break
+            sent.append(row.id)
+        with self.engine.begin() as conn:
+            if sent:
+                conn.execute(
+                    _mark_sent, {"ids": sent, "owner": self.owner, "now": self.clock.now()}
+                )
+            done = set(sent)
+            unsent = [row.id for row in claimed if row.id not in done]
+            if unsent:
+                # Let the next cycle (ours or another instance's) take them without waiting out
+                # the lease.
+                conn.execute(_release, {"ids": unsent, "owner": self.owner})
+        self.published += len(sent)
+        if failure is not None:
+            log.warning(
+                "relay could not publish; %d event(s) wait in the outbox",
+                len(claimed) - len(sent),
+                extra={"service": self.service, "error": str(failure)[:200]},
+            )
+            raise failure
+        return len(sent)
+
+    def prune(self) -> tuple[int, int]:
+        """Delete sent outbox rows and applied-event ids older than their retention."""
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            sent = conn.execute(
+                _prune_outbox, {"before": now - self.settings.outbox_retention}
+            ).rowcount
+            seen = conn.execute(
+                _prune_inbox, {"before": now - self.settings.inbox_retention}
+            ).rowcount
+        return int(sent or 0), int(seen or 0)
+
+    def backlog(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(_backlog).scalar_one())
+
+
+# ---------------------------------------------------------------- the inbox (handlers' side)
+
+_claim_inbox = (
+    pg_insert(inbox)
+    .values(
+        handler=bindparam("handler"), event_id=bindparam("event_id"), applied_at=bindparam("now")
+    )
+    .on_conflict_do_nothing()
+    .returning(inbox.c.event_id)
+)
+
+
+def claim_inbox(connection: Connection, handler: str, event_id: str, now: datetime) -> bool:
+    """In the handler's transaction: True the first time `handler` sees `event_id`.
+
+    A concurrent duplicate waits on the primary key until the first transaction ends, then finds
+    the row (committed: a duplicate) or not (rolled back: its turn to apply)."""
+    row = connection.execute(
+        _claim_inbox, {"handler": handler, "event_id": event_id, "now": now}
+    ).first()
+    return row is not None

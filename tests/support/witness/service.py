@@ -1,0 +1,134 @@
+"""The witness: a test-only nameko service that handles identity's events and remembers them.
+
+End-to-end tests of the event machinery run it beside identity: each handled event leaves one
+row in `effects` (so a second effect would show), membership events keep a copy of the
+membership (applied only when newer), and `set_failing` makes a handler raise until told
+otherwise (retries, dead letters, replay). Its RPCs are plain nameko ones: tests only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.contracts import identity as c
+from services.kernel.events import Envelope
+from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.eventing import on_event
+from services.kernel.runtime.sql import UnitOfWork
+
+metadata = MetaData()
+
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handler", String(80), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("aggregate_id", String(128), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("state", JSONB, nullable=False),
+)
+
+faults = Table("faults", metadata, Column("event_type", String(128), primary_key=True))
+
+
+class WitnessFailure(RuntimeError):
+    pass
+
+
+def _effect(uow: UnitOfWork, handler: str, envelope: Envelope) -> None:
+    failing = uow.connection.execute(
+        select(faults.c.event_type).where(faults.c.event_type == envelope.type)
+    ).first()
+    if failing is not None:
+        raise WitnessFailure(f"the witness was told to fail on {envelope.type}")
+    uow.connection.execute(
+        insert(effects).values(
+            handler=handler,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            aggregate_id=envelope.aggregate_id,
+            sequence=envelope.sequence,
+            applied_at=uow.clock.now(),
+        )
+    )
+
+
+class WitnessService:
+    name = "witness"
+
+    db: WorkerDatabase = Database("witness")
+
+    @on_event(c.TenantCreated)
+    def on_tenant_created(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+        _effect(uow, "on_tenant_created", envelope)
+
+    @on_event(c.MembershipChanged)
+    def on_membership_changed(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+        _effect(uow, "on_membership_changed", envelope)
+        # Keep the newest state only: retries reorder events (rule 4).
+        upsert = pg_insert(members).values(
+            member_id=event.member_id,
+            sequence=envelope.sequence,
+            state=event.model_dump(mode="json"),
+        )
+        uow.connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[members.c.member_id],
+                set_={"sequence": upsert.excluded.sequence, "state": upsert.excluded.state},
+                where=members.c.sequence < upsert.excluded.sequence,
+            )
+        )
+
+    @rpc
+    def effects(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        query = select(effects).order_by(effects.c.id)
+        if request.get("aggregate_id"):
+            query = query.where(effects.c.aggregate_id == request["aggregate_id"])
+        with self.db.unit_of_work() as uow:
+            rows = uow.connection.execute(query).mappings().all()
+        return [{k: (str(v) if k == "applied_at" else v) for k, v in r.items()} for r in rows]
+
+    @rpc
+    def member(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        with self.db.unit_of_work() as uow:
+            row = uow.connection.execute(
+                select(members).where(members.c.member_id == request["member_id"])
+            ).first()
+        return {"sequence": row.sequence, "state": row.state} if row else None
+
+    @rpc
+    def set_failing(self, request: dict[str, Any]) -> None:
+        with self.db.unit_of_work() as uow:
+            uow.connection.execute(delete(faults).where(faults.c.event_type == request["type"]))
+            if request.get("failing"):
+                uow.connection.execute(insert(faults).values(event_type=request["type"]))
+
+    @rpc
+    def ping(self, request: dict[str, Any]) -> bool:
+        return True
