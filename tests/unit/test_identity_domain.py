@@ -176,3 +176,28 @@ def test_a_member_reads_their_own_membership_and_admins_read_everyone() -> None:
         claims("tnt_1", ("tenant_admin",)), membership(("tenant_admin",), PENDING)
     )
     assert not gone.may_read_member("per_bb")
+
+
+def test_each_membership_change_is_named_once_and_no_op_changes_are_not() -> None:
+    m = Membership.pending_for("tnt_1", person(), "ada@example.com", ("coach",), NOW)
+    before = m.snapshot()
+    m.accept(NOW)
+    assert m.change_since(before) == "accepted"
+    before = m.snapshot()
+    m.accept(NOW)  # accepting again changes nothing
+    assert m.change_since(before) is None
+    before = m.snapshot()
+    m.change_roles(("coach", "coachee"), NOW)
+    assert m.change_since(before) == "roles_changed"
+    before = m.snapshot()
+    m.change_roles(("coachee", "coach"), NOW)  # the same set, checked and ordered
+    assert m.change_since(before) is None
+    before = m.snapshot()
+    m.deactivate(NOW)
+    assert m.change_since(before) == "deactivated"
+    before = m.snapshot()
+    m.deactivate(NOW)
+    assert m.change_since(before) is None
+    before = m.snapshot()
+    m.reactivate(NOW)
+    assert m.change_since(before) == "reactivated"
