@@ -218,3 +218,24 @@ def test_sent_rows_and_old_inbox_ids_are_pruned(
         left = conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one()
     assert left == 1  # the unsent row stays
     r.publisher.close()
+
+
+def test_the_migration_step_deletes_the_queues_of_removed_handlers(amqp_uri: str) -> None:
+    from services.kernel.runtime import broker_admin
+    from services.kernel.runtime.topology import Subscription, declare
+
+    kept = Subscription("toy", "identity.tenant_created", "on_created")
+    gone = Subscription("toy", "identity.membership_changed", "on_changed")
+    options = {"retries": 2, "retry_base_seconds": 0.5, "queue_max_length": 10}
+    assert declare(amqp_uri, "toy", [kept, gone], **options) == []  # type: ignore[arg-type]
+    assert {kept.queue, gone.queue} <= set(broker_admin.queue_names(amqp_uri))
+    # A new delay schedule and one handler fewer: its queue and the old retry queues go.
+    removed = declare(amqp_uri, "toy", [kept], retries=1, retry_base_seconds=1, queue_max_length=10)
+    names = set(broker_admin.queue_names(amqp_uri))
+    assert gone.queue in removed and gone.queue not in names
+    assert kept.queue in names and "toy.retry-1000ms" in names
+    assert "toy.retry-500ms" not in names
+    policy = broker_admin.management_request(
+        amqp_uri, "GET", f"policies/{amqp_uri.rsplit('/', 1)[1]}/ecoach-event-queue-limits"
+    )
+    assert policy["definition"] == {"max-length": 10, "overflow": "reject-publish"}
