@@ -12,6 +12,7 @@ import argparse
 import importlib
 import json
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,10 @@ class ServiceSpec:
     migrations: Path
 
     def service_class(self) -> type:
-        module = importlib.import_module(self.module)
+        with warnings.catch_warnings():
+            # eventlet warns on import that it is in bugfix-only mode (see the architecture).
+            warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+            module = importlib.import_module(self.module)
         for value in vars(module).values():
             if isinstance(value, type) and getattr(value, "name", None) == self.name:
                 return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 # eventlet warns on import that it is in bugfix-only mode: known, recorded in the architecture.
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 
 import eventlet  # noqa: E402
