@@ -27,6 +27,7 @@ test: venv
 
 bench: venv
 	@$(BIN)/python -m ecoach_dev.bench
+	@$(BIN)/python -m ecoach_dev.bench_events
 
 lint: venv
 	@$(BIN)/ruff check .
