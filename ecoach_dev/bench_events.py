@@ -23,8 +23,7 @@ a RabbitMQ vhost of its own, as the end-to-end tests do. Then:
    cycles that carried the phase's events (one per event when they come one at a time).
    Before measuring, a few warm-up tenants go through the whole path (pools, imports, consumers).
    In the burst phase the relay shares identity's process (one eventlet hub) with the busy RPC
-   workers, and it waits for one broker confirm per row: a burst's figures grow with its length
-   (`--events`), not only with its rate.
+   workers: a long burst's figures grow with its length (`--events`), not only with its rate.
 
 2. Relay throughput, with one and then two relay instances (one relay per identity process).
    Identity is stopped; `--relay-events` events (TenantCreated payloads of made-up tenant ids)

@@ -52,7 +52,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from ..clock import Clock
 from ..context import current_request_id
 from ..events import Envelope, EventPayload, new_event_id
-from .publisher import ConfirmingPublisher, PublishFailed
+from .publisher import ConfirmingPublisher, Outgoing, PublishFailed
 from .topology import events_exchange
 
 log = logging.getLogger(__name__)
@@ -265,22 +265,25 @@ class Relay:
         claimed = self.claim()
         if not claimed:
             return 0
-        sent: list[int] = []
         failure: PublishFailed | None = None
-        for row in claimed:
-            headers = {"nameko.request_id": row.request_id} if row.request_id else {}
-            try:
-                self.publisher.publish(
-                    self.exchange,
-                    row.event_type,
-                    row.envelope,
-                    headers=headers,
-                    message_id=row.event_id,
-                )
-            except PublishFailed as exc:
-                failure = exc
-                break
-            sent.append(row.id)
+        try:
+            confirmed = self.publisher.publish_batch(
+                [
+                    Outgoing(
+                        self.exchange,
+                        row.event_type,
+                        row.envelope,
+                        headers={"nameko.request_id": row.request_id} if row.request_id else {},
+                        message_id=row.event_id,
+                    )
+                    for row in claimed
+                ]
+            )
+        except PublishFailed as exc:
+            failure, confirmed = exc, [False] * len(claimed)
+        sent = [row.id for row, ok in zip(claimed, confirmed, strict=True) if ok]
+        if failure is None and len(sent) < len(claimed):
+            failure = PublishFailed("the broker refused some events (a queue at its limit?)")
         with self.engine.begin() as conn:
             if sent:
                 conn.execute(
