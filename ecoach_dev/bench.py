@@ -49,32 +49,25 @@ import argparse
 import contextlib
 import json
 import math
-import os
-import platform
 import re
-import shutil
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
-import psycopg2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
-from services.kernel.config import settings
 from tests.support.api import Api, unique_email, unique_slug
 from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
 
-from . import broker, pg
+from .benchkit import bench_deployment, percentile, write_report
 from .deployment import Deployment
 
 MODES = ("in-process", "grpc")
@@ -309,14 +302,6 @@ def run_segment(
     )
 
 
-def percentile(sorted_values: list[int], q: float) -> int:
-    """Nearest rank: the smallest value with at least q of the values at or below it."""
-    if not sorted_values:
-        return 0
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
 def ms(ns: float) -> float:
     return round(ns / 1e6, 3)
 
@@ -416,33 +401,6 @@ class Config:
     def calls_for(self, clients: int) -> int:
         """Measured calls per mode at `clients`: enough for a p99, a few seconds each."""
         return max(self.calls_at_1, self.min_calls_per_client * clients)
-
-
-def server_version(url: str) -> str:
-    with contextlib.closing(psycopg2.connect(url, connect_timeout=5)) as conn:
-        with conn.cursor() as cur:
-            cur.execute("show server_version")
-            row = cur.fetchone()
-    return str(row[0]) if row else "?"
-
-
-def machine() -> dict[str, Any]:
-    cpu_model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "grpcio": grpc.__version__,
-        "load_average_before": list(os.getloadavg()),
-    }
 
 
 def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Target) -> list[Result]:
@@ -583,19 +541,6 @@ def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write(report: dict[str, Any], out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out_dir / f"getmember-{stamp}.json"
-    text = json.dumps(report, indent=2) + "\n"
-    path.write_text(text)
-    latest = out_dir / "latest.json"
-    tmp = latest.with_name(f".latest.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, latest)
-    return path
-
-
 def parse_args(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(
         prog="python -m ecoach_dev.bench",
@@ -651,68 +596,30 @@ def parse_args(argv: list[str]) -> Config:
 
 def main(argv: list[str]) -> int:
     config = parse_args(argv)
-    env = settings()
-    # The deployment makes a vhost of its own through the management API.
-    broker.ensure_broker(env.amqp_uri, management=True)
-    started_embedded = False
-    if env.database_url:
-        server, database = env.database_url, "ECOACH_DATABASE_URL"
-    else:
-        started_embedded = not pg.is_running(env.var_dir)
-        server, database = pg.start_embedded(env.var_dir), "embedded"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (env.var_dir / "bench" / f"run-{stamp}-{os.getpid()}").resolve()
-    deployment = Deployment(var_dir=run_dir, database_url=server, amqp_uri=env.amqp_uri)
-    if config.log_level:
-        deployment.env["ECOACH_LOG_LEVEL"] = config.log_level
-    report: dict[str, Any] = {
-        "benchmark": "GetMember",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "database": {
-            "source": database,
-            "url": broker.redacted(server),
-            "version": server_version(server),
-        },
-        "broker": {"url": broker.redacted(env.amqp_uri), "vhost": deployment.vhost},
-        "deployment": {
-            "env": deployment.env["ECOACH_ENV"],
-            "log_level": deployment.env.get("ECOACH_LOG_LEVEL", env.log_level),
-            "log_level_overridden": bool(config.log_level),
-            "gateway_threads": env.gateway_threads,
-            "service_workers": env.service_workers,
-        },
-    }
-    exit_code = 0
     results: list[Result] = []
-    started = time.monotonic()
-    try:
-        print(f"bench: starting identity and the gateway ({database} PostgreSQL)...", flush=True)
+    with bench_deployment(
+        "getmember", keep_run=config.keep_run, tails=("gateway",), log_level=config.log_level
+    ) as run:
+        deployment = run.deployment
+        print(f"bench: starting identity and the gateway ({run.database_source} PostgreSQL)...")
         deployment.start()
         # The overall health can read SERVING before the gateway's first probe of identity (the
         # health servicer's default); in a fresh vhost a call that early is lost, so wait on
         # identity's own status, which only a successful probe sets.
         deployment.wait_serving("identity")
         target = prepare(deployment)
-        print(f"bench: deployment ready in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"bench: deployment ready in {run.elapsed():.1f} s", flush=True)
         print(f"bench: GetMember at {config.clients} clients, {config.rounds} rounds", flush=True)
         results = measure(config, deployment, deployment.amqp_uri, target)
         add_breakdown(results, deployment)
-    except BaseException:
-        traceback.print_exc()
-        if deployment.logs:
-            print(f"gateway log tail:\n{deployment.tail('gateway')}", file=sys.stderr)
-            print(f"bench: logs kept in {run_dir}", file=sys.stderr)
-        exit_code = 1
-    finally:
-        deployment.stop()
-        if started_embedded:
-            pg.stop_embedded(env.var_dir)
-        if not config.keep_run and exit_code == 0:
-            shutil.rmtree(run_dir, ignore_errors=True)
-    if exit_code:
-        return exit_code
+    if run.failed:
+        return 1
     target_checks = checks(results)
+    report = run.report(
+        "GetMember",
+        log_level_overridden=bool(config.log_level),
+        gateway_threads=run.deployment.config.gateway_threads,
+    )
     report.update(
         {
             "config": {
@@ -722,18 +629,16 @@ def main(argv: list[str]) -> int:
                 "grpc_channel": "one channel and TCP connection per client thread",
                 "in_process_client": "one RpcClient shared by all client threads",
             },
-            "duration_s": round(time.monotonic() - started, 1),
             "results": [asdict(r) for r in results],
             "targets": target_checks,
         }
     )
-    report["machine"]["load_average_after"] = list(os.getloadavg())
     print()
     print(table(results, target_checks))
-    path = write(report, env.var_dir / "bench")
+    path = write_report(report, run.env.var_dir / "bench", "getmember", "latest.json")
     print(f"\nbench: wrote {path} and {path.parent / 'latest.json'} ({report['duration_s']} s)")
     if config.keep_run:
-        print(f"bench: logs kept in {run_dir}")
+        print(f"bench: logs kept in {run.run_dir}")
     if any(r.errors for r in results):
         print("bench: some calls failed; see first_error in the JSON", file=sys.stderr)
         return 1

@@ -58,15 +58,12 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -76,14 +73,11 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
 from services.contracts.identity import TenantCreated
-from services.kernel.config import settings
-from services.kernel.runtime.broker_admin import redacted
 from services.kernel.runtime.outbox import record_event
 from tests.support.api import Api, Session, unique_slug
 from tests.support.people import OPERATOR_PASSWORD, create_operator
 
-from . import broker, pg
-from .bench import machine, percentile, server_version
+from .benchkit import bench_deployment, percentile, write_report
 from .cli import ROOT, ServiceSpec
 from .deployment import Deployment
 
@@ -548,19 +542,6 @@ def table(
     return "\n".join(lines)
 
 
-def write(report: dict[str, Any], out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out_dir / f"events-{stamp}.json"
-    text = json.dumps(report, indent=2, default=str) + "\n"
-    path.write_text(text)
-    latest = out_dir / "events-latest.json"
-    tmp = latest.with_name(f".events-latest.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, latest)
-    return path
-
-
 # ------------------------------------------------------------ the whole run
 
 
@@ -691,71 +672,34 @@ def measure(
 
 def main(argv: list[str]) -> int:
     config = parse_args(argv)
-    env = settings()
-    broker.ensure_broker(env.amqp_uri, management=True)
-    started_embedded = False
-    if env.database_url:
-        server, database = env.database_url, "ECOACH_DATABASE_URL"
-    else:
-        started_embedded = not pg.is_running(env.var_dir)
-        server, database = pg.start_embedded(env.var_dir), "embedded"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (env.var_dir / "bench" / f"events-run-{stamp}-{os.getpid()}").resolve()
-    deployment = Deployment(
-        var_dir=run_dir,
-        database_url=server,
-        amqp_uri=env.amqp_uri,
-        extra_services=(WITNESS,),
-        env={"ECOACH_LOG_LEVEL": config.log_level} if config.log_level else None,
-    )
-    report: dict[str, Any] = {
-        "benchmark": "events",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "database": {
-            "source": database,
-            "url": redacted(server),
-            "version": server_version(server),
-        },
-        "broker": {"url": redacted(env.amqp_uri), "vhost": deployment.vhost},
-        "deployment": {
-            "env": deployment.env["ECOACH_ENV"],
-            "services": ["identity", "gateway", "witness"],
-            "log_level": deployment.env.get("ECOACH_LOG_LEVEL", env.log_level),
-            "relay_poll_seconds": deployment.config.relay_poll_seconds,
-            "relay_batch_size": deployment.config.relay_batch_size,
-            "service_workers": deployment.config.service_workers,
-        },
-    }
-    exit_code = 0
     latency: list[LatencyResult] = []
     relay: list[RelayResult] = []
-    started = time.monotonic()
-    try:
+    with bench_deployment(
+        "events",
+        keep_run=config.keep_run,
+        tails=("identity", "witness"),
+        log_level=config.log_level,
+        extra_services=(WITNESS,),
+    ) as run:
+        deployment = run.deployment
         print(
-            f"bench: starting identity, the gateway and the witness ({database} PostgreSQL)...",
+            "bench: starting identity, the gateway and the witness "
+            f"({run.database_source} PostgreSQL)...",
             flush=True,
         )
         deployment.start()
         deployment.wait_serving("identity")
-        print(f"bench: deployment ready in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"bench: deployment ready in {run.elapsed():.1f} s", flush=True)
         latency, relay = measure(config, deployment)
-    except BaseException:
-        traceback.print_exc()
-        for name in ("identity", "witness"):
-            if name in deployment.logs:
-                print(f"{name} log tail:\n{deployment.tail(name)}", file=sys.stderr)
-        print(f"bench: logs kept in {run_dir}", file=sys.stderr)
-        exit_code = 1
-    finally:
-        deployment.stop()
-        if started_embedded:
-            pg.stop_embedded(env.var_dir)
-        if not config.keep_run and exit_code == 0:
-            shutil.rmtree(run_dir, ignore_errors=True)
-    if exit_code:
-        return exit_code
+    if run.failed:
+        return 1
     target_checks = checks(latency)
+    report = run.report(
+        "events",
+        services=["identity", "gateway", "witness"],
+        relay_poll_seconds=run.deployment.config.relay_poll_seconds,
+        relay_batch_size=run.deployment.config.relay_batch_size,
+    )
     report.update(
         {
             "config": {
@@ -767,21 +711,19 @@ def main(argv: list[str]) -> int:
                 "relay_rate": "rows marked sent after the first mark / "
                 "(last sent_at - first sent_at)",
             },
-            "duration_s": round(time.monotonic() - started, 1),
             "latency": [asdict(r) for r in latency],
             "relay": [asdict(r) for r in relay],
             "targets": target_checks,
         }
     )
-    report["machine"]["load_average_after"] = list(os.getloadavg())
     print()
     print(table(latency, relay, target_checks))
-    path = write(report, env.var_dir / "bench")
+    path = write_report(report, run.env.var_dir / "bench", "events", "events-latest.json")
     print(
         f"\nbench: wrote {path} and {path.parent / 'events-latest.json'} ({report['duration_s']} s)"
     )
     if config.keep_run:
-        print(f"bench: logs kept in {run_dir}")
+        print(f"bench: logs kept in {run.run_dir}")
     failed = False
     for r in latency:
         if r.errors or r.missing or r.extra_effects:
