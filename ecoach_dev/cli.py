@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.kernel.config import Settings, settings
+from services.kernel.crypto import create_master_key_file
 from services.kernel.runtime.migrations import declare_events, upgrade
 from services.kernel.tokens import load_or_create_service_key
 
@@ -63,6 +64,10 @@ KEY_OWNERS = (*SERVICES, "gateway")
 def ensure_keys(config: Settings) -> None:
     for owner in KEY_OWNERS:
         load_or_create_service_key(config.keys_path, owner)
+    # Outside production a master key file is created; production sets ECOACH_MASTER_KEY (or
+    # provides the file) itself, and never keeps it beside the database.
+    if not config.master_key and config.env != "production":
+        create_master_key_file(config.master_key_path)
 
 
 def migrate(config: Settings) -> None:

@@ -24,6 +24,8 @@ from .errors import to_status
 PUBLIC_GRPC_METHODS = frozenset(
     {
         "/ecoach.v1.AuthService/SignIn",
+        "/ecoach.v1.AuthService/RequestPasswordReset",
+        "/ecoach.v1.AuthService/ResetPassword",
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",

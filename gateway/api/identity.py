@@ -34,6 +34,28 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
         )
 
     @handler
+    def RequestPasswordReset(
+        self, request: Any, call: CallContext
+    ) -> pb.RequestPasswordResetResponse:
+        call.call(IDENTITY, "request_password_reset", {"email": request.email})
+        return pb.RequestPasswordResetResponse()
+
+    @handler
+    def ResetPassword(self, request: Any, call: CallContext) -> pb.ResetPasswordResponse:
+        payload = {"token": request.token, "new_password": request.new_password}
+        call.call(IDENTITY, "reset_password", payload)
+        return pb.ResetPasswordResponse()
+
+    @handler
+    def ChangePassword(self, request: Any, call: CallContext) -> pb.ChangePasswordResponse:
+        payload = {
+            "current_password": request.current_password,
+            "new_password": request.new_password,
+        }
+        call.call(IDENTITY, "change_password", payload)
+        return pb.ChangePasswordResponse()
+
+    @handler
     def GetMe(self, request: Any, call: CallContext) -> pb.GetMeResponse:
         calls = {"person": call.later(IDENTITY, "get_my_person")}
         tenant_id = call.person.tenant_id

@@ -181,6 +181,25 @@ class ListMyMembershipsResponse(Contract):
     memberships: list[MyMembership]
 
 
+# ---------------------------------------------------------------- passwords
+
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+
+
+class RequestPasswordResetRequest(Contract):
+    email: Email
+
+
+class ResetPasswordRequest(Contract):
+    token: str = Field(min_length=16, max_length=128)
+    new_password: Password
+
+
+class ChangePasswordRequest(Contract):
+    current_password: Password
+    new_password: Password
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -226,5 +245,19 @@ class MembershipChanged(EventPayload):
     accepted_at: datetime | None = None
 
 
+class PasswordResetRequested(EventPayload):
+    """Someone asked for a password-reset link for an existing account; identity itself mails
+    the link (derived at send time, never stored). Nothing is published for unknown emails."""
+
+    TYPE: ClassVar[str] = "identity.password_reset_requested"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "person_id"
+    TENANT: ClassVar[str | None] = None
+
+    reset_id: str
+    person_id: str
+    expires_at: datetime
+
+
 # Every event identity publishes (the event catalogue is generated from these).
-EVENTS: tuple[type[EventPayload], ...] = (TenantCreated, MembershipChanged)
+EVENTS: tuple[type[EventPayload], ...] = (TenantCreated, MembershipChanged, PasswordResetRequested)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from services.contracts import identity as c
+from services.contracts.base import Empty
 from services.kernel.caller import Caller
-from services.kernel.errors import AlreadyExists, PermissionDenied, Unauthenticated, invalid
+from services.kernel.crypto import MasterKey, derive_link_token, token_hash
+from services.kernel.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    PermissionDenied,
+    Unauthenticated,
+    invalid,
+)
+from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import WorkerDatabase
 from services.kernel.tokens import SigningKey, issue_access_token
 
 from .domain import access
+from .domain.credentials import PASSWORD_RESET, PasswordReset, check_password
 from .domain.model import (
     ACTIVE,
     PENDING,
@@ -430,6 +443,138 @@ def accept_membership(db: WorkerDatabase, caller: Caller, request: c.MyTenantRef
         if what is not None:
             uow.record(membership_changed(m, what))
     return _my_membership(m, tenant)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    master: MasterKey
+    public_url: str
+    reset_ttl: timedelta
+
+
+LINK_KEY = "link-key"
+
+
+def _link_key(repos: Repositories, master: MasterKey, now: datetime) -> bytes:
+    """The key emailed links are derived from, created on first use, wrapped by the master key."""
+    wrapped = repos.secrets.get(LINK_KEY)
+    if wrapped is None:
+        repos.secrets.add_if_missing(LINK_KEY, master.wrap(secrets.token_bytes(32), LINK_KEY), now)
+        wrapped = repos.secrets.get(LINK_KEY)
+        assert wrapped is not None
+    return master.unwrap(wrapped, LINK_KEY)
+
+
+def request_password_reset(
+    db: WorkerDatabase, links: LinkSettings, request: c.RequestPasswordResetRequest
+) -> Empty:
+    """The same answer whether or not the email has an account; a mail only if it has one."""
+    email_key = normalize_email(check_email(request.email))
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        person = repos.persons.by_email_key(email_key)
+        if person is None:
+            return Empty()
+        now = uow.clock.now()
+        repos.password_resets.supersede_live(person.id, now)
+        reset = PasswordReset.new(person.id, now, links.reset_ttl)
+        token = derive_link_token(
+            _link_key(repos, links.master, now), PASSWORD_RESET, reset.id, reset.nonce
+        )
+        reset.token_hash = token_hash(token)
+        repos.password_resets.add(reset)
+        uow.record(
+            c.PasswordResetRequested(
+                reset_id=reset.id, person_id=person.id, expires_at=reset.expires_at
+            )
+        )
+    return Empty()
+
+
+def send_password_reset_mail(
+    db: WorkerDatabase, links: LinkSettings, mailer: Mailer, event: c.PasswordResetRequested
+) -> None:
+    """Derive the link again, commit, then send (rule 4: no mail inside a transaction)."""
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        reset = repos.password_resets.get(event.reset_id)
+        person = repos.persons.get(event.person_id)
+        if reset is None or person is None or not reset.is_live(now):
+            return  # used, expired or replaced by a newer link: nothing to send
+        token = derive_link_token(
+            _link_key(repos, links.master, now), PASSWORD_RESET, reset.id, reset.nonce
+        )
+    minutes = int(links.reset_ttl.total_seconds() // 60)
+    mailer.send(
+        person.email,
+        person.locale,
+        "password_reset",
+        name=person.display_name or person.email,
+        link=f"{links.public_url.rstrip('/')}/reset-password/{token}",
+        minutes=str(minutes),
+    )
+
+
+def reset_password(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    links: LinkSettings,
+    common: frozenset[str],
+    request: c.ResetPasswordRequest,
+) -> Empty:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        reset = repos.password_resets.by_token_hash(token_hash(request.token))
+        if reset is not None:
+            expected = derive_link_token(
+                _link_key(repos, links.master, now), PASSWORD_RESET, reset.id, reset.nonce
+            )
+            if not hmac.compare_digest(expected, request.token):
+                reset = None
+        if reset is None:
+            raise FailedPrecondition("This link is not valid.", reason="LINK_INVALID")
+        reset.use(now)  # used, replaced or expired: FAILED_PRECONDITION, nothing written
+        person = repos.persons.get(reset.person_id)
+        assert person is not None
+        check_password(
+            request.new_password,
+            email=person.email,
+            display_name=person.display_name,
+            common=common,
+        )
+        repos.persons.set_password(person.id, passwords.hash(request.new_password), now)
+        repos.password_resets.mark_used(reset)
+    return Empty()
+
+
+def change_password(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    common: frozenset[str],
+    caller: Caller,
+    request: c.ChangePasswordRequest,
+) -> Empty:
+    who = access.person(caller)
+    with db.read_only() as uow:
+        person = Repositories(uow.connection).persons.get(who.person_id)
+    if person is None:
+        raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+    if not passwords.verify(person.password_hash, request.current_password):
+        raise invalid(current_password="is not your current password")  # noqa: S106
+    check_password(
+        request.new_password, email=person.email, display_name=person.display_name, common=common
+    )
+    if request.new_password == request.current_password:
+        raise invalid(new_password="must differ from the current password")  # noqa: S106
+    new_hash = passwords.hash(request.new_password)  # slow: outside any transaction
+    with db.unit_of_work() as uow:
+        Repositories(uow.connection).persons.set_password(person.id, new_hash, uow.clock.now())
+    return Empty()
 
 
 # ---------------------------------------------------------------- seeding (no caller: trusted code)

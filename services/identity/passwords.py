@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,3 +35,11 @@ class Passwords:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         return ok and password_hash is not None
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords, from zxcvbn's pinned data (lowercased)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.casefold() for p in FREQUENCY_LISTS["passwords"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from eventlet import tpool
@@ -12,17 +14,36 @@ from services.contracts import identity as c
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
 from services.kernel.config import settings
+from services.kernel.crypto import load_master_key
+from services.kernel.events import Envelope
 from services.kernel.runtime.database import Database, WorkerDatabase
 from services.kernel.runtime.entrypoints import Authentication, rpc
-from services.kernel.runtime.eventing import EventRelay
+from services.kernel.runtime.eventing import EventRelay, on_event
+from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.tokens import FetchedKeys, KeySource
 
 from . import handlers
-from .passwords import Passwords
+from .passwords import Passwords, common_passwords
 from .storage import Repositories
 
 _keys = handlers.SigningKeyCache()
 _passwords = Passwords(run=tpool.execute)
+MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail"
+
+
+@functools.cache
+def _links() -> handlers.LinkSettings:
+    config = settings()
+    return handlers.LinkSettings(
+        load_master_key(config.master_key, config.master_key_path),
+        config.public_url,
+        timedelta(minutes=config.password_reset_ttl_minutes),
+    )
+
+
+@functools.cache
+def _mailer() -> Mailer:
+    return mailer_from(settings(), MAIL_TEMPLATES)
 
 
 def _own_signing_keys(container: Any) -> KeySource:
@@ -115,6 +136,26 @@ class IdentityService:
     @rpc
     def list_my_memberships(self, caller: Caller, request: Empty) -> c.ListMyMembershipsResponse:
         return handlers.list_my_memberships(self.db, caller)
+
+    @rpc(public=True)
+    def request_password_reset(
+        self, caller: Caller, request: c.RequestPasswordResetRequest
+    ) -> Empty:
+        return handlers.request_password_reset(self.db, _links(), request)
+
+    @rpc(public=True)
+    def reset_password(self, caller: Caller, request: c.ResetPasswordRequest) -> Empty:
+        return handlers.reset_password(self.db, _passwords, _links(), common_passwords(), request)
+
+    @rpc
+    def change_password(self, caller: Caller, request: c.ChangePasswordRequest) -> Empty:
+        return handlers.change_password(self.db, _passwords, common_passwords(), caller, request)
+
+    @on_event(c.PasswordResetRequested, transactional=False)
+    def mail_password_reset(
+        self, db: WorkerDatabase, event: c.PasswordResetRequested, envelope: Envelope
+    ) -> None:
+        handlers.send_password_reset_mail(db, _links(), _mailer(), event)
 
     @rpc
     def accept_membership(self, caller: Caller, request: c.MyTenantRef) -> c.MyMembership:

@@ -28,9 +28,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.runtime.pagination import keyset_page
 
+from .domain.credentials import PasswordReset
 from .domain.model import Membership, Person, Tenant
 
 metadata = MetaData()
@@ -86,6 +88,27 @@ signing_keys = Table(
     Column("public_jwk", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("retired_at", DateTime(timezone=True)),
+)
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("nonce", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("superseded_at", DateTime(timezone=True)),
+)
+
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("wrapped", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -211,6 +234,13 @@ class Persons:
         rows = self.session.execute(select(persons).where(persons.c.id.in_(list(ids))))
         return {r.id: _person(r) for r in rows}
 
+    def set_password(self, person_id: str, password_hash: str, now: datetime) -> None:
+        self.session.execute(
+            update(persons)
+            .where(persons.c.id == person_id)
+            .values(password_hash=password_hash, updated_at=now)
+        )
+
     def lock_email(self, email_key: str) -> None:
         """Serialise concurrent creations of one email (the unique index would also refuse)."""
         self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
@@ -330,6 +360,67 @@ class SigningKeys:
         )
 
 
+class PasswordResets:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def add(self, reset: PasswordReset) -> None:
+        self.session.execute(insert(password_resets).values(**vars(reset)))
+
+    def get(self, reset_id: str) -> PasswordReset | None:
+        row = self.session.execute(
+            select(password_resets).where(password_resets.c.id == reset_id)
+        ).first()
+        return PasswordReset(**row._mapping) if row else None
+
+    def by_token_hash(self, token_hash: str) -> PasswordReset | None:
+        row = self.session.execute(
+            select(password_resets)
+            .where(password_resets.c.token_hash == token_hash)
+            .with_for_update()
+        ).first()
+        return PasswordReset(**row._mapping) if row else None
+
+    def supersede_live(self, person_id: str, now: datetime) -> None:
+        """Re-sending kills the old link (rule 8)."""
+        self.session.execute(
+            update(password_resets)
+            .where(
+                password_resets.c.person_id == person_id,
+                password_resets.c.used_at.is_(None),
+                password_resets.c.superseded_at.is_(None),
+            )
+            .values(superseded_at=now)
+        )
+
+    def mark_used(self, reset: PasswordReset) -> None:
+        self.session.execute(
+            update(password_resets)
+            .where(password_resets.c.id == reset.id)
+            .values(used_at=reset.used_at)
+        )
+
+
+class Secrets:
+    """Service secrets wrapped by the master key (the link key)."""
+
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def get(self, name: str) -> str | None:
+        row = self.session.execute(
+            select(service_secrets.c.wrapped).where(service_secrets.c.name == name)
+        ).first()
+        return str(row.wrapped) if row else None
+
+    def add_if_missing(self, name: str, wrapped: str, now: datetime) -> None:
+        self.session.execute(
+            pg_insert(service_secrets)
+            .values(name=name, wrapped=wrapped, created_at=now)
+            .on_conflict_do_nothing()
+        )
+
+
 class Repositories:
     """What identity's handlers see of a unit of work."""
 
@@ -338,3 +429,5 @@ class Repositories:
         self.persons = Persons(session)
         self.memberships = Memberships(session)
         self.signing_keys = SigningKeys(session)
+        self.password_resets = PasswordResets(session)
+        self.secrets = Secrets(session)

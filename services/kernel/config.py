@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     health_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: str = "INFO"
+    # The master key (base64, 32 bytes); unset: the file <keys dir>/master.key.
+    master_key: str | None = None
+    # Links in emails point here (the web gateway's public address).
+    public_url: str = "http://127.0.0.1:8080"
+    # Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS, ?starttls=1). Unset:
+    # mails are written as .eml files under mail_dir (refused in production).
+    smtp_url: str | None = None
+    mail_from: str = "ecoach <no-reply@ecoach.localhost>"
+    mail_dir: Path | None = None
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=1440)
     # Events (rule 4). The relay's own broker connection; unset: amqp_uri.
     events_amqp_uri: str | None = None
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)
@@ -58,6 +68,14 @@ class Settings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.keys_dir or self.var_dir / "keys"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.keys_path / "master.key"
+
+    @property
+    def mail_path(self) -> Path:
+        return self.mail_dir or self.var_dir / "mail"
 
     @property
     def test_clock_path(self) -> Path:

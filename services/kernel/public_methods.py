@@ -11,6 +11,8 @@ PUBLIC_METHODS: dict[str, str] = {
     "identity.sign_in": "authenticates by email and password",
     "identity.get_signing_keys": "public halves of the access-token signing keys",
     "identity.ping": "liveness for health checks; reveals nothing",
+    "identity.request_password_reset": "answers the same whether or not the email exists",
+    "identity.reset_password": "authenticates by the emailed link's secret",
 }
 
 

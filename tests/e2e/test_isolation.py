@@ -596,6 +596,17 @@ EXEMPT: dict[str, str] = {
         "which it refuses (NOT_A_MEMBER) only to someone who knows the password"
     ),
     "ecoach.v1.AuthService/GetMe": "no ids: reads the caller's own person, membership and tenant",
+    "ecoach.v1.AuthService/RequestPasswordReset": (
+        "public: takes an email, answers the same whether or not it has an account, and mails "
+        "only that account's own address (tests/e2e/test_passwords.py)"
+    ),
+    "ecoach.v1.AuthService/ResetPassword": (
+        "public: the only id is the link's secret; unknown, used, replaced or expired links are "
+        "refused (tests/e2e/test_passwords.py)"
+    ),
+    "ecoach.v1.AuthService/ChangePassword": (
+        "no ids: changes the caller's own password, and only with the current one"
+    ),
     "ecoach.v1.MemberService/ListMyMemberships": (
         "no ids: lists only the caller's own memberships (a named cross-tenant read, rule 5)"
     ),

@@ -37,9 +37,9 @@ from ..context import request_scope
 from ..events import Envelope, EventPayload, source_of
 from ..logs import scrub
 from .database import Database
-from .outbox import Relay, RelaySettings, claim_inbox
+from .outbox import Relay, RelaySettings, claim_inbox, inbox_has
 from .publisher import ConfirmingPublisher, PublishFailed
-from .sql import UnitOfWork, WorkerDatabase
+from .sql import WorkerDatabase
 from .topology import (
     ATTEMPT_HEADER,
     ERROR_HEADER,
@@ -261,19 +261,24 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         return result, None  # handled here: nameko need not log it again
 
 
-Handler = Callable[[Any, UnitOfWork, Any, Envelope], None]
+Handler = Callable[[Any, Any, Any, Envelope], None]
 
 
-def on_event(model: type[EventPayload], *, db: str = "db") -> Callable[[Handler], Any]:
-    """Declare a reliable handler of `model`'s events, applied at most once per event.
+def on_event(
+    model: type[EventPayload], *, db: str = "db", transactional: bool = True
+) -> Callable[[Handler], Any]:
+    """Declare a reliable handler of `model`'s events.
 
-    The method runs inside a unit of work of the service's `db` dependency, whose transaction
-    also records the event id in the inbox; it receives the unit of work, the validated payload
-    and the envelope."""
+    transactional (the default): the method runs inside a unit of work of the service's `db`
+    dependency, whose transaction also records the event id in the inbox: applied at most once.
+    It receives the unit of work, the validated payload and the envelope.
+
+    transactional=False, for effects outside the database (sending a mail): the method receives
+    the `WorkerDatabase` itself, reads what it needs, commits, then acts; the kernel records the
+    event id afterwards. A crash between the effect and that record repeats the effect once
+    (at least once), which is the right failure for a mail."""
 
     def decorate(fn: Handler) -> Any:
-        handler_name_cache: dict[str, str] = {}
-
         @functools.wraps(fn)
         def run(self: Any, body: Any, delivery: dict[str, Any]) -> None:
             started = time.perf_counter()
@@ -282,18 +287,27 @@ def on_event(model: type[EventPayload], *, db: str = "db") -> Callable[[Handler]
                 event = envelope.parse(model)
             except (ValidationError, ValueError) as exc:
                 raise PoisonEvent(f"unreadable {model.TYPE} event: {exc}") from None
-            handler = handler_name_cache.setdefault("name", f"{self.name}.{fn.__name__}")
+            handler = f"{self.name}.{fn.__name__}"
             database: WorkerDatabase = getattr(self, db)
             outcome = "failed"
             try:
-                with (
-                    request_scope(delivery.get("request_id"), None),
-                    database.unit_of_work() as uow,
-                ):
-                    if not claim_inbox(uow.connection, handler, envelope.id, uow.clock.now()):
-                        outcome = "duplicate"
-                        return
-                    fn(self, uow, event, envelope)
+                with request_scope(delivery.get("request_id"), None):
+                    if transactional:
+                        with database.unit_of_work() as uow:
+                            if not claim_inbox(
+                                uow.connection, handler, envelope.id, uow.clock.now()
+                            ):
+                                outcome = "duplicate"
+                                return
+                            fn(self, uow, event, envelope)
+                    else:
+                        with database.read_only() as uow:
+                            if inbox_has(uow.connection, handler, envelope.id):
+                                outcome = "duplicate"
+                                return
+                        fn(self, database, event, envelope)
+                        with database.unit_of_work() as uow:
+                            claim_inbox(uow.connection, handler, envelope.id, uow.clock.now())
                     outcome = "applied"
             finally:
                 log.info(

@@ -343,3 +343,12 @@ def claim_inbox(connection: Connection, handler: str, event_id: str, now: dateti
         _claim_inbox, {"handler": handler, "event_id": event_id, "now": now}
     ).first()
     return row is not None
+
+
+_seen = select(inbox.c.event_id).where(
+    inbox.c.handler == bindparam("handler"), inbox.c.event_id == bindparam("event_id")
+)
+
+
+def inbox_has(connection: Connection, handler: str, event_id: str) -> bool:
+    return connection.execute(_seen, {"handler": handler, "event_id": event_id}).first() is not None

@@ -1,0 +1,81 @@
+"""The master key and what it protects (rule 8): secrets at rest are wrapped by a key that never
+lives in a database.
+
+The master key is 32 random bytes, read from `ECOACH_MASTER_KEY` (base64) or, when that is unset,
+from the file `<keys dir>/master.key` (created by set-up outside production, mode 0600). Data is
+wrapped with AES-256-GCM; a wrapped value carries the master key's id, so a later rotation knows
+which key unwraps it. Links sent by email are derived, never stored:
+`HMAC-SHA256(link key, purpose, row id, nonce)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+VERSION = b"v1"
+
+
+class MasterKeyMissing(RuntimeError):
+    pass
+
+
+class MasterKey:
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ValueError("the master key must be 32 bytes")
+        self._aead = AESGCM(key)
+        self.key_id = hashlib.sha256(b"ecoach master key id" + key).hexdigest()[:16]
+
+    def wrap(self, data: bytes, context: str) -> str:
+        """Encrypt `data`; `context` (what the data is) is authenticated but not stored."""
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, data, context.encode())
+        blob = base64.urlsafe_b64encode(nonce + sealed).decode()
+        return f"{VERSION.decode()}.{self.key_id}.{blob}"
+
+    def unwrap(self, wrapped: str, context: str) -> bytes:
+        version, key_id, blob = wrapped.split(".", 2)
+        if version != VERSION.decode() or key_id != self.key_id:
+            raise ValueError("this value was wrapped by another master key")
+        raw = base64.urlsafe_b64decode(blob)
+        return self._aead.decrypt(raw[:12], raw[12:], context.encode())
+
+
+def load_master_key(env_value: str | None, path: Path) -> MasterKey:
+    if env_value:
+        return MasterKey(base64.b64decode(env_value))
+    if path.exists():
+        return MasterKey(base64.b64decode(path.read_text().strip()))
+    raise MasterKeyMissing(
+        f"No master key: set ECOACH_MASTER_KEY or create {path} (set-up creates it outside "
+        "production)."
+    )
+
+
+def create_master_key_file(path: Path) -> bool:
+    """Write a new random master key to `path` unless it exists; True if it was created."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+    return True
+
+
+def derive_link_token(link_key: bytes, purpose: str, row_id: str, nonce: str) -> str:
+    """The secret part of an emailed link, recomputed whenever it is needed (rule 8)."""
+    mac = hmac.new(link_key, f"{purpose}\x00{row_id}\x00{nonce}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    """What a row keeps of a link's token: enough to find the row, useless to forge a link."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,134 @@
+"""Outgoing mail, written once for every service (identity today, scheduling next).
+
+A service keeps its templates in a folder: `<name>.<locale>.txt`, whose first line is
+`Subject: ...`, then a blank line, then the body, with `$placeholders` (string.Template). The
+recipient's locale picks the template (French or English; English when there is none in theirs).
+
+Mail goes to the SMTP server of `ECOACH_SMTP_URL`; without one (development, `make run`), each
+mail is written as an `.eml` file under `var/mail/`, which a production deployment refuses.
+Mail is never sent inside a database transaction (rule 4): a handler reads, commits, then sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from string import Template
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ..config import Settings
+
+log = logging.getLogger(__name__)
+
+LOCALES = ("fr", "en")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+class Templates:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def render(self, template: str, locale: str, /, **values: str) -> Rendered:
+        chosen = locale if locale in LOCALES else "en"
+        path = self.folder / f"{template}.{chosen}.txt"
+        if not path.exists():
+            path = self.folder / f"{template}.en.txt"
+        text = Template(path.read_text(encoding="utf-8")).substitute(values)
+        head, _, body = text.partition("\n\n")
+        if not head.startswith("Subject: "):
+            raise ValueError(f"{path}: the first line must be 'Subject: ...'")
+        return Rendered(head.removeprefix("Subject: ").strip(), body.strip() + "\n")
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpTransport:
+    """smtp://host:port, smtps://host:port (TLS), ?starttls=1; credentials in the URL."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError("ECOACH_SMTP_URL must start with smtp:// or smtps://")
+        self.tls = parts.scheme == "smtps"
+        self.starttls = parse_qs(parts.query).get("starttls", ["0"])[0] in ("1", "true")
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            if self.starttls:
+                smtp.starttls(context=context)
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            smtp.send_message(message)
+
+
+class DirectoryTransport:
+    """Each mail as an .eml file (open it in any mail client): development only."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.folder / f"{stamp}-{secrets.token_hex(4)}.eml"
+        path.write_bytes(bytes(message))
+
+
+class Mailer:
+    def __init__(self, transport: Transport, sender: str, templates: Templates) -> None:
+        self.transport = transport
+        self.sender = sender
+        self.templates = templates
+
+    def send(self, to: str, locale: str, template: str, /, **values: str) -> None:
+        rendered = self.templates.render(template, locale, **values)
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = rendered.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1].strip("> "))
+        message["Auto-Submitted"] = "auto-generated"
+        message["Content-Language"] = locale if locale in LOCALES else "en"
+        message.set_content(rendered.body)
+        self.transport.send(message)
+        # Never the address or the body: they are personal data.
+        log.info("mail sent", extra={"template": template, "locale": locale})
+
+
+def transport_from(config: Settings) -> Transport:
+    if config.smtp_url:
+        return SmtpTransport(config.smtp_url)
+    if config.env == "production":
+        raise RuntimeError("ECOACH_SMTP_URL is required in production (mail would go nowhere)")
+    return DirectoryTransport(config.mail_path)
+
+
+def mailer_from(config: Settings, templates: Path) -> Mailer:
+    return Mailer(transport_from(config), config.mail_from, Templates(templates))

@@ -1,0 +1,206 @@
+"""Passwords end to end: reset by an emailed link (received by a real SMTP server and followed),
+change, and the policy; through the gRPC gateway as a client would.
+
+A deployment of its own, whose identity sends mail to an aiosmtpd server on localhost.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as pb
+from services.identity.passwords import common_passwords
+from services.kernel.clock import set_test_offset
+from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.smtp import SmtpServer, link_token
+
+OLD = "an old but long password 1"
+NEW = "Sunflower-Harbour-4711"
+PUBLIC_URL = "https://ecoach.example.test"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
+    d = Deployment(
+        Path(tmp_path_factory.mktemp("passwords")),
+        os.environ.get("ECOACH_DATABASE_URL"),
+        env={"ECOACH_SMTP_URL": smtp.url, "ECOACH_PUBLIC_URL": PUBLIC_URL},
+    )
+    try:
+        d.start()
+        yield d
+    finally:
+        set_test_offset(d.config.test_clock_path, 0)
+        d.stop()
+
+
+@pytest.fixture(scope="module")
+def api(world: Deployment) -> Iterator[Api]:
+    channel = world.channel()
+    yield Api(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def operator(world: Deployment, api: Api) -> Session:
+    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def tenant(api: Api, operator: Session) -> str:
+    slug = unique_slug("pwd")
+    created = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name=f"Passwords {slug}", slug=slug),
+        metadata=operator.metadata,
+    )
+    return str(created.tenant_id)
+
+
+def new_member(
+    world: Deployment, api: Api, operator: Session, tenant: str, locale: str = "en"
+) -> str:
+    email = unique_email("pwd")
+    api.members.AddMember(
+        pb.AddMemberRequest(
+            parent=f"tenants/{tenant}",
+            email=email,
+            roles=[pb.COACHEE],
+            display_name="Marguerite Duras",
+            locale=locale,
+        ),
+        metadata=operator.metadata,
+    )
+    set_password(world.config, email, OLD)
+    return email
+
+
+def request_reset(api: Api, email: str) -> None:
+    api.auth.RequestPasswordReset(pb.RequestPasswordResetRequest(email=email), timeout=10)
+
+
+def reset(api: Api, token: str, password: str) -> None:
+    api.auth.ResetPassword(pb.ResetPasswordRequest(token=token, new_password=password), timeout=10)
+
+
+def test_a_forgotten_password_is_reset_by_the_emailed_link_once(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    request_reset(api, email)
+    [mail] = smtp.inbox.wait_for(email)
+    assert mail["Subject"] == "Reset your ecoach password"
+    assert f"{PUBLIC_URL}/reset-password/" in mail.get_body().get_content()  # type: ignore[union-attr]
+    token = link_token(mail, "reset-password")
+    reset(api, token, NEW)
+    assert api.sign_in(email, NEW).person_id
+    failed = expect_error(api.auth.SignIn, pb.SignInRequest(email=email, password=OLD))
+    assert failed.code == grpc.StatusCode.UNAUTHENTICATED
+    again = expect_error(reset, api, token, "Another-Long-Passphrase-99")
+    assert (again.code, again.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LINK_USED")
+    assert api.sign_in(email, NEW).person_id  # unchanged by the refused attempt
+
+
+def test_an_unknown_email_gets_the_same_answer_and_no_mail(api: Api, smtp: SmtpServer) -> None:
+    email = unique_email("nobody")
+    request_reset(api, email)  # no error: the same answer as for an account
+    time.sleep(2.0)
+    assert smtp.inbox.to(email) == []
+
+
+def test_a_new_request_replaces_the_previous_link(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    request_reset(api, email)
+    first = link_token(smtp.inbox.wait_for(email, 1)[0], "reset-password")
+    request_reset(api, email)
+    second = link_token(smtp.inbox.wait_for(email, 2)[1], "reset-password")
+    assert first != second
+    replaced = expect_error(reset, api, first, NEW)
+    assert replaced.reason == "LINK_REVOKED"
+    reset(api, second, NEW)
+    assert api.sign_in(email, NEW).person_id
+
+
+def test_weak_passwords_are_refused_and_the_link_still_works(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    request_reset(api, email)
+    token = link_token(smtp.inbox.wait_for(email)[0], "reset-password")
+    common = next(p for p in sorted(common_passwords()) if len(p) >= 12)
+    local = email.split("@")[0]
+    for weak in ("short-pass", common, f"xx-{local}-xx", "I am marguerite, 2026!"):
+        error = expect_error(reset, api, token, weak)
+        assert error.code == grpc.StatusCode.INVALID_ARGUMENT, weak
+        assert error.fields == ("new_password",), weak
+    reset(api, token, NEW)  # nothing was written by the refusals
+    assert api.sign_in(email, NEW).person_id
+
+
+def test_an_unknown_or_expired_link_is_refused(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    unknown = expect_error(reset, api, "A" * 43, NEW)
+    assert (unknown.code, unknown.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LINK_INVALID")
+    email = new_member(world, api, operator, tenant)
+    request_reset(api, email)
+    token = link_token(smtp.inbox.wait_for(email)[0], "reset-password")
+    set_test_offset(world.config.test_clock_path, 2 * 3600)
+    try:
+        time.sleep(0.3)  # every process re-reads the offset within 100 ms
+        expired = expect_error(reset, api, token, NEW)
+    finally:
+        set_test_offset(world.config.test_clock_path, 0)
+    assert expired.reason == "LINK_EXPIRED"
+    assert api.sign_in(email, OLD).person_id
+
+
+def test_the_mail_speaks_the_persons_language(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant, locale="fr")
+    request_reset(api, email)
+    [mail] = smtp.inbox.wait_for(email)
+    assert mail["Subject"] == "Réinitialisez votre mot de passe ecoach"
+    assert "Bonjour Marguerite Duras" in mail.get_body().get_content()  # type: ignore[union-attr]
+
+
+def test_a_person_changes_their_password_with_the_current_one(
+    world: Deployment, api: Api, operator: Session, tenant: str
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    me = api.sign_in(email, OLD)
+
+    def change(current: str, new: str) -> None:
+        api.auth.ChangePassword(
+            pb.ChangePasswordRequest(current_password=current, new_password=new),
+            metadata=me.metadata,
+            timeout=10,
+        )
+
+    wrong = expect_error(change, "not my password at all", NEW)
+    assert (wrong.code, wrong.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("current_password",))
+    same = expect_error(change, OLD, OLD)
+    assert same.fields == ("new_password",)
+    change(OLD, NEW)
+    assert api.sign_in(email, NEW).person_id
+    anonymous = expect_error(
+        api.auth.ChangePassword, pb.ChangePasswordRequest(current_password=NEW, new_password=OLD)
+    )
+    assert anonymous.code == grpc.StatusCode.UNAUTHENTICATED
