@@ -56,6 +56,27 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
         return pb.ChangePasswordResponse()
 
     @handler
+    def UpdateMyProfile(self, request: Any, call: CallContext) -> pb.Person:
+        paths = list(request.update_mask.paths)
+        if not paths:
+            raise invalid(update_mask="name the fields to change, e.g. display_name")
+        payload: dict[str, Any] = {"update_mask": paths}
+        for field in ("display_name", "locale", "time_zone"):
+            if field in paths:
+                payload[field] = getattr(request, field)
+        return cv.person_out(call.call(IDENTITY, "update_my_profile", payload))
+
+    @handler
+    def RequestEmailChange(self, request: Any, call: CallContext) -> pb.RequestEmailChangeResponse:
+        call.call(IDENTITY, "request_email_change", {"new_email": request.new_email})
+        return pb.RequestEmailChangeResponse()
+
+    @handler
+    def ConfirmEmailChange(self, request: Any, call: CallContext) -> pb.ConfirmEmailChangeResponse:
+        call.call(IDENTITY, "confirm_email_change", {"token": request.token})
+        return pb.ConfirmEmailChangeResponse()
+
+    @handler
     def GetMe(self, request: Any, call: CallContext) -> pb.GetMeResponse:
         calls = {"person": call.later(IDENTITY, "get_my_person")}
         tenant_id = call.person.tenant_id

@@ -200,6 +200,28 @@ class ChangePasswordRequest(Contract):
     new_password: Password
 
 
+# ---------------------------------------------------------------- profile
+
+PROFILE_FIELDS = ("display_name", "locale", "time_zone")
+
+
+class UpdateMyProfileRequest(Contract):
+    """Only the fields named in `update_mask` change (display_name, locale, time_zone)."""
+
+    display_name: DisplayName = ""
+    locale: str = ""
+    time_zone: str = ""
+    update_mask: list[str] = Field(min_length=1, max_length=10)
+
+
+class RequestEmailChangeRequest(Contract):
+    new_email: Email
+
+
+class ConfirmEmailChangeRequest(Contract):
+    token: str = Field(min_length=16, max_length=128)
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -259,5 +281,25 @@ class PasswordResetRequested(EventPayload):
     expires_at: datetime
 
 
+class EmailChangeRequested(EventPayload):
+    """A person asked to change their email; identity itself mails a confirmation link to the
+    new address (derived at send time). The address is not in the event: only identity keeps
+    email addresses."""
+
+    TYPE: ClassVar[str] = "identity.email_change_requested"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "person_id"
+    TENANT: ClassVar[str | None] = None
+
+    link_id: str
+    person_id: str
+    expires_at: datetime
+
+
 # Every event identity publishes (the event catalogue is generated from these).
-EVENTS: tuple[type[EventPayload], ...] = (TenantCreated, MembershipChanged, PasswordResetRequested)
+EVENTS: tuple[type[EventPayload], ...] = (
+    TenantCreated,
+    MembershipChanged,
+    PasswordResetRequested,
+    EmailChangeRequested,
+)

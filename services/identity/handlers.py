@@ -25,7 +25,7 @@ from services.kernel.runtime.sql import WorkerDatabase
 from services.kernel.tokens import SigningKey, issue_access_token
 
 from .domain import access
-from .domain.credentials import PASSWORD_RESET, PasswordReset, check_password
+from .domain.credentials import EMAIL_CHANGE, PASSWORD_RESET, PersonLink, check_password
 from .domain.model import (
     ACTIVE,
     PENDING,
@@ -468,6 +468,60 @@ def _link_key(repos: Repositories, master: MasterKey, now: datetime) -> bytes:
     return master.unwrap(wrapped, LINK_KEY)
 
 
+def _issue_link(
+    repos: Repositories,
+    links: LinkSettings,
+    purpose: str,
+    person_id: str,
+    now: datetime,
+    ttl: timedelta,
+    detail: str | None = None,
+) -> PersonLink:
+    """A new link (replacing any live one of the same purpose), its token's hash stored."""
+    repos.links.supersede_live(person_id, purpose, now)
+    link = PersonLink.new(purpose, person_id, now, ttl, detail)
+    link.token_hash = token_hash(_token(repos, links, link, now))
+    repos.links.add(link)
+    return link
+
+
+def _token(repos: Repositories, links: LinkSettings, link: PersonLink, now: datetime) -> str:
+    return derive_link_token(_link_key(repos, links.master, now), link.purpose, link.id, link.nonce)
+
+
+def _use_link(
+    repos: Repositories, links: LinkSettings, token: str, purpose: str, now: datetime
+) -> PersonLink:
+    """The live link `token` opens, now used; FAILED_PRECONDITION (nothing written) if none."""
+    link = repos.links.by_token_hash(token_hash(token))
+    if link is not None and (
+        link.purpose != purpose or not hmac.compare_digest(_token(repos, links, link, now), token)
+    ):
+        link = None
+    if link is None:
+        raise FailedPrecondition("This link is not valid.", reason="LINK_INVALID")
+    link.use(now)  # used, replaced or expired: refused
+    return link
+
+
+def _live_link(
+    db: WorkerDatabase, links: LinkSettings, link_id: str
+) -> tuple[PersonLink, Person, str] | None:
+    """For a mail handler: the link, its person and its token, if the link is still live."""
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        link = repos.links.get(link_id)
+        person = repos.persons.get(link.person_id) if link else None
+        if link is None or person is None or not link.is_live(now):
+            return None  # used, expired or replaced by a newer link: nothing to send
+        return link, person, _token(repos, links, link, now)
+
+
+def _minutes(delta: timedelta) -> str:
+    return str(int(delta.total_seconds() // 60))
+
+
 def request_password_reset(
     db: WorkerDatabase, links: LinkSettings, request: c.RequestPasswordResetRequest
 ) -> Empty:
@@ -479,16 +533,10 @@ def request_password_reset(
         if person is None:
             return Empty()
         now = uow.clock.now()
-        repos.password_resets.supersede_live(person.id, now)
-        reset = PasswordReset.new(person.id, now, links.reset_ttl)
-        token = derive_link_token(
-            _link_key(repos, links.master, now), PASSWORD_RESET, reset.id, reset.nonce
-        )
-        reset.token_hash = token_hash(token)
-        repos.password_resets.add(reset)
+        link = _issue_link(repos, links, PASSWORD_RESET, person.id, now, links.reset_ttl)
         uow.record(
             c.PasswordResetRequested(
-                reset_id=reset.id, person_id=person.id, expires_at=reset.expires_at
+                reset_id=link.id, person_id=person.id, expires_at=link.expires_at
             )
         )
     return Empty()
@@ -498,24 +546,17 @@ def send_password_reset_mail(
     db: WorkerDatabase, links: LinkSettings, mailer: Mailer, event: c.PasswordResetRequested
 ) -> None:
     """Derive the link again, commit, then send (rule 4: no mail inside a transaction)."""
-    with db.unit_of_work() as uow:
-        repos = Repositories(uow.connection)
-        now = uow.clock.now()
-        reset = repos.password_resets.get(event.reset_id)
-        person = repos.persons.get(event.person_id)
-        if reset is None or person is None or not reset.is_live(now):
-            return  # used, expired or replaced by a newer link: nothing to send
-        token = derive_link_token(
-            _link_key(repos, links.master, now), PASSWORD_RESET, reset.id, reset.nonce
-        )
-    minutes = int(links.reset_ttl.total_seconds() // 60)
+    found = _live_link(db, links, event.reset_id)
+    if found is None:
+        return
+    _, person, token = found
     mailer.send(
         person.email,
         person.locale,
         "password_reset",
         name=person.display_name or person.email,
         link=f"{links.public_url.rstrip('/')}/reset-password/{token}",
-        minutes=str(minutes),
+        minutes=_minutes(links.reset_ttl),
     )
 
 
@@ -529,17 +570,8 @@ def reset_password(
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         now = uow.clock.now()
-        reset = repos.password_resets.by_token_hash(token_hash(request.token))
-        if reset is not None:
-            expected = derive_link_token(
-                _link_key(repos, links.master, now), PASSWORD_RESET, reset.id, reset.nonce
-            )
-            if not hmac.compare_digest(expected, request.token):
-                reset = None
-        if reset is None:
-            raise FailedPrecondition("This link is not valid.", reason="LINK_INVALID")
-        reset.use(now)  # used, replaced or expired: FAILED_PRECONDITION, nothing written
-        person = repos.persons.get(reset.person_id)
+        link = _use_link(repos, links, request.token, PASSWORD_RESET, now)
+        person = repos.persons.get(link.person_id)
         assert person is not None
         check_password(
             request.new_password,
@@ -548,7 +580,89 @@ def reset_password(
             common=common,
         )
         repos.persons.set_password(person.id, passwords.hash(request.new_password), now)
-        repos.password_resets.mark_used(reset)
+        repos.links.mark_used(link)
+    return Empty()
+
+
+def update_my_profile(
+    db: WorkerDatabase, caller: Caller, request: c.UpdateMyProfileRequest
+) -> c.Person:
+    who = access.person(caller)
+    unknown = sorted(set(request.update_mask) - set(c.PROFILE_FIELDS))
+    if unknown:
+        raise invalid(update_mask=f"only {', '.join(c.PROFILE_FIELDS)}, not {', '.join(unknown)}")
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        person = repos.persons.get(who.person_id)
+        if person is None:
+            raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        person.update_profile(
+            {f: getattr(request, f) for f in request.update_mask}, uow.clock.now()
+        )
+        repos.persons.save_profile(person)
+    return person_view(person)
+
+
+def request_email_change(
+    db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.RequestEmailChangeRequest
+) -> Empty:
+    """Mails a confirmation link to the new address; nothing changes until it is opened. Whether
+    the address is free is checked when the link is opened, so this answer tells nothing."""
+    who = access.person(caller)
+    new_email = check_email(request.new_email, "new_email")
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        person = repos.persons.get(who.person_id)
+        if person is None:
+            raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        if normalize_email(new_email) == person.email_key:
+            raise invalid(new_email="is already your email address")
+        now = uow.clock.now()
+        link = _issue_link(
+            repos, links, EMAIL_CHANGE, person.id, now, links.reset_ttl, detail=new_email
+        )
+        uow.record(
+            c.EmailChangeRequested(link_id=link.id, person_id=person.id, expires_at=link.expires_at)
+        )
+    return Empty()
+
+
+def send_email_change_mail(
+    db: WorkerDatabase, links: LinkSettings, mailer: Mailer, event: c.EmailChangeRequested
+) -> None:
+    found = _live_link(db, links, event.link_id)
+    if found is None:
+        return
+    link, person, token = found
+    assert link.detail is not None
+    mailer.send(
+        link.detail,  # the new address: proving it is the point
+        person.locale,
+        "email_change",
+        name=person.display_name or person.email,
+        link=f"{links.public_url.rstrip('/')}/confirm-email/{token}",
+        minutes=_minutes(links.reset_ttl),
+    )
+
+
+def confirm_email_change(
+    db: WorkerDatabase, links: LinkSettings, request: c.ConfirmEmailChangeRequest
+) -> Empty:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        link = _use_link(repos, links, request.token, EMAIL_CHANGE, now)
+        assert link.detail is not None
+        new_key = normalize_email(link.detail)
+        repos.persons.lock_email(new_key)
+        if repos.persons.by_email_key(new_key) is not None:
+            raise FailedPrecondition(
+                "Another account already uses this email address.", reason="EMAIL_TAKEN"
+            )
+        repos.persons.change_email(link.person_id, link.detail, new_key, now)
+        repos.links.mark_used(link)
+        # A pending reset link would mail the old address's owner: it goes too.
+        repos.links.supersede_live(link.person_id, PASSWORD_RESET, now)
     return Empty()
 
 

@@ -158,5 +158,23 @@ class IdentityService:
         handlers.send_password_reset_mail(db, _links(), _mailer(), event)
 
     @rpc
+    def update_my_profile(self, caller: Caller, request: c.UpdateMyProfileRequest) -> c.Person:
+        return handlers.update_my_profile(self.db, caller, request)
+
+    @rpc
+    def request_email_change(self, caller: Caller, request: c.RequestEmailChangeRequest) -> Empty:
+        return handlers.request_email_change(self.db, _links(), caller, request)
+
+    @rpc(public=True)
+    def confirm_email_change(self, caller: Caller, request: c.ConfirmEmailChangeRequest) -> Empty:
+        return handlers.confirm_email_change(self.db, _links(), request)
+
+    @on_event(c.EmailChangeRequested, transactional=False)
+    def mail_email_change(
+        self, db: WorkerDatabase, event: c.EmailChangeRequested, envelope: Envelope
+    ) -> None:
+        handlers.send_email_change_mail(db, _links(), _mailer(), event)
+
+    @rpc
     def accept_membership(self, caller: Caller, request: c.MyTenantRef) -> c.MyMembership:
         return handlers.accept_membership(self.db, caller, request)

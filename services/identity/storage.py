@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.runtime.pagination import keyset_page
 
-from .domain.credentials import PasswordReset
+from .domain.credentials import PersonLink
 from .domain.model import Membership, Person, Tenant
 
 metadata = MetaData()
@@ -90,15 +90,17 @@ signing_keys = Table(
     Column("retired_at", DateTime(timezone=True)),
 )
 
-password_resets = Table(
-    "password_resets",
+person_links = Table(
+    "person_links",
     metadata,
     Column("id", String(40), primary_key=True),
+    Column("purpose", String(40), nullable=False),
     Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
     Column("nonce", String(64), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("detail", Text),
     Column("used_at", DateTime(timezone=True)),
     Column("superseded_at", DateTime(timezone=True)),
 )
@@ -234,6 +236,25 @@ class Persons:
         rows = self.session.execute(select(persons).where(persons.c.id.in_(list(ids))))
         return {r.id: _person(r) for r in rows}
 
+    def save_profile(self, person: Person) -> None:
+        self.session.execute(
+            update(persons)
+            .where(persons.c.id == person.id)
+            .values(
+                display_name=person.display_name,
+                locale=person.locale,
+                time_zone=person.time_zone,
+                updated_at=person.updated_at,
+            )
+        )
+
+    def change_email(self, person_id: str, email: str, email_key: str, now: datetime) -> None:
+        self.session.execute(
+            update(persons)
+            .where(persons.c.id == person_id)
+            .values(email=email, email_key=email_key, updated_at=now)
+        )
+
     def set_password(self, person_id: str, password_hash: str, now: datetime) -> None:
         self.session.execute(
             update(persons)
@@ -360,44 +381,39 @@ class SigningKeys:
         )
 
 
-class PasswordResets:
+class PersonLinks:
     def __init__(self, session: Connection) -> None:
         self.session = session
 
-    def add(self, reset: PasswordReset) -> None:
-        self.session.execute(insert(password_resets).values(**vars(reset)))
+    def add(self, link: PersonLink) -> None:
+        self.session.execute(insert(person_links).values(**vars(link)))
 
-    def get(self, reset_id: str) -> PasswordReset | None:
+    def get(self, link_id: str) -> PersonLink | None:
+        row = self.session.execute(select(person_links).where(person_links.c.id == link_id)).first()
+        return PersonLink(**row._mapping) if row else None
+
+    def by_token_hash(self, token_hash: str) -> PersonLink | None:
         row = self.session.execute(
-            select(password_resets).where(password_resets.c.id == reset_id)
+            select(person_links).where(person_links.c.token_hash == token_hash).with_for_update()
         ).first()
-        return PasswordReset(**row._mapping) if row else None
+        return PersonLink(**row._mapping) if row else None
 
-    def by_token_hash(self, token_hash: str) -> PasswordReset | None:
-        row = self.session.execute(
-            select(password_resets)
-            .where(password_resets.c.token_hash == token_hash)
-            .with_for_update()
-        ).first()
-        return PasswordReset(**row._mapping) if row else None
-
-    def supersede_live(self, person_id: str, now: datetime) -> None:
+    def supersede_live(self, person_id: str, purpose: str, now: datetime) -> None:
         """Re-sending kills the old link (rule 8)."""
         self.session.execute(
-            update(password_resets)
+            update(person_links)
             .where(
-                password_resets.c.person_id == person_id,
-                password_resets.c.used_at.is_(None),
-                password_resets.c.superseded_at.is_(None),
+                person_links.c.person_id == person_id,
+                person_links.c.purpose == purpose,
+                person_links.c.used_at.is_(None),
+                person_links.c.superseded_at.is_(None),
             )
             .values(superseded_at=now)
         )
 
-    def mark_used(self, reset: PasswordReset) -> None:
+    def mark_used(self, link: PersonLink) -> None:
         self.session.execute(
-            update(password_resets)
-            .where(password_resets.c.id == reset.id)
-            .values(used_at=reset.used_at)
+            update(person_links).where(person_links.c.id == link.id).values(used_at=link.used_at)
         )
 
 
@@ -429,5 +445,5 @@ class Repositories:
         self.persons = Persons(session)
         self.memberships = Memberships(session)
         self.signing_keys = SigningKeys(session)
-        self.password_resets = PasswordResets(session)
+        self.links = PersonLinks(session)
         self.secrets = Secrets(session)

@@ -604,6 +604,14 @@ EXEMPT: dict[str, str] = {
         "public: the only id is the link's secret; unknown, used, replaced or expired links are "
         "refused (tests/e2e/test_passwords.py)"
     ),
+    "ecoach.v1.AuthService/UpdateMyProfile": "no ids: edits the caller's own person",
+    "ecoach.v1.AuthService/RequestEmailChange": (
+        "no ids: the caller's own person; the link goes to the address given"
+    ),
+    "ecoach.v1.AuthService/ConfirmEmailChange": (
+        "public: the only id is the link's secret, mailed to the new address "
+        "(tests/e2e/test_passwords.py)"
+    ),
     "ecoach.v1.AuthService/ChangePassword": (
         "no ids: changes the caller's own password, and only with the current one"
     ),

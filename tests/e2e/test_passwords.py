@@ -204,3 +204,84 @@ def test_a_person_changes_their_password_with_the_current_one(
         api.auth.ChangePassword, pb.ChangePasswordRequest(current_password=NEW, new_password=OLD)
     )
     assert anonymous.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+# ---------------------------------------------------------------- profile and email
+
+
+def test_a_person_edits_their_profile_field_by_field(
+    world: Deployment, api: Api, operator: Session, tenant: str
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    me = api.sign_in(email, OLD)
+
+    def update(paths: list[str], **fields: str) -> pb.Person:
+        from google.protobuf.field_mask_pb2 import FieldMask
+
+        return api.auth.UpdateMyProfile(
+            pb.UpdateMyProfileRequest(update_mask=FieldMask(paths=paths), **fields),
+            metadata=me.metadata,
+            timeout=10,
+        )
+
+    person = update(["display_name", "time_zone"], display_name="M. D.", time_zone="Asia/Tokyo")
+    assert (person.display_name, person.time_zone, person.locale) == ("M. D.", "Asia/Tokyo", "en")
+    person = update(["locale"], locale="fr", display_name="ignored: not in the mask")
+    assert (person.display_name, person.locale) == ("M. D.", "fr")
+    bad = expect_error(update, ["locale", "time_zone"], locale="de", time_zone="Mars/Olympus")
+    assert bad.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad.fields in (("locale",), ("time_zone",))
+    unknown = expect_error(update, ["email"], display_name="x")
+    assert unknown.fields == ("update_mask",)
+    after = api.auth.GetMe(pb.GetMeRequest(), metadata=me.metadata, timeout=10).person
+    assert (after.display_name, after.locale, after.time_zone) == ("M. D.", "fr", "Asia/Tokyo")
+
+
+def test_an_email_change_is_confirmed_from_the_new_address(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    me = api.sign_in(email, OLD)
+    new_email = unique_email("moved")
+
+    def request(address: str) -> None:
+        api.auth.RequestEmailChange(
+            pb.RequestEmailChangeRequest(new_email=address), metadata=me.metadata, timeout=10
+        )
+
+    def confirm(token: str) -> None:
+        api.auth.ConfirmEmailChange(pb.ConfirmEmailChangeRequest(token=token), timeout=10)
+
+    same = expect_error(request, email.upper())
+    assert same.fields == ("new_email",)
+    request(new_email)
+    [mail] = smtp.inbox.wait_for(new_email)  # to the new address, not the old one
+    assert smtp.inbox.to(email) == []
+    assert mail["Subject"] == "Confirm your new ecoach email address"
+    token = link_token(mail, "confirm-email")
+    assert api.sign_in(email, OLD).person_id  # nothing changed yet
+    confirm(token)
+    assert api.sign_in(new_email, OLD).person_id == me.person_id
+    old = expect_error(api.auth.SignIn, pb.SignInRequest(email=email, password=OLD))
+    assert old.code == grpc.StatusCode.UNAUTHENTICATED
+    used = expect_error(confirm, token)
+    assert used.reason == "LINK_USED"
+    wrong_kind = expect_error(reset, api, token, NEW)  # a confirm link is no reset link
+    assert wrong_kind.reason == "LINK_INVALID"
+
+
+def test_an_address_taken_meanwhile_is_refused_at_confirmation(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    first = new_member(world, api, operator, tenant)
+    second = new_member(world, api, operator, tenant)
+    me = api.sign_in(first, OLD)
+    api.auth.RequestEmailChange(
+        pb.RequestEmailChangeRequest(new_email=second), metadata=me.metadata, timeout=10
+    )
+    token = link_token(smtp.inbox.wait_for(second)[0], "confirm-email")
+    taken = expect_error(
+        api.auth.ConfirmEmailChange, pb.ConfirmEmailChangeRequest(token=token), timeout=10
+    )
+    assert (taken.code, taken.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "EMAIL_TAKEN")
+    assert api.sign_in(first, OLD).person_id == me.person_id

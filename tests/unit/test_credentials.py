@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.identity.domain.credentials import PasswordReset, check_password
+from services.identity.domain.credentials import PASSWORD_RESET, PersonLink, check_password
 from services.identity.passwords import common_passwords
 from services.identity.service import MAIL_TEMPLATES
 from services.kernel.crypto import (
@@ -52,17 +52,17 @@ def test_the_password_policy() -> None:
 
 
 def test_a_reset_link_is_used_once_before_it_expires() -> None:
-    reset = PasswordReset.new("per_1", NOW, timedelta(hours=1))
+    reset = PersonLink.new(PASSWORD_RESET, "per_1", NOW, timedelta(hours=1))
     assert reset.is_live(NOW)
     reset.use(NOW + timedelta(minutes=5))
     with pytest.raises(FailedPrecondition) as used:
         reset.use(NOW + timedelta(minutes=6))
     assert used.value.reason == "LINK_USED"
-    late = PasswordReset.new("per_1", NOW, timedelta(hours=1))
+    late = PersonLink.new(PASSWORD_RESET, "per_1", NOW, timedelta(hours=1))
     with pytest.raises(FailedPrecondition) as expired:
         late.use(NOW + timedelta(hours=1))
     assert expired.value.reason == "LINK_EXPIRED" and late.used_at is None
-    replaced = PasswordReset.new("per_1", NOW, timedelta(hours=1))
+    replaced = PersonLink.new(PASSWORD_RESET, "per_1", NOW, timedelta(hours=1))
     replaced.superseded_at = NOW
     with pytest.raises(FailedPrecondition) as revoked:
         replaced.use(NOW)
@@ -95,12 +95,12 @@ def test_the_master_key_wraps_and_refuses_tampering(tmp_path: Path) -> None:
 
 def test_mail_templates_exist_in_both_languages_and_render(tmp_path: Path) -> None:
     templates = Templates(MAIL_TEMPLATES)
-    for locale in ("fr", "en"):
-        assert (MAIL_TEMPLATES / f"password_reset.{locale}.txt").exists()
-        rendered = templates.render(
-            "password_reset", locale, name="Ada", link="https://x/reset-password/t", minutes="60"
-        )
-        assert "https://x/reset-password/t" in rendered.body and "Ada" in rendered.body
+    for name in ("password_reset", "email_change"):
+        for locale in ("fr", "en"):
+            assert (MAIL_TEMPLATES / f"{name}.{locale}.txt").exists()
+            rendered = templates.render(name, locale, name="Ada", link="https://x/t", minutes="60")
+            assert "https://x/t" in rendered.body and "Ada" in rendered.body
+            assert "60" in rendered.body and rendered.subject
     assert templates.render("password_reset", "de", name="A", link="L", minutes="1").subject == (
         "Reset your ecoach password"
     )

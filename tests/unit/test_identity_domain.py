@@ -201,3 +201,14 @@ def test_each_membership_change_is_named_once_and_no_op_changes_are_not() -> Non
     before = m.snapshot()
     m.reactivate(NOW)
     assert m.change_since(before) == "reactivated"
+
+
+def test_a_person_edits_only_their_name_language_and_time_zone() -> None:
+    p = person()
+    p.update_profile({"display_name": "  Ada L.  ", "time_zone": "Asia/Tokyo"}, NOW)
+    assert (p.display_name, p.time_zone, p.locale) == ("Ada L.", "Asia/Tokyo", "en")
+    for bad in ({"locale": "de"}, {"time_zone": "Mars/Olympus"}, {"display_name": "x" * 201}):
+        with pytest.raises(InvalidArgument) as caught:
+            p.update_profile(bad, NOW)
+        assert [f.field for f in caught.value.fields] == list(bad)
+    assert (p.display_name, p.time_zone, p.locale) == ("Ada L.", "Asia/Tokyo", "en")

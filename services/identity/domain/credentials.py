@@ -44,25 +44,39 @@ def check_password(
     return password
 
 
-PASSWORD_RESET = "password-reset"  # noqa: S105 - the purpose in the link derivation
+# The purposes of emailed links about a person (each is part of the link's derivation).
+PASSWORD_RESET = "password-reset"  # noqa: S105 - a purpose, not a password
+EMAIL_CHANGE = "email-change"
 
 
 @dataclass
-class PasswordReset:
-    """One emailed reset link. The link itself is derived from the nonce, never stored."""
+class PersonLink:
+    """One emailed single-use link about a person: a password reset, or the confirmation of a
+    new email address (`detail`). The link itself is derived from the nonce, never stored."""
 
     id: str
+    purpose: str
     person_id: str
     nonce: str
     token_hash: str
     created_at: datetime
     expires_at: datetime
+    detail: str | None = None
     used_at: datetime | None = None
     superseded_at: datetime | None = None
 
     @classmethod
-    def new(cls, person_id: str, now: datetime, ttl: timedelta) -> PasswordReset:
-        return cls(new_id("prs"), person_id, secrets.token_hex(16), "", now, now + ttl)
+    def new(
+        cls,
+        purpose: str,
+        person_id: str,
+        now: datetime,
+        ttl: timedelta,
+        detail: str | None = None,
+    ) -> PersonLink:
+        return cls(
+            new_id("lnk"), purpose, person_id, secrets.token_hex(16), "", now, now + ttl, detail
+        )
 
     def is_live(self, now: datetime) -> bool:
         return self.used_at is None and self.superseded_at is None and now < self.expires_at

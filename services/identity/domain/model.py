@@ -101,6 +101,21 @@ class Person:
     def email_key(self) -> str:
         return normalize_email(self.email)
 
+    def update_profile(self, changes: dict[str, str], now: datetime) -> None:
+        """The person's own name, language and time zone (checked; nothing else)."""
+        if "display_name" in changes:
+            name = changes["display_name"].strip()
+            if len(name) > 200:
+                raise invalid(display_name="has more than 200 characters")
+            self.display_name = name
+        if "locale" in changes:
+            if changes["locale"] not in LOCALES:
+                raise invalid(locale="fr or en")
+            self.locale = changes["locale"]
+        if "time_zone" in changes:
+            self.time_zone = check_time_zone(changes["time_zone"])
+        self.updated_at = now
+
     @classmethod
     def create(
         cls,
