@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -67,7 +68,31 @@ def tenant_out(t: dict[str, str]) -> pb.Tenant:
         slug=t["slug"],
         display_name=t["name"],
         create_time=timestamp(t["created_at"]),
+        state=pb.TenantState.Value("TENANT_" + t.get("status", "active").upper()),
     )
+
+
+def settings_name(tenant_id: str) -> str:
+    return f"{tenant_name(tenant_id)}/settings"
+
+
+def parse_settings(value: str, field: str) -> str:
+    if not value.endswith("/settings"):
+        raise invalid(**{field: "must look like tenants/{tenant_id}/settings"})
+    return parse_tenant(value.removesuffix("/settings"), field)
+
+
+def settings_out(s: dict[str, Any]) -> pb.TenantSettings:
+    out = pb.TenantSettings(
+        name=settings_name(s["tenant_id"]),
+        seats_used=s["seats_used"],
+        default_locale=s["default_locale"],
+        default_time_zone=s["default_time_zone"],
+        mfa_required_roles=roles_out(s["mfa_required_roles"]),
+    )
+    if s["seats"] is not None:
+        out.seats = s["seats"]
+    return out
 
 
 def person_out(p: dict[str, object]) -> pb.Person:

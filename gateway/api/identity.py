@@ -119,6 +119,41 @@ class TenantService(pb_grpc.TenantServiceServicer):  # type: ignore[misc]
             next_page_token=answer["next_page_token"],
         )
 
+    @handler
+    def GetTenantSettings(self, request: Any, call: CallContext) -> pb.TenantSettings:
+        tenant_id = cv.parse_settings(request.name, "name")
+        return cv.settings_out(call.call(IDENTITY, "get_tenant_settings", {"tenant_id": tenant_id}))
+
+    @handler
+    def UpdateTenantSettings(self, request: Any, call: CallContext) -> pb.TenantSettings:
+        tenant_id = cv.parse_settings(request.settings.name, "settings.name")
+        paths = list(request.update_mask.paths)
+        if not paths:
+            raise invalid(update_mask="name the fields to change, e.g. default_locale")
+        given = request.settings
+        payload: dict[str, Any] = {"tenant_id": tenant_id, "update_mask": paths}
+        if "seats" in paths:
+            payload["seats"] = given.seats if given.HasField("seats") else None
+        if "default_locale" in paths:
+            payload["default_locale"] = given.default_locale
+        if "default_time_zone" in paths:
+            payload["default_time_zone"] = given.default_time_zone
+        if "mfa_required_roles" in paths:
+            payload["mfa_required_roles"] = cv.roles_in(
+                list(given.mfa_required_roles), "settings.mfa_required_roles"
+            )
+        return cv.settings_out(call.call(IDENTITY, "update_tenant_settings", payload))
+
+    @handler
+    def SuspendTenant(self, request: Any, call: CallContext) -> pb.Tenant:
+        tenant_id = cv.parse_tenant(request.name, "name")
+        return cv.tenant_out(call.call(IDENTITY, "suspend_tenant", {"tenant_id": tenant_id}))
+
+    @handler
+    def ReinstateTenant(self, request: Any, call: CallContext) -> pb.Tenant:
+        tenant_id = cv.parse_tenant(request.name, "name")
+        return cv.tenant_out(call.call(IDENTITY, "reinstate_tenant", {"tenant_id": tenant_id}))
+
 
 class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:

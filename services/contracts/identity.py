@@ -40,11 +40,42 @@ class MembershipStatus(StrEnum):
 # ---------------------------------------------------------------- views
 
 
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # its members cannot sign in
+
+
 class Tenant(Contract):
     tenant_id: str
     slug: str
     name: str
     created_at: datetime
+    status: TenantStatus = TenantStatus.ACTIVE
+
+
+class TenantSettings(Contract):
+    """The tenant's own settings kept by identity. Settings of other services (cancellation
+    policy, video provider) live in those services."""
+
+    tenant_id: str
+    seats: int | None  # memberships active or pending; None: no limit
+    seats_used: int
+    default_locale: str
+    default_time_zone: str
+    mfa_required_roles: list[Role]
+
+
+# Operators set seats; tenant admins the rest.
+TENANT_SETTINGS_FIELDS = ("seats", "default_locale", "default_time_zone", "mfa_required_roles")
+
+
+class UpdateTenantSettingsRequest(Contract):
+    tenant_id: Id
+    seats: int | None = Field(default=None, ge=0, le=1_000_000)
+    default_locale: str = ""
+    default_time_zone: str = ""
+    mfa_required_roles: list[Role] = Field(default_factory=list, max_length=3)
+    update_mask: list[str] = Field(min_length=1, max_length=10)
 
 
 class Person(Contract):

@@ -28,6 +28,7 @@ from .domain import access
 from .domain.credentials import EMAIL_CHANGE, PASSWORD_RESET, PersonLink, check_password
 from .domain.model import (
     ACTIVE,
+    DEACTIVATED,
     PENDING,
     Membership,
     Person,
@@ -52,7 +53,24 @@ class TokenSettings:
 
 
 def tenant_view(t: Tenant) -> c.Tenant:
-    return c.Tenant(tenant_id=t.id, slug=t.slug, name=t.name, created_at=t.created_at)
+    return c.Tenant(
+        tenant_id=t.id,
+        slug=t.slug,
+        name=t.name,
+        created_at=t.created_at,
+        status=c.TenantStatus(t.status),
+    )
+
+
+def settings_view(t: Tenant, seats_used: int) -> c.TenantSettings:
+    return c.TenantSettings(
+        tenant_id=t.id,
+        seats=t.seats,
+        seats_used=seats_used,
+        default_locale=t.default_locale,
+        default_time_zone=t.default_time_zone,
+        mfa_required_roles=[c.Role(r) for r in t.mfa_required_roles],
+    )
 
 
 def membership_changed(m: Membership, change: str) -> c.MembershipChanged:
@@ -170,6 +188,10 @@ def sign_in(
         raise PermissionDenied(
             "You are not an active member of this organisation.", reason="NOT_A_MEMBER"
         )
+    if tenant is not None and tenant.is_suspended:
+        raise PermissionDenied(
+            "This organisation's access to ecoach is suspended.", reason="TENANT_SUSPENDED"
+        )
     key = keys.current(db)
     token, expires = issue_access_token(
         key,
@@ -226,6 +248,66 @@ def list_tenants(
     return c.ListTenantsResponse(tenants=[tenant_view(t) for t in rows], next_page_token=nxt)
 
 
+def get_tenant_settings(
+    db: WorkerDatabase, caller: Caller, request: c.TenantRef
+) -> c.TenantSettings:
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        _standing(repos, caller, request.tenant_id).require_admin()
+        tenant = repos.tenants.get(request.tenant_id)
+        if tenant is None:
+            raise access.tenant_not_found()
+        return settings_view(tenant, repos.memberships.seats_used(tenant.id))
+
+
+def update_tenant_settings(
+    db: WorkerDatabase, caller: Caller, request: c.UpdateTenantSettingsRequest
+) -> c.TenantSettings:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        standing = _standing(repos, caller, request.tenant_id)
+        standing.require_admin()
+        unknown = sorted(set(request.update_mask) - set(c.TENANT_SETTINGS_FIELDS))
+        if unknown:
+            raise invalid(update_mask=f"unknown fields: {', '.join(unknown)}")
+        if "seats" in request.update_mask:
+            access.require_operator(caller)  # seats are what the organisation bought
+        tenant = repos.tenants.get_for_update(request.tenant_id)
+        if tenant is None:
+            raise access.tenant_not_found()
+        changes: dict[str, Any] = {f: getattr(request, f) for f in request.update_mask}
+        if "mfa_required_roles" in changes:
+            changes["mfa_required_roles"] = [r.value for r in request.mfa_required_roles]
+        tenant.update_settings(changes)
+        repos.tenants.save(tenant)
+        return settings_view(tenant, repos.memberships.seats_used(tenant.id))
+
+
+def suspend_tenant(db: WorkerDatabase, caller: Caller, request: c.TenantRef) -> c.Tenant:
+    return _tenant_status(db, caller, request, suspend=True)
+
+
+def reinstate_tenant(db: WorkerDatabase, caller: Caller, request: c.TenantRef) -> c.Tenant:
+    return _tenant_status(db, caller, request, suspend=False)
+
+
+def _tenant_status(
+    db: WorkerDatabase, caller: Caller, request: c.TenantRef, *, suspend: bool
+) -> c.Tenant:
+    access.require_operator(caller)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        tenant = repos.tenants.get_for_update(request.tenant_id)
+        if tenant is None:
+            raise access.tenant_not_found()
+        if suspend:
+            tenant.suspend(uow.clock.now())
+        else:
+            tenant.reinstate()
+        repos.tenants.save(tenant)
+    return tenant_view(tenant)
+
+
 # ---------------------------------------------------------------- members
 
 
@@ -249,17 +331,18 @@ def add_member(
         repos = Repositories(uow.connection)
         _standing(repos, caller, request.tenant_id).require_admin()
         now = uow.clock.now()
-        tenant = repos.tenants.get(request.tenant_id)
+        tenant = repos.tenants.get_for_update(request.tenant_id)  # serialises seat counting
         if tenant is None:
             raise access.tenant_not_found()
         repos.persons.lock_email(email_key)
         person = repos.persons.by_email_key(email_key)
         if person is None:
+            tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
             person = Person.create(
                 email=email,
                 display_name=request.display_name,
-                locale=request.locale or "en",
-                time_zone=request.time_zone or "UTC",
+                locale=request.locale or tenant.default_locale,
+                time_zone=request.time_zone or tenant.default_time_zone,
                 now=now,
             )
             repos.persons.add(person)
@@ -273,6 +356,7 @@ def add_member(
             if existing is not None:
                 membership = existing  # adding again while pending answers the same
             else:
+                tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
                 membership = Membership.pending_for(tenant.id, person, email, roles, now)
                 repos.memberships.add(membership)
                 uow.record(membership_changed(membership, "pending"))
@@ -355,6 +439,11 @@ def deactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) 
 
 def reactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
     def change(m: Membership, standing: access.Standing, now: datetime) -> None:
+        if m.status == DEACTIVATED:  # reactivating takes a seat again
+            repos = Repositories(db.connection)
+            tenant = repos.tenants.get_for_update(m.tenant_id)
+            assert tenant is not None
+            tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
         m.reactivate(now)
 
     return _change_member(db, caller, request.tenant_id, request.member_id, change)

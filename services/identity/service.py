@@ -102,6 +102,24 @@ class IdentityService:
         return handlers.list_tenants(self.db, caller, request)
 
     @rpc
+    def get_tenant_settings(self, caller: Caller, request: c.TenantRef) -> c.TenantSettings:
+        return handlers.get_tenant_settings(self.db, caller, request)
+
+    @rpc
+    def update_tenant_settings(
+        self, caller: Caller, request: c.UpdateTenantSettingsRequest
+    ) -> c.TenantSettings:
+        return handlers.update_tenant_settings(self.db, caller, request)
+
+    @rpc
+    def suspend_tenant(self, caller: Caller, request: c.TenantRef) -> c.Tenant:
+        return handlers.suspend_tenant(self.db, caller, request)
+
+    @rpc
+    def reinstate_tenant(self, caller: Caller, request: c.TenantRef) -> c.Tenant:
+        return handlers.reinstate_tenant(self.db, caller, request)
+
+    @rpc
     def add_member(self, caller: Caller, request: c.AddMemberRequest) -> c.AddMemberResponse:
         return handlers.add_member(self.db, caller, request)
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    func,
     insert,
     select,
     text,
@@ -44,6 +46,12 @@ tenants = Table(
     Column("slug", String(40), nullable=False, unique=True),
     Column("name", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False, server_default="active"),
+    Column("seats", Integer),
+    Column("default_locale", String(5), nullable=False, server_default="en"),
+    Column("default_time_zone", String(64), nullable=False, server_default="UTC"),
+    Column("mfa_required_roles", ARRAY(String(20)), nullable=False, server_default="{}"),
+    Column("suspended_at", DateTime(timezone=True)),
 )
 
 persons = Table(
@@ -145,7 +153,18 @@ _MEMBERSHIP_OF_PERSON_IN = select(memberships).where(
 
 
 def _tenant(row: Any) -> Tenant:
-    return Tenant(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+    return Tenant(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        created_at=row.created_at,
+        status=row.status,
+        seats=row.seats,
+        default_locale=row.default_locale,
+        default_time_zone=row.default_time_zone,
+        mfa_required_roles=tuple(row.mfa_required_roles or ()),
+        suspended_at=row.suspended_at,
+    )
 
 
 def _person(row: Any, prefix: str = "") -> Person:
@@ -184,11 +203,30 @@ class Tenants:
         self.session = session
 
     def add(self, tenant: Tenant) -> None:
+        values = vars(tenant).copy()
+        values["mfa_required_roles"] = list(tenant.mfa_required_roles)
+        self.session.execute(insert(tenants).values(**values))
+
+    def save(self, tenant: Tenant) -> None:
         self.session.execute(
-            insert(tenants).values(
-                id=tenant.id, slug=tenant.slug, name=tenant.name, created_at=tenant.created_at
+            update(tenants)
+            .where(tenants.c.id == tenant.id)
+            .values(
+                status=tenant.status,
+                seats=tenant.seats,
+                default_locale=tenant.default_locale,
+                default_time_zone=tenant.default_time_zone,
+                mfa_required_roles=list(tenant.mfa_required_roles),
+                suspended_at=tenant.suspended_at,
             )
         )
+
+    def get_for_update(self, tenant_id: str) -> Tenant | None:
+        """Locks the tenant row: seat counting is serialised per tenant."""
+        row = self.session.execute(
+            select(tenants).where(tenants.c.id == tenant_id).with_for_update()
+        ).first()
+        return _tenant(row) if row else None
 
     def get(self, tenant_id: str) -> Tenant | None:
         row = self.session.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
@@ -343,6 +381,19 @@ class Memberships:
             (_membership(r), Tenant(r.tenant_id, r.slug, r.tenant_name, r.tenant_created_at))
             for r in rows
         ]
+
+    def seats_used(self, tenant_id: str) -> int:
+        """Memberships that hold a seat: active or pending."""
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(memberships)
+                .where(
+                    memberships.c.tenant_id == tenant_id,
+                    memberships.c.status.in_(["active", "pending"]),
+                )
+            ).scalar_one()
+        )
 
     def page(self, tenant_id: str, size: int, token: str) -> tuple[list[Membership], str]:
         query = select(memberships).where(memberships.c.tenant_id == tenant_id)

@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.auth import PUBLIC_GRPC_METHODS
-from gateway.api.convert import member_name, tenant_name
+from gateway.api.convert import member_name, settings_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
@@ -32,6 +32,7 @@ from tests.support.isolation import (
     PACKAGE,
     all_members,
     all_tenants,
+    as_dict,
     ecoach_v1_methods,
     invoke,
     member_state,
@@ -267,10 +268,105 @@ def tenants(w: World) -> Any:
     return all_tenants(w.api, w.operator)
 
 
+def acme_settings(w: World) -> Any:
+    return as_dict(
+        w.api.tenants.GetTenantSettings(
+            pb.GetTenantSettingsRequest(name=settings_name(w.acme.tenant_id)),
+            metadata=w.acme.admin.metadata,
+        )
+    )
+
+
+def settings_of_acme(w: World) -> str:
+    return settings_name(w.acme.tenant_id)
+
+
+def acme_settings_change(paths: list[str]) -> Callable[[World], Message]:
+    return lambda w: pb.UpdateTenantSettingsRequest(
+        settings=pb.TenantSettings(
+            name=settings_name(w.acme.tenant_id), seats=1, default_locale="fr"
+        ),
+        update_mask=FieldMask(paths=paths),
+    )
+
+
 TENANTS = "ecoach.v1.TenantService"
 MEMBERS = "ecoach.v1.MemberService"
 
 CASES: list[Case] = [
+    # ------------------------------------------------------------ tenant settings
+    Case(
+        method=f"{TENANTS}/GetTenantSettings",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.GetTenantSettingsRequest, settings_of_acme),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_settings,
+    ),
+    Case(
+        method=f"{TENANTS}/GetTenantSettings",
+        label="coach",
+        caller=acme_coach,
+        request=named(pb.GetTenantSettingsRequest, settings_of_acme),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_settings,
+    ),
+    Case(
+        method=f"{TENANTS}/UpdateTenantSettings",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=acme_settings_change(["default_locale"]),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_settings,
+    ),
+    Case(
+        method=f"{TENANTS}/UpdateTenantSettings",
+        label="coachee",
+        caller=acme_coachee,
+        request=acme_settings_change(["default_locale"]),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_settings,
+    ),
+    Case(
+        method=f"{TENANTS}/UpdateTenantSettings",
+        label="tenant-admin-sets-seats",
+        caller=acme_admin,
+        request=acme_settings_change(["seats"]),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=acme_settings,
+    ),
+    Case(
+        method=f"{TENANTS}/SuspendTenant",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=named(pb.SuspendTenantRequest, acme_name),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=acme_tenant,
+    ),
+    Case(
+        method=f"{TENANTS}/SuspendTenant",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.SuspendTenantRequest, acme_name),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=acme_tenant,
+    ),
+    Case(
+        method=f"{TENANTS}/ReinstateTenant",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=named(pb.ReinstateTenantRequest, acme_name),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=acme_tenant,
+    ),
     # ------------------------------------------------------------ tenants
     Case(
         method=f"{TENANTS}/GetTenant",

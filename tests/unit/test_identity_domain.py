@@ -212,3 +212,29 @@ def test_a_person_edits_only_their_name_language_and_time_zone() -> None:
             p.update_profile(bad, NOW)
         assert [f.field for f in caught.value.fields] == list(bad)
     assert (p.display_name, p.time_zone, p.locale) == ("Ada L.", "Asia/Tokyo", "en")
+
+
+def test_tenant_settings_are_checked_and_seats_are_counted() -> None:
+    t = Tenant.create("Acme", "acme", NOW)
+    t.update_settings({"default_locale": "fr", "default_time_zone": "Europe/Paris"})
+    assert (t.default_locale, t.default_time_zone) == ("fr", "Europe/Paris")
+    t.update_settings({"mfa_required_roles": ["coach", "tenant_admin", "coach"]})
+    assert sorted(t.mfa_required_roles) == ["coach", "tenant_admin"]
+    for bad in ({"default_locale": "de"}, {"default_time_zone": "x/y"}, {"seats": -1}):
+        with pytest.raises(InvalidArgument):
+            t.update_settings(bad)
+    t.check_seat_for_one_more(10_000)  # no limit by default
+    t.update_settings({"seats": 2})
+    t.check_seat_for_one_more(1)
+    with pytest.raises(FailedPrecondition) as full:
+        t.check_seat_for_one_more(2)
+    assert full.value.reason == "SEATS_EXHAUSTED"
+
+
+def test_suspending_a_tenant_is_idempotent_and_reversible() -> None:
+    t = Tenant.create("Acme", "acme", NOW)
+    t.suspend(NOW)
+    t.suspend(NOW + timedelta(hours=1))
+    assert t.is_suspended and t.suspended_at == NOW
+    t.reinstate()
+    assert not t.is_suspended and t.suspended_at is None

@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from services.kernel.errors import FailedPrecondition, invalid
@@ -15,6 +16,7 @@ from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
 ROLES = ("tenant_admin", "coach", "coachee")
 LOCALES = ("fr", "en")
 PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
+TENANT_ACTIVE, SUSPENDED = "active", "suspended"
 
 _EMAIL = re.compile(EMAIL_PATTERN)
 _SLUG = re.compile(SLUG_PATTERN)
@@ -74,6 +76,13 @@ class Tenant:
     slug: str
     name: str
     created_at: datetime
+    status: str = "active"  # or "suspended": its members cannot sign in
+    seats: int | None = None  # memberships active or pending; None: no limit
+    default_locale: str = "en"
+    default_time_zone: str = "UTC"
+    # Roles whose members must use MFA (enforced with MFA, in the security issue).
+    mfa_required_roles: tuple[str, ...] = ()
+    suspended_at: datetime | None = None
 
     @classmethod
     def create(cls, name: str, slug: str, now: datetime) -> Tenant:
@@ -83,6 +92,45 @@ class Tenant:
         return cls(
             id=new_id("tnt"), slug=check_slug(slug.strip().lower()), name=name, created_at=now
         )
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == SUSPENDED
+
+    def suspend(self, now: datetime) -> None:
+        if self.status != SUSPENDED:  # idempotent
+            self.status, self.suspended_at = SUSPENDED, now
+
+    def reinstate(self) -> None:
+        self.status, self.suspended_at = TENANT_ACTIVE, None
+
+    def update_settings(self, changes: dict[str, Any]) -> None:
+        """Checked values only; the caller's right to each field is checked by the handler."""
+        if "seats" in changes:
+            seats = changes["seats"]
+            if seats is not None and (not isinstance(seats, int) or seats < 0):
+                raise invalid(seats="a number of seats, 0 or more (or none for no limit)")
+            self.seats = seats
+        if "default_locale" in changes:
+            if changes["default_locale"] not in LOCALES:
+                raise invalid(default_locale="fr or en")
+            self.default_locale = changes["default_locale"]
+        if "default_time_zone" in changes:
+            self.default_time_zone = check_time_zone(
+                changes["default_time_zone"], "default_time_zone"
+            )
+        if "mfa_required_roles" in changes:
+            roles = tuple(changes["mfa_required_roles"])
+            self.mfa_required_roles = check_roles(roles) if roles else ()
+
+    def check_seat_for_one_more(self, used: int) -> None:
+        if self.seats is not None and used >= self.seats:
+            raise FailedPrecondition(
+                f"All {self.seats} seats of this organisation are taken; free one (deactivate a "
+                "member) or ask for more.",
+                reason="SEATS_EXHAUSTED",
+                metadata={"seats": str(self.seats)},
+            )
 
 
 @dataclass
