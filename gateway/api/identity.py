@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from services.kernel.errors import invalid
@@ -158,6 +159,24 @@ class TenantService(pb_grpc.TenantServiceServicer):  # type: ignore[misc]
 class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+
+    @handler
+    def ImportMembers(self, request: Any, call: CallContext) -> pb.ImportMembersResponse:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        if not request.csv:
+            raise invalid(csv="is empty")
+        payload = {
+            "tenant_id": tenant_id,
+            "csv_base64": base64.b64encode(request.csv).decode("ascii"),
+        }
+        answer = call.call(IDENTITY, "import_members", payload)
+        return pb.ImportMembersResponse(
+            added=answer["added"],
+            already_members=answer["already_members"],
+            already_invited=answer["already_invited"],
+            rejected=answer["rejected"],
+            rows=[pb.RejectedRow(**row) for row in answer["rows"]],
+        )
 
     @handler
     def AddMember(self, request: Any, call: CallContext) -> pb.AddMemberResponse:

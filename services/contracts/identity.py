@@ -172,6 +172,27 @@ class AddMemberRequest(Contract):
     time_zone: TimeZone | None = None
 
 
+class ImportMembersRequest(Contract):
+    """A CSV file (see services/identity/domain/roster.py), base64 over RPC."""
+
+    tenant_id: Id
+    csv_base64: str = Field(min_length=1, max_length=1_500_000)
+
+
+class RejectedRow(Contract):
+    line: int
+    email: str
+    reason: str
+
+
+class ImportMembersResponse(Contract):
+    added: int
+    already_members: int
+    already_invited: int
+    rejected: int  # bad rows, not counting those already members or invited
+    rows: list[RejectedRow]  # every row not added, with why, in file order
+
+
 class AddMemberResponse(Contract):
     """The same shape whether the email was new or already someone's: it reveals neither."""
 

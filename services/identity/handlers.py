@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 from collections.abc import Callable
@@ -15,13 +17,14 @@ from services.kernel.caller import Caller
 from services.kernel.crypto import MasterKey, derive_link_token, token_hash
 from services.kernel.errors import (
     AlreadyExists,
+    DomainError,
     FailedPrecondition,
     PermissionDenied,
     Unauthenticated,
     invalid,
 )
 from services.kernel.runtime.mailer import Mailer
-from services.kernel.runtime.sql import WorkerDatabase
+from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 from services.kernel.tokens import SigningKey, issue_access_token
 
 from .domain import access
@@ -38,6 +41,7 @@ from .domain.model import (
     check_time_zone,
     normalize_email,
 )
+from .domain.roster import parse_roster
 from .passwords import Passwords
 from .storage import Repositories
 
@@ -326,45 +330,122 @@ def add_member(
     roles = check_roles([r.value for r in request.roles])
     if request.time_zone is not None:
         check_time_zone(request.time_zone)
-    email_key = normalize_email(email)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         _standing(repos, caller, request.tenant_id).require_admin()
-        now = uow.clock.now()
         tenant = repos.tenants.get_for_update(request.tenant_id)  # serialises seat counting
         if tenant is None:
             raise access.tenant_not_found()
-        repos.persons.lock_email(email_key)
-        person = repos.persons.by_email_key(email_key)
-        if person is None:
-            tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
-            person = Person.create(
-                email=email,
-                display_name=request.display_name,
-                locale=request.locale or tenant.default_locale,
-                time_zone=request.time_zone or tenant.default_time_zone,
-                now=now,
-            )
-            repos.persons.add(person)
-            membership = Membership.for_new_person(tenant.id, person, email, roles, now)
-            repos.memberships.add(membership)
-            uow.record(membership_changed(membership, "added"))
-        else:
-            existing = repos.memberships.of_person_in(tenant.id, person.id)
-            if existing is not None and existing.status != PENDING:
-                raise AlreadyExists("This person is already a member.", reason="ALREADY_MEMBER")
-            if existing is not None:
-                membership = existing  # adding again while pending answers the same
-            else:
-                tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
-                membership = Membership.pending_for(tenant.id, person, email, roles, now)
-                repos.memberships.add(membership)
-                uow.record(membership_changed(membership, "pending"))
+        membership, outcome = _add_one(
+            uow,
+            repos,
+            tenant,
+            email,
+            roles,
+            request.display_name,
+            request.locale,
+            request.time_zone,
+        )
+        if outcome == ALREADY_MEMBER:
+            raise AlreadyExists("This person is already a member.", reason="ALREADY_MEMBER")
     return c.AddMemberResponse(
         member_id=membership.id,
         tenant_id=membership.tenant_id,
         email=email,
         roles=[c.Role(r) for r in membership.roles],
+    )
+
+
+ADDED, ALREADY_INVITED, ALREADY_MEMBER = "added", "already_invited", "already_member"
+
+
+def _add_one(
+    uow: UnitOfWork,
+    repos: Repositories,
+    tenant: Tenant,
+    email: str,
+    roles: tuple[str, ...],
+    display_name: str,
+    locale: str | None,
+    time_zone: str | None,
+) -> tuple[Membership, str]:
+    """Adds one person to `tenant` (locked by the caller), in the caller's transaction. A new
+    email creates the person; an existing person's membership waits for their acceptance."""
+    now = uow.clock.now()
+    email_key = normalize_email(email)
+    repos.persons.lock_email(email_key)
+    person = repos.persons.by_email_key(email_key)
+    if person is None:
+        tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
+        person = Person.create(
+            email=email,
+            display_name=display_name,
+            locale=locale or tenant.default_locale,
+            time_zone=time_zone or tenant.default_time_zone,
+            now=now,
+        )
+        repos.persons.add(person)
+        membership = Membership.for_new_person(tenant.id, person, email, roles, now)
+        repos.memberships.add(membership)
+        uow.record(membership_changed(membership, "added"))
+        return membership, ADDED
+    existing = repos.memberships.of_person_in(tenant.id, person.id)
+    if existing is not None:
+        # Adding again while pending answers the same.
+        return existing, ALREADY_INVITED if existing.status == PENDING else ALREADY_MEMBER
+    tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
+    membership = Membership.pending_for(tenant.id, person, email, roles, now)
+    repos.memberships.add(membership)
+    uow.record(membership_changed(membership, "pending"))
+    return membership, ADDED
+
+
+def import_members(
+    db: WorkerDatabase, caller: Caller, request: c.ImportMembersRequest
+) -> c.ImportMembersResponse:
+    """A CSV of people, in one transaction: every good row added, every bad one reported with
+    its line; rows already in the tenant are reported, never added twice."""
+    access.require_tenant_visible(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        _standing(repos, caller, request.tenant_id).require_admin()
+        try:
+            data = base64.b64decode(request.csv_base64, validate=True)
+        except binascii.Error:
+            raise invalid(csv="is not base64") from None
+        rows, rejected = parse_roster(data)
+        tenant = repos.tenants.get_for_update(request.tenant_id)
+        if tenant is None:
+            raise access.tenant_not_found()
+        counts = {ADDED: 0, ALREADY_MEMBER: 0, ALREADY_INVITED: 0}
+        report = [c.RejectedRow(line=r.line, email=r.email, reason=r.reason) for r in rejected]
+        for row in rows:
+            try:
+                with uow.connection.begin_nested():  # a refused row leaves nothing behind
+                    _, outcome = _add_one(
+                        uow,
+                        repos,
+                        tenant,
+                        row.email,
+                        row.roles,
+                        row.name,
+                        row.locale,
+                        row.time_zone,
+                    )
+            except DomainError as exc:
+                report.append(c.RejectedRow(line=row.line, email=row.email, reason=exc.message))
+                continue
+            counts[outcome] += 1
+            if outcome != ADDED:
+                reason = "already invited" if outcome == ALREADY_INVITED else "already a member"
+                report.append(c.RejectedRow(line=row.line, email=row.email, reason=reason))
+    refused = len(report) - counts[ALREADY_MEMBER] - counts[ALREADY_INVITED]
+    return c.ImportMembersResponse(
+        added=counts[ADDED],
+        already_members=counts[ALREADY_MEMBER],
+        already_invited=counts[ALREADY_INVITED],
+        rejected=refused,
+        rows=sorted(report, key=lambda r: r.line),
     )
 
 

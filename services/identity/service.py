@@ -124,6 +124,12 @@ class IdentityService:
         return handlers.add_member(self.db, caller, request)
 
     @rpc
+    def import_members(
+        self, caller: Caller, request: c.ImportMembersRequest
+    ) -> c.ImportMembersResponse:
+        return handlers.import_members(self.db, caller, request)
+
+    @rpc
     def get_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
         return handlers.get_member(self.db, caller, request)
 

@@ -293,7 +293,33 @@ def acme_settings_change(paths: list[str]) -> Callable[[World], Message]:
 TENANTS = "ecoach.v1.TenantService"
 MEMBERS = "ecoach.v1.MemberService"
 
+
+def roster(w: World) -> Message:
+    return pb.ImportMembersRequest(
+        parent=acme_name(w), csv=f"email,role\n{unique_email('smuggled')},tenant_admin\n".encode()
+    )
+
+
 CASES: list[Case] = [
+    # ------------------------------------------------------------ import
+    Case(
+        method=f"{MEMBERS}/ImportMembers",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=roster,
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_members,
+    ),
+    Case(
+        method=f"{MEMBERS}/ImportMembers",
+        label="coach",
+        caller=acme_coach,
+        request=roster,
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_members,
+    ),
     # ------------------------------------------------------------ tenant settings
     Case(
         method=f"{TENANTS}/GetTenantSettings",

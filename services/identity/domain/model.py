@@ -63,10 +63,10 @@ def check_time_zone(zone: str, field_name: str = "time_zone") -> str:
 
 def check_roles(roles: list[str] | tuple[str, ...], field_name: str = "roles") -> tuple[str, ...]:
     if not roles:
-        raise invalid(**{field_name: "at least one role among tenant_admin, coach, coachee"})
+        raise invalid(**{field_name: "needs a role: tenant_admin, coach or coachee"})
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise invalid(**{field_name: "roles are tenant_admin, coach and coachee"})
+        raise invalid(**{field_name: "must be tenant_admin, coach or coachee"})
     return tuple(sorted(set(roles)))
 
 
