@@ -131,6 +131,9 @@ def banner(config: Settings) -> None:
         f"""   {call} AddMember '{{"parent": "tenants/<tenant_id>", "email": "hr@globex.test", """
         """"roles": ["TENANT_ADMIN"], "display_name": "Globex HR"}'""",
         f"""   {call} ListMembers '{{"parent": "tenants/<tenant_id>"}}'""",
+        f" The invitation is mailed as a file under {config.mail_path}/ (no SMTP server in",
+        " development); its link ends in /invite/<token>. Accept it with:",
+        f"""   {call} AcceptInvitation '{{"token": "<token>", "password": "a long passphrase"}}'""",
         "",
         " The same as a grpc-requests one-liner:",
         """   .venv/bin/python -c "from grpc_requests import Client; """

@@ -27,6 +27,7 @@ PUBLIC_GRPC_METHODS = frozenset(
         "/ecoach.v1.AuthService/RequestPasswordReset",
         "/ecoach.v1.AuthService/ResetPassword",
         "/ecoach.v1.AuthService/ConfirmEmailChange",
+        "/ecoach.v1.AuthService/AcceptInvitation",
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",

@@ -78,6 +78,17 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
         return pb.ConfirmEmailChangeResponse()
 
     @handler
+    def AcceptInvitation(self, request: Any, call: CallContext) -> pb.AcceptInvitationResponse:
+        payload = {"token": request.token, "password": request.password}
+        answer = call.call(IDENTITY, "accept_invitation", payload)
+        return pb.AcceptInvitationResponse(
+            tenant_id=answer["tenant_id"],
+            member=cv.member_name(answer["tenant_id"], answer["member_id"]),
+            email=answer["email"],
+            new_account=answer["new_account"],
+        )
+
+    @handler
     def GetMe(self, request: Any, call: CallContext) -> pb.GetMeResponse:
         calls = {"person": call.later(IDENTITY, "get_my_person")}
         tenant_id = call.person.tenant_id
@@ -238,6 +249,12 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
         if "roles" in paths:
             payload["roles"] = cv.roles_in(list(request.member.roles), "member.roles")
         return cv.member_out(call.call(IDENTITY, "update_member", payload))
+
+    @handler
+    def ResendInvitation(self, request: Any, call: CallContext) -> pb.Member:
+        tenant_id, member_id = cv.parse_member(request.name, "name")
+        payload = {"tenant_id": tenant_id, "member_id": member_id}
+        return cv.member_out(call.call(IDENTITY, "resend_invitation", payload))
 
     @handler
     def DeactivateMember(self, request: Any, call: CallContext) -> pb.Member:

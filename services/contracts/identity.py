@@ -252,6 +252,23 @@ class ChangePasswordRequest(Contract):
     new_password: Password
 
 
+# ---------------------------------------------------------------- invitations
+
+
+class AcceptInvitationRequest(Contract):
+    token: str = Field(min_length=16, max_length=128)
+    # A new account: the password to set. An existing account: its current password (accepting
+    # signs in; it never sets an existing password).
+    password: Password
+
+
+class AcceptInvitationResponse(Contract):
+    tenant_id: str
+    member_id: str
+    email: str
+    new_account: bool
+
+
 # ---------------------------------------------------------------- profile
 
 PROFILE_FIELDS = ("display_name", "locale", "time_zone")
@@ -333,6 +350,22 @@ class PasswordResetRequested(EventPayload):
     expires_at: datetime
 
 
+class InvitationIssued(EventPayload):
+    """An invitation link was issued for a pending membership (on adding a person, or on
+    re-sending); identity itself mails it to the invited address, derived at send time."""
+
+    TYPE: ClassVar[str] = "identity.invitation_issued"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "link_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    link_id: str
+    member_id: str
+    tenant_id: str
+    person_id: str
+    expires_at: datetime
+
+
 class EmailChangeRequested(EventPayload):
     """A person asked to change their email; identity itself mails a confirmation link to the
     new address (derived at send time). The address is not in the event: only identity keeps
@@ -354,4 +387,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     MembershipChanged,
     PasswordResetRequested,
     EmailChangeRequested,
+    InvitationIssued,
 )

@@ -28,7 +28,13 @@ from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 from services.kernel.tokens import SigningKey, issue_access_token
 
 from .domain import access
-from .domain.credentials import EMAIL_CHANGE, PASSWORD_RESET, PersonLink, check_password
+from .domain.credentials import (
+    EMAIL_CHANGE,
+    INVITATION,
+    PASSWORD_RESET,
+    PersonLink,
+    check_password,
+)
 from .domain.model import (
     ACTIVE,
     DEACTIVATED,
@@ -323,7 +329,7 @@ def _standing(repos: Repositories, caller: Caller, tenant_id: str) -> access.Sta
 
 
 def add_member(
-    db: WorkerDatabase, caller: Caller, request: c.AddMemberRequest
+    db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.AddMemberRequest
 ) -> c.AddMemberResponse:
     access.require_tenant_visible(caller, request.tenant_id)
     email = check_email(request.email)
@@ -339,6 +345,7 @@ def add_member(
         membership, outcome = _add_one(
             uow,
             repos,
+            links,
             tenant,
             email,
             roles,
@@ -362,6 +369,7 @@ ADDED, ALREADY_INVITED, ALREADY_MEMBER = "added", "already_invited", "already_me
 def _add_one(
     uow: UnitOfWork,
     repos: Repositories,
+    links: LinkSettings,
     tenant: Tenant,
     email: str,
     roles: tuple[str, ...],
@@ -369,8 +377,9 @@ def _add_one(
     locale: str | None,
     time_zone: str | None,
 ) -> tuple[Membership, str]:
-    """Adds one person to `tenant` (locked by the caller), in the caller's transaction. A new
-    email creates the person; an existing person's membership waits for their acceptance."""
+    """Invites one person to `tenant` (locked by the caller), in the caller's transaction: a new
+    email creates the person (without a password); either way the membership is pending until
+    they accept with the emailed link (the invitation)."""
     now = uow.clock.now()
     email_key = normalize_email(email)
     repos.persons.lock_email(email_key)
@@ -385,9 +394,10 @@ def _add_one(
             now=now,
         )
         repos.persons.add(person)
-        membership = Membership.for_new_person(tenant.id, person, email, roles, now)
+        membership = Membership.pending_for(tenant.id, person, email, roles, now)
         repos.memberships.add(membership)
-        uow.record(membership_changed(membership, "added"))
+        uow.record(membership_changed(membership, "pending"))
+        _invite(uow, repos, links, membership)
         return membership, ADDED
     existing = repos.memberships.of_person_in(tenant.id, person.id)
     if existing is not None:
@@ -397,11 +407,139 @@ def _add_one(
     membership = Membership.pending_for(tenant.id, person, email, roles, now)
     repos.memberships.add(membership)
     uow.record(membership_changed(membership, "pending"))
+    _invite(uow, repos, links, membership)
     return membership, ADDED
 
 
+def _invite(
+    uow: UnitOfWork, repos: Repositories, links: LinkSettings, membership: Membership
+) -> None:
+    """A new invitation link for a pending membership (any previous one dies); the mail follows
+    the commit (identity's own handler of identity.invitation_issued)."""
+    now = uow.clock.now()
+    repos.links.supersede_for(INVITATION, membership.id, now)
+    link = PersonLink.new(
+        INVITATION, membership.person_id, now, links.invitation_ttl, detail=membership.id
+    )
+    link.token_hash = token_hash(_token(repos, links, link, now))
+    repos.links.add(link)
+    uow.record(
+        c.InvitationIssued(
+            link_id=link.id,
+            member_id=membership.id,
+            tenant_id=membership.tenant_id,
+            person_id=membership.person_id,
+            expires_at=link.expires_at,
+        )
+    )
+
+
+def resend_invitation(
+    db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.MemberRef
+) -> c.Member:
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        standing = _standing(repos, caller, request.tenant_id)
+        m = _visible_member(repos, standing, request.tenant_id, request.member_id, for_update=True)
+        standing.require_admin()
+        if m.status != PENDING:
+            raise FailedPrecondition(
+                "Only a pending invitation can be sent again.", reason="NOT_PENDING"
+            )
+        _invite(uow, repos, links, m)
+        person = repos.persons.get(m.person_id)
+    return member_view(m, person)
+
+
+def send_invitation_mail(
+    db: WorkerDatabase, links: LinkSettings, mailer: Mailer, event: c.InvitationIssued
+) -> None:
+    found = _live_link(db, links, event.link_id)
+    if found is None:
+        return
+    _, person, token = found
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        membership = repos.memberships.get(event.tenant_id, event.member_id)
+        tenant = repos.tenants.get(event.tenant_id)
+    if membership is None or tenant is None or membership.status != PENDING:
+        return  # accepted or revoked meanwhile
+    mailer.send(
+        membership.invited_email,
+        person.locale,
+        "invitation",
+        name=person.display_name or membership.invited_email,
+        tenant=tenant.name,
+        link=f"{links.public_url.rstrip('/')}/invite/{token}",
+        days=str(links.invitation_ttl.days),
+    )
+
+
+def accept_invitation(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    links: LinkSettings,
+    common: frozenset[str],
+    request: c.AcceptInvitationRequest,
+) -> c.AcceptInvitationResponse:
+    """A new account sets its password; an existing one proves it with its current password
+    (and MFA once it exists) and is never given a new one."""
+    with db.unit_of_work() as uow:  # read only: the slow hash runs outside any transaction
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        link = repos.links.by_token_hash(token_hash(request.token))
+        if link is not None and (
+            link.purpose != INVITATION
+            or not hmac.compare_digest(_token(repos, links, link, now), request.token)
+        ):
+            link = None
+        if link is None:
+            raise FailedPrecondition("This link is not valid.", reason="LINK_INVALID")
+        person = repos.persons.get(link.person_id)
+        assert person is not None
+        new_account = person.password_hash is None
+        link.check_usable(now)  # used, replaced or expired: refused before anything else
+    if new_account:
+        check_password(
+            request.password,
+            email=person.email,
+            display_name=person.display_name,
+            common=common,
+            field="password",
+        )
+        new_hash: str | None = passwords.hash(request.password)
+    else:
+        if not passwords.verify(person.password_hash, request.password):
+            raise Unauthenticated("The password is incorrect.", reason="INVALID_CREDENTIALS")
+        new_hash = None
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        link = repos.links.by_token_hash(token_hash(request.token))  # locked now
+        assert link is not None and link.detail is not None
+        link.use(now)  # a concurrent acceptance got there first: refused
+        membership = repos.memberships.by_id(link.detail, for_update=True)
+        if membership is None or membership.status != PENDING:
+            raise FailedPrecondition("This invitation was withdrawn.", reason="LINK_REVOKED")
+        before = membership.snapshot()
+        membership.accept(now)
+        repos.memberships.save(membership)
+        what = membership.change_since(before)
+        if what is not None:
+            uow.record(membership_changed(membership, what))
+        if new_hash is not None:
+            repos.persons.set_password(person.id, new_hash, now)
+        repos.links.mark_used(link)
+    return c.AcceptInvitationResponse(
+        tenant_id=membership.tenant_id,
+        member_id=membership.id,
+        email=person.email,
+        new_account=new_account,
+    )
+
+
 def import_members(
-    db: WorkerDatabase, caller: Caller, request: c.ImportMembersRequest
+    db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.ImportMembersRequest
 ) -> c.ImportMembersResponse:
     """A CSV of people, in one transaction: every good row added, every bad one reported with
     its line; rows already in the tenant are reported, never added twice."""
@@ -425,6 +563,7 @@ def import_members(
                     _, outcome = _add_one(
                         uow,
                         repos,
+                        links,
                         tenant,
                         row.email,
                         row.roles,
@@ -507,7 +646,11 @@ def update_member(db: WorkerDatabase, caller: Caller, request: c.UpdateMemberReq
 
 
 def deactivate_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Member:
+    """Also withdraws a pending invitation: its link stops working."""
+
     def change(m: Membership, standing: access.Standing, now: datetime) -> None:
+        if m.status == PENDING:
+            Repositories(db.connection).links.supersede_for(INVITATION, m.id, now)
         if m.person_id == standing.who.person_id:
             raise PermissionDenied(
                 "You cannot deactivate your own membership; ask another administrator.",
@@ -623,6 +766,7 @@ class LinkSettings:
     master: MasterKey
     public_url: str
     reset_ttl: timedelta
+    invitation_ttl: timedelta = timedelta(days=14)
 
 
 LINK_KEY = "link-key"

@@ -38,6 +38,7 @@ def _links() -> handlers.LinkSettings:
         load_master_key(config.master_key, config.master_key_path),
         config.public_url,
         timedelta(minutes=config.password_reset_ttl_minutes),
+        timedelta(days=config.invitation_ttl_days),
     )
 
 
@@ -121,13 +122,31 @@ class IdentityService:
 
     @rpc
     def add_member(self, caller: Caller, request: c.AddMemberRequest) -> c.AddMemberResponse:
-        return handlers.add_member(self.db, caller, request)
+        return handlers.add_member(self.db, _links(), caller, request)
 
     @rpc
     def import_members(
         self, caller: Caller, request: c.ImportMembersRequest
     ) -> c.ImportMembersResponse:
-        return handlers.import_members(self.db, caller, request)
+        return handlers.import_members(self.db, _links(), caller, request)
+
+    @rpc
+    def resend_invitation(self, caller: Caller, request: c.MemberRef) -> c.Member:
+        return handlers.resend_invitation(self.db, _links(), caller, request)
+
+    @rpc(public=True)
+    def accept_invitation(
+        self, caller: Caller, request: c.AcceptInvitationRequest
+    ) -> c.AcceptInvitationResponse:
+        return handlers.accept_invitation(
+            self.db, _passwords, _links(), common_passwords(), request
+        )
+
+    @on_event(c.InvitationIssued, transactional=False)
+    def mail_invitation(
+        self, db: WorkerDatabase, event: c.InvitationIssued, envelope: Envelope
+    ) -> None:
+        handlers.send_invitation_mail(db, _links(), _mailer(), event)
 
     @rpc
     def get_member(self, caller: Caller, request: c.MemberRef) -> c.Member:

@@ -345,6 +345,14 @@ class Memberships:
         row = self.session.execute(query).first()
         return _membership(row) if row else None
 
+    def by_id(self, member_id: str, *, for_update: bool = False) -> Membership | None:
+        """Trusted lookups only (a link names its membership): no tenant check here."""
+        query = select(memberships).where(memberships.c.id == member_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        return _membership(row) if row else None
+
     def get_for_caller(
         self, tenant_id: str, member_id: str, caller_person_id: str
     ) -> tuple[Membership, Person, str | None, tuple[str, ...]] | None:
@@ -456,6 +464,19 @@ class PersonLinks:
             .where(
                 person_links.c.person_id == person_id,
                 person_links.c.purpose == purpose,
+                person_links.c.used_at.is_(None),
+                person_links.c.superseded_at.is_(None),
+            )
+            .values(superseded_at=now)
+        )
+
+    def supersede_for(self, purpose: str, detail: str, now: datetime) -> None:
+        """Kills the live links of one purpose about one object (an invitation's membership)."""
+        self.session.execute(
+            update(person_links)
+            .where(
+                person_links.c.purpose == purpose,
+                person_links.c.detail == detail,
                 person_links.c.used_at.is_(None),
                 person_links.c.superseded_at.is_(None),
             )

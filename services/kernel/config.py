@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     mail_from: str = "ecoach <no-reply@ecoach.localhost>"
     mail_dir: Path | None = None
     password_reset_ttl_minutes: int = Field(default=60, ge=5, le=1440)
+    invitation_ttl_days: int = Field(default=14, ge=1, le=90)
     # Events (rule 4). The relay's own broker connection; unset: amqp_uri.
     events_amqp_uri: str | None = None
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)

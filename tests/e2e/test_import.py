@@ -53,10 +53,13 @@ def test_bad_rows_are_reported_by_line_the_rest_imported_and_a_rerun_adds_nothin
     assert rows[10] == (existing, "already a member")
     members = {m["email"]: m for m in all_members(api, world.admin, world.tenant_id)}
     assert set(good) <= set(members)
-    assert members[good[0]]["display_name"] == "Ada Lovelace"
-    assert members[good[2]]["display_name"] == "Cé Accentuée"
+    # Invited: pending, and the tenant sees only the email it typed until they accept.
+    assert {members[e]["status"] for e in good} == {"PENDING"}
+    assert "display_name" not in members[good[0]]
     second = import_csv(api, world.admin, world.tenant_id, data)
-    assert (second.added, second.already_members) == (0, 4)
+    # The three invited are reported as such; nothing is added twice or sent again.
+    assert (second.added, second.already_members, second.already_invited) == (0, 1, 3)
+    assert {r.reason for r in second.rows if r.email in good} == {"already invited"}
     assert len(all_members(api, world.admin, world.tenant_id)) == len(members)
 
 

@@ -294,6 +294,10 @@ TENANTS = "ecoach.v1.TenantService"
 MEMBERS = "ecoach.v1.MemberService"
 
 
+def invitee_id(w: World) -> str:
+    return w.invitee_member
+
+
 def roster(w: World) -> Message:
     return pb.ImportMembersRequest(
         parent=acme_name(w), csv=f"email,role\n{unique_email('smuggled')},tenant_admin\n".encode()
@@ -301,6 +305,34 @@ def roster(w: World) -> Message:
 
 
 CASES: list[Case] = [
+    # ------------------------------------------------------------ invitations
+    Case(
+        method=f"{MEMBERS}/ResendInvitation",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=named(pb.ResendInvitationRequest, in_acme(invitee_id)),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_member(invitee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/ResendInvitation",
+        label="other-tenant-admin-under-own-tenant",
+        caller=globex_admin,
+        request=named(pb.ResendInvitationRequest, under_globex(invitee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(invitee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/ResendInvitation",
+        label="coach",
+        caller=acme_coach,
+        request=named(pb.ResendInvitationRequest, in_acme(invitee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(invitee_id),
+    ),
     # ------------------------------------------------------------ import
     Case(
         method=f"{MEMBERS}/ImportMembers",
@@ -729,6 +761,10 @@ EXEMPT: dict[str, str] = {
     "ecoach.v1.AuthService/UpdateMyProfile": "no ids: edits the caller's own person",
     "ecoach.v1.AuthService/RequestEmailChange": (
         "no ids: the caller's own person; the link goes to the address given"
+    ),
+    "ecoach.v1.AuthService/AcceptInvitation": (
+        "public: the only id is the invitation link's secret, mailed to the invited address; an "
+        "existing account must also give its password (tests/e2e/test_invitations.py)"
     ),
     "ecoach.v1.AuthService/ConfirmEmailChange": (
         "public: the only id is the link's secret, mailed to the new address "

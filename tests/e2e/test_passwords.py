@@ -25,6 +25,8 @@ from tests.support.smtp import SmtpServer, link_token
 OLD = "an old but long password 1"
 NEW = "Sunflower-Harbour-4711"
 PUBLIC_URL = "https://ecoach.example.test"
+RESET = "/reset-password/"
+CONFIRM = "/confirm-email/"
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +104,7 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(
 ) -> None:
     email = new_member(world, api, operator, tenant)
     request_reset(api, email)
-    [mail] = smtp.inbox.wait_for(email)
+    [mail] = smtp.inbox.wait_for(email, containing=RESET)
     assert mail["Subject"] == "Reset your ecoach password"
     assert f"{PUBLIC_URL}/reset-password/" in mail.get_body().get_content()  # type: ignore[union-attr]
     token = link_token(mail, "reset-password")
@@ -119,7 +121,7 @@ def test_an_unknown_email_gets_the_same_answer_and_no_mail(api: Api, smtp: SmtpS
     email = unique_email("nobody")
     request_reset(api, email)  # no error: the same answer as for an account
     time.sleep(2.0)
-    assert smtp.inbox.to(email) == []
+    assert smtp.inbox.to(email, RESET) == []
 
 
 def test_a_new_request_replaces_the_previous_link(
@@ -127,9 +129,9 @@ def test_a_new_request_replaces_the_previous_link(
 ) -> None:
     email = new_member(world, api, operator, tenant)
     request_reset(api, email)
-    first = link_token(smtp.inbox.wait_for(email, 1)[0], "reset-password")
+    first = link_token(smtp.inbox.wait_for(email, 1, containing=RESET)[0], "reset-password")
     request_reset(api, email)
-    second = link_token(smtp.inbox.wait_for(email, 2)[1], "reset-password")
+    second = link_token(smtp.inbox.wait_for(email, 2, containing=RESET)[1], "reset-password")
     assert first != second
     replaced = expect_error(reset, api, first, NEW)
     assert replaced.reason == "LINK_REVOKED"
@@ -142,7 +144,7 @@ def test_weak_passwords_are_refused_and_the_link_still_works(
 ) -> None:
     email = new_member(world, api, operator, tenant)
     request_reset(api, email)
-    token = link_token(smtp.inbox.wait_for(email)[0], "reset-password")
+    token = link_token(smtp.inbox.wait_for(email, containing=RESET)[0], "reset-password")
     common = next(p for p in sorted(common_passwords()) if len(p) >= 12)
     local = email.split("@")[0]
     for weak in ("short-pass", common, f"xx-{local}-xx", "I am marguerite, 2026!"):
@@ -160,7 +162,7 @@ def test_an_unknown_or_expired_link_is_refused(
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LINK_INVALID")
     email = new_member(world, api, operator, tenant)
     request_reset(api, email)
-    token = link_token(smtp.inbox.wait_for(email)[0], "reset-password")
+    token = link_token(smtp.inbox.wait_for(email, containing=RESET)[0], "reset-password")
     set_test_offset(world.config.test_clock_path, 2 * 3600)
     try:
         time.sleep(0.3)  # every process re-reads the offset within 100 ms
@@ -176,7 +178,7 @@ def test_the_mail_speaks_the_persons_language(
 ) -> None:
     email = new_member(world, api, operator, tenant, locale="fr")
     request_reset(api, email)
-    [mail] = smtp.inbox.wait_for(email)
+    [mail] = smtp.inbox.wait_for(email, containing=RESET)
     assert mail["Subject"] == "Réinitialisez votre mot de passe ecoach"
     assert "Bonjour Marguerite Duras" in mail.get_body().get_content()  # type: ignore[union-attr]
 
@@ -255,8 +257,10 @@ def test_an_email_change_is_confirmed_from_the_new_address(
     same = expect_error(request, email.upper())
     assert same.fields == ("new_email",)
     request(new_email)
-    [mail] = smtp.inbox.wait_for(new_email)  # to the new address, not the old one
-    assert smtp.inbox.to(email) == []
+    [mail] = smtp.inbox.wait_for(
+        new_email, containing=CONFIRM
+    )  # to the new address, not the old one
+    assert smtp.inbox.to(email, CONFIRM) == []
     assert mail["Subject"] == "Confirm your new ecoach email address"
     token = link_token(mail, "confirm-email")
     assert api.sign_in(email, OLD).person_id  # nothing changed yet
@@ -279,7 +283,7 @@ def test_an_address_taken_meanwhile_is_refused_at_confirmation(
     api.auth.RequestEmailChange(
         pb.RequestEmailChangeRequest(new_email=second), metadata=me.metadata, timeout=10
     )
-    token = link_token(smtp.inbox.wait_for(second)[0], "confirm-email")
+    token = link_token(smtp.inbox.wait_for(second, containing=CONFIRM)[0], "confirm-email")
     taken = expect_error(
         api.auth.ConfirmEmailChange, pb.ConfirmEmailChangeRequest(token=token), timeout=10
     )

@@ -41,9 +41,10 @@ def test_operator_creates_a_tenant_and_its_admin_adds_a_member(api: Api, operato
     )
     member = api.members.GetMember(pb.GetMemberRequest(name=added.name), metadata=operator.metadata)
     assert member.email == email
-    assert member.display_name == "New Comer"
     assert list(member.roles) == [pb.COACHEE]
-    assert member.status == pb.ACTIVE
+    # An invitation: until the person accepts, the tenant sees only the email it typed.
+    assert member.status == pb.PENDING
+    assert member.display_name == ""
 
     listed = api.members.ListMembers(
         pb.ListMembersRequest(parent=tenant.name), metadata=operator.metadata

@@ -171,11 +171,19 @@ def test_already_exists_only_when_the_person_is_already_a_member(
     call: Call, operator_token: str, tenant: dict[str, Any]
 ) -> None:
     email = unique_email()
-    call(
+    first = call(
         "add_member",
         {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coachee"]},
         operator_token,
     )
+    # While invited, adding again answers the same (and sends nothing new).
+    again = call(
+        "add_member",
+        {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coachee"]},
+        operator_token,
+    )
+    assert again["member_id"] == first["member_id"]
+    set_password(settings(), email, PASSWORD)  # accepts the invitation
     with pytest.raises(AlreadyExists) as raised:
         call(
             "add_member",
@@ -275,7 +283,7 @@ def test_another_tenants_admin_sees_nothing_and_changes_nothing(
             {"tenant_id": other["tenant_id"], "member_id": member["member_id"]},
             intruder,
         )
-    assert call("get_member", ref, operator_token)["status"] == "active"
+    assert call("get_member", ref, operator_token)["status"] == "pending"
 
 
 def test_a_coach_may_not_administer_members(
@@ -320,7 +328,8 @@ def test_roles_change_with_a_field_mask_and_members_deactivate_and_reactivate(
     )["roles"] == ["coach", "coachee"]
     assert call("deactivate_member", ref, admin)["status"] == "deactivated"
     assert call("deactivate_member", ref, admin)["status"] == "deactivated"
-    assert call("reactivate_member", ref, admin)["status"] == "active"
+    # Never accepted: back to a pending invitation, not active.
+    assert call("reactivate_member", ref, admin)["status"] == "pending"
 
 
 def test_a_request_past_its_deadline_is_refused_and_not_executed(
@@ -418,13 +427,13 @@ def test_changes_record_their_events_in_the_same_transaction(
     call("reactivate_member", ref, operator_token)
     events = outbox_events(added["member_id"])
     assert [e["payload"]["change"] for e in events] == [
-        "added",
+        "pending",
         "roles_changed",
         "deactivated",
         "reactivated",
     ]
     assert [e["sequence"] for e in events] == [1, 2, 3, 4]
-    assert events[-1]["payload"]["status"] == "active"
+    assert events[-1]["payload"]["status"] == "pending"  # never accepted
     assert events[-1]["payload"]["roles"] == ["coach", "tenant_admin"]
 
 

@@ -28,14 +28,18 @@ class Inbox:
             self.messages.append(parsed)  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
-    def to(self, address: str) -> list[EmailMessage]:
+    def to(self, address: str, containing: str = "") -> list[EmailMessage]:
+        """Mails to `address` (whose body contains `containing`), in arrival order."""
         with self._lock:
-            return [m for m in self.messages if m["To"] == address]
+            mails = [m for m in self.messages if m["To"] == address]
+        return [m for m in mails if containing in body(m)]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 20.0) -> list[EmailMessage]:
+    def wait_for(
+        self, address: str, count: int = 1, timeout: float = 20.0, containing: str = ""
+    ) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.to(address)
+            found = self.to(address, containing)
             if len(found) >= count:
                 return found
             time.sleep(0.1)

@@ -47,6 +47,7 @@ def check_password(
 # The purposes of emailed links about a person (each is part of the link's derivation).
 PASSWORD_RESET = "password-reset"  # noqa: S105 - a purpose, not a password
 EMAIL_CHANGE = "email-change"
+INVITATION = "invitation"  # detail: the pending membership's id
 
 
 @dataclass
@@ -82,6 +83,11 @@ class PersonLink:
         return self.used_at is None and self.superseded_at is None and now < self.expires_at
 
     def use(self, now: datetime) -> None:
+        self.check_usable(now)
+        self.used_at = now
+
+    def check_usable(self, now: datetime) -> None:
+        """Raises FAILED_PRECONDITION (LINK_USED, LINK_REVOKED, LINK_EXPIRED) unless live."""
         if self.used_at is not None:
             raise FailedPrecondition("This link has already been used.", reason="LINK_USED")
         if self.superseded_at is not None:
@@ -90,4 +96,3 @@ class PersonLink:
             )
         if now >= self.expires_at:
             raise FailedPrecondition("This link has expired.", reason="LINK_EXPIRED")
-        self.used_at = now

@@ -205,13 +205,14 @@ class Membership:
     def for_new_person(
         cls, tenant_id: str, person: Person, email: str, roles: tuple[str, ...], now: datetime
     ) -> Membership:
+        """Active at once: for trusted code only (the demo seed). People are invited."""
         return cls(new_id("mem"), tenant_id, person.id, email, roles, ACTIVE, now, now, now)
 
     @classmethod
     def pending_for(
         cls, tenant_id: str, person: Person, email: str, roles: tuple[str, ...], now: datetime
     ) -> Membership:
-        """An existing person is never added silently: they accept first."""
+        """An invitation: nobody is added silently, they accept first (with the emailed link)."""
         return cls(new_id("mem"), tenant_id, person.id, email, roles, PENDING, now, now)
 
     @property

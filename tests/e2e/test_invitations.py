@@ -1,0 +1,188 @@
+"""Invitations end to end: the emailed link followed by a new person and by an existing account,
+re-sent, revoked and expired; through the gateway, mail received by a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.convert import member_name, tenant_name
+from gateway.api.pb import identity_pb2 as pb
+from services.kernel.clock import set_test_offset
+from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.smtp import SmtpServer, link_token
+
+INVITE = "/invite/"
+PASSWORD = "Blue-Kettle-Morning-82"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
+    d = Deployment(
+        Path(tmp_path_factory.mktemp("invitations")),
+        os.environ.get("ECOACH_DATABASE_URL"),
+        env={"ECOACH_SMTP_URL": smtp.url, "ECOACH_PUBLIC_URL": "https://ecoach.example.test"},
+    )
+    try:
+        d.start()
+        yield d
+    finally:
+        set_test_offset(d.config.test_clock_path, 0)
+        d.stop()
+
+
+@pytest.fixture(scope="module")
+def api(world: Deployment) -> Iterator[Api]:
+    channel = world.channel()
+    yield Api(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def operator(world: Deployment, api: Api) -> Session:
+    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def tenant(api: Api, operator: Session) -> tuple[str, str]:
+    slug = unique_slug("inv")
+    created = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name=f"Maison {slug}", slug=slug),
+        metadata=operator.metadata,
+    )
+    return str(created.tenant_id), str(created.display_name)
+
+
+def invite(api: Api, operator: Session, tenant_id: str, email: str, **profile: str) -> str:
+    added = api.members.AddMember(
+        pb.AddMemberRequest(
+            parent=tenant_name(tenant_id), email=email, roles=[pb.COACHEE], **profile
+        ),
+        metadata=operator.metadata,
+        timeout=10,
+    )
+    return str(added.member_id)
+
+
+def accept(api: Api, token: str, password: str) -> pb.AcceptInvitationResponse:
+    return api.auth.AcceptInvitation(
+        pb.AcceptInvitationRequest(token=token, password=password), timeout=15
+    )
+
+
+def member(api: Api, operator: Session, tenant_id: str, member_id: str) -> pb.Member:
+    return api.members.GetMember(
+        pb.GetMemberRequest(name=member_name(tenant_id, member_id)), metadata=operator.metadata
+    )
+
+
+def test_a_new_person_accepts_by_choosing_a_password(
+    api: Api, operator: Session, tenant: tuple[str, str], smtp: SmtpServer
+) -> None:
+    tenant_id, tenant_display = tenant
+    email = unique_email("newbie")
+    member_id = invite(api, operator, tenant_id, email, display_name="Nina Simone", locale="fr")
+    pending = member(api, operator, tenant_id, member_id)
+    assert pending.status == pb.PENDING
+    assert (pending.email, pending.display_name, pending.person_id) == (email, "", "")
+    [mail] = smtp.inbox.wait_for(email, containing=INVITE)
+    assert mail["Subject"] == f"{tenant_display} vous invite sur ecoach"  # her language
+    token = link_token(mail, "invite")
+    weak = expect_error(accept, api, token, "nina simone 1234")
+    assert (weak.code, weak.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("password",))
+    answer = accept(api, token, PASSWORD)
+    assert (answer.tenant_id, answer.email, answer.new_account) == (tenant_id, email, True)
+    assert answer.member == member_name(tenant_id, member_id)
+    session = api.sign_in(email, PASSWORD, tenant_id)
+    assert session.tenant_id == tenant_id
+    accepted = member(api, operator, tenant_id, member_id)
+    assert (accepted.status, accepted.display_name) == (pb.ACTIVE, "Nina Simone")
+    again = expect_error(accept, api, token, PASSWORD)
+    assert again.reason == "LINK_USED"
+
+
+def test_an_existing_account_accepts_with_its_password_which_never_changes(
+    world: Deployment, api: Api, operator: Session, tenant: tuple[str, str], smtp: SmtpServer
+) -> None:
+    tenant_id, _ = tenant
+    other = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name="Elsewhere", slug=unique_slug("else")),
+        metadata=operator.metadata,
+    )
+    email = unique_email("veteran")
+    invite(api, operator, other.tenant_id, email)
+    set_password(world.config, email, PASSWORD)  # has an account, active elsewhere
+    member_id = invite(api, operator, tenant_id, email, display_name="Ignored: not new")
+    token = link_token(smtp.inbox.wait_for(email, 2, containing=INVITE)[1], "invite")
+    wrong = expect_error(accept, api, token, "Somebody-Elses-Password-1")
+    assert (wrong.code, wrong.reason) == (grpc.StatusCode.UNAUTHENTICATED, "INVALID_CREDENTIALS")
+    assert member(api, operator, tenant_id, member_id).status == pb.PENDING  # nothing changed
+    answer = accept(api, token, PASSWORD)
+    assert answer.new_account is False
+    assert api.sign_in(email, PASSWORD, tenant_id).tenant_id == tenant_id  # same password
+
+
+def test_resending_kills_the_old_link_and_revoking_kills_the_new_one(
+    api: Api, operator: Session, tenant: tuple[str, str], smtp: SmtpServer
+) -> None:
+    tenant_id, _ = tenant
+    email = unique_email("resend")
+    member_id = invite(api, operator, tenant_id, email)
+    first = link_token(smtp.inbox.wait_for(email, containing=INVITE)[0], "invite")
+    name = member_name(tenant_id, member_id)
+    api.members.ResendInvitation(pb.ResendInvitationRequest(name=name), metadata=operator.metadata)
+    second = link_token(smtp.inbox.wait_for(email, 2, containing=INVITE)[1], "invite")
+    assert first != second
+    assert expect_error(accept, api, first, PASSWORD).reason == "LINK_REVOKED"
+    api.members.DeactivateMember(
+        pb.DeactivateMemberRequest(name=name), metadata=operator.metadata
+    )  # revokes the invitation
+    assert expect_error(accept, api, second, PASSWORD).reason == "LINK_REVOKED"
+    not_pending = expect_error(
+        api.members.ResendInvitation,
+        pb.ResendInvitationRequest(name=name),
+        metadata=operator.metadata,
+    )
+    assert not_pending.reason == "NOT_PENDING"
+
+
+def test_an_expired_invitation_is_refused_and_a_resent_one_works(
+    world: Deployment, api: Api, operator: Session, tenant: tuple[str, str], smtp: SmtpServer
+) -> None:
+    tenant_id, _ = tenant
+    email = unique_email("late")
+    member_id = invite(api, operator, tenant_id, email)
+    token = link_token(smtp.inbox.wait_for(email, containing=INVITE)[0], "invite")
+    set_test_offset(world.config.test_clock_path, 15 * 86400)  # the default lifetime is 14 days
+    try:
+        time.sleep(0.3)
+        expired = expect_error(accept, api, token, PASSWORD)
+        assert expired.reason == "LINK_EXPIRED"
+        later = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)  # 15 days on
+        api.members.ResendInvitation(
+            pb.ResendInvitationRequest(name=member_name(tenant_id, member_id)),
+            metadata=later.metadata,
+        )
+        fresh = link_token(smtp.inbox.wait_for(email, 2, containing=INVITE)[1], "invite")
+        assert accept(api, fresh, PASSWORD).new_account
+    finally:
+        set_test_offset(world.config.test_clock_path, 0)
+
+
+def test_a_link_that_is_no_invitation_is_refused(api: Api) -> None:
+    unknown = expect_error(accept, api, "B" * 43, PASSWORD)
+    assert (unknown.code, unknown.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LINK_INVALID")
