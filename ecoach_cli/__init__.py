@@ -1,0 +1,1 @@
+"""The `ecoach` command line (a client of the gRPC gateway)."""

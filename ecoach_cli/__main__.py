@@ -1,0 +1,3 @@
+from ecoach_cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,409 @@
+"""`ecoach`: the command line for operators and tenant admins, a client of the gRPC gateway.
+
+    ecoach login EMAIL [--tenant ID_OR_SLUG]        the password is asked (or ECOACH_PASSWORD)
+    ecoach tenants create NAME SLUG                  operators
+    ecoach members import FILE.csv [--tenant ID]     with a progress bar and a summary
+    ecoach members list [--tenant ID]
+    ecoach members deactivate MEMBER_ID [--tenant ID]
+    ecoach invitations accept LINK_OR_TOKEN          the password is asked (or ECOACH_PASSWORD)
+    ecoach logout
+
+The session (gateway address and access token) is kept in `~/.ecoach/session.json` (mode 0600;
+`ECOACH_CLI_HOME` moves it). `--tenant` defaults to the tenant of the session's token. Messages
+are in French when `LANG` starts with `fr`, in English otherwise; errors show the gateway's
+localized message and each bad field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from gateway.api.pb import identity_pb2 as pb
+from gateway.api.pb import identity_pb2_grpc as pb_grpc
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+CHUNK_ROWS = 200
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "password": "Password: ",
+        "new_password": "Choose a password (12 characters or more): ",
+        "logged_in": "Signed in as {email}{tenant}. The session expires at {expires}.",
+        "in_tenant": " in tenant {tenant}",
+        "logged_out": "Signed out.",
+        "not_logged_in": "Not signed in: run `ecoach login EMAIL` first.",
+        "no_tenant": "Name the tenant with --tenant (the session has none).",
+        "tenant_created": "Tenant {name} created: {tenant_id} ({slug}).",
+        "importing": "Importing {rows} row(s) into {tenant}",
+        "summary": "{added} invited, {invited} already invited, {members} already members, "
+        "{rejected} rejected.",
+        "rejected_row": "  line {line}: {email}: {reason}",
+        "member_row": "{member_id}  {status:<11}  {roles:<24}  {email}",
+        "deactivated": "Member {member_id} deactivated.",
+        "accepted": "Invitation accepted: {email} is now a member of {tenant}. Sign in with "
+        "`ecoach login {email} --tenant {tenant}`.",
+        "accepted_existing": "Invitation accepted with your existing account {email}.",
+        "bad_link": "This does not look like an invitation link or token.",
+        "file_missing": "No such file: {path}",
+    },
+    "fr": {
+        "password": "Mot de passe : ",
+        "new_password": "Choisissez un mot de passe (12 caractères ou plus) : ",
+        "logged_in": "Connecté en tant que {email}{tenant}. La session expire à {expires}.",
+        "in_tenant": " dans l'organisation {tenant}",
+        "logged_out": "Déconnecté.",
+        "not_logged_in": "Non connecté : lancez d'abord `ecoach login EMAIL`.",
+        "no_tenant": "Précisez l'organisation avec --tenant (la session n'en a pas).",
+        "tenant_created": "Organisation {name} créée : {tenant_id} ({slug}).",
+        "importing": "Import de {rows} ligne(s) dans {tenant}",
+        "summary": "{added} invité(s), {invited} déjà invité(s), {members} déjà membre(s), "
+        "{rejected} refusé(s).",
+        "rejected_row": "  ligne {line} : {email} : {reason}",
+        "member_row": "{member_id}  {status:<11}  {roles:<24}  {email}",
+        "deactivated": "Membre {member_id} désactivé.",
+        "accepted": "Invitation acceptée : {email} est maintenant membre de {tenant}. "
+        "Connectez-vous avec `ecoach login {email} --tenant {tenant}`.",
+        "accepted_existing": "Invitation acceptée avec votre compte existant {email}.",
+        "bad_link": "Ceci ne ressemble pas à un lien ou un jeton d'invitation.",
+        "file_missing": "Fichier introuvable : {path}",
+    },
+}
+
+
+def language() -> str:
+    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
+    return "fr" if lang.lower().startswith("fr") else "en"
+
+
+def t(key: str, **values: Any) -> str:
+    return MESSAGES[language()][key].format(**values)
+
+
+class CliError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- session
+
+
+@dataclass
+class Session:
+    address: str
+    token: str = ""
+    tenant_id: str = ""
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token}"), ("accept-language", language()))
+
+
+def session_path() -> Path:
+    home = os.environ.get("ECOACH_CLI_HOME")
+    return Path(home) if home else Path.home() / ".ecoach"
+
+
+def load_session(address: str | None) -> Session:
+    path = session_path() / "session.json"
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    return Session(
+        address
+        or saved.get("address")
+        or os.environ.get("ECOACH_GATEWAY_ADDRESS", DEFAULT_ADDRESS),
+        saved.get("token", ""),
+        saved.get("tenant_id", ""),
+    )
+
+
+def save_session(session: Session) -> None:
+    folder = session_path()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "session.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(
+            {"address": session.address, "token": session.token, "tenant_id": session.tenant_id},
+            out,
+        )
+
+
+def ask_password(key: str) -> str:
+    return os.environ.get("ECOACH_PASSWORD") or getpass.getpass(t(key))
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass
+class Stubs:
+    auth: Any
+    tenants: Any
+    members: Any
+
+
+def stubs(channel: grpc.Channel) -> Stubs:
+    return Stubs(
+        pb_grpc.AuthServiceStub(channel),
+        pb_grpc.TenantServiceStub(channel),
+        pb_grpc.MemberServiceStub(channel),
+    )
+
+
+def login(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    reply = api.auth.SignIn(
+        pb.SignInRequest(
+            email=args.email, password=ask_password("password"), tenant=args.tenant or ""
+        ),
+        metadata=(("accept-language", language()),),
+        timeout=30,
+    )
+    session.token, session.tenant_id = reply.access_token, reply.tenant_id
+    save_session(session)
+    where = t("in_tenant", tenant=reply.tenant_id) if reply.tenant_id else ""
+    print(t("logged_in", email=args.email, tenant=where, expires=reply.expire_time.ToJsonString()))
+
+
+def logout(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    session.token, session.tenant_id = "", ""
+    save_session(session)
+    print(t("logged_out"))
+
+
+def tenant_of(session: Session, args: argparse.Namespace) -> str:
+    tenant = getattr(args, "tenant", None) or session.tenant_id
+    if not tenant:
+        raise CliError(t("no_tenant"))
+    return str(tenant)
+
+
+def create_tenant(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    tenant = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name=args.name, slug=args.slug),
+        metadata=session.metadata,
+        timeout=30,
+    )
+    print(
+        t("tenant_created", name=tenant.display_name, tenant_id=tenant.tenant_id, slug=tenant.slug)
+    )
+
+
+def chunks(data: bytes, size: int) -> Iterator[tuple[bytes, Callable[[int], int], int]]:
+    """The file cut into CSVs of `size` rows, each with the header; with each, how to map its
+    line numbers back to the file's, and its number of rows. Undecodable files go whole (the
+    gateway explains what is wrong)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        yield data, lambda line: line, 0
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        yield data, lambda line: line, 0
+        return
+    header = lines[0]
+    # Rows as the file's line ranges (a quoted cell may span lines).
+    rows: list[tuple[int, int]] = []
+    next(reader, None)
+    start = reader.line_num + 1
+    for _ in reader:
+        rows.append((start, reader.line_num))
+        start = reader.line_num + 1
+    for first in range(0, len(rows), size):
+        batch = rows[first : first + size]
+        body = header + "".join("".join(lines[a - 1 : b]) for a, b in batch)
+        if not body.endswith(("\n", "\r")):
+            body += "\n"
+        offsets: dict[int, int] = {}  # a line of this chunk -> the file's line
+        line = 2
+        for a, b in batch:
+            offsets[line] = a
+            line += b - a + 1
+
+        def original(line: int, offsets: dict[int, int] = offsets) -> int:
+            return offsets.get(line, line)
+
+        yield body.encode(), original, len(batch)
+
+
+def import_members(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    tenant = tenant_of(session, args)
+    path = Path(args.file)
+    if not path.exists():
+        raise CliError(t("file_missing", path=path))
+    data = path.read_bytes()
+    parts = list(chunks(data, args.chunk))
+    total = sum(n for _, _, n in parts) or 1
+    print(t("importing", rows=total, tenant=tenant), file=sys.stderr)
+    done = added = invited = members = rejected = 0
+    problems: list[tuple[int, str, str]] = []
+    for body, original, count in parts:
+        answer = api.members.ImportMembers(
+            pb.ImportMembersRequest(parent=f"tenants/{tenant}", csv=body),
+            metadata=session.metadata,
+            timeout=120,
+        )
+        added += answer.added
+        invited += answer.already_invited
+        members += answer.already_members
+        rejected += answer.rejected
+        problems += [(original(r.line), r.email, r.reason) for r in answer.rows]
+        done += count
+        progress(done, total)
+    print(file=sys.stderr)
+    print(t("summary", added=added, invited=invited, members=members, rejected=rejected))
+    for line, email, reason in sorted(problems):
+        print(t("rejected_row", line=line, email=email, reason=reason))
+
+
+def progress(done: int, total: int, width: int = 30) -> None:
+    filled = int(width * done / total)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stderr.flush()
+
+
+ROLE_NAMES = {pb.TENANT_ADMIN: "tenant_admin", pb.COACH: "coach", pb.COACHEE: "coachee"}
+
+
+def list_members(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    tenant = tenant_of(session, args)
+    token = ""
+    while True:
+        page = api.members.ListMembers(
+            pb.ListMembersRequest(parent=f"tenants/{tenant}", page_size=200, page_token=token),
+            metadata=session.metadata,
+            timeout=30,
+        )
+        for m in page.members:
+            print(
+                t(
+                    "member_row",
+                    member_id=m.member_id,
+                    status=pb.MembershipStatus.Name(m.status).lower(),
+                    roles=",".join(ROLE_NAMES.get(r, "?") for r in m.roles),
+                    email=m.email,
+                )
+            )
+        token = page.next_page_token
+        if not token:
+            return
+
+
+def deactivate(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    tenant = tenant_of(session, args)
+    api.members.DeactivateMember(
+        pb.DeactivateMemberRequest(name=f"tenants/{tenant}/members/{args.member_id}"),
+        metadata=session.metadata,
+        timeout=30,
+    )
+    print(t("deactivated", member_id=args.member_id))
+
+
+def accept(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    token = args.link.rstrip("/").rsplit("/invite/", 1)[-1]
+    if not token or "/" in token or len(token) < 16:
+        raise CliError(t("bad_link"))
+    answer = api.auth.AcceptInvitation(
+        pb.AcceptInvitationRequest(token=token, password=ask_password("new_password")),
+        metadata=(("accept-language", language()),),
+        timeout=30,
+    )
+    if answer.new_account:
+        print(t("accepted", email=answer.email, tenant=answer.tenant_id))
+    else:
+        print(t("accepted_existing", email=answer.email))
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def describe(exc: grpc.RpcError) -> str:
+    lines = []
+    localized = ""
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
+            message = error_details_pb2.LocalizedMessage()
+            detail.Unpack(message)
+            localized = message.message
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            lines += [f"  {v.field}: {v.description}" for v in bad.field_violations]
+    head = localized or exc.details() or exc.code().name
+    return "\n".join([f"ecoach: {head} ({exc.code().name})", *lines])
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ecoach", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--address", help=f"the gRPC gateway (default: the session's, or {DEFAULT_ADDRESS})"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("login", help="sign in (the password is asked)")
+    one.add_argument("email")
+    one.add_argument("--tenant", help="a tenant id or slug; none for operators")
+    one.set_defaults(run=login, needs_session=False)
+    sub.add_parser("logout", help="forget the session").set_defaults(
+        run=logout, needs_session=False
+    )
+    tenants = sub.add_parser("tenants").add_subparsers(dest="what", required=True)
+    create = tenants.add_parser("create", help="create a tenant (operators)")
+    create.add_argument("name")
+    create.add_argument("slug")
+    create.set_defaults(run=create_tenant, needs_session=True)
+    members = sub.add_parser("members").add_subparsers(dest="what", required=True)
+    imp = members.add_parser("import", help="invite people from a CSV file")
+    imp.add_argument("file")
+    imp.add_argument("--tenant")
+    imp.add_argument("--chunk", type=int, default=CHUNK_ROWS, help="rows per call (default 200)")
+    imp.set_defaults(run=import_members, needs_session=True)
+    lst = members.add_parser("list", help="list a tenant's members")
+    lst.add_argument("--tenant")
+    lst.set_defaults(run=list_members, needs_session=True)
+    off = members.add_parser("deactivate", help="deactivate a member (revokes an invitation)")
+    off.add_argument("member_id")
+    off.add_argument("--tenant")
+    off.set_defaults(run=deactivate, needs_session=True)
+    invitations = sub.add_parser("invitations").add_subparsers(dest="what", required=True)
+    acc = invitations.add_parser("accept", help="accept an invitation link")
+    acc.add_argument("link", help="the link from the email, or its token")
+    acc.set_defaults(run=accept, needs_session=False)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    session = load_session(args.address)
+    if args.needs_session and not session.token:
+        print(t("not_logged_in"), file=sys.stderr)
+        return 2
+    with grpc.insecure_channel(session.address) as channel:
+        try:
+            args.run(stubs(channel), session, args)
+        except grpc.RpcError as exc:
+            print(describe(exc), file=sys.stderr)
+            return 1
+        except CliError as exc:
+            print(f"ecoach: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""The `ecoach` command line against a running deployment, as an operator and a tenant admin
+would use it (subprocesses, a session folder of their own)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from email import message_from_bytes
+from email.policy import default as email_policy
+from pathlib import Path
+
+from ecoach_dev.deployment import Deployment
+from tests.support.api import unique_email, unique_slug
+from tests.support.people import OPERATOR_PASSWORD, create_operator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ecoach(
+    deployment: Deployment, home: Path, *args: str, password: str = "", lang: str = "en_GB.UTF-8"
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ECOACH_CLI_HOME": str(home),
+        "ECOACH_PASSWORD": password,
+        "LANG": lang,
+        "LC_ALL": "",
+        "LC_MESSAGES": "",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ecoach_cli", "--address", deployment.address, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def invitation_link(deployment: Deployment, email: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in (deployment.var_dir / "mail").glob("*.eml"):
+            mail = message_from_bytes(path.read_bytes(), policy=email_policy)
+            if mail["To"] == email:
+                body = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+                found = re.search(r"https?://\S+/invite/\S+", body)
+                if found:
+                    return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation mailed to {email}")
+
+
+def test_an_operator_and_an_admin_work_from_the_command_line(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    home = tmp_path / "cli"
+    refused = ecoach(deployment, home, "members", "list", "--tenant", "tnt_x")
+    assert refused.returncode == 2 and "ecoach login" in refused.stderr
+    operator = create_operator(deployment.config)
+    logged = ecoach(deployment, home, "login", operator, password=OPERATOR_PASSWORD)
+    assert logged.returncode == 0, logged.stderr
+    assert (home / "session.json").stat().st_mode & 0o777 == 0o600
+    slug = unique_slug("cli")
+    created = ecoach(deployment, home, "tenants", "create", "CLI Co", slug)
+    assert created.returncode == 0, created.stderr
+    tenant = re.search(r"(tnt_[0-9a-f]+)", created.stdout).group(1)  # type: ignore[union-attr]
+
+    admin = unique_email("cli-admin")
+    people = [unique_email("cli") for _ in range(3)]
+    rows = [
+        "email,role,name",
+        f"{admin},tenant_admin,CLI Admin",  # line 2
+        f"{people[0]},coachee,One",  # 3
+        "not-an-email,coachee,Bad",  # 4
+        f"{people[1]},wizard,Two",  # 5
+        f"{people[2]},coach,Three",  # 6
+    ]
+    roster = tmp_path / "people.csv"
+    roster.write_text("\n".join(rows) + "\n")
+    imported = ecoach(
+        deployment, home, "members", "import", str(roster), "--tenant", tenant, "--chunk", "2"
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "3 invited, 0 already invited, 0 already members, 2 rejected." in imported.stdout
+    assert "line 4: not-an-email" in imported.stdout  # the file's lines, across chunks
+    assert f"line 5: {people[1]}" in imported.stdout
+    assert "5/5" in imported.stderr  # the progress bar reached the end
+    again = ecoach(
+        deployment, home, "members", "import", str(roster), "--tenant", tenant, lang="fr_FR.UTF-8"
+    )
+    assert "0 invité(s), 3 déjà invité(s)" in again.stdout
+
+    listed = ecoach(deployment, home, "members", "list", "--tenant", tenant)
+    assert listed.returncode == 0 and people[0] in listed.stdout and "pending" in listed.stdout
+    member_id = next(line.split()[0] for line in listed.stdout.splitlines() if people[2] in line)
+    off = ecoach(deployment, home, "members", "deactivate", member_id, "--tenant", tenant)
+    assert off.returncode == 0, off.stderr
+
+    link = invitation_link(deployment, admin)
+    weak = ecoach(deployment, tmp_path / "new", "invitations", "accept", link, password="short")
+    assert weak.returncode == 1 and "password" in weak.stderr
+    accepted = ecoach(
+        deployment, tmp_path / "new", "invitations", "accept", link, password="Tall-Cedar-Window-31"
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    assert admin in accepted.stdout
+    admin_home = tmp_path / "admin"
+    signed = ecoach(
+        deployment, admin_home, "login", admin, "--tenant", tenant, password="Tall-Cedar-Window-31"
+    )
+    assert signed.returncode == 0, signed.stderr
+    own = ecoach(deployment, admin_home, "members", "list")  # the session's tenant
+    assert own.returncode == 0 and admin in own.stdout
+    denied = ecoach(deployment, admin_home, "tenants", "create", "Nope", unique_slug("nope"))
+    assert denied.returncode == 1 and "PERMISSION_DENIED" in denied.stderr
