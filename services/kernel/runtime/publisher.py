@@ -66,6 +66,7 @@ class ConfirmingPublisher:
         self._channel: Any = None
         self._declared: set[tuple[str, str]] = set()
         self._next_tag = 1
+        self._pending: set[int] = set()  # delivery tags published and not yet settled
         self._outcome: dict[int, bool] = {}  # delivery tag -> confirmed (True) or nacked
 
     def publish(
@@ -104,6 +105,7 @@ class ConfirmingPublisher:
                         self._declared.add((item.exchange, item.exchange_type))
                     channel.basic_publish(_message(item), item.exchange, item.routing_key)
                     tags.append(self._next_tag)
+                    self._pending.add(self._next_tag)
                     self._next_tag += 1
                 self._await(tags)
                 return [self._outcome.pop(tag) for tag in tags]
@@ -121,14 +123,19 @@ class ConfirmingPublisher:
             self._conn.drain_events(timeout=remaining)
 
     def _settle(self, ok: bool) -> Any:
+        """The broker's ack (ok) or nack handler. RabbitMQ settles out of order: single acks
+        for later tags can come before a `multiple` ack that covers earlier ones (seen here:
+        6, 8, 10, then 9 multiple, settling 5, 7 and 9), so `multiple` settles every pending
+        tag up to its own, not only a contiguous run below it."""
+
         def on_confirm(delivery_tag: int, multiple: bool) -> None:
             if multiple:
-                for tag in range(delivery_tag, 0, -1):
-                    if tag in self._outcome:
-                        break
-                    self._outcome[tag] = ok
+                settled = [tag for tag in self._pending if tag <= delivery_tag]
             else:
-                self._outcome[delivery_tag] = ok
+                settled = [delivery_tag] if delivery_tag in self._pending else []
+            for tag in settled:
+                self._pending.discard(tag)
+                self._outcome[tag] = ok
 
         return on_confirm
 
@@ -150,12 +157,14 @@ class ConfirmingPublisher:
             channel.confirm_select()
             self._channel = channel
             self._next_tag = 1
+            self._pending = set()
             self._outcome = {}
         return self._channel
 
     def _reset(self) -> None:
         conn, self._conn, self._channel = self._conn, None, None
         self._declared.clear()
+        self._pending = set()
         self._outcome = {}
         if conn is not None:
             try:
