@@ -342,19 +342,13 @@ def add_member(
         tenant = repos.tenants.get_for_update(request.tenant_id)  # serialises seat counting
         if tenant is None:
             raise access.tenant_not_found()
-        membership, outcome = _add_one(
-            uow,
-            repos,
-            links,
-            tenant,
-            email,
-            roles,
-            request.display_name,
-            request.locale,
-            request.time_zone,
+        inviter = _Inviter(uow, repos, links, tenant, [email])
+        membership, outcome = inviter.invite(
+            email, roles, request.display_name, request.locale, request.time_zone
         )
         if outcome == ALREADY_MEMBER:
             raise AlreadyExists("This person is already a member.", reason="ALREADY_MEMBER")
+        inviter.write()
     return c.AddMemberResponse(
         member_id=membership.id,
         tenant_id=membership.tenant_id,
@@ -366,72 +360,107 @@ def add_member(
 ADDED, ALREADY_INVITED, ALREADY_MEMBER = "added", "already_invited", "already_member"
 
 
-def _add_one(
-    uow: UnitOfWork,
-    repos: Repositories,
-    links: LinkSettings,
-    tenant: Tenant,
-    email: str,
-    roles: tuple[str, ...],
-    display_name: str,
-    locale: str | None,
-    time_zone: str | None,
-) -> tuple[Membership, str]:
-    """Invites one person to `tenant` (locked by the caller), in the caller's transaction: a new
-    email creates the person (without a password); either way the membership is pending until
-    they accept with the emailed link (the invitation)."""
-    now = uow.clock.now()
-    email_key = normalize_email(email)
-    repos.persons.lock_email(email_key)
-    person = repos.persons.by_email_key(email_key)
-    if person is None:
-        tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
-        person = Person.create(
-            email=email,
-            display_name=display_name,
-            locale=locale or tenant.default_locale,
-            time_zone=time_zone or tenant.default_time_zone,
-            now=now,
+class _Inviter:
+    """Invites people into one tenant (locked by the caller) within the caller's transaction,
+    one person or a whole file alike: a new email creates the person (without a password);
+    either way the membership is pending until they accept with the emailed link. It reads what
+    it needs in a few statements up front, decides row by row in memory (a refused row leaves
+    nothing behind), and `write` adds everything in one statement per table."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        repos: Repositories,
+        links: LinkSettings,
+        tenant: Tenant,
+        emails: list[str],
+    ) -> None:
+        self.uow, self.repos, self.links, self.tenant = uow, repos, links, tenant
+        self.now = uow.clock.now()
+        keys = sorted({normalize_email(e) for e in emails})
+        repos.persons.lock_emails(keys)  # concurrent additions of one email are serialised
+        self.persons = repos.persons.by_email_keys(keys)
+        self.memberships = repos.memberships.of_persons_in(
+            tenant.id, [p.id for p in self.persons.values()]
         )
-        repos.persons.add(person)
-        membership = Membership.pending_for(tenant.id, person, email, roles, now)
-        repos.memberships.add(membership)
-        uow.record(membership_changed(membership, "pending"))
-        _invite(uow, repos, links, membership)
+        self.seats_used = repos.memberships.seats_used(tenant.id)
+        self.link_key = _link_key(repos, links.master, self.now)
+        self.new_persons: list[Person] = []
+        self.new_memberships: list[Membership] = []
+        self.new_links: list[PersonLink] = []
+        self.events: list[Any] = []
+
+    def invite(
+        self,
+        email: str,
+        roles: tuple[str, ...],
+        display_name: str,
+        locale: str | None,
+        time_zone: str | None,
+    ) -> tuple[Membership, str]:
+        key = normalize_email(email)
+        person = self.persons.get(key)
+        existing = self.memberships.get(person.id) if person else None
+        if existing is not None:
+            # Adding again while pending answers the same.
+            return existing, ALREADY_INVITED if existing.status == PENDING else ALREADY_MEMBER
+        self.tenant.check_seat_for_one_more(self.seats_used)
+        created = person is None
+        if person is None:
+            person = Person.create(
+                email=email,
+                display_name=display_name,
+                locale=locale or self.tenant.default_locale,
+                time_zone=time_zone or self.tenant.default_time_zone,
+                now=self.now,
+            )
+        membership = Membership.pending_for(self.tenant.id, person, email, roles, self.now)
+        link, issued = _invitation_link(self.link_key, self.links, membership, self.now)
+        if created:
+            self.persons[key] = person
+            self.new_persons.append(person)
+        self.memberships[person.id] = membership
+        self.new_memberships.append(membership)
+        self.new_links.append(link)
+        self.events += [membership_changed(membership, "pending"), issued]
+        self.seats_used += 1
         return membership, ADDED
-    existing = repos.memberships.of_person_in(tenant.id, person.id)
-    if existing is not None:
-        # Adding again while pending answers the same.
-        return existing, ALREADY_INVITED if existing.status == PENDING else ALREADY_MEMBER
-    tenant.check_seat_for_one_more(repos.memberships.seats_used(tenant.id))
-    membership = Membership.pending_for(tenant.id, person, email, roles, now)
-    repos.memberships.add(membership)
-    uow.record(membership_changed(membership, "pending"))
-    _invite(uow, repos, links, membership)
-    return membership, ADDED
+
+    def write(self) -> None:
+        self.repos.persons.add_many(self.new_persons)
+        self.repos.memberships.add_many(self.new_memberships)
+        self.repos.links.add_many(self.new_links)
+        self.uow.record_many(self.events)
 
 
-def _invite(
-    uow: UnitOfWork, repos: Repositories, links: LinkSettings, membership: Membership
-) -> None:
-    """A new invitation link for a pending membership (any previous one dies); the mail follows
-    the commit (identity's own handler of identity.invitation_issued)."""
-    now = uow.clock.now()
-    repos.links.supersede_for(INVITATION, membership.id, now)
+def _invitation_link(
+    link_key: bytes, links: LinkSettings, membership: Membership, now: datetime
+) -> tuple[PersonLink, c.InvitationIssued]:
+    """A new invitation link for a pending membership and the event after which it is mailed
+    (identity's own handler of identity.invitation_issued); only its hash is stored."""
     link = PersonLink.new(
         INVITATION, membership.person_id, now, links.invitation_ttl, detail=membership.id
     )
-    link.token_hash = token_hash(_token(repos, links, link, now))
-    repos.links.add(link)
-    uow.record(
-        c.InvitationIssued(
-            link_id=link.id,
-            member_id=membership.id,
-            tenant_id=membership.tenant_id,
-            person_id=membership.person_id,
-            expires_at=link.expires_at,
-        )
+    link.token_hash = token_hash(derive_link_token(link_key, link.purpose, link.id, link.nonce))
+    issued = c.InvitationIssued(
+        link_id=link.id,
+        member_id=membership.id,
+        tenant_id=membership.tenant_id,
+        person_id=membership.person_id,
+        expires_at=link.expires_at,
     )
+    return link, issued
+
+
+def _reinvite(
+    uow: UnitOfWork, repos: Repositories, links: LinkSettings, membership: Membership
+) -> None:
+    """Re-sending: a new link for a pending membership, and the previous one dies."""
+    now = uow.clock.now()
+    repos.links.supersede_for(INVITATION, membership.id, now)
+    link, issued = _invitation_link(_link_key(repos, links.master, now), links, membership, now)
+    repos.links.add(link)
+    uow.record(issued)
 
 
 def resend_invitation(
@@ -446,7 +475,7 @@ def resend_invitation(
             raise FailedPrecondition(
                 "Only a pending invitation can be sent again.", reason="NOT_PENDING"
             )
-        _invite(uow, repos, links, m)
+        _reinvite(uow, repos, links, m)
         person = repos.persons.get(m.person_id)
     return member_view(m, person)
 
@@ -557,20 +586,12 @@ def import_members(
             raise access.tenant_not_found()
         counts = {ADDED: 0, ALREADY_MEMBER: 0, ALREADY_INVITED: 0}
         report = [c.RejectedRow(line=r.line, email=r.email, reason=r.reason) for r in rejected]
+        inviter = _Inviter(uow, repos, links, tenant, [row.email for row in rows])
         for row in rows:
             try:
-                with uow.connection.begin_nested():  # a refused row leaves nothing behind
-                    _, outcome = _add_one(
-                        uow,
-                        repos,
-                        links,
-                        tenant,
-                        row.email,
-                        row.roles,
-                        row.name,
-                        row.locale,
-                        row.time_zone,
-                    )
+                _, outcome = inviter.invite(
+                    row.email, row.roles, row.name, row.locale, row.time_zone
+                )
             except DomainError as exc:
                 report.append(c.RejectedRow(line=row.line, email=row.email, reason=exc.message))
                 continue
@@ -578,6 +599,7 @@ def import_members(
             if outcome != ADDED:
                 reason = "already invited" if outcome == ALREADY_INVITED else "already a member"
                 report.append(c.RejectedRow(line=row.line, email=row.email, reason=reason))
+        inviter.write()
     refused = len(report) - counts[ALREADY_MEMBER] - counts[ALREADY_INVITED]
     return c.ImportMembersResponse(
         added=counts[ADDED],

@@ -152,6 +152,44 @@ _MEMBERSHIP_OF_PERSON_IN = select(memberships).where(
 )
 
 
+_INSERT_PERSON = insert(persons)
+_INSERT_MEMBERSHIP = insert(memberships)
+_INSERT_LINK = insert(person_links)
+_LOCK_EMAILS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtext(k))) "
+    "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS u(k) ORDER BY k) AS sorted_keys"
+)
+
+
+def _person_row(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "email": person.email,
+        "email_key": person.email_key,
+        "display_name": person.display_name,
+        "locale": person.locale,
+        "time_zone": person.time_zone,
+        "platform_admin": person.platform_admin,
+        "password_hash": person.password_hash,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+    }
+
+
+def _membership_row(m: Membership) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "tenant_id": m.tenant_id,
+        "person_id": m.person_id,
+        "invited_email": m.invited_email,
+        "roles": list(m.roles),
+        "status": m.status,
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+        "accepted_at": m.accepted_at,
+    }
+
+
 def _tenant(row: Any) -> Tenant:
     return Tenant(
         id=row.id,
@@ -245,20 +283,12 @@ class Persons:
         self.session = session
 
     def add(self, person: Person) -> None:
-        self.session.execute(
-            insert(persons).values(
-                id=person.id,
-                email=person.email,
-                email_key=person.email_key,
-                display_name=person.display_name,
-                locale=person.locale,
-                time_zone=person.time_zone,
-                platform_admin=person.platform_admin,
-                password_hash=person.password_hash,
-                created_at=person.created_at,
-                updated_at=person.updated_at,
-            )
-        )
+        self.add_many([person])
+
+    def add_many(self, people: Sequence[Person]) -> None:
+        """One statement for any number (psycopg2 batches the rows)."""
+        if people:
+            self.session.execute(_INSERT_PERSON, [_person_row(p) for p in people])
 
     def get(self, person_id: str) -> Person | None:
         row = self.session.execute(select(persons).where(persons.c.id == person_id)).first()
@@ -267,6 +297,14 @@ class Persons:
     def by_email_key(self, email_key: str) -> Person | None:
         row = self.session.execute(select(persons).where(persons.c.email_key == email_key)).first()
         return _person(row) if row else None
+
+    def by_email_keys(self, email_keys: Sequence[str]) -> dict[str, Person]:
+        if not email_keys:
+            return {}
+        rows = self.session.execute(
+            select(persons).where(persons.c.email_key.in_(list(email_keys)))
+        )
+        return {r.email_key: _person(r) for r in rows}
 
     def many(self, ids: Sequence[str]) -> dict[str, Person]:
         if not ids:
@@ -304,25 +342,23 @@ class Persons:
         """Serialise concurrent creations of one email (the unique index would also refuse)."""
         self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
 
+    def lock_emails(self, email_keys: Sequence[str]) -> None:
+        """`lock_email` for many, in one statement; always in sorted order, so that two imports
+        sharing addresses cannot deadlock."""
+        if email_keys:
+            self.session.execute(_LOCK_EMAILS, {"keys": sorted(set(email_keys))})
+
 
 class Memberships:
     def __init__(self, session: Connection) -> None:
         self.session = session
 
     def add(self, m: Membership) -> None:
-        self.session.execute(
-            insert(memberships).values(
-                id=m.id,
-                tenant_id=m.tenant_id,
-                person_id=m.person_id,
-                invited_email=m.invited_email,
-                roles=list(m.roles),
-                status=m.status,
-                created_at=m.created_at,
-                updated_at=m.updated_at,
-                accepted_at=m.accepted_at,
-            )
-        )
+        self.add_many([m])
+
+    def add_many(self, ms: Sequence[Membership]) -> None:
+        if ms:
+            self.session.execute(_INSERT_MEMBERSHIP, [_membership_row(m) for m in ms])
 
     def save(self, m: Membership) -> None:
         self.session.execute(
@@ -372,6 +408,18 @@ class Memberships:
             _MEMBERSHIP_OF_PERSON_IN, {"tenant_id": tenant_id, "person_id": person_id}
         ).first()
         return _membership(row) if row else None
+
+    def of_persons_in(self, tenant_id: str, person_ids: Sequence[str]) -> dict[str, Membership]:
+        """Each person's membership in `tenant_id`, by person id (those without one are absent)."""
+        if not person_ids:
+            return {}
+        rows = self.session.execute(
+            select(memberships).where(
+                memberships.c.tenant_id == tenant_id,
+                memberships.c.person_id.in_(list(person_ids)),
+            )
+        )
+        return {r.person_id: _membership(r) for r in rows}
 
     def of_person(self, person_id: str) -> list[tuple[Membership, Tenant]]:
         rows = self.session.execute(
@@ -445,7 +493,11 @@ class PersonLinks:
         self.session = session
 
     def add(self, link: PersonLink) -> None:
-        self.session.execute(insert(person_links).values(**vars(link)))
+        self.add_many([link])
+
+    def add_many(self, links: Sequence[PersonLink]) -> None:
+        if links:
+            self.session.execute(_INSERT_LINK, [vars(link) for link in links])
 
     def get(self, link_id: str) -> PersonLink | None:
         row = self.session.execute(select(person_links).where(person_links.c.id == link_id)).first()

@@ -26,6 +26,7 @@ from services.kernel.runtime.outbox import (
     claim_inbox,
     create_event_tables,
     record_event,
+    record_events,
 )
 from services.kernel.runtime.publisher import ConfirmingPublisher, PublishFailed
 
@@ -155,6 +156,32 @@ def test_sequences_count_per_aggregate(engine: sa.Engine) -> None:
         other = record_event(conn, ThingHappened(thing_id="seq-b", n=1), clock.now())
     assert (first.sequence, second.sequence, other.sequence) == (1, 2, 1)
     assert first.aggregate_id == "seq-a" and first.type == "toy.thing_happened"
+
+
+def test_a_batch_continues_each_aggregates_sequence_in_order(engine: sa.Engine) -> None:
+    clock = FixedClock(NOW)
+    a, b = f"batch-{secrets.token_hex(3)}", f"batch-{secrets.token_hex(3)}"
+    with engine.begin() as conn:
+        before = record_event(conn, ThingHappened(thing_id=a, n=0), clock.now())
+        batch = record_events(
+            conn,
+            [ThingHappened(thing_id=t, n=i) for i, t in enumerate([a, b, a, a, b], start=1)],
+            clock.now(),
+        )
+        after = record_event(conn, ThingHappened(thing_id=b, n=6), clock.now())
+        stored = conn.execute(
+            sa.text(
+                "SELECT aggregate_id, sequence FROM outbox "
+                "WHERE aggregate_id IN (:a, :b) ORDER BY id"
+            ),
+            {"a": a, "b": b},
+        ).all()
+        assert record_events(conn, [], clock.now()) == []
+    assert before.sequence == 1
+    assert [(e.aggregate_id, e.sequence) for e in batch] == [(a, 2), (b, 1), (a, 3), (a, 4), (b, 2)]
+    assert after.sequence == 3
+    # Stored in the batch's order, so the relay publishes them in it.
+    assert [tuple(r) for r in stored] == [(a, 1), (a, 2), (b, 1), (a, 3), (a, 4), (b, 2), (b, 3)]
 
 
 def test_an_expired_lease_is_claimed_again(engine: sa.Engine, amqp_uri: str, queue: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from ..clock import Clock
 from ..events import Envelope, EventPayload
 from .greening import ensure_green_psycopg
-from .outbox import record_event
+from .outbox import record_event, record_events
 
 # A connection back in the pool for longer than this is pinged before it is used again.
 IDLE_PING_SECONDS = 5.0
@@ -81,6 +81,12 @@ class UnitOfWork:
         envelope = record_event(self.connection, payload, self.clock.now())
         self.recorded.append(envelope)
         return envelope
+
+    def record_many(self, payloads: list[EventPayload]) -> list[Envelope]:
+        """Record many events in this transaction in a few statements (bulk use cases)."""
+        envelopes = record_events(self.connection, payloads, self.clock.now())
+        self.recorded.extend(envelopes)
+        return envelopes
 
 
 class WorkerDatabase:
