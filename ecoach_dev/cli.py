@@ -117,6 +117,8 @@ def banner(config: Settings) -> None:
         "",
         "=" * 78,
         f" ecoach is running. gRPC gateway: {addr} (reflection on, package ecoach.v1)",
+        f" Web pages (links in emails): http://{config.web_address}/ (ECOACH_PUBLIC_URL: "
+        f"{config.public_url})",
         "=" * 78,
         " Demo accounts (development only):",
     ]

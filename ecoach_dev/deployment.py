@@ -28,6 +28,7 @@ from .cli import SERVICES, ServiceSpec, ensure_keys, migrate_service, spec
 ROOT = Path(__file__).resolve().parents[1]
 
 GATEWAY = [sys.executable, "-m", "gateway.api.server"]
+WEB = [sys.executable, "-m", "gateway.web.server"]
 
 
 def service_command(service: ServiceSpec) -> list[str]:
@@ -66,20 +67,24 @@ class Deployment:
         self.services = (*(spec(name) for name in SERVICES), *extra_services)
         self.commands = {s.name: service_command(s) for s in self.services}
         self.commands["gateway"] = GATEWAY
+        self.commands["web"] = WEB
         self.address = f"127.0.0.1:{free_port()}"
+        self.web_address = f"127.0.0.1:{free_port()}"
         self.broker_uri = amqp_uri or Settings().amqp_uri
         self.vhost = f"ecoach-test-{secrets.token_hex(4)}"
         self.amqp_uri = self.broker_uri  # set to the vhost's URI by start()
-        self.env = dict(
-            os.environ,
+        self.env = dict(os.environ)
+        self.env.update(
             ECOACH_ENV="test",
             ECOACH_VAR_DIR=str(var_dir),
             ECOACH_DATABASE_PREFIX=fresh_prefix(),
             ECOACH_GATEWAY_ADDRESS=self.address,
+            ECOACH_WEB_ADDRESS=self.web_address,
+            ECOACH_PUBLIC_URL=f"http://{self.web_address}",
             PYTHONWARNINGS="ignore::DeprecationWarning",
             PYTHONUNBUFFERED="1",
-            **(env or {}),
         )
+        self.env.update(env or {})
         if database_url:
             self.env["ECOACH_DATABASE_URL"] = database_url
         self.config = Settings(

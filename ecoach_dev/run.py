@@ -39,7 +39,7 @@ def wait_until_serving(address: str, timeout: float = 90.0) -> bool:
 
 
 def processes() -> list[str]:
-    names = ["identity", "gateway"]
+    names = ["identity", "gateway", "web"]
     if not settings().database_url:
         names.insert(0, "db")
     return names

@@ -3,13 +3,15 @@ PostgreSQL, and tear down what we started.
 
 Stages: unit (plain pytest, no I/O); integration (`nameko test`: services in-process under
 eventlet, with real broker and database); end-to-end (plain pytest: services and the gateway as
-subprocesses, called with a real gRPC client); the smoke scenario again on the machine's own
+subprocesses, called with a real gRPC client, and the web pages in Debian's chromium driven by
+Playwright, installed with apt-get when missing); the smoke scenario again on the machine's own
 PostgreSQL when one answers on 127.0.0.1:5432. Each run uses fresh databases, dropped after.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -42,9 +44,33 @@ def run_stage(name: str, command: list[str], env: dict[str, str]) -> bool:
     return code == 0
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium (Playwright's own download cannot work on
+    these machines): install it with apt-get when it is missing and we may."""
+    if CHROMIUM.exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        raise SystemExit(
+            "The browser tests need Debian's chromium at /usr/bin/chromium: "
+            "sudo apt-get install -y chromium"
+        )
+    print("ecoach: installing chromium with apt-get (the browser tests drive it)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [apt, "install", "-y", "-q", "chromium"]
+    if subprocess.call(install, env=env) != 0:
+        subprocess.call([apt, "update", "-q"], env=env)
+        if subprocess.call(install, env=env) != 0:
+            raise SystemExit("apt-get could not install chromium (needed by the browser tests)")
+
+
 def main() -> int:
     config = settings()
     broker.ensure_broker(config.amqp_uri, management=True)
+    ensure_chromium()
     started_embedded = False
     if config.database_url:
         server = config.database_url

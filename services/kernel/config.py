@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # halves are the deployment's configuration; a service only ever reads its own private key.
     keys_dir: Path | None = None
     gateway_address: str = "127.0.0.1:50051"
+    web_address: str = "127.0.0.1:8080"
     gateway_threads: int = Field(default=64, ge=1, le=1024)
     # Deadline applied when a gRPC client sets none, and the ceiling on any client's deadline.
     rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=300)

@@ -67,6 +67,39 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "Choose an organisation to sign in to.",
         "fr": "Choisissez l'organisation à laquelle vous connecter.",
     },
+    "LINK_INVALID": {
+        "en": "This link is not valid. Check that you copied it whole, or ask for a new one.",
+        "fr": "Ce lien n'est pas valide. Vérifiez qu'il est complet, ou demandez-en un nouveau.",
+    },
+    "LINK_USED": {
+        "en": "This link has already been used. Sign in, or ask for a new link.",
+        "fr": "Ce lien a déjà été utilisé. Connectez-vous, ou demandez un nouveau lien.",
+    },
+    "LINK_REVOKED": {
+        "en": "This link has been replaced or withdrawn. Use the most recent email.",
+        "fr": "Ce lien a été remplacé ou retiré. Utilisez l'e-mail le plus récent.",
+    },
+    "LINK_EXPIRED": {
+        "en": "This link has expired. Ask for a new one.",
+        "fr": "Ce lien a expiré. Demandez-en un nouveau.",
+    },
+    "EMAIL_TAKEN": {
+        "en": "Another account already uses this email address.",
+        "fr": "Un autre compte utilise déjà cette adresse e-mail.",
+    },
+    "SEATS_EXHAUSTED": {
+        "en": "All the seats of this organisation are taken. Free one or ask for more.",
+        "fr": "Toutes les places de cette organisation sont prises. Libérez-en une ou "
+        "demandez-en davantage.",
+    },
+    "TENANT_SUSPENDED": {
+        "en": "This organisation's access to ecoach is suspended.",
+        "fr": "L'accès de cette organisation à ecoach est suspendu.",
+    },
+    "NOT_PENDING": {
+        "en": "Only a pending invitation can be sent again.",
+        "fr": "Seule une invitation en attente peut être renvoyée.",
+    },
     "ALREADY_MEMBER": {
         "en": "This person is already a member of the organisation.",
         "fr": "Cette personne est déjà membre de l'organisation.",

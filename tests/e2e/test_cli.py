@@ -7,13 +7,11 @@ import os
 import re
 import subprocess
 import sys
-import time
-from email import message_from_bytes
-from email.policy import default as email_policy
 from pathlib import Path
 
 from ecoach_dev.deployment import Deployment
 from tests.support.api import unique_email, unique_slug
+from tests.support.mailbox import mailed_link
 from tests.support.people import OPERATOR_PASSWORD, create_operator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,20 +36,6 @@ def ecoach(
         text=True,
         timeout=120,
     )
-
-
-def invitation_link(deployment: Deployment, email: str, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in (deployment.var_dir / "mail").glob("*.eml"):
-            mail = message_from_bytes(path.read_bytes(), policy=email_policy)
-            if mail["To"] == email:
-                body = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-                found = re.search(r"https?://\S+/invite/\S+", body)
-                if found:
-                    return found.group(0)
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation mailed to {email}")
 
 
 def test_an_operator_and_an_admin_work_from_the_command_line(
@@ -100,7 +84,7 @@ def test_an_operator_and_an_admin_work_from_the_command_line(
     off = ecoach(deployment, home, "members", "deactivate", member_id, "--tenant", tenant)
     assert off.returncode == 0, off.stderr
 
-    link = invitation_link(deployment, admin)
+    link = mailed_link(deployment.var_dir / "mail", admin, "invite")
     weak = ecoach(deployment, tmp_path / "new", "invitations", "accept", link, password="short")
     assert weak.returncode == 1 and "password" in weak.stderr
     accepted = ecoach(

@@ -1,0 +1,163 @@
+"""The pages behind the links in emails: accept an invitation, reset a password, confirm an
+email change. Plain HTML forms (no script), French or English by the browser's language.
+
+A GET only shows the page: mail scanners that open every link in corporate mailboxes must not
+use up single-use links. The POST carries the link's secret (in the path) to the gRPC gateway,
+which decides; its localized message and field errors are shown. Pages are never cached, never
+framed, and send no Referer (the path holds a secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from flask import Flask, Response, request
+from flask import render_template as render
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from gateway.api.pb import identity_pb2 as pb
+from gateway.api.pb import identity_pb2_grpc as pb_grpc
+
+from .texts import TEXTS
+
+CALL_TIMEOUT = 15.0
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def locale() -> str:
+    asked = request.args.get("lang") or request.accept_languages.best_match(["fr", "en"])
+    return "fr" if asked == "fr" else "en"
+
+
+def create_app(grpc_address: str) -> Flask:
+    app = Flask(__name__)
+    channel = grpc.insecure_channel(grpc_address)
+    auth = pb_grpc.AuthServiceStub(channel)
+
+    @app.after_request
+    def secure(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> str:
+        return "ok"
+
+    def page(title: str, **values: Any) -> str:
+        return render("page.html", t=TEXTS[locale()], title=title, **values)
+
+    def form_page(
+        token: str,
+        title_key: str,
+        intro_key: str,
+        fields: list[tuple[str, str]],
+        submit_key: str,
+        act: Callable[[str, dict[str, str]], str] | None,
+    ) -> tuple[str, int]:
+        t = TEXTS[locale()]
+        if not token or not set(token) <= TOKEN_CHARS or len(token) > 128:
+            return page(t["not_found"]), 404
+        form = {"fields": [(n, t[k]) for n, k in fields], "submit": t[submit_key]}
+        if request.method == "GET" or act is None:
+            return page(t[title_key], intro=t[intro_key], form=form), 200
+        values = {name: request.form.get(name, "") for name, _ in fields}
+        if "password_again" in values and values["password_again"] != values.get("password"):
+            return page(t[title_key], intro=t[intro_key], form=form, error=t["mismatch"]), 400
+        try:
+            done = act(token, values)
+        except grpc.RpcError as exc:
+            message, problems = explain(exc, t)
+            status = 503 if exc.code() == grpc.StatusCode.UNAVAILABLE else 400
+            return page(
+                t[title_key], intro=t[intro_key], form=form, error=message, fields=problems
+            ), status
+        return page(t[title_key], done=done), 200
+
+    def metadata() -> tuple[tuple[str, str], ...]:
+        return (("accept-language", locale()),)
+
+    @app.route("/invite/<token>", methods=["GET", "POST"])
+    def invite(token: str) -> tuple[str, int]:
+        def act(token: str, values: dict[str, str]) -> str:
+            answer = auth.AcceptInvitation(
+                pb.AcceptInvitationRequest(token=token, password=values["password"]),
+                metadata=metadata(),
+                timeout=CALL_TIMEOUT,
+            )
+            key = "invite_done_new" if answer.new_account else "invite_done_existing"
+            return TEXTS[locale()][key].format(email=answer.email)
+
+        return form_page(
+            token,
+            "invite_title",
+            "invite_intro",
+            [("password", "password"), ("password_again", "password_again")],
+            "accept",
+            act,
+        )
+
+    @app.route("/reset-password/<token>", methods=["GET", "POST"])
+    def reset(token: str) -> tuple[str, int]:
+        def act(token: str, values: dict[str, str]) -> str:
+            auth.ResetPassword(
+                pb.ResetPasswordRequest(token=token, new_password=values["password"]),
+                metadata=metadata(),
+                timeout=CALL_TIMEOUT,
+            )
+            return TEXTS[locale()]["reset_done"]
+
+        return form_page(
+            token,
+            "reset_title",
+            "reset_intro",
+            [("password", "new_password"), ("password_again", "password_again")],
+            "save_password",
+            act,
+        )
+
+    @app.route("/confirm-email/<token>", methods=["GET", "POST"])
+    def confirm(token: str) -> tuple[str, int]:
+        def act(token: str, values: dict[str, str]) -> str:
+            auth.ConfirmEmailChange(
+                pb.ConfirmEmailChangeRequest(token=token), metadata=metadata(), timeout=CALL_TIMEOUT
+            )
+            return TEXTS[locale()]["confirm_done"]
+
+        return form_page(token, "confirm_title", "confirm_intro", [], "confirm", act)
+
+    @app.errorhandler(404)
+    def missing(_: Exception) -> tuple[str, int]:
+        return page(TEXTS[locale()]["not_found"]), 404
+
+    return app
+
+
+def explain(exc: grpc.RpcError, t: dict[str, str]) -> tuple[str, list[str]]:
+    """The gateway's message in the page's language, and each field's problem."""
+    if exc.code() == grpc.StatusCode.UNAVAILABLE:
+        return t["unavailable"], []
+    message = exc.details() or ""
+    problems: list[str] = []
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
+            localized = error_details_pb2.LocalizedMessage()
+            detail.Unpack(localized)
+            message = localized.message
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            problems += [v.description for v in bad.field_violations]
+    return message, problems

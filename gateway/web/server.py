@@ -1,0 +1,32 @@
+"""The web gateway process: `python -m gateway.web.server` (waitress, a plain threaded server).
+
+Listens on ECOACH_WEB_ADDRESS and calls the gRPC gateway at ECOACH_GATEWAY_ADDRESS. Put it
+behind the TLS-terminating proxy that serves ECOACH_PUBLIC_URL.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from waitress import serve
+
+from services.kernel.config import settings
+from services.kernel.logs import configure
+
+from .app import create_app
+
+log = logging.getLogger("gateway.web")
+
+
+def main() -> int:
+    config = settings()
+    configure("web", config.log_level)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    app = create_app(config.gateway_address)
+    log.info("web gateway listening on %s", config.web_address)
+    serve(app, listen=config.web_address, threads=8, ident="ecoach")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
