@@ -28,6 +28,7 @@ test: venv
 bench: venv
 	@$(BIN)/python -m ecoach_dev.bench
 	@$(BIN)/python -m ecoach_dev.bench_events
+	@$(BIN)/python -m ecoach_dev.bench_import
 
 lint: venv
 	@$(BIN)/ruff check .
