@@ -8,8 +8,9 @@
     ecoach invitations accept LINK_OR_TOKEN          the password is asked (or ECOACH_PASSWORD)
     ecoach logout
 
-The session (gateway address and access token) is kept in `~/.ecoach/session.json` (mode 0600;
-`ECOACH_CLI_HOME` moves it). `--tenant` defaults to the tenant of the session's token. Messages
+The session (gateway address, access and refresh tokens) is kept in `~/.ecoach/session.json`
+(mode 0600; `ECOACH_CLI_HOME` moves it); it is renewed while used, and `logout` ends it on the
+server. `--tenant` defaults to the tenant of the session's token. Messages
 are in French when `LANG` starts with `fr`, in English otherwise; errors show the gateway's
 localized message and each bad field.
 """
@@ -23,15 +24,15 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
+from gateway.api.client_errors import call_error
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 
@@ -105,6 +106,13 @@ class Session:
     address: str
     token: str = ""
     tenant_id: str = ""
+    refresh_token: str = ""
+    expires_at: float = 0.0  # the access token's expiry, seconds since the epoch
+
+    def signed_in(self, reply: Any) -> None:
+        self.token, self.tenant_id = reply.access_token, reply.tenant_id
+        self.refresh_token = reply.refresh_token
+        self.expires_at = float(reply.expire_time.seconds)
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -125,6 +133,8 @@ def load_session(address: str | None) -> Session:
         or os.environ.get("ECOACH_GATEWAY_ADDRESS", DEFAULT_ADDRESS),
         saved.get("token", ""),
         saved.get("tenant_id", ""),
+        saved.get("refresh_token", ""),
+        float(saved.get("expires_at", 0.0)),
     )
 
 
@@ -135,7 +145,13 @@ def save_session(session: Session) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump(
-            {"address": session.address, "token": session.token, "tenant_id": session.tenant_id},
+            {
+                "address": session.address,
+                "token": session.token,
+                "tenant_id": session.tenant_id,
+                "refresh_token": session.refresh_token,
+                "expires_at": session.expires_at,
+            },
             out,
         )
 
@@ -170,16 +186,33 @@ def login(api: Stubs, session: Session, args: argparse.Namespace) -> None:
         metadata=(("accept-language", language()),),
         timeout=30,
     )
-    session.token, session.tenant_id = reply.access_token, reply.tenant_id
+    session.signed_in(reply)
     save_session(session)
     where = t("in_tenant", tenant=reply.tenant_id) if reply.tenant_id else ""
     print(t("logged_in", email=args.email, tenant=where, expires=reply.expire_time.ToJsonString()))
 
 
 def logout(api: Stubs, session: Session, args: argparse.Namespace) -> None:
-    session.token, session.tenant_id = "", ""
+    if session.refresh_token:  # ends the session on the server too
+        api.auth.SignOut(pb.SignOutRequest(refresh_token=session.refresh_token), timeout=10)
+    session.token, session.tenant_id, session.refresh_token = "", "", ""
     save_session(session)
     print(t("logged_out"))
+
+
+def renew_if_due(api: Stubs, session: Session, margin: float = 30.0) -> None:
+    """Trades the refresh token for a new pair when the access token is (nearly) out, so a
+    session lasts as long as it is used. A refused refresh leaves the session for the call to
+    fail on (and the person to log in again)."""
+    if not session.refresh_token or time.time() < session.expires_at - margin:
+        return
+    reply = api.auth.Refresh(
+        pb.RefreshRequest(refresh_token=session.refresh_token),
+        metadata=(("accept-language", language()),),
+        timeout=10,
+    )
+    session.signed_in(reply)
+    save_session(session)
 
 
 def tenant_of(session: Session, args: argparse.Namespace) -> str:
@@ -331,20 +364,10 @@ def accept(api: Stubs, session: Session, args: argparse.Namespace) -> None:
 
 
 def describe(exc: grpc.RpcError) -> str:
-    lines = []
-    localized = ""
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
-            message = error_details_pb2.LocalizedMessage()
-            detail.Unpack(message)
-            localized = message.message
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            lines += [f"  {v.field}: {v.description}" for v in bad.field_violations]
-    head = localized or exc.details() or exc.code().name
-    return "\n".join([f"ecoach: {head} ({exc.code().name})", *lines])
+    error = call_error(exc)
+    head = error.message or error.code.name
+    lines = [f"  {name}: {problem}" for name, problem in error.fields]
+    return "\n".join([f"ecoach: {head} ({error.code.name})", *lines])
 
 
 def parser() -> argparse.ArgumentParser:
@@ -395,7 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     with grpc.insecure_channel(session.address) as channel:
         try:
-            args.run(stubs(channel), session, args)
+            api = stubs(channel)
+            if args.needs_session:
+                renew_if_due(api, session)
+            args.run(api, session, args)
         except grpc.RpcError as exc:
             print(describe(exc), file=sys.stderr)
             return 1

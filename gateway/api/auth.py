@@ -24,6 +24,9 @@ from .errors import to_status
 PUBLIC_GRPC_METHODS = frozenset(
     {
         "/ecoach.v1.AuthService/SignIn",
+        "/ecoach.v1.AuthService/Refresh",
+        "/ecoach.v1.AuthService/SwitchTenant",
+        "/ecoach.v1.AuthService/SignOut",
         "/ecoach.v1.AuthService/RequestPasswordReset",
         "/ecoach.v1.AuthService/ResetPassword",
         "/ecoach.v1.AuthService/ConfirmEmailChange",

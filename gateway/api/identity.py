@@ -16,6 +16,19 @@ from .pb import identity_pb2_grpc as pb_grpc
 IDENTITY = "identity"
 
 
+def _signed_in(answer: dict[str, Any]) -> pb.SignInResponse:
+    response = pb.SignInResponse(
+        access_token=answer["access_token"],
+        expire_time=cv.timestamp(answer["expires_at"]),
+        person_id=answer["person_id"],
+        tenant_id=answer["tenant_id"],
+        refresh_token=answer["refresh_token"],
+    )
+    if answer.get("refresh_expires_at"):
+        response.refresh_expire_time.CopyFrom(cv.timestamp(answer["refresh_expires_at"]))
+    return response
+
+
 class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -27,12 +40,28 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
             "sign_in",
             {"email": request.email, "password": request.password, "tenant": request.tenant},
         )
-        return pb.SignInResponse(
-            access_token=answer["access_token"],
-            expire_time=cv.timestamp(answer["expires_at"]),
-            person_id=answer["person_id"],
-            tenant_id=answer["tenant_id"],
-        )
+        return _signed_in(answer)
+
+    @handler
+    def Refresh(self, request: Any, call: CallContext) -> pb.SignInResponse:
+        return _signed_in(call.call(IDENTITY, "refresh", {"refresh_token": request.refresh_token}))
+
+    @handler
+    def SwitchTenant(self, request: Any, call: CallContext) -> pb.SignInResponse:
+        if not request.tenant:
+            raise invalid(tenant="is required: the tenant id or slug to switch to")
+        payload = {"refresh_token": request.refresh_token, "tenant": request.tenant}
+        return _signed_in(call.call(IDENTITY, "refresh", payload))
+
+    @handler
+    def SignOut(self, request: Any, call: CallContext) -> pb.SignOutResponse:
+        call.call(IDENTITY, "sign_out", {"refresh_token": request.refresh_token})
+        return pb.SignOutResponse()
+
+    @handler
+    def SignOutEverywhere(self, request: Any, call: CallContext) -> pb.SignOutEverywhereResponse:
+        answer = call.call(IDENTITY, "sign_out_everywhere")
+        return pb.SignOutEverywhereResponse(sessions_ended=answer["sessions_ended"])
 
     @handler
     def RequestPasswordReset(

@@ -15,9 +15,8 @@ from typing import Any
 import grpc
 from flask import Flask, Response, request
 from flask import render_template as render
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
+from gateway.api.client_errors import call_error
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 
@@ -146,18 +145,7 @@ def create_app(grpc_address: str) -> Flask:
 
 def explain(exc: grpc.RpcError, t: dict[str, str]) -> tuple[str, list[str]]:
     """The gateway's message in the page's language, and each field's problem."""
-    if exc.code() == grpc.StatusCode.UNAVAILABLE:
+    if exc.code() == grpc.StatusCode.UNAVAILABLE:  # type: ignore[attr-defined]
         return t["unavailable"], []
-    message = exc.details() or ""
-    problems: list[str] = []
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
-            localized = error_details_pb2.LocalizedMessage()
-            detail.Unpack(localized)
-            message = localized.message
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            problems += [v.description for v in bad.field_violations]
-    return message, problems
+    error = call_error(exc)
+    return error.message, [problem for _, problem in error.fields]

@@ -133,6 +133,26 @@ class SignInResponse(Contract):
     expires_at: datetime
     person_id: str
     tenant_id: str = ""
+    # Trade it for a new pair with `refresh` before `refresh_expires_at`; used once.
+    refresh_token: str = ""
+    refresh_expires_at: datetime | None = None
+
+
+RefreshTokenText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RefreshRequest(Contract):
+    refresh_token: RefreshTokenText
+    # Empty: the same tenant (or none) as the token. Else a tenant id or slug to switch to.
+    tenant: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class SignOutRequest(Contract):
+    refresh_token: RefreshTokenText
+
+
+class SignOutEverywhereResponse(Contract):
+    sessions_ended: int
 
 
 class SigningKeysResponse(Contract):

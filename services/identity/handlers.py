@@ -48,15 +48,26 @@ from .domain.model import (
     normalize_email,
 )
 from .domain.roster import parse_roster
+from .domain.sessions import RefreshToken, Verdict, judge
+from .domain.sessions import parse as parse_refresh_token
 from .passwords import Passwords
 from .storage import Repositories
 
 
 class TokenSettings:
-    def __init__(self, issuer: str, audience: str, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        ttl: timedelta,
+        refresh_ttl: timedelta = timedelta(days=14),
+        refresh_grace: timedelta = timedelta(seconds=10),
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
+        self.refresh_ttl = refresh_ttl
+        self.refresh_grace = refresh_grace
 
 
 # ---------------------------------------------------------------- views
@@ -184,17 +195,112 @@ def sign_in(
     with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
         repos = Repositories(uow.connection)
         person = repos.persons.by_email_key(email_key)
-        tenant = None
-        membership = None
-        if request.tenant:
-            tenant = repos.tenants.get(request.tenant) or repos.tenants.by_slug(request.tenant)
-            if tenant and person:
-                membership = repos.memberships.of_person_in(tenant.id, person.id)
+        tenant = _tenant_named(repos, request.tenant)
+        membership = (
+            repos.memberships.of_person_in(tenant.id, person.id) if tenant and person else None
+        )
     if not passwords.verify(person.password_hash if person else None, request.password):
         raise Unauthenticated("The email or password is incorrect.", reason="INVALID_CREDENTIALS")
     assert person is not None
-    if request.tenant and (membership is None or membership.status != ACTIVE):
-        # Said only to someone who knows the password, whether or not the tenant exists.
+    # Said only to someone who knows the password, whether or not the tenant exists.
+    _check_entry(request.tenant, tenant, membership)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        repos.refresh_tokens.prune_person(person.id, now - timedelta(days=1))
+        refresh = RefreshToken.issue(
+            person_id=person.id,
+            tenant_id=tenant.id if tenant else None,
+            amr=["pwd"],
+            now=now,
+            ttl=tokens.refresh_ttl,
+        )
+        repos.refresh_tokens.add(refresh)
+    return _grant(db, keys, tokens, person, tenant, membership, refresh)
+
+
+def refresh(
+    db: WorkerDatabase, keys: SigningKeyCache, tokens: TokenSettings, request: c.RefreshRequest
+) -> c.SignInResponse:
+    """Trades a refresh token for a new pair, for the same tenant or (`tenant`) another one of
+    the person's. The person's current roles and state are read again: a deactivated member, a
+    suspended tenant or a revoked session gets nothing."""
+    parsed = parse_refresh_token(request.refresh_token)
+    refused: DomainError | None = None
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        held = repos.refresh_tokens.get_for_update(parsed[0]) if parsed else None
+        if held is None or parsed is None or not held.matches(parsed[1]):
+            raise Unauthenticated("This session is not valid.", reason="REFRESH_TOKEN_INVALID")
+        verdict = judge(held, now, tokens.refresh_grace)
+        if verdict is Verdict.REUSED:
+            # A token used twice was copied: end the session for whoever holds it.
+            repos.refresh_tokens.revoke_family(held.family_id, now)
+            refused = Unauthenticated(
+                "This session was ended because its token was used twice; sign in again.",
+                reason="REFRESH_TOKEN_REUSED",
+            )
+        elif verdict is Verdict.REVOKED:
+            raise Unauthenticated("This session has ended; sign in again.", reason="SESSION_ENDED")
+        elif verdict is Verdict.EXPIRED:
+            raise Unauthenticated(
+                "This session has expired; sign in again.", reason="SESSION_EXPIRED"
+            )
+        else:
+            person = repos.persons.get(held.person_id)
+            assert person is not None
+            tenant = _tenant_named(repos, request.tenant) if request.tenant else None
+            if tenant is None and not request.tenant and held.tenant_id:
+                tenant = repos.tenants.get(held.tenant_id)
+            membership = repos.memberships.of_person_in(tenant.id, person.id) if tenant else None
+            try:
+                _check_entry(request.tenant or held.tenant_id or "", tenant, membership)
+            except DomainError as exc:
+                if not request.tenant:  # the session's own tenant is closed to them now
+                    repos.refresh_tokens.revoke_family(held.family_id, now)
+                refused = exc
+            else:
+                if verdict is Verdict.ROTATE:
+                    repos.refresh_tokens.mark_used(held, now)
+                successor = held.successor(
+                    now, tokens.refresh_ttl, tenant_id=tenant.id if tenant else None
+                )
+                repos.refresh_tokens.add(successor)
+    if refused is not None:  # raised after the commit, so that the revocation holds
+        raise refused
+    return _grant(db, keys, tokens, person, tenant, membership, successor)
+
+
+def sign_out(db: WorkerDatabase, request: c.SignOutRequest) -> Empty:
+    """Ends the session the refresh token belongs to. Unknown or ended sessions: nothing to do."""
+    parsed = parse_refresh_token(request.refresh_token)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        held = repos.refresh_tokens.get_for_update(parsed[0]) if parsed else None
+        if held is not None and parsed is not None and held.matches(parsed[1]):
+            repos.refresh_tokens.revoke_family(held.family_id, uow.clock.now())
+    return Empty()
+
+
+def sign_out_everywhere(db: WorkerDatabase, caller: Caller) -> c.SignOutEverywhereResponse:
+    person_id = access.person(caller).person_id
+    with db.unit_of_work() as uow:
+        ended = Repositories(uow.connection).refresh_tokens.revoke_person(
+            person_id, uow.clock.now()
+        )
+    return c.SignOutEverywhereResponse(sessions_ended=ended)
+
+
+def _tenant_named(repos: Repositories, name: str) -> Tenant | None:
+    if not name:
+        return None
+    return repos.tenants.get(name) or repos.tenants.by_slug(name)
+
+
+def _check_entry(asked: str, tenant: Tenant | None, membership: Membership | None) -> None:
+    """May this person enter the tenant they asked for (none asked: a personal token)?"""
+    if asked and (membership is None or membership.status != ACTIVE):
         raise PermissionDenied(
             "You are not an active member of this organisation.", reason="NOT_A_MEMBER"
         )
@@ -202,9 +308,19 @@ def sign_in(
         raise PermissionDenied(
             "This organisation's access to ecoach is suspended.", reason="TENANT_SUSPENDED"
         )
-    key = keys.current(db)
+
+
+def _grant(
+    db: WorkerDatabase,
+    keys: SigningKeyCache,
+    tokens: TokenSettings,
+    person: Person,
+    tenant: Tenant | None,
+    membership: Membership | None,
+    refresh: RefreshToken,
+) -> c.SignInResponse:
     token, expires = issue_access_token(
-        key,
+        keys.current(db),
         issuer=tokens.issuer,
         audience=tokens.audience,
         clock=db.clock,
@@ -214,12 +330,16 @@ def sign_in(
         roles=membership.roles if membership else (),
         platform_admin=person.platform_admin and tenant is None,
         locale=person.locale,
+        amr=refresh.amr,
+        session_id=refresh.family_id,
     )
     return c.SignInResponse(
         access_token=token,
         expires_at=expires,
         person_id=person.id,
         tenant_id=tenant.id if tenant else "",
+        refresh_token=refresh.token,
+        refresh_expires_at=refresh.expires_at,
     )
 
 
@@ -916,6 +1036,7 @@ def reset_password(
             common=common,
         )
         repos.persons.set_password(person.id, passwords.hash(request.new_password), now)
+        repos.refresh_tokens.revoke_person(person.id, now)  # whoever knew the old one is out
         repos.links.mark_used(link)
     return Empty()
 

@@ -68,6 +68,8 @@ def _token_settings() -> handlers.TokenSettings:
         config.token_issuer,
         config.token_audience,
         timedelta(seconds=config.access_token_ttl_seconds),
+        refresh_ttl=timedelta(days=config.refresh_token_ttl_days),
+        refresh_grace=timedelta(seconds=config.refresh_reuse_grace_seconds),
     )
 
 
@@ -89,6 +91,18 @@ class IdentityService:
     @rpc(public=True)
     def sign_in(self, caller: Caller, request: c.SignInRequest) -> c.SignInResponse:
         return handlers.sign_in(self.db, _passwords, _keys, _token_settings(), request)
+
+    @rpc(public=True)
+    def refresh(self, caller: Caller, request: c.RefreshRequest) -> c.SignInResponse:
+        return handlers.refresh(self.db, _keys, _token_settings(), request)
+
+    @rpc(public=True)
+    def sign_out(self, caller: Caller, request: c.SignOutRequest) -> Empty:
+        return handlers.sign_out(self.db, request)
+
+    @rpc
+    def sign_out_everywhere(self, caller: Caller, request: Empty) -> c.SignOutEverywhereResponse:
+        return handlers.sign_out_everywhere(self.db, caller)
 
     @rpc
     def create_tenant(self, caller: Caller, request: c.CreateTenantRequest) -> c.Tenant:

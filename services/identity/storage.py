@@ -36,6 +36,7 @@ from services.kernel.runtime.pagination import keyset_page
 
 from .domain.credentials import PersonLink
 from .domain.model import Membership, Person, Tenant
+from .domain.sessions import RefreshToken
 
 metadata = MetaData()
 
@@ -85,6 +86,21 @@ memberships = Table(
     UniqueConstraint("tenant_id", "person_id", name="uq_membership_tenant_person"),
     Index("ix_memberships_tenant_page", "tenant_id", "created_at", "id"),
     Index("ix_memberships_person", "person_id"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("family_id", String(40), nullable=False, index=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("tenant_id", String(40), ForeignKey("tenants.id")),
+    Column("secret_hash", String(64), nullable=False),
+    Column("amr", ARRAY(String(10)), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
 )
 
 signing_keys = Table(
@@ -456,6 +472,58 @@ class Memberships:
         return keyset_page(self.session, memberships, query, size, token, _membership)
 
 
+class RefreshTokens:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def add(self, token: RefreshToken) -> None:
+        row = {k: v for k, v in vars(token).items() if k != "secret"}
+        self.session.execute(insert(refresh_tokens).values(**row))
+
+    def get_for_update(self, token_id: str) -> RefreshToken | None:
+        row = self.session.execute(
+            select(refresh_tokens).where(refresh_tokens.c.id == token_id).with_for_update()
+        ).first()
+        return RefreshToken(**row._mapping) if row else None
+
+    def mark_used(self, token: RefreshToken, now: datetime) -> None:
+        token.used_at = now
+        self.session.execute(
+            update(refresh_tokens).where(refresh_tokens.c.id == token.id).values(used_at=now)
+        )
+
+    def revoke_family(self, family_id: str, now: datetime) -> int:
+        return self._revoke(refresh_tokens.c.family_id == family_id, now)
+
+    def revoke_person(self, person_id: str, now: datetime) -> int:
+        """Every session of the person ("sign out everywhere", a password reset)."""
+        return self._revoke(refresh_tokens.c.person_id == person_id, now)
+
+    def revoke_membership(self, person_id: str, tenant_id: str, now: datetime) -> int:
+        return self._revoke(
+            and_(refresh_tokens.c.person_id == person_id, refresh_tokens.c.tenant_id == tenant_id),
+            now,
+        )
+
+    def _revoke(self, where: Any, now: datetime) -> int:
+        result = self.session.execute(
+            update(refresh_tokens)
+            .where(where, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(result.rowcount)
+
+    def prune_person(self, person_id: str, before: datetime) -> None:
+        """Forgets the person's tokens that expired or were revoked before `before`. Used tokens
+        stay until they expire: presenting one again must still revoke its family."""
+        self.session.execute(
+            refresh_tokens.delete().where(
+                refresh_tokens.c.person_id == person_id,
+                (refresh_tokens.c.expires_at < before) | (refresh_tokens.c.revoked_at < before),
+            )
+        )
+
+
 class SigningKeys:
     def __init__(self, session: Connection) -> None:
         self.session = session
@@ -569,5 +637,6 @@ class Repositories:
         self.persons = Persons(session)
         self.memberships = Memberships(session)
         self.signing_keys = SigningKeys(session)
+        self.refresh_tokens = RefreshTokens(session)
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     token_audience: str = "ecoach"  # noqa: S105 - a name, not a secret
     access_token_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     service_token_ttl_seconds: int = Field(default=300, ge=30, le=900)
+    # A refresh token lives this long unused; each use gives a new one (so a session that is
+    # used stays signed in). A used token presented again after the grace revokes its family.
+    refresh_token_ttl_days: int = Field(default=14, ge=1, le=90)
+    refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0, le=60)
     # Folder of each service's Ed25519 key pair (`<service>.key`, `<service>.pub`). The public
     # halves are the deployment's configuration; a service only ever reads its own private key.
     keys_dir: Path | None = None

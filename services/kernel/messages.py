@@ -59,6 +59,24 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "The email or password is incorrect.",
         "fr": "L'adresse e-mail ou le mot de passe est incorrect.",
     },
+    "REFRESH_TOKEN_INVALID": {
+        "en": "This session is not valid. Please sign in again.",
+        "fr": "Cette session n'est pas valide. Veuillez vous reconnecter.",
+    },
+    "REFRESH_TOKEN_REUSED": {
+        "en": "For your security this session was ended, because its token was used twice. "
+        "Please sign in again.",
+        "fr": "Par sécurité, cette session a été fermée car son jeton a été utilisé deux fois. "
+        "Veuillez vous reconnecter.",
+    },
+    "SESSION_ENDED": {
+        "en": "This session has ended. Please sign in again.",
+        "fr": "Cette session est terminée. Veuillez vous reconnecter.",
+    },
+    "SESSION_EXPIRED": {
+        "en": "This session has expired. Please sign in again.",
+        "fr": "Cette session a expiré. Veuillez vous reconnecter.",
+    },
     "NOT_A_MEMBER": {
         "en": "You are not an active member of this organisation.",
         "fr": "Vous n'êtes pas membre actif de cette organisation.",

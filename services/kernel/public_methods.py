@@ -9,6 +9,8 @@ from __future__ import annotations
 
 PUBLIC_METHODS: dict[str, str] = {
     "identity.sign_in": "authenticates by email and password",
+    "identity.refresh": "authenticates by the refresh token's secret",
+    "identity.sign_out": "authenticates by the refresh token's secret; ends only its session",
     "identity.get_signing_keys": "public halves of the access-token signing keys",
     "identity.ping": "liveness for health checks; reveals nothing",
     "identity.request_password_reset": "answers the same whether or not the email exists",

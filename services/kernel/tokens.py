@@ -104,6 +104,8 @@ def issue_access_token(
     roles: Iterable[str],
     platform_admin: bool,
     locale: str,
+    amr: Iterable[str] = ("pwd",),
+    session_id: str | None = None,
 ) -> tuple[str, datetime]:
     now = clock.now()
     expires = now + ttl
@@ -119,10 +121,12 @@ def issue_access_token(
         "roles": sorted(set(roles)),
         "pa": bool(platform_admin),
         "loc": locale,
-        "amr": ["pwd"],
+        "amr": list(amr),
     }
     if tenant_id is not None:
         claims["tid"] = tenant_id
+    if session_id is not None:
+        claims["sid"] = session_id  # the sign-in (refresh-token family) it comes from
     return key.sign(claims), expires
 
 

@@ -3,6 +3,7 @@ would use it (subprocesses, a session folder of their own)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,7 +11,9 @@ import sys
 from pathlib import Path
 
 from ecoach_dev.deployment import Deployment
-from tests.support.api import unique_email, unique_slug
+from gateway.api.pb import identity_pb2 as pb
+from gateway.api.pb import identity_pb2_grpc as pb_grpc
+from tests.support.api import expect_error, unique_email, unique_slug
 from tests.support.mailbox import mailed_link
 from tests.support.people import OPERATOR_PASSWORD, create_operator
 
@@ -101,3 +104,30 @@ def test_an_operator_and_an_admin_work_from_the_command_line(
     assert own.returncode == 0 and admin in own.stdout
     denied = ecoach(deployment, admin_home, "tenants", "create", "Nope", unique_slug("nope"))
     assert denied.returncode == 1 and "PERMISSION_DENIED" in denied.stderr
+
+
+def test_the_cli_renews_its_session_while_used_and_logout_ends_it(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    home = tmp_path / "cli"
+    operator = create_operator(deployment.config)
+    assert ecoach(deployment, home, "login", operator, password=OPERATOR_PASSWORD).returncode == 0
+    path = home / "session.json"
+    saved = json.loads(path.read_text())
+    assert saved["refresh_token"].startswith("rt1.")
+    # The access token is as good as expired: the next command renews the pair first.
+    path.write_text(json.dumps({**saved, "expires_at": 0}))
+    created = ecoach(deployment, home, "tenants", "create", "Renewed Co", unique_slug("renew"))
+    assert created.returncode == 0, created.stderr
+    renewed = json.loads(path.read_text())
+    assert renewed["token"] != saved["token"]
+    assert renewed["refresh_token"] != saved["refresh_token"]
+
+    assert ecoach(deployment, home, "logout").returncode == 0
+    with deployment.channel() as channel:
+        ended = expect_error(
+            pb_grpc.AuthServiceStub(channel).Refresh,
+            pb.RefreshRequest(refresh_token=renewed["refresh_token"]),
+            timeout=10,
+        )
+    assert ended.reason == "SESSION_ENDED"

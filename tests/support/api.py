@@ -19,6 +19,7 @@ class Session:
     token: str
     person_id: str
     tenant_id: str
+    refresh_token: str = ""
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -36,7 +37,11 @@ class Api:
         reply = self.auth.SignIn(
             pb.SignInRequest(email=email, password=password, tenant=tenant), timeout=30
         )
-        return Session(reply.access_token, reply.person_id, reply.tenant_id)
+        return session_of(reply)
+
+
+def session_of(reply: pb.SignInResponse) -> Session:
+    return Session(reply.access_token, reply.person_id, reply.tenant_id, reply.refresh_token)
 
 
 def unique_email(prefix: str = "person") -> str:
