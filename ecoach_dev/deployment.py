@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.kernel.config import Settings
 from services.kernel.runtime.migrations import drop_database
+from services.kernel.tokens import load_or_create_service_key
 
 from . import broker
 from .cli import SERVICES, ServiceSpec, ensure_keys, migrate_service, spec
@@ -117,13 +118,19 @@ class Deployment:
                 (parts.scheme, creds + self.relay_via, parts.path, "", "")
             )
         ensure_keys(self.config)
-        for service in self.services:
+        for service in self.services:  # test services sign service tokens too
+            load_or_create_service_key(self.config.keys_path, service.name)
             migrate_service(service, self.config)
         for name in self.commands:
             if name not in self.hold:
                 self.start_process(name)
         self.wait_serving()
         return self
+
+    def start_instance(self, service: str, instance: str) -> None:
+        """Another process of `service`, known as `instance` (its log is `<instance>.log`)."""
+        self.commands[instance] = self.commands[service]
+        self.start_process(instance)
 
     def start_process(self, name: str) -> None:
         log = self.var_dir / f"{name}.log"

@@ -7,6 +7,7 @@ sends can make it "system": only the bearer token is read, any other claim is ig
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,10 +16,14 @@ import grpc
 
 from services.kernel.caller import PersonClaims
 from services.kernel.clock import Clock
-from services.kernel.errors import DomainError, Unauthenticated
+from services.kernel.errors import DomainError, Unauthenticated, Unavailable
+from services.kernel.revocations import RevocationList
 from services.kernel.tokens import FetchedKeys, TokenVerifier
 
 from .errors import to_status
+
+# How long a call waits for the revocation feed (at start, or after a broker reconnect).
+REVOCATIONS_WAIT_SECONDS = 5.0
 
 # gRPC methods callable without a token (each authenticates by its own secret, or is harmless).
 PUBLIC_GRPC_METHODS = frozenset(
@@ -56,7 +61,8 @@ def metadata_value(metadata: Any, name: str) -> str | None:
 
 
 class Authenticator:
-    """Verifies access tokens with identity's public keys (the verifier remembers valid ones)."""
+    """Verifies access tokens with identity's public keys (the verifier remembers valid ones)
+    and refuses revoked ones (`ready`: the revocation feed has loaded the recent ones)."""
 
     def __init__(
         self,
@@ -64,14 +70,24 @@ class Authenticator:
         clock: Clock,
         issuer: str,
         audience: str,
+        revocations: RevocationList | None = None,
+        ready: threading.Event | None = None,
     ) -> None:
-        self._verifier = TokenVerifier(FetchedKeys(fetch_keys, time.monotonic), clock)
+        self._verifier = TokenVerifier(
+            FetchedKeys(fetch_keys, time.monotonic), clock, revocations=revocations
+        )
         self._issuer = issuer
         self._audience = audience
+        self._ready = ready
 
     def verify(self, token: str | None) -> PersonClaims:
         if not token:
             raise Unauthenticated("A bearer token is required.", reason="TOKEN_INVALID")
+        if self._ready is not None and not self._ready.wait(REVOCATIONS_WAIT_SECONDS):
+            raise Unavailable(
+                "Access checks are not ready yet; try again shortly.",
+                reason="REVOCATIONS_UNAVAILABLE",
+            )
         return self._verifier.verify_person(token, issuer=self._issuer, audience=self._audience)
 
 

@@ -2,7 +2,8 @@
 
 A background thread pings every service (`<service>.ping`, public, short deadline). The service
 name `identity` (and so on) is SERVING while its ping answers; the overall status "" is SERVING
-only while every downstream service is.
+only while every downstream service is and the gateway's own readiness checks (its revocation
+feed) hold.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ class DownstreamHealth:
         *,
         interval: float,
         probe_timeout: float,
+        ready: threading.Event | None = None,
     ) -> None:
         self._rpc = rpc
+        self._ready = ready
         self._servicer = servicer
         self._services = services
         self._interval = interval
@@ -65,7 +68,9 @@ class DownstreamHealth:
                 )
             self.status[service] = status
             self._servicer.set(service, status)
-        overall = SERVING if all(s == SERVING for s in self.status.values()) else NOT_SERVING
+        everyone = all(s == SERVING for s in self.status.values())
+        ready = self._ready is None or self._ready.is_set()
+        overall = SERVING if everyone and ready else NOT_SERVING
         self._servicer.set("", overall)
 
     def _run(self) -> None:

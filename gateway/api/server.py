@@ -11,6 +11,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
@@ -19,7 +20,10 @@ from grpc_reflection.v1alpha import reflection
 
 from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
+from services.kernel.context import AUTHORIZATION
 from services.kernel.logs import configure
+from services.kernel.revocations import Revocation, RevocationFeed, RevocationList
+from services.kernel.tokens import LEEWAY, issue_service_token, load_or_create_service_key
 
 from . import identity
 from .auth import Authenticator, AuthInterceptor
@@ -27,6 +31,8 @@ from .health import DownstreamHealth
 from .rpc_client import RpcClient
 
 log = logging.getLogger("gateway.api")
+
+FETCH_TIMEOUT_SECONDS = 2.0
 
 # Every service the gateway reaches; health reports each of them.
 DOWNSTREAM = ("identity",)
@@ -51,7 +57,39 @@ class Gateway:
             )
             return list(answer["keys"])
 
-        self.auth = Authenticator(fetch_keys, clock, config.token_issuer, config.token_audience)
+        self.revocations = RevocationList(
+            clock, timedelta(seconds=config.access_token_ttl_seconds) + LEEWAY
+        )
+        service_key = load_or_create_service_key(config.keys_path, "gateway")
+
+        def fetch_revocations(since: datetime) -> list[Revocation]:
+            token = issue_service_token(
+                service_key,
+                service="gateway",
+                audience="identity",
+                clock=clock,
+                ttl=timedelta(seconds=60),
+            )
+            answer = self.rpc.call(
+                "identity",
+                "list_access_revocations",
+                {"since": since.isoformat()},
+                timeout=FETCH_TIMEOUT_SECONDS,  # short: the feed retries until identity answers
+                context={AUTHORIZATION: token},
+            )
+            return [Revocation.of(r) for r in answer["revocations"]]
+
+        self.feed = RevocationFeed(
+            config.amqp_uri, self.revocations, fetch_revocations, name="gateway"
+        )
+        self.auth = Authenticator(
+            fetch_keys,
+            clock,
+            config.token_issuer,
+            config.token_audience,
+            revocations=self.revocations,
+            ready=self.feed.ready,
+        )
         self.backend = Backend(self.rpc, self.auth, config.rpc_timeout_seconds)
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
@@ -66,6 +104,7 @@ class Gateway:
             DOWNSTREAM,
             interval=config.health_interval_seconds,
             probe_timeout=config.health_probe_timeout_seconds,
+            ready=self.feed.ready,
         )
         reflection.enable_server_reflection(
             (
@@ -80,6 +119,7 @@ class Gateway:
             raise SystemExit(f"gateway: cannot listen on {config.gateway_address}")
 
     def start(self) -> Gateway:
+        self.feed.start(wait=None)  # person tokens wait for it (Authenticator)
         self.server.start()
         self.health.start()
         log.info("gRPC gateway listening on %s", self.config.gateway_address)
@@ -88,6 +128,7 @@ class Gateway:
     def stop(self, grace: float = 5.0) -> None:
         self.health.stop()
         self.server.stop(grace).wait()
+        self.feed.stop()
         self.rpc.close()
 
 

@@ -401,6 +401,40 @@ class EmailChangeRequested(EventPayload):
     expires_at: datetime
 
 
+class AccessRevocationReason(StrEnum):
+    DEACTIVATED = "deactivated"
+    ROLES_CHANGED = "roles_changed"
+    TENANT_SUSPENDED = "tenant_suspended"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason, not a password
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+
+
+class AccessRevoked(EventPayload):
+    """The one broadcast (rule 5): every process refuses, from now on, the access tokens issued
+    before `not_before` to `person_id` (only those for `tenant_id`, if set), or, without a
+    person, to everyone in `tenant_id`. Every process binds its own exclusive queue to it; no
+    service handles it through the outbox machinery's durable queues."""
+
+    TYPE: ClassVar[str] = "identity.access_revoked"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "revocation_id"
+    TENANT: ClassVar[str | None] = None
+
+    revocation_id: str
+    person_id: str | None = None
+    tenant_id: str | None = None
+    not_before: datetime
+    reason: AccessRevocationReason
+
+
+class ListAccessRevocationsRequest(Contract):
+    since: datetime
+
+
+class ListAccessRevocationsResponse(Contract):
+    revocations: list[AccessRevoked]
+
+
 # Every event identity publishes (the event catalogue is generated from these).
 EVENTS: tuple[type[EventPayload], ...] = (
     TenantCreated,
@@ -408,4 +442,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     PasswordResetRequested,
     EmailChangeRequested,
     InvitationIssued,
+    AccessRevoked,
 )

@@ -45,6 +45,7 @@ from .domain.model import (
     check_email,
     check_roles,
     check_time_zone,
+    new_id,
     normalize_email,
 )
 from .domain.roster import parse_roster
@@ -289,6 +290,7 @@ def sign_out_everywhere(db: WorkerDatabase, caller: Caller) -> c.SignOutEverywhe
         ended = Repositories(uow.connection).refresh_tokens.revoke_person(
             person_id, uow.clock.now()
         )
+        revoke_access(uow, c.AccessRevocationReason.SIGNED_OUT_EVERYWHERE, person_id=person_id)
     return c.SignOutEverywhereResponse(sessions_ended=ended)
 
 
@@ -431,7 +433,10 @@ def _tenant_status(
         if tenant is None:
             raise access.tenant_not_found()
         if suspend:
+            was_suspended = tenant.is_suspended
             tenant.suspend(uow.clock.now())
+            if not was_suspended:
+                revoke_access(uow, c.AccessRevocationReason.TENANT_SUSPENDED, tenant_id=tenant.id)
         else:
             tenant.reinstate()
         repos.tenants.save(tenant)
@@ -834,8 +839,73 @@ def _change_member(
         what = m.change_since(before)
         if what is not None:
             uow.record(membership_changed(m, what))
+        if what in _REVOKING_CHANGES and before[0] != PENDING:  # a pending one has no tokens
+            revoke_access(
+                uow, _REVOKING_CHANGES[what], person_id=m.person_id, tenant_id=m.tenant_id
+            )
+        if what == "deactivated":  # their sessions there end too: back only by signing in
+            repos.refresh_tokens.revoke_membership(m.person_id, m.tenant_id, uow.clock.now())
         person = repos.persons.get(m.person_id)
     return member_view(m, person)
+
+
+# Membership changes after which the tokens already issued for that membership stop working.
+_REVOKING_CHANGES = {
+    "deactivated": c.AccessRevocationReason.DEACTIVATED,
+    "roles_changed": c.AccessRevocationReason.ROLES_CHANGED,
+}
+
+
+def revoke_access(
+    uow: UnitOfWork,
+    reason: c.AccessRevocationReason,
+    *,
+    person_id: str | None = None,
+    tenant_id: str | None = None,
+) -> None:
+    """Records a revocation and its broadcast in the unit of work (rule 5): from the commit on,
+    every process refuses the access tokens issued before now to the person (in the tenant, if
+    given), or to everyone in the tenant."""
+    event = c.AccessRevoked(
+        revocation_id=new_id("rev"),
+        person_id=person_id,
+        tenant_id=tenant_id,
+        not_before=uow.clock.now(),
+        reason=reason,
+    )
+    repos = Repositories(uow.connection)
+    # Processes fetch one access-token lifetime back; a day keeps them for investigations.
+    repos.revocations.prune(event.not_before - timedelta(days=1))
+    repos.revocations.add(
+        {
+            "id": event.revocation_id,
+            "person_id": person_id,
+            "tenant_id": tenant_id,
+            "not_before": event.not_before,
+            "reason": reason.value,
+        }
+    )
+    uow.record(event)
+
+
+def list_access_revocations(
+    db: WorkerDatabase, request: c.ListAccessRevocationsRequest
+) -> c.ListAccessRevocationsResponse:
+    """The revocations since `since`, for a process that starts or reconnects (rule 5)."""
+    with db.read_only() as uow:
+        rows = Repositories(uow.connection).revocations.since(request.since)
+    return c.ListAccessRevocationsResponse(
+        revocations=[
+            c.AccessRevoked(
+                revocation_id=r["id"],
+                person_id=r["person_id"],
+                tenant_id=r["tenant_id"],
+                not_before=r["not_before"],
+                reason=r["reason"],
+            )
+            for r in rows
+        ]
+    )
 
 
 # ---------------------------------------------------------------- the caller's own records
@@ -1037,6 +1107,7 @@ def reset_password(
         )
         repos.persons.set_password(person.id, passwords.hash(request.new_password), now)
         repos.refresh_tokens.revoke_person(person.id, now)  # whoever knew the old one is out
+        revoke_access(uow, c.AccessRevocationReason.PASSWORD_RESET, person_id=person.id)
         repos.links.mark_used(link)
     return Empty()
 

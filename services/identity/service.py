@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ from services.kernel.caller import Caller
 from services.kernel.config import settings
 from services.kernel.crypto import load_master_key
 from services.kernel.events import Envelope
+from services.kernel.revocations import Fetch, Revocation
 from services.kernel.runtime.database import Database, WorkerDatabase
-from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.entrypoints import ANY_SERVICE, Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.tokens import FetchedKeys, KeySource
@@ -62,6 +63,23 @@ def _own_signing_keys(container: Any) -> KeySource:
     return FetchedKeys(fetch, time.monotonic, min_interval=1.0)
 
 
+def _own_revocations(container: Any) -> Fetch:
+    """Identity loads the recent revocations from its own database."""
+
+    def fetch(since: datetime) -> list[Revocation]:
+        database = next(d for d in container.dependencies if isinstance(d, Database))
+        db = WorkerDatabase(database.engine, database.clock)
+        try:
+            answer = handlers.list_access_revocations(
+                db, c.ListAccessRevocationsRequest(since=since)
+            )
+        finally:
+            db.close()
+        return [Revocation.of(r.model_dump()) for r in answer.revocations]
+
+    return fetch
+
+
 def _token_settings() -> handlers.TokenSettings:
     config = settings()
     return handlers.TokenSettings(
@@ -77,7 +95,7 @@ class IdentityService:
     name = c.SERVICE
 
     db: WorkerDatabase = Database(c.SERVICE)
-    auth = Authentication(key_source=_own_signing_keys)
+    auth = Authentication(key_source=_own_signing_keys, revocation_source=_own_revocations)
     relay = EventRelay()  # publishes identity.tenant_created, identity.membership_changed
 
     @rpc(public=True, quiet=True)
@@ -103,6 +121,12 @@ class IdentityService:
     @rpc
     def sign_out_everywhere(self, caller: Caller, request: Empty) -> c.SignOutEverywhereResponse:
         return handlers.sign_out_everywhere(self.db, caller)
+
+    @rpc(services=ANY_SERVICE)
+    def list_access_revocations(
+        self, caller: Caller, request: c.ListAccessRevocationsRequest
+    ) -> c.ListAccessRevocationsResponse:
+        return handlers.list_access_revocations(self.db, request)
 
     @rpc
     def create_tenant(self, caller: Caller, request: c.CreateTenantRequest) -> c.Tenant:

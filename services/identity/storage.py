@@ -103,6 +103,16 @@ refresh_tokens = Table(
     Column("revoked_at", DateTime(timezone=True)),
 )
 
+access_revocations = Table(
+    "access_revocations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("person_id", String(40)),
+    Column("tenant_id", String(40)),
+    Column("not_before", DateTime(timezone=True), nullable=False, index=True),
+    Column("reason", String(40), nullable=False),
+)
+
 signing_keys = Table(
     "signing_keys",
     metadata,
@@ -524,6 +534,27 @@ class RefreshTokens:
         )
 
 
+class AccessRevocations:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.session.execute(insert(access_revocations).values(**row))
+
+    def since(self, since: datetime) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(access_revocations)
+            .where(access_revocations.c.not_before >= since)
+            .order_by(access_revocations.c.not_before)
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def prune(self, before: datetime) -> None:
+        self.session.execute(
+            access_revocations.delete().where(access_revocations.c.not_before < before)
+        )
+
+
 class SigningKeys:
     def __init__(self, session: Connection) -> None:
         self.session = session
@@ -638,5 +669,6 @@ class Repositories:
         self.memberships = Memberships(session)
         self.signing_keys = SigningKeys(session)
         self.refresh_tokens = RefreshTokens(session)
+        self.revocations = AccessRevocations(session)
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)

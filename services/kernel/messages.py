@@ -59,6 +59,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "The email or password is incorrect.",
         "fr": "L'adresse e-mail ou le mot de passe est incorrect.",
     },
+    "TOKEN_REVOKED": {
+        "en": "Your access has changed or was withdrawn. Please sign in again.",
+        "fr": "Votre accès a changé ou a été retiré. Veuillez vous reconnecter.",
+    },
     "REFRESH_TOKEN_INVALID": {
         "en": "This session is not valid. Please sign in again.",
         "fr": "Cette session n'est pas valide. Veuillez vous reconnecter.",

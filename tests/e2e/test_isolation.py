@@ -45,6 +45,7 @@ from tests.support.people import set_password
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
+UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 REFUSALS = frozenset({NOT_FOUND, PERMISSION_DENIED})
 
 
@@ -709,8 +710,8 @@ CASES: list[Case] = [
         label="deactivated-coachee-on-self",
         caller=lambda w: w.leaver,
         request=named(pb.ReactivateMemberRequest, in_acme(leaver_id)),
-        code=PERMISSION_DENIED,
-        reason="MEMBERSHIP_INACTIVE",
+        code=UNAUTHENTICATED,  # the deactivation revoked their tokens everywhere
+        reason="TOKEN_REVOKED",
         read_back=acme_member(leaver_id),
     ),
     Case(
@@ -719,8 +720,8 @@ CASES: list[Case] = [
         label="deactivated-admin-on-self",
         caller=lambda w: w.fallen_admin,
         request=named(pb.ReactivateMemberRequest, in_acme(fallen_admin_id)),
-        code=PERMISSION_DENIED,
-        reason="MEMBERSHIP_INACTIVE",
+        code=UNAUTHENTICATED,
+        reason="TOKEN_REVOKED",
         read_back=acme_member(fallen_admin_id),
     ),
     # ------------------------------------------------------------ switching tenant
@@ -742,8 +743,8 @@ CASES: list[Case] = [
         request=lambda w: pb.SwitchTenantRequest(
             refresh_token=w.leaver.refresh_token, tenant=w.acme.tenant_id
         ),
-        code=PERMISSION_DENIED,
-        reason="NOT_A_MEMBER",
+        code=UNAUTHENTICATED,  # the deactivation ended their sessions in acme
+        reason="SESSION_ENDED",
         read_back=acme_members,
     ),
     # ------------------------------------------------------------ accepting
@@ -881,7 +882,13 @@ def test_every_exemption_gives_a_reason() -> None:
 
 
 def test_no_case_expects_success_or_anything_but_a_rule_6_refusal() -> None:
-    wrong = [f"{c.id} expects {c.code.name}" for c in CASES if c.code not in REFUSALS]
+    # Or, for a caller whose access was withdrawn (deactivated), the revocation's refusal.
+    withdrawn = {(UNAUTHENTICATED, "TOKEN_REVOKED"), (UNAUTHENTICATED, "SESSION_ENDED")}
+    wrong = [
+        f"{c.id} expects {c.code.name}"
+        for c in CASES
+        if c.code not in REFUSALS and (c.code, c.reason) not in withdrawn
+    ]
     assert not wrong, f"a case expects NOT_FOUND or PERMISSION_DENIED, never success: {wrong}"
 
 

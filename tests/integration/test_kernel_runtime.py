@@ -4,10 +4,11 @@ the remaining deadline, and the registry of public methods."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
+import kombu
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 from pydantic import BaseModel
@@ -17,6 +18,7 @@ from services.kernel.caller import Anonymous, Caller, PersonClaims, ServiceClaim
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
 from services.kernel.errors import DeadlineExceeded, Unauthenticated
+from services.kernel.revocations import Revocation
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.errors_wire import register_domain_errors
@@ -34,6 +36,12 @@ PERSON_KEY = SigningKey.generate()
 PERSON_KEYS = StaticKeys()
 PERSON_KEYS.add(PERSON_KEY.public)
 EXECUTED: list[str] = []
+# What identity would answer to `list_access_revocations` (these services run without it).
+RECENT_REVOCATIONS: list[Revocation] = []
+
+
+def recent_revocations(container: Any) -> Any:
+    return lambda since: [r for r in RECENT_REVOCATIONS if r.not_before >= since]
 
 
 class Who(BaseModel):
@@ -59,7 +67,9 @@ def describe(caller: Caller, deadline: float | None = None) -> Who:
 
 class Callee:
     name = "callee"
-    auth = Authentication(key_source=lambda container: PERSON_KEYS)
+    auth = Authentication(
+        key_source=lambda container: PERSON_KEYS, revocation_source=recent_revocations
+    )
 
     @rpc(services=("frontdesk",))
     def for_frontdesk(self, caller: Caller, request: Empty) -> Who:
@@ -78,7 +88,9 @@ class Callee:
 
 class Frontdesk:
     name = "frontdesk"
-    auth = Authentication(key_source=lambda container: PERSON_KEYS)
+    auth = Authentication(
+        key_source=lambda container: PERSON_KEYS, revocation_source=recent_revocations
+    )
     callee = ServiceRpc("callee")
 
     @rpc
@@ -96,21 +108,23 @@ class Relay(Contract):
 
 class Sneaky:
     name = "sneaky"
-    auth = Authentication(key_source=lambda container: PERSON_KEYS)
+    auth = Authentication(
+        key_source=lambda container: PERSON_KEYS, revocation_source=recent_revocations
+    )
 
     @rpc(public=True)
     def backdoor(self, caller: Caller, request: Empty) -> Who:  # not in the public registry
         return describe(caller)
 
 
-def person_token() -> str:
+def person_token(person_id: str = "per_abc") -> str:
     token, _ = issue_access_token(
         PERSON_KEY,
         issuer=settings().token_issuer,
         audience=settings().token_audience,
         clock=SystemClock(),
         ttl=timedelta(minutes=5),
-        person_id="per_abc",
+        person_id=person_id,
         tenant_id="tnt_1",
         roles=("coach",),
         platform_admin=False,
@@ -273,3 +287,66 @@ def test_a_public_method_missing_from_the_registry_stops_the_service(
     container = container_factory(Sneaky, service_config)
     with pytest.raises(RuntimeError, match="public_methods"):
         container.start()
+
+
+# ---------------------------------------------------------------- revocation (rule 5)
+
+
+def broadcast_revocation(config: dict[str, Any], person_id: str) -> None:
+    """What identity's relay publishes: an `identity.access_revoked` envelope."""
+    envelope = {
+        "id": "evt_" + "0" * 32,
+        "type": "identity.access_revoked",
+        "version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "aggregate_id": "rev_1",
+        "sequence": 1,
+        "payload": {
+            "revocation_id": "rev_1",
+            "person_id": person_id,
+            "not_before": datetime.now(UTC).isoformat(),
+            "reason": "deactivated",
+        },
+    }
+    with kombu.Connection(config["AMQP_URI"]) as conn:
+        exchange = kombu.Exchange("identity.events", type="topic", durable=True)
+        conn.Producer().publish(
+            envelope, exchange=exchange, routing_key="identity.access_revoked", declare=[exchange]
+        )
+
+
+def test_a_broadcast_revocation_stops_a_tokens_use_at_once_cached_or_not(
+    services: dict[str, Any],
+) -> None:
+    token = person_token("per_leaver")
+    assert call(services, "callee", "for_people", {}, authorization=token)["kind"] == "person"
+    broadcast_revocation(services, "per_leaver")
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            call(services, "callee", "for_people", {}, authorization=token)
+        except Unauthenticated as exc:
+            assert exc.reason == "TOKEN_REVOKED"
+            break
+        assert time.monotonic() < deadline, "the revoked token is still accepted"
+        eventlet.sleep(0.05)
+    # Someone else, and the same person's token issued after the revocation, still pass.
+    assert call(services, "callee", "for_people", {}, authorization=person_token())["name"]
+    eventlet.sleep(0.01)
+    fresh = person_token("per_leaver")
+    assert call(services, "callee", "for_people", {}, authorization=fresh)["name"] == "per_leaver"
+
+
+def test_a_service_starting_after_a_revocation_loads_it_before_accepting_tokens(
+    container_factory: Any, service_config: dict[str, Any]
+) -> None:
+    token = person_token("per_gone")
+    eventlet.sleep(0.01)
+    RECENT_REVOCATIONS.append(Revocation(datetime.now(UTC), person_id="per_gone"))
+    try:
+        container_factory(Callee, service_config).start()
+        with pytest.raises(Unauthenticated) as refused:
+            call(service_config, "callee", "for_people", {}, authorization=token)
+        assert refused.value.reason == "TOKEN_REVOKED"
+    finally:
+        RECENT_REVOCATIONS.clear()

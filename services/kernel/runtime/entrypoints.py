@@ -26,6 +26,7 @@ import time
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -44,9 +45,20 @@ from ..errors import (
     Internal,
     InvalidArgument,
     Unauthenticated,
+    Unavailable,
 )
 from ..public_methods import is_public
-from ..tokens import KeySource, StaticKeys, TokenVerifier, key_id, load_service_public_keys
+from ..revocations import Fetch, Revocation, RevocationFeed, RevocationList
+from ..tokens import (
+    LEEWAY,
+    KeySource,
+    StaticKeys,
+    TokenVerifier,
+    issue_service_token,
+    key_id,
+    load_or_create_service_key,
+    load_service_public_keys,
+)
 from ..validation import PATTERN_HINTS
 from .replies import use_fast_replies
 
@@ -54,6 +66,8 @@ log = logging.getLogger(__name__)
 use_fast_replies()
 
 KeySourceFactory = Callable[[Any], KeySource]
+RevocationSourceFactory = Callable[[Any], Fetch]
+REVOCATIONS_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -83,11 +97,21 @@ class WorkerAuth:
         return self._provider.verify(self._token, meta)
 
 
-class Authentication(DependencyProvider):  # type: ignore[misc]
-    """The caller dependency of rule 5: person tokens, service tokens, public methods."""
+# `@rpc(services=ANY_SERVICE)`: any service of the deployment (and the gateway) may call it.
+ANY_SERVICE = ("*",)
 
-    def __init__(self, key_source: KeySourceFactory | None = None) -> None:
+
+class Authentication(DependencyProvider):  # type: ignore[misc]
+    """The caller dependency of rule 5: person tokens, service tokens, public methods, and the
+    process's revocation list (fed by the `identity.access_revoked` broadcast)."""
+
+    def __init__(
+        self,
+        key_source: KeySourceFactory | None = None,
+        revocation_source: RevocationSourceFactory | None = None,
+    ) -> None:
         self._key_source_factory = key_source
+        self._revocation_source_factory = revocation_source
 
     def setup(self) -> None:
         config = settings()
@@ -96,7 +120,19 @@ class Authentication(DependencyProvider):  # type: ignore[misc]
         self.issuer = config.token_issuer
         self.audience = config.token_audience
         factory = self._key_source_factory or remote_signing_keys
-        self.person_verifier = TokenVerifier(_Lazy(lambda: factory(self.container)), self.clock)
+        self.revocations = RevocationList(
+            self.clock, timedelta(seconds=config.access_token_ttl_seconds) + LEEWAY
+        )
+        self.person_verifier = TokenVerifier(
+            _Lazy(lambda: factory(self.container)), self.clock, revocations=self.revocations
+        )
+        fetch_factory = self._revocation_source_factory or remote_revocations
+        self.feed = RevocationFeed(
+            self.container.config.get("AMQP_URI") or config.amqp_uri,
+            self.revocations,
+            fetch_factory(self.container),
+            name=self.service_name,
+        )
         self.service_public = load_service_public_keys(config.keys_path)
         service_keys = StaticKeys()
         for public in self.service_public.values():
@@ -104,14 +140,36 @@ class Authentication(DependencyProvider):  # type: ignore[misc]
         self.service_verifier = TokenVerifier(service_keys, self.clock)
         check_public_registry(self.container)
 
+    def start(self) -> None:
+        self.feed.start(wait=None)  # in its own (green) thread; person tokens wait for it
+
+    def stop(self) -> None:
+        self.feed.stop()
+
+    def kill(self) -> None:
+        self.feed.stop()
+
     def get_dependency(self, worker_ctx: Any) -> WorkerAuth:
         return WorkerAuth(self, worker_ctx)
+
+    def _await_revocations(self) -> None:
+        """No person token is accepted before the recent revocations are loaded (rule 5)."""
+        if not self.feed.ready.is_set() and not self.feed.ready.wait(REVOCATIONS_WAIT_SECONDS):
+            raise Unavailable(
+                "Access checks are not ready yet; try again shortly.",
+                reason="REVOCATIONS_UNAVAILABLE",
+            )
 
     def verify(self, token: str, meta: RpcMeta) -> Caller:
         known = self.person_verifier.cached_person(
             token, issuer=self.issuer, audience=self.audience
         )
         if known is not None:
+            self._await_revocations()  # and revoked since: the verifier checks on every call
+            known = self.person_verifier.cached_person(
+                token, issuer=self.issuer, audience=self.audience
+            )
+            assert known is not None
             return known
         try:
             typ = jwt.decode(token, options={"verify_signature": False}).get("typ")
@@ -121,11 +179,13 @@ class Authentication(DependencyProvider):  # type: ignore[misc]
             claims = self.service_verifier.verify_service(token, audience=self.service_name)
             own = self.service_public.get(claims.service)
             # A service signs only as itself, and only methods naming it accept it.
-            if own is None or key_id(own) != claims.kid or claims.service not in meta.services:
+            allowed = meta.services == ANY_SERVICE or claims.service in meta.services
+            if own is None or key_id(own) != claims.kid or not allowed:
                 raise Unauthenticated(
                     "This service may not call this method.", reason="TOKEN_INVALID"
                 )
             return claims
+        self._await_revocations()
         return self.person_verifier.verify_person(token, issuer=self.issuer, audience=self.audience)
 
 
@@ -153,6 +213,31 @@ def remote_signing_keys(container: Any) -> KeySource:
             return list(proxy.identity.get_signing_keys({})["keys"])
 
     return FetchedKeys(fetch, time.monotonic)
+
+
+def remote_revocations(container: Any) -> Fetch:
+    """Identity's recent revocations over RPC, asked with this service's own token."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    config = settings()
+    key = load_or_create_service_key(config.keys_path, container.service_name)
+    clock = clock_for(config.env, config.test_clock_path)
+
+    def fetch(since: datetime) -> list[Revocation]:
+        token = issue_service_token(
+            key,
+            service=container.service_name,
+            audience="identity",
+            clock=clock,
+            ttl=timedelta(seconds=60),
+        )
+        with ClusterRpcProxy(  # short: the feed retries until identity answers
+            container.config, timeout=2, context_data={context.AUTHORIZATION: token}
+        ) as proxy:
+            answer = proxy.identity.list_access_revocations({"since": since.isoformat()})
+        return [Revocation.of(r) for r in answer["revocations"]]
+
+    return fetch
 
 
 def check_public_registry(container: Any) -> None:

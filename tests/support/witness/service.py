@@ -3,11 +3,14 @@
 End-to-end tests of the event machinery run it beside identity: each handled event leaves one
 row in `effects` (so a second effect would show), membership events keep a copy of the
 membership (applied only when newer), and `set_failing` makes a handler raise until told
-otherwise (retries, dead letters, replay). Its RPCs are plain nameko ones: tests only.
+otherwise (retries, dead letters, replay). Its RPCs are plain nameko ones (tests only), but for
+`whoami`, which takes a person's token through the kernel like any service's method (the
+revocation tests run two instances of it).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from nameko.rpc import rpc
@@ -27,8 +30,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.contracts import identity as c
+from services.contracts.base import Contract, Empty
+from services.kernel.caller import Caller, PersonClaims
 from services.kernel.events import Envelope
 from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.entrypoints import Authentication
+from services.kernel.runtime.entrypoints import rpc as kernel_rpc
 from services.kernel.runtime.eventing import on_event
 from services.kernel.runtime.sql import UnitOfWork
 
@@ -79,10 +86,23 @@ def _effect(uow: UnitOfWork, handler: str, envelope: Envelope) -> None:
     )
 
 
+class WhoAmI(Contract):
+    person_id: str
+    tenant_id: str | None
+    instance: int  # the process id: tests tell instances apart
+
+
 class WitnessService:
     name = "witness"
 
     db: WorkerDatabase = Database("witness")
+    auth = Authentication()  # the kernel's verification, revocation list included
+
+    @kernel_rpc
+    def whoami(self, caller: Caller, request: Empty) -> WhoAmI:
+        """A person-token method like any service's: refused once the token is revoked."""
+        assert isinstance(caller, PersonClaims)
+        return WhoAmI(person_id=caller.person_id, tenant_id=caller.tenant_id, instance=os.getpid())
 
     @on_event(c.TenantCreated)
     def on_tenant_created(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
