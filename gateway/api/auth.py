@@ -72,10 +72,10 @@ class Authenticator:
         audience: str,
         revocations: RevocationList | None = None,
         ready: threading.Event | None = None,
+        keys_max_age: float | None = None,
     ) -> None:
-        self._verifier = TokenVerifier(
-            FetchedKeys(fetch_keys, time.monotonic), clock, revocations=revocations
-        )
+        keys = FetchedKeys(fetch_keys, time.monotonic, max_age=keys_max_age, clock=clock)
+        self._verifier = TokenVerifier(keys, clock, revocations=revocations)
         self._issuer = issuer
         self._audience = audience
         self._ready = ready

@@ -312,11 +312,42 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
         )
 
 
+_KEY_STATES = {"signing": pb.SIGNING, "verifying": pb.VERIFYING, "retired": pb.RETIRED}
+
+
+def _keys_out(answer: dict[str, Any]) -> pb.ListSigningKeysResponse:
+    response = pb.ListSigningKeysResponse()
+    for k in answer["keys"]:
+        key = response.keys.add(kid=k["kid"], state=_KEY_STATES[k["state"]])
+        key.create_time.CopyFrom(cv.timestamp(k["created_at"]))
+        if k.get("retire_at"):
+            key.retire_time.CopyFrom(cv.timestamp(k["retire_at"]))
+    return response
+
+
+class KeyService(pb_grpc.KeyServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def ListSigningKeys(self, request: Any, call: CallContext) -> pb.ListSigningKeysResponse:
+        return _keys_out(call.call(IDENTITY, "list_signing_keys"))
+
+    @handler
+    def RotateSigningKey(self, request: Any, call: CallContext) -> pb.ListSigningKeysResponse:
+        return _keys_out(call.call(IDENTITY, "rotate_signing_key"))
+
+    @handler
+    def RetireSigningKey(self, request: Any, call: CallContext) -> pb.ListSigningKeysResponse:
+        return _keys_out(call.call(IDENTITY, "retire_signing_key", {"kid": request.kid}))
+
+
 def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_AuthServiceServicer_to_server(AuthService(backend), server)
+    pb_grpc.add_KeyServiceServicer_to_server(KeyService(backend), server)
     pb_grpc.add_TenantServiceServicer_to_server(TenantService(backend), server)
     pb_grpc.add_MemberServiceServicer_to_server(MemberService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[n].full_name
-        for n in ("AuthService", "TenantService", "MemberService")
+        for n in ("AuthService", "KeyService", "TenantService", "MemberService")
     ]

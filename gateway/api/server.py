@@ -89,6 +89,7 @@ class Gateway:
             config.token_audience,
             revocations=self.revocations,
             ready=self.feed.ready,
+            keys_max_age=config.signing_keys_refresh_seconds,
         )
         self.backend = Backend(self.rpc, self.auth, config.rpc_timeout_seconds)
         self.server = grpc.server(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -156,7 +156,23 @@ class SignOutEverywhereResponse(Contract):
 
 
 class SigningKeysResponse(Contract):
-    keys: list[dict[str, str]]
+    # Public JWKs; one being retired carries `retire_at` (seconds since the epoch).
+    keys: list[dict[str, Any]]
+
+
+class SigningKeyInfo(Contract):
+    kid: str
+    created_at: datetime
+    retire_at: datetime | None = None
+    state: Literal["signing", "verifying", "retired"]
+
+
+class SigningKeyList(Contract):
+    keys: list[SigningKeyInfo]
+
+
+class SigningKeyRef(Contract):
+    kid: Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
 class PingResponse(Contract):

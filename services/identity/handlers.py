@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,13 +20,14 @@ from services.kernel.errors import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
+    NotFound,
     PermissionDenied,
     Unauthenticated,
     invalid,
 )
 from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
-from services.kernel.tokens import SigningKey, issue_access_token
+from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
 
 from .domain import access
 from .domain.credentials import (
@@ -52,7 +54,7 @@ from .domain.roster import parse_roster
 from .domain.sessions import RefreshToken, Verdict, judge
 from .domain.sessions import parse as parse_refresh_token
 from .passwords import Passwords
-from .storage import Repositories
+from .storage import Repositories, seal_context
 
 
 class TokenSettings:
@@ -151,35 +153,138 @@ def member_view(m: Membership, person: Person | None) -> c.Member:
 
 
 class SigningKeyCache:
-    """The current signing key, loaded once per process (created on first need)."""
+    """The key that signs, loaded from the database (unsealed with the master key) at most every
+    `REFRESH_SECONDS` per process, so every identity instance signs with a new key soon after a
+    rotation; created on first need. A new key signs only `PUBLISH_SECONDS` after its creation:
+    by then any process that meets a token it signed has been allowed to fetch it (an unknown key
+    id triggers a fetch at most once a second), so no fresh token is refused."""
 
-    def __init__(self) -> None:
+    REFRESH_SECONDS = 15.0
+    PUBLISH_SECONDS = 2.0
+
+    def __init__(self, master: Callable[[], MasterKey] | None = None) -> None:
+        self._master = master
         self._key: SigningKey | None = None
+        self._valid_until = float("-inf")  # monotonic
 
     def current(self, db: WorkerDatabase) -> SigningKey:
-        if self._key is not None:
+        if self._key is not None and time.monotonic() < self._valid_until:
             return self._key
+        master = self._master_key()
+        publish = timedelta(seconds=self.PUBLISH_SECONDS)
         with db.unit_of_work() as uow:
             repos = Repositories(uow.connection)
-            found = repos.signing_keys.active()
+            now = uow.clock.now()
+            found = repos.signing_keys.signing(now, publish)
             if found is None:
                 repos.signing_keys.lock()  # two instances starting at once create one key
-                found = repos.signing_keys.active()
+                found = repos.signing_keys.signing(now, publish)
             if found is None:
-                key = SigningKey.generate()
-                repos.signing_keys.add(
-                    key.kid, key.private_bytes(), key.public_jwk(), uow.clock.now()
-                )
+                key, switch_at = _new_signing_key(repos, master, now), None
             else:
-                key = SigningKey.from_private_bytes(found[1])
-        self._key = key
+                kid, sealed, switch_at = found
+                key = SigningKey.from_private_bytes(master.unwrap(sealed, seal_context(kid)))
+        hold = self.REFRESH_SECONDS
+        if switch_at is not None:  # a newer key takes over before then
+            hold = min(hold, max(0.0, (switch_at - now).total_seconds()))
+        self._key, self._valid_until = key, time.monotonic() + hold
         return key
+
+    def forget(self) -> None:
+        """Read the keys again at the next token (after a rotation in this process)."""
+        self._key = None
+
+    def _master_key(self) -> MasterKey:
+        if self._master is None:
+            raise RuntimeError("the signing-key cache needs the master key")
+        return self._master()
+
+
+def _new_signing_key(repos: Repositories, master: MasterKey, now: datetime) -> SigningKey:
+    key = SigningKey.generate()
+    sealed = master.wrap(key.private_bytes(), seal_context(key.kid))
+    repos.signing_keys.add(key.kid, sealed, key.public_jwk(), now)
+    return key
 
 
 def signing_keys(db: WorkerDatabase, keys: SigningKeyCache) -> c.SigningKeysResponse:
     keys.current(db)  # there is always at least one key to publish
     with db.read_only() as uow:
-        return c.SigningKeysResponse(keys=Repositories(uow.connection).signing_keys.public_jwks())
+        jwks = Repositories(uow.connection).signing_keys.public_jwks(uow.clock.now())
+    return c.SigningKeysResponse(keys=jwks)
+
+
+def list_signing_keys(db: WorkerDatabase, caller: Caller) -> c.SigningKeyList:
+    access.require_operator(caller)
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        rows = repos.signing_keys.all()
+        now = uow.clock.now()
+        found = repos.signing_keys.signing(now, timedelta(seconds=SigningKeyCache.PUBLISH_SECONDS))
+    signing = found[0] if found else None
+    return c.SigningKeyList(
+        keys=[
+            c.SigningKeyInfo(
+                kid=r["kid"],
+                created_at=r["created_at"],
+                retire_at=r["retire_at"],
+                state=(
+                    "signing"
+                    if r["kid"] == signing
+                    else "verifying"
+                    if r["retire_at"] is None or r["retire_at"] > now
+                    else "retired"
+                ),
+            )
+            for r in rows
+        ]
+    )
+
+
+def rotate_signing_key(
+    db: WorkerDatabase, keys: SigningKeyCache, tokens: TokenSettings, caller: Caller
+) -> c.SigningKeyList:
+    """A new key signs from now on; the others still verify the tokens they signed until those
+    expire (the access-token lifetime, plus the other identity instances' cache and leeway),
+    then retire: no token is refused because of a rotation."""
+    access.require_operator(caller)
+    master = keys._master_key()
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        repos.signing_keys.lock()
+        now = uow.clock.now()
+        key = _new_signing_key(repos, master, now)
+        grace = tokens.ttl + 2 * LEEWAY + timedelta(seconds=SigningKeyCache.REFRESH_SECONDS)
+        repos.signing_keys.retire_all_but(key.kid, now + grace)
+    keys.forget()
+    return list_signing_keys(db, caller)
+
+
+def retire_signing_key(
+    db: WorkerDatabase, keys: SigningKeyCache, caller: Caller, request: c.SigningKeyRef
+) -> c.SigningKeyList:
+    """Retires a key at once (it leaked): tokens it signed are refused everywhere within
+    ECOACH_SIGNING_KEYS_REFRESH_SECONDS. The key that signs cannot be retired: rotate first."""
+    access.require_operator(caller)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        repos.signing_keys.lock()
+        known = {r["kid"]: r for r in repos.signing_keys.all()}
+        if request.kid not in known:
+            raise NotFound("There is no signing key with this id.", reason="KEY_NOT_FOUND")
+        now = uow.clock.now()
+        signing = repos.signing_keys.signing(
+            now, timedelta(seconds=SigningKeyCache.PUBLISH_SECONDS)
+        )
+        newest = max(known.values(), key=lambda r: r["created_at"])
+        if (signing is not None and signing[0] == request.kid) or newest["kid"] == request.kid:
+            raise FailedPrecondition(
+                "This key signs the new tokens: rotate first, then retire it.",
+                reason="KEY_IN_USE",
+            )
+        repos.signing_keys.retire(request.kid, now)
+    keys.forget()
+    return list_signing_keys(db, caller)
 
 
 # ---------------------------------------------------------------- sign-in

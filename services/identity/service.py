@@ -14,7 +14,7 @@ from services.contracts import identity as c
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
 from services.kernel.config import settings
-from services.kernel.crypto import load_master_key
+from services.kernel.crypto import MasterKey, load_master_key
 from services.kernel.events import Envelope
 from services.kernel.revocations import Fetch, Revocation
 from services.kernel.runtime.database import Database, WorkerDatabase
@@ -27,7 +27,14 @@ from . import handlers
 from .passwords import Passwords, common_passwords
 from .storage import Repositories
 
-_keys = handlers.SigningKeyCache()
+
+@functools.cache
+def _master_key() -> MasterKey:
+    config = settings()
+    return load_master_key(config.master_key, config.master_key_path)
+
+
+_keys = handlers.SigningKeyCache(master=_master_key)
 _passwords = Passwords(run=tpool.execute)
 MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail"
 
@@ -36,7 +43,7 @@ MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail"
 def _links() -> handlers.LinkSettings:
     config = settings()
     return handlers.LinkSettings(
-        load_master_key(config.master_key, config.master_key_path),
+        _master_key(),
         config.public_url,
         timedelta(minutes=config.password_reset_ttl_minutes),
         timedelta(days=config.invitation_ttl_days),
@@ -56,11 +63,18 @@ def _own_signing_keys(container: Any) -> KeySource:
         db = WorkerDatabase(database.engine, database.clock)
         try:
             with db.unit_of_work() as uow:
-                return Repositories(uow.connection).signing_keys.public_jwks()
+                return Repositories(uow.connection).signing_keys.public_jwks(uow.clock.now())
         finally:
             db.close()
 
-    return FetchedKeys(fetch, time.monotonic, min_interval=1.0)
+    config = settings()
+    return FetchedKeys(
+        fetch,
+        time.monotonic,
+        min_interval=1.0,
+        max_age=config.signing_keys_refresh_seconds,
+        clock=database.clock,
+    )
 
 
 def _own_revocations(container: Any) -> Fetch:
@@ -127,6 +141,18 @@ class IdentityService:
         self, caller: Caller, request: c.ListAccessRevocationsRequest
     ) -> c.ListAccessRevocationsResponse:
         return handlers.list_access_revocations(self.db, request)
+
+    @rpc
+    def list_signing_keys(self, caller: Caller, request: Empty) -> c.SigningKeyList:
+        return handlers.list_signing_keys(self.db, caller)
+
+    @rpc
+    def rotate_signing_key(self, caller: Caller, request: Empty) -> c.SigningKeyList:
+        return handlers.rotate_signing_key(self.db, _keys, _token_settings(), caller)
+
+    @rpc
+    def retire_signing_key(self, caller: Caller, request: c.SigningKeyRef) -> c.SigningKeyList:
+        return handlers.retire_signing_key(self.db, _keys, caller, request)
 
     @rpc
     def create_tenant(self, caller: Caller, request: c.CreateTenantRequest) -> c.Tenant:

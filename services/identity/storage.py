@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -117,11 +116,12 @@ signing_keys = Table(
     "signing_keys",
     metadata,
     Column("kid", String(32), primary_key=True),
-    # Raw Ed25519 private key. The security issue stores it encrypted under the master key.
-    Column("private_key", LargeBinary, nullable=False),
     Column("public_jwk", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("retired_at", DateTime(timezone=True)),
+    # The Ed25519 private key wrapped by the master key (context: seal_context(kid)).
+    Column("sealed_private_key", Text, nullable=False),
+    # From then on the key no longer verifies; NULL while it signs (the newest such key signs).
+    Column("retire_at", DateTime(timezone=True)),
 )
 
 person_links = Table(
@@ -555,31 +555,88 @@ class AccessRevocations:
         )
 
 
+def seal_context(kid: str) -> str:
+    """What a sealed signing key is, authenticated by the master key's AEAD."""
+    return f"identity.signing_key.{kid}"
+
+
 class SigningKeys:
     def __init__(self, session: Connection) -> None:
         self.session = session
 
-    def active(self) -> tuple[str, bytes] | None:
-        row = self.session.execute(
-            select(signing_keys.c.kid, signing_keys.c.private_key)
-            .where(signing_keys.c.retired_at.is_(None))
+    def signing(self, now: datetime, publish: timedelta) -> tuple[str, str, datetime | None] | None:
+        """(kid, sealed private key, when a newer key takes over) of the key that signs now: the
+        newest in service created at least `publish` ago (every process had the time to fetch
+        its public half), else the oldest in service (the very first key, or the one a rotation
+        moments after it is replacing)."""
+        rows = self.session.execute(
+            select(signing_keys.c.kid, signing_keys.c.sealed_private_key, signing_keys.c.created_at)
+            .where((signing_keys.c.retire_at.is_(None)) | (signing_keys.c.retire_at > now))
             .order_by(signing_keys.c.created_at.desc())
-            .limit(1)
-        ).first()
-        return (row.kid, bytes(row.private_key)) if row else None
+        ).all()
+        if not rows:
+            return None
+        due = [r for r in rows if r.created_at <= now - publish]
+        chosen = due[0] if due else rows[-1]  # none published long enough: the oldest
+        newer = [r for r in rows if r.created_at > chosen.created_at]
+        switch_at = min(r.created_at for r in newer) + publish if newer else None
+        return chosen.kid, chosen.sealed_private_key, switch_at
 
-    def add(self, kid: str, private_key: bytes, public_jwk: dict[str, str], now: datetime) -> None:
+    def add(self, kid: str, sealed: str, public_jwk: dict[str, str], now: datetime) -> None:
         self.session.execute(
             insert(signing_keys).values(
-                kid=kid, private_key=private_key, public_jwk=json.dumps(public_jwk), created_at=now
+                kid=kid,
+                sealed_private_key=sealed,
+                public_jwk=json.dumps(public_jwk),
+                created_at=now,
             )
         )
 
-    def public_jwks(self) -> list[dict[str, str]]:
-        rows = self.session.execute(
-            select(signing_keys.c.public_jwk).order_by(signing_keys.c.created_at)
+    def retire_all_but(self, kid: str, at: datetime) -> None:
+        """Every other key still in service stops verifying at `at`."""
+        self.session.execute(
+            update(signing_keys)
+            .where(signing_keys.c.kid != kid, signing_keys.c.retire_at.is_(None))
+            .values(retire_at=at)
         )
-        return [json.loads(r.public_jwk) for r in rows]
+        self.session.execute(
+            update(signing_keys)
+            .where(signing_keys.c.kid != kid, signing_keys.c.retire_at > at)
+            .values(retire_at=at)
+        )
+
+    def retire(self, kid: str, at: datetime) -> None:
+        self.session.execute(
+            update(signing_keys)
+            .where(
+                signing_keys.c.kid == kid,
+                (signing_keys.c.retire_at.is_(None)) | (signing_keys.c.retire_at > at),
+            )
+            .values(retire_at=at)
+        )
+
+    def all(self) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(
+                signing_keys.c.kid, signing_keys.c.created_at, signing_keys.c.retire_at
+            ).order_by(signing_keys.c.created_at)
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def public_jwks(self, now: datetime) -> list[dict[str, Any]]:
+        """The keys that still verify, each being retired with its `retire_at` (epoch seconds)."""
+        rows = self.session.execute(
+            select(signing_keys.c.public_jwk, signing_keys.c.retire_at)
+            .where((signing_keys.c.retire_at.is_(None)) | (signing_keys.c.retire_at > now))
+            .order_by(signing_keys.c.created_at)
+        )
+        jwks = []
+        for r in rows:
+            jwk = json.loads(r.public_jwk)
+            if r.retire_at is not None:
+                jwk["retire_at"] = r.retire_at.timestamp()
+            jwks.append(jwk)
+        return jwks
 
     def lock(self) -> None:
         self.session.execute(

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # used stays signed in). A used token presented again after the grace revokes its family.
     refresh_token_ttl_days: int = Field(default=14, ge=1, le=90)
     refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0, le=60)
+    # Every process fetches identity's public signing keys again this often, so a key retired
+    # early (compromised) stops verifying everywhere within it.
+    signing_keys_refresh_seconds: float = Field(default=60.0, ge=0.5, le=3600)
     # Folder of each service's Ed25519 key pair (`<service>.key`, `<service>.pub`). The public
     # halves are the deployment's configuration; a service only ever reads its own private key.
     keys_dir: Path | None = None

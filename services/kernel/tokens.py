@@ -176,42 +176,72 @@ class FetchedKeys:
     """Public keys fetched from identity and cached; an unknown kid triggers at most one refetch
     per `min_interval` seconds, so a forged kid cannot make us hammer identity. While identity
     cannot be reached, unknown kids get that failure again (UNAVAILABLE, not a false
-    UNAUTHENTICATED) until the next attempt is due."""
+    UNAUTHENTICATED) until the next attempt is due, and known keys keep working.
+
+    Key rotation: a key identity is retiring carries `retire_at` (seconds since the epoch) and is
+    refused from then on, by `clock`; with `max_age`, the list is fetched again at the first
+    lookup after that many seconds, so a key retired early (compromised) or removed stops
+    verifying within `max_age` everywhere."""
 
     def __init__(
         self,
         fetch: Callable[[], list[dict[str, Any]]],
         monotonic: Callable[[], float],
-        min_interval: float = 5.0,
+        min_interval: float = 1.0,
+        *,
+        max_age: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._fetch = fetch
         self._monotonic = monotonic
         self._min_interval = min_interval
-        self._keys: dict[str, Ed25519PublicKey] = {}
+        self._max_age = max_age
+        self._clock = clock
+        self._keys: dict[str, tuple[Ed25519PublicKey, float | None]] = {}
         self._fetched_at = float("-inf")
         self._failure: Exception | None = None
         self._lock = threading.Lock()
 
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
-        key = self._keys.get(kid)
-        if key is not None:
-            return key
+        entry = self._keys.get(kid)
+        if entry is not None and not self._stale():
+            return self._usable(entry)
         with self._lock:
-            if kid in self._keys:
-                return self._keys[kid]
+            entry = self._keys.get(kid)
+            if entry is not None and not self._stale():
+                return self._usable(entry)
             if self._monotonic() - self._fetched_at < self._min_interval:
+                if entry is not None:
+                    return self._usable(entry)
                 if self._failure is not None:
                     raise self._failure
                 return None
             self._fetched_at = self._monotonic()
             try:
-                fetched = dict(public_key_from_jwk(jwk) for jwk in self._fetch())
+                fetched = {}
+                for jwk in self._fetch():
+                    found, public = public_key_from_jwk(jwk)
+                    retire_at = jwk.get("retire_at")
+                    fetched[found] = (public, float(retire_at) if retire_at is not None else None)
             except Exception as exc:
                 self._failure = exc
+                if entry is not None:  # identity away: the keys we know still verify
+                    return self._usable(entry)
                 raise
             self._failure = None
-            self._keys.update(fetched)
-        return self._keys.get(kid)
+            self._keys = fetched  # a key identity no longer lists is gone
+        entry = self._keys.get(kid)
+        return self._usable(entry) if entry is not None else None
+
+    def _stale(self) -> bool:
+        return self._max_age is not None and self._monotonic() - self._fetched_at >= self._max_age
+
+    def _usable(self, entry: tuple[Ed25519PublicKey, float | None]) -> Ed25519PublicKey | None:
+        public, retire_at = entry
+        if retire_at is not None and self._clock is not None:
+            if self._clock.now().timestamp() >= retire_at:
+                return None
+        return public
 
 
 def _unauthenticated(reason: str, message: str) -> Unauthenticated:
@@ -234,17 +264,21 @@ class TokenVerifier:
         self._clock = clock
         self._revocations = revocations
         self._cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str, str], PersonClaims] = OrderedDict()
+        # token -> (claims, signing key id): a hit still needs its key to be in service
+        self._cache: OrderedDict[tuple[str, str, str], tuple[PersonClaims, str]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def cached_person(self, token: str, *, issuer: str, audience: str) -> PersonClaims | None:
         """The claims of a token verified before, while it is still valid; else None."""
         with self._cache_lock:
-            claims = self._cache.get((token, issuer, audience))
-            if claims is not None:
+            hit = self._cache.get((token, issuer, audience))
+            if hit is not None:
                 self._cache.move_to_end((token, issuer, audience))
-        if claims is None:
+        if hit is None:
             return None
+        claims, kid = hit
+        if self._keys.public_key(kid) is None:
+            raise _unauthenticated("TOKEN_INVALID", "The token's signing key was retired.")
         if self._clock.now() >= claims.expires_at + LEEWAY:
             raise _unauthenticated("TOKEN_EXPIRED", "The token has expired.")
         self._check_revoked(claims)
@@ -300,16 +334,16 @@ class TokenVerifier:
         cached = self.cached_person(token, issuer=issuer, audience=audience)
         if cached is not None:
             return cached
-        person = self._verify_person(token, issuer=issuer, audience=audience)
+        person, kid = self._verify_person(token, issuer=issuer, audience=audience)
         self._check_revoked(person)
         if self._cache_size:
             with self._cache_lock:
-                self._cache[(token, issuer, audience)] = person
+                self._cache[(token, issuer, audience)] = (person, kid)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return person
 
-    def _verify_person(self, token: str, *, issuer: str, audience: str) -> PersonClaims:
+    def _verify_person(self, token: str, *, issuer: str, audience: str) -> tuple[PersonClaims, str]:
         claims = self._decode(token, issuer=issuer, audience=audience)
         if claims.get("typ") != ACCESS:
             raise _unauthenticated("TOKEN_INVALID", "This is not an access token.")
@@ -317,7 +351,7 @@ class TokenVerifier:
         roles = claims.get("roles") or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise _unauthenticated("TOKEN_INVALID", "The token's roles are malformed.")
-        return PersonClaims(
+        person = PersonClaims(
             person_id=str(claims["sub"]),
             tenant_id=str(tid) if tid is not None else None,
             roles=tuple(roles),
@@ -327,6 +361,7 @@ class TokenVerifier:
             expires_at=_ts(claims["exp"]),
             locale=str(claims.get("loc") or "en"),
         )
+        return person, str(claims["__kid"])
 
     def verify_service(self, token: str, *, audience: str) -> ServiceClaims:
         claims = self._decode(token, issuer=None, audience=audience)

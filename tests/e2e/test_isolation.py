@@ -294,6 +294,16 @@ def acme_settings_change(paths: list[str]) -> Callable[[World], Message]:
 TENANTS = "ecoach.v1.TenantService"
 MEMBERS = "ecoach.v1.MemberService"
 AUTH = "ecoach.v1.AuthService"
+KEYS = "ecoach.v1.KeyService"
+
+
+def signing_keys(w: World) -> Any:
+    listed = w.api.keys.ListSigningKeys(pb.ListSigningKeysRequest(), metadata=w.operator.metadata)
+    return [as_dict(k) for k in listed.keys]
+
+
+def signing_kid(w: World) -> str:
+    return next(k["kid"] for k in signing_keys(w) if k["state"] == "SIGNING")
 
 
 def invitee_id(w: World) -> str:
@@ -723,6 +733,61 @@ CASES: list[Case] = [
         code=UNAUTHENTICATED,
         reason="TOKEN_REVOKED",
         read_back=acme_member(fallen_admin_id),
+    ),
+    # ------------------------------------------------------------ signing keys (operators only)
+    Case(
+        method=f"{KEYS}/ListSigningKeys",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=lambda w: pb.ListSigningKeysRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=signing_keys,
+    ),
+    Case(
+        method=f"{KEYS}/ListSigningKeys",
+        label="personal-token",
+        caller=globex_admin_personal,
+        request=lambda w: pb.ListSigningKeysRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=signing_keys,
+    ),
+    Case(
+        method=f"{KEYS}/RotateSigningKey",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=lambda w: pb.RotateSigningKeyRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=signing_keys,
+    ),
+    Case(
+        method=f"{KEYS}/RotateSigningKey",
+        label="personal-token",
+        caller=globex_admin_personal,
+        request=lambda w: pb.RotateSigningKeyRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=signing_keys,
+    ),
+    Case(
+        method=f"{KEYS}/RetireSigningKey",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=lambda w: pb.RetireSigningKeyRequest(kid=signing_kid(w)),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=signing_keys,
+    ),
+    Case(
+        method=f"{KEYS}/RetireSigningKey",
+        label="personal-token",
+        caller=globex_admin_personal,
+        request=lambda w: pb.RetireSigningKeyRequest(kid=signing_kid(w)),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=signing_keys,
     ),
     # ------------------------------------------------------------ switching tenant
     Case(

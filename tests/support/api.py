@@ -30,6 +30,7 @@ class Api:
     def __init__(self, channel: grpc.Channel) -> None:
         self.channel = channel
         self.auth = pb_grpc.AuthServiceStub(channel)
+        self.keys = pb_grpc.KeyServiceStub(channel)
         self.tenants = pb_grpc.TenantServiceStub(channel)
         self.members = pb_grpc.MemberServiceStub(channel)
 

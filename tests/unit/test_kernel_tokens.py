@@ -191,3 +191,52 @@ def test_while_identity_is_unreachable_unknown_kids_get_that_failure_not_a_false
     up[0] = True
     now[0] += 6
     assert keys.public_key(key.kid) is not None
+
+
+def test_a_retiring_key_verifies_until_its_retire_time_by_the_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.kernel.clock import FixedClock
+
+    key = SigningKey.generate()
+    clock = FixedClock(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+    retire_at = (clock.now() + timedelta(minutes=11)).timestamp()
+    keys = FetchedKeys(
+        lambda: [{**key.public_jwk(), "retire_at": retire_at}], lambda: 0.0, clock=clock
+    )
+    assert keys.public_key(key.kid) is not None
+    clock.advance(timedelta(minutes=11))
+    assert keys.public_key(key.kid) is None
+
+
+def test_with_a_max_age_keys_are_fetched_again_and_a_removed_key_stops_verifying() -> None:
+    old, new = SigningKey.generate(), SigningKey.generate()
+    listed = [[old.public_jwk()]]
+    now = [0.0]
+    keys = FetchedKeys(lambda: listed[-1], lambda: now[0], max_age=60)
+    assert keys.public_key(old.kid) is not None
+    listed.append([new.public_jwk()])  # identity retired `old` at once
+    now[0] += 30
+    assert keys.public_key(old.kid) is not None  # not yet due
+    now[0] += 31
+    assert keys.public_key(old.kid) is None
+    assert keys.public_key(new.kid) is not None
+
+
+def test_a_known_key_keeps_verifying_while_identity_is_away() -> None:
+    from services.kernel.errors import Unavailable
+
+    key = SigningKey.generate()
+    up = [True]
+    now = [0.0]
+
+    def fetch() -> list[dict[str, str]]:
+        if not up[0]:
+            raise Unavailable("identity is not running.")
+        return [key.public_jwk()]
+
+    keys = FetchedKeys(fetch, lambda: now[0], max_age=60)
+    assert keys.public_key(key.kid) is not None
+    up[0] = False
+    now[0] += 120
+    assert keys.public_key(key.kid) is not None

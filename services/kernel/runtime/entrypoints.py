@@ -212,7 +212,13 @@ def remote_signing_keys(container: Any) -> KeySource:
         with ClusterRpcProxy(container.config, timeout=5) as proxy:
             return list(proxy.identity.get_signing_keys({})["keys"])
 
-    return FetchedKeys(fetch, time.monotonic)
+    config = settings()
+    return FetchedKeys(
+        fetch,
+        time.monotonic,
+        max_age=config.signing_keys_refresh_seconds,
+        clock=clock_for(config.env, config.test_clock_path),
+    )
 
 
 def remote_revocations(container: Any) -> Fetch:
