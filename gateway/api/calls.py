@@ -21,6 +21,7 @@ from services.kernel.errors import DomainError, Internal, Unauthenticated
 
 from .auth import Authenticator, bearer_token, metadata_value
 from .errors import to_status
+from .peers import Network, client_address
 from .rpc_client import RpcClient
 
 log = logging.getLogger("gateway.api")
@@ -33,6 +34,7 @@ class Backend(Protocol):
     rpc: RpcClient
     auth: Authenticator
     default_timeout: float
+    trusted_proxies: tuple[Network, ...]
 
 
 class CallContext:
@@ -49,6 +51,8 @@ class CallContext:
                 # others): an app that sends its expired access token along with Refresh must
                 # still refresh. The token is not forwarded.
                 self.token = None
+        forwarded = [v for k, v in metadata or () if k == "x-forwarded-for" and isinstance(v, str)]
+        self.client_address = client_address(context.peer(), forwarded, backend.trusted_proxies)
         asked = metadata_value(metadata, "accept-language")
         self.locale = (asked or (self.claims.locale if self.claims else "") or "en")[:2].lower()
         given = metadata_value(metadata, REQUEST_ID_HEADER)
@@ -77,6 +81,7 @@ class CallContext:
                 rc.REQUEST_ID: self.request_id,
                 rc.DEADLINE: self.deadline,
                 rc.LOCALE: self.locale,
+                rc.CLIENT_ADDRESS: self.client_address,
             },
         )
 

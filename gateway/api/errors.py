@@ -59,6 +59,11 @@ def to_status(
             )
         )
     )
+    retry_after = error.metadata.get("retry_after_seconds")
+    if retry_after and retry_after.isdigit():  # how long to wait (throttling), for clients
+        delay = error_details_pb2.RetryInfo()
+        delay.retry_delay.seconds = int(retry_after)
+        details.append(_pack(delay))
     lang, text = localize(error.reason, str(error.code), locale)
     details.append(_pack(error_details_pb2.LocalizedMessage(locale=lang, message=text)))
     status = status_pb2.Status(code=code.value[0], message=error.message, details=details)

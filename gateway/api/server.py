@@ -28,6 +28,7 @@ from services.kernel.tokens import LEEWAY, issue_service_token, load_or_create_s
 from . import identity
 from .auth import Authenticator, AuthInterceptor
 from .health import DownstreamHealth
+from .peers import Network, parse_proxies
 from .rpc_client import RpcClient
 
 log = logging.getLogger("gateway.api")
@@ -43,6 +44,7 @@ class Backend:
     rpc: RpcClient
     auth: Authenticator
     default_timeout: float
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 class Gateway:
@@ -91,7 +93,12 @@ class Gateway:
             ready=self.feed.ready,
             keys_max_age=config.signing_keys_refresh_seconds,
         )
-        self.backend = Backend(self.rpc, self.auth, config.rpc_timeout_seconds)
+        self.backend = Backend(
+            self.rpc,
+            self.auth,
+            config.rpc_timeout_seconds,
+            parse_proxies(config.trusted_proxies),
+        )
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
             interceptors=[AuthInterceptor(self.auth)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from services.kernel.errors import (
     FailedPrecondition,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     invalid,
 )
@@ -53,6 +55,7 @@ from .domain.model import (
 from .domain.roster import parse_roster
 from .domain.sessions import RefreshToken, Verdict, judge
 from .domain.sessions import parse as parse_refresh_token
+from .domain.throttle import ThrottlePolicy, account_key, pair_key
 from .passwords import Passwords
 from .storage import Repositories, seal_context
 
@@ -296,16 +299,33 @@ def sign_in(
     keys: SigningKeyCache,
     tokens: TokenSettings,
     request: c.SignInRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> c.SignInResponse:
     email_key = normalize_email(request.email)
+    pair, account = pair_key(email_key, source or "unknown"), account_key(email_key)
     with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
         repos = Repositories(uow.connection)
+        wait = max(
+            (counter.wait(uow.clock.now()) for counter in repos.throttle.get([pair, account])),
+            default=timedelta(0),
+        )
+        if wait > timedelta(0):  # even with the right password: guessing must not go on
+            raise throttled(wait)
         person = repos.persons.by_email_key(email_key)
         tenant = _tenant_named(repos, request.tenant)
         membership = (
             repos.memberships.of_person_in(tenant.id, person.id) if tenant and person else None
         )
+    # An unknown email verifies a dummy hash: it costs what a wrong password costs.
     if not passwords.verify(person.password_hash if person else None, request.password):
+        with db.unit_of_work() as uow:
+            repos = Repositories(uow.connection)
+            now = uow.clock.now()
+            counters = repos.throttle.locked([pair, account], now)
+            counters[pair].fail(now, policy.pair, policy.window)
+            counters[account].fail(now, policy.account, policy.window)
+            repos.throttle.save(list(counters.values()))
         raise Unauthenticated("The email or password is incorrect.", reason="INVALID_CREDENTIALS")
     assert person is not None
     # Said only to someone who knows the password, whether or not the tenant exists.
@@ -313,6 +333,8 @@ def sign_in(
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         now = uow.clock.now()
+        repos.throttle.clear(pair)
+        repos.throttle.prune(now - timedelta(days=1))
         repos.refresh_tokens.prune_person(person.id, now - timedelta(days=1))
         refresh = RefreshToken.issue(
             person_id=person.id,
@@ -323,6 +345,15 @@ def sign_in(
         )
         repos.refresh_tokens.add(refresh)
     return _grant(db, keys, tokens, person, tenant, membership, refresh)
+
+
+def throttled(wait: timedelta) -> ResourceExhausted:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return ResourceExhausted(
+        f"Too many sign-in attempts; try again in {seconds} s.",
+        reason="SIGN_IN_THROTTLED",
+        metadata={"retry_after_seconds": str(seconds)},
+    )
 
 
 def refresh(

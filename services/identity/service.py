@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.tokens import FetchedKeys, KeySource
 
 from . import handlers
+from .domain.throttle import ThrottlePolicy
 from .passwords import Passwords, common_passwords
 from .storage import Repositories
 
@@ -94,6 +96,16 @@ def _own_revocations(container: Any) -> Fetch:
     return fetch
 
 
+@functools.cache
+def _throttle_policy() -> ThrottlePolicy:
+    config = settings()
+    defaults = ThrottlePolicy()
+    return ThrottlePolicy(
+        pair=replace(defaults.pair, free=config.sign_in_free_failures),
+        account=replace(defaults.account, free=config.sign_in_account_free_failures),
+    )
+
+
 def _token_settings() -> handlers.TokenSettings:
     config = settings()
     return handlers.TokenSettings(
@@ -122,7 +134,15 @@ class IdentityService:
 
     @rpc(public=True)
     def sign_in(self, caller: Caller, request: c.SignInRequest) -> c.SignInResponse:
-        return handlers.sign_in(self.db, _passwords, _keys, _token_settings(), request)
+        return handlers.sign_in(
+            self.db,
+            _passwords,
+            _keys,
+            _token_settings(),
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
 
     @rpc(public=True)
     def refresh(self, caller: Caller, request: c.RefreshRequest) -> c.SignInResponse:

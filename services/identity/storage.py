@@ -36,6 +36,7 @@ from services.kernel.runtime.pagination import keyset_page
 from .domain.credentials import PersonLink
 from .domain.model import Membership, Person, Tenant
 from .domain.sessions import RefreshToken
+from .domain.throttle import Counter
 
 metadata = MetaData()
 
@@ -110,6 +111,15 @@ access_revocations = Table(
     Column("tenant_id", String(40)),
     Column("not_before", DateTime(timezone=True), nullable=False, index=True),
     Column("reason", String(40), nullable=False),
+)
+
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("key", String(48), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False, index=True),
+    Column("blocked_until", DateTime(timezone=True)),
 )
 
 signing_keys = Table(
@@ -555,6 +565,58 @@ class AccessRevocations:
         )
 
 
+class Throttle:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def get(self, keys: Sequence[str]) -> list[Counter]:
+        rows = self.session.execute(
+            select(sign_in_throttle).where(sign_in_throttle.c.key.in_(list(keys)))
+        ).all()
+        return [Counter(**r._mapping) for r in rows]
+
+    def locked(self, keys: Sequence[str], now: datetime) -> dict[str, Counter]:
+        """The counters, created if missing, locked for update (in key order: no deadlock)."""
+        ordered = sorted(set(keys))
+        self.session.execute(
+            pg_insert(sign_in_throttle)
+            .values([{"key": k, "failures": 0, "window_start": now} for k in ordered])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        rows = self.session.execute(
+            select(sign_in_throttle)
+            .where(sign_in_throttle.c.key.in_(ordered))
+            .order_by(sign_in_throttle.c.key)
+            .with_for_update()
+        ).all()
+        return {r.key: Counter(**r._mapping) for r in rows}
+
+    def save(self, counters: Sequence[Counter]) -> None:
+        for c in counters:
+            self.session.execute(
+                update(sign_in_throttle)
+                .where(sign_in_throttle.c.key == c.key)
+                .values(
+                    failures=c.failures,
+                    window_start=c.window_start,
+                    blocked_until=c.blocked_until,
+                )
+            )
+
+    def clear(self, key: str) -> None:
+        self.session.execute(sign_in_throttle.delete().where(sign_in_throttle.c.key == key))
+
+    def prune(self, before: datetime) -> None:
+        """Forgets counters whose window and wait are both over."""
+        self.session.execute(
+            sign_in_throttle.delete().where(
+                sign_in_throttle.c.window_start < before,
+                (sign_in_throttle.c.blocked_until.is_(None))
+                | (sign_in_throttle.c.blocked_until < before),
+            )
+        )
+
+
 def seal_context(kid: str) -> str:
     """What a sealed signing key is, authenticated by the master key's AEAD."""
     return f"identity.signing_key.{kid}"
@@ -727,5 +789,6 @@ class Repositories:
         self.signing_keys = SigningKeys(session)
         self.refresh_tokens = RefreshTokens(session)
         self.revocations = AccessRevocations(session)
+        self.throttle = Throttle(session)
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0, le=60)
     # Every process fetches identity's public signing keys again this often, so a key retired
     # early (compromised) stops verifying everywhere within it.
+    # Sign-in throttling: failures allowed per (account, source address), then per account
+    # from any source, within 15 minutes before each further attempt waits (doubling).
+    sign_in_free_failures: int = Field(default=5, ge=1, le=100)
+    sign_in_account_free_failures: int = Field(default=20, ge=1, le=1000)
+    # Proxies (IPs or CIDRs, comma-separated) whose x-forwarded-for the gateway believes.
+    trusted_proxies: str = ""
     signing_keys_refresh_seconds: float = Field(default=60.0, ge=0.5, le=3600)
     # Folder of each service's Ed25519 key pair (`<service>.key`, `<service>.pub`). The public
     # halves are the deployment's configuration; a service only ever reads its own private key.

@@ -17,6 +17,9 @@ REQUEST_ID = "request_id"
 DEADLINE = "deadline"  # absolute, seconds since the epoch (wall clock, shared by processes)
 AUTHORIZATION = "authorization"
 LOCALE = "locale"
+# The client's network address as the gateway saw it (x-forwarded-for only from trusted
+# proxies); identity throttles sign-ins by it.
+CLIENT_ADDRESS = "client_address"
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)

@@ -59,6 +59,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "The email or password is incorrect.",
         "fr": "L'adresse e-mail ou le mot de passe est incorrect.",
     },
+    "SIGN_IN_THROTTLED": {
+        "en": "Too many sign-in attempts. Wait a moment, then try again.",
+        "fr": "Trop de tentatives de connexion. Patientez un instant, puis réessayez.",
+    },
     "TOKEN_REVOKED": {
         "en": "Your access has changed or was withdrawn. Please sign in again.",
         "fr": "Votre accès a changé ou a été retiré. Veuillez vous reconnecter.",

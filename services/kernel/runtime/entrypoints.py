@@ -88,6 +88,7 @@ class WorkerAuth:
         self.deadline: float | None = float(raw_deadline) if raw_deadline is not None else None
         self._token: str | None = data.get(context.AUTHORIZATION)
         self.locale: str = str(data.get(context.LOCALE) or "en")
+        self.client_address: str = str(data.get(context.CLIENT_ADDRESS) or "")
 
     def resolve(self, meta: RpcMeta) -> Caller:
         if meta.public:

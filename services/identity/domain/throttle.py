@@ -1,0 +1,65 @@
+"""Sign-in throttling: plain Python, no infrastructure.
+
+Two counters per attempt, both keyed by hashes (an unknown email is counted like a known one,
+and the table keeps no address): one per (account, source address), one per account.
+
+- Per (account, source): the first `pair_free` failures in a window cost nothing; each further
+  one doubles the wait before the next attempt from that source, up to `pair_max`.
+- Per account, whatever the source: past `account_free` failures in a window, each further one
+  doubles a wait capped at `account_max` (seconds, not hours): a distributed guesser is slowed
+  to a crawl, and the real person still gets in after a short wait. Nothing locks an account.
+
+A right password clears its (account, source) counter; the account counter runs out with its
+window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Limit:
+    free: int  # failures in a window before any wait
+    base: timedelta  # the first wait; each further failure doubles it
+    cap: timedelta
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    window: timedelta = timedelta(minutes=15)
+    pair: Limit = Limit(free=5, base=timedelta(seconds=2), cap=timedelta(minutes=15))
+    account: Limit = Limit(free=20, base=timedelta(seconds=1), cap=timedelta(seconds=30))
+
+
+@dataclass
+class Counter:
+    key: str
+    failures: int
+    window_start: datetime
+    blocked_until: datetime | None = None
+
+    def wait(self, now: datetime) -> timedelta:
+        """How long until the next attempt is allowed (zero: now)."""
+        if self.blocked_until is None or self.blocked_until <= now:
+            return timedelta(0)
+        return self.blocked_until - now
+
+    def fail(self, now: datetime, limit: Limit, window: timedelta) -> None:
+        if now - self.window_start >= window:
+            self.failures, self.window_start = 0, now
+        self.failures += 1
+        over = self.failures - limit.free
+        if over > 0:
+            delay = min(limit.base * (2 ** min(over - 1, 30)), limit.cap)
+            self.blocked_until = now + delay
+
+
+def pair_key(email_key: str, source: str) -> str:
+    return "p:" + hashlib.sha256(f"{email_key}\n{source}".encode()).hexdigest()[:40]
+
+
+def account_key(email_key: str) -> str:
+    return "a:" + hashlib.sha256(email_key.encode()).hexdigest()[:40]

@@ -1,0 +1,175 @@
+"""Sign-in throttling through the gateway, with two identity instances sharing the state in the
+database: per (account, source address), a per-account ceiling that slows and never locks,
+unknown emails counted alike, and x-forwarded-for believed only from a trusted proxy."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as pb
+from gateway.api.rpc_client import RpcClient
+from services.kernel.clock import set_test_offset
+from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.support.api import Api, Session, error_details, unique_email
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+
+WRONG = "not the password at all"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    d = Deployment(
+        Path(tmp_path_factory.mktemp("throttle")),
+        os.environ.get("ECOACH_DATABASE_URL"),
+        env={"ECOACH_TRUSTED_PROXIES": "127.0.0.1"},  # the tests play the proxy
+    )
+    try:
+        d.start()
+        d.start_instance("identity", "identity-2")
+        with RpcClient(d.amqp_uri, name="throttle-probe") as probe:
+            deadline = time.monotonic() + 30
+            while probe.consumer_count("identity") < 2:
+                assert time.monotonic() < deadline, "the second identity instance did not start"
+                time.sleep(0.2)
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture(scope="module")
+def api(world: Deployment) -> Iterator[Api]:
+    channel = world.channel()
+    yield Api(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def team(world: Deployment, api: Api) -> TenantWorld:
+    operator = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    return make_tenant(world, api, operator)
+
+
+def person(world: Deployment, api: Api, team: TenantWorld) -> str:
+    email = unique_email("throttle")
+    api.members.AddMember(
+        pb.AddMemberRequest(parent=f"tenants/{team.tenant_id}", email=email, roles=[pb.COACHEE]),
+        metadata=team.admin.metadata,
+        timeout=10,
+    )
+    set_password(world.config, email, PASSWORD)
+    return email
+
+
+def attempt(api: Api, email: str, password: str, source: str) -> grpc.RpcError | Session:
+    """One sign-in, as if forwarded by our proxy for `source`."""
+    try:
+        reply = api.auth.SignIn(
+            pb.SignInRequest(email=email, password=password),
+            metadata=(("x-forwarded-for", source),),
+            timeout=30,
+        )
+    except grpc.RpcError as exc:
+        return exc
+    return Session(reply.access_token, reply.person_id, reply.tenant_id, reply.refresh_token)
+
+
+def retry_delay(exc: grpc.RpcError) -> int:
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    assert status is not None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            return int(info.retry_delay.seconds)
+    raise AssertionError("no RetryInfo")
+
+
+def later(world: Deployment, seconds: int) -> None:
+    set_test_offset(world.config.test_clock_path, seconds)
+    time.sleep(0.3)
+
+
+@pytest.fixture(autouse=True)
+def clock_back(world: Deployment) -> Iterator[None]:
+    yield
+    set_test_offset(world.config.test_clock_path, 0)
+
+
+def test_a_source_guessing_one_account_waits_and_another_source_does_not(
+    world: Deployment, api: Api, team: TenantWorld
+) -> None:
+    email = person(world, api, team)
+    for _ in range(5):
+        refused = attempt(api, email, WRONG, "203.0.113.7")
+        assert isinstance(refused, grpc.RpcError)
+        assert error_details(refused).reason == "INVALID_CREDENTIALS"
+    assert isinstance(attempt(api, email, WRONG, "203.0.113.7"), grpc.RpcError)  # the 6th
+    # Now even the right password waits, from that source; the answer says how long.
+    held = attempt(api, email, PASSWORD, "203.0.113.7")
+    assert isinstance(held, grpc.RpcError)
+    details = error_details(held)
+    assert (details.code, details.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "SIGN_IN_THROTTLED",
+    )
+    assert 1 <= retry_delay(held) <= 2 and details.localized
+    # The person, elsewhere, is not held back.
+    assert isinstance(attempt(api, email, PASSWORD, "198.51.100.20"), Session)
+    # Once the wait is over, the right password works and clears that source's count.
+    later(world, 3)
+    assert isinstance(attempt(api, email, PASSWORD, "203.0.113.7"), Session)
+    refused = attempt(api, email, WRONG, "203.0.113.7")
+    assert isinstance(refused, grpc.RpcError)
+    assert error_details(refused).reason == "INVALID_CREDENTIALS"
+
+
+def test_guessing_from_many_sources_slows_the_account_for_seconds_and_never_locks_it(
+    world: Deployment, api: Api, team: TenantWorld
+) -> None:
+    email = person(world, api, team)
+    reasons = []
+    for n in range(40):  # each from a new source: only the account's ceiling can hold it
+        outcome = attempt(api, email, WRONG, f"192.0.2.{n + 1}")
+        assert isinstance(outcome, grpc.RpcError)
+        reasons.append(error_details(outcome).reason)
+        if reasons[-1] == "SIGN_IN_THROTTLED":
+            held = outcome
+            break
+    assert reasons[:21] == ["INVALID_CREDENTIALS"] * 21, reasons  # 20 free, the 21st waits 1 s
+    assert reasons[-1] == "SIGN_IN_THROTTLED"
+    assert retry_delay(held) <= 30
+    later(world, 31)  # at most the cap: a wait, not a lock-out
+    assert isinstance(attempt(api, email, PASSWORD, "198.51.100.77"), Session)
+
+
+def test_an_unknown_email_is_throttled_exactly_like_a_known_one(api: Api) -> None:
+    email = unique_email("nobody")
+    outcomes = [attempt(api, email, WRONG, "203.0.113.99") for _ in range(7)]
+    reasons = [error_details(o).reason for o in outcomes if isinstance(o, grpc.RpcError)]
+    assert reasons == ["INVALID_CREDENTIALS"] * 6 + ["SIGN_IN_THROTTLED"]
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
+    deployment: Deployment, api_untrusted: Api
+) -> None:
+    """The session-wide deployment trusts no proxy: changing the header changes nothing."""
+    email = unique_email("spoof")
+    outcomes = [attempt(api_untrusted, email, WRONG, f"192.0.2.{n}") for n in range(1, 8)]
+    reasons = [error_details(o).reason for o in outcomes if isinstance(o, grpc.RpcError)]
+    assert reasons[-1] == "SIGN_IN_THROTTLED"
+
+
+@pytest.fixture
+def api_untrusted(deployment: Deployment) -> Iterator[Api]:
+    channel = deployment.channel()
+    yield Api(channel)
+    channel.close()
