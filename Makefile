@@ -29,6 +29,7 @@ bench: venv
 	@$(BIN)/python -m ecoach_dev.bench
 	@$(BIN)/python -m ecoach_dev.bench_events
 	@$(BIN)/python -m ecoach_dev.bench_import
+	@$(BIN)/python -m ecoach_dev.bench_signin
 
 lint: venv
 	@$(BIN)/ruff check .

@@ -327,12 +327,17 @@ def sign_in(
             counters[account].fail(now, policy.account, policy.window)
             repos.throttle.save(list(counters.values()))
         raise Unauthenticated("The email or password is incorrect.", reason="INVALID_CREDENTIALS")
-    assert person is not None
+    assert person is not None and person.password_hash is not None
     # Said only to someone who knows the password, whether or not the tenant exists.
     _check_entry(request.tenant, tenant, membership)
+    rehashed = (
+        passwords.hash(request.password) if passwords.needs_rehash(person.password_hash) else None
+    )
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         now = uow.clock.now()
+        if rehashed is not None:  # made with older parameters: today's from now on
+            repos.persons.set_password(person.id, rehashed, now)
         repos.throttle.clear(pair)
         repos.throttle.prune(now - timedelta(days=1))
         repos.refresh_tokens.prune_person(person.id, now - timedelta(days=1))

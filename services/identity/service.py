@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import eventlet.patcher
+import eventlet.semaphore
 from eventlet import tpool
 
 from services.contracts import identity as c
@@ -27,6 +31,7 @@ from services.kernel.tokens import FetchedKeys, KeySource
 from . import handlers
 from .domain.throttle import ThrottlePolicy
 from .passwords import Passwords, common_passwords
+from .passwords import hasher as password_hasher
 from .storage import Repositories
 
 
@@ -37,7 +42,38 @@ def _master_key() -> MasterKey:
 
 
 _keys = handlers.SigningKeyCache(master=_master_key)
-_passwords = Passwords(run=tpool.execute)
+
+
+def _hash_slots() -> int:
+    wanted = settings().password_hash_concurrency
+    return wanted or max(1, (os.cpu_count() or 2) - 1)
+
+
+_slots = eventlet.semaphore.Semaphore(_hash_slots())
+
+
+_real_threading = eventlet.patcher.original("threading")
+
+
+def _at_low_priority(fn: Any, *args: Any) -> Any:
+    """Runs in a tpool thread, lowered (nice 10) first: under load the hashing core serves the
+    other requests first, and sign-ins, which take tens of milliseconds anyway, wait."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, _real_threading.get_native_id(), 10)
+    return fn(*args)
+
+
+def _hash_off_the_loop(fn: Any, *args: Any) -> Any:
+    """In a real thread (argon2 would block every green thread), a few at a time: a flood of
+    sign-ins queues here instead of taking every core from the other requests."""
+    with _slots:
+        return tpool.execute(_at_low_priority, fn, *args)
+
+
+_passwords = Passwords(
+    run=_hash_off_the_loop,
+    hasher=password_hasher(settings().argon2_memory_kib, settings().argon2_time_cost),
+)
 MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail"
 
 

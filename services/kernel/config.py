@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # from any source, within 15 minutes before each further attempt waits (doubling).
     sign_in_free_failures: int = Field(default=5, ge=1, le=100)
     sign_in_account_free_failures: int = Field(default=20, ge=1, le=1000)
+    # argon2id for passwords (at least OWASP's minimum), and how many hashes one identity
+    # process computes at once (the rest wait their turn, so reads keep a core: 0 means the
+    # machine's cores minus one, at least one).
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024, le=4 * 1024 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=2, le=20)
+    password_hash_concurrency: int = Field(default=0, ge=0, le=256)
     # Proxies (IPs or CIDRs, comma-separated) whose x-forwarded-for the gateway believes.
     trusted_proxies: str = ""
     signing_keys_refresh_seconds: float = Field(default=60.0, ge=0.5, le=3600)
