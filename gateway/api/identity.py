@@ -59,6 +59,23 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
         return pb.SignOutResponse()
 
     @handler
+    def ListMySignIns(self, request: Any, call: CallContext) -> pb.ListMySignInsResponse:
+        if request.page_size < 0:
+            raise invalid(page_size="must not be negative")
+        answer = call.call(
+            IDENTITY,
+            "list_my_sign_ins",
+            {"page_size": request.page_size, "page_token": request.page_token},
+        )
+        response = pb.ListMySignInsResponse(next_page_token=answer["next_page_token"])
+        for r in answer["sign_ins"]:
+            record = response.sign_ins.add(
+                outcome=r["outcome"], tenant_id=r["tenant_id"], source=r["source"]
+            )
+            record.time.CopyFrom(cv.timestamp(r["time"]))
+        return response
+
+    @handler
     def SignOutEverywhere(self, request: Any, call: CallContext) -> pb.SignOutEverywhereResponse:
         answer = call.call(IDENTITY, "sign_out_everywhere")
         return pb.SignOutEverywhereResponse(sessions_ended=answer["sessions_ended"])

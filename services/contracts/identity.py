@@ -151,6 +151,22 @@ class SignOutRequest(Contract):
     refresh_token: RefreshTokenText
 
 
+class ListMySignInsRequest(PageRequest):
+    pass
+
+
+class SignInRecord(Contract):
+    time: datetime
+    outcome: Literal["succeeded", "failed"]
+    tenant_id: str = ""
+    source: str = ""  # the address the attempt came from
+
+
+class ListMySignInsResponse(Contract):
+    sign_ins: list[SignInRecord]
+    next_page_token: str = ""
+
+
 class SignOutEverywhereResponse(Contract):
     sessions_ended: int
 

@@ -326,6 +326,8 @@ def sign_in(
             counters[pair].fail(now, policy.pair, policy.window)
             counters[account].fail(now, policy.account, policy.window)
             repos.throttle.save(list(counters.values()))
+            if person is not None:  # the person's own history shows the attempt
+                repos.sign_ins.add(person.id, "failed", tenant.id if tenant else None, source, now)
         raise Unauthenticated("The email or password is incorrect.", reason="INVALID_CREDENTIALS")
     assert person is not None and person.password_hash is not None
     # Said only to someone who knows the password, whether or not the tenant exists.
@@ -340,6 +342,7 @@ def sign_in(
             repos.persons.set_password(person.id, rehashed, now)
         repos.throttle.clear(pair)
         repos.throttle.prune(now - timedelta(days=1))
+        repos.sign_ins.add(person.id, "succeeded", tenant.id if tenant else None, source, now)
         repos.refresh_tokens.prune_person(person.id, now - timedelta(days=1))
         refresh = RefreshToken.issue(
             person_id=person.id,
@@ -433,6 +436,30 @@ def sign_out_everywhere(db: WorkerDatabase, caller: Caller) -> c.SignOutEverywhe
         )
         revoke_access(uow, c.AccessRevocationReason.SIGNED_OUT_EVERYWHERE, person_id=person_id)
     return c.SignOutEverywhereResponse(sessions_ended=ended)
+
+
+def list_my_sign_ins(
+    db: WorkerDatabase, caller: Caller, request: c.ListMySignInsRequest
+) -> c.ListMySignInsResponse:
+    """The caller's own sign-ins and failed attempts, newest first (90 days). Nobody else's:
+    tenant admins never see employees' sign-ins."""
+    who = access.person(caller)
+    with db.read_only() as uow:
+        rows, nxt = Repositories(uow.connection).sign_ins.page(
+            who.person_id, request.effective_page_size(), request.page_token
+        )
+    return c.ListMySignInsResponse(
+        sign_ins=[
+            c.SignInRecord(
+                time=r["created_at"],
+                outcome=r["outcome"],
+                tenant_id=r["tenant_id"] or "",
+                source=r["source"],
+            )
+            for r in rows
+        ],
+        next_page_token=nxt,
+    )
 
 
 def _tenant_named(repos: Repositories, name: str) -> Tenant | None:

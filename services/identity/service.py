@@ -192,6 +192,12 @@ class IdentityService:
     def sign_out_everywhere(self, caller: Caller, request: Empty) -> c.SignOutEverywhereResponse:
         return handlers.sign_out_everywhere(self.db, caller)
 
+    @rpc
+    def list_my_sign_ins(
+        self, caller: Caller, request: c.ListMySignInsRequest
+    ) -> c.ListMySignInsResponse:
+        return handlers.list_my_sign_ins(self.db, caller, request)
+
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(
         self, caller: Caller, request: c.ListAccessRevocationsRequest

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.credentials import PersonLink
-from .domain.model import Membership, Person, Tenant
+from .domain.model import Membership, Person, Tenant, new_id
 from .domain.sessions import RefreshToken
 from .domain.throttle import Counter
 
@@ -120,6 +120,17 @@ sign_in_throttle = Table(
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime(timezone=True), nullable=False, index=True),
     Column("blocked_until", DateTime(timezone=True)),
+)
+
+sign_in_history = Table(
+    "sign_in_history",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(20), nullable=False),  # succeeded | failed
+    Column("tenant_id", String(40)),
+    Column("source", String(64), nullable=False),
 )
 
 signing_keys = Table(
@@ -617,6 +628,45 @@ class Throttle:
         )
 
 
+class SignInHistory:
+    KEPT = timedelta(days=90)
+
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def add(
+        self, person_id: str, outcome: str, tenant_id: str | None, source: str, now: datetime
+    ) -> None:
+        self.session.execute(
+            insert(sign_in_history).values(
+                id=new_id("sgn"),
+                person_id=person_id,
+                created_at=now,
+                outcome=outcome,
+                tenant_id=tenant_id,
+                source=source[:64],
+            )
+        )
+        self.session.execute(
+            sign_in_history.delete().where(
+                sign_in_history.c.person_id == person_id,
+                sign_in_history.c.created_at < now - self.KEPT,
+            )
+        )
+
+    def page(self, person_id: str, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
+        query = select(sign_in_history).where(sign_in_history.c.person_id == person_id)
+        return keyset_page(
+            self.session,
+            sign_in_history,
+            query,
+            size,
+            token,
+            lambda r: dict(r._mapping),
+            newest_first=True,
+        )
+
+
 def seal_context(kid: str) -> str:
     """What a sealed signing key is, authenticated by the master key's AEAD."""
     return f"identity.signing_key.{kid}"
@@ -790,5 +840,6 @@ class Repositories:
         self.refresh_tokens = RefreshTokens(session)
         self.revocations = AccessRevocations(session)
         self.throttle = Throttle(session)
+        self.sign_ins = SignInHistory(session)
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)

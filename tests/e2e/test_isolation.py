@@ -847,6 +847,9 @@ EXEMPT: dict[str, str] = {
         "public: ends only the session whose refresh token's secret it is given"
     ),
     "ecoach.v1.AuthService/SignOutEverywhere": "no ids: ends the caller's own sessions",
+    "ecoach.v1.AuthService/ListMySignIns": (
+        "no ids: the caller's own sign-in history only (tests/e2e/test_sessions.py)"
+    ),
     "ecoach.v1.AuthService/GetMe": "no ids: reads the caller's own person, membership and tenant",
     "ecoach.v1.AuthService/RequestPasswordReset": (
         "public: takes an email, answers the same whether or not it has an account, and mails "

@@ -278,3 +278,38 @@ def fresh_session(
 
 def session_email(api: Api, session: Session) -> str:
     return me(api, session).person.email
+
+
+def test_a_person_reads_their_own_sign_ins_and_failed_attempts_newest_first(
+    api: Api, acme: TenantWorld, deployment: Deployment
+) -> None:
+    email = new_coachee(api, deployment, acme)
+    other = new_coachee(api, deployment, acme)
+    assert expect_error(api.sign_in, email, "a wrong password 99", acme.tenant_id).reason == (
+        "INVALID_CREDENTIALS"
+    )
+    personal = signed_in(api, email, "")
+    session = signed_in(api, email, acme.tenant_id)
+    signed_in(api, other, acme.tenant_id)
+
+    def history(page_size: int = 0, token: str = "") -> pb.ListMySignInsResponse:
+        return api.auth.ListMySignIns(
+            pb.ListMySignInsRequest(page_size=page_size, page_token=token),
+            metadata=session.metadata,
+            timeout=10,
+        )
+
+    records = history().sign_ins
+    assert [(r.outcome, r.tenant_id) for r in records] == [
+        ("succeeded", acme.tenant_id),
+        ("succeeded", ""),
+        ("failed", acme.tenant_id),
+    ]
+    assert all(r.source == "127.0.0.1" for r in records)  # the other person's is not there
+    first = history(page_size=2)
+    rest = history(page_size=2, token=first.next_page_token)
+    assert [r.time for r in [*first.sign_ins, *rest.sign_ins]] == [r.time for r in records]
+    assert rest.next_page_token == ""
+    assert personal.person_id == session.person_id
+    bad = expect_error(history, 0, "not-a-token")
+    assert (bad.code, bad.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("page_token",))

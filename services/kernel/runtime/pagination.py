@@ -41,18 +41,21 @@ def keyset_page(
     size: int,
     token: str,
     to_domain: Callable[[Any], T],
+    *,
+    newest_first: bool = False,
 ) -> tuple[list[T], str]:
     """One page of `query` (rows of `table`, with `created_at` and `id` columns), and the token
-    of the next page ("" on the last)."""
-    query = query.order_by(table.c.created_at, table.c.id).limit(size + 1)
+    of the next page ("" on the last). Oldest first, or `newest_first` (histories)."""
+    created, row_id = table.c.created_at, table.c.id
+    if newest_first:
+        query = query.order_by(created.desc(), row_id.desc()).limit(size + 1)
+    else:
+        query = query.order_by(created, row_id).limit(size + 1)
     after = decode_page_token(token)
-    if after:
-        query = query.where(
-            or_(
-                table.c.created_at > after[0],
-                and_(table.c.created_at == after[0], table.c.id > after[1]),
-            )
-        )
+    if after and newest_first:
+        query = query.where(or_(created < after[0], and_(created == after[0], row_id < after[1])))
+    elif after:
+        query = query.where(or_(created > after[0], and_(created == after[0], row_id > after[1])))
     rows = list(connection.execute(query))
     if len(rows) <= size:
         return [to_domain(r) for r in rows], ""
