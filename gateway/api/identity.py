@@ -329,6 +329,44 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
         )
 
 
+def _audit_out(answer: dict[str, Any]) -> pb.ListAuditEventsResponse:
+    response = pb.ListAuditEventsResponse(next_page_token=answer["next_page_token"])
+    for e in answer["events"]:
+        event = response.events.add(
+            action=e["action"],
+            tenant_id=e["tenant_id"],
+            actor_id=e["actor_id"],
+            subject=e["subject"],
+        )
+        event.detail.update(e["detail"])
+        event.time.CopyFrom(cv.timestamp(e["time"]))
+    return response
+
+
+class AuditService(pb_grpc.AuditServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def ListTenantAuditEvents(self, request: Any, call: CallContext) -> pb.ListAuditEventsResponse:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        if request.page_size < 0:
+            raise invalid(page_size="must not be negative")
+        payload = {
+            "tenant_id": tenant_id,
+            "page_size": request.page_size,
+            "page_token": request.page_token,
+        }
+        return _audit_out(call.call(IDENTITY, "list_tenant_audit_events", payload))
+
+    @handler
+    def ListSecurityEvents(self, request: Any, call: CallContext) -> pb.ListAuditEventsResponse:
+        if request.page_size < 0:
+            raise invalid(page_size="must not be negative")
+        payload = {"page_size": request.page_size, "page_token": request.page_token}
+        return _audit_out(call.call(IDENTITY, "list_security_events", payload))
+
+
 _KEY_STATES = {"signing": pb.SIGNING, "verifying": pb.VERIFYING, "retired": pb.RETIRED}
 
 
@@ -362,9 +400,10 @@ class KeyService(pb_grpc.KeyServiceServicer):  # type: ignore[misc]
 def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_AuthServiceServicer_to_server(AuthService(backend), server)
     pb_grpc.add_KeyServiceServicer_to_server(KeyService(backend), server)
+    pb_grpc.add_AuditServiceServicer_to_server(AuditService(backend), server)
     pb_grpc.add_TenantServiceServicer_to_server(TenantService(backend), server)
     pb_grpc.add_MemberServiceServicer_to_server(MemberService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[n].full_name
-        for n in ("AuthService", "KeyService", "TenantService", "MemberService")
+        for n in ("AuthService", "KeyService", "AuditService", "TenantService", "MemberService")
     ]

@@ -167,6 +167,28 @@ class ListMySignInsResponse(Contract):
     next_page_token: str = ""
 
 
+class ListTenantAuditRequest(PageRequest):
+    tenant_id: Id
+
+
+class ListSecurityEventsRequest(PageRequest):
+    pass
+
+
+class AuditEvent(Contract):
+    time: datetime
+    action: str  # e.g. member.deactivated, tenant.settings_changed, sign_in.failed
+    tenant_id: str = ""
+    actor_id: str = ""  # the person who did it; empty for the system or an anonymous caller
+    subject: str = ""  # the member, tenant, key or person it is about
+    detail: dict[str, str] = {}
+
+
+class AuditEventList(Contract):
+    events: list[AuditEvent]
+    next_page_token: str = ""
+
+
 class SignOutEverywhereResponse(Contract):
     sessions_ended: int
 

@@ -259,6 +259,7 @@ def rotate_signing_key(
         key = _new_signing_key(repos, master, now)
         grace = tokens.ttl + 2 * LEEWAY + timedelta(seconds=SigningKeyCache.REFRESH_SECONDS)
         repos.signing_keys.retire_all_but(key.kid, now + grace)
+        audit(uow, "key.rotated", None, access.person(caller).person_id, key.kid)
     keys.forget()
     return list_signing_keys(db, caller)
 
@@ -286,6 +287,7 @@ def retire_signing_key(
                 reason="KEY_IN_USE",
             )
         repos.signing_keys.retire(request.kid, now)
+        audit(uow, "key.retired", None, access.person(caller).person_id, request.kid)
     keys.forget()
     return list_signing_keys(db, caller)
 
@@ -328,6 +330,15 @@ def sign_in(
             repos.throttle.save(list(counters.values()))
             if person is not None:  # the person's own history shows the attempt
                 repos.sign_ins.add(person.id, "failed", tenant.id if tenant else None, source, now)
+            audit(
+                uow,
+                "sign_in.failed",
+                None,
+                None,
+                person.id if person else None,
+                source=source,
+                known_account=person is not None,
+            )
         raise Unauthenticated("The email or password is incorrect.", reason="INVALID_CREDENTIALS")
     assert person is not None and person.password_hash is not None
     # Said only to someone who knows the password, whether or not the tenant exists.
@@ -382,6 +393,7 @@ def refresh(
         if verdict is Verdict.REUSED:
             # A token used twice was copied: end the session for whoever holds it.
             repos.refresh_tokens.revoke_family(held.family_id, now)
+            audit(uow, "session.reuse_detected", None, None, held.person_id)
             refused = Unauthenticated(
                 "This session was ended because its token was used twice; sign in again.",
                 reason="REFRESH_TOKEN_REUSED",
@@ -525,6 +537,7 @@ def create_tenant(db: WorkerDatabase, caller: Caller, request: c.CreateTenantReq
             raise AlreadyExists("A tenant already uses this slug.", reason="TENANT_SLUG_TAKEN")
         repos.tenants.add(tenant)
         uow.record(tenant_created(tenant))
+        audit(uow, "tenant.created", tenant.id, access.person(caller).person_id, tenant.id)
     return tenant_view(tenant)
 
 
@@ -580,6 +593,14 @@ def update_tenant_settings(
             changes["mfa_required_roles"] = [r.value for r in request.mfa_required_roles]
         tenant.update_settings(changes)
         repos.tenants.save(tenant)
+        audit(
+            uow,
+            "tenant.settings_changed",
+            tenant.id,
+            standing.who.person_id,
+            tenant.id,
+            fields=sorted(changes),
+        )
         return settings_view(tenant, repos.memberships.seats_used(tenant.id))
 
 
@@ -600,6 +621,10 @@ def _tenant_status(
         tenant = repos.tenants.get_for_update(request.tenant_id)
         if tenant is None:
             raise access.tenant_not_found()
+        who = access.person(caller).person_id
+        audit(
+            uow, "tenant.suspended" if suspend else "tenant.reinstated", tenant.id, who, tenant.id
+        )
         if suspend:
             was_suspended = tenant.is_suspended
             tenant.suspend(uow.clock.now())
@@ -636,6 +661,7 @@ def add_member(
         if tenant is None:
             raise access.tenant_not_found()
         inviter = _Inviter(uow, repos, links, tenant, [email])
+        inviter.actor = access.person(caller).person_id
         membership, outcome = inviter.invite(
             email, roles, request.display_name, request.locale, request.time_zone
         )
@@ -682,6 +708,7 @@ class _Inviter:
         self.new_memberships: list[Membership] = []
         self.new_links: list[PersonLink] = []
         self.events: list[Any] = []
+        self.actor: str | None = None  # who invites, for the audit log
 
     def invite(
         self,
@@ -724,6 +751,12 @@ class _Inviter:
         self.repos.memberships.add_many(self.new_memberships)
         self.repos.links.add_many(self.new_links)
         self.uow.record_many(self.events)
+        self.repos.audit.add_many(
+            [
+                _audit_row(self.now, "member.pending", m.tenant_id, self.actor, m.id)
+                for m in self.new_memberships
+            ]
+        )
 
 
 def _invitation_link(
@@ -769,6 +802,7 @@ def resend_invitation(
                 "Only a pending invitation can be sent again.", reason="NOT_PENDING"
             )
         _reinvite(uow, repos, links, m)
+        audit(uow, "invitation.resent", m.tenant_id, standing.who.person_id, m.id)
         person = repos.persons.get(m.person_id)
     return member_view(m, person)
 
@@ -849,6 +883,7 @@ def accept_invitation(
         what = membership.change_since(before)
         if what is not None:
             uow.record(membership_changed(membership, what))
+            audit(uow, f"member.{what}", membership.tenant_id, person.id, membership.id)
         if new_hash is not None:
             repos.persons.set_password(person.id, new_hash, now)
         repos.links.mark_used(link)
@@ -880,6 +915,7 @@ def import_members(
         counts = {ADDED: 0, ALREADY_MEMBER: 0, ALREADY_INVITED: 0}
         report = [c.RejectedRow(line=r.line, email=r.email, reason=r.reason) for r in rejected]
         inviter = _Inviter(uow, repos, links, tenant, [row.email for row in rows])
+        inviter.actor = access.person(caller).person_id
         for row in rows:
             try:
                 _, outcome = inviter.invite(
@@ -1007,6 +1043,7 @@ def _change_member(
         what = m.change_since(before)
         if what is not None:
             uow.record(membership_changed(m, what))
+            audit(uow, f"member.{what}", m.tenant_id, standing.who.person_id, m.id)
         if what in _REVOKING_CHANGES and before[0] != PENDING:  # a pending one has no tokens
             revoke_access(
                 uow, _REVOKING_CHANGES[what], person_id=m.person_id, tenant_id=m.tenant_id
@@ -1054,6 +1091,100 @@ def revoke_access(
         }
     )
     uow.record(event)
+    audit(uow, "access.revoked", tenant_id, None, person_id, reason=reason.value)
+
+
+# What a tenant's admins read of their tenant's audit log: administration, never sign-ins.
+TENANT_AUDIT_ACTIONS = (
+    "member.pending",
+    "member.added",
+    "member.accepted",
+    "member.roles_changed",
+    "member.deactivated",
+    "member.reactivated",
+    "invitation.resent",
+    "tenant.created",
+    "tenant.settings_changed",
+    "tenant.suspended",
+    "tenant.reinstated",
+)
+
+
+def _audit_row(
+    now: datetime,
+    action: str,
+    tenant_id: str | None,
+    actor: str | None,
+    subject: str | None,
+    **detail: Any,
+) -> dict[str, Any]:
+    return {
+        "created_at": now,
+        "action": action,
+        "tenant_id": tenant_id,
+        "actor_id": actor,
+        "subject": subject,
+        "detail": detail,
+    }
+
+
+def audit(
+    uow: UnitOfWork,
+    action: str,
+    tenant_id: str | None,
+    actor: str | None,
+    subject: str | None,
+    **detail: Any,
+) -> None:
+    """One audit-log row, in the transaction of the change it records (no free text)."""
+    row = _audit_row(uow.clock.now(), action, tenant_id, actor, subject, **detail)
+    Repositories(uow.connection).audit.add_many([row])
+
+
+def _audit_view(rows: list[dict[str, Any]], nxt: str) -> c.AuditEventList:
+    return c.AuditEventList(
+        events=[
+            c.AuditEvent(
+                time=r["created_at"],
+                action=r["action"],
+                tenant_id=r["tenant_id"] or "",
+                actor_id=r["actor_id"] or "",
+                subject=r["subject"] or "",
+                detail={k: str(v) for k, v in (r["detail"] or {}).items()},
+            )
+            for r in rows
+        ],
+        next_page_token=nxt,
+    )
+
+
+def list_tenant_audit_events(
+    db: WorkerDatabase, caller: Caller, request: c.ListTenantAuditRequest
+) -> c.AuditEventList:
+    """A tenant's administrative events, for its admins (and operators)."""
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        _standing(repos, caller, request.tenant_id).require_admin()
+        rows, nxt = repos.audit.page(
+            request.effective_page_size(),
+            request.page_token,
+            tenant_id=request.tenant_id,
+            actions=TENANT_AUDIT_ACTIONS,
+        )
+    return _audit_view(rows, nxt)
+
+
+def list_security_events(
+    db: WorkerDatabase, caller: Caller, request: c.ListSecurityEventsRequest
+) -> c.AuditEventList:
+    """Everything, for operators: security events (failed sign-ins, reused sessions,
+    revocations), operators' own actions (tenants, keys), and every tenant's administration."""
+    access.require_operator(caller)
+    with db.read_only() as uow:
+        rows, nxt = Repositories(uow.connection).audit.page(
+            request.effective_page_size(), request.page_token, tenant_id=None, actions=None
+        )
+    return _audit_view(rows, nxt)
 
 
 def list_access_revocations(
@@ -1135,6 +1266,7 @@ def accept_membership(db: WorkerDatabase, caller: Caller, request: c.MyTenantRef
         what = m.change_since(before)
         if what is not None:
             uow.record(membership_changed(m, what))
+            audit(uow, f"member.{what}", m.tenant_id, m.person_id, m.id)
     return _my_membership(m, tenant)
 
 

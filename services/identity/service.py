@@ -198,6 +198,18 @@ class IdentityService:
     ) -> c.ListMySignInsResponse:
         return handlers.list_my_sign_ins(self.db, caller, request)
 
+    @rpc
+    def list_tenant_audit_events(
+        self, caller: Caller, request: c.ListTenantAuditRequest
+    ) -> c.AuditEventList:
+        return handlers.list_tenant_audit_events(self.db, caller, request)
+
+    @rpc
+    def list_security_events(
+        self, caller: Caller, request: c.ListSecurityEventsRequest
+    ) -> c.AuditEventList:
+        return handlers.list_security_events(self.db, caller, request)
+
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(
         self, caller: Caller, request: c.ListAccessRevocationsRequest

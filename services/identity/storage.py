@@ -28,7 +28,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.runtime.pagination import keyset_page
@@ -131,6 +131,20 @@ sign_in_history = Table(
     Column("outcome", String(20), nullable=False),  # succeeded | failed
     Column("tenant_id", String(40)),
     Column("source", String(64), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("tenant_id", String(40)),
+    Column("actor_id", String(40)),
+    Column("subject", String(80)),
+    Column("detail", JSONB, nullable=False, server_default="{}"),
+    Index("ix_audit_log_tenant_created", "tenant_id", "created_at"),
+    Index("ix_audit_log_created", "created_at"),
 )
 
 signing_keys = Table(
@@ -667,6 +681,34 @@ class SignInHistory:
         )
 
 
+class AuditLog:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(audit_log), [{"id": new_id("aud"), **r} for r in rows])
+
+    def page(
+        self, size: int, token: str, *, tenant_id: str | None, actions: Sequence[str] | None
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Newest first; one tenant's rows (`tenant_id`), or every row (None)."""
+        query = select(audit_log)
+        if tenant_id is not None:
+            query = query.where(audit_log.c.tenant_id == tenant_id)
+        if actions is not None:
+            query = query.where(audit_log.c.action.in_(list(actions)))
+        return keyset_page(
+            self.session,
+            audit_log,
+            query,
+            size,
+            token,
+            lambda r: dict(r._mapping),
+            newest_first=True,
+        )
+
+
 def seal_context(kid: str) -> str:
     """What a sealed signing key is, authenticated by the master key's AEAD."""
     return f"identity.signing_key.{kid}"
@@ -841,5 +883,6 @@ class Repositories:
         self.revocations = AccessRevocations(session)
         self.throttle = Throttle(session)
         self.sign_ins = SignInHistory(session)
+        self.audit = AuditLog(session)
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)

@@ -295,6 +295,15 @@ TENANTS = "ecoach.v1.TenantService"
 MEMBERS = "ecoach.v1.MemberService"
 AUTH = "ecoach.v1.AuthService"
 KEYS = "ecoach.v1.KeyService"
+AUDIT = "ecoach.v1.AuditService"
+
+
+def acme_audit(w: World) -> Any:
+    listed = w.api.audit.ListTenantAuditEvents(
+        pb.ListTenantAuditEventsRequest(parent=f"tenants/{w.acme.tenant_id}", page_size=200),
+        metadata=w.acme.admin.metadata,
+    )
+    return [as_dict(e) for e in listed.events]
 
 
 def signing_keys(w: World) -> Any:
@@ -733,6 +742,52 @@ CASES: list[Case] = [
         code=UNAUTHENTICATED,
         reason="TOKEN_REVOKED",
         read_back=acme_member(fallen_admin_id),
+    ),
+    # ------------------------------------------------------------ audit
+    Case(
+        method=f"{AUDIT}/ListTenantAuditEvents",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=parent(pb.ListTenantAuditEventsRequest),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_audit,
+    ),
+    Case(
+        method=f"{AUDIT}/ListTenantAuditEvents",
+        label="other-tenant-admin-personal-token",
+        caller=globex_admin_personal,
+        request=parent(pb.ListTenantAuditEventsRequest),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_audit,
+    ),
+    Case(
+        method=f"{AUDIT}/ListTenantAuditEvents",
+        label="own-tenant-coach",
+        caller=acme_coach,
+        request=parent(pb.ListTenantAuditEventsRequest),
+        code=PERMISSION_DENIED,
+        reason="TENANT_ADMIN_ONLY",
+        read_back=acme_audit,
+    ),
+    Case(
+        method=f"{AUDIT}/ListSecurityEvents",
+        label="tenant-admin",
+        caller=acme_admin,
+        request=lambda w: pb.ListSecurityEventsRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=acme_audit,
+    ),
+    Case(
+        method=f"{AUDIT}/ListSecurityEvents",
+        label="personal-token",
+        caller=globex_admin_personal,
+        request=lambda w: pb.ListSecurityEventsRequest(),
+        code=PERMISSION_DENIED,
+        reason="OPERATOR_ONLY",
+        read_back=acme_audit,
     ),
     # ------------------------------------------------------------ signing keys (operators only)
     Case(
