@@ -4,10 +4,8 @@ sealed by the master key, and only operators touch any of it."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
 import jwt
@@ -21,28 +19,24 @@ from services.kernel.clock import set_test_offset
 from services.kernel.errors import DomainError
 from tests.e2e.conftest import make_tenant
 from tests.support.api import Api, Session, expect_error
+from tests.support.deployments import gateway_api, own_deployment
 from tests.support.people import OPERATOR_PASSWORD, create_operator
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    d = Deployment(
-        Path(tmp_path_factory.mktemp("keys")),
-        os.environ.get("ECOACH_DATABASE_URL"),
+    with own_deployment(
+        tmp_path_factory,
+        "keys",
         env={"ECOACH_SIGNING_KEYS_REFRESH_SECONDS": "1"},
-    )
-    try:
-        d.start()
+    ) as d:
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture(scope="module")
 def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
+    with gateway_api(world) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

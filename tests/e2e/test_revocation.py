@@ -5,10 +5,8 @@ afterwards knows it too; tokens issued afterwards work."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -23,6 +21,7 @@ from gateway.api.rpc_client import RpcClient
 from services.kernel.errors import DomainError
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error
+from tests.support.deployments import gateway_api, own_deployment
 from tests.support.people import OPERATOR_PASSWORD, create_operator
 
 WITNESS = ServiceSpec(
@@ -35,18 +34,14 @@ WITHIN_SECONDS = 5.0
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    d = Deployment(
-        Path(tmp_path_factory.mktemp("revocation")),
-        os.environ.get("ECOACH_DATABASE_URL"),
+    with own_deployment(
+        tmp_path_factory,
+        "revocation",
         extra_services=(WITNESS,),
         env={"ECOACH_RELAY_POLL_SECONDS": "0.2"},
-    )
-    try:
-        d.start()
+    ) as d:
         d.start_instance("witness", "witness-2")
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +54,8 @@ def rpc(world: Deployment) -> Iterator[RpcClient]:
 
 @pytest.fixture(scope="module")
 def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
+    with gateway_api(world) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ unknown emails counted alike, and x-forwarded-for believed only from a trusted p
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -20,6 +18,7 @@ from gateway.api.rpc_client import RpcClient
 from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, error_details, unique_email
+from tests.support.deployments import gateway_api, own_deployment
 from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
 
 WRONG = "not the password at all"
@@ -27,13 +26,11 @@ WRONG = "not the password at all"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    d = Deployment(
-        Path(tmp_path_factory.mktemp("throttle")),
-        os.environ.get("ECOACH_DATABASE_URL"),
+    with own_deployment(
+        tmp_path_factory,
+        "throttle",
         env={"ECOACH_TRUSTED_PROXIES": "127.0.0.1"},  # the tests play the proxy
-    )
-    try:
-        d.start()
+    ) as d:
         d.start_instance("identity", "identity-2")
         with RpcClient(d.amqp_uri, name="throttle-probe") as probe:
             deadline = time.monotonic() + 30
@@ -41,15 +38,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
                 assert time.monotonic() < deadline, "the second identity instance did not start"
                 time.sleep(0.2)
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture(scope="module")
 def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
+    with gateway_api(world) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
