@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from services.kernel.errors import invalid
+from services.kernel.personal_data import EXPORT_METHOD, PERSONAL_DATA_SERVICES
 
 from . import convert as cv
 from .calls import Backend, CallContext, handler
@@ -74,6 +77,25 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
             )
             record.time.CopyFrom(cv.timestamp(r["time"]))
         return response
+
+    @handler
+    def ExportMyData(self, request: Any, call: CallContext) -> Iterator[pb.PersonalDataDocument]:
+        """Server streaming: one message per service of the personal-data contract, each
+        fetched in parallel; a failing service fails the export (a partial one would mislead)."""
+        found = fan_out(
+            {service: call.later(service, EXPORT_METHOD) for service in PERSONAL_DATA_SERVICES}
+        )
+        documents = []
+        for service in PERSONAL_DATA_SERVICES:
+            answer = found[service]
+            document = pb.PersonalDataDocument(
+                service=answer["service"],
+                content_type="application/json",
+                data=json.dumps(answer["data"], ensure_ascii=False, indent=2).encode(),
+            )
+            document.export_time.CopyFrom(cv.timestamp(answer["exported_at"]))
+            documents.append(document)
+        return iter(documents)  # grpc wants an iterator; errors were raised before this
 
     @handler
     def SignOutEverywhere(self, request: Any, call: CallContext) -> pb.SignOutEverywhereResponse:

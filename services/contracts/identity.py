@@ -167,6 +167,14 @@ class ListMySignInsResponse(Contract):
     next_page_token: str = ""
 
 
+class PersonalDataExport(Contract):
+    """One service's document of the caller's personal data (the personal-data contract)."""
+
+    service: str
+    exported_at: datetime
+    data: dict[str, Any]
+
+
 class ListTenantAuditRequest(PageRequest):
     tenant_id: Id
 

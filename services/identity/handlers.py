@@ -474,6 +474,43 @@ def list_my_sign_ins(
     )
 
 
+def export_personal_data(db: WorkerDatabase, caller: Caller) -> c.PersonalDataExport:
+    """Everything identity keeps about the caller (the personal-data contract): the account,
+    memberships, sessions, sign-in history and audit entries about them. Never a secret:
+    no password hash, token hash or link."""
+    who = access.person(caller)
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        person = repos.persons.get(who.person_id)
+        if person is None:
+            raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        memberships = repos.memberships.of_person(person.id)
+        sessions = repos.refresh_tokens.sessions_of(person.id)
+        sign_ins = repos.sign_ins.all_of(person.id)
+        audit_rows = repos.audit.about(person.id, [m.id for m, _ in memberships])
+        now = uow.clock.now()
+    data = {
+        "person": person_view(person).model_dump(mode="json"),
+        "memberships": [
+            {
+                "member_id": m.id,
+                "tenant_id": t.id,
+                "tenant_name": t.name,
+                "invited_email": m.invited_email,
+                "roles": list(m.roles),
+                "status": m.status,
+                "created_at": m.created_at.isoformat(),
+                "updated_at": m.updated_at.isoformat(),
+            }
+            for m, t in memberships
+        ],
+        "sessions": sessions,
+        "sign_ins": sign_ins,
+        "audit": audit_rows,
+    }
+    return c.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
+
+
 def _tenant_named(repos: Repositories, name: str) -> Tenant | None:
     if not name:
         return None

@@ -210,6 +210,10 @@ class IdentityService:
     ) -> c.AuditEventList:
         return handlers.list_security_events(self.db, caller, request)
 
+    @rpc
+    def export_personal_data(self, caller: Caller, request: Empty) -> c.PersonalDataExport:
+        return handlers.export_personal_data(self.db, caller)
+
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(
         self, caller: Caller, request: c.ListAccessRevocationsRequest

@@ -517,6 +517,10 @@ class Memberships:
         return keyset_page(self.session, memberships, query, size, token, _membership)
 
 
+def _jsonable(row: Any) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
+
+
 class RefreshTokens:
     def __init__(self, session: Connection) -> None:
         self.session = session
@@ -536,6 +540,21 @@ class RefreshTokens:
         self.session.execute(
             update(refresh_tokens).where(refresh_tokens.c.id == token.id).values(used_at=now)
         )
+
+    def sessions_of(self, person_id: str) -> list[dict[str, Any]]:
+        """Each session (family) of the person: when it started, its tenant now, its state."""
+        rows = self.session.execute(
+            select(
+                refresh_tokens.c.family_id,
+                func.min(refresh_tokens.c.created_at).label("started_at"),
+                func.max(refresh_tokens.c.created_at).label("last_used_at"),
+                func.max(refresh_tokens.c.revoked_at).label("ended_at"),
+            )
+            .where(refresh_tokens.c.person_id == person_id)
+            .group_by(refresh_tokens.c.family_id)
+            .order_by(func.min(refresh_tokens.c.created_at))
+        ).all()
+        return [_jsonable(r._mapping) for r in rows]
 
     def revoke_family(self, family_id: str, now: datetime) -> int:
         return self._revoke(refresh_tokens.c.family_id == family_id, now)
@@ -668,6 +687,19 @@ class SignInHistory:
             )
         )
 
+    def all_of(self, person_id: str) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(
+                sign_in_history.c.created_at,
+                sign_in_history.c.outcome,
+                sign_in_history.c.tenant_id,
+                sign_in_history.c.source,
+            )
+            .where(sign_in_history.c.person_id == person_id)
+            .order_by(sign_in_history.c.created_at)
+        ).all()
+        return [_jsonable(r._mapping) for r in rows]
+
     def page(self, person_id: str, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
         query = select(sign_in_history).where(sign_in_history.c.person_id == person_id)
         return keyset_page(
@@ -688,6 +720,23 @@ class AuditLog:
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.session.execute(insert(audit_log), [{"id": new_id("aud"), **r} for r in rows])
+
+    def about(self, person_id: str, member_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows the person did, or that are about them or their memberships."""
+        subjects = [person_id, *member_ids]
+        rows = self.session.execute(
+            select(
+                audit_log.c.created_at,
+                audit_log.c.action,
+                audit_log.c.tenant_id,
+                audit_log.c.actor_id,
+                audit_log.c.subject,
+                audit_log.c.detail,
+            )
+            .where((audit_log.c.actor_id == person_id) | audit_log.c.subject.in_(subjects))
+            .order_by(audit_log.c.created_at)
+        ).all()
+        return [_jsonable(r._mapping) for r in rows]
 
     def page(
         self, size: int, token: str, *, tenant_id: str | None, actions: Sequence[str] | None

@@ -902,6 +902,9 @@ EXEMPT: dict[str, str] = {
         "public: ends only the session whose refresh token's secret it is given"
     ),
     "ecoach.v1.AuthService/SignOutEverywhere": "no ids: ends the caller's own sessions",
+    "ecoach.v1.AuthService/ExportMyData": (
+        "no ids: exports only the caller's own data (tests/e2e/test_personal_data.py)"
+    ),
     "ecoach.v1.AuthService/ListMySignIns": (
         "no ids: the caller's own sign-in history only (tests/e2e/test_sessions.py)"
     ),
