@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -28,6 +27,7 @@ import kombu
 import kombu.exceptions
 from amqp.exceptions import NotFound as AmqpNotFound
 
+from services.kernel.consumer import consume_forever
 from services.kernel.errors import DeadlineExceeded, Internal, Unavailable, from_remote
 
 log = logging.getLogger(__name__)
@@ -250,39 +250,24 @@ class RpcClient:
         future.set_result(body)
 
     def _consume_forever(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                with kombu.Connection(
-                    self._uri, heartbeat=30, connect_timeout=self._connect_timeout
-                ) as conn:
-                    queue = kombu.Queue(
-                        self.reply_to,
-                        exchange=self._exchange,
-                        routing_key=self.reply_to,
-                        exclusive=True,
-                        auto_delete=True,
-                    )
-                    # no_ack: replies live in our exclusive queue; acking each is a wasted write.
-                    with conn.Consumer(
-                        queue, callbacks=[self._on_reply], accept=["json"], no_ack=True
-                    ):
-                        self._ready.set()
-                        backoff = 0.5
-                        while not self._stopping.is_set():
-                            try:
-                                conn.drain_events(timeout=1)
-                            except TimeoutError:  # socket.timeout too: idle, keep alive
-                                conn.heartbeat_check()
-            except Exception as exc:
-                if self._stopping.is_set():
-                    break
-                self._ready.clear()
-                log.warning("reply consumer lost the broker (%s); reconnecting", type(exc).__name__)
-                self._fail_pending()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-        self._ready.clear()
+        queue = kombu.Queue(
+            self.reply_to,
+            exchange=self._exchange,
+            routing_key=self.reply_to,
+            exclusive=True,
+            auto_delete=True,
+        )
+        # Replies live in our exclusive queue, unacknowledged: acking each is a wasted write.
+        consume_forever(
+            self._uri,
+            queue,
+            self._on_reply,
+            ready=self._ready,
+            stopping=self._stopping,
+            what="reply consumer",
+            on_lost=self._fail_pending,
+            connect_timeout=self._connect_timeout,
+        )
 
     def _fail_pending(self) -> None:
         with self._pending_lock:

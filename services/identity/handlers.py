@@ -173,7 +173,7 @@ class SigningKeyCache:
     def current(self, db: WorkerDatabase) -> SigningKey:
         if self._key is not None and time.monotonic() < self._valid_until:
             return self._key
-        master = self._master_key()
+        master = self.master_key()
         publish = timedelta(seconds=self.PUBLISH_SECONDS)
         with db.unit_of_work() as uow:
             repos = Repositories(uow.connection)
@@ -197,7 +197,7 @@ class SigningKeyCache:
         """Read the keys again at the next token (after a rotation in this process)."""
         self._key = None
 
-    def _master_key(self) -> MasterKey:
+    def master_key(self) -> MasterKey:
         if self._master is None:
             raise RuntimeError("the signing-key cache needs the master key")
         return self._master()
@@ -251,7 +251,7 @@ def rotate_signing_key(
     expire (the access-token lifetime, plus the other identity instances' cache and leeway),
     then retire: no token is refused because of a rotation."""
     access.require_operator(caller)
-    master = keys._master_key()
+    master = keys.master_key()
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         repos.signing_keys.lock()

@@ -30,6 +30,7 @@ import kombu as _kombu
 
 from .caller import PersonClaims
 from .clock import Clock
+from .consumer import consume_forever
 
 # kombu has no type hints (mypy checks this module: the gateway imports it).
 kombu = cast(Any, _kombu)
@@ -173,42 +174,28 @@ class RevocationFeed:
             log.warning("ignored a malformed revocation broadcast")
 
     def _run(self) -> None:
-        backoff = 0.5
         exchange = kombu.Exchange(EXCHANGE, type="topic", durable=True, auto_delete=False)
-        while not self._stopping.is_set():
-            try:
-                with kombu.Connection(
-                    self._uri, heartbeat=30, connect_timeout=self._connect_timeout
-                ) as conn:
-                    queue = kombu.Queue(
-                        f"revocations-{self._name}-{id(self):x}-{time.monotonic_ns():x}",
-                        exchange=exchange,
-                        routing_key=EVENT_TYPE,
-                        exclusive=True,
-                        auto_delete=True,
-                        durable=False,
-                    )
-                    with conn.Consumer(
-                        queue, callbacks=[self._on_message], accept=["json"], no_ack=True
-                    ):
-                        # Bound first, then fetched: a revocation published in between is in
-                        # both, and adding it twice changes nothing.
-                        self.revocations.add(self._fetch(self.revocations.since()))
-                        self.ready.set()
-                        backoff = 0.5
-                        while not self._stopping.is_set():
-                            try:
-                                conn.drain_events(timeout=1)
-                            except TimeoutError:  # socket.timeout too: idle, keep alive
-                                conn.heartbeat_check()
-            except Exception as exc:
-                if self._stopping.is_set():
-                    break
-                self.ready.clear()
-                log.warning(
-                    "revocation feed lost the broker or identity (%s); reconnecting",
-                    type(exc).__name__,
-                )
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-        self.ready.clear()
+        queue = kombu.Queue(
+            f"revocations-{self._name}-{id(self):x}-{time.monotonic_ns():x}",
+            exchange=exchange,
+            routing_key=EVENT_TYPE,
+            exclusive=True,
+            auto_delete=True,
+            durable=False,
+        )
+
+        def fetch_missed() -> None:
+            # Bound first, then fetched: a revocation published in between is in both, and
+            # adding it twice changes nothing.
+            self.revocations.add(self._fetch(self.revocations.since()))
+
+        consume_forever(
+            self._uri,
+            queue,
+            self._on_message,
+            ready=self.ready,
+            stopping=self._stopping,
+            what="revocation feed",
+            on_bound=fetch_missed,
+            connect_timeout=self._connect_timeout,
+        )
