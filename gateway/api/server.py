@@ -11,7 +11,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -22,8 +22,8 @@ from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
 from services.kernel.context import AUTHORIZATION
 from services.kernel.logs import configure
-from services.kernel.revocations import Revocation, RevocationFeed, RevocationList
-from services.kernel.tokens import LEEWAY, issue_service_token, load_or_create_service_key
+from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
+from services.kernel.tokens import LEEWAY, load_or_create_service_key
 
 from . import identity
 from .auth import Authenticator, AuthInterceptor
@@ -62,25 +62,20 @@ class Gateway:
         self.revocations = RevocationList(
             clock, timedelta(seconds=config.access_token_ttl_seconds) + LEEWAY
         )
-        service_key = load_or_create_service_key(config.keys_path, "gateway")
 
-        def fetch_revocations(since: datetime) -> list[Revocation]:
-            token = issue_service_token(
-                service_key,
-                service="gateway",
-                audience="identity",
-                clock=clock,
-                ttl=timedelta(seconds=60),
-            )
-            answer = self.rpc.call(
+        def ask(payload: dict[str, Any], token: str) -> dict[str, Any]:
+            answer: dict[str, Any] = self.rpc.call(
                 "identity",
                 "list_access_revocations",
-                {"since": since.isoformat()},
+                payload,
                 timeout=FETCH_TIMEOUT_SECONDS,  # short: the feed retries until identity answers
                 context={AUTHORIZATION: token},
             )
-            return [Revocation.of(r) for r in answer["revocations"]]
+            return answer
 
+        fetch_revocations = fetch_from_identity(
+            ask, load_or_create_service_key(config.keys_path, "gateway"), "gateway", clock
+        )
         self.feed = RevocationFeed(
             config.amqp_uri, self.revocations, fetch_revocations, name="gateway"
         )

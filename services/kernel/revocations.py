@@ -31,6 +31,7 @@ import kombu as _kombu
 from .caller import PersonClaims
 from .clock import Clock
 from .consumer import consume_forever
+from .tokens import SigningKey, issue_service_token
 
 # kombu has no type hints (mypy checks this module: the gateway imports it).
 kombu = cast(Any, _kombu)
@@ -124,6 +125,22 @@ class RevocationList:
 
 
 Fetch = Callable[[datetime], list[Revocation]]
+# Sends identity's `list_access_revocations` the payload with a service token; its answer.
+Ask = Callable[[dict[str, Any], str], dict[str, Any]]
+
+
+def fetch_from_identity(ask: Ask, key: SigningKey, service: str, clock: Clock) -> Fetch:
+    """The recent revocations from identity, asked over any transport with `service`'s own
+    token (a minute long): the same wire contract for every process."""
+
+    def fetch(since: datetime) -> list[Revocation]:
+        token = issue_service_token(
+            key, service=service, audience="identity", clock=clock, ttl=timedelta(seconds=60)
+        )
+        answer = ask({"since": since.isoformat()}, token)
+        return [Revocation.of(r) for r in answer["revocations"]]
+
+    return fetch
 
 
 class RevocationFeed:

@@ -26,7 +26,7 @@ import time
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -48,13 +48,12 @@ from ..errors import (
     Unavailable,
 )
 from ..public_methods import is_public
-from ..revocations import Fetch, Revocation, RevocationFeed, RevocationList
+from ..revocations import Fetch, RevocationFeed, RevocationList, fetch_from_identity
 from ..tokens import (
     LEEWAY,
     KeySource,
     StaticKeys,
     TokenVerifier,
-    issue_service_token,
     key_id,
     load_or_create_service_key,
     load_service_public_keys,
@@ -223,24 +222,20 @@ def remote_revocations(container: Any) -> Fetch:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     config = settings()
-    key = load_or_create_service_key(config.keys_path, container.service_name)
-    clock = clock_for(config.env, config.test_clock_path)
 
-    def fetch(since: datetime) -> list[Revocation]:
-        token = issue_service_token(
-            key,
-            service=container.service_name,
-            audience="identity",
-            clock=clock,
-            ttl=timedelta(seconds=60),
-        )
+    def ask(payload: dict[str, Any], token: str) -> dict[str, Any]:
         with ClusterRpcProxy(  # short: the feed retries until identity answers
             container.config, timeout=2, context_data={context.AUTHORIZATION: token}
         ) as proxy:
-            answer = proxy.identity.list_access_revocations({"since": since.isoformat()})
-        return [Revocation.of(r) for r in answer["revocations"]]
+            answer: dict[str, Any] = proxy.identity.list_access_revocations(payload)
+        return answer
 
-    return fetch
+    return fetch_from_identity(
+        ask,
+        load_or_create_service_key(config.keys_path, container.service_name),
+        container.service_name,
+        clock_for(config.env, config.test_clock_path),
+    )
 
 
 def check_public_registry(container: Any) -> None:
