@@ -36,6 +36,7 @@ PUBLIC_GRPC_METHODS = frozenset(
         "/ecoach.v1.AuthService/ResetPassword",
         "/ecoach.v1.AuthService/ConfirmEmailChange",
         "/ecoach.v1.AuthService/AcceptInvitation",
+        "/ecoach.v1.AuthService/GetErasureStatus",
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.kernel.errors import invalid
-from services.kernel.personal_data import EXPORT_METHOD, PERSONAL_DATA_SERVICES
+from services.kernel.personal_data import EXPORT_METHOD, personal_data_services
 
 from . import convert as cv
 from .calls import Backend, CallContext, handler
@@ -82,11 +82,10 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
     def ExportMyData(self, request: Any, call: CallContext) -> Iterator[pb.PersonalDataDocument]:
         """Server streaming: one message per service of the personal-data contract, each
         fetched in parallel; a failing service fails the export (a partial one would mislead)."""
-        found = fan_out(
-            {service: call.later(service, EXPORT_METHOD) for service in PERSONAL_DATA_SERVICES}
-        )
+        services = personal_data_services()
+        found = fan_out({service: call.later(service, EXPORT_METHOD) for service in services})
         documents = []
-        for service in PERSONAL_DATA_SERVICES:
+        for service in services:
             answer = found[service]
             document = pb.PersonalDataDocument(
                 service=answer["service"],
@@ -96,6 +95,17 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
             document.export_time.CopyFrom(cv.timestamp(answer["exported_at"]))
             documents.append(document)
         return iter(documents)  # grpc wants an iterator; errors were raised before this
+
+    @handler
+    def EraseMyData(self, request: Any, call: CallContext) -> pb.Erasure:
+        payload = {"current_password": request.current_password}
+        return _erasure_out(call.call(IDENTITY, "erase_my_data", payload))
+
+    @handler
+    def GetErasureStatus(self, request: Any, call: CallContext) -> pb.Erasure:
+        if not request.receipt:
+            raise invalid(receipt="is required: the receipt EraseMyData returned")
+        return _erasure_out(call.call(IDENTITY, "get_erasure_status", {"receipt": request.receipt}))
 
     @handler
     def SignOutEverywhere(self, request: Any, call: CallContext) -> pb.SignOutEverywhereResponse:
@@ -389,6 +399,52 @@ class AuditService(pb_grpc.AuditServiceServicer):  # type: ignore[misc]
         return _audit_out(call.call(IDENTITY, "list_security_events", payload))
 
 
+def _erasure_out(e: dict[str, Any]) -> pb.Erasure:
+    erasure = pb.Erasure(
+        erasure_id=e["erasure_id"],
+        person_id=e["person_id"],
+        requested_by=e["requested_by"],
+        state=pb.ERASURE_COMPLETED if e.get("completed_at") else pb.ERASURE_IN_PROGRESS,
+        receipt=e.get("receipt", ""),
+    )
+    erasure.request_time.CopyFrom(cv.timestamp(e["requested_at"]))
+    if e.get("completed_at"):
+        erasure.complete_time.CopyFrom(cv.timestamp(e["completed_at"]))
+    for s in e["steps"]:
+        step = erasure.steps.add(service=s["service"], done=bool(s.get("completed_at")))
+        if s.get("completed_at"):
+            step.complete_time.CopyFrom(cv.timestamp(s["completed_at"]))
+    return erasure
+
+
+class PrivacyService(pb_grpc.PrivacyServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def ErasePerson(self, request: Any, call: CallContext) -> pb.Erasure:
+        payload = {"person_id": request.person_id, "email": request.email}
+        return _erasure_out(call.call(IDENTITY, "erase_person", payload))
+
+    @handler
+    def GetErasure(self, request: Any, call: CallContext) -> pb.Erasure:
+        if not request.erasure_id:
+            raise invalid(erasure_id="is required")
+        payload = {"erasure_id": request.erasure_id}
+        return _erasure_out(call.call(IDENTITY, "get_erasure", payload))
+
+    @handler
+    def ListErasures(self, request: Any, call: CallContext) -> pb.ListErasuresResponse:
+        if request.page_size < 0:
+            raise invalid(page_size="must not be negative")
+        payload = {"page_size": request.page_size, "page_token": request.page_token}
+        answer = call.call(IDENTITY, "list_erasures", payload)
+        return pb.ListErasuresResponse(
+            erasures=[_erasure_out(e) for e in answer["erasures"]],
+            next_page_token=answer["next_page_token"],
+        )
+
+
 _KEY_STATES = {"signing": pb.SIGNING, "verifying": pb.VERIFYING, "retired": pb.RETIRED}
 
 
@@ -423,9 +479,17 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_AuthServiceServicer_to_server(AuthService(backend), server)
     pb_grpc.add_KeyServiceServicer_to_server(KeyService(backend), server)
     pb_grpc.add_AuditServiceServicer_to_server(AuditService(backend), server)
+    pb_grpc.add_PrivacyServiceServicer_to_server(PrivacyService(backend), server)
     pb_grpc.add_TenantServiceServicer_to_server(TenantService(backend), server)
     pb_grpc.add_MemberServiceServicer_to_server(MemberService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[n].full_name
-        for n in ("AuthService", "KeyService", "AuditService", "TenantService", "MemberService")
+        for n in (
+            "AuthService",
+            "KeyService",
+            "AuditService",
+            "PrivacyService",
+            "TenantService",
+            "MemberService",
+        )
     ]

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, StringConstraints
 
 from services.kernel.events import EventPayload
+from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
 
 from .base import Contract, PageRequest
@@ -35,6 +36,7 @@ class MembershipStatus(StrEnum):
     PENDING = "pending"  # the email belonged to an existing person, who has not accepted yet
     ACTIVE = "active"
     DEACTIVATED = "deactivated"
+    ERASED = "erased"  # the person had their data erased: final
 
 
 # ---------------------------------------------------------------- views
@@ -173,6 +175,51 @@ class PersonalDataExport(Contract):
     service: str
     exported_at: datetime
     data: dict[str, Any]
+
+
+class EraseMyDataRequest(Contract):
+    current_password: str = Field(min_length=1, max_length=1024)
+
+
+class ErasePersonRequest(Contract):
+    """Operators: the person by id or by email (exactly one)."""
+
+    person_id: str = ""
+    email: str = ""
+
+
+class ErasureRef(Contract):
+    erasure_id: Id
+
+
+class ErasureReceiptRef(Contract):
+    receipt: str = Field(min_length=1, max_length=200)
+
+
+class ListErasuresRequest(PageRequest):
+    pass
+
+
+class ErasureStep(Contract):
+    service: str
+    completed_at: datetime | None = None
+
+
+class Erasure(Contract):
+    """An erasure and where each service holding personal data stands with it."""
+
+    erasure_id: str
+    person_id: str
+    requested_at: datetime
+    requested_by: Literal["person", "operator"]
+    completed_at: datetime | None = None  # when the last service reported
+    steps: list[ErasureStep]
+    receipt: str = ""  # given once, to the person: it shows them the status later
+
+
+class ErasureList(Contract):
+    erasures: list[Erasure]
+    next_page_token: str = ""
 
 
 class ListTenantAuditRequest(PageRequest):
@@ -396,6 +443,7 @@ class MembershipChange(StrEnum):
     ROLES_CHANGED = "roles_changed"
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
+    ERASED = "erased"  # the person was erased: the membership is gone for good
 
 
 class MembershipChanged(EventPayload):
@@ -469,6 +517,7 @@ class AccessRevocationReason(StrEnum):
     TENANT_SUSPENDED = "tenant_suspended"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason, not a password
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    ERASED = "erased"
 
 
 class AccessRevoked(EventPayload):
@@ -489,6 +538,18 @@ class AccessRevoked(EventPayload):
     reason: AccessRevocationReason
 
 
+class PersonErased(PersonErasedBase):
+    """A person's data is to be erased everywhere (the personal-data contract): identity has
+    anonymised the account and its memberships in the transaction that recorded this event.
+    Every service listed in the registry erases what it keeps about `person_id`, then records
+    `<service>.person_erased` with the same `erasure_id`."""
+
+    TYPE: ClassVar[str] = "identity.person_erased"
+    VERSION: ClassVar[int] = 1
+
+    requested_at: datetime
+
+
 class ListAccessRevocationsRequest(Contract):
     since: datetime
 
@@ -505,4 +566,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     EmailChangeRequested,
     InvitationIssued,
     AccessRevoked,
+    PersonErased,
 )

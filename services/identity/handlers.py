@@ -42,6 +42,7 @@ from .domain.credentials import (
 from .domain.model import (
     ACTIVE,
     DEACTIVATED,
+    ERASED,
     PENDING,
     Membership,
     Person,
@@ -1139,6 +1140,7 @@ TENANT_AUDIT_ACTIONS = (
     "member.roles_changed",
     "member.deactivated",
     "member.reactivated",
+    "member.erased",
     "invitation.resent",
     "tenant.created",
     "tenant.settings_changed",
@@ -1242,6 +1244,138 @@ def list_access_revocations(
             for r in rows
         ]
     )
+
+
+# ---------------------------------------------------------------- erasure (personal-data contract)
+
+ERASURE_RECEIPT_PREFIX = "er1."
+
+
+def erase_my_data(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    services: tuple[str, ...],
+    caller: Caller,
+    request: c.EraseMyDataRequest,
+) -> c.Erasure:
+    """The caller erases their own data everywhere, confirming with their password. The answer
+    holds a receipt, the only way left to them to follow the erasure (their account is gone)."""
+    who = access.person(caller)
+    with db.read_only() as uow:
+        person = Repositories(uow.connection).persons.get(who.person_id)
+    if person is None or person.erased_at is not None:
+        raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+    if not passwords.verify(person.password_hash, request.current_password):
+        raise invalid(current_password="is not your current password")  # noqa: S106
+    receipt = ERASURE_RECEIPT_PREFIX + secrets.token_urlsafe(32)
+    erasure = _erase(db, services, person.id, "person", person.id, token_hash(receipt))
+    return erasure.model_copy(update={"receipt": receipt})
+
+
+def erase_person(
+    db: WorkerDatabase, services: tuple[str, ...], caller: Caller, request: c.ErasePersonRequest
+) -> c.Erasure:
+    """An operator erases a person (a request that reached them by other means)."""
+    operator = access.require_operator(caller)
+    if bool(request.person_id) == bool(request.email):
+        raise invalid(person_id="give the person's id or their email (exactly one)")
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        person = (
+            repos.persons.get(request.person_id)
+            if request.person_id
+            else repos.persons.by_email_key(normalize_email(request.email))
+        )
+    if person is None:
+        raise NotFound("No such person.", reason="PERSON_NOT_FOUND")
+    return _erase(db, services, person.id, "operator", operator.person_id, None)
+
+
+def _erase(
+    db: WorkerDatabase,
+    services: tuple[str, ...],
+    person_id: str,
+    requested_by: str,
+    actor: str,
+    receipt_hash: str | None,
+) -> c.Erasure:
+    """Identity's part, in one transaction with the request to every other service: the account
+    and its memberships are anonymised, sessions, links and sign-in history deleted, tokens
+    revoked everywhere, and `identity.person_erased` recorded."""
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        person = repos.persons.get_for_update(person_id)
+        if person is None:
+            raise NotFound("No such person.", reason="PERSON_NOT_FOUND")
+        person.erase(now)  # refuses operators and the already erased
+        repos.persons.save_erased(person)
+        for m, _ in repos.memberships.of_person(person.id):
+            if m.status == ERASED:
+                continue
+            m.erase(person.email, now)
+            repos.memberships.save_erased(m)
+            uow.record(membership_changed(m, "erased"))
+            audit(uow, "member.erased", m.tenant_id, actor, m.id)
+        repos.refresh_tokens.delete_person(person.id)
+        repos.links.delete_person(person.id)
+        repos.sign_ins.delete_person(person.id)
+        repos.audit.forget_sources(person.id)
+        revoke_access(uow, c.AccessRevocationReason.ERASED, person_id=person.id)
+        erasure_id = new_id("era")
+        repos.erasures.add(
+            erasure_id, person.id, now, requested_by, receipt_hash, services, done=c.SERVICE
+        )
+        uow.record(c.PersonErased(erasure_id=erasure_id, person_id=person.id, requested_at=now))
+        audit(uow, "person.erased", None, actor, person.id, erasure=erasure_id, by=requested_by)
+        row = repos.erasures.get(erasure_id)
+    assert row is not None
+    return erasure_view(row)
+
+
+def record_erasure_step(uow: UnitOfWork, service: str, event: Any) -> None:
+    """Another service reported `<service>.person_erased`."""
+    Repositories(uow.connection).erasures.complete_step(event.erasure_id, service, uow.clock.now())
+
+
+def erasure_view(row: dict[str, Any]) -> c.Erasure:
+    return c.Erasure(
+        erasure_id=row["id"],
+        person_id=row["person_id"],
+        requested_at=row["created_at"],
+        requested_by=row["requested_by"],
+        completed_at=row["completed_at"],
+        steps=[c.ErasureStep(**s) for s in row["steps"]],
+    )
+
+
+def get_erasure_status(db: WorkerDatabase, request: c.ErasureReceiptRef) -> c.Erasure:
+    """Public: the receipt authenticates (the person no longer has an account)."""
+    with db.read_only() as uow:
+        row = Repositories(uow.connection).erasures.by_receipt(token_hash(request.receipt))
+    if row is None:
+        raise NotFound("No erasure has this receipt.", reason="ERASURE_NOT_FOUND")
+    return erasure_view(row)
+
+
+def get_erasure(db: WorkerDatabase, caller: Caller, request: c.ErasureRef) -> c.Erasure:
+    access.require_operator(caller)
+    with db.read_only() as uow:
+        row = Repositories(uow.connection).erasures.get(request.erasure_id)
+    if row is None:
+        raise NotFound("No such erasure.", reason="ERASURE_NOT_FOUND")
+    return erasure_view(row)
+
+
+def list_erasures(
+    db: WorkerDatabase, caller: Caller, request: c.ListErasuresRequest
+) -> c.ErasureList:
+    access.require_operator(caller)
+    with db.read_only() as uow:
+        rows, nxt = Repositories(uow.connection).erasures.page(
+            request.effective_page_size(), request.page_token
+        )
+    return c.ErasureList(erasures=[erasure_view(r) for r in rows], next_page_token=nxt)
 
 
 # ---------------------------------------------------------------- the caller's own records

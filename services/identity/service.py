@@ -21,6 +21,7 @@ from services.kernel.caller import Caller
 from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, load_master_key
 from services.kernel.events import Envelope
+from services.kernel.personal_data import completion_event, personal_data_services
 from services.kernel.revocations import Fetch, Revocation
 from services.kernel.runtime.database import Database, WorkerDatabase
 from services.kernel.runtime.entrypoints import ANY_SERVICE, Authentication, rpc
@@ -214,6 +215,28 @@ class IdentityService:
     def export_personal_data(self, caller: Caller, request: Empty) -> c.PersonalDataExport:
         return handlers.export_personal_data(self.db, caller)
 
+    @rpc
+    def erase_my_data(self, caller: Caller, request: c.EraseMyDataRequest) -> c.Erasure:
+        return handlers.erase_my_data(
+            self.db, _passwords, personal_data_services(), caller, request
+        )
+
+    @rpc
+    def erase_person(self, caller: Caller, request: c.ErasePersonRequest) -> c.Erasure:
+        return handlers.erase_person(self.db, personal_data_services(), caller, request)
+
+    @rpc(public=True)
+    def get_erasure_status(self, caller: Caller, request: c.ErasureReceiptRef) -> c.Erasure:
+        return handlers.get_erasure_status(self.db, request)
+
+    @rpc
+    def get_erasure(self, caller: Caller, request: c.ErasureRef) -> c.Erasure:
+        return handlers.get_erasure(self.db, caller, request)
+
+    @rpc
+    def list_erasures(self, caller: Caller, request: c.ListErasuresRequest) -> c.ErasureList:
+        return handlers.list_erasures(self.db, caller, request)
+
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(
         self, caller: Caller, request: c.ListAccessRevocationsRequest
@@ -363,3 +386,20 @@ class IdentityService:
     @rpc
     def accept_membership(self, caller: Caller, request: c.MyTenantRef) -> c.MyMembership:
         return handlers.accept_membership(self.db, caller, request)
+
+
+def _erasure_completions() -> None:
+    """One handler of `<service>.person_erased` per other service of the personal-data
+    registry: identity counts the completions of each erasure."""
+    for service in personal_data_services():
+        if service == c.SERVICE:
+            continue
+
+        def record(self: Any, uow: Any, event: Any, envelope: Envelope) -> None:
+            handlers.record_erasure_step(uow, envelope.source(), event)
+
+        record.__name__ = f"on_{service}_person_erased"
+        setattr(IdentityService, record.__name__, on_event(completion_event(service))(record))
+
+
+_erasure_completions()

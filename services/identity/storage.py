@@ -69,6 +69,7 @@ persons = Table(
     Column("password_hash", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True)),
 )
 
 memberships = Table(
@@ -174,6 +175,27 @@ person_links = Table(
     Column("superseded_at", DateTime(timezone=True)),
 )
 
+# Kept for good (ids and times only): a restored backup replays the erasures made since.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("person_id", String(40), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # requested
+    Column("requested_by", String(16), nullable=False),  # person | operator
+    Column("receipt_hash", String(64), unique=True),
+    Column("completed_at", DateTime(timezone=True)),
+    Index("ix_erasures_requested", "created_at", "id"),
+)
+
+erasure_steps = Table(
+    "erasure_steps",
+    metadata,
+    Column("erasure_id", String(40), ForeignKey("erasures.id"), primary_key=True),
+    Column("service", String(64), primary_key=True),
+    Column("completed_at", DateTime(timezone=True)),
+)
+
 service_secrets = Table(
     "service_secrets",
     metadata,
@@ -234,6 +256,7 @@ def _person_row(person: Person) -> dict[str, Any]:
         "password_hash": person.password_hash,
         "created_at": person.created_at,
         "updated_at": person.updated_at,
+        "erased_at": person.erased_at,
     }
 
 
@@ -280,6 +303,7 @@ def _person(row: Any, prefix: str = "") -> Person:
         updated_at=col("updated_at"),
         platform_admin=col("platform_admin"),
         password_hash=col("password_hash"),
+        erased_at=col("erased_at"),
     )
 
 
@@ -392,6 +416,21 @@ class Persons:
             .values(email=email, email_key=email_key, updated_at=now)
         )
 
+    def save_erased(self, person: Person) -> None:
+        row = _person_row(person)
+        self.session.execute(
+            update(persons)
+            .where(persons.c.id == person.id)
+            .values({k: row[k] for k in ("email", "email_key", "display_name", "password_hash")})
+            .values(updated_at=person.updated_at, erased_at=person.erased_at)
+        )
+
+    def get_for_update(self, person_id: str) -> Person | None:
+        row = self.session.execute(
+            select(persons).where(persons.c.id == person_id).with_for_update()
+        ).first()
+        return _person(row) if row else None
+
     def set_password(self, person_id: str, password_hash: str, now: datetime) -> None:
         self.session.execute(
             update(persons)
@@ -431,6 +470,13 @@ class Memberships:
                 updated_at=m.updated_at,
                 accepted_at=m.accepted_at,
             )
+        )
+
+    def save_erased(self, m: Membership) -> None:
+        self.session.execute(
+            update(memberships)
+            .where(memberships.c.id == m.id)
+            .values(status=m.status, invited_email=m.invited_email, updated_at=m.updated_at)
         )
 
     def get(self, tenant_id: str, member_id: str, *, for_update: bool = False) -> Membership | None:
@@ -555,6 +601,9 @@ class RefreshTokens:
             .order_by(func.min(refresh_tokens.c.created_at))
         ).all()
         return [_jsonable(r._mapping) for r in rows]
+
+    def delete_person(self, person_id: str) -> None:
+        self.session.execute(refresh_tokens.delete().where(refresh_tokens.c.person_id == person_id))
 
     def revoke_family(self, family_id: str, now: datetime) -> int:
         return self._revoke(refresh_tokens.c.family_id == family_id, now)
@@ -687,6 +736,11 @@ class SignInHistory:
             )
         )
 
+    def delete_person(self, person_id: str) -> None:
+        self.session.execute(
+            sign_in_history.delete().where(sign_in_history.c.person_id == person_id)
+        )
+
     def all_of(self, person_id: str) -> list[dict[str, Any]]:
         rows = self.session.execute(
             select(
@@ -720,6 +774,15 @@ class AuditLog:
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.session.execute(insert(audit_log), [{"id": new_id("aud"), **r} for r in rows])
+
+    def forget_sources(self, person_id: str) -> None:
+        """Erasure: the addresses the person's attempts came from go; the ids and times stay
+        (security records that name nobody once the account is anonymised)."""
+        self.session.execute(
+            update(audit_log)
+            .where(audit_log.c.subject == person_id, audit_log.c.detail.has_key("source"))
+            .values(detail=audit_log.c.detail - "source")
+        )
 
     def about(self, person_id: str, member_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Rows the person did, or that are about them or their memberships."""
@@ -868,6 +931,10 @@ class PersonLinks:
         ).first()
         return PersonLink(**row._mapping) if row else None
 
+    def delete_person(self, person_id: str) -> None:
+        """Erasure: the person's links (an email change's holds the new address) go."""
+        self.session.execute(person_links.delete().where(person_links.c.person_id == person_id))
+
     def supersede_live(self, person_id: str, purpose: str, now: datetime) -> None:
         """Re-sending kills the old link (rule 8)."""
         self.session.execute(
@@ -920,6 +987,100 @@ class Secrets:
         )
 
 
+class Erasures:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def add(
+        self,
+        erasure_id: str,
+        person_id: str,
+        now: datetime,
+        requested_by: str,
+        receipt_hash: str | None,
+        services: Sequence[str],
+        done: str,
+    ) -> None:
+        """The request, and one step per service; `done` (identity) completes with it."""
+        self.session.execute(
+            insert(erasures).values(
+                id=erasure_id,
+                person_id=person_id,
+                created_at=now,
+                requested_by=requested_by,
+                receipt_hash=receipt_hash,
+            )
+        )
+        self.session.execute(
+            insert(erasure_steps),
+            [
+                {"erasure_id": erasure_id, "service": s, "completed_at": now if s == done else None}
+                for s in services
+            ],
+        )
+        self._complete_if_done(erasure_id, now)
+
+    def complete_step(self, erasure_id: str, service: str, now: datetime) -> None:
+        """A service reported; the erasure completes with its last step (under a row lock, so
+        that two services reporting at once cannot both miss it)."""
+        locked = self.session.execute(
+            select(erasures.c.id).where(erasures.c.id == erasure_id).with_for_update()
+        ).first()
+        if locked is None:
+            return  # not ours (another deployment's erasure): nothing to record
+        self.session.execute(
+            update(erasure_steps)
+            .where(
+                erasure_steps.c.erasure_id == erasure_id,
+                erasure_steps.c.service == service,
+                erasure_steps.c.completed_at.is_(None),
+            )
+            .values(completed_at=now)
+        )
+        self._complete_if_done(erasure_id, now)
+
+    def _complete_if_done(self, erasure_id: str, now: datetime) -> None:
+        waiting = self.session.execute(
+            select(func.count())
+            .select_from(erasure_steps)
+            .where(erasure_steps.c.erasure_id == erasure_id, erasure_steps.c.completed_at.is_(None))
+        ).scalar_one()
+        if waiting == 0:
+            self.session.execute(
+                update(erasures)
+                .where(erasures.c.id == erasure_id, erasures.c.completed_at.is_(None))
+                .values(completed_at=now)
+            )
+
+    def get(self, erasure_id: str) -> dict[str, Any] | None:
+        row = self.session.execute(select(erasures).where(erasures.c.id == erasure_id)).first()
+        return self._with_steps([row])[0] if row else None
+
+    def by_receipt(self, receipt_hash: str) -> dict[str, Any] | None:
+        row = self.session.execute(
+            select(erasures).where(erasures.c.receipt_hash == receipt_hash)
+        ).first()
+        return self._with_steps([row])[0] if row else None
+
+    def page(self, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
+        rows, nxt = keyset_page(
+            self.session, erasures, select(erasures), size, token, lambda r: r, newest_first=True
+        )
+        return self._with_steps(rows), nxt
+
+    def _with_steps(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        ids = [r.id for r in rows]
+        steps: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            for s in self.session.execute(
+                select(erasure_steps)
+                .where(erasure_steps.c.erasure_id.in_(ids))
+                .order_by(erasure_steps.c.service)
+            ):
+                steps[s.erasure_id].append({"service": s.service, "completed_at": s.completed_at})
+        return [{**dict(r._mapping), "steps": steps[r.id]} for r in rows]
+
+
 class Repositories:
     """What identity's handlers see of a unit of work."""
 
@@ -935,3 +1096,4 @@ class Repositories:
         self.audit = AuditLog(session)
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)
+        self.erasures = Erasures(session)

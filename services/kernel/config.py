@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Proxies (IPs or CIDRs, comma-separated) whose x-forwarded-for the gateway believes.
     trusted_proxies: str = ""
     signing_keys_refresh_seconds: float = Field(default=60.0, ge=0.5, le=3600)
+    # Services deployed beside the platform's own that keep personal data (comma-separated):
+    # exports include them and erasures wait for them (docs/personal-data.md).
+    extra_personal_data_services: str = ""
     # Folder of each service's Ed25519 key pair (`<service>.key`, `<service>.pub`). The public
     # halves are the deployment's configuration; a service only ever reads its own private key.
     keys_dir: Path | None = None

@@ -18,6 +18,7 @@ PUBLIC_METHODS: dict[str, str] = {
     "identity.accept_invitation": "authenticates by the invitation link's secret (and, for an "
     "existing account, its password)",
     "identity.confirm_email_change": "authenticates by the secret mailed to the new address",
+    "identity.get_erasure_status": "authenticates by the erasure receipt's secret (256 bits)",
 }
 
 

@@ -13,28 +13,25 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from ecoach_dev.cli import ROOT, ServiceSpec
+from ecoach_dev.cli import ROOT
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from services.kernel.runtime.publisher import ConfirmingPublisher
 from services.kernel.runtime.topology import dead_letter_queue, handler_queue
 from tests.support.api import Api, Session, unique_email, unique_slug
+from tests.support.deployments import WITNESS, start_witness
 from tests.support.people import OPERATOR_PASSWORD, create_operator
 from tests.support.proxy import PausableProxy
+from tests.support.waiting import wait_for
 
-WITNESS = ServiceSpec(
-    "witness",
-    "tests.support.witness.service",
-    ROOT / "tests" / "support" / "witness" / "migrations",
-)
 TENANT_QUEUE = handler_queue("identity", "identity.tenant_created", "witness", "on_tenant_created")
 QUEUE_LIMIT = 5
 
@@ -114,17 +111,6 @@ def effects(rpc: RpcClient, aggregate_id: str) -> list[dict[str, Any]]:
     return list(rpc.call("witness", "effects", {"aggregate_id": aggregate_id}, timeout=10))
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        time.sleep(0.1)
-
-
 def outbox_row(engine: sa.Engine, aggregate_id: str, event_type: str) -> Any:
     with engine.connect() as conn:
         return conn.execute(
@@ -146,13 +132,6 @@ def queue_depth(world: Deployment, queue: str) -> int:
             return int(count)
         finally:
             channel.close()
-
-
-def start_witness(world: Deployment) -> None:
-    """Start the witness and wait until it consumes its RPC queue (a call before that is lost)."""
-    world.start_process("witness")
-    with RpcClient(world.amqp_uri, name="events-probe") as probe:
-        wait_for(lambda: probe.consumer_count("witness") > 0, 30, "the witness to start")
 
 
 def ensure_witness(world: Deployment) -> None:

@@ -296,6 +296,7 @@ MEMBERS = "ecoach.v1.MemberService"
 AUTH = "ecoach.v1.AuthService"
 KEYS = "ecoach.v1.KeyService"
 AUDIT = "ecoach.v1.AuditService"
+PRIVACY = "ecoach.v1.PrivacyService"
 
 
 def acme_audit(w: World) -> Any:
@@ -309,6 +310,15 @@ def acme_audit(w: World) -> Any:
 def signing_keys(w: World) -> Any:
     listed = w.api.keys.ListSigningKeys(pb.ListSigningKeysRequest(), metadata=w.operator.metadata)
     return [as_dict(k) for k in listed.keys]
+
+
+def erasures(w: World) -> Any:
+    listed = w.api.privacy.ListErasures(pb.ListErasuresRequest(), metadata=w.operator.metadata)
+    return [as_dict(e) for e in listed.erasures]
+
+
+def erase_acme_coachee(w: World) -> Message:
+    return pb.ErasePersonRequest(person_id=w.acme.coachee.person_id)
 
 
 def signing_kid(w: World) -> str:
@@ -844,6 +854,38 @@ CASES: list[Case] = [
         reason="OPERATOR_ONLY",
         read_back=signing_keys,
     ),
+    # ------------------------------------------------------------ erasure (operators only)
+    *(
+        Case(
+            method=f"{PRIVACY}/ErasePerson",
+            label=label,
+            caller=caller,
+            request=erase_acme_coachee,
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=acme_member(lambda w: w.acme.coachee_member),
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("other-tenant-admin", globex_admin),
+            ("personal-token", globex_admin_personal),
+        )
+    ),
+    *(
+        Case(
+            method=f"{PRIVACY}/{method}",
+            label="tenant-admin",
+            caller=acme_admin,
+            request=request,
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=erasures,
+        )
+        for method, request in (
+            ("GetErasure", lambda w: pb.GetErasureRequest(erasure_id="era_00")),
+            ("ListErasures", lambda w: pb.ListErasuresRequest()),
+        )
+    ),
     # ------------------------------------------------------------ switching tenant
     Case(
         method=f"{AUTH}/SwitchTenant",
@@ -904,6 +946,14 @@ EXEMPT: dict[str, str] = {
     "ecoach.v1.AuthService/SignOutEverywhere": "no ids: ends the caller's own sessions",
     "ecoach.v1.AuthService/ExportMyData": (
         "no ids: exports only the caller's own data (tests/e2e/test_personal_data.py)"
+    ),
+    "ecoach.v1.AuthService/EraseMyData": (
+        "no ids: erases only the caller's own data, confirmed by their password "
+        "(tests/e2e/test_erasure.py)"
+    ),
+    "ecoach.v1.AuthService/GetErasureStatus": (
+        "public: the only id is the erasure receipt's secret, given once to the erased person "
+        "(tests/e2e/test_erasure.py)"
     ),
     "ecoach.v1.AuthService/ListMySignIns": (
         "no ids: the caller's own sign-in history only (tests/e2e/test_sessions.py)"

@@ -6,29 +6,24 @@ afterwards knows it too; tokens issued afterwards work."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from ecoach_dev.cli import ServiceSpec
-from ecoach_dev.deployment import ROOT, Deployment
+from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from services.kernel.errors import DomainError
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error
-from tests.support.deployments import gateway_api, own_deployment
+from tests.support.deployments import WITNESS, gateway_api, own_deployment
 from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.waiting import wait_for
 
-WITNESS = ServiceSpec(
-    "witness",
-    "tests.support.witness.service",
-    ROOT / "tests" / "support" / "witness" / "migrations",
-)
 WITHIN_SECONDS = 5.0
 
 
@@ -47,7 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
 @pytest.fixture(scope="module")
 def rpc(world: Deployment) -> Iterator[RpcClient]:
     client = RpcClient(world.amqp_uri, name="revocation-test").start()
-    wait_until(lambda: client.consumer_count("witness") >= 2, 30, "two witness instances")
+    wait_for(lambda: client.consumer_count("witness") >= 2, 30, "two witness instances")
     yield client
     client.close()
 
@@ -64,16 +59,6 @@ def operator(world: Deployment, api: Api) -> Session:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def whoami(rpc: RpcClient, who: Session) -> dict[str, Any]:
@@ -105,7 +90,7 @@ def refusals(rpc: RpcClient, api: Api, who: Session) -> dict[str, str]:
 def every_process_refuses(rpc: RpcClient, api: Api, who: Session) -> dict[str, str]:
     expected = {"gateway", "identity", *(f"witness#{i}" for i in range(6))}
     started = time.monotonic()
-    refused = wait_until(
+    refused = wait_for(
         lambda: (r := refusals(rpc, api, who)) and set(r) == expected and r,
         WITHIN_SECONDS,
         "every process to refuse the token",
@@ -143,7 +128,7 @@ def test_a_deactivated_members_token_is_refused_everywhere_within_seconds(
 
     # A process started after the revocation fetched it before serving.
     world.start_instance("witness", "witness-3")
-    wait_until(lambda: rpc.consumer_count("witness") >= 3, 30, "a third witness instance")
+    wait_for(lambda: rpc.consumer_count("witness") >= 3, 30, "a third witness instance")
     for _ in range(9):
         with pytest.raises(DomainError) as late:
             whoami(rpc, team.coachee)

@@ -32,6 +32,7 @@ class Api:
         self.auth = pb_grpc.AuthServiceStub(channel)
         self.keys = pb_grpc.KeyServiceStub(channel)
         self.audit = pb_grpc.AuditServiceStub(channel)
+        self.privacy = pb_grpc.PrivacyServiceStub(channel)
         self.tenants = pb_grpc.TenantServiceStub(channel)
         self.members = pb_grpc.MemberServiceStub(channel)
 

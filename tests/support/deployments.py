@@ -10,8 +10,19 @@ from typing import Any
 
 import pytest
 
-from ecoach_dev.deployment import Deployment
+from ecoach_dev.cli import ServiceSpec
+from ecoach_dev.deployment import ROOT, Deployment
+from gateway.api.rpc_client import RpcClient
 from tests.support.api import Api
+from tests.support.waiting import wait_for
+
+# The test-only witness service (tests/support/witness), deployed beside identity by the tests
+# of events, revocation and personal data.
+WITNESS = ServiceSpec(
+    "witness",
+    "tests.support.witness.service",
+    ROOT / "tests" / "support" / "witness" / "migrations",
+)
 
 
 @contextmanager
@@ -36,3 +47,10 @@ def gateway_api(deployment: Deployment) -> Iterator[Api]:
         yield Api(channel)
     finally:
         channel.close()
+
+
+def start_witness(world: Deployment, name: str = "witness") -> None:
+    """Start the witness and wait until it consumes its RPC queue (a call before that is lost)."""
+    world.start_process(name)
+    with RpcClient(world.amqp_uri, name="witness-probe") as probe:
+        wait_for(lambda: probe.consumer_count("witness") > 0, 30, "the witness to start")

@@ -10,6 +10,7 @@ from services.identity.domain import access
 from services.identity.domain.model import (
     ACTIVE,
     DEACTIVATED,
+    ERASED,
     PENDING,
     Membership,
     Person,
@@ -57,7 +58,10 @@ def test_emails_are_unique_whatever_their_case() -> None:
     assert person("ADA@example.com").email_key == person("ada@EXAMPLE.COM").email_key
 
 
-@pytest.mark.parametrize("bad", ["", "ada", "ada@", "@example.com", "a b@example.com", "a@b@c.com"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "ada", "ada@", "@example.com", "a b@example.com", "a@b@c.com", "x@erased.INVALID"],
+)
 def test_malformed_emails_are_refused_naming_the_field(bad: str) -> None:
     with pytest.raises(InvalidArgument) as raised:
         check_email(bad)
@@ -125,6 +129,51 @@ def test_deactivation_is_idempotent_and_blocks_role_changes() -> None:
     m.reactivate(NOW)
     m.change_roles(("coachee",), NOW + timedelta(seconds=1))
     assert m.roles == ("coachee",) and m.status == ACTIVE
+
+
+def test_erasing_a_person_leaves_no_address_name_or_password() -> None:
+    p = person()
+    p.password_hash = "$argon2id$..."
+    later = NOW + timedelta(days=1)
+    p.erase(later)
+    assert (p.display_name, p.password_hash, p.erased_at) == ("", None, later)
+    assert p.email == f"erased-{p.id}@erased.invalid" and "ada" not in p.email_key
+    with pytest.raises(InvalidArgument):  # nobody can invite or reset the placeholder
+        check_email(p.email)
+    with pytest.raises(FailedPrecondition) as twice:
+        p.erase(later)
+    assert twice.value.reason == "ALREADY_ERASED"
+
+
+def test_an_operator_account_is_not_erased() -> None:
+    p = Person.create(
+        email="op@example.com",
+        display_name="Op",
+        locale="en",
+        time_zone="UTC",
+        now=NOW,
+        platform_admin=True,
+    )
+    with pytest.raises(FailedPrecondition) as refused:
+        p.erase(NOW)
+    assert refused.value.reason == "OPERATOR_ACCOUNT" and p.email == "op@example.com"
+
+
+def test_an_erased_membership_is_final() -> None:
+    m = Membership.for_new_person("tnt_1", person(), "ada@example.com", ("coach",), NOW)
+    before = m.snapshot()
+    m.erase("erased-x@erased.invalid", NOW)
+    assert m.status == ERASED and m.change_since(before) == "erased"
+    for attempt in (
+        lambda: m.reactivate(NOW),
+        lambda: m.deactivate(NOW),
+        lambda: m.accept(NOW),
+        lambda: m.change_roles(("coachee",), NOW),
+    ):
+        with pytest.raises(FailedPrecondition) as refused:
+            attempt()
+        assert refused.value.reason == "MEMBERSHIP_ERASED"
+    assert m.status == ERASED and m.invited_email == "erased-x@erased.invalid"
 
 
 def test_only_an_operator_token_reaches_platform_methods() -> None:

@@ -15,7 +15,10 @@ from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
 
 ROLES = ("tenant_admin", "coach", "coachee")
 LOCALES = ("fr", "en")
-PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
+PENDING, ACTIVE, DEACTIVATED, ERASED = "pending", "active", "deactivated", "erased"
+# Where erased accounts' addresses point: RFC 2606 reserves .invalid, which no mail reaches
+# and check_email refuses, so nobody can invite or reset an erased account.
+ERASED_DOMAIN = "erased.invalid"
 TENANT_ACTIVE, SUSPENDED = "active", "suspended"
 
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -34,7 +37,7 @@ def normalize_email(email: str) -> str:
 
 def check_email(email: str, field_name: str = "email") -> str:
     email = email.strip()
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not _EMAIL.match(email) or len(email) > 254 or email.lower().endswith(".invalid"):
         raise invalid(**{field_name: "must be an email address such as name@example.com"})
     return email
 
@@ -144,6 +147,26 @@ class Person:
     updated_at: datetime
     platform_admin: bool = False
     password_hash: str | None = None
+    erased_at: datetime | None = None
+
+    def erase(self, now: datetime) -> None:
+        """Anonymises the account for good (the personal-data contract): no email, name or
+        password is left, and the id, which is not personal data once nothing points from it to
+        the person, keeps the other services' records consistent until they erase them too."""
+        if self.platform_admin:
+            raise FailedPrecondition(
+                "An operator account cannot be erased; another operator must first take over.",
+                reason="OPERATOR_ACCOUNT",
+            )
+        if self.erased_at is not None:
+            raise FailedPrecondition(
+                "This person's data was already erased.", reason="ALREADY_ERASED"
+            )
+        self.email = f"erased-{self.id}@{ERASED_DOMAIN}"
+        self.display_name = ""
+        self.password_hash = None
+        self.erased_at = now
+        self.updated_at = now
 
     @property
     def email_key(self) -> str:
@@ -219,7 +242,21 @@ class Membership:
     def is_active(self) -> bool:
         return self.status == ACTIVE
 
+    def erase(self, email: str, now: datetime) -> None:
+        """Final: an erased person's memberships never come back (not even reactivated)."""
+        self.status = ERASED
+        self.invited_email = email
+        self.updated_at = now
+
+    def _refuse_if_erased(self) -> None:
+        if self.status == ERASED:
+            raise FailedPrecondition(
+                "This person's data was erased; the membership cannot change any more.",
+                reason="MEMBERSHIP_ERASED",
+            )
+
     def change_roles(self, roles: tuple[str, ...], now: datetime) -> None:
+        self._refuse_if_erased()
         if self.status == DEACTIVATED:
             raise FailedPrecondition(
                 "A deactivated membership cannot change roles; reactivate it first.",
@@ -229,12 +266,14 @@ class Membership:
         self.updated_at = now
 
     def deactivate(self, now: datetime) -> None:
+        self._refuse_if_erased()
         if self.status == DEACTIVATED:
             return  # idempotent: retrying a deactivation is not an error
         self.status = DEACTIVATED
         self.updated_at = now
 
     def reactivate(self, now: datetime) -> None:
+        self._refuse_if_erased()
         if self.status != DEACTIVATED:
             return
         # Reactivating never skips the person's own acceptance.
@@ -248,6 +287,8 @@ class Membership:
         """What changed since `snapshot()` returned `before`, as identity's events name it."""
         status, roles = before
         if self.status != status:
+            if self.status == ERASED:
+                return "erased"
             if self.status == DEACTIVATED:
                 return "deactivated"
             if status == DEACTIVATED:
@@ -259,6 +300,7 @@ class Membership:
         return None
 
     def accept(self, now: datetime) -> None:
+        self._refuse_if_erased()
         if self.status == DEACTIVATED:
             raise FailedPrecondition(
                 "This membership was deactivated by the organisation.", reason="MEMBERSHIP_INACTIVE"

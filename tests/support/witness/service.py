@@ -5,7 +5,12 @@ row in `effects` (so a second effect would show), membership events keep a copy 
 membership (applied only when newer), and `set_failing` makes a handler raise until told
 otherwise (retries, dead letters, replay). Its RPCs are plain nameko ones (tests only), but for
 `whoami`, which takes a person's token through the kernel like any service's method (the
-revocation tests run two instances of it).
+revocation tests run two instances of it), and `export_personal_data`.
+
+It also implements the personal-data contract as a second service would (tests add it to the
+registry with ECOACH_EXTRA_PERSONAL_DATA_SERVICES): the memberships it copied are the person's
+data; `identity.person_erased` leaves only tombstones of them and records
+`witness.person_erased`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,10 +39,11 @@ from services.contracts import identity as c
 from services.contracts.base import Contract, Empty
 from services.kernel.caller import Caller, PersonClaims
 from services.kernel.events import Envelope
+from services.kernel.personal_data import completion_event
 from services.kernel.runtime.database import Database, WorkerDatabase
 from services.kernel.runtime.entrypoints import Authentication
 from services.kernel.runtime.entrypoints import rpc as kernel_rpc
-from services.kernel.runtime.eventing import on_event
+from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.sql import UnitOfWork
 
 metadata = MetaData()
@@ -62,6 +69,13 @@ members = Table(
 )
 
 faults = Table("faults", metadata, Column("event_type", String(128), primary_key=True))
+
+
+ERASED_STATE = {"status": "erased"}
+
+
+def _of_person(person_id: str) -> Any:
+    return members.c.state["person_id"].astext == person_id
 
 
 class WitnessFailure(RuntimeError):
@@ -97,12 +111,37 @@ class WitnessService:
 
     db: WorkerDatabase = Database("witness")
     auth = Authentication()  # the kernel's verification, revocation list included
+    relay = EventRelay()  # publishes witness.person_erased
 
     @kernel_rpc
     def whoami(self, caller: Caller, request: Empty) -> WhoAmI:
         """A person-token method like any service's: refused once the token is revoked."""
         assert isinstance(caller, PersonClaims)
         return WhoAmI(person_id=caller.person_id, tenant_id=caller.tenant_id, instance=os.getpid())
+
+    @kernel_rpc
+    def export_personal_data(self, caller: Caller, request: Empty) -> c.PersonalDataExport:
+        """The personal-data contract: the copies of the caller's memberships."""
+        assert isinstance(caller, PersonClaims)
+        with self.db.read_only() as uow:
+            rows = uow.connection.execute(
+                select(members.c.state).where(_of_person(caller.person_id))
+            ).all()
+            now = uow.clock.now()
+        data = {"memberships": [r.state for r in rows]}
+        return c.PersonalDataExport(service=self.name, exported_at=now, data=data)
+
+    @on_event(c.PersonErased)
+    def on_person_erased(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+        _effect(uow, "on_person_erased", envelope)
+        # Tombstones, not deletions: a late, older event of the membership must not bring the
+        # copy back (its sequence is not newer than the tombstone's).
+        uow.connection.execute(
+            update(members).where(_of_person(event.person_id)).values(state=ERASED_STATE)
+        )
+        uow.record(
+            completion_event(self.name)(erasure_id=event.erasure_id, person_id=event.person_id)
+        )
 
     @on_event(c.TenantCreated)
     def on_tenant_created(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
@@ -111,11 +150,13 @@ class WitnessService:
     @on_event(c.MembershipChanged)
     def on_membership_changed(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
         _effect(uow, "on_membership_changed", envelope)
-        # Keep the newest state only: retries reorder events (rule 4).
+        # Keep the newest state only: retries reorder events (rule 4). An erased membership
+        # keeps nothing but that fact.
+        erased = event.status == c.MembershipStatus.ERASED
         upsert = pg_insert(members).values(
             member_id=event.member_id,
             sequence=envelope.sequence,
-            state=event.model_dump(mode="json"),
+            state=ERASED_STATE if erased else event.model_dump(mode="json"),
         )
         uow.connection.execute(
             upsert.on_conflict_do_update(
