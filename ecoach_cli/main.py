@@ -1,6 +1,8 @@
 """`ecoach`: the command line for operators and tenant admins, a client of the gRPC gateway.
 
-    ecoach login EMAIL [--tenant ID_OR_SLUG]        the password is asked (or ECOACH_PASSWORD)
+    ecoach login EMAIL [--tenant ID_OR_SLUG]        the password is asked (or ECOACH_PASSWORD),
+                                                     then a code if needed (or ECOACH_MFA_CODE)
+    ecoach totp [SECRET | --file FILE]               the current code of an authenticator secret
     ecoach tenants create NAME SLUG                  operators
     ecoach members import FILE.csv [--tenant ID]     with a progress bar and a summary
     ecoach members list [--tenant ID]
@@ -60,6 +62,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "accepted_existing": "Invitation accepted with your existing account {email}.",
         "bad_link": "This does not look like an invitation link or token.",
         "file_missing": "No such file: {path}",
+        "mfa_code": "Code from your authenticator app (or a recovery code): ",
+        "mfa_new_code": "Code now shown by your authenticator app: ",
+        "mfa_enrol": "This account must sign in with an authenticator app. Scan this QR code, or "
+        "enter the secret {secret} (otpauth URI: {uri}).",
+        "mfa_recovery": "Authenticator enrolled. Keep these one-time recovery codes safe; they "
+        "are shown only now:",
+        "no_secret": "Give the secret (base32), an otpauth:// URI, --file, or ECOACH_TOTP_SECRET.",
     },
     "fr": {
         "password": "Mot de passe : ",
@@ -81,6 +90,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "accepted_existing": "Invitation acceptée avec votre compte existant {email}.",
         "bad_link": "Ceci ne ressemble pas à un lien ou un jeton d'invitation.",
         "file_missing": "Fichier introuvable : {path}",
+        "mfa_code": "Code de votre application d'authentification (ou un code de secours) : ",
+        "mfa_new_code": "Code affiché maintenant par votre application d'authentification : ",
+        "mfa_enrol": "Ce compte doit se connecter avec une application d'authentification. "
+        "Scannez ce QR code, ou saisissez le secret {secret} (URI otpauth : {uri}).",
+        "mfa_recovery": "Application enregistrée. Gardez ces codes de secours à usage unique en "
+        "lieu sûr ; ils ne sont affichés que maintenant :",
+        "no_secret": "Donnez le secret (base32), une URI otpauth://, --file, ou "
+        "ECOACH_TOTP_SECRET.",
     },
 }
 
@@ -160,6 +177,10 @@ def ask_password(key: str) -> str:
     return os.environ.get("ECOACH_PASSWORD") or getpass.getpass(t(key))
 
 
+def ask_code(key: str) -> str:
+    return os.environ.get("ECOACH_MFA_CODE") or input(t(key))
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -179,17 +200,65 @@ def stubs(channel: grpc.Channel) -> Stubs:
 
 
 def login(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    lang = (("accept-language", language()),)
     reply = api.auth.SignIn(
         pb.SignInRequest(
             email=args.email, password=ask_password("password"), tenant=args.tenant or ""
         ),
-        metadata=(("accept-language", language()),),
+        metadata=lang,
         timeout=30,
     )
+    if reply.next_step == pb.VERIFY_MFA:
+        reply = api.auth.VerifyMfa(
+            pb.VerifyMfaRequest(challenge=reply.challenge, code=ask_code("mfa_code")),
+            metadata=lang,
+            timeout=30,
+        )
+    elif reply.next_step == pb.ENROL_MFA:
+        reply = enrol(api, reply.challenge, lang)
     session.signed_in(reply)
     save_session(session)
     where = t("in_tenant", tenant=reply.tenant_id) if reply.tenant_id else ""
     print(t("logged_in", email=args.email, tenant=where, expires=reply.expire_time.ToJsonString()))
+
+
+def enrol(api: Stubs, challenge: str, lang: Any) -> Any:
+    """The policy requires an authenticator and there is none yet: set one up here."""
+    import segno  # only for this rare path
+
+    setup = api.auth.BeginMfaEnrolment(
+        pb.BeginMfaEnrolmentRequest(challenge=challenge), metadata=lang, timeout=30
+    )
+    print(t("mfa_enrol", secret=setup.secret, uri=setup.otpauth_uri))
+    segno.make(setup.otpauth_uri, error="m").terminal(compact=True)
+    done = api.auth.CompleteMfaEnrolment(
+        pb.CompleteMfaEnrolmentRequest(challenge=challenge, code=ask_code("mfa_new_code")),
+        metadata=lang,
+        timeout=30,
+    )
+    print(t("mfa_recovery"))
+    for code in done.recovery_codes:
+        print(f"  {code}")
+    return done.sign_in
+
+
+def totp(api: Stubs | None, session: Session | None, args: argparse.Namespace) -> None:
+    """The current code of a secret kept for demos and scripts (like an authenticator app)."""
+    import pyotp
+
+    secret = args.secret or os.environ.get("ECOACH_TOTP_SECRET", "")
+    if args.file:
+        path = Path(args.file)
+        if not path.exists():
+            raise CliError(t("file_missing", path=path))
+        secret = path.read_text().strip()
+    if not secret:
+        raise CliError(t("no_secret"))
+    try:
+        otp = pyotp.parse_uri(secret) if secret.startswith("otpauth://") else pyotp.TOTP(secret)
+        print(otp.now())
+    except ValueError:  # binascii.Error is one
+        raise CliError(t("no_secret")) from None
 
 
 def logout(api: Stubs, session: Session, args: argparse.Namespace) -> None:
@@ -385,6 +454,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("logout", help="forget the session").set_defaults(
         run=logout, needs_session=False
     )
+    code = sub.add_parser("totp", help="print the current code of an authenticator secret")
+    code.add_argument("secret", nargs="?", default="", help="base32 secret or otpauth:// URI")
+    code.add_argument("--file", help="a file holding the secret or URI (the demo seed's)")
+    code.set_defaults(run=totp, needs_session=False, offline=True)
     tenants = sub.add_parser("tenants").add_subparsers(dest="what", required=True)
     create = tenants.add_parser("create", help="create a tenant (operators)")
     create.add_argument("name")
@@ -412,6 +485,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "offline", False):  # no gateway needed
+        try:
+            args.run(None, None, args)
+        except CliError as exc:
+            print(f"ecoach: {exc}", file=sys.stderr)
+            return 2
+        return 0
     session = load_session(args.address)
     if args.needs_session and not session.token:
         print(t("not_logged_in"), file=sys.stderr)

@@ -65,7 +65,7 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
 from tests.support.api import Api, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 
 from .benchkit import bench_deployment, percentile, write_report
 from .deployment import Deployment
@@ -104,7 +104,7 @@ def prepare(deployment: Deployment) -> Target:
     """A tenant with one admin signed in for it, set up through the gateway as a client would."""
     with deployment.channel() as channel:
         api = Api(channel)
-        operator = api.sign_in(create_operator(deployment.config), OPERATOR_PASSWORD)
+        operator = sign_in_operator(api, deployment.config)
         slug = unique_slug("bench")
         tenant = api.tenants.CreateTenant(
             pb.CreateTenantRequest(display_name=f"Bench {slug}", slug=slug),

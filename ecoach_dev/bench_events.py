@@ -75,7 +75,7 @@ from gateway.api.rpc_client import RpcClient
 from services.contracts.identity import TenantCreated
 from services.kernel.runtime.outbox import record_event
 from tests.support.api import Api, Session, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.people import sign_in_operator
 
 from .benchkit import bench_deployment, percentile, write_report
 from .cli import ROOT, ServiceSpec
@@ -632,7 +632,7 @@ def measure(
     relay: list[RelayResult] = []
     try:
         with deployment.channel() as channel:
-            operator = Api(channel).sign_in(create_operator(deployment.config), OPERATOR_PASSWORD)
+            operator = sign_in_operator(Api(channel), deployment.config)
         warm_up(deployment, dbs, rpc, operator)
         phases = (
             ("sequential", 1, config.pause_ms / 1000),

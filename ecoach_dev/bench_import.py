@@ -22,7 +22,7 @@ from typing import Any
 from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from tests.support.api import Api, Session, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 
 from .benchkit import bench_deployment, write_report
 
@@ -113,7 +113,7 @@ def main(argv: list[str]) -> int:
         mail = deployment.var_dir / "mail"
         with deployment.channel() as channel:
             api = Api(channel)
-            operator = api.sign_in(create_operator(deployment.config), OPERATOR_PASSWORD)
+            operator = sign_in_operator(api, deployment.config)
             import_once(api, operator, deployment.config, mail, 50, args.mail_timeout)  # warm-up
             for rows in args.sizes:
                 print(f"bench: importing {rows:,} rows in one call", flush=True)

@@ -27,7 +27,7 @@ from gateway.api.pb import identity_pb2 as pb
 from services.identity.passwords import hasher
 from services.kernel.config import settings
 from tests.support.api import Api, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 
 from .benchkit import bench_deployment, percentile, write_report
 
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         cores = run.machine["nproc"] or 1
         with d.channel() as channel:
             api = Api(channel)
-            operator = api.sign_in(create_operator(d.config), OPERATOR_PASSWORD)
+            operator = sign_in_operator(api, d.config)
             slug = unique_slug("signin")
             tenant = api.tenants.CreateTenant(
                 pb.CreateTenantRequest(display_name="Sign-in bench", slug=slug),

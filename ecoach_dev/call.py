@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -65,27 +66,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locale", default="", help="accept-language, e.g. fr")
     args = parser.parse_args(argv)
     token_file = settings().var_dir / "cli-token"
+    challenge_file = settings().var_dir / "cli-challenge"
     client = Client.get_by_endpoint(args.address)
     service, method = resolve(client, args.method)
+    body = json.loads(args.body)
+    if method in SIGNS_IN and "challenge" not in body and challenge_file.exists():
+        body["challenge"] = challenge_file.read_text().strip()  # the last SignIn's second step
     metadata = []
-    if not args.no_token and method != "SignIn" and token_file.exists():
+    if not args.no_token and method not in SIGNS_IN and token_file.exists():
         metadata.append(("authorization", f"Bearer {token_file.read_text().strip()}"))
     if args.locale:
         metadata.append(("accept-language", args.locale))
     try:
-        reply = client.request(
-            service, method, json.loads(args.body), metadata=metadata, timeout=30
-        )
+        reply = client.request(service, method, body, metadata=metadata, timeout=30)
     except grpc.RpcError as exc:
         print(json.dumps(describe_error(exc), indent=2, ensure_ascii=False))
         return 1
-    if method == "SignIn" and isinstance(reply, dict) and reply.get("access_token"):
-        token_file.parent.mkdir(parents=True, exist_ok=True)
-        token_file.touch(mode=0o600)
-        token_file.write_text(reply["access_token"])
-        reply = {**reply, "access_token": f"(kept in {token_file})"}
+    if method in SIGNS_IN and isinstance(reply, dict):
+        reply = keep_secrets(reply, token_file, challenge_file)
     print(json.dumps(reply, indent=2, ensure_ascii=False))
     return 0
+
+
+# Methods whose answer may hold an access token (kept) or a sign-in challenge (kept for the next
+# of them: `SignIn`, then `VerifyMfa '{"code": "123456"}'`).
+SIGNS_IN = ("SignIn", "VerifyMfa", "BeginMfaEnrolment", "CompleteMfaEnrolment")
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(text)
+
+
+def keep_secrets(reply: dict[str, Any], token_file: Path, challenge_file: Path) -> dict[str, Any]:
+    signed_in = reply.get("sign_in", reply)  # CompleteMfaEnrolment nests it
+    if signed_in.get("access_token"):
+        _write_private(token_file, signed_in["access_token"])
+        challenge_file.unlink(missing_ok=True)
+        signed_in["access_token"] = f"(kept in {token_file})"
+    elif reply.get("challenge"):
+        _write_private(challenge_file, reply["challenge"])
+    return reply
 
 
 if __name__ == "__main__":

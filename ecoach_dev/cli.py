@@ -125,10 +125,19 @@ def banner(config: Settings) -> None:
     for a in DEMO_ACCOUNTS:
         where = "no tenant: operator" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"
         lines.append(f"   {a.label:<9} {a.email:<22} {a.password:<22} {where}")
+    from services.identity.seed import operator_totp_file
+
+    totp_file = operator_totp_file(config)
+    code = f"$(.venv/bin/python -m ecoach_cli totp --file {totp_file})"
     lines += [
+        "",
+        " The operator signs in with an authenticator too: scan this otpauth URI into one",
+        f" (it is kept in {totp_file}), or let `ecoach totp` show the current code:",
+        f"   {totp_file.read_text().strip() if totp_file.exists() else '(run make run once)'}",
         "",
         " Try it from another terminal, in this folder (the token is kept in var/cli-token):",
         f"   {call} SignIn '{sign_in}'",
+        f"   {call} VerifyMfa " + '"{\\"code\\": \\"' + code + '\\"}"',
         f"""   {call} CreateTenant '{{"display_name": "Globex", "slug": "globex"}}'""",
         f"""   {call} AddMember '{{"parent": "tenants/<tenant_id>", "email": "hr@globex.test", """
         """"roles": ["TENANT_ADMIN"], "display_name": "Globex HR"}'""",
@@ -137,12 +146,15 @@ def banner(config: Settings) -> None:
         " development); its link ends in /invite/<token>. Accept it with:",
         f"""   {call} AcceptInvitation '{{"token": "<token>", "password": "a long passphrase"}}'""",
         "",
-        " The same as a grpc-requests one-liner:",
+        " Or the command line: ECOACH_MFA_CODE=" + code,
+        f"   .venv/bin/python -m ecoach_cli login {op.email}  (password {op.password})",
+        "",
+        " SignIn as a grpc-requests one-liner:",
         """   .venv/bin/python -c "from grpc_requests import Client; """
         f"""print(Client.get_by_endpoint('{addr}').request('ecoach.v1.AuthService', 'SignIn', """
         f"""{{'email': '{op.email}', 'password': '{op.password}'}}))\"""",
         "",
-        " With grpcurl, if you have it:",
+        " With grpcurl, if you have it (then VerifyMfa with the challenge and a code):",
         f"   grpcurl -plaintext -d '{sign_in}' {addr} ecoach.v1.AuthService/SignIn",
         f"""   grpcurl -plaintext -H "authorization: Bearer $TOKEN" """
         f"""-d '{{"display_name": "Globex", "slug": "globex"}}' {addr} """

@@ -19,16 +19,25 @@ from .pb import identity_pb2_grpc as pb_grpc
 IDENTITY = "identity"
 
 
+_STEPS = {"done": pb.SIGNED_IN, "verify_mfa": pb.VERIFY_MFA, "enrol_mfa": pb.ENROL_MFA}
+
+
 def _signed_in(answer: dict[str, Any]) -> pb.SignInResponse:
     response = pb.SignInResponse(
         access_token=answer["access_token"],
-        expire_time=cv.timestamp(answer["expires_at"]),
         person_id=answer["person_id"],
         tenant_id=answer["tenant_id"],
         refresh_token=answer["refresh_token"],
+        next_step=_STEPS[answer.get("next_step", "done")],
+        challenge=answer.get("challenge", ""),
     )
-    if answer.get("refresh_expires_at"):
-        response.refresh_expire_time.CopyFrom(cv.timestamp(answer["refresh_expires_at"]))
+    for field, key in (
+        ("expire_time", "expires_at"),
+        ("refresh_expire_time", "refresh_expires_at"),
+        ("challenge_expire_time", "challenge_expires_at"),
+    ):
+        if answer.get(key):
+            getattr(response, field).CopyFrom(cv.timestamp(answer[key]))
     return response
 
 
@@ -44,6 +53,34 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
             {"email": request.email, "password": request.password, "tenant": request.tenant},
         )
         return _signed_in(answer)
+
+    @handler
+    def VerifyMfa(self, request: Any, call: CallContext) -> pb.SignInResponse:
+        payload = {"challenge": request.challenge, "code": request.code}
+        return _signed_in(call.call(IDENTITY, "verify_mfa", payload))
+
+    @handler
+    def StartMfaEnrolment(self, request: Any, call: CallContext) -> pb.MfaChallenge:
+        answer = call.call(IDENTITY, "start_mfa_enrolment")
+        return pb.MfaChallenge(
+            challenge=answer["challenge"],
+            challenge_expire_time=cv.timestamp(answer["challenge_expires_at"]),
+        )
+
+    @handler
+    def BeginMfaEnrolment(self, request: Any, call: CallContext) -> pb.MfaEnrolment:
+        answer = call.call(IDENTITY, "begin_mfa_enrolment", {"challenge": request.challenge})
+        return pb.MfaEnrolment(**answer)
+
+    @handler
+    def CompleteMfaEnrolment(
+        self, request: Any, call: CallContext
+    ) -> pb.CompleteMfaEnrolmentResponse:
+        payload = {"challenge": request.challenge, "code": request.code}
+        answer = call.call(IDENTITY, "complete_mfa_enrolment", payload)
+        return pb.CompleteMfaEnrolmentResponse(
+            sign_in=_signed_in(answer["sign_in"]), recovery_codes=answer["recovery_codes"]
+        )
 
     @handler
     def Refresh(self, request: Any, call: CallContext) -> pb.SignInResponse:

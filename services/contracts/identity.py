@@ -131,13 +131,51 @@ class SignInRequest(Contract):
 
 
 class SignInResponse(Contract):
-    access_token: str
-    expires_at: datetime
+    """Either signed in (`next_step` done: the tokens) or a second step to take with
+    `challenge`: `verify_mfa` (a code) or `enrol_mfa` (the policy requires an authenticator)."""
+
+    access_token: str = ""
+    expires_at: datetime | None = None
     person_id: str
     tenant_id: str = ""
     # Trade it for a new pair with `refresh` before `refresh_expires_at`; used once.
     refresh_token: str = ""
     refresh_expires_at: datetime | None = None
+    next_step: Literal["done", "verify_mfa", "enrol_mfa"] = "done"
+    challenge: str = ""
+    challenge_expires_at: datetime | None = None
+
+
+ChallengeText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class MfaChallengeRef(Contract):
+    challenge: ChallengeText
+
+
+class MfaCodeRequest(Contract):
+    """A challenge and a code: 6 digits from the authenticator, or a recovery code."""
+
+    challenge: ChallengeText
+    code: str = Field(max_length=64)
+
+
+class MfaEnrolment(Contract):
+    """What the authenticator app needs: the secret, as an otpauth URI and as a QR code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class MfaEnrolled(Contract):
+    sign_in: SignInResponse
+    recovery_codes: list[str]  # shown once: identity keeps only their hashes
+
+
+class MfaChallenge(Contract):
+    challenge: str
+    challenge_expires_at: datetime
 
 
 RefreshTokenText = Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import io
 import math
 import secrets
 import time
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import segno
 
 from services.contracts import identity as c
 from services.contracts.base import Empty
@@ -31,7 +34,7 @@ from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
 
-from .domain import access
+from .domain import access, mfa
 from .domain.credentials import (
     EMAIL_CHANGE,
     INVITATION,
@@ -58,7 +61,7 @@ from .domain.sessions import RefreshToken, Verdict, judge
 from .domain.sessions import parse as parse_refresh_token
 from .domain.throttle import ThrottlePolicy, account_key, pair_key
 from .passwords import Passwords
-from .storage import Repositories, seal_context
+from .storage import Repositories, seal_context, totp_context
 
 
 class TokenSettings:
@@ -354,17 +357,291 @@ def sign_in(
             repos.persons.set_password(person.id, rehashed, now)
         repos.throttle.clear(pair)
         repos.throttle.prune(now - timedelta(days=1))
-        repos.sign_ins.add(person.id, "succeeded", tenant.id if tenant else None, source, now)
-        repos.refresh_tokens.prune_person(person.id, now - timedelta(days=1))
-        refresh = RefreshToken.issue(
-            person_id=person.id,
-            tenant_id=tenant.id if tenant else None,
-            amr=["pwd"],
-            now=now,
-            ttl=tokens.refresh_ttl,
-        )
-        repos.refresh_tokens.add(refresh)
+        factor = repos.mfa.factor(person.id)
+        enrolled = factor is not None and factor.confirmed_at is not None
+        if enrolled or _mfa_needed(person, tenant, membership):
+            # A second step: a code, or (the policy requires one) enrolling an authenticator.
+            challenge = mfa.Challenge.issue(
+                person_id=person.id,
+                tenant_id=tenant.id if tenant else None,
+                purpose=mfa.Purpose.VERIFY if enrolled else mfa.Purpose.ENROL,
+                now=now,
+            )
+            repos.mfa.add_challenge(challenge)
+            return c.SignInResponse(
+                person_id=person.id,
+                tenant_id=tenant.id if tenant else "",
+                next_step="verify_mfa" if enrolled else "enrol_mfa",
+                challenge=challenge.token,
+                challenge_expires_at=challenge.expires_at,
+            )
+        refresh = _start_session(repos, tokens, person.id, tenant, [mfa.PASSWORD], source, now)
     return _grant(db, keys, tokens, person, tenant, membership, refresh)
+
+
+def _start_session(
+    repos: Repositories,
+    tokens: TokenSettings,
+    person_id: str,
+    tenant: Tenant | None,
+    amr: list[str],
+    source: str,
+    now: datetime,
+) -> RefreshToken:
+    """A completed sign-in: recorded in the person's history, and a new session."""
+    repos.sign_ins.add(person_id, "succeeded", tenant.id if tenant else None, source, now)
+    repos.refresh_tokens.prune_person(person_id, now - timedelta(days=1))
+    refresh = RefreshToken.issue(
+        person_id=person_id,
+        tenant_id=tenant.id if tenant else None,
+        amr=amr,
+        now=now,
+        ttl=tokens.refresh_ttl,
+    )
+    repos.refresh_tokens.add(refresh)
+    return refresh
+
+
+def _mfa_needed(person: Person, tenant: Tenant | None, membership: Membership | None) -> bool:
+    return mfa.mfa_required(
+        platform_admin=person.platform_admin,
+        entering_tenant=tenant is not None,
+        roles=membership.roles if membership else (),
+        required_roles=tenant.mfa_required_roles if tenant else (),
+    )
+
+
+def _require_mfa_if_needed(
+    amr: list[str], person: Person, tenant: Tenant | None, membership: Membership | None
+) -> None:
+    if mfa.MFA not in amr and _mfa_needed(person, tenant, membership):
+        raise PermissionDenied(
+            "Entering here needs a sign-in with your authenticator: sign in again.",
+            reason="MFA_REQUIRED",
+        )
+
+
+# ---------------------------------------------------------------- multi-factor sign-in
+
+
+def _challenge(
+    repos: Repositories, token: str, purpose: mfa.Purpose, now: datetime
+) -> mfa.Challenge:
+    parsed = parse_refresh_token(token, mfa.CHALLENGE_PREFIX)
+    held = repos.mfa.challenge_for_update(parsed[0]) if parsed else None
+    if (
+        held is None
+        or parsed is None
+        or not held.matches(parsed[1])
+        or held.purpose != purpose.value
+    ):
+        raise Unauthenticated(
+            "This sign-in step is not valid; sign in again.", reason="CHALLENGE_INVALID"
+        )
+    if not held.usable(now):
+        raise Unauthenticated(
+            "This sign-in step has expired or was used; sign in again.",
+            reason="CHALLENGE_EXPIRED",
+        )
+    return held
+
+
+def _mfa_throttle(repos: Repositories, person_id: str, now: datetime) -> Any:
+    """The person's code counter (whatever the challenge): guessing codes is slowed like
+    guessing passwords, and a wait applies to every further code."""
+    key = account_key("mfa\n" + person_id)
+    counter = repos.throttle.locked([key], now)[key]
+    wait = counter.wait(now)
+    if wait > timedelta(0):
+        raise throttled(wait)
+    return counter
+
+
+def _code_refused(
+    uow: UnitOfWork,
+    challenge: mfa.Challenge,
+    counter: Any,
+    policy: ThrottlePolicy,
+    source: str,
+    replayed: bool,
+) -> DomainError:
+    """Counts a wrong code (the challenge dies after a few) and says so after the commit."""
+    repos = Repositories(uow.connection)
+    now = uow.clock.now()
+    challenge.failures += 1
+    repos.mfa.save_challenge(challenge)
+    counter.fail(now, policy.pair, policy.window)
+    repos.throttle.save([counter])
+    repos.sign_ins.add(challenge.person_id, "failed", challenge.tenant_id, source, now)
+    audit(uow, "mfa.failed", None, None, challenge.person_id, source=source, replayed=replayed)
+    if replayed:
+        return Unauthenticated(
+            "This code was already used; wait for the next one.", reason="MFA_CODE_REUSED"
+        )
+    return Unauthenticated("This code is not valid.", reason="MFA_CODE_INVALID")
+
+
+def _entry_after_code(
+    repos: Repositories, challenge: mfa.Challenge
+) -> tuple[Person, Tenant | None, Membership | None]:
+    """The person and where they asked to go, read again: things may have changed since the
+    password step."""
+    person = repos.persons.get(challenge.person_id)
+    assert person is not None
+    tenant = repos.tenants.get(challenge.tenant_id) if challenge.tenant_id else None
+    membership = repos.memberships.of_person_in(tenant.id, person.id) if tenant else None
+    _check_entry(challenge.tenant_id or "", tenant, membership)
+    return person, tenant, membership
+
+
+def verify_mfa(
+    db: WorkerDatabase,
+    keys: SigningKeyCache,
+    tokens: TokenSettings,
+    master: MasterKey,
+    request: c.MfaCodeRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
+) -> c.SignInResponse:
+    """The second step of a sign-in: a code from the authenticator, or a recovery code."""
+    code = mfa.check_code_format(request.code)
+    refused: DomainError | None = None
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        challenge = _challenge(repos, request.challenge, mfa.Purpose.VERIFY, now)
+        counter = _mfa_throttle(repos, challenge.person_id, now)
+        factor = repos.mfa.factor(challenge.person_id, for_update=True)
+        if factor is None or factor.confirmed_at is None:
+            raise Unauthenticated(
+                "This sign-in step is not valid; sign in again.", reason="CHALLENGE_INVALID"
+            )
+        replayed = False
+        if mfa.is_totp_code(code):
+            secret = master.unwrap(factor.sealed_secret, totp_context(challenge.person_id))
+            check, step = mfa.check_totp(secret.decode(), code, now, factor.last_step)
+            accepted, replayed, how = (
+                check is mfa.CodeCheck.ACCEPTED,
+                check is mfa.CodeCheck.REPLAYED,
+                mfa.OTP,
+            )
+            if accepted:
+                repos.mfa.set_last_step(challenge.person_id, step)
+        else:
+            accepted = repos.mfa.use_recovery_code(
+                challenge.person_id, mfa.recovery_code_hash(code), now
+            )
+            how = mfa.RECOVERY
+            if accepted:
+                audit(uow, "mfa.recovery_code_used", None, challenge.person_id, challenge.person_id)
+        if not accepted:
+            refused = _code_refused(uow, challenge, counter, policy, source, replayed)
+        else:
+            challenge.used_at = now
+            repos.mfa.save_challenge(challenge)
+            repos.throttle.clear(counter.key)
+            person, tenant, membership = _entry_after_code(repos, challenge)
+            amr = [mfa.PASSWORD, mfa.MFA, how]
+            refresh = _start_session(repos, tokens, person.id, tenant, amr, source, now)
+    if refused is not None:  # raised after the commit, so that the failure counts
+        raise refused
+    return _grant(db, keys, tokens, person, tenant, membership, refresh)
+
+
+def start_mfa_enrolment(db: WorkerDatabase, caller: Caller) -> c.MfaChallenge:
+    """A signed-in person chooses to enrol: a challenge for the enrolment methods."""
+    who = access.person(caller)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        factor = repos.mfa.factor(who.person_id)
+        if factor is not None and factor.confirmed_at is not None:
+            raise FailedPrecondition(
+                "An authenticator is already enrolled.", reason="MFA_ALREADY_ENROLLED"
+            )
+        challenge = mfa.Challenge.issue(
+            person_id=who.person_id,
+            tenant_id=who.tenant_id,
+            purpose=mfa.Purpose.ENROL,
+            now=uow.clock.now(),
+        )
+        repos.mfa.add_challenge(challenge)
+    return c.MfaChallenge(challenge=challenge.token, challenge_expires_at=challenge.expires_at)
+
+
+def begin_mfa_enrolment(
+    db: WorkerDatabase, master: MasterKey, request: c.MfaChallengeRef
+) -> c.MfaEnrolment:
+    """A new authenticator secret for the challenge's person (replacing an unfinished one)."""
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        challenge = _challenge(repos, request.challenge, mfa.Purpose.ENROL, now)
+        factor = repos.mfa.factor(challenge.person_id, for_update=True)
+        if factor is not None and factor.confirmed_at is not None:
+            raise FailedPrecondition(
+                "An authenticator is already enrolled.", reason="MFA_ALREADY_ENROLLED"
+            )
+        person = repos.persons.get(challenge.person_id)
+        assert person is not None
+        secret = mfa.new_secret()
+        sealed = master.wrap(secret.encode(), totp_context(person.id))
+        repos.mfa.start_factor(person.id, sealed, now)
+    uri = mfa.otpauth_uri(secret, person.email)
+    return c.MfaEnrolment(secret=secret, otpauth_uri=uri, qr_svg=qr_svg(uri))
+
+
+def qr_svg(text: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False)
+    return buffer.getvalue().decode()
+
+
+def complete_mfa_enrolment(
+    db: WorkerDatabase,
+    keys: SigningKeyCache,
+    tokens: TokenSettings,
+    master: MasterKey,
+    request: c.MfaCodeRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
+) -> c.MfaEnrolled:
+    """The first code from the new authenticator confirms it: recovery codes, and a session
+    whose tokens show the second factor."""
+    code = mfa.check_code_format(request.code)
+    if not mfa.is_totp_code(code):
+        raise invalid(code="6 digits from your authenticator app")
+    refused: DomainError | None = None
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        challenge = _challenge(repos, request.challenge, mfa.Purpose.ENROL, now)
+        counter = _mfa_throttle(repos, challenge.person_id, now)
+        factor = repos.mfa.factor(challenge.person_id, for_update=True)
+        if factor is None or factor.confirmed_at is not None:
+            raise FailedPrecondition(
+                "Start the enrolment first (BeginMfaEnrolment).", reason="MFA_NOT_STARTED"
+            )
+        secret = master.unwrap(factor.sealed_secret, totp_context(challenge.person_id))
+        check, step = mfa.check_totp(secret.decode(), code, now, None)
+        if check is not mfa.CodeCheck.ACCEPTED:
+            refused = _code_refused(uow, challenge, counter, policy, source, False)
+        else:
+            repos.mfa.confirm_factor(challenge.person_id, step, now)
+            codes = mfa.new_recovery_codes()
+            repos.mfa.replace_recovery_codes(
+                challenge.person_id, [mfa.recovery_code_hash(x) for x in codes], now
+            )
+            challenge.used_at = now
+            repos.mfa.save_challenge(challenge)
+            repos.throttle.clear(counter.key)
+            audit(uow, "mfa.enrolled", None, challenge.person_id, challenge.person_id)
+            person, tenant, membership = _entry_after_code(repos, challenge)
+            amr = [mfa.PASSWORD, mfa.MFA, mfa.OTP]
+            refresh = _start_session(repos, tokens, person.id, tenant, amr, source, now)
+    if refused is not None:
+        raise refused
+    signed_in = _grant(db, keys, tokens, person, tenant, membership, refresh)
+    return c.MfaEnrolled(sign_in=signed_in, recovery_codes=codes)
 
 
 def throttled(wait: timedelta) -> ResourceExhausted:
@@ -414,6 +691,7 @@ def refresh(
             membership = repos.memberships.of_person_in(tenant.id, person.id) if tenant else None
             try:
                 _check_entry(request.tenant or held.tenant_id or "", tenant, membership)
+                _require_mfa_if_needed(held.amr, person, tenant, membership)
             except DomainError as exc:
                 if not request.tenant:  # the session's own tenant is closed to them now
                     repos.refresh_tokens.revoke_family(held.family_id, now)
@@ -489,6 +767,7 @@ def export_personal_data(db: WorkerDatabase, caller: Caller) -> c.PersonalDataEx
         sessions = repos.refresh_tokens.sessions_of(person.id)
         sign_ins = repos.sign_ins.all_of(person.id)
         audit_rows = repos.audit.about(person.id, [m.id for m, _ in memberships])
+        second_factor = repos.mfa.summary(person.id)
         now = uow.clock.now()
     data = {
         "person": person_view(person).model_dump(mode="json"),
@@ -508,6 +787,7 @@ def export_personal_data(db: WorkerDatabase, caller: Caller) -> c.PersonalDataEx
         "sessions": sessions,
         "sign_ins": sign_ins,
         "audit": audit_rows,
+        "mfa": second_factor,  # when the authenticator was enrolled; never its secret
     }
     return c.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
 
@@ -1320,6 +1600,7 @@ def _erase(
         repos.refresh_tokens.delete_person(person.id)
         repos.links.delete_person(person.id)
         repos.sign_ins.delete_person(person.id)
+        repos.mfa.delete_person(person.id)
         repos.audit.forget_sources(person.id)
         revoke_access(uow, c.AccessRevocationReason.ERASED, person_id=person.id)
         erasure_id = new_id("era")
@@ -1720,3 +2001,19 @@ def ensure_person_with_password(
             person.password_hash = passwords.hash(password)
             repos.persons.add(person)
     return person
+
+
+def ensure_totp(db: WorkerDatabase, master: MasterKey, person_id: str, secret: str) -> bool:
+    """Trusted code (the demo seed, test set-up): enrols `secret` as the person's confirmed
+    authenticator unless they have one. True if it did."""
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        factor = repos.mfa.factor(person_id, for_update=True)
+        if factor is not None and factor.confirmed_at is not None:
+            return False
+        now = uow.clock.now()
+        repos.mfa.start_factor(
+            person_id, master.wrap(secret.encode(), totp_context(person_id)), now
+        )
+        repos.mfa.confirm_factor(person_id, mfa.step_of(now) - mfa.DRIFT_STEPS - 1, now)
+    return True

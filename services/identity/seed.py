@@ -1,19 +1,26 @@
 """The demo data `make run` creates once: a tenant, an operator, an HR admin, a coach, a coachee.
 
 Idempotent: a second run finds everything and changes nothing. Passwords are demo passwords,
-printed by `make run`; never use this outside development.
+printed by `make run`; never use this outside development. Operators always sign in with an
+authenticator: the seed enrols one for the demo operator and keeps its otpauth URI in
+`var/demo-operator.totp` (`ecoach totp --file var/demo-operator.totp` prints the current code,
+or scan the URI into an authenticator app).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.kernel.clock import SystemClock
 from services.kernel.config import Settings
+from services.kernel.crypto import load_master_key
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 
+from .domain import mfa
 from .domain.model import Membership, Tenant
-from .handlers import ensure_person_with_password, membership_changed, tenant_created
+from .handlers import ensure_person_with_password, ensure_totp, membership_changed, tenant_created
 from .passwords import Passwords
 from .storage import Repositories
 
@@ -69,6 +76,7 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
                 platform_admin=account.role is None,
             )
             if account.role is None:
+                _enrol_operator(config, db, person.id, account.email)
                 continue
             with db.unit_of_work() as uow:
                 repos = Repositories(uow.connection)
@@ -83,3 +91,19 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
         db.close()
         engine.dispose()
     return tenant, created
+
+
+def operator_totp_file(config: Settings) -> Path:
+    return config.var_dir / "demo-operator.totp"
+
+
+def _enrol_operator(config: Settings, db: WorkerDatabase, person_id: str, email: str) -> None:
+    """The demo operator's authenticator; its otpauth URI in var/demo-operator.totp (0600)."""
+    secret = mfa.new_secret()
+    master = load_master_key(config.master_key, config.master_key_path)
+    if ensure_totp(db, master, person_id, secret):
+        path = operator_totp_file(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        os.chmod(path, 0o600)
+        path.write_text(mfa.otpauth_uri(secret, email) + "\n")

@@ -182,6 +182,38 @@ class IdentityService:
         )
 
     @rpc(public=True)
+    def verify_mfa(self, caller: Caller, request: c.MfaCodeRequest) -> c.SignInResponse:
+        return handlers.verify_mfa(
+            self.db,
+            _keys,
+            _token_settings(),
+            _master_key(),
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
+
+    @rpc
+    def start_mfa_enrolment(self, caller: Caller, request: Empty) -> c.MfaChallenge:
+        return handlers.start_mfa_enrolment(self.db, caller)
+
+    @rpc(public=True)
+    def begin_mfa_enrolment(self, caller: Caller, request: c.MfaChallengeRef) -> c.MfaEnrolment:
+        return handlers.begin_mfa_enrolment(self.db, _master_key(), request)
+
+    @rpc(public=True)
+    def complete_mfa_enrolment(self, caller: Caller, request: c.MfaCodeRequest) -> c.MfaEnrolled:
+        return handlers.complete_mfa_enrolment(
+            self.db,
+            _keys,
+            _token_settings(),
+            _master_key(),
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
+
+    @rpc(public=True)
     def refresh(self, caller: Caller, request: c.RefreshRequest) -> c.SignInResponse:
         return handlers.refresh(self.db, _keys, _token_settings(), request)
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -34,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.credentials import PersonLink
+from .domain.mfa import Challenge
 from .domain.model import Membership, Person, Tenant, new_id
 from .domain.sessions import RefreshToken
 from .domain.throttle import Counter
@@ -173,6 +175,40 @@ person_links = Table(
     Column("detail", Text),
     Column("used_at", DateTime(timezone=True)),
     Column("superseded_at", DateTime(timezone=True)),
+)
+
+mfa_factors = Table(
+    "mfa_factors",
+    metadata,
+    Column("person_id", String(40), ForeignKey("persons.id"), primary_key=True),
+    # The TOTP secret sealed by the master key (context: totp_context(person_id)).
+    Column("sealed_secret", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),  # NULL while enrolment is under way
+    Column("last_step", BigInteger),  # the last time step accepted: no code replays
+)
+
+mfa_recovery_codes = Table(
+    "mfa_recovery_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+sign_in_challenges = Table(
+    "sign_in_challenges",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("tenant_id", String(40)),
+    Column("purpose", String(10), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("failures", Integer, nullable=False, server_default="0"),
 )
 
 # Kept for good (ids and times only): a restored backup replays the erasures made since.
@@ -987,6 +1023,114 @@ class Secrets:
         )
 
 
+def totp_context(person_id: str) -> str:
+    """What a sealed TOTP secret is, authenticated by the master key's AEAD."""
+    return f"identity.totp.{person_id}"
+
+
+class Mfa:
+    """Authenticators, recovery codes and sign-in challenges."""
+
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def factor(self, person_id: str, *, for_update: bool = False) -> Any:
+        query = select(mfa_factors).where(mfa_factors.c.person_id == person_id)
+        return self.session.execute(query.with_for_update() if for_update else query).first()
+
+    def start_factor(self, person_id: str, sealed_secret: str, now: datetime) -> None:
+        """A new, unconfirmed authenticator (replacing an enrolment left unfinished)."""
+        upsert = pg_insert(mfa_factors).values(
+            person_id=person_id, sealed_secret=sealed_secret, created_at=now
+        )
+        self.session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[mfa_factors.c.person_id],
+                set_={"sealed_secret": sealed_secret, "created_at": now, "last_step": None},
+                where=mfa_factors.c.confirmed_at.is_(None),
+            )
+        )
+
+    def confirm_factor(self, person_id: str, step: int, now: datetime) -> None:
+        self.session.execute(
+            update(mfa_factors)
+            .where(mfa_factors.c.person_id == person_id)
+            .values(confirmed_at=now, last_step=step)
+        )
+
+    def set_last_step(self, person_id: str, step: int) -> None:
+        self.session.execute(
+            update(mfa_factors).where(mfa_factors.c.person_id == person_id).values(last_step=step)
+        )
+
+    def replace_recovery_codes(self, person_id: str, hashes: Sequence[str], now: datetime) -> None:
+        self.session.execute(
+            mfa_recovery_codes.delete().where(mfa_recovery_codes.c.person_id == person_id)
+        )
+        self.session.execute(
+            insert(mfa_recovery_codes),
+            [{"code_hash": h, "person_id": person_id, "created_at": now} for h in hashes],
+        )
+
+    def use_recovery_code(self, person_id: str, code_hash: str, now: datetime) -> bool:
+        """Spends the code if it is one of the person's and unused."""
+        spent = self.session.execute(
+            update(mfa_recovery_codes)
+            .where(
+                mfa_recovery_codes.c.code_hash == code_hash,
+                mfa_recovery_codes.c.person_id == person_id,
+                mfa_recovery_codes.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return bool(spent.rowcount)
+
+    def summary(self, person_id: str) -> dict[str, Any] | None:
+        """For the person's own export: when they enrolled and how many codes are left."""
+        factor = self.factor(person_id)
+        if factor is None or factor.confirmed_at is None:
+            return None
+        left = self.session.execute(
+            select(func.count())
+            .select_from(mfa_recovery_codes)
+            .where(
+                mfa_recovery_codes.c.person_id == person_id,
+                mfa_recovery_codes.c.used_at.is_(None),
+            )
+        ).scalar_one()
+        return {"enrolled_at": factor.confirmed_at.isoformat(), "recovery_codes_left": left}
+
+    def add_challenge(self, challenge: Challenge) -> None:
+        row = {k: v for k, v in vars(challenge).items() if k != "secret"}
+        self.session.execute(insert(sign_in_challenges).values(row))
+        self.session.execute(  # a person's spent and expired challenges go as new ones come
+            sign_in_challenges.delete().where(
+                sign_in_challenges.c.person_id == challenge.person_id,
+                sign_in_challenges.c.expires_at < challenge.created_at - timedelta(days=1),
+            )
+        )
+
+    def challenge_for_update(self, challenge_id: str) -> Challenge | None:
+        row = self.session.execute(
+            select(sign_in_challenges)
+            .where(sign_in_challenges.c.id == challenge_id)
+            .with_for_update()
+        ).first()
+        return Challenge(**row._mapping) if row else None
+
+    def save_challenge(self, challenge: Challenge) -> None:
+        self.session.execute(
+            update(sign_in_challenges)
+            .where(sign_in_challenges.c.id == challenge.id)
+            .values(used_at=challenge.used_at, failures=challenge.failures)
+        )
+
+    def delete_person(self, person_id: str) -> None:
+        """Erasure: the authenticator, its codes and challenges go."""
+        for table in (sign_in_challenges, mfa_recovery_codes, mfa_factors):
+            self.session.execute(table.delete().where(table.c.person_id == person_id))
+
+
 class Erasures:
     def __init__(self, session: Connection) -> None:
         self.session = session
@@ -1097,3 +1241,4 @@ class Repositories:
         self.links = PersonLinks(session)
         self.secrets = Secrets(session)
         self.erasures = Erasures(session)
+        self.mfa = Mfa(session)

@@ -18,6 +18,11 @@ PUBLIC_METHODS: dict[str, str] = {
     "identity.accept_invitation": "authenticates by the invitation link's secret (and, for an "
     "existing account, its password)",
     "identity.confirm_email_change": "authenticates by the secret mailed to the new address",
+    "identity.verify_mfa": "authenticates by the sign-in challenge's secret and a code; "
+    "throttled per person, and the challenge dies after 5 wrong codes",
+    "identity.begin_mfa_enrolment": "authenticates by an enrolment challenge's secret",
+    "identity.complete_mfa_enrolment": "authenticates by an enrolment challenge's secret and "
+    "the new authenticator's code; throttled like verify_mfa",
     "identity.get_erasure_status": "authenticates by the erasure receipt's secret (256 bits)",
 }
 

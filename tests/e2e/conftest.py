@@ -12,7 +12,7 @@ import pytest
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from tests.support.api import Api, Session, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +35,7 @@ def api(deployment: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="session")
 def operator(deployment: Deployment, api: Api) -> Session:
-    email = create_operator(deployment.config)
-    return api.sign_in(email, OPERATOR_PASSWORD)
+    return sign_in_operator(api, deployment.config)
 
 
 PASSWORD = "not-a-real-password-42"

@@ -15,18 +15,24 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from tests.support.api import expect_error, unique_email, unique_slug
 from tests.support.mailbox import mailed_link
-from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.people import OPERATOR_PASSWORD, OPERATOR_TOTP_SECRET, create_operator, totp_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def ecoach(
-    deployment: Deployment, home: Path, *args: str, password: str = "", lang: str = "en_GB.UTF-8"
+    deployment: Deployment,
+    home: Path,
+    *args: str,
+    password: str = "",
+    code: str = "",
+    lang: str = "en_GB.UTF-8",
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "ECOACH_CLI_HOME": str(home),
         "ECOACH_PASSWORD": password,
+        "ECOACH_MFA_CODE": code,
         "LANG": lang,
         "LC_ALL": "",
         "LC_MESSAGES": "",
@@ -48,7 +54,14 @@ def test_an_operator_and_an_admin_work_from_the_command_line(
     refused = ecoach(deployment, home, "members", "list", "--tenant", "tnt_x")
     assert refused.returncode == 2 and "ecoach login" in refused.stderr
     operator = create_operator(deployment.config)
-    logged = ecoach(deployment, home, "login", operator, password=OPERATOR_PASSWORD)
+    logged = ecoach(
+        deployment,
+        home,
+        "login",
+        operator,
+        password=OPERATOR_PASSWORD,
+        code=totp_code(deployment.config),
+    )
     assert logged.returncode == 0, logged.stderr
     assert (home / "session.json").stat().st_mode & 0o777 == 0o600
     slug = unique_slug("cli")
@@ -111,7 +124,10 @@ def test_the_cli_renews_its_session_while_used_and_logout_ends_it(
 ) -> None:
     home = tmp_path / "cli"
     operator = create_operator(deployment.config)
-    assert ecoach(deployment, home, "login", operator, password=OPERATOR_PASSWORD).returncode == 0
+    code = totp_code(deployment.config)
+    assert (
+        ecoach(deployment, home, "login", operator, password=OPERATOR_PASSWORD, code=code)
+    ).returncode == 0
     path = home / "session.json"
     saved = json.loads(path.read_text())
     assert saved["refresh_token"].startswith("rt1.")
@@ -131,3 +147,16 @@ def test_the_cli_renews_its_session_while_used_and_logout_ends_it(
             timeout=10,
         )
     assert ended.reason == "SESSION_ENDED"
+
+
+def test_totp_prints_the_current_code_of_a_stored_secret(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    stored = tmp_path / "operator.totp"
+    stored.write_text(f"otpauth://totp/ecoach:op?secret={OPERATOR_TOTP_SECRET}&issuer=ecoach\n")
+    for args in (("totp", OPERATOR_TOTP_SECRET), ("totp", "--file", str(stored))):
+        printed = ecoach(deployment, tmp_path / "cli", *args)
+        assert printed.returncode == 0, printed.stderr
+        assert printed.stdout.strip().isdigit() and len(printed.stdout.strip()) == 6
+    bad = ecoach(deployment, tmp_path / "cli", "totp", "not-base32!", lang="fr_FR.UTF-8")
+    assert bad.returncode == 2 and "secret" in bad.stderr

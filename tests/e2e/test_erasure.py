@@ -20,7 +20,7 @@ from gateway.api.rpc_client import RpcClient
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error, unique_email
 from tests.support.deployments import WITNESS, gateway_api, own_deployment, start_witness
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import OPERATOR_PASSWORD, set_password, sign_in_operator
 from tests.support.waiting import wait_for
 
 
@@ -51,7 +51,7 @@ def rpc(world: Deployment) -> Iterator[RpcClient]:
 
 @pytest.fixture(scope="module")
 def operator(world: Deployment, api: Api) -> Session:
-    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")

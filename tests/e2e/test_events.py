@@ -28,7 +28,7 @@ from services.kernel.runtime.publisher import ConfirmingPublisher
 from services.kernel.runtime.topology import dead_letter_queue, handler_queue
 from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.deployments import WITNESS, start_witness
-from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.people import sign_in_operator
 from tests.support.proxy import PausableProxy
 from tests.support.waiting import wait_for
 
@@ -84,7 +84,7 @@ def api(world: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def operator(world: Deployment, api: Api) -> Session:
-    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from tests.support.api import Api, Session, error_details, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.people import sign_in_operator
 
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -36,7 +36,7 @@ def test_identity_down_is_unavailable_in_time_and_the_late_request_never_runs(
 ) -> None:
     with own_deployment.channel() as channel:
         api = Api(channel)
-        operator: Session = api.sign_in(create_operator(own_deployment.config), OPERATOR_PASSWORD)
+        operator: Session = sign_in_operator(api, own_deployment.config)
         tenant = api.tenants.CreateTenant(
             pb.CreateTenantRequest(display_name="Faulty", slug=unique_slug()),
             metadata=operator.metadata,

@@ -16,7 +16,7 @@ from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 from tests.support.smtp import SmtpServer, link_token
 
 INVITE = "/invite/"
@@ -54,7 +54,7 @@ def api(world: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def operator(world: Deployment, api: Api) -> Session:
-    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_an_expired_invitation_is_refused_and_a_resent_one_works(
         time.sleep(0.3)
         expired = expect_error(accept, api, token, PASSWORD)
         assert expired.reason == "LINK_EXPIRED"
-        later = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)  # 15 days on
+        later = sign_in_operator(api, world.config)  # 15 days on
         api.members.ResendInvitation(
             pb.ResendInvitationRequest(name=member_name(tenant_id, member_id)),
             metadata=later.metadata,

@@ -947,6 +947,17 @@ EXEMPT: dict[str, str] = {
     "ecoach.v1.AuthService/ExportMyData": (
         "no ids: exports only the caller's own data (tests/e2e/test_personal_data.py)"
     ),
+    "ecoach.v1.AuthService/VerifyMfa": (
+        "public: the only id is the sign-in challenge's secret, given to whoever knew the "
+        "password; unknown, spent or another purpose's challenges are refused (test_mfa.py)"
+    ),
+    "ecoach.v1.AuthService/StartMfaEnrolment": "no ids: a challenge for the caller's own person",
+    "ecoach.v1.AuthService/BeginMfaEnrolment": (
+        "public: the only id is an enrolment challenge's secret (tests/e2e/test_mfa.py)"
+    ),
+    "ecoach.v1.AuthService/CompleteMfaEnrolment": (
+        "public: the only id is an enrolment challenge's secret (tests/e2e/test_mfa.py)"
+    ),
     "ecoach.v1.AuthService/EraseMyData": (
         "no ids: erases only the caller's own data, confirmed by their password "
         "(tests/e2e/test_erasure.py)"

@@ -20,7 +20,7 @@ from services.kernel.errors import DomainError
 from tests.e2e.conftest import make_tenant
 from tests.support.api import Api, Session, expect_error
 from tests.support.deployments import gateway_api, own_deployment
-from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.people import sign_in_operator
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,7 @@ def accepted(api: Api, rpc: RpcClient, who: Session) -> bool:
 def test_rotation_keeps_old_tokens_working_and_retiring_a_key_refuses_them_within_seconds(
     world: Deployment, api: Api, rpc: RpcClient
 ) -> None:
-    operator_email = create_operator(world.config)
-    operator = api.sign_in(operator_email, OPERATOR_PASSWORD)
+    operator = sign_in_operator(api, world.config)
     team = make_tenant(world, api, operator)
     old = kid(team.coach)
     assert keys(api, operator)[old].state == pb.SIGNING
@@ -83,7 +82,7 @@ def test_rotation_keeps_old_tokens_working_and_retiring_a_key_refuses_them_withi
     assert accepted(api, rpc, team.coach)  # signed with the old key, still fine
     # The new key signs once every process could have fetched it (2 s).
     started = time.monotonic()
-    while kid(fresh := api.sign_in(operator_email, OPERATOR_PASSWORD)) != new:
+    while kid(fresh := sign_in_operator(api, world.config)) != new:
         assert time.monotonic() - started < 10, "the new key does not sign"
         time.sleep(0.2)
     assert accepted(api, rpc, fresh)
@@ -117,21 +116,21 @@ def test_rotation_keeps_old_tokens_working_and_retiring_a_key_refuses_them_withi
 def test_a_rotated_out_key_retires_by_itself_once_its_tokens_have_expired(
     world: Deployment, api: Api
 ) -> None:
-    operator = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    operator = sign_in_operator(api, world.config)
     before = kid(operator)
     api.keys.RotateSigningKey(pb.RotateSigningKeyRequest(), metadata=operator.metadata)
     time.sleep(2.5)  # the new key is published and signs: real time, not the test clock's jump
     set_test_offset(world.config.test_clock_path, 12 * 60)
     try:
         time.sleep(0.3)
-        now = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+        now = sign_in_operator(api, world.config)
         assert keys(api, now)[before].state == pb.RETIRED
     finally:
         set_test_offset(world.config.test_clock_path, 0)
 
 
 def test_only_operators_see_or_touch_signing_keys(world: Deployment, api: Api) -> None:
-    operator = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    operator = sign_in_operator(api, world.config)
     team = make_tenant(world, api, operator)
     before = {k: v.retire_time.seconds for k, v in keys(api, operator).items()}
     for call, request in (

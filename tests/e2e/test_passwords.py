@@ -19,7 +19,7 @@ from gateway.api.pb import identity_pb2 as pb
 from services.identity.passwords import common_passwords
 from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 from tests.support.smtp import SmtpServer, link_token
 
 OLD = "an old but long password 1"
@@ -60,7 +60,7 @@ def api(world: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def operator(world: Deployment, api: Api) -> Session:
-    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from services.kernel.errors import DomainError
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error
 from tests.support.deployments import WITNESS, gateway_api, own_deployment
-from tests.support.people import OPERATOR_PASSWORD, create_operator
+from tests.support.people import sign_in_operator
 from tests.support.waiting import wait_for
 
 WITHIN_SECONDS = 5.0
@@ -55,7 +55,7 @@ def api(world: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def operator(world: Deployment, api: Api) -> Session:
-    return api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    return sign_in_operator(api, world.config)
 
 
 # ---------------------------------------------------------------- helpers

@@ -19,7 +19,7 @@ from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, error_details, unique_email
 from tests.support.deployments import gateway_api, own_deployment
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import set_password, sign_in_operator
 
 WRONG = "not the password at all"
 
@@ -48,7 +48,7 @@ def api(world: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def team(world: Deployment, api: Api) -> TenantWorld:
-    operator = api.sign_in(create_operator(world.config), OPERATOR_PASSWORD)
+    operator = sign_in_operator(api, world.config)
     return make_tenant(world, api, operator)
 
 

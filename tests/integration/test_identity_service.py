@@ -29,7 +29,7 @@ from services.kernel.runtime.outbox import outbox
 from services.kernel.runtime.sql import make_engine
 from services.kernel.tokens import SigningKey, issue_access_token
 from tests.support.api import unique_email, unique_slug
-from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password
+from tests.support.people import OPERATOR_PASSWORD, create_operator, set_password, totp_code
 
 register_domain_errors()  # so the standalone proxy raises our typed errors
 PASSWORD = "integration-password-1"
@@ -80,7 +80,10 @@ def count(table: Any, **where: str) -> int:
 @pytest.fixture
 def operator_token(call: Call) -> str:
     email = create_operator(settings())
-    return str(call("sign_in", {"email": email, "password": OPERATOR_PASSWORD})["access_token"])
+    first = call("sign_in", {"email": email, "password": OPERATOR_PASSWORD})
+    assert first["next_step"] == "verify_mfa" and not first["access_token"]  # operators: MFA
+    code = totp_code(settings())
+    return str(call("verify_mfa", {"challenge": first["challenge"], "code": code})["access_token"])
 
 
 @pytest.fixture

@@ -1,16 +1,26 @@
-"""Trusted set-up that no API offers on purpose: the platform's first operator."""
+"""Trusted set-up that no API offers on purpose: the platform's first operator.
+
+Operators always sign in with a second factor: `create_operator` enrols `OPERATOR_TOTP_SECRET`
+as theirs, and `sign_in_operator` signs in with the password and the current code (from the
+deployment's clock, which tests may move). A code is accepted once: one operator signs in at
+most once per 30 seconds (later sessions refresh, or use another operator)."""
 
 from __future__ import annotations
 
 import secrets
 
-from services.identity.handlers import ensure_person_with_password
+from gateway.api.pb import identity_pb2 as pb
+from services.identity.domain.mfa import current_code
+from services.identity.handlers import ensure_person_with_password, ensure_totp
 from services.identity.passwords import Passwords
-from services.kernel.clock import SystemClock
+from services.kernel.clock import SystemClock, clock_for
 from services.kernel.config import Settings
+from services.kernel.crypto import load_master_key
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from tests.support.api import Api, Session, session_of
 
 OPERATOR_PASSWORD = "operator-test-password-1"
+OPERATOR_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def create_operator(config: Settings, email: str | None = None) -> str:
@@ -18,7 +28,7 @@ def create_operator(config: Settings, email: str | None = None) -> str:
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
     try:
         db = WorkerDatabase(engine, SystemClock())
-        ensure_person_with_password(
+        person = ensure_person_with_password(
             db,
             Passwords(),
             email=email,
@@ -26,10 +36,28 @@ def create_operator(config: Settings, email: str | None = None) -> str:
             password=OPERATOR_PASSWORD,
             platform_admin=True,
         )
+        master = load_master_key(config.master_key, config.master_key_path)
+        ensure_totp(db, master, person.id, OPERATOR_TOTP_SECRET)
         db.close()
     finally:
         engine.dispose()
     return email
+
+
+def totp_code(config: Settings, secret: str = OPERATOR_TOTP_SECRET) -> str:
+    """The code an authenticator would show now, by the deployment's (test) clock."""
+    return current_code(secret, clock_for(config.env, config.test_clock_path).now())
+
+
+def sign_in_operator(api: Api, config: Settings, email: str | None = None) -> Session:
+    """An operator token: a new operator (or `email`'s), password then code."""
+    email = email or create_operator(config)
+    first = api.auth.SignIn(pb.SignInRequest(email=email, password=OPERATOR_PASSWORD), timeout=30)
+    assert first.next_step == pb.VERIFY_MFA, first
+    verified = api.auth.VerifyMfa(
+        pb.VerifyMfaRequest(challenge=first.challenge, code=totp_code(config)), timeout=30
+    )
+    return session_of(verified)
 
 
 def set_password(config: Settings, email: str, password: str) -> None:

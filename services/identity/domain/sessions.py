@@ -26,10 +26,10 @@ from .model import new_id
 PREFIX = "rt1"
 
 
-def parse(token: str) -> tuple[str, str] | None:
-    """(row id, secret) of a well-formed token, else None."""
+def parse(token: str, prefix: str = PREFIX) -> tuple[str, str] | None:
+    """(row id, secret) of a well-formed `<prefix>.<id>.<secret>` token, else None."""
     parts = token.split(".")
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2]:
+    if len(parts) != 3 or parts[0] != prefix or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]
 
