@@ -146,8 +146,8 @@ def banner(config: Settings) -> None:
         " development); its link ends in /invite/<token>. Accept it with:",
         f"""   {call} AcceptInvitation '{{"token": "<token>", "password": "a long passphrase"}}'""",
         "",
-        " Or the command line: ECOACH_MFA_CODE=" + code,
-        f"   .venv/bin/python -m ecoach_cli login {op.email}  (password {op.password})",
+        f" Or the command line (it asks for the password, {op.password}):",
+        f"   ECOACH_MFA_CODE={code} .venv/bin/python -m ecoach_cli login {op.email}",
         "",
         " SignIn as a grpc-requests one-liner:",
         """   .venv/bin/python -c "from grpc_requests import Client; """

@@ -312,12 +312,7 @@ def sign_in(
     pair, account = pair_key(email_key, source or "unknown"), account_key(email_key)
     with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
         repos = Repositories(uow.connection)
-        wait = max(
-            (counter.wait(uow.clock.now()) for counter in repos.throttle.get([pair, account])),
-            default=timedelta(0),
-        )
-        if wait > timedelta(0):  # even with the right password: guessing must not go on
-            raise throttled(wait)
+        _refuse_if_throttled(repos, [pair, account], uow.clock.now())
         person = repos.persons.by_email_key(email_key)
         tenant = _tenant_named(repos, request.tenant)
         membership = (
@@ -328,10 +323,7 @@ def sign_in(
         with db.unit_of_work() as uow:
             repos = Repositories(uow.connection)
             now = uow.clock.now()
-            counters = repos.throttle.locked([pair, account], now)
-            counters[pair].fail(now, policy.pair, policy.window)
-            counters[account].fail(now, policy.account, policy.window)
-            repos.throttle.save(list(counters.values()))
+            _count_failure(repos, pair, account, now, policy)
             if person is not None:  # the person's own history shows the attempt
                 repos.sign_ins.add(person.id, "failed", tenant.id if tenant else None, source, now)
             audit(
@@ -642,6 +634,45 @@ def complete_mfa_enrolment(
         raise refused
     signed_in = _grant(db, keys, tokens, person, tenant, membership, refresh)
     return c.MfaEnrolled(sign_in=signed_in, recovery_codes=codes)
+
+
+def _refuse_if_throttled(repos: Repositories, keys: list[str], now: datetime) -> None:
+    wait = max((counter.wait(now) for counter in repos.throttle.get(keys)), default=timedelta(0))
+    if wait > timedelta(0):  # even with the right password: guessing must not go on
+        raise throttled(wait)
+
+
+def _count_failure(
+    repos: Repositories, pair: str, account: str, now: datetime, policy: ThrottlePolicy
+) -> None:
+    counters = repos.throttle.locked([pair, account], now)
+    counters[pair].fail(now, policy.pair, policy.window)
+    counters[account].fail(now, policy.account, policy.window)
+    repos.throttle.save(list(counters.values()))
+
+
+def password_matches(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    person: Person,
+    password: str,
+    source: str,
+    policy: ThrottlePolicy,
+) -> bool:
+    """A password check outside sign-in (accepting an invitation with an existing account,
+    changing the password, erasing one's data): the same counters as sign-in's, so that none of
+    them is a way round its throttling."""
+    pair, account = pair_key(person.email_key, source or "unknown"), account_key(person.email_key)
+    with db.read_only() as uow:
+        _refuse_if_throttled(Repositories(uow.connection), [pair, account], uow.clock.now())
+    if passwords.verify(person.password_hash, password):
+        return True
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        _count_failure(repos, pair, account, now, policy)
+        audit(uow, "password.failed", None, None, person.id, source=source)
+    return False
 
 
 def throttled(wait: timedelta) -> ResourceExhausted:
@@ -1155,9 +1186,12 @@ def accept_invitation(
     links: LinkSettings,
     common: frozenset[str],
     request: c.AcceptInvitationRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> c.AcceptInvitationResponse:
     """A new account sets its password; an existing one proves it with its current password
-    (and MFA once it exists) and is never given a new one."""
+    (throttled like sign-in) and is never given a new one. Accepting gives no token: signing
+    in, with a code if the person uses MFA, comes next."""
     with db.unit_of_work() as uow:  # read only: the slow hash runs outside any transaction
         repos = Repositories(uow.connection)
         now = uow.clock.now()
@@ -1183,7 +1217,7 @@ def accept_invitation(
         )
         new_hash: str | None = passwords.hash(request.password)
     else:
-        if not passwords.verify(person.password_hash, request.password):
+        if not password_matches(db, passwords, person, request.password, source, policy):
             raise Unauthenticated("The password is incorrect.", reason="INVALID_CREDENTIALS")
         new_hash = None
     with db.unit_of_work() as uow:
@@ -1537,6 +1571,8 @@ def erase_my_data(
     services: tuple[str, ...],
     caller: Caller,
     request: c.EraseMyDataRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> c.Erasure:
     """The caller erases their own data everywhere, confirming with their password. The answer
     holds a receipt, the only way left to them to follow the erasure (their account is gone)."""
@@ -1545,7 +1581,7 @@ def erase_my_data(
         person = Repositories(uow.connection).persons.get(who.person_id)
     if person is None or person.erased_at is not None:
         raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
-    if not passwords.verify(person.password_hash, request.current_password):
+    if not password_matches(db, passwords, person, request.current_password, source, policy):
         raise invalid(current_password="is not your current password")  # noqa: S106
     receipt = ERASURE_RECEIPT_PREFIX + secrets.token_urlsafe(32)
     erasure = _erase(db, services, person.id, "person", person.id, token_hash(receipt))
@@ -1952,13 +1988,15 @@ def change_password(
     common: frozenset[str],
     caller: Caller,
     request: c.ChangePasswordRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> Empty:
     who = access.person(caller)
     with db.read_only() as uow:
         person = Repositories(uow.connection).persons.get(who.person_id)
     if person is None:
         raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
-    if not passwords.verify(person.password_hash, request.current_password):
+    if not password_matches(db, passwords, person, request.current_password, source, policy):
         raise invalid(current_password="is not your current password")  # noqa: S106
     check_password(
         request.new_password, email=person.email, display_name=person.display_name, common=common

@@ -250,7 +250,13 @@ class IdentityService:
     @rpc
     def erase_my_data(self, caller: Caller, request: c.EraseMyDataRequest) -> c.Erasure:
         return handlers.erase_my_data(
-            self.db, _passwords, personal_data_services(), caller, request
+            self.db,
+            _passwords,
+            personal_data_services(),
+            caller,
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
         )
 
     @rpc
@@ -336,7 +342,13 @@ class IdentityService:
         self, caller: Caller, request: c.AcceptInvitationRequest
     ) -> c.AcceptInvitationResponse:
         return handlers.accept_invitation(
-            self.db, _passwords, _links(), common_passwords(), request
+            self.db,
+            _passwords,
+            _links(),
+            common_passwords(),
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
         )
 
     @on_event(c.InvitationIssued, transactional=False)
@@ -389,7 +401,15 @@ class IdentityService:
 
     @rpc
     def change_password(self, caller: Caller, request: c.ChangePasswordRequest) -> Empty:
-        return handlers.change_password(self.db, _passwords, common_passwords(), caller, request)
+        return handlers.change_password(
+            self.db,
+            _passwords,
+            common_passwords(),
+            caller,
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
 
     @on_event(c.PasswordResetRequested, transactional=False)
     def mail_password_reset(

@@ -146,6 +146,58 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "This membership is deactivated. Reactivate it first.",
         "fr": "Cette adhésion est désactivée. Réactivez-la d'abord.",
     },
+    "MFA_CODE_INVALID": {
+        "en": "This code is not valid. Enter the code your authenticator app shows now, or a "
+        "recovery code.",
+        "fr": "Ce code n'est pas valide. Saisissez le code affiché maintenant par votre "
+        "application d'authentification, ou un code de secours.",
+    },
+    "MFA_CODE_REUSED": {
+        "en": "This code was already used. Wait for the next one (at most 30 seconds).",
+        "fr": "Ce code a déjà été utilisé. Attendez le suivant (30 secondes au plus).",
+    },
+    "CHALLENGE_INVALID": {
+        "en": "This sign-in step is not valid. Please sign in again.",
+        "fr": "Cette étape de connexion n'est pas valide. Veuillez vous reconnecter.",
+    },
+    "CHALLENGE_EXPIRED": {
+        "en": "This sign-in step has expired or was already used. Please sign in again.",
+        "fr": "Cette étape de connexion a expiré ou a déjà servi. Veuillez vous reconnecter.",
+    },
+    "MFA_REQUIRED": {
+        "en": "This organisation requires you to sign in with your authenticator app. Sign in "
+        "to it again.",
+        "fr": "Cette organisation exige une connexion avec votre application "
+        "d'authentification. Reconnectez-vous à elle.",
+    },
+    "MFA_ALREADY_ENROLLED": {
+        "en": "An authenticator app is already set up for your account.",
+        "fr": "Une application d'authentification est déjà configurée pour votre compte.",
+    },
+    "MFA_NOT_STARTED": {
+        "en": "Start setting up your authenticator app first.",
+        "fr": "Commencez d'abord la configuration de votre application d'authentification.",
+    },
+    "OPERATOR_ACCOUNT": {
+        "en": "An operator's account cannot be erased.",
+        "fr": "Le compte d'un opérateur ne peut pas être effacé.",
+    },
+    "ALREADY_ERASED": {
+        "en": "This person's data has already been erased.",
+        "fr": "Les données de cette personne ont déjà été effacées.",
+    },
+    "MEMBERSHIP_ERASED": {
+        "en": "This person's data was erased; their membership cannot change any more.",
+        "fr": "Les données de cette personne ont été effacées ; son adhésion ne peut plus changer.",
+    },
+    "PERSON_NOT_FOUND": {
+        "en": "We could not find this person.",
+        "fr": "Nous n'avons pas trouvé cette personne.",
+    },
+    "ERASURE_NOT_FOUND": {
+        "en": "We could not find this erasure. Check the receipt.",
+        "fr": "Nous n'avons pas trouvé cet effacement. Vérifiez le reçu.",
+    },
     "SERVICE_UNAVAILABLE": {
         "en": "A part of ecoach is not answering. Please try again in a moment.",
         "fr": "Une partie d'ecoach ne répond pas. Réessayez dans un instant.",

@@ -10,14 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyotp
+from google.protobuf.field_mask_pb2 import FieldMask
+
 from ecoach_dev.deployment import Deployment
+from gateway.api.convert import settings_name
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
-from tests.support.api import expect_error, unique_email, unique_slug
+from tests.e2e.conftest import PASSWORD, make_tenant
+from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.mailbox import mailed_link
 from tests.support.people import OPERATOR_PASSWORD, OPERATOR_TOTP_SECRET, create_operator, totp_code
 
 ROOT = Path(__file__).resolve().parents[2]
+CLI = (sys.executable, "-m", "ecoach_cli")
 
 
 def ecoach(
@@ -160,3 +166,44 @@ def test_totp_prints_the_current_code_of_a_stored_secret(
         assert printed.stdout.strip().isdigit() and len(printed.stdout.strip()) == 6
     bad = ecoach(deployment, tmp_path / "cli", "totp", "not-base32!", lang="fr_FR.UTF-8")
     assert bad.returncode == 2 and "secret" in bad.stderr
+
+
+def test_someone_the_policy_obliges_enrols_an_authenticator_from_the_command_line(
+    deployment: Deployment, api: Api, operator: Session, tmp_path: Path
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    api.tenants.UpdateTenantSettings(
+        pb.UpdateTenantSettingsRequest(
+            settings=pb.TenantSettings(
+                name=settings_name(team.tenant_id), mfa_required_roles=[pb.TENANT_ADMIN]
+            ),
+            update_mask=FieldMask(paths=["mfa_required_roles"]),
+        ),
+        metadata=team.admin.metadata,
+    )
+    email = api.auth.GetMe(pb.GetMeRequest(), metadata=team.admin.metadata).person.email
+    env = {**os.environ, "ECOACH_CLI_HOME": str(tmp_path / "cli"), "ECOACH_PASSWORD": PASSWORD}
+    env.pop("ECOACH_MFA_CODE", None)
+    login = subprocess.Popen(
+        [*CLI, "--address", deployment.address, "login", email, "--tenant", team.tenant_id],
+        cwd=ROOT,
+        env={**env, "LANG": "en_GB.UTF-8", "LC_ALL": ""},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert login.stdout is not None and login.stdin is not None
+    shown = login.stdout.readline()  # the secret and URI come first, then the QR code
+    secret = re.search(r"secret ([A-Z2-7]{32})", shown)
+    assert secret, shown
+    login.stdin.write(pyotp.TOTP(secret.group(1)).now() + "\n")
+    login.stdin.flush()
+    out, err = login.communicate(timeout=60)
+    assert login.returncode == 0, err
+    assert (
+        "recovery codes" in out
+        and len(re.findall(r"\b[a-z2-9]{4}(?:-[a-z2-9]{4}){3}\b", out)) == 10
+    )
+    listed = ecoach(deployment, tmp_path / "cli", "members", "list")  # the session works
+    assert listed.returncode == 0 and email in listed.stdout

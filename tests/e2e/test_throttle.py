@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -167,3 +168,34 @@ def api_untrusted(deployment: Deployment) -> Iterator[Api]:
     channel = deployment.channel()
     yield Api(channel)
     channel.close()
+
+
+def test_other_password_checks_share_the_sign_in_counters(
+    world: Deployment, api: Api, team: TenantWorld
+) -> None:
+    """Changing the password (and erasing, and accepting an invitation with an existing account)
+    checks the current one: a stolen token must not make it a way round sign-in throttling."""
+    email = person(world, api, team)
+    signed = attempt(api, email, PASSWORD, "203.0.113.9")
+    assert isinstance(signed, Session)
+    source = (("x-forwarded-for", "203.0.113.9"),)
+    change = pb.ChangePasswordRequest(
+        current_password=WRONG, new_password="a-new-long-passphrase-7"
+    )
+    for _ in range(6):
+        refused = error_details(_error(api.auth.ChangePassword, change, signed, source))
+        assert refused.fields == ("current_password",)
+    held = error_details(_error(api.auth.ChangePassword, change, signed, source))
+    assert (held.code, held.reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "SIGN_IN_THROTTLED")
+    # The same counter holds sign-in back from that source, even with the right password.
+    blocked = attempt(api, email, PASSWORD, "203.0.113.9")
+    assert isinstance(blocked, grpc.RpcError)
+    assert error_details(blocked).reason == "SIGN_IN_THROTTLED"
+
+
+def _error(method: Any, request: Any, who: Session, extra: Any) -> grpc.RpcError:
+    try:
+        method(request, metadata=(*who.metadata, *extra), timeout=30)
+    except grpc.RpcError as exc:
+        return exc
+    raise AssertionError(f"{method} succeeded")
