@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 from services.kernel.errors import invalid
@@ -469,6 +470,14 @@ class PrivacyService(pb_grpc.PrivacyServiceServicer):  # type: ignore[misc]
             raise invalid(erasure_id="is required")
         payload = {"erasure_id": request.erasure_id}
         return _erasure_out(call.call(IDENTITY, "get_erasure", payload))
+
+    @handler
+    def ReplayErasures(self, request: Any, call: CallContext) -> pb.ReplayErasuresResponse:
+        if not request.HasField("since_time"):
+            raise invalid(since_time="is required: when the restored backup was taken")
+        payload = {"since": request.since_time.ToDatetime(tzinfo=UTC).isoformat()}
+        answer = call.call(IDENTITY, "replay_erasures", payload)
+        return pb.ReplayErasuresResponse(replayed=answer["replayed"])
 
     @handler
     def ListErasures(self, request: Any, call: CallContext) -> pb.ListErasuresResponse:

@@ -238,6 +238,17 @@ class ListErasuresRequest(PageRequest):
     pass
 
 
+class ReplayErasuresRequest(Contract):
+    """After restoring a service's backup taken at `since`: ask again for every erasure made
+    since then."""
+
+    since: datetime
+
+
+class ReplayErasuresResponse(Contract):
+    replayed: int
+
+
 class ErasureStep(Contract):
     service: str
     completed_at: datetime | None = None

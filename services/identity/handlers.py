@@ -1650,6 +1650,35 @@ def _erase(
     return erasure_view(row)
 
 
+def replay_erasures(
+    db: WorkerDatabase, caller: Caller, request: c.ReplayErasuresRequest
+) -> c.ReplayErasuresResponse:
+    """After a service's database was restored from a backup taken at `since`: every erasure
+    made since is published again (new event ids, so every service applies it again; erasing
+    twice changes nothing), so that what the restore brought back is erased before anyone reads
+    it. Identity's own restored database is replayed by erasing those people again."""
+    operator = access.require_operator(caller)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        rows = repos.erasures.since(request.since)
+        for row in rows:
+            uow.record(
+                c.PersonErased(
+                    erasure_id=row.id, person_id=row.person_id, requested_at=row.created_at
+                )
+            )
+        audit(
+            uow,
+            "erasure.replayed",
+            None,
+            operator.person_id,
+            None,
+            since=request.since.isoformat(),
+            count=len(rows),
+        )
+    return c.ReplayErasuresResponse(replayed=len(rows))
+
+
 def record_erasure_step(uow: UnitOfWork, service: str, event: Any) -> None:
     """Another service reported `<service>.person_erased`."""
     Repositories(uow.connection).erasures.complete_step(event.erasure_id, service, uow.clock.now())

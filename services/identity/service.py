@@ -272,6 +272,12 @@ class IdentityService:
         return handlers.get_erasure(self.db, caller, request)
 
     @rpc
+    def replay_erasures(
+        self, caller: Caller, request: c.ReplayErasuresRequest
+    ) -> c.ReplayErasuresResponse:
+        return handlers.replay_erasures(self.db, caller, request)
+
+    @rpc
     def list_erasures(self, caller: Caller, request: c.ListErasuresRequest) -> c.ErasureList:
         return handlers.list_erasures(self.db, caller, request)
 

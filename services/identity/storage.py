@@ -1196,6 +1196,15 @@ class Erasures:
                 .values(completed_at=now)
             )
 
+    def since(self, since: datetime) -> list[Any]:
+        return list(
+            self.session.execute(
+                select(erasures)
+                .where(erasures.c.created_at >= since)
+                .order_by(erasures.c.created_at)
+            )
+        )
+
     def get(self, erasure_id: str) -> dict[str, Any] | None:
         row = self.session.execute(select(erasures).where(erasures.c.id == erasure_id)).first()
         return self._with_steps([row])[0] if row else None

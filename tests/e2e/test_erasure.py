@@ -12,6 +12,8 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, tenant_name
@@ -286,3 +288,49 @@ def test_what_cannot_be_erased_and_who_may_not_erase(
         api.auth.GetErasureStatus, pb.GetErasureStatusRequest(receipt="er1.not-a-receipt")
     )
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.NOT_FOUND, "ERASURE_NOT_FOUND")
+
+
+def test_replaying_erasures_erases_again_what_a_restored_backup_brought_back(
+    world: Deployment, api: Api, rpc: RpcClient, operator: Session, team: TenantWorld
+) -> None:
+    eve = new_member(world, api, operator, team)
+    copy = wait_for(lambda: witness_copy(rpc, eve["member_id"]), 15, "the witness's copy")
+    before = Timestamp()
+    before.GetCurrentTime()
+    erasure = api.privacy.ErasePerson(
+        pb.ErasePersonRequest(person_id=eve["session"].person_id), metadata=operator.metadata
+    )
+    wait_for(
+        lambda: erasure_of(api, operator, erasure.erasure_id).state == pb.ERASURE_COMPLETED,
+        30,
+        "the erasure",
+    )
+    # The witness's database is restored from a backup taken before the erasure.
+    engine = sa.create_engine(world.config.database_url_for("witness"))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE members SET state = CAST(:state AS jsonb) WHERE member_id = :id"),
+            {"state": json.dumps(copy["state"]), "id": eve["member_id"]},
+        )
+    engine.dispose()
+    assert witness_copy(rpc, eve["member_id"])["state"]["person_id"] == eve["session"].person_id
+
+    refused = expect_error(
+        api.privacy.ReplayErasures,
+        pb.ReplayErasuresRequest(since_time=before),
+        metadata=team.admin.metadata,
+    )
+    assert refused.reason == "OPERATOR_ONLY"
+    replayed = api.privacy.ReplayErasures(
+        pb.ReplayErasuresRequest(since_time=before), metadata=operator.metadata
+    )
+    assert replayed.replayed >= 1
+    wait_for(
+        lambda: witness_copy(rpc, eve["member_id"])["state"] == {"status": "erased"},
+        30,
+        "the witness to erase the restored copy again",
+    )
+    missing = expect_error(
+        api.privacy.ReplayErasures, pb.ReplayErasuresRequest(), metadata=operator.metadata
+    )
+    assert missing.code == grpc.StatusCode.INVALID_ARGUMENT

@@ -20,6 +20,7 @@ import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.auth import PUBLIC_GRPC_METHODS
@@ -884,6 +885,7 @@ CASES: list[Case] = [
         for method, request in (
             ("GetErasure", lambda w: pb.GetErasureRequest(erasure_id="era_00")),
             ("ListErasures", lambda w: pb.ListErasuresRequest()),
+            ("ReplayErasures", lambda w: pb.ReplayErasuresRequest(since_time=Timestamp(seconds=1))),
         )
     ),
     # ------------------------------------------------------------ switching tenant
