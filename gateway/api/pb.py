@@ -57,6 +57,11 @@ if not GENERATED.exists() or _stale():
 if str(GENERATED) not in sys.path:
     sys.path.insert(0, str(GENERATED))
 
-from ecoach.v1 import identity_pb2, identity_pb2_grpc  # type: ignore[import-not-found]  # noqa: E402
+from ecoach.v1 import (  # type: ignore[import-not-found]  # noqa: E402
+    identity_pb2,
+    identity_pb2_grpc,
+    spaces_pb2,
+    spaces_pb2_grpc,
+)
 
-__all__ = ["identity_pb2", "identity_pb2_grpc"]
+__all__ = ["identity_pb2", "identity_pb2_grpc", "spaces_pb2", "spaces_pb2_grpc"]

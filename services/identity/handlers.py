@@ -17,6 +17,7 @@ from typing import Any
 import segno
 
 from services.contracts import identity as c
+from services.contracts import spaces as sc
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
 from services.kernel.crypto import MasterKey, derive_link_token, token_hash
@@ -1722,6 +1723,29 @@ def list_erasures(
             request.effective_page_size(), request.page_token
         )
     return c.ErasureList(erasures=[erasure_view(r) for r in rows], next_page_token=nxt)
+
+
+# ---------------------------------------------------------------- for other services
+
+
+def resolve_members(
+    db: WorkerDatabase, request: sc.ResolveMembersRequest
+) -> sc.ResolveMembersResponse:
+    """For the spaces service (its service token): the person, roles and status behind member
+    ids of one tenant, so that a space's coachee and coaches are checked when it is set up.
+    Unknown ids, or another tenant's, are simply absent."""
+    with db.read_only() as uow:
+        found = Repositories(uow.connection).memberships.many_in(
+            request.tenant_id, request.member_ids
+        )
+    return sc.ResolveMembersResponse(
+        members=[
+            sc.ResolvedMember(
+                member_id=m.id, person_id=m.person_id, roles=list(m.roles), status=m.status
+            )
+            for m in found
+        ]
+    )
 
 
 # ---------------------------------------------------------------- the caller's own records

@@ -16,6 +16,7 @@ import eventlet.semaphore
 from eventlet import tpool
 
 from services.contracts import identity as c
+from services.contracts import spaces as sc
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
 from services.kernel.config import settings
@@ -280,6 +281,12 @@ class IdentityService:
     @rpc
     def list_erasures(self, caller: Caller, request: c.ListErasuresRequest) -> c.ErasureList:
         return handlers.list_erasures(self.db, caller, request)
+
+    @rpc(services=("spaces",))
+    def resolve_members(
+        self, caller: Caller, request: sc.ResolveMembersRequest
+    ) -> sc.ResolveMembersResponse:
+        return handlers.resolve_members(self.db, request)
 
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(

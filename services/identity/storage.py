@@ -524,6 +524,16 @@ class Memberships:
         row = self.session.execute(query).first()
         return _membership(row) if row else None
 
+    def many_in(self, tenant_id: str, member_ids: Sequence[str]) -> list[Membership]:
+        if not member_ids:
+            return []
+        rows = self.session.execute(
+            select(memberships).where(
+                memberships.c.tenant_id == tenant_id, memberships.c.id.in_(list(member_ids))
+            )
+        )
+        return [_membership(r) for r in rows]
+
     def by_id(self, member_id: str, *, for_update: bool = False) -> Membership | None:
         """Trusted lookups only (a link names its membership): no tenant check here."""
         query = select(memberships).where(memberships.c.id == member_id)

@@ -26,10 +26,14 @@ class MasterKeyMissing(RuntimeError):
     pass
 
 
-class MasterKey:
+class SecretKey:
+    """An AES-256-GCM key with an id: the master key, a tenant's key, a space's data key. What it
+    wraps carries its id, so that a rotation knows which key unwraps what."""
+
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
-            raise ValueError("the master key must be 32 bytes")
+            raise ValueError("a key must be 32 bytes")
+        self.raw = key
         self._aead = AESGCM(key)
         self.key_id = hashlib.sha256(b"ecoach master key id" + key).hexdigest()[:16]
 
@@ -43,9 +47,28 @@ class MasterKey:
     def unwrap(self, wrapped: str, context: str) -> bytes:
         version, key_id, blob = wrapped.split(".", 2)
         if version != VERSION.decode() or key_id != self.key_id:
-            raise ValueError("this value was wrapped by another master key")
+            raise ValueError("this value was wrapped by another key")
         raw = base64.urlsafe_b64decode(blob)
         return self._aead.decrypt(raw[:12], raw[12:], context.encode())
+
+    def seal_text(self, text: str, context: str) -> str:
+        return self.wrap(text.encode(), context)
+
+    def open_text(self, sealed: str, context: str) -> str:
+        return self.unwrap(sealed, context).decode()
+
+    @classmethod
+    def generate(cls) -> SecretKey:
+        return cls(secrets.token_bytes(32))
+
+
+def key_id_of(wrapped: str) -> str:
+    """The id of the key that wrapped `wrapped`."""
+    return wrapped.split(".", 2)[1]
+
+
+class MasterKey(SecretKey):
+    """The one key that is never in a database (ECOACH_MASTER_KEY or <keys dir>/master.key)."""
 
 
 def load_master_key(env_value: str | None, path: Path) -> MasterKey:

@@ -19,7 +19,7 @@ from .config import settings
 from .events import EventPayload
 
 # Services holding personal data, in the order their documents are streamed.
-PERSONAL_DATA_SERVICES: tuple[str, ...] = ("identity",)
+PERSONAL_DATA_SERVICES: tuple[str, ...] = ("identity", "spaces")
 
 EXPORT_METHOD = "export_personal_data"
 
@@ -48,5 +48,10 @@ def completion_event(service: str) -> type[PersonErased]:
     return type(
         f"{service.title().replace('_', '')}PersonErased",
         (PersonErased,),
-        {"TYPE": f"{service}.person_erased", "__module__": __name__},
+        {
+            "TYPE": f"{service}.person_erased",
+            "__module__": __name__,
+            "__doc__": f"The {service} service has erased what it kept about the person, for "
+            "this erasure (the personal-data contract, docs/personal-data.md).",
+        },
     )

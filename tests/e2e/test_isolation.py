@@ -26,6 +26,9 @@ from ecoach_dev.deployment import Deployment
 from gateway.api.auth import PUBLIC_GRPC_METHODS
 from gateway.api.convert import member_name, settings_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
+from gateway.api.pb import spaces_pb2 as spb
+from gateway.api.pb import spaces_pb2_grpc
+from gateway.api.spaces import space_name
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support.api import Api, Session, unique_email, unique_slug
@@ -68,6 +71,8 @@ class World:
     fallen_admin: Session  # an acme admin who signed in, then was deactivated
     fallen_admin_member: str
     invitee_member: str  # acme's pending membership of a person who already had an account
+    acme_space_id: str  # acme's coach and coachee's active space
+    acme_other_coach: Session  # a coach of acme who is not in that space
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -80,6 +85,7 @@ class World:
             self.leaver_member,
             self.fallen_admin_member,
             self.invitee_member,
+            self.acme_space_id,
         )
 
 
@@ -122,6 +128,29 @@ def world(
         metadata=acme.admin.metadata,
     )
 
+    other_coach_email = unique_email("other-coach")
+    api.members.AddMember(
+        pb.AddMemberRequest(parent=acme_parent, email=other_coach_email, roles=[pb.COACH]),
+        metadata=acme.admin.metadata,
+    )
+    set_password(deployment.config, other_coach_email, PASSWORD)
+    spaces = spaces_pb2_grpc.SpaceServiceStub(api.channel)
+    space = spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=acme_parent,
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=acme.coachee_member,
+                coach_member_id=acme.coach_member,
+                cadence=spb.WEEKLY,
+                sessions_planned=8,
+                start_date="2027-02-01",
+            ),
+            content=spb.SpaceContent(project="the victim's project"),
+        ),
+        metadata=acme.coach.metadata,
+    )
+    spaces.ActivateSpace(spb.SpaceMoveRequest(name=space.name), metadata=acme.coach.metadata)
+
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
     return World(
@@ -136,6 +165,8 @@ def world(
         fallen_admin=fallen_admin,
         fallen_admin_member=fallen_admin_member,
         invitee_member=invitee.member_id,
+        acme_space_id=space.space_id,
+        acme_other_coach=api.sign_in(other_coach_email, PASSWORD, acme.tenant_id),
     )
 
 
@@ -298,6 +329,7 @@ AUTH = "ecoach.v1.AuthService"
 KEYS = "ecoach.v1.KeyService"
 AUDIT = "ecoach.v1.AuditService"
 PRIVACY = "ecoach.v1.PrivacyService"
+SPACES = "ecoach.v1.SpaceService"
 
 
 def acme_audit(w: World) -> Any:
@@ -311,6 +343,45 @@ def acme_audit(w: World) -> Any:
 def signing_keys(w: World) -> Any:
     listed = w.api.keys.ListSigningKeys(pb.ListSigningKeysRequest(), metadata=w.operator.metadata)
     return [as_dict(k) for k in listed.keys]
+
+
+def acme_space(w: World) -> Any:
+    """The victim space as its coach sees it."""
+    spaces = spaces_pb2_grpc.SpaceServiceStub(w.api.channel)
+    found = spaces.GetSpace(
+        spb.GetSpaceRequest(name=space_name(w.acme.tenant_id, w.acme_space_id)),
+        metadata=w.acme.coach.metadata,
+    )
+    return as_dict(found)
+
+
+def acme_spaces(w: World) -> Any:
+    listed = spaces_pb2_grpc.SpaceServiceStub(w.api.channel).ListSpaces(
+        spb.ListSpacesRequest(parent=acme_name(w), page_size=1000), metadata=w.acme.admin.metadata
+    )
+    return [as_dict(s) for s in listed.spaces]
+
+
+def the_space(w: World) -> str:
+    return space_name(w.acme.tenant_id, w.acme_space_id)
+
+
+def the_space_under_globex(w: World) -> str:
+    return space_name(w.globex.tenant_id, w.acme_space_id)
+
+
+def acme_other_coach(w: World) -> Session:
+    return w.acme_other_coach
+
+
+def victim_set_up(w: World) -> spb.SpaceSetUp:
+    return spb.SpaceSetUp(
+        coachee_member_id=w.acme.coachee_member,
+        coach_member_id=w.acme.coach_member,
+        cadence=spb.MONTHLY,
+        sessions_planned=2,
+        start_date="2027-03-01",
+    )
 
 
 def erasures(w: World) -> Any:
@@ -886,6 +957,112 @@ CASES: list[Case] = [
             ("GetErasure", lambda w: pb.GetErasureRequest(erasure_id="era_00")),
             ("ListErasures", lambda w: pb.ListErasuresRequest()),
             ("ReplayErasures", lambda w: pb.ReplayErasuresRequest(since_time=Timestamp(seconds=1))),
+        )
+    ),
+    # ------------------------------------------------------------ spaces (relationship, not role)
+    *(
+        Case(
+            method=f"{SPACES}/GetSpace",
+            label=label,
+            caller=caller,
+            request=named(spb.GetSpaceRequest, name),
+            code=NOT_FOUND,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for label, caller, name, reason in (
+            ("other-tenant-admin", globex_admin, the_space, "TENANT_NOT_FOUND"),
+            ("smuggled-under-own-tenant", globex_admin, the_space_under_globex, "SPACE_NOT_FOUND"),
+            ("same-tenant-other-coach", acme_other_coach, the_space, "SPACE_NOT_FOUND"),
+            ("personal-token", globex_admin_personal, the_space, "TENANT_NOT_FOUND"),
+        )
+    ),
+    Case(
+        method=f"{SPACES}/ListSpaces",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=parent(spb.ListSpacesRequest),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_spaces,
+    ),
+    Case(
+        method=f"{SPACES}/CreateSpace",
+        label="other-tenant-admin-in-victim-tenant",
+        caller=globex_admin,
+        request=lambda w: spb.CreateSpaceRequest(parent=acme_name(w), set_up=victim_set_up(w)),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_spaces,
+    ),
+    Case(
+        method=f"{SPACES}/CreateSpace",
+        label="victim-members-smuggled-into-own-tenant",
+        caller=globex_admin,
+        request=lambda w: spb.CreateSpaceRequest(
+            parent=tenant_name(w.globex.tenant_id), set_up=victim_set_up(w)
+        ),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_spaces,
+    ),
+    *(
+        Case(
+            method=f"{SPACES}/UpdateSpaceSetUp",
+            label=label,
+            caller=caller,
+            request=lambda w: spb.UpdateSpaceSetUpRequest(
+                name=the_space(w), set_up=victim_set_up(w)
+            ),
+            code=NOT_FOUND,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for label, caller, reason in (
+            ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
+            ("same-tenant-other-coach", acme_other_coach, "SPACE_NOT_FOUND"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{SPACES}/UpdateSpaceContent",
+            label=label,
+            caller=caller,
+            request=lambda w: spb.UpdateSpaceContentRequest(
+                name=the_space(w),
+                content=spb.SpaceContent(project="overwritten"),
+                update_mask=FieldMask(paths=["project"]),
+            ),
+            code=NOT_FOUND,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for label, caller, reason in (
+            ("victims-own-hr", acme_admin, "SPACE_NOT_FOUND"),
+            ("same-tenant-other-coach", acme_other_coach, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{SPACES}/{method}",
+            label=label,
+            caller=caller,
+            request=named(spb.SpaceMoveRequest, the_space),
+            code=NOT_FOUND,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for method in (
+            "ActivateSpace",
+            "PauseSpace",
+            "ResumeSpace",
+            "CompleteSpace",
+            "ArchiveSpace",
+        )
+        for label, caller, reason in (
+            ("same-tenant-other-coach", acme_other_coach, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
         )
     ),
     # ------------------------------------------------------------ switching tenant

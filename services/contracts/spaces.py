@@ -1,0 +1,232 @@
+"""The spaces service's contract: its RPC payloads and the events it publishes.
+
+A space is one coaching engagement: its *set-up* (coachee, coach, optional co-coach, cadence,
+number of sessions, dates), which HR sees, and its *content* (project, objectives, context, in
+the coachee's words), which only the participants see. Events carry the full set-up and status
+(rule 4), never content.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, StringConstraints
+
+from services.kernel.events import EventPayload
+from services.kernel.personal_data import completion_event
+
+from .base import Contract, PageRequest
+
+SERVICE = "spaces"
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
+Cadence = Literal["weekly", "every_two_weeks", "every_four_weeks", "monthly"]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+
+
+class SpaceStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class SetUpInput(Contract):
+    coachee_member_id: Id
+    coach_member_id: Id
+    co_coach_member_id: Id | None = None
+    cadence: Cadence
+    sessions_planned: int = Field(ge=1, le=200)
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ContentInput(Contract):
+    project: Text = ""
+    objectives: Text = ""
+    context: Text = ""
+
+
+class CreateSpaceRequest(Contract):
+    tenant_id: Id
+    set_up: SetUpInput
+    content: ContentInput = ContentInput()
+
+
+class SpaceRef(Contract):
+    tenant_id: Id
+    space_id: Id
+
+
+class ListSpacesRequest(PageRequest):
+    tenant_id: Id
+
+
+class UpdateSetUpRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    set_up: SetUpInput  # the whole set-up as it should be
+
+
+class UpdateContentRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    update_mask: list[Literal["project", "objectives", "context"]] = Field(min_length=1)
+    project: Text = ""
+    objectives: Text = ""
+    context: Text = ""
+
+
+class MoveSpaceRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    move: Literal["activate", "pause", "resume", "complete", "archive"]
+
+
+class ParticipantView(Contract):
+    member_id: str
+    person_id: str
+
+
+class SetUpView(Contract):
+    coachee: ParticipantView
+    coach: ParticipantView
+    co_coach: ParticipantView | None = None
+    cadence: Cadence
+    sessions_planned: int
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ContentView(Contract):
+    project: str
+    objectives: str
+    context: str
+
+
+class Space(Contract):
+    space_id: str
+    tenant_id: str
+    status: SpaceStatus
+    set_up: SetUpView
+    # Only for the coachee, coach and co-coach; absent for HR.
+    content: ContentView | None = None
+    # How the caller sees it: coachee, coach, co_coach or tenant_admin.
+    relation: Literal["coachee", "coach", "co_coach", "tenant_admin"]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SpaceList(Contract):
+    spaces: list[Space]
+    next_page_token: str = ""
+
+
+# ---------------------------------------------------------------- what identity answers spaces
+
+
+class ResolveMembersRequest(Contract):
+    tenant_id: Id
+    member_ids: list[Id] = Field(max_length=10)
+
+
+class ResolvedMember(Contract):
+    member_id: str
+    person_id: str
+    roles: list[str]
+    status: str
+
+
+class ResolveMembersResponse(Contract):
+    members: list[ResolvedMember]
+
+
+# ---------------------------------------------------------------- events
+
+
+class SpaceEvent(EventPayload):
+    """A space's full set-up and status after the change (ids and facts, never content)."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "space_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    space_id: str
+    tenant_id: str
+    status: SpaceStatus
+    coachee_person_id: str
+    coach_person_id: str
+    co_coach_person_id: str | None = None
+    cadence: Cadence
+    sessions_planned: int
+    starts_on: date
+    ends_on: date | None = None
+    updated_at: datetime
+
+
+class SpaceCreated(SpaceEvent):
+    """A draft space was opened (by a tenant admin or its coach)."""
+
+    TYPE: ClassVar[str] = "spaces.space_created"
+
+
+class SpaceActivated(SpaceEvent):
+    """The coach started the engagement: the coachee sees the space from now on."""
+
+    TYPE: ClassVar[str] = "spaces.space_activated"
+
+
+class SpacePaused(SpaceEvent):
+    """The coach or the coachee paused the engagement."""
+
+    TYPE: ClassVar[str] = "spaces.space_paused"
+
+
+class SpaceResumed(SpaceEvent):
+    """The coach or the coachee resumed a paused engagement."""
+
+    TYPE: ClassVar[str] = "spaces.space_resumed"
+
+
+class SpaceCompleted(SpaceEvent):
+    """The coach closed the engagement as completed."""
+
+    TYPE: ClassVar[str] = "spaces.space_completed"
+
+
+class SpaceArchived(SpaceEvent):
+    """The space was archived (from completed or draft): read only from now on."""
+
+    TYPE: ClassVar[str] = "spaces.space_archived"
+
+
+class SpaceSetUpChanged(SpaceEvent):
+    """The draft's set-up was edited (coachee, coaches, cadence, dates)."""
+
+    TYPE: ClassVar[str] = "spaces.space_set_up_changed"
+
+
+# The event of each lifecycle move (the domain's MOVE_EVENTS names them).
+MOVE_EVENTS: dict[str, type[SpaceEvent]] = {
+    "activated": SpaceActivated,
+    "paused": SpacePaused,
+    "resumed": SpaceResumed,
+    "completed": SpaceCompleted,
+    "archived": SpaceArchived,
+}
+
+# Every event spaces publishes (the event catalogue is generated from these).
+EVENTS: tuple[type[EventPayload], ...] = (
+    SpaceCreated,
+    SpaceActivated,
+    SpacePaused,
+    SpaceResumed,
+    SpaceCompleted,
+    SpaceArchived,
+    SpaceSetUpChanged,
+    completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
+)

@@ -1,0 +1,117 @@
+"""Keys for free text at rest (rule 8), for every service that stores what people write.
+
+Three levels: each object that holds free text (a space, say) has its own **data key**; it is
+stored beside the object, wrapped by its tenant's **tenant key**; tenant keys are stored in the
+service's `tenant_keys` table, wrapped by the **master key**, which is in no database. Erasing
+the object's wrapped data key makes everything it sealed unreadable, backups included once they
+expire.
+
+Every wrapped value names the key that wrapped it (`v1.<key id>.<blob>`), so a tenant may hold
+several keys: the newest wraps new data keys, older ones still unwrap until a rotation has
+re-wrapped their data keys.
+
+    ring = KeyRing(uow.connection, master)
+    key, wrapped = ring.new_data_key(tenant_id, now)   # store `wrapped` with the object
+    key = ring.data_key(tenant_id, wrapped)            # later
+    key.seal_text(text, context) / key.open_text(sealed, context)
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, Text, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ..crypto import MasterKey, SecretKey, key_id_of
+
+KEYRING_METADATA = MetaData()
+
+tenant_keys = Table(
+    "tenant_keys",
+    KEYRING_METADATA,
+    Column("key_id", String(32), primary_key=True),
+    Column("tenant_id", String(40), nullable=False, index=True),
+    Column("wrapped_key", Text, nullable=False),  # by the master key (context below)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def create_keyring_tables(bind: Connection) -> None:
+    """For a service's migration (version 1)."""
+    KEYRING_METADATA.create_all(bind)
+
+
+def _tenant_context(tenant_id: str) -> str:
+    return f"tenant_key.{tenant_id}"
+
+
+def _data_context(tenant_id: str) -> str:
+    return f"data_key.{tenant_id}"
+
+
+# Unwrapped tenant keys, per process, by key id: unwrapping is cheap, but not free.
+_unwrapped: dict[tuple[str, str], SecretKey] = {}
+_lock = threading.Lock()
+
+
+class KeyRing:
+    def __init__(self, connection: Connection, master: MasterKey) -> None:
+        self.connection = connection
+        self.master = master
+
+    def _current_tenant_key(self, tenant_id: str, now: datetime) -> SecretKey:
+        row = self.connection.execute(
+            select(tenant_keys.c.key_id, tenant_keys.c.wrapped_key)
+            .where(tenant_keys.c.tenant_id == tenant_id)
+            .order_by(tenant_keys.c.created_at.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            return self._unwrap_tenant_key(tenant_id, row.key_id, row.wrapped_key)
+        key = SecretKey.generate()
+        self.connection.execute(
+            pg_insert(tenant_keys)
+            .values(
+                key_id=key.key_id,
+                tenant_id=tenant_id,
+                wrapped_key=self.master.wrap(key.raw, _tenant_context(tenant_id)),
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        # Two first writers at once: both inserted a key; the newest wraps from now on, and both
+        # keep unwrapping what they wrapped.
+        return key
+
+    def _unwrap_tenant_key(self, tenant_id: str, key_id: str, wrapped: str) -> SecretKey:
+        with _lock:
+            known = _unwrapped.get((tenant_id, key_id))
+        if known is None:
+            known = SecretKey(self.master.unwrap(wrapped, _tenant_context(tenant_id)))
+            with _lock:
+                _unwrapped[(tenant_id, key_id)] = known
+        return known
+
+    def new_data_key(self, tenant_id: str, now: datetime) -> tuple[SecretKey, str]:
+        """A new data key, and its wrapped form to store beside what it seals."""
+        tenant_key = self._current_tenant_key(tenant_id, now)
+        key = SecretKey.generate()
+        return key, tenant_key.wrap(key.raw, _data_context(tenant_id))
+
+    def data_key(self, tenant_id: str, wrapped: str) -> SecretKey:
+        key_id = key_id_of(wrapped)
+        with _lock:
+            cached = _unwrapped.get((tenant_id, key_id))
+        if cached is not None:
+            return SecretKey(cached.unwrap(wrapped, _data_context(tenant_id)))
+        row = self.connection.execute(
+            select(tenant_keys.c.wrapped_key).where(
+                tenant_keys.c.key_id == key_id, tenant_keys.c.tenant_id == tenant_id
+            )
+        ).first()
+        if row is None:
+            raise LookupError("the tenant key that wrapped this data key is gone")
+        tenant_key = self._unwrap_tenant_key(tenant_id, key_id, row.wrapped_key)
+        return SecretKey(tenant_key.unwrap(wrapped, _data_context(tenant_id)))

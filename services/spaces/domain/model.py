@@ -1,0 +1,238 @@
+"""A coaching engagement's space: its set-up, its content, its lifecycle, and who may do what.
+Plain Python, no infrastructure.
+
+Access is by relationship (rule 5): the space's coachee, coach and co-coach; a tenant admin (HR)
+sees the set-up and status of every space of the tenant and never the content (project,
+objectives, context, which are the coachee's words). Anyone else: not found.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import Enum
+
+from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
+
+DRAFT, ACTIVE, PAUSED, COMPLETED, ARCHIVED = "draft", "active", "paused", "completed", "archived"
+CADENCES = ("weekly", "every_two_weeks", "every_four_weeks", "monthly")
+MAX_SESSIONS = 200
+CONTENT_LIMIT = 4000  # characters, per content field
+CONTENT_FIELDS = ("project", "objectives", "context")
+SET_UP_FIELDS = (
+    "coachee_member_id",
+    "coach_member_id",
+    "co_coach_member_id",
+    "cadence",
+    "sessions_planned",
+    "starts_on",
+    "ends_on",
+)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+class Relation(Enum):
+    COACHEE = "coachee"
+    COACH = "coach"
+    CO_COACH = "co_coach"
+    TENANT_ADMIN = "tenant_admin"  # HR: set-up and status only
+
+
+@dataclass(frozen=True)
+class Participant:
+    member_id: str
+    person_id: str
+
+
+@dataclass
+class SetUp:
+    coachee: Participant
+    coach: Participant
+    co_coach: Participant | None
+    cadence: str
+    sessions_planned: int
+    starts_on: date
+    ends_on: date | None = None
+
+    def check(self) -> SetUp:
+        if self.cadence not in CADENCES:
+            raise invalid(cadence="weekly, every_two_weeks, every_four_weeks or monthly")
+        if not 1 <= self.sessions_planned <= MAX_SESSIONS:
+            raise invalid(sessions_planned=f"between 1 and {MAX_SESSIONS}")
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise invalid(ends_on="must not be before starts_on")
+        people = [self.coachee.person_id, self.coach.person_id]
+        if self.co_coach is not None:
+            people.append(self.co_coach.person_id)
+        if len(set(people)) != len(people):
+            raise invalid(coach_member_id="coachee, coach and co-coach must be three people")
+        return self
+
+
+@dataclass
+class Content:
+    project: str = ""
+    objectives: str = ""
+    context: str = ""
+
+    def changed(self, changes: dict[str, str]) -> Content:
+        for name, value in changes.items():
+            if len(value) > CONTENT_LIMIT:
+                raise invalid(**{name: f"at most {CONTENT_LIMIT} characters"})
+        return replace(self, **{k: v.strip() for k, v in changes.items()})
+
+
+# Lifecycle: the move, where it may start, where it ends, and who may make it.
+MOVES: dict[str, tuple[tuple[str, ...], str, frozenset[Relation]]] = {
+    "activate": ((DRAFT,), ACTIVE, frozenset({Relation.COACH, Relation.CO_COACH})),
+    "pause": (
+        (ACTIVE,),
+        PAUSED,
+        frozenset({Relation.COACH, Relation.CO_COACH, Relation.COACHEE}),
+    ),
+    "resume": (
+        (PAUSED,),
+        ACTIVE,
+        frozenset({Relation.COACH, Relation.CO_COACH, Relation.COACHEE}),
+    ),
+    "complete": ((ACTIVE,), COMPLETED, frozenset({Relation.COACH, Relation.CO_COACH})),
+    "archive": (
+        (COMPLETED, DRAFT),
+        ARCHIVED,
+        frozenset({Relation.COACH, Relation.CO_COACH, Relation.TENANT_ADMIN}),
+    ),
+}
+# The event each move publishes.
+MOVE_EVENTS = {
+    "activate": "activated",
+    "pause": "paused",
+    "resume": "resumed",
+    "complete": "completed",
+    "archive": "archived",
+}
+
+
+@dataclass
+class Space:
+    id: str
+    tenant_id: str
+    status: str
+    set_up: SetUp
+    content: Content
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    data_key: str = field(default="", repr=False)  # wrapped; storage fills it
+
+    @classmethod
+    def create(
+        cls, tenant_id: str, set_up: SetUp, content: Content, created_by: str, now: datetime
+    ) -> Space:
+        return cls(new_id("spc"), tenant_id, DRAFT, set_up.check(), content, created_by, now, now)
+
+    def relations(self, person_id: str, tenant_admin: bool) -> set[Relation]:
+        found = set()
+        if person_id == self.set_up.coachee.person_id:
+            found.add(Relation.COACHEE)
+        if person_id == self.set_up.coach.person_id:
+            found.add(Relation.COACH)
+        if self.set_up.co_coach is not None and person_id == self.set_up.co_coach.person_id:
+            found.add(Relation.CO_COACH)
+        if tenant_admin:
+            found.add(Relation.TENANT_ADMIN)
+        return found
+
+    def visible_relation(self, person_id: str, tenant_admin: bool) -> Relation:
+        """How the person sees this space, or NOT_FOUND. A coachee sees it once it left draft;
+        a participant's view wins over HR's (a person who is both sees their own space whole)."""
+        found = self.relations(person_id, tenant_admin)
+        for relation in (Relation.COACH, Relation.CO_COACH):
+            if relation in found:
+                return relation
+        if Relation.COACHEE in found and self.status != DRAFT:
+            return Relation.COACHEE
+        if Relation.TENANT_ADMIN in found:
+            return Relation.TENANT_ADMIN
+        raise space_not_found()
+
+    def move(self, move: str, relation: set[Relation], now: datetime) -> None:
+        starts, ends, allowed = MOVES[move]
+        if not relation & allowed:
+            raise PermissionDenied(
+                "You may not make this change to the space.", reason="SPACE_MOVE_FORBIDDEN"
+            )
+        if self.status not in starts:
+            raise FailedPrecondition(
+                f"A {self.status} space cannot be {MOVE_EVENTS[move]}.",
+                reason="SPACE_MOVE_NOT_ALLOWED",
+            )
+        self.status = ends
+        self.updated_at = now
+
+    def change_set_up(self, set_up: SetUp, relation: set[Relation], now: datetime) -> None:
+        """The coach (or co-coach) or a tenant admin, in draft only."""
+        if not relation & {Relation.COACH, Relation.CO_COACH, Relation.TENANT_ADMIN}:
+            raise PermissionDenied(
+                "Only the coach or a tenant admin may change the set-up.",
+                reason="SET_UP_FORBIDDEN",
+            )
+        if self.status != DRAFT:
+            raise FailedPrecondition(
+                "The set-up can change only while the space is a draft.", reason="NOT_A_DRAFT"
+            )
+        self.set_up = set_up.check()
+        self.updated_at = now
+
+    def change_content(self, changes: dict[str, str], relation: Relation, now: datetime) -> None:
+        """The coachee's words: the coachee, coach or co-coach, until it is archived."""
+        if relation is Relation.TENANT_ADMIN:
+            raise space_not_found()  # HR never reads nor writes content
+        if self.status == ARCHIVED:
+            raise FailedPrecondition("An archived space is read only.", reason="SPACE_ARCHIVED")
+        self.content = self.content.changed(changes)
+        self.updated_at = now
+
+
+def space_not_found() -> NotFound:
+    return NotFound("No such space.", reason="SPACE_NOT_FOUND")
+
+
+def check_creator(person_id: str, tenant_admin: bool, coach_role: bool, set_up: SetUp) -> None:
+    """A tenant admin creates any space of the tenant; a coach, only spaces they coach."""
+    if tenant_admin:
+        return
+    if coach_role and person_id in (
+        set_up.coach.person_id,
+        set_up.co_coach.person_id if set_up.co_coach else None,
+    ):
+        return
+    raise PermissionDenied(
+        "Only a tenant admin, or the space's own coach, may create it.",
+        reason="SPACE_CREATE_FORBIDDEN",
+    )
+
+
+MemberFacts = tuple[str, tuple[str, ...], str]  # person id, roles, status
+
+
+def check_member_roles(found: dict[str, MemberFacts], set_up_ids: dict[str, str]) -> None:
+    """`found`: member id -> (person id, roles, status) from identity; `set_up_ids`: field ->
+    member id. The coachee must hold the coachee role, coaches the coach role, all of them
+    active or invited members of the tenant."""
+    wanted = {
+        "coachee_member_id": "coachee",
+        "coach_member_id": "coach",
+        "co_coach_member_id": "coach",
+    }
+    for field_name, member_id in set_up_ids.items():
+        member = found.get(member_id)
+        if member is None:  # unknown, or another tenant's: rule 6
+            raise NotFound("No such member in this tenant.", reason="MEMBER_NOT_FOUND")
+        if member[2] not in ("active", "pending"):
+            raise invalid(**{field_name: "is not an active member of this tenant"})
+        if wanted[field_name] not in member[1]:
+            raise invalid(**{field_name: f"must be a member with the {wanted[field_name]} role"})

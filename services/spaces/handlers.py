@@ -1,0 +1,298 @@
+"""The spaces service's use cases: one function per command or query, each in a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from services.contracts import identity as ic
+from services.contracts import spaces as c
+from services.kernel.caller import Caller, PersonClaims
+from services.kernel.crypto import MasterKey
+from services.kernel.errors import NotFound, Unauthenticated
+from services.kernel.personal_data import completion_event
+from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
+
+from .domain.model import (
+    MOVE_EVENTS,
+    Content,
+    MemberFacts,
+    Participant,
+    Relation,
+    SetUp,
+    Space,
+    check_creator,
+    check_member_roles,
+    space_not_found,
+)
+from .storage import Spaces
+
+# member ids of one tenant -> what identity knows of them
+Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
+
+
+def _member_of(caller: Caller, tenant_id: str) -> PersonClaims:
+    """A person's token for this very tenant; anything else sees no space of it."""
+    if not isinstance(caller, PersonClaims):
+        raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
+    if caller.tenant_id != tenant_id:
+        raise NotFound("No such tenant.", reason="TENANT_NOT_FOUND")
+    return caller
+
+
+def _is_admin(who: PersonClaims) -> bool:
+    return who.has_role("tenant_admin")
+
+
+def _set_up(resolve: Resolve, tenant_id: str, given: c.SetUpInput) -> SetUp:
+    ids = {
+        "coachee_member_id": given.coachee_member_id,
+        "coach_member_id": given.coach_member_id,
+    }
+    if given.co_coach_member_id:
+        ids["co_coach_member_id"] = given.co_coach_member_id
+    found = resolve(tenant_id, sorted(set(ids.values())))
+    check_member_roles(found, ids)
+
+    def participant(member_id: str | None) -> Participant | None:
+        return Participant(member_id, found[member_id][0]) if member_id else None
+
+    coachee, coach = participant(given.coachee_member_id), participant(given.coach_member_id)
+    assert coachee is not None and coach is not None
+    return SetUp(
+        coachee=coachee,
+        coach=coach,
+        co_coach=participant(given.co_coach_member_id),
+        cadence=given.cadence,
+        sessions_planned=given.sessions_planned,
+        starts_on=given.starts_on,
+        ends_on=given.ends_on,
+    ).check()
+
+
+def _participant_view(p: Participant | None) -> c.ParticipantView | None:
+    return c.ParticipantView(member_id=p.member_id, person_id=p.person_id) if p else None
+
+
+def space_view(space: Space, relation: Relation) -> c.Space:
+    s = space.set_up
+    coachee, coach = _participant_view(s.coachee), _participant_view(s.coach)
+    assert coachee is not None and coach is not None
+    content = None
+    if relation is not Relation.TENANT_ADMIN:
+        content = c.ContentView(
+            project=space.content.project,
+            objectives=space.content.objectives,
+            context=space.content.context,
+        )
+    return c.Space(
+        space_id=space.id,
+        tenant_id=space.tenant_id,
+        status=c.SpaceStatus(space.status),
+        set_up=c.SetUpView(
+            coachee=coachee,
+            coach=coach,
+            co_coach=_participant_view(s.co_coach),
+            cadence=s.cadence,  # type: ignore[arg-type]
+            sessions_planned=s.sessions_planned,
+            starts_on=s.starts_on,
+            ends_on=s.ends_on,
+        ),
+        content=content,
+        relation=relation.value,  # type: ignore[arg-type]
+        created_by=space.created_by,
+        created_at=space.created_at,
+        updated_at=space.updated_at,
+    )
+
+
+def _event(model: type[c.SpaceEvent], space: Space) -> c.SpaceEvent:
+    s = space.set_up
+    return model(
+        space_id=space.id,
+        tenant_id=space.tenant_id,
+        status=c.SpaceStatus(space.status),
+        coachee_person_id=s.coachee.person_id,
+        coach_person_id=s.coach.person_id,
+        co_coach_person_id=s.co_coach.person_id if s.co_coach else None,
+        cadence=s.cadence,  # type: ignore[arg-type]
+        sessions_planned=s.sessions_planned,
+        starts_on=s.starts_on,
+        ends_on=s.ends_on,
+        updated_at=space.updated_at,
+    )
+
+
+def create_space(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    caller: Caller,
+    request: c.CreateSpaceRequest,
+) -> c.Space:
+    """A tenant admin, or the coach of the space to be, opens a draft."""
+    who = _member_of(caller, request.tenant_id)
+    set_up = _set_up(resolve, request.tenant_id, request.set_up)  # an RPC: before the transaction
+    check_creator(who.person_id, _is_admin(who), who.has_role("coach"), set_up)
+    content = Content().changed(request.content.model_dump())
+    with db.unit_of_work() as uow:
+        space = Space.create(request.tenant_id, set_up, content, who.person_id, uow.clock.now())
+        Spaces(uow.connection, master).add(space)
+        uow.record(_event(c.SpaceCreated, space))
+    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+
+
+def _visible(
+    uow: UnitOfWork, master: MasterKey, who: PersonClaims, ref: Any, *, for_update: bool = False
+) -> tuple[Spaces, Space, Relation]:
+    repo = Spaces(uow.connection, master)
+    space = repo.get(ref.tenant_id, ref.space_id, for_update=for_update)
+    if space is None:
+        raise space_not_found()
+    relation = space.visible_relation(who.person_id, _is_admin(who))
+    if relation is not Relation.TENANT_ADMIN:
+        space = repo.with_content(space)
+    return repo, space, relation
+
+
+def get_space(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpaceRef
+) -> c.Space:
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        _, space, relation = _visible(uow, master, who, request)
+    return space_view(space, relation)
+
+
+def list_spaces(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
+) -> c.SpaceList:
+    """HR: every space of the tenant, set-up and status only (their own, as a participant,
+    whole). Anyone else: the spaces they take part in (a coachee's once out of draft)."""
+    who = _member_of(caller, request.tenant_id)
+    admin = _is_admin(who)
+    views = []
+    with db.read_only() as uow:
+        repo = Spaces(uow.connection, master)
+        page, nxt = repo.page(
+            request.tenant_id,
+            None if admin else who.person_id,
+            request.effective_page_size(),
+            request.page_token,
+        )
+        for space in page:
+            try:
+                relation = space.visible_relation(who.person_id, admin)
+            except NotFound:
+                continue  # a coachee's draft
+            if relation is not Relation.TENANT_ADMIN:
+                space = repo.with_content(space)
+            views.append(space_view(space, relation))
+    return c.SpaceList(spaces=views, next_page_token=nxt)
+
+
+def _change(
+    db: WorkerDatabase,
+    master: MasterKey,
+    who: PersonClaims,
+    ref: Any,
+    change: Callable[[Space, Relation, set[Relation], datetime], type[c.SpaceEvent] | None],
+) -> c.Space:
+    with db.unit_of_work() as uow:
+        repo, space, relation = _visible(uow, master, who, ref, for_update=True)
+        relations = space.relations(who.person_id, _is_admin(who))
+        event = change(space, relation, relations, uow.clock.now())
+        # HR never loads the content: it is left sealed as it is.
+        repo.save(space, with_content=relation is not Relation.TENANT_ADMIN)
+        if event is not None:
+            uow.record(_event(event, space))
+    return space_view(space, relation)
+
+
+def move_space(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.MoveSpaceRequest
+) -> c.Space:
+    who = _member_of(caller, request.tenant_id)
+
+    def move(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
+        space.move(request.move, relations, now)
+        return c.MOVE_EVENTS[MOVE_EVENTS[request.move]]
+
+    return _change(db, master, who, request, move)
+
+
+def update_set_up(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    caller: Caller,
+    request: c.UpdateSetUpRequest,
+) -> c.Space:
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:  # a space they may not see is not found, whatever the set-up
+        _visible(uow, master, who, request)
+    set_up = _set_up(resolve, request.tenant_id, request.set_up)  # an RPC: outside transactions
+
+    def change(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
+        space.change_set_up(set_up, relations, now)
+        return c.SpaceSetUpChanged
+
+    return _change(db, master, who, request, change)
+
+
+def update_content(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateContentRequest
+) -> c.Space:
+    who = _member_of(caller, request.tenant_id)
+    changes = {name: getattr(request, name) for name in request.update_mask}
+
+    def change(space: Space, relation: Relation, _: set[Relation], now: datetime) -> Any:
+        space.change_content(changes, relation, now)
+        return None  # content is nobody else's business: no event
+
+    return _change(db, master, who, request, change)
+
+
+# ---------------------------------------------------------------- personal data
+
+
+def export_personal_data(
+    db: WorkerDatabase, master: MasterKey, caller: Caller
+) -> ic.PersonalDataExport:
+    """The caller's own spaces as coachee, content included, and the spaces they coach (their
+    set-up: the coachee's words are the coachee's)."""
+    if not isinstance(caller, PersonClaims):
+        raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
+    with db.read_only() as uow:
+        repo = Spaces(uow.connection, master)
+        own = [space_view(s, Relation.COACHEE) for s in repo.of_coachee(caller.person_id)]
+        coached = []
+        for s in repo.coached_by(caller.person_id):
+            relation = (
+                Relation.COACH
+                if s.set_up.coach.person_id == caller.person_id
+                else Relation.CO_COACH
+            )
+            view = space_view(s, Relation.TENANT_ADMIN)  # set-up only
+            coached.append(view.model_copy(update={"relation": relation.value}))
+        now = uow.clock.now()
+    return ic.PersonalDataExport(
+        service=c.SERVICE,
+        exported_at=now,
+        data={
+            "spaces_as_coachee": [v.model_dump(mode="json") for v in own],
+            "spaces_as_coach": [v.model_dump(mode="json") for v in coached],
+        },
+    )
+
+
+def erase_personal_data(uow: UnitOfWork, master: MasterKey, event: ic.PersonErased) -> None:
+    """A coachee's spaces go whole, their data keys with them (so nothing sealed by them can be
+    read again, backups included once they expire). A coach's spaces stay for their coachees;
+    the coach's person id in them names nobody any more."""
+    repo = Spaces(uow.connection, master)
+    for space in repo.of_coachee(event.person_id):
+        repo.delete(space.id)
+    done = completion_event(c.SERVICE)
+    uow.record(done(erasure_id=event.erasure_id, person_id=event.person_id))

@@ -1,0 +1,5 @@
+from services.spaces.storage import metadata
+
+from services.kernel.runtime.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,82 @@
+"""The spaces nameko service: entrypoints only (rule 2)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from services.contracts import identity as ic
+from services.contracts import spaces as c
+from services.contracts.base import Empty
+from services.kernel.caller import Caller
+from services.kernel.config import settings
+from services.kernel.crypto import MasterKey, load_master_key
+from services.kernel.events import Envelope
+from services.kernel.runtime.calls import ServiceRpc
+from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.eventing import EventRelay, on_event
+from services.kernel.runtime.sql import UnitOfWork
+
+from . import handlers
+from .domain.model import MemberFacts
+
+
+@functools.cache
+def _master_key() -> MasterKey:
+    config = settings()
+    return load_master_key(config.master_key, config.master_key_path)
+
+
+class SpacesService:
+    name = c.SERVICE
+
+    db: WorkerDatabase = Database(c.SERVICE)
+    auth = Authentication()
+    relay = EventRelay()  # publishes spaces.space_* events
+    identity = ServiceRpc("identity")
+
+    def _resolve(self, tenant_id: str, member_ids: list[str]) -> dict[str, MemberFacts]:
+        answer = self.identity.call(
+            "resolve_members", {"tenant_id": tenant_id, "member_ids": member_ids}, as_service=True
+        )
+        return {
+            m["member_id"]: (m["person_id"], tuple(m["roles"]), m["status"])
+            for m in answer["members"]
+        }
+
+    @rpc(public=True, quiet=True)
+    def ping(self, caller: Caller, request: Empty) -> ic.PingResponse:
+        return ic.PingResponse(service=self.name, ok=True)
+
+    @rpc
+    def create_space(self, caller: Caller, request: c.CreateSpaceRequest) -> c.Space:
+        return handlers.create_space(self.db, _master_key(), self._resolve, caller, request)
+
+    @rpc
+    def get_space(self, caller: Caller, request: c.SpaceRef) -> c.Space:
+        return handlers.get_space(self.db, _master_key(), caller, request)
+
+    @rpc
+    def list_spaces(self, caller: Caller, request: c.ListSpacesRequest) -> c.SpaceList:
+        return handlers.list_spaces(self.db, _master_key(), caller, request)
+
+    @rpc
+    def update_set_up(self, caller: Caller, request: c.UpdateSetUpRequest) -> c.Space:
+        return handlers.update_set_up(self.db, _master_key(), self._resolve, caller, request)
+
+    @rpc
+    def update_content(self, caller: Caller, request: c.UpdateContentRequest) -> c.Space:
+        return handlers.update_content(self.db, _master_key(), caller, request)
+
+    @rpc
+    def move_space(self, caller: Caller, request: c.MoveSpaceRequest) -> c.Space:
+        return handlers.move_space(self.db, _master_key(), caller, request)
+
+    @rpc
+    def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
+        return handlers.export_personal_data(self.db, _master_key(), caller)
+
+    @on_event(ic.PersonErased)
+    def erase_personal_data(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+        handlers.erase_personal_data(uow, _master_key(), event)

@@ -1,0 +1,208 @@
+"""The spaces service's tables and repositories (SQLAlchemy 2 Core).
+
+Content (project, objectives, context) is stored sealed by the space's own data key, itself
+wrapped by the tenant's key (services/kernel/runtime/keyring.py): the database never holds it in
+clear.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    or_,
+    select,
+    update,
+)
+
+from services.kernel.crypto import MasterKey, SecretKey
+from services.kernel.runtime.keyring import KeyRing
+from services.kernel.runtime.pagination import keyset_page
+
+from .domain.model import Content, Participant, SetUp, Space
+
+metadata = MetaData()
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("coachee_member_id", String(40), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("coach_member_id", String(40), nullable=False),
+    Column("coach_person_id", String(40), nullable=False),
+    Column("co_coach_member_id", String(40)),
+    Column("co_coach_person_id", String(40)),
+    Column("cadence", String(20), nullable=False),
+    Column("sessions_planned", Integer, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),
+    # The space's data key, wrapped by its tenant's key; erasing it makes the content unreadable.
+    Column("data_key", Text, nullable=False),
+    Column("content_sealed", Text, nullable=False),
+    Column("created_by", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_spaces_tenant_page", "tenant_id", "created_at", "id"),
+    Index("ix_spaces_coach", "tenant_id", "coach_person_id"),
+    Index("ix_spaces_co_coach", "tenant_id", "co_coach_person_id"),
+    Index("ix_spaces_coachee", "coachee_person_id"),
+)
+
+
+def _content_context(space_id: str) -> str:
+    return f"spaces.content.{space_id}"
+
+
+def _set_up_row(s: SetUp) -> dict[str, Any]:
+    return {
+        "coachee_member_id": s.coachee.member_id,
+        "coachee_person_id": s.coachee.person_id,
+        "coach_member_id": s.coach.member_id,
+        "coach_person_id": s.coach.person_id,
+        "co_coach_member_id": s.co_coach.member_id if s.co_coach else None,
+        "co_coach_person_id": s.co_coach.person_id if s.co_coach else None,
+        "cadence": s.cadence,
+        "sessions_planned": s.sessions_planned,
+        "starts_on": s.starts_on,
+        "ends_on": s.ends_on,
+    }
+
+
+def _set_up(r: Any) -> SetUp:
+    return SetUp(
+        coachee=Participant(r.coachee_member_id, r.coachee_person_id),
+        coach=Participant(r.coach_member_id, r.coach_person_id),
+        co_coach=Participant(r.co_coach_member_id, r.co_coach_person_id)
+        if r.co_coach_member_id
+        else None,
+        cadence=r.cadence,
+        sessions_planned=r.sessions_planned,
+        starts_on=r.starts_on,
+        ends_on=r.ends_on,
+    )
+
+
+class Spaces:
+    def __init__(self, connection: Connection, master: MasterKey) -> None:
+        self.connection = connection
+        self.keys = KeyRing(connection, master)
+
+    def _seal(self, space: Space, key: SecretKey) -> str:
+        content = {"project": space.content.project, "objectives": space.content.objectives}
+        content["context"] = space.content.context
+        return key.seal_text(json.dumps(content), _content_context(space.id))
+
+    def add(self, space: Space) -> None:
+        key, wrapped = self.keys.new_data_key(space.tenant_id, space.created_at)
+        space.data_key = wrapped
+        self.connection.execute(
+            spaces.insert().values(
+                id=space.id,
+                tenant_id=space.tenant_id,
+                status=space.status,
+                **_set_up_row(space.set_up),
+                data_key=wrapped,
+                content_sealed=self._seal(space, key),
+                created_by=space.created_by,
+                created_at=space.created_at,
+                updated_at=space.updated_at,
+            )
+        )
+
+    def save(self, space: Space, *, with_content: bool) -> None:
+        """Status and set-up as they are now; the content too (sealed again) if it was loaded."""
+        values: dict[str, Any] = {
+            "status": space.status,
+            **_set_up_row(space.set_up),
+            "updated_at": space.updated_at,
+        }
+        if with_content:
+            key = self.keys.data_key(space.tenant_id, space.data_key)
+            values["content_sealed"] = self._seal(space, key)
+        self.connection.execute(update(spaces).where(spaces.c.id == space.id).values(**values))
+
+    def _space(self, r: Any, *, with_content: bool) -> Space:
+        content = Content()
+        if with_content:
+            key = self.keys.data_key(r.tenant_id, r.data_key)
+            content = Content(**json.loads(key.open_text(r.content_sealed, _content_context(r.id))))
+        return Space(
+            id=r.id,
+            tenant_id=r.tenant_id,
+            status=r.status,
+            set_up=_set_up(r),
+            content=content,
+            created_by=r.created_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            data_key=r.data_key,
+        )
+
+    def get(self, tenant_id: str, space_id: str, *, for_update: bool = False) -> Space | None:
+        """Without its content: call `with_content` once the caller may read it."""
+        query = select(spaces).where(spaces.c.id == space_id, spaces.c.tenant_id == tenant_id)
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return self._space(row, with_content=False) if row else None
+
+    def with_content(self, space: Space) -> Space:
+        row = self.connection.execute(select(spaces).where(spaces.c.id == space.id)).one()
+        return self._space(row, with_content=True)
+
+    def page(
+        self, tenant_id: str, person_id: str | None, size: int, token: str
+    ) -> tuple[list[Space], str]:
+        """A tenant's spaces, oldest first; only those the person takes part in, if given."""
+        query = select(spaces).where(spaces.c.tenant_id == tenant_id)
+        if person_id is not None:
+            query = query.where(
+                or_(
+                    spaces.c.coachee_person_id == person_id,
+                    spaces.c.coach_person_id == person_id,
+                    spaces.c.co_coach_person_id == person_id,
+                )
+            )
+        return keyset_page(
+            self.connection,
+            spaces,
+            query,
+            size,
+            token,
+            lambda r: self._space(r, with_content=False),
+        )
+
+    def of_coachee(self, person_id: str) -> list[Space]:
+        """Every tenant's: the person's own spaces (their export, their erasure)."""
+        rows = self.connection.execute(
+            select(spaces)
+            .where(spaces.c.coachee_person_id == person_id)
+            .order_by(spaces.c.created_at)
+        )
+        return [self._space(r, with_content=True) for r in rows]
+
+    def coached_by(self, person_id: str) -> list[Space]:
+        rows = self.connection.execute(
+            select(spaces)
+            .where(
+                or_(spaces.c.coach_person_id == person_id, spaces.c.co_coach_person_id == person_id)
+            )
+            .order_by(spaces.c.created_at)
+        )
+        return [self._space(r, with_content=False) for r in rows]
+
+    def delete(self, space_id: str) -> None:
+        """Erasure: the row goes, and its data key with it."""
+        self.connection.execute(spaces.delete().where(spaces.c.id == space_id))

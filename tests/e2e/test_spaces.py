@@ -1,0 +1,305 @@
+"""The coachee's space through the gateway: a tenant admin or a coach opens it, the lifecycle
+moves go to the right people, HR sees the set-up and never the content, other coaches and other
+tenants see nothing, bad input changes nothing, and the content is sealed at rest (pg_dump finds
+neither a marker nor a key in the clear)."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from ecoach_dev.deployment import Deployment
+from ecoach_dev.pg import client_binary
+from gateway.api.convert import tenant_name
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import spaces_pb2 as pb
+from gateway.api.pb import spaces_pb2_grpc as pb_grpc
+from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.support.api import Api, Session, expect_error, unique_email
+from tests.support.people import set_password
+
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
+FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
+INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.fixture(scope="module")
+def spaces(deployment: Deployment) -> Any:
+    channel = deployment.channel()
+    yield pb_grpc.SpaceServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def team(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
+    return make_tenant(deployment, api, operator)
+
+
+def add_person(
+    deployment: Deployment, api: Api, team: TenantWorld, role: int, label: str
+) -> tuple[str, Session]:
+    email = unique_email(label)
+    added = api.members.AddMember(
+        ipb.AddMemberRequest(
+            parent=tenant_name(team.tenant_id), email=email, roles=[role], display_name=label
+        ),
+        metadata=team.admin.metadata,
+    )
+    set_password(deployment.config, email, PASSWORD)
+    return added.member_id, api.sign_in(email, PASSWORD, team.tenant_id)
+
+
+def set_up(team: TenantWorld, **changes: Any) -> pb.SpaceSetUp:
+    fields: dict[str, Any] = {
+        "coachee_member_id": team.coachee_member,
+        "coach_member_id": team.coach_member,
+        "cadence": pb.EVERY_TWO_WEEKS,
+        "sessions_planned": 10,
+        "start_date": "2027-01-04",
+        "end_date": "2027-06-30",
+    }
+    fields.update(changes)
+    return pb.SpaceSetUp(**fields)
+
+
+def create(spaces: Any, team: TenantWorld, who: Session, **content: str) -> pb.Space:
+    return spaces.CreateSpace(
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=set_up(team),
+            content=pb.SpaceContent(**content),
+        ),
+        metadata=who.metadata,
+    )
+
+
+def get(spaces: Any, name: str, who: Session) -> pb.Space:
+    return spaces.GetSpace(pb.GetSpaceRequest(name=name), metadata=who.metadata)
+
+
+def move(spaces: Any, how: str, name: str, who: Session) -> pb.Space:
+    method: Callable[..., pb.Space] = getattr(spaces, f"{how}Space")
+    return method(pb.SpaceMoveRequest(name=name), metadata=who.metadata)
+
+
+def listed(spaces: Any, team: TenantWorld, who: Session) -> list[pb.Space]:
+    return list(
+        spaces.ListSpaces(
+            pb.ListSpacesRequest(parent=tenant_name(team.tenant_id), page_size=100),
+            metadata=who.metadata,
+        ).spaces
+    )
+
+
+def test_a_coach_opens_a_space_and_each_sees_what_is_theirs(
+    deployment: Deployment, api: Api, spaces: Any, team: TenantWorld, globex: TenantWorld
+) -> None:
+    space = create(spaces, team, team.coach, project="Lead the new team", objectives="Delegate")
+    assert space.status == pb.SPACE_DRAFT and space.relation == pb.AS_COACH
+    assert space.content.project == "Lead the new team"
+    assert space.set_up.coachee_person_id == team.coachee.person_id
+    assert space.set_up.cadence == pb.EVERY_TWO_WEEKS and space.set_up.end_date == "2027-06-30"
+
+    # In draft the coachee does not see it yet; HR sees the set-up only.
+    assert expect_error(get, spaces, space.name, team.coachee).code == NOT_FOUND
+    assert [s.space_id for s in listed(spaces, team, team.coachee)] == []
+    hr = get(spaces, space.name, team.admin)
+    assert hr.relation == pb.AS_TENANT_ADMIN and not hr.HasField("content")
+    assert space.space_id in [s.space_id for s in listed(spaces, team, team.admin)]
+    assert all(not s.HasField("content") for s in listed(spaces, team, team.admin))
+
+    active = move(spaces, "Activate", space.name, team.coach)
+    assert active.status == pb.SPACE_ACTIVE
+    mine = get(spaces, space.name, team.coachee)
+    assert mine.relation == pb.AS_COACHEE and mine.content.objectives == "Delegate"
+    assert [s.space_id for s in listed(spaces, team, team.coachee)] == [space.space_id]
+
+    # The coachee writes in their words; HR may not, and still reads none of it.
+    edited = spaces.UpdateSpaceContent(
+        pb.UpdateSpaceContentRequest(
+            name=space.name,
+            content=pb.SpaceContent(context="A team of nine, two new managers"),
+            update_mask=FieldMask(paths=["context"]),
+        ),
+        metadata=team.coachee.metadata,
+    )
+    assert edited.content.context.startswith("A team of nine")
+    assert edited.content.project == "Lead the new team"
+    hr_edit = expect_error(
+        spaces.UpdateSpaceContent,
+        pb.UpdateSpaceContentRequest(
+            name=space.name,
+            content=pb.SpaceContent(project="HR was here"),
+            update_mask=FieldMask(paths=["project"]),
+        ),
+        metadata=team.admin.metadata,
+    )
+    assert hr_edit.code == NOT_FOUND
+    assert get(spaces, space.name, team.coach).content.project == "Lead the new team"
+
+    # Another coach of the tenant, and another tenant, see nothing.
+    _, other_coach = add_person(deployment, api, team, ipb.COACH, "other-coach")
+    assert expect_error(get, spaces, space.name, other_coach).code == NOT_FOUND
+    assert listed(spaces, team, other_coach) == []
+    assert expect_error(get, spaces, space.name, globex.admin).code == NOT_FOUND
+    assert expect_error(listed, spaces, team, globex.admin).code == NOT_FOUND
+
+
+def test_each_lifecycle_move_belongs_to_someone(spaces: Any, team: TenantWorld) -> None:
+    space = create(spaces, team, team.admin)
+    assert space.relation == pb.AS_TENANT_ADMIN
+    refused = expect_error(move, spaces, "Activate", space.name, team.admin)
+    assert (refused.code, refused.reason) == (PERMISSION_DENIED, "SPACE_MOVE_FORBIDDEN")
+    move(spaces, "Activate", space.name, team.coach)
+    assert move(spaces, "Pause", space.name, team.coachee).status == pb.SPACE_PAUSED
+    assert move(spaces, "Resume", space.name, team.coachee).status == pb.SPACE_ACTIVE
+    by_coachee = expect_error(move, spaces, "Complete", space.name, team.coachee)
+    assert by_coachee.reason == "SPACE_MOVE_FORBIDDEN"
+    too_soon = expect_error(move, spaces, "Archive", space.name, team.admin)
+    assert (too_soon.code, too_soon.reason) == (FAILED_PRECONDITION, "SPACE_MOVE_NOT_ALLOWED")
+    assert move(spaces, "Complete", space.name, team.coach).status == pb.SPACE_COMPLETED
+    again = expect_error(move, spaces, "Resume", space.name, team.coach)
+    assert again.reason == "SPACE_MOVE_NOT_ALLOWED"
+    assert move(spaces, "Archive", space.name, team.admin).status == pb.SPACE_ARCHIVED
+    assert get(spaces, space.name, team.coachee).status == pb.SPACE_ARCHIVED
+
+
+def test_the_set_up_changes_only_in_draft(spaces: Any, team: TenantWorld) -> None:
+    space = create(spaces, team, team.coach)
+    changed = spaces.UpdateSpaceSetUp(
+        pb.UpdateSpaceSetUpRequest(name=space.name, set_up=set_up(team, sessions_planned=6)),
+        metadata=team.admin.metadata,
+    )
+    assert changed.set_up.sessions_planned == 6
+    by_coachee = expect_error(
+        spaces.UpdateSpaceSetUp,
+        pb.UpdateSpaceSetUpRequest(name=space.name, set_up=set_up(team, sessions_planned=3)),
+        metadata=team.coachee.metadata,
+    )
+    assert by_coachee.code == NOT_FOUND  # a draft is not theirs to see yet
+    move(spaces, "Activate", space.name, team.coach)
+    late = expect_error(
+        spaces.UpdateSpaceSetUp,
+        pb.UpdateSpaceSetUpRequest(name=space.name, set_up=set_up(team, sessions_planned=3)),
+        metadata=team.coach.metadata,
+    )
+    assert (late.code, late.reason) == (FAILED_PRECONDITION, "NOT_A_DRAFT")
+    assert get(spaces, space.name, team.coach).set_up.sessions_planned == 6
+
+
+def test_bad_set_ups_are_refused_naming_the_field_and_nothing_is_created(
+    deployment: Deployment, api: Api, spaces: Any, team: TenantWorld
+) -> None:
+    before = len(listed(spaces, team, team.admin))
+    other_member, other_coach = add_person(deployment, api, team, ipb.COACH, "coach-two")
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"sessions_planned": 0}, "set_up.sessions_planned"),
+        ({"cadence": pb.CADENCE_UNSPECIFIED}, "set_up.cadence"),
+        ({"start_date": "next monday"}, "set_up.starts_on"),
+        ({"end_date": "2026-01-01"}, "ends_on"),
+        ({"coachee_member_id": team.coach_member}, "coachee_member_id"),
+        ({"coach_member_id": team.coachee_member}, "coach_member_id"),
+        ({"co_coach_member_id": team.coach_member}, "coach_member_id"),
+    ]
+    for changes, field in cases:
+        refused = expect_error(
+            spaces.CreateSpace,
+            pb.CreateSpaceRequest(
+                parent=tenant_name(team.tenant_id), set_up=set_up(team, **changes)
+            ),
+            metadata=team.admin.metadata,
+        )
+        assert refused.code == INVALID_ARGUMENT, changes
+        assert any(field in f for f in refused.fields), (changes, refused.fields)
+    too_long = expect_error(
+        spaces.CreateSpace,
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=set_up(team),
+            content=pb.SpaceContent(project="x" * 4001),
+        ),
+        metadata=team.admin.metadata,
+    )
+    assert too_long.code == INVALID_ARGUMENT
+    # A coach opens spaces they coach, not another coach's.
+    forbidden = expect_error(
+        spaces.CreateSpace,
+        pb.CreateSpaceRequest(parent=tenant_name(team.tenant_id), set_up=set_up(team)),
+        metadata=other_coach.metadata,
+    )
+    assert (forbidden.code, forbidden.reason) == (PERMISSION_DENIED, "SPACE_CREATE_FORBIDDEN")
+    by_coachee = expect_error(create, spaces, team, team.coachee)
+    assert by_coachee.reason == "SPACE_CREATE_FORBIDDEN"
+    unknown_member = expect_error(
+        spaces.CreateSpace,
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id), set_up=set_up(team, coach_member_id="mem_0000")
+        ),
+        metadata=team.admin.metadata,
+    )
+    assert (unknown_member.code, unknown_member.reason) == (NOT_FOUND, "MEMBER_NOT_FOUND")
+    assert len(listed(spaces, team, team.admin)) == before
+    unknown = expect_error(get, spaces, f"tenants/{team.tenant_id}/spaces/spc_000000", team.admin)
+    assert (unknown.code, unknown.reason) == (NOT_FOUND, "SPACE_NOT_FOUND")
+    assert expect_error(get, spaces, "spaces/nope", team.admin).code == INVALID_ARGUMENT
+    assert other_member
+
+
+def test_content_is_sealed_at_rest(
+    deployment: Deployment, spaces: Any, team: TenantWorld, tmp_path: Path
+) -> None:
+    markers = {f: f"MARKER-{f}-7f3a" for f in ("project", "objectives", "context")}
+    space = create(spaces, team, team.coach, **markers)
+    assert get(spaces, space.name, team.coach).content.context == markers["context"]
+
+    url = deployment.config.database_url_for("spaces").replace("+psycopg2", "")
+    dump = subprocess.run(
+        [str(client_binary("pg_dump")), "--dbname", url, "--no-owner"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert b"COPY public.spaces" in dump and space.space_id.encode() in dump
+    for marker in markers.values():
+        assert marker.encode() not in dump
+    # Nor any key in the clear: the space's data key and its tenant's key, as unwrapped.
+    keys = unwrapped_keys(deployment, team.tenant_id, space.space_id)
+    for raw in keys:
+        for form in (raw, raw.hex().encode(), base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            assert form not in dump
+    # The services' logs hold no marker either.
+    for log in deployment.var_dir.glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert not any(m in text for m in markers.values()), log.name
+
+
+def unwrapped_keys(deployment: Deployment, tenant_id: str, space_id: str) -> list[bytes]:
+    import sqlalchemy as sa
+
+    from services.kernel.crypto import load_master_key
+    from services.kernel.runtime.keyring import KeyRing, tenant_keys
+
+    config = deployment.config
+    master = load_master_key(config.master_key, config.master_key_path)
+    engine = sa.create_engine(config.database_url_for("spaces"))
+    try:
+        with engine.connect() as conn:
+            wrapped = conn.execute(
+                sa.text("SELECT data_key FROM spaces WHERE id = :id"), {"id": space_id}
+            ).scalar_one()
+            data_key = KeyRing(conn, master).data_key(tenant_id, wrapped)
+            tenant_wrapped = conn.execute(
+                sa.select(tenant_keys.c.wrapped_key).where(tenant_keys.c.tenant_id == tenant_id)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    tenant_key = master.unwrap(tenant_wrapped, f"tenant_key.{tenant_id}")
+    return [data_key.raw, tenant_key]

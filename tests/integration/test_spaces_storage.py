@@ -1,0 +1,116 @@
+"""The spaces repository on its real database: content sealed by a per-space data key, wrapped
+by a per-tenant key, wrapped by the master key; nothing readable without them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from services.kernel.clock import SystemClock
+from services.kernel.config import settings
+from services.kernel.crypto import MasterKey, load_master_key
+from services.kernel.runtime.keyring import KeyRing, tenant_keys
+from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from services.spaces.domain.model import Content, Participant, SetUp, Space, new_id
+from services.spaces.storage import Spaces, spaces
+
+NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def db() -> WorkerDatabase:
+    engine = make_engine(settings().database_url_for("spaces"), pool_size=1)
+    return WorkerDatabase(engine, SystemClock())
+
+
+@pytest.fixture
+def master() -> MasterKey:
+    config = settings()
+    return load_master_key(config.master_key, config.master_key_path)
+
+
+def a_space(tenant_id: str, **content: str) -> Space:
+    set_up = SetUp(
+        coachee=Participant(new_id("mem"), new_id("per")),
+        coach=Participant(new_id("mem"), new_id("per")),
+        co_coach=None,
+        cadence="weekly",
+        sessions_planned=6,
+        starts_on=date(2027, 1, 4),
+    )
+    return Space.create(tenant_id, set_up, Content(**content), new_id("per"), NOW)
+
+
+def test_content_round_trips_sealed_with_one_key_per_space(
+    db: WorkerDatabase, master: MasterKey
+) -> None:
+    tenant = new_id("tnt")
+    first, second = a_space(tenant, project="SEALED-one"), a_space(tenant, project="SEALED-two")
+    with db.unit_of_work() as uow:
+        repo = Spaces(uow.connection, master)
+        repo.add(first)
+        repo.add(second)
+    with db.read_only() as uow:
+        repo = Spaces(uow.connection, master)
+        found = repo.get(tenant, first.id)
+        assert found is not None and found.content.project == ""  # not opened by default
+        assert repo.with_content(found).content.project == "SEALED-one"
+        rows = uow.connection.execute(
+            text("SELECT * FROM spaces WHERE tenant_id = :t"), {"t": tenant}
+        )
+        raw = " ".join(str(v) for r in rows for v in r)
+        assert "SEALED" not in raw
+        keys = uow.connection.execute(
+            select(tenant_keys).where(tenant_keys.c.tenant_id == tenant)
+        ).all()
+        assert len(keys) == 1  # one tenant key, two data keys
+        data_keys = (
+            uow.connection.execute(select(spaces.c.data_key).where(spaces.c.tenant_id == tenant))
+            .scalars()
+            .all()
+        )
+        assert len(set(data_keys)) == 2
+        # Another tenant's key ring cannot open them.
+        with pytest.raises(LookupError):
+            KeyRing(uow.connection, master).data_key(new_id("tnt"), data_keys[0])
+    db.close()
+
+
+def test_without_the_master_key_nothing_opens(db: WorkerDatabase, master: MasterKey) -> None:
+    tenant = new_id("tnt")
+    space = a_space(tenant, objectives="SEALED-objectives")
+    with db.unit_of_work() as uow:
+        Spaces(uow.connection, master).add(space)
+    impostor = MasterKey(b"\x01" * 32)
+    with db.read_only() as uow:
+        row = uow.connection.execute(select(spaces).where(spaces.c.id == space.id)).one()
+        wrapped_tenant = uow.connection.execute(
+            select(tenant_keys.c.wrapped_key).where(tenant_keys.c.tenant_id == tenant)
+        ).scalar_one()
+    with pytest.raises(ValueError):
+        impostor.unwrap(wrapped_tenant, f"tenant_key.{tenant}")
+    assert row.data_key and row.content_sealed
+    db.close()
+
+
+def test_saving_without_the_content_leaves_it_as_it_was(
+    db: WorkerDatabase, master: MasterKey
+) -> None:
+    tenant = new_id("tnt")
+    space = a_space(tenant, context="SEALED-context")
+    with db.unit_of_work() as uow:
+        Spaces(uow.connection, master).add(space)
+    with db.unit_of_work() as uow:  # HR's move: the content is never loaded
+        repo = Spaces(uow.connection, master)
+        loaded = repo.get(tenant, space.id, for_update=True)
+        assert loaded is not None
+        loaded.status = "archived"
+        repo.save(loaded, with_content=False)
+    with db.read_only() as uow:
+        repo = Spaces(uow.connection, master)
+        again = repo.get(tenant, space.id)
+        assert again is not None and again.status == "archived"
+        assert repo.with_content(again).content.context == "SEALED-context"
+    db.close()

@@ -1,0 +1,165 @@
+"""The space's rules (services/spaces/domain/model.py), without broker or database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from services.spaces.domain.model import (
+    ACTIVE,
+    ARCHIVED,
+    COMPLETED,
+    DRAFT,
+    PAUSED,
+    Content,
+    Participant,
+    Relation,
+    SetUp,
+    Space,
+    check_creator,
+    check_member_roles,
+)
+
+NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
+COACHEE, COACH, CO_COACH, HR, STRANGER = "per_1", "per_2", "per_3", "per_4", "per_5"
+
+
+def set_up(**changes: object) -> SetUp:
+    fields: dict[str, object] = {
+        "coachee": Participant("mem_1", COACHEE),
+        "coach": Participant("mem_2", COACH),
+        "co_coach": Participant("mem_3", CO_COACH),
+        "cadence": "weekly",
+        "sessions_planned": 10,
+        "starts_on": date(2027, 1, 4),
+        "ends_on": date(2027, 6, 30),
+    }
+    fields.update(changes)
+    return SetUp(**fields)  # type: ignore[arg-type]
+
+
+def space(status: str = DRAFT) -> Space:
+    s = Space.create("tnt_1", set_up(), Content(project="Grow"), COACH, NOW)
+    s.status = status
+    return s
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"cadence": "daily"}, "cadence"),
+        ({"sessions_planned": 0}, "sessions_planned"),
+        ({"sessions_planned": 201}, "sessions_planned"),
+        ({"ends_on": date(2026, 12, 31)}, "ends_on"),
+        ({"coach": Participant("mem_9", COACHEE)}, "coach_member_id"),
+        ({"co_coach": Participant("mem_9", COACH)}, "coach_member_id"),
+    ],
+)
+def test_bad_set_ups_name_the_field(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        set_up(**changes).check()
+    assert [f.field for f in raised.value.fields] == [field]
+
+
+def test_who_sees_a_space_and_how() -> None:
+    draft = space()
+    assert draft.visible_relation(COACH, False) is Relation.COACH
+    assert draft.visible_relation(CO_COACH, False) is Relation.CO_COACH
+    assert draft.visible_relation(HR, True) is Relation.TENANT_ADMIN
+    with pytest.raises(NotFound):  # a draft is not the coachee's yet
+        draft.visible_relation(COACHEE, False)
+    with pytest.raises(NotFound):
+        draft.visible_relation(STRANGER, False)
+    active = space(ACTIVE)
+    assert active.visible_relation(COACHEE, False) is Relation.COACHEE
+    # HR who is also the coachee sees their own space as its coachee.
+    assert active.visible_relation(COACHEE, True) is Relation.COACHEE
+
+
+@pytest.mark.parametrize(
+    ("status", "move", "who", "ends"),
+    [
+        (DRAFT, "activate", Relation.COACH, ACTIVE),
+        (DRAFT, "activate", Relation.CO_COACH, ACTIVE),
+        (ACTIVE, "pause", Relation.COACHEE, PAUSED),
+        (PAUSED, "resume", Relation.COACHEE, ACTIVE),
+        (ACTIVE, "complete", Relation.COACH, COMPLETED),
+        (COMPLETED, "archive", Relation.TENANT_ADMIN, ARCHIVED),
+        (DRAFT, "archive", Relation.COACH, ARCHIVED),
+    ],
+)
+def test_allowed_moves(status: str, move: str, who: Relation, ends: str) -> None:
+    s = space(status)
+    s.move(move, {who}, NOW)
+    assert s.status == ends
+
+
+@pytest.mark.parametrize(
+    ("status", "move", "who", "error"),
+    [
+        (DRAFT, "activate", Relation.TENANT_ADMIN, PermissionDenied),
+        (DRAFT, "activate", Relation.COACHEE, PermissionDenied),
+        (ACTIVE, "complete", Relation.COACHEE, PermissionDenied),
+        (ACTIVE, "pause", Relation.TENANT_ADMIN, PermissionDenied),
+        (ACTIVE, "archive", Relation.COACH, FailedPrecondition),
+        (COMPLETED, "resume", Relation.COACH, FailedPrecondition),
+        (ARCHIVED, "activate", Relation.COACH, FailedPrecondition),
+    ],
+)
+def test_refused_moves_change_nothing(
+    status: str, move: str, who: Relation, error: type[Exception]
+) -> None:
+    s = space(status)
+    with pytest.raises(error):
+        s.move(move, {who}, NOW)
+    assert s.status == status
+
+
+def test_the_set_up_changes_in_draft_only_and_not_by_the_coachee() -> None:
+    s = space()
+    s.change_set_up(set_up(sessions_planned=4), {Relation.TENANT_ADMIN}, NOW)
+    assert s.set_up.sessions_planned == 4
+    with pytest.raises(PermissionDenied):
+        s.change_set_up(set_up(), {Relation.COACHEE}, NOW)
+    s.status = ACTIVE
+    with pytest.raises(FailedPrecondition):
+        s.change_set_up(set_up(), {Relation.COACH}, NOW)
+
+
+def test_content_is_for_participants_and_has_a_limit() -> None:
+    s = space(ACTIVE)
+    s.change_content({"objectives": "  Speak up  "}, Relation.COACHEE, NOW)
+    assert s.content.objectives == "Speak up" and s.content.project == "Grow"
+    with pytest.raises(NotFound):
+        s.change_content({"project": "x"}, Relation.TENANT_ADMIN, NOW)
+    with pytest.raises(InvalidArgument):
+        s.change_content({"project": "x" * 4001}, Relation.COACH, NOW)
+    s.status = ARCHIVED
+    with pytest.raises(FailedPrecondition):
+        s.change_content({"project": "x"}, Relation.COACH, NOW)
+
+
+def test_who_may_open_a_space() -> None:
+    check_creator(HR, True, False, set_up())
+    check_creator(COACH, False, True, set_up())
+    check_creator(CO_COACH, False, True, set_up())
+    for person, admin, coach in ((STRANGER, False, True), (COACHEE, False, False)):
+        with pytest.raises(PermissionDenied):
+            check_creator(person, admin, coach, set_up())
+
+
+def test_members_need_the_right_role_and_to_belong_to_the_tenant() -> None:
+    found = {
+        "mem_1": ("per_1", ("coachee",), "active"),
+        "mem_2": ("per_2", ("coach",), "pending"),
+        "mem_3": ("per_3", ("coach",), "deactivated"),
+    }
+    check_member_roles(found, {"coachee_member_id": "mem_1", "coach_member_id": "mem_2"})
+    with pytest.raises(InvalidArgument):
+        check_member_roles(found, {"coachee_member_id": "mem_2"})
+    with pytest.raises(InvalidArgument):
+        check_member_roles(found, {"co_coach_member_id": "mem_3"})
+    with pytest.raises(NotFound):
+        check_member_roles(found, {"coach_member_id": "mem_9"})
