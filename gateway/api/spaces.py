@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,6 +15,9 @@ from .pb import spaces_pb2_grpc as pb_grpc
 
 SPACES = "spaces"
 _SPACE = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)$")
+_GOAL = re.compile(
+    r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)/goals/([a-z]{3}_[0-9a-f]+)$"
+)
 _CADENCES = {
     pb.WEEKLY: "weekly",
     pb.EVERY_TWO_WEEKS: "every_two_weeks",
@@ -164,6 +168,130 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
         return self._move(request, call, "archive")
 
 
+def goal_name(tenant_id: str, space_id: str, goal_id: str) -> str:
+    return f"{space_name(tenant_id, space_id)}/goals/{goal_id}"
+
+
+def parse_goal(value: str, field: str = "name") -> dict[str, str]:
+    match = _GOAL.match(value or "")
+    if not match:
+        raise invalid(
+            **{field: "must be a goal name: tenants/{tenant_id}/spaces/{space_id}/goals/{goal_id}"}
+        )
+    return {"tenant_id": match.group(1), "space_id": match.group(2), "goal_id": match.group(3)}
+
+
+_GOAL_STATUS = {"open": pb.GOAL_OPEN, "achieved": pb.GOAL_ACHIEVED, "archived": pb.GOAL_ARCHIVED}
+GOAL_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "due_date": "due_on",
+    "progress": "progress",
+    "milestones": "milestones",
+}
+
+
+def _goal_in(g: Any) -> dict[str, Any]:
+    return {
+        "title": g.title,
+        "description": g.description,
+        "due_on": g.due_date or None,
+        "progress": g.progress,
+        "milestones": [
+            {"id": m.milestone_id, "title": m.title, "due_on": m.due_date or None, "done": m.done}
+            for m in g.milestones
+        ],
+    }
+
+
+def goal_out(g: dict[str, Any]) -> pb.Goal:
+    return pb.Goal(
+        name=goal_name(g["tenant_id"], g["space_id"], g["goal_id"]),
+        goal_id=g["goal_id"],
+        title=g["title"],
+        description=g["description"],
+        due_date=g.get("due_on") or "",
+        progress=g["progress"],
+        status=_GOAL_STATUS[g["status"]],
+        milestones=[
+            pb.Milestone(
+                milestone_id=m["id"],
+                title=m["title"],
+                due_date=m.get("due_on") or "",
+                done=m["done"],
+            )
+            for m in g["milestones"]
+        ],
+        creator_person_id=g["created_by"],
+        create_time=cv.timestamp(g["created_at"]),
+        update_time=cv.timestamp(g["updated_at"]),
+    )
+
+
+def _page(request: Any) -> dict[str, Any]:
+    if request.page_size < 0:
+        raise invalid(page_size="must not be negative")
+    return {"page_size": request.page_size, "page_token": request.page_token}
+
+
+class GoalService(pb_grpc.GoalServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def CreateGoal(self, request: Any, call: CallContext) -> pb.Goal:
+        payload = {**parse_space(request.parent, "parent"), "goal": _goal_in(request.goal)}
+        return goal_out(call.call(SPACES, "create_goal", payload))
+
+    @handler
+    def GetGoal(self, request: Any, call: CallContext) -> pb.Goal:
+        return goal_out(call.call(SPACES, "get_goal", parse_goal(request.name)))
+
+    @handler
+    def ListGoals(self, request: Any, call: CallContext) -> pb.ListGoalsResponse:
+        payload = {**parse_space(request.parent, "parent"), **_page(request)}
+        answer = call.call(SPACES, "list_goals", payload)
+        return pb.ListGoalsResponse(
+            goals=[goal_out(g) for g in answer["goals"]], next_page_token=answer["next_page_token"]
+        )
+
+    @handler
+    def UpdateGoal(self, request: Any, call: CallContext) -> pb.Goal:
+        paths = list(request.update_mask.paths)
+        if not paths or not set(paths) <= set(GOAL_FIELDS):
+            raise invalid(
+                update_mask="name the fields to change: title, description, due_date, progress, "
+                "milestones"
+            )
+        payload = {
+            **parse_goal(request.goal.name, "goal.name"),
+            "update_mask": [GOAL_FIELDS[p] for p in paths],
+            "goal": _goal_in(request.goal),
+        }
+        return goal_out(call.call(SPACES, "update_goal", payload))
+
+    @handler
+    def ArchiveGoal(self, request: Any, call: CallContext) -> pb.Goal:
+        return goal_out(call.call(SPACES, "archive_goal", parse_goal(request.name)))
+
+    @handler
+    def ListGoalChanges(self, request: Any, call: CallContext) -> pb.ListGoalChangesResponse:
+        payload = {**parse_goal(request.parent, "parent"), **_page(request)}
+        answer = call.call(SPACES, "goal_history", payload)
+        response = pb.ListGoalChangesResponse(next_page_token=answer["next_page_token"])
+        for change in answer["changes"]:
+            what = {k: {"before": v[0], "after": v[1]} for k, v in change["changes"].items()}
+            response.changes.add(
+                changer_person_id=change["changed_by"],
+                change_time=cv.timestamp(change["changed_at"]),
+                changes_json=json.dumps(what, ensure_ascii=False),
+            )
+        return response
+
+
 def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_SpaceServiceServicer_to_server(SpaceService(backend), server)
-    return [pb.DESCRIPTOR.services_by_name["SpaceService"].full_name]
+    pb_grpc.add_GoalServiceServicer_to_server(GoalService(backend), server)
+    return [
+        pb.DESCRIPTOR.services_by_name[name].full_name for name in ("SpaceService", "GoalService")
+    ]

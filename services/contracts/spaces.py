@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -126,6 +126,95 @@ class SpaceList(Contract):
     next_page_token: str = ""
 
 
+# ---------------------------------------------------------------- goals
+
+
+class MilestoneInput(Contract):
+    id: str = ""  # keep it to keep the milestone; empty for a new one
+    title: str = Field(max_length=400)
+    due_on: date | None = None
+    done: bool = False
+
+
+class GoalInput(Contract):
+    title: str = Field(max_length=400)
+    description: Text = ""
+    due_on: date | None = None
+    progress: int = 0
+    milestones: list[MilestoneInput] = Field(default=[], max_length=20)
+
+
+class CreateGoalRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    goal: GoalInput
+
+
+class GoalRef(Contract):
+    tenant_id: Id
+    space_id: Id
+    goal_id: Id
+
+
+class UpdateGoalRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    goal_id: Id
+    update_mask: list[Literal["title", "description", "due_on", "progress", "milestones"]] = Field(
+        min_length=1
+    )
+    goal: GoalInput
+
+
+class ListGoalsRequest(PageRequest):
+    tenant_id: Id
+    space_id: Id
+
+
+class GoalHistoryRequest(PageRequest):
+    tenant_id: Id
+    space_id: Id
+    goal_id: Id
+
+
+class MilestoneView(Contract):
+    id: str
+    title: str
+    due_on: date | None = None
+    done: bool
+
+
+class Goal(Contract):
+    goal_id: str
+    space_id: str
+    tenant_id: str
+    title: str
+    description: str
+    due_on: date | None = None
+    progress: int
+    status: Literal["open", "achieved", "archived"]
+    milestones: list[MilestoneView]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class GoalList(Contract):
+    goals: list[Goal]
+    next_page_token: str = ""
+
+
+class GoalChange(Contract):
+    changed_by: str
+    changed_at: datetime
+    changes: dict[str, list[Any]]  # field -> [before, after]
+
+
+class GoalHistory(Contract):
+    changes: list[GoalChange]
+    next_page_token: str = ""
+
+
 # ---------------------------------------------------------------- what identity answers spaces
 
 
@@ -210,6 +299,20 @@ class SpaceSetUpChanged(SpaceEvent):
     TYPE: ClassVar[str] = "spaces.space_set_up_changed"
 
 
+class GoalAchieved(EventPayload):
+    """A goal of a space reached full progress (ids and times only: never its words)."""
+
+    TYPE: ClassVar[str] = "spaces.goal_achieved"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "goal_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    goal_id: str
+    space_id: str
+    tenant_id: str
+    achieved_at: datetime
+
+
 # The event of each lifecycle move (the domain's MOVE_EVENTS names them).
 MOVE_EVENTS: dict[str, type[SpaceEvent]] = {
     "activated": SpaceActivated,
@@ -228,5 +331,6 @@ EVENTS: tuple[type[EventPayload], ...] = (
     SpaceCompleted,
     SpaceArchived,
     SpaceSetUpChanged,
+    GoalAchieved,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )

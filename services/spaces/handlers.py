@@ -10,11 +10,13 @@ from services.contracts import identity as ic
 from services.contracts import spaces as c
 from services.kernel.caller import Caller, PersonClaims
 from services.kernel.crypto import MasterKey
-from services.kernel.errors import NotFound, Unauthenticated
+from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Unauthenticated
 from services.kernel.personal_data import completion_event
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 
+from .domain.goals import EDITABLE, Goal
 from .domain.model import (
+    ARCHIVED,
     MOVE_EVENTS,
     Content,
     MemberFacts,
@@ -26,7 +28,7 @@ from .domain.model import (
     check_member_roles,
     space_not_found,
 )
-from .storage import Spaces
+from .storage import Goals, Spaces
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
@@ -266,7 +268,11 @@ def export_personal_data(
         raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
     with db.read_only() as uow:
         repo = Spaces(uow.connection, master)
-        own = [space_view(s, Relation.COACHEE) for s in repo.of_coachee(caller.person_id)]
+        own = []
+        for space in repo.of_coachee(caller.person_id):
+            view = space_view(space, Relation.COACHEE).model_dump(mode="json")
+            view["goals"] = _all_goals_with_history(repo, space)
+            own.append(view)
         coached = []
         for s in repo.coached_by(caller.person_id):
             relation = (
@@ -281,7 +287,7 @@ def export_personal_data(
         service=c.SERVICE,
         exported_at=now,
         data={
-            "spaces_as_coachee": [v.model_dump(mode="json") for v in own],
+            "spaces_as_coachee": own,
             "spaces_as_coach": [v.model_dump(mode="json") for v in coached],
         },
     )
@@ -296,3 +302,177 @@ def erase_personal_data(uow: UnitOfWork, master: MasterKey, event: ic.PersonEras
         repo.delete(space.id)
     done = completion_event(c.SERVICE)
     uow.record(done(erasure_id=event.erasure_id, person_id=event.person_id))
+
+
+# ---------------------------------------------------------------- goals
+
+
+def _content_relation(
+    uow: UnitOfWork, master: MasterKey, who: PersonClaims, ref: Any, *, for_update: bool = False
+) -> tuple[Spaces, Space, Relation]:
+    """The space, for someone who may read its content (coachee, coach, co-coach). HR sees the
+    space but not what is in it: PERMISSION_DENIED."""
+    repo, space, relation = _visible(uow, master, who, ref, for_update=for_update)
+    if relation is Relation.TENANT_ADMIN:
+        raise PermissionDenied(
+            "A space's goals and notes are for its coachee and coaches only.",
+            reason="CONTENT_FORBIDDEN",
+        )
+    return repo, space, relation
+
+
+def _writable(space: Space) -> None:
+    if space.status == ARCHIVED:
+        raise FailedPrecondition("An archived space is read only.", reason="SPACE_ARCHIVED")
+
+
+def goal_view(goal: Goal) -> c.Goal:
+    return c.Goal(
+        goal_id=goal.id,
+        space_id=goal.space_id,
+        tenant_id=goal.tenant_id,
+        title=goal.title,
+        description=goal.description,
+        due_on=goal.due_on,
+        progress=goal.progress,
+        status=goal.status,  # type: ignore[arg-type]
+        milestones=[
+            c.MilestoneView(id=m.id, title=m.title, due_on=m.due_on, done=m.done)
+            for m in goal.milestones
+        ],
+        created_by=goal.created_by,
+        created_at=goal.created_at,
+        updated_at=goal.updated_at,
+    )
+
+
+def _goals(repo: Spaces, space: Space) -> Goals:
+    return Goals(repo.connection, repo.keys.data_key(space.tenant_id, space.data_key))
+
+
+def _goal_values(given: c.GoalInput, fields: list[str]) -> dict[str, Any]:
+    values = given.model_dump()
+    return {name: values[name] for name in fields}
+
+
+def create_goal(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.CreateGoalRequest
+) -> c.Goal:
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        _writable(space)
+        now = uow.clock.now()
+        values = _goal_values(request.goal, list(EDITABLE))
+        goal = Goal.create(space.id, space.tenant_id, values, who.person_id, now)
+        achieved = goal.achieved_now()
+        created = {k: [None, v] for k, v in goal_view(goal).model_dump(mode="json").items()}
+        _goals(repo, space).add(goal, {k: created[k] for k in (*EDITABLE, "status")})
+        if achieved:
+            uow.record(_achieved(goal, now))
+    return goal_view(goal)
+
+
+def _achieved(goal: Goal, now: datetime) -> c.GoalAchieved:
+    return c.GoalAchieved(
+        goal_id=goal.id, space_id=goal.space_id, tenant_id=goal.tenant_id, achieved_at=now
+    )
+
+
+def _goal_of(goals: Goals, ref: Any, *, for_update: bool = False) -> Goal:
+    goal = goals.get(ref.space_id, ref.goal_id, for_update=for_update)
+    if goal is None:
+        raise NotFound("No such goal.", reason="GOAL_NOT_FOUND")
+    return goal
+
+
+def update_goal(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateGoalRequest
+) -> c.Goal:
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        _writable(space)
+        goals = _goals(repo, space)
+        goal = _goal_of(goals, request, for_update=True)
+        now = uow.clock.now()
+        before = goal.status
+        changes = goal.apply(_goal_values(request.goal, list(request.update_mask)))
+        achieved = goal.achieved_now()
+        if goal.status != before:
+            changes["status"] = [before, goal.status]
+        if changes:
+            goal.updated_at = now
+            goals.save(goal, who.person_id, changes)
+        if achieved:
+            uow.record(_achieved(goal, now))
+    return goal_view(goal)
+
+
+def archive_goal(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalRef
+) -> c.Goal:
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        _writable(space)
+        goals = _goals(repo, space)
+        goal = _goal_of(goals, request, for_update=True)
+        before = goal.status
+        goal.archive()
+        goal.updated_at = uow.clock.now()
+        goals.save(goal, who.person_id, {"status": [before, goal.status]})
+    return goal_view(goal)
+
+
+def get_goal(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalRef) -> c.Goal:
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        goal = _goal_of(_goals(repo, space), request)
+    return goal_view(goal)
+
+
+def list_goals(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListGoalsRequest
+) -> c.GoalList:
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        found, nxt = _goals(repo, space).of_space(
+            space.id, request.effective_page_size(), request.page_token
+        )
+    return c.GoalList(goals=[goal_view(g) for g in found], next_page_token=nxt)
+
+
+def goal_history(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalHistoryRequest
+) -> c.GoalHistory:
+    """Every change of the goal, oldest first: who, when, each field's before and after."""
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        goals = _goals(repo, space)
+        goal = _goal_of(goals, request)
+        rows, nxt = goals.history(goal.id, request.effective_page_size(), request.page_token)
+    return c.GoalHistory(changes=[c.GoalChange(**r) for r in rows], next_page_token=nxt)
+
+
+def _all_goals_with_history(repo: Spaces, space: Space) -> list[dict[str, Any]]:
+    goals = _goals(repo, space)
+    found: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        page, token = goals.of_space(space.id, 500, token)
+        for goal in page:
+            entry = goal_view(goal).model_dump(mode="json")
+            entry["history"] = []
+            more = ""
+            while True:
+                changes, more = goals.history(goal.id, 500, more)
+                entry["history"] += [c.GoalChange(**ch).model_dump(mode="json") for ch in changes]
+                if not more:
+                    break
+            found.append(entry)
+        if not token:
+            return found

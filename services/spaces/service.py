@@ -74,6 +74,30 @@ class SpacesService:
         return handlers.move_space(self.db, _master_key(), caller, request)
 
     @rpc
+    def create_goal(self, caller: Caller, request: c.CreateGoalRequest) -> c.Goal:
+        return handlers.create_goal(self.db, _master_key(), caller, request)
+
+    @rpc
+    def update_goal(self, caller: Caller, request: c.UpdateGoalRequest) -> c.Goal:
+        return handlers.update_goal(self.db, _master_key(), caller, request)
+
+    @rpc
+    def archive_goal(self, caller: Caller, request: c.GoalRef) -> c.Goal:
+        return handlers.archive_goal(self.db, _master_key(), caller, request)
+
+    @rpc
+    def get_goal(self, caller: Caller, request: c.GoalRef) -> c.Goal:
+        return handlers.get_goal(self.db, _master_key(), caller, request)
+
+    @rpc
+    def list_goals(self, caller: Caller, request: c.ListGoalsRequest) -> c.GoalList:
+        return handlers.list_goals(self.db, _master_key(), caller, request)
+
+    @rpc
+    def goal_history(self, caller: Caller, request: c.GoalHistoryRequest) -> c.GoalHistory:
+        return handlers.goal_history(self.db, _master_key(), caller, request)
+
+    @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
         return handlers.export_personal_data(self.db, _master_key(), caller)
 

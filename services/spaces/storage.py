@@ -8,6 +8,7 @@ clear.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -30,7 +32,8 @@ from services.kernel.crypto import MasterKey, SecretKey
 from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
-from .domain.model import Content, Participant, SetUp, Space
+from .domain.goals import Goal, Milestone
+from .domain.model import Content, Participant, SetUp, Space, new_id
 
 metadata = MetaData()
 
@@ -206,3 +209,127 @@ class Spaces:
     def delete(self, space_id: str) -> None:
         """Erasure: the row goes, and its data key with it."""
         self.connection.execute(spaces.delete().where(spaces.c.id == space_id))
+
+
+# ---------------------------------------------------------------- goals
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("space_id", String(40), ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("due_on", Date),
+    # title, description and milestones, sealed by the space's data key
+    Column("sealed", Text, nullable=False),
+    Column("created_by", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_goals_space", "space_id", "created_at", "id"),
+)
+
+goal_changes = Table(
+    "goal_changes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("goal_id", String(40), ForeignKey("goals.id", ondelete="CASCADE"), nullable=False),
+    Column("changed_by", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # when
+    Column("sealed", Text, nullable=False),  # what: field -> [before, after], sealed
+    Index("ix_goal_changes_goal", "goal_id", "created_at", "id"),
+)
+
+
+class Goals:
+    """A space's goals, sealed with the space's data key (`key`)."""
+
+    def __init__(self, connection: Connection, key: SecretKey) -> None:
+        self.connection = connection
+        self.key = key
+
+    def _seal(self, goal: Goal) -> str:
+        body = {
+            "title": goal.title,
+            "description": goal.description,
+            "milestones": [m.as_dict() for m in goal.milestones],
+        }
+        return self.key.seal_text(json.dumps(body), f"spaces.goal.{goal.id}")
+
+    def _goal(self, r: Any) -> Goal:
+        body = json.loads(self.key.open_text(r.sealed, f"spaces.goal.{r.id}"))
+        return Goal(
+            id=r.id,
+            space_id=r.space_id,
+            tenant_id=r.tenant_id,
+            title=body["title"],
+            description=body["description"],
+            due_on=r.due_on,
+            progress=r.progress,
+            status=r.status,
+            milestones=[Milestone.of(m) for m in body["milestones"]],
+            created_by=r.created_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+
+    def add(self, goal: Goal, changes: dict[str, list[Any]]) -> None:
+        self.connection.execute(
+            goals.insert().values(
+                id=goal.id,
+                space_id=goal.space_id,
+                tenant_id=goal.tenant_id,
+                status=goal.status,
+                progress=goal.progress,
+                due_on=goal.due_on,
+                sealed=self._seal(goal),
+                created_by=goal.created_by,
+                created_at=goal.created_at,
+                updated_at=goal.updated_at,
+            )
+        )
+        self.record(goal, goal.created_by, goal.created_at, changes)
+
+    def save(self, goal: Goal, by: str, changes: dict[str, list[Any]]) -> None:
+        self.connection.execute(
+            update(goals)
+            .where(goals.c.id == goal.id)
+            .values(
+                status=goal.status,
+                progress=goal.progress,
+                due_on=goal.due_on,
+                sealed=self._seal(goal),
+                updated_at=goal.updated_at,
+            )
+        )
+        self.record(goal, by, goal.updated_at, changes)
+
+    def record(self, goal: Goal, by: str, when: datetime, changes: dict[str, list[Any]]) -> None:
+        change_id = new_id("gch")
+        self.connection.execute(
+            goal_changes.insert().values(
+                id=change_id,
+                goal_id=goal.id,
+                changed_by=by,
+                created_at=when,
+                sealed=self.key.seal_text(json.dumps(changes), f"spaces.goal_change.{change_id}"),
+            )
+        )
+
+    def get(self, space_id: str, goal_id: str, *, for_update: bool = False) -> Goal | None:
+        query = select(goals).where(goals.c.id == goal_id, goals.c.space_id == space_id)
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return self._goal(row) if row else None
+
+    def of_space(self, space_id: str, size: int, token: str) -> tuple[list[Goal], str]:
+        query = select(goals).where(goals.c.space_id == space_id)
+        return keyset_page(self.connection, goals, query, size, token, self._goal)
+
+    def history(self, goal_id: str, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
+        def entry(r: Any) -> dict[str, Any]:
+            what = json.loads(self.key.open_text(r.sealed, f"spaces.goal_change.{r.id}"))
+            return {"changed_by": r.changed_by, "changed_at": r.created_at, "changes": what}
+
+        query = select(goal_changes).where(goal_changes.c.goal_id == goal_id)
+        return keyset_page(self.connection, goal_changes, query, size, token, entry)

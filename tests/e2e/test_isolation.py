@@ -28,7 +28,7 @@ from gateway.api.convert import member_name, settings_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc
-from gateway.api.spaces import space_name
+from gateway.api.spaces import goal_name, space_name
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support.api import Api, Session, unique_email, unique_slug
@@ -73,6 +73,7 @@ class World:
     invitee_member: str  # acme's pending membership of a person who already had an account
     acme_space_id: str  # acme's coach and coachee's active space
     acme_other_coach: Session  # a coach of acme who is not in that space
+    acme_goal_id: str  # a goal of that space
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -86,6 +87,7 @@ class World:
             self.fallen_admin_member,
             self.invitee_member,
             self.acme_space_id,
+            self.acme_goal_id,
         )
 
 
@@ -150,6 +152,10 @@ def world(
         metadata=acme.coach.metadata,
     )
     spaces.ActivateSpace(spb.SpaceMoveRequest(name=space.name), metadata=acme.coach.metadata)
+    goal = spaces_pb2_grpc.GoalServiceStub(api.channel).CreateGoal(
+        spb.CreateGoalRequest(parent=space.name, goal=spb.Goal(title="the victim's goal")),
+        metadata=acme.coach.metadata,
+    )
 
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
@@ -166,6 +172,7 @@ def world(
         fallen_admin_member=fallen_admin_member,
         invitee_member=invitee.member_id,
         acme_space_id=space.space_id,
+        acme_goal_id=goal.goal_id,
         acme_other_coach=api.sign_in(other_coach_email, PASSWORD, acme.tenant_id),
     )
 
@@ -330,6 +337,7 @@ KEYS = "ecoach.v1.KeyService"
 AUDIT = "ecoach.v1.AuditService"
 PRIVACY = "ecoach.v1.PrivacyService"
 SPACES = "ecoach.v1.SpaceService"
+GOALS = "ecoach.v1.GoalService"
 
 
 def acme_audit(w: World) -> Any:
@@ -360,6 +368,19 @@ def acme_spaces(w: World) -> Any:
         spb.ListSpacesRequest(parent=acme_name(w), page_size=1000), metadata=w.acme.admin.metadata
     )
     return [as_dict(s) for s in listed.spaces]
+
+
+def the_goal(w: World) -> str:
+    return goal_name(w.acme.tenant_id, w.acme_space_id, w.acme_goal_id)
+
+
+def acme_goals(w: World) -> Any:
+    """The victim space's goals and each one's history, as its coach sees them."""
+    stub = spaces_pb2_grpc.GoalServiceStub(w.api.channel)
+    who = w.acme.coach.metadata
+    listed = stub.ListGoals(spb.ListGoalsRequest(parent=the_space(w)), metadata=who).goals
+    history = stub.ListGoalChanges(spb.ListGoalChangesRequest(parent=the_goal(w)), metadata=who)
+    return [as_dict(g) for g in listed], [as_dict(h) for h in history.changes]
 
 
 def the_space(w: World) -> str:
@@ -1063,6 +1084,40 @@ CASES: list[Case] = [
         for label, caller, reason in (
             ("same-tenant-other-coach", acme_other_coach, "SPACE_NOT_FOUND"),
             ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
+        )
+    ),
+    # ------------------------------------------------------------ goals (participants only)
+    *(
+        Case(
+            method=f"{GOALS}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=code,
+            reason=reason,
+            read_back=acme_goals,
+        )
+        for method, request in (
+            (
+                "CreateGoal",
+                lambda w: spb.CreateGoalRequest(parent=the_space(w), goal=spb.Goal(title="x")),
+            ),
+            ("GetGoal", named(spb.GetGoalRequest, the_goal)),
+            ("ListGoals", parent(spb.ListGoalsRequest, the_space)),
+            (
+                "UpdateGoal",
+                lambda w: spb.UpdateGoalRequest(
+                    goal=spb.Goal(name=the_goal(w), progress=100),
+                    update_mask=FieldMask(paths=["progress"]),
+                ),
+            ),
+            ("ArchiveGoal", named(spb.ArchiveGoalRequest, the_goal)),
+            ("ListGoalChanges", parent(spb.ListGoalChangesRequest, the_goal)),
+        )
+        for label, caller, code, reason in (
+            ("victims-own-hr", acme_admin, PERMISSION_DENIED, "CONTENT_FORBIDDEN"),
+            ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
         )
     ),
     # ------------------------------------------------------------ switching tenant

@@ -6,6 +6,7 @@ neither a marker nor a key in the clear)."""
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,13 @@ INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT
 def spaces(deployment: Deployment) -> Any:
     channel = deployment.channel()
     yield pb_grpc.SpaceServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def goals(deployment: Deployment) -> Any:
+    channel = deployment.channel()
+    yield pb_grpc.GoalServiceStub(channel)
     channel.close()
 
 
@@ -254,11 +262,30 @@ def test_bad_set_ups_are_refused_naming_the_field_and_nothing_is_created(
 
 
 def test_content_is_sealed_at_rest(
-    deployment: Deployment, spaces: Any, team: TenantWorld, tmp_path: Path
+    deployment: Deployment, spaces: Any, goals: Any, team: TenantWorld, tmp_path: Path
 ) -> None:
     markers = {f: f"MARKER-{f}-7f3a" for f in ("project", "objectives", "context")}
     space = create(spaces, team, team.coach, **markers)
     assert get(spaces, space.name, team.coach).content.context == markers["context"]
+    goal = goals.CreateGoal(
+        pb.CreateGoalRequest(
+            parent=space.name,
+            goal=pb.Goal(
+                title="MARKER-goal-title",
+                description="MARKER-goal-description",
+                milestones=[pb.Milestone(title="MARKER-milestone")],
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    goals.UpdateGoal(
+        pb.UpdateGoalRequest(
+            goal=pb.Goal(name=goal.name, title="MARKER-goal-renamed"),
+            update_mask=FieldMask(paths=["title"]),
+        ),
+        metadata=team.coach.metadata,
+    )
+    markers.update(goal="MARKER-goal", milestone="MARKER-milestone")
 
     url = deployment.config.database_url_for("spaces").replace("+psycopg2", "")
     dump = subprocess.run(
@@ -303,3 +330,125 @@ def unwrapped_keys(deployment: Deployment, tenant_id: str, space_id: str) -> lis
         engine.dispose()
     tenant_key = master.unwrap(tenant_wrapped, f"tenant_key.{tenant_id}")
     return [data_key.raw, tenant_key]
+
+
+def test_coach_and_coachee_work_on_goals_and_every_change_is_kept(
+    deployment: Deployment, api: Api, spaces: Any, goals: Any, team: TenantWorld
+) -> None:
+    space = create(spaces, team, team.coach)
+    move(spaces, "Activate", space.name, team.coach)
+    goal = goals.CreateGoal(
+        pb.CreateGoalRequest(
+            parent=space.name,
+            goal=pb.Goal(
+                title="Delegate the weekly report",
+                due_date="2027-03-31",
+                milestones=[pb.Milestone(title="Pick who", due_date="2027-02-01")],
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    assert goal.status == pb.GOAL_OPEN and goal.progress == 0
+    assert goal.milestones[0].milestone_id.startswith("mil_")
+
+    # The coachee moves it on: progress and the milestone done.
+    done = pb.Milestone(milestone_id=goal.milestones[0].milestone_id, title="Pick who", done=True)
+    later = goals.UpdateGoal(
+        pb.UpdateGoalRequest(
+            goal=pb.Goal(name=goal.name, progress=60, milestones=[done]),
+            update_mask=FieldMask(paths=["progress", "milestones"]),
+        ),
+        metadata=team.coachee.metadata,
+    )
+    assert later.progress == 60 and later.milestones[0].done
+    assert later.title == "Delegate the weekly report"  # not in the mask: unchanged
+    achieved = goals.UpdateGoal(
+        pb.UpdateGoalRequest(
+            goal=pb.Goal(name=goal.name, progress=100), update_mask=FieldMask(paths=["progress"])
+        ),
+        metadata=team.coachee.metadata,
+    )
+    assert achieved.status == pb.GOAL_ACHIEVED
+
+    history = goals.ListGoalChanges(
+        pb.ListGoalChangesRequest(parent=goal.name), metadata=team.coach.metadata
+    ).changes
+    assert [h.changer_person_id for h in history] == [
+        team.coach.person_id,
+        team.coachee.person_id,
+        team.coachee.person_id,
+    ]
+    second = json.loads(history[1].changes_json)
+    assert second["progress"] == {"before": 0, "after": 60}
+    assert second["milestones"]["after"][0]["done"] is True
+    assert json.loads(history[2].changes_json)["status"] == {"before": "open", "after": "achieved"}
+
+    # HR sees the space, never its goals; another coach sees nothing.
+    hr = expect_error(
+        goals.ListGoals, pb.ListGoalsRequest(parent=space.name), metadata=team.admin.metadata
+    )
+    assert (hr.code, hr.reason) == (PERMISSION_DENIED, "CONTENT_FORBIDDEN")
+    hr_one = expect_error(
+        goals.GetGoal, pb.GetGoalRequest(name=goal.name), metadata=team.admin.metadata
+    )
+    assert hr_one.reason == "CONTENT_FORBIDDEN"
+    _, stranger = add_person(deployment, api, team, ipb.COACH, "goal-stranger")
+    hidden = expect_error(
+        goals.GetGoal, pb.GetGoalRequest(name=goal.name), metadata=stranger.metadata
+    )
+    assert hidden.code == NOT_FOUND
+
+    # Bad input changes nothing; an archived goal is read only.
+    for bad, paths in (
+        (pb.Goal(name=goal.name, title="  "), ["title"]),
+        (pb.Goal(name=goal.name, progress=101), ["progress"]),
+        (pb.Goal(name=goal.name, milestones=[pb.Milestone(title="m")] * 21), ["milestones"]),
+        (pb.Goal(name=goal.name, due_date="soon"), ["due_date"]),
+    ):
+        refused = expect_error(
+            goals.UpdateGoal,
+            pb.UpdateGoalRequest(goal=bad, update_mask=FieldMask(paths=paths)),
+            metadata=team.coach.metadata,
+        )
+        assert refused.code == INVALID_ARGUMENT, paths
+    archived = goals.ArchiveGoal(
+        pb.ArchiveGoalRequest(name=goal.name), metadata=team.coach.metadata
+    )
+    assert archived.status == pb.GOAL_ARCHIVED and archived.progress == 100
+    frozen = expect_error(
+        goals.UpdateGoal,
+        pb.UpdateGoalRequest(
+            goal=pb.Goal(name=goal.name, progress=10), update_mask=FieldMask(paths=["progress"])
+        ),
+        metadata=team.coach.metadata,
+    )
+    assert (frozen.code, frozen.reason) == (FAILED_PRECONDITION, "GOAL_ARCHIVED")
+    listed_goals = goals.ListGoals(
+        pb.ListGoalsRequest(parent=space.name), metadata=team.coachee.metadata
+    ).goals
+    assert [(g.goal_id, g.progress) for g in listed_goals] == [(goal.goal_id, 100)]
+
+
+def test_a_coachees_export_holds_their_spaces_goals_and_history(
+    api: Api, spaces: Any, goals: Any, team: TenantWorld
+) -> None:
+    space = create(spaces, team, team.coach, project="Export me")
+    move(spaces, "Activate", space.name, team.coach)
+    goals.CreateGoal(
+        pb.CreateGoalRequest(parent=space.name, goal=pb.Goal(title="Exported goal")),
+        metadata=team.coach.metadata,
+    )
+    documents = {
+        d.service: json.loads(d.data)
+        for d in api.auth.ExportMyData(ipb.ExportMyDataRequest(), metadata=team.coachee.metadata)
+    }
+    mine = {s["space_id"]: s for s in documents["spaces"]["spaces_as_coachee"]}
+    assert mine[space.space_id]["content"]["project"] == "Export me"
+    [goal] = mine[space.space_id]["goals"]
+    assert goal["title"] == "Exported goal" and goal["history"][0]["changed_by"]
+    coach = {
+        d.service: json.loads(d.data)
+        for d in api.auth.ExportMyData(ipb.ExportMyDataRequest(), metadata=team.coach.metadata)
+    }
+    coached = {s["space_id"]: s for s in coach["spaces"]["spaces_as_coach"]}
+    assert coached[space.space_id]["content"] is None  # the coachee's words are theirs
