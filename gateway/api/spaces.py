@@ -289,9 +289,142 @@ class GoalService(pb_grpc.GoalServiceServicer):  # type: ignore[misc]
         return response
 
 
+_NOTE = re.compile(
+    r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)/notes/([a-z]{3}_[0-9a-f]+)$"
+)
+_KINDS = {pb.SHARED: "shared", pb.COACH_PRIVATE: "coach_private", pb.JOURNAL: "journal"}
+_KIND_OUT = {v: k for k, v in _KINDS.items()}
+
+
+def note_name(tenant_id: str, space_id: str, note_id: str) -> str:
+    return f"{space_name(tenant_id, space_id)}/notes/{note_id}"
+
+
+def parse_note(value: str, field: str = "name") -> dict[str, str]:
+    match = _NOTE.match(value or "")
+    if not match:
+        raise invalid(
+            **{field: "must be a note name: tenants/{tenant_id}/spaces/{space_id}/notes/{note_id}"}
+        )
+    return {"tenant_id": match.group(1), "space_id": match.group(2), "note_id": match.group(3)}
+
+
+def _kind_in(value: int, field: str) -> str:
+    if value not in _KINDS:
+        raise invalid(**{field: "SHARED, COACH_PRIVATE or JOURNAL"})
+    return _KINDS[value]
+
+
+def _links_in(links: Any) -> list[dict[str, str]]:
+    return [{"url": link.url, "title": link.title} for link in links]
+
+
+def note_out(n: dict[str, Any]) -> pb.Note:
+    return pb.Note(
+        name=note_name(n["tenant_id"], n["space_id"], n["note_id"]),
+        note_id=n["note_id"],
+        kind=_KIND_OUT[n["kind"]],
+        author_person_id=n["author_person_id"],
+        parent_note=note_name(n["tenant_id"], n["space_id"], n["parent_note_id"])
+        if n.get("parent_note_id")
+        else "",
+        body=n["body"],
+        body_html=n["body_html"],
+        links=[pb.NoteLink(url=link["url"], title=link["title"]) for link in n["links"]],
+        create_time=cv.timestamp(n["created_at"]),
+        update_time=cv.timestamp(n["updated_at"]),
+    )
+
+
+def _reads_out(answer: dict[str, Any]) -> pb.ListNoteReadsResponse:
+    response = pb.ListNoteReadsResponse(next_page_token=answer["next_page_token"])
+    for r in answer["reads"]:
+        response.reads.add(
+            note=note_name(r["tenant_id"], r["space_id"], r["note_id"]),
+            reader_person_id=r["reader_person_id"],
+            read_time=cv.timestamp(r["read_at"]),
+        )
+    return response
+
+
+class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def CreateNote(self, request: Any, call: CallContext) -> pb.Note:
+        space = parse_space(request.parent, "parent")
+        payload: dict[str, Any] = {
+            **space,
+            "kind": _kind_in(request.note.kind, "note.kind"),
+            "body": request.note.body,
+            "links": _links_in(request.note.links),
+        }
+        if request.note.parent_note:
+            parent = parse_note(request.note.parent_note, "note.parent_note")
+            if parent["space_id"] != space["space_id"]:
+                raise invalid(**{"note.parent_note": "must be a note of the same space"})
+            payload["parent_note_id"] = parent["note_id"]
+        return note_out(call.call(SPACES, "create_note", payload))
+
+    @handler
+    def GetNote(self, request: Any, call: CallContext) -> pb.Note:
+        return note_out(call.call(SPACES, "get_note", parse_note(request.name)))
+
+    @handler
+    def ListNotes(self, request: Any, call: CallContext) -> pb.ListNotesResponse:
+        payload = {
+            **parse_space(request.parent, "parent"),
+            **_page(request),
+            "kinds": [_kind_in(k, "kinds") for k in request.kinds],
+        }
+        answer = call.call(SPACES, "list_notes", payload)
+        return pb.ListNotesResponse(
+            notes=[note_out(n) for n in answer["notes"]], next_page_token=answer["next_page_token"]
+        )
+
+    @handler
+    def UpdateNote(self, request: Any, call: CallContext) -> pb.Note:
+        paths = list(request.update_mask.paths)
+        if not paths or not set(paths) <= {"body", "links"}:
+            raise invalid(update_mask="name the fields to change: body, links")
+        payload = {
+            **parse_note(request.note.name, "note.name"),
+            "update_mask": paths,
+            "body": request.note.body,
+            "links": _links_in(request.note.links),
+        }
+        return note_out(call.call(SPACES, "update_note", payload))
+
+    @handler
+    def DeleteNote(self, request: Any, call: CallContext) -> pb.DeleteNoteResponse:
+        call.call(SPACES, "delete_note", parse_note(request.name))
+        return pb.DeleteNoteResponse()
+
+    @handler
+    def ListNoteRevisions(self, request: Any, call: CallContext) -> pb.ListNoteRevisionsResponse:
+        payload = {**parse_note(request.parent, "parent"), **_page(request)}
+        answer = call.call(SPACES, "list_note_revisions", payload)
+        response = pb.ListNoteRevisionsResponse(next_page_token=answer["next_page_token"])
+        for r in answer["revisions"]:
+            response.revisions.add(replace_time=cv.timestamp(r["replaced_at"]), body=r["body"])
+        return response
+
+    @handler
+    def ListNoteReads(self, request: Any, call: CallContext) -> pb.ListNoteReadsResponse:
+        payload = {**parse_space(request.parent, "parent"), **_page(request)}
+        return _reads_out(call.call(SPACES, "list_note_reads", payload))
+
+    @handler
+    def ListRefusedNoteReads(self, request: Any, call: CallContext) -> pb.ListNoteReadsResponse:
+        return _reads_out(call.call(SPACES, "list_refused_note_reads", _page(request)))
+
+
 def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_SpaceServiceServicer_to_server(SpaceService(backend), server)
     pb_grpc.add_GoalServiceServicer_to_server(GoalService(backend), server)
+    pb_grpc.add_NoteServiceServicer_to_server(NoteService(backend), server)
     return [
-        pb.DESCRIPTOR.services_by_name[name].full_name for name in ("SpaceService", "GoalService")
+        pb.DESCRIPTOR.services_by_name[name].full_name
+        for name in ("SpaceService", "GoalService", "NoteService")
     ]

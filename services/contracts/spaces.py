@@ -215,6 +215,104 @@ class GoalHistory(Contract):
     next_page_token: str = ""
 
 
+# ---------------------------------------------------------------- notes
+
+NoteKind = Literal["shared", "coach_private", "journal"]
+
+
+class LinkInput(Contract):
+    url: str = Field(max_length=4000)
+    title: str = Field(max_length=400)
+
+
+class CreateNoteRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    kind: NoteKind
+    body: str = Field(max_length=40_000)  # the domain's limit (20,000) gives the clear error
+    links: list[LinkInput] = Field(default=[], max_length=50)
+    parent_note_id: Id | None = None
+
+
+class NoteRef(Contract):
+    tenant_id: Id
+    space_id: Id
+    note_id: Id
+
+
+class ListNotesRequest(PageRequest):
+    tenant_id: Id
+    space_id: Id
+    kinds: list[NoteKind] = []
+
+
+class UpdateNoteRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    note_id: Id
+    update_mask: list[Literal["body", "links"]] = Field(min_length=1)
+    body: str = Field(default="", max_length=40_000)
+    links: list[LinkInput] = Field(default=[], max_length=50)
+
+
+class NotePageRequest(PageRequest):
+    tenant_id: Id
+    space_id: Id
+    note_id: Id
+
+
+class SpacePageRequest(PageRequest):
+    tenant_id: Id
+    space_id: Id
+
+
+class LinkView(Contract):
+    url: str
+    title: str
+
+
+class Note(Contract):
+    note_id: str
+    space_id: str
+    tenant_id: str
+    kind: NoteKind
+    author_person_id: str
+    parent_note_id: str | None = None
+    body: str  # Markdown, as written
+    body_html: str  # rendered and sanitised on the server
+    links: list[LinkView]
+    created_at: datetime
+    updated_at: datetime
+
+
+class NoteList(Contract):
+    notes: list[Note]
+    next_page_token: str = ""
+
+
+class NoteRevision(Contract):
+    replaced_at: datetime
+    body: str
+
+
+class NoteRevisionList(Contract):
+    revisions: list[NoteRevision]
+    next_page_token: str = ""
+
+
+class NoteRead(Contract):
+    note_id: str
+    space_id: str
+    tenant_id: str
+    reader_person_id: str
+    read_at: datetime
+
+
+class NoteReadList(Contract):
+    reads: list[NoteRead]
+    next_page_token: str = ""
+
+
 # ---------------------------------------------------------------- what identity answers spaces
 
 
@@ -313,6 +411,21 @@ class GoalAchieved(EventPayload):
     achieved_at: datetime
 
 
+class NoteShared(EventPayload):
+    """A shared note (or a reply) was written in a space (ids and times only)."""
+
+    TYPE: ClassVar[str] = "spaces.note_shared"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "note_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    note_id: str
+    space_id: str
+    tenant_id: str
+    author_person_id: str
+    shared_at: datetime
+
+
 # The event of each lifecycle move (the domain's MOVE_EVENTS names them).
 MOVE_EVENTS: dict[str, type[SpaceEvent]] = {
     "activated": SpaceActivated,
@@ -332,5 +445,6 @@ EVENTS: tuple[type[EventPayload], ...] = (
     SpaceArchived,
     SpaceSetUpChanged,
     GoalAchieved,
+    NoteShared,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )

@@ -8,9 +8,17 @@ from typing import Any
 
 from services.contracts import identity as ic
 from services.contracts import spaces as c
+from services.contracts.base import Empty, PageRequest
 from services.kernel.caller import Caller, PersonClaims
 from services.kernel.crypto import MasterKey
-from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Unauthenticated
+from services.kernel.errors import (
+    DomainError,
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from services.kernel.markdown import render as render_markdown
 from services.kernel.personal_data import completion_event
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 
@@ -28,7 +36,8 @@ from .domain.model import (
     check_member_roles,
     space_not_found,
 )
-from .storage import Goals, Spaces
+from .domain.notes import SHARED, Note, note_not_found
+from .storage import Goals, Notes, Spaces
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
@@ -476,3 +485,224 @@ def _all_goals_with_history(repo: Spaces, space: Space) -> list[dict[str, Any]]:
             found.append(entry)
         if not token:
             return found
+
+
+# ---------------------------------------------------------------- notes
+
+
+def note_view(note: Note) -> c.Note:
+    return c.Note(
+        note_id=note.id,
+        space_id=note.space_id,
+        tenant_id=note.tenant_id,
+        kind=note.kind,  # type: ignore[arg-type]
+        author_person_id=note.author_id,
+        parent_note_id=note.parent_id,
+        body=note.body,
+        body_html=render_markdown(note.body),
+        links=[c.LinkView(url=link.url, title=link.title) for link in note.links],
+        created_at=note.created_at,
+        updated_at=note.updated_at,
+    )
+
+
+def _notes(repo: Spaces, space: Space) -> Notes:
+    return Notes(repo.connection, repo.keys.data_key(space.tenant_id, space.data_key))
+
+
+def create_note(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.CreateNoteRequest
+) -> c.Note:
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, relation = _content_relation(uow, master, who, request)
+        _writable(space)
+        notes = _notes(repo, space)
+        parent = None
+        if request.parent_note_id:
+            parent = notes.get(space.id, request.parent_note_id)
+            if parent is None or not parent.readable_by(who.person_id, relation):
+                raise note_not_found()
+        now = uow.clock.now()
+        note = Note.create(
+            space.id,
+            space.tenant_id,
+            request.kind,
+            who.person_id,
+            relation,
+            request.body,
+            [link.model_dump() for link in request.links],
+            parent,
+            now,
+        )
+        notes.add(note)
+        if note.kind == SHARED:
+            uow.record(
+                c.NoteShared(
+                    note_id=note.id,
+                    space_id=space.id,
+                    tenant_id=space.tenant_id,
+                    author_person_id=who.person_id,
+                    shared_at=now,
+                )
+            )
+    return note_view(note)
+
+
+def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NoteRef) -> c.Note:
+    """One note, recorded in the access log. A note the caller may not read is a refused read
+    (recorded as such, for operators) and looks like one that does not exist."""
+    who = _member_of(caller, request.tenant_id)
+    refused: DomainError | None = None
+    with db.unit_of_work() as uow:
+        now = uow.clock.now()
+        try:
+            repo, space, relation = _content_relation(uow, master, who, request)
+            notes = _notes(repo, space)
+            note = notes.get(space.id, request.note_id)
+            if note is None or note.deleted_at is not None:
+                raise note_not_found()
+            if not note.readable_by(who.person_id, relation):
+                raise note_not_found()
+        except DomainError as exc:
+            head = Notes(uow.connection, None).head(
+                request.tenant_id, request.space_id, request.note_id
+            )
+            if head is None:
+                raise  # nothing there: nothing to record
+            Notes(uow.connection, None).record_reads(
+                request.space_id, request.tenant_id, [head.id], who.person_id, now, refused=True
+            )
+            refused = exc
+        else:
+            notes.record_reads(space.id, space.tenant_id, [note.id], who.person_id, now)
+    if refused is not None:  # after the commit: the refused read stays recorded
+        raise refused
+    return note_view(note)
+
+
+def list_notes(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListNotesRequest
+) -> c.NoteList:
+    """The latest notes the caller may read, newest first; each one returned is a read."""
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, _ = _content_relation(uow, master, who, request)
+        notes = _notes(repo, space)
+        found, nxt = notes.readable_page(
+            space.id,
+            who.person_id,
+            list(request.kinds),
+            request.effective_page_size(),
+            request.page_token,
+        )
+        notes.record_reads(
+            space.id, space.tenant_id, [n.id for n in found], who.person_id, uow.clock.now()
+        )
+    return c.NoteList(notes=[note_view(n) for n in found], next_page_token=nxt)
+
+
+def _own_note(
+    notes: Notes, space: Space, request: Any, who: PersonClaims, relation: Relation
+) -> Note:
+    note = notes.get(space.id, request.note_id, for_update=True)
+    if note is None or not note.readable_by(who.person_id, relation):
+        raise note_not_found()
+    return note
+
+
+def update_note(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateNoteRequest
+) -> c.Note:
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, relation = _content_relation(uow, master, who, request)
+        _writable(space)
+        notes = _notes(repo, space)
+        note = _own_note(notes, space, request, who, relation)
+        changes: dict[str, Any] = {}
+        if "body" in request.update_mask:
+            changes["body"] = request.body
+        if "links" in request.update_mask:
+            changes["links"] = [link.model_dump() for link in request.links]
+        previous = note.edit(who.person_id, changes, uow.clock.now())
+        notes.save(note, previous if "body" in changes and previous != note.body else None)
+    return note_view(note)
+
+
+def delete_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NoteRef) -> Empty:
+    """The author deletes their note: its body, links and revisions go (a thread keeps its
+    place, empty)."""
+    who = _member_of(caller, request.tenant_id)
+    with db.unit_of_work() as uow:
+        repo, space, relation = _content_relation(uow, master, who, request)
+        notes = _notes(repo, space)
+        note = _own_note(notes, space, request, who, relation)
+        note.delete(who.person_id, uow.clock.now())
+        notes.save(note, None)
+    return Empty()
+
+
+def list_note_revisions(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NotePageRequest
+) -> c.NoteRevisionList:
+    """The earlier bodies of a note, newest first, for whoever may read the note."""
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        repo, space, relation = _content_relation(uow, master, who, request)
+        notes = _notes(repo, space)
+        note = notes.get(space.id, request.note_id)
+        if (
+            note is None
+            or note.deleted_at is not None
+            or not note.readable_by(who.person_id, relation)
+        ):
+            raise note_not_found()
+        rows, nxt = notes.revisions(note.id, request.effective_page_size(), request.page_token)
+    return c.NoteRevisionList(revisions=[c.NoteRevision(**r) for r in rows], next_page_token=nxt)
+
+
+def _reads_view(rows: list[dict[str, Any]], nxt: str) -> c.NoteReadList:
+    return c.NoteReadList(
+        reads=[
+            c.NoteRead(
+                note_id=r["note_id"],
+                space_id=r["space_id"],
+                tenant_id=r["tenant_id"],
+                reader_person_id=r["reader_id"],
+                read_at=r["created_at"],
+            )
+            for r in rows
+        ],
+        next_page_token=nxt,
+    )
+
+
+def list_note_reads(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpacePageRequest
+) -> c.NoteReadList:
+    """Who opened which note and when: only about the notes the caller may read (a coach's
+    private notes: their author; the journal: the coachee). Refused reads are not reads."""
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        _content_relation(uow, master, who, request)
+        rows, nxt = Notes(uow.connection, None).reads_visible_to(
+            request.space_id, who.person_id, request.effective_page_size(), request.page_token
+        )
+    return _reads_view(rows, nxt)
+
+
+def list_refused_note_reads(
+    db: WorkerDatabase, caller: Caller, request: PageRequest
+) -> c.NoteReadList:
+    """Operators: the refused reads of every tenant (who tried to open which note, when)."""
+    if not isinstance(caller, PersonClaims) or not caller.is_operator:
+        raise PermissionDenied(
+            "Only a platform operator, signed in without a tenant, may do this.",
+            reason="OPERATOR_ONLY",
+        )
+    with db.read_only() as uow:
+        rows, nxt = Notes(uow.connection, None).refused_reads(
+            request.effective_page_size(), request.page_token
+        )
+    return _reads_view(rows, nxt)

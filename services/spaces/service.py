@@ -7,7 +7,7 @@ from typing import Any
 
 from services.contracts import identity as ic
 from services.contracts import spaces as c
-from services.contracts.base import Empty
+from services.contracts.base import Empty, PageRequest
 from services.kernel.caller import Caller
 from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, load_master_key
@@ -96,6 +96,38 @@ class SpacesService:
     @rpc
     def goal_history(self, caller: Caller, request: c.GoalHistoryRequest) -> c.GoalHistory:
         return handlers.goal_history(self.db, _master_key(), caller, request)
+
+    @rpc
+    def create_note(self, caller: Caller, request: c.CreateNoteRequest) -> c.Note:
+        return handlers.create_note(self.db, _master_key(), caller, request)
+
+    @rpc
+    def get_note(self, caller: Caller, request: c.NoteRef) -> c.Note:
+        return handlers.get_note(self.db, _master_key(), caller, request)
+
+    @rpc
+    def list_notes(self, caller: Caller, request: c.ListNotesRequest) -> c.NoteList:
+        return handlers.list_notes(self.db, _master_key(), caller, request)
+
+    @rpc
+    def update_note(self, caller: Caller, request: c.UpdateNoteRequest) -> c.Note:
+        return handlers.update_note(self.db, _master_key(), caller, request)
+
+    @rpc
+    def delete_note(self, caller: Caller, request: c.NoteRef) -> Empty:
+        return handlers.delete_note(self.db, _master_key(), caller, request)
+
+    @rpc
+    def list_note_revisions(self, caller: Caller, request: c.NotePageRequest) -> c.NoteRevisionList:
+        return handlers.list_note_revisions(self.db, _master_key(), caller, request)
+
+    @rpc
+    def list_note_reads(self, caller: Caller, request: c.SpacePageRequest) -> c.NoteReadList:
+        return handlers.list_note_reads(self.db, _master_key(), caller, request)
+
+    @rpc
+    def list_refused_note_reads(self, caller: Caller, request: PageRequest) -> c.NoteReadList:
+        return handlers.list_refused_note_reads(self.db, caller, request)
 
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:

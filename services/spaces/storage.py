@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     Date,
@@ -34,6 +35,7 @@ from services.kernel.runtime.pagination import keyset_page
 
 from .domain.goals import Goal, Milestone
 from .domain.model import Content, Participant, SetUp, Space, new_id
+from .domain.notes import Link, Note
 
 metadata = MetaData()
 
@@ -333,3 +335,219 @@ class Goals:
 
         query = select(goal_changes).where(goal_changes.c.goal_id == goal_id)
         return keyset_page(self.connection, goal_changes, query, size, token, entry)
+
+
+# ---------------------------------------------------------------- notes and their access log
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("space_id", String(40), ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("author_id", String(40), nullable=False),
+    Column("parent_id", String(40)),
+    Column("sealed", Text, nullable=False),  # body and links, sealed by the space's data key
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+    Index("ix_notes_space_page", "space_id", "created_at", "id"),
+)
+
+note_revisions = Table(
+    "note_revisions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("note_id", String(40), ForeignKey("notes.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # when it was replaced
+    Column("sealed", Text, nullable=False),  # the previous body
+    Index("ix_note_revisions_note", "note_id", "created_at", "id"),
+)
+
+note_reads = Table(
+    "note_reads",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("note_id", String(40), ForeignKey("notes.id", ondelete="CASCADE"), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("tenant_id", String(40), nullable=False),
+    Column("reader_id", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # when
+    Column("refused", Boolean, nullable=False),
+    Index("ix_note_reads_space", "space_id", "created_at", "id"),
+    Index("ix_note_reads_refused", "refused", "created_at", "id"),
+)
+
+
+class Notes:
+    """A space's notes, sealed with the space's data key (`key`)."""
+
+    def __init__(self, connection: Connection, key: SecretKey | None) -> None:
+        self.connection = connection
+        self.key = key
+
+    def _seal(self, note: Note) -> str:
+        assert self.key is not None
+        body = {"body": note.body, "links": [link.as_dict() for link in note.links]}
+        return self.key.seal_text(json.dumps(body), f"spaces.note.{note.id}")
+
+    def _note(self, r: Any) -> Note:
+        assert self.key is not None
+        body = json.loads(self.key.open_text(r.sealed, f"spaces.note.{r.id}"))
+        return Note(
+            id=r.id,
+            space_id=r.space_id,
+            tenant_id=r.tenant_id,
+            kind=r.kind,
+            author_id=r.author_id,
+            parent_id=r.parent_id,
+            body=body["body"],
+            links=[Link(**link) for link in body["links"]],
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            deleted_at=r.deleted_at,
+        )
+
+    def add(self, note: Note) -> None:
+        self.connection.execute(
+            notes.insert().values(
+                id=note.id,
+                space_id=note.space_id,
+                tenant_id=note.tenant_id,
+                kind=note.kind,
+                author_id=note.author_id,
+                parent_id=note.parent_id,
+                sealed=self._seal(note),
+                created_at=note.created_at,
+                updated_at=note.updated_at,
+            )
+        )
+
+    def save(self, note: Note, previous_body: str | None) -> None:
+        assert self.key is not None
+        self.connection.execute(
+            update(notes)
+            .where(notes.c.id == note.id)
+            .values(sealed=self._seal(note), updated_at=note.updated_at, deleted_at=note.deleted_at)
+        )
+        if note.deleted_at is not None:  # its revisions go with its body
+            self.connection.execute(
+                note_revisions.delete().where(note_revisions.c.note_id == note.id)
+            )
+        elif previous_body is not None:
+            revision = new_id("rev")
+            self.connection.execute(
+                note_revisions.insert().values(
+                    id=revision,
+                    note_id=note.id,
+                    created_at=note.updated_at,
+                    sealed=self.key.seal_text(previous_body, f"spaces.note_revision.{revision}"),
+                )
+            )
+
+    def get(self, space_id: str, note_id: str, *, for_update: bool = False) -> Note | None:
+        query = select(notes).where(notes.c.id == note_id, notes.c.space_id == space_id)
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return self._note(row) if row else None
+
+    def head(self, tenant_id: str, space_id: str, note_id: str) -> Any:
+        """Who wrote it and of what kind, without opening it (to record a refused read)."""
+        return self.connection.execute(
+            select(notes.c.id, notes.c.kind, notes.c.author_id).where(
+                notes.c.id == note_id, notes.c.space_id == space_id, notes.c.tenant_id == tenant_id
+            )
+        ).first()
+
+    def readable_page(
+        self, space_id: str, reader_id: str, kinds: list[str], size: int, token: str
+    ) -> tuple[list[Note], str]:
+        """Newest first: shared notes, and the reader's own private ones (their journal or their
+        private notes); deleted notes are left out."""
+        query = select(notes).where(
+            notes.c.space_id == space_id,
+            notes.c.deleted_at.is_(None),
+            or_(notes.c.kind == "shared", notes.c.author_id == reader_id),
+        )
+        if kinds:
+            query = query.where(notes.c.kind.in_(kinds))
+        return keyset_page(
+            self.connection, notes, query, size, token, self._note, newest_first=True
+        )
+
+    def revisions(self, note_id: str, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
+        assert self.key is not None
+        key = self.key
+
+        def entry(r: Any) -> dict[str, Any]:
+            body = key.open_text(r.sealed, f"spaces.note_revision.{r.id}")
+            return {"replaced_at": r.created_at, "body": body}
+
+        query = select(note_revisions).where(note_revisions.c.note_id == note_id)
+        return keyset_page(
+            self.connection, note_revisions, query, size, token, entry, newest_first=True
+        )
+
+    def record_reads(
+        self,
+        space_id: str,
+        tenant_id: str,
+        note_ids: list[str],
+        reader_id: str,
+        now: datetime,
+        *,
+        refused: bool = False,
+    ) -> None:
+        if note_ids:
+            self.connection.execute(
+                note_reads.insert(),
+                [
+                    {
+                        "id": new_id("nrd"),
+                        "note_id": note_id,
+                        "space_id": space_id,
+                        "tenant_id": tenant_id,
+                        "reader_id": reader_id,
+                        "created_at": now,
+                        "refused": refused,
+                    }
+                    for note_id in note_ids
+                ],
+            )
+
+    def reads_visible_to(
+        self, space_id: str, person_id: str, size: int, token: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Reads (never refused ones) of the notes the person may read themselves: shared ones,
+        and their own private notes or journal. Newest first."""
+        query = (
+            select(note_reads, notes.c.kind)
+            .join(notes, notes.c.id == note_reads.c.note_id)
+            .where(
+                note_reads.c.space_id == space_id,
+                note_reads.c.refused.is_(False),
+                or_(notes.c.kind == "shared", notes.c.author_id == person_id),
+            )
+        )
+        return keyset_page(
+            self.connection,
+            note_reads,
+            query,
+            size,
+            token,
+            lambda r: dict(r._mapping),
+            newest_first=True,
+        )
+
+    def refused_reads(self, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
+        """For operators: refused reads only, every tenant's, newest first (no content)."""
+        query = select(note_reads).where(note_reads.c.refused.is_(True))
+        return keyset_page(
+            self.connection,
+            note_reads,
+            query,
+            size,
+            token,
+            lambda r: dict(r._mapping),
+            newest_first=True,
+        )

@@ -28,7 +28,7 @@ from gateway.api.convert import member_name, settings_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc
-from gateway.api.spaces import goal_name, space_name
+from gateway.api.spaces import goal_name, note_name, space_name
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support.api import Api, Session, unique_email, unique_slug
@@ -74,6 +74,7 @@ class World:
     acme_space_id: str  # acme's coach and coachee's active space
     acme_other_coach: Session  # a coach of acme who is not in that space
     acme_goal_id: str  # a goal of that space
+    acme_notes: dict[str, str]  # that space's notes by kind: shared, coach_private, journal
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -88,6 +89,7 @@ class World:
             self.invitee_member,
             self.acme_space_id,
             self.acme_goal_id,
+            *self.acme_notes.values(),
         )
 
 
@@ -152,6 +154,20 @@ def world(
         metadata=acme.coach.metadata,
     )
     spaces.ActivateSpace(spb.SpaceMoveRequest(name=space.name), metadata=acme.coach.metadata)
+    note_stub = spaces_pb2_grpc.NoteServiceStub(api.channel)
+    notes = {}
+    for kind, author in (
+        (spb.SHARED, acme.coach),
+        (spb.COACH_PRIVATE, acme.coach),
+        (spb.JOURNAL, acme.coachee),
+    ):
+        written = note_stub.CreateNote(
+            spb.CreateNoteRequest(
+                parent=space.name, note=spb.Note(kind=kind, body=f"the victim's {kind}")
+            ),
+            metadata=author.metadata,
+        )
+        notes[spb.NoteKind.Name(kind).lower()] = written.note_id
     goal = spaces_pb2_grpc.GoalServiceStub(api.channel).CreateGoal(
         spb.CreateGoalRequest(parent=space.name, goal=spb.Goal(title="the victim's goal")),
         metadata=acme.coach.metadata,
@@ -173,6 +189,7 @@ def world(
         invitee_member=invitee.member_id,
         acme_space_id=space.space_id,
         acme_goal_id=goal.goal_id,
+        acme_notes=notes,
         acme_other_coach=api.sign_in(other_coach_email, PASSWORD, acme.tenant_id),
     )
 
@@ -338,6 +355,7 @@ AUDIT = "ecoach.v1.AuditService"
 PRIVACY = "ecoach.v1.PrivacyService"
 SPACES = "ecoach.v1.SpaceService"
 GOALS = "ecoach.v1.GoalService"
+NOTES = "ecoach.v1.NoteService"
 
 
 def acme_audit(w: World) -> Any:
@@ -381,6 +399,26 @@ def acme_goals(w: World) -> Any:
     listed = stub.ListGoals(spb.ListGoalsRequest(parent=the_space(w)), metadata=who).goals
     history = stub.ListGoalChanges(spb.ListGoalChangesRequest(parent=the_goal(w)), metadata=who)
     return [as_dict(g) for g in listed], [as_dict(h) for h in history.changes]
+
+
+def the_note(kind: str) -> Callable[[World], str]:
+    return lambda w: note_name(w.acme.tenant_id, w.acme_space_id, w.acme_notes[kind])
+
+
+def acme_notes(w: World) -> Any:
+    """The victim space's notes, each as its own reader sees it (bodies and revisions); reading
+    them here is not part of the attack, so the access log is not compared."""
+    stub = spaces_pb2_grpc.NoteServiceStub(w.api.channel)
+    readers = {"shared": w.acme.coach, "coach_private": w.acme.coach, "journal": w.acme.coachee}
+    found = {}
+    for kind, reader in readers.items():
+        name = the_note(kind)(w)
+        revisions = stub.ListNoteRevisions(
+            spb.ListNoteRevisionsRequest(parent=name), metadata=reader.metadata
+        ).revisions
+        note = stub.GetNote(spb.GetNoteRequest(name=name), metadata=reader.metadata)
+        found[kind] = (as_dict(note), [as_dict(r) for r in revisions])
+    return found
 
 
 def the_space(w: World) -> str:
@@ -1120,6 +1158,86 @@ CASES: list[Case] = [
             ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
         )
     ),
+    # ------------------------------------------------------------ notes (by kind and author)
+    *(
+        Case(
+            method=f"{NOTES}/{method}",
+            label=f"{label}-{kind}",
+            caller=caller,
+            request=request(kind),
+            code=code,
+            reason=reason,
+            read_back=acme_notes,
+        )
+        for method, request in (
+            ("GetNote", lambda kind: named(spb.GetNoteRequest, the_note(kind))),
+            (
+                "UpdateNote",
+                lambda kind: (
+                    lambda w: spb.UpdateNoteRequest(
+                        note=spb.Note(name=the_note(kind)(w), body="overwritten"),
+                        update_mask=FieldMask(paths=["body"]),
+                    )
+                ),
+            ),
+            ("DeleteNote", lambda kind: named(spb.DeleteNoteRequest, the_note(kind))),
+            (
+                "ListNoteRevisions",
+                lambda kind: parent(spb.ListNoteRevisionsRequest, the_note(kind)),
+            ),
+        )
+        for kind, label, caller, code, reason in (
+            (
+                "coach_private",
+                "coachee-reads-coach-private",
+                acme_coachee,
+                NOT_FOUND,
+                "NOTE_NOT_FOUND",
+            ),
+            ("journal", "coach-reads-journal", acme_coach, NOT_FOUND, "NOTE_NOT_FOUND"),
+            ("shared", "victims-own-hr", acme_admin, PERMISSION_DENIED, "CONTENT_FORBIDDEN"),
+            ("shared", "same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("shared", "other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{NOTES}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=code,
+            reason=reason,
+            read_back=acme_notes,
+        )
+        for method, request in (
+            (
+                "CreateNote",
+                lambda w: spb.CreateNoteRequest(
+                    parent=the_space(w), note=spb.Note(kind=spb.SHARED, body="intruder")
+                ),
+            ),
+            ("ListNotes", parent(spb.ListNotesRequest, the_space)),
+            ("ListNoteReads", parent(spb.ListNoteReadsRequest, the_space)),
+        )
+        for label, caller, code, reason in (
+            ("victims-own-hr", acme_admin, PERMISSION_DENIED, "CONTENT_FORBIDDEN"),
+            ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{NOTES}/ListRefusedNoteReads",
+            label=label,
+            caller=caller,
+            request=lambda w: spb.ListRefusedNoteReadsRequest(),
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=acme_notes,
+        )
+        for label, caller in (("tenant-admin", acme_admin), ("coach", acme_coach))
+    ),
     # ------------------------------------------------------------ switching tenant
     Case(
         method=f"{AUTH}/SwitchTenant",
@@ -1263,8 +1381,12 @@ def test_a_hidden_object_is_refused_exactly_like_one_that_does_not_exist(
     method = ecoach_v1_methods()[case.method]
     caller = case.caller(world)
     request = case.request(world)
-    # The caller's own tenant is no secret to them: only the victim's other ids become ghosts.
-    hidden_ids = [i for i in world.victim_ids if i != caller.tenant_id]
+    # What the caller may know is no secret to them (their own tenant; the space they take part
+    # in, whose notes they may still not all read): only the victim's other ids become ghosts.
+    known = {caller.tenant_id}
+    if caller.person_id in (world.acme.coach.person_id, world.acme.coachee.person_id):
+        known.add(world.acme_space_id)
+    hidden_ids = [i for i in world.victim_ids if i not in known]
     ghost = with_ghost_ids(request, hidden_ids)
     assert ghost != request, f"{case.id}: the request carries none of World.victim_ids"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,9 @@ from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as pb_grpc
-from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
-from tests.support.api import Api, Session, expect_error, unique_email
-from tests.support.people import set_password
+from tests.e2e.conftest import TenantWorld, make_tenant
+from tests.support.api import Api, Session, expect_error
+from tests.support.spaces import add_person, create, get, listed, move, set_up
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -47,64 +46,15 @@ def goals(deployment: Deployment) -> Any:
 
 
 @pytest.fixture(scope="module")
+def notes(deployment: Deployment) -> Any:
+    channel = deployment.channel()
+    yield pb_grpc.NoteServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
 def team(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
     return make_tenant(deployment, api, operator)
-
-
-def add_person(
-    deployment: Deployment, api: Api, team: TenantWorld, role: int, label: str
-) -> tuple[str, Session]:
-    email = unique_email(label)
-    added = api.members.AddMember(
-        ipb.AddMemberRequest(
-            parent=tenant_name(team.tenant_id), email=email, roles=[role], display_name=label
-        ),
-        metadata=team.admin.metadata,
-    )
-    set_password(deployment.config, email, PASSWORD)
-    return added.member_id, api.sign_in(email, PASSWORD, team.tenant_id)
-
-
-def set_up(team: TenantWorld, **changes: Any) -> pb.SpaceSetUp:
-    fields: dict[str, Any] = {
-        "coachee_member_id": team.coachee_member,
-        "coach_member_id": team.coach_member,
-        "cadence": pb.EVERY_TWO_WEEKS,
-        "sessions_planned": 10,
-        "start_date": "2027-01-04",
-        "end_date": "2027-06-30",
-    }
-    fields.update(changes)
-    return pb.SpaceSetUp(**fields)
-
-
-def create(spaces: Any, team: TenantWorld, who: Session, **content: str) -> pb.Space:
-    return spaces.CreateSpace(
-        pb.CreateSpaceRequest(
-            parent=tenant_name(team.tenant_id),
-            set_up=set_up(team),
-            content=pb.SpaceContent(**content),
-        ),
-        metadata=who.metadata,
-    )
-
-
-def get(spaces: Any, name: str, who: Session) -> pb.Space:
-    return spaces.GetSpace(pb.GetSpaceRequest(name=name), metadata=who.metadata)
-
-
-def move(spaces: Any, how: str, name: str, who: Session) -> pb.Space:
-    method: Callable[..., pb.Space] = getattr(spaces, f"{how}Space")
-    return method(pb.SpaceMoveRequest(name=name), metadata=who.metadata)
-
-
-def listed(spaces: Any, team: TenantWorld, who: Session) -> list[pb.Space]:
-    return list(
-        spaces.ListSpaces(
-            pb.ListSpacesRequest(parent=tenant_name(team.tenant_id), page_size=100),
-            metadata=who.metadata,
-        ).spaces
-    )
 
 
 def test_a_coach_opens_a_space_and_each_sees_what_is_theirs(
@@ -262,7 +212,7 @@ def test_bad_set_ups_are_refused_naming_the_field_and_nothing_is_created(
 
 
 def test_content_is_sealed_at_rest(
-    deployment: Deployment, spaces: Any, goals: Any, team: TenantWorld, tmp_path: Path
+    deployment: Deployment, spaces: Any, goals: Any, notes: Any, team: TenantWorld, tmp_path: Path
 ) -> None:
     markers = {f: f"MARKER-{f}-7f3a" for f in ("project", "objectives", "context")}
     space = create(spaces, team, team.coach, **markers)
@@ -286,6 +236,32 @@ def test_content_is_sealed_at_rest(
         metadata=team.coach.metadata,
     )
     markers.update(goal="MARKER-goal", milestone="MARKER-milestone")
+    move(spaces, "Activate", space.name, team.coach)
+    for who, kind in (
+        (team.coach, pb.SHARED),
+        (team.coach, pb.COACH_PRIVATE),
+        (team.coachee, pb.JOURNAL),
+    ):
+        note = notes.CreateNote(
+            pb.CreateNoteRequest(
+                parent=space.name,
+                note=pb.Note(
+                    kind=kind,
+                    body=f"MARKER-note-{kind}",
+                    links=[pb.NoteLink(url="https://example.com", title=f"MARKER-link-{kind}")],
+                ),
+            ),
+            metadata=who.metadata,
+        )
+        notes.UpdateNote(  # a revision keeps the first body
+            pb.UpdateNoteRequest(
+                note=pb.Note(name=note.name, body=f"MARKER-edited-{kind}"),
+                update_mask=FieldMask(paths=["body"]),
+            ),
+            metadata=who.metadata,
+        )
+        notes.GetNote(pb.GetNoteRequest(name=note.name), metadata=who.metadata)  # a logged read
+    markers.update(note="MARKER-note", link="MARKER-link", edited="MARKER-edited")
 
     url = deployment.config.database_url_for("spaces").replace("+psycopg2", "")
     dump = subprocess.run(
@@ -295,6 +271,7 @@ def test_content_is_sealed_at_rest(
         timeout=60,
     ).stdout
     assert b"COPY public.spaces" in dump and space.space_id.encode() in dump
+    assert b"COPY public.note_revisions" in dump and b"COPY public.note_reads" in dump
     for marker in markers.values():
         assert marker.encode() not in dump
     # Nor any key in the clear: the space's data key and its tenant's key, as unwrapped.

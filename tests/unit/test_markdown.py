@@ -1,0 +1,85 @@
+"""Rendering Markdown people write: what survives, and a list of attack vectors that must not."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from services.kernel.markdown import TAGS, render
+
+
+def test_plain_markdown_renders() -> None:
+    html = render("# Goals\n\n**Speak up** in *meetings*\n\n- one\n- two\n\n`code`\n\n> quoted")
+    for piece in (
+        "<h1>Goals</h1>",
+        "<strong>Speak up</strong>",
+        "<em>meetings</em>",
+        "<li>one</li>",
+    ):
+        assert piece in html
+    assert "<code>code</code>" in html and "<blockquote>" in html
+
+
+def test_links_keep_http_https_and_mailto_with_rel() -> None:
+    html = render("[site](https://example.com/a?b=1) [mail](mailto:a@example.com) [x](http://x.io)")
+    assert html.count('rel="noopener nofollow"') == 3
+    assert 'href="https://example.com/a?b=1"' in html and 'href="mailto:a@example.com"' in html
+
+
+ATTACKS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](  javascript:alert(1))",
+    "[x](java\tscript:alert(1))",
+    "[x](vbscript:msgbox(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
+    "![x](https://tracker.example/pixel.gif)",
+    '<svg onload="alert(1)"><circle r="1"/></svg>',
+    '<iframe src="https://evil.example"></iframe>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<p style="position:fixed">x</p>',
+    "<style>body{display:none}</style>",
+    '<a href="https://ok.example" onclick="alert(1)">x</a>',
+    "<object data=x></object><embed src=x>",
+    '<form action="https://evil.example"><input name=p></form>',
+    "<!-- <script>alert(1)</script> -->",
+    "<meta http-equiv=refresh content=0;url=https://evil.example>",
+    '[x](https://ok.example "title" onmouseover="alert(1)")',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "[x](file:///etc/passwd)",
+]
+
+
+class Elements(HTMLParser):
+    """The tags and attributes a browser would build from the HTML (text stays text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs)))
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_no_attack_vector_survives(attack: str) -> None:
+    for tag, attrs in elements(render(attack)):
+        assert tag in TAGS, (attack, tag)
+        for name, value in attrs.items():
+            assert name in ("href", "title", "rel", "start"), (attack, name)
+            if name == "href":
+                assert (value or "").startswith(("http://", "https://", "mailto:")), value
+        if tag == "a":
+            assert attrs.get("rel") == "noopener nofollow"
