@@ -325,6 +325,7 @@ def note_out(n: dict[str, Any]) -> pb.Note:
         note_id=n["note_id"],
         kind=_KIND_OUT[n["kind"]],
         author_person_id=n["author_person_id"],
+        author_erased=n.get("author_erased", False),
         parent_note=note_name(n["tenant_id"], n["space_id"], n["parent_note_id"])
         if n.get("parent_note_id")
         else "",

@@ -276,7 +276,8 @@ class Note(Contract):
     space_id: str
     tenant_id: str
     kind: NoteKind
-    author_person_id: str
+    author_person_id: str  # empty once its author was erased
+    author_erased: bool = False  # written by a former participant whose data was erased
     parent_note_id: str | None = None
     body: str  # Markdown, as written
     body_html: str  # rendered and sanitised on the server

@@ -37,7 +37,7 @@ from .domain.model import (
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
-from .storage import Goals, Notes, Spaces
+from .storage import ERASED_PERSON, Goals, Notes, Spaces, erase_author
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
@@ -281,6 +281,7 @@ def export_personal_data(
         for space in repo.of_coachee(caller.person_id):
             view = space_view(space, Relation.COACHEE).model_dump(mode="json")
             view["goals"] = _all_goals_with_history(repo, space)
+            view.update(_notes_of(repo, space, caller.person_id))
             own.append(view)
         coached = []
         for s in repo.coached_by(caller.person_id):
@@ -290,25 +291,31 @@ def export_personal_data(
                 else Relation.CO_COACH
             )
             view = space_view(s, Relation.TENANT_ADMIN)  # set-up only
-            coached.append(view.model_copy(update={"relation": relation.value}))
+            entry = view.model_copy(update={"relation": relation.value}).model_dump(mode="json")
+            # Their own words: their private notes, and the shared notes they wrote.
+            mine = _notes_of(repo, s, caller.person_id)
+            entry["notes"] = [n for n in mine["notes"] if n["author_person_id"] == caller.person_id]
+            coached.append(entry)
         now = uow.clock.now()
     return ic.PersonalDataExport(
         service=c.SERVICE,
         exported_at=now,
         data={
             "spaces_as_coachee": own,
-            "spaces_as_coach": [v.model_dump(mode="json") for v in coached],
+            "spaces_as_coach": coached,
         },
     )
 
 
 def erase_personal_data(uow: UnitOfWork, master: MasterKey, event: ic.PersonErased) -> None:
     """A coachee's spaces go whole, their data keys with them (so nothing sealed by them can be
-    read again, backups included once they expire). A coach's spaces stay for their coachees;
-    the coach's person id in them names nobody any more."""
+    read again, backups included once they expire), the coach's private notes about them
+    included. A coach's spaces stay for their coachees: the coach's private notes go, the shared
+    notes they wrote stay, signed by a former participant. Safe to apply twice (a replay)."""
     repo = Spaces(uow.connection, master)
     for space in repo.of_coachee(event.person_id):
-        repo.delete(space.id)
+        repo.delete(space.id)  # goals, notes, revisions and reads go with it
+    erase_author(uow.connection, event.person_id)
     done = completion_event(c.SERVICE)
     uow.record(done(erasure_id=event.erasure_id, person_id=event.person_id))
 
@@ -496,7 +503,8 @@ def note_view(note: Note) -> c.Note:
         space_id=note.space_id,
         tenant_id=note.tenant_id,
         kind=note.kind,  # type: ignore[arg-type]
-        author_person_id=note.author_id,
+        author_person_id="" if note.author_id == ERASED_PERSON else note.author_id,
+        author_erased=note.author_id == ERASED_PERSON,
         parent_note_id=note.parent_id,
         body=note.body,
         body_html=render_markdown(note.body),
@@ -706,3 +714,20 @@ def list_refused_note_reads(
             request.effective_page_size(), request.page_token
         )
     return _reads_view(rows, nxt)
+
+
+def _notes_of(repo: Spaces, space: Space, person_id: str) -> dict[str, Any]:
+    notes = _notes(repo, space)
+    readable = notes.all_readable(space.id, person_id)
+    reads = notes.all_reads_visible_to(space.id, person_id)
+    return {
+        "notes": [note_view(n).model_dump(mode="json") for n in readable],
+        "note_reads": [
+            {
+                "note_id": r["note_id"],
+                "reader_person_id": r["reader_id"],
+                "read_at": r["created_at"].isoformat(),
+            }
+            for r in reads
+        ],
+    }

@@ -539,6 +539,27 @@ class Notes:
             newest_first=True,
         )
 
+    def all_readable(self, space_id: str, reader_id: str) -> list[Note]:
+        """For the person's export: every note of the space they may read, oldest first."""
+        rows = self.connection.execute(
+            select(notes)
+            .where(
+                notes.c.space_id == space_id,
+                notes.c.deleted_at.is_(None),
+                or_(notes.c.kind == "shared", notes.c.author_id == reader_id),
+            )
+            .order_by(notes.c.created_at, notes.c.id)
+        )
+        return [self._note(r) for r in rows]
+
+    def all_reads_visible_to(self, space_id: str, person_id: str) -> list[dict[str, Any]]:
+        rows, token = [], ""
+        while True:
+            page, token = self.reads_visible_to(space_id, person_id, 500, token)
+            rows += page
+            if not token:
+                return rows
+
     def refused_reads(self, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
         """For operators: refused reads only, every tenant's, newest first (no content)."""
         query = select(note_reads).where(note_reads.c.refused.is_(True))
@@ -551,3 +572,33 @@ class Notes:
             lambda r: dict(r._mapping),
             newest_first=True,
         )
+
+
+# ---------------------------------------------------------------- erasure
+
+# What a note, goal change or space keeps as its author once that person was erased.
+ERASED_PERSON = "erased"
+
+
+def erase_author(connection: Connection, person_id: str) -> None:
+    """Erasing a person who is no coachee of these spaces (a coach, say): their private notes
+    and journal entries go (revisions and reads with them); shared notes they wrote stay for the
+    others, signed by a former participant; their reads and their name on changes go."""
+    connection.execute(
+        notes.delete().where(notes.c.author_id == person_id, notes.c.kind != "shared")
+    )
+    connection.execute(
+        update(notes).where(notes.c.author_id == person_id).values(author_id=ERASED_PERSON)
+    )
+    connection.execute(note_reads.delete().where(note_reads.c.reader_id == person_id))
+    connection.execute(
+        update(goal_changes)
+        .where(goal_changes.c.changed_by == person_id)
+        .values(changed_by=ERASED_PERSON)
+    )
+    connection.execute(
+        update(goals).where(goals.c.created_by == person_id).values(created_by=ERASED_PERSON)
+    )
+    connection.execute(
+        update(spaces).where(spaces.c.created_by == person_id).values(created_by=ERASED_PERSON)
+    )

@@ -4,11 +4,13 @@ and the access log shows the right reads to the right people."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from ecoach_dev.deployment import Deployment
@@ -17,7 +19,8 @@ from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as pb_grpc
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error
-from tests.support.spaces import add_person, move
+from tests.support.spaces import add_person, create, move
+from tests.support.waiting import wait_for
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -267,3 +270,98 @@ def test_the_access_log_shows_the_right_reads_to_the_right_people(
         notes.ListRefusedNoteReads, pb.ListRefusedNoteReadsRequest(), metadata=team.admin.metadata
     )
     assert (denied.code, denied.reason) == (PERMISSION_DENIED, "OPERATOR_ONLY")
+
+
+def test_exports_hold_each_ones_notes_and_the_reads_they_may_see(
+    api: Api, stubs: tuple[Any, Any], team: TenantWorld, space: dict[str, Any]
+) -> None:
+    _, notes = stubs
+    journal = write(notes, space["name"], team.coachee, pb.JOURNAL, "exported journal")
+    private = write(notes, space["name"], team.coach, pb.COACH_PRIVATE, "exported private")
+    notes.GetNote(pb.GetNoteRequest(name=journal.name), metadata=team.coachee.metadata)
+
+    def spaces_document(who: Session) -> dict[str, Any]:
+        documents = api.auth.ExportMyData(ipb.ExportMyDataRequest(), metadata=who.metadata)
+        return next(json.loads(d.data) for d in documents if d.service == "spaces")
+
+    mine = spaces_document(team.coachee)["spaces_as_coachee"]
+    bodies = {n["body"] for s in mine for n in s["notes"]}
+    assert "exported journal" in bodies and "exported private" not in bodies
+    assert any(r["note_id"] == journal.note_id for s in mine for r in s["note_reads"])
+    coached = spaces_document(team.coach)["spaces_as_coach"]
+    coach_bodies = {n["body"] for s in coached for n in s["notes"]}
+    assert "exported private" in coach_bodies and "exported journal" not in coach_bodies
+    assert private.note_id in {n["note_id"] for s in coached for n in s["notes"]}
+
+
+def erase(api: Api, operator: Session, person_id: str) -> None:
+    erasure = api.privacy.ErasePerson(
+        ipb.ErasePersonRequest(person_id=person_id), metadata=operator.metadata
+    )
+    wait_for(
+        lambda: (
+            api.privacy.GetErasure(
+                ipb.GetErasureRequest(erasure_id=erasure.erasure_id), metadata=operator.metadata
+            ).state
+            == ipb.ERASURE_COMPLETED
+        ),
+        30,
+        "the erasure to complete",
+    )
+
+
+def notes_by(deployment: Deployment, person_id: str) -> list[str]:
+    engine = sa.create_engine(deployment.config.database_url_for("spaces"))
+    try:
+        with engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.text("SELECT kind FROM notes WHERE author_id = :p"), {"p": person_id}
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_an_erased_coachs_private_notes_go_and_their_shared_notes_stay_unsigned(
+    deployment: Deployment,
+    api: Api,
+    stubs: tuple[Any, Any],
+    team: TenantWorld,
+    space: dict[str, Any],
+    operator: Session,
+) -> None:
+    """Last in this module: it erases the space's co-coach."""
+    _, notes = stubs
+    co_coach = space["co_coach"]
+    shared = write(notes, space["name"], co_coach, pb.SHARED, "a co-coach's shared word")
+    write(notes, space["name"], co_coach, pb.COACH_PRIVATE, "a co-coach's private word")
+    assert sorted(set(notes_by(deployment, co_coach.person_id))) == ["coach_private", "shared"]
+
+    erase(api, operator, co_coach.person_id)
+    assert notes_by(deployment, co_coach.person_id) == []
+    kept = notes.GetNote(pb.GetNoteRequest(name=shared.name), metadata=team.coachee.metadata)
+    assert kept.body == "a co-coach's shared word"
+    assert kept.author_erased and not kept.author_person_id
+    assert co_coach.person_id not in str(
+        notes.ListNoteReads(
+            pb.ListNoteReadsRequest(parent=space["name"]), metadata=team.coach.metadata
+        )
+    )
+
+
+def test_an_erased_coachees_space_goes_with_every_note_in_it(
+    deployment: Deployment, api: Api, stubs: tuple[Any, Any], operator: Session
+) -> None:
+    spaces, notes = stubs
+    team = make_tenant(deployment, api, operator)
+    space = create(spaces, team, team.coach)
+    move(spaces, "Activate", space.name, team.coach)
+    write(notes, space.name, team.coach, pb.COACH_PRIVATE, "about the coachee")
+    write(notes, space.name, team.coachee, pb.JOURNAL, "my journal")
+    erase(api, operator, team.coachee.person_id)
+    gone = expect_error(
+        spaces.GetSpace, pb.GetSpaceRequest(name=space.name), metadata=team.coach.metadata
+    )
+    assert gone.code == NOT_FOUND
+    assert notes_by(deployment, team.coach.person_id) == []
