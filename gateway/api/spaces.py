@@ -143,6 +143,19 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
             payload[path] = getattr(request.content, path)
         return space_out(call.call(SPACES, "update_content", payload))
 
+    @handler
+    def ChangeCoach(self, request: Any, call: CallContext) -> pb.Space:
+        payload = {**parse_space(request.name), "coach_member_id": request.coach_member_id}
+        return space_out(call.call(SPACES, "change_coach", payload))
+
+    @handler
+    def ChangeCoCoach(self, request: Any, call: CallContext) -> pb.Space:
+        payload = {
+            **parse_space(request.name),
+            "co_coach_member_id": request.co_coach_member_id or None,
+        }
+        return space_out(call.call(SPACES, "change_co_coach", payload))
+
     def _move(self, request: Any, call: CallContext, move: str) -> pb.Space:
         payload = {**parse_space(request.name), "move": move}
         return space_out(call.call(SPACES, "move_space", payload))

@@ -80,6 +80,18 @@ class UpdateContentRequest(Contract):
     context: Text = ""
 
 
+class ChangeCoachRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    coach_member_id: Id
+
+
+class ChangeCoCoachRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    co_coach_member_id: Id | None = None  # none: no co-coach any more
+
+
 class MoveSpaceRequest(Contract):
     tenant_id: Id
     space_id: Id
@@ -427,6 +439,22 @@ class NoteShared(EventPayload):
     shared_at: datetime
 
 
+class CoachChanged(SpaceEvent):
+    """A tenant admin gave the space another coach; the previous one has no access any more."""
+
+    TYPE: ClassVar[str] = "spaces.coach_changed"
+
+    previous_coach_person_id: str
+
+
+class CoCoachChanged(SpaceEvent):
+    """The co-coach was added, replaced or removed (`co_coach_person_id` empty)."""
+
+    TYPE: ClassVar[str] = "spaces.co_coach_changed"
+
+    previous_co_coach_person_id: str | None = None
+
+
 # The event of each lifecycle move (the domain's MOVE_EVENTS names them).
 MOVE_EVENTS: dict[str, type[SpaceEvent]] = {
     "activated": SpaceActivated,
@@ -445,6 +473,8 @@ EVENTS: tuple[type[EventPayload], ...] = (
     SpaceCompleted,
     SpaceArchived,
     SpaceSetUpChanged,
+    CoachChanged,
+    CoCoachChanged,
     GoalAchieved,
     NoteShared,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done

@@ -118,9 +118,10 @@ def space_view(space: Space, relation: Relation) -> c.Space:
     )
 
 
-def _event(model: type[c.SpaceEvent], space: Space) -> c.SpaceEvent:
+def _event(model: type[c.SpaceEvent], space: Space, **more: Any) -> c.SpaceEvent:
     s = space.set_up
     return model(
+        **more,
         space_id=space.id,
         tenant_id=space.tenant_id,
         status=c.SpaceStatus(space.status),
@@ -250,6 +251,63 @@ def update_set_up(
         return c.SpaceSetUpChanged
 
     return _change(db, master, who, request, change)
+
+
+def _participant(resolve: Resolve, tenant_id: str, field: str, member_id: str) -> Participant:
+    found = resolve(tenant_id, [member_id])
+    check_member_roles(found, {field: member_id})
+    return Participant(member_id, found[member_id][0])
+
+
+def change_coach(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    caller: Caller,
+    request: c.ChangeCoachRequest,
+) -> c.Space:
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        _visible(uow, master, who, request)
+    coach = _participant(resolve, request.tenant_id, "coach_member_id", request.coach_member_id)
+    with db.unit_of_work() as uow:
+        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
+        relations = space.relations(who.person_id, _is_admin(who))
+        previous = space.change_coach(coach, relations, uow.clock.now())
+        repo.save(space, with_content=False)
+        event = _event(c.CoachChanged, space, previous_coach_person_id=previous.person_id)
+        uow.record(event)
+    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+
+
+def change_co_coach(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    caller: Caller,
+    request: c.ChangeCoCoachRequest,
+) -> c.Space:
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        _visible(uow, master, who, request)
+    co_coach = None
+    if request.co_coach_member_id:
+        co_coach = _participant(
+            resolve, request.tenant_id, "co_coach_member_id", request.co_coach_member_id
+        )
+    with db.unit_of_work() as uow:
+        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
+        relations = space.relations(who.person_id, _is_admin(who))
+        previous = space.change_co_coach(co_coach, relations, uow.clock.now())
+        repo.save(space, with_content=False)
+        uow.record(
+            _event(
+                c.CoCoachChanged,
+                space,
+                previous_co_coach_person_id=previous.person_id if previous else None,
+            )
+        )
+    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
 
 
 def update_content(

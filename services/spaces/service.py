@@ -66,6 +66,14 @@ class SpacesService:
         return handlers.update_set_up(self.db, _master_key(), self._resolve, caller, request)
 
     @rpc
+    def change_coach(self, caller: Caller, request: c.ChangeCoachRequest) -> c.Space:
+        return handlers.change_coach(self.db, _master_key(), self._resolve, caller, request)
+
+    @rpc
+    def change_co_coach(self, caller: Caller, request: c.ChangeCoCoachRequest) -> c.Space:
+        return handlers.change_co_coach(self.db, _master_key(), self._resolve, caller, request)
+
+    @rpc
     def update_content(self, caller: Caller, request: c.UpdateContentRequest) -> c.Space:
         return handlers.update_content(self.db, _master_key(), caller, request)
 

@@ -1124,6 +1124,36 @@ CASES: list[Case] = [
             ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
         )
     ),
+    *(
+        Case(
+            method=f"{SPACES}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=code,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for method, request in (
+            (
+                "ChangeCoach",
+                lambda w: spb.ChangeCoachRequest(
+                    name=the_space(w), coach_member_id=w.acme.coach_member
+                ),
+            ),
+            (
+                "ChangeCoCoach",
+                lambda w: spb.ChangeCoCoachRequest(
+                    name=the_space(w), co_coach_member_id=w.acme.coach_member
+                ),
+            ),
+        )
+        for label, caller, code, reason in (
+            ("victims-coachee", acme_coachee, PERMISSION_DENIED, "COACH_CHANGE_FORBIDDEN"),
+            ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+        )
+    ),
     # ------------------------------------------------------------ goals (participants only)
     *(
         Case(

@@ -429,3 +429,90 @@ def test_a_coachees_export_holds_their_spaces_goals_and_history(
     }
     coached = {s["space_id"]: s for s in coach["spaces"]["spaces_as_coach"]}
     assert coached[space.space_id]["content"] is None  # the coachee's words are theirs
+
+
+def test_a_new_coach_sees_the_shared_history_and_the_previous_one_loses_access_at_once(
+    deployment: Deployment, api: Api, spaces: Any, goals: Any, notes: Any, team: TenantWorld
+) -> None:
+    new_member, new_coach = add_person(deployment, api, team, ipb.COACH, "new-coach")
+    space = create(spaces, team, team.coach, project="Keep going")
+    move(spaces, "Activate", space.name, team.coach)
+    shared = notes.CreateNote(
+        pb.CreateNoteRequest(parent=space.name, note=pb.Note(kind=pb.SHARED, body="our history")),
+        metadata=team.coach.metadata,
+    )
+    private = notes.CreateNote(
+        pb.CreateNoteRequest(
+            parent=space.name, note=pb.Note(kind=pb.COACH_PRIVATE, body="the old coach's own")
+        ),
+        metadata=team.coach.metadata,
+    )
+    goals.CreateGoal(
+        pb.CreateGoalRequest(parent=space.name, goal=pb.Goal(title="Carried over")),
+        metadata=team.coachee.metadata,
+    )
+    by_coach = expect_error(
+        spaces.ChangeCoach,
+        pb.ChangeCoachRequest(name=space.name, coach_member_id=new_member),
+        metadata=team.coach.metadata,
+    )
+    assert (by_coach.code, by_coach.reason) == (PERMISSION_DENIED, "COACH_CHANGE_FORBIDDEN")
+    not_a_coach = expect_error(
+        spaces.ChangeCoach,
+        pb.ChangeCoachRequest(name=space.name, coach_member_id=team.coachee_member),
+        metadata=team.admin.metadata,
+    )
+    assert not_a_coach.code == INVALID_ARGUMENT
+
+    changed = spaces.ChangeCoach(
+        pb.ChangeCoachRequest(name=space.name, coach_member_id=new_member),
+        metadata=team.admin.metadata,
+    )
+    assert changed.set_up.coach_person_id == new_coach.person_id
+    assert changed.status == pb.SPACE_ACTIVE and not changed.HasField("content")
+    # The new coach: the space, its shared notes and goals; never the old coach's private notes.
+    theirs = get(spaces, space.name, new_coach)
+    assert theirs.relation == pb.AS_COACH and theirs.content.project == "Keep going"
+    bodies = [
+        n.body
+        for n in notes.ListNotes(
+            pb.ListNotesRequest(parent=space.name), metadata=new_coach.metadata
+        ).notes
+    ]
+    assert bodies == ["our history"]
+    hidden = expect_error(
+        notes.GetNote, pb.GetNoteRequest(name=private.name), metadata=new_coach.metadata
+    )
+    assert hidden.reason == "NOTE_NOT_FOUND"
+    assert [
+        g.title
+        for g in goals.ListGoals(
+            pb.ListGoalsRequest(parent=space.name), metadata=new_coach.metadata
+        ).goals
+    ] == ["Carried over"]
+    # The previous coach: nothing, at once.
+    assert expect_error(get, spaces, space.name, team.coach).code == NOT_FOUND
+    old = expect_error(
+        notes.GetNote, pb.GetNoteRequest(name=shared.name), metadata=team.coach.metadata
+    )
+    assert old.code == NOT_FOUND
+
+    # Co-coach: added by the coach, removed by the admin.
+    co_member, co_coach = add_person(deployment, api, team, ipb.COACH, "co-coach-2")
+    added = spaces.ChangeCoCoach(
+        pb.ChangeCoCoachRequest(name=space.name, co_coach_member_id=co_member),
+        metadata=new_coach.metadata,
+    )
+    assert added.set_up.co_coach_person_id == co_coach.person_id
+    assert get(spaces, space.name, co_coach).relation == pb.AS_CO_COACH
+    removed = spaces.ChangeCoCoach(
+        pb.ChangeCoCoachRequest(name=space.name), metadata=team.admin.metadata
+    )
+    assert not removed.set_up.co_coach_person_id
+    assert expect_error(get, spaces, space.name, co_coach).code == NOT_FOUND
+    by_coachee = expect_error(
+        spaces.ChangeCoCoach,
+        pb.ChangeCoCoachRequest(name=space.name, co_coach_member_id=co_member),
+        metadata=team.coachee.metadata,
+    )
+    assert by_coachee.reason == "COACH_CHANGE_FORBIDDEN"

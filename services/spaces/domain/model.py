@@ -187,6 +187,34 @@ class Space:
         self.set_up = set_up.check()
         self.updated_at = now
 
+    def change_coach(
+        self, coach: Participant, relations: set[Relation], now: datetime
+    ) -> Participant:
+        """A tenant admin gives the space another coach, at any time; returns the previous
+        one, who loses access at once (their private notes stay theirs alone)."""
+        if Relation.TENANT_ADMIN not in relations:
+            raise PermissionDenied(
+                "Only a tenant admin may change the coach.", reason="COACH_CHANGE_FORBIDDEN"
+            )
+        previous = self.set_up.coach
+        self.set_up = replace(self.set_up, coach=coach).check()
+        self.updated_at = now
+        return previous
+
+    def change_co_coach(
+        self, co_coach: Participant | None, relations: set[Relation], now: datetime
+    ) -> Participant | None:
+        """A tenant admin or the coach adds, replaces or removes the co-coach."""
+        if not relations & {Relation.TENANT_ADMIN, Relation.COACH}:
+            raise PermissionDenied(
+                "Only a tenant admin or the coach may change the co-coach.",
+                reason="COACH_CHANGE_FORBIDDEN",
+            )
+        previous = self.set_up.co_coach
+        self.set_up = replace(self.set_up, co_coach=co_coach).check()
+        self.updated_at = now
+        return previous
+
     def change_content(self, changes: dict[str, str], relation: Relation, now: datetime) -> None:
         """The coachee's words: the coachee, coach or co-coach, until it is archived."""
         if relation is Relation.TENANT_ADMIN:
