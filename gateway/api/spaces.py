@@ -10,6 +10,7 @@ from services.kernel.errors import invalid
 
 from . import convert as cv
 from .calls import Backend, CallContext, handler
+from .fanout import fan_out
 from .pb import spaces_pb2 as pb
 from .pb import spaces_pb2_grpc as pb_grpc
 
@@ -434,11 +435,56 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
         return _reads_out(call.call(SPACES, "list_refused_note_reads", _page(request)))
 
 
+class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def GetCoacheeDashboard(self, request: Any, call: CallContext) -> pb.CoacheeDashboard:
+        """One call for the client: the coachee's spaces, then each one's goals and latest
+        shared notes in parallel."""
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        if not 0 <= request.notes_per_space <= 50:
+            raise invalid(notes_per_space="0 to 50 (0: 5)")
+        per_space = request.notes_per_space or 5
+        listed = call.call(SPACES, "list_spaces", {"tenant_id": tenant_id, "page_size": 100})
+        mine = [s for s in listed["spaces"] if s["relation"] == "coachee"]
+        calls = {}
+        for s in mine:
+            ref = {"tenant_id": tenant_id, "space_id": s["space_id"]}
+            calls[f"goals:{s['space_id']}"] = call.later(SPACES, "list_goals", ref)
+            calls[f"notes:{s['space_id']}"] = call.later(
+                SPACES, "list_notes", {**ref, "kinds": ["shared"], "page_size": per_space}
+            )
+        found = fan_out(calls)
+        dashboard = pb.CoacheeDashboard()
+        for s in mine:
+            dashboard.spaces.add(
+                space=space_out(s),
+                goals=[goal_out(g) for g in found[f"goals:{s['space_id']}"]["goals"]],
+                latest_notes=[note_out(n) for n in found[f"notes:{s['space_id']}"]["notes"]],
+            )
+        return dashboard
+
+    @handler
+    def GetCoachDashboard(self, request: Any, call: CallContext) -> pb.CoachDashboard:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        answer = call.call(SPACES, "get_coach_roster", {"tenant_id": tenant_id})
+        dashboard = pb.CoachDashboard()
+        for entry in answer["entries"]:
+            dashboard.coachees.add(
+                space=space_out(entry["space"]),
+                last_activity_time=cv.timestamp(entry["last_activity_at"]),
+            )
+        return dashboard
+
+
 def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_SpaceServiceServicer_to_server(SpaceService(backend), server)
     pb_grpc.add_GoalServiceServicer_to_server(GoalService(backend), server)
     pb_grpc.add_NoteServiceServicer_to_server(NoteService(backend), server)
+    pb_grpc.add_DashboardServiceServicer_to_server(DashboardService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[name].full_name
-        for name in ("SpaceService", "GoalService", "NoteService")
+        for name in ("SpaceService", "GoalService", "NoteService", "DashboardService")
     ]

@@ -326,6 +326,18 @@ class NoteReadList(Contract):
     next_page_token: str = ""
 
 
+# ---------------------------------------------------------------- dashboards
+
+
+class RosterEntry(Contract):
+    space: Space  # set-up and status (no content: a roster is a list)
+    last_activity_at: datetime
+
+
+class CoachRoster(Contract):
+    entries: list[RosterEntry]
+
+
 # ---------------------------------------------------------------- what identity answers spaces
 
 

@@ -37,7 +37,7 @@ from .domain.model import (
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
-from .storage import ERASED_PERSON, Goals, Notes, Spaces, erase_author
+from .storage import ERASED_PERSON, Goals, Notes, Spaces, coach_roster, erase_author
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
@@ -321,6 +321,26 @@ def update_content(
         return None  # content is nobody else's business: no event
 
     return _change(db, master, who, request, change)
+
+
+def get_coach_roster(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
+) -> c.CoachRoster:
+    """The caller's coachees in this tenant: each space they coach, its status and last
+    activity, most recent first (no content)."""
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        repo = Spaces(uow.connection, master)
+        rows = coach_roster(uow.connection, request.tenant_id, who.person_id)
+        entries = []
+        for row, last in rows:
+            space = repo.from_row(row)
+            relation = space.visible_relation(who.person_id, False)
+            view = space_view(space, Relation.TENANT_ADMIN).model_copy(
+                update={"relation": relation.value}
+            )
+            entries.append(c.RosterEntry(space=view, last_activity_at=last))
+    return c.CoachRoster(entries=entries)
 
 
 # ---------------------------------------------------------------- personal data

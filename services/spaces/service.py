@@ -138,6 +138,10 @@ class SpacesService:
         return handlers.list_refused_note_reads(self.db, caller, request)
 
     @rpc
+    def get_coach_roster(self, caller: Caller, request: c.ListSpacesRequest) -> c.CoachRoster:
+        return handlers.get_coach_roster(self.db, _master_key(), caller, request)
+
+    @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
         return handlers.export_personal_data(self.db, _master_key(), caller)
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     or_,
     select,
     update,
@@ -139,6 +140,9 @@ class Spaces:
             key = self.keys.data_key(space.tenant_id, space.data_key)
             values["content_sealed"] = self._seal(space, key)
         self.connection.execute(update(spaces).where(spaces.c.id == space.id).values(**values))
+
+    def from_row(self, r: Any) -> Space:
+        return self._space(r, with_content=False)
 
     def _space(self, r: Any, *, with_content: bool) -> Space:
         content = Content()
@@ -602,3 +606,30 @@ def erase_author(connection: Connection, person_id: str) -> None:
     connection.execute(
         update(spaces).where(spaces.c.created_by == person_id).values(created_by=ERASED_PERSON)
     )
+
+
+def coach_roster(
+    connection: Connection, tenant_id: str, person_id: str
+) -> list[tuple[Any, datetime]]:
+    """The spaces the person coaches (or co-coaches) in the tenant, with each one's last
+    activity: the latest change of the space, its shared notes or its goals. One query."""
+    last_note = (
+        select(func.max(notes.c.updated_at))
+        .where(notes.c.space_id == spaces.c.id, notes.c.kind == "shared")
+        .scalar_subquery()
+    )
+    last_goal = (
+        select(func.max(goals.c.updated_at))
+        .where(goals.c.space_id == spaces.c.id)
+        .scalar_subquery()
+    )
+    last = func.greatest(spaces.c.updated_at, last_note, last_goal).label("last_activity")
+    rows = connection.execute(
+        select(spaces, last)
+        .where(
+            spaces.c.tenant_id == tenant_id,
+            or_(spaces.c.coach_person_id == person_id, spaces.c.co_coach_person_id == person_id),
+        )
+        .order_by(last.desc(), spaces.c.id)
+    )
+    return [(r, r.last_activity) for r in rows]

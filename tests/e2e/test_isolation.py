@@ -1154,6 +1154,21 @@ CASES: list[Case] = [
             ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
         )
     ),
+    *(
+        Case(
+            method=f"ecoach.v1.DashboardService/{method}",
+            label="other-tenant-coach",
+            caller=lambda w: w.globex.coach,
+            request=parent(request),
+            code=NOT_FOUND,
+            reason="TENANT_NOT_FOUND",
+            read_back=acme_space,
+        )
+        for method, request in (
+            ("GetCoacheeDashboard", spb.GetCoacheeDashboardRequest),
+            ("GetCoachDashboard", spb.GetCoachDashboardRequest),
+        )
+    ),
     # ------------------------------------------------------------ goals (participants only)
     *(
         Case(
