@@ -31,6 +31,7 @@ from services.kernel.errors import (
     Unauthenticated,
     invalid,
 )
+from services.kernel.events import Envelope
 from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
@@ -1315,9 +1316,37 @@ def get_member(db: WorkerDatabase, caller: Caller, request: c.MemberRef) -> c.Me
     if found is None:
         raise access.member_not_found()
     member, person, caller_status, caller_roles = found
-    if not access.Standing.of(who, caller_status, caller_roles).may_read_member(member.person_id):
+    standing = access.Standing.of(who, caller_status, caller_roles)
+    if not standing.may_read_member(member.person_id) and not _coaches(
+        db, standing, request.tenant_id, member.person_id
+    ):
         raise access.member_not_found()
     return member_view(member, person)
+
+
+def _coaches(db: WorkerDatabase, standing: access.Standing, tenant_id: str, person_id: str) -> bool:
+    """A coach reads the profile of the people they coach or co-coach here (links kept from
+    the spaces service's events); another coach does not."""
+    if not standing.active:
+        return False
+    with db.read_only() as uow:
+        return Repositories(uow.connection).coach_links.coaches(
+            tenant_id, standing.who.person_id, person_id
+        )
+
+
+def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+    """A space's set-up from spaces' events: who coaches whom."""
+    Repositories(uow.connection).coach_links.apply(
+        {
+            "space_id": event.space_id,
+            "tenant_id": event.tenant_id,
+            "coachee_person_id": event.coachee_person_id,
+            "coach_person_id": event.coach_person_id,
+            "co_coach_person_id": event.co_coach_person_id,
+            "sequence": envelope.sequence,
+        }
+    )
 
 
 def list_members(
@@ -1638,6 +1667,7 @@ def _erase(
         repos.links.delete_person(person.id)
         repos.sign_ins.delete_person(person.id)
         repos.mfa.delete_person(person.id)
+        repos.coach_links.delete_person(person.id)
         repos.audit.forget_sources(person.id)
         revoke_access(uow, c.AccessRevocationReason.ERASED, person_id=person.id)
         erasure_id = new_id("era")

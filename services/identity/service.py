@@ -468,3 +468,20 @@ def _erasure_completions() -> None:
 
 
 _erasure_completions()
+
+
+def _coach_links() -> None:
+    """One handler per spaces event that carries a space's set-up: who coaches whom."""
+    for model in sc.EVENTS:
+        if not (isinstance(model, type) and issubclass(model, sc.SpaceEvent)):
+            continue
+
+        def record(self: Any, uow: Any, event: Any, envelope: Envelope) -> None:
+            handlers.record_space(uow, event, envelope)
+
+        name = "on_" + model.TYPE.replace(".", "_")
+        record.__name__ = name
+        setattr(IdentityService, name, on_event(model)(record))
+
+
+_coach_links()

@@ -211,6 +211,55 @@ sign_in_challenges = Table(
     Column("failures", Integer, nullable=False, server_default="0"),
 )
 
+# Who coaches whom, per space, from the spaces service's events (the newest state only).
+coach_links = Table(
+    "coach_links",
+    metadata,
+    Column("space_id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("coach_person_id", String(40), nullable=False),
+    Column("co_coach_person_id", String(40)),
+    Column("sequence", BigInteger, nullable=False),
+    Index("ix_coach_links_coach", "tenant_id", "coach_person_id"),
+    Index("ix_coach_links_co_coach", "tenant_id", "co_coach_person_id"),
+)
+
+
+class CoachLinks:
+    def __init__(self, session: Connection) -> None:
+        self.session = session
+
+    def apply(self, row: dict[str, Any]) -> None:
+        """The space's newest set-up: older events (retries reorder them) are ignored."""
+        upsert = pg_insert(coach_links).values(**row)
+        self.session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[coach_links.c.space_id],
+                set_={k: upsert.excluded[k] for k in row if k != "space_id"},
+                where=coach_links.c.sequence < upsert.excluded.sequence,
+            )
+        )
+
+    def coaches(self, tenant_id: str, coach_id: str, coachee_id: str) -> bool:
+        found = self.session.execute(
+            select(coach_links.c.space_id)
+            .where(
+                coach_links.c.tenant_id == tenant_id,
+                coach_links.c.coachee_person_id == coachee_id,
+                (coach_links.c.coach_person_id == coach_id)
+                | (coach_links.c.co_coach_person_id == coach_id),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def delete_person(self, person_id: str) -> None:
+        self.session.execute(
+            coach_links.delete().where(coach_links.c.coachee_person_id == person_id)
+        )
+
+
 # Kept for good (ids and times only): a restored backup replays the erasures made since.
 erasures = Table(
     "erasures",
@@ -1261,3 +1310,4 @@ class Repositories:
         self.secrets = Secrets(session)
         self.erasures = Erasures(session)
         self.mfa = Mfa(session)
+        self.coach_links = CoachLinks(session)

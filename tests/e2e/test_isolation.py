@@ -702,6 +702,15 @@ CASES: list[Case] = [
     ),
     Case(
         method=f"{MEMBERS}/GetMember",
+        label="same-tenant-coach-of-someone-else",
+        caller=acme_other_coach,
+        request=named(pb.GetMemberRequest, in_acme(coachee_id)),
+        code=NOT_FOUND,
+        reason="MEMBER_NOT_FOUND",
+        read_back=acme_member(coachee_id),
+    ),
+    Case(
+        method=f"{MEMBERS}/GetMember",
         label="other-tenant-admin-under-own-tenant",
         caller=globex_admin,
         request=named(pb.GetMemberRequest, under_globex(coachee_id)),

@@ -17,13 +17,14 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from ecoach_dev.deployment import Deployment
 from ecoach_dev.pg import client_binary
-from gateway.api.convert import tenant_name
+from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as pb_grpc
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error
 from tests.support.spaces import add_person, create, get, listed, move, set_up
+from tests.support.waiting import wait_for
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -516,3 +517,34 @@ def test_a_new_coach_sees_the_shared_history_and_the_previous_one_loses_access_a
         metadata=team.coachee.metadata,
     )
     assert by_coachee.reason == "COACH_CHANGE_FORBIDDEN"
+
+
+def test_a_coach_reads_the_profile_of_the_people_they_coach_only(
+    deployment: Deployment, api: Api, spaces: Any, operator: Session
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    coachee_name = member_name(team.tenant_id, team.coachee_member)
+
+    def profile(who: Session) -> Any:
+        return api.members.GetMember(ipb.GetMemberRequest(name=coachee_name), metadata=who.metadata)
+
+    assert expect_error(profile, team.coach).code == NOT_FOUND  # no space yet
+    space = create(spaces, team, team.coach)
+    seen = wait_for(lambda: _or_none(profile, team.coach), 15, "identity to learn the link")
+    assert seen.person_id == team.coachee.person_id and seen.email
+    new_member, new_coach = add_person(deployment, api, team, ipb.COACH, "next-coach")
+    assert expect_error(profile, new_coach).code == NOT_FOUND  # another coach of the tenant
+    spaces.ChangeCoach(
+        pb.ChangeCoachRequest(name=space.name, coach_member_id=new_member),
+        metadata=team.admin.metadata,
+    )
+    wait_for(lambda: _or_none(profile, new_coach), 15, "identity to learn the new coach")
+    wait_for(lambda: _or_none(profile, team.coach) is None, 15, "the old coach to lose it")
+    assert profile(team.admin).person_id == team.coachee.person_id  # HR, as always
+
+
+def _or_none(call: Any, who: Session) -> Any:
+    try:
+        return call(who)
+    except grpc.RpcError:
+        return None
