@@ -30,6 +30,7 @@ bench: venv
 	@$(BIN)/python -m ecoach_dev.bench_events
 	@$(BIN)/python -m ecoach_dev.bench_import
 	@$(BIN)/python -m ecoach_dev.bench_signin
+	@$(BIN)/python -m ecoach_dev.bench_spaces
 
 lint: venv
 	@$(BIN)/ruff check .

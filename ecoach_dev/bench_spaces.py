@@ -1,0 +1,263 @@
+"""`make bench`, spaces: the latest notes of a space and both dashboards as the database grows.
+
+The measured coach has 40 spaces and the measured space 200 notes in both runs; only the rest
+of the database grows, from 100 spaces to 10,000 spaces and 1,000,000 notes (the filler rows are
+written straight into the spaces database, in other spaces of the same and other tenants, with
+sealed-looking text of a realistic size: no call reads them). Through the gRPC gateway:
+
+- `ListNotes` (20 latest) of the measured space, as its coachee;
+- `GetCoacheeDashboard` as that coachee (the space, its goals, its 5 latest shared notes);
+- `GetCoachDashboard` as the coach (40 spaces, status and last activity).
+
+Target: each p50 within 1.5x between the small and the large database. Results:
+`var/bench/spaces-<UTC time>.json` and `var/bench/spaces-latest.json`, and a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import secrets
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg2
+
+from gateway.api.convert import tenant_name
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import spaces_pb2 as pb
+from gateway.api.pb import spaces_pb2_grpc as pb_grpc
+from services.kernel.config import settings
+from tests.support.api import Api, session_of, unique_email, unique_slug
+from tests.support.people import set_password, sign_in_operator
+
+from .benchkit import bench_deployment, percentile, write_report
+
+PASSWORD = "bench-spaces-password-2026"  # noqa: S105 (a throwaway test deployment's)
+RATIO_LIMIT = 1.5
+COACH_SPACES = 40
+SPACE_NOTES = 200
+
+
+def measure(call: Any, n: int) -> dict[str, float]:
+    for _ in range(10):  # warm-up
+        call()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"p50_ms": round(percentile(times, 0.5), 2), "p99_ms": round(percentile(times, 0.99), 2)}
+
+
+def _person() -> str:
+    return f"per_{secrets.token_hex(12)}"
+
+
+def _blob(size: int) -> str:
+    return "v1.0000000000000000." + base64.urlsafe_b64encode(os.urandom(size)).decode()
+
+
+def fill(url: str, spaces_total: int, notes_total: int, tenants: list[str]) -> None:
+    """Filler spaces and notes, written with COPY (no call reads them)."""
+    started = time.monotonic()
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            now = datetime.now(UTC)
+            space_ids = [f"spc_{secrets.token_hex(12)}" for _ in range(spaces_total)]
+            rows = io.StringIO()
+            for i, sid in enumerate(space_ids):
+                tenant = tenants[i % len(tenants)]
+                rows.write(
+                    "\t".join(
+                        [
+                            sid,
+                            tenant,
+                            "active",
+                            f"mem_{secrets.token_hex(12)}",
+                            _person(),
+                            f"mem_{secrets.token_hex(12)}",
+                            _person(),
+                            r"\N",
+                            r"\N",
+                            "weekly",
+                            "10",
+                            "2027-01-04",
+                            r"\N",
+                            _blob(60),
+                            _blob(300),
+                            _person(),
+                            (now - timedelta(days=400)).isoformat(),
+                            (now - timedelta(days=400)).isoformat(),
+                        ]
+                    )
+                    + "\n"
+                )
+            rows.seek(0)
+            cur.copy_expert("COPY spaces FROM STDIN", rows)
+            per_space = max(1, notes_total // max(1, spaces_total))
+            written = 0
+            batch = io.StringIO()
+            for sid in space_ids:
+                for j in range(per_space):
+                    if written >= notes_total:
+                        break
+                    when = (now - timedelta(days=300, minutes=j)).isoformat()
+                    batch.write(
+                        f"not_{secrets.token_hex(12)}\t{sid}\t{tenants[0]}\tshared\t"
+                        f"per_{secrets.token_hex(12)}\t\\N\t{_blob(400)}\t{when}\t{when}\t\\N\n"
+                    )
+                    written += 1
+                if batch.tell() > 50_000_000:
+                    batch.seek(0)
+                    cur.copy_expert("COPY notes FROM STDIN", batch)
+                    batch = io.StringIO()
+            batch.seek(0)
+            cur.copy_expert("COPY notes FROM STDIN", batch)
+        with conn.cursor() as cur:
+            conn.autocommit = True
+            cur.execute("ANALYZE spaces")
+            cur.execute("ANALYZE notes")
+    finally:
+        conn.close()
+    print(
+        f"bench: +{spaces_total} spaces, +{notes_total} notes in {time.monotonic() - started:.0f} s"
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ecoach_dev.bench_spaces")
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--spaces", type=int, default=10_000)
+    parser.add_argument("--notes", type=int, default=1_000_000)
+    parser.add_argument("--keep-run", action="store_true")
+    args = parser.parse_args(argv)
+    phases: dict[str, dict[str, Any]] = {}
+    with bench_deployment("spaces", keep_run=args.keep_run, tails=("spaces", "gateway")) as run:
+        d = run.deployment
+        print(f"bench: starting the platform ({run.database_source} PostgreSQL)...")
+        d.start()
+        d.wait_serving("spaces")
+        with d.channel() as channel:
+            api = Api(channel)
+            stubs = (
+                pb_grpc.SpaceServiceStub(channel),
+                pb_grpc.NoteServiceStub(channel),
+                pb_grpc.DashboardServiceStub(channel),
+            )
+            spaces, notes, dashboards = stubs
+            operator = sign_in_operator(api, d.config)
+            tenant = api.tenants.CreateTenant(
+                ipb.CreateTenantRequest(display_name="Spaces bench", slug=unique_slug("spc")),
+                metadata=operator.metadata,
+            ).tenant_id
+            other = api.tenants.CreateTenant(
+                ipb.CreateTenantRequest(display_name="Elsewhere", slug=unique_slug("spc")),
+                metadata=operator.metadata,
+            ).tenant_id
+
+            def member(role: int) -> tuple[str, Any]:
+                email = unique_email("bench")
+                added = api.members.AddMember(
+                    ipb.AddMemberRequest(parent=tenant_name(tenant), email=email, roles=[role]),
+                    metadata=operator.metadata,
+                )
+                set_password(d.config, email, PASSWORD)
+                return added.member_id, api.sign_in(email, PASSWORD, tenant)
+
+            coach_member, coach = member(ipb.COACH)
+            coachee_member, coachee = member(ipb.COACHEE)
+            names = []
+            for i in range(COACH_SPACES):
+                who = coachee_member if i == 0 else member(ipb.COACHEE)[0]
+                created = spaces.CreateSpace(
+                    pb.CreateSpaceRequest(
+                        parent=tenant_name(tenant),
+                        set_up=pb.SpaceSetUp(
+                            coachee_member_id=who,
+                            coach_member_id=coach_member,
+                            cadence=pb.WEEKLY,
+                            sessions_planned=10,
+                            start_date="2027-01-04",
+                        ),
+                        content=pb.SpaceContent(project="A realistic project " * 10),
+                    ),
+                    metadata=coach.metadata,
+                )
+                spaces.ActivateSpace(
+                    pb.SpaceMoveRequest(name=created.name), metadata=coach.metadata
+                )
+                names.append(created.name)
+            measured = names[0]
+            for i in range(SPACE_NOTES):
+                writer = coach if i % 2 else coachee
+                notes.CreateNote(
+                    pb.CreateNoteRequest(
+                        parent=measured,
+                        note=pb.Note(kind=pb.SHARED, body=f"Note {i}: " + "some words " * 30),
+                    ),
+                    metadata=writer.metadata,
+                )
+            calls = {
+                "ListNotes": lambda: notes.ListNotes(
+                    pb.ListNotesRequest(parent=measured, page_size=20), metadata=coachee.metadata
+                ),
+                "GetCoacheeDashboard": lambda: dashboards.GetCoacheeDashboard(
+                    pb.GetCoacheeDashboardRequest(parent=tenant_name(tenant)),
+                    metadata=coachee.metadata,
+                ),
+                "GetCoachDashboard": lambda: dashboards.GetCoachDashboard(
+                    pb.GetCoachDashboardRequest(parent=tenant_name(tenant)),
+                    metadata=coach.metadata,
+                ),
+            }
+            url = d.config.database_url_for("spaces").replace("+psycopg2", "")
+            fill(url, 100 - COACH_SPACES, 0, [tenant, other])
+            print("bench: measuring with 100 spaces...")
+            phases["small"] = {name: measure(call, args.calls) for name, call in calls.items()}
+            fill(url, args.spaces - 100, args.notes - SPACE_NOTES, [other, tenant])
+            print(f"bench: measuring with {args.spaces} spaces and {args.notes} notes...")
+            # The fill may outlast the access tokens: the calls read the renewed ones.
+            for who in (coach, coachee):
+                fresh = session_of(
+                    api.auth.Refresh(ipb.RefreshRequest(refresh_token=who.refresh_token))
+                )
+                who.token, who.refresh_token = fresh.token, fresh.refresh_token
+            phases["large"] = {name: measure(call, args.calls) for name, call in calls.items()}
+    if run.failed:
+        return 1
+    ratios = {
+        name: round(phases["large"][name]["p50_ms"] / phases["small"][name]["p50_ms"], 2)
+        for name in phases["small"]
+    }
+    report = run.report("Spaces")
+    report["results"] = {
+        "coach_spaces": COACH_SPACES,
+        "space_notes": SPACE_NOTES,
+        "small": {"spaces": 100, "notes": SPACE_NOTES, **phases["small"]},
+        "large": {"spaces": args.spaces, "notes": args.notes, **phases["large"]},
+        "p50_ratio": ratios,
+    }
+    print("\n| call | p50 ms (100 spaces) | p99 | p50 ms (large) | p99 | ratio |")
+    print("|---|---|---|---|---|---|")
+    for name in phases["small"]:
+        s, big = phases["small"][name], phases["large"][name]
+        print(
+            f"| {name} | {s['p50_ms']} | {s['p99_ms']} | {big['p50_ms']} | {big['p99_ms']} "
+            f"| {ratios[name]} |"
+        )
+    ok = all(r <= RATIO_LIMIT for r in ratios.values())
+    print(f"\n{'PASS' if ok else 'FAIL'}  every p50 within {RATIO_LIMIT}x: {ratios}")
+    path = write_report(report, settings().var_dir / "bench", "spaces", "spaces-latest.json")
+    print(f"bench: wrote {path} and var/bench/spaces-latest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
