@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -109,6 +110,23 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
             "content": {f: getattr(request.content, f) for f in CONTENT_FIELDS},
         }
         return space_out(call.call(SPACES, "create_space", payload))
+
+    @handler
+    def ImportSpaces(self, request: Any, call: CallContext) -> pb.ImportSpacesResponse:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        if not request.csv:
+            raise invalid(csv="is empty")
+        payload = {"tenant_id": tenant_id, "csv_base64": base64.b64encode(request.csv).decode()}
+        answer = call.call(SPACES, "import_spaces", payload)
+        return pb.ImportSpacesResponse(
+            created=[
+                pb.ImportedSpace(line=r["line"], name=space_name(tenant_id, r["space_id"]))
+                for r in answer["created"]
+            ],
+            rejected=[
+                pb.RejectedSpaceRow(line=r["line"], reason=r["reason"]) for r in answer["rejected"]
+            ],
+        )
 
     @handler
     def GetSpace(self, request: Any, call: CallContext) -> pb.Space:

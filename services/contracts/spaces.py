@@ -56,6 +56,28 @@ class CreateSpaceRequest(Contract):
     content: ContentInput = ContentInput()
 
 
+class ImportSpacesRequest(Contract):
+    """A CSV file (see services/spaces/domain/importing.py), base64 over RPC."""
+
+    tenant_id: Id
+    csv_base64: str = Field(min_length=1, max_length=1_500_000)
+
+
+class ImportedSpace(Contract):
+    line: int
+    space_id: str
+
+
+class RejectedSpaceRow(Contract):
+    line: int
+    reason: str
+
+
+class ImportSpacesResponse(Contract):
+    created: list[ImportedSpace]
+    rejected: list[RejectedSpaceRow]
+
+
 class SpaceRef(Contract):
     tenant_id: Id
     space_id: Id
@@ -346,6 +368,11 @@ class ResolveMembersRequest(Contract):
     member_ids: list[Id] = Field(max_length=10)
 
 
+class ResolveMemberEmailsRequest(Contract):
+    tenant_id: Id
+    emails: list[str] = Field(max_length=6_000)
+
+
 class ResolvedMember(Contract):
     member_id: str
     person_id: str
@@ -355,6 +382,14 @@ class ResolvedMember(Contract):
 
 class ResolveMembersResponse(Contract):
     members: list[ResolvedMember]
+
+
+class ResolvedEmail(ResolvedMember):
+    email: str  # as asked
+
+
+class ResolveMemberEmailsResponse(Contract):
+    members: list[ResolvedEmail]
 
 
 # ---------------------------------------------------------------- events

@@ -1778,6 +1778,32 @@ def resolve_members(
     )
 
 
+def resolve_member_emails(
+    db: WorkerDatabase, request: sc.ResolveMemberEmailsRequest
+) -> sc.ResolveMemberEmailsResponse:
+    """For the spaces service: the members of one tenant behind emails (a CSV of spaces).
+    Emails without a membership there are simply absent."""
+    keys = {normalize_email(e): e for e in request.emails}
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        people = repos.persons.by_email_keys(list(keys))
+        found = repos.memberships.of_persons_in(request.tenant_id, [p.id for p in people.values()])
+    answer = []
+    for key, person in people.items():
+        m = found.get(person.id)
+        if m is not None:
+            answer.append(
+                sc.ResolvedEmail(
+                    email=keys[key],
+                    member_id=m.id,
+                    person_id=m.person_id,
+                    roles=list(m.roles),
+                    status=m.status,
+                )
+            )
+    return sc.ResolveMemberEmailsResponse(members=answer)
+
+
 # ---------------------------------------------------------------- the caller's own records
 
 

@@ -288,6 +288,12 @@ class IdentityService:
     ) -> sc.ResolveMembersResponse:
         return handlers.resolve_members(self.db, request)
 
+    @rpc(services=("spaces",))
+    def resolve_member_emails(
+        self, caller: Caller, request: sc.ResolveMemberEmailsRequest
+    ) -> sc.ResolveMemberEmailsResponse:
+        return handlers.resolve_member_emails(self.db, request)
+
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(
         self, caller: Caller, request: c.ListAccessRevocationsRequest

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,12 +19,14 @@ from services.kernel.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    invalid,
 )
 from services.kernel.markdown import render as render_markdown
 from services.kernel.personal_data import completion_event
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 
 from .domain.goals import EDITABLE, Goal
+from .domain.importing import parse_space_rows, rejected_for
 from .domain.model import (
     ARCHIVED,
     MOVE_EVENTS,
@@ -153,6 +157,91 @@ def create_space(
         Spaces(uow.connection, master).add(space)
         uow.record(_event(c.SpaceCreated, space))
     return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+
+
+ResolveEmails = Callable[[str, list[str]], dict[str, tuple[str, MemberFacts]]]
+
+
+def import_spaces(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve_emails: ResolveEmails,
+    caller: Caller,
+    request: c.ImportSpacesRequest,
+) -> c.ImportSpacesResponse:
+    """Drafts from a CSV of coachee and coach emails, all good rows in one transaction; every
+    other row reported with its line and why. A coach opens only spaces they coach."""
+    who = _member_of(caller, request.tenant_id)
+    admin, coach_role = _is_admin(who), who.has_role("coach")
+    if not admin and not coach_role:
+        raise PermissionDenied(
+            "Only a tenant admin, or a coach for their own spaces, may open spaces.",
+            reason="SPACE_CREATE_FORBIDDEN",
+        )
+    try:
+        data = base64.b64decode(request.csv_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid(csv="is not valid base64") from None
+    rows, rejected = parse_space_rows(data)
+    emails = sorted(
+        {
+            e.casefold()
+            for r in rows
+            for e in (r.coachee_email, r.coach_email, r.co_coach_email)
+            if e
+        }
+    )
+    found = resolve_emails(request.tenant_id, emails) if emails else {}  # an RPC: before the writes
+    set_ups: list[tuple[int, SetUp]] = []
+    for row in rows:
+        try:
+            set_up = _row_set_up(row, found)
+            check_creator(who.person_id, admin, coach_role, set_up)
+            set_ups.append((row.line, set_up))
+        except DomainError as exc:
+            rejected.append(rejected_for(row.line, exc))
+    created = []
+    with db.unit_of_work() as uow:
+        repo = Spaces(uow.connection, master)
+        now = uow.clock.now()
+        for line, set_up in set_ups:
+            space = Space.create(request.tenant_id, set_up, Content(), who.person_id, now)
+            repo.add(space)
+            uow.record(_event(c.SpaceCreated, space))
+            created.append(c.ImportedSpace(line=line, space_id=space.id))
+    return c.ImportSpacesResponse(
+        created=created,
+        rejected=[
+            c.RejectedSpaceRow(line=r.line, reason=r.reason)
+            for r in sorted(rejected, key=lambda r: r.line)
+        ],
+    )
+
+
+def _row_set_up(row: Any, found: dict[str, tuple[str, MemberFacts]]) -> SetUp:
+    """A CSV row's set-up, checked as CreateSpace checks one."""
+    ids: dict[str, str] = {}
+    for role, email in (
+        ("coachee", row.coachee_email),
+        ("coach", row.coach_email),
+        ("co_coach", row.co_coach_email),
+    ):
+        if email:
+            hit = found.get(email.casefold())
+            if hit is None:
+                raise invalid(**{f"{role}_email": "is not a member of this tenant"})
+            ids[role] = hit[0]
+    facts = {member_id: member for member_id, member in found.values()}
+    given = c.SetUpInput(
+        coachee_member_id=ids["coachee"],
+        coach_member_id=ids["coach"],
+        co_coach_member_id=ids.get("co_coach"),
+        cadence=row.cadence,
+        sessions_planned=row.sessions,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+    )
+    return _set_up(lambda _tenant, _ids: facts, "", given)
 
 
 def _visible(

@@ -53,6 +53,26 @@ class SpacesService:
     def create_space(self, caller: Caller, request: c.CreateSpaceRequest) -> c.Space:
         return handlers.create_space(self.db, _master_key(), self._resolve, caller, request)
 
+    def _resolve_emails(
+        self, tenant_id: str, emails: list[str]
+    ) -> dict[str, tuple[str, MemberFacts]]:
+        answer = self.identity.call(
+            "resolve_member_emails", {"tenant_id": tenant_id, "emails": emails}, as_service=True
+        )
+        return {
+            m["email"].casefold(): (
+                m["member_id"],
+                (m["person_id"], tuple(m["roles"]), m["status"]),
+            )
+            for m in answer["members"]
+        }
+
+    @rpc
+    def import_spaces(
+        self, caller: Caller, request: c.ImportSpacesRequest
+    ) -> c.ImportSpacesResponse:
+        return handlers.import_spaces(self.db, _master_key(), self._resolve_emails, caller, request)
+
     @rpc
     def get_space(self, caller: Caller, request: c.SpaceRef) -> c.Space:
         return handlers.get_space(self.db, _master_key(), caller, request)

@@ -1046,6 +1046,19 @@ CASES: list[Case] = [
         )
     ),
     Case(
+        method=f"{SPACES}/ImportSpaces",
+        label="other-tenant-admin",
+        caller=globex_admin,
+        request=lambda w: spb.ImportSpacesRequest(
+            parent=acme_name(w),
+            csv=b"coachee_email,coach_email,cadence,sessions,start_date\n"
+            b"a@example.test,b@example.test,weekly,3,2027-01-04\n",
+        ),
+        code=NOT_FOUND,
+        reason="TENANT_NOT_FOUND",
+        read_back=acme_spaces,
+    ),
+    Case(
         method=f"{SPACES}/ListSpaces",
         label="other-tenant-admin",
         caller=globex_admin,

@@ -548,3 +548,64 @@ def _or_none(call: Any, who: Session) -> Any:
         return call(who)
     except grpc.RpcError:
         return None
+
+
+def test_a_csv_of_coachee_and_coach_emails_opens_drafts_and_reports_each_bad_row(
+    deployment: Deployment, api: Api, spaces: Any, operator: Session
+) -> None:
+    team = make_tenant(deployment, api, operator)
+
+    def email(who: Session) -> str:
+        return str(api.auth.GetMe(ipb.GetMeRequest(), metadata=who.metadata).person.email)
+
+    coachee, coach = email(team.coachee), email(team.coach)
+    _, second = add_person(deployment, api, team, ipb.COACHEE, "csv-coachee")
+    csv = (
+        "\ufeffCoachee_Email;coach_email;cadence;sessions;start_date;end_date\r\n"
+        f"{coachee};{coach};weekly;10;2027-01-04;2027-06-30\r\n"
+        f"{email(second).upper()};{coach};monthly;6;2027-02-01;\r\n"
+        "\r\n"
+        f"nobody@example.test;{coach};weekly;10;2027-01-04;\r\n"
+        f"{coach};{coachee};weekly;10;2027-01-04;\r\n"
+        f"{coachee};{coach};daily;10;2027-01-04;\r\n"
+        f"{coachee};{coach};weekly;0;2027-01-04;\r\n"
+        f"{coachee};{coach};weekly;10;soon;\r\n"
+        f"{coachee};{coach};weekly;10;2027-01-04;2026-01-01\r\n"
+    ).encode()
+    answer = spaces.ImportSpaces(
+        pb.ImportSpacesRequest(parent=tenant_name(team.tenant_id), csv=csv),
+        metadata=team.admin.metadata,
+    )
+    assert [c.line for c in answer.created] == [2, 3]
+    reasons = {r.line: r.reason for r in answer.rejected}
+    assert sorted(reasons) == [5, 6, 7, 8, 9, 10]
+    assert "coachee_email" in reasons[5] and "cadence" in reasons[7] and "sessions" in reasons[8]
+    assert "start_date" in reasons[9] and "ends_on" in reasons[10]
+    made = [get(spaces, c.name, team.admin) for c in answer.created]
+    assert [s.status for s in made] == [pb.SPACE_DRAFT, pb.SPACE_DRAFT]
+    assert made[1].set_up.coachee_person_id == second.person_id
+    assert made[1].set_up.cadence == pb.MONTHLY and made[1].set_up.sessions_planned == 6
+
+    # A coach opens only spaces they coach; a coachee none; an unreadable file opens nothing.
+    other_member, other_coach = add_person(deployment, api, team, ipb.COACH, "csv-coach")
+    by_other = spaces.ImportSpaces(
+        pb.ImportSpacesRequest(parent=tenant_name(team.tenant_id), csv=csv),
+        metadata=other_coach.metadata,
+    )
+    assert list(by_other.created) == [] and {2, 3} <= {r.line for r in by_other.rejected}
+    refused = expect_error(
+        spaces.ImportSpaces,
+        pb.ImportSpacesRequest(parent=tenant_name(team.tenant_id), csv=csv),
+        metadata=team.coachee.metadata,
+    )
+    assert refused.reason == "SPACE_CREATE_FORBIDDEN"
+    before = len(listed(spaces, team, team.admin))
+    for bad in (b"coachee_email,coach_email\r\nx,y\r\n", b"\xff\xfe", b"x" * 1_048_577):
+        unreadable = expect_error(
+            spaces.ImportSpaces,
+            pb.ImportSpacesRequest(parent=tenant_name(team.tenant_id), csv=bad),
+            metadata=team.admin.metadata,
+        )
+        assert unreadable.code == INVALID_ARGUMENT and "csv" in unreadable.fields
+    assert len(listed(spaces, team, team.admin)) == before
+    assert other_member
