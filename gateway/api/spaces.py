@@ -175,6 +175,11 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
         }
         return space_out(call.call(SPACES, "change_co_coach", payload))
 
+    @handler
+    def RotateTenantKey(self, request: Any, call: CallContext) -> pb.TenantKeyRotation:
+        payload = {"tenant_id": cv.parse_tenant(request.parent, "parent")}
+        return pb.TenantKeyRotation(**call.call(SPACES, "rotate_tenant_key", payload))
+
     def _move(self, request: Any, call: CallContext, move: str) -> pb.Space:
         payload = {**parse_space(request.name), "move": move}
         return space_out(call.call(SPACES, "move_space", payload))

@@ -78,6 +78,16 @@ class ImportSpacesResponse(Contract):
     rejected: list[RejectedSpaceRow]
 
 
+class TenantRef(Contract):
+    tenant_id: Id
+
+
+class TenantKeyRotation(Contract):
+    key_id: str  # the tenant's new key
+    rewrapped: int  # data keys moved under it
+    retired: int  # older tenant keys deleted
+
+
 class SpaceRef(Contract):
     tenant_id: Id
     space_id: Id

@@ -23,6 +23,7 @@ from services.kernel.errors import (
 )
 from services.kernel.markdown import render as render_markdown
 from services.kernel.personal_data import completion_event
+from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 
 from .domain.goals import EDITABLE, Goal
@@ -430,6 +431,33 @@ def get_coach_roster(
             )
             entries.append(c.RosterEntry(space=view, last_activity_at=last))
     return c.CoachRoster(entries=entries)
+
+
+def rotate_tenant_key(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.TenantRef
+) -> c.TenantKeyRotation:
+    """Operators: a new key for the tenant, every space's data key re-wrapped under it in
+    batches (the content itself is not touched, so nothing waits and no edit is lost), then the
+    older tenant keys deleted."""
+    if not isinstance(caller, PersonClaims) or not caller.is_operator:
+        raise PermissionDenied(
+            "Only a platform operator, signed in without a tenant, may do this.",
+            reason="OPERATOR_ONLY",
+        )
+    with db.unit_of_work() as uow:
+        key_id = KeyRing(uow.connection, master).rotate_tenant(request.tenant_id, uow.clock.now())
+    rewrapped = 0
+    while True:
+        with db.unit_of_work() as uow:
+            moved = Spaces(uow.connection, master).rewrap_batch(request.tenant_id, uow.clock.now())
+        rewrapped += moved
+        if moved == 0:
+            break
+    with db.unit_of_work() as uow:
+        repo = Spaces(uow.connection, master)
+        in_use = repo.key_ids_in_use(request.tenant_id)
+        retired = repo.keys.retire_unused(request.tenant_id, in_use)
+    return c.TenantKeyRotation(key_id=key_id, rewrapped=rewrapped, retired=retired)
 
 
 # ---------------------------------------------------------------- personal data

@@ -162,6 +162,10 @@ class SpacesService:
         return handlers.get_coach_roster(self.db, _master_key(), caller, request)
 
     @rpc
+    def rotate_tenant_key(self, caller: Caller, request: c.TenantRef) -> c.TenantKeyRotation:
+        return handlers.rotate_tenant_key(self.db, _master_key(), caller, request)
+
+    @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
         return handlers.export_personal_data(self.db, _master_key(), caller)
 

@@ -1045,6 +1045,21 @@ CASES: list[Case] = [
             ("personal-token", globex_admin_personal, the_space, "TENANT_NOT_FOUND"),
         )
     ),
+    *(
+        Case(
+            method=f"{SPACES}/RotateTenantKey",
+            label=label,
+            caller=caller,
+            request=parent(spb.RotateTenantKeyRequest),
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=acme_space,
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("other-tenant-admin", globex_admin),
+        )
+    ),
     Case(
         method=f"{SPACES}/ImportSpaces",
         label="other-tenant-admin",

@@ -8,11 +8,14 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from ecoach_dev.deployment import Deployment
@@ -609,3 +612,79 @@ def test_a_csv_of_coachee_and_coach_emails_opens_drafts_and_reports_each_bad_row
         assert unreadable.code == INVALID_ARGUMENT and "csv" in unreadable.fields
     assert len(listed(spaces, team, team.admin)) == before
     assert other_member
+
+
+def test_rotating_a_tenants_key_rewraps_every_space_and_loses_no_concurrent_edit(
+    deployment: Deployment, api: Api, spaces: Any, operator: Session
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    made = [create(spaces, team, team.coach, project=f"project {i}") for i in range(5)]
+    edited = made[0]
+    stop = threading.Event()
+    last: list[str] = []
+
+    def keep_editing() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            spaces.UpdateSpaceContent(
+                pb.UpdateSpaceContentRequest(
+                    name=edited.name,
+                    content=pb.SpaceContent(objectives=f"edit {n}"),
+                    update_mask=FieldMask(paths=["objectives"]),
+                ),
+                metadata=team.coach.metadata,
+            )
+            last.append(f"edit {n}")
+
+    editor = threading.Thread(target=keep_editing)
+    editor.start()
+    try:
+        time.sleep(0.3)
+        first = spaces.RotateTenantKey(
+            pb.RotateTenantKeyRequest(parent=tenant_name(team.tenant_id)),
+            metadata=operator.metadata,
+        )
+        second = spaces.RotateTenantKey(
+            pb.RotateTenantKeyRequest(parent=tenant_name(team.tenant_id)),
+            metadata=operator.metadata,
+        )
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        editor.join()
+    assert first.key_id != second.key_id and second.rewrapped >= 4
+    assert last, "the concurrent editor made no edit"
+    assert get(spaces, edited.name, team.coach).content.objectives == last[-1]
+    assert [get(spaces, s.name, team.coach).content.project for s in made] == [
+        f"project {i}" for i in range(5)
+    ]
+    engine = sa.create_engine(deployment.config.database_url_for("spaces"))
+    try:
+        with engine.connect() as conn:
+            keys = (
+                conn.execute(
+                    sa.text("SELECT key_id FROM tenant_keys WHERE tenant_id = :t"),
+                    {"t": team.tenant_id},
+                )
+                .scalars()
+                .all()
+            )
+            wrapped = (
+                conn.execute(
+                    sa.text("SELECT data_key FROM spaces WHERE tenant_id = :t"),
+                    {"t": team.tenant_id},
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert second.key_id in keys and len(keys) <= 2  # the first key retired once unused
+    assert sum(w.split(".")[1] == second.key_id for w in wrapped) >= 4
+    refused = expect_error(
+        spaces.RotateTenantKey,
+        pb.RotateTenantKeyRequest(parent=tenant_name(team.tenant_id)),
+        metadata=team.admin.metadata,
+    )
+    assert (refused.code, refused.reason) == (PERMISSION_DENIED, "OPERATOR_ONLY")

@@ -100,6 +100,43 @@ class KeyRing:
         key = SecretKey.generate()
         return key, tenant_key.wrap(key.raw, _data_context(tenant_id))
 
+    def rotate_tenant(self, tenant_id: str, now: datetime) -> str:
+        """A new tenant key, which wraps every new data key from now on; the older ones keep
+        unwrapping until `rewrap` has moved their data keys over. Returns its id."""
+        key = SecretKey.generate()
+        self.connection.execute(
+            tenant_keys.insert().values(
+                key_id=key.key_id,
+                tenant_id=tenant_id,
+                wrapped_key=self.master.wrap(key.raw, _tenant_context(tenant_id)),
+                created_at=now,
+            )
+        )
+        return key.key_id
+
+    def current_key_id(self, tenant_id: str, now: datetime) -> str:
+        return self._current_tenant_key(tenant_id, now).key_id
+
+    def rewrap(self, tenant_id: str, wrapped: str, now: datetime) -> str | None:
+        """`wrapped` under the tenant's current key, or None if it already is."""
+        current = self._current_tenant_key(tenant_id, now)
+        if key_id_of(wrapped) == current.key_id:
+            return None
+        raw = self.data_key(tenant_id, wrapped).raw
+        return current.wrap(raw, _data_context(tenant_id))
+
+    def retire_unused(self, tenant_id: str, in_use: set[str]) -> int:
+        """Deletes the tenant's keys that wrap nothing any more (never the current one)."""
+        rows = self.connection.execute(
+            select(tenant_keys.c.key_id)
+            .where(tenant_keys.c.tenant_id == tenant_id)
+            .order_by(tenant_keys.c.created_at.desc())
+        ).all()
+        gone = [r.key_id for r in rows[1:] if r.key_id not in in_use]
+        if gone:
+            self.connection.execute(tenant_keys.delete().where(tenant_keys.c.key_id.in_(gone)))
+        return len(gone)
+
     def data_key(self, tenant_id: str, wrapped: str) -> SecretKey:
         key_id = key_id_of(wrapped)
         with _lock:
