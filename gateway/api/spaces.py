@@ -16,6 +16,7 @@ from .pb import spaces_pb2 as pb
 from .pb import spaces_pb2_grpc as pb_grpc
 
 SPACES = "spaces"
+IDENTITY = "identity"
 _SPACE = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)$")
 _GOAL = re.compile(
     r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)/goals/([a-z]{3}_[0-9a-f]+)$"
@@ -492,12 +493,22 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
     @handler
     def GetCoachDashboard(self, request: Any, call: CallContext) -> pb.CoachDashboard:
         tenant_id = cv.parse_tenant(request.parent, "parent")
-        answer = call.call(SPACES, "get_coach_roster", {"tenant_id": tenant_id})
+        found = fan_out(
+            {
+                "roster": call.later(SPACES, "get_coach_roster", {"tenant_id": tenant_id}),
+                # Names from identity, which keeps who coaches whom (blank until it has learnt).
+                "coachees": call.later(IDENTITY, "list_my_coachees", {"tenant_id": tenant_id}),
+            }
+        )
+        names = {m["member_id"]: m.get("display_name", "") for m in found["coachees"]["members"]}
         dashboard = pb.CoachDashboard()
-        for entry in answer["entries"]:
+        for entry in found["roster"]["entries"]:
             dashboard.coachees.add(
                 space=space_out(entry["space"]),
                 last_activity_time=cv.timestamp(entry["last_activity_at"]),
+                coachee_display_name=names.get(
+                    entry["space"]["set_up"]["coachee"]["member_id"], ""
+                ),
             )
         return dashboard
 

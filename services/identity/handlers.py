@@ -1335,6 +1335,18 @@ def _coaches(db: WorkerDatabase, standing: access.Standing, tenant_id: str, pers
         )
 
 
+def list_my_coachees(
+    db: WorkerDatabase, caller: Caller, request: c.TenantRef
+) -> c.ListMembersResponse:
+    """The members the caller coaches or co-coaches in the token's tenant (their profiles)."""
+    who = access.require_tenant_visible(caller, request.tenant_id)
+    with db.read_only() as uow:
+        found = Repositories(uow.connection).coach_links.coachees_of(
+            request.tenant_id, who.person_id
+        )
+    return c.ListMembersResponse(members=[member_view(m, p) for m, p in found])
+
+
 def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
     """A space's set-up from spaces' events: who coaches whom."""
     Repositories(uow.connection).coach_links.apply(

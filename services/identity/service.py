@@ -377,6 +377,10 @@ class IdentityService:
         handlers.send_invitation_mail(db, _links(), _mailer(), event)
 
     @rpc
+    def list_my_coachees(self, caller: Caller, request: c.TenantRef) -> c.ListMembersResponse:
+        return handlers.list_my_coachees(self.db, caller, request)
+
+    @rpc
     def get_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
         return handlers.get_member(self.db, caller, request)
 

@@ -259,6 +259,25 @@ class CoachLinks:
             coach_links.delete().where(coach_links.c.coachee_person_id == person_id)
         )
 
+    def coachees_of(self, tenant_id: str, coach_id: str) -> list[tuple[Membership, Person]]:
+        """The memberships and persons of everyone the coach coaches here, in one query."""
+        coached = (
+            select(coach_links.c.coachee_person_id)
+            .where(
+                coach_links.c.tenant_id == tenant_id,
+                (coach_links.c.coach_person_id == coach_id)
+                | (coach_links.c.co_coach_person_id == coach_id),
+            )
+            .scalar_subquery()
+        )
+        rows = self.session.execute(
+            select(memberships, *[c.label(f"p__{c.name}") for c in persons.c])
+            .join(persons, persons.c.id == memberships.c.person_id)
+            .where(memberships.c.tenant_id == tenant_id, memberships.c.person_id.in_(coached))
+            .order_by(memberships.c.created_at, memberships.c.id)
+        )
+        return [(_membership(r), _person(r, "p__")) for r in rows]
+
 
 # Kept for good (ids and times only): a restored backup replays the erasures made since.
 erasures = Table(

@@ -18,6 +18,7 @@ from gateway.api.pb import spaces_pb2_grpc as pb_grpc
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error
 from tests.support.spaces import add_person, create, move, set_up
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,25 @@ def test_the_coachee_and_the_coach_each_get_their_dashboard_in_one_call(
         metadata=team.coach.metadata,
     ).coachees
     assert roster[0].space.space_id == first.space_id
+
+    # The coachees' names come from identity once it has learnt who coaches whom.
+    named = wait_for(
+        lambda: all(
+            e.coachee_display_name
+            for e in dashboards.GetCoachDashboard(
+                pb.GetCoachDashboardRequest(parent=tenant_name(team.tenant_id)),
+                metadata=team.coach.metadata,
+            ).coachees
+        ),
+        15,
+        "the coachees' names",
+    )
+    assert named
+    roster = dashboards.GetCoachDashboard(
+        pb.GetCoachDashboardRequest(parent=tenant_name(team.tenant_id)),
+        metadata=team.coach.metadata,
+    ).coachees
+    assert {e.coachee_display_name for e in roster} == {"Coachee", "second-coachee"}
 
     # HR and another tenant get nothing of it.
     hr = dashboards.GetCoachDashboard(
