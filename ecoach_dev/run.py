@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.kernel.config import settings
 
-from .cli import banner, setup
+from .cli import SERVICES, banner, setup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def wait_until_serving(address: str, timeout: float = 90.0) -> bool:
 
 
 def processes() -> list[str]:
-    names = ["identity", "gateway", "web"]
+    names = [*SERVICES, "gateway", "web"]  # every service, then the doors
     if not settings().database_url:
         names.insert(0, "db")
     return names
