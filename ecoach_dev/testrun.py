@@ -96,7 +96,7 @@ def main() -> int:
     ]
     archcheck = ROOT.parent / "shared" / "tools" / "archcheck.py"
     static = [
-        ("lint", [str(BIN / "ruff"), "check", "."]),
+        ("lint", [str(BIN / "ruff"), "check", "--no-cache", "."]),
         ("types", [str(BIN / "mypy")]),
     ]
     if archcheck.exists():  # the team's shared checker, beside the clone

@@ -1,5 +1,4 @@
-from services.spaces.storage import metadata
-
 from services.kernel.runtime.migrations import run_env
+from services.spaces.storage import metadata
 
 run_env(metadata)
