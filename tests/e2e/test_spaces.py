@@ -24,8 +24,9 @@ from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as pb_grpc
-from tests.e2e.conftest import TenantWorld, make_tenant
-from tests.support.api import Api, Session, expect_error
+from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.support.api import Api, Session, expect_error, unique_email
+from tests.support.people import set_password
 from tests.support.spaces import add_person, create, get, listed, move, set_up
 from tests.support.waiting import wait_for
 
@@ -688,3 +689,42 @@ def test_rotating_a_tenants_key_rewraps_every_space_and_loses_no_concurrent_edit
         metadata=team.admin.metadata,
     )
     assert (refused.code, refused.reason) == (PERMISSION_DENIED, "OPERATOR_ONLY")
+
+
+def test_someone_both_hr_and_coachee_sees_their_own_space_whole_and_no_one_elses_content(
+    deployment: Deployment, api: Api, spaces: Any, goals: Any, operator: Session
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    email = unique_email("hr-coachee")
+    both = api.members.AddMember(
+        ipb.AddMemberRequest(
+            parent=tenant_name(team.tenant_id), email=email, roles=[ipb.TENANT_ADMIN, ipb.COACHEE]
+        ),
+        metadata=team.admin.metadata,
+    )
+    set_password(deployment.config, email, PASSWORD)
+    me = api.sign_in(email, PASSWORD, team.tenant_id)
+    mine = spaces.CreateSpace(
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=set_up(team, coachee_member_id=both.member_id),
+            content=pb.SpaceContent(project="my own project"),
+        ),
+        metadata=team.coach.metadata,
+    )
+    theirs = create(spaces, team, team.coach, project="someone else's project")
+    for s in (mine, theirs):
+        move(spaces, "Activate", s.name, team.coach)
+
+    own = get(spaces, mine.name, me)
+    assert own.relation == pb.AS_COACHEE and own.content.project == "my own project"
+    other = get(spaces, theirs.name, me)
+    assert other.relation == pb.AS_TENANT_ADMIN and not other.HasField("content")
+    refused = expect_error(
+        goals.ListGoals, pb.ListGoalsRequest(parent=theirs.name), metadata=me.metadata
+    )
+    assert refused.reason == "CONTENT_FORBIDDEN"
+    assert goals.ListGoals(pb.ListGoalsRequest(parent=mine.name), metadata=me.metadata)
+    by_id = {s.space_id: s for s in listed(spaces, team, me)}
+    assert by_id[mine.space_id].content.project == "my own project"
+    assert not by_id[theirs.space_id].HasField("content")
