@@ -91,6 +91,27 @@ def seed(config: Settings) -> None:
     )
 
 
+def rewrap(config: Settings) -> None:
+    """After setting a new ECOACH_MASTER_KEY with the old one in ECOACH_MASTER_KEY_PREVIOUS:
+    every sealed value of every service wrapped again under the new key (services keep running:
+    they read either key meanwhile). Then ECOACH_MASTER_KEY_PREVIOUS can be removed."""
+    from services.identity.storage import rewrap_master_key as identity_rewrap
+    from services.kernel.crypto import master_key_from
+    from services.kernel.runtime.keyring import rewrap_master_key as keyring_rewrap
+    from services.kernel.runtime.sql import make_engine
+
+    master = master_key_from(config)
+    steps = {"identity": identity_rewrap, "spaces": keyring_rewrap}
+    for service, step in steps.items():
+        engine = make_engine(config.database_url_for(service), pool_size=1)
+        try:
+            with engine.begin() as conn:
+                changed = step(conn, master)
+        finally:
+            engine.dispose()
+        print(f"ecoach: {service}: {changed} sealed value(s) wrapped under the new master key")
+
+
 def setup(config: Settings, *, management: bool = False, seed_demo: bool = True) -> None:
     config.var_dir.mkdir(parents=True, exist_ok=True)
     # The migration step applies the queue length policy through the management API.
@@ -179,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed")
     sub.add_parser("keys")
     sub.add_parser("banner")
+    sub.add_parser("rewrap", help="wrap every sealed value under the new master key")
     args = parser.parse_args(argv)
     config = settings()
     if args.command == "setup":
@@ -189,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         seed(config)
     elif args.command == "keys":
         ensure_keys(config)
+    elif args.command == "rewrap":
+        rewrap(config)
     elif args.command == "banner":
         banner(config)
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from services.kernel.clock import SystemClock
 from services.kernel.config import Settings
-from services.kernel.crypto import load_master_key
+from services.kernel.crypto import master_key_from
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 
 from .domain import mfa
@@ -100,7 +100,7 @@ def operator_totp_file(config: Settings) -> Path:
 def _enrol_operator(config: Settings, db: WorkerDatabase, person_id: str, email: str) -> None:
     """The demo operator's authenticator; its otpauth URI in var/demo-operator.totp (0600)."""
     secret = mfa.new_secret()
-    master = load_master_key(config.master_key, config.master_key_path)
+    master = master_key_from(config)
     if ensure_totp(db, master, person_id, secret):
         path = operator_totp_file(config)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.kernel.crypto import MasterKey
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.credentials import PersonLink
@@ -1330,3 +1331,25 @@ class Repositories:
         self.erasures = Erasures(session)
         self.mfa = Mfa(session)
         self.coach_links = CoachLinks(session)
+
+
+def rewrap_master_key(connection: Connection, master: MasterKey) -> int:
+    """After a master-key rotation: identity's sealed values (signing keys, the link key, TOTP
+    secrets) wrapped again under the current master key. Returns how many changed."""
+    sealed = [
+        (signing_keys, signing_keys.c.kid, signing_keys.c.sealed_private_key, seal_context),
+        (service_secrets, service_secrets.c.name, service_secrets.c.wrapped, lambda name: name),
+        (mfa_factors, mfa_factors.c.person_id, mfa_factors.c.sealed_secret, totp_context),
+    ]
+    changed = 0
+    for table, key, column, context in sealed:
+        for row_key, wrapped in connection.execute(select(key, column)).all():
+            new = master.rewrapped(wrapped, context(row_key))
+            if new is not None:
+                connection.execute(
+                    update(table)
+                    .where(key == row_key, column == wrapped)
+                    .values({column.name: new})
+                )
+                changed += 1
+    return changed

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The master key (base64, 32 bytes); unset: the file <keys dir>/master.key.
     master_key: str | None = None
+    # During a master-key rotation only: the previous master key (base64), still accepted to
+    # unwrap until `python -m ecoach_dev.cli rewrap` has wrapped everything under the new one.
+    master_key_previous: str | None = None
     # Links in emails point here (the web gateway's public address).
     public_url: str = "http://127.0.0.1:8080"
     # Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS, ?starttls=1). Unset:

@@ -16,6 +16,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -68,18 +69,45 @@ def key_id_of(wrapped: str) -> str:
 
 
 class MasterKey(SecretKey):
-    """The one key that is never in a database (ECOACH_MASTER_KEY or <keys dir>/master.key)."""
+    """The one key that is never in a database (ECOACH_MASTER_KEY or <keys dir>/master.key).
+
+    During a rotation it also knows the previous key (ECOACH_MASTER_KEY_PREVIOUS): it unwraps
+    what either wrapped (each value names its key) and wraps with the new one only, until
+    `ecoach-dev rewrap` has wrapped everything again and the previous key can go."""
+
+    def __init__(self, key: bytes, previous: SecretKey | None = None) -> None:
+        super().__init__(key)
+        self.previous = previous
+
+    def unwrap(self, wrapped: str, context: str) -> bytes:
+        if self.previous is not None and key_id_of(wrapped) == self.previous.key_id:
+            return self.previous.unwrap(wrapped, context)
+        return super().unwrap(wrapped, context)
+
+    def rewrapped(self, wrapped: str, context: str) -> str | None:
+        """`wrapped` under the current key, or None if it already is."""
+        if key_id_of(wrapped) == self.key_id:
+            return None
+        return self.wrap(self.unwrap(wrapped, context), context)
 
 
-def load_master_key(env_value: str | None, path: Path) -> MasterKey:
+def load_master_key(env_value: str | None, path: Path, previous: str | None = None) -> MasterKey:
+    """The master key, and (during a rotation) the previous one, base64."""
+    old = SecretKey(base64.b64decode(previous)) if previous else None
     if env_value:
-        return MasterKey(base64.b64decode(env_value))
+        return MasterKey(base64.b64decode(env_value), old)
     if path.exists():
-        return MasterKey(base64.b64decode(path.read_text().strip()))
+        return MasterKey(base64.b64decode(path.read_text().strip()), old)
     raise MasterKeyMissing(
         f"No master key: set ECOACH_MASTER_KEY or create {path} (set-up creates it outside "
         "production)."
     )
+
+
+def master_key_from(config: Any) -> MasterKey:
+    """The deployment's master key from its settings (ECOACH_MASTER_KEY or the keys folder's
+    master.key, and ECOACH_MASTER_KEY_PREVIOUS during a rotation)."""
+    return load_master_key(config.master_key, config.master_key_path, config.master_key_previous)
 
 
 def create_master_key_file(path: Path) -> bool:

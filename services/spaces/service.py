@@ -10,7 +10,7 @@ from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest
 from services.kernel.caller import Caller
 from services.kernel.config import settings
-from services.kernel.crypto import MasterKey, load_master_key
+from services.kernel.crypto import MasterKey, master_key_from
 from services.kernel.events import Envelope
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.runtime.database import Database, WorkerDatabase
@@ -25,7 +25,7 @@ from .domain.model import MemberFacts
 @functools.cache
 def _master_key() -> MasterKey:
     config = settings()
-    return load_master_key(config.master_key, config.master_key_path)
+    return master_key_from(config)
 
 
 class SpacesService:

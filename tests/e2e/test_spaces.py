@@ -293,11 +293,11 @@ def test_content_is_sealed_at_rest(
 def unwrapped_keys(deployment: Deployment, tenant_id: str, space_id: str) -> list[bytes]:
     import sqlalchemy as sa
 
-    from services.kernel.crypto import load_master_key
+    from services.kernel.crypto import master_key_from
     from services.kernel.runtime.keyring import KeyRing, tenant_keys
 
     config = deployment.config
-    master = load_master_key(config.master_key, config.master_key_path)
+    master = master_key_from(config)
     engine = sa.create_engine(config.database_url_for("spaces"))
     try:
         with engine.connect() as conn:

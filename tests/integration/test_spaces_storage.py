@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
-from services.kernel.crypto import MasterKey, load_master_key
+from services.kernel.crypto import MasterKey, master_key_from
 from services.kernel.runtime.keyring import KeyRing, tenant_keys
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.spaces.domain.model import Content, Participant, SetUp, Space, new_id
@@ -28,7 +28,7 @@ def db() -> WorkerDatabase:
 @pytest.fixture
 def master() -> MasterKey:
     config = settings()
-    return load_master_key(config.master_key, config.master_key_path)
+    return master_key_from(config)
 
 
 def a_space(tenant_id: str, **content: str) -> Space:

@@ -15,7 +15,7 @@ from services.identity.handlers import ensure_person_with_password, ensure_totp
 from services.identity.passwords import Passwords
 from services.kernel.clock import SystemClock, clock_for
 from services.kernel.config import Settings
-from services.kernel.crypto import load_master_key
+from services.kernel.crypto import master_key_from
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from tests.support.api import Api, Session, session_of
 
@@ -36,7 +36,7 @@ def create_operator(config: Settings, email: str | None = None) -> str:
             password=OPERATOR_PASSWORD,
             platform_admin=True,
         )
-        master = load_master_key(config.master_key, config.master_key_path)
+        master = master_key_from(config)
         ensure_totp(db, master, person.id, OPERATOR_TOTP_SECRET)
         db.close()
     finally:

@@ -111,3 +111,17 @@ def test_mail_templates_exist_in_both_languages_and_render(tmp_path: Path) -> No
     assert parsed["To"] == "ada@example.test"
     assert parsed["Subject"] == "Réinitialisez votre mot de passe ecoach"
     assert parsed["Auto-Submitted"] == "auto-generated"
+
+
+def test_during_a_rotation_the_master_key_opens_what_either_key_wrapped() -> None:
+    from services.kernel.crypto import MasterKey, SecretKey
+
+    old, new = SecretKey.generate(), SecretKey.generate()
+    by_old = old.wrap(b"secret", "ctx")
+    rotating = MasterKey(new.raw, previous=old)
+    assert rotating.unwrap(by_old, "ctx") == b"secret"
+    again = rotating.rewrapped(by_old, "ctx")
+    assert again is not None and MasterKey(new.raw).unwrap(again, "ctx") == b"secret"
+    assert rotating.rewrapped(again, "ctx") is None  # already under the new key
+    with pytest.raises(ValueError):
+        MasterKey(new.raw).unwrap(by_old, "ctx")  # without the previous key: refused

@@ -152,3 +152,24 @@ class KeyRing:
             raise LookupError("the tenant key that wrapped this data key is gone")
         tenant_key = self._unwrap_tenant_key(tenant_id, key_id, row.wrapped_key)
         return SecretKey(tenant_key.unwrap(wrapped, _data_context(tenant_id)))
+
+
+def rewrap_master_key(connection: Connection, master: MasterKey) -> int:
+    """After a master-key rotation: every tenant key wrapped again under the current master key
+    (the previous one must still be known to `master`). Returns how many changed."""
+    changed = 0
+    rows = connection.execute(
+        select(tenant_keys.c.key_id, tenant_keys.c.tenant_id, tenant_keys.c.wrapped_key)
+    ).all()
+    for row in rows:
+        new = master.rewrapped(row.wrapped_key, _tenant_context(row.tenant_id))
+        if new is not None:
+            connection.execute(
+                tenant_keys.update()
+                .where(
+                    tenant_keys.c.key_id == row.key_id, tenant_keys.c.wrapped_key == row.wrapped_key
+                )
+                .values(wrapped_key=new)
+            )
+            changed += 1
+    return changed
