@@ -60,7 +60,7 @@ from .domain.model import (
 )
 from .domain.roster import parse_roster
 from .domain.sessions import RefreshToken, Verdict, judge
-from .domain.sessions import parse as parse_refresh_token
+from .domain.sessions import parse as parse_secret_token
 from .domain.throttle import ThrottlePolicy, account_key, pair_key
 from .passwords import Passwords
 from .storage import Repositories, seal_context, totp_context
@@ -421,7 +421,7 @@ def _require_mfa_if_needed(
 def _challenge(
     repos: Repositories, token: str, purpose: mfa.Purpose, now: datetime
 ) -> mfa.Challenge:
-    parsed = parse_refresh_token(token, mfa.CHALLENGE_PREFIX)
+    parsed = parse_secret_token(token, mfa.CHALLENGE_PREFIX)
     held = repos.mfa.challenge_for_update(parsed[0]) if parsed else None
     if (
         held is None
@@ -692,7 +692,7 @@ def refresh(
     """Trades a refresh token for a new pair, for the same tenant or (`tenant`) another one of
     the person's. The person's current roles and state are read again: a deactivated member, a
     suspended tenant or a revoked session gets nothing."""
-    parsed = parse_refresh_token(request.refresh_token)
+    parsed = parse_secret_token(request.refresh_token)
     refused: DomainError | None = None
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
@@ -743,7 +743,7 @@ def refresh(
 
 def sign_out(db: WorkerDatabase, request: c.SignOutRequest) -> Empty:
     """Ends the session the refresh token belongs to. Unknown or ended sessions: nothing to do."""
-    parsed = parse_refresh_token(request.refresh_token)
+    parsed = parse_secret_token(request.refresh_token)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         held = repos.refresh_tokens.get_for_update(parsed[0]) if parsed else None

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .errors import PermissionDenied, Unauthenticated
+
 
 @dataclass(frozen=True)
 class PersonClaims:
@@ -54,3 +56,21 @@ SYSTEM = SystemCaller()
 ANONYMOUS = Anonymous()
 
 Caller = PersonClaims | ServiceClaims | Anonymous | SystemCaller
+
+
+def require_person(caller: Caller) -> PersonClaims:
+    """The caller as a person (a person's access token), or UNAUTHENTICATED."""
+    if not isinstance(caller, PersonClaims):
+        raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
+    return caller
+
+
+def require_operator(caller: Caller) -> PersonClaims:
+    """A platform operator's token (signed in without a tenant), or PERMISSION_DENIED."""
+    who = require_person(caller)
+    if not who.is_operator:
+        raise PermissionDenied(
+            "Only a platform operator, signed in without a tenant, may do this.",
+            reason="OPERATOR_ONLY",
+        )
+    return who

@@ -11,14 +11,13 @@ from typing import Any
 from services.contracts import identity as ic
 from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest
-from services.kernel.caller import Caller, PersonClaims
+from services.kernel.caller import Caller, PersonClaims, require_operator, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.errors import (
     DomainError,
     FailedPrecondition,
     NotFound,
     PermissionDenied,
-    Unauthenticated,
     invalid,
 )
 from services.kernel.markdown import render as render_markdown
@@ -50,11 +49,10 @@ Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
 
 def _member_of(caller: Caller, tenant_id: str) -> PersonClaims:
     """A person's token for this very tenant; anything else sees no space of it."""
-    if not isinstance(caller, PersonClaims):
-        raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
-    if caller.tenant_id != tenant_id:
+    who = require_person(caller)
+    if who.tenant_id != tenant_id:
         raise NotFound("No such tenant.", reason="TENANT_NOT_FOUND")
-    return caller
+    return who
 
 
 def _is_admin(who: PersonClaims) -> bool:
@@ -439,11 +437,7 @@ def rotate_tenant_key(
     """Operators: a new key for the tenant, every space's data key re-wrapped under it in
     batches (the content itself is not touched, so nothing waits and no edit is lost), then the
     older tenant keys deleted."""
-    if not isinstance(caller, PersonClaims) or not caller.is_operator:
-        raise PermissionDenied(
-            "Only a platform operator, signed in without a tenant, may do this.",
-            reason="OPERATOR_ONLY",
-        )
+    require_operator(caller)
     with db.unit_of_work() as uow:
         key_id = KeyRing(uow.connection, master).rotate_tenant(request.tenant_id, uow.clock.now())
     rewrapped = 0
@@ -468,8 +462,7 @@ def export_personal_data(
 ) -> ic.PersonalDataExport:
     """The caller's own spaces as coachee, content included, and the spaces they coach (their
     set-up: the coachee's words are the coachee's)."""
-    if not isinstance(caller, PersonClaims):
-        raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
+    caller = require_person(caller)
     with db.read_only() as uow:
         repo = Spaces(uow.connection, master)
         own = []
@@ -899,11 +892,7 @@ def list_refused_note_reads(
     db: WorkerDatabase, caller: Caller, request: PageRequest
 ) -> c.NoteReadList:
     """Operators: the refused reads of every tenant (who tried to open which note, when)."""
-    if not isinstance(caller, PersonClaims) or not caller.is_operator:
-        raise PermissionDenied(
-            "Only a platform operator, signed in without a tenant, may do this.",
-            reason="OPERATOR_ONLY",
-        )
+    require_operator(caller)
     with db.read_only() as uow:
         rows, nxt = Notes(uow.connection, None).refused_reads(
             request.effective_page_size(), request.page_token

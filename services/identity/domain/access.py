@@ -9,26 +9,14 @@ PermissionDenied (rule 6).
 
 from __future__ import annotations
 
-from services.kernel.caller import Caller, PersonClaims
-from services.kernel.errors import NotFound, PermissionDenied, Unauthenticated
+from services.kernel.caller import Caller, PersonClaims, require_person
+from services.kernel.caller import require_operator as require_operator
+from services.kernel.errors import NotFound, PermissionDenied
 
 from .model import ACTIVE, Membership
 
-
-def person(caller: Caller) -> PersonClaims:
-    if not isinstance(caller, PersonClaims):
-        raise Unauthenticated("This method needs a person's access token.", reason="TOKEN_INVALID")
-    return caller
-
-
-def require_operator(caller: Caller) -> PersonClaims:
-    who = person(caller)
-    if not who.is_operator:
-        raise PermissionDenied(
-            "Only a platform operator, signed in without a tenant, may do this.",
-            reason="OPERATOR_ONLY",
-        )
-    return who
+# The kernel's check, under the name identity's handlers use (require_operator is the kernel's).
+person = require_person
 
 
 def tenant_not_found() -> NotFound:
