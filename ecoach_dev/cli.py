@@ -24,7 +24,7 @@ from services.kernel.tokens import load_or_create_service_key
 from . import broker, pg
 
 # Every service with a database, in dependency order. A new service adds itself here.
-SERVICES = ("identity", "spaces")
+SERVICES = ("identity", "spaces", "scheduling")
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -13,6 +13,7 @@ from services.kernel.errors import invalid
 from .pb import identity_pb2 as pb
 
 _TENANT = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)$")
+_SPACE = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)$")
 _MEMBER = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)/members/([a-z]{3}_[0-9a-f]+)$")
 
 
@@ -22,6 +23,17 @@ def tenant_name(tenant_id: str) -> str:
 
 def member_name(tenant_id: str, member_id: str) -> str:
     return f"tenants/{tenant_id}/members/{member_id}"
+
+
+def space_name(tenant_id: str, space_id: str) -> str:
+    return f"tenants/{tenant_id}/spaces/{space_id}"
+
+
+def parse_space(value: str, field: str = "name") -> dict[str, str]:
+    match = _SPACE.match(value or "")
+    if not match:
+        raise invalid(**{field: "must be a space name: tenants/{tenant_id}/spaces/{space_id}"})
+    return {"tenant_id": match.group(1), "space_id": match.group(2)}
 
 
 def parse_tenant(value: str, field: str) -> str:

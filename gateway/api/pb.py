@@ -60,8 +60,17 @@ if str(GENERATED) not in sys.path:
 from ecoach.v1 import (  # type: ignore[import-not-found]  # noqa: E402
     identity_pb2,
     identity_pb2_grpc,
+    scheduling_pb2,
+    scheduling_pb2_grpc,
     spaces_pb2,
     spaces_pb2_grpc,
 )
 
-__all__ = ["identity_pb2", "identity_pb2_grpc", "spaces_pb2", "spaces_pb2_grpc"]
+__all__ = [
+    "identity_pb2",
+    "identity_pb2_grpc",
+    "scheduling_pb2",
+    "scheduling_pb2_grpc",
+    "spaces_pb2",
+    "spaces_pb2_grpc",
+]

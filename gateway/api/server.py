@@ -25,7 +25,7 @@ from services.kernel.logs import configure
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
 from services.kernel.tokens import LEEWAY, load_or_create_service_key
 
-from . import identity, spaces
+from . import identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
 from .health import DownstreamHealth
 from .peers import Network, parse_proxies
@@ -36,7 +36,7 @@ log = logging.getLogger("gateway.api")
 FETCH_TIMEOUT_SECONDS = 2.0
 
 # Every service the gateway reaches; health reports each of them.
-DOWNSTREAM = ("identity", "spaces")
+DOWNSTREAM = ("identity", "spaces", "scheduling")
 
 
 @dataclass
@@ -100,6 +100,7 @@ class Gateway:
         )
         names = identity.add_to_server(self.server, self.backend)
         names += spaces.add_to_server(self.server, self.backend)
+        names += scheduling.add_to_server(self.server, self.backend)
         self.health_servicer = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health_servicer, self.server)
         self.health = DownstreamHealth(

@@ -11,13 +11,16 @@ from services.kernel.errors import invalid
 
 from . import convert as cv
 from .calls import Backend, CallContext, handler
+from .convert import parse_space, space_name
 from .fanout import fan_out
 from .pb import spaces_pb2 as pb
 from .pb import spaces_pb2_grpc as pb_grpc
+from .scheduling import parse_session, request_out, session_name, session_out
 
 SPACES = "spaces"
+SCHEDULING = "scheduling"
+NEXT_SESSIONS = 3
 IDENTITY = "identity"
-_SPACE = re.compile(r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)$")
 _GOAL = re.compile(
     r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)/goals/([a-z]{3}_[0-9a-f]+)$"
 )
@@ -42,17 +45,6 @@ _RELATION_OUT = {
     "tenant_admin": pb.AS_TENANT_ADMIN,
 }
 CONTENT_FIELDS = ("project", "objectives", "context")
-
-
-def space_name(tenant_id: str, space_id: str) -> str:
-    return f"tenants/{tenant_id}/spaces/{space_id}"
-
-
-def parse_space(value: str, field: str = "name") -> dict[str, str]:
-    match = _SPACE.match(value or "")
-    if not match:
-        raise invalid(**{field: "must be a space name: tenants/{tenant_id}/spaces/{space_id}"})
-    return {"tenant_id": match.group(1), "space_id": match.group(2)}
 
 
 def _set_up_in(s: Any) -> dict[str, Any]:
@@ -372,7 +364,14 @@ def note_out(n: dict[str, Any]) -> pb.Note:
         links=[pb.NoteLink(url=link["url"], title=link["title"]) for link in n["links"]],
         create_time=cv.timestamp(n["created_at"]),
         update_time=cv.timestamp(n["updated_at"]),
+        session=session_name(n["tenant_id"], n["session_id"]) if n.get("session_id") else "",
     )
+
+
+def _session_in(value: str, field: str) -> str | None:
+    """A note's session, by name; spaces checks it is one of the note's space (NOT_FOUND
+    otherwise, another tenant's included, exactly as a session that does not exist)."""
+    return parse_session(value, field)["session_id"] if value else None
 
 
 def _reads_out(answer: dict[str, Any]) -> pb.ListNoteReadsResponse:
@@ -404,6 +403,7 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
             if parent["space_id"] != space["space_id"]:
                 raise invalid(**{"note.parent_note": "must be a note of the same space"})
             payload["parent_note_id"] = parent["note_id"]
+        payload["session_id"] = _session_in(request.note.session, "note.session")
         return note_out(call.call(SPACES, "create_note", payload))
 
     @handler
@@ -425,13 +425,15 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
     @handler
     def UpdateNote(self, request: Any, call: CallContext) -> pb.Note:
         paths = list(request.update_mask.paths)
-        if not paths or not set(paths) <= {"body", "links"}:
-            raise invalid(update_mask="name the fields to change: body, links")
+        if not paths or not set(paths) <= {"body", "links", "session"}:
+            raise invalid(update_mask="name the fields to change: body, links, session")
+        note = parse_note(request.note.name, "note.name")
         payload = {
-            **parse_note(request.note.name, "note.name"),
-            "update_mask": paths,
+            **note,
+            "update_mask": [p.replace("session", "session_id") for p in paths],
             "body": request.note.body,
             "links": _links_in(request.note.links),
+            "session_id": _session_in(request.note.session, "note.session"),
         }
         return note_out(call.call(SPACES, "update_note", payload))
 
@@ -459,6 +461,10 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
         return _reads_out(call.call(SPACES, "list_refused_note_reads", _page(request)))
 
 
+def _next_sessions(answer: dict[str, Any]) -> dict[str, list[Any]]:
+    return {s["space_id"]: [session_out(x) for x in s["next_sessions"]] for s in answer["spaces"]}
+
+
 class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -473,7 +479,11 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
         per_space = request.notes_per_space or 5
         listed = call.call(SPACES, "list_spaces", {"tenant_id": tenant_id, "page_size": 100})
         mine = [s for s in listed["spaces"] if s["relation"] == "coachee"]
-        calls = {}
+        calls = {
+            "sessions": call.later(
+                SCHEDULING, "get_dashboard", {"tenant_id": tenant_id, "per_space": NEXT_SESSIONS}
+            )
+        }
         for s in mine:
             ref = {"tenant_id": tenant_id, "space_id": s["space_id"]}
             calls[f"goals:{s['space_id']}"] = call.later(SPACES, "list_goals", ref)
@@ -481,12 +491,14 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
                 SPACES, "list_notes", {**ref, "kinds": ["shared"], "page_size": per_space}
             )
         found = fan_out(calls)
+        upcoming = _next_sessions(found["sessions"])
         dashboard = pb.CoacheeDashboard()
         for s in mine:
             dashboard.spaces.add(
                 space=space_out(s),
                 goals=[goal_out(g) for g in found[f"goals:{s['space_id']}"]["goals"]],
                 latest_notes=[note_out(n) for n in found[f"notes:{s['space_id']}"]["notes"]],
+                next_sessions=upcoming.get(s["space_id"], []),
             )
         return dashboard
 
@@ -498,12 +510,22 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
                 "roster": call.later(SPACES, "get_coach_roster", {"tenant_id": tenant_id}),
                 # Names from identity, which keeps who coaches whom (blank until it has learnt).
                 "coachees": call.later(IDENTITY, "list_my_coachees", {"tenant_id": tenant_id}),
+                "sessions": call.later(
+                    SCHEDULING,
+                    "get_dashboard",
+                    {"tenant_id": tenant_id, "per_space": NEXT_SESSIONS},
+                ),
             }
         )
+        upcoming = _next_sessions(found["sessions"])
         names = {m["member_id"]: m.get("display_name", "") for m in found["coachees"]["members"]}
-        dashboard = pb.CoachDashboard()
+        dashboard = pb.CoachDashboard(
+            to_mark=[session_out(x) for x in found["sessions"]["to_mark"]],
+            reschedule_requests=[request_out(r) for r in found["sessions"]["requests"]],
+        )
         for entry in found["roster"]["entries"]:
             dashboard.coachees.add(
+                next_sessions=upcoming.get(entry["space"]["space_id"], []),
                 space=space_out(entry["space"]),
                 last_activity_time=cv.timestamp(entry["last_activity_at"]),
                 coachee_display_name=names.get(

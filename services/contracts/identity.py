@@ -207,6 +207,25 @@ class ListMySignInsResponse(Contract):
     next_page_token: str = ""
 
 
+class ContactDetailsRequest(Contract):
+    """For a service that writes to people (scheduling): their contact details, asked at send
+    time, since only identity keeps email addresses."""
+
+    person_ids: list[str] = Field(min_length=1, max_length=50)
+
+
+class ContactDetails(Contract):
+    person_id: str
+    email: str
+    display_name: str
+    locale: str
+    time_zone: str
+
+
+class ContactDetailsResponse(Contract):
+    people: list[ContactDetails]  # erased or unknown people are absent
+
+
 class PersonalDataExport(Contract):
     """One service's document of the caller's personal data (the personal-data contract)."""
 

@@ -276,6 +276,7 @@ class CreateNoteRequest(Contract):
     body: str = Field(max_length=40_000)  # the domain's limit (20,000) gives the clear error
     links: list[LinkInput] = Field(default=[], max_length=50)
     parent_note_id: Id | None = None
+    session_id: Id | None = None  # a session of this space the (shared) note is about
 
 
 class NoteRef(Contract):
@@ -294,9 +295,10 @@ class UpdateNoteRequest(Contract):
     tenant_id: Id
     space_id: Id
     note_id: Id
-    update_mask: list[Literal["body", "links"]] = Field(min_length=1)
+    update_mask: list[Literal["body", "links", "session_id"]] = Field(min_length=1)
     body: str = Field(default="", max_length=40_000)
     links: list[LinkInput] = Field(default=[], max_length=50)
+    session_id: Id | None = None
 
 
 class NotePageRequest(PageRequest):
@@ -326,6 +328,7 @@ class Note(Contract):
     body: str  # Markdown, as written
     body_html: str  # rendered and sanitised on the server
     links: list[LinkView]
+    session_id: str | None = None
     created_at: datetime
     updated_at: datetime
 

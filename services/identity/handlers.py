@@ -32,8 +32,10 @@ from services.kernel.errors import (
     invalid,
 )
 from services.kernel.events import Envelope
+from services.kernel.ids import new_id
 from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
+from services.kernel.timezones import check_time_zone
 from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
 
 from .domain import access, mfa
@@ -54,8 +56,6 @@ from .domain.model import (
     Tenant,
     check_email,
     check_roles,
-    check_time_zone,
-    new_id,
     normalize_email,
 )
 from .domain.roster import parse_roster
@@ -1786,6 +1786,28 @@ def resolve_members(
                 member_id=m.id, person_id=m.person_id, roles=list(m.roles), status=m.status
             )
             for m in found
+        ]
+    )
+
+
+def contact_details(
+    db: WorkerDatabase, request: c.ContactDetailsRequest
+) -> c.ContactDetailsResponse:
+    """For scheduling (its service token), at send time: where and how to write to people.
+    Erased accounts and unknown ids are simply absent."""
+    with db.read_only() as uow:
+        found = Repositories(uow.connection).persons.many(request.person_ids)
+    return c.ContactDetailsResponse(
+        people=[
+            c.ContactDetails(
+                person_id=p.id,
+                email=p.email,
+                display_name=p.display_name,
+                locale=p.locale,
+                time_zone=p.time_zone,
+            )
+            for p in found.values()
+            if p.erased_at is None
         ]
     )
 

@@ -294,6 +294,12 @@ class IdentityService:
     ) -> sc.ResolveMemberEmailsResponse:
         return handlers.resolve_member_emails(self.db, request)
 
+    @rpc(services=("scheduling",))
+    def contact_details(
+        self, caller: Caller, request: c.ContactDetailsRequest
+    ) -> c.ContactDetailsResponse:
+        return handlers.contact_details(self.db, request)
+
     @rpc(services=ANY_SERVICE)
     def list_access_revocations(
         self, caller: Caller, request: c.ListAccessRevocationsRequest

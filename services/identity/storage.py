@@ -33,11 +33,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.crypto import MasterKey
+from services.kernel.ids import new_id
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.credentials import PersonLink
 from .domain.mfa import Challenge
-from .domain.model import Membership, Person, Tenant, new_id
+from .domain.model import Membership, Person, Tenant
 from .domain.sessions import RefreshToken
 from .domain.throttle import Counter
 

@@ -19,7 +19,7 @@ from .config import settings
 from .events import EventPayload
 
 # Services holding personal data, in the order their documents are streamed.
-PERSONAL_DATA_SERVICES: tuple[str, ...] = ("identity", "spaces")
+PERSONAL_DATA_SERVICES: tuple[str, ...] = ("identity", "spaces", "scheduling")
 
 EXPORT_METHOD = "export_personal_data"
 

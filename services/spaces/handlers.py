@@ -41,7 +41,16 @@ from .domain.model import (
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
-from .storage import ERASED_PERSON, Goals, Notes, Spaces, coach_roster, erase_author
+from .storage import (
+    ERASED_PERSON,
+    Goals,
+    Notes,
+    Spaces,
+    coach_roster,
+    erase_author,
+    record_space_session,
+    space_has_session,
+)
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
@@ -697,6 +706,7 @@ def note_view(note: Note) -> c.Note:
         body=note.body,
         body_html=render_markdown(note.body),
         links=[c.LinkView(url=link.url, title=link.title) for link in note.links],
+        session_id=note.session_id,
         created_at=note.created_at,
         updated_at=note.updated_at,
     )
@@ -730,6 +740,7 @@ def create_note(
             [link.model_dump() for link in request.links],
             parent,
             now,
+            session_id=_linked_session(uow, space, request.session_id),
         )
         notes.add(note)
         if note.kind == SHARED:
@@ -743,6 +754,17 @@ def create_note(
                 )
             )
     return note_view(note)
+
+
+def _linked_session(uow: UnitOfWork, space: Space, session_id: str | None) -> str | None:
+    """A session of this very space (known from scheduling's events), or NOT_FOUND."""
+    if session_id is not None and not space_has_session(uow.connection, space.id, session_id):
+        raise NotFound("No such session in this space.", reason="SESSION_NOT_FOUND")
+    return session_id
+
+
+def record_session(uow: UnitOfWork, event: Any) -> None:
+    record_space_session(uow.connection, event.session_id, event.space_id, event.tenant_id)
 
 
 def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NoteRef) -> c.Note:
@@ -821,6 +843,8 @@ def update_note(
             changes["body"] = request.body
         if "links" in request.update_mask:
             changes["links"] = [link.model_dump() for link in request.links]
+        if "session_id" in request.update_mask:
+            changes["session_id"] = _linked_session(uow, space, request.session_id)
         previous = note.edit(who.person_id, changes, uow.clock.now())
         notes.save(note, previous if "body" in changes and previous != note.body else None)
     return note_view(note)

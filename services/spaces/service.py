@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from services.contracts import identity as ic
+from services.contracts import scheduling as schc
 from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest
 from services.kernel.caller import Caller
@@ -168,6 +169,11 @@ class SpacesService:
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
         return handlers.export_personal_data(self.db, _master_key(), caller)
+
+    @on_event(schc.SessionBooked)
+    def record_session(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+        """Sessions booked in each space: a shared note may link to one of them."""
+        handlers.record_session(uow, event)
 
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:

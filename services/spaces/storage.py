@@ -27,15 +27,17 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 
 from services.kernel.crypto import MasterKey, SecretKey, key_id_of
+from services.kernel.ids import new_id
 from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.goals import Goal, Milestone
-from .domain.model import Content, Participant, SetUp, Space, new_id
+from .domain.model import Content, Participant, SetUp, Space
 from .domain.notes import Link, Note
 
 metadata = MetaData()
@@ -387,8 +389,42 @@ notes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
+    Column("session_id", String(40)),  # the session it is about (an id, never sealed)
     Index("ix_notes_space_page", "space_id", "created_at", "id"),
 )
+
+# The sessions booked in each space, from scheduling's events: a note may link only to these.
+space_sessions = Table(
+    "space_sessions",
+    metadata,
+    Column("session_id", String(40), primary_key=True),
+    Column("space_id", String(40), nullable=False),
+    Column("tenant_id", String(40), nullable=False),
+)
+
+
+def record_space_session(
+    connection: Connection, session_id: str, space_id: str, tenant_id: str
+) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO space_sessions (session_id, space_id, tenant_id) VALUES (:s, :p, :t) "
+            "ON CONFLICT (session_id) DO NOTHING"
+        ),
+        {"s": session_id, "p": space_id, "t": tenant_id},
+    )
+
+
+def space_has_session(connection: Connection, space_id: str, session_id: str) -> bool:
+    return (
+        connection.execute(
+            select(space_sessions.c.session_id).where(
+                space_sessions.c.session_id == session_id, space_sessions.c.space_id == space_id
+            )
+        ).first()
+        is not None
+    )
+
 
 note_revisions = Table(
     "note_revisions",
@@ -442,6 +478,7 @@ class Notes:
             created_at=r.created_at,
             updated_at=r.updated_at,
             deleted_at=r.deleted_at,
+            session_id=r.session_id,
         )
 
     def add(self, note: Note) -> None:
@@ -454,6 +491,7 @@ class Notes:
                 author_id=note.author_id,
                 parent_id=note.parent_id,
                 sealed=self._seal(note),
+                session_id=note.session_id,
                 created_at=note.created_at,
                 updated_at=note.updated_at,
             )
@@ -464,7 +502,12 @@ class Notes:
         self.connection.execute(
             update(notes)
             .where(notes.c.id == note.id)
-            .values(sealed=self._seal(note), updated_at=note.updated_at, deleted_at=note.deleted_at)
+            .values(
+                sealed=self._seal(note),
+                updated_at=note.updated_at,
+                deleted_at=note.deleted_at,
+                session_id=note.session_id,
+            )
         )
         if note.deleted_at is not None:  # its revisions go with its body
             self.connection.execute(

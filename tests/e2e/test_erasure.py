@@ -96,8 +96,8 @@ def test_the_export_has_one_document_per_registered_service(
     documents = list(
         api.auth.ExportMyData(pb.ExportMyDataRequest(), metadata=eve["session"].metadata)
     )
-    assert [d.service for d in documents] == ["identity", "spaces", "witness"]
-    copies = json.loads(documents[2].data)["memberships"]
+    assert [d.service for d in documents] == ["identity", "spaces", "scheduling", "witness"]
+    copies = json.loads(documents[3].data)["memberships"]
     assert [m["member_id"] for m in copies] == [eve["member_id"]]
 
 
@@ -123,7 +123,12 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
         )
         assert erasure.receipt.startswith("er1.") and erasure.requested_by == "person"
         assert erasure.state == pb.ERASURE_IN_PROGRESS
-        assert steps(erasure) == {"identity": True, "spaces": False, "witness": False}
+        assert steps(erasure) == {
+            "identity": True,
+            "spaces": False,
+            "scheduling": False,
+            "witness": False,
+        }
 
         # Every token of hers stops working; her password no longer signs in.
         refused = wait_for(
@@ -160,7 +165,7 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
         30,
         "the witness to erase its part",
     )
-    assert steps(done) == {"identity": True, "spaces": True, "witness": True}
+    assert steps(done) == {"identity": True, "spaces": True, "scheduling": True, "witness": True}
     assert done.complete_time.seconds >= done.request_time.seconds
     assert witness_copy(rpc, eve["member_id"])["state"] == {"status": "erased"}
     assert erasure_of(api, operator, erasure.erasure_id).state == pb.ERASURE_COMPLETED

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -24,14 +25,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.auth import PUBLIC_GRPC_METHODS
-from gateway.api.convert import member_name, settings_name, tenant_name
+from gateway.api.convert import member_name, settings_name, space_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
+from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc
-from gateway.api.spaces import goal_name, note_name, space_name
+from gateway.api.scheduling import policy_name, request_name, session_name
+from gateway.api.spaces import goal_name, note_name
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
-from tests.support.api import Api, Session, unique_email, unique_slug
+from tests.support import scheduling as sch
+from tests.support.api import Api, Session, error_details, unique_email, unique_slug
 from tests.support.isolation import (
     PACKAGE,
     all_members,
@@ -46,6 +50,7 @@ from tests.support.isolation import (
     with_ghost_ids,
 )
 from tests.support.people import set_password
+from tests.support.waiting import wait_for
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -75,6 +80,14 @@ class World:
     acme_other_coach: Session  # a coach of acme who is not in that space
     acme_goal_id: str  # a goal of that space
     acme_notes: dict[str, str]  # that space's notes by kind: shared, coach_private, journal
+    acme_session_id: str  # a session booked in that space, ten days ahead
+    acme_asked_session_id: str  # one ~30 h ahead, that the coachee asked to move (late: a request)
+    acme_request_id: str  # that pending reschedule request
+    acme_session_note_id: str  # a shared note of the coach's about the first session
+    other_coach_space: str  # the name of acme_other_coach's own space (another coachee's)
+    other_coach_note_id: str  # a shared note of theirs in it
+    globex_space: str  # the name of a space of globex's coach and coachee
+    globex_note_id: str  # a shared note of globex's coach in it
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -90,6 +103,10 @@ class World:
             self.acme_space_id,
             self.acme_goal_id,
             *self.acme_notes.values(),
+            self.acme_session_id,
+            self.acme_asked_session_id,
+            self.acme_request_id,
+            self.acme_session_note_id,
         )
 
 
@@ -98,7 +115,9 @@ def world(
     deployment: Deployment, api: Api, operator: Session, acme: TenantWorld, globex: TenantWorld
 ) -> World:
     """Adds to acme two deactivated members, still holding the tokens they had, and a pending
-    one, so that reactivating and accepting have something to steal."""
+    one, so that reactivating and accepting have something to steal; a space with goals, notes
+    and sessions (one with a pending reschedule request) for everyone else to aim at; and a space
+    of the attackers' own (globex's, and acme's other coach's) to smuggle the victim's ids into."""
     acme_parent = tenant_name(acme.tenant_id)
 
     def deactivated(label: str, role: int) -> tuple[Session, str]:
@@ -133,11 +152,18 @@ def world(
     )
 
     other_coach_email = unique_email("other-coach")
-    api.members.AddMember(
+    other_coach_member = api.members.AddMember(
         pb.AddMemberRequest(parent=acme_parent, email=other_coach_email, roles=[pb.COACH]),
         metadata=acme.admin.metadata,
-    )
+    ).member_id
     set_password(deployment.config, other_coach_email, PASSWORD)
+    other_coach = api.sign_in(other_coach_email, PASSWORD, acme.tenant_id)
+    other_coachee_member = api.members.AddMember(
+        pb.AddMemberRequest(
+            parent=acme_parent, email=unique_email("other-coachee"), roles=[pb.COACHEE]
+        ),
+        metadata=acme.admin.metadata,
+    ).member_id
     spaces = spaces_pb2_grpc.SpaceServiceStub(api.channel)
     space = spaces.CreateSpace(
         spb.CreateSpaceRequest(
@@ -173,6 +199,73 @@ def world(
         metadata=acme.coach.metadata,
     )
 
+    # The schedule: the coach bookable around the clock; a session ten days ahead; one ~30 h
+    # ahead that the coachee moves by two hours, which the default policy (free over 48 h,
+    # cancel only under 24 h) turns into a request to the coach.
+    s = sch.stubs(api.channel)
+    sch.set_availability(s, acme.coach, sch.around_the_clock())
+    sch.wait_known(s, space.name, acme.coach)
+    booked = sch.book(s, space.name, acme.coachee, sch.hour_from_now(24 * 10))
+    soon = sch.book(s, space.name, acme.coachee, sch.hour_from_now(30))
+    asked = s.sessions.RescheduleSession(
+        schpb.RescheduleSessionRequest(
+            name=soon.name, start_time=sch.ts(sch.dt(soon.start_time) + timedelta(hours=2))
+        ),
+        metadata=acme.coachee.metadata,
+    )
+    assert asked.outcome == schpb.REQUESTED, asked
+
+    def about_the_session() -> str | None:
+        """A shared note about the booked session, once spaces has learnt of it: linking works
+        for the space's own coach, so the attackers' refusals are not a matter of timing."""
+        try:
+            return str(
+                note_stub.CreateNote(
+                    spb.CreateNoteRequest(
+                        parent=space.name,
+                        note=spb.Note(kind=spb.SHARED, body="about it", session=booked.name),
+                    ),
+                    metadata=acme.coach.metadata,
+                ).note_id
+            )
+        except grpc.RpcError as exc:
+            if error_details(exc).reason == "SESSION_NOT_FOUND":
+                return None
+            raise
+
+    session_note = wait_for(about_the_session, 20, "spaces to learn of the victim's session")
+
+    def own_space(
+        team: TenantWorld, coach: Session, coach_member: str, coachee_member: str
+    ) -> tuple[str, str]:
+        """An attacker's own space, and a shared note of theirs in it."""
+        made = spaces.CreateSpace(
+            spb.CreateSpaceRequest(
+                parent=tenant_name(team.tenant_id),
+                set_up=spb.SpaceSetUp(
+                    coachee_member_id=coachee_member,
+                    coach_member_id=coach_member,
+                    cadence=spb.WEEKLY,
+                    sessions_planned=4,
+                    start_date="2027-02-01",
+                ),
+            ),
+            metadata=coach.metadata,
+        )
+        spaces.ActivateSpace(spb.SpaceMoveRequest(name=made.name), metadata=coach.metadata)
+        note = note_stub.CreateNote(
+            spb.CreateNoteRequest(
+                parent=made.name, note=spb.Note(kind=spb.SHARED, body="the attacker's own")
+            ),
+            metadata=coach.metadata,
+        )
+        return str(made.name), str(note.note_id)
+
+    other_space, other_note = own_space(acme, other_coach, other_coach_member, other_coachee_member)
+    globex_space, globex_note = own_space(
+        globex, globex.coach, globex.coach_member, globex.coachee_member
+    )
+
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
     return World(
@@ -190,7 +283,15 @@ def world(
         acme_space_id=space.space_id,
         acme_goal_id=goal.goal_id,
         acme_notes=notes,
-        acme_other_coach=api.sign_in(other_coach_email, PASSWORD, acme.tenant_id),
+        acme_other_coach=other_coach,
+        acme_session_id=booked.session_id,
+        acme_asked_session_id=soon.session_id,
+        acme_request_id=asked.request.request_id,
+        acme_session_note_id=session_note,
+        other_coach_space=other_space,
+        other_coach_note_id=other_note,
+        globex_space=globex_space,
+        globex_note_id=globex_note,
     )
 
 
@@ -464,6 +565,226 @@ def roster(w: World) -> Message:
     return pb.ImportMembersRequest(
         parent=acme_name(w), csv=f"email,role\n{unique_email('smuggled')},tenant_admin\n".encode()
     )
+
+
+# ---------------------------------------------------------------- scheduling's pickers
+
+AVAILABILITY = "ecoach.v1.AvailabilityService"
+SESSIONS = "ecoach.v1.SessionService"
+REQUESTS = "ecoach.v1.RescheduleRequestService"
+POLICIES = "ecoach.v1.SchedulingPolicyService"
+
+
+def globex_coach(w: World) -> Session:
+    return w.globex.coach
+
+
+def leaver(w: World) -> Session:
+    return w.leaver
+
+
+def fallen_admin(w: World) -> Session:
+    return w.fallen_admin
+
+
+def the_session(w: World) -> str:
+    return session_name(w.acme.tenant_id, w.acme_session_id)
+
+
+def the_session_under_globex(w: World) -> str:
+    return session_name(w.globex.tenant_id, w.acme_session_id)
+
+
+def the_request(w: World) -> str:
+    return request_name(w.acme.tenant_id, w.acme_request_id)
+
+
+def the_request_under_globex(w: World) -> str:
+    return request_name(w.globex.tenant_id, w.acme_request_id)
+
+
+def the_policy(w: World) -> str:
+    return policy_name(w.acme.tenant_id)
+
+
+def days_ahead(days: int) -> Timestamp:
+    """A whole hour `days` from now: free in the victim coach's around-the-clock hours, so the
+    attempt would succeed for someone entitled to it."""
+    return sch.ts(sch.hour_from_now(24 * days))
+
+
+def acme_schedule(w: World) -> Any:
+    """The victim space's sessions, and its reschedule requests in every status, as its coach
+    sees them."""
+    s = sch.stubs(w.api.channel)
+    sessions = [as_dict(x) for x in sch.space_sessions(s, the_space(w), w.acme.coach)]
+    requests = {
+        schpb.RescheduleRequestStatus.Name(status): [
+            as_dict(r)
+            for r in s.requests.ListRescheduleRequests(
+                schpb.ListRescheduleRequestsRequest(
+                    parent=acme_name(w), status=status, page_size=100
+                ),
+                metadata=w.acme.coach.metadata,
+            ).requests
+        ]
+        for status in (
+            schpb.REQUEST_PENDING,
+            schpb.REQUEST_APPROVED,
+            schpb.REQUEST_DECLINED,
+            schpb.REQUEST_EXPIRED,
+        )
+    }
+    return sessions, requests
+
+
+def acme_availability(w: World) -> Any:
+    """The victim coach's bookable hours, as they read them."""
+    return as_dict(
+        sch.stubs(w.api.channel).availability.GetMyAvailability(
+            schpb.GetMyAvailabilityRequest(), metadata=w.acme.coach.metadata
+        )
+    )
+
+
+def acme_slots_and_schedule(w: World) -> Any:
+    return acme_availability(w), acme_schedule(w)
+
+
+def next_weeks_slots(space: Callable[[World], str]) -> Callable[[World], Message]:
+    """The space's slots over the coming week, in UTC (some, for the space's participants)."""
+    today = datetime.now(UTC).date()
+    return lambda w: schpb.ListBookableSlotsRequest(
+        parent=space(w),
+        start_date=(today + timedelta(days=1)).isoformat(),
+        end_date=(today + timedelta(days=8)).isoformat(),
+        time_zone="UTC",
+    )
+
+
+def acme_policy(w: World) -> Any:
+    return as_dict(
+        sch.stubs(w.api.channel).policies.GetSchedulingPolicy(
+            schpb.GetSchedulingPolicyRequest(name=the_policy(w)), metadata=w.acme.admin.metadata
+        )
+    )
+
+
+def rogue_policy(w: World) -> Message:
+    return schpb.UpdateSchedulingPolicyRequest(
+        policy=schpb.SchedulingPolicy(
+            name=the_policy(w), free_hours=1, request_hours=0, late_cancel_uses_session=False
+        )
+    )
+
+
+def own_notes(space: Callable[[World], str], author: Callable[[World], Session]) -> Any:
+    """An attacker's own space's notes as they list them: no note written, none relinked."""
+
+    def read(w: World) -> Any:
+        listed = spaces_pb2_grpc.NoteServiceStub(w.api.channel).ListNotes(
+            spb.ListNotesRequest(parent=space(w), page_size=100), metadata=author(w).metadata
+        )
+        return [as_dict(n) for n in listed.notes]
+
+    return read
+
+
+def globex_space(w: World) -> str:
+    return w.globex_space
+
+
+def other_coach_space(w: World) -> str:
+    return w.other_coach_space
+
+
+def globex_note(w: World) -> str:
+    return f"{w.globex_space}/notes/{w.globex_note_id}"
+
+
+def other_coach_note(w: World) -> str:
+    return f"{w.other_coach_space}/notes/{w.other_coach_note_id}"
+
+
+# Who links a note of their own space to the victim's session, and how it is named.
+SESSION_LINKERS = (
+    (
+        "other-tenant-coach-links-victim-session",
+        globex_coach,
+        globex_space,
+        globex_note,
+        the_session,
+    ),
+    (
+        "other-tenant-coach-links-victim-session-under-own-tenant",
+        globex_coach,
+        globex_space,
+        globex_note,
+        the_session_under_globex,
+    ),
+    (
+        "same-tenant-other-coach-links-victim-session",
+        acme_other_coach,
+        other_coach_space,
+        other_coach_note,
+        the_session,
+    ),
+)
+
+# Who aims at the victim space (by its name), and the refusal each must get.
+SPACE_INTRUDERS = (
+    ("other-tenant-admin", globex_admin, the_space, NOT_FOUND, "TENANT_NOT_FOUND"),
+    ("other-tenant-coachee", globex_coachee, the_space, NOT_FOUND, "TENANT_NOT_FOUND"),
+    (
+        "other-tenant-coach-under-own-tenant",
+        globex_coach,
+        the_space_under_globex,
+        NOT_FOUND,
+        "SPACE_NOT_FOUND",
+    ),
+    ("victims-own-hr", acme_admin, the_space, NOT_FOUND, "SPACE_NOT_FOUND"),
+    ("same-tenant-other-coach", acme_other_coach, the_space, NOT_FOUND, "SPACE_NOT_FOUND"),
+    ("deactivated-coachee", leaver, the_space, UNAUTHENTICATED, "TOKEN_REVOKED"),
+)
+
+# Who aims at the victim's session (by its name).
+SESSION_INTRUDERS = (
+    ("other-tenant-admin", globex_admin, the_session, NOT_FOUND, "TENANT_NOT_FOUND"),
+    ("personal-token", globex_admin_personal, the_session, NOT_FOUND, "TENANT_NOT_FOUND"),
+    (
+        "other-tenant-coach-under-own-tenant",
+        globex_coach,
+        the_session_under_globex,
+        NOT_FOUND,
+        "SESSION_NOT_FOUND",
+    ),
+    ("victims-own-hr", acme_admin, the_session, NOT_FOUND, "SESSION_NOT_FOUND"),
+    ("same-tenant-other-coach", acme_other_coach, the_session, NOT_FOUND, "SESSION_NOT_FOUND"),
+    ("deactivated-coachee", leaver, the_session, UNAUTHENTICATED, "TOKEN_REVOKED"),
+)
+
+# Who aims at the victim's pending reschedule request (by its name).
+REQUEST_INTRUDERS = (
+    ("other-tenant-admin", globex_admin, the_request, NOT_FOUND, "TENANT_NOT_FOUND"),
+    (
+        "other-tenant-coach-under-own-tenant",
+        globex_coach,
+        the_request_under_globex,
+        NOT_FOUND,
+        "REQUEST_NOT_FOUND",
+    ),
+    ("victims-own-hr", acme_admin, the_request, NOT_FOUND, "REQUEST_NOT_FOUND"),
+    ("same-tenant-other-coach", acme_other_coach, the_request, NOT_FOUND, "REQUEST_NOT_FOUND"),
+    # The coachee sees their own request, but only the coach answers it.
+    (
+        "victims-coachee-answers-own-request",
+        acme_coachee,
+        the_request,
+        PERMISSION_DENIED,
+        "COACH_ONLY",
+    ),
+    ("deactivated-coachee", leaver, the_request, UNAUTHENTICATED, "TOKEN_REVOKED"),
+)
 
 
 CASES: list[Case] = [
@@ -1320,6 +1641,213 @@ CASES: list[Case] = [
         )
         for label, caller in (("tenant-admin", acme_admin), ("coach", acme_coach))
     ),
+    # ------------------------------------------------------------ notes about a session
+    *(
+        Case(
+            method=f"{NOTES}/{method}",
+            label=label,
+            caller=caller,
+            request=request(space, note, session),
+            code=NOT_FOUND,
+            reason="SESSION_NOT_FOUND",
+            read_back=own_notes(space, caller),
+        )
+        for method, request in (
+            (
+                "CreateNote",
+                lambda space, note, session: (
+                    lambda w: spb.CreateNoteRequest(
+                        parent=space(w),
+                        note=spb.Note(
+                            kind=spb.SHARED, body="about your session", session=session(w)
+                        ),
+                    )
+                ),
+            ),
+            (
+                "UpdateNote",
+                lambda space, note, session: (
+                    lambda w: spb.UpdateNoteRequest(
+                        note=spb.Note(name=note(w), session=session(w)),
+                        update_mask=FieldMask(paths=["session"]),
+                    )
+                ),
+            ),
+        )
+        for label, caller, space, note, session in SESSION_LINKERS
+    ),
+    # ------------------------------------------------------------ availability and slots
+    *(
+        Case(
+            method=f"{AVAILABILITY}/ListBookableSlots",
+            label=label,
+            caller=caller,
+            request=next_weeks_slots(space),
+            code=code,
+            reason=reason,
+            read_back=acme_slots_and_schedule,
+        )
+        for label, caller, space, code, reason in SPACE_INTRUDERS
+    ),
+    # ------------------------------------------------------------ sessions (participants only)
+    *(
+        Case(
+            method=f"{SESSIONS}/{method}",
+            label=label,
+            caller=caller,
+            request=request(space),
+            code=code,
+            reason=reason,
+            read_back=acme_schedule,
+        )
+        for method, request in (
+            (
+                "BookSession",
+                lambda space: (
+                    lambda w: schpb.BookSessionRequest(parent=space(w), start_time=days_ahead(20))
+                ),
+            ),
+            (
+                "BookSeries",
+                lambda space: (
+                    lambda w: schpb.BookSeriesRequest(
+                        parent=space(w),
+                        start_time=days_ahead(21),
+                        frequency=schpb.FREQUENCY_WEEKLY,
+                        count=2,
+                    )
+                ),
+            ),
+            (
+                "ListSessions",
+                lambda space: lambda w: schpb.ListSessionsRequest(parent=space(w)),
+            ),
+        )
+        for label, caller, space, code, reason in SPACE_INTRUDERS
+    ),
+    *(
+        Case(
+            method=f"{SESSIONS}/{method}",
+            label=label,
+            caller=caller,
+            request=request(session),
+            code=code,
+            reason=reason,
+            read_back=acme_schedule,
+        )
+        for method, request in (
+            ("GetSession", lambda session: named(schpb.GetSessionRequest, session)),
+            (
+                "BookNextSession",
+                lambda session: named(schpb.BookNextSessionRequest, session),
+            ),
+            (
+                "RescheduleSession",
+                lambda session: (
+                    lambda w: schpb.RescheduleSessionRequest(
+                        name=session(w), start_time=days_ahead(22)
+                    )
+                ),
+            ),
+            (
+                "CancelSession",
+                lambda session: (
+                    lambda w: schpb.CancelSessionRequest(name=session(w), reason=schpb.REASON_OTHER)
+                ),
+            ),
+            (
+                "MarkAttendance",
+                lambda session: (
+                    lambda w: schpb.MarkAttendanceRequest(
+                        name=session(w), attendance=schpb.ATTENDANCE_NO_SHOW_COACH
+                    )
+                ),
+            ),
+        )
+        for label, caller, session, code, reason in SESSION_INTRUDERS
+    ),
+    Case(
+        # The coachee sees the session, but only a coach records who turned up.
+        method=f"{SESSIONS}/MarkAttendance",
+        label="victims-coachee",
+        caller=acme_coachee,
+        request=lambda w: schpb.MarkAttendanceRequest(
+            name=the_session(w), attendance=schpb.ATTENDANCE_NO_SHOW_COACH
+        ),
+        code=PERMISSION_DENIED,
+        reason="COACH_ONLY",
+        read_back=acme_schedule,
+    ),
+    # ------------------------------------------------------------ reschedule requests
+    *(
+        Case(
+            method=f"{REQUESTS}/ListRescheduleRequests",
+            label=label,
+            caller=caller,
+            request=parent(schpb.ListRescheduleRequestsRequest),
+            code=code,
+            reason=reason,
+            read_back=acme_schedule,
+        )
+        for label, caller, code, reason in (
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("other-tenant-coach", globex_coach, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("personal-token", globex_admin_personal, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("deactivated-coachee", leaver, UNAUTHENTICATED, "TOKEN_REVOKED"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{REQUESTS}/{method}",
+            label=label,
+            caller=caller,
+            request=named(request, name),
+            code=code,
+            reason=reason,
+            read_back=acme_schedule,
+        )
+        for method, request in (
+            ("ApproveRescheduleRequest", schpb.ApproveRescheduleRequestRequest),
+            ("DeclineRescheduleRequest", schpb.DeclineRescheduleRequestRequest),
+        )
+        for label, caller, name, code, reason in REQUEST_INTRUDERS
+    ),
+    # ------------------------------------------------------------ the tenant's policy
+    *(
+        Case(
+            method=f"{POLICIES}/GetSchedulingPolicy",
+            label=label,
+            caller=caller,
+            request=named(schpb.GetSchedulingPolicyRequest, the_policy),
+            code=code,
+            reason=reason,
+            read_back=acme_policy,
+        )
+        for label, caller, code, reason in (
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("other-tenant-coachee", globex_coachee, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("personal-token", globex_admin_personal, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("deactivated-coachee", leaver, UNAUTHENTICATED, "TOKEN_REVOKED"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{POLICIES}/UpdateSchedulingPolicy",
+            label=label,
+            caller=caller,
+            request=rogue_policy,
+            code=code,
+            reason=reason,
+            read_back=acme_policy,
+        )
+        for label, caller, code, reason in (
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("personal-token", globex_admin_personal, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("own-tenant-coach", acme_coach, PERMISSION_DENIED, "TENANT_ADMIN_ONLY"),
+            ("own-tenant-coachee", acme_coachee, PERMISSION_DENIED, "TENANT_ADMIN_ONLY"),
+            ("deactivated-admin", fallen_admin, UNAUTHENTICATED, "TOKEN_REVOKED"),
+        )
+    ),
     # ------------------------------------------------------------ switching tenant
     Case(
         method=f"{AUTH}/SwitchTenant",
@@ -1430,6 +1958,18 @@ EXEMPT: dict[str, str] = {
     "ecoach.v1.MemberService/ListMyMemberships": (
         "no ids: lists only the caller's own memberships (a named cross-tenant read, rule 5)"
     ),
+    f"{AVAILABILITY}/GetMyAvailability": (
+        "no ids: reads the caller's own availability "
+        "(test_availability_is_ones_own_and_only_a_coach_sets_it)"
+    ),
+    f"{AVAILABILITY}/UpdateMyAvailability": (
+        "no ids: replaces the caller's own availability, and only a coach's "
+        "(test_availability_is_ones_own_and_only_a_coach_sets_it)"
+    ),
+    f"{SESSIONS}/ListMySessions": (
+        "no ids but a time range: the caller's own sessions in every tenant, a named "
+        "cross-tenant read (rule 5; test_my_sessions_and_requests_are_only_my_own)"
+    ),
 }
 
 
@@ -1480,6 +2020,99 @@ def test_a_hidden_object_is_refused_exactly_like_one_that_does_not_exist(
         missing.reason,
         missing.message,
     ), f"{case.id}: the answer tells a hidden object from a missing one"
+
+
+# ---------------------------------------------------------------- one's own, and only one's own
+
+
+def test_availability_is_ones_own_and_only_a_coach_sets_it(world: World) -> None:
+    """GetMyAvailability and UpdateMyAvailability take no ids: each reads or replaces the
+    caller's own hours, and only a coach has any."""
+    s = sch.stubs(world.api.channel)
+    before = acme_availability(world)
+    assert before["coach_person_id"] == world.acme.coach.person_id and before["weekly"]
+
+    for label, who in (
+        ("the victim's coachee", world.acme.coachee),
+        ("the victim's admin", world.acme.admin),
+        ("the other tenant's admin", world.globex.admin),
+    ):
+        try:
+            sch.set_availability(s, who, sch.around_the_clock())
+        except grpc.RpcError as exc:
+            refused = error_details(exc)
+            assert (refused.code, refused.reason) == (PERMISSION_DENIED, "COACH_ONLY"), label
+        else:
+            raise AssertionError(f"{label} set an availability without being a coach")
+        own = as_dict(
+            s.availability.GetMyAvailability(
+                schpb.GetMyAvailabilityRequest(), metadata=who.metadata
+            )
+        )
+        assert own["coach_person_id"] == who.person_id, label
+        assert not own.get("weekly") and "update_time" not in own, label
+
+    # Another tenant's coach replaces their own hours, not the victim's.
+    theirs = sch.set_availability(s, world.globex.coach, sch.around_the_clock(minutes=(30,)))
+    assert theirs.coach_person_id == world.globex.coach.person_id
+    assert acme_availability(world) == before
+
+
+def test_my_sessions_and_requests_are_only_my_own(world: World) -> None:
+    """ListMySessions (no ids, every tenant) answers each caller their own sessions only; the
+    lists of requests and the coach's dashboard hold only the caller's own spaces'."""
+    s = sch.stubs(world.api.channel)
+    now = datetime.now(UTC)
+    window = schpb.ListMySessionsRequest(
+        start_time=sch.ts(now), end_time=sch.ts(now + timedelta(days=366))
+    )
+    victim_sessions = {world.acme_session_id, world.acme_asked_session_id}
+
+    def mine(who: Session) -> list[schpb.Session]:
+        return list(s.sessions.ListMySessions(window, metadata=who.metadata).sessions)
+
+    for who in (world.acme.coach, world.acme.coachee):  # the control: the victims see theirs
+        listed = mine(who)
+        assert victim_sessions <= {x.session_id for x in listed}
+        assert all(who.person_id in (x.coachee_person_id, x.coach_person_id) for x in listed)
+    for label, who in (
+        ("the victim's admin", world.acme.admin),
+        ("the victim's other coach", world.acme_other_coach),
+        ("the other tenant's admin", world.globex.admin),
+        ("the other tenant's coach", world.globex.coach),
+        ("the other tenant's coachee", world.globex.coachee),
+        ("a personal token", world.globex_admin_personal),
+    ):
+        listed = mine(who)
+        assert not victim_sessions & {x.session_id for x in listed}, label
+        assert all(
+            who.person_id in (x.coachee_person_id, x.coach_person_id, x.co_coach_person_id)
+            for x in listed
+        ), label
+
+    def requests(who: Session) -> set[str]:
+        listed = s.requests.ListRescheduleRequests(
+            schpb.ListRescheduleRequestsRequest(parent=acme_name(world), page_size=100),
+            metadata=who.metadata,
+        )
+        return {r.request_id for r in listed.requests}
+
+    assert world.acme_request_id in requests(world.acme.coach)
+    for label, who in (
+        ("the victim's admin", world.acme.admin),
+        ("the victim's other coach", world.acme_other_coach),
+    ):
+        assert world.acme_request_id not in requests(who), label
+
+    board = s.dashboards.GetCoachDashboard(
+        spb.GetCoachDashboardRequest(parent=acme_name(world)),
+        metadata=world.acme_other_coach.metadata,
+    )
+    assert world.acme_request_id not in {r.request_id for r in board.reschedule_requests}
+    shown = {x.session_id for x in board.to_mark} | {
+        x.session_id for entry in board.coachees for x in entry.next_sessions
+    }
+    assert not victim_sessions & shown
 
 
 # ---------------------------------------------------------------- the lists stay honest

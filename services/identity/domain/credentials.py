@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.kernel.errors import FailedPrecondition, invalid
-
-from .model import new_id
+from services.kernel.ids import new_id
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256

@@ -27,8 +27,7 @@ import pyotp
 
 from services.kernel.crypto import token_hash as secret_hash
 from services.kernel.errors import invalid
-
-from .model import new_id
+from services.kernel.ids import new_id
 
 STEP_SECONDS = 30
 DIGITS = 6

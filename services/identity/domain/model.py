@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from services.kernel.errors import FailedPrecondition, invalid
+from services.kernel.ids import new_id
+from services.kernel.timezones import check_time_zone
 from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
 
 ROLES = ("tenant_admin", "coach", "coachee")
@@ -23,11 +23,6 @@ TENANT_ACTIVE, SUSPENDED = "active", "suspended"
 
 _EMAIL = re.compile(EMAIL_PATTERN)
 _SLUG = re.compile(SLUG_PATTERN)
-_ZONES: frozenset[str] | None = None
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
 
 
 def normalize_email(email: str) -> str:
@@ -49,19 +44,6 @@ def check_slug(slug: str) -> str:
             "with a hyphen"
         )
     return slug
-
-
-def check_time_zone(zone: str, field_name: str = "time_zone") -> str:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    if zone not in _ZONES:
-        raise invalid(**{field_name: "must be an IANA time zone such as Europe/Paris"})
-    try:
-        ZoneInfo(zone)
-    except ZoneInfoNotFoundError:
-        raise invalid(**{field_name: "must be an IANA time zone such as Europe/Paris"}) from None
-    return zone
 
 
 def check_roles(roles: list[str] | tuple[str, ...], field_name: str = "roles") -> tuple[str, ...]:

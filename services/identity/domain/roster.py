@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from services.kernel.csvtable import Cell, read_rows, why
 from services.kernel.errors import DomainError, invalid
+from services.kernel.timezones import check_time_zone
 
-from .model import LOCALES, check_email, check_roles, check_time_zone, normalize_email
+from .model import LOCALES, check_email, check_roles, normalize_email
 
 MAX_CSV_BYTES = 1_048_576  # 1 MiB: about 10,000 rows
 MAX_ROWS = 10_000

@@ -20,8 +20,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from services.kernel.crypto import token_hash as secret_hash
-
-from .model import new_id
+from services.kernel.ids import new_id
 
 PREFIX = "rt1"
 

@@ -43,10 +43,12 @@ def keyset_page(
     to_domain: Callable[[Any], T],
     *,
     newest_first: bool = False,
+    key: str = "created_at",
 ) -> tuple[list[T], str]:
     """One page of `query` (rows of `table`, with `created_at` and `id` columns), and the token
-    of the next page ("" on the last). Oldest first, or `newest_first` (histories)."""
-    created, row_id = table.c.created_at, table.c.id
+    of the next page ("" on the last). Oldest first, or `newest_first` (histories); ordered by
+    another timestamp column with `key` (sessions by their start)."""
+    created, row_id = table.c[key], table.c.id
     if newest_first:
         query = query.order_by(created.desc(), row_id.desc()).limit(size + 1)
     else:
@@ -60,4 +62,4 @@ def keyset_page(
     if len(rows) <= size:
         return [to_domain(r) for r in rows], ""
     last = rows[size - 1]
-    return [to_domain(r) for r in rows[:size]], encode_page_token(last.created_at, last.id)
+    return [to_domain(r) for r in rows[:size]], encode_page_token(getattr(last, key), last.id)

@@ -11,8 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.kernel.errors import FailedPrecondition, invalid
-
-from .model import new_id
+from services.kernel.ids import new_id
 
 OPEN, ACHIEVED, ARCHIVED = "open", "achieved", "archived"
 TITLE_LIMIT = 200

@@ -8,12 +8,12 @@ objectives, context, which are the coachee's words). Anyone else: not found.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 
 from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
+from services.kernel.ids import new_id
 
 DRAFT, ACTIVE, PAUSED, COMPLETED, ARCHIVED = "draft", "active", "paused", "completed", "archived"
 CADENCES = ("weekly", "every_two_weeks", "every_four_weeks", "monthly")
@@ -29,10 +29,6 @@ SET_UP_FIELDS = (
     "starts_on",
     "ends_on",
 )
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
 
 
 class Relation(Enum):

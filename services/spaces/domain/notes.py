@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
+from services.kernel.ids import new_id
 
-from .model import Relation, new_id
+from .model import Relation
 
 SHARED, COACH_PRIVATE, JOURNAL = "shared", "coach_private", "journal"
 KINDS = (SHARED, COACH_PRIVATE, JOURNAL)
@@ -85,6 +86,7 @@ class Note:
     updated_at: datetime
     deleted_at: datetime | None = None
     reply_count: int = field(default=0, compare=False)
+    session_id: str | None = None  # a session of the same space this shared note is about
 
     @classmethod
     def create(
@@ -98,6 +100,7 @@ class Note:
         links: list[dict[str, Any]],
         parent: Note | None,
         now: datetime,
+        session_id: str | None = None,
     ) -> Note:
         if kind not in KINDS:
             raise invalid(kind="SHARED, COACH_PRIVATE or JOURNAL")
@@ -112,6 +115,8 @@ class Note:
                 raise invalid(parent_note="reply to the thread's first note")
             if parent.deleted_at is not None:
                 raise FailedPrecondition("This note was deleted.", reason="NOTE_DELETED")
+        if session_id is not None and kind != SHARED:
+            raise invalid(session_id="only a shared note links to a session")
         return cls(
             new_id("not"),
             space_id,
@@ -123,6 +128,7 @@ class Note:
             check_links(links),
             now,
             now,
+            session_id=session_id,
         )
 
     def readable_by(self, person_id: str, relation: Relation) -> bool:
@@ -142,6 +148,10 @@ class Note:
             self.body = check_body(changes["body"])
         if "links" in changes:
             self.links = check_links(changes["links"])
+        if "session_id" in changes:
+            if changes["session_id"] is not None and self.kind != SHARED:
+                raise invalid(session_id="only a shared note links to a session")
+            self.session_id = changes["session_id"]
         self.updated_at = now
         return previous
 

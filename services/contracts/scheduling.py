@@ -1,0 +1,416 @@
+"""The scheduling service's contract: its RPC payloads and the events it publishes.
+
+Scheduling keeps the coaches' availability (a coach's, across all their tenants), the sessions
+booked in spaces (once or as a series), each tenant's cancel/reschedule policy, reschedule
+requests and attendance. It keeps a copy of each space's participants and status from the spaces
+events. Events carry ids and times only (rule 3), and a session's full current state (rule 4).
+
+Instants are UTC (`datetime` with an offset); a session also keeps its local wall time and time
+zone (the coach's), the source of truth when a series is expanded (rule 7).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+
+from services.kernel.events import EventPayload
+from services.kernel.personal_data import completion_event
+from services.kernel.timezones import check_time_zone
+
+from .base import Contract, PageRequest
+
+SERVICE = "scheduling"
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_time_zone)]
+# A wall-clock time of day; "24:00" only as the end of a range.
+ClockTime = Annotated[str, StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
+Frequency = Literal["weekly", "every_two_weeks", "every_four_weeks", "monthly"]
+Scope = Literal["this", "this_and_following"]
+SessionStatus = Literal["booked", "cancelled", "held", "no_show_coachee", "no_show_coach"]
+Attendance = Literal["held", "no_show_coachee", "no_show_coach"]
+Side = Literal["coachee", "coach", "system"]
+# Why a coach (or the platform) cancelled: codes, never free text (nothing to encrypt, nothing
+# an assistant reading a calendar could learn from).
+CancelReason = Literal[
+    "coach_unavailable",
+    "coachee_request",
+    "illness",
+    "emergency",
+    "other",
+    # set by the platform only:
+    "space_paused",
+    "space_completed",
+    "space_archived",
+    "coach_changed",
+    "person_erased",
+]
+COACH_REASONS = ("coach_unavailable", "coachee_request", "illness", "emergency", "other")
+RequestStatus = Literal["pending", "approved", "declined", "expired"]
+
+MAX_RANGE_DAYS = 62  # bookable slots: at most two months at once
+MAX_SERIES = 60
+
+
+# ---------------------------------------------------------------- availability
+
+
+class WeeklyHours(Contract):
+    """Bookable hours on one weekday (ISO: 1 is Monday), in the coach's time zone."""
+
+    weekday: int = Field(ge=1, le=7)
+    start: ClockTime
+    end: ClockTime
+
+
+class AvailabilityException(Contract):
+    """One date's change: `day_off` (the whole day, or `start`-`end` only) or `extra` hours."""
+
+    on: date
+    kind: Literal["day_off", "extra"]
+    start: ClockTime | None = None
+    end: ClockTime | None = None
+
+
+class AvailabilityInput(Contract):
+    time_zone: TimeZone
+    weekly: list[WeeklyHours] = Field(default_factory=list, max_length=70)
+    exceptions: list[AvailabilityException] = Field(default_factory=list, max_length=500)
+    # The session lengths a coachee may book, in minutes; the first is the default.
+    session_minutes: list[int] = Field(default_factory=lambda: [60], min_length=1, max_length=6)
+    buffer_minutes: int = Field(default=0, ge=0, le=240)
+    min_notice_minutes: int = Field(default=720, ge=0, le=60 * 24 * 60)
+    horizon_days: int = Field(default=90, ge=1, le=730)
+
+
+class Availability(AvailabilityInput):
+    coach_person_id: str
+    updated_at: datetime | None = None  # None: never set (the defaults, no hours)
+
+
+class UpdateAvailabilityRequest(Contract):
+    availability: AvailabilityInput
+
+
+class SlotsRequest(Contract):
+    """Bookable slots of a space's coach, for its coachee, from `from_date` to `to_date`
+    (inclusive, dates in `time_zone`: by default the caller's)."""
+
+    tenant_id: Id
+    space_id: Id
+    from_date: date
+    to_date: date
+    minutes: int | None = Field(default=None, ge=5, le=480)
+    time_zone: TimeZone | None = None
+
+
+class Slot(Contract):
+    starts_at: datetime
+    ends_at: datetime
+    local_start: str  # ISO 8601 with offset, in the slots' time zone
+    local_end: str
+
+
+class SlotList(Contract):
+    time_zone: str
+    minutes: int
+    slots: list[Slot]
+
+
+# ---------------------------------------------------------------- sessions
+
+
+class BookSessionRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    starts_at: AwareDatetime
+    minutes: int | None = Field(default=None, ge=5, le=480)
+
+
+class BookSeriesRequest(BookSessionRequest):
+    """Every occurrence keeps the first one's local wall time in the coach's time zone.
+    Exactly one of `count` (occurrences, the first included) and `until` (a last date)."""
+
+    frequency: Frequency
+    count: int | None = Field(default=None, ge=2, le=MAX_SERIES)
+    until: date | None = None
+
+
+class SessionRef(Contract):
+    tenant_id: Id
+    session_id: Id
+
+
+class Session(Contract):
+    session_id: str
+    tenant_id: str
+    space_id: str
+    series_id: str | None = None
+    status: SessionStatus
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str  # the coach's, where the series' wall time is kept
+    local_start: str  # wall time in `time_zone`, ISO 8601 without offset
+    shifted_by_gap: bool = False  # the wall time fell in a daylight-saving gap and moved forward
+    coachee_person_id: str
+    coach_person_id: str
+    co_coach_person_id: str | None = None
+    booked_by_person_id: str
+    cancelled_at: datetime | None = None
+    cancelled_by: Side | None = None
+    cancel_reason: CancelReason | None = None
+    late: bool = False  # cancelled by the coachee less than the request window before
+    uses_session: bool = True  # counts against the engagement's number of sessions
+    marked_at: datetime | None = None
+    pending_request_id: str | None = None
+    sequence: int = 0  # raised at each change (iTIP's SEQUENCE)
+    created_at: datetime
+    updated_at: datetime
+
+
+class SessionList(Contract):
+    sessions: list[Session]
+    next_page_token: str = ""
+
+
+class BookSeriesResponse(Contract):
+    series_id: str
+    sessions: list[Session]
+
+
+class RescheduleRequest(Contract):
+    """Move a session (and, with `this_and_following`, the series' later ones by the same
+    wall-time shift) to start at `starts_at`."""
+
+    tenant_id: Id
+    session_id: Id
+    starts_at: AwareDatetime
+    scope: Scope = "this"
+
+
+class ChangeRequest(Contract):
+    """A coachee's late reschedule, waiting for the coach: the proposed slot is held."""
+
+    request_id: str
+    tenant_id: str
+    space_id: str
+    session_id: str
+    status: RequestStatus
+    original_starts_at: datetime
+    proposed_starts_at: datetime
+    proposed_ends_at: datetime
+    requested_by_person_id: str
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+
+
+class RescheduleResponse(Contract):
+    outcome: Literal["rescheduled", "requested"]
+    sessions: list[Session]  # as they are now (moved, or unchanged while requested)
+    request: ChangeRequest | None = None
+
+
+class CancelSessionRequest(Contract):
+    tenant_id: Id
+    session_id: Id
+    scope: Scope = "this"
+    reason: CancelReason | None = None  # required from a coach
+
+
+class CancelResponse(Contract):
+    sessions: list[Session]
+
+
+class BookNextRequest(Contract):
+    """Book the session after this one: at `starts_at`, or by default one cadence later at the
+    same wall time."""
+
+    tenant_id: Id
+    session_id: Id
+    starts_at: AwareDatetime | None = None
+
+
+class MarkAttendanceRequest(Contract):
+    tenant_id: Id
+    session_id: Id
+    attendance: Attendance
+
+
+class ListSpaceSessionsRequest(PageRequest):
+    tenant_id: Id
+    space_id: Id
+
+
+class ListMySessionsRequest(Contract):
+    """The caller's own sessions starting in [from_time, to_time), in every tenant."""
+
+    from_time: AwareDatetime
+    to_time: AwareDatetime
+
+
+class ChangeRequestRef(Contract):
+    tenant_id: Id
+    request_id: Id
+
+
+class ListChangeRequestsRequest(PageRequest):
+    tenant_id: Id
+    status: RequestStatus | None = "pending"
+
+
+class ChangeRequestList(Contract):
+    requests: list[ChangeRequest]
+    next_page_token: str = ""
+
+
+class DashboardRequest(Contract):
+    tenant_id: Id
+    per_space: int = Field(default=3, ge=1, le=20)
+
+
+class SpaceSessions(Contract):
+    space_id: str
+    next_sessions: list[Session]
+
+
+class SchedulingDashboard(Contract):
+    """For the dashboards: each of the caller's spaces' next sessions; for a coach, the
+    sessions to mark and the requests waiting for them."""
+
+    spaces: list[SpaceSessions]
+    to_mark: list[Session]
+    requests: list[ChangeRequest]
+
+
+# ---------------------------------------------------------------- policy
+
+
+class TenantRef(Contract):
+    tenant_id: Id
+
+
+class PolicyInput(Contract):
+    """More than `free_hours` before: the coachee moves or cancels freely. Between
+    `request_hours` and `free_hours`: cancelling is free, moving is a request to the coach.
+    Under `request_hours`: cancel only, recorded as late."""
+
+    free_hours: int = Field(default=48, ge=1, le=24 * 30)
+    request_hours: int = Field(default=24, ge=0, le=24 * 30)
+    late_cancel_uses_session: bool = True
+
+
+class Policy(PolicyInput):
+    tenant_id: str
+    updated_at: datetime
+    updated_by_person_id: str | None = None
+
+
+class UpdatePolicyRequest(Contract):
+    tenant_id: Id
+    policy: PolicyInput
+
+
+# ---------------------------------------------------------------- events
+
+
+class SessionEvent(EventPayload):
+    """A session's full state after the change: ids and times only."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "session_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    session_id: str
+    tenant_id: str
+    space_id: str
+    series_id: str | None = None
+    status: SessionStatus
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    coachee_person_id: str
+    coach_person_id: str
+    co_coach_person_id: str | None = None
+    uses_session: bool
+    sequence: int
+    updated_at: datetime
+
+
+class SessionBooked(SessionEvent):
+    """A session was booked (once, or as an occurrence of a series)."""
+
+    TYPE: ClassVar[str] = "scheduling.session_booked"
+
+
+class SessionRescheduled(SessionEvent):
+    """A session moved (directly, or when the coach approved a request)."""
+
+    TYPE: ClassVar[str] = "scheduling.session_rescheduled"
+
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+
+
+class SessionCancelled(SessionEvent):
+    """A session was cancelled: by whom, whether late, why (a code) and whether it counts."""
+
+    TYPE: ClassVar[str] = "scheduling.session_cancelled"
+
+    cancelled_by: Side
+    late: bool
+    reason: CancelReason | None = None
+
+
+class SessionHeld(SessionEvent):
+    """The coach marked the session held."""
+
+    TYPE: ClassVar[str] = "scheduling.session_held"
+
+
+class SessionNoShow(SessionEvent):
+    """The coach marked a no-show: `absent` says whose."""
+
+    TYPE: ClassVar[str] = "scheduling.session_no_show"
+
+    absent: Literal["coachee", "coach"]
+
+
+class RescheduleRequested(EventPayload):
+    """A coachee asked the coach to move a session (inside the request window)."""
+
+    TYPE: ClassVar[str] = "scheduling.reschedule_requested"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "request_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    request_id: str
+    tenant_id: str
+    space_id: str
+    session_id: str
+    status: RequestStatus
+    original_starts_at: datetime
+    proposed_starts_at: datetime
+    proposed_ends_at: datetime
+    expires_at: datetime
+
+
+class RescheduleRequestClosed(RescheduleRequested):
+    """The coach approved or declined the request, or it expired at the original start."""
+
+    TYPE: ClassVar[str] = "scheduling.reschedule_request_closed"
+
+
+EVENTS: tuple[type[EventPayload], ...] = (
+    SessionBooked,
+    SessionRescheduled,
+    SessionCancelled,
+    SessionHeld,
+    SessionNoShow,
+    RescheduleRequested,
+    RescheduleRequestClosed,
+    completion_event(SERVICE),  # scheduling.person_erased: its part of an erasure is done
+)

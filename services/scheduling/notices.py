@@ -1,0 +1,142 @@
+"""Mails scheduling sends, from its own events (at least once, after the commit: rule 4).
+
+Contact details are asked from identity at send time (only identity keeps addresses). Like the
+calendar invitations to come, they are neutral: a date and time in the recipient's own time
+zone and language, never notes, goals or the room link. A person whose account was erased is
+absent from identity's answer and gets nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.contracts import scheduling as c
+from services.kernel.runtime.mailer import Mailer
+from services.kernel.runtime.sql import WorkerDatabase
+
+from .storage import Sessions, Spaces
+
+# person ids -> their contact details (identity's ContactDetails, as dicts)
+Contacts = Callable[[list[str]], list[dict[str, Any]]]
+
+# Why the platform cancelled, in each language (blank for a person's own cancellation).
+WHY = {
+    "space_paused": {
+        "en": " because the coaching was paused",
+        "fr": " car l'accompagnement est en pause",
+    },
+    "space_completed": {
+        "en": " because the coaching is complete",
+        "fr": " car l'accompagnement est terminé",
+    },
+    "space_archived": {
+        "en": " because the coaching was archived",
+        "fr": " car l'accompagnement est archivé",
+    },
+    "coach_changed": {
+        "en": " because the coaching has a new coach",
+        "fr": " car l'accompagnement change de coach",
+    },
+    "person_erased": {"en": "", "fr": ""},
+}
+OUTCOMES = {
+    "approved": {"en": "approved", "fr": "acceptée"},
+    "declined": {
+        "en": "declined: the original time stands",
+        "fr": "refusée : l'horaire initial est maintenu",
+    },
+    "expired": {
+        "en": "not answered before the appointment: the original time stood",
+        "fr": "sans réponse avant le rendez-vous : l'horaire initial a été maintenu",
+    },
+}
+
+
+def when(at: datetime, zone: str, locale: str) -> str:
+    """A date and time in the recipient's zone, written their way."""
+    name = zone or "UTC"
+    local = at.astimezone(ZoneInfo(name))
+    if locale == "fr":
+        return local.strftime("%d/%m/%Y à %H:%M") + f" ({name})"
+    return local.strftime("%Y-%m-%d at %H:%M") + f" ({name})"
+
+
+def _lang(locale: str) -> str:
+    return "fr" if locale == "fr" else "en"
+
+
+def send_cancellation(
+    contacts: Contacts, mailer: Mailer, public_url: str, event: c.SessionCancelled
+) -> None:
+    """The platform's cancellations go to everyone; a person's, to the other side."""
+    if event.cancelled_by == "system":
+        people = [event.coachee_person_id, event.coach_person_id, event.co_coach_person_id]
+    elif event.cancelled_by == "coachee":
+        people = [event.coach_person_id, event.co_coach_person_id]
+    else:
+        people = [event.coachee_person_id]
+    _send(
+        contacts,
+        mailer,
+        [p for p in people if p],
+        "session_cancelled",
+        lambda who: {
+            "when": when(event.starts_at, who["time_zone"], who["locale"]),
+            "why": WHY.get(event.reason or "", {}).get(_lang(who["locale"]), ""),
+            "link": public_url,
+        },
+    )
+
+
+def send_request(
+    db: WorkerDatabase,
+    contacts: Contacts,
+    mailer: Mailer,
+    public_url: str,
+    event: c.RescheduleRequested,
+) -> None:
+    """A new request goes to the space's coach (and co-coach); a closed one to the coachee."""
+    with db.read_only() as uow:
+        space = Spaces(uow.connection).get(event.tenant_id, event.space_id)
+        session = Sessions(uow.connection).get(event.tenant_id, event.session_id)
+    if space is None or session is None:
+        return
+    closed = isinstance(event, c.RescheduleRequestClosed)
+    if closed:
+        people = [session.coachee_person_id]
+    else:
+        people = [p for p in (space.coach_person_id, space.co_coach_person_id) if p]
+    _send(
+        contacts,
+        mailer,
+        people,
+        "reschedule_closed" if closed else "reschedule_requested",
+        lambda who: {
+            "when": when(event.original_starts_at, who["time_zone"], who["locale"]),
+            "proposed": when(event.proposed_starts_at, who["time_zone"], who["locale"]),
+            "outcome": OUTCOMES.get(event.status, {}).get(_lang(who["locale"]), event.status),
+            "link": public_url,
+        },
+    )
+
+
+def _send(
+    contacts: Contacts,
+    mailer: Mailer,
+    people: list[str],
+    template: str,
+    values: Callable[[dict[str, Any]], dict[str, str]],
+) -> None:
+    if not people:
+        return
+    for who in contacts(people):
+        mailer.send(
+            who["email"],
+            who["locale"],
+            template,
+            name=who["display_name"] or who["email"],
+            **values(who),
+        )

@@ -1,0 +1,883 @@
+"""The scheduling service's tables and repositories (SQLAlchemy 2 Core).
+
+No double booking, even under races: every participant's time in a booked session (and in a
+proposal held for a reschedule request) is a row of `busy`, and one PostgreSQL exclusion
+constraint (`btree_gist`) refuses two rows of one person whose intervals overlap, unless they
+belong to the same session (a session's held proposal may overlap the session itself). A
+cancelled session's rows are deleted. The coach's rows run on for their buffer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg2.extras import DateTimeTZRange
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    exc,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE
+
+from services.kernel.runtime.pagination import keyset_page
+
+from .domain.availability import Availability, Exception_, Hours, Interval
+from .domain.model import ERASED_PERSON, PENDING, ChangeRequest, Session, SpaceCopy
+from .domain.policy import Policy
+
+metadata = MetaData()
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("space_id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("coach_person_id", String(40), nullable=False),
+    Column("co_coach_person_id", String(40)),
+    Column("cadence", String(20), nullable=False),
+    Column("sessions_planned", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("free_hours", Integer, nullable=False),
+    Column("request_hours", Integer, nullable=False),
+    Column("late_cancel_uses_session", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(40)),
+)
+
+availability = Table(
+    "availability",
+    metadata,
+    Column("coach_person_id", String(40), primary_key=True),
+    Column("time_zone", String(64), nullable=False),
+    Column("weekly", JSONB, nullable=False),
+    Column("exceptions", JSONB, nullable=False),
+    Column("session_minutes", JSONB, nullable=False),
+    Column("buffer_minutes", Integer, nullable=False),
+    Column("min_notice_minutes", Integer, nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+series = Table(
+    "series",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("frequency", String(20), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("count", Integer),
+    Column("until", Date),
+    Column("follows_series_id", String(40)),  # "this and all following" split it from this one
+    Column("created_by", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("series_id", String(40)),
+    Column("status", String(20), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("local_start", DateTime(timezone=False), nullable=False),
+    Column("shifted", Boolean, nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("coach_person_id", String(40), nullable=False),
+    Column("co_coach_person_id", String(40)),
+    Column("booked_by", String(40), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("cancelled_by", String(10)),
+    Column("cancel_reason", String(30)),
+    Column("late", Boolean, nullable=False),
+    Column("uses_session", Boolean, nullable=False),
+    Column("marked_at", DateTime(timezone=True)),
+    Column("marked_by", String(40)),
+    Column("sequence", Integer, nullable=False),
+    Column("pending_request_id", String(40)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_space", "tenant_id", "space_id", "starts_at", "id"),
+    Index("ix_sessions_coach", "coach_person_id", "starts_at"),
+    Index("ix_sessions_coachee", "coachee_person_id", "starts_at"),
+    Index("ix_sessions_co_coach", "co_coach_person_id", "starts_at"),
+    Index("ix_sessions_series", "series_id", "starts_at"),
+)
+
+busy = Table(
+    "busy",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("person_id", String(40), nullable=False),
+    Column("during", TSTZRANGE, nullable=False),
+    Column("session_id", String(40), nullable=False),
+    Column("request_id", String(40)),  # a held proposal of this reschedule request
+    Index("ix_busy_session", "session_id"),
+    Index("ix_busy_request", "request_id"),
+)
+
+change_requests = Table(
+    "change_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("session_id", String(40), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("original_starts_at", DateTime(timezone=True), nullable=False),
+    Column("proposed_starts_at", DateTime(timezone=True), nullable=False),
+    Column("proposed_ends_at", DateTime(timezone=True), nullable=False),
+    Column("proposed_local", DateTime(timezone=False), nullable=False),
+    Column("proposed_shifted", Boolean, nullable=False),
+    Column("requested_by", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", String(40)),
+    Index("ix_change_requests_tenant", "tenant_id", "created_at", "id"),
+)
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+def is_exclusion_violation(error: exc.DBAPIError) -> bool:
+    return getattr(error.orig, "pgcode", None) == EXCLUSION_VIOLATION
+
+
+# ---------------------------------------------------------------- spaces
+
+
+class Spaces:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, tenant_id: str, space_id: str, *, for_update: bool = False) -> SpaceCopy | None:
+        query = select(spaces).where(spaces.c.space_id == space_id, spaces.c.tenant_id == tenant_id)
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return _space(row) if row else None
+
+    def of_person(self, tenant_id: str, person_id: str) -> list[SpaceCopy]:
+        rows = self.connection.execute(
+            select(spaces).where(
+                spaces.c.tenant_id == tenant_id,
+                or_(
+                    spaces.c.coachee_person_id == person_id,
+                    spaces.c.coach_person_id == person_id,
+                    spaces.c.co_coach_person_id == person_id,
+                ),
+            )
+        )
+        return [_space(r) for r in rows]
+
+    def apply(self, copy: SpaceCopy) -> SpaceCopy | None:
+        """Keep the newest state; the state replaced (None if new), or `copy` itself if the
+        stored one is newer (the event is stale)."""
+        row = self.connection.execute(
+            select(spaces).where(spaces.c.space_id == copy.space_id).with_for_update()
+        ).first()
+        values = {
+            "tenant_id": copy.tenant_id,
+            "status": copy.status,
+            "coachee_person_id": copy.coachee_person_id,
+            "coach_person_id": copy.coach_person_id,
+            "co_coach_person_id": copy.co_coach_person_id,
+            "cadence": copy.cadence,
+            "sessions_planned": copy.sessions_planned,
+            "updated_at": copy.updated_at,
+        }
+        if row is None:
+            self.connection.execute(insert(spaces).values(space_id=copy.space_id, **values))
+            return None
+        if row.updated_at > copy.updated_at:
+            return copy
+        self.connection.execute(
+            update(spaces).where(spaces.c.space_id == copy.space_id).values(**values)
+        )
+        return _space(row)
+
+    def anonymise(self, person_id: str) -> None:
+        for column in ("coachee_person_id", "coach_person_id", "co_coach_person_id"):
+            self.connection.execute(
+                update(spaces).where(spaces.c[column] == person_id).values({column: ERASED_PERSON})
+            )
+
+
+def _space(r: Any) -> SpaceCopy:
+    return SpaceCopy(
+        space_id=r.space_id,
+        tenant_id=r.tenant_id,
+        status=r.status,
+        coachee_person_id=r.coachee_person_id,
+        coach_person_id=r.coach_person_id,
+        co_coach_person_id=r.co_coach_person_id,
+        cadence=r.cadence,
+        sessions_planned=r.sessions_planned,
+        updated_at=r.updated_at,
+    )
+
+
+# ---------------------------------------------------------------- policies
+
+
+class Policies:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, tenant_id: str) -> Policy:
+        """The tenant's policy; the defaults if it has none yet."""
+        row = self.connection.execute(
+            select(policies).where(policies.c.tenant_id == tenant_id)
+        ).first()
+        if row is None:
+            return Policy(tenant_id)
+        return Policy(
+            tenant_id=row.tenant_id,
+            free_hours=row.free_hours,
+            request_hours=row.request_hours,
+            late_cancel_uses_session=row.late_cancel_uses_session,
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+        )
+
+    def create_default(self, tenant_id: str, now: datetime) -> None:
+        default = Policy(tenant_id)
+        self.connection.execute(
+            text(
+                "INSERT INTO policies (tenant_id, free_hours, request_hours, "
+                "late_cancel_uses_session, updated_at) VALUES (:t, :f, :r, :l, :u) "
+                "ON CONFLICT (tenant_id) DO NOTHING"
+            ),
+            {
+                "t": tenant_id,
+                "f": default.free_hours,
+                "r": default.request_hours,
+                "l": default.late_cancel_uses_session,
+                "u": now,
+            },
+        )
+
+    def save(self, policy: Policy) -> None:
+        values = {
+            "free_hours": policy.free_hours,
+            "request_hours": policy.request_hours,
+            "late_cancel_uses_session": policy.late_cancel_uses_session,
+            "updated_at": policy.updated_at,
+            "updated_by": policy.updated_by,
+        }
+        done = self.connection.execute(
+            update(policies).where(policies.c.tenant_id == policy.tenant_id).values(**values)
+        )
+        if done.rowcount == 0:
+            self.connection.execute(insert(policies).values(tenant_id=policy.tenant_id, **values))
+
+    def anonymise(self, person_id: str) -> None:
+        self.connection.execute(
+            update(policies)
+            .where(policies.c.updated_by == person_id)
+            .values(updated_by=ERASED_PERSON)
+        )
+
+
+# ---------------------------------------------------------------- availability
+
+
+class Availabilities:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, coach_person_id: str) -> Availability | None:
+        row = self.connection.execute(
+            select(availability).where(availability.c.coach_person_id == coach_person_id)
+        ).first()
+        if row is None:
+            return None
+        return Availability(
+            coach_person_id=row.coach_person_id,
+            time_zone=row.time_zone,
+            weekly=[Hours(**h) for h in row.weekly],
+            exceptions=[
+                Exception_(datetime.fromisoformat(e["on"]).date(), e["kind"], e["start"], e["end"])
+                for e in row.exceptions
+            ],
+            session_minutes=list(row.session_minutes),
+            buffer_minutes=row.buffer_minutes,
+            min_notice_minutes=row.min_notice_minutes,
+            horizon_days=row.horizon_days,
+            updated_at=row.updated_at,
+        )
+
+    def save(self, a: Availability) -> None:
+        values = {
+            "time_zone": a.time_zone,
+            "weekly": [{"weekday": h.weekday, "start": h.start, "end": h.end} for h in a.weekly],
+            "exceptions": [
+                {"on": e.on.isoformat(), "kind": e.kind, "start": e.start, "end": e.end}
+                for e in a.exceptions
+            ],
+            "session_minutes": a.session_minutes,
+            "buffer_minutes": a.buffer_minutes,
+            "min_notice_minutes": a.min_notice_minutes,
+            "horizon_days": a.horizon_days,
+            "updated_at": a.updated_at,
+        }
+        done = self.connection.execute(
+            update(availability)
+            .where(availability.c.coach_person_id == a.coach_person_id)
+            .values(**values)
+        )
+        if done.rowcount == 0:
+            self.connection.execute(
+                insert(availability).values(coach_person_id=a.coach_person_id, **values)
+            )
+
+    def delete(self, person_id: str) -> None:
+        self.connection.execute(
+            delete(availability).where(availability.c.coach_person_id == person_id)
+        )
+
+
+# ---------------------------------------------------------------- sessions and busy time
+
+
+def _session_row(s: Session) -> dict[str, Any]:
+    return {
+        "tenant_id": s.tenant_id,
+        "space_id": s.space_id,
+        "series_id": s.series_id,
+        "status": s.status,
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "time_zone": s.time_zone,
+        "local_start": s.local_start,
+        "shifted": s.shifted,
+        "coachee_person_id": s.coachee_person_id,
+        "coach_person_id": s.coach_person_id,
+        "co_coach_person_id": s.co_coach_person_id,
+        "booked_by": s.booked_by,
+        "cancelled_at": s.cancelled_at,
+        "cancelled_by": s.cancelled_by,
+        "cancel_reason": s.cancel_reason,
+        "late": s.late,
+        "uses_session": s.uses_session,
+        "marked_at": s.marked_at,
+        "marked_by": s.marked_by,
+        "sequence": s.sequence,
+        "pending_request_id": s.pending_request_id,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+    }
+
+
+def _session(r: Any) -> Session:
+    return Session(
+        id=r.id,
+        tenant_id=r.tenant_id,
+        space_id=r.space_id,
+        series_id=r.series_id,
+        status=r.status,
+        starts_at=r.starts_at,
+        ends_at=r.ends_at,
+        time_zone=r.time_zone,
+        local_start=r.local_start,
+        shifted=r.shifted,
+        coachee_person_id=r.coachee_person_id,
+        coach_person_id=r.coach_person_id,
+        co_coach_person_id=r.co_coach_person_id,
+        booked_by=r.booked_by,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        cancelled_at=r.cancelled_at,
+        cancelled_by=r.cancelled_by,
+        cancel_reason=r.cancel_reason,
+        late=r.late,
+        uses_session=r.uses_session,
+        marked_at=r.marked_at,
+        marked_by=r.marked_by,
+        sequence=r.sequence,
+        pending_request_id=r.pending_request_id,
+    )
+
+
+def _participant(person_id: str) -> Any:
+    return or_(
+        sessions.c.coachee_person_id == person_id,
+        sessions.c.coach_person_id == person_id,
+        sessions.c.co_coach_person_id == person_id,
+    )
+
+
+class Sessions:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # -------------------------------------------------------- sessions
+
+    def add_series(
+        self,
+        series_id: str,
+        tenant_id: str,
+        space_id: str,
+        frequency: str,
+        time_zone: str,
+        count: int | None,
+        until: Any,
+        by: str,
+        now: datetime,
+        follows: str | None = None,
+    ) -> None:
+        self.connection.execute(
+            insert(series).values(
+                id=series_id,
+                tenant_id=tenant_id,
+                space_id=space_id,
+                frequency=frequency,
+                time_zone=time_zone,
+                count=count,
+                until=until,
+                follows_series_id=follows,
+                created_by=by,
+                created_at=now,
+            )
+        )
+
+    def end_series(self, series_id: str, until: Any) -> None:
+        self.connection.execute(
+            update(series).where(series.c.id == series_id).values(until=until, count=None)
+        )
+
+    def frequency_of(self, series_id: str) -> str | None:
+        return self.connection.execute(
+            select(series.c.frequency).where(series.c.id == series_id)
+        ).scalar()
+
+    def add(self, booked: list[Session], buffer_minutes: int) -> None:
+        """The sessions and their participants' busy rows (the exclusion constraint decides)."""
+        self.connection.execute(insert(sessions), [{"id": s.id, **_session_row(s)} for s in booked])
+        self.hold_time(booked, buffer_minutes)
+
+    def hold_time(
+        self,
+        booked: list[Session],
+        buffer_minutes: int,
+        request_id: str | None = None,
+        at: list[Interval] | None = None,
+    ) -> None:
+        rows = []
+        for i, s in enumerate(booked):
+            start, end = at[i] if at else (s.starts_at, s.ends_at)
+            for person in s.people():
+                if person == ERASED_PERSON:
+                    continue
+                extra = (
+                    timedelta(minutes=buffer_minutes)
+                    if person == s.coach_person_id
+                    else timedelta(0)
+                )
+                rows.append(
+                    {
+                        "person_id": person,
+                        "during": DateTimeTZRange(start, end + extra, "[)"),
+                        "session_id": s.id,
+                        "request_id": request_id,
+                    }
+                )
+        if rows:
+            self.connection.execute(insert(busy), rows)
+
+    def release_time(self, session_ids: list[str], *, holds_only: str | None = None) -> None:
+        """Delete the sessions' busy rows (booked time), or one request's held proposal."""
+        if holds_only is not None:
+            self.connection.execute(delete(busy).where(busy.c.request_id == holds_only))
+            return
+        self.connection.execute(
+            delete(busy).where(busy.c.session_id.in_(session_ids), busy.c.request_id.is_(None))
+        )
+
+    def promote_hold(self, request_id: str, session_id: str) -> None:
+        """An approved proposal's held time becomes the session's time."""
+        self.release_time([session_id])
+        self.connection.execute(
+            update(busy).where(busy.c.request_id == request_id).values(request_id=None)
+        )
+
+    def save(self, s: Session) -> None:
+        self.connection.execute(
+            update(sessions).where(sessions.c.id == s.id).values(**_session_row(s))
+        )
+
+    def get(self, tenant_id: str, session_id: str, *, for_update: bool = False) -> Session | None:
+        query = select(sessions).where(
+            sessions.c.id == session_id, sessions.c.tenant_id == tenant_id
+        )
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return _session(row) if row else None
+
+    def following(self, s: Session) -> list[Session]:
+        """This occurrence and the later ones of its series still booked, locked."""
+        rows = self.connection.execute(
+            select(sessions)
+            .where(
+                sessions.c.series_id == s.series_id,
+                sessions.c.starts_at >= s.starts_at,
+                sessions.c.status == "booked",
+            )
+            .order_by(sessions.c.starts_at)
+            .with_for_update()
+        )
+        return [_session(r) for r in rows]
+
+    def used(self, tenant_id: str, space_id: str) -> int:
+        """Sessions that count against the engagement (booked, held, no-shows, late)."""
+        return self.connection.execute(
+            select(func.count())
+            .select_from(sessions)
+            .where(
+                sessions.c.tenant_id == tenant_id,
+                sessions.c.space_id == space_id,
+                sessions.c.uses_session.is_(True),
+            )
+        ).scalar_one()
+
+    def page_of_space(
+        self, tenant_id: str, space_id: str, size: int, token: str
+    ) -> tuple[list[Session], str]:
+        query = select(sessions).where(
+            sessions.c.tenant_id == tenant_id, sessions.c.space_id == space_id
+        )
+        return keyset_page(self.connection, sessions, query, size, token, _session, key="starts_at")
+
+    def of_person(
+        self, person_id: str, from_at: datetime, to_at: datetime, limit: int = 1000
+    ) -> list[Session]:
+        rows = self.connection.execute(
+            select(sessions)
+            .where(
+                _participant(person_id),
+                sessions.c.starts_at >= from_at,
+                sessions.c.starts_at < to_at,
+            )
+            .order_by(sessions.c.starts_at, sessions.c.id)
+            .limit(limit)
+        )
+        return [_session(r) for r in rows]
+
+    def all_of_person(self, person_id: str) -> list[Session]:
+        rows = self.connection.execute(
+            select(sessions).where(_participant(person_id)).order_by(sessions.c.starts_at)
+        )
+        return [_session(r) for r in rows]
+
+    def future_of_space(
+        self, space_id: str, now: datetime, coach_person_id: str | None = None
+    ) -> list[Session]:
+        query = select(sessions).where(
+            sessions.c.space_id == space_id,
+            sessions.c.status == "booked",
+            sessions.c.starts_at > now,
+        )
+        if coach_person_id is not None:
+            query = query.where(sessions.c.coach_person_id == coach_person_id)
+        return [
+            _session(r)
+            for r in self.connection.execute(query.order_by(sessions.c.starts_at).with_for_update())
+        ]
+
+    def future_of_person(self, person_id: str, now: datetime) -> list[Session]:
+        rows = self.connection.execute(
+            select(sessions)
+            .where(
+                _participant(person_id), sessions.c.status == "booked", sessions.c.starts_at > now
+            )
+            .with_for_update()
+        )
+        return [_session(r) for r in rows]
+
+    def next_of_spaces(
+        self, tenant_id: str, space_ids: list[str], now: datetime, per_space: int
+    ) -> list[Session]:
+        if not space_ids:
+            return []
+        ranked = (
+            select(
+                sessions,
+                func.row_number()
+                .over(partition_by=sessions.c.space_id, order_by=sessions.c.starts_at)
+                .label("rank"),
+            )
+            .where(
+                sessions.c.tenant_id == tenant_id,
+                sessions.c.space_id.in_(space_ids),
+                sessions.c.status == "booked",
+                sessions.c.ends_at > now,
+            )
+            .subquery()
+        )
+        rows = self.connection.execute(
+            select(ranked).where(ranked.c.rank <= per_space).order_by(ranked.c.starts_at)
+        )
+        return [_session(r) for r in rows]
+
+    def to_mark(
+        self, tenant_id: str, coach_person_id: str, before: datetime, limit: int = 100
+    ) -> list[Session]:
+        rows = self.connection.execute(
+            select(sessions)
+            .where(
+                sessions.c.tenant_id == tenant_id,
+                or_(
+                    sessions.c.coach_person_id == coach_person_id,
+                    sessions.c.co_coach_person_id == coach_person_id,
+                ),
+                sessions.c.status == "booked",
+                sessions.c.ends_at <= before,
+            )
+            .order_by(sessions.c.starts_at)
+            .limit(limit)
+        )
+        return [_session(r) for r in rows]
+
+    def busy_of(
+        self,
+        people: list[str],
+        from_at: datetime,
+        to_at: datetime,
+        ignore_session: str | None = None,
+    ) -> list[Interval]:
+        """Every busy interval of these people overlapping [from_at, to_at), in all tenants."""
+        query = select(func.lower(busy.c.during), func.upper(busy.c.during)).where(
+            busy.c.person_id.in_(people),
+            busy.c.during.op("&&")(func.tstzrange(from_at, to_at, "[)")),
+        )
+        if ignore_session is not None:
+            query = query.where(busy.c.session_id != ignore_session)
+        return [(r[0], r[1]) for r in self.connection.execute(query)]
+
+    def conflicts(
+        self,
+        people: list[str],
+        intervals: list[Interval],
+        buffer_minutes: int,
+        coach: str,
+        ignore: list[str] | None = None,
+    ) -> list[int]:
+        """Indexes of the intervals where one of the people is busy already."""
+        found = []
+        for i, (start, end) in enumerate(intervals):
+            for person in people:
+                extra = timedelta(minutes=buffer_minutes) if person == coach else timedelta(0)
+                query = select(busy.c.id).where(
+                    busy.c.person_id == person,
+                    busy.c.during.op("&&")(func.tstzrange(start, end + extra, "[)")),
+                )
+                if ignore:
+                    query = query.where(busy.c.session_id.not_in(ignore))
+                if self.connection.execute(query.limit(1)).first():
+                    found.append(i)
+                    break
+        return found
+
+    def replace_person(
+        self, space_id: str, column: str, old: str | None, new: str | None, now: datetime
+    ) -> list[Session]:
+        """Future booked sessions of a space get another co-coach: the previous one's time is
+        released, the new one's held where they are free (ON CONFLICT DO NOTHING)."""
+        changed = []
+        for s in self.future_of_space(space_id, now):
+            if getattr(s, column) != old:
+                continue
+            if old:
+                self.connection.execute(
+                    delete(busy).where(busy.c.session_id == s.id, busy.c.person_id == old)
+                )
+            setattr(s, column, new)
+            s.sequence += 1
+            s.updated_at = now
+            self.save(s)
+            if new:
+                self.connection.execute(
+                    text(
+                        "INSERT INTO busy (person_id, during, session_id) "
+                        "VALUES (:p, tstzrange(:s, :e, '[)'), :id) ON CONFLICT DO NOTHING"
+                    ),
+                    {"p": new, "s": s.starts_at, "e": s.ends_at, "id": s.id},
+                )
+            changed.append(s)
+        return changed
+
+    def anonymise(self, person_id: str) -> None:
+        self.connection.execute(delete(busy).where(busy.c.person_id == person_id))
+        for column in (
+            "coachee_person_id",
+            "coach_person_id",
+            "co_coach_person_id",
+            "booked_by",
+            "marked_by",
+        ):
+            self.connection.execute(
+                update(sessions)
+                .where(sessions.c[column] == person_id)
+                .values({column: ERASED_PERSON})
+            )
+        self.connection.execute(
+            update(series).where(series.c.created_by == person_id).values(created_by=ERASED_PERSON)
+        )
+
+
+# ---------------------------------------------------------------- reschedule requests
+
+
+def _request_row(r: ChangeRequest) -> dict[str, Any]:
+    return {
+        "tenant_id": r.tenant_id,
+        "space_id": r.space_id,
+        "session_id": r.session_id,
+        "status": r.status,
+        "original_starts_at": r.original_starts_at,
+        "proposed_starts_at": r.proposed_starts_at,
+        "proposed_ends_at": r.proposed_ends_at,
+        "proposed_local": r.proposed_local,
+        "proposed_shifted": r.proposed_shifted,
+        "requested_by": r.requested_by,
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "decided_at": r.decided_at,
+        "decided_by": r.decided_by,
+    }
+
+
+def _request(r: Any) -> ChangeRequest:
+    return ChangeRequest(
+        id=r.id,
+        tenant_id=r.tenant_id,
+        space_id=r.space_id,
+        session_id=r.session_id,
+        status=r.status,
+        original_starts_at=r.original_starts_at,
+        proposed_starts_at=r.proposed_starts_at,
+        proposed_ends_at=r.proposed_ends_at,
+        proposed_local=r.proposed_local,
+        proposed_shifted=r.proposed_shifted,
+        requested_by=r.requested_by,
+        created_at=r.created_at,
+        expires_at=r.expires_at,
+        decided_at=r.decided_at,
+        decided_by=r.decided_by,
+    )
+
+
+class ChangeRequests:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, r: ChangeRequest) -> None:
+        self.connection.execute(insert(change_requests).values(id=r.id, **_request_row(r)))
+
+    def save(self, r: ChangeRequest) -> None:
+        self.connection.execute(
+            update(change_requests).where(change_requests.c.id == r.id).values(**_request_row(r))
+        )
+
+    def get(
+        self, tenant_id: str, request_id: str, *, for_update: bool = False
+    ) -> ChangeRequest | None:
+        query = select(change_requests).where(
+            change_requests.c.id == request_id, change_requests.c.tenant_id == tenant_id
+        )
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return _request(row) if row else None
+
+    def pending_of(self, session_ids: list[str]) -> list[ChangeRequest]:
+        rows = self.connection.execute(
+            select(change_requests)
+            .where(
+                change_requests.c.session_id.in_(session_ids), change_requests.c.status == PENDING
+            )
+            .with_for_update()
+        )
+        return [_request(r) for r in rows]
+
+    def page(
+        self, tenant_id: str, space_ids: list[str], status: str | None, size: int, token: str
+    ) -> tuple[list[ChangeRequest], str]:
+        query = select(change_requests).where(
+            change_requests.c.tenant_id == tenant_id, change_requests.c.space_id.in_(space_ids)
+        )
+        if status is not None:
+            query = query.where(change_requests.c.status == status)
+        return keyset_page(self.connection, change_requests, query, size, token, _request)
+
+    def pending_for(
+        self, tenant_id: str, space_ids: list[str], limit: int = 100
+    ) -> list[ChangeRequest]:
+        if not space_ids:
+            return []
+        rows = self.connection.execute(
+            select(change_requests)
+            .where(
+                change_requests.c.tenant_id == tenant_id,
+                change_requests.c.space_id.in_(space_ids),
+                change_requests.c.status == PENDING,
+            )
+            .order_by(change_requests.c.expires_at)
+            .limit(limit)
+        )
+        return [_request(r) for r in rows]
+
+    def lapsed(self, now: datetime, limit: int = 100) -> list[ChangeRequest]:
+        """Pending requests whose session has started, locked (other instances skip them)."""
+        rows = self.connection.execute(
+            select(change_requests)
+            .where(change_requests.c.status == PENDING, change_requests.c.expires_at <= now)
+            .order_by(change_requests.c.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_request(r) for r in rows]
+
+    def of_person(self, person_id: str) -> list[ChangeRequest]:
+        rows = self.connection.execute(
+            select(change_requests).where(
+                or_(
+                    change_requests.c.requested_by == person_id,
+                    change_requests.c.decided_by == person_id,
+                )
+            )
+        )
+        return [_request(r) for r in rows]
+
+    def anonymise(self, person_id: str) -> None:
+        for column in ("requested_by", "decided_by"):
+            self.connection.execute(
+                update(change_requests)
+                .where(change_requests.c[column] == person_id)
+                .values({column: ERASED_PERSON})
+            )

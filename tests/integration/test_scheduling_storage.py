@@ -1,0 +1,129 @@
+"""Scheduling's busy-time table on its real database: one exclusion constraint refuses a person
+in two overlapping intervals, whatever the tenant, except a session's own held proposal; a
+cancelled session's time is free again; the coach's buffer counts; racing bookings of one slot
+(or of overlapping slots) leave exactly one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import eventlet
+import pytest
+from sqlalchemy import exc
+
+from services.kernel.clock import SystemClock
+from services.kernel.config import settings
+from services.kernel.ids import new_id
+from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from services.scheduling.domain.model import Session, SpaceCopy
+from services.scheduling.storage import Sessions, is_exclusion_violation
+
+START = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine():  # type: ignore[no-untyped-def]
+    engine = make_engine(settings().database_url_for("scheduling"), pool_size=60, green=True)
+    yield engine
+    engine.dispose()
+
+
+def space(coach: str, coachee: str | None = None, tenant: str | None = None) -> SpaceCopy:
+    return SpaceCopy(
+        new_id("spc"),
+        tenant or new_id("tnt"),
+        "active",
+        coachee or new_id("per"),
+        coach,
+        None,
+        "weekly",
+        10,
+        START,
+    )
+
+
+def session(s: SpaceCopy, start: datetime, minutes: int = 60) -> Session:
+    return Session.book(
+        s,
+        start,
+        minutes,
+        "Europe/Paris",
+        start.replace(tzinfo=None),
+        False,
+        s.coachee_person_id,
+        START,
+    )
+
+
+def book(engine, booked: Session, buffer: int = 0) -> bool:  # type: ignore[no-untyped-def]
+    db = WorkerDatabase(engine, SystemClock())
+    try:
+        with db.unit_of_work() as uow:
+            Sessions(uow.connection).add([booked], buffer)
+        return True
+    except exc.IntegrityError as error:
+        assert is_exclusion_violation(error)
+        return False
+    finally:
+        db.close()
+
+
+def test_a_coach_is_never_in_two_sessions_at_once_across_tenants(engine) -> None:  # type: ignore[no-untyped-def]
+    coach = new_id("per")
+    assert book(engine, session(space(coach), START))
+    # Another tenant, another coachee, the same coach, overlapping by 30 minutes: refused.
+    assert not book(engine, session(space(coach), START + timedelta(minutes=30)))
+    # Back to back is fine.
+    assert book(engine, session(space(coach), START + timedelta(hours=1)))
+
+
+def test_the_coach_buffer_runs_after_each_session(engine) -> None:  # type: ignore[no-untyped-def]
+    coach = new_id("per")
+    assert book(engine, session(space(coach), START), buffer=15)
+    assert not book(engine, session(space(coach), START + timedelta(minutes=70)))
+    assert book(engine, session(space(coach), START + timedelta(minutes=75)))
+
+
+def test_a_held_proposal_may_overlap_its_own_session_and_cancelled_time_is_free(engine) -> None:  # type: ignore[no-untyped-def]
+    coach = new_id("per")
+    first = session(space(coach), START)
+    assert book(engine, first)
+    db = WorkerDatabase(engine, SystemClock())
+    with db.unit_of_work() as uow:
+        repo = Sessions(uow.connection)
+        # The session's own proposal 30 minutes later overlaps it: allowed.
+        repo.hold_time(
+            [first],
+            0,
+            request_id="rrq_1",
+            at=[(START + timedelta(minutes=30), START + timedelta(minutes=90))],
+        )
+    # Someone else in the held proposal's time: refused.
+    assert not book(engine, session(space(coach), START + timedelta(minutes=60)))
+    with db.unit_of_work() as uow:
+        repo = Sessions(uow.connection)
+        repo.release_time([], holds_only="rrq_1")
+        repo.release_time([first.id])
+    db.close()
+    assert book(engine, session(space(coach), START + timedelta(minutes=15)))
+
+
+def race(engine, bookings: list[Session]) -> list[bool]:  # type: ignore[no-untyped-def]
+    pool = eventlet.GreenPool(len(bookings))
+    return list(pool.imap(lambda b: book(engine, b), bookings))
+
+
+def test_fifty_simultaneous_bookings_of_one_slot_leave_exactly_one(engine) -> None:  # type: ignore[no-untyped-def]
+    coach = new_id("per")
+    results = race(engine, [session(space(coach), START) for _ in range(50)])
+    assert results.count(True) == 1
+
+
+def test_two_partially_overlapping_bookings_racing_leave_exactly_one(engine) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(10):
+        coach = new_id("per")
+        results = race(
+            engine,
+            [session(space(coach), START), session(space(coach), START + timedelta(minutes=45))],
+        )
+        assert results.count(True) == 1
