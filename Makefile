@@ -31,6 +31,7 @@ bench: venv
 	@$(BIN)/python -m ecoach_dev.bench_import
 	@$(BIN)/python -m ecoach_dev.bench_signin
 	@$(BIN)/python -m ecoach_dev.bench_spaces
+	@$(BIN)/python -m ecoach_dev.bench_scheduling
 
 lint: venv
 	@$(BIN)/ruff check .

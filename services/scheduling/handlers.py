@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection
 
 from services.contracts import identity as ic
 from services.contracts import scheduling as c
@@ -51,7 +51,7 @@ from .storage import (
     Policies,
     Sessions,
     Spaces,
-    is_exclusion_violation,
+    TimeTaken,
 )
 
 MAX_MY_RANGE = timedelta(days=366)
@@ -275,10 +275,8 @@ def _check_start(starts_at: datetime, now: datetime) -> None:
 def _insert(r: Repos, booked: list[Session], buffer_minutes: int) -> None:
     try:
         r.sessions.add(booked, buffer_minutes)
-    except exc.IntegrityError as error:
-        if is_exclusion_violation(error):
-            raise slot_taken() from None
-        raise
+    except TimeTaken:
+        raise slot_taken() from None
 
 
 def _book_one(
@@ -518,10 +516,8 @@ def _move(r: Repos, uow: UnitOfWork, moves: list[tuple[Session, Session]], buffe
     r.sessions.release_time([old.id for old, _ in moves])
     try:
         r.sessions.hold_time([new for _, new in moves], buffer)
-    except exc.IntegrityError as error:
-        if is_exclusion_violation(error):
-            raise slot_taken() from None
-        raise
+    except TimeTaken:
+        raise slot_taken() from None
     for old, new in moves:
         r.sessions.save(new)
         uow.record(
@@ -581,10 +577,8 @@ def reschedule_session(
                 r.sessions.hold_time(
                     [session], found.buffer_minutes, request_id=asked.id, at=[(new_start, new_end)]
                 )
-            except exc.IntegrityError as error:
-                if is_exclusion_violation(error):
-                    raise slot_taken() from None
-                raise
+            except TimeTaken:
+                raise slot_taken() from None
             r.requests.add(asked)
             session.pending_request_id = asked.id
             r.sessions.save(session)
