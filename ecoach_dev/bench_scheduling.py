@@ -25,13 +25,20 @@ Measured, through the gateway:
    the benchmark (exit 1); a missed latency target is shown as FAIL but does not, since the
    numbers depend on the machine. For comparison, 20 uncontended bookings one after another.
 
-Every measured call carries a request id, so the gateway's and scheduling's one log line per call
-(their own `ms`) tell where the time went: the report gives their percentiles next to the
-client's. The gateway has `gateway_threads` request threads and scheduling `service_workers`
-nameko workers (both reported): under a 50-way race the calls beyond those wait their turn.
+Where the time goes:
+- every measured call carries a request id, so the gateway's and scheduling's one log line per
+  call (their own `ms`) give percentiles next to the client's;
+- each phase reports the CPU each process used per call (from /proc: the deployment's processes,
+  its PostgreSQL backends, the broker, this process's client threads, and the rest of the
+  machine, which on a shared machine is other people's load), and how many of the cores were
+  busy. A single scheduling process runs on one core (eventlet): 50 bookings at a few ms of CPU
+  each already take most of the 250 ms, which `--scheduling-instances 2` shows.
+The gateway has `gateway_threads` request threads and scheduling `service_workers` nameko
+workers (both reported): under a 50-way race the calls beyond those wait their turn.
 
 Results: `var/bench/scheduling-<UTC time>.json` and `var/bench/scheduling-latest.json`, and a
-table. Usage: `python -m ecoach_dev.bench_scheduling [--calls 200] [--rounds 20] [--clients 50]`.
+table. Usage: `python -m ecoach_dev.bench_scheduling [--calls 200] [--rounds 20] [--clients 50]
+[--scheduling-instances 1]`.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import sys
 import threading
@@ -76,6 +84,7 @@ RACE_P99_LIMIT_MS = 250.0
 MONTH_DAYS = 31
 BUFFER_MINUTES = 10
 CALL_TIMEOUT = 30.0
+SOLO_BOOKINGS = 20  # uncontended, one after another: what a race adds to a booking
 # Each client its own TCP connection (grpcio would otherwise share one between channels).
 CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
 WEEKLY, FORTNIGHTLY = pb.FREQUENCY_WEEKLY, pb.FREQUENCY_EVERY_TWO_WEEKS
@@ -104,16 +113,17 @@ def _week(weekday: int, *times: tuple[str, int, bool]) -> list[Series]:
 SERIES: tuple[Series, ...] = (
     *_week(1, ("08:00", 60, False), ("10:00", 60, False), ("12:00", 30, True)),
     *_week(1, ("14:00", 60, False), ("16:30", 60, False)),
-    *_week(2, ("08:00", 60, False), ("10:00", 60, False), ("14:00", 60, False)),
-    *_week(2, ("16:30", 60, False), ("18:00", 60, True)),
+    *_week(2, ("08:00", 60, False), ("14:00", 60, False), ("16:30", 60, False)),
+    *_week(2, ("18:00", 60, True)),
     Series(3, "08:00", 60, WEEKLY, 60, measured=True),
     *_week(3, ("10:00", 60, False), ("12:00", 30, True), ("14:00", 60, False)),
     *_week(3, ("16:30", 60, False)),
-    *_week(4, ("08:00", 60, False), ("10:00", 60, False), ("14:00", 60, False)),
-    *_week(4, ("16:30", 60, False), ("18:00", 60, True)),
+    *_week(4, ("08:00", 60, False), ("14:00", 60, False), ("16:30", 60, False)),
+    *_week(4, ("18:00", 60, True)),
     *_week(5, ("08:00", 60, False), ("10:00", 60, False), ("12:00", 30, True)),
     *_week(5, ("14:00", 60, False), ("16:30", 60, False)),
-    *_week(6, ("10:00", 60, True)),
+    *_week(6, ("08:00", 60, False), ("10:00", 60, True)),
+    *_week(7, ("14:00", 60, False)),
     Series(2, "12:00", 60, FORTNIGHTLY, 50),
     Series(4, "12:00", 60, FORTNIGHTLY, 50),
     Series(1, "18:00", 60, FORTNIGHTLY, 50),
@@ -285,7 +295,10 @@ def logged_ms(path: Path | None, method: str, prefix: str) -> dict[str, float]:
 
 def breakdown(d: Deployment, prefix: str, gateway_method: str, rpc_method: str) -> dict[str, Any]:
     gateway = logged_ms(d.logs.get("gateway"), gateway_method, prefix)
-    service = logged_ms(d.logs.get("scheduling"), rpc_method, prefix)
+    service: dict[str, float] = {}
+    for name, path in d.logs.items():  # every scheduling instance's
+        if name == "scheduling" or name.startswith("scheduling-"):
+            service.update(logged_ms(path, rpc_method, prefix))
     both = [gateway[k] - service[k] for k in gateway.keys() & service.keys()]
     return {
         f"gateway_{gateway_method}": ms_stats(list(gateway.values())),
@@ -294,6 +307,88 @@ def breakdown(d: Deployment, prefix: str, gateway_method: str, rpc_method: str) 
         # wait for a free nameko worker.
         "gateway_minus_scheduling": ms_stats(both),
     }
+
+
+# ------------------------------------------------------------ where the CPU goes
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """User plus system CPU seconds of a process (all its threads) so far."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    return 0.0
+
+
+def _busy_cores_s() -> tuple[float, float]:
+    """CPU seconds the whole machine has spent busy (every process, ours or not), and those the
+    hypervisor took from this virtual machine's cores for others (steal): time none of our
+    processes could run, however ready."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[:8])
+    return (user + nice + system + irq + softirq) / TICKS, steal / TICKS
+
+
+class CpuMeter:
+    """CPU seconds of the deployment's processes, of this one (the clients), of the deployment's
+    PostgreSQL backends and of the broker, between `start()` and `stop()`."""
+
+    def __init__(self, d: Deployment) -> None:
+        self.d = d
+
+    def _pids(self) -> dict[str, list[int]]:
+        found = {name: [p.pid] for name, p in self.d.procs.items() if p.poll() is None}
+        found["bench clients (this process)"] = [os.getpid()]
+        url = self.d.config.database_url_for("scheduling").replace("+psycopg2", "")
+        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname LIKE %s AND pid <> pg_backend_pid()",
+                (self.d.config.database_prefix + "%",),
+            )
+            found["postgresql (the deployment's backends)"] = [r[0] for r in cur.fetchall()]
+        found["rabbitmq (shared)"] = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _comm(p) == "beam.smp"
+        ]
+        return found
+
+    def start(self) -> None:
+        self.pids = self._pids()
+        self.before = {k: {p: _cpu_of(p) for p in v} for k, v in self.pids.items()}
+        self.machine_before = _busy_cores_s()
+        self.began = time.monotonic()
+
+    def stop(self, calls: int) -> dict[str, Any]:
+        wall = time.monotonic() - self.began
+        busy, stolen = _busy_cores_s()
+        machine = busy - self.machine_before[0]
+        stolen -= self.machine_before[1]
+        # Database connections opened meanwhile (a pool growing under the race) count whole.
+        used = {
+            name: sum(_cpu_of(p) - self.before.get(name, {}).get(p, 0.0) for p in pids)
+            for name, pids in self._pids().items()
+        }
+        used["everything else on the machine"] = max(0.0, machine - sum(used.values()))
+        return {
+            "wall_s": round(wall, 2),
+            "machine_busy_cores": round(machine / wall, 2) if wall else 0.0,
+            "stolen_cores": round(stolen / wall, 2) if wall else 0.0,
+            "cores": os.cpu_count(),
+            "cpu_ms_per_call": {
+                name: round(seconds * 1000 / max(calls, 1), 2) for name, seconds in used.items()
+            },
+            "cpu_s": {name: round(seconds, 2) for name, seconds in used.items()},
+        }
+
+
+def _comm(proc: Path) -> str:
+    with contextlib.suppress(OSError):
+        return (proc / "comm").read_text().strip()
+    return ""
 
 
 # ------------------------------------------------------------ 1. a month of slots
@@ -373,22 +468,29 @@ def race_round(racers: list[Racer], at: datetime, round_no: int) -> list[Outcome
     return [o or Outcome(0.0, False, "no answer") for o in outcomes]
 
 
-def free_slots(w: World, who: Session, space: str, first: date, days: int) -> list[datetime]:
-    """The first bookable slot of each day in [first, first + days), soonest first."""
-    listed = w.s.availability.ListBookableSlots(
-        pb.ListBookableSlotsRequest(
-            parent=space,
-            start_date=first.isoformat(),
-            end_date=(first + timedelta(days=days - 1)).isoformat(),
-            time_zone=PARIS,
-        ),
-        metadata=who.metadata,
-    )
-    by_day: dict[date, datetime] = {}
-    for slot in listed.slots:
-        at = sch.dt(slot.start_time)
-        by_day.setdefault(at.astimezone(ZONE).date(), at)
-    return sorted(by_day.values())
+def pick_slots(w: World, who: Session, space: str, first: date, wanted: int) -> list[datetime]:
+    """`wanted` bookable slots from `first` on, soonest first, each at least a session and its
+    buffer after the one before (so that booking one leaves the next bookable)."""
+    picked: list[datetime] = []
+    apart = timedelta(minutes=60 + BUFFER_MINUTES)
+    for window in range(6):
+        start = first + timedelta(days=62 * window)
+        listed = w.s.availability.ListBookableSlots(
+            pb.ListBookableSlotsRequest(
+                parent=space,
+                start_date=start.isoformat(),
+                end_date=(start + timedelta(days=61)).isoformat(),
+                time_zone=PARIS,
+            ),
+            metadata=who.metadata,
+        )
+        for slot in listed.slots:
+            at = sch.dt(slot.start_time)
+            if not picked or at >= picked[-1] + apart:
+                picked.append(at)
+            if len(picked) == wanted:
+                return picked
+    raise RuntimeError(f"only {len(picked)} bookable slots found from {first}")
 
 
 # ------------------------------------------------------------ the database
@@ -452,6 +554,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument(
+        "--scheduling-instances", type=int, default=1, help="scheduling processes (default 1)"
+    )
     parser.add_argument("--keep-run", action="store_true")
     args = parser.parse_args(argv)
     setup: dict[str, float] = {}
@@ -464,6 +569,8 @@ def main(argv: list[str]) -> int:
         print(f"bench: starting the platform ({run.database_source} PostgreSQL)...", flush=True)
         d.start()
         d.wait_serving("scheduling")
+        for n in range(2, args.scheduling_instances + 1):  # consuming long before the races
+            d.start_instance("scheduling", f"scheduling-{n}")
         with d.channel() as channel:
             with timed("two tenants and a coach in both", setup, "world_s"):
                 w = make_world(d, channel)
@@ -532,9 +639,12 @@ def main(argv: list[str]) -> int:
 
             print(f"bench: ListBookableSlots, 31 days from {month}, {args.calls} calls...")
             refreshed(w.api, measured)
+            meter = CpuMeter(d)
+            meter.start()
             slots_given, slot_count = measure_slots(
                 w, measured, measured_space, month, args.calls, PARIS, "slots-tz"
             )
+            slots_cpu = meter.stop(args.calls + 10)
             slots_default, _ = measure_slots(
                 w, measured, measured_space, month, args.calls, "", "slots-default"
             )
@@ -544,6 +654,7 @@ def main(argv: list[str]) -> int:
                 "time_zone_given": {
                     **slots_given,
                     "server": breakdown(d, "bench-slots-tz", "ListBookableSlots", "list_slots"),
+                    "cpu": slots_cpu,
                 },
                 "time_zone_of_caller": slots_default,
             }
@@ -563,20 +674,35 @@ def main(argv: list[str]) -> int:
                         pb.ListSessionsRequest(parent=r.space, page_size=1),
                         metadata=r.who.metadata,
                     )
-                race_days = free_slots(
-                    w, racers_who[0], racer_spaces[0], month + timedelta(days=MONTH_DAYS), 62
+                picked = pick_slots(
+                    w,
+                    racers_who[0],
+                    racer_spaces[0],
+                    month + timedelta(days=MONTH_DAYS),
+                    args.rounds + SOLO_BOOKINGS,
                 )
-                if len(race_days) < args.rounds:
-                    raise RuntimeError(f"only {len(race_days)} days with a free slot")
-                slots_raced = race_days[: args.rounds]
+                slots_raced, solo_at = picked[: args.rounds], picked[args.rounds :]
+                meter = CpuMeter(d)
+                meter.start()
+                round_walls, round_busy, round_stolen = [], [], []
                 for n, at in enumerate(slots_raced):
+                    (busy_before, stolen_before), began = _busy_cores_s(), time.monotonic()
                     rounds.append(race_round(racers, at, n))
-                    time.sleep(0.2)
-                solo_at = free_slots(
-                    w, racers_who[0], racer_spaces[0], month + timedelta(days=MONTH_DAYS), 62
-                )[: args.rounds]
+                    round_walls.append(time.monotonic() - began)
+                    busy_after, stolen_after = _busy_cores_s()
+                    round_busy.append(busy_after - busy_before)
+                    round_stolen.append(stolen_after - stolen_before)
+                    time.sleep(0.2)  # the round's aftermath (its event relayed) settles
+                races_cpu = meter.stop(args.rounds * args.clients)
+                in_rounds = max(sum(round_walls), 1e-3)
+                races_cpu["machine_busy_cores_during_rounds"] = round(
+                    sum(round_busy) / in_rounds, 2
+                )
+                races_cpu["stolen_cores_during_rounds"] = round(sum(round_stolen) / in_rounds, 2)
                 solo_ms = []
-                for n, (at, r) in enumerate(zip(solo_at, racers[: len(solo_at)], strict=True)):
+                meter.start()
+                for n, at in enumerate(solo_at):
+                    r = racers[n % len(racers)]
                     began = time.perf_counter()
                     r.sessions.BookSession(
                         pb.BookSessionRequest(parent=r.space, start_time=sch.ts(at)),
@@ -584,6 +710,7 @@ def main(argv: list[str]) -> int:
                         timeout=CALL_TIMEOUT,
                     )
                     solo_ms.append((time.perf_counter() - began) * 1000)
+                solo_cpu = meter.stop(len(solo_at))
             finally:
                 for r in racers:
                     r.channel.close()
@@ -607,9 +734,11 @@ def main(argv: list[str]) -> int:
                 ),
                 "round_max_ms": [round(max(o.latency_ms for o in r), 1) for r in rounds],
                 "server": breakdown(d, "bench-race", "BookSession", "book_session"),
+                "cpu": races_cpu,
                 "solo_bookings": {
                     **ms_stats(solo_ms),
                     "server": breakdown(d, "bench-solo", "BookSession", "book_session"),
+                    "cpu": solo_cpu,
                 },
             }
             results["setup"] = {
@@ -653,7 +782,7 @@ def main(argv: list[str]) -> int:
     report = run.report(
         "Scheduling",
         gateway_threads=run.deployment.config.gateway_threads,
-        scheduling_instances=1,
+        scheduling_instances=args.scheduling_instances,
     )
     report["results"] = results
     report["targets"] = targets
@@ -699,6 +828,25 @@ def table(results: dict[str, Any]) -> str:
             f"| {name} | {r['calls']} | {r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} "
             f"| {r['max_ms']} |"
         )
+    phases = {
+        "slots": slots["time_zone_given"]["cpu"],
+        "races": races["cpu"],
+        "one at a time": races["solo_bookings"]["cpu"],
+    }
+    names = list(races["cpu"]["cpu_ms_per_call"])
+    lines += ["", "| CPU ms per call | " + " | ".join(phases) + " |", "|---|---|---|---|"]
+    for name in names:
+        cells = " | ".join(str(p["cpu_ms_per_call"].get(name, "")) for p in phases.values())
+        lines.append(f"| {name} | {cells} |")
+    busy = " | ".join(str(p["machine_busy_cores"]) for p in phases.values())
+    lines.append(f"| the whole machine, busy cores | {busy} |")
+    stolen = " | ".join(str(p["stolen_cores"]) for p in phases.values())
+    lines.append(f"| cores stolen by the hypervisor (steal) | {stolen} |")
+    lines.append(
+        "| during the race rounds only: busy, stolen cores | "
+        f"{races['cpu']['machine_busy_cores_during_rounds']}, "
+        f"{races['cpu']['stolen_cores_during_rounds']} | | |"
+    )
     setup = results["setup"]
     lines += [
         "",

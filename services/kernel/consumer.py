@@ -35,20 +35,29 @@ def consume_forever(
     on_bound: Callable[[], None] = lambda: None,
     on_lost: Callable[[], None] = lambda: None,
     connect_timeout: float = 5.0,
+    heartbeat: float = 30.0,
 ) -> None:
     backoff = 0.5
     while not stopping.is_set():
         try:
-            with kombu.Connection(uri, heartbeat=30, connect_timeout=connect_timeout) as conn:
+            with kombu.Connection(
+                uri, heartbeat=heartbeat, connect_timeout=connect_timeout
+            ) as conn:
                 with conn.Consumer(queue, callbacks=[on_message], accept=["json"], no_ack=True):
                     on_bound()
                     ready.set()
                     backoff = 0.5
                     while not stopping.is_set():
+                        # Heartbeats are checked after every drain, busy or idle: checked only
+                        # when idle, a queue that never stays empty for a second (the gateway's
+                        # replies under steady traffic) sent none, and the broker closed the
+                        # connection after two missed intervals. heartbeat_check sends one
+                        # only when due, so calling it often costs nothing.
                         try:
                             conn.drain_events(timeout=1)
-                        except TimeoutError:  # socket.timeout too: idle, keep alive
-                            conn.heartbeat_check()
+                        except TimeoutError:  # socket.timeout too: idle
+                            pass
+                        conn.heartbeat_check()
         except Exception as exc:
             if stopping.is_set():
                 break

@@ -257,8 +257,11 @@ def _space_for(r: Repos, who: PersonClaims, tenant_id: str, space_id: str) -> tu
     return space, space.participant(who.person_id)
 
 
-def _check_remaining(r: Repos, space: SpaceCopy, asked: int) -> None:
-    left = space.sessions_planned - r.sessions.used(space.tenant_id, space.space_id)
+def _check_remaining(r: Repos, space: SpaceCopy, asked: int, *, added: bool = False) -> None:
+    """Refuse `asked` sessions beyond the engagement's; `added` when they are already stored
+    in this transaction (and so counted)."""
+    used = r.sessions.used(space.tenant_id, space.space_id) - (asked if added else 0)
+    left = space.sessions_planned - used
     if asked > left:
         raise FailedPrecondition(
             f"The engagement has {max(left, 0)} sessions left; {asked} asked.",
@@ -296,7 +299,6 @@ def _book_one(
     _check_start(starts_at, now)
     if relation == COACHEE:  # the coach books as they please, never over anyone's time
         found.check_bookable(starts_at, starts_at + timedelta(minutes=length), now)
-    _check_remaining(r, space, 1)
     zone = found.zone
     session = Session.book(
         space,
@@ -308,7 +310,10 @@ def _book_one(
         who.person_id,
         now,
     )
+    # The time first, then the count (the space's lock keeps it exact either way): in a race
+    # for one slot, the losers are refused before counting anything.
     _insert(r, [session], found.buffer_minutes)
+    _check_remaining(r, space, 1, added=True)
     uow.record(_event(c.SessionBooked, session))
     return session
 

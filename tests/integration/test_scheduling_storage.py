@@ -5,6 +5,7 @@ cancelled session's time is free again; the coach's buffer counts; racing bookin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import eventlet
@@ -15,7 +16,7 @@ from services.kernel.config import settings
 from services.kernel.ids import new_id
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.scheduling.domain.model import Session, SpaceCopy
-from services.scheduling.storage import Sessions, TimeTaken
+from services.scheduling.storage import Sessions, Spaces, TimeTaken
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
@@ -128,3 +129,30 @@ def test_two_partially_overlapping_bookings_racing_leave_exactly_one(engine) -> 
             [session(space(coach), START), session(space(coach), START + timedelta(minutes=45))],
         )
         assert results.count(True) == 1
+
+
+def test_two_events_of_a_new_space_applied_at_once_keep_the_newest(engine) -> None:  # type: ignore[no-untyped-def]
+    # space_created and space_activated handled by two workers at once: neither may fail on the
+    # primary key, and the newer state stays whichever commits first. Ten rounds each way.
+    def apply(copy: SpaceCopy) -> SpaceCopy | None:
+        db = WorkerDatabase(engine, SystemClock())
+        try:
+            with db.unit_of_work() as uow:
+                replaced = Spaces(uow.connection).apply(copy)
+                eventlet.sleep(0.01)  # hold the transaction open while the other one runs
+                return replaced
+        finally:
+            db.close()
+
+    for round_ in range(20):
+        created = replace(space(new_id("per")), status="draft")
+        activated = replace(created, status="active", updated_at=START + timedelta(seconds=1))
+        first, second = (created, activated) if round_ % 2 else (activated, created)
+        pool = eventlet.GreenPool(2)
+        results = list(pool.imap(apply, [first, second]))
+        assert results.count(None) == 1  # one inserted; the other replaced or was stale
+        db = WorkerDatabase(engine, SystemClock())
+        with db.unit_of_work() as uow:
+            stored = Spaces(uow.connection).get(created.tenant_id, created.space_id)
+        db.close()
+        assert stored is not None and stored.status == "active"
