@@ -101,7 +101,7 @@ def rewrap(config: Settings) -> None:
     from services.kernel.runtime.sql import make_engine
 
     master = master_key_from(config)
-    steps = {"identity": identity_rewrap, "spaces": keyring_rewrap}
+    steps = {"identity": identity_rewrap, "spaces": keyring_rewrap, "scheduling": keyring_rewrap}
     for service, step in steps.items():
         engine = make_engine(config.database_url_for(service), pool_size=1)
         try:

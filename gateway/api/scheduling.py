@@ -21,6 +21,7 @@ _ID = r"([a-z]{3}_[0-9a-f]+)"
 _SESSION = re.compile(rf"^tenants/{_ID}/sessions/{_ID}$")
 _REQUEST = re.compile(rf"^tenants/{_ID}/rescheduleRequests/{_ID}$")
 _POLICY = re.compile(rf"^tenants/{_ID}/schedulingPolicy$")
+_VIDEO = re.compile(rf"^tenants/{_ID}/videoSettings$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -37,6 +38,10 @@ def request_name(tenant_id: str, request_id: str) -> str:
 
 def policy_name(tenant_id: str) -> str:
     return f"tenants/{tenant_id}/schedulingPolicy"
+
+
+def video_settings_name(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/videoSettings"
 
 
 def parse_session(value: str, field: str = "name") -> dict[str, str]:
@@ -61,6 +66,13 @@ def parse_policy(value: str, field: str = "name") -> str:
     match = _POLICY.match(value or "")
     if not match:
         raise invalid(**{field: "must be tenants/{tenant_id}/schedulingPolicy"})
+    return match.group(1)
+
+
+def parse_video_settings(value: str, field: str = "name") -> str:
+    match = _VIDEO.match(value or "")
+    if not match:
+        raise invalid(**{field: "must be tenants/{tenant_id}/videoSettings"})
     return match.group(1)
 
 
@@ -197,6 +209,15 @@ def session_out(s: dict[str, Any]) -> pb.Session:
     )
     _set_time(out, "cancel_time", s.get("cancelled_at"))
     _set_time(out, "mark_time", s.get("marked_at"))
+    if s.get("room"):
+        room = s["room"]
+        out.room.CopyFrom(
+            pb.RoomState(
+                open_time=cv.timestamp(room["opens_at"]),
+                close_time=cv.timestamp(room["closes_at"]),
+                open=room["open"],
+            )
+        )
     return out
 
 
@@ -238,6 +259,48 @@ def policy_out(p: dict[str, Any]) -> pb.SchedulingPolicy:
     )
     _set_time(out, "update_time", p.get("updated_at"))
     return out
+
+
+def _provider_in(value: int) -> str:
+    if value in (pb.VIDEO_PROVIDER_UNSPECIFIED, pb.VIDEO_PROVIDER_NONE):
+        raise invalid(
+            **{
+                "settings.provider": "VIDEO_PROVIDER_JITSI, VIDEO_PROVIDER_LIVEKIT or "
+                "VIDEO_PROVIDER_JITSI_PUBLIC"
+            }
+        )
+    if value not in pb.VideoProvider.values():
+        raise invalid(**{"settings.provider": "unknown provider"})
+    return str(pb.VideoProvider.Name(value)).removeprefix("VIDEO_PROVIDER_").lower()
+
+
+def video_settings_out(v: dict[str, Any]) -> pb.VideoSettings:
+    out = pb.VideoSettings(
+        name=video_settings_name(v["tenant_id"]),
+        provider=_enum(pb.VideoProvider, "VIDEO_PROVIDER_", v["provider"]),
+        server_url=v["server_url"],
+        app_id=v["app_id"],
+        has_secret=v["has_secret"],
+        open_minutes_before=v["open_minutes_before"],
+        close_minutes_after=v["close_minutes_after"],
+        deployment_default=v["deployment_default"],
+        updater_person_id=v.get("updated_by_person_id") or "",
+    )
+    _set_time(out, "update_time", v.get("updated_at"))
+    return out
+
+
+def room_out(tenant_id: str, r: dict[str, Any]) -> pb.SessionRoom:
+    return pb.SessionRoom(
+        session=session_name(tenant_id, r["session_id"]),
+        provider=_enum(pb.VideoProvider, "VIDEO_PROVIDER_", r["provider"]),
+        url=r["url"],
+        token=r["token"],
+        room=r["room"],
+        moderator=r["moderator"],
+        open_time=cv.timestamp(r["opens_at"]),
+        expire_time=cv.timestamp(r["expires_at"]),
+    )
 
 
 def _page(request: Any) -> dict[str, Any]:
@@ -391,6 +454,11 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
         }
         return session_out(call.call(SCHEDULING, "mark_attendance", payload))
 
+    @handler
+    def GetSessionRoom(self, request: Any, call: CallContext) -> pb.SessionRoom:
+        ref = parse_session(request.name)
+        return room_out(ref["tenant_id"], call.call(SCHEDULING, "get_session_room", ref))
+
 
 class RescheduleRequestService(pb_grpc.RescheduleRequestServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
@@ -427,6 +495,35 @@ class RescheduleRequestService(pb_grpc.RescheduleRequestServiceServicer):  # typ
         return request_out(answer)
 
 
+class VideoSettingsService(pb_grpc.VideoSettingsServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def GetVideoSettings(self, request: Any, call: CallContext) -> pb.VideoSettings:
+        payload = {"tenant_id": parse_video_settings(request.name)}
+        return video_settings_out(call.call(SCHEDULING, "get_video_settings", payload))
+
+    @handler
+    def UpdateVideoSettings(self, request: Any, call: CallContext) -> pb.VideoSettings:
+        v = request.settings
+        payload = {
+            "tenant_id": parse_video_settings(v.name, "settings.name"),
+            "settings": {
+                "provider": _provider_in(v.provider),
+                "server_url": v.server_url,
+                "app_id": v.app_id,
+                "app_secret": v.app_secret,
+                **{
+                    field: getattr(v, field)
+                    for field in ("open_minutes_before", "close_minutes_after")
+                    if v.HasField(field)
+                },
+            },
+        }
+        return video_settings_out(call.call(SCHEDULING, "update_video_settings", payload))
+
+
 class SchedulingPolicyService(pb_grpc.SchedulingPolicyServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -457,6 +554,7 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
         RescheduleRequestService(backend), server
     )
     pb_grpc.add_SchedulingPolicyServiceServicer_to_server(SchedulingPolicyService(backend), server)
+    pb_grpc.add_VideoSettingsServiceServicer_to_server(VideoSettingsService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[name].full_name
         for name in (
@@ -464,5 +562,6 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
             "SessionService",
             "RescheduleRequestService",
             "SchedulingPolicyService",
+            "VideoSettingsService",
         )
     ]

@@ -144,6 +144,12 @@ class SessionRef(Contract):
     session_id: Id
 
 
+class RoomState(Contract):
+    opens_at: datetime
+    closes_at: datetime
+    open: bool
+
+
 class Session(Contract):
     session_id: str
     tenant_id: str
@@ -169,6 +175,9 @@ class Session(Contract):
     sequence: int = 0  # raised at each change (iTIP's SEQUENCE)
     created_at: datetime
     updated_at: datetime
+    # Set on the dashboards' sessions only: when the video room opens and closes, and whether
+    # it is open at the time of the answer (a "join" action; get_session_room gives the link).
+    room: RoomState | None = None
 
 
 class SessionList(Contract):
@@ -312,6 +321,55 @@ class Policy(PolicyInput):
 class UpdatePolicyRequest(Contract):
     tenant_id: Id
     policy: PolicyInput
+
+
+# ---------------------------------------------------------------- video rooms
+
+VideoProvider = Literal["jitsi", "livekit", "jitsi_public"]
+
+
+class VideoSettingsInput(Contract):
+    """A tenant's video provider. `app_secret` is write-only: empty on update keeps the
+    current one (when the provider and app id stay the same)."""
+
+    provider: VideoProvider
+    server_url: str = Field(default="", max_length=500)
+    app_id: str = Field(default="", max_length=200)
+    app_secret: str = Field(default="", max_length=500)
+    open_minutes_before: int = 15
+    close_minutes_after: int = 30
+
+
+class VideoSettings(Contract):
+    tenant_id: str
+    provider: VideoProvider | Literal["none"]
+    server_url: str = ""
+    app_id: str = ""
+    has_secret: bool = False
+    open_minutes_before: int
+    close_minutes_after: int
+    # The deployment's provider, used while the tenant sets none.
+    deployment_default: bool = False
+    updated_at: datetime | None = None
+    updated_by_person_id: str | None = None
+
+
+class UpdateVideoSettingsRequest(Contract):
+    tenant_id: Id
+    settings: VideoSettingsInput
+
+
+class SessionRoom(Contract):
+    """One participant's way into a session's room, valid until `expires_at`."""
+
+    session_id: str
+    provider: VideoProvider
+    url: str  # Jitsi: the room's URL, token included; LiveKit: the server's URL
+    token: str  # the JWT (Jitsi's or LiveKit's); empty on a public Jitsi server
+    room: str
+    moderator: bool
+    opens_at: datetime
+    expires_at: datetime
 
 
 # ---------------------------------------------------------------- events

@@ -20,7 +20,7 @@ from services.contracts import spaces as sc
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
 from services.kernel.config import settings
-from services.kernel.crypto import MasterKey, master_key_from
+from services.kernel.crypto import deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.personal_data import completion_event, personal_data_services
 from services.kernel.revocations import Fetch, Revocation
@@ -36,11 +36,7 @@ from .passwords import Passwords, common_passwords
 from .passwords import hasher as password_hasher
 from .storage import Repositories
 
-
-@functools.cache
-def _master_key() -> MasterKey:
-    config = settings()
-    return master_key_from(config)
+_master_key = deployment_master_key
 
 
 _keys = handlers.SigningKeyCache(master=_master_key)

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     mail_dir: Path | None = None
     password_reset_ttl_minutes: int = Field(default=60, ge=5, le=1440)
     invitation_ttl_days: int = Field(default=14, ge=1, le=90)
+    # Video rooms for tenants that set no provider of their own: `jitsi_public` (the public
+    # Jitsi server below, without tokens: anyone who knows a room's name may enter) or `none`
+    # (no rooms until the tenant's admins set a provider). Unset: `jitsi_public` outside
+    # production, `none` in production, where scheduling refuses to start with `jitsi_public`.
+    video_default_provider: Literal["jitsi_public", "none"] | None = None
+    video_public_jitsi_url: str = "https://meet.jit.si"
     # Events (rule 4). The relay's own broker connection; unset: amqp_uri.
     events_amqp_uri: str | None = None
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)
@@ -91,6 +97,13 @@ class Settings(BaseSettings):
     handler_retries: int = Field(default=5, ge=0, le=20)
     retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     queue_max_length: int = Field(default=100_000, ge=1)
+
+    @property
+    def video_fallback(self) -> str:
+        """The video provider of tenants that set none (`jitsi_public` or `none`)."""
+        if self.video_default_provider is not None:
+            return self.video_default_provider
+        return "none" if self.env == "production" else "jitsi_public"
 
     @property
     def keys_path(self) -> Path:

@@ -11,6 +11,7 @@ which key unwraps it. Links sent by email are derived, never stored:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -108,6 +109,14 @@ def master_key_from(config: Any) -> MasterKey:
     """The deployment's master key from its settings (ECOACH_MASTER_KEY or the keys folder's
     master.key, and ECOACH_MASTER_KEY_PREVIOUS during a rotation)."""
     return load_master_key(config.master_key, config.master_key_path, config.master_key_previous)
+
+
+@functools.cache
+def deployment_master_key() -> MasterKey:
+    """This process's master key, from its settings (read once)."""
+    from .config import settings
+
+    return master_key_from(settings())
 
 
 def create_master_key_file(path: Path) -> bool:

@@ -45,6 +45,7 @@ from .domain.model import (
 )
 from .domain.policy import FREE, REQUEST, Policy
 from .domain.recurrence import expand, next_after, place, wall_time
+from .domain.rooms import CLOSES_AFTER_MINUTES, OPENS_BEFORE_MINUTES, RoomWindow
 from .storage import (
     Availabilities,
     ChangeRequests,
@@ -52,6 +53,8 @@ from .storage import (
     Sessions,
     Spaces,
     TimeTaken,
+    anonymise_video_settings,
+    room_windows,
 )
 
 MAX_MY_RANGE = timedelta(days=366)
@@ -502,9 +505,13 @@ def get_dashboard(
             else []
         )
         waiting = r.requests.pending_for(request.tenant_id, coaching)
+        windows = room_windows(uow.connection, {request.tenant_id})
+    before, after = windows.get(request.tenant_id, (OPENS_BEFORE_MINUTES, CLOSES_AFTER_MINUTES))
     per_space: dict[str, list[c.Session]] = {s.space_id: [] for s in mine}
     for s in upcoming:
-        per_space[s.space_id].append(session_view(s))
+        w = RoomWindow.of(s.starts_at, s.ends_at, before, after)
+        room = c.RoomState(opens_at=w.opens_at, closes_at=w.closes_at, open=w.is_open(now))
+        per_space[s.space_id].append(session_view(s).model_copy(update={"room": room}))
     return c.SchedulingDashboard(
         spaces=[c.SpaceSessions(space_id=k, next_sessions=v) for k, v in per_space.items()],
         to_mark=[session_view(s) for s in to_mark],
@@ -977,4 +984,5 @@ def erase_personal_data(uow: UnitOfWork, event: ic.PersonErased) -> None:
     r.requests.anonymise(person)
     r.spaces.anonymise(person)
     r.policies.anonymise(person)
+    anonymise_video_settings(uow.connection, person)
     uow.record(completion_event(c.SERVICE)(erasure_id=event.erasure_id, person_id=person))

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.contracts import identity as ic
@@ -15,6 +16,7 @@ from services.contracts import spaces as sc
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
 from services.kernel.config import settings
+from services.kernel.crypto import deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.runtime.database import Database, WorkerDatabase
@@ -23,7 +25,8 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.runtime.sql import UnitOfWork
 
-from . import handlers, notices
+from . import handlers, notices, video
+from .domain.rooms import check_deployment_default
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,17 @@ def _mailer() -> Mailer:
     return mailer_from(settings(), MAIL_TEMPLATES)
 
 
+class DeploymentCheck(DependencyProvider):  # type: ignore[misc]
+    """Refuses to start with a video set-up that is unsafe in production (a public Jitsi
+    server without tokens as the deployment's default)."""
+
+    def setup(self) -> None:
+        config = settings()
+        check_deployment_default(
+            config.video_default_provider, production=config.env == "production"
+        )
+
+
 class SchedulingService:
     name = c.SERVICE
 
@@ -44,10 +58,15 @@ class SchedulingService:
     auth = Authentication()
     relay = EventRelay()  # publishes scheduling.* events
     identity = ServiceRpc("identity")
+    checked = DeploymentCheck()
 
     def _contacts(self, person_ids: list[str]) -> list[dict[str, Any]]:
         answer = self.identity.call("contact_details", {"person_ids": person_ids}, as_service=True)
         return list(answer["people"])
+
+    def _name_of(self, person_id: str) -> str:
+        found = self._contacts([person_id])
+        return str(found[0]["display_name"]) if found else ""
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> ic.PingResponse:
@@ -132,6 +151,26 @@ class SchedulingService:
     @rpc
     def update_policy(self, caller: Caller, request: c.UpdatePolicyRequest) -> c.Policy:
         return handlers.update_policy(self.db, caller, request)
+
+    @rpc
+    def get_video_settings(self, caller: Caller, request: c.TenantRef) -> c.VideoSettings:
+        return video.get_video_settings(
+            self.db, deployment_master_key(), settings(), caller, request
+        )
+
+    @rpc
+    def update_video_settings(
+        self, caller: Caller, request: c.UpdateVideoSettingsRequest
+    ) -> c.VideoSettings:
+        return video.update_video_settings(
+            self.db, deployment_master_key(), settings(), caller, request
+        )
+
+    @rpc
+    def get_session_room(self, caller: Caller, request: c.SessionRef) -> c.SessionRoom:
+        return video.get_session_room(
+            self.db, deployment_master_key(), settings(), self._name_of, caller, request
+        )
 
     @rpc
     def get_dashboard(self, caller: Caller, request: c.DashboardRequest) -> c.SchedulingDashboard:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     bindparam,
     delete,
     exc,
@@ -38,11 +39,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.kernel.crypto import MasterKey
+from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.availability import Availability, Exception_, Hours, Interval
 from .domain.model import ERASED_PERSON, PENDING, ChangeRequest, Session, SpaceCopy
 from .domain.policy import Policy
+from .domain.rooms import VideoSettings
 
 metadata = MetaData()
 
@@ -145,6 +149,30 @@ busy = Table(
     Column("request_id", String(40)),  # a held proposal of this reschedule request
     Index("ix_busy_session", "session_id"),
     Index("ix_busy_request", "request_id"),
+)
+
+video_settings = Table(
+    "video_settings",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("server_url", String(500), nullable=False),
+    Column("app_id", String(200), nullable=False),
+    Column("data_key", Text),  # wrapped by the tenant's key (kernel keyring)
+    Column("secret_sealed", Text),  # the app or API secret, sealed by the data key
+    Column("opens_before", Integer, nullable=False),
+    Column("closes_after", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(40)),
+)
+
+# A session's video room: its name, made when first asked for, kept across moves.
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("session_id", String(40), primary_key=True),
+    Column("room", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 # The hot statements of a booking, built once: their SQL is fixed whatever the number of
@@ -340,6 +368,101 @@ class Policies:
             .where(policies.c.updated_by == person_id)
             .values(updated_by=ERASED_PERSON)
         )
+
+
+# ---------------------------------------------------------------- video rooms
+
+
+def _secret_context(tenant_id: str) -> str:
+    return f"scheduling.video_secret.{tenant_id}"
+
+
+class VideoSettingsRepo:
+    """Each tenant's video provider; the secret sealed under a data key of the tenant's."""
+
+    def __init__(self, connection: Connection, master: MasterKey) -> None:
+        self.connection = connection
+        self.ring = KeyRing(connection, master)
+
+    def get(self, tenant_id: str) -> VideoSettings | None:
+        row = self.connection.execute(
+            select(video_settings).where(video_settings.c.tenant_id == tenant_id)
+        ).first()
+        if row is None:
+            return None
+        secret = ""
+        if row.data_key and row.secret_sealed:
+            key = self.ring.data_key(tenant_id, row.data_key)
+            secret = key.open_text(row.secret_sealed, _secret_context(tenant_id))
+        return VideoSettings(
+            tenant_id=tenant_id,
+            provider=row.provider,
+            server_url=row.server_url,
+            app_id=row.app_id,
+            secret=secret,
+            opens_before=row.opens_before,
+            closes_after=row.closes_after,
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+        )
+
+    def save(self, settings: VideoSettings, now: datetime) -> None:
+        data_key = sealed = None
+        if settings.secret:
+            key, data_key = self.ring.new_data_key(settings.tenant_id, now)
+            sealed = key.seal_text(settings.secret, _secret_context(settings.tenant_id))
+        values = {
+            "provider": settings.provider,
+            "server_url": settings.server_url,
+            "app_id": settings.app_id,
+            "data_key": data_key,
+            "secret_sealed": sealed,
+            "opens_before": settings.opens_before,
+            "closes_after": settings.closes_after,
+            "updated_at": settings.updated_at,
+            "updated_by": settings.updated_by,
+        }
+        self.connection.execute(
+            pg_insert(video_settings)
+            .values(tenant_id=settings.tenant_id, **values)
+            .on_conflict_do_update(index_elements=[video_settings.c.tenant_id], set_=values)
+        )
+
+
+def anonymise_video_settings(connection: Connection, person_id: str) -> None:
+    """An erased admin no longer shows as who last set the provider."""
+    connection.execute(
+        update(video_settings)
+        .where(video_settings.c.updated_by == person_id)
+        .values(updated_by=ERASED_PERSON)
+    )
+
+
+def room_windows(connection: Connection, tenant_ids: set[str]) -> dict[str, tuple[int, int]]:
+    """(opens_before, closes_after) minutes of the tenants that set theirs."""
+    rows = connection.execute(
+        select(
+            video_settings.c.tenant_id,
+            video_settings.c.opens_before,
+            video_settings.c.closes_after,
+        ).where(video_settings.c.tenant_id.in_(tenant_ids))
+    )
+    return {r.tenant_id: (r.opens_before, r.closes_after) for r in rows}
+
+
+def room_of(connection: Connection, session_id: str, new_name: str, now: datetime) -> str:
+    """The session's room name: `new_name` if it had none (two participants asking at once
+    get the same one)."""
+    connection.execute(
+        pg_insert(rooms)
+        .values(session_id=session_id, room=new_name, created_at=now)
+        .on_conflict_do_nothing(index_elements=[rooms.c.session_id])
+    )
+    return str(
+        connection.execute(
+            select(rooms.c.room).where(rooms.c.session_id == session_id)
+        ).scalar_one()
+    )
 
 
 # ---------------------------------------------------------------- availability

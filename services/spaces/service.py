@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from services.contracts import identity as ic
@@ -10,8 +9,7 @@ from services.contracts import scheduling as schc
 from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest
 from services.kernel.caller import Caller
-from services.kernel.config import settings
-from services.kernel.crypto import MasterKey, master_key_from
+from services.kernel.crypto import deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.runtime.database import Database, WorkerDatabase
@@ -22,11 +20,7 @@ from services.kernel.runtime.sql import UnitOfWork
 from . import handlers
 from .domain.model import MemberFacts
 
-
-@functools.cache
-def _master_key() -> MasterKey:
-    config = settings()
-    return master_key_from(config)
+_master_key = deployment_master_key
 
 
 class SpacesService:

@@ -30,7 +30,7 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc
-from gateway.api.scheduling import policy_name, request_name, session_name
+from gateway.api.scheduling import policy_name, request_name, session_name, video_settings_name
 from gateway.api.spaces import goal_name, note_name
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
@@ -573,6 +573,7 @@ AVAILABILITY = "ecoach.v1.AvailabilityService"
 SESSIONS = "ecoach.v1.SessionService"
 REQUESTS = "ecoach.v1.RescheduleRequestService"
 POLICIES = "ecoach.v1.SchedulingPolicyService"
+VIDEO = "ecoach.v1.VideoSettingsService"
 
 
 def globex_coach(w: World) -> Session:
@@ -605,6 +606,31 @@ def the_request_under_globex(w: World) -> str:
 
 def the_policy(w: World) -> str:
     return policy_name(w.acme.tenant_id)
+
+
+def the_video_settings(w: World) -> str:
+    return video_settings_name(w.acme.tenant_id)
+
+
+def acme_video(w: World) -> Any:
+    return as_dict(
+        sch.stubs(w.api.channel).video.GetVideoSettings(
+            schpb.GetVideoSettingsRequest(name=the_video_settings(w)),
+            metadata=w.acme.admin.metadata,
+        )
+    )
+
+
+def rogue_video(w: World) -> Message:
+    return schpb.UpdateVideoSettingsRequest(
+        settings=schpb.VideoSettings(
+            name=the_video_settings(w),
+            provider=schpb.VIDEO_PROVIDER_JITSI,
+            server_url="https://meet.rogue.example",
+            app_id="rogue",
+            app_secret="r" * 40,
+        )
+    )
 
 
 def days_ahead(days: int) -> Timestamp:
@@ -1737,6 +1763,7 @@ CASES: list[Case] = [
         )
         for method, request in (
             ("GetSession", lambda session: named(schpb.GetSessionRequest, session)),
+            ("GetSessionRoom", lambda session: named(schpb.GetSessionRoomRequest, session)),
             (
                 "BookNextSession",
                 lambda session: named(schpb.BookNextSessionRequest, session),
@@ -1839,6 +1866,29 @@ CASES: list[Case] = [
             code=code,
             reason=reason,
             read_back=acme_policy,
+        )
+        for label, caller, code, reason in (
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("personal-token", globex_admin_personal, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("own-tenant-coach", acme_coach, PERMISSION_DENIED, "TENANT_ADMIN_ONLY"),
+            ("own-tenant-coachee", acme_coachee, PERMISSION_DENIED, "TENANT_ADMIN_ONLY"),
+            ("deactivated-admin", fallen_admin, UNAUTHENTICATED, "TOKEN_REVOKED"),
+        )
+    ),
+    # ------------------------------------------------------------ the tenant's video provider
+    *(
+        Case(
+            method=f"{VIDEO}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=code,
+            reason=reason,
+            read_back=acme_video,
+        )
+        for method, request in (
+            ("GetVideoSettings", named(schpb.GetVideoSettingsRequest, the_video_settings)),
+            ("UpdateVideoSettings", rogue_video),
         )
         for label, caller, code, reason in (
             ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),

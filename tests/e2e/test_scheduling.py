@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +20,6 @@ from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
-from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, ErrorDetails, Session, error_details, expect_error
@@ -92,18 +89,6 @@ def mails(deployment: Deployment, address: str, subject: str, count: int = 1) ->
             f"{count} mail(s) '{subject}' to {address}",
         )
     )
-
-
-@contextmanager
-def later(deployment: Deployment, seconds: float) -> Iterator[None]:
-    """Every process's clock moved on, then back (tokens issued meanwhile are of no use after)."""
-    set_test_offset(deployment.config.test_clock_path, seconds)
-    try:
-        time.sleep(0.3)  # every process re-reads the offset within 100 ms
-        yield
-    finally:
-        set_test_offset(deployment.config.test_clock_path, 0)
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +227,7 @@ def test_a_coachee_books_a_series_moves_it_asks_late_cancels_late_and_the_coach_
     )
     assert (too_early.code, too_early.reason) == (FAILED, "SESSION_NOT_STARTED")
     offset = (sch.dt(short.end_time) - datetime.now(UTC)).total_seconds() + 2.5 * 3600
-    with later(deployment, offset):
+    with sch.later(deployment, offset):
         coach = api.sign_in(coach_email, PASSWORD, team.tenant_id)
         coachee = api.sign_in(coachee_email, PASSWORD, team.tenant_id)
         waiting = coach_dashboard(s, team, coach).to_mark
@@ -917,7 +902,7 @@ def test_an_unanswered_request_expires_at_the_original_start_and_the_original_st
     coachee_email, coach_email = email_of(api, team.coachee), email_of(api, team.coach)
     answers = len(mails_to(deployment.config.mail_path, coachee_email))
     offset = (sch.dt(session.start_time) - datetime.now(UTC)).total_seconds() + 60
-    with later(deployment, offset):
+    with sch.later(deployment, offset):
         coach = api.sign_in(coach_email, PASSWORD, team.tenant_id)
 
         def expired() -> list[pb.RescheduleRequest]:

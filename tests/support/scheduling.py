@@ -3,6 +3,9 @@ active space, timestamps."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,12 +14,14 @@ import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from ecoach_dev.deployment import Deployment
 from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import scheduling_pb2_grpc as pb_grpc
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
+from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session
 from tests.support.waiting import wait_for
 
@@ -27,6 +32,7 @@ class Stubs:
     sessions: Any
     requests: Any
     policies: Any
+    video: Any
     spaces: Any
     dashboards: Any
     notes: Any
@@ -38,6 +44,7 @@ def stubs(channel: grpc.Channel) -> Stubs:
         sessions=pb_grpc.SessionServiceStub(channel),
         requests=pb_grpc.RescheduleRequestServiceStub(channel),
         policies=pb_grpc.SchedulingPolicyServiceStub(channel),
+        video=pb_grpc.VideoSettingsServiceStub(channel),
         spaces=spb_grpc.SpaceServiceStub(channel),
         dashboards=spb_grpc.DashboardServiceStub(channel),
         notes=spb_grpc.NoteServiceStub(channel),
@@ -157,3 +164,15 @@ def set_time_zone(api: Api, who: Session, time_zone: str) -> None:
         ipb.UpdateMyProfileRequest(time_zone=time_zone, update_mask=FieldMask(paths=["time_zone"])),
         metadata=who.metadata,
     )
+
+
+@contextmanager
+def later(deployment: Deployment, seconds: float) -> Iterator[None]:
+    """Every process's clock moved on, then back (tokens issued meanwhile are of no use after)."""
+    set_test_offset(deployment.config.test_clock_path, seconds)
+    try:
+        time.sleep(0.3)  # every process re-reads the offset within 100 ms
+        yield
+    finally:
+        set_test_offset(deployment.config.test_clock_path, 0)
+        time.sleep(0.3)

@@ -14,7 +14,7 @@ the deadline either.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet
@@ -92,11 +92,15 @@ class ServiceRpc(RpcProxy):  # type: ignore[misc]
             config.keys_path, self.container.service_name
         )
         self._ttl = timedelta(seconds=config.service_token_ttl_seconds)
-        self._cached: tuple[str, float] | None = None
+        self._cached: tuple[str, datetime] | None = None
 
     def service_token(self) -> str:
-        now = time.monotonic()
-        if self._cached is None or now > self._cached[1]:
+        """A token for the target, reused for half its life. Its life is counted on the clock
+        it was issued by (the one the target verifies with), so a clock that jumps (a test's,
+        or a stepped system clock) gets a fresh token rather than one the target refuses."""
+        now = self._clock.now()
+        cached = self._cached
+        if cached is None or not cached[1] - self._ttl / 2 <= now < cached[1]:
             token = issue_service_token(
                 self._key,
                 service=self.container.service_name,
@@ -104,8 +108,8 @@ class ServiceRpc(RpcProxy):  # type: ignore[misc]
                 clock=self._clock,
                 ttl=self._ttl,
             )
-            self._cached = (token, now + self._ttl.total_seconds() / 2)
-        return self._cached[0]
+            cached = self._cached = (token, now + self._ttl / 2)
+        return cached[0]
 
     def get_dependency(self, worker_ctx: Any) -> BoundServiceRpc:
         return BoundServiceRpc(self, worker_ctx)
