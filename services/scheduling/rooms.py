@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 from urllib.parse import quote
 
 import jwt
@@ -48,88 +48,55 @@ class Join:
     expires_at: datetime
 
 
-class Provider(Protocol):
-    def join(
-        self,
-        settings: VideoSettings,
-        room: str,
-        who: Participant,
-        window: RoomWindow,
-        now: datetime,
-    ) -> Join: ...
+# One function per provider: the participant's link into `room`, valid for `window`.
+Provider = Callable[[VideoSettings, str, Participant, RoomWindow, datetime], Join]
 
 
-class JitsiMeet:
-    def join(
-        self,
-        settings: VideoSettings,
-        room: str,
-        who: Participant,
-        window: RoomWindow,
-        now: datetime,
-    ) -> Join:
-        claims = {
-            "aud": settings.app_id,
-            "iss": settings.app_id,
-            "sub": settings.host,
-            "room": room,
-            "nbf": int(window.opens_at.timestamp()),
-            "exp": int(window.closes_at.timestamp()),
-            "moderator": who.moderator,
-            "context": {
-                "user": {
-                    "id": who.person_id,
-                    "name": who.display_name,
-                    "moderator": who.moderator,
-                }
-            },
-        }
-        token = jwt.encode(claims, settings.secret, algorithm="HS256")
-        url = f"{settings.server_url.rstrip('/')}/{quote(room)}?jwt={token}"
-        return Join(url=url, token=token, expires_at=window.closes_at)
+def _jitsi(
+    settings: VideoSettings, room: str, who: Participant, window: RoomWindow, now: datetime
+) -> Join:
+    claims = {
+        "aud": settings.app_id,
+        "iss": settings.app_id,
+        "sub": settings.host,
+        "room": room,
+        "nbf": int(window.opens_at.timestamp()),
+        "exp": int(window.closes_at.timestamp()),
+        "moderator": who.moderator,
+        "context": {
+            "user": {"id": who.person_id, "name": who.display_name, "moderator": who.moderator}
+        },
+    }
+    token = jwt.encode(claims, settings.secret, algorithm="HS256")
+    url = f"{settings.server_url.rstrip('/')}/{quote(room)}?jwt={token}"
+    return Join(url=url, token=token, expires_at=window.closes_at)
 
 
-class LiveKit:
-    def join(
-        self,
-        settings: VideoSettings,
-        room: str,
-        who: Participant,
-        window: RoomWindow,
-        now: datetime,
-    ) -> Join:
-        token = (
-            livekit.AccessToken(settings.app_id, settings.secret)
-            .with_identity(who.person_id)
-            .with_name(who.display_name)
-            .with_ttl(max(window.closes_at - now, timedelta(seconds=1)))
-            .with_grants(livekit.VideoGrants(room_join=True, room=room, room_admin=who.moderator))
-            .to_jwt()
-        )
-        return Join(url=settings.server_url, token=token, expires_at=window.closes_at)
+def _livekit(
+    settings: VideoSettings, room: str, who: Participant, window: RoomWindow, now: datetime
+) -> Join:
+    token = (
+        livekit.AccessToken(settings.app_id, settings.secret)
+        .with_identity(who.person_id)
+        .with_name(who.display_name)
+        .with_ttl(max(window.closes_at - now, timedelta(seconds=1)))
+        .with_grants(livekit.VideoGrants(room_join=True, room=room, room_admin=who.moderator))
+        .to_jwt()
+    )
+    return Join(url=settings.server_url, token=token, expires_at=window.closes_at)
 
 
-class PublicJitsi:
-    def join(
-        self,
-        settings: VideoSettings,
-        room: str,
-        who: Participant,
-        window: RoomWindow,
-        now: datetime,
-    ) -> Join:
-        url = f"{settings.server_url.rstrip('/')}/{quote(room)}"
-        return Join(url=url, token="", expires_at=window.closes_at)
+def _public_jitsi(
+    settings: VideoSettings, room: str, who: Participant, window: RoomWindow, now: datetime
+) -> Join:
+    url = f"{settings.server_url.rstrip('/')}/{quote(room)}"
+    return Join(url=url, token="", expires_at=window.closes_at)
 
 
-PROVIDERS: dict[str, Provider] = {
-    JITSI: JitsiMeet(),
-    LIVEKIT: LiveKit(),
-    JITSI_PUBLIC: PublicJitsi(),
-}
+PROVIDERS: dict[str, Provider] = {JITSI: _jitsi, LIVEKIT: _livekit, JITSI_PUBLIC: _public_jitsi}
 
 
 def join(
     settings: VideoSettings, room: str, who: Participant, window: RoomWindow, now: datetime
 ) -> Join:
-    return PROVIDERS[settings.provider].join(settings, room, who, window, now)
+    return PROVIDERS[settings.provider](settings, room, who, window, now)
