@@ -54,6 +54,7 @@ from .storage import (
     Spaces,
     TimeTaken,
     anonymise_video_settings,
+    forget_calendar,
     room_windows,
 )
 
@@ -656,12 +657,16 @@ def _split_series(
         now,
         follows=session.series_id,
     )
-    r.sessions.end_series(session.series_id, session.local_start.date() - timedelta(days=1))
+    r.sessions.end_series(
+        session.series_id, (session.occurrence or session.local_start).date() - timedelta(days=1)
+    )
     moves = []
     for old in group:
         placed = place(old.local_start + delta, zone)
         new = old.moved(placed.starts_at, placed.local, placed.shifted, now)
         new.series_id = series_id
+        # The new series' rule gives each its old occurrence moved by the same shift.
+        new.occurrence = (old.occurrence or old.local_start) + delta
         moves.append((old, new))
     return moves
 
@@ -691,6 +696,11 @@ def cancel_session(
         group = [session]
         if request.scope == "this_and_following" and session.series_id:
             group = r.sessions.following(session)
+            # The series ends before this occurrence (calendars get its new end).
+            r.sessions.end_series(
+                session.series_id,
+                (session.occurrence or session.local_start).date() - timedelta(days=1),
+            )
         policy = r.policies.get(session.tenant_id)
         for s in group:
             if relation == COACHEE:
@@ -985,4 +995,5 @@ def erase_personal_data(uow: UnitOfWork, event: ic.PersonErased) -> None:
     r.spaces.anonymise(person)
     r.policies.anonymise(person)
     anonymise_video_settings(uow.connection, person)
+    forget_calendar(uow.connection, person)
     uow.record(completion_event(c.SERVICE)(erasure_id=event.erasure_id, person_id=person))

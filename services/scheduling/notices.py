@@ -1,9 +1,10 @@
 """Mails scheduling sends, from its own events (at least once, after the commit: rule 4).
 
 Contact details are asked from identity at send time (only identity keeps addresses). Like the
-calendar invitations to come, they are neutral: a date and time in the recipient's own time
-zone and language, never notes, goals or the room link. A person whose account was erased is
-absent from identity's answer and gets nothing.
+calendar invitations (`invitations`, which also carry the cancellation notices), they are
+neutral: a date and time in the recipient's own time zone and language, never notes, goals or
+the room link. A person whose account was erased is absent from identity's answer and gets
+nothing.
 """
 
 from __future__ import annotations
@@ -68,27 +69,16 @@ def _lang(locale: str) -> str:
     return "fr" if locale == "fr" else "en"
 
 
-def send_cancellation(
-    contacts: Contacts, mailer: Mailer, public_url: str, event: c.SessionCancelled
-) -> None:
-    """The platform's cancellations go to everyone; a person's, to the other side."""
+def cancellation_targets(event: c.SessionCancelled) -> list[str]:
+    """Who is told why: the platform's cancellations go to everyone; a person's, to the other
+    side (everyone's calendar is updated: `invitations`)."""
     if event.cancelled_by == "system":
         people = [event.coachee_person_id, event.coach_person_id, event.co_coach_person_id]
     elif event.cancelled_by == "coachee":
         people = [event.coach_person_id, event.co_coach_person_id]
     else:
         people = [event.coachee_person_id]
-    _send(
-        contacts,
-        mailer,
-        [p for p in people if p],
-        "session_cancelled",
-        lambda who: {
-            "when": when(event.starts_at, who["time_zone"], who["locale"]),
-            "why": WHY.get(event.reason or "", {}).get(_lang(who["locale"]), ""),
-            "link": public_url,
-        },
-    )
+    return [p for p in people if p]
 
 
 def send_request(

@@ -25,7 +25,7 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.runtime.sql import UnitOfWork
 
-from . import handlers, notices, video
+from . import handlers, invitations, notices, video
 from .domain.rooms import check_deployment_default
 
 log = logging.getLogger(__name__)
@@ -188,11 +188,22 @@ class SchedulingService:
     def create_default_policy(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
         handlers.create_default_policy(uow, event)
 
+    @on_event(c.SessionBooked, transactional=False)
+    def invite_booked(self, db: WorkerDatabase, event: c.SessionBooked, envelope: Envelope) -> None:
+        invitations.send(db, self._contacts, _mailer(), settings().public_url, event)
+
+    @on_event(c.SessionRescheduled, transactional=False)
+    def invite_moved(
+        self, db: WorkerDatabase, event: c.SessionRescheduled, envelope: Envelope
+    ) -> None:
+        invitations.send(db, self._contacts, _mailer(), settings().public_url, event)
+
     @on_event(c.SessionCancelled, transactional=False)
     def mail_cancellation(
         self, db: WorkerDatabase, event: c.SessionCancelled, envelope: Envelope
     ) -> None:
-        notices.send_cancellation(self._contacts, _mailer(), settings().public_url, event)
+        """The calendars' CANCEL (or the series' new end), with the notice for the other side."""
+        invitations.send(db, self._contacts, _mailer(), settings().public_url, event)
 
     @on_event(c.RescheduleRequested, transactional=False)
     def mail_request(

@@ -102,6 +102,7 @@ series = Table(
     Column("follows_series_id", String(40)),  # "this and all following" split it from this one
     Column("created_by", String(40), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sequence", Integer, nullable=False, server_default="0"),  # raised when it ends early
 )
 
 sessions = Table(
@@ -130,6 +131,7 @@ sessions = Table(
     Column("marked_by", String(40)),
     Column("sequence", Integer, nullable=False),
     Column("pending_request_id", String(40)),
+    Column("occurrence", DateTime(timezone=False)),  # the series' wall time for it
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_sessions_space", "tenant_id", "space_id", "starts_at", "id"),
@@ -173,6 +175,17 @@ rooms = Table(
     Column("session_id", String(40), primary_key=True),
     Column("room", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Calendar messages sent: one row per calendar object, person and version, claimed before the
+# mail goes (so the many events of one change send it once) and released if sending fails.
+calendar_sent = Table(
+    "calendar_sent",
+    metadata,
+    Column("uid", String(80), primary_key=True),
+    Column("person_id", String(40), primary_key=True),
+    Column("version", String(80), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
 )
 
 # The hot statements of a booking, built once: their SQL is fixed whatever the number of
@@ -438,6 +451,34 @@ def anonymise_video_settings(connection: Connection, person_id: str) -> None:
     )
 
 
+def claim_calendar(
+    connection: Connection, uid: str, person_id: str, version: str, now: datetime
+) -> bool:
+    """True if this message was not claimed yet (and now is)."""
+    done = connection.execute(
+        pg_insert(calendar_sent)
+        .values(uid=uid, person_id=person_id, version=version, sent_at=now)
+        .on_conflict_do_nothing()
+        .returning(calendar_sent.c.uid)
+    ).first()
+    return done is not None
+
+
+def forget_calendar(connection: Connection, person_id: str) -> None:
+    """An erased person's record of the invitations sent to them."""
+    connection.execute(delete(calendar_sent).where(calendar_sent.c.person_id == person_id))
+
+
+def release_calendar(connection: Connection, uid: str, person_id: str, version: str) -> None:
+    connection.execute(
+        delete(calendar_sent).where(
+            calendar_sent.c.uid == uid,
+            calendar_sent.c.person_id == person_id,
+            calendar_sent.c.version == version,
+        )
+    )
+
+
 def room_windows(connection: Connection, tenant_ids: set[str]) -> dict[str, tuple[int, int]]:
     """(opens_before, closes_after) minutes of the tenants that set theirs."""
     rows = connection.execute(
@@ -550,6 +591,7 @@ def _session_row(s: Session) -> dict[str, Any]:
         "marked_by": s.marked_by,
         "sequence": s.sequence,
         "pending_request_id": s.pending_request_id,
+        "occurrence": s.occurrence,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
     }
@@ -582,6 +624,7 @@ def _session(r: Any) -> Session:
         marked_by=r.marked_by,
         sequence=r.sequence,
         pending_request_id=r.pending_request_id,
+        occurrence=r.occurrence,
     )
 
 
@@ -654,9 +697,24 @@ class Sessions:
         )
 
     def end_series(self, series_id: str, until: Any) -> None:
+        """The series stops after `until` (a date); calendars are told (its sequence is raised)."""
         self.connection.execute(
-            update(series).where(series.c.id == series_id).values(until=until, count=None)
+            update(series)
+            .where(series.c.id == series_id)
+            .values(until=until, count=None, sequence=series.c.sequence + 1)
         )
+
+    def series_state(self, series_id: str) -> tuple[Any, list[Session]] | None:
+        """A series' row and all its sessions (every status), in occurrence order."""
+        row = self.connection.execute(select(series).where(series.c.id == series_id)).first()
+        if row is None:
+            return None
+        rows = self.connection.execute(
+            select(sessions)
+            .where(sessions.c.series_id == series_id)
+            .order_by(sessions.c.occurrence, sessions.c.starts_at)
+        )
+        return row, [_session(r) for r in rows]
 
     def frequency_of(self, series_id: str) -> str | None:
         return self.connection.execute(

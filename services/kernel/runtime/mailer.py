@@ -106,17 +106,43 @@ class Mailer:
         self.sender = sender
         self.templates = templates
 
-    def send(self, to: str, locale: str, template: str, /, **values: str) -> None:
+    @property
+    def domain(self) -> str:
+        """The sender address's domain (calendar UIDs are made under it)."""
+        return self.sender.rsplit("@", 1)[-1].strip("> ")
+
+    @property
+    def address(self) -> str:
+        """The sender's bare address."""
+        return self.sender.rsplit("<", 1)[-1].strip("> ")
+
+    def send(
+        self,
+        to: str,
+        locale: str,
+        template: str,
+        /,
+        calendar: tuple[str, bytes] | None = None,
+        **values: str,
+    ) -> None:
+        """`calendar` = (iTIP method, iCalendar object): sent as the text/calendar alternative
+        calendar clients act on, and as an `invite.ics` attachment for the others."""
         rendered = self.templates.render(template, locale, **values)
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = rendered.subject
         message["Date"] = format_datetime(datetime.now(UTC))
-        message["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1].strip("> "))
+        message["Message-ID"] = make_msgid(domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"
         message["Content-Language"] = locale if locale in LOCALES else "en"
         message.set_content(rendered.body)
+        if calendar is not None:
+            method, ics = calendar
+            message.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
+            message.add_attachment(
+                ics, maintype="application", subtype="ics", filename="invite.ics"
+            )
         self.transport.send(message)
         # Never the address or the body: they are personal data.
         log.info("mail sent", extra={"template": template, "locale": locale})

@@ -91,6 +91,9 @@ class Session:
     marked_by: str | None = None
     sequence: int = 0
     pending_request_id: str | None = None
+    # In a series: the wall time the series' rule gives this occurrence (iCalendar's
+    # RECURRENCE-ID), kept when the occurrence alone moves.
+    occurrence: datetime | None = None
 
     @classmethod
     def book(
@@ -122,6 +125,7 @@ class Session:
             booked_by=booked_by,
             created_at=now,
             updated_at=now,
+            occurrence=local_start if series_id else None,
         )
 
     @property

@@ -87,3 +87,22 @@ def next_after(local: datetime, frequency: str) -> datetime:
     rule = _rule(local.replace(tzinfo=None), frequency, 2, None)
     following: datetime = list(rule)[1]
     return following
+
+
+def instances(first: datetime, frequency: str, last: datetime) -> list[datetime]:
+    """The series' wall times from `first` to `last` (naive, inclusive)."""
+    return [o for o in _rule(first.replace(tzinfo=None), frequency, None, last.date()) if o <= last]
+
+
+def rule_fields(first: datetime, frequency: str) -> dict[str, object]:
+    """The series' rule as iCalendar's RRULE says it (UNTIL or COUNT left to the caller)."""
+    if frequency == "monthly":
+        nth = (first.day - 1) // 7 + 1
+        day = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[first.weekday()]
+        return {"FREQ": "MONTHLY", "BYDAY": f"{-1 if nth == 5 else nth}{day}"}
+    if frequency not in WEEKS:
+        raise invalid(frequency="weekly, every_two_weeks, every_four_weeks or monthly")
+    fields: dict[str, object] = {"FREQ": "WEEKLY"}
+    if WEEKS[frequency] > 1:
+        fields["INTERVAL"] = WEEKS[frequency]
+    return fields

@@ -1,0 +1,158 @@
+"""Calendar invitations sent from scheduling's own events (at least once, after the commit:
+rule 4), each participant's own: iTIP messages (`itip.py`) in a mail in their language.
+
+One change may raise many events (a series booked is one event per occurrence), and two
+instances may handle them at once: each message is sent once per person and version, claimed
+by a row (`calendar_sent`) in the same transaction as the occurrence messages a whole series
+makes redundant. A claim is released if the mail cannot be sent, so the event's retry sends it.
+If the process dies between the claim's commit and the send, that message is lost; the next
+change of the session or series sends its whole state again, and the feed (GET /calendar) is
+always current. A person whose account was erased is absent from identity's answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contracts import scheduling as c
+from services.kernel.runtime.mailer import Mailer
+from services.kernel.runtime.sql import WorkerDatabase
+
+from . import itip
+from .domain.model import ERASED_PERSON
+from .notices import WHY, Contacts, _lang, cancellation_targets, when
+from .storage import Sessions, claim_calendar, release_calendar
+
+
+def _state(repo: Sessions, series_id: str) -> tuple[itip.SeriesState, str | None] | None:
+    found = repo.series_state(series_id)
+    if found is None:
+        return None
+    row, sessions = found
+    state = itip.SeriesState(
+        series_id=row.id,
+        frequency=row.frequency,
+        time_zone=row.time_zone,
+        until=row.until,
+        sequence=row.sequence,
+        sessions=tuple(sessions),
+    )
+    return state, row.follows_series_id
+
+
+def messages(db: WorkerDatabase, event: c.SessionEvent, domain: str) -> list[itip.Message]:
+    """What the participants' calendars are to be sent after `event`, in order: a single
+    session's state; or the series that "this and all following" ended, the series itself,
+    and the occurrence's own change (each skipped where already sent)."""
+    with db.read_only() as uow:
+        repo = Sessions(uow.connection)
+        session = repo.get(event.tenant_id, event.session_id)
+        if session is None:
+            return []
+        if session.series_id is None:
+            return [itip.single(session, domain)]
+        found = _state(repo, session.series_id)
+        if found is None:
+            return []
+        state, follows = found
+        previous = _state(repo, follows) if follows else None
+    out = []
+    if previous is not None:
+        out.append(itip.master(previous[0], domain))
+    out.append(itip.master(state, domain))
+    one = itip.occurrence(state, session, domain)
+    if one is not None:
+        out.append(one)
+    return out
+
+
+def send(
+    db: WorkerDatabase,
+    contacts: Contacts,
+    mailer: Mailer,
+    public_url: str,
+    event: c.SessionEvent,
+) -> None:
+    planned = messages(db, event, mailer.domain)
+    people = [
+        p
+        for p in (event.coachee_person_id, event.coach_person_id, event.co_coach_person_id)
+        if p and p != ERASED_PERSON
+    ]
+    told = set(cancellation_targets(event)) if isinstance(event, c.SessionCancelled) else set()
+    for who in contacts(people) if people else []:
+        noticed = False
+        for message in planned:
+            claimed = _claim(db, message, who["person_id"])
+            if not claimed:
+                continue
+            template, values = _mail(message, who, public_url)
+            if who["person_id"] in told and not noticed:
+                template, values = "session_cancelled", _notice(event, who, public_url)
+                noticed = True
+            ics = itip.render(
+                message,
+                organizer=mailer.address,
+                attendee=who["email"],
+                attendee_name=who["display_name"],
+                locale=_lang(who["locale"]),
+                now=_now(db),
+            )
+            try:
+                mailer.send(
+                    who["email"], who["locale"], template, calendar=(message.method, ics), **values
+                )
+            except Exception:
+                _release(db, message.uid, who["person_id"], claimed)
+                raise
+        if who["person_id"] in told and not noticed:  # the calendar already knew
+            mailer.send(
+                who["email"], who["locale"], "session_cancelled", **_notice(event, who, public_url)
+            )
+
+
+def _mail(
+    message: itip.Message, who: dict[str, Any], public_url: str
+) -> tuple[str, dict[str, str]]:
+    first = message.events[0].start
+    template = "calendar_cancel" if message.method == itip.CANCEL else "calendar_request"
+    return template, {
+        "name": who["display_name"] or who["email"],
+        "when": when(first, who["time_zone"], who["locale"]),
+        "link": public_url,
+    }
+
+
+def _notice(event: c.SessionEvent, who: dict[str, Any], public_url: str) -> dict[str, str]:
+    reason = getattr(event, "reason", None) or ""
+    return {
+        "name": who["display_name"] or who["email"],
+        "when": when(event.starts_at, who["time_zone"], who["locale"]),
+        "why": WHY.get(reason, {}).get(_lang(who["locale"]), ""),
+        "link": public_url,
+    }
+
+
+def _now(db: WorkerDatabase) -> Any:
+    with db.read_only() as uow:
+        return uow.clock.now()
+
+
+def _claim(db: WorkerDatabase, message: itip.Message, person_id: str) -> list[str]:
+    """The versions claimed now: the message's, and the occurrence messages it covers that were
+    not sent yet; none if the message itself was sent already."""
+    with db.unit_of_work() as uow:
+        now = uow.clock.now()
+        if not claim_calendar(uow.connection, message.uid, person_id, message.version, now):
+            return []
+        return [message.version] + [
+            covered
+            for covered in message.covers
+            if claim_calendar(uow.connection, message.uid, person_id, covered, now)
+        ]
+
+
+def _release(db: WorkerDatabase, uid: str, person_id: str, versions: list[str]) -> None:
+    with db.unit_of_work() as uow:
+        for version in versions:
+            release_calendar(uow.connection, uid, person_id, version)

@@ -1,0 +1,214 @@
+"""Calendar invitations as people receive them: a deployment of its own whose scheduling sends
+mail to a real SMTP server (aiosmtpd); each mail's text/calendar part is parsed with the
+`icalendar` library. A single session booked, moved and cancelled (the other side's mail is the
+cancellation notice, carrying the CANCEL); a series booked is one mail with its rule, however
+many occurrences; "this and all following" ends it and starts one with a new UID."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import scheduling_pb2 as pb
+from services.kernel.clock import set_test_offset
+from tests.e2e.conftest import TenantWorld, make_tenant
+from tests.support import scheduling as sch
+from tests.support.api import Api, Session
+from tests.support.people import sign_in_operator
+from tests.support.smtp import SmtpServer
+
+DOMAIN = "ecoach.localhost"  # the default sender's
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
+    d = Deployment(
+        Path(tmp_path_factory.mktemp("invitations")),
+        os.environ.get("ECOACH_DATABASE_URL"),
+        env={"ECOACH_SMTP_URL": smtp.url},
+    )
+    try:
+        d.start()
+        yield d
+    finally:
+        set_test_offset(d.config.test_clock_path, 0)
+        d.stop()
+
+
+@pytest.fixture(scope="module")
+def api(world: Deployment) -> Iterator[Api]:
+    channel = world.channel()
+    yield Api(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def s(world: Deployment) -> Iterator[sch.Stubs]:
+    channel = world.channel()
+    yield sch.stubs(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def operator(world: Deployment, api: Api) -> Session:
+    return sign_in_operator(api, world.config)
+
+
+def email_of(api: Api, who: Session) -> str:
+    return str(api.auth.GetMe(ipb.GetMeRequest(), metadata=who.metadata).person.email)
+
+
+def calendars(mails: list[EmailMessage]) -> list[tuple[EmailMessage, Calendar]]:
+    found = []
+    for mail in mails:
+        for part in mail.walk():
+            if part.get_content_type() == "text/calendar":
+                assert part.get_param("method") in ("REQUEST", "CANCEL")
+                found.append((mail, Calendar.from_ical(part.get_content())))
+    return found
+
+
+def inbox_of(smtp: SmtpServer, address: str, count: int) -> list[tuple[EmailMessage, Calendar]]:
+    """The first `count` calendar mails to `address` (waiting for them)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = calendars(smtp.inbox.to(address))
+        if len(found) >= count or time.monotonic() > deadline:
+            assert len(found) >= count, f"{len(found)} calendar mails to {address}, not {count}"
+            return found[:count]
+        time.sleep(0.1)
+
+
+def settle() -> None:
+    time.sleep(3)  # the events of one change all handled
+
+
+def vevent(cal: Calendar) -> dict[str, object]:
+    (event,) = cal.walk("VEVENT")
+    return event  # type: ignore[no-any-return]
+
+
+def setup(world: Deployment, api: Api, operator: Session, s: sch.Stubs) -> tuple[TenantWorld, str]:
+    team = make_tenant(world, api, operator)
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+    return team, space.name
+
+
+def test_a_single_session_booked_moved_and_cancelled_reaches_both_calendars(
+    world: Deployment, api: Api, operator: Session, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    team, space = setup(world, api, operator, s)
+    coach, coachee = email_of(api, team.coach), email_of(api, team.coachee)
+    at = sch.hour_from_now(24 * 5)
+    booked = sch.book(s, space, team.coachee, at, minutes=60)
+    uid = f"{booked.session_id}@{DOMAIN}"
+    for address in (coach, coachee):
+        [(mail, cal)] = inbox_of(smtp, address, 1)
+        assert cal["METHOD"] == "REQUEST"
+        e = vevent(cal)
+        assert (e["UID"], e["SEQUENCE"], e["CLASS"]) == (uid, 0, "PRIVATE")
+        assert e.decoded("DTSTART") == at
+        assert str(e["ATTENDEE"]) == f"mailto:{address}"
+        assert str(e["ORGANIZER"]) == f"mailto:no-reply@{DOMAIN}"
+        assert any(p.get_filename() == "invite.ics" for p in mail.walk())
+        assert "Rendez-vous" not in str(mail["Subject"])  # English speakers: English
+
+    later = at + timedelta(hours=2)
+    s.sessions.RescheduleSession(
+        pb.RescheduleSessionRequest(name=booked.name, start_time=sch.ts(later)),
+        metadata=team.coachee.metadata,
+    )
+    for address in (coach, coachee):
+        (_, cal) = inbox_of(smtp, address, 2)[1]
+        e = vevent(cal)
+        assert (cal["METHOD"], e["UID"], e["SEQUENCE"]) == ("REQUEST", uid, 1)
+        assert e.decoded("DTSTART") == later
+
+    s.sessions.CancelSession(
+        pb.CancelSessionRequest(name=booked.name), metadata=team.coachee.metadata
+    )
+    for address, notice in ((coach, True), (coachee, False)):
+        (mail, cal) = inbox_of(smtp, address, 3)[2]
+        e = vevent(cal)
+        assert (cal["METHOD"], e["UID"], e["SEQUENCE"], e["STATUS"]) == (
+            "CANCEL",
+            uid,
+            2,
+            "CANCELLED",
+        )
+        # The other side's mail is the cancellation notice (one mail, not two).
+        assert ("appointment cancelled" in str(mail["Subject"])) is True
+        assert notice == ("book another one" in mail.get_body(("plain",)).get_content())
+    settle()
+    assert len(calendars(smtp.inbox.to(coach))) == 3  # nothing twice
+
+
+def test_a_series_is_one_invitation_and_this_and_following_starts_a_new_uid(
+    world: Deployment, api: Api, operator: Session, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    team, space = setup(world, api, operator, s)
+    coachee = email_of(api, team.coachee)
+    first = sch.hour_from_now(24 * 5)
+    series = s.sessions.BookSeries(
+        pb.BookSeriesRequest(
+            parent=space, start_time=sch.ts(first), frequency=pb.FREQUENCY_WEEKLY, count=4
+        ),
+        metadata=team.coachee.metadata,
+    )
+    [(_, cal)] = inbox_of(smtp, coachee, 1)
+    e = vevent(cal)
+    assert e["UID"] == f"{series.series_id}@{DOMAIN}"
+    assert e["RRULE"]["FREQ"] == ["WEEKLY"]
+    assert e["RRULE"]["UNTIL"] == [first + timedelta(weeks=3)]
+    settle()
+    assert len(calendars(smtp.inbox.to(coachee))) == 1  # four occurrences, one mail
+
+    # The second occurrence and those after it, an hour later.
+    second = series.sessions[1]
+    moved = s.sessions.RescheduleSession(
+        pb.RescheduleSessionRequest(
+            name=second.name,
+            start_time=sch.ts(sch.dt(second.start_time) + timedelta(hours=1)),
+            scope=pb.SCOPE_THIS_AND_FOLLOWING,
+        ),
+        metadata=team.coachee.metadata,
+    )
+    got = inbox_of(smtp, coachee, 3)[1:]
+    by_uid = {str(vevent(c)["UID"]): vevent(c) for _, c in got}
+    old = by_uid[f"{series.series_id}@{DOMAIN}"]
+    assert old["SEQUENCE"] == 1
+    assert old["RRULE"]["UNTIL"] == [first]  # the series ends with its first occurrence
+    new_series = moved.sessions[0].series_id
+    new = by_uid[f"{new_series}@{DOMAIN}"]
+    assert new.decoded("DTSTART").astimezone(UTC) == sch.dt(second.start_time) + timedelta(hours=1)
+    assert new["RRULE"]["UNTIL"] == [first + timedelta(weeks=3, hours=1)]
+    settle()
+    assert len(calendars(smtp.inbox.to(coachee))) == 3
+
+    # One occurrence of the new series cancelled: a CANCEL with its RECURRENCE-ID.
+    third = moved.sessions[1]
+    s.sessions.CancelSession(
+        pb.CancelSessionRequest(name=third.name), metadata=team.coachee.metadata
+    )
+    (_, cal) = inbox_of(smtp, coachee, 4)[3]
+    e = vevent(cal)
+    assert (cal["METHOD"], e["UID"]) == ("CANCEL", f"{new_series}@{DOMAIN}")
+    assert e.decoded("RECURRENCE-ID").astimezone(UTC) == sch.dt(third.start_time)
+    assert datetime.now(UTC) < sch.dt(third.start_time)
