@@ -495,6 +495,34 @@ class RescheduleRequestService(pb_grpc.RescheduleRequestServiceServicer):  # typ
         return request_out(answer)
 
 
+def calendar_settings_out(v: dict[str, Any]) -> pb.CalendarSettings:
+    out = pb.CalendarSettings(
+        reminders_off=v["reminders_off"], reminder_minutes=v["reminder_minutes"]
+    )
+    _set_time(out, "update_time", v.get("updated_at"))
+    return out
+
+
+class CalendarService(pb_grpc.CalendarServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def GetMyCalendarSettings(self, request: Any, call: CallContext) -> pb.CalendarSettings:
+        return calendar_settings_out(call.call(SCHEDULING, "get_my_calendar_settings", {}))
+
+    @handler
+    def UpdateMyCalendarSettings(self, request: Any, call: CallContext) -> pb.CalendarSettings:
+        v = request.settings
+        payload = {
+            "settings": {
+                "reminders_off": v.reminders_off,
+                "reminder_minutes": list(v.reminder_minutes),
+            }
+        }
+        return calendar_settings_out(call.call(SCHEDULING, "update_my_calendar_settings", payload))
+
+
 class VideoSettingsService(pb_grpc.VideoSettingsServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -555,6 +583,7 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
     )
     pb_grpc.add_SchedulingPolicyServiceServicer_to_server(SchedulingPolicyService(backend), server)
     pb_grpc.add_VideoSettingsServiceServicer_to_server(VideoSettingsService(backend), server)
+    pb_grpc.add_CalendarServiceServicer_to_server(CalendarService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[name].full_name
         for name in (
@@ -563,5 +592,6 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
             "RescheduleRequestService",
             "SchedulingPolicyService",
             "VideoSettingsService",
+            "CalendarService",
         )
     ]

@@ -372,6 +372,28 @@ class SessionRoom(Contract):
     expires_at: datetime
 
 
+# ---------------------------------------------------------------- a person's calendar
+
+
+class CalendarSettingsInput(Contract):
+    """A person's reminders: `reminder_minutes` before each session (empty: 24 h and 1 h), or
+    none when `reminders_off`."""
+
+    reminders_off: bool = False
+    reminder_minutes: list[int] = Field(default_factory=list, max_length=20)
+
+
+class CalendarSettings(Contract):
+    person_id: str
+    reminders_off: bool
+    reminder_minutes: list[int]  # as applied (the defaults when none were chosen)
+    updated_at: datetime | None = None
+
+
+class UpdateCalendarSettingsRequest(Contract):
+    settings: CalendarSettingsInput
+
+
 # ---------------------------------------------------------------- events
 
 

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # production, `none` in production, where scheduling refuses to start with `jitsi_public`.
     video_default_provider: Literal["jitsi_public", "none"] | None = None
     video_public_jitsi_url: str = "https://meet.jit.si"
+    # How often each scheduling instance looks for reminders due (at most once each anyway).
+    reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Events (rule 4). The relay's own broker connection; unset: amqp_uri.
     events_amqp_uri: str | None = None
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -50,6 +50,7 @@ from .storage import (
     Availabilities,
     ChangeRequests,
     Policies,
+    Reminders,
     Sessions,
     Spaces,
     TimeTaken,
@@ -969,11 +970,17 @@ def export_personal_data(db: WorkerDatabase, caller: Caller) -> ic.PersonalDataE
         found = r.availability.get(who.person_id)
         sessions = r.sessions.all_of_person(who.person_id)
         requests = r.requests.of_person(who.person_id)
+        reminders = Reminders(uow.connection).choices({who.person_id})[who.person_id]
         now = uow.clock.now()
     data = {
         "availability": _availability_view(found).model_dump(mode="json") if found else None,
         "sessions": [session_view(s).model_dump(mode="json") for s in sessions],
         "reschedule_requests": [request_view(q).model_dump(mode="json") for q in requests],
+        "reminders": {
+            "off": reminders.off,
+            "minutes_before": list(reminders.minutes),
+            "chosen_at": reminders.updated_at.isoformat() if reminders.updated_at else None,
+        },
     }
     return ic.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
 
@@ -996,4 +1003,5 @@ def erase_personal_data(uow: UnitOfWork, event: ic.PersonErased) -> None:
     r.policies.anonymise(person)
     anonymise_video_settings(uow.connection, person)
     forget_calendar(uow.connection, person)
+    Reminders(uow.connection).forget(person)
     uow.record(completion_event(c.SERVICE)(erasure_id=event.erasure_id, person_id=person))

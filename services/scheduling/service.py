@@ -25,7 +25,7 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.runtime.sql import UnitOfWork
 
-from . import handlers, invitations, notices, video
+from . import handlers, invitations, notices, reminders, video
 from .domain.rooms import check_deployment_default
 
 log = logging.getLogger(__name__)
@@ -216,6 +216,26 @@ class SchedulingService:
         self, db: WorkerDatabase, event: c.RescheduleRequestClosed, envelope: Envelope
     ) -> None:
         notices.send_request(db, self._contacts, _mailer(), settings().public_url, event)
+
+    @rpc
+    def get_my_calendar_settings(self, caller: Caller, request: Empty) -> c.CalendarSettings:
+        return reminders.get_my_calendar_settings(self.db, caller)
+
+    @rpc
+    def update_my_calendar_settings(
+        self, caller: Caller, request: c.UpdateCalendarSettingsRequest
+    ) -> c.CalendarSettings:
+        return reminders.update_my_calendar_settings(self.db, caller, request)
+
+    @timer(interval=settings().reminder_sweep_seconds)
+    def send_reminders(self) -> None:
+        try:
+            sent = reminders.sweep(self.db, self._contacts, _mailer(), settings().public_url)
+        except Exception:
+            log.exception("reminder sweep failed; the next one retries")
+            return
+        if sent:
+            log.info("reminders sent", extra={"count": sent})
 
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_requests(self) -> None:

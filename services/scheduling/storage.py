@@ -46,6 +46,7 @@ from services.kernel.runtime.pagination import keyset_page
 from .domain.availability import Availability, Exception_, Hours, Interval
 from .domain.model import ERASED_PERSON, PENDING, ChangeRequest, Session, SpaceCopy
 from .domain.policy import Policy
+from .domain.reminders import ReminderChoice
 from .domain.rooms import VideoSettings
 
 metadata = MetaData()
@@ -139,6 +140,7 @@ sessions = Table(
     Index("ix_sessions_coachee", "coachee_person_id", "starts_at"),
     Index("ix_sessions_co_coach", "co_coach_person_id", "starts_at"),
     Index("ix_sessions_series", "series_id", "starts_at"),
+    Index("ix_sessions_booked_start", "starts_at", postgresql_where=text("status = 'booked'")),
 )
 
 busy = Table(
@@ -186,6 +188,26 @@ calendar_sent = Table(
     Column("person_id", String(40), primary_key=True),
     Column("version", String(80), primary_key=True),
     Column("sent_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each person's reminders (none: the defaults), across their tenants.
+reminder_settings = Table(
+    "reminder_settings",
+    metadata,
+    Column("person_id", String(40), primary_key=True),
+    Column("off", Boolean, nullable=False),
+    Column("minutes", ARRAY(Integer), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A reminder claimed before its mail goes: at most one per session, person and offset.
+reminders_sent = Table(
+    "reminders_sent",
+    metadata,
+    Column("session_id", String(40), primary_key=True),
+    Column("person_id", String(40), primary_key=True),
+    Column("minutes", Integer, primary_key=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
 # The hot statements of a booking, built once: their SQL is fixed whatever the number of
@@ -449,6 +471,71 @@ def anonymise_video_settings(connection: Connection, person_id: str) -> None:
         .where(video_settings.c.updated_by == person_id)
         .values(updated_by=ERASED_PERSON)
     )
+
+
+class Reminders:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def choices(self, person_ids: set[str]) -> dict[str, ReminderChoice]:
+        """Each person's choice; the defaults for those who made none."""
+        rows = self.connection.execute(
+            select(reminder_settings).where(reminder_settings.c.person_id.in_(person_ids))
+        )
+        found = {
+            r.person_id: ReminderChoice(r.person_id, r.off, tuple(r.minutes), r.updated_at)
+            for r in rows
+        }
+        return {p: found.get(p, ReminderChoice(p)) for p in person_ids}
+
+    def save(self, choice: ReminderChoice) -> None:
+        values = {
+            "off": choice.off,
+            "minutes": list(choice.minutes),
+            "updated_at": choice.updated_at,
+        }
+        self.connection.execute(
+            pg_insert(reminder_settings)
+            .values(person_id=choice.person_id, **values)
+            .on_conflict_do_update(index_elements=[reminder_settings.c.person_id], set_=values)
+        )
+
+    def upcoming(self, now: datetime, within: timedelta) -> list[Session]:
+        """Booked sessions starting in (now, now + within]."""
+        rows = self.connection.execute(
+            select(sessions).where(
+                sessions.c.status == "booked",
+                sessions.c.starts_at > now,
+                sessions.c.starts_at <= now + within,
+            )
+        )
+        return [_session(r) for r in rows]
+
+    def already(self, session_ids: list[str]) -> set[tuple[str, str, int]]:
+        rows = self.connection.execute(
+            select(
+                reminders_sent.c.session_id, reminders_sent.c.person_id, reminders_sent.c.minutes
+            ).where(reminders_sent.c.session_id.in_(session_ids))
+        )
+        return {(r.session_id, r.person_id, r.minutes) for r in rows}
+
+    def claim(self, session_id: str, person_id: str, minutes: int, now: datetime) -> bool:
+        done = self.connection.execute(
+            pg_insert(reminders_sent)
+            .values(session_id=session_id, person_id=person_id, minutes=minutes, claimed_at=now)
+            .on_conflict_do_nothing()
+            .returning(reminders_sent.c.session_id)
+        ).first()
+        return done is not None
+
+    def forget(self, person_id: str) -> None:
+        """An erased person's choice and the record of their reminders."""
+        self.connection.execute(
+            delete(reminder_settings).where(reminder_settings.c.person_id == person_id)
+        )
+        self.connection.execute(
+            delete(reminders_sent).where(reminders_sent.c.person_id == person_id)
+        )
 
 
 def claim_calendar(

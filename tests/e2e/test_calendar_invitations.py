@@ -6,7 +6,6 @@ many occurrences; "this and all following" ends it and starts one with a new UID
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,12 +18,11 @@ from icalendar import Calendar
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
-from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, mailing_deployment
 
 DOMAIN = "ecoach.localhost"  # the default sender's
 
@@ -38,17 +36,8 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    d = Deployment(
-        Path(tmp_path_factory.mktemp("invitations")),
-        os.environ.get("ECOACH_DATABASE_URL"),
-        env={"ECOACH_SMTP_URL": smtp.url},
-    )
-    try:
-        d.start()
+    with mailing_deployment(Path(tmp_path_factory.mktemp("calendar-invitations")), smtp) as d:
         yield d
-    finally:
-        set_test_offset(d.config.test_clock_path, 0)
-        d.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ re-sent, revoked and expired; through the gateway, mail received by a real SMTP 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from gateway.api.pb import identity_pb2 as pb
 from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.people import set_password, sign_in_operator
-from tests.support.smtp import SmtpServer, link_token
+from tests.support.smtp import SmtpServer, link_token, mailing_deployment
 
 INVITE = "/invite/"
 PASSWORD = "Blue-Kettle-Morning-82"
@@ -32,17 +31,12 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    d = Deployment(
+    with mailing_deployment(
         Path(tmp_path_factory.mktemp("invitations")),
-        os.environ.get("ECOACH_DATABASE_URL"),
-        env={"ECOACH_SMTP_URL": smtp.url, "ECOACH_PUBLIC_URL": "https://ecoach.example.test"},
-    )
-    try:
-        d.start()
+        smtp,
+        ECOACH_PUBLIC_URL="https://ecoach.example.test",
+    ) as d:
         yield d
-    finally:
-        set_test_offset(d.config.test_clock_path, 0)
-        d.stop()
 
 
 @pytest.fixture(scope="module")

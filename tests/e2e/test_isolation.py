@@ -2016,6 +2016,12 @@ EXEMPT: dict[str, str] = {
         "no ids: replaces the caller's own availability, and only a coach's "
         "(test_availability_is_ones_own_and_only_a_coach_sets_it)"
     ),
+    "ecoach.v1.CalendarService/GetMyCalendarSettings": (
+        "no ids: reads the caller's own reminders (test_calendar_settings_are_ones_own)"
+    ),
+    "ecoach.v1.CalendarService/UpdateMyCalendarSettings": (
+        "no ids: replaces the caller's own reminders (test_calendar_settings_are_ones_own)"
+    ),
     f"{SESSIONS}/ListMySessions": (
         "no ids but a time range: the caller's own sessions in every tenant, a named "
         "cross-tenant read (rule 5; test_my_sessions_and_requests_are_only_my_own)"
@@ -2106,6 +2112,29 @@ def test_availability_is_ones_own_and_only_a_coach_sets_it(world: World) -> None
     theirs = sch.set_availability(s, world.globex.coach, sch.around_the_clock(minutes=(30,)))
     assert theirs.coach_person_id == world.globex.coach.person_id
     assert acme_availability(world) == before
+
+
+def test_calendar_settings_are_ones_own(world: World) -> None:
+    """Get/UpdateMyCalendarSettings take no ids: one person's choice never reaches another's."""
+    s = sch.stubs(world.api.channel)
+
+    def mine(who: Session) -> Any:
+        return as_dict(
+            s.calendar.GetMyCalendarSettings(
+                schpb.GetMyCalendarSettingsRequest(), metadata=who.metadata
+            )
+        )
+
+    before = mine(world.acme.coachee)
+    for who in (world.globex.admin, world.acme.admin, world.acme.coach):
+        s.calendar.UpdateMyCalendarSettings(
+            schpb.UpdateMyCalendarSettingsRequest(
+                settings=schpb.CalendarSettings(reminders_off=True)
+            ),
+            metadata=who.metadata,
+        )
+        assert mine(who)["reminders_off"] is True
+    assert mine(world.acme.coachee) == before
 
 
 def test_my_sessions_and_requests_are_only_my_own(world: World) -> None:

@@ -6,7 +6,6 @@ A deployment of its own, whose identity sends mail to an aiosmtpd server on loca
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from services.identity.passwords import common_passwords
 from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.people import set_password, sign_in_operator
-from tests.support.smtp import SmtpServer, link_token
+from tests.support.smtp import SmtpServer, link_token, mailing_deployment
 
 OLD = "an old but long password 1"
 NEW = "Sunflower-Harbour-4711"
@@ -38,17 +37,10 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    d = Deployment(
-        Path(tmp_path_factory.mktemp("passwords")),
-        os.environ.get("ECOACH_DATABASE_URL"),
-        env={"ECOACH_SMTP_URL": smtp.url, "ECOACH_PUBLIC_URL": PUBLIC_URL},
-    )
-    try:
-        d.start()
+    with mailing_deployment(
+        Path(tmp_path_factory.mktemp("passwords")), smtp, ECOACH_PUBLIC_URL=PUBLIC_URL
+    ) as d:
         yield d
-    finally:
-        set_test_offset(d.config.test_clock_path, 0)
-        d.stop()
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ class Stubs:
     requests: Any
     policies: Any
     video: Any
+    calendar: Any
     spaces: Any
     dashboards: Any
     notes: Any
@@ -45,6 +46,7 @@ def stubs(channel: grpc.Channel) -> Stubs:
         requests=pb_grpc.RescheduleRequestServiceStub(channel),
         policies=pb_grpc.SchedulingPolicyServiceStub(channel),
         video=pb_grpc.VideoSettingsServiceStub(channel),
+        calendar=pb_grpc.CalendarServiceStub(channel),
         spaces=spb_grpc.SpaceServiceStub(channel),
         dashboards=spb_grpc.DashboardServiceStub(channel),
         notes=spb_grpc.NoteServiceStub(channel),

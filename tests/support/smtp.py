@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from ecoach_dev.deployment import free_port
+from ecoach_dev.deployment import Deployment, free_port
+from services.kernel.clock import set_test_offset
 
 
 class Inbox:
@@ -75,3 +80,18 @@ def link_token(message: EmailMessage, path: str) -> str:
     found = re.search(rf"https?://\S+/{re.escape(path)}/([A-Za-z0-9_-]+)", body(message))
     assert found, f"no /{path}/ link in the mail"
     return found.group(1)
+
+
+@contextmanager
+def mailing_deployment(folder: Path, smtp: SmtpServer, **env: str) -> Iterator[Deployment]:
+    """A deployment of its own whose services send their mail to `smtp` (its test clock put
+    back and its processes stopped afterwards)."""
+    d = Deployment(
+        folder, os.environ.get("ECOACH_DATABASE_URL"), env={"ECOACH_SMTP_URL": smtp.url, **env}
+    )
+    try:
+        d.start()
+        yield d
+    finally:
+        set_test_offset(d.config.test_clock_path, 0)
+        d.stop()

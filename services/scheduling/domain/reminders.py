@@ -1,0 +1,45 @@
+"""Reminders before a session: each person's choice of when (24 h and 1 h before by default), or
+none at all; and when one is due.
+
+A reminder is due from `minutes` before the start until the start, once per session, person and
+offset. One the person could not need is skipped: the session was booked or moved after the
+reminder's time (the invitation just told them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.kernel.errors import invalid
+
+DEFAULT_MINUTES = (24 * 60, 60)
+MAX_MINUTES = 7 * 24 * 60  # a week before, at the most
+MAX_REMINDERS = 4
+
+
+@dataclass(frozen=True)
+class ReminderChoice:
+    person_id: str
+    off: bool = False
+    minutes: tuple[int, ...] = DEFAULT_MINUTES
+    updated_at: datetime | None = None
+
+    def check(self) -> ReminderChoice:
+        if len(self.minutes) > MAX_REMINDERS:
+            raise invalid(reminder_minutes=f"at most {MAX_REMINDERS} reminders")
+        for i, m in enumerate(self.minutes):
+            if not 5 <= m <= MAX_MINUTES:
+                raise invalid(**{f"reminder_minutes[{i}]": f"5 to {MAX_MINUTES} minutes"})
+        if len(set(self.minutes)) != len(self.minutes):
+            raise invalid(reminder_minutes="each offset once")
+        return self
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        return () if self.off else self.minutes
+
+
+def due(starts_at: datetime, changed_at: datetime, minutes: int, now: datetime) -> bool:
+    at = starts_at - timedelta(minutes=minutes)
+    return at <= now < starts_at and changed_at <= at

@@ -1,0 +1,161 @@
+"""Reminders as people receive them, with two scheduling instances sweeping at once: a
+deployment of its own mailing a real SMTP server, the test clock moved to each reminder's time.
+Each reminder arrives once (claimed by a row before the mail leaves), in the person's language,
+neutral; a person's own choice of offsets is kept, and one who turned them off gets none."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import pytest
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import scheduling_pb2 as pb
+from tests.e2e.conftest import make_tenant
+from tests.support import scheduling as sch
+from tests.support.api import Api, Session, expect_error
+from tests.support.people import sign_in_operator
+from tests.support.smtp import SmtpServer, body, mailing_deployment
+
+SWEEP = 0.5
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
+    with mailing_deployment(
+        Path(tmp_path_factory.mktemp("reminders")),
+        smtp,
+        ECOACH_REMINDER_SWEEP_SECONDS=str(SWEEP),
+    ) as d:
+        d.start_instance("scheduling", "scheduling-2")
+        yield d
+
+
+@pytest.fixture(scope="module")
+def api(world: Deployment) -> Iterator[Api]:
+    channel = world.channel()
+    yield Api(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def s(world: Deployment) -> Iterator[sch.Stubs]:
+    channel = world.channel()
+    yield sch.stubs(channel)
+    channel.close()
+
+
+def reminders_to(smtp: SmtpServer, address: str) -> list[str]:
+    return [
+        body(m)
+        for m in smtp.inbox.to(address)
+        if str(m["Subject"]).startswith(("Reminder", "Rappel"))
+    ]
+
+
+def email_of(api: Api, who: Session) -> str:
+    return str(api.auth.GetMe(ipb.GetMeRequest(), metadata=who.metadata).person.email)
+
+
+def at_least(smtp: SmtpServer, address: str, count: int) -> list[str]:
+    deadline = time.monotonic() + 20
+    while len(found := reminders_to(smtp, address)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
+def test_each_reminder_arrives_once_with_two_instances_and_follows_each_persons_choice(
+    world: Deployment, api: Api, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    assert world.procs["scheduling-2"].poll() is None  # both instances sweep
+    operator = sign_in_operator(api, world.config)
+    team = make_tenant(world, api, operator)
+    coach, coachee = email_of(api, team.coach), email_of(api, team.coachee)
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+
+    # The coachee keeps the defaults (a day and an hour before); the coach wants 30 minutes.
+    mine = s.calendar.GetMyCalendarSettings(
+        pb.GetMyCalendarSettingsRequest(), metadata=team.coachee.metadata
+    )
+    assert (mine.reminders_off, list(mine.reminder_minutes), mine.HasField("update_time")) == (
+        False,
+        [1440, 60],
+        False,
+    )
+    chosen = s.calendar.UpdateMyCalendarSettings(
+        pb.UpdateMyCalendarSettingsRequest(settings=pb.CalendarSettings(reminder_minutes=[30])),
+        metadata=team.coach.metadata,
+    )
+    assert list(chosen.reminder_minutes) == [30]
+    bad = expect_error(
+        s.calendar.UpdateMyCalendarSettings,
+        pb.UpdateMyCalendarSettingsRequest(settings=pb.CalendarSettings(reminder_minutes=[1])),
+        metadata=team.coach.metadata,
+    )
+    assert (bad.code, bad.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("reminder_minutes[0]",))
+    assert list(
+        s.calendar.GetMyCalendarSettings(
+            pb.GetMyCalendarSettingsRequest(), metadata=team.coach.metadata
+        ).reminder_minutes
+    ) == [30]
+
+    start = sch.hour_from_now(24 * 3)
+    sch.book(s, space.name, team.coachee, start, minutes=60)
+    time.sleep(4 * SWEEP)
+    assert reminders_to(smtp, coachee) == [] and reminders_to(smtp, coach) == []
+
+    def at(before: timedelta) -> float:
+        return (start - before - datetime.now(UTC)).total_seconds()
+
+    with sch.later(world, at(timedelta(hours=23, minutes=59))):
+        [day] = at_least(smtp, coachee, 1)
+        assert "ecoach appointment" in day and "Coachee" in day
+        time.sleep(6 * SWEEP)  # both instances swept again and again
+        assert len(reminders_to(smtp, coachee)) == 1
+        assert reminders_to(smtp, coach) == []  # 30 minutes before, not a day
+    with sch.later(world, at(timedelta(minutes=59))):
+        assert len(at_least(smtp, coachee, 2)) == 2
+        time.sleep(6 * SWEEP)
+        assert len(reminders_to(smtp, coachee)) == 2
+        assert reminders_to(smtp, coach) == []
+    with sch.later(world, at(timedelta(minutes=25))):
+        assert len(at_least(smtp, coach, 1)) == 1
+        time.sleep(6 * SWEEP)
+        assert len(reminders_to(smtp, coach)) == 1
+        assert len(reminders_to(smtp, coachee)) == 2  # nothing more
+
+
+def test_a_person_who_turned_reminders_off_gets_none(
+    world: Deployment, api: Api, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    operator = sign_in_operator(api, world.config)
+    team = make_tenant(world, api, operator)
+    coachee = email_of(api, team.coachee)
+    s.calendar.UpdateMyCalendarSettings(
+        pb.UpdateMyCalendarSettingsRequest(settings=pb.CalendarSettings(reminders_off=True)),
+        metadata=team.coachee.metadata,
+    )
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+    start = sch.hour_from_now(24 * 3)
+    sch.book(s, space.name, team.coachee, start, minutes=60)
+    coach = email_of(api, team.coach)
+    with sch.later(world, (start - timedelta(minutes=59) - datetime.now(UTC)).total_seconds()):
+        # The coach's day and hour reminders are both due: one mail says it.
+        assert len(at_least(smtp, coach, 1)) == 1
+        time.sleep(6 * SWEEP)
+        assert len(reminders_to(smtp, coach)) == 1
+        assert reminders_to(smtp, coachee) == []
