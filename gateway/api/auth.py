@@ -40,6 +40,7 @@ PUBLIC_GRPC_METHODS = frozenset(
         "/ecoach.v1.AuthService/VerifyMfa",
         "/ecoach.v1.AuthService/BeginMfaEnrolment",
         "/ecoach.v1.AuthService/CompleteMfaEnrolment",
+        "/ecoach.v1.CalendarFeedService/GetCalendarFeed",
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",

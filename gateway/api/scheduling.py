@@ -7,6 +7,8 @@ import re
 from datetime import UTC
 from typing import Any
 
+from google.protobuf import empty_pb2
+
 from services.kernel.errors import invalid
 
 from . import convert as cv
@@ -500,7 +502,18 @@ def calendar_settings_out(v: dict[str, Any]) -> pb.CalendarSettings:
         reminders_off=v["reminders_off"], reminder_minutes=v["reminder_minutes"]
     )
     _set_time(out, "update_time", v.get("updated_at"))
+    _set_time(out, "feed_create_time", v.get("feed_created_at"))
     return out
+
+
+class CalendarFeedService(pb_grpc.CalendarFeedServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def GetCalendarFeed(self, request: Any, call: CallContext) -> pb.CalendarFeedContent:
+        answer = call.call(SCHEDULING, "get_calendar_feed", {"token": request.token})
+        return pb.CalendarFeedContent(ics=answer["ics"])
 
 
 class CalendarService(pb_grpc.CalendarServiceServicer):  # type: ignore[misc]
@@ -521,6 +534,16 @@ class CalendarService(pb_grpc.CalendarServiceServicer):  # type: ignore[misc]
             }
         }
         return calendar_settings_out(call.call(SCHEDULING, "update_my_calendar_settings", payload))
+
+    @handler
+    def CreateCalendarFeed(self, request: Any, call: CallContext) -> pb.CalendarFeed:
+        answer = call.call(SCHEDULING, "create_calendar_feed", {})
+        return pb.CalendarFeed(url=answer["url"], create_time=cv.timestamp(answer["created_at"]))
+
+    @handler
+    def DeleteCalendarFeed(self, request: Any, call: CallContext) -> empty_pb2.Empty:
+        call.call(SCHEDULING, "delete_calendar_feed", {})
+        return empty_pb2.Empty()
 
 
 class VideoSettingsService(pb_grpc.VideoSettingsServiceServicer):  # type: ignore[misc]
@@ -584,6 +607,7 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_SchedulingPolicyServiceServicer_to_server(SchedulingPolicyService(backend), server)
     pb_grpc.add_VideoSettingsServiceServicer_to_server(VideoSettingsService(backend), server)
     pb_grpc.add_CalendarServiceServicer_to_server(CalendarService(backend), server)
+    pb_grpc.add_CalendarFeedServiceServicer_to_server(CalendarFeedService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[name].full_name
         for name in (
@@ -593,5 +617,6 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
             "SchedulingPolicyService",
             "VideoSettingsService",
             "CalendarService",
+            "CalendarFeedService",
         )
     ]

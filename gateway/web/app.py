@@ -1,5 +1,8 @@
 """The pages behind the links in emails: accept an invitation, reset a password, confirm an
-email change. Plain HTML forms (no script), French or English by the browser's language.
+email change. Plain HTML forms (no script), French or English by the browser's language. And
+each person's calendar feed, `GET /calendar/<secret>.ics`, rate-limited per feed and per client
+address (moving windows, `limits`, in this process's memory: behind several web processes, each
+counts its own).
 
 A GET only shows the page: mail scanners that open every link in corporate mailboxes must not
 use up single-use links. The POST carries the link's secret (in the path) to the gRPC gateway,
@@ -9,16 +12,22 @@ framed, and send no Referer (the path holds a secret).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 from flask import Flask, Response, request
 from flask import render_template as render
+from limits import RateLimitItemPerHour
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from gateway.api.client_errors import call_error
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
+from gateway.api.pb import scheduling_pb2 as spb
+from gateway.api.pb import scheduling_pb2_grpc as spb_grpc
 
 from .texts import TEXTS
 
@@ -40,10 +49,16 @@ def locale() -> str:
     return "fr" if asked == "fr" else "en"
 
 
-def create_app(grpc_address: str) -> Flask:
+def create_app(
+    grpc_address: str, feed_per_hour: int = 60, feed_per_address_hour: int = 600
+) -> Flask:
     app = Flask(__name__)
     channel = grpc.insecure_channel(grpc_address)
     auth = pb_grpc.AuthServiceStub(channel)
+    feeds = spb_grpc.CalendarFeedServiceStub(channel)
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    per_feed = RateLimitItemPerHour(feed_per_hour)
+    per_address = RateLimitItemPerHour(feed_per_address_hour)
 
     @app.after_request
     def secure(response: Response) -> Response:
@@ -135,6 +150,30 @@ def create_app(grpc_address: str) -> Flask:
             return TEXTS[locale()]["confirm_done"]
 
         return form_page(token, "confirm_title", "confirm_intro", [], "confirm", act)
+
+    @app.get("/calendar/<token>.ics")
+    def calendar_feed(token: str) -> Response:
+        """A person's calendar (its secret in the path): 404 for an unknown or revoked one, 429
+        past the rate limits (with Retry-After)."""
+        if not token or len(token) > 100 or not set(token) <= TOKEN_CHARS:
+            return Response("not found\n", 404, mimetype="text/plain")
+        address = request.remote_addr or "?"
+        for item, key in ((per_address, address), (per_feed, token)):
+            if not limiter.hit(item, "calendar-feed", key):
+                reset = limiter.get_window_stats(item, "calendar-feed", key).reset_time
+                wait = max(1, int(reset - time.time()))
+                return Response(
+                    "too many requests\n", 429, {"Retry-After": str(wait)}, mimetype="text/plain"
+                )
+        try:
+            answer = feeds.GetCalendarFeed(
+                spb.GetCalendarFeedRequest(token=token), timeout=CALL_TIMEOUT
+            )
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                return Response("not found\n", 404, mimetype="text/plain")
+            return Response("unavailable\n", 503, mimetype="text/plain")
+        return Response(answer.ics, 200, mimetype="text/calendar")
 
     @app.errorhandler(404)
     def missing(_: Exception) -> tuple[str, int]:

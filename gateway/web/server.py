@@ -22,7 +22,11 @@ def main() -> int:
     config = settings()
     configure("web", config.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    app = create_app(config.gateway_address)
+    app = create_app(
+        config.gateway_address,
+        feed_per_hour=config.feed_requests_per_hour,
+        feed_per_address_hour=config.feed_requests_per_address_hour,
+    )
     log.info("web gateway listening on %s", config.web_address)
     serve(app, listen=config.web_address, threads=8, ident="ecoach")
     return 0

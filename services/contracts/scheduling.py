@@ -388,6 +388,22 @@ class CalendarSettings(Contract):
     reminders_off: bool
     reminder_minutes: list[int]  # as applied (the defaults when none were chosen)
     updated_at: datetime | None = None
+    feed_created_at: datetime | None = None  # the calendar feed's, if the person has one
+
+
+class CalendarFeed(Contract):
+    """A new feed URL, shown once (only its secret's hash is kept)."""
+
+    url: str
+    created_at: datetime
+
+
+class FeedRequest(Contract):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class FeedContent(Contract):
+    ics: str
 
 
 class UpdateCalendarSettingsRequest(Contract):

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     video_public_jitsi_url: str = "https://meet.jit.si"
     # How often each scheduling instance looks for reminders due (at most once each anyway).
     reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Calendar feed requests the web gateway serves an hour, per feed and per client address.
+    feed_requests_per_hour: int = Field(default=60, ge=1, le=100_000)
+    feed_requests_per_address_hour: int = Field(default=600, ge=1, le=1_000_000)
     # Events (rule 4). The relay's own broker connection; unset: amqp_uri.
     events_amqp_uri: str | None = None
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -26,6 +26,8 @@ PUBLIC_METHODS: dict[str, str] = {
     "identity.complete_mfa_enrolment": "authenticates by an enrolment challenge's secret and "
     "the new authenticator's code; throttled like verify_mfa",
     "identity.get_erasure_status": "authenticates by the erasure receipt's secret (256 bits)",
+    "scheduling.get_calendar_feed": "authenticates by the feed URL's secret (256 bits, stored "
+    "hashed, revocable); rate-limited by the web gateway",
 }
 
 

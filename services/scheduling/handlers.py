@@ -49,6 +49,7 @@ from .domain.rooms import CLOSES_AFTER_MINUTES, OPENS_BEFORE_MINUTES, RoomWindow
 from .storage import (
     Availabilities,
     ChangeRequests,
+    Feeds,
     Policies,
     Reminders,
     Sessions,
@@ -971,6 +972,7 @@ def export_personal_data(db: WorkerDatabase, caller: Caller) -> ic.PersonalDataE
         sessions = r.sessions.all_of_person(who.person_id)
         requests = r.requests.of_person(who.person_id)
         reminders = Reminders(uow.connection).choices({who.person_id})[who.person_id]
+        feed = Feeds(uow.connection).created_at(who.person_id)
         now = uow.clock.now()
     data = {
         "availability": _availability_view(found).model_dump(mode="json") if found else None,
@@ -981,6 +983,7 @@ def export_personal_data(db: WorkerDatabase, caller: Caller) -> ic.PersonalDataE
             "minutes_before": list(reminders.minutes),
             "chosen_at": reminders.updated_at.isoformat() if reminders.updated_at else None,
         },
+        "calendar_feed_created_at": feed.isoformat() if feed else None,
     }
     return ic.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
 
@@ -1004,4 +1007,5 @@ def erase_personal_data(uow: UnitOfWork, event: ic.PersonErased) -> None:
     anonymise_video_settings(uow.connection, person)
     forget_calendar(uow.connection, person)
     Reminders(uow.connection).forget(person)
+    Feeds(uow.connection).delete(person)
     uow.record(completion_event(c.SERVICE)(erasure_id=event.erasure_id, person_id=person))

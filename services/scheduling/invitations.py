@@ -24,7 +24,7 @@ from .notices import WHY, Contacts, _lang, cancellation_targets, when
 from .storage import Sessions, claim_calendar, release_calendar
 
 
-def _state(repo: Sessions, series_id: str) -> tuple[itip.SeriesState, str | None] | None:
+def state_of(repo: Sessions, series_id: str) -> tuple[itip.SeriesState, str | None] | None:
     found = repo.series_state(series_id)
     if found is None:
         return None
@@ -51,11 +51,11 @@ def messages(db: WorkerDatabase, event: c.SessionEvent, domain: str) -> list[iti
             return []
         if session.series_id is None:
             return [itip.single(session, domain)]
-        found = _state(repo, session.series_id)
+        found = state_of(repo, session.series_id)
         if found is None:
             return []
         state, follows = found
-        previous = _state(repo, follows) if follows else None
+        previous = state_of(repo, follows) if follows else None
     out = []
     if previous is not None:
         out.append(itip.master(previous[0], domain))

@@ -166,6 +166,60 @@ def occurrence(state: SeriesState, s: Session, domain: str) -> Message | None:
     )
 
 
+def _vevent(
+    uid: str,
+    v: Vevent,
+    summary: str,
+    now: datetime,
+    organizer: str | None = None,
+    attendee: tuple[str, str] | None = None,
+) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("sequence", v.sequence)
+    event.add("dtstart", v.start)
+    event.add("dtend", v.end)
+    if v.recurrence_id is not None:
+        event.add("recurrence-id", v.recurrence_id)
+    if v.rrule is not None:
+        event.add("rrule", vRecur(v.rrule))
+    if v.exdates:
+        event.add("exdate", list(v.exdates))
+    event.add("summary", summary)
+    event.add("class", "PRIVATE")
+    event.add("transp", "OPAQUE")
+    event.add("status", "CANCELLED" if v.cancelled else "CONFIRMED")
+    if organizer:
+        by = vCalAddress(f"mailto:{organizer}")
+        by.params["cn"] = vText("ecoach")
+        event.add("organizer", by)
+    if attendee:
+        address, name = attendee
+        to = vCalAddress(f"mailto:{address}")
+        if name:
+            to.params["cn"] = vText(name)
+        to.params["role"] = "REQ-PARTICIPANT"
+        to.params["partstat"] = "ACCEPTED"
+        to.params["rsvp"] = "FALSE"
+        event.add("attendee", to)
+    return event
+
+
+def _calendar(method: str, events: list[Event], years: list[int]) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", method)
+    for event in events:
+        cal.add_component(event)
+    if years:
+        cal.add_missing_timezones(
+            first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 3, 1, 1)
+        )
+    return bytes(cal.to_ical())
+
+
 def render(
     message: Message,
     *,
@@ -177,41 +231,19 @@ def render(
     title: str | None = None,
 ) -> bytes:
     """The iCalendar object of `message` for one attendee."""
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", message.method)
     summary = title or TITLES.get(locale, TITLES["en"])
-    for v in message.events:
-        event = Event()
-        event.add("uid", message.uid)
-        event.add("dtstamp", now.astimezone(UTC))
-        event.add("sequence", v.sequence)
-        event.add("dtstart", v.start)
-        event.add("dtend", v.end)
-        if v.recurrence_id is not None:
-            event.add("recurrence-id", v.recurrence_id)
-        if v.rrule is not None:
-            event.add("rrule", vRecur(v.rrule))
-        if v.exdates:
-            event.add("exdate", list(v.exdates))
-        event.add("summary", summary)
-        event.add("class", "PRIVATE")
-        event.add("transp", "OPAQUE")
-        event.add("status", "CANCELLED" if v.cancelled else "CONFIRMED")
-        by = vCalAddress(f"mailto:{organizer}")
-        by.params["cn"] = vText("ecoach")
-        event.add("organizer", by)
-        to = vCalAddress(f"mailto:{attendee}")
-        if attendee_name:
-            to.params["cn"] = vText(attendee_name)
-        to.params["role"] = "REQ-PARTICIPANT"
-        to.params["partstat"] = "ACCEPTED"
-        to.params["rsvp"] = "FALSE"
-        event.add("attendee", to)
-        cal.add_component(event)
-    years = [v.start.year for v in message.events]
-    cal.add_missing_timezones(
-        first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 3, 1, 1)
-    )
-    return bytes(cal.to_ical())
+    events = [
+        _vevent(message.uid, v, summary, now, organizer, (attendee, attendee_name))
+        for v in message.events
+    ]
+    return _calendar(message.method, events, [v.start.year for v in message.events])
+
+
+def publish(messages: list[Message], *, locale: str, now: datetime) -> bytes:
+    """A calendar feed (METHOD:PUBLISH) of what `messages` hold: the same neutral events, with
+    no organizer or attendee (a feed's URL may be seen by others)."""
+    summary = TITLES.get(locale, TITLES["en"])
+    events = [
+        _vevent(m.uid, v, summary, now) for m in messages if m.method == REQUEST for v in m.events
+    ]
+    return _calendar("PUBLISH", events, [v.start.year for m in messages for v in m.events])

@@ -13,7 +13,7 @@ the SMTP server refuses, the claim is released and the next sweep tries again.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.contracts import scheduling as c
@@ -24,18 +24,19 @@ from services.kernel.runtime.sql import WorkerDatabase
 from .domain.model import ERASED_PERSON
 from .domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, ReminderChoice, due
 from .notices import Contacts, when
-from .storage import Reminders, reminders_sent
+from .storage import Feeds, Reminders, reminders_sent
 
 log = logging.getLogger(__name__)
 CONTACTS_PER_CALL = 50  # identity's contact_details answers this many at a time
 
 
-def _view(choice: ReminderChoice) -> c.CalendarSettings:
+def _view(choice: ReminderChoice, feed_created_at: datetime | None) -> c.CalendarSettings:
     return c.CalendarSettings(
         person_id=choice.person_id,
         reminders_off=choice.off,
         reminder_minutes=list(choice.minutes),
         updated_at=choice.updated_at,
+        feed_created_at=feed_created_at,
     )
 
 
@@ -43,7 +44,8 @@ def get_my_calendar_settings(db: WorkerDatabase, caller: Caller) -> c.CalendarSe
     who = require_person(caller)
     with db.read_only() as uow:
         choice = Reminders(uow.connection).choices({who.person_id})[who.person_id]
-    return _view(choice)
+        feed = Feeds(uow.connection).created_at(who.person_id)
+    return _view(choice, feed)
 
 
 def update_my_calendar_settings(
@@ -59,7 +61,8 @@ def update_my_calendar_settings(
             updated_at=uow.clock.now(),
         ).check()
         Reminders(uow.connection).save(choice)
-    return _view(choice)
+        feed = Feeds(uow.connection).created_at(who.person_id)
+    return _view(choice, feed)
 
 
 def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: str) -> int:

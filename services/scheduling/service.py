@@ -25,7 +25,7 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer, mailer_from
 from services.kernel.runtime.sql import UnitOfWork
 
-from . import handlers, invitations, notices, reminders, video
+from . import feeds, handlers, invitations, notices, reminders, video
 from .domain.rooms import check_deployment_default
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,19 @@ class SchedulingService:
         self, caller: Caller, request: c.UpdateCalendarSettingsRequest
     ) -> c.CalendarSettings:
         return reminders.update_my_calendar_settings(self.db, caller, request)
+
+    @rpc
+    def create_calendar_feed(self, caller: Caller, request: Empty) -> c.CalendarFeed:
+        return feeds.create_calendar_feed(self.db, settings().public_url, caller)
+
+    @rpc
+    def delete_calendar_feed(self, caller: Caller, request: Empty) -> Empty:
+        feeds.delete_calendar_feed(self.db, caller)
+        return Empty()
+
+    @rpc(public=True)
+    def get_calendar_feed(self, caller: Caller, request: c.FeedRequest) -> c.FeedContent:
+        return feeds.get_calendar_feed(self.db, self._contacts, _mailer().domain, request)
 
     @timer(interval=settings().reminder_sweep_seconds)
     def send_reminders(self) -> None:

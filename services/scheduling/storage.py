@@ -200,6 +200,15 @@ reminder_settings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# A person's calendar feed: the hash of its URL's secret (one feed a person; a new one replaces it).
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("person_id", String(40), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # A reminder claimed before its mail goes: at most one per session, person and offset.
 reminders_sent = Table(
     "reminders_sent",
@@ -536,6 +545,35 @@ class Reminders:
         self.connection.execute(
             delete(reminders_sent).where(reminders_sent.c.person_id == person_id)
         )
+
+
+class Feeds:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def replace(self, person_id: str, token_hash: str, now: datetime) -> None:
+        values = {"token_hash": token_hash, "created_at": now}
+        self.connection.execute(
+            pg_insert(calendar_feeds)
+            .values(person_id=person_id, **values)
+            .on_conflict_do_update(index_elements=[calendar_feeds.c.person_id], set_=values)
+        )
+
+    def delete(self, person_id: str) -> bool:
+        done = self.connection.execute(
+            delete(calendar_feeds).where(calendar_feeds.c.person_id == person_id)
+        )
+        return bool(done.rowcount)
+
+    def created_at(self, person_id: str) -> datetime | None:
+        return self.connection.execute(
+            select(calendar_feeds.c.created_at).where(calendar_feeds.c.person_id == person_id)
+        ).scalar()
+
+    def person_of(self, token_hash: str) -> str | None:
+        return self.connection.execute(
+            select(calendar_feeds.c.person_id).where(calendar_feeds.c.token_hash == token_hash)
+        ).scalar()
 
 
 def claim_calendar(

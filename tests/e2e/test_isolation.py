@@ -2019,6 +2019,16 @@ EXEMPT: dict[str, str] = {
     "ecoach.v1.CalendarService/GetMyCalendarSettings": (
         "no ids: reads the caller's own reminders (test_calendar_settings_are_ones_own)"
     ),
+    "ecoach.v1.CalendarService/CreateCalendarFeed": (
+        "no ids: makes the caller's own feed (tests/e2e/test_calendar_feed.py)"
+    ),
+    "ecoach.v1.CalendarService/DeleteCalendarFeed": (
+        "no ids: revokes the caller's own feed (tests/e2e/test_calendar_feed.py)"
+    ),
+    "ecoach.v1.CalendarFeedService/GetCalendarFeed": (
+        "public: the only id is the feed URL's secret (256 bits, kept hashed); unknown, "
+        "replaced and revoked ones are NOT_FOUND (tests/e2e/test_calendar_feed.py)"
+    ),
     "ecoach.v1.CalendarService/UpdateMyCalendarSettings": (
         "no ids: replaces the caller's own reminders (test_calendar_settings_are_ones_own)"
     ),

@@ -281,3 +281,22 @@ def test_the_title_is_neutral_in_the_attendees_language(locale: str, title: str)
         )
     )
     assert e["SUMMARY"] == title
+
+
+def test_a_feed_publishes_the_same_events_without_addresses() -> None:
+    one = session(datetime(2027, 10, 20, 9, 0))
+    gone = cancelled(session(datetime(2027, 10, 22, 9, 0), sid="ses_2"))
+    sessions = weekly(datetime(2027, 10, 18, 9, 0), 4)
+    ics = itip.publish(
+        [itip.single(one, DOMAIN), itip.single(gone, DOMAIN), itip.master(state(sessions), DOMAIN)],
+        locale="en",
+        now=NOW,
+    )
+    cal = Calendar.from_ical(ics)
+    assert cal["METHOD"] == "PUBLISH"
+    found = {str(e["UID"]): e for e in events(cal)}
+    assert set(found) == {"ses_1@ecoach.example", "ser_1@ecoach.example"}  # no cancelled one
+    for e in found.values():
+        assert "ATTENDEE" not in e and "ORGANIZER" not in e
+        assert e["SUMMARY"] == "ecoach appointment"
+    assert "RRULE" in found["ser_1@ecoach.example"]

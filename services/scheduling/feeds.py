@@ -1,0 +1,72 @@
+"""Each person's calendar feed: `GET /calendar/<token>.ics` on the web gateway, which asks
+`get_calendar_feed` (public: the token is the credential).
+
+The token is 256 random bits, shown once when the feed is made; only its SHA-256 is kept. Making
+a new one replaces the old (whose URL stops working at once); deleting it revokes it. The feed
+holds the person's sessions, in every tenant, from a month ago to a year ahead, with the
+invitations' neutral content (`itip.publish`): single sessions and whole series (their rule,
+cancelled occurrences as EXDATEs, moved ones as their own events); cancelled single sessions
+are left out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from services.contracts import scheduling as c
+from services.kernel.caller import Caller, require_person
+from services.kernel.crypto import token_hash
+from services.kernel.errors import NotFound
+from services.kernel.runtime.sql import WorkerDatabase
+
+from . import itip
+from .domain.model import CANCELLED
+from .invitations import state_of
+from .notices import Contacts, _lang
+from .storage import Feeds, Sessions
+
+PAST = timedelta(days=31)
+AHEAD = timedelta(days=366)
+
+
+def feed_not_found() -> NotFound:
+    return NotFound("No such calendar feed.", reason="FEED_NOT_FOUND")
+
+
+def create_calendar_feed(db: WorkerDatabase, public_url: str, caller: Caller) -> c.CalendarFeed:
+    who = require_person(caller)
+    token = secrets.token_urlsafe(32)
+    with db.unit_of_work() as uow:
+        now = uow.clock.now()
+        Feeds(uow.connection).replace(who.person_id, token_hash(token), now)
+    return c.CalendarFeed(url=f"{public_url.rstrip('/')}/calendar/{token}.ics", created_at=now)
+
+
+def delete_calendar_feed(db: WorkerDatabase, caller: Caller) -> None:
+    who = require_person(caller)
+    with db.unit_of_work() as uow:
+        if not Feeds(uow.connection).delete(who.person_id):
+            raise feed_not_found()
+
+
+def get_calendar_feed(
+    db: WorkerDatabase, contacts: Contacts, domain: str, request: c.FeedRequest
+) -> c.FeedContent:
+    with db.read_only() as uow:
+        now = uow.clock.now()
+        person = Feeds(uow.connection).person_of(token_hash(request.token))
+        if person is None:
+            raise feed_not_found()
+        repo = Sessions(uow.connection)
+        found = repo.of_person(person, now - PAST, now + AHEAD)
+        messages = [
+            itip.single(s, domain) for s in found if not s.series_id and s.status != CANCELLED
+        ]
+        for series_id in sorted({s.series_id for s in found if s.series_id}):
+            state = state_of(repo, series_id)
+            if state is not None:
+                messages.append(itip.master(state[0], domain))
+    who = contacts([person])
+    locale = _lang(who[0]["locale"]) if who else "en"
+    return c.FeedContent(ics=itip.publish(messages, locale=locale, now=now).decode())
