@@ -499,7 +499,10 @@ class RescheduleRequestService(pb_grpc.RescheduleRequestServiceServicer):  # typ
 
 def calendar_settings_out(v: dict[str, Any]) -> pb.CalendarSettings:
     out = pb.CalendarSettings(
-        reminders_off=v["reminders_off"], reminder_minutes=v["reminder_minutes"]
+        reminders_off=v["reminders_off"],
+        reminder_minutes=v["reminder_minutes"],
+        title=v["title"],
+        show_coach_name=v["show_coach_name"],
     )
     _set_time(out, "update_time", v.get("updated_at"))
     _set_time(out, "feed_create_time", v.get("feed_created_at"))
@@ -531,6 +534,8 @@ class CalendarService(pb_grpc.CalendarServiceServicer):  # type: ignore[misc]
             "settings": {
                 "reminders_off": v.reminders_off,
                 "reminder_minutes": list(v.reminder_minutes),
+                "title": v.title,
+                "show_coach_name": v.show_coach_name,
             }
         }
         return calendar_settings_out(call.call(SCHEDULING, "update_my_calendar_settings", payload))

@@ -381,12 +381,16 @@ class CalendarSettingsInput(Contract):
 
     reminders_off: bool = False
     reminder_minutes: list[int] = Field(default_factory=list, max_length=20)
+    title: str = Field(default="", max_length=200)  # empty: the neutral one
+    show_coach_name: bool = False  # a coachee's entries name their coach
 
 
 class CalendarSettings(Contract):
     person_id: str
     reminders_off: bool
     reminder_minutes: list[int]  # as applied (the defaults when none were chosen)
+    title: str = ""
+    show_coach_name: bool = False
     updated_at: datetime | None = None
     feed_created_at: datetime | None = None  # the calendar feed's, if the person has one
 

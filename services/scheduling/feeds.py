@@ -24,7 +24,7 @@ from . import itip
 from .domain.model import CANCELLED
 from .invitations import state_of
 from .notices import Contacts, _lang
-from .storage import Feeds, Sessions
+from .storage import Feeds, Reminders, Sessions
 
 PAST = timedelta(days=31)
 AHEAD = timedelta(days=366)
@@ -60,13 +60,29 @@ def get_calendar_feed(
             raise feed_not_found()
         repo = Sessions(uow.connection)
         found = repo.of_person(person, now - PAST, now + AHEAD)
-        messages = [
-            itip.single(s, domain) for s in found if not s.series_id and s.status != CANCELLED
-        ]
+        choice = Reminders(uow.connection).choices({person})[person]
+        messages = []
+        coach_of: dict[str, str] = {}  # uid -> the coach, where the person is the coachee
+        for s in found:
+            if s.series_id or s.status == CANCELLED:
+                continue
+            messages.append(message := itip.single(s, domain))
+            if s.coachee_person_id == person:
+                coach_of[message.uid] = s.coach_person_id
         for series_id in sorted({s.series_id for s in found if s.series_id}):
             state = state_of(repo, series_id)
             if state is not None:
-                messages.append(itip.master(state[0], domain))
-    who = contacts([person])
-    locale = _lang(who[0]["locale"]) if who else "en"
-    return c.FeedContent(ics=itip.publish(messages, locale=locale, now=now).decode())
+                messages.append(message := itip.master(state[0], domain))
+                first = state[0].sessions[0]
+                if first.coachee_person_id == person:
+                    coach_of[message.uid] = first.coach_person_id
+    coaches = sorted(set(coach_of.values()))[:49] if choice.show_coach_name else []
+    people = {w["person_id"]: w for w in contacts([person, *coaches])}
+    locale = _lang(people[person]["locale"]) if person in people else "en"
+    neutral = itip.TITLES[locale]
+    titles = {}
+    for m in messages:
+        coach = people.get(coach_of.get(m.uid, ""))
+        titles[m.uid] = choice.title_for(neutral, coach["display_name"] if coach else None)
+    ics = itip.publish(messages, locale=locale, now=now, titles=titles)
+    return c.FeedContent(ics=ics.decode())

@@ -21,7 +21,7 @@ from services.kernel.runtime.sql import WorkerDatabase
 from . import itip
 from .domain.model import ERASED_PERSON
 from .notices import WHY, Contacts, _lang, cancellation_targets, when
-from .storage import Sessions, claim_calendar, release_calendar
+from .storage import Reminders, Sessions, claim_calendar, release_calendar
 
 
 def state_of(repo: Sessions, series_id: str) -> tuple[itip.SeriesState, str | None] | None:
@@ -80,7 +80,16 @@ def send(
         if p and p != ERASED_PERSON
     ]
     told = set(cancellation_targets(event)) if isinstance(event, c.SessionCancelled) else set()
-    for who in contacts(people) if people else []:
+    found = contacts(people) if people else []
+    with db.read_only() as uow:
+        choices = Reminders(uow.connection).choices({w["person_id"] for w in found})
+    coach = next((w for w in found if w["person_id"] == event.coach_person_id), None)
+    for who in found:
+        is_coachee = who["person_id"] == event.coachee_person_id
+        title = choices[who["person_id"]].title_for(
+            itip.TITLES[_lang(who["locale"])],
+            coach["display_name"] if coach and is_coachee else None,
+        )
         noticed = False
         for message in planned:
             claimed = _claim(db, message, who["person_id"])
@@ -97,6 +106,7 @@ def send(
                 attendee_name=who["display_name"],
                 locale=_lang(who["locale"]),
                 now=_now(db),
+                title=title,
             )
             try:
                 mailer.send(

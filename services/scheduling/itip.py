@@ -239,11 +239,17 @@ def render(
     return _calendar(message.method, events, [v.start.year for v in message.events])
 
 
-def publish(messages: list[Message], *, locale: str, now: datetime) -> bytes:
+def publish(
+    messages: list[Message], *, locale: str, now: datetime, titles: dict[str, str] | None = None
+) -> bytes:
     """A calendar feed (METHOD:PUBLISH) of what `messages` hold: the same neutral events, with
-    no organizer or attendee (a feed's URL may be seen by others)."""
-    summary = TITLES.get(locale, TITLES["en"])
+    no organizer or attendee (a feed's URL may be seen by others); `titles` by UID, if the
+    person chose theirs."""
+    neutral = TITLES.get(locale, TITLES["en"])
     events = [
-        _vevent(m.uid, v, summary, now) for m in messages if m.method == REQUEST for v in m.events
+        _vevent(m.uid, v, (titles or {}).get(m.uid, neutral), now)
+        for m in messages
+        if m.method == REQUEST
+        for v in m.events
     ]
     return _calendar("PUBLISH", events, [v.start.year for m in messages for v in m.events])

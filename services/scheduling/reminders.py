@@ -22,7 +22,7 @@ from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import WorkerDatabase
 
 from .domain.model import ERASED_PERSON
-from .domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, ReminderChoice, due
+from .domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, CalendarChoice, due
 from .notices import Contacts, when
 from .storage import Feeds, Reminders, reminders_sent
 
@@ -30,11 +30,13 @@ log = logging.getLogger(__name__)
 CONTACTS_PER_CALL = 50  # identity's contact_details answers this many at a time
 
 
-def _view(choice: ReminderChoice, feed_created_at: datetime | None) -> c.CalendarSettings:
+def _view(choice: CalendarChoice, feed_created_at: datetime | None) -> c.CalendarSettings:
     return c.CalendarSettings(
         person_id=choice.person_id,
         reminders_off=choice.off,
         reminder_minutes=list(choice.minutes),
+        title=choice.title,
+        show_coach_name=choice.show_coach_name,
         updated_at=choice.updated_at,
         feed_created_at=feed_created_at,
     )
@@ -54,11 +56,13 @@ def update_my_calendar_settings(
     who = require_person(caller)
     asked = request.settings
     with db.unit_of_work() as uow:
-        choice = ReminderChoice(
+        choice = CalendarChoice(
             who.person_id,
             off=asked.reminders_off,
             minutes=tuple(asked.reminder_minutes) or DEFAULT_MINUTES,
             updated_at=uow.clock.now(),
+            title=asked.title.strip(),
+            show_coach_name=asked.show_coach_name,
         ).check()
         Reminders(uow.connection).save(choice)
         feed = Feeds(uow.connection).created_at(who.person_id)

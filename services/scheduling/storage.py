@@ -46,7 +46,7 @@ from services.kernel.runtime.pagination import keyset_page
 from .domain.availability import Availability, Exception_, Hours, Interval
 from .domain.model import ERASED_PERSON, PENDING, ChangeRequest, Session, SpaceCopy
 from .domain.policy import Policy
-from .domain.reminders import ReminderChoice
+from .domain.reminders import CalendarChoice
 from .domain.rooms import VideoSettings
 
 metadata = MetaData()
@@ -198,6 +198,8 @@ reminder_settings = Table(
     Column("off", Boolean, nullable=False),
     Column("minutes", ARRAY(Integer), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("title", String(80), nullable=False, server_default=""),
+    Column("show_coach_name", Boolean, nullable=False, server_default="false"),
 )
 
 # A person's calendar feed: the hash of its URL's secret (one feed a person; a new one replaces it).
@@ -486,22 +488,26 @@ class Reminders:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def choices(self, person_ids: set[str]) -> dict[str, ReminderChoice]:
+    def choices(self, person_ids: set[str]) -> dict[str, CalendarChoice]:
         """Each person's choice; the defaults for those who made none."""
         rows = self.connection.execute(
             select(reminder_settings).where(reminder_settings.c.person_id.in_(person_ids))
         )
         found = {
-            r.person_id: ReminderChoice(r.person_id, r.off, tuple(r.minutes), r.updated_at)
+            r.person_id: CalendarChoice(
+                r.person_id, r.off, tuple(r.minutes), r.updated_at, r.title, r.show_coach_name
+            )
             for r in rows
         }
-        return {p: found.get(p, ReminderChoice(p)) for p in person_ids}
+        return {p: found.get(p, CalendarChoice(p)) for p in person_ids}
 
-    def save(self, choice: ReminderChoice) -> None:
+    def save(self, choice: CalendarChoice) -> None:
         values = {
             "off": choice.off,
             "minutes": list(choice.minutes),
             "updated_at": choice.updated_at,
+            "title": choice.title,
+            "show_coach_name": choice.show_coach_name,
         }
         self.connection.execute(
             pg_insert(reminder_settings)

@@ -84,6 +84,16 @@ def test_the_feed_holds_the_persons_sessions_and_is_replaced_and_revoked(
         assert e["CLASS"] == "PRIVATE" and e["SUMMARY"] == "ecoach appointment"
         assert "ATTENDEE" not in e and "ORGANIZER" not in e and "DESCRIPTION" not in e
 
+    # The coachee's own title, and their coach's name once they choose it.
+    s.calendar.UpdateMyCalendarSettings(
+        pb.UpdateMyCalendarSettingsRequest(
+            settings=pb.CalendarSettings(title="Coaching", show_coach_name=True)
+        ),
+        metadata=team.coachee.metadata,
+    )
+    titled = Calendar.from_ical(fetch(url)[1])
+    assert {str(e["SUMMARY"]) for e in titled.walk("VEVENT")} == {"Coaching (Coach)"}
+
     # A new feed replaces the old one at once.
     replaced = new_feed(s, team.coachee)
     assert replaced != url

@@ -201,3 +201,22 @@ def test_a_series_is_one_invitation_and_this_and_following_starts_a_new_uid(
     assert (cal["METHOD"], e["UID"]) == ("CANCEL", f"{new_series}@{DOMAIN}")
     assert e.decoded("RECURRENCE-ID").astimezone(UTC) == sch.dt(third.start_time)
     assert datetime.now(UTC) < sch.dt(third.start_time)
+
+
+def test_a_coachee_names_their_own_entries_and_may_show_the_coach(
+    world: Deployment, api: Api, operator: Session, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    team, space = setup(world, api, operator, s)
+    coach, coachee = email_of(api, team.coach), email_of(api, team.coachee)
+    chosen = s.calendar.UpdateMyCalendarSettings(
+        pb.UpdateMyCalendarSettingsRequest(
+            settings=pb.CalendarSettings(title="Point carrière", show_coach_name=True)
+        ),
+        metadata=team.coachee.metadata,
+    )
+    assert (chosen.title, chosen.show_coach_name) == ("Point carrière", True)
+    sch.book(s, space, team.coachee, sch.hour_from_now(24 * 5), minutes=60)
+    [(_, mine)] = inbox_of(smtp, coachee, 1)
+    assert vevent(mine)["SUMMARY"] == "Point carrière (Coach)"
+    [(_, theirs)] = inbox_of(smtp, coach, 1)
+    assert vevent(theirs)["SUMMARY"] == "ecoach appointment"  # the coach's stays neutral

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.kernel.errors import InvalidArgument
-from services.scheduling.domain.reminders import DEFAULT_MINUTES, ReminderChoice, due
+from services.scheduling.domain.reminders import DEFAULT_MINUTES, CalendarChoice, due
 
 START = datetime(2027, 3, 10, 9, tzinfo=UTC)
 BOOKED = START - timedelta(days=5)
@@ -27,9 +27,9 @@ def test_no_reminder_for_a_session_booked_or_moved_after_its_time() -> None:
 
 
 def test_the_choice_defaults_to_a_day_and_an_hour_and_may_be_off() -> None:
-    assert ReminderChoice("per_1").offsets == DEFAULT_MINUTES == (1440, 60)
-    assert ReminderChoice("per_1", off=True).offsets == ()
-    assert ReminderChoice("per_1", minutes=(30,)).check().offsets == (30,)
+    assert CalendarChoice("per_1").offsets == DEFAULT_MINUTES == (1440, 60)
+    assert CalendarChoice("per_1", off=True).offsets == ()
+    assert CalendarChoice("per_1", minutes=(30,)).check().offsets == (30,)
 
 
 @pytest.mark.parametrize(
@@ -43,5 +43,17 @@ def test_the_choice_defaults_to_a_day_and_an_hour_and_may_be_off() -> None:
 )
 def test_a_choice_out_of_bounds_is_refused(minutes: tuple[int, ...], field: str) -> None:
     with pytest.raises(InvalidArgument) as refused:
-        ReminderChoice("per_1", minutes=minutes).check()
+        CalendarChoice("per_1", minutes=minutes).check()
     assert [v.field for v in refused.value.fields] == [field]
+
+
+def test_a_person_may_name_their_entries_and_a_coachee_may_add_the_coachs_name() -> None:
+    neutral = "ecoach appointment"
+    assert CalendarChoice("per_1").title_for(neutral, "Ada") == neutral  # never by default
+    assert CalendarChoice("per_1", title="Career").title_for(neutral, None) == "Career"
+    chosen = CalendarChoice("per_1", title="Career", show_coach_name=True)
+    assert chosen.title_for(neutral, "Ada") == "Career (Ada)"
+    with pytest.raises(InvalidArgument):
+        CalendarChoice("per_1", title="x" * 81).check()
+    with pytest.raises(InvalidArgument):
+        CalendarChoice("per_1", title="two\nlines").check()

@@ -1,5 +1,5 @@
 """Reminders before a session: each person's choice of when (24 h and 1 h before by default), or
-none at all; and when one is due.
+none at all; and when one is due. With them, how the person's calendar names the sessions.
 
 A reminder is due from `minutes` before the start until the start, once per session, person and
 offset. One the person could not need is skipped: the session was booked or moved after the
@@ -18,14 +18,31 @@ MAX_MINUTES = 7 * 24 * 60  # a week before, at the most
 MAX_REMINDERS = 4
 
 
+MAX_TITLE = 80
+
+
 @dataclass(frozen=True)
-class ReminderChoice:
+class CalendarChoice:
+    """A person's reminders, and how their calendar names the sessions: `title` instead of
+    the neutral one, and (a coachee's choice) their coach's name after it."""
+
     person_id: str
     off: bool = False
     minutes: tuple[int, ...] = DEFAULT_MINUTES
     updated_at: datetime | None = None
+    title: str = ""
+    show_coach_name: bool = False
 
-    def check(self) -> ReminderChoice:
+    def title_for(self, neutral: str, coach_name: str | None) -> str:
+        """The title of this person's entries (`coach_name`: given for their own coaching)."""
+        title = self.title or neutral
+        if self.show_coach_name and coach_name:
+            return f"{title} ({coach_name})"
+        return title
+
+    def check(self) -> CalendarChoice:
+        if len(self.title) > MAX_TITLE or any(ord(ch) < 32 for ch in self.title):
+            raise invalid(title=f"at most {MAX_TITLE} characters, on one line")
         if len(self.minutes) > MAX_REMINDERS:
             raise invalid(reminder_minutes=f"at most {MAX_REMINDERS} reminders")
         for i, m in enumerate(self.minutes):
