@@ -95,6 +95,14 @@ def _member_of(caller: Caller, tenant_id: str) -> PersonClaims:
     return who
 
 
+def _admin_of(caller: Caller, tenant_id: str, what: str) -> PersonClaims:
+    """The caller, a tenant admin of `tenant_id` (`what`: what only an admin does)."""
+    who = _member_of(caller, tenant_id)
+    if not who.has_role("tenant_admin"):
+        raise PermissionDenied(f"Only a tenant admin {what}.", reason="TENANT_ADMIN_ONLY")
+    return who
+
+
 def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
@@ -886,9 +894,7 @@ def get_policy(db: WorkerDatabase, caller: Caller, request: c.TenantRef) -> c.Po
 
 
 def update_policy(db: WorkerDatabase, caller: Caller, request: c.UpdatePolicyRequest) -> c.Policy:
-    who = _member_of(caller, request.tenant_id)
-    if not who.has_role("tenant_admin"):
-        raise PermissionDenied("Only a tenant admin sets the policy.", reason="TENANT_ADMIN_ONLY")
+    who = _admin_of(caller, request.tenant_id, "sets the policy")
     with db.unit_of_work() as uow:
         now = uow.clock.now()
         policy = Policy(

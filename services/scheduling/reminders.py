@@ -24,7 +24,7 @@ from services.kernel.runtime.sql import WorkerDatabase
 from .domain.model import ERASED_PERSON
 from .domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, CalendarChoice, due
 from .notices import Contacts, when
-from .storage import Feeds, Reminders, reminders_sent
+from .storage import Feeds, Reminders
 
 log = logging.getLogger(__name__)
 CONTACTS_PER_CALL = 50  # identity's contact_details answers this many at a time
@@ -127,11 +127,5 @@ def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: st
         except Exception:
             log.exception("a reminder could not be sent; the next sweep tries again")
             with db.unit_of_work() as uow:
-                uow.connection.execute(
-                    reminders_sent.delete().where(
-                        reminders_sent.c.session_id == s.id,
-                        reminders_sent.c.person_id == person,
-                        reminders_sent.c.minutes.in_(won),
-                    )
-                )
+                Reminders(uow.connection).release(s.id, person, won)
     return count

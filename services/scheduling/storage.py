@@ -543,6 +543,16 @@ class Reminders:
         ).first()
         return done is not None
 
+    def release(self, session_id: str, person_id: str, minutes: list[int]) -> None:
+        """Claims given back (their mail could not be sent): the next sweep tries again."""
+        self.connection.execute(
+            delete(reminders_sent).where(
+                reminders_sent.c.session_id == session_id,
+                reminders_sent.c.person_id == person_id,
+                reminders_sent.c.minutes.in_(minutes),
+            )
+        )
+
     def forget(self, person_id: str) -> None:
         """An erased person's choice and the record of their reminders."""
         self.connection.execute(

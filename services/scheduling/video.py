@@ -10,13 +10,13 @@ from services.contracts import scheduling as c
 from services.kernel.caller import Caller
 from services.kernel.config import Settings
 from services.kernel.crypto import MasterKey
-from services.kernel.errors import FailedPrecondition, PermissionDenied
+from services.kernel.errors import FailedPrecondition
 from services.kernel.runtime.sql import WorkerDatabase
 
 from . import rooms
 from .domain.model import CANCELLED, COACHEE, session_not_found
 from .domain.rooms import JITSI_PUBLIC, VideoSettings
-from .handlers import Repos, _member_of, _session_for
+from .handlers import Repos, _admin_of, _member_of, _session_for
 from .storage import VideoSettingsRepo, room_of
 
 # person id -> display name, asked from identity when a link is made
@@ -50,18 +50,13 @@ def _view(s: VideoSettings, default: bool) -> c.VideoSettings:
     )
 
 
-def _admin_of(caller: Caller, tenant_id: str) -> None:
-    who = _member_of(caller, tenant_id)
-    if not who.has_role("tenant_admin"):
-        raise PermissionDenied(
-            "Only a tenant admin sees or sets the video provider.", reason="TENANT_ADMIN_ONLY"
-        )
+VIDEO_ADMIN = "sees or sets the video provider"
 
 
 def get_video_settings(
     db: WorkerDatabase, master: MasterKey, config: Settings, caller: Caller, request: c.TenantRef
 ) -> c.VideoSettings:
-    _admin_of(caller, request.tenant_id)
+    _admin_of(caller, request.tenant_id, VIDEO_ADMIN)
     with db.read_only() as uow:
         found = VideoSettingsRepo(uow.connection, master).get(request.tenant_id)
     return _view(effective(found, request.tenant_id, config), found is None)
@@ -74,8 +69,7 @@ def update_video_settings(
     caller: Caller,
     request: c.UpdateVideoSettingsRequest,
 ) -> c.VideoSettings:
-    _admin_of(caller, request.tenant_id)
-    who = _member_of(caller, request.tenant_id)
+    who = _admin_of(caller, request.tenant_id, VIDEO_ADMIN)
     asked = request.settings
     with db.unit_of_work() as uow:
         now = uow.clock.now()
