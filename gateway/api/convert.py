@@ -116,6 +116,7 @@ def person_out(p: dict[str, object]) -> pb.Person:
         time_zone=str(p["time_zone"]),
         platform_admin=bool(p["platform_admin"]),
         create_time=timestamp(str(p["created_at"])),
+        calendar_email=str(p.get("calendar_email") or ""),
     )
 
 

@@ -20,6 +20,10 @@ from .pb import identity_pb2_grpc as pb_grpc
 IDENTITY = "identity"
 
 
+CONFIRMED = {
+    "account": pb.CONFIRMED_ADDRESS_ACCOUNT,
+    "calendar": pb.CONFIRMED_ADDRESS_CALENDAR,
+}
 _STEPS = {"done": pb.SIGNED_IN, "verify_mfa": pb.VERIFY_MFA, "enrol_mfa": pb.ENROL_MFA}
 
 
@@ -190,8 +194,20 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
 
     @handler
     def ConfirmEmailChange(self, request: Any, call: CallContext) -> pb.ConfirmEmailChangeResponse:
-        call.call(IDENTITY, "confirm_email_change", {"token": request.token})
-        return pb.ConfirmEmailChangeResponse()
+        answer = call.call(IDENTITY, "confirm_email_change", {"token": request.token})
+        return pb.ConfirmEmailChangeResponse(confirmed=CONFIRMED[answer["confirmed"]])
+
+    @handler
+    def RequestCalendarEmail(
+        self, request: Any, call: CallContext
+    ) -> pb.RequestCalendarEmailResponse:
+        payload = {"calendar_email": request.calendar_email}
+        call.call(IDENTITY, "request_calendar_email", payload)
+        return pb.RequestCalendarEmailResponse()
+
+    @handler
+    def ClearCalendarEmail(self, request: Any, call: CallContext) -> pb.Person:
+        return cv.person_out(call.call(IDENTITY, "clear_calendar_email", {}))
 
     @handler
     def AcceptInvitation(self, request: Any, call: CallContext) -> pb.AcceptInvitationResponse:

@@ -141,15 +141,26 @@ def create_app(
             act,
         )
 
-    @app.route("/confirm-email/<token>", methods=["GET", "POST"])
-    def confirm(token: str) -> tuple[str, int]:
+    def confirm_address(token: str, kind: str) -> tuple[str, int]:
+        """Both address links (the account's new email, the calendar address) open the same
+        call; the page's words follow the link's path, the result what the link was for."""
+
         def act(token: str, values: dict[str, str]) -> str:
-            auth.ConfirmEmailChange(
+            answer = auth.ConfirmEmailChange(
                 pb.ConfirmEmailChangeRequest(token=token), metadata=metadata(), timeout=CALL_TIMEOUT
             )
-            return TEXTS[locale()]["confirm_done"]
+            calendar = answer.confirmed == pb.CONFIRMED_ADDRESS_CALENDAR
+            return TEXTS[locale()]["calendar_done" if calendar else "confirm_done"]
 
-        return form_page(token, "confirm_title", "confirm_intro", [], "confirm", act)
+        return form_page(token, f"{kind}_title", f"{kind}_intro", [], "confirm", act)
+
+    @app.route("/confirm-email/<token>", methods=["GET", "POST"])
+    def confirm(token: str) -> tuple[str, int]:
+        return confirm_address(token, "confirm")
+
+    @app.route("/confirm-calendar-email/<token>", methods=["GET", "POST"])
+    def confirm_calendar(token: str) -> tuple[str, int]:
+        return confirm_address(token, "calendar")
 
     @app.get("/calendar/<token>.ics")
     def calendar_feed(token: str) -> Response:

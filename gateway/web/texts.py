@@ -26,6 +26,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "to sign in and to receive its emails.",
         "confirm": "Confirm this address",
         "confirm_done": "Your email address has been changed. Sign in with the new one.",
+        "calendar_title": "Confirm the address for your calendar",
+        "calendar_intro": "Confirm that this address is yours: ecoach will send your session "
+        "invitations and reminders there. You keep signing in with your account's address.",
+        "calendar_done": "Done: your calendar invitations and reminders now go to this address.",
         "mismatch": "The two passwords differ.",
         "unavailable": "ecoach cannot be reached right now. Try again in a moment.",
         "not_found": "This page does not exist.",
@@ -56,6 +60,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "l'utilisera pour la connexion et ses e-mails.",
         "confirm": "Confirmer cette adresse",
         "confirm_done": "Votre adresse e-mail a été changée. Connectez-vous avec la nouvelle.",
+        "calendar_title": "Confirmez l'adresse de votre agenda",
+        "calendar_intro": "Confirmez que cette adresse est bien la vôtre : ecoach y enverra les "
+        "invitations et les rappels de vos séances. Vous continuez à vous connecter avec "
+        "l'adresse de votre compte.",
+        "calendar_done": "C'est fait : vos invitations d'agenda et vos rappels arrivent "
+        "désormais à cette adresse.",
         "mismatch": "Les deux mots de passe diffèrent.",
         "unavailable": "ecoach est injoignable pour le moment. Réessayez dans un instant.",
         "not_found": "Cette page n'existe pas.",

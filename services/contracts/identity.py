@@ -88,6 +88,9 @@ class Person(Contract):
     time_zone: str
     platform_admin: bool
     created_at: datetime
+    # Only in the caller's own person: where their calendar mail goes when it is not `email`
+    # (confirmed from that address); empty: to `email`.
+    calendar_email: str = ""
 
 
 class Member(Contract):
@@ -217,6 +220,7 @@ class ContactDetailsRequest(Contract):
 class ContactDetails(Contract):
     person_id: str
     email: str
+    calendar_email: str  # where calendar mail goes: the confirmed calendar address, or `email`
     display_name: str
     locale: str
     time_zone: str
@@ -488,6 +492,21 @@ class ConfirmEmailChangeRequest(Contract):
     token: str = Field(min_length=16, max_length=128)
 
 
+class ConfirmedAddress(StrEnum):
+    ACCOUNT = "account"  # the account's email changed
+    CALENDAR = "calendar"  # calendar mail now goes to the address
+
+
+class ConfirmEmailChangeResponse(Contract):
+    """Which address the link confirmed (the same page opens both kinds of link)."""
+
+    confirmed: ConfirmedAddress
+
+
+class RequestCalendarEmailRequest(Contract):
+    calendar_email: Email
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -579,6 +598,20 @@ class EmailChangeRequested(EventPayload):
     expires_at: datetime
 
 
+class CalendarEmailRequested(EventPayload):
+    """A person asked for their calendar mail to go to another address; identity itself mails a
+    confirmation link there (derived at send time). The address is not in the event."""
+
+    TYPE: ClassVar[str] = "identity.calendar_email_requested"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "person_id"
+    TENANT: ClassVar[str | None] = None
+
+    link_id: str
+    person_id: str
+    expires_at: datetime
+
+
 class AccessRevocationReason(StrEnum):
     DEACTIVATED = "deactivated"
     ROLES_CHANGED = "roles_changed"
@@ -632,6 +665,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     MembershipChanged,
     PasswordResetRequested,
     EmailChangeRequested,
+    CalendarEmailRequested,
     InvitationIssued,
     AccessRevoked,
     PersonErased,

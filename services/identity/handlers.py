@@ -40,6 +40,7 @@ from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
 
 from .domain import access, mfa
 from .domain.credentials import (
+    CALENDAR_EMAIL,
     EMAIL_CHANGE,
     INVITATION,
     PASSWORD_RESET,
@@ -124,6 +125,15 @@ def tenant_created(t: Tenant) -> c.TenantCreated:
     return c.TenantCreated(tenant_id=t.id, slug=t.slug, created_at=t.created_at)
 
 
+def _own_person(repos: Repositories, person_id: str, for_update: bool = False) -> Person:
+    """The caller's own account; UNAUTHENTICATED (TOKEN_INVALID) once it no longer exists."""
+    get = repos.persons.get_for_update if for_update else repos.persons.get
+    person = get(person_id)
+    if person is None:
+        raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+    return person
+
+
 def person_view(p: Person) -> c.Person:
     return c.Person(
         person_id=p.id,
@@ -133,6 +143,7 @@ def person_view(p: Person) -> c.Person:
         time_zone=p.time_zone,
         platform_admin=p.platform_admin,
         created_at=p.created_at,
+        calendar_email=p.calendar_email or "",
     )
 
 
@@ -793,9 +804,7 @@ def export_personal_data(db: WorkerDatabase, caller: Caller) -> c.PersonalDataEx
     who = access.person(caller)
     with db.read_only() as uow:
         repos = Repositories(uow.connection)
-        person = repos.persons.get(who.person_id)
-        if person is None:
-            raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        person = _own_person(repos, who.person_id)
         memberships = repos.memberships.of_person(person.id)
         sessions = repos.refresh_tokens.sessions_of(person.id)
         sign_ins = repos.sign_ins.all_of(person.id)
@@ -1802,6 +1811,7 @@ def contact_details(
             c.ContactDetails(
                 person_id=p.id,
                 email=p.email,
+                calendar_email=p.calendar_email or p.email,
                 display_name=p.display_name,
                 locale=p.locale,
                 time_zone=p.time_zone,
@@ -1844,9 +1854,7 @@ def resolve_member_emails(
 def get_my_person(db: WorkerDatabase, caller: Caller) -> c.Person:
     who = access.person(caller)
     with db.read_only() as uow:
-        person = Repositories(uow.connection).persons.get(who.person_id)
-    if person is None:
-        raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        person = _own_person(Repositories(uow.connection), who.person_id)
     return person_view(person)
 
 
@@ -1947,12 +1955,19 @@ def _token(repos: Repositories, links: LinkSettings, link: PersonLink, now: date
 
 
 def _use_link(
-    repos: Repositories, links: LinkSettings, token: str, purpose: str, now: datetime
+    repos: Repositories,
+    links: LinkSettings,
+    token: str,
+    purpose: str | tuple[str, ...],
+    now: datetime,
 ) -> PersonLink:
-    """The live link `token` opens, now used; FAILED_PRECONDITION (nothing written) if none."""
+    """The live link `token` opens (of `purpose`, or one of them), now used;
+    FAILED_PRECONDITION (nothing written) if none."""
+    purposes = (purpose,) if isinstance(purpose, str) else purpose
     link = repos.links.by_token_hash(token_hash(token))
     if link is not None and (
-        link.purpose != purpose or not hmac.compare_digest(_token(repos, links, link, now), token)
+        link.purpose not in purposes
+        or not hmac.compare_digest(_token(repos, links, link, now), token)
     ):
         link = None
     if link is None:
@@ -2052,9 +2067,7 @@ def update_my_profile(
         raise invalid(update_mask=f"only {', '.join(c.PROFILE_FIELDS)}, not {', '.join(unknown)}")
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
-        person = repos.persons.get(who.person_id)
-        if person is None:
-            raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        person = _own_person(repos, who.person_id)
         person.update_profile(
             {f: getattr(request, f) for f in request.update_mask}, uow.clock.now()
         )
@@ -2071,9 +2084,7 @@ def request_email_change(
     new_email = check_email(request.new_email, "new_email")
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
-        person = repos.persons.get(who.person_id)
-        if person is None:
-            raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        person = _own_person(repos, who.person_id)
         if normalize_email(new_email) == person.email_key:
             raise invalid(new_email="is already your email address")
         now = uow.clock.now()
@@ -2087,42 +2098,104 @@ def request_email_change(
 
 
 def send_email_change_mail(
-    db: WorkerDatabase, links: LinkSettings, mailer: Mailer, event: c.EmailChangeRequested
+    db: WorkerDatabase,
+    links: LinkSettings,
+    mailer: Mailer,
+    event: c.EmailChangeRequested | c.CalendarEmailRequested,
 ) -> None:
+    """The confirmation link of a new account or calendar address, mailed to that address."""
     found = _live_link(db, links, event.link_id)
     if found is None:
         return
     link, person, token = found
     assert link.detail is not None
+    calendar = link.purpose == CALENDAR_EMAIL
+    page = "confirm-calendar-email" if calendar else "confirm-email"
     mailer.send(
         link.detail,  # the new address: proving it is the point
         person.locale,
-        "email_change",
+        "calendar_email" if calendar else "email_change",
         name=person.display_name or person.email,
-        link=f"{links.public_url.rstrip('/')}/confirm-email/{token}",
+        link=f"{links.public_url.rstrip('/')}/{page}/{token}",
         minutes=_minutes(links.reset_ttl),
     )
 
 
+def request_calendar_email(
+    db: WorkerDatabase,
+    links: LinkSettings,
+    caller: Caller,
+    request: c.RequestCalendarEmailRequest,
+) -> Empty:
+    """Mails a confirmation link to the address calendar mail is to go to; nothing changes
+    until it is opened. A new request replaces the previous link."""
+    who = access.person(caller)
+    address = check_email(request.calendar_email, "calendar_email")
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        person = _own_person(repos, who.person_id)
+        key = normalize_email(address)
+        if key == person.email_key:
+            raise invalid(calendar_email="is your account's address (ClearCalendarEmail)")
+        if person.calendar_email and key == normalize_email(person.calendar_email):
+            raise invalid(calendar_email="is already your calendar address")
+        now = uow.clock.now()
+        link = _issue_link(
+            repos, links, CALENDAR_EMAIL, person.id, now, links.reset_ttl, detail=address
+        )
+        uow.record(
+            c.CalendarEmailRequested(
+                link_id=link.id, person_id=person.id, expires_at=link.expires_at
+            )
+        )
+    return Empty()
+
+
+def clear_calendar_email(db: WorkerDatabase, caller: Caller) -> c.Person:
+    """Calendar mail goes to the account's address again; a pending confirmation is void."""
+    who = access.person(caller)
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        person = _own_person(repos, who.person_id, for_update=True)
+        now = uow.clock.now()
+        repos.links.supersede_live(person.id, CALENDAR_EMAIL, now)
+        if person.calendar_email is not None:
+            person.calendar_email = None
+            repos.persons.set_calendar_email(person.id, None, now)
+    return person_view(person)
+
+
 def confirm_email_change(
     db: WorkerDatabase, links: LinkSettings, request: c.ConfirmEmailChangeRequest
-) -> Empty:
+) -> c.ConfirmEmailChangeResponse:
+    """Opens either kind of address link: the account's new email, or the calendar address."""
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         now = uow.clock.now()
-        link = _use_link(repos, links, request.token, EMAIL_CHANGE, now)
+        link = _use_link(repos, links, request.token, (EMAIL_CHANGE, CALENDAR_EMAIL), now)
         assert link.detail is not None
+        if link.purpose == CALENDAR_EMAIL:  # no uniqueness: it signs nobody in
+            person = repos.persons.get(link.person_id)
+            assert person is not None
+            same = normalize_email(link.detail) == person.email_key  # the account's by now
+            repos.persons.set_calendar_email(link.person_id, None if same else link.detail, now)
+            repos.links.mark_used(link)
+            return c.ConfirmEmailChangeResponse(confirmed=c.ConfirmedAddress.CALENDAR)
         new_key = normalize_email(link.detail)
         repos.persons.lock_email(new_key)
         if repos.persons.by_email_key(new_key) is not None:
             raise FailedPrecondition(
                 "Another account already uses this email address.", reason="EMAIL_TAKEN"
             )
+        person = repos.persons.get(link.person_id)
+        assert person is not None
         repos.persons.change_email(link.person_id, link.detail, new_key, now)
+        if person.calendar_email and normalize_email(person.calendar_email) == new_key:
+            repos.persons.set_calendar_email(link.person_id, None, now)  # one address now
         repos.links.mark_used(link)
         # A pending reset link would mail the old address's owner: it goes too.
         repos.links.supersede_live(link.person_id, PASSWORD_RESET, now)
-    return Empty()
+    return c.ConfirmEmailChangeResponse(confirmed=c.ConfirmedAddress.ACCOUNT)
 
 
 def change_password(
@@ -2136,9 +2209,7 @@ def change_password(
 ) -> Empty:
     who = access.person(caller)
     with db.read_only() as uow:
-        person = Repositories(uow.connection).persons.get(who.person_id)
-    if person is None:
-        raise Unauthenticated("This account no longer exists.", reason="TOKEN_INVALID")
+        person = _own_person(Repositories(uow.connection), who.person_id)
     if not password_matches(db, passwords, person, request.current_password, source, policy):
         raise invalid(current_password="is not your current password")  # noqa: S106
     check_password(

@@ -451,12 +451,30 @@ class IdentityService:
         return handlers.request_email_change(self.db, _links(), caller, request)
 
     @rpc(public=True)
-    def confirm_email_change(self, caller: Caller, request: c.ConfirmEmailChangeRequest) -> Empty:
+    def confirm_email_change(
+        self, caller: Caller, request: c.ConfirmEmailChangeRequest
+    ) -> c.ConfirmEmailChangeResponse:
         return handlers.confirm_email_change(self.db, _links(), request)
 
     @on_event(c.EmailChangeRequested, transactional=False)
     def mail_email_change(
         self, db: WorkerDatabase, event: c.EmailChangeRequested, envelope: Envelope
+    ) -> None:
+        handlers.send_email_change_mail(db, _links(), _mailer(), event)
+
+    @rpc
+    def request_calendar_email(
+        self, caller: Caller, request: c.RequestCalendarEmailRequest
+    ) -> Empty:
+        return handlers.request_calendar_email(self.db, _links(), caller, request)
+
+    @rpc
+    def clear_calendar_email(self, caller: Caller, request: Empty) -> c.Person:
+        return handlers.clear_calendar_email(self.db, caller)
+
+    @on_event(c.CalendarEmailRequested, transactional=False)
+    def mail_calendar_email(
+        self, db: WorkerDatabase, event: c.CalendarEmailRequested, envelope: Envelope
     ) -> None:
         handlers.send_email_change_mail(db, _links(), _mailer(), event)
 

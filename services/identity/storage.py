@@ -74,6 +74,8 @@ persons = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True)),
+    # where calendar mail goes instead of `email`, once confirmed; NULL: to `email`
+    Column("calendar_email", Text),
 )
 
 memberships = Table(
@@ -363,6 +365,7 @@ def _person_row(person: Person) -> dict[str, Any]:
         "created_at": person.created_at,
         "updated_at": person.updated_at,
         "erased_at": person.erased_at,
+        "calendar_email": person.calendar_email,
     }
 
 
@@ -410,6 +413,7 @@ def _person(row: Any, prefix: str = "") -> Person:
         platform_admin=col("platform_admin"),
         password_hash=col("password_hash"),
         erased_at=col("erased_at"),
+        calendar_email=col("calendar_email"),
     )
 
 
@@ -522,12 +526,20 @@ class Persons:
             .values(email=email, email_key=email_key, updated_at=now)
         )
 
+    def set_calendar_email(self, person_id: str, email: str | None, now: datetime) -> None:
+        self.session.execute(
+            update(persons)
+            .where(persons.c.id == person_id)
+            .values(calendar_email=email, updated_at=now)
+        )
+
     def save_erased(self, person: Person) -> None:
         row = _person_row(person)
+        kept = ("email", "email_key", "display_name", "password_hash", "calendar_email")
         self.session.execute(
             update(persons)
             .where(persons.c.id == person.id)
-            .values({k: row[k] for k in ("email", "email_key", "display_name", "password_hash")})
+            .values({k: row[k] for k in kept})
             .values(updated_at=person.updated_at, erased_at=person.erased_at)
         )
 

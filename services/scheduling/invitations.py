@@ -102,7 +102,7 @@ def send(
             ics = itip.render(
                 message,
                 organizer=mailer.address,
-                attendee=who["email"],
+                attendee=who["calendar_email"],
                 attendee_name=who["display_name"],
                 locale=_lang(who["locale"]),
                 now=_now(db),
@@ -110,7 +110,11 @@ def send(
             )
             try:
                 mailer.send(
-                    who["email"], who["locale"], template, calendar=(message.method, ics), **values
+                    who["calendar_email"],
+                    who["locale"],
+                    template,
+                    calendar=(message.method, ics),
+                    **values,
                 )
             except Exception:
                 _release(db, message.uid, who["person_id"], claimed)

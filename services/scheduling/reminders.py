@@ -116,7 +116,7 @@ def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: st
         who = found[person]
         try:
             mailer.send(
-                who["email"],
+                who["calendar_email"],  # calendar mail: to the person's calendar address
                 who["locale"],
                 "reminder",
                 name=who["display_name"] or who["email"],

@@ -20,9 +20,9 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support import scheduling as sch
-from tests.support.api import Api, Session
+from tests.support.api import Api, Session, unique_email
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer, mailing_deployment
+from tests.support.smtp import SmtpServer, mailing_deployment, use_calendar_address
 
 DOMAIN = "ecoach.localhost"  # the default sender's
 
@@ -220,3 +220,29 @@ def test_a_coachee_names_their_own_entries_and_may_show_the_coach(
     assert vevent(mine)["SUMMARY"] == "Point carrière (Coach)"
     [(_, theirs)] = inbox_of(smtp, coach, 1)
     assert vevent(theirs)["SUMMARY"] == "ecoach appointment"  # the coach's stays neutral
+
+
+def test_a_coachee_has_calendar_mail_sent_to_the_address_they_confirmed(
+    world: Deployment, api: Api, operator: Session, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    team, space = setup(world, api, operator, s)
+    coach, coachee = email_of(api, team.coach), email_of(api, team.coachee)
+    calendar = unique_email("coachee-calendar")
+    use_calendar_address(api, smtp, team.coachee, calendar)
+    booked = sch.book(s, space, team.coachee, sch.hour_from_now(24 * 5), minutes=60)
+    [(_, cal)] = inbox_of(smtp, calendar, 1)
+    e = vevent(cal)
+    assert (e["UID"], str(e["ATTENDEE"])) == (
+        f"{booked.session_id}@{DOMAIN}",
+        f"mailto:{calendar}",  # the calendar that receives it is the attendee
+    )
+    [(_, theirs)] = inbox_of(smtp, coach, 1)
+    assert str(vevent(theirs)["ATTENDEE"]) == f"mailto:{coach}"  # the coach's own choice
+
+    api.auth.ClearCalendarEmail(ipb.ClearCalendarEmailRequest(), metadata=team.coachee.metadata)
+    s.sessions.CancelSession(
+        pb.CancelSessionRequest(name=booked.name), metadata=team.coachee.metadata
+    )
+    [(_, cancel)] = inbox_of(smtp, coachee, 1)  # back to the account's address
+    assert (cancel["METHOD"], str(vevent(cancel)["ATTENDEE"])) == ("CANCEL", f"mailto:{coachee}")
+    assert len(calendars(smtp.inbox.to(calendar))) == 1  # only the booking went there

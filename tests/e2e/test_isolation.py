@@ -1999,9 +1999,14 @@ EXEMPT: dict[str, str] = {
         "existing account must also give its password (tests/e2e/test_invitations.py)"
     ),
     "ecoach.v1.AuthService/ConfirmEmailChange": (
-        "public: the only id is the link's secret, mailed to the new address "
+        "public: the only id is the link's secret, mailed to the new account or calendar "
+        "address (tests/e2e/test_passwords.py)"
+    ),
+    "ecoach.v1.AuthService/RequestCalendarEmail": (
+        "no ids: the caller's own person; the link goes to the address given "
         "(tests/e2e/test_passwords.py)"
     ),
+    "ecoach.v1.AuthService/ClearCalendarEmail": "no ids: the caller's own person",
     "ecoach.v1.AuthService/ChangePassword": (
         "no ids: changes the caller's own password, and only with the current one"
     ),

@@ -281,3 +281,92 @@ def test_an_address_taken_meanwhile_is_refused_at_confirmation(
     )
     assert (taken.code, taken.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "EMAIL_TAKEN")
     assert api.sign_in(first, OLD).person_id == me.person_id
+
+
+CALENDAR = "/confirm-calendar-email/"
+
+
+def test_a_calendar_address_is_confirmed_from_that_address_and_cleared(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant, locale="fr")
+    me = api.sign_in(email, OLD)
+    first, second = unique_email("agenda-a"), unique_email("agenda-b")
+
+    def request(address: str) -> None:
+        api.auth.RequestCalendarEmail(
+            pb.RequestCalendarEmailRequest(calendar_email=address),
+            metadata=me.metadata,
+            timeout=10,
+        )
+
+    def confirm(token: str) -> pb.ConfirmEmailChangeResponse:
+        return api.auth.ConfirmEmailChange(pb.ConfirmEmailChangeRequest(token=token), timeout=10)
+
+    def mine() -> str:
+        got = api.auth.GetMe(pb.GetMeRequest(), metadata=me.metadata, timeout=10)
+        return str(got.person.calendar_email)
+
+    for bad in (email.upper(), "not an address", ""):
+        refused = expect_error(request, bad)
+        assert (refused.code, refused.fields) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            ("calendar_email",),
+        )
+    request(first)
+    [to_first] = smtp.inbox.wait_for(first, containing=CALENDAR)
+    request(second)  # replaces the first link
+    [mail] = smtp.inbox.wait_for(second, containing=CALENDAR)
+    assert mail["Subject"] == "Confirmez l'adresse de votre agenda ecoach"  # her language
+    assert smtp.inbox.to(email, CALENDAR) == []
+    assert mine() == ""  # nothing changes until the address answers
+    replaced = expect_error(confirm, link_token(to_first, "confirm-calendar-email"))
+    assert replaced.reason == "LINK_REVOKED"
+    token = link_token(mail, "confirm-calendar-email")
+    assert expect_error(reset, api, token, NEW).reason == "LINK_INVALID"  # no reset link
+    assert confirm(token).confirmed == pb.CONFIRMED_ADDRESS_CALENDAR
+    assert mine() == second
+    assert expect_error(confirm, token).reason == "LINK_USED"
+    # Only calendar mail goes there: the account still signs in with its own address alone.
+    assert api.sign_in(email, OLD).person_id == me.person_id
+    stranger = expect_error(api.auth.SignIn, pb.SignInRequest(email=second, password=OLD))
+    assert stranger.code == grpc.StatusCode.UNAUTHENTICATED
+    again = expect_error(request, second.upper())
+    assert again.fields == ("calendar_email",)
+
+    request(first)
+    [_, pending] = smtp.inbox.wait_for(first, containing=CALENDAR, count=2)
+    cleared = api.auth.ClearCalendarEmail(
+        pb.ClearCalendarEmailRequest(), metadata=me.metadata, timeout=10
+    )
+    assert (cleared.calendar_email, cleared.email) == ("", email)
+    assert mine() == ""
+    voided = expect_error(confirm, link_token(pending, "confirm-calendar-email"))
+    assert voided.reason == "LINK_REVOKED"  # a pending link dies with the choice
+    assert mine() == ""
+
+
+def test_an_account_moved_to_its_calendar_address_keeps_one_address(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    me = api.sign_in(email, OLD)
+    calendar = unique_email("agenda-then-account")
+    api.auth.RequestCalendarEmail(
+        pb.RequestCalendarEmailRequest(calendar_email=calendar), metadata=me.metadata, timeout=10
+    )
+    [mail] = smtp.inbox.wait_for(calendar, containing=CALENDAR)
+    api.auth.ConfirmEmailChange(
+        pb.ConfirmEmailChangeRequest(token=link_token(mail, "confirm-calendar-email")), timeout=10
+    )
+    api.auth.RequestEmailChange(
+        pb.RequestEmailChangeRequest(new_email=calendar), metadata=me.metadata, timeout=10
+    )
+    [moved] = smtp.inbox.wait_for(calendar, containing=CONFIRM)
+    answer = api.auth.ConfirmEmailChange(
+        pb.ConfirmEmailChangeRequest(token=link_token(moved, "confirm-email")), timeout=10
+    )
+    assert answer.confirmed == pb.CONFIRMED_ADDRESS_ACCOUNT
+    me = api.sign_in(calendar, OLD)
+    person = api.auth.GetMe(pb.GetMeRequest(), metadata=me.metadata, timeout=10).person
+    assert (person.email, person.calendar_email) == (calendar, "")

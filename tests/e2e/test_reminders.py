@@ -18,9 +18,9 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from tests.e2e.conftest import make_tenant
 from tests.support import scheduling as sch
-from tests.support.api import Api, Session, expect_error
+from tests.support.api import Api, Session, expect_error, unique_email
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer, body, mailing_deployment
+from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
 
 SWEEP = 0.5
 
@@ -138,7 +138,7 @@ def test_each_reminder_arrives_once_with_two_instances_and_follows_each_persons_
         assert len(reminders_to(smtp, coachee)) == 2  # nothing more
 
 
-def test_a_person_who_turned_reminders_off_gets_none(
+def test_a_person_who_turned_reminders_off_gets_none_and_a_calendar_address_gets_them(
     world: Deployment, api: Api, s: sch.Stubs, smtp: SmtpServer
 ) -> None:
     operator = sign_in_operator(api, world.config)
@@ -152,10 +152,13 @@ def test_a_person_who_turned_reminders_off_gets_none(
     space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
     start = sch.hour_from_now(24 * 3)
     sch.book(s, space.name, team.coachee, start, minutes=60)
-    coach = email_of(api, team.coach)
+    # The coach has calendar mail sent to another address: reminders are calendar mail.
+    coach, account = unique_email("coach-calendar"), email_of(api, team.coach)
+    use_calendar_address(api, smtp, team.coach, coach)
     with sch.later(world, (start - timedelta(minutes=59) - datetime.now(UTC)).total_seconds()):
         # The coach's day and hour reminders are both due: one mail says it.
         assert len(at_least(smtp, coach, 1)) == 1
         time.sleep(6 * SWEEP)
         assert len(reminders_to(smtp, coach)) == 1
         assert reminders_to(smtp, coachee) == []
+        assert reminders_to(smtp, account) == []

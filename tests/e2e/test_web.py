@@ -144,6 +144,30 @@ def test_a_new_email_address_is_confirmed_with_one_click(
     assert api.sign_in(new_email, PASSWORD).person_id == me.person_id
 
 
+def test_a_calendar_address_is_confirmed_with_one_click(
+    deployment: Deployment, api: Api, world: TenantWorld, page: Page
+) -> None:
+    email = invite(api, world)
+    set_password(deployment.config, email, PASSWORD)
+    me = api.sign_in(email, PASSWORD)
+    calendar = unique_email("web-calendar")
+    api.auth.RequestCalendarEmail(
+        pb.RequestCalendarEmailRequest(calendar_email=calendar), metadata=me.metadata
+    )
+    link = mailed_link(deployment.var_dir / "mail", calendar, "confirm-calendar-email")
+    page.goto(link)
+    assert page.inner_text("h1") == "Confirm the address for your calendar"
+    assert my_calendar_email(api, me) == ""  # a GET changes nothing
+    page.click("button[type=submit]")
+    assert "now go to this address" in page.inner_text("#done")
+    assert my_calendar_email(api, me) == calendar
+    assert api.sign_in(email, PASSWORD).person_id == me.person_id  # the account is unchanged
+
+
+def my_calendar_email(api: Api, me: Session) -> str:
+    return str(api.auth.GetMe(pb.GetMeRequest(), metadata=me.metadata).person.calendar_email)
+
+
 def test_a_malformed_link_is_not_found(deployment: Deployment, page: Page) -> None:
     response = page.goto(f"http://{deployment.web_address}/invite/not%20a%20token")
     assert response is not None and response.status == 404

@@ -17,7 +17,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from ecoach_dev.deployment import Deployment, free_port
+from gateway.api.pb import identity_pb2 as ipb
 from services.kernel.clock import set_test_offset
+from tests.support.api import Api, Session
 
 
 class Inbox:
@@ -80,6 +82,16 @@ def link_token(message: EmailMessage, path: str) -> str:
     found = re.search(rf"https?://\S+/{re.escape(path)}/([A-Za-z0-9_-]+)", body(message))
     assert found, f"no /{path}/ link in the mail"
     return found.group(1)
+
+
+def use_calendar_address(api: Api, smtp: SmtpServer, who: Session, address: str) -> None:
+    """`who` has their calendar mail sent to `address`, confirmed from the mail received there."""
+    api.auth.RequestCalendarEmail(
+        ipb.RequestCalendarEmailRequest(calendar_email=address), metadata=who.metadata, timeout=10
+    )
+    [mail] = smtp.inbox.wait_for(address, containing="/confirm-calendar-email/")
+    token = link_token(mail, "confirm-calendar-email")
+    api.auth.ConfirmEmailChange(ipb.ConfirmEmailChangeRequest(token=token), timeout=10)
 
 
 @contextmanager

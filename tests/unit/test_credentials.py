@@ -95,7 +95,7 @@ def test_the_master_key_wraps_and_refuses_tampering(tmp_path: Path) -> None:
 
 def test_mail_templates_exist_in_both_languages_and_render(tmp_path: Path) -> None:
     templates = Templates(MAIL_TEMPLATES)
-    for name in ("password_reset", "email_change"):
+    for name in ("password_reset", "email_change", "calendar_email"):
         for locale in ("fr", "en"):
             assert (MAIL_TEMPLATES / f"{name}.{locale}.txt").exists()
             rendered = templates.render(name, locale, name="Ada", link="https://x/t", minutes="60")

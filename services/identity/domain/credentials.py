@@ -46,13 +46,15 @@ def check_password(
 # The purposes of emailed links about a person (each is part of the link's derivation).
 PASSWORD_RESET = "password-reset"  # noqa: S105 - a purpose, not a password
 EMAIL_CHANGE = "email-change"
+CALENDAR_EMAIL = "calendar-email"  # detail: the address calendar mail is to go to
 INVITATION = "invitation"  # detail: the pending membership's id
 
 
 @dataclass
 class PersonLink:
     """One emailed single-use link about a person: a password reset, or the confirmation of a
-    new email address (`detail`). The link itself is derived from the nonce, never stored."""
+    new email or calendar address (`detail`). The link itself is derived from the nonce, never
+    stored."""
 
     id: str
     purpose: str

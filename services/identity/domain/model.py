@@ -130,6 +130,7 @@ class Person:
     platform_admin: bool = False
     password_hash: str | None = None
     erased_at: datetime | None = None
+    calendar_email: str | None = None  # confirmed; calendar mail goes there instead of `email`
 
     def erase(self, now: datetime) -> None:
         """Anonymises the account for good (the personal-data contract): no email, name or
@@ -147,6 +148,7 @@ class Person:
         self.email = f"erased-{self.id}@{ERASED_DOMAIN}"
         self.display_name = ""
         self.password_hash = None
+        self.calendar_email = None
         self.erased_at = now
         self.updated_at = now
 
