@@ -8,6 +8,7 @@ busy time in other tenants only removes slots.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -722,8 +723,15 @@ def cancel_session(
     return c.CancelResponse(sessions=[session_view(s) for s in group])
 
 
-def _cancelled(r: Repos, uow: UnitOfWork, group: list[Session], now: datetime) -> None:
+def _cancelled(
+    r: Repos, uow: UnitOfWork, group: list[Session], now: datetime, *, whole: bool = False
+) -> None:
+    """`whole`: the platform cancelled them together; a series losing several occurrences is
+    sent to calendars whole again (one message, its EXDATEs), not one CANCEL per occurrence."""
     ids = [s.id for s in group]
+    if whole:
+        counted = Counter(s.series_id for s in group if s.series_id)
+        r.sessions.raise_series(sorted(i for i, n in counted.items() if n > 1))
     _close_requests(r, uow, ids, now)
     r.sessions.release_time(ids)
     for s in group:
@@ -964,7 +972,7 @@ def record_space(uow: UnitOfWork, event: sc.SpaceEvent) -> None:
     for s in group:
         s.cancel(SYSTEM, reason, False, False, now)
     if group:
-        _cancelled(r, uow, group, now)
+        _cancelled(r, uow, group, now, whole=True)
 
 
 # ---------------------------------------------------------------- personal data
@@ -1005,7 +1013,7 @@ def erase_personal_data(uow: UnitOfWork, event: ic.PersonErased) -> None:
     for s in group:
         s.cancel(SYSTEM, "person_erased", False, False, now)
     if group:
-        _cancelled(r, uow, group, now)
+        _cancelled(r, uow, group, now, whole=True)
     r.sessions.anonymise(person)
     r.requests.anonymise(person)
     r.spaces.anonymise(person)

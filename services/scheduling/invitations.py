@@ -12,6 +12,7 @@ always current. A person whose account was erased is absent from identity's answ
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.contracts import scheduling as c
@@ -22,6 +23,10 @@ from . import itip
 from .domain.model import ERASED_PERSON
 from .notices import WHY, Contacts, _lang, cancellation_targets, when
 from .storage import Reminders, Sessions, claim_calendar, release_calendar
+
+# The claims of cancellation notices (`calendar_sent` rows: this uid; the space and the
+# change's time as version).
+NOTICES = "notices"
 
 
 def state_of(repo: Sessions, series_id: str) -> tuple[itip.SeriesState, str | None] | None:
@@ -80,6 +85,7 @@ def send(
         if p and p != ERASED_PERSON
     ]
     told = set(cancellation_targets(event)) if isinstance(event, c.SessionCancelled) else set()
+    together = _cancelled_together(db, event) if told else None
     found = contacts(people) if people else []
     with db.read_only() as uow:
         choices = Reminders(uow.connection).choices({w["person_id"] for w in found})
@@ -90,15 +96,21 @@ def send(
             itip.TITLES[_lang(who["locale"])],
             coach["display_name"] if coach and is_coachee else None,
         )
-        noticed = False
+        # One notice per person for all that one change cancelled, whichever event sends it.
+        notice = (
+            together is not None
+            and who["person_id"] in told
+            and _claim_notice(db, together[0], who["person_id"])
+        )
         for message in planned:
             claimed = _claim(db, message, who["person_id"])
             if not claimed:
                 continue
             template, values = _mail(message, who, public_url)
-            if who["person_id"] in told and not noticed:
-                template, values = "session_cancelled", _notice(event, who, public_url)
-                noticed = True
+            carried = notice
+            if notice and together is not None:
+                template, values = _notice(event, together[1], who, public_url)
+                notice = False
             ics = itip.render(
                 message,
                 organizer=mailer.address,
@@ -118,11 +130,16 @@ def send(
                 )
             except Exception:
                 _release(db, message.uid, who["person_id"], claimed)
+                if carried and together is not None:
+                    _release(db, NOTICES, who["person_id"], [together[0]])
                 raise
-        if who["person_id"] in told and not noticed:  # the calendar already knew
-            mailer.send(
-                who["email"], who["locale"], "session_cancelled", **_notice(event, who, public_url)
-            )
+        if notice and together is not None:  # the calendars already knew: the notice alone
+            template, values = _notice(event, together[1], who, public_url)
+            try:
+                mailer.send(who["email"], who["locale"], template, **values)
+            except Exception:
+                _release(db, NOTICES, who["person_id"], [together[0]])
+                raise
 
 
 def _mail(
@@ -137,14 +154,35 @@ def _mail(
     }
 
 
-def _notice(event: c.SessionEvent, who: dict[str, Any], public_url: str) -> dict[str, str]:
+def _notice(
+    event: c.SessionEvent, starts: list[datetime], who: dict[str, Any], public_url: str
+) -> tuple[str, dict[str, str]]:
+    """The cancellation notice: one session's, or the list of all one change cancelled."""
     reason = getattr(event, "reason", None) or ""
-    return {
+    dates = [when(at, who["time_zone"], who["locale"]) for at in starts or [event.starts_at]]
+    return "session_cancelled" if len(dates) == 1 else "sessions_cancelled", {
         "name": who["display_name"] or who["email"],
-        "when": when(event.starts_at, who["time_zone"], who["locale"]),
+        "when": dates[0] if len(dates) == 1 else "\n".join(f"- {d}" for d in dates),
         "why": WHY.get(reason, {}).get(_lang(who["locale"]), ""),
         "link": public_url,
     }
+
+
+def _cancelled_together(db: WorkerDatabase, event: c.SessionEvent) -> tuple[str, list[datetime]]:
+    """The notice's claim version (the change: its time) and the starts of what it cancelled
+    in the space."""
+    with db.read_only() as uow:
+        repo = Sessions(uow.connection)
+        session = repo.get(event.tenant_id, event.session_id)
+        group = repo.cancelled_together(session) if session is not None else []
+    if session is None or session.cancelled_at is None or not group:
+        return f"n.{event.session_id}.{event.sequence}", [event.starts_at]
+    return f"n.{event.space_id}.{session.cancelled_at.isoformat()}", [s.starts_at for s in group]
+
+
+def _claim_notice(db: WorkerDatabase, version: str, person_id: str) -> bool:
+    with db.unit_of_work() as uow:
+        return claim_calendar(uow.connection, NOTICES, person_id, version, uow.clock.now())
 
 
 def _now(db: WorkerDatabase) -> Any:

@@ -114,7 +114,13 @@ def master(state: SeriesState, domain: str) -> Message:
         # Nothing left of it: the series is cancelled whole.
         first = min(state.sessions, key=lambda s: s.starts_at)
         start, end = _local(first, zone)
-        return Message(uid, version, CANCEL, (Vevent(state.sequence, start, end, cancelled=True),))
+        return Message(
+            uid,
+            version,
+            CANCEL,
+            (Vevent(state.sequence, start, end, cancelled=True),),
+            covers=tuple(occurrence_key(s) for s in state.sessions),
+        )
     occurrences = [s.occurrence for s in kept if s.occurrence is not None]
     first_local, last_local = min(occurrences), max(occurrences)
     by_occurrence = {s.occurrence: s for s in kept}

@@ -845,6 +845,31 @@ class Sessions:
             .values(until=until, count=None, sequence=series.c.sequence + 1)
         )
 
+    def raise_series(self, series_ids: list[str]) -> None:
+        """Calendars are sent these series whole again (their sequence is raised)."""
+        if series_ids:
+            self.connection.execute(
+                update(series)
+                .where(series.c.id.in_(series_ids))
+                .values(sequence=series.c.sequence + 1)
+            )
+
+    def cancelled_together(self, s: Session) -> list[Session]:
+        """The sessions of `s`'s space that the change which cancelled `s` cancelled (one
+        transaction: they share its time), in time order."""
+        if s.cancelled_at is None:
+            return []
+        rows = self.connection.execute(
+            select(sessions)
+            .where(
+                sessions.c.space_id == s.space_id,
+                sessions.c.status == "cancelled",
+                sessions.c.cancelled_at == s.cancelled_at,
+            )
+            .order_by(sessions.c.starts_at)
+        )
+        return [_session(r) for r in rows]
+
     def series_state(self, series_id: str) -> tuple[Any, list[Session]] | None:
         """A series' row and all its sessions (every status), in occurrence order."""
         row = self.connection.execute(select(series).where(series.c.id == series_id)).first()

@@ -18,11 +18,12 @@ from icalendar import Calendar
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
+from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session, unique_email
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer, mailing_deployment, use_calendar_address
+from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
 
 DOMAIN = "ecoach.localhost"  # the default sender's
 
@@ -246,3 +247,41 @@ def test_a_coachee_has_calendar_mail_sent_to_the_address_they_confirmed(
     [(_, cancel)] = inbox_of(smtp, coachee, 1)  # back to the account's address
     assert (cancel["METHOD"], str(vevent(cancel)["ATTENDEE"])) == ("CANCEL", f"mailto:{coachee}")
     assert len(calendars(smtp.inbox.to(calendar))) == 1  # only the booking went there
+
+
+def test_a_paused_space_is_one_message_per_series_and_one_notice_per_person(
+    world: Deployment, api: Api, operator: Session, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    team, space = setup(world, api, operator, s)
+    coach, coachee = email_of(api, team.coach), email_of(api, team.coachee)
+    first = sch.hour_from_now(24 * 5)
+    series = s.sessions.BookSeries(
+        pb.BookSeriesRequest(
+            parent=space, start_time=sch.ts(first), frequency=pb.FREQUENCY_WEEKLY, count=3
+        ),
+        metadata=team.coachee.metadata,
+    )
+    single = sch.book(s, space, team.coachee, first + timedelta(days=1), minutes=60)
+    for address in (coach, coachee):
+        inbox_of(smtp, address, 2)  # the series' invitation and the single session's
+    s.spaces.PauseSpace(spb.SpaceMoveRequest(name=space), metadata=team.coach.metadata)
+    for address in (coach, coachee):
+        got = inbox_of(smtp, address, 4)[2:]
+        settle()
+        assert len(calendars(smtp.inbox.to(address))) == 4  # not one per occurrence
+        by_uid = {str(vevent(cal)["UID"]): (mail, cal) for mail, cal in got}
+        assert set(by_uid) == {
+            f"{series.series_id}@{DOMAIN}",
+            f"{single.session_id}@{DOMAIN}",
+        }
+        whole = by_uid[f"{series.series_id}@{DOMAIN}"][1]
+        assert (whole["METHOD"], vevent(whole)["SEQUENCE"]) == ("CANCEL", 1)
+        notices = [
+            m
+            for m in smtp.inbox.to(address)
+            if str(m["Subject"]) == "ecoach appointments cancelled"
+        ]
+        assert len(notices) == 1, "one notice for the whole change"
+        text = body(notices[0])
+        assert "because the coaching was paused" in text
+        assert text.count("\n- ") == 4  # the four appointments, listed

@@ -716,7 +716,11 @@ def test_pausing_cancels_future_sessions_without_penalty_and_tells_both_sides(
         for x in found
     )
     for who in (team.coach, team.coachee):
-        assert mails(deployment, email_of(api, who), "cancelled", 2)
+        # Each session's CANCEL, and one notice (on one of them) listing both.
+        got = mails(deployment, email_of(api, who), "cancelled", 2)
+        [notice] = [m for m in got if str(m["Subject"]) == "ecoach appointments cancelled"]
+        text = notice.get_body(preferencelist=("plain",)).get_content()
+        assert "because the coaching was paused" in text and text.count("\n- ") == 2
     paused = expect_error(
         s.sessions.BookSession,
         pb.BookSessionRequest(parent=space.name, start_time=sch.ts(sch.hour_from_now(24 * 80))),

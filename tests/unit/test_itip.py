@@ -267,6 +267,8 @@ def test_every_other_weeks_and_monthly_rules_and_a_series_cancelled_whole() -> N
         replace(monthly, sessions=tuple(cancelled(s) for s in monthly.sessions), sequence=1), DOMAIN
     )
     assert gone.method == itip.CANCEL
+    # It stands for every occurrence's own CANCEL: those are not sent as well.
+    assert set(gone.covers) == {itip.occurrence_key(cancelled(s)) for s in monthly.sessions}
     (e,) = events(Calendar.from_ical(rendered(gone)))
     assert (e["STATUS"], e["SEQUENCE"]) == ("CANCELLED", 1)
 
