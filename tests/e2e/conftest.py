@@ -13,6 +13,7 @@ from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.people import set_password, sign_in_operator
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         yield d
     finally:
         d.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server of the module's own (for the modules whose deployment mails to it:
+    `tests.support.smtp.mailing_deployment`)."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

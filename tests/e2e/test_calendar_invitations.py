@@ -29,13 +29,6 @@ DOMAIN = "ecoach.localhost"  # the default sender's
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
     with mailing_deployment(Path(tmp_path_factory.mktemp("calendar-invitations")), smtp) as d:
         yield d

@@ -29,13 +29,6 @@ CONFIRM = "/confirm-email/"
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
     with mailing_deployment(
         Path(tmp_path_factory.mktemp("passwords")), smtp, ECOACH_PUBLIC_URL=PUBLIC_URL

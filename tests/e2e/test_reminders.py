@@ -26,13 +26,6 @@ SWEEP = 0.5
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
     with mailing_deployment(
         Path(tmp_path_factory.mktemp("reminders")),
