@@ -236,6 +236,29 @@ _TAKEN = text(
     bindparam("ends", type_=ARRAY(DateTime(timezone=True))),
     bindparam("sessions", type_=ARRAY(String)),
 )
+# Before any transaction, for one booking asked in a space by one of its participants: is its
+# time taken already (committed) for any of them? The same overlap as the busy rows the
+# booking would write (the coach's with the buffer), the length the coach's default or the
+# one asked if the coach offers it. No row (unknown space, not a participant, not active, no
+# availability, a length not offered): the booking's own checks answer.
+_TAKEN_IN_SPACE = text(
+    "WITH asked AS ("
+    " SELECT s.coachee_person_id, s.coach_person_id, s.co_coach_person_id, a.buffer_minutes,"
+    " CAST(:start AS timestamptz) + make_interval(mins => COALESCE(CAST(:minutes AS int),"
+    " CAST(a.session_minutes->>0 AS int))) AS ends_at"
+    " FROM spaces AS s JOIN availability AS a ON a.coach_person_id = s.coach_person_id"
+    " WHERE s.tenant_id = :tenant_id AND s.space_id = :space_id AND s.status = 'active'"
+    " AND :person_id IN (s.coachee_person_id, s.coach_person_id, s.co_coach_person_id)"
+    " AND (CAST(:minutes AS int) IS NULL"
+    " OR a.session_minutes @> jsonb_build_array(CAST(:minutes AS int))))"
+    " SELECT 1 FROM asked CROSS JOIN LATERAL"
+    " unnest(ARRAY[asked.coachee_person_id, asked.coach_person_id, asked.co_coach_person_id])"
+    " AS p(person_id)"
+    " JOIN busy ON busy.person_id = p.person_id AND busy.during && tstzrange("
+    " CAST(:start AS timestamptz), asked.ends_at + CASE WHEN p.person_id = asked.coach_person_id"
+    " THEN make_interval(mins => asked.buffer_minutes) ELSE interval '0' END, '[)')"
+    " LIMIT 1"
+).bindparams(bindparam("start", type_=DateTime(timezone=True)))
 _LOCK_PEOPLE = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(p, 0)) FROM unnest(:people) AS p"
 ).bindparams(bindparam("people", type_=ARRAY(String)))
@@ -906,6 +929,28 @@ class Sessions:
         rows = _busy_rows(booked, buffer_minutes, request_id, at)
         self._refuse_taken(rows)
         self._write_busy(rows)
+
+    def taken_in_space(
+        self,
+        tenant_id: str,
+        space_id: str,
+        person_id: str,
+        starts_at: datetime,
+        minutes: int | None,
+    ) -> bool:
+        """True if a booking of `starts_at` in the space, asked by `person_id`, would overlap
+        time already taken (committed) by one of its participants (`_TAKEN_IN_SPACE`)."""
+        found = self.connection.execute(
+            _TAKEN_IN_SPACE,
+            {
+                "tenant_id": tenant_id,
+                "space_id": space_id,
+                "person_id": person_id,
+                "start": starts_at,
+                "minutes": minutes,
+            },
+        ).first()
+        return found is not None
 
     def _refuse_taken(self, rows: list[dict[str, Any]]) -> None:
         """Time already taken (committed) is refused at once, without queueing for the lock:

@@ -1,7 +1,8 @@
 """Scheduling's busy-time table on its real database: one exclusion constraint refuses a person
 in two overlapping intervals, whatever the tenant, except a session's own held proposal; a
 cancelled session's time is free again; the coach's buffer counts; racing bookings of one slot
-(or of overlapping slots) leave exactly one."""
+(or of overlapping slots) leave exactly one; the pre-check that answers a race's late comers
+sees taken time only for a participant of an active space."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from services.kernel.clock import SystemClock
 from services.kernel.config import settings
 from services.kernel.ids import new_id
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from services.scheduling.domain.availability import Availability
 from services.scheduling.domain.model import Session, SpaceCopy
-from services.scheduling.storage import Sessions, Spaces, TimeTaken
+from services.scheduling.storage import Availabilities, Sessions, Spaces, TimeTaken
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -156,3 +159,40 @@ def test_two_events_of_a_new_space_applied_at_once_keep_the_newest(engine) -> No
             stored = Spaces(uow.connection).get(created.tenant_id, created.space_id)
         db.close()
         assert stored is not None and stored.status == "active"
+
+
+def test_the_pre_check_sees_taken_time_only_for_a_participant_of_an_active_space(engine) -> None:  # type: ignore[no-untyped-def]
+    coach = new_id("per")
+    db = WorkerDatabase(engine, SystemClock())
+    here, elsewhere = space(coach), space(coach)
+    with db.unit_of_work() as uow:
+        Availabilities(uow.connection).save(
+            Availability(
+                coach, "Europe/Paris", session_minutes=[60, 30], buffer_minutes=15, updated_at=START
+            )
+        )
+        for s in (here, elsewhere):
+            Spaces(uow.connection).apply(s)
+    assert book(engine, session(elsewhere, START), buffer=15)  # another space, the same coach
+
+    def taken(at: datetime, minutes: int | None = None, who: str = here.coachee_person_id) -> bool:
+        with db.read_only() as uow:
+            return Sessions(uow.connection).taken_in_space(
+                here.tenant_id, here.space_id, who, at, minutes
+            )
+
+    try:
+        assert taken(START + timedelta(minutes=30))  # overlaps the coach's session
+        assert taken(START + timedelta(minutes=70))  # in the coach's buffer after it
+        assert not taken(START + timedelta(minutes=75))
+        assert taken(START - timedelta(minutes=59))  # the default length: 60 minutes
+        assert taken(START - timedelta(minutes=30), minutes=30)  # its buffer runs into it
+        assert not taken(START - timedelta(minutes=45), minutes=30)  # a length offered
+        assert not taken(START + timedelta(minutes=30), minutes=45)  # not offered: no answer
+        assert taken(START, who=coach)  # the coach asking
+        assert not taken(START, who=new_id("per"))  # anyone else learns nothing
+        with db.unit_of_work() as uow:
+            Spaces(uow.connection).apply(replace(here, status="paused", updated_at=START + HOUR))
+        assert not taken(START)  # not active: the booking's own checks answer
+    finally:
+        db.close()
