@@ -688,11 +688,13 @@ def password_matches(
     return False
 
 
-def throttled(wait: timedelta) -> ResourceExhausted:
+def throttled(
+    wait: timedelta, what: str = "sign-in attempts", reason: str = "SIGN_IN_THROTTLED"
+) -> ResourceExhausted:
     seconds = max(1, math.ceil(wait.total_seconds()))
     return ResourceExhausted(
-        f"Too many sign-in attempts; try again in {seconds} s.",
-        reason="SIGN_IN_THROTTLED",
+        f"Too many {what}; try again in {seconds} s.",
+        reason=reason,
         metadata={"retry_after_seconds": str(seconds)},
     )
 
@@ -1933,6 +1935,27 @@ def _link_key(repos: Repositories, master: MasterKey, now: datetime) -> bytes:
     return master.unwrap(wrapped, LINK_KEY)
 
 
+# Mailed links a person may be sent per purpose and hour (an address confirmation or a reset):
+# enough for a typo or a lost mail, too few to make ecoach a way to flood someone's inbox.
+LINKS_PER_HOUR = 5
+
+
+def _link_wait(repos: Repositories, person_id: str, purpose: str, now: datetime) -> timedelta:
+    """How long until the person may be sent another link of `purpose` (zero: now)."""
+    issued = repos.links.issued_since(person_id, purpose, now - timedelta(hours=1))
+    if len(issued) < LINKS_PER_HOUR:
+        return timedelta(0)
+    return issued[-LINKS_PER_HOUR] + timedelta(hours=1) - now
+
+
+def _refuse_too_many_links(
+    repos: Repositories, person_id: str, purpose: str, now: datetime
+) -> None:
+    wait = _link_wait(repos, person_id, purpose, now)
+    if wait > timedelta(0):
+        raise throttled(wait, "confirmation emails in an hour", "TOO_MANY_LINKS")
+
+
 def _issue_link(
     repos: Repositories,
     links: LinkSettings,
@@ -2005,6 +2028,8 @@ def request_password_reset(
         if person is None:
             return Empty()
         now = uow.clock.now()
+        if _link_wait(repos, person.id, PASSWORD_RESET, now) > timedelta(0):
+            return Empty()  # the same answer: nothing tells whether the address has an account
         link = _issue_link(repos, links, PASSWORD_RESET, person.id, now, links.reset_ttl)
         uow.record(
             c.PasswordResetRequested(
@@ -2088,6 +2113,7 @@ def request_email_change(
         if normalize_email(new_email) == person.email_key:
             raise invalid(new_email="is already your email address")
         now = uow.clock.now()
+        _refuse_too_many_links(repos, person.id, EMAIL_CHANGE, now)
         link = _issue_link(
             repos, links, EMAIL_CHANGE, person.id, now, links.reset_ttl, detail=new_email
         )
@@ -2140,6 +2166,7 @@ def request_calendar_email(
         if person.calendar_email and key == normalize_email(person.calendar_email):
             raise invalid(calendar_email="is already your calendar address")
         now = uow.clock.now()
+        _refuse_too_many_links(repos, person.id, CALENDAR_EMAIL, now)
         link = _issue_link(
             repos, links, CALENDAR_EMAIL, person.id, now, links.reset_ttl, detail=address
         )

@@ -1076,6 +1076,20 @@ class PersonLinks:
             .values(superseded_at=now)
         )
 
+    def issued_since(self, person_id: str, purpose: str, since: datetime) -> list[datetime]:
+        """When the person's links of `purpose` issued after `since` were, oldest first."""
+        return list(
+            self.session.execute(
+                select(person_links.c.created_at)
+                .where(
+                    person_links.c.person_id == person_id,
+                    person_links.c.purpose == purpose,
+                    person_links.c.created_at > since,
+                )
+                .order_by(person_links.c.created_at)
+            ).scalars()
+        )
+
     def supersede_for(self, purpose: str, detail: str, now: datetime) -> None:
         """Kills the live links of one purpose about one object (an invitation's membership)."""
         self.session.execute(

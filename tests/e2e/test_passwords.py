@@ -363,3 +363,40 @@ def test_an_account_moved_to_its_calendar_address_keeps_one_address(
     me = api.sign_in(calendar, OLD)
     person = api.auth.GetMe(pb.GetMeRequest(), metadata=me.metadata, timeout=10).person
     assert (person.email, person.calendar_email) == (calendar, "")
+
+
+def test_confirmation_mails_are_limited_per_person_and_hour(
+    world: Deployment, api: Api, operator: Session, tenant: str, smtp: SmtpServer
+) -> None:
+    email = new_member(world, api, operator, tenant)
+    me = api.sign_in(email, OLD)
+
+    def ask(who: Session) -> None:
+        api.auth.RequestCalendarEmail(
+            pb.RequestCalendarEmailRequest(calendar_email=unique_email("flood")),
+            metadata=who.metadata,
+            timeout=10,
+        )
+
+    for n in range(1, 6):
+        request_reset(api, email)
+        smtp.inbox.wait_for(email, count=n, containing=RESET)  # each mailed before the next
+        ask(me)
+    flooded = expect_error(ask, me)
+    assert (flooded.code, flooded.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "TOO_MANY_LINKS",
+    )
+    assert flooded.metadata is not None
+    assert 0 < int(flooded.metadata["retry_after_seconds"]) <= 3600
+    request_reset(api, email)  # the same answer as ever (it tells nothing about the account)
+    time.sleep(2)
+    assert len(smtp.inbox.to(email, RESET)) == 5  # but no sixth mail
+    set_test_offset(world.config.test_clock_path, 3601)
+    try:
+        time.sleep(0.3)  # every process re-reads the offset within 100 ms
+        ask(api.sign_in(email, OLD))  # an hour later: allowed again
+        request_reset(api, email)
+        smtp.inbox.wait_for(email, count=6, containing=RESET)
+    finally:
+        set_test_offset(world.config.test_clock_path, 0)
