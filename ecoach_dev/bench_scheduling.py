@@ -73,7 +73,7 @@ from tests.support.mailbox import mails_to
 from tests.support.people import set_password, sign_in_operator
 from tests.support.waiting import wait_for
 
-from .benchkit import bench_deployment, percentile, write_report
+from .benchkit import bench_deployment, percentile, speed_probe, write_report
 from .deployment import Deployment
 
 PASSWORD = "bench-scheduling-password-2026"  # noqa: S105 (a throwaway test deployment's)
@@ -682,6 +682,7 @@ def main(argv: list[str]) -> int:
                     args.rounds + SOLO_BOOKINGS,
                 )
                 slots_raced, solo_at = picked[: args.rounds], picked[args.rounds :]
+                probe = speed_probe()  # the machine's speed right before the races
                 meter = CpuMeter(d)
                 meter.start()
                 round_walls, round_busy, round_stolen = [], [], []
@@ -727,6 +728,7 @@ def main(argv: list[str]) -> int:
                 "winners_per_round": [sum(o.won for o in outcome) for outcome in rounds],
                 "booked_sessions_per_raced_slot": booked_per_slot,
                 "losers_by_reason": reasons,
+                "speed_probe_ms": probe,
                 **ms_stats(latencies),
                 "winner": ms_stats([o.latency_ms for outcome in rounds for o in outcome if o.won]),
                 "losers": ms_stats(
@@ -787,6 +789,15 @@ def main(argv: list[str]) -> int:
     report["results"] = results
     report["targets"] = targets
     print(table(results))
+    before, after = (
+        report["machine"]["speed_probe_ms_before"],
+        report["machine"]["speed_probe_ms_after"],
+    )
+    races_probe = results["races"].get("speed_probe_ms")
+    print(
+        f"machine speed probe (ms, lower is faster): {before} before, {races_probe} before the "
+        f"races, {after} after"
+    )
     for t in targets:
         print(f"{'PASS' if t['pass'] else 'FAIL'}  {t['target']}: {t['measured_ms']}")
     path = write_report(

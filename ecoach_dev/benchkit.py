@@ -52,6 +52,20 @@ def server_version(url: str) -> str:
     return str(row[0]) if row else "?"
 
 
+def speed_probe() -> float:
+    """Milliseconds for a fixed pure-Python workload on one core (the median of five): how fast
+    the machine runs our code at that moment. Virtual machines vary by half or more from one
+    minute to the next without reporting steal; a result is read with this beside it."""
+    timings = []
+    for _ in range(5):
+        began = time.perf_counter()
+        x = 0
+        for i in range(1_000_000):
+            x = (x * 31 + i) % 1_000_003
+        timings.append((time.perf_counter() - began) * 1000)
+    return round(sorted(timings)[2], 2)
+
+
 def machine() -> dict[str, Any]:
     cpu_model = ""
     with contextlib.suppress(OSError):
@@ -68,6 +82,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "grpcio": grpc.__version__,
         "load_average_before": list(os.getloadavg()),
+        "speed_probe_ms_before": speed_probe(),
     }
 
 
@@ -93,7 +108,11 @@ class BenchRun:
         return {
             "benchmark": benchmark,
             "started_at": self.started_at,
-            "machine": {**self.machine, "load_average_after": list(os.getloadavg())},
+            "machine": {
+                **self.machine,
+                "load_average_after": list(os.getloadavg()),
+                "speed_probe_ms_after": speed_probe(),
+            },
             "database": {
                 "source": self.database_source,
                 "url": redacted(self.server),
