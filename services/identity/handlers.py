@@ -2123,7 +2123,7 @@ def request_email_change(
     return Empty()
 
 
-def send_email_change_mail(
+def send_address_confirmation_mail(
     db: WorkerDatabase,
     links: LinkSettings,
     mailer: Mailer,

@@ -460,7 +460,7 @@ class IdentityService:
     def mail_email_change(
         self, db: WorkerDatabase, event: c.EmailChangeRequested, envelope: Envelope
     ) -> None:
-        handlers.send_email_change_mail(db, _links(), _mailer(), event)
+        handlers.send_address_confirmation_mail(db, _links(), _mailer(), event)
 
     @rpc
     def request_calendar_email(
@@ -476,7 +476,7 @@ class IdentityService:
     def mail_calendar_email(
         self, db: WorkerDatabase, event: c.CalendarEmailRequested, envelope: Envelope
     ) -> None:
-        handlers.send_email_change_mail(db, _links(), _mailer(), event)
+        handlers.send_address_confirmation_mail(db, _links(), _mailer(), event)
 
     @rpc
     def accept_membership(self, caller: Caller, request: c.MyTenantRef) -> c.MyMembership:

@@ -21,9 +21,14 @@ from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support import scheduling as sch
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
-from tests.support.people import sign_in_operator
 from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
+operator = world_fixtures.operator
+s = world_fixtures.s
 
 DOMAIN = "ecoach.localhost"  # the default sender's
 
@@ -32,25 +37,6 @@ DOMAIN = "ecoach.localhost"  # the default sender's
 def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
     with mailing_deployment(Path(tmp_path_factory.mktemp("calendar-invitations")), smtp) as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def s(world: Deployment) -> Iterator[sch.Stubs]:
-    channel = world.channel()
-    yield sch.stubs(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def operator(world: Deployment, api: Api) -> Session:
-    return sign_in_operator(api, world.config)
 
 
 def email_of(api: Api, who: Session) -> str:

@@ -20,10 +20,15 @@ from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email
-from tests.support.deployments import WITNESS, gateway_api, own_deployment, start_witness
-from tests.support.people import OPERATOR_PASSWORD, set_password, sign_in_operator
+from tests.support.deployments import WITNESS, own_deployment, start_witness
+from tests.support.people import OPERATOR_PASSWORD, set_password
 from tests.support.waiting import wait_for
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
+operator = world_fixtures.operator
 
 
 @pytest.fixture(scope="module")
@@ -38,22 +43,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
 
 
 @pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    with gateway_api(world) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def rpc(world: Deployment) -> Iterator[RpcClient]:
     client = RpcClient(world.amqp_uri, name="erasure-test").start()
     wait_for(lambda: client.consumer_count("witness") >= 1, 30, "the witness")
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def operator(world: Deployment, api: Api) -> Session:
-    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,15 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from services.kernel.runtime.publisher import ConfirmingPublisher
 from services.kernel.runtime.topology import dead_letter_queue, handler_queue
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.deployments import WITNESS, start_witness
-from tests.support.people import sign_in_operator
 from tests.support.proxy import PausableProxy
 from tests.support.waiting import wait_for
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
+operator = world_fixtures.operator
 
 TENANT_QUEUE = handler_queue("identity", "identity.tenant_created", "witness", "on_tenant_created")
 QUEUE_LIMIT = 5
@@ -73,18 +77,6 @@ def rpc(world: Deployment) -> Iterator[RpcClient]:
     client = RpcClient(world.amqp_uri, name="events-test").start()
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def operator(world: Deployment, api: Api) -> Session:
-    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,13 @@ from gateway.api.rpc_client import RpcClient
 from services.kernel.clock import set_test_offset
 from services.kernel.errors import DomainError
 from tests.e2e.conftest import make_tenant
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error
-from tests.support.deployments import gateway_api, own_deployment
+from tests.support.deployments import own_deployment
 from tests.support.people import sign_in_operator
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +35,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
         env={"ECOACH_SIGNING_KEYS_REFRESH_SECONDS": "1"},
     ) as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    with gateway_api(world) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,14 @@ from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from services.identity.passwords import common_passwords
 from services.kernel.clock import set_test_offset
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
-from tests.support.people import set_password, sign_in_operator
+from tests.support.people import set_password
 from tests.support.smtp import SmtpServer, link_token, mailing_deployment
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
+operator = world_fixtures.operator
 
 OLD = "an old but long password 1"
 NEW = "Sunflower-Harbour-4711"
@@ -34,18 +39,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterato
         Path(tmp_path_factory.mktemp("passwords")), smtp, ECOACH_PUBLIC_URL=PUBLIC_URL
     ) as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def operator(world: Deployment, api: Api) -> Session:
-    return sign_in_operator(api, world.config)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,14 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from tests.e2e.conftest import make_tenant
 from tests.support import scheduling as sch
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email
 from tests.support.people import sign_in_operator
 from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
+s = world_fixtures.s
 
 SWEEP = 0.5
 
@@ -34,20 +39,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterato
     ) as d:
         d.start_instance("scheduling", "scheduling-2")
         yield d
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    channel = world.channel()
-    yield Api(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def s(world: Deployment) -> Iterator[sch.Stubs]:
-    channel = world.channel()
-    yield sch.stubs(channel)
-    channel.close()
 
 
 def reminders_to(smtp: SmtpServer, address: str) -> list[str]:

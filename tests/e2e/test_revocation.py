@@ -19,10 +19,14 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from services.kernel.errors import DomainError
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error
-from tests.support.deployments import WITNESS, gateway_api, own_deployment
-from tests.support.people import sign_in_operator
+from tests.support.deployments import WITNESS, own_deployment
 from tests.support.waiting import wait_for
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
+operator = world_fixtures.operator
 
 WITHIN_SECONDS = 5.0
 
@@ -45,17 +49,6 @@ def rpc(world: Deployment) -> Iterator[RpcClient]:
     wait_for(lambda: client.consumer_count("witness") >= 2, 30, "two witness instances")
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    with gateway_api(world) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def operator(world: Deployment, api: Api) -> Session:
-    return sign_in_operator(api, world.config)
 
 
 # ---------------------------------------------------------------- helpers

@@ -18,9 +18,13 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.support import world_fixtures
 from tests.support.api import Api, Session, error_details, unique_email
-from tests.support.deployments import gateway_api, own_deployment
+from tests.support.deployments import own_deployment
 from tests.support.people import set_password, sign_in_operator
+
+# The module deployment's clients (tests/support/world_fixtures.py).
+api = world_fixtures.api
 
 WRONG = "not the password at all"
 
@@ -39,12 +43,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
                 assert time.monotonic() < deadline, "the second identity instance did not start"
                 time.sleep(0.2)
         yield d
-
-
-@pytest.fixture(scope="module")
-def api(world: Deployment) -> Iterator[Api]:
-    with gateway_api(world) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
