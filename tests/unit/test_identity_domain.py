@@ -132,14 +132,16 @@ def test_deactivation_is_idempotent_and_blocks_role_changes() -> None:
 
 
 def test_erasing_a_person_leaves_no_address_name_or_password() -> None:
-    p = person()
+    p = person("Ada.Lovelace@Example.com")
     p.password_hash = "$argon2id$..."
     p.calendar_email = "ada.calendar@example.com"
     later = NOW + timedelta(days=1)
     p.erase(later)
     assert (p.display_name, p.password_hash, p.erased_at) == ("", None, later)
     assert p.calendar_email is None
-    assert p.email == f"erased-{p.id}@erased.invalid" and "ada" not in p.email_key
+    assert p.email == f"erased-{p.id}@erased.invalid"
+    # Neither part of the address survives (a hex id never holds "." nor "example").
+    assert "ada.lovelace" not in p.email_key and "example" not in p.email_key
     with pytest.raises(InvalidArgument):  # nobody can invite or reset the placeholder
         check_email(p.email)
     with pytest.raises(FailedPrecondition) as twice:
