@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,10 +12,12 @@ from grpc_health.v1 import health_pb2
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
-from services.kernel.clock import SystemClock, set_test_offset
+from services.kernel.clock import SystemClock
 from services.kernel.tokens import issue_service_token, load_or_create_service_key
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support.api import Api, Session, expect_error, unique_email
+from tests.support.clock import move_test_clock
+from tests.support.waiting import wait_for
 
 
 def test_malformed_fields_are_invalid_argument_naming_each_field(
@@ -105,14 +106,12 @@ def test_an_expired_token_is_unauthenticated_everywhere(
     clock_file: Path = deployment.config.test_clock_path
     fresh = acme.coachee
     try:
-        set_test_offset(clock_file, 3600)  # the whole deployment is an hour later
-        time.sleep(0.3)  # every process re-reads the offset within 100 ms
+        move_test_clock(clock_file, 3600)  # the whole deployment is an hour later
         error = expect_error(api.auth.GetMe, pb.GetMeRequest(), metadata=fresh.metadata)
         assert error.code == grpc.StatusCode.UNAUTHENTICATED
         assert error.reason == "TOKEN_EXPIRED"
     finally:
-        set_test_offset(clock_file, 0)
-        time.sleep(0.3)
+        move_test_clock(clock_file, 0)
     api.auth.GetMe(pb.GetMeRequest(), metadata=fresh.metadata)
 
 
@@ -129,7 +128,14 @@ def test_one_request_id_runs_through_every_process_and_no_log_holds_a_token_or_p
         pb.GetMeRequest(), metadata=(*acme.coach.metadata, ("x-request-id", rid))
     )
     assert ("x-request-id", rid) in tuple(call.trailing_metadata())
-    time.sleep(0.3)
+    wait_for(  # each process writes its line once the call is answered
+        lambda: (
+            rid in deployment.logs["gateway"].read_text()
+            and deployment.logs["identity"].read_text().count(rid) >= 3
+        ),
+        10,
+        "the request's log lines",
+    )
     logs = {name: deployment.logs[name].read_text() for name in ("gateway", "identity")}
     gateway_lines = [json.loads(line) for line in logs["gateway"].splitlines() if rid in line]
     identity_lines = [json.loads(line) for line in logs["identity"].splitlines() if rid in line]

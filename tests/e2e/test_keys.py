@@ -15,13 +15,14 @@ import sqlalchemy as sa
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
-from services.kernel.clock import set_test_offset
 from services.kernel.errors import DomainError
 from tests.e2e.conftest import make_tenant
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error
+from tests.support.clock import move_test_clock
 from tests.support.deployments import own_deployment
 from tests.support.people import sign_in_operator
+from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
 api = world_fixtures.api
@@ -116,15 +117,16 @@ def test_a_rotated_out_key_retires_by_itself_once_its_tokens_have_expired(
 ) -> None:
     operator = sign_in_operator(api, world.config)
     before = kid(operator)
-    api.keys.RotateSigningKey(pb.RotateSigningKeyRequest(), metadata=operator.metadata)
-    time.sleep(2.5)  # the new key is published and signs: real time, not the test clock's jump
-    set_test_offset(world.config.test_clock_path, 12 * 60)
+    rotated = api.keys.RotateSigningKey(pb.RotateSigningKeyRequest(), metadata=operator.metadata)
+    [new] = [k.kid for k in rotated.keys if k.kid != before]
+    # The new key signs once every process could have fetched it: real time, not the clock's jump.
+    wait_for(lambda: kid(sign_in_operator(api, world.config)) == new, 10, "the new key to sign")
+    move_test_clock(world.config.test_clock_path, 12 * 60)
     try:
-        time.sleep(0.3)
         now = sign_in_operator(api, world.config)
         assert keys(api, now)[before].state == pb.RETIRED
     finally:
-        set_test_offset(world.config.test_clock_path, 0)
+        move_test_clock(world.config.test_clock_path, 0)
 
 
 def test_only_operators_see_or_touch_signing_keys(world: Deployment, api: Api) -> None:

@@ -4,7 +4,6 @@ deactivation, a suspension, a role change or a password reset does to a session.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,9 +13,9 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
-from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error, session_of, unique_email
+from tests.support.clock import move_test_clock
 from tests.support.mailbox import mailed_link
 from tests.support.people import set_password
 
@@ -42,12 +41,11 @@ def me(api: Api, who: Session) -> pb.GetMeResponse:
 @contextmanager
 def later(deployment: Deployment, seconds: int = 30) -> Iterator[None]:
     """Moves every process's clock on (by default past the 10 s reuse grace), then back."""
-    set_test_offset(deployment.config.test_clock_path, seconds)
-    time.sleep(0.3)  # every process re-reads the offset within 100 ms
+    move_test_clock(deployment.config.test_clock_path, seconds)
     try:
         yield
     finally:
-        set_test_offset(deployment.config.test_clock_path, 0)
+        move_test_clock(deployment.config.test_clock_path, 0)
 
 
 def test_sign_in_gives_a_refresh_token_that_rotates_at_every_use(

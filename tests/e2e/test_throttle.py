@@ -16,10 +16,10 @@ from grpc_status import rpc_status
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
-from services.kernel.clock import set_test_offset
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, error_details, unique_email
+from tests.support.clock import move_test_clock
 from tests.support.deployments import own_deployment
 from tests.support.people import set_password, sign_in_operator
 
@@ -87,14 +87,13 @@ def retry_delay(exc: grpc.RpcError) -> int:
 
 
 def later(world: Deployment, seconds: int) -> None:
-    set_test_offset(world.config.test_clock_path, seconds)
-    time.sleep(0.3)
+    move_test_clock(world.config.test_clock_path, seconds)
 
 
 @pytest.fixture(autouse=True)
 def clock_back(world: Deployment) -> Iterator[None]:
     yield
-    set_test_offset(world.config.test_clock_path, 0)
+    move_test_clock(world.config.test_clock_path, 0)
 
 
 def test_a_source_guessing_one_account_waits_and_another_source_does_not(

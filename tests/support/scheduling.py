@@ -3,7 +3,6 @@ active space, timestamps."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +20,8 @@ from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import scheduling_pb2_grpc as pb_grpc
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
-from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session
+from tests.support.clock import move_test_clock
 from tests.support.waiting import wait_for
 
 
@@ -171,10 +170,8 @@ def set_time_zone(api: Api, who: Session, time_zone: str) -> None:
 @contextmanager
 def later(deployment: Deployment, seconds: float) -> Iterator[None]:
     """Every process's clock moved on, then back (tokens issued meanwhile are of no use after)."""
-    set_test_offset(deployment.config.test_clock_path, seconds)
+    move_test_clock(deployment.config.test_clock_path, seconds)
     try:
-        time.sleep(0.3)  # every process re-reads the offset within 100 ms
         yield
     finally:
-        set_test_offset(deployment.config.test_clock_path, 0)
-        time.sleep(0.3)
+        move_test_clock(deployment.config.test_clock_path, 0)

@@ -18,8 +18,8 @@ from aiosmtpd.controller import Controller
 
 from ecoach_dev.deployment import Deployment, free_port
 from gateway.api.pb import identity_pb2 as ipb
-from services.kernel.clock import set_test_offset
 from tests.support.api import Api, Session
+from tests.support.clock import move_test_clock
 
 
 class Inbox:
@@ -105,5 +105,5 @@ def mailing_deployment(folder: Path, smtp: SmtpServer, **env: str) -> Iterator[D
         d.start()
         yield d
     finally:
-        set_test_offset(d.config.test_clock_path, 0)
+        move_test_clock(d.config.test_clock_path, 0)
         d.stop()

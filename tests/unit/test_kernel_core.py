@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+import os
+import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 from services.kernel import context
-from services.kernel.clock import OffsetFileClock, SystemClock, clock_for, set_test_offset
+from services.kernel.clock import (
+    OffsetFileClock,
+    SystemClock,
+    acks_dir,
+    clock_for,
+    set_test_offset,
+    unacknowledged,
+)
 from services.kernel.errors import (
     FieldViolation,
     Internal,
@@ -20,6 +29,7 @@ from services.kernel.errors import (
 )
 from services.kernel.logs import JsonFormatter
 from services.kernel.messages import MESSAGES, localize
+from tests.support.clock import move_test_clock
 
 
 def test_errors_survive_the_wire_with_their_details() -> None:
@@ -50,13 +60,29 @@ def test_foreign_exceptions_never_leak_their_text() -> None:
 
 def test_the_test_clock_moves_every_process_by_one_shared_offset(tmp_path: Path) -> None:
     path = tmp_path / "test-clock"
-    clock = OffsetFileClock(path)
+    clock, other = OffsetFileClock(path), OffsetFileClock(path)
     before = SystemClock().now()
-    set_test_offset(path, 3600)
-    time.sleep(OffsetFileClock.REFRESH_SECONDS + 0.01)
+    assert clock.now() < before + timedelta(seconds=60)  # this process now watches the file
+    move_test_clock(path, 3600)  # returns once this process acknowledged the offset
+    assert (acks_dir(path) / str(os.getpid())).read_text() == "3600.0"
     assert (clock.now() - before).total_seconds() >= 3600
+    assert (other.now() - before).total_seconds() >= 3600  # one offset per process
     assert isinstance(clock_for("production", path), SystemClock)
     assert isinstance(clock_for("test", path), OffsetFileClock)
+
+
+def test_moving_the_test_clock_waits_for_every_live_process_that_uses_it(tmp_path: Path) -> None:
+    path = tmp_path / "test-clock"
+    set_test_offset(path, 60)
+    acks_dir(path).mkdir()
+    (acks_dir(path) / str(os.getppid())).write_text("0.0")  # alive, still on the old offset
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (acks_dir(path) / str(gone.pid)).write_text("0.0")  # exited: it reads no clock any more
+    (acks_dir(path) / "9.tmp").write_text("")  # half-written acks are not processes
+    assert unacknowledged(path, 60) == [os.getppid()]
+    (acks_dir(path) / str(os.getppid())).write_text("60.0")
+    assert unacknowledged(path, 60) == []
 
 
 def test_json_logs_carry_the_request_id_and_never_a_token() -> None:
