@@ -69,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     challenge_file = settings().var_dir / "cli-challenge"
     client = Client.get_by_endpoint(args.address)
     service, method = resolve(client, args.method)
-    body = json.loads(args.body)
-    if method in SIGNS_IN and "challenge" not in body and challenge_file.exists():
+    try:
+        body = json.loads(args.body)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"the request is not JSON ({exc}): {args.body}") from None
+    if method in CONTINUES_SIGN_IN and "challenge" not in body and challenge_file.exists():
         body["challenge"] = challenge_file.read_text().strip()  # the last SignIn's second step
     metadata = []
     if not args.no_token and method not in SIGNS_IN and token_file.exists():
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     except grpc.RpcError as exc:
         print(json.dumps(describe_error(exc), indent=2, ensure_ascii=False))
         return 1
+    except json_format.ParseError as exc:  # a field the request does not have, a wrong type
+        raise SystemExit(f"the request does not fit {service}/{method}: {exc}") from None
     if method in SIGNS_IN and isinstance(reply, dict):
         reply = keep_secrets(reply, token_file, challenge_file)
     print(json.dumps(reply, indent=2, ensure_ascii=False))
@@ -91,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 # Methods whose answer may hold an access token (kept) or a sign-in challenge (kept for the next
 # of them: `SignIn`, then `VerifyMfa '{"code": "123456"}'`).
 SIGNS_IN = ("SignIn", "VerifyMfa", "BeginMfaEnrolment", "CompleteMfaEnrolment")
+# The steps after `SignIn`, which take the kept challenge (`SignIn` itself starts afresh: a kept
+# challenge of an earlier sign-in is no field of its request).
+CONTINUES_SIGN_IN = ("VerifyMfa", "BeginMfaEnrolment", "CompleteMfaEnrolment")
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -207,3 +207,42 @@ def test_someone_the_policy_obliges_enrols_an_authenticator_from_the_command_lin
     )
     listed = ecoach(deployment, tmp_path / "cli", "members", "list")  # the session works
     assert listed.returncode == 0 and email in listed.stdout
+
+
+def dev_call(
+    deployment: Deployment, var_dir: Path, method: str, body: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m ecoach_dev.call` as README's Quick start runs it (its own var folder)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ecoach_dev.call", method, json.dumps(body or {})],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "ECOACH_VAR_DIR": str(var_dir),
+            "ECOACH_GATEWAY_ADDRESS": deployment.address,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_dev_client_signs_in_again_before_the_code_and_verifies_the_last_challenge(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    email = create_operator(deployment.config)
+    sign_in = {"email": email, "password": OPERATOR_PASSWORD}
+    first = dev_call(deployment, tmp_path, "SignIn", sign_in)
+    assert first.returncode == 0, first.stderr
+    again = dev_call(deployment, tmp_path, "SignIn", sign_in)  # a kept challenge is no SignIn field
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    kept = (tmp_path / "cli-challenge").read_text().strip()
+    assert kept == json.loads(again.stdout)["challenge"] != json.loads(first.stdout)["challenge"]
+    verified = dev_call(deployment, tmp_path, "VerifyMfa", {"code": totp_code(deployment.config)})
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert not (tmp_path / "cli-challenge").exists()
+    me = dev_call(deployment, tmp_path, "GetMe")
+    assert me.returncode == 0 and email in me.stdout, me.stdout + me.stderr
+    typo = dev_call(deployment, tmp_path, "GetMe", {"nmae": "x"})
+    assert typo.returncode == 1 and "Traceback" not in typo.stderr
+    assert 'GetMe: Message type "ecoach.v1.GetMeRequest" has no field named "nmae"' in typo.stderr
