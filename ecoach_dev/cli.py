@@ -132,7 +132,9 @@ def banner(config: Settings) -> None:
 
     addr = config.gateway_address
     op = DEMO_ACCOUNTS[0]
-    call = ".venv/bin/python -m ecoach_dev.call"
+    # Commands pasted into another terminal, whose environment may not name this gateway.
+    at = "" if addr == Settings.model_fields["gateway_address"].default else f" --address {addr}"
+    call = f".venv/bin/python -m ecoach_dev.call{at}"
     sign_in = json.dumps({"email": op.email, "password": op.password})
     lines = [
         "",
@@ -168,7 +170,7 @@ def banner(config: Settings) -> None:
         f"""   {call} AcceptInvitation '{{"token": "<token>", "password": "a long passphrase"}}'""",
         "",
         f" Or the command line (it asks for the password, {op.password}):",
-        f"   ECOACH_MFA_CODE={code} .venv/bin/python -m ecoach_cli login {op.email}",
+        f"   ECOACH_MFA_CODE={code} .venv/bin/python -m ecoach_cli{at} login {op.email}",
         "",
         " SignIn as a grpc-requests one-liner:",
         """   .venv/bin/python -c "from grpc_requests import Client; """

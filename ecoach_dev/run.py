@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.kernel.config import settings
+from services.kernel.config import Settings, settings
 
 from .cli import SERVICES, banner, setup
 
@@ -38,6 +39,36 @@ def wait_until_serving(address: str, timeout: float = 90.0) -> bool:
     return False
 
 
+def taken(address: str) -> bool:
+    """Whether something already listens on `address` (host:port). gRPC servers listen with
+    SO_REUSEPORT, so a second gateway would share the port with the first and clients would
+    reach either: a plain bind (SO_REUSEADDR only, which TIME_WAIT leftovers do not refuse)
+    tells."""
+    host, _, port = address.rpartition(":")
+    family, kind, proto, _, where = socket.getaddrinfo(
+        host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(where)
+        except OSError:
+            return True
+    return False
+
+
+def busy_ports(config: Settings) -> list[str]:
+    """One line per address `make run` would listen on that is taken, saying which setting."""
+    return [
+        f"  {address} ({what}, {variable}) is already in use"
+        for address, what, variable in (
+            (config.gateway_address, "the gRPC gateway", "ECOACH_GATEWAY_ADDRESS"),
+            (config.web_address, "the web pages", "ECOACH_WEB_ADDRESS"),
+        )
+        if taken(address)
+    ]
+
+
 def processes() -> list[str]:
     names = [*SERVICES, "gateway", "web"]  # every service, then the doors
     if not settings().database_url:
@@ -47,6 +78,17 @@ def processes() -> list[str]:
 
 def main() -> int:
     config = settings()
+    busy = busy_ports(config)
+    if busy:  # else this run would print a banner for, and talk to, whatever listens there
+        print(
+            "ecoach: not starting, a port is taken (another `make run`, or another program):\n"
+            + "\n".join(busy)
+            + "\nStop it, or choose free addresses, e.g. "
+            "ECOACH_GATEWAY_ADDRESS=127.0.0.1:50061 ECOACH_WEB_ADDRESS=127.0.0.1:8081 make run",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     setup(config)
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore::DeprecationWarning")
     honcho = subprocess.Popen(

@@ -1,0 +1,44 @@
+"""`make run`'s own behaviour: what it prints and when it refuses to start."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from ecoach_dev import run
+from ecoach_dev.cli import banner
+from ecoach_dev.deployment import free_port
+from services.kernel.config import Settings
+
+
+def test_the_banner_commands_name_a_gateway_address_that_is_not_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    banner(Settings(var_dir=tmp_path, gateway_address="127.0.0.1:50099"))
+    commands = [line for line in capsys.readouterr().out.splitlines() if ".venv/bin/" in line]
+    calls = [line for line in commands if "ecoach_dev.call" in line]
+    assert len(calls) >= 4 and all("ecoach_dev.call --address 127.0.0.1:50099 " in c for c in calls)
+    assert any("ecoach_cli --address 127.0.0.1:50099 login " in c for c in commands)
+
+    banner(Settings(var_dir=tmp_path))  # the default: the commands stay short
+    assert "--address" not in capsys.readouterr().out
+
+
+def test_make_run_refuses_to_start_on_a_taken_port_and_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web = f"127.0.0.1:{free_port()}"
+    with socket.socket() as other:  # another deployment's gateway
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        gateway = f"127.0.0.1:{other.getsockname()[1]}"
+        config = Settings(var_dir=tmp_path, gateway_address=gateway, web_address=web)
+        monkeypatch.setattr(run, "settings", lambda: config)
+        monkeypatch.setattr(run, "setup", lambda _: pytest.fail("set up despite the taken port"))
+        assert run.main() == 1
+    said = capsys.readouterr().err
+    assert f"{gateway} (the gRPC gateway, ECOACH_GATEWAY_ADDRESS) is already in use" in said
+    assert web not in said  # free: not blamed
+    assert run.busy_ports(config) == []  # the other one stopped: free again
