@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +125,19 @@ def queue_depth(world: Deployment, queue: str) -> int:
             channel.close()
 
 
+def relay_failures(world: Deployment) -> int:
+    """How many times identity's relay has logged that it could not publish."""
+    text = world.logs["identity"].read_text()
+    return text.count("relay could not publish") + text.count("relay cycle failed")
+
+
+def later_event_applied(api: Api, operator: Session, rpc: RpcClient) -> None:
+    """The positive signal that the witness is past what was published before: the event of a
+    tenant created after it has had its effect (one relay, one queue, first in, first out)."""
+    marker = create_tenant(api, operator)
+    wait_for(lambda: effects(rpc, marker), 30, "a later event's effect")
+
+
 def ensure_witness(world: Deployment) -> None:
     if "witness" not in world.procs:
         start_witness(world)
@@ -219,14 +231,15 @@ def test_while_the_relay_cannot_publish_events_wait_and_then_arrive_once(
     ensure_witness(world)
     proxy.pause()
     try:
+        failures = relay_failures(world)
         tenant_id = create_tenant(api, operator)  # RPC works: only the relay is cut off
-        time.sleep(1.5)
+        wait_for(lambda: relay_failures(world) > failures, 15, "the relay to try and fail")
         assert outbox_row(identity_db, tenant_id, "identity.tenant_created").sent_at is None
         assert effects(rpc, tenant_id) == []
     finally:
         proxy.resume()
     wait_for(lambda: effects(rpc, tenant_id), 30, "the event after the relay reconnects")
-    time.sleep(1.0)
+    later_event_applied(api, operator, rpc)
     assert len(effects(rpc, tenant_id)) == 1
 
 
@@ -251,7 +264,7 @@ def test_a_service_killed_between_commit_and_publish_delivers_after_restart(
     world.start_process("identity")
     world.wait_serving("identity")
     wait_for(lambda: effects(rpc, tenant_id), 30, "the event after the restart")
-    time.sleep(0.5)
+    later_event_applied(api, operator, rpc)
     assert len(effects(rpc, tenant_id)) == 1
 
 
@@ -335,8 +348,9 @@ def test_a_full_queue_pushes_back_and_the_event_waits_in_the_outbox(
             fillers.append(envelope)
     finally:
         filler.close()
+    failures = relay_failures(world)
     tenant_id = create_tenant(api, operator)
-    time.sleep(1.5)
+    wait_for(lambda: relay_failures(world) > failures, 15, "the broker to refuse an event")
     # The broker refused it (reject-publish): it waits in identity's outbox.
     assert outbox_row(identity_db, tenant_id, "identity.tenant_created").sent_at is None
     start_witness(world)

@@ -9,7 +9,6 @@ import base64
 import json
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -641,7 +640,7 @@ def test_rotating_a_tenants_key_rewraps_every_space_and_loses_no_concurrent_edit
     editor = threading.Thread(target=keep_editing)
     editor.start()
     try:
-        time.sleep(0.3)
+        wait_for(lambda: last, 10, "the editor's first edit")  # it edits before the rotations
         first = spaces.RotateTenantKey(
             pb.RotateTenantKeyRequest(parent=tenant_name(team.tenant_id)),
             metadata=operator.metadata,
@@ -650,7 +649,8 @@ def test_rotating_a_tenants_key_rewraps_every_space_and_loses_no_concurrent_edit
             pb.RotateTenantKeyRequest(parent=tenant_name(team.tenant_id)),
             metadata=operator.metadata,
         )
-        time.sleep(0.3)
+        edits = len(last)
+        wait_for(lambda: len(last) > edits + 1, 10, "edits after the rotations")
     finally:
         stop.set()
         editor.join()

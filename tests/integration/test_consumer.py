@@ -10,6 +10,7 @@ from typing import Any
 import kombu
 
 from services.kernel.consumer import consume_forever
+from tests.support.waiting import wait_for
 
 
 def test_a_queue_that_never_stays_empty_still_sends_heartbeats(
@@ -45,8 +46,8 @@ def test_a_queue_that_never_stays_empty_still_sends_heartbeats(
         while time.monotonic() < deadline:
             producer.publish({"n": sent}, routing_key=name)
             sent += 1
-            time.sleep(0.1)
-    time.sleep(1)
+            time.sleep(0.1)  # a steady trickle for 8 s, past two heartbeat intervals
+    wait_for(lambda: len(received) >= sent, 10, "every message")
     stopping.set()
     consumer.join(5)
     assert lost == []
