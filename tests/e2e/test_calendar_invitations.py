@@ -13,17 +13,20 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from icalendar import Calendar
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
+from services.contracts import scheduling as sc
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
 from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
 api = world_fixtures.api
@@ -64,8 +67,27 @@ def inbox_of(smtp: SmtpServer, address: str, count: int) -> list[tuple[EmailMess
         time.sleep(0.1)
 
 
-def settle() -> None:
-    time.sleep(3)  # the events of one change all handled
+def settle(world: Deployment, tenant_id: str) -> None:
+    """Every session event of the tenant handled by scheduling's mail handlers, each of which
+    records the event in the inbox only once its mails are sent: what follows sends nothing."""
+    engine = sa.create_engine(world.config.database_url_for("scheduling"))
+    counts = sa.text(
+        "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
+        "(SELECT 1 FROM inbox i WHERE i.event_id = o.event_id)) "
+        "FROM outbox o WHERE o.envelope->>'tenant_id' = :t AND o.event_type IN :types"
+    ).bindparams(sa.bindparam("types", expanding=True))
+    types = [sc.SessionBooked.TYPE, sc.SessionRescheduled.TYPE, sc.SessionCancelled.TYPE]
+
+    def handled() -> bool:
+        with engine.connect() as conn:
+            events, unhandled = conn.execute(counts, {"t": tenant_id, "types": types}).one()
+        assert events > 0, "no session event of this tenant: the query looks in the wrong place"
+        return bool(unhandled == 0)
+
+    try:
+        wait_for(handled, 30, "the events of the change all handled")
+    finally:
+        engine.dispose()
 
 
 def vevent(cal: Calendar) -> dict[str, object]:
@@ -125,7 +147,7 @@ def test_a_single_session_booked_moved_and_cancelled_reaches_both_calendars(
         # The other side's mail is the cancellation notice (one mail, not two).
         assert ("appointment cancelled" in str(mail["Subject"])) is True
         assert notice == ("book another one" in mail.get_body(("plain",)).get_content())
-    settle()
+    settle(world, team.tenant_id)
     assert len(calendars(smtp.inbox.to(coach))) == 3  # nothing twice
 
 
@@ -146,7 +168,7 @@ def test_a_series_is_one_invitation_and_this_and_following_starts_a_new_uid(
     assert e["UID"] == f"{series.series_id}@{DOMAIN}"
     assert e["RRULE"]["FREQ"] == ["WEEKLY"]
     assert e["RRULE"]["UNTIL"] == [first + timedelta(weeks=3)]
-    settle()
+    settle(world, team.tenant_id)
     assert len(calendars(smtp.inbox.to(coachee))) == 1  # four occurrences, one mail
 
     # The second occurrence and those after it, an hour later.
@@ -168,7 +190,7 @@ def test_a_series_is_one_invitation_and_this_and_following_starts_a_new_uid(
     new = by_uid[f"{new_series}@{DOMAIN}"]
     assert new.decoded("DTSTART").astimezone(UTC) == sch.dt(second.start_time) + timedelta(hours=1)
     assert new["RRULE"]["UNTIL"] == [first + timedelta(weeks=3, hours=1)]
-    settle()
+    settle(world, team.tenant_id)
     assert len(calendars(smtp.inbox.to(coachee))) == 3
 
     # One occurrence of the new series cancelled: a CANCEL with its RECURRENCE-ID.
@@ -246,7 +268,7 @@ def test_a_paused_space_is_one_message_per_series_and_one_notice_per_person(
     s.spaces.PauseSpace(spb.SpaceMoveRequest(name=space), metadata=team.coach.metadata)
     for address in (coach, coachee):
         got = inbox_of(smtp, address, 4)[2:]
-        settle()
+        settle(world, team.tenant_id)
         assert len(calendars(smtp.inbox.to(address))) == 4  # not one per occurrence
         by_uid = {str(vevent(cal)["UID"]): (mail, cal) for mail, cal in got}
         assert set(by_uid) == {
