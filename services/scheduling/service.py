@@ -247,6 +247,7 @@ class SchedulingService:
         except Exception:
             log.exception("reminder sweep failed; the next one retries")
             return
+        log.debug("reminder sweep done", extra={"count": sent})  # tests wait for sweeps on it
         if sent:
             log.info("reminders sent", extra={"count": sent})
 

@@ -22,6 +22,7 @@ from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email
 from tests.support.people import sign_in_operator
 from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
 api = world_fixtures.api
@@ -36,6 +37,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterato
         Path(tmp_path_factory.mktemp("reminders")),
         smtp,
         ECOACH_REMINDER_SWEEP_SECONDS=str(SWEEP),
+        ECOACH_LOG_LEVEL="DEBUG",  # each sweep logs a line: see swept_again
     ) as d:
         d.start_instance("scheduling", "scheduling-2")
         yield d
@@ -47,6 +49,24 @@ def reminders_to(smtp: SmtpServer, address: str) -> list[str]:
         for m in smtp.inbox.to(address)
         if str(m["Subject"]).startswith(("Reminder", "Rappel"))
     ]
+
+
+def sweeps(world: Deployment) -> dict[str, int]:
+    return {
+        name: world.logs[name].read_text().count('"reminder sweep done"')
+        for name in ("scheduling", "scheduling-2")
+    }
+
+
+def swept_again(world: Deployment) -> None:
+    """Both instances have swept twice more (so at least once from start to end after this
+    call): the positive signal that a reminder not sent by now is not due."""
+    before = sweeps(world)
+    wait_for(
+        lambda: all(n >= before[name] + 2 for name, n in sweeps(world).items()),
+        30,
+        "both scheduling instances to sweep again",
+    )
 
 
 def email_of(api: Api, who: Session) -> str:
@@ -98,7 +118,7 @@ def test_each_reminder_arrives_once_with_two_instances_and_follows_each_persons_
 
     start = sch.hour_from_now(24 * 3)
     sch.book(s, space.name, team.coachee, start, minutes=60)
-    time.sleep(4 * SWEEP)
+    swept_again(world)
     assert reminders_to(smtp, coachee) == [] and reminders_to(smtp, coach) == []
 
     def at(before: timedelta) -> float:
@@ -107,17 +127,17 @@ def test_each_reminder_arrives_once_with_two_instances_and_follows_each_persons_
     with sch.later(world, at(timedelta(hours=23, minutes=59))):
         [day] = at_least(smtp, coachee, 1)
         assert "ecoach appointment" in day and "Coachee" in day
-        time.sleep(6 * SWEEP)  # both instances swept again and again
+        swept_again(world)
         assert len(reminders_to(smtp, coachee)) == 1
         assert reminders_to(smtp, coach) == []  # 30 minutes before, not a day
     with sch.later(world, at(timedelta(minutes=59))):
         assert len(at_least(smtp, coachee, 2)) == 2
-        time.sleep(6 * SWEEP)
+        swept_again(world)
         assert len(reminders_to(smtp, coachee)) == 2
         assert reminders_to(smtp, coach) == []
     with sch.later(world, at(timedelta(minutes=25))):
         assert len(at_least(smtp, coach, 1)) == 1
-        time.sleep(6 * SWEEP)
+        swept_again(world)
         assert len(reminders_to(smtp, coach)) == 1
         assert len(reminders_to(smtp, coachee)) == 2  # nothing more
 
@@ -142,7 +162,7 @@ def test_a_person_who_turned_reminders_off_gets_none_and_a_calendar_address_gets
     with sch.later(world, (start - timedelta(minutes=59) - datetime.now(UTC)).total_seconds()):
         # The coach's day and hour reminders are both due: one mail says it.
         assert len(at_least(smtp, coach, 1)) == 1
-        time.sleep(6 * SWEEP)
+        swept_again(world)
         assert len(reminders_to(smtp, coach)) == 1
         assert reminders_to(smtp, coachee) == []
         assert reminders_to(smtp, account) == []
