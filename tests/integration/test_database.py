@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import psycopg2
 import psycopg2.extensions
 import pytest
@@ -13,6 +11,7 @@ from services.kernel.clock import SystemClock
 from services.kernel.config import settings
 from services.kernel.runtime import sql
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from tests.support.waiting import wait_for
 
 
 def backend_pid(db: WorkerDatabase) -> int:
@@ -35,8 +34,14 @@ def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(
         admin.autocommit = True
         with admin.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(%s)", (first,))
+
+            def gone() -> bool:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (first,))
+                return cur.fetchone() == (0,)
+
+            wait_for(gone, 10, "the server to end the backend")
         admin.close()
-        time.sleep(0.3)
+        monkeypatch.setattr(sql, "IDLE_PING_SECONDS", 0.0)  # it has idled long enough now
         assert backend_pid(db) != first  # pinged after idling, found dead, replaced
     finally:
         engine.dispose()
