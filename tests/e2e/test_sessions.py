@@ -15,7 +15,7 @@ from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error, session_of, unique_email
-from tests.support.clock import move_test_clock
+from tests.support.clock import clock_moved
 from tests.support.mailbox import mailed_link
 from tests.support.people import set_password
 
@@ -41,11 +41,8 @@ def me(api: Api, who: Session) -> pb.GetMeResponse:
 @contextmanager
 def later(deployment: Deployment, seconds: int = 30) -> Iterator[None]:
     """Moves every process's clock on (by default past the 10 s reuse grace), then back."""
-    move_test_clock(deployment.config.test_clock_path, seconds)
-    try:
+    with clock_moved(deployment.config.test_clock_path, seconds):
         yield
-    finally:
-        move_test_clock(deployment.config.test_clock_path, 0)
 
 
 def test_sign_in_gives_a_refresh_token_that_rotates_at_every_use(

@@ -21,7 +21,7 @@ from gateway.api.pb import scheduling_pb2_grpc as pb_grpc
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
 from tests.support.api import Api, Session
-from tests.support.clock import move_test_clock
+from tests.support.clock import clock_moved
 from tests.support.waiting import wait_for
 
 
@@ -170,8 +170,5 @@ def set_time_zone(api: Api, who: Session, time_zone: str) -> None:
 @contextmanager
 def later(deployment: Deployment, seconds: float) -> Iterator[None]:
     """Every process's clock moved on, then back (tokens issued meanwhile are of no use after)."""
-    move_test_clock(deployment.config.test_clock_path, seconds)
-    try:
+    with clock_moved(deployment.config.test_clock_path, seconds):
         yield
-    finally:
-        move_test_clock(deployment.config.test_clock_path, 0)
