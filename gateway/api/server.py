@@ -97,6 +97,9 @@ class Gateway:
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
             interceptors=[AuthInterceptor(self.auth)],
+            # grpcio shares a port between servers by default (SO_REUSEPORT): a second gateway
+            # on a taken address would start and take some of the first one's clients.
+            options=[("grpc.so_reuseport", 0)],
         )
         names = identity.add_to_server(self.server, self.backend)
         names += spaces.add_to_server(self.server, self.backend)
@@ -119,9 +122,15 @@ class Gateway:
             ),
             self.server,
         )
-        self.port = self.server.add_insecure_port(config.gateway_address)
+        try:
+            self.port = self.server.add_insecure_port(config.gateway_address)
+        except RuntimeError:  # grpcio raises when the address is taken
+            self.port = 0
         if self.port == 0:
-            raise SystemExit(f"gateway: cannot listen on {config.gateway_address}")
+            raise SystemExit(
+                f"gateway: cannot listen on {config.gateway_address} (ECOACH_GATEWAY_ADDRESS): "
+                "is another gateway running there?"
+            )
 
     def start(self) -> Gateway:
         self.feed.start(wait=None)  # person tokens wait for it (Authenticator)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,26 @@ def test_make_run_refuses_to_start_on_a_taken_port_and_says_which(
     assert f"{gateway} (the gRPC gateway, ECOACH_GATEWAY_ADDRESS) is already in use" in said
     assert web not in said  # free: not blamed
     assert run.busy_ports(config) == []  # the other one stopped: free again
+
+
+def test_a_gateway_will_not_share_its_address_with_another_one(tmp_path: Path) -> None:
+    with socket.socket() as other:  # another gateway: grpcio listens with SO_REUSEPORT
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        address = f"127.0.0.1:{other.getsockname()[1]}"
+        started = subprocess.run(
+            [sys.executable, "-m", "gateway.api.server"],
+            cwd=Path(__file__).resolve().parents[2],
+            env={
+                **os.environ,
+                "ECOACH_ENV": "test",
+                "ECOACH_VAR_DIR": str(tmp_path),
+                "ECOACH_GATEWAY_ADDRESS": address,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert started.returncode == 1
+    assert f"gateway: cannot listen on {address} (ECOACH_GATEWAY_ADDRESS)" in started.stderr
