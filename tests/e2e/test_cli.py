@@ -43,8 +43,13 @@ def ecoach(
         "LC_ALL": "",
         "LC_MESSAGES": "",
     }
+    return run_module("ecoach_cli", "--address", deployment.address, *args, env=env)
+
+
+def run_module(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m <args>` from the clone, as someone at a terminal would run it."""
     return subprocess.run(
-        [sys.executable, "-m", "ecoach_cli", "--address", deployment.address, *args],
+        [sys.executable, "-m", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -213,18 +218,12 @@ def dev_call(
     deployment: Deployment, var_dir: Path, method: str, body: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m ecoach_dev.call` as README's Quick start runs it (its own var folder)."""
-    return subprocess.run(
-        [sys.executable, "-m", "ecoach_dev.call", method, json.dumps(body or {})],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "ECOACH_VAR_DIR": str(var_dir),
-            "ECOACH_GATEWAY_ADDRESS": deployment.address,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {
+        **os.environ,
+        "ECOACH_VAR_DIR": str(var_dir),
+        "ECOACH_GATEWAY_ADDRESS": deployment.address,
+    }
+    return run_module("ecoach_dev.call", method, json.dumps(body or {}), env=env)
 
 
 def test_the_dev_client_signs_in_again_before_the_code_and_verifies_the_last_challenge(
