@@ -1396,6 +1396,11 @@ def update_member(db: WorkerDatabase, caller: Caller, request: c.UpdateMemberReq
         unknown = sorted(set(request.update_mask) - UPDATABLE_MEMBER_FIELDS)
         if unknown:
             raise invalid(update_mask=f"only 'roles' can be updated, not {', '.join(unknown)}")
+        if m.person_id == standing.who.person_id:  # nobody grants themselves a way to content
+            raise PermissionDenied(
+                "You cannot change the roles of your own membership; ask another administrator.",
+                reason="SELF_ROLE_CHANGE",
+            )
         m.change_roles(check_roles([r.value for r in request.roles]), now)
 
     return _change_member(db, caller, request.tenant_id, request.member_id, change)

@@ -190,6 +190,12 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "This person's data was erased; their membership cannot change any more.",
         "fr": "Les données de cette personne ont été effacées ; son adhésion ne peut plus changer.",
     },
+    # nobody makes themselves a coach (issue 19)
+    "SELF_ROLE_CHANGE": {
+        "en": "You cannot change the roles of your own membership. Ask another administrator.",
+        "fr": "Vous ne pouvez pas modifier les rôles de votre propre adhésion. Adressez-vous à "
+        "un autre administrateur.",
+    },
     "PERSON_NOT_FOUND": {
         "en": "We could not find this person.",
         "fr": "Nous n'avons pas trouvé cette personne.",

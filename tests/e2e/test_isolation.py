@@ -1147,6 +1147,21 @@ CASES: list[Case] = [
         reason="MEMBER_NOT_FOUND",
         read_back=acme_member(coachee_id),
     ),
+    Case(  # HR giving itself the coach role, to appoint itself to a space next
+        method=f"{MEMBERS}/UpdateMember",
+        label="admin-makes-self-coach",
+        caller=acme_admin,
+        request=lambda w: pb.UpdateMemberRequest(
+            member=pb.Member(
+                name=member_name(w.acme.tenant_id, w.acme.admin_member),
+                roles=[pb.TENANT_ADMIN, pb.COACH],
+            ),
+            update_mask=FieldMask(paths=["roles"]),
+        ),
+        code=PERMISSION_DENIED,
+        reason="SELF_ROLE_CHANGE",
+        read_back=acme_member(admin_id),
+    ),
     # ------------------------------------------------------------ deactivating
     Case(
         method=f"{MEMBERS}/DeactivateMember",
