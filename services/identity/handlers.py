@@ -1359,7 +1359,8 @@ def list_my_coachees(
 
 
 def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-    """A space's set-up from spaces' events: who coaches whom."""
+    """A space's set-up and status from spaces' events: who coaches whom (a running space
+    only: `CoachLinks` reads the status)."""
     Repositories(uow.connection).coach_links.apply(
         {
             "space_id": event.space_id,
@@ -1368,6 +1369,7 @@ def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
             "coach_person_id": event.coach_person_id,
             "co_coach_person_id": event.co_coach_person_id,
             "sequence": envelope.sequence,
+            "status": event.status.value,
         }
     )
 

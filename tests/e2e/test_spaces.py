@@ -534,6 +534,29 @@ def test_a_coach_reads_the_profile_of_the_people_they_coach_only(
 
     assert expect_error(profile, team.coach).code == NOT_FOUND  # no space yet
     space = create(spaces, team, team.coach)
+    # A draft links no one: once identity has applied a later space's activation (that coach
+    # reads that coachee's profile), the draft's coach still reads nothing of this coachee.
+    later_member, _ = add_person(deployment, api, team, ipb.COACHEE, "later")
+    later = spaces.CreateSpace(
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id), set_up=set_up(team, coachee_member_id=later_member)
+        ),
+        metadata=team.coach.metadata,
+    )
+    move(spaces, "Activate", later.name, team.coach)
+    wait_for(
+        lambda: _or_none(
+            lambda who: api.members.GetMember(
+                ipb.GetMemberRequest(name=member_name(team.tenant_id, later_member)),
+                metadata=who.metadata,
+            ),
+            team.coach,
+        ),
+        15,
+        "identity to learn the active space's link",
+    )
+    assert expect_error(profile, team.coach).code == NOT_FOUND  # the draft's coach
+    move(spaces, "Activate", space.name, team.coach)
     seen = wait_for(lambda: _or_none(profile, team.coach), 15, "identity to learn the link")
     assert seen.person_id == team.coachee.person_id and seen.email
     new_member, new_coach = add_person(deployment, api, team, ipb.COACH, "next-coach")
