@@ -196,6 +196,22 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "fr": "Vous ne pouvez pas modifier les rôles de votre propre adhésion. Adressez-vous à "
         "un autre administrateur.",
     },
+    "COACHEE_ONLY": {
+        "en": "Only the coachee of this space answers a proposed change of coach.",
+        "fr": "Seul le coaché de cet espace répond à une proposition de changement de coach.",
+    },
+    "NO_PENDING_COACH_CHANGE": {
+        "en": "No change of coach awaits your agreement in this space.",
+        "fr": "Aucun changement de coach n'attend votre accord dans cet espace.",
+    },
+    "PROPOSED_COACH_UNAVAILABLE": {
+        "en": "The proposed coach can no longer coach here. Decline the proposal.",
+        "fr": "Le coach proposé ne peut plus accompagner ici. Refusez la proposition.",
+    },
+    "COACH_CHANGE_REPLACED": {
+        "en": "This proposal was replaced or answered meanwhile. Look at the space again.",
+        "fr": "Cette proposition a été remplacée ou traitée entre-temps. Rouvrez l'espace.",
+    },
     "PERSON_NOT_FOUND": {
         "en": "We could not find this person.",
         "fr": "Nous n'avons pas trouvé cette personne.",

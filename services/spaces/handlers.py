@@ -29,6 +29,8 @@ from .domain.goals import EDITABLE, Goal
 from .domain.importing import parse_space_rows, rejected_for
 from .domain.model import (
     ARCHIVED,
+    CO_COACH_SEAT,
+    COACH_SEAT,
     MOVE_EVENTS,
     Content,
     MemberFacts,
@@ -38,6 +40,7 @@ from .domain.model import (
     Space,
     check_creator,
     check_member_roles,
+    oversees,
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
@@ -127,6 +130,7 @@ def space_view(space: Space, relation: Relation) -> c.Space:
         created_by=space.created_by,
         created_at=space.created_at,
         updated_at=space.updated_at,
+        pending_coach_change=pending_coach_view(space),
     )
 
 
@@ -350,10 +354,67 @@ def update_set_up(
     return _change(db, master, who, request, change)
 
 
-def _participant(resolve: Resolve, tenant_id: str, field: str, member_id: str) -> Participant:
+def _participant(
+    resolve: Resolve, tenant_id: str, field: str, member_id: str
+) -> tuple[Participant, bool]:
+    """The member as a coach of the space, and whether they oversee the tenant (then the
+    coachee must agree first)."""
     found = resolve(tenant_id, [member_id])
-    check_member_roles(found, {field: member_id})
-    return Participant(member_id, found[member_id][0])
+    check_member_roles(found, {field: member_id}, overseers=True)
+    return Participant(member_id, found[member_id][0]), oversees(found[member_id])
+
+
+def _seat_changed(uow: UnitOfWork, space: Space, seat: str, previous: Participant | None) -> None:
+    """The event of a seat that changed hands: the coach's or the co-coach's."""
+    if seat == COACH_SEAT:
+        assert previous is not None
+        uow.record(_event(c.CoachChanged, space, previous_coach_person_id=previous.person_id))
+    else:
+        previous_id = previous.person_id if previous else None
+        uow.record(_event(c.CoCoachChanged, space, previous_co_coach_person_id=previous_id))
+
+
+def _change_seat(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    who: PersonClaims,
+    request: Any,
+    seat: str,
+    member_id: str | None,
+) -> c.Space:
+    """ChangeCoach and ChangeCoCoach: the seat changes hands at once, or, for someone who
+    oversees the tenant, a proposal waits for the coachee (spaces.coach_change_proposed)."""
+    with db.read_only() as uow:
+        _visible(uow, master, who, request)
+    new, agreement = None, False
+    if member_id:
+        new, agreement = _participant(resolve, request.tenant_id, f"{seat}_member_id", member_id)
+    with db.unit_of_work() as uow:
+        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
+        relations = space.relations(who.person_id, _is_admin(who))
+        change = space.change_coach if seat == COACH_SEAT else space.change_co_coach
+        previous = change(
+            new,  # type: ignore[arg-type]  # the coach's seat is never emptied (the contract)
+            relations,
+            uow.clock.now(),
+            by=who.person_id,
+            needs_agreement=agreement,
+        )
+        repo.save(space, with_content=False)
+        if agreement:
+            assert new is not None
+            uow.record(
+                _event(
+                    c.CoachChangeProposed,
+                    space,
+                    seat=seat,
+                    proposed_person_id=new.person_id,
+                )
+            )
+        else:
+            _seat_changed(uow, space, seat, previous)
+    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
 
 
 def change_coach(
@@ -364,17 +425,7 @@ def change_coach(
     request: c.ChangeCoachRequest,
 ) -> c.Space:
     who = _member_of(caller, request.tenant_id)
-    with db.read_only() as uow:
-        _visible(uow, master, who, request)
-    coach = _participant(resolve, request.tenant_id, "coach_member_id", request.coach_member_id)
-    with db.unit_of_work() as uow:
-        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
-        relations = space.relations(who.person_id, _is_admin(who))
-        previous = space.change_coach(coach, relations, uow.clock.now())
-        repo.save(space, with_content=False)
-        event = _event(c.CoachChanged, space, previous_coach_person_id=previous.person_id)
-        uow.record(event)
-    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+    return _change_seat(db, master, resolve, who, request, COACH_SEAT, request.coach_member_id)
 
 
 def change_co_coach(
@@ -385,26 +436,88 @@ def change_co_coach(
     request: c.ChangeCoCoachRequest,
 ) -> c.Space:
     who = _member_of(caller, request.tenant_id)
+    return _change_seat(
+        db, master, resolve, who, request, CO_COACH_SEAT, request.co_coach_member_id
+    )
+
+
+def pending_coach_view(space: Space) -> c.PendingCoachChange | None:
+    p = space.pending
+    if p is None:
+        return None
+    proposed = _participant_view(p.participant)
+    assert proposed is not None
+    return c.PendingCoachChange(
+        seat=p.seat,  # type: ignore[arg-type]
+        proposed=proposed,
+        proposed_by=p.proposed_by,
+        proposed_at=p.proposed_at,
+    )
+
+
+def get_pending_coach_change(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
+) -> c.PendingCoachChange:
+    """The coachee's: the coach change waiting for their agreement."""
+    who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        _visible(uow, master, who, request)
-    co_coach = None
-    if request.co_coach_member_id:
-        co_coach = _participant(
-            resolve, request.tenant_id, "co_coach_member_id", request.co_coach_member_id
+        _, space, _relation = _visible(uow, master, who, request)
+        space.pending_for(space.relations(who.person_id, _is_admin(who)))
+    found = pending_coach_view(space)
+    assert found is not None
+    return found
+
+
+def accept_coach_change(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    caller: Caller,
+    request: c.PendingCoachChangeRequest,
+) -> c.Space:
+    """The coachee agrees: the proposed person takes the seat, if they still may coach here
+    (a member with the COACH role, active or invited), and the usual event follows."""
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        _, space, _relation = _visible(uow, master, who, request)
+        pending = space.pending_for(space.relations(who.person_id, _is_admin(who)))
+    member_id = pending.participant.member_id
+    try:
+        check_member_roles(
+            resolve(request.tenant_id, [member_id]),
+            {f"{pending.seat}_member_id": member_id},
+            overseers=True,
         )
+    except DomainError:
+        raise FailedPrecondition(
+            "The proposed coach can no longer coach in this organisation; decline the change.",
+            reason="PROPOSED_COACH_UNAVAILABLE",
+        ) from None
     with db.unit_of_work() as uow:
-        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
+        repo, space, relation = _visible(uow, master, who, request, for_update=True)
         relations = space.relations(who.person_id, _is_admin(who))
-        previous = space.change_co_coach(co_coach, relations, uow.clock.now())
-        repo.save(space, with_content=False)
-        uow.record(
-            _event(
-                c.CoCoachChanged,
-                space,
-                previous_co_coach_person_id=previous.person_id if previous else None,
+        if space.pending != pending:  # answered or replaced meanwhile
+            raise FailedPrecondition(
+                "The proposed coach change was replaced or answered meanwhile; look again.",
+                reason="COACH_CHANGE_REPLACED",
             )
-        )
+        accepted, previous = space.accept_pending(relations, uow.clock.now())
+        repo.save(space, with_content=relation is not Relation.TENANT_ADMIN)
+        _seat_changed(uow, space, accepted.seat, previous)
     return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+
+
+def decline_coach_change(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
+) -> c.Space:
+    """The coachee declines: the set-up stays as it is (no event: nothing changed)."""
+    who = _member_of(caller, request.tenant_id)
+
+    def decline(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
+        space.decline_pending(relations, now)
+        return None
+
+    return _change(db, master, who, request, decline)
 
 
 def update_content(

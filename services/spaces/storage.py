@@ -37,7 +37,7 @@ from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.goals import Goal, Milestone
-from .domain.model import Content, Participant, SetUp, Space
+from .domain.model import Content, Participant, PendingCoach, SetUp, Space
 from .domain.notes import Link, Note
 
 metadata = MetaData()
@@ -64,6 +64,12 @@ spaces = Table(
     Column("created_by", String(40), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # A coach change waiting for the coachee's agreement (PendingCoach), if any.
+    Column("pending_seat", String(16)),
+    Column("pending_member_id", String(40)),
+    Column("pending_person_id", String(40)),
+    Column("pending_by", String(40)),
+    Column("pending_at", DateTime(timezone=True)),
     Index("ix_spaces_tenant_page", "tenant_id", "created_at", "id"),
     Index("ix_spaces_coach", "tenant_id", "coach_person_id"),
     Index("ix_spaces_co_coach", "tenant_id", "co_coach_person_id"),
@@ -88,6 +94,27 @@ def _set_up_row(s: SetUp) -> dict[str, Any]:
         "starts_on": s.starts_on,
         "ends_on": s.ends_on,
     }
+
+
+def _pending_row(p: PendingCoach | None) -> dict[str, Any]:
+    return {
+        "pending_seat": p.seat if p else None,
+        "pending_member_id": p.participant.member_id if p else None,
+        "pending_person_id": p.participant.person_id if p else None,
+        "pending_by": p.proposed_by if p else None,
+        "pending_at": p.proposed_at if p else None,
+    }
+
+
+def _pending(r: Any) -> PendingCoach | None:
+    if not r.pending_seat:
+        return None
+    return PendingCoach(
+        r.pending_seat,
+        Participant(r.pending_member_id, r.pending_person_id),
+        r.pending_by,
+        r.pending_at,
+    )
 
 
 def _set_up(r: Any) -> SetUp:
@@ -136,6 +163,7 @@ class Spaces:
         values: dict[str, Any] = {
             "status": space.status,
             **_set_up_row(space.set_up),
+            **_pending_row(space.pending),
             "updated_at": space.updated_at,
         }
         if with_content:
@@ -161,6 +189,7 @@ class Spaces:
             created_at=r.created_at,
             updated_at=r.updated_at,
             data_key=r.data_key,
+            pending=_pending(r),
         )
 
     def get(self, tenant_id: str, space_id: str, *, for_update: bool = False) -> Space | None:

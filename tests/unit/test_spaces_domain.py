@@ -163,3 +163,52 @@ def test_members_need_the_right_role_and_to_belong_to_the_tenant() -> None:
         check_member_roles(found, {"co_coach_member_id": "mem_3"})
     with pytest.raises(NotFound):
         check_member_roles(found, {"coach_member_id": "mem_9"})
+
+
+def test_a_coach_who_oversees_the_tenant_is_refused_in_a_set_up_and_only_proposed_otherwise() -> (
+    None
+):
+    found = {
+        "mem_1": (COACHEE, ("coachee",), "active"),
+        "mem_4": (HR, ("tenant_admin", "coach", "coachee"), "active"),
+        "mem_5": (STRANGER, ("coach", "operator"), "pending"),
+    }
+    for member in ("mem_4", "mem_5"):
+        with pytest.raises(InvalidArgument) as refused:
+            check_member_roles(found, {"coachee_member_id": "mem_1", "coach_member_id": member})
+        assert "coach_member_id" in str(refused.value.fields)
+        check_member_roles(found, {"co_coach_member_id": member}, overseers=True)
+    check_member_roles(found, {"coachee_member_id": "mem_4"})  # HR as a coachee is no coach
+
+
+def test_a_proposed_coach_takes_the_seat_only_when_the_coachee_accepts() -> None:
+    s = space(ACTIVE)
+    hr = Participant("mem_4", HR)
+    assert s.change_coach(hr, {Relation.TENANT_ADMIN}, NOW, by=HR, needs_agreement=True) is None
+    assert s.set_up.coach.person_id == COACH and s.pending is not None
+    assert s.relations(HR, False) == set()  # still nobody in the space
+    for relations in ({Relation.COACH}, {Relation.TENANT_ADMIN}, {Relation.CO_COACH}):
+        with pytest.raises(PermissionDenied):
+            s.accept_pending(relations, NOW)
+    accepted, previous = s.accept_pending({Relation.COACHEE}, NOW)
+    assert (accepted.participant, previous) == (hr, Participant("mem_2", COACH))
+    assert s.set_up.coach == hr and s.pending is None
+    with pytest.raises(NotFound):
+        s.decline_pending({Relation.COACHEE}, NOW)
+
+
+def test_a_declined_or_overtaken_proposal_changes_nothing() -> None:
+    s = space(ACTIVE)
+    hr = Participant("mem_4", HR)
+    s.change_co_coach(hr, {Relation.COACH}, NOW, by=COACH, needs_agreement=True)
+    s.decline_pending({Relation.COACHEE}, NOW)
+    assert s.pending is None and s.set_up.co_coach == Participant("mem_3", CO_COACH)
+    s.change_co_coach(hr, {Relation.COACH}, NOW, by=COACH, needs_agreement=True)
+    s.change_coach(Participant("mem_6", "per_6"), {Relation.TENANT_ADMIN}, NOW)
+    assert s.pending is not None  # another seat's change leaves the proposal
+    s.change_co_coach(None, {Relation.COACH}, NOW)
+    assert s.pending is None and s.set_up.co_coach is None
+    with pytest.raises(InvalidArgument):  # a proposal that could never be accepted
+        s.change_co_coach(
+            Participant("mem_1", COACHEE), {Relation.COACH}, NOW, needs_agreement=True
+        )

@@ -69,6 +69,22 @@ class SetUp:
         return self
 
 
+# Roles that oversee a tenant: their holder coaches a space there only with the coachee's
+# agreement (issue 19). "operator" is a platform operator, as identity tells spaces.
+OVERSEER_ROLES = frozenset({"tenant_admin", "operator"})
+COACH_SEAT, CO_COACH_SEAT = "coach", "co_coach"
+
+
+@dataclass(frozen=True)
+class PendingCoach:
+    """A coach or co-coach proposed who oversees the tenant: it waits for the coachee."""
+
+    seat: str  # COACH_SEAT or CO_COACH_SEAT
+    participant: Participant
+    proposed_by: str  # person id
+    proposed_at: datetime
+
+
 @dataclass
 class Content:
     project: str = ""
@@ -123,6 +139,7 @@ class Space:
     created_at: datetime
     updated_at: datetime
     data_key: str = field(default="", repr=False)  # wrapped; storage fills it
+    pending: PendingCoach | None = None
 
     @classmethod
     def create(
@@ -184,32 +201,89 @@ class Space:
         self.updated_at = now
 
     def change_coach(
-        self, coach: Participant, relations: set[Relation], now: datetime
-    ) -> Participant:
+        self,
+        coach: Participant,
+        relations: set[Relation],
+        now: datetime,
+        *,
+        by: str = "",
+        needs_agreement: bool = False,
+    ) -> Participant | None:
         """A tenant admin gives the space another coach, at any time; returns the previous
-        one, who loses access at once (their private notes stay theirs alone)."""
+        one, who loses access at once (their private notes stay theirs alone). A coach who
+        oversees the tenant (`needs_agreement`) is only proposed: None, and `pending` waits
+        for the coachee."""
         if Relation.TENANT_ADMIN not in relations:
             raise PermissionDenied(
                 "Only a tenant admin may change the coach.", reason="COACH_CHANGE_FORBIDDEN"
             )
-        previous = self.set_up.coach
-        self.set_up = replace(self.set_up, coach=coach).check()
-        self.updated_at = now
-        return previous
+        return self._seat(COACH_SEAT, coach, now, by, needs_agreement)
 
     def change_co_coach(
-        self, co_coach: Participant | None, relations: set[Relation], now: datetime
+        self,
+        co_coach: Participant | None,
+        relations: set[Relation],
+        now: datetime,
+        *,
+        by: str = "",
+        needs_agreement: bool = False,
     ) -> Participant | None:
-        """A tenant admin or the coach adds, replaces or removes the co-coach."""
+        """A tenant admin or the coach adds, replaces or removes the co-coach (a proposal
+        only, as for the coach, when the new one oversees the tenant)."""
         if not relations & {Relation.TENANT_ADMIN, Relation.COACH}:
             raise PermissionDenied(
                 "Only a tenant admin or the coach may change the co-coach.",
                 reason="COACH_CHANGE_FORBIDDEN",
             )
-        previous = self.set_up.co_coach
-        self.set_up = replace(self.set_up, co_coach=co_coach).check()
+        return self._seat(CO_COACH_SEAT, co_coach, now, by, needs_agreement)
+
+    def _seat(
+        self, seat: str, who: Participant | None, now: datetime, by: str, needs_agreement: bool
+    ) -> Participant | None:
+        changed = replace(self.set_up, **{seat: who}).check()  # a bad proposal fails now
+        if needs_agreement:
+            assert who is not None
+            self.pending = PendingCoach(seat, who, by, now)
+            self.updated_at = now
+            return None
+        previous: Participant | None = getattr(self.set_up, seat)
+        self.set_up = changed
+        if self.pending is not None and self.pending.seat == seat:
+            self.pending = None  # the seat was filled otherwise: the proposal is moot
         self.updated_at = now
         return previous
+
+    def pending_for(self, relations: set[Relation]) -> PendingCoach:
+        """The proposal waiting for the coachee: theirs alone to see and answer."""
+        if Relation.COACHEE not in relations:
+            raise PermissionDenied(
+                "Only the coachee answers a proposed coach change.",
+                reason="COACHEE_ONLY",
+            )
+        if self.pending is None:
+            raise NotFound(
+                "No coach change waits for your agreement in this space.",
+                reason="NO_PENDING_COACH_CHANGE",
+            )
+        return self.pending
+
+    def accept_pending(
+        self, relations: set[Relation], now: datetime
+    ) -> tuple[PendingCoach, Participant | None]:
+        """The coachee agrees: the proposed coach takes the seat; returns the proposal and
+        the seat's previous holder."""
+        pending = self.pending_for(relations)
+        self.pending = None
+        previous: Participant | None = getattr(self.set_up, pending.seat)
+        self.set_up = replace(self.set_up, **{pending.seat: pending.participant}).check()
+        self.updated_at = now
+        return pending, previous
+
+    def decline_pending(self, relations: set[Relation], now: datetime) -> PendingCoach:
+        pending = self.pending_for(relations)
+        self.pending = None
+        self.updated_at = now
+        return pending
 
     def change_content(self, changes: dict[str, str], relation: Relation, now: datetime) -> None:
         """The coachee's words: the coachee, coach or co-coach, until it is archived."""
@@ -240,13 +314,22 @@ def check_creator(person_id: str, tenant_admin: bool, coach_role: bool, set_up: 
     )
 
 
-MemberFacts = tuple[str, tuple[str, ...], str]  # person id, roles, status
+# person id, roles (with "operator" for a platform operator), status
+MemberFacts = tuple[str, tuple[str, ...], str]
 
 
-def check_member_roles(found: dict[str, MemberFacts], set_up_ids: dict[str, str]) -> None:
+def oversees(member: MemberFacts) -> bool:
+    """A tenant admin of the tenant, or an operator: coaches only if the coachee agrees."""
+    return bool(OVERSEER_ROLES & set(member[1]))
+
+
+def check_member_roles(
+    found: dict[str, MemberFacts], set_up_ids: dict[str, str], *, overseers: bool = False
+) -> None:
     """`found`: member id -> (person id, roles, status) from identity; `set_up_ids`: field ->
     member id. The coachee must hold the coachee role, coaches the coach role, all of them
-    active or invited members of the tenant."""
+    active or invited members of the tenant. A coach who oversees the tenant is refused
+    unless `overseers` (a coach change, which then waits for the coachee's agreement)."""
     wanted = {
         "coachee_member_id": "coachee",
         "coach_member_id": "coach",
@@ -260,3 +343,11 @@ def check_member_roles(found: dict[str, MemberFacts], set_up_ids: dict[str, str]
             raise invalid(**{field_name: "is not an active member of this tenant"})
         if wanted[field_name] not in member[1]:
             raise invalid(**{field_name: f"must be a member with the {wanted[field_name]} role"})
+        if wanted[field_name] == "coach" and not overseers and oversees(member):
+            raise invalid(
+                **{
+                    field_name: "is a tenant admin or an operator, who coaches only with the "
+                    "coachee's agreement: open the space with another coach, then propose them "
+                    "with ChangeCoach or ChangeCoCoach"
+                }
+            )
