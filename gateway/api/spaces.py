@@ -71,6 +71,7 @@ def space_out(s: dict[str, Any]) -> pb.Space:
         status=_STATUS_OUT[s["status"]],
         relation=_RELATION_OUT[s["relation"]],
         creator_person_id=s["created_by"],
+        earlier_content_hidden=s.get("earlier_content_hidden", False),
         create_time=cv.timestamp(s["created_at"]),
         update_time=cv.timestamp(s["updated_at"]),
         set_up=pb.SpaceSetUp(
@@ -195,6 +196,10 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
     @handler
     def DeclineCoachChange(self, request: Any, call: CallContext) -> pb.Space:
         return space_out(call.call(SPACES, "decline_coach_change", parse_space(request.name)))
+
+    @handler
+    def ShareEarlierContent(self, request: Any, call: CallContext) -> pb.Space:
+        return space_out(call.call(SPACES, "share_earlier_content", parse_space(request.name)))
 
     @handler
     def RotateTenantKey(self, request: Any, call: CallContext) -> pb.TenantKeyRotation:

@@ -182,6 +182,9 @@ class Space(Contract):
     updated_at: datetime
     # A coach change waiting for the coachee's agreement (set-up, not content: all see it).
     pending_coach_change: PendingCoachChange | None = None
+    # For a coach or co-coach who joined after the start, until the coachee agrees: the content
+    # and the goals and notes written before they came are hidden from them.
+    earlier_content_hidden: bool = False
 
 
 class SpaceList(Contract):

@@ -212,6 +212,12 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "This proposal was replaced or answered meanwhile. Look at the space again.",
         "fr": "Cette proposition a été remplacée ou traitée entre-temps. Rouvrez l'espace.",
     },
+    "EARLIER_CONTENT_NOT_SHARED": {
+        "en": "You joined this space after it started. Its content opens to you once the "
+        "coachee agrees.",
+        "fr": "Vous avez rejoint cet espace en cours de route. Son contenu vous sera ouvert "
+        "quand le coaché l'aura accepté.",
+    },
     "PERSON_NOT_FOUND": {
         "en": "We could not find this person.",
         "fr": "Nous n'avons pas trouvé cette personne.",

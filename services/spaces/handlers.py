@@ -106,7 +106,8 @@ def space_view(space: Space, relation: Relation) -> c.Space:
     coachee, coach = _participant_view(s.coachee), _participant_view(s.coach)
     assert coachee is not None and coach is not None
     content = None
-    if relation is not Relation.TENANT_ADMIN:
+    hidden = space.earlier_hidden_from(relation)
+    if relation is not Relation.TENANT_ADMIN and hidden is None:
         content = c.ContentView(
             project=space.content.project,
             objectives=space.content.objectives,
@@ -131,6 +132,7 @@ def space_view(space: Space, relation: Relation) -> c.Space:
         created_at=space.created_at,
         updated_at=space.updated_at,
         pending_coach_change=pending_coach_view(space),
+        earlier_content_hidden=hidden is not None,
     )
 
 
@@ -520,6 +522,20 @@ def decline_coach_change(
     return _change(db, master, who, request, decline)
 
 
+def share_earlier_content(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpaceRef
+) -> c.Space:
+    """The coachee lets the coach and co-coach of now read what was written before they
+    joined (no event: nobody else keeps a copy of it)."""
+    who = _member_of(caller, request.tenant_id)
+
+    def share(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
+        space.share_earlier_content(relations, now)
+        return None
+
+    return _change(db, master, who, request, share)
+
+
 def update_content(
     db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateContentRequest
 ) -> c.Space:
@@ -705,9 +721,12 @@ def _achieved(goal: Goal, now: datetime) -> c.GoalAchieved:
     )
 
 
-def _goal_of(goals: Goals, ref: Any, *, for_update: bool = False) -> Goal:
+def _goal_of(
+    goals: Goals, ref: Any, hidden_before: datetime | None, *, for_update: bool = False
+) -> Goal:
+    """`hidden_before`: a goal set before a late coach joined is not theirs to see yet."""
     goal = goals.get(ref.space_id, ref.goal_id, for_update=for_update)
-    if goal is None:
+    if goal is None or (hidden_before is not None and goal.created_at < hidden_before):
         raise NotFound("No such goal.", reason="GOAL_NOT_FOUND")
     return goal
 
@@ -717,10 +736,10 @@ def update_goal(
 ) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         _writable(space)
         goals = _goals(repo, space)
-        goal = _goal_of(goals, request, for_update=True)
+        goal = _goal_of(goals, request, space.earlier_hidden_from(relation), for_update=True)
         now = uow.clock.now()
         before = goal.status
         changes = goal.apply(_goal_values(request.goal, list(request.update_mask)))
@@ -740,10 +759,10 @@ def archive_goal(
 ) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         _writable(space)
         goals = _goals(repo, space)
-        goal = _goal_of(goals, request, for_update=True)
+        goal = _goal_of(goals, request, space.earlier_hidden_from(relation), for_update=True)
         before = goal.status
         goal.archive()
         goal.updated_at = uow.clock.now()
@@ -754,8 +773,8 @@ def archive_goal(
 def get_goal(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalRef) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
-        goal = _goal_of(_goals(repo, space), request)
+        repo, space, relation = _content_relation(uow, master, who, request)
+        goal = _goal_of(_goals(repo, space), request, space.earlier_hidden_from(relation))
     return goal_view(goal)
 
 
@@ -764,9 +783,12 @@ def list_goals(
 ) -> c.GoalList:
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         found, nxt = _goals(repo, space).of_space(
-            space.id, request.effective_page_size(), request.page_token
+            space.id,
+            request.effective_page_size(),
+            request.page_token,
+            since=space.earlier_hidden_from(relation),
         )
     return c.GoalList(goals=[goal_view(g) for g in found], next_page_token=nxt)
 
@@ -777,9 +799,9 @@ def goal_history(
     """Every change of the goal, oldest first: who, when, each field's before and after."""
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         goals = _goals(repo, space)
-        goal = _goal_of(goals, request)
+        goal = _goal_of(goals, request, space.earlier_hidden_from(relation))
         rows, nxt = goals.history(goal.id, request.effective_page_size(), request.page_token)
     return c.GoalHistory(changes=[c.GoalChange(**r) for r in rows], next_page_token=nxt)
 
@@ -840,7 +862,8 @@ def create_note(
         parent = None
         if request.parent_note_id:
             parent = notes.get(space.id, request.parent_note_id)
-            if parent is None or not parent.readable_by(who.person_id, relation):
+            hidden = space.earlier_hidden_from(relation)
+            if parent is None or not parent.readable_by(who.person_id, relation, hidden):
                 raise note_not_found()
         now = uow.clock.now()
         note = Note.create(
@@ -893,7 +916,7 @@ def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.N
             note = notes.get(space.id, request.note_id)
             if note is None or note.deleted_at is not None:
                 raise note_not_found()
-            if not note.readable_by(who.person_id, relation):
+            if not note.readable_by(who.person_id, relation, space.earlier_hidden_from(relation)):
                 raise note_not_found()
         except DomainError as exc:
             head = Notes(uow.connection, None).head(
@@ -918,7 +941,7 @@ def list_notes(
     """The latest notes the caller may read, newest first; each one returned is a read."""
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         notes = _notes(repo, space)
         found, nxt = notes.readable_page(
             space.id,
@@ -926,6 +949,7 @@ def list_notes(
             list(request.kinds),
             request.effective_page_size(),
             request.page_token,
+            hidden_before=space.earlier_hidden_from(relation),
         )
         notes.record_reads(
             space.id, space.tenant_id, [n.id for n in found], who.person_id, uow.clock.now()
@@ -988,7 +1012,7 @@ def list_note_revisions(
         if (
             note is None
             or note.deleted_at is not None
-            or not note.readable_by(who.person_id, relation)
+            or not note.readable_by(who.person_id, relation, space.earlier_hidden_from(relation))
         ):
             raise note_not_found()
         rows, nxt = notes.revisions(note.id, request.effective_page_size(), request.page_token)
@@ -1018,9 +1042,13 @@ def list_note_reads(
     private notes: their author; the journal: the coachee). Refused reads are not reads."""
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        _content_relation(uow, master, who, request)
+        _, space, relation = _content_relation(uow, master, who, request)
         rows, nxt = Notes(uow.connection, None).reads_visible_to(
-            request.space_id, who.person_id, request.effective_page_size(), request.page_token
+            request.space_id,
+            who.person_id,
+            request.effective_page_size(),
+            request.page_token,
+            hidden_before=space.earlier_hidden_from(relation),
         )
     return _reads_view(rows, nxt)
 

@@ -100,6 +100,10 @@ class SpacesService:
         return handlers.decline_coach_change(self.db, _master_key(), caller, request)
 
     @rpc
+    def share_earlier_content(self, caller: Caller, request: c.SpaceRef) -> c.Space:
+        return handlers.share_earlier_content(self.db, _master_key(), caller, request)
+
+    @rpc
     def update_content(self, caller: Caller, request: c.UpdateContentRequest) -> c.Space:
         return handlers.update_content(self.db, _master_key(), caller, request)
 

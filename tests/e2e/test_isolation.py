@@ -1574,7 +1574,7 @@ CASES: list[Case] = [
             ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
         )
     ),
-    *(  # a proposed coach change is the coachee's alone to see and answer
+    *(  # a proposed coach change, and the earlier content, are the coachee's alone to answer
         Case(
             method=f"{SPACES}/{method}",
             label=label,
@@ -1588,6 +1588,7 @@ CASES: list[Case] = [
             ("GetPendingCoachChange", spb.GetPendingCoachChangeRequest),
             ("AcceptCoachChange", spb.AcceptCoachChangeRequest),
             ("DeclineCoachChange", spb.DeclineCoachChangeRequest),
+            ("ShareEarlierContent", spb.ShareEarlierContentRequest),
         )
         for label, caller, code, reason in (
             ("victims-coach", acme_coach, PERMISSION_DENIED, "COACHEE_ONLY"),

@@ -212,3 +212,24 @@ def test_a_declined_or_overtaken_proposal_changes_nothing() -> None:
         s.change_co_coach(
             Participant("mem_1", COACHEE), {Relation.COACH}, NOW, needs_agreement=True
         )
+
+
+def test_a_coach_who_joins_later_sees_the_earlier_content_once_the_coachee_agrees() -> None:
+    s = space(ACTIVE)
+    assert s.earlier_hidden_from(Relation.COACH) is None  # there from the start
+    later = datetime(2027, 2, 1, tzinfo=UTC)
+    s.change_coach(Participant("mem_6", "per_6"), {Relation.TENANT_ADMIN}, later)
+    assert s.earlier_hidden_from(Relation.COACH) == later
+    assert s.earlier_hidden_from(Relation.CO_COACH) is None
+    assert s.earlier_hidden_from(Relation.COACHEE) is None
+    with pytest.raises(PermissionDenied):
+        s.change_content({"project": "unseen"}, Relation.COACH, later)
+    with pytest.raises(PermissionDenied):
+        s.share_earlier_content({Relation.COACH}, later)
+    s.share_earlier_content({Relation.COACHEE}, datetime(2027, 2, 2, tzinfo=UTC))
+    assert s.earlier_hidden_from(Relation.COACH) is None
+    s.change_co_coach(
+        Participant("mem_7", "per_7"), {Relation.COACH}, datetime(2027, 3, 1, tzinfo=UTC)
+    )
+    assert s.earlier_hidden_from(Relation.CO_COACH) == datetime(2027, 3, 1, tzinfo=UTC)
+    assert s.earlier_hidden_from(Relation.COACH) is None

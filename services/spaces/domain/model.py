@@ -140,6 +140,11 @@ class Space:
     updated_at: datetime
     data_key: str = field(default="", repr=False)  # wrapped; storage fills it
     pending: PendingCoach | None = None
+    # When the coach and co-coach of now took their seat (None: from the start), and when the
+    # coachee last agreed that the coaches then present see what was written before they came.
+    coach_joined_at: datetime | None = None
+    co_coach_joined_at: datetime | None = None
+    earlier_content_shared_at: datetime | None = None
 
     @classmethod
     def create(
@@ -248,10 +253,40 @@ class Space:
             return None
         previous: Participant | None = getattr(self.set_up, seat)
         self.set_up = changed
+        self._joined(seat, who, now)
         if self.pending is not None and self.pending.seat == seat:
             self.pending = None  # the seat was filled otherwise: the proposal is moot
         self.updated_at = now
         return previous
+
+    def _joined(self, seat: str, who: Participant | None, now: datetime) -> None:
+        """The seat's new holder joined now (a running space's earlier content is not theirs
+        to read until the coachee agrees)."""
+        setattr(self, f"{seat}_joined_at", now if who is not None else None)
+
+    def earlier_hidden_from(self, relation: Relation) -> datetime | None:
+        """For a coach or co-coach who joined after the start and to whom the coachee has not
+        agreed to show it since: the instant before which content is hidden from them (goals
+        and notes written earlier, and the space's own content, which carries no date)."""
+        joined = {
+            Relation.COACH: self.coach_joined_at,
+            Relation.CO_COACH: self.co_coach_joined_at,
+        }.get(relation)
+        if joined is None:
+            return None
+        shared = self.earlier_content_shared_at
+        return None if shared is not None and shared >= joined else joined
+
+    def share_earlier_content(self, relations: set[Relation], now: datetime) -> None:
+        """The coachee agrees that the coach and co-coach of now see what was written before
+        they joined (a coach who joins later needs a new agreement)."""
+        if Relation.COACHEE not in relations:
+            raise PermissionDenied(
+                "Only the coachee shares what was written before a coach joined.",
+                reason="COACHEE_ONLY",
+            )
+        self.earlier_content_shared_at = now
+        self.updated_at = now
 
     def pending_for(self, relations: set[Relation]) -> PendingCoach:
         """The proposal waiting for the coachee: theirs alone to see and answer."""
@@ -276,6 +311,7 @@ class Space:
         self.pending = None
         previous: Participant | None = getattr(self.set_up, pending.seat)
         self.set_up = replace(self.set_up, **{pending.seat: pending.participant}).check()
+        self._joined(pending.seat, pending.participant, now)
         self.updated_at = now
         return pending, previous
 
@@ -289,6 +325,8 @@ class Space:
         """The coachee's words: the coachee, coach or co-coach, until it is archived."""
         if relation is Relation.TENANT_ADMIN:
             raise space_not_found()  # HR never reads nor writes content
+        if self.earlier_hidden_from(relation) is not None:
+            raise earlier_content_not_shared()
         if self.status == ARCHIVED:
             raise FailedPrecondition("An archived space is read only.", reason="SPACE_ARCHIVED")
         self.content = self.content.changed(changes)
@@ -297,6 +335,14 @@ class Space:
 
 def space_not_found() -> NotFound:
     return NotFound("No such space.", reason="SPACE_NOT_FOUND")
+
+
+def earlier_content_not_shared() -> PermissionDenied:
+    return PermissionDenied(
+        "You joined this space after it started: its content is yours to read and change once "
+        "the coachee agrees (ShareEarlierContent).",
+        reason="EARLIER_CONTENT_NOT_SHARED",
+    )
 
 
 def check_creator(person_id: str, tenant_admin: bool, coach_role: bool, set_up: SetUp) -> None:
