@@ -18,8 +18,9 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as pb_grpc
 from tests.e2e.conftest import PASSWORD, make_tenant
-from tests.support.api import Api, Session, expect_error
+from tests.support.api import Api, Session, expect_error, session_of
 from tests.support.mailbox import mails_to
+from tests.support.people import sign_in_operator
 from tests.support.spaces import add_person, create, get, move, set_up
 from tests.support.waiting import wait_for
 
@@ -178,6 +179,62 @@ def test_an_operator_who_adds_their_own_address_coaches_only_with_the_coachees_a
     assert replaced.set_up.co_coach_member_id == co_member
     assert not replaced.HasField("pending_coach_change")
     assert get(spaces, space.name, co_coach).relation == pb.AS_CO_COACH
+
+
+def test_an_operator_who_makes_themselves_hr_of_a_tenant_cannot_appoint_themselves_coach(
+    deployment: Deployment, api: Api, operator: Session, spaces: Any
+) -> None:
+    """The whole path: an operator adds their own address as admin and coach, accepts, switches
+    into the tenant, and names themselves coach; the coachee must still agree, the operator
+    cannot give themselves more roles, and a draft cannot be given them at all."""
+    team = make_tenant(deployment, api, operator)
+    space = move(spaces, "Activate", create(spaces, team, team.coach).name, team.coach)
+    draft = create(spaces, team, team.coach)
+    rogue = sign_in_operator(api, deployment.config)  # their own MFA code, not the fixture's
+    rogue_email = email_of(api, rogue)
+    added = api.members.AddMember(
+        ipb.AddMemberRequest(
+            parent=tenant_name(team.tenant_id),
+            email=rogue_email,
+            roles=[ipb.TENANT_ADMIN, ipb.COACH],
+        ),
+        metadata=rogue.metadata,
+    )
+    api.members.AcceptMembership(
+        ipb.AcceptMembershipRequest(parent=tenant_name(team.tenant_id)), metadata=rogue.metadata
+    )
+    inside = session_of(
+        api.auth.SwitchTenant(
+            ipb.SwitchTenantRequest(refresh_token=rogue.refresh_token, tenant=team.tenant_id)
+        )
+    )
+    more = expect_error(
+        api.members.UpdateMember,
+        ipb.UpdateMemberRequest(
+            member=ipb.Member(
+                name=member_name(team.tenant_id, added.member_id),
+                roles=[ipb.TENANT_ADMIN, ipb.COACH, ipb.COACHEE],
+            ),
+            update_mask=FieldMask(paths=["roles"]),
+        ),
+        metadata=inside.metadata,
+    )
+    assert (more.code, more.reason) == (PERMISSION_DENIED, "SELF_ROLE_CHANGE")
+    proposed = spaces.ChangeCoach(
+        pb.ChangeCoachRequest(name=space.name, coach_member_id=added.member_id),
+        metadata=inside.metadata,
+    )
+    assert proposed.set_up.coach_member_id == team.coach_member
+    assert proposed.pending_coach_change.proposed_person_id == rogue.person_id
+    assert get(spaces, space.name, inside).relation == pb.AS_TENANT_ADMIN
+    assert pending(spaces, space.name, team.coachee).proposed_member_id == added.member_id
+    on_draft = expect_error(
+        spaces.ChangeCoach,
+        pb.ChangeCoachRequest(name=draft.name, coach_member_id=added.member_id),
+        metadata=inside.metadata,
+    )
+    assert on_draft.code == INVALID_ARGUMENT and "coach_member_id" in str(on_draft.fields)
+    assert get(spaces, draft.name, inside).set_up.coach_member_id == team.coach_member
 
 
 def test_the_coachee_is_told_of_every_coach_change_in_their_language_and_nothing_more(

@@ -233,3 +233,11 @@ def test_a_coach_who_joins_later_sees_the_earlier_content_once_the_coachee_agree
     )
     assert s.earlier_hidden_from(Relation.CO_COACH) == datetime(2027, 3, 1, tzinfo=UTC)
     assert s.earlier_hidden_from(Relation.COACH) is None
+
+
+def test_nobody_who_oversees_the_tenant_is_proposed_for_a_draft_its_coachee_cannot_see() -> None:
+    s = space(DRAFT)
+    with pytest.raises(InvalidArgument) as refused:
+        s.change_coach(Participant("mem_4", HR), {Relation.TENANT_ADMIN}, NOW, needs_agreement=True)
+    assert "coach_member_id" in str(refused.value.fields)
+    assert s.pending is None and s.set_up.coach.person_id == COACH

@@ -73,6 +73,11 @@ class SetUp:
 # agreement (issue 19). "operator" is a platform operator, as identity tells spaces.
 OVERSEER_ROLES = frozenset({"tenant_admin", "operator"})
 COACH_SEAT, CO_COACH_SEAT = "coach", "co_coach"
+OVERSEER_IN_SET_UP = (
+    "is a tenant admin or an operator, who coaches only with the coachee's agreement: open "
+    "the space with another coach, activate it, then propose them with ChangeCoach or "
+    "ChangeCoCoach"
+)
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,8 @@ class Space:
         changed = replace(self.set_up, **{seat: who}).check()  # a bad proposal fails now
         if needs_agreement:
             assert who is not None
+            if self.status == DRAFT:  # its coachee does not see it yet: nobody could agree
+                raise invalid(**{f"{seat}_member_id": OVERSEER_IN_SET_UP})
             self.pending = PendingCoach(seat, who, by, now)
             self.updated_at = now
             return None
@@ -390,10 +397,4 @@ def check_member_roles(
         if wanted[field_name] not in member[1]:
             raise invalid(**{field_name: f"must be a member with the {wanted[field_name]} role"})
         if wanted[field_name] == "coach" and not overseers and oversees(member):
-            raise invalid(
-                **{
-                    field_name: "is a tenant admin or an operator, who coaches only with the "
-                    "coachee's agreement: open the space with another coach, then propose them "
-                    "with ChangeCoach or ChangeCoCoach"
-                }
-            )
+            raise invalid(**{field_name: OVERSEER_IN_SET_UP})
