@@ -267,3 +267,4 @@ def test_the_coachee_is_told_of_every_coach_change_in_their_language_and_nothing
     for mail in told:
         text = body(mail)
         assert "secret" not in text and space.space_id not in text and "next-coach" not in text
+        assert mail["Content-Language"] == "fr"
