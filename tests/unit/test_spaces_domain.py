@@ -21,6 +21,7 @@ from services.spaces.domain.model import (
     check_creator,
     check_member_roles,
 )
+from services.spaces.domain.notes import COACH_PRIVATE, SHARED, Note
 
 NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
 COACHEE, COACH, CO_COACH, HR, STRANGER = "per_1", "per_2", "per_3", "per_4", "per_5"
@@ -241,3 +242,14 @@ def test_nobody_who_oversees_the_tenant_is_proposed_for_a_draft_its_coachee_cann
         s.change_coach(Participant("mem_4", HR), {Relation.TENANT_ADMIN}, NOW, needs_agreement=True)
     assert "coach_member_id" in str(refused.value.fields)
     assert s.pending is None and s.set_up.coach.person_id == COACH
+
+
+def test_a_late_coach_reads_no_one_elses_earlier_note_but_their_own() -> None:
+    earlier = Note.create("spc_1", "tnt_1", SHARED, COACHEE, Relation.COACHEE, "b", [], None, NOW)
+    own = Note.create("spc_1", "tnt_1", COACH_PRIVATE, COACH, Relation.COACH, "b", [], None, NOW)
+    joined = datetime(2027, 2, 1, tzinfo=UTC)
+    assert earlier.readable_by(COACH, Relation.COACH) is True
+    assert earlier.readable_by(COACH, Relation.COACH, joined) is False
+    assert earlier.readable_by(COACHEE, Relation.COACHEE, None) is True
+    assert own.readable_by(COACH, Relation.COACH, joined) is True
+    assert earlier.readable_by(COACH, Relation.COACH, NOW) is True  # written as they joined
