@@ -2167,7 +2167,10 @@ def send_coach_change_mail(
 ) -> None:
     """Tells the coachee, neutrally (no name, no space, no topic), that a coach or co-coach of
     one of their spaces changed, or that a change awaits their agreement. Only identity keeps
-    addresses: read at send time; an erased coachee gets nothing."""
+    addresses: read at send time; an erased coachee gets nothing, and neither does the coachee
+    of a draft, which they do not see yet."""
+    if event.status == sc.SpaceStatus.DRAFT:
+        return
     with db.read_only() as uow:
         person = Repositories(uow.connection).persons.get(event.coachee_person_id)
     if person is None or person.erased_at is not None:

@@ -246,16 +246,21 @@ def test_the_coachee_is_told_of_every_coach_change_in_their_language_and_nothing
         metadata=team.coachee.metadata,
     )
     space = create(spaces, team, team.coach, project="a secret topic")
-    space = move(spaces, "Activate", space.name, team.coach)
     coachee_email = email_of(api, team.coachee)
+    first_member, _ = add_person(deployment, api, team, ipb.COACH, "first-co-coach")
+    spaces.ChangeCoCoach(  # on the draft, which the coachee does not see (unit-tested: no mail)
+        pb.ChangeCoCoachRequest(name=space.name, co_coach_member_id=first_member),
+        metadata=team.coach.metadata,
+    )
+    space = move(spaces, "Activate", space.name, team.coach)
     co_member, _ = add_person(deployment, api, team, ipb.COACH, "co-coach")
-    spaces.ChangeCoCoach(  # added
+    spaces.ChangeCoCoach(  # replaced
         pb.ChangeCoCoachRequest(name=space.name, co_coach_member_id=co_member),
         metadata=team.coach.metadata,
     )
     mails(deployment, coachee_email, CHANGED_FR)
     next_member, _ = add_person(deployment, api, team, ipb.COACH, "next-coach")
-    spaces.ChangeCoach(  # replaced
+    spaces.ChangeCoach(  # the coach replaced
         pb.ChangeCoachRequest(name=space.name, coach_member_id=next_member),
         metadata=team.admin.metadata,
     )
