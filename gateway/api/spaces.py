@@ -71,6 +71,7 @@ def space_out(s: dict[str, Any]) -> pb.Space:
         status=_STATUS_OUT[s["status"]],
         relation=_RELATION_OUT[s["relation"]],
         creator_person_id=s["created_by"],
+        earlier_content_hidden=s.get("earlier_content_hidden", False),
         create_time=cv.timestamp(s["created_at"]),
         update_time=cv.timestamp(s["updated_at"]),
         set_up=pb.SpaceSetUp(
@@ -88,7 +89,22 @@ def space_out(s: dict[str, Any]) -> pb.Space:
     )
     if s.get("content") is not None:
         space.content.CopyFrom(pb.SpaceContent(**s["content"]))
+    if s.get("pending_coach_change") is not None:
+        space.pending_coach_change.CopyFrom(pending_coach_out(s["pending_coach_change"]))
     return space
+
+
+_SEAT_OUT = {"coach": pb.SEAT_COACH, "co_coach": pb.SEAT_CO_COACH}
+
+
+def pending_coach_out(p: dict[str, Any]) -> pb.PendingCoachChange:
+    return pb.PendingCoachChange(
+        seat=_SEAT_OUT[p["seat"]],
+        proposed_member_id=p["proposed"]["member_id"],
+        proposed_person_id=p["proposed"]["person_id"],
+        proposer_person_id=p["proposed_by"],
+        propose_time=cv.timestamp(p["proposed_at"]),
+    )
 
 
 class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
@@ -167,6 +183,23 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
             "co_coach_member_id": request.co_coach_member_id or None,
         }
         return space_out(call.call(SPACES, "change_co_coach", payload))
+
+    @handler
+    def GetPendingCoachChange(self, request: Any, call: CallContext) -> pb.PendingCoachChange:
+        answer = call.call(SPACES, "get_pending_coach_change", parse_space(request.name))
+        return pending_coach_out(answer)
+
+    @handler
+    def AcceptCoachChange(self, request: Any, call: CallContext) -> pb.Space:
+        return space_out(call.call(SPACES, "accept_coach_change", parse_space(request.name)))
+
+    @handler
+    def DeclineCoachChange(self, request: Any, call: CallContext) -> pb.Space:
+        return space_out(call.call(SPACES, "decline_coach_change", parse_space(request.name)))
+
+    @handler
+    def ShareEarlierContent(self, request: Any, call: CallContext) -> pb.Space:
+        return space_out(call.call(SPACES, "share_earlier_content", parse_space(request.name)))
 
     @handler
     def RotateTenantKey(self, request: Any, call: CallContext) -> pb.TenantKeyRotation:

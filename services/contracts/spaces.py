@@ -124,6 +124,13 @@ class ChangeCoCoachRequest(Contract):
     co_coach_member_id: Id | None = None  # none: no co-coach any more
 
 
+class PendingCoachChangeRequest(Contract):
+    """The coachee's: see, accept or decline the coach change waiting for their agreement."""
+
+    tenant_id: Id
+    space_id: Id
+
+
 class MoveSpaceRequest(Contract):
     tenant_id: Id
     space_id: Id
@@ -133,6 +140,16 @@ class MoveSpaceRequest(Contract):
 class ParticipantView(Contract):
     member_id: str
     person_id: str
+
+
+class PendingCoachChange(Contract):
+    """A coach or co-coach proposed who oversees the tenant (a tenant admin, an operator):
+    they take the seat only once the coachee accepts."""
+
+    seat: Literal["coach", "co_coach"]
+    proposed: ParticipantView
+    proposed_by: str  # person id
+    proposed_at: datetime
 
 
 class SetUpView(Contract):
@@ -163,6 +180,11 @@ class Space(Contract):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    # A coach change waiting for the coachee's agreement (set-up, not content: all see it).
+    pending_coach_change: PendingCoachChange | None = None
+    # For a coach or co-coach who joined after the start, until the coachee agrees: the content
+    # and the goals and notes written before they came are hidden from them.
+    earlier_content_hidden: bool = False
 
 
 class SpaceList(Contract):
@@ -391,6 +413,7 @@ class ResolvedMember(Contract):
     person_id: str
     roles: list[str]
     status: str
+    operator: bool = False  # a platform operator: as a coach, only if the coachee agrees
 
 
 class ResolveMembersResponse(Contract):
@@ -515,6 +538,17 @@ class CoCoachChanged(SpaceEvent):
     previous_co_coach_person_id: str | None = None
 
 
+class CoachChangeProposed(SpaceEvent):
+    """A tenant admin or an operator was proposed as the coach or co-coach (`seat`): the
+    set-up is unchanged until the coachee accepts (then `coach_changed` or
+    `co_coach_changed` follows); the coachee is told that a change awaits them."""
+
+    TYPE: ClassVar[str] = "spaces.coach_change_proposed"
+
+    seat: Literal["coach", "co_coach"]
+    proposed_person_id: str
+
+
 # The event of each lifecycle move (the domain's MOVE_EVENTS names them).
 MOVE_EVENTS: dict[str, type[SpaceEvent]] = {
     "activated": SpaceActivated,
@@ -535,6 +569,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     SpaceSetUpChanged,
     CoachChanged,
     CoCoachChanged,
+    CoachChangeProposed,
     GoalAchieved,
     NoteShared,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done

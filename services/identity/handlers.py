@@ -1359,7 +1359,8 @@ def list_my_coachees(
 
 
 def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-    """A space's set-up from spaces' events: who coaches whom."""
+    """A space's set-up and status from spaces' events: who coaches whom (a running space
+    only: `CoachLinks` reads the status)."""
     Repositories(uow.connection).coach_links.apply(
         {
             "space_id": event.space_id,
@@ -1368,6 +1369,7 @@ def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
             "coach_person_id": event.coach_person_id,
             "co_coach_person_id": event.co_coach_person_id,
             "sequence": envelope.sequence,
+            "status": event.status.value,
         }
     )
 
@@ -1396,6 +1398,11 @@ def update_member(db: WorkerDatabase, caller: Caller, request: c.UpdateMemberReq
         unknown = sorted(set(request.update_mask) - UPDATABLE_MEMBER_FIELDS)
         if unknown:
             raise invalid(update_mask=f"only 'roles' can be updated, not {', '.join(unknown)}")
+        if m.person_id == standing.who.person_id:  # nobody grants themselves a way to content
+            raise PermissionDenied(
+                "You cannot change the roles of your own membership; ask another administrator.",
+                reason="SELF_ROLE_CHANGE",
+            )
         m.change_roles(check_roles([r.value for r in request.roles]), now)
 
     return _change_member(db, caller, request.tenant_id, request.member_id, change)
@@ -1785,16 +1792,20 @@ def resolve_members(
     db: WorkerDatabase, request: sc.ResolveMembersRequest
 ) -> sc.ResolveMembersResponse:
     """For the spaces service (its service token): the person, roles and status behind member
-    ids of one tenant, so that a space's coachee and coaches are checked when it is set up.
-    Unknown ids, or another tenant's, are simply absent."""
+    ids of one tenant (and whether the person is an operator), so that a space's coachee and
+    coaches are checked when it is set up. Unknown ids, or another tenant's, are simply absent."""
     with db.read_only() as uow:
-        found = Repositories(uow.connection).memberships.many_in(
-            request.tenant_id, request.member_ids
-        )
+        repos = Repositories(uow.connection)
+        found = repos.memberships.many_in(request.tenant_id, request.member_ids)
+        people = repos.persons.many([m.person_id for m in found])
     return sc.ResolveMembersResponse(
         members=[
             sc.ResolvedMember(
-                member_id=m.id, person_id=m.person_id, roles=list(m.roles), status=m.status
+                member_id=m.id,
+                person_id=m.person_id,
+                roles=list(m.roles),
+                status=m.status,
+                operator=m.person_id in people and people[m.person_id].platform_admin,
             )
             for m in found
         ]
@@ -1845,6 +1856,7 @@ def resolve_member_emails(
                     person_id=m.person_id,
                     roles=list(m.roles),
                     status=m.status,
+                    operator=person.platform_admin,
                 )
             )
     return sc.ResolveMemberEmailsResponse(members=answer)
@@ -2144,6 +2156,32 @@ def send_address_confirmation_mail(
         name=person.display_name or person.email,
         link=f"{links.public_url.rstrip('/')}/{page}/{token}",
         minutes=_minutes(links.reset_ttl),
+    )
+
+
+def send_coach_change_mail(
+    db: WorkerDatabase,
+    links: LinkSettings,
+    mailer: Mailer,
+    event: sc.CoachChanged | sc.CoCoachChanged | sc.CoachChangeProposed,
+) -> None:
+    """Tells the coachee, neutrally (no name, no space, no topic), that a coach or co-coach of
+    one of their spaces changed, or that a change awaits their agreement. Only identity keeps
+    addresses: read at send time; an erased coachee gets nothing, and neither does the coachee
+    of a draft, which they do not see yet."""
+    if event.status == sc.SpaceStatus.DRAFT:
+        return
+    with db.read_only() as uow:
+        person = Repositories(uow.connection).persons.get(event.coachee_person_id)
+    if person is None or person.erased_at is not None:
+        return
+    proposed = isinstance(event, sc.CoachChangeProposed)
+    mailer.send(
+        person.email,
+        person.locale,
+        "coach_change_proposed" if proposed else "coach_changed",
+        name=person.display_name or person.email,
+        url=links.public_url,
     )
 
 

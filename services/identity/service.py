@@ -378,6 +378,24 @@ class IdentityService:
     ) -> None:
         handlers.send_invitation_mail(db, _links(), _mailer(), event)
 
+    @on_event(sc.CoachChanged, transactional=False)
+    def mail_coach_changed(
+        self, db: WorkerDatabase, event: sc.CoachChanged, envelope: Envelope
+    ) -> None:
+        handlers.send_coach_change_mail(db, _links(), _mailer(), event)
+
+    @on_event(sc.CoCoachChanged, transactional=False)
+    def mail_co_coach_changed(
+        self, db: WorkerDatabase, event: sc.CoCoachChanged, envelope: Envelope
+    ) -> None:
+        handlers.send_coach_change_mail(db, _links(), _mailer(), event)
+
+    @on_event(sc.CoachChangeProposed, transactional=False)
+    def mail_coach_change_proposed(
+        self, db: WorkerDatabase, event: sc.CoachChangeProposed, envelope: Envelope
+    ) -> None:
+        handlers.send_coach_change_mail(db, _links(), _mailer(), event)
+
     @rpc
     def list_my_coachees(self, caller: Caller, request: c.TenantRef) -> c.ListMembersResponse:
         return handlers.list_my_coachees(self.db, caller, request)

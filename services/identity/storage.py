@@ -225,9 +225,14 @@ coach_links = Table(
     Column("coach_person_id", String(40), nullable=False),
     Column("co_coach_person_id", String(40)),
     Column("sequence", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # the space's; only running ones link
     Index("ix_coach_links_coach", "tenant_id", "coach_person_id"),
     Index("ix_coach_links_co_coach", "tenant_id", "co_coach_person_id"),
 )
+
+
+# A draft gives its coach no view of the coachee; a finished engagement no longer does.
+LINKING_STATUSES = ("active", "paused")
 
 
 class CoachLinks:
@@ -251,6 +256,7 @@ class CoachLinks:
             .where(
                 coach_links.c.tenant_id == tenant_id,
                 coach_links.c.coachee_person_id == coachee_id,
+                coach_links.c.status.in_(LINKING_STATUSES),
                 (coach_links.c.coach_person_id == coach_id)
                 | (coach_links.c.co_coach_person_id == coach_id),
             )
@@ -269,6 +275,7 @@ class CoachLinks:
             select(coach_links.c.coachee_person_id)
             .where(
                 coach_links.c.tenant_id == tenant_id,
+                coach_links.c.status.in_(LINKING_STATUSES),
                 (coach_links.c.coach_person_id == coach_id)
                 | (coach_links.c.co_coach_person_id == coach_id),
             )

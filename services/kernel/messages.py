@@ -190,6 +190,34 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "This person's data was erased; their membership cannot change any more.",
         "fr": "Les données de cette personne ont été effacées ; son adhésion ne peut plus changer.",
     },
+    # nobody makes themselves a coach (issue 19)
+    "SELF_ROLE_CHANGE": {
+        "en": "You cannot change the roles of your own membership. Ask another administrator.",
+        "fr": "Vous ne pouvez pas modifier les rôles de votre propre adhésion. Adressez-vous à "
+        "un autre administrateur.",
+    },
+    "COACHEE_ONLY": {
+        "en": "Only the coachee of this space answers a proposed change of coach.",
+        "fr": "Seul le coaché de cet espace répond à une proposition de changement de coach.",
+    },
+    "NO_PENDING_COACH_CHANGE": {
+        "en": "No change of coach awaits your agreement in this space.",
+        "fr": "Aucun changement de coach n'attend votre accord dans cet espace.",
+    },
+    "PROPOSED_COACH_UNAVAILABLE": {
+        "en": "The proposed coach can no longer coach here. Decline the proposal.",
+        "fr": "Le coach proposé ne peut plus accompagner ici. Refusez la proposition.",
+    },
+    "COACH_CHANGE_REPLACED": {
+        "en": "This proposal was replaced or answered meanwhile. Look at the space again.",
+        "fr": "Cette proposition a été remplacée ou traitée entre-temps. Rouvrez l'espace.",
+    },
+    "EARLIER_CONTENT_NOT_SHARED": {
+        "en": "You joined this space after it started. Its content opens to you once the "
+        "coachee agrees.",
+        "fr": "Vous avez rejoint cet espace en cours de route. Son contenu vous sera ouvert "
+        "quand le coaché l'aura accepté.",
+    },
     "PERSON_NOT_FOUND": {
         "en": "We could not find this person.",
         "fr": "Nous n'avons pas trouvé cette personne.",

@@ -3,7 +3,8 @@
 Who may do what is decided by relationship to the space (rule 5): its coachee, coach or
 co-coach; anyone else, a tenant admin included, sees no session (NOT_FOUND). Tenant admins set
 the tenant's policy. Everything a person sees of another tenant is their own sessions; a coach's
-busy time in other tenants only removes slots.
+busy time in other tenants only removes slots, and a coachee's shapes only the slots the coachee
+sees (never their coach's view: issue 19).
 """
 
 from __future__ import annotations
@@ -243,7 +244,14 @@ def list_slots(db: WorkerDatabase, caller: Caller, request: c.SlotsRequest) -> c
         from_at = place(datetime.combine(request.from_date, time()), zone).starts_at
         to_at = place(datetime.combine(request.to_date + timedelta(days=1), time()), zone).starts_at
         margin = timedelta(minutes=minutes + found.buffer_minutes)
-        taken = r.sessions.busy_of(space.people(), from_at - margin, to_at + margin)
+        everywhere, here_only = space.busy_shown_to(who.person_id)
+        taken = r.sessions.busy_of(
+            everywhere,
+            from_at - margin,
+            to_at + margin,
+            here_only=here_only,
+            tenant_id=space.tenant_id,
+        )
         slots = found.slots(from_at, to_at, minutes, taken, now)
     return c.SlotList(
         time_zone=zone.key,

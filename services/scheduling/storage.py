@@ -1152,11 +1152,19 @@ class Sessions:
         from_at: datetime,
         to_at: datetime,
         ignore_session: str | None = None,
+        *,
+        here_only: tuple[str, ...] = (),
+        tenant_id: str = "",
     ) -> list[Interval]:
-        """Every busy interval of these people overlapping [from_at, to_at), in all tenants."""
+        """Every busy interval of these people overlapping [from_at, to_at), in all tenants;
+        of `here_only`'s, only those of sessions of `tenant_id` (someone else's view of them
+        must not show what they do in another tenant)."""
+        whose = busy.c.person_id.in_(people)
+        if here_only:
+            local = select(sessions.c.id).where(sessions.c.tenant_id == tenant_id)
+            whose = or_(whose, busy.c.person_id.in_(here_only) & busy.c.session_id.in_(local))
         query = select(func.lower(busy.c.during), func.upper(busy.c.during)).where(
-            busy.c.person_id.in_(people),
-            busy.c.during.op("&&")(func.tstzrange(from_at, to_at, "[)")),
+            whose, busy.c.during.op("&&")(func.tstzrange(from_at, to_at, "[)"))
         )
         if ignore_session is not None:
             query = query.where(busy.c.session_id != ignore_session)

@@ -29,6 +29,8 @@ from .domain.goals import EDITABLE, Goal
 from .domain.importing import parse_space_rows, rejected_for
 from .domain.model import (
     ARCHIVED,
+    CO_COACH_SEAT,
+    COACH_SEAT,
     MOVE_EVENTS,
     Content,
     MemberFacts,
@@ -38,6 +40,7 @@ from .domain.model import (
     Space,
     check_creator,
     check_member_roles,
+    oversees,
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
@@ -103,7 +106,8 @@ def space_view(space: Space, relation: Relation) -> c.Space:
     coachee, coach = _participant_view(s.coachee), _participant_view(s.coach)
     assert coachee is not None and coach is not None
     content = None
-    if relation is not Relation.TENANT_ADMIN:
+    hidden = space.earlier_hidden_from(relation)
+    if relation is not Relation.TENANT_ADMIN and hidden is None:
         content = c.ContentView(
             project=space.content.project,
             objectives=space.content.objectives,
@@ -127,6 +131,8 @@ def space_view(space: Space, relation: Relation) -> c.Space:
         created_by=space.created_by,
         created_at=space.created_at,
         updated_at=space.updated_at,
+        pending_coach_change=pending_coach_view(space),
+        earlier_content_hidden=hidden is not None,
     )
 
 
@@ -350,10 +356,67 @@ def update_set_up(
     return _change(db, master, who, request, change)
 
 
-def _participant(resolve: Resolve, tenant_id: str, field: str, member_id: str) -> Participant:
+def _participant(
+    resolve: Resolve, tenant_id: str, field: str, member_id: str
+) -> tuple[Participant, bool]:
+    """The member as a coach of the space, and whether they oversee the tenant (then the
+    coachee must agree first)."""
     found = resolve(tenant_id, [member_id])
-    check_member_roles(found, {field: member_id})
-    return Participant(member_id, found[member_id][0])
+    check_member_roles(found, {field: member_id}, overseers=True)
+    return Participant(member_id, found[member_id][0]), oversees(found[member_id])
+
+
+def _seat_changed(uow: UnitOfWork, space: Space, seat: str, previous: Participant | None) -> None:
+    """The event of a seat that changed hands: the coach's or the co-coach's."""
+    if seat == COACH_SEAT:
+        assert previous is not None
+        uow.record(_event(c.CoachChanged, space, previous_coach_person_id=previous.person_id))
+    else:
+        previous_id = previous.person_id if previous else None
+        uow.record(_event(c.CoCoachChanged, space, previous_co_coach_person_id=previous_id))
+
+
+def _change_seat(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    who: PersonClaims,
+    request: Any,
+    seat: str,
+    member_id: str | None,
+) -> c.Space:
+    """ChangeCoach and ChangeCoCoach: the seat changes hands at once, or, for someone who
+    oversees the tenant, a proposal waits for the coachee (spaces.coach_change_proposed)."""
+    with db.read_only() as uow:
+        _visible(uow, master, who, request)
+    new, agreement = None, False
+    if member_id:
+        new, agreement = _participant(resolve, request.tenant_id, f"{seat}_member_id", member_id)
+    with db.unit_of_work() as uow:
+        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
+        relations = space.relations(who.person_id, _is_admin(who))
+        change = space.change_coach if seat == COACH_SEAT else space.change_co_coach
+        previous = change(
+            new,  # type: ignore[arg-type]  # the coach's seat is never emptied (the contract)
+            relations,
+            uow.clock.now(),
+            by=who.person_id,
+            needs_agreement=agreement,
+        )
+        repo.save(space, with_content=False)
+        if agreement:
+            assert new is not None
+            uow.record(
+                _event(
+                    c.CoachChangeProposed,
+                    space,
+                    seat=seat,
+                    proposed_person_id=new.person_id,
+                )
+            )
+        else:
+            _seat_changed(uow, space, seat, previous)
+    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
 
 
 def change_coach(
@@ -364,17 +427,7 @@ def change_coach(
     request: c.ChangeCoachRequest,
 ) -> c.Space:
     who = _member_of(caller, request.tenant_id)
-    with db.read_only() as uow:
-        _visible(uow, master, who, request)
-    coach = _participant(resolve, request.tenant_id, "coach_member_id", request.coach_member_id)
-    with db.unit_of_work() as uow:
-        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
-        relations = space.relations(who.person_id, _is_admin(who))
-        previous = space.change_coach(coach, relations, uow.clock.now())
-        repo.save(space, with_content=False)
-        event = _event(c.CoachChanged, space, previous_coach_person_id=previous.person_id)
-        uow.record(event)
-    return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+    return _change_seat(db, master, resolve, who, request, COACH_SEAT, request.coach_member_id)
 
 
 def change_co_coach(
@@ -385,26 +438,102 @@ def change_co_coach(
     request: c.ChangeCoCoachRequest,
 ) -> c.Space:
     who = _member_of(caller, request.tenant_id)
+    return _change_seat(
+        db, master, resolve, who, request, CO_COACH_SEAT, request.co_coach_member_id
+    )
+
+
+def pending_coach_view(space: Space) -> c.PendingCoachChange | None:
+    p = space.pending
+    if p is None:
+        return None
+    proposed = _participant_view(p.participant)
+    assert proposed is not None
+    return c.PendingCoachChange(
+        seat=p.seat,  # type: ignore[arg-type]
+        proposed=proposed,
+        proposed_by=p.proposed_by,
+        proposed_at=p.proposed_at,
+    )
+
+
+def get_pending_coach_change(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
+) -> c.PendingCoachChange:
+    """The coachee's: the coach change waiting for their agreement."""
+    who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        _visible(uow, master, who, request)
-    co_coach = None
-    if request.co_coach_member_id:
-        co_coach = _participant(
-            resolve, request.tenant_id, "co_coach_member_id", request.co_coach_member_id
+        _, space, _relation = _visible(uow, master, who, request)
+        space.pending_for(space.relations(who.person_id, _is_admin(who)))
+    found = pending_coach_view(space)
+    assert found is not None
+    return found
+
+
+def accept_coach_change(
+    db: WorkerDatabase,
+    master: MasterKey,
+    resolve: Resolve,
+    caller: Caller,
+    request: c.PendingCoachChangeRequest,
+) -> c.Space:
+    """The coachee agrees: the proposed person takes the seat, if they still may coach here
+    (a member with the COACH role, active or invited), and the usual event follows."""
+    who = _member_of(caller, request.tenant_id)
+    with db.read_only() as uow:
+        _, space, _relation = _visible(uow, master, who, request)
+        pending = space.pending_for(space.relations(who.person_id, _is_admin(who)))
+    member_id = pending.participant.member_id
+    try:
+        check_member_roles(
+            resolve(request.tenant_id, [member_id]),
+            {f"{pending.seat}_member_id": member_id},
+            overseers=True,
         )
+    except DomainError:
+        raise FailedPrecondition(
+            "The proposed coach can no longer coach in this organisation; decline the change.",
+            reason="PROPOSED_COACH_UNAVAILABLE",
+        ) from None
     with db.unit_of_work() as uow:
-        repo, space, _relation = _visible(uow, master, who, request, for_update=True)
+        repo, space, relation = _visible(uow, master, who, request, for_update=True)
         relations = space.relations(who.person_id, _is_admin(who))
-        previous = space.change_co_coach(co_coach, relations, uow.clock.now())
-        repo.save(space, with_content=False)
-        uow.record(
-            _event(
-                c.CoCoachChanged,
-                space,
-                previous_co_coach_person_id=previous.person_id if previous else None,
+        if space.pending != pending:  # answered or replaced meanwhile
+            raise FailedPrecondition(
+                "The proposed coach change was replaced or answered meanwhile; look again.",
+                reason="COACH_CHANGE_REPLACED",
             )
-        )
+        accepted, previous = space.accept_pending(relations, uow.clock.now())
+        repo.save(space, with_content=relation is not Relation.TENANT_ADMIN)
+        _seat_changed(uow, space, accepted.seat, previous)
     return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
+
+
+def decline_coach_change(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
+) -> c.Space:
+    """The coachee declines: the set-up stays as it is (no event: nothing changed)."""
+    who = _member_of(caller, request.tenant_id)
+
+    def decline(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
+        space.decline_pending(relations, now)
+        return None
+
+    return _change(db, master, who, request, decline)
+
+
+def share_earlier_content(
+    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpaceRef
+) -> c.Space:
+    """The coachee lets the coach and co-coach of now read what was written before they
+    joined (no event: nobody else keeps a copy of it)."""
+    who = _member_of(caller, request.tenant_id)
+
+    def share(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
+        space.share_earlier_content(relations, now)
+        return None
+
+    return _change(db, master, who, request, share)
 
 
 def update_content(
@@ -592,9 +721,12 @@ def _achieved(goal: Goal, now: datetime) -> c.GoalAchieved:
     )
 
 
-def _goal_of(goals: Goals, ref: Any, *, for_update: bool = False) -> Goal:
+def _goal_of(
+    goals: Goals, ref: Any, hidden_before: datetime | None, *, for_update: bool = False
+) -> Goal:
+    """`hidden_before`: a goal set before a late coach joined is not theirs to see yet."""
     goal = goals.get(ref.space_id, ref.goal_id, for_update=for_update)
-    if goal is None:
+    if goal is None or (hidden_before is not None and goal.created_at < hidden_before):
         raise NotFound("No such goal.", reason="GOAL_NOT_FOUND")
     return goal
 
@@ -604,10 +736,10 @@ def update_goal(
 ) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         _writable(space)
         goals = _goals(repo, space)
-        goal = _goal_of(goals, request, for_update=True)
+        goal = _goal_of(goals, request, space.earlier_hidden_from(relation), for_update=True)
         now = uow.clock.now()
         before = goal.status
         changes = goal.apply(_goal_values(request.goal, list(request.update_mask)))
@@ -627,10 +759,10 @@ def archive_goal(
 ) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         _writable(space)
         goals = _goals(repo, space)
-        goal = _goal_of(goals, request, for_update=True)
+        goal = _goal_of(goals, request, space.earlier_hidden_from(relation), for_update=True)
         before = goal.status
         goal.archive()
         goal.updated_at = uow.clock.now()
@@ -641,8 +773,8 @@ def archive_goal(
 def get_goal(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalRef) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
-        goal = _goal_of(_goals(repo, space), request)
+        repo, space, relation = _content_relation(uow, master, who, request)
+        goal = _goal_of(_goals(repo, space), request, space.earlier_hidden_from(relation))
     return goal_view(goal)
 
 
@@ -651,9 +783,12 @@ def list_goals(
 ) -> c.GoalList:
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         found, nxt = _goals(repo, space).of_space(
-            space.id, request.effective_page_size(), request.page_token
+            space.id,
+            request.effective_page_size(),
+            request.page_token,
+            since=space.earlier_hidden_from(relation),
         )
     return c.GoalList(goals=[goal_view(g) for g in found], next_page_token=nxt)
 
@@ -664,9 +799,9 @@ def goal_history(
     """Every change of the goal, oldest first: who, when, each field's before and after."""
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         goals = _goals(repo, space)
-        goal = _goal_of(goals, request)
+        goal = _goal_of(goals, request, space.earlier_hidden_from(relation))
         rows, nxt = goals.history(goal.id, request.effective_page_size(), request.page_token)
     return c.GoalHistory(changes=[c.GoalChange(**r) for r in rows], next_page_token=nxt)
 
@@ -727,7 +862,8 @@ def create_note(
         parent = None
         if request.parent_note_id:
             parent = notes.get(space.id, request.parent_note_id)
-            if parent is None or not parent.readable_by(who.person_id, relation):
+            hidden = space.earlier_hidden_from(relation)
+            if parent is None or not parent.readable_by(who.person_id, relation, hidden):
                 raise note_not_found()
         now = uow.clock.now()
         note = Note.create(
@@ -780,7 +916,7 @@ def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.N
             note = notes.get(space.id, request.note_id)
             if note is None or note.deleted_at is not None:
                 raise note_not_found()
-            if not note.readable_by(who.person_id, relation):
+            if not note.readable_by(who.person_id, relation, space.earlier_hidden_from(relation)):
                 raise note_not_found()
         except DomainError as exc:
             head = Notes(uow.connection, None).head(
@@ -805,7 +941,7 @@ def list_notes(
     """The latest notes the caller may read, newest first; each one returned is a read."""
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
-        repo, space, _ = _content_relation(uow, master, who, request)
+        repo, space, relation = _content_relation(uow, master, who, request)
         notes = _notes(repo, space)
         found, nxt = notes.readable_page(
             space.id,
@@ -813,6 +949,7 @@ def list_notes(
             list(request.kinds),
             request.effective_page_size(),
             request.page_token,
+            hidden_before=space.earlier_hidden_from(relation),
         )
         notes.record_reads(
             space.id, space.tenant_id, [n.id for n in found], who.person_id, uow.clock.now()
@@ -875,7 +1012,7 @@ def list_note_revisions(
         if (
             note is None
             or note.deleted_at is not None
-            or not note.readable_by(who.person_id, relation)
+            or not note.readable_by(who.person_id, relation, space.earlier_hidden_from(relation))
         ):
             raise note_not_found()
         rows, nxt = notes.revisions(note.id, request.effective_page_size(), request.page_token)
@@ -905,9 +1042,13 @@ def list_note_reads(
     private notes: their author; the journal: the coachee). Refused reads are not reads."""
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        _content_relation(uow, master, who, request)
+        _, space, relation = _content_relation(uow, master, who, request)
         rows, nxt = Notes(uow.connection, None).reads_visible_to(
-            request.space_id, who.person_id, request.effective_page_size(), request.page_token
+            request.space_id,
+            who.person_id,
+            request.effective_page_size(),
+            request.page_token,
+            hidden_before=space.earlier_hidden_from(relation),
         )
     return _reads_view(rows, nxt)
 

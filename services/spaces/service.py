@@ -23,6 +23,12 @@ from .domain.model import MemberFacts
 _master_key = deployment_master_key
 
 
+def _facts(m: dict[str, Any]) -> MemberFacts:
+    """identity's ResolvedMember as the domain reads it (an operator as the role "operator")."""
+    roles = tuple(m["roles"]) + (("operator",) if m.get("operator") else ())
+    return m["person_id"], roles, m["status"]
+
+
 class SpacesService:
     name = c.SERVICE
 
@@ -35,10 +41,7 @@ class SpacesService:
         answer = self.identity.call(
             "resolve_members", {"tenant_id": tenant_id, "member_ids": member_ids}, as_service=True
         )
-        return {
-            m["member_id"]: (m["person_id"], tuple(m["roles"]), m["status"])
-            for m in answer["members"]
-        }
+        return {m["member_id"]: _facts(m) for m in answer["members"]}
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> ic.PingResponse:
@@ -54,13 +57,7 @@ class SpacesService:
         answer = self.identity.call(
             "resolve_member_emails", {"tenant_id": tenant_id, "emails": emails}, as_service=True
         )
-        return {
-            m["email"].casefold(): (
-                m["member_id"],
-                (m["person_id"], tuple(m["roles"]), m["status"]),
-            )
-            for m in answer["members"]
-        }
+        return {m["email"].casefold(): (m["member_id"], _facts(m)) for m in answer["members"]}
 
     @rpc
     def import_spaces(
@@ -87,6 +84,24 @@ class SpacesService:
     @rpc
     def change_co_coach(self, caller: Caller, request: c.ChangeCoCoachRequest) -> c.Space:
         return handlers.change_co_coach(self.db, _master_key(), self._resolve, caller, request)
+
+    @rpc
+    def get_pending_coach_change(
+        self, caller: Caller, request: c.PendingCoachChangeRequest
+    ) -> c.PendingCoachChange:
+        return handlers.get_pending_coach_change(self.db, _master_key(), caller, request)
+
+    @rpc
+    def accept_coach_change(self, caller: Caller, request: c.PendingCoachChangeRequest) -> c.Space:
+        return handlers.accept_coach_change(self.db, _master_key(), self._resolve, caller, request)
+
+    @rpc
+    def decline_coach_change(self, caller: Caller, request: c.PendingCoachChangeRequest) -> c.Space:
+        return handlers.decline_coach_change(self.db, _master_key(), caller, request)
+
+    @rpc
+    def share_earlier_content(self, caller: Caller, request: c.SpaceRef) -> c.Space:
+        return handlers.share_earlier_content(self.db, _master_key(), caller, request)
 
     @rpc
     def update_content(self, caller: Caller, request: c.UpdateContentRequest) -> c.Space:

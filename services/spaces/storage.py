@@ -37,7 +37,7 @@ from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
 from .domain.goals import Goal, Milestone
-from .domain.model import Content, Participant, SetUp, Space
+from .domain.model import Content, Participant, PendingCoach, SetUp, Space
 from .domain.notes import Link, Note
 
 metadata = MetaData()
@@ -64,6 +64,17 @@ spaces = Table(
     Column("created_by", String(40), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # A coach change waiting for the coachee's agreement (PendingCoach), if any.
+    Column("pending_seat", String(16)),
+    Column("pending_member_id", String(40)),
+    Column("pending_person_id", String(40)),
+    Column("pending_by", String(40)),
+    Column("pending_at", DateTime(timezone=True)),
+    # When the seats' holders joined (null: from the start) and the coachee's agreement to show
+    # them what came before.
+    Column("coach_joined_at", DateTime(timezone=True)),
+    Column("co_coach_joined_at", DateTime(timezone=True)),
+    Column("earlier_content_shared_at", DateTime(timezone=True)),
     Index("ix_spaces_tenant_page", "tenant_id", "created_at", "id"),
     Index("ix_spaces_coach", "tenant_id", "coach_person_id"),
     Index("ix_spaces_co_coach", "tenant_id", "co_coach_person_id"),
@@ -88,6 +99,27 @@ def _set_up_row(s: SetUp) -> dict[str, Any]:
         "starts_on": s.starts_on,
         "ends_on": s.ends_on,
     }
+
+
+def _pending_row(p: PendingCoach | None) -> dict[str, Any]:
+    return {
+        "pending_seat": p.seat if p else None,
+        "pending_member_id": p.participant.member_id if p else None,
+        "pending_person_id": p.participant.person_id if p else None,
+        "pending_by": p.proposed_by if p else None,
+        "pending_at": p.proposed_at if p else None,
+    }
+
+
+def _pending(r: Any) -> PendingCoach | None:
+    if not r.pending_seat:
+        return None
+    return PendingCoach(
+        r.pending_seat,
+        Participant(r.pending_member_id, r.pending_person_id),
+        r.pending_by,
+        r.pending_at,
+    )
 
 
 def _set_up(r: Any) -> SetUp:
@@ -136,6 +168,10 @@ class Spaces:
         values: dict[str, Any] = {
             "status": space.status,
             **_set_up_row(space.set_up),
+            **_pending_row(space.pending),
+            "coach_joined_at": space.coach_joined_at,
+            "co_coach_joined_at": space.co_coach_joined_at,
+            "earlier_content_shared_at": space.earlier_content_shared_at,
             "updated_at": space.updated_at,
         }
         if with_content:
@@ -161,6 +197,10 @@ class Spaces:
             created_at=r.created_at,
             updated_at=r.updated_at,
             data_key=r.data_key,
+            pending=_pending(r),
+            coach_joined_at=r.coach_joined_at,
+            co_coach_joined_at=r.co_coach_joined_at,
+            earlier_content_shared_at=r.earlier_content_shared_at,
         )
 
     def get(self, tenant_id: str, space_id: str, *, for_update: bool = False) -> Space | None:
@@ -361,8 +401,13 @@ class Goals:
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         return self._goal(row) if row else None
 
-    def of_space(self, space_id: str, size: int, token: str) -> tuple[list[Goal], str]:
+    def of_space(
+        self, space_id: str, size: int, token: str, since: datetime | None = None
+    ) -> tuple[list[Goal], str]:
+        """`since`: only goals created then or later (a coach who joined late)."""
         query = select(goals).where(goals.c.space_id == space_id)
+        if since is not None:
+            query = query.where(goals.c.created_at >= since)
         return keyset_page(self.connection, goals, query, size, token, self._goal)
 
     def history(self, goal_id: str, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
@@ -392,6 +437,14 @@ notes = Table(
     Column("session_id", String(40)),  # the session it is about (an id, never sealed)
     Index("ix_notes_space_page", "space_id", "created_at", "id"),
 )
+
+
+def _not_hidden(reader_id: str, hidden_before: datetime | None) -> Any:
+    """Others' notes written before a late coach joined stay hidden (Note.readable_by)."""
+    if hidden_before is None:
+        return text("true")
+    return or_(notes.c.created_at >= hidden_before, notes.c.author_id == reader_id)
+
 
 # The sessions booked in each space, from scheduling's events: a note may link only to these.
 space_sessions = Table(
@@ -538,14 +591,22 @@ class Notes:
         ).first()
 
     def readable_page(
-        self, space_id: str, reader_id: str, kinds: list[str], size: int, token: str
+        self,
+        space_id: str,
+        reader_id: str,
+        kinds: list[str],
+        size: int,
+        token: str,
+        hidden_before: datetime | None = None,
     ) -> tuple[list[Note], str]:
         """Newest first: shared notes, and the reader's own private ones (their journal or their
-        private notes); deleted notes are left out."""
+        private notes); deleted notes are left out, and others' notes from before
+        `hidden_before` (Note.readable_by)."""
         query = select(notes).where(
             notes.c.space_id == space_id,
             notes.c.deleted_at.is_(None),
             or_(notes.c.kind == "shared", notes.c.author_id == reader_id),
+            _not_hidden(reader_id, hidden_before),
         )
         if kinds:
             query = query.where(notes.c.kind.in_(kinds))
@@ -594,7 +655,12 @@ class Notes:
             )
 
     def reads_visible_to(
-        self, space_id: str, person_id: str, size: int, token: str
+        self,
+        space_id: str,
+        person_id: str,
+        size: int,
+        token: str,
+        hidden_before: datetime | None = None,
     ) -> tuple[list[dict[str, Any]], str]:
         """Reads (never refused ones) of the notes the person may read themselves: shared ones,
         and their own private notes or journal. Newest first."""
@@ -605,6 +671,7 @@ class Notes:
                 note_reads.c.space_id == space_id,
                 note_reads.c.refused.is_(False),
                 or_(notes.c.kind == "shared", notes.c.author_id == person_id),
+                _not_hidden(person_id, hidden_before),
             )
         )
         return keyset_page(

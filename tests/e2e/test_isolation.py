@@ -88,6 +88,7 @@ class World:
     other_coach_note_id: str  # a shared note of theirs in it
     globex_space: str  # the name of a space of globex's coach and coachee
     globex_note_id: str  # a shared note of globex's coach in it
+    operator_member: str  # the operator's own address, added to acme as a coachee
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -266,6 +267,11 @@ def world(
         globex, globex.coach, globex.coach_member, globex.coachee_member
     )
 
+    operator_me = api.auth.GetMe(pb.GetMeRequest(), metadata=operator.metadata)
+    operator_member = api.members.AddMember(
+        pb.AddMemberRequest(parent=acme_parent, email=operator_me.person.email, roles=[pb.COACHEE]),
+        metadata=operator.metadata,
+    ).member_id
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
     return World(
@@ -292,6 +298,7 @@ def world(
         other_coach_note_id=other_note,
         globex_space=globex_space,
         globex_note_id=globex_note,
+        operator_member=operator_member,
     )
 
 
@@ -1147,6 +1154,35 @@ CASES: list[Case] = [
         reason="MEMBER_NOT_FOUND",
         read_back=acme_member(coachee_id),
     ),
+    Case(  # HR giving itself the coach role, to appoint itself to a space next
+        method=f"{MEMBERS}/UpdateMember",
+        label="admin-makes-self-coach",
+        caller=acme_admin,
+        request=lambda w: pb.UpdateMemberRequest(
+            member=pb.Member(
+                name=member_name(w.acme.tenant_id, w.acme.admin_member),
+                roles=[pb.TENANT_ADMIN, pb.COACH],
+            ),
+            update_mask=FieldMask(paths=["roles"]),
+        ),
+        code=PERMISSION_DENIED,
+        reason="SELF_ROLE_CHANGE",
+        read_back=acme_member(admin_id),
+    ),
+    Case(  # an operator who added their own address to the tenant, coaching next
+        method=f"{MEMBERS}/UpdateMember",
+        label="operator-makes-own-membership-coach",
+        caller=lambda w: w.operator,
+        request=lambda w: pb.UpdateMemberRequest(
+            member=pb.Member(
+                name=member_name(w.acme.tenant_id, w.operator_member), roles=[pb.COACH]
+            ),
+            update_mask=FieldMask(paths=["roles"]),
+        ),
+        code=PERMISSION_DENIED,
+        reason="SELF_ROLE_CHANGE",
+        read_back=acme_member(lambda w: w.operator_member),
+    ),
     # ------------------------------------------------------------ deactivating
     Case(
         method=f"{MEMBERS}/DeactivateMember",
@@ -1534,6 +1570,29 @@ CASES: list[Case] = [
         )
         for label, caller, code, reason in (
             ("victims-coachee", acme_coachee, PERMISSION_DENIED, "COACH_CHANGE_FORBIDDEN"),
+            ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+        )
+    ),
+    *(  # a proposed coach change, and the earlier content, are the coachee's alone to answer
+        Case(
+            method=f"{SPACES}/{method}",
+            label=label,
+            caller=caller,
+            request=named(request, the_space),
+            code=code,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for method, request in (
+            ("GetPendingCoachChange", spb.GetPendingCoachChangeRequest),
+            ("AcceptCoachChange", spb.AcceptCoachChangeRequest),
+            ("DeclineCoachChange", spb.DeclineCoachChangeRequest),
+            ("ShareEarlierContent", spb.ShareEarlierContentRequest),
+        )
+        for label, caller, code, reason in (
+            ("victims-coach", acme_coach, PERMISSION_DENIED, "COACHEE_ONLY"),
+            ("victims-own-hr", acme_admin, PERMISSION_DENIED, "COACHEE_ONLY"),
             ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
             ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
         )

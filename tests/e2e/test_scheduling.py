@@ -802,6 +802,49 @@ def test_a_coachs_sessions_elsewhere_are_busy_and_listed_as_theirs_only(
     assert [x.name for x in coachee_sees] == [elsewhere.name]
 
 
+def test_a_coachees_sessions_elsewhere_never_shape_the_slots_their_coach_sees(
+    deployment: Deployment, api: Api, operator: Session, s: sch.Stubs, team: TenantWorld
+) -> None:
+    """The same coachee in a second tenant: their session there leaves the slot open in their
+    coach's view here (the coach must not learn when they are busy elsewhere), and closes it in
+    the coachee's own view."""
+    other = make_tenant(deployment, api, operator)
+    sch.set_availability(s, other.coach, sch.around_the_clock())
+    coachee_email = email_of(api, team.coachee)
+    added = api.members.AddMember(
+        ipb.AddMemberRequest(
+            parent=tenant_name(other.tenant_id), email=coachee_email, roles=[ipb.COACHEE]
+        ),
+        metadata=operator.metadata,
+    )
+    [*_, invitation] = mails(deployment, coachee_email, "invites you", 2)
+    token = re.search(
+        r"/invite/([A-Za-z0-9_-]+)", str(invitation.get_body(("plain",)).get_content())
+    )
+    assert token, "no invitation link"
+    api.auth.AcceptInvitation(ipb.AcceptInvitationRequest(token=token.group(1), password=PASSWORD))
+    coachee_there = api.sign_in(coachee_email, PASSWORD, other.tenant_id)
+    there = sch.active_space(s, other.tenant_id, other.coach, added.member_id, other.coach_member)
+    here = new_space(s, team)
+    at = sch.hour_from_now(24 * 140)
+    sch.book(s, there.name, coachee_there, at)
+
+    def open_to(who: Session) -> set[datetime]:
+        found = s.availability.ListBookableSlots(
+            pb.ListBookableSlotsRequest(
+                parent=here.name,
+                start_date=at.date().isoformat(),
+                end_date=at.date().isoformat(),
+                time_zone="UTC",
+            ),
+            metadata=who.metadata,
+        )
+        return {sch.dt(x.start_time) for x in found.slots}
+
+    assert at in open_to(team.coach)
+    assert at not in open_to(team.coachee)  # their own time, theirs to see
+
+
 def test_a_shared_note_links_to_a_session_of_its_space_only(
     s: sch.Stubs, team: TenantWorld
 ) -> None:

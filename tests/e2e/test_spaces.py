@@ -435,7 +435,7 @@ def test_a_coachees_export_holds_their_spaces_goals_and_history(
     assert coached[space.space_id]["content"] is None  # the coachee's words are theirs
 
 
-def test_a_new_coach_sees_the_shared_history_and_the_previous_one_loses_access_at_once(
+def test_a_new_coach_sees_the_history_once_the_coachee_agrees_and_the_old_one_loses_it_at_once(
     deployment: Deployment, api: Api, spaces: Any, goals: Any, notes: Any, team: TenantWorld
 ) -> None:
     new_member, new_coach = add_person(deployment, api, team, ipb.COACH, "new-coach")
@@ -451,7 +451,7 @@ def test_a_new_coach_sees_the_shared_history_and_the_previous_one_loses_access_a
         ),
         metadata=team.coach.metadata,
     )
-    goals.CreateGoal(
+    goal = goals.CreateGoal(
         pb.CreateGoalRequest(parent=space.name, goal=pb.Goal(title="Carried over")),
         metadata=team.coachee.metadata,
     )
@@ -474,26 +474,61 @@ def test_a_new_coach_sees_the_shared_history_and_the_previous_one_loses_access_a
     )
     assert changed.set_up.coach_person_id == new_coach.person_id
     assert changed.status == pb.SPACE_ACTIVE and not changed.HasField("content")
-    # The new coach: the space, its shared notes and goals; never the old coach's private notes.
+
+    def bodies(who: Session) -> list[str]:
+        found = notes.ListNotes(pb.ListNotesRequest(parent=space.name), metadata=who.metadata)
+        return [n.body for n in found.notes]
+
+    def titles(who: Session) -> list[str]:
+        found = goals.ListGoals(pb.ListGoalsRequest(parent=space.name), metadata=who.metadata)
+        return [g.title for g in found.goals]
+
+    # The new coach: the space, and only what is written from now on until the coachee agrees.
     theirs = get(spaces, space.name, new_coach)
-    assert theirs.relation == pb.AS_COACH and theirs.content.project == "Keep going"
-    bodies = [
-        n.body
-        for n in notes.ListNotes(
-            pb.ListNotesRequest(parent=space.name), metadata=new_coach.metadata
-        ).notes
-    ]
-    assert bodies == ["our history"]
+    assert theirs.relation == pb.AS_COACH and theirs.earlier_content_hidden
+    assert not theirs.HasField("content")
+    assert bodies(new_coach) == [] and titles(new_coach) == []
+    for earlier in (
+        lambda: notes.GetNote(pb.GetNoteRequest(name=shared.name), metadata=new_coach.metadata),
+        lambda: goals.ListGoalChanges(
+            pb.ListGoalChangesRequest(parent=goal.name), metadata=new_coach.metadata
+        ),
+    ):
+        assert expect_error(earlier).code == NOT_FOUND
+    overwrite = expect_error(
+        spaces.UpdateSpaceContent,
+        pb.UpdateSpaceContentRequest(
+            name=space.name,
+            content=pb.SpaceContent(project="unseen"),
+            update_mask=FieldMask(paths=["project"]),
+        ),
+        metadata=new_coach.metadata,
+    )
+    assert (overwrite.code, overwrite.reason) == (PERMISSION_DENIED, "EARLIER_CONTENT_NOT_SHARED")
+    notes.CreateNote(
+        pb.CreateNoteRequest(parent=space.name, note=pb.Note(kind=pb.SHARED, body="from now")),
+        metadata=team.coachee.metadata,
+    )
+    assert bodies(new_coach) == ["from now"]
+    not_theirs = expect_error(
+        spaces.ShareEarlierContent,
+        pb.ShareEarlierContentRequest(name=space.name),
+        metadata=new_coach.metadata,
+    )
+    assert (not_theirs.code, not_theirs.reason) == (PERMISSION_DENIED, "COACHEE_ONLY")
+    agreed = spaces.ShareEarlierContent(
+        pb.ShareEarlierContentRequest(name=space.name), metadata=team.coachee.metadata
+    )
+    assert not agreed.earlier_content_hidden  # the coachee's own view
+    # Agreed: the content, the shared notes and goals; never the old coach's private notes.
+    theirs = get(spaces, space.name, new_coach)
+    assert theirs.content.project == "Keep going" and not theirs.earlier_content_hidden
+    assert bodies(new_coach) == ["from now", "our history"]
     hidden = expect_error(
         notes.GetNote, pb.GetNoteRequest(name=private.name), metadata=new_coach.metadata
     )
     assert hidden.reason == "NOTE_NOT_FOUND"
-    assert [
-        g.title
-        for g in goals.ListGoals(
-            pb.ListGoalsRequest(parent=space.name), metadata=new_coach.metadata
-        ).goals
-    ] == ["Carried over"]
+    assert titles(new_coach) == ["Carried over"]
     # The previous coach: nothing, at once.
     assert expect_error(get, spaces, space.name, team.coach).code == NOT_FOUND
     old = expect_error(
@@ -508,7 +543,9 @@ def test_a_new_coach_sees_the_shared_history_and_the_previous_one_loses_access_a
         metadata=new_coach.metadata,
     )
     assert added.set_up.co_coach_person_id == co_coach.person_id
-    assert get(spaces, space.name, co_coach).relation == pb.AS_CO_COACH
+    co_view = get(spaces, space.name, co_coach)  # joined after the agreement: needs a new one
+    assert co_view.relation == pb.AS_CO_COACH and co_view.earlier_content_hidden
+    assert bodies(co_coach) == [] and bodies(new_coach) == ["from now", "our history"]
     removed = spaces.ChangeCoCoach(
         pb.ChangeCoCoachRequest(name=space.name), metadata=team.admin.metadata
     )
@@ -533,6 +570,29 @@ def test_a_coach_reads_the_profile_of_the_people_they_coach_only(
 
     assert expect_error(profile, team.coach).code == NOT_FOUND  # no space yet
     space = create(spaces, team, team.coach)
+    # A draft links no one: once identity has applied a later space's activation (that coach
+    # reads that coachee's profile), the draft's coach still reads nothing of this coachee.
+    later_member, _ = add_person(deployment, api, team, ipb.COACHEE, "later")
+    later = spaces.CreateSpace(
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id), set_up=set_up(team, coachee_member_id=later_member)
+        ),
+        metadata=team.coach.metadata,
+    )
+    move(spaces, "Activate", later.name, team.coach)
+    wait_for(
+        lambda: _or_none(
+            lambda who: api.members.GetMember(
+                ipb.GetMemberRequest(name=member_name(team.tenant_id, later_member)),
+                metadata=who.metadata,
+            ),
+            team.coach,
+        ),
+        15,
+        "identity to learn the active space's link",
+    )
+    assert expect_error(profile, team.coach).code == NOT_FOUND  # the draft's coach
+    move(spaces, "Activate", space.name, team.coach)
     seen = wait_for(lambda: _or_none(profile, team.coach), 15, "identity to learn the link")
     assert seen.person_id == team.coachee.person_id and seen.email
     new_member, new_coach = add_person(deployment, api, team, ipb.COACH, "next-coach")

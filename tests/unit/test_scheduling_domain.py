@@ -259,3 +259,12 @@ def test_attendance_and_requests() -> None:
     s.cancel("coach", "illness", False, False, NOW)
     with pytest.raises(FailedPrecondition):
         s.mark("held", "per_co", start + timedelta(hours=1))
+
+
+def test_a_coachees_busy_time_elsewhere_shapes_only_their_own_view_of_the_slots() -> None:
+    space = SpaceCopy(
+        "spc_1", "ten_1", "active", "coachee", "coach", "co", "weekly", 4, datetime.now(UTC)
+    )
+    assert space.busy_shown_to("coachee") == (["coach", "co", "coachee"], ())
+    assert space.busy_shown_to("coach") == (["coach", "co"], ("coachee",))
+    assert space.busy_shown_to("co") == (["coach", "co"], ("coachee",))

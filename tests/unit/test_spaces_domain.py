@@ -21,6 +21,7 @@ from services.spaces.domain.model import (
     check_creator,
     check_member_roles,
 )
+from services.spaces.domain.notes import COACH_PRIVATE, SHARED, Note
 
 NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
 COACHEE, COACH, CO_COACH, HR, STRANGER = "per_1", "per_2", "per_3", "per_4", "per_5"
@@ -163,3 +164,92 @@ def test_members_need_the_right_role_and_to_belong_to_the_tenant() -> None:
         check_member_roles(found, {"co_coach_member_id": "mem_3"})
     with pytest.raises(NotFound):
         check_member_roles(found, {"coach_member_id": "mem_9"})
+
+
+def test_a_coach_who_oversees_the_tenant_is_refused_in_a_set_up_and_only_proposed_otherwise() -> (
+    None
+):
+    found = {
+        "mem_1": (COACHEE, ("coachee",), "active"),
+        "mem_4": (HR, ("tenant_admin", "coach", "coachee"), "active"),
+        "mem_5": (STRANGER, ("coach", "operator"), "pending"),
+    }
+    for member in ("mem_4", "mem_5"):
+        with pytest.raises(InvalidArgument) as refused:
+            check_member_roles(found, {"coachee_member_id": "mem_1", "coach_member_id": member})
+        assert "coach_member_id" in str(refused.value.fields)
+        check_member_roles(found, {"co_coach_member_id": member}, overseers=True)
+    check_member_roles(found, {"coachee_member_id": "mem_4"})  # HR as a coachee is no coach
+
+
+def test_a_proposed_coach_takes_the_seat_only_when_the_coachee_accepts() -> None:
+    s = space(ACTIVE)
+    hr = Participant("mem_4", HR)
+    assert s.change_coach(hr, {Relation.TENANT_ADMIN}, NOW, by=HR, needs_agreement=True) is None
+    assert s.set_up.coach.person_id == COACH and s.pending is not None
+    assert s.relations(HR, False) == set()  # still nobody in the space
+    for relations in ({Relation.COACH}, {Relation.TENANT_ADMIN}, {Relation.CO_COACH}):
+        with pytest.raises(PermissionDenied):
+            s.accept_pending(relations, NOW)
+    accepted, previous = s.accept_pending({Relation.COACHEE}, NOW)
+    assert (accepted.participant, previous) == (hr, Participant("mem_2", COACH))
+    assert s.set_up.coach == hr and s.pending is None
+    with pytest.raises(NotFound):
+        s.decline_pending({Relation.COACHEE}, NOW)
+
+
+def test_a_declined_or_overtaken_proposal_changes_nothing() -> None:
+    s = space(ACTIVE)
+    hr = Participant("mem_4", HR)
+    s.change_co_coach(hr, {Relation.COACH}, NOW, by=COACH, needs_agreement=True)
+    s.decline_pending({Relation.COACHEE}, NOW)
+    assert s.pending is None and s.set_up.co_coach == Participant("mem_3", CO_COACH)
+    s.change_co_coach(hr, {Relation.COACH}, NOW, by=COACH, needs_agreement=True)
+    s.change_coach(Participant("mem_6", "per_6"), {Relation.TENANT_ADMIN}, NOW)
+    assert s.pending is not None  # another seat's change leaves the proposal
+    s.change_co_coach(None, {Relation.COACH}, NOW)
+    assert s.pending is None and s.set_up.co_coach is None
+    with pytest.raises(InvalidArgument):  # a proposal that could never be accepted
+        s.change_co_coach(
+            Participant("mem_1", COACHEE), {Relation.COACH}, NOW, needs_agreement=True
+        )
+
+
+def test_a_coach_who_joins_later_sees_the_earlier_content_once_the_coachee_agrees() -> None:
+    s = space(ACTIVE)
+    assert s.earlier_hidden_from(Relation.COACH) is None  # there from the start
+    later = datetime(2027, 2, 1, tzinfo=UTC)
+    s.change_coach(Participant("mem_6", "per_6"), {Relation.TENANT_ADMIN}, later)
+    assert s.earlier_hidden_from(Relation.COACH) == later
+    assert s.earlier_hidden_from(Relation.CO_COACH) is None
+    assert s.earlier_hidden_from(Relation.COACHEE) is None
+    with pytest.raises(PermissionDenied):
+        s.change_content({"project": "unseen"}, Relation.COACH, later)
+    with pytest.raises(PermissionDenied):
+        s.share_earlier_content({Relation.COACH}, later)
+    s.share_earlier_content({Relation.COACHEE}, datetime(2027, 2, 2, tzinfo=UTC))
+    assert s.earlier_hidden_from(Relation.COACH) is None
+    s.change_co_coach(
+        Participant("mem_7", "per_7"), {Relation.COACH}, datetime(2027, 3, 1, tzinfo=UTC)
+    )
+    assert s.earlier_hidden_from(Relation.CO_COACH) == datetime(2027, 3, 1, tzinfo=UTC)
+    assert s.earlier_hidden_from(Relation.COACH) is None
+
+
+def test_nobody_who_oversees_the_tenant_is_proposed_for_a_draft_its_coachee_cannot_see() -> None:
+    s = space(DRAFT)
+    with pytest.raises(InvalidArgument) as refused:
+        s.change_coach(Participant("mem_4", HR), {Relation.TENANT_ADMIN}, NOW, needs_agreement=True)
+    assert "coach_member_id" in str(refused.value.fields)
+    assert s.pending is None and s.set_up.coach.person_id == COACH
+
+
+def test_a_late_coach_reads_no_one_elses_earlier_note_but_their_own() -> None:
+    earlier = Note.create("spc_1", "tnt_1", SHARED, COACHEE, Relation.COACHEE, "b", [], None, NOW)
+    own = Note.create("spc_1", "tnt_1", COACH_PRIVATE, COACH, Relation.COACH, "b", [], None, NOW)
+    joined = datetime(2027, 2, 1, tzinfo=UTC)
+    assert earlier.readable_by(COACH, Relation.COACH) is True
+    assert earlier.readable_by(COACH, Relation.COACH, joined) is False
+    assert earlier.readable_by(COACHEE, Relation.COACHEE, None) is True
+    assert own.readable_by(COACH, Relation.COACH, joined) is True
+    assert earlier.readable_by(COACH, Relation.COACH, NOW) is True  # written as they joined

@@ -135,8 +135,9 @@ class Mailer:
         message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = make_msgid(domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"
-        message["Content-Language"] = locale if locale in LOCALES else "en"
         message.set_content(rendered.body)
+        # After set_content, which drops every Content-* header set before it.
+        message["Content-Language"] = locale if locale in LOCALES else "en"
         if calendar is not None:
             method, ics = calendar
             message.add_alternative(ics.decode(), subtype="calendar", params={"method": method})

@@ -43,6 +43,17 @@ class SpaceCopy:
             return CO_COACH
         return None
 
+    def busy_shown_to(self, person_id: str) -> tuple[list[str], tuple[str, ...]]:
+        """Whose busy time shapes the slots `person_id` sees: (people busy in any tenant,
+        people busy in this tenant only). The coaches' is theirs, across tenants (a coach's
+        busy intervals reveal nothing of another tenant's sessions); the coachee's counts
+        across tenants only in the coachee's own view, so that a coach never reads from the
+        slots when the coachee is busy elsewhere."""
+        coaches = [p for p in (self.coach_person_id, self.co_coach_person_id) if p]
+        if person_id == self.coachee_person_id:
+            return [*coaches, self.coachee_person_id], ()
+        return coaches, (self.coachee_person_id,)
+
     def participant(self, person_id: str) -> str:
         """The caller's relation to the space, or NOT_FOUND (rule 6: no hint it exists)."""
         relation = self.relation_of(person_id)

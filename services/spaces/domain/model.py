@@ -69,6 +69,27 @@ class SetUp:
         return self
 
 
+# Roles that oversee a tenant: their holder coaches a space there only with the coachee's
+# agreement (issue 19). "operator" is a platform operator, as identity tells spaces.
+OVERSEER_ROLES = frozenset({"tenant_admin", "operator"})
+COACH_SEAT, CO_COACH_SEAT = "coach", "co_coach"
+OVERSEER_IN_SET_UP = (
+    "is a tenant admin or an operator, who coaches only with the coachee's agreement: open "
+    "the space with another coach, activate it, then propose them with ChangeCoach or "
+    "ChangeCoCoach"
+)
+
+
+@dataclass(frozen=True)
+class PendingCoach:
+    """A coach or co-coach proposed who oversees the tenant: it waits for the coachee."""
+
+    seat: str  # COACH_SEAT or CO_COACH_SEAT
+    participant: Participant
+    proposed_by: str  # person id
+    proposed_at: datetime
+
+
 @dataclass
 class Content:
     project: str = ""
@@ -123,6 +144,12 @@ class Space:
     created_at: datetime
     updated_at: datetime
     data_key: str = field(default="", repr=False)  # wrapped; storage fills it
+    pending: PendingCoach | None = None
+    # When the coach and co-coach of now took their seat (None: from the start), and when the
+    # coachee last agreed that the coaches then present see what was written before they came.
+    coach_joined_at: datetime | None = None
+    co_coach_joined_at: datetime | None = None
+    earlier_content_shared_at: datetime | None = None
 
     @classmethod
     def create(
@@ -184,37 +211,129 @@ class Space:
         self.updated_at = now
 
     def change_coach(
-        self, coach: Participant, relations: set[Relation], now: datetime
-    ) -> Participant:
+        self,
+        coach: Participant,
+        relations: set[Relation],
+        now: datetime,
+        *,
+        by: str = "",
+        needs_agreement: bool = False,
+    ) -> Participant | None:
         """A tenant admin gives the space another coach, at any time; returns the previous
-        one, who loses access at once (their private notes stay theirs alone)."""
+        one, who loses access at once (their private notes stay theirs alone). A coach who
+        oversees the tenant (`needs_agreement`) is only proposed: None, and `pending` waits
+        for the coachee."""
         if Relation.TENANT_ADMIN not in relations:
             raise PermissionDenied(
                 "Only a tenant admin may change the coach.", reason="COACH_CHANGE_FORBIDDEN"
             )
-        previous = self.set_up.coach
-        self.set_up = replace(self.set_up, coach=coach).check()
-        self.updated_at = now
-        return previous
+        return self._seat(COACH_SEAT, coach, now, by, needs_agreement)
 
     def change_co_coach(
-        self, co_coach: Participant | None, relations: set[Relation], now: datetime
+        self,
+        co_coach: Participant | None,
+        relations: set[Relation],
+        now: datetime,
+        *,
+        by: str = "",
+        needs_agreement: bool = False,
     ) -> Participant | None:
-        """A tenant admin or the coach adds, replaces or removes the co-coach."""
+        """A tenant admin or the coach adds, replaces or removes the co-coach (a proposal
+        only, as for the coach, when the new one oversees the tenant)."""
         if not relations & {Relation.TENANT_ADMIN, Relation.COACH}:
             raise PermissionDenied(
                 "Only a tenant admin or the coach may change the co-coach.",
                 reason="COACH_CHANGE_FORBIDDEN",
             )
-        previous = self.set_up.co_coach
-        self.set_up = replace(self.set_up, co_coach=co_coach).check()
+        return self._seat(CO_COACH_SEAT, co_coach, now, by, needs_agreement)
+
+    def _seat(
+        self, seat: str, who: Participant | None, now: datetime, by: str, needs_agreement: bool
+    ) -> Participant | None:
+        changed = replace(self.set_up, **{seat: who}).check()  # a bad proposal fails now
+        if needs_agreement:
+            assert who is not None
+            if self.status == DRAFT:  # its coachee does not see it yet: nobody could agree
+                raise invalid(**{f"{seat}_member_id": OVERSEER_IN_SET_UP})
+            self.pending = PendingCoach(seat, who, by, now)
+            self.updated_at = now
+            return None
+        previous: Participant | None = getattr(self.set_up, seat)
+        self.set_up = changed
+        self._joined(seat, who, now)
+        if self.pending is not None and self.pending.seat == seat:
+            self.pending = None  # the seat was filled otherwise: the proposal is moot
         self.updated_at = now
         return previous
+
+    def _joined(self, seat: str, who: Participant | None, now: datetime) -> None:
+        """The seat's new holder joined now (a running space's earlier content is not theirs
+        to read until the coachee agrees)."""
+        setattr(self, f"{seat}_joined_at", now if who is not None else None)
+
+    def earlier_hidden_from(self, relation: Relation) -> datetime | None:
+        """For a coach or co-coach who joined after the start and to whom the coachee has not
+        agreed to show it since: the instant before which content is hidden from them (goals
+        and notes written earlier, and the space's own content, which carries no date)."""
+        joined = {
+            Relation.COACH: self.coach_joined_at,
+            Relation.CO_COACH: self.co_coach_joined_at,
+        }.get(relation)
+        if joined is None:
+            return None
+        shared = self.earlier_content_shared_at
+        return None if shared is not None and shared >= joined else joined
+
+    def share_earlier_content(self, relations: set[Relation], now: datetime) -> None:
+        """The coachee agrees that the coach and co-coach of now see what was written before
+        they joined (a coach who joins later needs a new agreement)."""
+        if Relation.COACHEE not in relations:
+            raise PermissionDenied(
+                "Only the coachee shares what was written before a coach joined.",
+                reason="COACHEE_ONLY",
+            )
+        self.earlier_content_shared_at = now
+        self.updated_at = now
+
+    def pending_for(self, relations: set[Relation]) -> PendingCoach:
+        """The proposal waiting for the coachee: theirs alone to see and answer."""
+        if Relation.COACHEE not in relations:
+            raise PermissionDenied(
+                "Only the coachee answers a proposed coach change.",
+                reason="COACHEE_ONLY",
+            )
+        if self.pending is None:
+            raise NotFound(
+                "No coach change waits for your agreement in this space.",
+                reason="NO_PENDING_COACH_CHANGE",
+            )
+        return self.pending
+
+    def accept_pending(
+        self, relations: set[Relation], now: datetime
+    ) -> tuple[PendingCoach, Participant | None]:
+        """The coachee agrees: the proposed coach takes the seat; returns the proposal and
+        the seat's previous holder."""
+        pending = self.pending_for(relations)
+        self.pending = None
+        previous: Participant | None = getattr(self.set_up, pending.seat)
+        self.set_up = replace(self.set_up, **{pending.seat: pending.participant}).check()
+        self._joined(pending.seat, pending.participant, now)
+        self.updated_at = now
+        return pending, previous
+
+    def decline_pending(self, relations: set[Relation], now: datetime) -> PendingCoach:
+        pending = self.pending_for(relations)
+        self.pending = None
+        self.updated_at = now
+        return pending
 
     def change_content(self, changes: dict[str, str], relation: Relation, now: datetime) -> None:
         """The coachee's words: the coachee, coach or co-coach, until it is archived."""
         if relation is Relation.TENANT_ADMIN:
             raise space_not_found()  # HR never reads nor writes content
+        if self.earlier_hidden_from(relation) is not None:
+            raise earlier_content_not_shared()
         if self.status == ARCHIVED:
             raise FailedPrecondition("An archived space is read only.", reason="SPACE_ARCHIVED")
         self.content = self.content.changed(changes)
@@ -223,6 +342,14 @@ class Space:
 
 def space_not_found() -> NotFound:
     return NotFound("No such space.", reason="SPACE_NOT_FOUND")
+
+
+def earlier_content_not_shared() -> PermissionDenied:
+    return PermissionDenied(
+        "You joined this space after it started: its content is yours to read and change once "
+        "the coachee agrees (ShareEarlierContent).",
+        reason="EARLIER_CONTENT_NOT_SHARED",
+    )
 
 
 def check_creator(person_id: str, tenant_admin: bool, coach_role: bool, set_up: SetUp) -> None:
@@ -240,13 +367,22 @@ def check_creator(person_id: str, tenant_admin: bool, coach_role: bool, set_up: 
     )
 
 
-MemberFacts = tuple[str, tuple[str, ...], str]  # person id, roles, status
+# person id, roles (with "operator" for a platform operator), status
+MemberFacts = tuple[str, tuple[str, ...], str]
 
 
-def check_member_roles(found: dict[str, MemberFacts], set_up_ids: dict[str, str]) -> None:
+def oversees(member: MemberFacts) -> bool:
+    """A tenant admin of the tenant, or an operator: coaches only if the coachee agrees."""
+    return bool(OVERSEER_ROLES & set(member[1]))
+
+
+def check_member_roles(
+    found: dict[str, MemberFacts], set_up_ids: dict[str, str], *, overseers: bool = False
+) -> None:
     """`found`: member id -> (person id, roles, status) from identity; `set_up_ids`: field ->
     member id. The coachee must hold the coachee role, coaches the coach role, all of them
-    active or invited members of the tenant."""
+    active or invited members of the tenant. A coach who oversees the tenant is refused
+    unless `overseers` (a coach change, which then waits for the coachee's agreement)."""
     wanted = {
         "coachee_member_id": "coachee",
         "coach_member_id": "coach",
@@ -260,3 +396,5 @@ def check_member_roles(found: dict[str, MemberFacts], set_up_ids: dict[str, str]
             raise invalid(**{field_name: "is not an active member of this tenant"})
         if wanted[field_name] not in member[1]:
             raise invalid(**{field_name: f"must be a member with the {wanted[field_name]} role"})
+        if wanted[field_name] == "coach" and not overseers and oversees(member):
+            raise invalid(**{field_name: OVERSEER_IN_SET_UP})

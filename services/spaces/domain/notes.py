@@ -131,8 +131,18 @@ class Note:
             session_id=session_id,
         )
 
-    def readable_by(self, person_id: str, relation: Relation) -> bool:
+    def readable_by(
+        self, person_id: str, relation: Relation, hidden_before: datetime | None = None
+    ) -> bool:
+        """`hidden_before`: a coach who joined later reads nobody's earlier notes (until the
+        coachee agrees: Space.earlier_hidden_from)."""
         if relation is Relation.TENANT_ADMIN:
+            return False
+        if (
+            hidden_before is not None
+            and self.created_at < hidden_before
+            and person_id != self.author_id
+        ):
             return False
         if self.kind == SHARED:
             return True
