@@ -1359,8 +1359,8 @@ def list_my_coachees(
 
 
 def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-    """A space's set-up and status from spaces' events: who coaches whom (a running space
-    only: `CoachLinks` reads the status)."""
+    """A space's set-up and status from spaces' events: who coaches whom (never from a
+    draft: `CoachLinks` reads the status)."""
     Repositories(uow.connection).coach_links.apply(
         {
             "space_id": event.space_id,

@@ -231,8 +231,10 @@ coach_links = Table(
 )
 
 
-# A draft gives its coach no view of the coachee; a finished engagement no longer does.
-LINKING_STATUSES = ("active", "paused")
+# A draft gives its coach no view of the coachee. Once opened, the space links its coach for
+# good (a completed or archived engagement still names its coachee on the coach's roster, as
+# the coach still reads that space).
+LINKING_STATUSES = ("active", "paused", "completed", "archived")
 
 
 class CoachLinks:

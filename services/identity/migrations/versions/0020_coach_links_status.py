@@ -1,6 +1,6 @@
-"""Coach links keep the space's status: only a running space (active or paused) links a coach
-to the coachee, never a draft (issue 19). Rows written before this revision came from spaces of
-unknown status; they count as running until the space's next event sets it.
+"""Coach links keep the space's status: a draft never links a coach to the coachee (issue 19).
+Rows written before this revision came from spaces of unknown status; they count as opened until
+the space's next event sets it.
 
 Revision ID: 0020
 Revises: 0015
