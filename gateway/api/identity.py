@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
+from services.kernel.csvtable import check_size
 from services.kernel.errors import invalid
 from services.kernel.personal_data import EXPORT_METHOD, personal_data_services
 
@@ -306,8 +307,7 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
     @handler
     def ImportMembers(self, request: Any, call: CallContext) -> pb.ImportMembersResponse:
         tenant_id = cv.parse_tenant(request.parent, "parent")
-        if not request.csv:
-            raise invalid(csv="is empty")
+        check_size(request.csv)
         payload = {
             "tenant_id": tenant_id,
             "csv_base64": base64.b64encode(request.csv).decode("ascii"),
