@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Any
 
 from services.kernel.csvtable import check_size
@@ -491,7 +490,7 @@ class PrivacyService(pb_grpc.PrivacyServiceServicer):  # type: ignore[misc]
     def ReplayErasures(self, request: Any, call: CallContext) -> pb.ReplayErasuresResponse:
         if not request.HasField("since_time"):
             raise invalid(since_time="is required: when the restored backup was taken")
-        payload = {"since": request.since_time.ToDatetime(tzinfo=UTC).isoformat()}
+        payload = {"since": cv.instant_in(request, "since_time", "since_time")}
         answer = call.call(IDENTITY, "replay_erasures", payload)
         return pb.ReplayErasuresResponse(replayed=answer["replayed"])
 

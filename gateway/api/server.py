@@ -28,6 +28,7 @@ from services.kernel.tokens import LEEWAY, load_or_create_service_key
 from . import identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
 from .health import DownstreamHealth
+from .malformed import MalformedRequestInterceptor
 from .peers import Network, parse_proxies
 from .rpc_client import RpcClient
 
@@ -96,7 +97,7 @@ class Gateway:
         )
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
-            interceptors=[AuthInterceptor(self.auth)],
+            interceptors=[AuthInterceptor(self.auth), MalformedRequestInterceptor()],
         )
         names = identity.add_to_server(self.server, self.backend)
         names += spaces.add_to_server(self.server, self.backend)
