@@ -44,10 +44,14 @@ def keyset_page(
     *,
     newest_first: bool = False,
     key: str = "created_at",
+    weigh: Callable[[T], int] | None = None,
+    max_weight: int = 0,
 ) -> tuple[list[T], str]:
     """One page of `query` (rows of `table`, with `created_at` and `id` columns), and the token
     of the next page ("" on the last). Oldest first, or `newest_first` (histories); ordered by
-    another timestamp column with `key` (sessions by their start)."""
+    another timestamp column with `key` (sessions by their start). With `weigh`, the page also
+    ends early once its items weigh more than `max_weight` (at least one item per page): an
+    answer of big items (notes, say) stays within what a client accepts."""
     created, row_id = table.c[key], table.c.id
     if newest_first:
         query = query.order_by(created.desc(), row_id.desc()).limit(size + 1)
@@ -59,6 +63,20 @@ def keyset_page(
     elif after:
         query = query.where(or_(created > after[0], and_(created == after[0], row_id > after[1])))
     rows = list(connection.execute(query))
+    if weigh is not None:
+        items: list[T] = []
+        weight = 0
+        for at, row in enumerate(rows[:size]):
+            item = to_domain(row)
+            weight += weigh(item)
+            if items and weight > max_weight:
+                last = rows[at - 1]
+                return items, encode_page_token(getattr(last, key), last.id)
+            items.append(item)
+        if len(rows) <= size:
+            return items, ""
+        last = rows[size - 1]
+        return items, encode_page_token(getattr(last, key), last.id)
     if len(rows) <= size:
         return [to_domain(r) for r in rows], ""
     last = rows[size - 1]

@@ -1,0 +1,31 @@
+"""Notes: which associated data each note's ciphertext is bound to.
+
+Version 1 (every note written before): the note id only. Version 2 (every write from now on,
+services/spaces/storage.py `note_context`): the note id, its space, kind and author, so that a
+ciphertext copied to another row, or a row whose kind or author is changed in the database,
+no longer opens. Version-2 ciphertexts also hold the body rendered to HTML (rendered once, at
+write time). A note sealed before is read as it is and sealed again, as version 2, the next
+time it is written (an edit, a deletion, its author's erasure).
+
+Revision ID: 0010
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "notes",
+        sa.Column("seal_version", sa.SmallInteger(), nullable=False, server_default="1"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("notes", "seal_version")
