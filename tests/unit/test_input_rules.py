@@ -3,6 +3,8 @@ the email syntax check, and the CSV reader's limits (kernel/csvtable.py)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from datetime import UTC, date, datetime
 
@@ -15,6 +17,7 @@ from services.contracts import spaces as spc
 from services.identity.domain.roster import parse_roster
 from services.kernel.csvtable import MAX_CELL_CHARS, check_size, read_rows
 from services.kernel.errors import InvalidArgument
+from services.kernel.runtime.pagination import decode_page_token, encode_page_token
 from services.kernel.validation import looks_like_email
 from services.spaces.domain.importing import parse_space_rows
 
@@ -171,3 +174,25 @@ def test_the_size_rule_names_csv() -> None:
 
 def test_date_bounds_leave_room_for_horizons_and_offsets() -> None:
     assert date(2999, 12, 31).toordinal() + 731 < date.max.toordinal()
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        ["2027-01-04T09:00:00+00:00", "not_\x00"],
+        ["9999-12-31T23:59:59-12:00", "not_1"],
+        ["0001-01-01T00:00:00+14:00", "not_1"],
+        ["2027-01-04T09:00:00+00:00", ["not_1"]],
+        ["2027-01-04T09:00:00+00:00", "x" * 100],
+    ],
+)
+def test_a_forged_page_token_is_refused_before_the_database(forged: list[object]) -> None:
+    token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+    with pytest.raises(InvalidArgument) as caught:
+        decode_page_token(token)
+    assert [f.field for f in caught.value.fields] == ["page_token"]
+
+
+def test_a_page_token_of_ours_reads_back() -> None:
+    at = datetime(2027, 1, 4, 9, tzinfo=UTC)
+    assert decode_page_token(encode_page_token(at, "not_0a1b")) == (at, "not_0a1b")

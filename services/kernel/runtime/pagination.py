@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -14,6 +15,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, Table, and_, or_
 
 from ..errors import invalid
+from ..validation import date_problem
+
+_ROW_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 T = TypeVar("T")
 
@@ -29,7 +33,12 @@ def decode_page_token(token: str) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         created, row_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(row_id)
+        after = datetime.fromisoformat(created)
+        # A forged token must not reach the database with what it cannot hold (NUL) or what
+        # overflows (a date at the calendar's edge).
+        if not isinstance(row_id, str) or not _ROW_ID.match(row_id) or date_problem(after):
+            raise ValueError("not a token of ours")
+        return after, row_id
     except (ValueError, TypeError):
         raise invalid(page_token="is not a token this list returned") from None  # noqa: S106
 
