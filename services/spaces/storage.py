@@ -415,6 +415,13 @@ def note_context(
     return f"spaces.note.v2.{note_id}.{space_id}.{kind}.{author_id}"
 
 
+def revision_context(revision_id: str, note_id: str, version: int = NOTE_SEAL_VERSION) -> str:
+    """A revision's associated data: moved under another note, it no longer opens."""
+    if version == 1:
+        return f"spaces.note_revision.{revision_id}"
+    return f"spaces.note_revision.v2.{revision_id}.{note_id}"
+
+
 # The sessions booked in each space, from scheduling's events: a note may link only to these.
 space_sessions = Table(
     "space_sessions",
@@ -455,6 +462,8 @@ note_revisions = Table(
     Column("note_id", String(40), ForeignKey("notes.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),  # when it was replaced
     Column("sealed", Text, nullable=False),  # the previous body
+    # 1: bound to the revision id only (before 0010); 2: to the revision and its note too.
+    Column("seal_version", SmallInteger, nullable=False, server_default="1"),
     Index("ix_note_revisions_note", "note_id", "created_at", "id"),
 )
 
@@ -557,7 +566,8 @@ class Notes:
                     id=revision,
                     note_id=note.id,
                     created_at=note.updated_at,
-                    sealed=self.key.seal_text(previous_body, f"spaces.note_revision.{revision}"),
+                    sealed=self.key.seal_text(previous_body, revision_context(revision, note.id)),
+                    seal_version=NOTE_SEAL_VERSION,
                 )
             )
 
@@ -603,7 +613,8 @@ class Notes:
         key = self.key
 
         def entry(r: Any) -> dict[str, Any]:
-            body = key.open_text(r.sealed, f"spaces.note_revision.{r.id}")
+            context = revision_context(r.id, r.note_id, r.seal_version)
+            body = key.open_text(r.sealed, context)
             return {"replaced_at": r.created_at, "body": body}
 
         query = select(note_revisions).where(note_revisions.c.note_id == note_id)

@@ -19,7 +19,7 @@ from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase, make_engine
 from services.spaces import storage
 from services.spaces.domain.model import Content, Participant, SetUp, Space, new_id
 from services.spaces.domain.notes import Note
-from services.spaces.storage import Notes, Spaces, note_context, notes
+from services.spaces.storage import Notes, Spaces, note_context, note_revisions, notes
 
 NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
 
@@ -152,3 +152,27 @@ def test_reads_do_not_render_and_a_page_of_big_notes_ends_early(
         assert page[0].body_html.startswith("<p><em>4</em>")
         rest, last = store.readable_page(space.id, author, [], 50, token)
         assert [n.body[:3] for n in rest] == ["*2*", "*1*"] and last
+
+
+def test_a_revision_moved_under_another_note_does_not_open(
+    db: WorkerDatabase, master: MasterKey
+) -> None:
+    with db.unit_of_work() as uow:
+        repo, space = a_space(uow, master)
+        coach = space.set_up.coach.person_id
+        private = a_note(space, "coach_private", coach, "first private thought")
+        shared = a_note(space, "shared", coach, "hello")
+        store = notes_of(repo, space)
+        store.add(private)
+        store.add(shared)
+        private.body = "second private thought"
+        store.save(private, previous_body="first private thought")
+        [revision], _ = store.revisions(private.id, 10, "")
+        assert revision["body"] == "first private thought"
+        uow.connection.execute(
+            update(note_revisions)
+            .where(note_revisions.c.note_id == private.id)
+            .values(note_id=shared.id)
+        )
+        with pytest.raises(InvalidTag):
+            store.revisions(shared.id, 10, "")

@@ -5,7 +5,8 @@ services/spaces/storage.py `note_context`): the note id, its space, kind and aut
 ciphertext copied to another row, or a row whose kind or author is changed in the database,
 no longer opens. Version-2 ciphertexts also hold the body rendered to HTML (rendered once, at
 write time). A note sealed before is read as it is and sealed again, as version 2, the next
-time it is written (an edit, a deletion, its author's erasure).
+time it is written (an edit, a deletion, its author's erasure). A revision (a note's previous
+body) is bound, in version 2, to its note as well as its own id; older revisions stay version 1.
 
 Revision ID: 0010
 Revises: 0004
@@ -20,12 +21,17 @@ branch_labels = None
 depends_on = None
 
 
+TABLES = ("notes", "note_revisions")
+
+
 def upgrade() -> None:
-    op.add_column(
-        "notes",
-        sa.Column("seal_version", sa.SmallInteger(), nullable=False, server_default="1"),
-    )
+    for table in TABLES:
+        op.add_column(
+            table,
+            sa.Column("seal_version", sa.SmallInteger(), nullable=False, server_default="1"),
+        )
 
 
 def downgrade() -> None:
-    op.drop_column("notes", "seal_version")
+    for table in TABLES:
+        op.drop_column(table, "seal_version")
