@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -17,9 +17,10 @@ from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, master_key_from
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase, make_engine
 from services.spaces import storage
-from services.spaces.domain.model import Content, Participant, SetUp, Space, new_id
+from services.spaces.domain.model import Space, new_id
 from services.spaces.domain.notes import Note
 from services.spaces.storage import Notes, Spaces, note_context, note_revisions, notes
+from tests.integration.test_spaces_storage import a_space as new_space
 
 NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
 
@@ -39,15 +40,7 @@ def master() -> MasterKey:
 
 
 def a_space(uow: UnitOfWork, master: MasterKey) -> tuple[Spaces, Space]:
-    set_up = SetUp(
-        coachee=Participant(new_id("mem"), new_id("per")),
-        coach=Participant(new_id("mem"), new_id("per")),
-        co_coach=None,
-        cadence="weekly",
-        sessions_planned=6,
-        starts_on=date(2027, 1, 4),
-    )
-    space = Space.create(new_id("tnt"), set_up, Content(), new_id("per"), NOW)
+    space = new_space(new_id("tnt"))
     repo = Spaces(uow.connection, master)
     repo.add(space)
     return repo, space
