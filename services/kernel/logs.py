@@ -16,7 +16,7 @@ from typing import Any
 
 from .context import current_request_id
 
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 SECRET_KEYS = frozenset(
     {"password", "token", "access_token", "authorization", "secret", "refresh_token", "body"}
 )
@@ -28,14 +28,13 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
 # psycopg2's `LINE 1: SELECT ... 'value' ...` excerpt (it sends values as literals).
 # SQLAlchemy's own `[parameters: ...]` is off (engines are made with hide_parameters).
 _DB_ECHOES = (
-    (
-        re.compile(r"(Key \([^)]*\)=)\(.*?\)(?= already exists| is not present|\s*$)", re.M),
-        r"\1(...)",
-    ),
-    (re.compile(r'(for type [\w ]+: )"[^"\n]*"'), r'\1"..."'),
+    (re.compile(r"^(DETAIL:\s+Key \([^)\n]{0,200}\)=).*$", re.M), r"\1(...)"),
+    (re.compile(r'(for type [\w ]{1,40}: )"[^"\n]*"'), r'\1"..."'),
     (re.compile(r"^(\s*LINE \d+: ).*$", re.M), r"\1..."),
 )
-_EMAIL = re.compile(r"[^\s@'\"<>()\[\],;:=]+@[^\s@'\"<>()\[\],;:=]+\.[A-Za-z]{2,}")
+# Linear on any text: a match starts only where a run of address characters starts.
+_ADDRESS_CHARS = r"[^\s@'\"<>()\[\],;:=]"
+_EMAIL = re.compile(rf"(?<!{_ADDRESS_CHARS}){_ADDRESS_CHARS}+@{_ADDRESS_CHARS}+\.[A-Za-z]{{2,}}")
 
 
 def scrub(text: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import traceback
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
+from services.kernel.logs import scrub
 from services.kernel.runtime import mailer as mailer_module
 from services.kernel.runtime.mailer import MailRefused, SmtpTransport
 from services.kernel.runtime.sql import make_engine
@@ -61,3 +63,20 @@ def test_database_engines_hide_bound_parameters() -> None:
     engine = make_engine("postgresql://nobody@127.0.0.1:1/none", pool_size=1)
     assert engine.hide_parameters
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["eyJ" * 30_000, "x" * 100_000, "a@" + ".a" * 50_000, "Key (" * 20_000, "a@b." * 25_000],
+)
+def test_scrubbing_is_linear_on_hostile_text(hostile: str) -> None:
+    started = time.perf_counter()
+    scrub(hostile)
+    assert time.perf_counter() - started < 0.5  # "eyJ" x 30,000 took ~4 s before
+
+
+def test_scrubbing_masks_tokens_addresses_and_database_echoes() -> None:
+    assert scrub(
+        "DETAIL:  Key (tenant_id, email_key)=(tnt_1, ada@example.test) already exists.\n"
+        "to <ada@example.test>, bob.x@mail.example.org; Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIi.x"
+    ) == ("DETAIL:  Key (tenant_id, email_key)=(...)\nto <[email]>, [email]; Bearer [token]")
