@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -54,6 +54,19 @@ def timestamp(value: str) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(datetime.fromisoformat(value))
     return ts
+
+
+def instant_in(message: Any, field: str, name: str, required: bool = True) -> str | None:
+    """A Timestamp field as ISO 8601 UTC; one outside what a Timestamp may hold is
+    INVALID_ARGUMENT on `name` (the contracts then bound it to the platform's horizon)."""
+    if not message.HasField(field):
+        if required:
+            raise invalid(**{name: "is required"})
+        return None
+    try:
+        return str(getattr(message, field).ToDatetime(tzinfo=UTC).isoformat())
+    except (ValueError, OverflowError):
+        raise invalid(**{name: "is not a valid timestamp"}) from None
 
 
 def roles_in(values: list[int], field: str = "roles") -> list[str]:

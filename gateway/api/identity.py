@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Any
 
+from services.kernel.csvtable import check_size
 from services.kernel.errors import invalid
 from services.kernel.personal_data import EXPORT_METHOD, personal_data_services
 
@@ -306,8 +306,7 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
     @handler
     def ImportMembers(self, request: Any, call: CallContext) -> pb.ImportMembersResponse:
         tenant_id = cv.parse_tenant(request.parent, "parent")
-        if not request.csv:
-            raise invalid(csv="is empty")
+        check_size(request.csv)
         payload = {
             "tenant_id": tenant_id,
             "csv_base64": base64.b64encode(request.csv).decode("ascii"),
@@ -491,7 +490,7 @@ class PrivacyService(pb_grpc.PrivacyServiceServicer):  # type: ignore[misc]
     def ReplayErasures(self, request: Any, call: CallContext) -> pb.ReplayErasuresResponse:
         if not request.HasField("since_time"):
             raise invalid(since_time="is required: when the restored backup was taken")
-        payload = {"since": request.since_time.ToDatetime(tzinfo=UTC).isoformat()}
+        payload = {"since": cv.instant_in(request, "since_time", "since_time")}
         answer = call.call(IDENTITY, "replay_erasures", payload)
         return pb.ReplayErasuresResponse(replayed=answer["replayed"])
 

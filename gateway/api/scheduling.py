@@ -4,12 +4,13 @@ the tenant's policy."""
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import date
 from typing import Any
 
 from google.protobuf import empty_pb2
 
 from services.kernel.errors import invalid
+from services.kernel.validation import date_problem
 
 from . import convert as cv
 from .calls import Backend, CallContext, handler
@@ -81,17 +82,18 @@ def parse_video_settings(value: str, field: str = "name") -> str:
 # ---------------------------------------------------------------- values in
 
 
-def _instant(message: Any, field: str, name: str, required: bool = True) -> str | None:
-    if not message.HasField(field):
-        if required:
-            raise invalid(**{name: "is required"})
-        return None
-    return str(getattr(message, field).ToDatetime(tzinfo=UTC).isoformat())
+_instant = cv.instant_in
 
 
 def _date(value: str, field: str) -> str:
     if not _DATE.match(value or ""):
         raise invalid(**{field: "must be a date: YYYY-MM-DD"})
+    try:
+        problem = date_problem(date.fromisoformat(value))
+    except ValueError:
+        problem = "must be a date: YYYY-MM-DD"
+    if problem:  # said here too, so that the proto's field is named
+        raise invalid(**{field: problem})
     return value
 
 

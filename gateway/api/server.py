@@ -28,6 +28,7 @@ from services.kernel.tokens import LEEWAY, load_or_create_service_key
 from . import identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
 from .health import DownstreamHealth
+from .malformed import MalformedRequestInterceptor
 from .peers import Network, parse_proxies
 from .rpc_client import RpcClient
 
@@ -96,7 +97,7 @@ class Gateway:
         )
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
-            interceptors=[AuthInterceptor(self.auth)],
+            interceptors=[AuthInterceptor(self.auth), MalformedRequestInterceptor()],
             # grpcio shares a port between servers by default (SO_REUSEPORT): a second gateway
             # on a taken address would start and take some of the first one's clients.
             options=[("grpc.so_reuseport", 0)],

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from services.kernel.csvtable import check_size
 from services.kernel.errors import invalid
 
 from . import convert as cv
@@ -123,8 +124,7 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
     @handler
     def ImportSpaces(self, request: Any, call: CallContext) -> pb.ImportSpacesResponse:
         tenant_id = cv.parse_tenant(request.parent, "parent")
-        if not request.csv:
-            raise invalid(csv="is empty")
+        check_size(request.csv)
         payload = {"tenant_id": tenant_id, "csv_base64": base64.b64encode(request.csv).decode()}
         answer = call.call(SPACES, "import_spaces", payload)
         return pb.ImportSpacesResponse(

@@ -13,7 +13,7 @@ from pydantic import Field, StringConstraints
 
 from services.kernel.events import EventPayload
 from services.kernel.personal_data import PersonErased as PersonErasedBase
-from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
+from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
 from .base import Contract, PageRequest
 
@@ -126,7 +126,7 @@ class MyMembership(Contract):
 class SignInRequest(Contract):
     email: Email
     password: Annotated[
-        str, StringConstraints(min_length=1, max_length=1024, strip_whitespace=False)
+        str, StringConstraints(min_length=1, max_length=1024, strip_whitespace=False), OPAQUE
     ]
     # Tenant id or slug. Empty: an operator's token, or, for anyone else, a personal token
     # that reaches only their own person and memberships.
@@ -239,7 +239,7 @@ class PersonalDataExport(Contract):
 
 
 class EraseMyDataRequest(Contract):
-    current_password: str = Field(min_length=1, max_length=1024)
+    current_password: Annotated[str, OPAQUE] = Field(min_length=1, max_length=1024)
 
 
 class ErasePersonRequest(Contract):
@@ -436,7 +436,10 @@ class ListMyMembershipsResponse(Contract):
 
 # ---------------------------------------------------------------- passwords
 
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+# A password is compared as given: only NUL is refused (services/kernel/validation.py).
+Password = Annotated[
+    str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False), OPAQUE
+]
 
 
 class RequestPasswordResetRequest(Contract):

@@ -16,6 +16,7 @@ from pydantic import Field, StringConstraints
 
 from services.kernel.events import EventPayload
 from services.kernel.personal_data import completion_event
+from services.kernel.validation import MULTI_LINE
 
 from .base import Contract, PageRequest
 
@@ -23,7 +24,8 @@ SERVICE = "spaces"
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
 Cadence = Literal["weekly", "every_two_weeks", "every_four_weeks", "monthly"]
-Text = Annotated[str, StringConstraints(max_length=4000)]
+# Free text people write over several lines (services/kernel/validation.py: text rules).
+Text = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
 
 
 class SpaceStatus(StrEnum):
@@ -295,7 +297,9 @@ class CreateNoteRequest(Contract):
     tenant_id: Id
     space_id: Id
     kind: NoteKind
-    body: str = Field(max_length=40_000)  # the domain's limit (20,000) gives the clear error
+    body: Annotated[str, MULTI_LINE] = Field(
+        max_length=40_000
+    )  # the domain's limit (20,000) gives the clear error
     links: list[LinkInput] = Field(default=[], max_length=50)
     parent_note_id: Id | None = None
     session_id: Id | None = None  # a session of this space the (shared) note is about
@@ -318,7 +322,7 @@ class UpdateNoteRequest(Contract):
     space_id: Id
     note_id: Id
     update_mask: list[Literal["body", "links", "session_id"]] = Field(min_length=1)
-    body: str = Field(default="", max_length=40_000)
+    body: Annotated[str, MULTI_LINE] = Field(default="", max_length=40_000)
     links: list[LinkInput] = Field(default=[], max_length=50)
     session_id: Id | None = None
 

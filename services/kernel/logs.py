@@ -1,7 +1,8 @@
 """JSON logs, one object per line, carrying the request id of the call being served.
 
 Never a token, password or free text: known secret-bearing keys are dropped from `extra`, and
-anything shaped like a JWT is masked in every message as a last line of defence.
+anything shaped like a JWT or an email address, and the values a database error echoes, are
+masked in every message and traceback as a last line of defence.
 """
 
 from __future__ import annotations
@@ -15,15 +16,33 @@ from typing import Any
 
 from .context import current_request_id
 
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 SECRET_KEYS = frozenset(
     {"password", "token", "access_token", "authorization", "secret", "refresh_token", "body"}
 )
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message"}
 
 
+# What a database error's text echoes of the values it was given (a bound email or name):
+# PostgreSQL's `Key (email)=(ada@...)` detail, its `... for type integer: "value"` complaint, and
+# psycopg2's `LINE 1: SELECT ... 'value' ...` excerpt (it sends values as literals).
+# SQLAlchemy's own `[parameters: ...]` is off (engines are made with hide_parameters).
+_DB_ECHOES = (
+    (re.compile(r"^(DETAIL:\s+Key \([^)\n]{0,200}\)=).*$", re.M), r"\1(...)"),
+    (re.compile(r'(for type [\w ]{1,40}: )"[^"\n]*"'), r'\1"..."'),
+    (re.compile(r"^(\s*LINE \d+: ).*$", re.M), r"\1..."),
+)
+# Linear on any text: a match starts only where a run of address characters starts.
+_ADDRESS_CHARS = r"[^\s@'\"<>()\[\],;:=]"
+_EMAIL = re.compile(rf"(?<!{_ADDRESS_CHARS}){_ADDRESS_CHARS}+@{_ADDRESS_CHARS}+\.[A-Za-z]{{2,}}")
+
+
 def scrub(text: str) -> str:
-    return _JWT.sub("[token]", text)
+    """`text` without tokens, email addresses, or the values a database error echoes."""
+    text = _JWT.sub("[token]", text)
+    for pattern, replacement in _DB_ECHOES:
+        text = pattern.sub(replacement, text)
+    return _EMAIL.sub("[email]", text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -53,6 +53,7 @@ from .storage import (
     erase_author,
     record_space_session,
     space_has_session,
+    spaces_with_shared_notes_by,
 )
 
 # member ids of one tenant -> what identity knows of them
@@ -641,6 +642,10 @@ def erase_personal_data(uow: UnitOfWork, master: MasterKey, event: ic.PersonEras
     repo = Spaces(uow.connection, master)
     for space in repo.of_coachee(event.person_id):
         repo.delete(space.id)  # goals, notes, revisions and reads go with it
+    for tenant_id, space_id in spaces_with_shared_notes_by(uow.connection, event.person_id):
+        kept = repo.get(tenant_id, space_id)
+        if kept is not None:  # sealed for their author: sealed again for "a former participant"
+            _notes(repo, kept).reseal_for_author(space_id, event.person_id, ERASED_PERSON)
     erase_author(uow.connection, event.person_id)
     done = completion_event(c.SERVICE)
     uow.record(done(erasure_id=event.erasure_id, person_id=event.person_id))
@@ -839,7 +844,7 @@ def note_view(note: Note) -> c.Note:
         author_erased=note.author_id == ERASED_PERSON,
         parent_note_id=note.parent_id,
         body=note.body,
-        body_html=render_markdown(note.body),
+        body_html=note.body_html or render_markdown(note.body),
         links=[c.LinkView(url=link.url, title=link.title) for link in note.links],
         session_id=note.session_id,
         created_at=note.created_at,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -33,6 +34,7 @@ from sqlalchemy import (
 
 from services.kernel.crypto import MasterKey, SecretKey, key_id_of
 from services.kernel.ids import new_id
+from services.kernel.markdown import render as render_markdown
 from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
@@ -430,11 +432,15 @@ notes = Table(
     Column("kind", String(16), nullable=False),
     Column("author_id", String(40), nullable=False),
     Column("parent_id", String(40)),
-    Column("sealed", Text, nullable=False),  # body and links, sealed by the space's data key
+    # body, links and the body rendered to HTML, sealed by the space's data key
+    Column("sealed", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
     Column("session_id", String(40)),  # the session it is about (an id, never sealed)
+    # What `sealed` is bound to (its associated data): 1, the note id only (before migration 0007);
+    # 2, the note id, space, kind and author (NOTE_SEAL_VERSION, what every write seals).
+    Column("seal_version", SmallInteger, nullable=False, server_default="1"),
     Index("ix_notes_space_page", "space_id", "created_at", "id"),
 )
 
@@ -444,6 +450,29 @@ def _not_hidden(reader_id: str, hidden_before: datetime | None) -> Any:
     if hidden_before is None:
         return text("true")
     return or_(notes.c.created_at >= hidden_before, notes.c.author_id == reader_id)
+
+
+NOTE_SEAL_VERSION = 2
+# A page of notes ends early past this many characters of bodies and HTML: an answer a gRPC
+# client accepts (4 MB by default), whatever the page size asked.
+NOTES_PAGE_CHARACTERS = 1_000_000
+
+
+def note_context(
+    note_id: str, space_id: str, kind: str, author_id: str, version: int = NOTE_SEAL_VERSION
+) -> str:
+    """The associated data a note's ciphertext is bound to: moved to another note, space, kind
+    or author (a private note made shared in the database, say), it no longer opens."""
+    if version == 1:
+        return f"spaces.note.{note_id}"
+    return f"spaces.note.v2.{note_id}.{space_id}.{kind}.{author_id}"
+
+
+def revision_context(revision_id: str, note_id: str, version: int = NOTE_SEAL_VERSION) -> str:
+    """A revision's associated data: moved under another note, it no longer opens."""
+    if version == 1:
+        return f"spaces.note_revision.{revision_id}"
+    return f"spaces.note_revision.v2.{revision_id}.{note_id}"
 
 
 # The sessions booked in each space, from scheduling's events: a note may link only to these.
@@ -486,6 +515,8 @@ note_revisions = Table(
     Column("note_id", String(40), ForeignKey("notes.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),  # when it was replaced
     Column("sealed", Text, nullable=False),  # the previous body
+    # 1: bound to the revision id only (before migration 0007); 2: to the revision and its note too.
+    Column("seal_version", SmallInteger, nullable=False, server_default="1"),
     Index("ix_note_revisions_note", "note_id", "created_at", "id"),
 )
 
@@ -511,14 +542,24 @@ class Notes:
         self.connection = connection
         self.key = key
 
-    def _seal(self, note: Note) -> str:
+    def _seal(self, note: Note, author_id: str | None = None) -> str:
+        """Sealed with the HTML rendered now, once: reads never render (a body crafted to be
+        slow to render costs its writer, once, not every reader, every time)."""
         assert self.key is not None
-        body = {"body": note.body, "links": [link.as_dict() for link in note.links]}
-        return self.key.seal_text(json.dumps(body), f"spaces.note.{note.id}")
+        note.body_html = render_markdown(note.body) if note.body else ""
+        body = {
+            "body": note.body,
+            "links": [link.as_dict() for link in note.links],
+            "html": note.body_html,
+        }
+        author = note.author_id if author_id is None else author_id
+        context = note_context(note.id, note.space_id, note.kind, author)
+        return self.key.seal_text(json.dumps(body), context)
 
     def _note(self, r: Any) -> Note:
         assert self.key is not None
-        body = json.loads(self.key.open_text(r.sealed, f"spaces.note.{r.id}"))
+        context = note_context(r.id, r.space_id, r.kind, r.author_id, r.seal_version)
+        body = json.loads(self.key.open_text(r.sealed, context))
         return Note(
             id=r.id,
             space_id=r.space_id,
@@ -532,6 +573,9 @@ class Notes:
             updated_at=r.updated_at,
             deleted_at=r.deleted_at,
             session_id=r.session_id,
+            # Sealed before migration 0007 without it: rendered on each read until the note is
+            # written again (rendering is linear, services/kernel/markdown.py).
+            body_html=body["html"] if "html" in body else render_markdown(body["body"]),
         )
 
     def add(self, note: Note) -> None:
@@ -544,6 +588,7 @@ class Notes:
                 author_id=note.author_id,
                 parent_id=note.parent_id,
                 sealed=self._seal(note),
+                seal_version=NOTE_SEAL_VERSION,
                 session_id=note.session_id,
                 created_at=note.created_at,
                 updated_at=note.updated_at,
@@ -557,6 +602,7 @@ class Notes:
             .where(notes.c.id == note.id)
             .values(
                 sealed=self._seal(note),
+                seal_version=NOTE_SEAL_VERSION,
                 updated_at=note.updated_at,
                 deleted_at=note.deleted_at,
                 session_id=note.session_id,
@@ -573,7 +619,8 @@ class Notes:
                     id=revision,
                     note_id=note.id,
                     created_at=note.updated_at,
-                    sealed=self.key.seal_text(previous_body, f"spaces.note_revision.{revision}"),
+                    sealed=self.key.seal_text(previous_body, revision_context(revision, note.id)),
+                    seal_version=NOTE_SEAL_VERSION,
                 )
             )
 
@@ -611,7 +658,15 @@ class Notes:
         if kinds:
             query = query.where(notes.c.kind.in_(kinds))
         return keyset_page(
-            self.connection, notes, query, size, token, self._note, newest_first=True
+            self.connection,
+            notes,
+            query,
+            size,
+            token,
+            self._note,
+            newest_first=True,
+            weigh=lambda note: len(note.body) + len(note.body_html),
+            max_weight=NOTES_PAGE_CHARACTERS,
         )
 
     def revisions(self, note_id: str, size: int, token: str) -> tuple[list[dict[str, Any]], str]:
@@ -619,13 +674,40 @@ class Notes:
         key = self.key
 
         def entry(r: Any) -> dict[str, Any]:
-            body = key.open_text(r.sealed, f"spaces.note_revision.{r.id}")
+            context = revision_context(r.id, r.note_id, r.seal_version)
+            body = key.open_text(r.sealed, context)
             return {"replaced_at": r.created_at, "body": body}
 
         query = select(note_revisions).where(note_revisions.c.note_id == note_id)
         return keyset_page(
             self.connection, note_revisions, query, size, token, entry, newest_first=True
         )
+
+    def reseal_for_author(self, space_id: str, author_id: str, new_author_id: str) -> int:
+        """The author's shared notes in the space, sealed again for `new_author_id` (erasure
+        signs them by a former participant: the ciphertext must follow). Returns how many."""
+        assert self.key is not None
+        rows = self.connection.execute(
+            select(notes)
+            .where(
+                notes.c.space_id == space_id,
+                notes.c.author_id == author_id,
+                notes.c.kind == "shared",
+            )
+            .with_for_update()
+        ).all()
+        for r in rows:
+            note = self._note(r)
+            self.connection.execute(
+                update(notes)
+                .where(notes.c.id == r.id)
+                .values(
+                    sealed=self._seal(note, new_author_id),
+                    seal_version=NOTE_SEAL_VERSION,
+                    author_id=new_author_id,
+                )
+            )
+        return len(rows)
 
     def record_reads(
         self,
@@ -723,6 +805,16 @@ class Notes:
 
 # What a note, goal change or space keeps as its author once that person was erased.
 ERASED_PERSON = "erased"
+
+
+def spaces_with_shared_notes_by(connection: Connection, person_id: str) -> list[tuple[str, str]]:
+    """(tenant id, space id) of each space holding shared notes the person wrote."""
+    rows = connection.execute(
+        select(notes.c.tenant_id, notes.c.space_id)
+        .where(notes.c.author_id == person_id, notes.c.kind == "shared")
+        .distinct()
+    )
+    return [(r.tenant_id, r.space_id) for r in rows]
 
 
 def erase_author(connection: Connection, person_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -52,6 +53,15 @@ ATTACKS = [
     '[x](https://ok.example "title" onmouseover="alert(1)")',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "[x](file:///etc/passwd)",
+    # protocol-relative: browsers read each as another site
+    "[x](//evil.example)",
+    "[x]( //evil.example/a)",
+    "[x](\\\\evil.example)",
+    "[x](/\\evil.example)",
+    "[x](\\/evil.example)",
+    "[x](https:/\\evil.example)",
+    "[x]: //evil.example\n\n[x]",
+    "<//evil.example>",
 ]
 
 
@@ -81,5 +91,26 @@ def test_no_attack_vector_survives(attack: str) -> None:
             assert name in ("href", "title", "rel", "start"), (attack, name)
             if name == "href":
                 assert (value or "").startswith(("http://", "https://", "mailto:")), value
+                assert not (value or "").startswith(("https:/\\", "http:/\\")), value
         if tag == "a":
             assert attrs.get("rel") == "noopener nofollow"
+
+
+def test_relative_links_keep_their_text_but_lose_their_address() -> None:
+    assert render("[home](/spaces) and [up](../x)") == (
+        '<p><a rel="noopener nofollow">home</a> and <a rel="noopener nofollow">up</a></p>\n'
+    )
+
+
+@pytest.mark.parametrize("hostile", ["![" * 10_000, "![" * 10_000 + "]", "[" * 20_000])
+def test_unclosed_brackets_render_in_linear_time(hostile: str) -> None:
+    started = time.perf_counter()
+    html = render(hostile)
+    assert time.perf_counter() - started < 0.5  # 2 to 3 s before, on a loaded machine
+    assert html.startswith("<p>") and html.count("[") == hostile.count("[")
+
+
+def test_brackets_still_make_links_in_a_note_full_of_them() -> None:
+    html = render("[" * 200 + " [site](https://example.com) [ref] ")
+    assert '<a href="https://example.com" rel="noopener nofollow">site</a>' in html
+    assert "[ref]" in html

@@ -11,7 +11,7 @@ from typing import Any
 from services.kernel.errors import FailedPrecondition, invalid
 from services.kernel.ids import new_id
 from services.kernel.timezones import check_time_zone
-from services.kernel.validation import EMAIL_PATTERN, SLUG_PATTERN
+from services.kernel.validation import SLUG_PATTERN, looks_like_email
 
 ROLES = ("tenant_admin", "coach", "coachee")
 LOCALES = ("fr", "en")
@@ -21,7 +21,6 @@ PENDING, ACTIVE, DEACTIVATED, ERASED = "pending", "active", "deactivated", "eras
 ERASED_DOMAIN = "erased.invalid"
 TENANT_ACTIVE, SUSPENDED = "active", "suspended"
 
-_EMAIL = re.compile(EMAIL_PATTERN)
 _SLUG = re.compile(SLUG_PATTERN)
 
 
@@ -32,7 +31,7 @@ def normalize_email(email: str) -> str:
 
 def check_email(email: str, field_name: str = "email") -> str:
     email = email.strip()
-    if not _EMAIL.match(email) or len(email) > 254 or email.lower().endswith(".invalid"):
+    if not looks_like_email(email) or email.lower().endswith(".invalid"):
         raise invalid(**{field_name: "must be an email address such as name@example.com"})
     return email
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.kernel.csvtable import Cell, read_rows, why
+from services.kernel.csvtable import MAX_BYTES, Cell, read_rows, why
 from services.kernel.errors import DomainError, invalid
 from services.kernel.timezones import check_time_zone
 
 from .model import LOCALES, check_email, check_roles, normalize_email
 
-MAX_CSV_BYTES = 1_048_576  # 1 MiB: about 10,000 rows
+MAX_CSV_BYTES = MAX_BYTES  # 1 MiB: about 10,000 rows
 MAX_ROWS = 10_000
 REQUIRED = ("email", "role")
 OPTIONAL = ("name", "locale", "time_zone")
@@ -63,7 +63,7 @@ def parse_roster(data: bytes) -> tuple[list[RosterRow], list[Rejected]]:
         try:
             rows.append(_row(line, cell, seen))
         except DomainError as exc:
-            rejected.append(Rejected(line, cell("email"), why(exc)))
+            rejected.append(Rejected(line, cell.shown("email"), why(exc)))
     return rows, rejected
 
 

@@ -58,7 +58,7 @@ from ..tokens import (
     load_or_create_service_key,
     load_service_public_keys,
 )
-from ..validation import PATTERN_HINTS
+from ..validation import INCOMING, PATTERN_HINTS
 from .replies import use_fast_replies
 
 log = logging.getLogger(__name__)
@@ -327,7 +327,9 @@ def rpc(
             if not model_cache:
                 model_cache.append(_request_model(fn))
             try:
-                parsed = model_cache[0].model_validate(request if request is not None else {})
+                parsed = model_cache[0].model_validate(
+                    request if request is not None else {}, context={INCOMING: True}
+                )
             except ValidationError as exc:
                 raise validation_error(exc) from None
             try:

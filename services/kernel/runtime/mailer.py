@@ -73,6 +73,14 @@ class SmtpTransport:
         self.timeout = timeout
 
     def send(self, message: EmailMessage) -> None:
+        try:
+            self._send(message)
+        except smtplib.SMTPException as exc:
+            # smtplib's errors hold the addresses (refused recipients, the server's own words
+            # about them): what is raised, and logged with its traceback, keeps types and codes.
+            raise MailRefused(_described(exc)) from None
+
+    def _send(self, message: EmailMessage) -> None:
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.tls:
@@ -85,6 +93,19 @@ class SmtpTransport:
             if self.user:
                 smtp.login(self.user, self.password or "")
             smtp.send_message(message)
+
+
+class MailRefused(Exception):
+    """The SMTP server refused a mail; the text names the error's type and codes only."""
+
+
+def _described(exc: smtplib.SMTPException) -> str:
+    codes: list[str] = []
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _ in exc.recipients.values()})
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        codes = [str(exc.smtp_code)]
+    return f"SMTP {type(exc).__name__}" + (f" ({', '.join(codes)})" if codes else "")
 
 
 class DirectoryTransport:

@@ -82,7 +82,7 @@ def declare_events(service_cls: type, config: Settings, *, publishes: bool = Tru
 def run_env(target_metadata: MetaData) -> None:
     """The body of every service's migrations/env.py (online mode only)."""
     url: Any = context.config.attributes.get("url")
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():

@@ -35,6 +35,9 @@ def make_engine(url: str, pool_size: int, *, green: bool = False) -> Engine:
         # Every unit of work ends its transaction, and WorkerDatabase.close() rolls back any
         # left open, so the pool's own rollback on return (a round trip) is not needed.
         pool_reset_on_return=None,
+        # A database error's text never carries the statement's values (emails, names): they
+        # would reach the logs with its traceback.
+        hide_parameters=True,
     )
     _ping_idle_connections(engine)
     return engine

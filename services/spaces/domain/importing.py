@@ -8,13 +8,12 @@ optional. Each good row becomes a draft; each bad one is reported with its line 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from services.kernel.csvtable import Cell, read_rows, why
 from services.kernel.errors import DomainError, invalid
-from services.kernel.validation import EMAIL_PATTERN
+from services.kernel.validation import date_problem, looks_like_email
 
 from .model import CADENCES, MAX_SESSIONS
 
@@ -22,7 +21,6 @@ REQUIRED = ("coachee_email", "coach_email", "cadence", "sessions", "start_date")
 OPTIONAL = ("co_coach_email", "end_date")
 ALIASES = {"coachee": "coachee_email", "coach": "coach_email", "co_coach": "co_coach_email"}
 MAX_ROWS = 2_000
-_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -45,16 +43,20 @@ class RejectedRow:
 
 def _email(cell: Cell, name: str) -> str:
     value = cell(name)
-    if not _EMAIL.match(value):
+    if not looks_like_email(value):
         raise invalid(**{name: "must be an email address"})
     return value
 
 
 def _date(cell: Cell, name: str) -> date:
     try:
-        return date.fromisoformat(cell(name))
+        value = date.fromisoformat(cell(name))
     except ValueError:
         raise invalid(**{name: "must be a date: YYYY-MM-DD"}) from None
+    problem = date_problem(value)
+    if problem:
+        raise invalid(**{name: problem})
+    return value
 
 
 def _row(line: int, cell: Cell) -> SpaceRow:

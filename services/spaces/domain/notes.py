@@ -87,6 +87,8 @@ class Note:
     deleted_at: datetime | None = None
     reply_count: int = field(default=0, compare=False)
     session_id: str | None = None  # a session of the same space this shared note is about
+    # The body rendered to safe HTML, once, when it is written (storage keeps it sealed).
+    body_html: str = field(default="", compare=False)
 
     @classmethod
     def create(
