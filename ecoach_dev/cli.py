@@ -82,9 +82,12 @@ def migrate(config: Settings) -> None:
 
 
 def seed(config: Settings) -> None:
-    from services.identity.seed import seed_demo
+    from services.identity.seed import DemoRefused, seed_demo
 
-    tenant, created = seed_demo(config)
+    try:
+        tenant, created = seed_demo(config)
+    except DemoRefused as exc:
+        raise SystemExit(f"ecoach: {exc}") from None
     print(
         f"ecoach: demo tenant {tenant.name} ({tenant.slug}, {tenant.id}) "
         + ("created" if created else "already there; nothing changed")
@@ -123,7 +126,7 @@ def setup(config: Settings, *, management: bool = False, seed_demo: bool = True)
         print(f"ecoach: embedded PostgreSQL under {config.var_dir / 'pg'}")
     ensure_keys(config)
     migrate(config)
-    if seed_demo:
+    if seed_demo and config.env != "production":
         seed(config)
 
 

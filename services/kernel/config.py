@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -102,6 +102,21 @@ class Settings(BaseSettings):
     handler_retries: int = Field(default=5, ge=0, le=20)
     retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     queue_max_length: int = Field(default=100_000, ge=1)
+
+    @model_validator(mode="after")
+    def _production_is_encrypted(self) -> Settings:
+        """Production talks to the broker over TLS only (the broker is a trust boundary: RPC
+        bodies carry passwords and tokens), and its emailed links are https."""
+        if self.env == "production":
+            for name, uri in (
+                ("amqp_uri", self.amqp_uri),
+                ("events_amqp_uri", self.events_amqp_uri),
+            ):
+                if uri is not None and urlsplit(uri).scheme != "amqps":
+                    raise ValueError(f"ECOACH_{name.upper()} must be an amqps:// URI in production")
+            if urlsplit(self.public_url).scheme != "https":
+                raise ValueError("ECOACH_PUBLIC_URL must be an https:// URL in production")
+        return self
 
     @property
     def video_fallback(self) -> str:
