@@ -13,12 +13,14 @@ import importlib
 import json
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import create_master_key_file
 from services.kernel.runtime.migrations import declare_events, upgrade
+from services.kernel.runtime.topology import Grants, grants_for, subscriptions_of
 from services.kernel.tokens import load_or_create_service_key
 
 from . import broker, pg
@@ -57,6 +59,25 @@ def migrate_service(service: ServiceSpec, config: Settings) -> list[str]:
     return declare_events(service.service_class(), config)
 
 
+# The processes that connect to the broker besides the services (the web gateway does not).
+BROKER_CLIENTS = ("gateway",)
+
+
+def broker_grants(services: Iterable[ServiceSpec]) -> dict[str, Grants]:
+    """Each process's broker permissions: every service's, then the gateway's."""
+    grants = {
+        s.name: grants_for(s.name, subscriptions_of(s.service_class()), service=True)
+        for s in services
+    }
+    grants.update({name: grants_for(name, (), service=False) for name in BROKER_CLIENTS})
+    return grants
+
+
+def ensure_broker_users(config: Settings, services: Iterable[ServiceSpec]) -> None:
+    """Each process's own broker user (the broker is a trust boundary: README, Events)."""
+    broker.ensure_process_users(config.amqp_uri, config.keys_path, broker_grants(services))
+
+
 # Every process that signs service tokens: each service, and the gateway.
 KEY_OWNERS = (*SERVICES, "gateway")
 
@@ -79,6 +100,8 @@ def migrate(config: Settings) -> None:
         )
         for queue in removed:
             print(f"ecoach: {service}: deleted the queue {queue}, which no handler uses any more")
+    ensure_broker_users(config, [spec(service) for service in SERVICES])
+    print(f"ecoach: broker users of {', '.join([*SERVICES, *BROKER_CLIENTS])} up to date")
 
 
 def seed(config: Settings) -> None:

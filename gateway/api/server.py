@@ -50,7 +50,7 @@ class Backend:
 class Gateway:
     def __init__(self, config: Settings) -> None:
         self.config = config
-        self.rpc = RpcClient(config.amqp_uri).start()
+        self.rpc = RpcClient(config.broker_uri("gateway")).start()
         clock = clock_for(config.env, config.test_clock_path)
 
         def fetch_keys() -> list[dict[str, Any]]:
@@ -77,7 +77,7 @@ class Gateway:
             ask, load_or_create_service_key(config.keys_path, "gateway"), "gateway", clock
         )
         self.feed = RevocationFeed(
-            config.amqp_uri, self.revocations, fetch_revocations, name="gateway"
+            config.broker_uri("gateway"), self.revocations, fetch_revocations, name="gateway"
         )
         self.auth = Authenticator(
             fetch_keys,

@@ -7,9 +7,10 @@ it once through `settings()`; tests build their own `Settings(...)`.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -128,6 +129,25 @@ class Settings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.keys_dir or self.var_dir / "keys"
+
+    def broker_credentials_path(self, process: str) -> Path:
+        """`<keys>/<process>.amqp`: the process's own broker user and password (JSON, mode
+        0600), written by set-up; the process connects as that user."""
+        return self.keys_path / f"{process}.amqp"
+
+    def broker_uri(self, process: str, uri: str | None = None) -> str:
+        """The broker URI `process` connects with: `uri` (default ECOACH_AMQP_URI) with the user
+        and password of its credentials file when there is one (then `uri` need carry only the
+        host, port and virtual host), else `uri` as it is."""
+        base = uri or self.amqp_uri
+        path = self.broker_credentials_path(process)
+        if not path.exists():
+            return base
+        creds = json.loads(path.read_text())
+        parts = urlsplit(base)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        login = f"{quote(creds['user'], safe='')}:{quote(creds['password'], safe='')}"
+        return urlunsplit((parts.scheme, f"{login}@{host}", parts.path, parts.query, ""))
 
     @property
     def master_key_path(self) -> Path:

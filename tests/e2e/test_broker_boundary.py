@@ -9,16 +9,23 @@ whom) as other services would.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
+import amqp
+import amqp.exceptions
+import kombu
 import pytest
 
+from ecoach_dev.broker import process_user
 from ecoach_dev.deployment import Deployment
 from gateway.api.rpc_client import RpcClient
 from services.contracts import spaces as sc
 from services.kernel.events import SIGNATURE_HEADER, envelope_bytes, new_event_id
+from services.kernel.runtime.broker_admin import management_request
 from services.kernel.runtime.publisher import ConfirmingPublisher
 from services.kernel.runtime.topology import ERROR_HEADER, dead_letter_queue
 from services.kernel.tokens import SigningKey, b64url
@@ -74,8 +81,6 @@ def effects(rpc: RpcClient, aggregate_id: str) -> list[dict[str, Any]]:
 
 def parked(world: Deployment) -> list[Any]:
     """The messages in the witness's dead-letter queue (fetched and put back)."""
-    import kombu
-
     with kombu.Connection(world.amqp_uri) as conn:
         channel = conn.channel()
         try:
@@ -123,3 +128,72 @@ def test_a_forged_space_created_is_parked_and_never_applied(
     assert any("scheduling may not publish" in e for e in errors)
     for aggregate_id in forged:
         assert effects(rpc, aggregate_id) == []
+
+
+# ---------------------------------------------------------------- each process its own user
+
+
+def outcome(uri: str, exchange: str, routing_key: str) -> str:
+    """Publish one message in confirm mode as the URI's user: `ok` once the broker confirms
+    it, else the broker's refusal."""
+    with kombu.Connection(uri, connect_timeout=10) as conn:
+        channel = conn.channel()
+        channel.confirm_select()
+        channel.basic_publish(amqp.Message(b"{}"), exchange, routing_key)
+        try:
+            conn.drain_events(timeout=10)
+        except amqp.exceptions.AccessRefused as exc:
+            return f"refused: {exc}"
+        return "ok"
+
+
+def refusal(uri: str, act: Callable[[Any], object]) -> str:
+    """Run `act` on a channel of the URI's user: the broker's refusal, or `ok`."""
+    with kombu.Connection(uri, connect_timeout=10) as conn:
+        channel = conn.channel()
+        try:
+            act(channel)
+        except amqp.exceptions.AccessRefused as exc:
+            return f"refused: {exc}"
+        return "ok"
+
+
+def test_every_process_connects_as_its_own_broker_user(world: Deployment) -> None:
+    vhost = quote(world.vhost, safe="")
+    expected = {process_user(world.amqp_uri, p) for p in ("identity", "spaces", "gateway")}
+    expected |= {process_user(world.amqp_uri, p) for p in ("scheduling", "witness")}
+
+    def users() -> set[str]:
+        rows = management_request(world.amqp_uri, "GET", f"vhosts/{vhost}/connections")
+        return {row["user"] for row in rows or ()}
+
+    # The management API's connection list lags a few seconds behind the broker.
+    wait_for(lambda: expected <= users(), 30, "every process's connection")
+
+
+def test_a_service_cannot_publish_to_another_services_events_exchange(world: Deployment) -> None:
+    scheduling = world.config.broker_uri("scheduling", world.amqp_uri)
+    refused = outcome(scheduling, "spaces.events", sc.SpaceCreated.TYPE)
+    assert refused.startswith("refused") and "ACCESS_REFUSED" in refused
+    assert "Basic.publish" in refused and "access to exchange 'spaces.events'" in refused
+    # Its own exchange, its own event types: confirmed.
+    assert outcome(scheduling, "scheduling.events", "scheduling.session_held") == "ok"
+    gateway = world.config.broker_uri("gateway", world.amqp_uri)
+    assert "ACCESS_REFUSED" in outcome(gateway, "identity.events", "identity.person_erased")
+
+
+def test_a_service_cannot_read_another_services_rpc_requests(world: Deployment) -> None:
+    scheduling = world.config.broker_uri("scheduling", world.amqp_uri)
+    # identity's RPC queue (sign-in requests carry passwords): not its to consume.
+    assert "ACCESS_REFUSED" in refusal(
+        scheduling, lambda ch: ch.basic_consume("rpc-identity", callback=lambda m: None)
+    )
+
+    # Nor may it bind a queue of its own to identity's methods on nameko-rpc.
+    def snoop(channel: Any) -> None:
+        name = f"rpc.reply-scheduling-{uuid.uuid4()}"
+        channel.queue_declare(name, auto_delete=True)
+        channel.queue_bind(name, "nameko-rpc", "identity.*")
+
+    refused = refusal(scheduling, snoop)
+    assert "ACCESS_REFUSED" in refused and "identity.*" in refused

@@ -80,7 +80,9 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
         config = self.config
         assert self.database.engine is not None
         # The relay's own connection (a test routes it through a proxy); else the container's.
-        uri = config.events_amqp_uri or self.container.config.get("AMQP_URI") or config.amqp_uri
+        uri = self.container.config.get("AMQP_URI") or config.amqp_uri
+        if config.events_amqp_uri:  # as the service's own broker user, if it has one
+            uri = config.broker_uri(self.container.service_name, config.events_amqp_uri)
         publisher = ConfirmingPublisher(uri, confirm_timeout=config.relay_confirm_timeout_seconds)
         key = load_or_create_service_key(config.keys_path, self.container.service_name)
         self.relay = Relay(
