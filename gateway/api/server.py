@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from services.kernel.tokens import LEEWAY, load_or_create_service_key
 
 from . import identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
+from .feed_limits import FeedLimiter
 from .health import DownstreamHealth
 from .peers import Network, parse_proxies
 from .rpc_client import RpcClient
@@ -45,6 +46,8 @@ class Backend:
     auth: Authenticator
     default_timeout: float
     trusted_proxies: tuple[Network, ...] = ()
+    # The public calendar feed's limits (the web gateway's too): per feed and client address.
+    feed_limiter: FeedLimiter = field(default_factory=lambda: FeedLimiter(60, 600))
 
 
 class Gateway:
@@ -93,6 +96,7 @@ class Gateway:
             self.auth,
             config.rpc_timeout_seconds,
             parse_proxies(config.trusted_proxies),
+            FeedLimiter(config.feed_requests_per_hour, config.feed_requests_per_address_hour),
         )
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
