@@ -19,8 +19,9 @@ from pathlib import Path
 
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import create_master_key_file
+from services.kernel.personal_data import completion_event, personal_data_services
 from services.kernel.runtime.migrations import declare_events, upgrade
-from services.kernel.runtime.topology import Grants, grants_for, subscriptions_of
+from services.kernel.runtime.topology import Grants, Subscription, grants_for, subscriptions_of
 from services.kernel.tokens import load_or_create_service_key
 
 from . import broker, pg
@@ -63,19 +64,32 @@ def migrate_service(service: ServiceSpec, config: Settings) -> list[str]:
 BROKER_CLIENTS = ("gateway",)
 
 
-def broker_grants(services: Iterable[ServiceSpec]) -> dict[str, Grants]:
+def subscriptions(service: ServiceSpec, config: Settings) -> list[Subscription]:
+    """The event handlers `service` runs with under `config`. Identity's handlers of the other
+    personal-data services' `<service>.person_erased` depend on
+    ECOACH_EXTRA_PERSONAL_DATA_SERVICES, which its module reads when imported (with this
+    process's settings, which may not be `config`'s: a test deployment's)."""
+    found = set(subscriptions_of(service.service_class()))
+    if service.name == "identity":
+        found |= {
+            Subscription(service.name, completion_event(other).TYPE, f"on_{other}_person_erased")
+            for other in personal_data_services(config)
+            if other != service.name
+        }
+    return sorted(found, key=lambda sub: sub.queue)
+
+
+def broker_grants(config: Settings, services: Iterable[ServiceSpec]) -> dict[str, Grants]:
     """Each process's broker permissions: every service's, then the gateway's."""
-    grants = {
-        s.name: grants_for(s.name, subscriptions_of(s.service_class()), service=True)
-        for s in services
-    }
+    grants = {s.name: grants_for(s.name, subscriptions(s, config), service=True) for s in services}
     grants.update({name: grants_for(name, (), service=False) for name in BROKER_CLIENTS})
     return grants
 
 
 def ensure_broker_users(config: Settings, services: Iterable[ServiceSpec]) -> None:
     """Each process's own broker user (the broker is a trust boundary: README, Events)."""
-    broker.ensure_process_users(config.amqp_uri, config.keys_path, broker_grants(services))
+    grants = broker_grants(config, services)
+    broker.ensure_process_users(config.amqp_uri, config.keys_path, grants)
 
 
 # Every process that signs service tokens: each service, and the gateway.
