@@ -79,13 +79,13 @@ def effects(rpc: RpcClient, aggregate_id: str) -> list[dict[str, Any]]:
     return list(rpc.call("witness", "effects", {"aggregate_id": aggregate_id}, timeout=10))
 
 
-def parked(world: Deployment) -> list[Any]:
-    """The messages in the witness's dead-letter queue (fetched and put back)."""
+def parked(world: Deployment, service: str = "witness") -> list[Any]:
+    """The messages in `service`'s dead-letter queue (fetched and put back)."""
     with kombu.Connection(world.amqp_uri) as conn:
         channel = conn.channel()
         try:
             messages = []
-            while (message := channel.basic_get(dead_letter_queue("witness"))) is not None:
+            while (message := channel.basic_get(dead_letter_queue(service))) is not None:
                 messages.append(message)
             for message in messages:
                 channel.basic_reject(message.delivery_tag, requeue=True)
@@ -128,6 +128,13 @@ def test_a_forged_space_created_is_parked_and_never_applied(
     assert any("scheduling may not publish" in e for e in errors)
     for aggregate_id in forged:
         assert effects(rpc, aggregate_id) == []
+
+    # Identity keeps who coaches whom from these events too: it refused the same three.
+    def refused_by_identity() -> list[str]:
+        errors = [str(m.headers[ERROR_HEADER]) for m in parked(world, "identity")]
+        return [e for e in errors if e.startswith("PoisonEvent: refused spaces.space_created")]
+
+    assert len(wait_for(lambda: len(refused_by_identity()) >= 3 and refused_by_identity())) == 3
 
 
 # ---------------------------------------------------------------- each process its own user
