@@ -8,7 +8,9 @@ broker is never touched; we only explain what is wrong.
 from __future__ import annotations
 
 import base64
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -20,7 +22,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
 
+from services.kernel.runtime import broker_admin
 from services.kernel.runtime.broker_admin import management_request, management_url, redacted
+from services.kernel.runtime.topology import Grants
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT = 60.0
@@ -210,3 +214,45 @@ def delete_vhost(amqp_uri: str, vhost: str) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code != 404:
             raise
+
+
+def process_user(amqp_uri: str, process: str) -> str:
+    """The broker user of `process`: `ecoach-<process>` in the default virtual host, else
+    `<vhost>-<process>` (users are global to the broker; test deployments each have a vhost)."""
+    vhost = broker_admin.vhost_of(amqp_uri)
+    return f"{'ecoach' if vhost == '/' else vhost}-{process}"
+
+
+def ensure_process_users(amqp_uri: str, keys_dir: Path, grants: dict[str, Grants]) -> None:
+    """Each process's own broker user with its permissions in the URI's virtual host, created
+    or brought up to date through the management API with the URI's (administrator) user. The
+    password is generated once and kept in `<keys>/<process>.amqp` (mode 0600), where the
+    process finds it (`Settings.broker_uri`)."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    for process, grant in grants.items():
+        path = keys_dir / f"{process}.amqp"
+        if path.exists():
+            creds = json.loads(path.read_text())
+        else:
+            creds = {"user": process_user(amqp_uri, process), "password": secrets.token_urlsafe(32)}
+            tmp = path.with_suffix(".tmp")
+            tmp.touch(mode=0o600)
+            tmp.write_text(json.dumps(creds))
+            tmp.replace(path)
+        broker_admin.put_user(amqp_uri, creds["user"], creds["password"])
+        broker_admin.set_permissions(
+            amqp_uri,
+            creds["user"],
+            configure=grant.configure,
+            write=grant.write,
+            read=grant.read,
+            topics=grant.topics,
+        )
+
+
+def delete_process_users(amqp_uri: str, keys_dir: Path, processes: list[str]) -> None:
+    """Remove the users `ensure_process_users` made (a test deployment's, when it stops)."""
+    for process in processes:
+        path = keys_dir / f"{process}.amqp"
+        if path.exists():
+            broker_admin.delete_user(amqp_uri, json.loads(path.read_text())["user"])

@@ -308,6 +308,11 @@ def render_index(events: Sequence[type[EventPayload]]) -> str:
         "- **Reordering.** Retries reorder events. Events that carry the full current state of "
         "their aggregate are applied only if their `sequence` is newer than the copy the "
         "consumer holds; older ones are ignored.",
+        "- **Signed.** The body is the envelope as compact JSON with sorted keys; the headers "
+        "`ecoach-signer` (the publishing service) and `ecoach-signature` (base64url Ed25519 "
+        "signature of the exact body bytes, by that service's key) let every consumer check it. "
+        "A handler applies an event only if the signer is the service named by the type and the "
+        "signature verifies; anything else is parked at once, never applied.",
         "",
         "## Envelope",
         "",

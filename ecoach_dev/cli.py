@@ -13,12 +13,15 @@ import importlib
 import json
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import create_master_key_file
+from services.kernel.personal_data import completion_event, personal_data_services
 from services.kernel.runtime.migrations import declare_events, upgrade
+from services.kernel.runtime.topology import Grants, Subscription, grants_for, subscriptions_of
 from services.kernel.tokens import load_or_create_service_key
 
 from . import broker, pg
@@ -57,6 +60,38 @@ def migrate_service(service: ServiceSpec, config: Settings) -> list[str]:
     return declare_events(service.service_class(), config)
 
 
+# The processes that connect to the broker besides the services (the web gateway does not).
+BROKER_CLIENTS = ("gateway",)
+
+
+def subscriptions(service: ServiceSpec, config: Settings) -> list[Subscription]:
+    """The event handlers `service` runs with under `config`. Identity's handlers of the other
+    personal-data services' `<service>.person_erased` depend on
+    ECOACH_EXTRA_PERSONAL_DATA_SERVICES, which its module reads when imported (with this
+    process's settings, which may not be `config`'s: a test deployment's)."""
+    found = set(subscriptions_of(service.service_class()))
+    if service.name == "identity":
+        found |= {
+            Subscription(service.name, completion_event(other).TYPE, f"on_{other}_person_erased")
+            for other in personal_data_services(config)
+            if other != service.name
+        }
+    return sorted(found, key=lambda sub: sub.queue)
+
+
+def broker_grants(config: Settings, services: Iterable[ServiceSpec]) -> dict[str, Grants]:
+    """Each process's broker permissions: every service's, then the gateway's."""
+    grants = {s.name: grants_for(s.name, subscriptions(s, config), service=True) for s in services}
+    grants.update({name: grants_for(name, (), service=False) for name in BROKER_CLIENTS})
+    return grants
+
+
+def ensure_broker_users(config: Settings, services: Iterable[ServiceSpec]) -> None:
+    """Each process's own broker user (the broker is a trust boundary: README, Events)."""
+    grants = broker_grants(config, services)
+    broker.ensure_process_users(config.amqp_uri, config.keys_path, grants)
+
+
 # Every process that signs service tokens: each service, and the gateway.
 KEY_OWNERS = (*SERVICES, "gateway")
 
@@ -79,12 +114,17 @@ def migrate(config: Settings) -> None:
         )
         for queue in removed:
             print(f"ecoach: {service}: deleted the queue {queue}, which no handler uses any more")
+    ensure_broker_users(config, [spec(service) for service in SERVICES])
+    print(f"ecoach: broker users of {', '.join([*SERVICES, *BROKER_CLIENTS])} up to date")
 
 
 def seed(config: Settings) -> None:
-    from services.identity.seed import seed_demo
+    from services.identity.seed import DemoRefused, seed_demo
 
-    tenant, created = seed_demo(config)
+    try:
+        tenant, created = seed_demo(config)
+    except DemoRefused as exc:
+        raise SystemExit(f"ecoach: {exc}") from None
     print(
         f"ecoach: demo tenant {tenant.name} ({tenant.slug}, {tenant.id}) "
         + ("created" if created else "already there; nothing changed")
@@ -123,7 +163,7 @@ def setup(config: Settings, *, management: bool = False, seed_demo: bool = True)
         print(f"ecoach: embedded PostgreSQL under {config.var_dir / 'pg'}")
     ensure_keys(config)
     migrate(config)
-    if seed_demo:
+    if seed_demo and config.env != "production":
         seed(config)
 
 

@@ -24,7 +24,15 @@ from services.kernel.runtime.migrations import drop_database
 from services.kernel.tokens import load_or_create_service_key
 
 from . import broker
-from .cli import SERVICES, ServiceSpec, ensure_keys, migrate_service, spec
+from .cli import (
+    BROKER_CLIENTS,
+    SERVICES,
+    ServiceSpec,
+    ensure_broker_users,
+    ensure_keys,
+    migrate_service,
+    spec,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,6 +129,8 @@ class Deployment:
         for service in self.services:  # test services sign service tokens too
             load_or_create_service_key(self.config.keys_path, service.name)
             migrate_service(service, self.config)
+        # Each process connects as its own broker user, as outside development (README, Events).
+        ensure_broker_users(self.config, self.services)
         for name in self.commands:
             if name not in self.hold:
                 self.start_process(name)
@@ -156,6 +166,11 @@ class Deployment:
             self.stop_process(name)
         for service in self.services:
             drop_database(self.config.server_url(), self.config.database_name(service.name))
+        broker.delete_process_users(
+            self.amqp_uri,
+            self.config.keys_path,
+            [*(s.name for s in self.services), *BROKER_CLIENTS],
+        )
         broker.delete_vhost(self.broker_uri, self.vhost)
 
     def health(self, service: str = "", timeout: float = 1.0) -> int:

@@ -21,6 +21,7 @@ from services.kernel.errors import DomainError, Internal, Unauthenticated
 
 from .auth import Authenticator, bearer_token, metadata_value
 from .errors import to_status
+from .feed_limits import FeedLimiter
 from .peers import Network, client_address
 from .rpc_client import RpcClient
 
@@ -35,6 +36,7 @@ class Backend(Protocol):
     auth: Authenticator
     default_timeout: float
     trusted_proxies: tuple[Network, ...]
+    feed_limiter: FeedLimiter
 
 
 class CallContext:

@@ -16,11 +16,13 @@ class CallError:
     code: grpc.StatusCode
     message: str  # the localized message, else the status details
     fields: list[tuple[str, str]] = field(default_factory=list)  # (field, what is wrong)
+    retry_delay_seconds: int | None = None  # `RetryInfo`: how long to wait (throttling)
 
 
 def call_error(exc: grpc.RpcError) -> CallError:
     message = exc.details() or ""  # type: ignore[attr-defined]
     fields: list[tuple[str, str]] = []
+    retry: int | None = None
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     for detail in status.details if status else ():
         if detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
@@ -31,4 +33,8 @@ def call_error(exc: grpc.RpcError) -> CallError:
             bad = error_details_pb2.BadRequest()
             detail.Unpack(bad)
             fields += [(v.field, v.description) for v in bad.field_violations]
-    return CallError(exc.code(), message, fields)  # type: ignore[attr-defined]
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            retry = int(info.retry_delay.seconds)
+    return CallError(exc.code(), message, fields, retry)  # type: ignore[attr-defined]

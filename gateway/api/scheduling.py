@@ -9,7 +9,7 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
-from services.kernel.errors import invalid
+from services.kernel.errors import ResourceExhausted, invalid
 from services.kernel.validation import date_problem
 
 from . import convert as cv
@@ -517,6 +517,15 @@ class CalendarFeedService(pb_grpc.CalendarFeedServiceServicer):  # type: ignore[
 
     @handler
     def GetCalendarFeed(self, request: Any, call: CallContext) -> pb.CalendarFeedContent:
+        """Public (the secret is in the request): throttled per feed and per client address
+        like the web gateway's feed URL, since anyone may call it directly."""
+        wait = self.backend.feed_limiter.retry_after(request.token, call.client_address)
+        if wait is not None:
+            raise ResourceExhausted(
+                f"Too many requests for this calendar feed; try again in {wait} s.",
+                reason="FEED_THROTTLED",
+                metadata={"retry_after_seconds": str(wait)},
+            )
         answer = call.call(SCHEDULING, "get_calendar_feed", {"token": request.token})
         return pb.CalendarFeedContent(ics=answer["ics"])
 

@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from services.kernel.tokens import LEEWAY, load_or_create_service_key
 
 from . import identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
+from .feed_limits import FeedLimiter
 from .health import DownstreamHealth
 from .malformed import MalformedRequestInterceptor
 from .peers import Network, parse_proxies
@@ -46,12 +47,14 @@ class Backend:
     auth: Authenticator
     default_timeout: float
     trusted_proxies: tuple[Network, ...] = ()
+    # The public calendar feed's limits (the web gateway's too): per feed and client address.
+    feed_limiter: FeedLimiter = field(default_factory=lambda: FeedLimiter(60, 600))
 
 
 class Gateway:
     def __init__(self, config: Settings) -> None:
         self.config = config
-        self.rpc = RpcClient(config.amqp_uri).start()
+        self.rpc = RpcClient(config.broker_uri("gateway")).start()
         clock = clock_for(config.env, config.test_clock_path)
 
         def fetch_keys() -> list[dict[str, Any]]:
@@ -78,7 +81,7 @@ class Gateway:
             ask, load_or_create_service_key(config.keys_path, "gateway"), "gateway", clock
         )
         self.feed = RevocationFeed(
-            config.amqp_uri, self.revocations, fetch_revocations, name="gateway"
+            config.broker_uri("gateway"), self.revocations, fetch_revocations, name="gateway"
         )
         self.auth = Authenticator(
             fetch_keys,
@@ -94,6 +97,7 @@ class Gateway:
             self.auth,
             config.rpc_timeout_seconds,
             parse_proxies(config.trusted_proxies),
+            FeedLimiter(config.feed_requests_per_hour, config.feed_requests_per_address_hour),
         )
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),

@@ -1,8 +1,9 @@
 """The pages behind the links in emails: accept an invitation, reset a password, confirm an
 email change. Plain HTML forms (no script), French or English by the browser's language. And
 each person's calendar feed, `GET /calendar/<secret>.ics`, rate-limited per feed and per client
-address (moving windows, `limits`, in this process's memory: behind several web processes, each
-counts its own).
+address (`gateway/api/feed_limits.py`). The client address is the peer's, or, from a proxy listed
+in ECOACH_TRUSTED_PROXIES, the one its `X-Forwarded-For` names; it is passed on to the gRPC
+gateway, which limits again (and believes it only if this process's address is trusted there).
 
 A GET only shows the page: mail scanners that open every link in corporate mailboxes must not
 use up single-use links. The POST carries the link's secret (in the path) to the gRPC gateway,
@@ -12,22 +13,20 @@ framed, and send no Referer (the path holds a secret).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 from flask import Flask, Response, request
 from flask import render_template as render
-from limits import RateLimitItemPerHour
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from gateway.api.client_errors import call_error
+from gateway.api.feed_limits import FeedLimiter
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.pb import scheduling_pb2 as spb
 from gateway.api.pb import scheduling_pb2_grpc as spb_grpc
+from gateway.api.peers import Network, client_address
 
 from .texts import TEXTS
 
@@ -50,15 +49,16 @@ def locale() -> str:
 
 
 def create_app(
-    grpc_address: str, feed_per_hour: int = 60, feed_per_address_hour: int = 600
+    grpc_address: str,
+    feed_per_hour: int = 60,
+    feed_per_address_hour: int = 600,
+    trusted_proxies: tuple[Network, ...] = (),
 ) -> Flask:
     app = Flask(__name__)
     channel = grpc.insecure_channel(grpc_address)
     auth = pb_grpc.AuthServiceStub(channel)
     feeds = spb_grpc.CalendarFeedServiceStub(channel)
-    limiter = MovingWindowRateLimiter(MemoryStorage())
-    per_feed = RateLimitItemPerHour(feed_per_hour)
-    per_address = RateLimitItemPerHour(feed_per_address_hour)
+    limiter = FeedLimiter(feed_per_hour, feed_per_address_hour)
 
     @app.after_request
     def secure(response: Response) -> Response:
@@ -168,21 +168,23 @@ def create_app(
         past the rate limits (with Retry-After)."""
         if not token or len(token) > 100 or not set(token) <= TOKEN_CHARS:
             return Response("not found\n", 404, mimetype="text/plain")
-        address = request.remote_addr or "?"
-        for item, key in ((per_address, address), (per_feed, token)):
-            if not limiter.hit(item, "calendar-feed", key):
-                reset = limiter.get_window_stats(item, "calendar-feed", key).reset_time
-                wait = max(1, int(reset - time.time()))
-                return Response(
-                    "too many requests\n", 429, {"Retry-After": str(wait)}, mimetype="text/plain"
-                )
+        address = client_address(
+            request.remote_addr or "?", request.headers.getlist("X-Forwarded-For"), trusted_proxies
+        )
+        wait = limiter.retry_after(token, address)
+        if wait is not None:
+            return too_many(wait)
         try:
             answer = feeds.GetCalendarFeed(
-                spb.GetCalendarFeedRequest(token=token), timeout=CALL_TIMEOUT
+                spb.GetCalendarFeedRequest(token=token),
+                timeout=CALL_TIMEOUT,
+                metadata=(("x-forwarded-for", address),),
             )
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
                 return Response("not found\n", 404, mimetype="text/plain")
+            if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:  # type: ignore[attr-defined]
+                return too_many(retry_delay(exc))
             return Response("unavailable\n", 503, mimetype="text/plain")
         return Response(answer.ics, 200, mimetype="text/calendar")
 
@@ -191,6 +193,16 @@ def create_app(
         return page(TEXTS[locale()]["not_found"]), 404
 
     return app
+
+
+def too_many(wait: int) -> Response:
+    return Response("too many requests\n", 429, {"Retry-After": str(wait)}, mimetype="text/plain")
+
+
+def retry_delay(exc: grpc.RpcError) -> int:
+    """The gRPC gateway's `RetryInfo` delay, in whole seconds (60 if it sent none)."""
+    delay = call_error(exc).retry_delay_seconds
+    return max(1, delay) if delay else 60
 
 
 def explain(exc: grpc.RpcError, t: dict[str, str]) -> tuple[str, list[str]]:

@@ -10,6 +10,7 @@ import logging
 
 from waitress import serve
 
+from gateway.api.peers import parse_proxies
 from services.kernel.config import settings
 from services.kernel.logs import configure
 
@@ -26,6 +27,7 @@ def main() -> int:
         config.gateway_address,
         feed_per_hour=config.feed_requests_per_hour,
         feed_per_address_hour=config.feed_requests_per_address_hour,
+        trusted_proxies=parse_proxies(config.trusted_proxies),
     )
     log.info("web gateway listening on %s", config.web_address)
     serve(app, listen=config.web_address, threads=8, ident="ecoach")

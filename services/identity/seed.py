@@ -27,6 +27,10 @@ from .storage import Repositories
 DEMO_TENANT_SLUG = "acme"
 
 
+class DemoRefused(RuntimeError):
+    """The demo seed was asked for in production."""
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     label: str
@@ -50,7 +54,10 @@ DEMO_ACCOUNTS = (
 
 
 def seed_demo(config: Settings) -> tuple[Tenant, bool]:
-    """Returns the demo tenant and whether anything was created."""
+    """Returns the demo tenant and whether anything was created. Refused in production: its
+    accounts' passwords are printed by `make run` and written in this file."""
+    if config.env == "production":
+        raise DemoRefused("the demo data (known passwords) is never created in production")
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
     db = WorkerDatabase(engine, SystemClock())
     passwords = Passwords()

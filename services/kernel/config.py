@@ -7,11 +7,12 @@ it once through `settings()`; tests build their own `Settings(...)`.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -103,6 +104,21 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     queue_max_length: int = Field(default=100_000, ge=1)
 
+    @model_validator(mode="after")
+    def _production_is_encrypted(self) -> Settings:
+        """Production talks to the broker over TLS only (the broker is a trust boundary: RPC
+        bodies carry passwords and tokens), and its emailed links are https."""
+        if self.env == "production":
+            for name, uri in (
+                ("amqp_uri", self.amqp_uri),
+                ("events_amqp_uri", self.events_amqp_uri),
+            ):
+                if uri is not None and urlsplit(uri).scheme != "amqps":
+                    raise ValueError(f"ECOACH_{name.upper()} must be an amqps:// URI in production")
+            if urlsplit(self.public_url).scheme != "https":
+                raise ValueError("ECOACH_PUBLIC_URL must be an https:// URL in production")
+        return self
+
     @property
     def video_fallback(self) -> str:
         """The video provider of tenants that set none (`jitsi_public` or `none`)."""
@@ -113,6 +129,25 @@ class Settings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.keys_dir or self.var_dir / "keys"
+
+    def broker_credentials_path(self, process: str) -> Path:
+        """`<keys>/<process>.amqp`: the process's own broker user and password (JSON, mode
+        0600), written by set-up; the process connects as that user."""
+        return self.keys_path / f"{process}.amqp"
+
+    def broker_uri(self, process: str, uri: str | None = None) -> str:
+        """The broker URI `process` connects with: `uri` (default ECOACH_AMQP_URI) with the user
+        and password of its credentials file when there is one (then `uri` need carry only the
+        host, port and virtual host), else `uri` as it is."""
+        base = uri or self.amqp_uri
+        path = self.broker_credentials_path(process)
+        if not path.exists():
+            return base
+        creds = json.loads(path.read_text())
+        parts = urlsplit(base)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        login = f"{quote(creds['user'], safe='')}:{quote(creds['password'], safe='')}"
+        return urlunsplit((parts.scheme, f"{login}@{host}", parts.path, parts.query, ""))
 
     @property
     def master_key_path(self) -> Path:

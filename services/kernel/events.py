@@ -7,18 +7,31 @@ it in the outbox; handlers receive the envelope and the validated payload.
 
 Events that let others keep a copy of an aggregate carry its full current state: retries reorder
 events, so a consumer applies one only if its `sequence` is newer than the copy it holds.
+
+The broker is a trust boundary: the relay signs the exact bytes it publishes with its service's
+Ed25519 key (`ecoach-signer`, `ecoach-signature` headers), and a handler applies an event only if
+the signature verifies under the signer's public key (the deployment's `<keys>/<signer>.pub`) and
+the signer is the service the event type names (`spaces.*` only from spaces): `check_signature`.
 """
 
 from __future__ import annotations
 
 import builtins
+import json
 import secrets
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
+from .tokens import SigningKey, b64url, b64url_decode
+
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+SIGNER_HEADER = "ecoach-signer"
+SIGNATURE_HEADER = "ecoach-signature"
 
 
 class EventPayload(BaseModel):
@@ -70,3 +83,43 @@ def new_event_id() -> str:
 
 def source_of(event_type: str) -> str:
     return event_type.split(".", 1)[0]
+
+
+# ---------------------------------------------------------------- signatures
+
+
+class ForgedEvent(ValueError):
+    """An event whose signature is missing or wrong, or whose signer may not publish its type."""
+
+
+def envelope_bytes(envelope: Mapping[str, Any]) -> bytes:
+    """The bytes an envelope travels as (and its signature covers): compact, keys sorted."""
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+
+
+def signature_headers(body: bytes, signer: str, key: SigningKey) -> dict[str, str]:
+    """The headers that let a consumer check that `signer` published exactly `body`."""
+    return {SIGNER_HEADER: signer, SIGNATURE_HEADER: b64url(key.private.sign(body))}
+
+
+def check_signature(
+    body: bytes,
+    event_type: str,
+    headers: Mapping[str, Any],
+    public_key: Callable[[str], Ed25519PublicKey | None],
+) -> str:
+    """The signer of `body`, an event of `event_type`; raises ForgedEvent unless the signature
+    verifies under the signer's key and the signer is the service that owns the event type."""
+    signer, signature = headers.get(SIGNER_HEADER), headers.get(SIGNATURE_HEADER)
+    if not isinstance(signer, str) or not isinstance(signature, str):
+        raise ForgedEvent("unsigned event")
+    if source_of(event_type) != signer:
+        raise ForgedEvent(f"{signer} may not publish {event_type} events")
+    key = public_key(signer)
+    if key is None:
+        raise ForgedEvent(f"no public key for the signer {signer}")
+    try:
+        key.verify(b64url_decode(signature), body)
+    except (InvalidSignature, ValueError):
+        raise ForgedEvent(f"the signature of {signer} does not verify") from None
+    return signer

@@ -59,6 +59,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "The email or password is incorrect.",
         "fr": "L'adresse e-mail ou le mot de passe est incorrect.",
     },
+    "FEED_THROTTLED": {
+        "en": "This calendar was fetched too often. Your calendar application will retry later.",
+        "fr": "Ce calendrier a été consulté trop souvent. Votre agenda réessaiera plus tard.",
+    },
     "SIGN_IN_THROTTLED": {
         "en": "Too many sign-in attempts. Wait a moment, then try again.",
         "fr": "Trop de tentatives de connexion. Patientez un instant, puis réessayez.",

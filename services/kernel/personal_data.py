@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import ClassVar
 
-from .config import settings
+from .config import Settings, settings
 from .events import EventPayload
 
 # Services holding personal data, in the order their documents are streamed.
@@ -24,10 +24,12 @@ PERSONAL_DATA_SERVICES: tuple[str, ...] = ("identity", "spaces", "scheduling")
 EXPORT_METHOD = "export_personal_data"
 
 
-def personal_data_services() -> tuple[str, ...]:
+def personal_data_services(config: Settings | None = None) -> tuple[str, ...]:
     """The registry, plus the services a deployment adds beside the platform's own
-    (`ECOACH_EXTRA_PERSONAL_DATA_SERVICES`, comma-separated: plug-ins, the tests' witness)."""
-    extra = [s.strip() for s in settings().extra_personal_data_services.split(",") if s.strip()]
+    (`ECOACH_EXTRA_PERSONAL_DATA_SERVICES`, comma-separated: plug-ins, the tests' witness), of
+    `config` (default: this process's settings)."""
+    added = (config or settings()).extra_personal_data_services
+    extra = [s.strip() for s in added.split(",") if s.strip()]
     return PERSONAL_DATA_SERVICES + tuple(s for s in extra if s not in PERSONAL_DATA_SERVICES)
 
 

@@ -14,6 +14,7 @@ from icalendar import Calendar
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import scheduling_pb2 as pb
+from gateway.api.pb import scheduling_pb2_grpc as spb_grpc
 from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session, expect_error
@@ -123,3 +124,20 @@ def test_a_feed_is_rate_limited(deployment: Deployment, s: sch.Stubs, team: Tena
     assert statuses == [200] * 60  # an hour's worth (ECOACH_FEED_REQUESTS_PER_HOUR)
     status, _, headers = fetch(url)
     assert status == 429 and int(headers["Retry-After"]) > 0
+
+
+def test_the_grpc_feed_method_is_rate_limited_too(
+    deployment: Deployment, s: sch.Stubs, team: TenantWorld
+) -> None:
+    """`GetCalendarFeed` is public: called directly, past the web gateway's limits, it is
+    limited the same way (per feed, ECOACH_FEED_REQUESTS_PER_HOUR)."""
+    token = new_feed(s, team.coachee).rsplit("/", 1)[1].removesuffix(".ics")
+    request = pb.GetCalendarFeedRequest(token=token)
+    with deployment.channel() as channel:
+        feeds = spb_grpc.CalendarFeedServiceStub(channel)
+        for _ in range(60):
+            assert feeds.GetCalendarFeed(request, timeout=10).ics
+        refused = expect_error(feeds.GetCalendarFeed, request, timeout=10)
+    assert refused.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert refused.reason == "FEED_THROTTLED"
+    assert refused.metadata and int(refused.metadata["retry_after_seconds"]) > 0

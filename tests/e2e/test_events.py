@@ -29,6 +29,7 @@ from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.deployments import WITNESS, start_witness
 from tests.support.proxy import PausableProxy
+from tests.support.signing import signed
 from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
@@ -202,13 +203,15 @@ def test_an_event_published_again_by_hand_has_no_second_effect(
     tenant_id = create_tenant(api, operator)
     wait_for(lambda: effects(rpc, tenant_id), 20)
     row = outbox_row(identity_db, tenant_id, "identity.tenant_created")
+    body, headers = signed(row.envelope, "identity", world.config.keys_path)
     publisher = ConfirmingPublisher(world.amqp_uri)
     try:
         for _ in range(2):
             publisher.publish(
                 "identity.events",
                 "identity.tenant_created",
-                row.envelope,
+                body,
+                headers=headers,
                 message_id=row.event_id,
             )
     finally:
@@ -344,7 +347,8 @@ def test_a_full_queue_pushes_back_and_the_event_waits_in_the_outbox(
                     "created_at": "2026-01-01T00:00:00Z",
                 },
             }
-            filler.publish("", TENANT_QUEUE, envelope, message_id=envelope["id"])
+            body, headers = signed(envelope, "identity", world.config.keys_path)
+            filler.publish("", TENANT_QUEUE, body, headers=headers, message_id=envelope["id"])
             fillers.append(envelope)
     finally:
         filler.close()

@@ -18,6 +18,8 @@ def test_scheduling_refuses_to_start_in_production_with_a_public_jitsi_default()
     env = {
         **os.environ,
         "ECOACH_ENV": "production",
+        "ECOACH_AMQP_URI": "amqps://guest:guest@127.0.0.1:5671/",
+        "ECOACH_PUBLIC_URL": "https://ecoach.example",
         "ECOACH_VIDEO_DEFAULT_PROVIDER": "jitsi_public",
         "ECOACH_KEYS_DIR": str(config.keys_path.resolve()),
         "ECOACH_DATABASE_URL": config.server_url(),

@@ -101,7 +101,8 @@ def test_production_wants_tls_and_no_public_server() -> None:
 def test_the_deployment_default_is_a_public_server_only_outside_production() -> None:
     assert Settings(env="development").video_fallback == JITSI_PUBLIC
     assert Settings(env="test").video_fallback == JITSI_PUBLIC
-    assert Settings(env="production").video_fallback == "none"
+    production = {"amqp_uri": "amqps://u:p@broker:5671/", "public_url": "https://ecoach.example"}
+    assert Settings(env="production", **production).video_fallback == "none"
     assert Settings(env="development", video_default_provider="none").video_fallback == "none"
     check_deployment_default(None, production=True)
     check_deployment_default("none", production=True)

@@ -81,3 +81,58 @@ def set_policy(amqp_uri: str, name: str, pattern: str, definition: dict[str, Any
 
 def is_not_found(exc: BaseException) -> bool:
     return isinstance(exc, urllib.error.HTTPError) and exc.code == 404
+
+
+def put_user(amqp_uri: str, user: str, password: str) -> None:
+    """Create `user` (or set its password), with no tags: it cannot use the management API."""
+    management_request(
+        amqp_uri, "PUT", f"users/{quote(user, safe='')}", {"password": password, "tags": ""}
+    )
+
+
+def delete_user(amqp_uri: str, user: str) -> None:
+    try:
+        management_request(amqp_uri, "DELETE", f"users/{quote(user, safe='')}")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
+
+
+def set_permissions(
+    amqp_uri: str,
+    user: str,
+    *,
+    configure: str,
+    write: str,
+    read: str,
+    topics: dict[str, tuple[str, str]],
+) -> None:
+    """`user`'s permissions in the URI's virtual host: the three regexes, and per topic
+    exchange the (write, read) regexes of routing and binding keys; any other topic permission
+    of the user there is removed."""
+    vhost = quote(vhost_of(amqp_uri), safe="")
+    who = quote(user, safe="")
+    management_request(
+        amqp_uri,
+        "PUT",
+        f"permissions/{vhost}/{who}",
+        {"configure": configure, "write": write, "read": read},
+    )
+    try:
+        existing = management_request(amqp_uri, "GET", f"users/{who}/topic-permissions") or []
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
+        existing = []
+    if any(
+        row["vhost"] == vhost_of(amqp_uri) and row["exchange"] not in topics for row in existing
+    ):
+        # The API removes a user's topic permissions of a vhost all at once.
+        management_request(amqp_uri, "DELETE", f"topic-permissions/{vhost}/{who}")
+    for exchange, (write_keys, read_keys) in topics.items():
+        management_request(
+            amqp_uri,
+            "PUT",
+            f"topic-permissions/{vhost}/{who}",
+            {"exchange": exchange, "write": write_keys, "read": read_keys},
+        )

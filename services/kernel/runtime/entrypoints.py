@@ -198,14 +198,27 @@ class _Lazy:
         return self._source.public_key(kid)
 
 
-def remote_signing_keys(container: Any) -> KeySource:
-    """Identity's public keys over RPC (its public `get_signing_keys`), cached in the process."""
+def cluster_proxy(container: Any, **options: Any) -> Any:
+    """nameko's standalone `ClusterRpcProxy`, its reply queue named after this service
+    (`rpc.reply-<service>-<uuid>`, not nameko's shared `standalone_rpc_proxy`), so that the
+    service's own broker user may declare and read it and no other may."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    class Container(ClusterRpcProxy.ServiceContainer):  # type: ignore[misc,name-defined]
+        service_name = container.service_name
+
+    class Proxy(ClusterRpcProxy):  # type: ignore[misc]
+        ServiceContainer = Container
+
+    return Proxy(container.config, **options)
+
+
+def remote_signing_keys(container: Any) -> KeySource:
+    """Identity's public keys over RPC (its public `get_signing_keys`), cached in the process."""
     from ..tokens import FetchedKeys
 
     def fetch() -> list[dict[str, Any]]:
-        with ClusterRpcProxy(container.config, timeout=5) as proxy:
+        with cluster_proxy(container, timeout=5) as proxy:
             return list(proxy.identity.get_signing_keys({})["keys"])
 
     config = settings()
@@ -219,13 +232,11 @@ def remote_signing_keys(container: Any) -> KeySource:
 
 def remote_revocations(container: Any) -> Fetch:
     """Identity's recent revocations over RPC, asked with this service's own token."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     config = settings()
 
     def ask(payload: dict[str, Any], token: str) -> dict[str, Any]:
-        with ClusterRpcProxy(  # short: the feed retries until identity answers
-            container.config, timeout=2, context_data={context.AUTHORIZATION: token}
+        with cluster_proxy(  # short: the feed retries until identity answers
+            container, timeout=2, context_data={context.AUTHORIZATION: token}
         ) as proxy:
             answer: dict[str, Any] = proxy.identity.list_access_revocations(payload)
         return answer

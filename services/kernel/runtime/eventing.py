@@ -13,7 +13,10 @@
 A handler applies each event at most once: the kernel records `(handler, event id)` in the
 service's inbox in the handler's own transaction. A handler that raises is retried with
 exponential back-off through the retry queues, then parked in the service's dead-letter queue
-(`ecoach-ops dlq`). An event that cannot be read (bad envelope) is parked at once.
+(`ecoach-ops dlq`). An event that cannot be read (bad envelope) is parked at once, and so is an
+event that is unsigned, wrongly signed, or signed by a service other than the one its type names
+(the broker is a trust boundary: see `check_signature`): never applied, logged as an error, kept
+for the operator; replaying it fails the same way.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from pydantic import ValidationError
 from ..clock import clock_for
 from ..config import settings
 from ..context import request_scope
-from ..events import Envelope, EventPayload, source_of
+from ..events import Envelope, EventPayload, ForgedEvent, check_signature, source_of
 from ..logs import scrub
+from ..tokens import load_or_create_service_key, load_service_public_keys
 from .database import Database
 from .outbox import Relay, RelaySettings, claim_inbox, inbox_has
 from .publisher import ConfirmingPublisher, PublishFailed
@@ -76,8 +80,11 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
         config = self.config
         assert self.database.engine is not None
         # The relay's own connection (a test routes it through a proxy); else the container's.
-        uri = config.events_amqp_uri or self.container.config.get("AMQP_URI") or config.amqp_uri
+        uri = self.container.config.get("AMQP_URI") or config.amqp_uri
+        if config.events_amqp_uri:  # as the service's own broker user, if it has one
+            uri = config.broker_uri(self.container.service_name, config.events_amqp_uri)
         publisher = ConfirmingPublisher(uri, confirm_timeout=config.relay_confirm_timeout_seconds)
+        key = load_or_create_service_key(config.keys_path, self.container.service_name)
         self.relay = Relay(
             self.container.service_name,
             self.database.engine,
@@ -89,6 +96,7 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
                 outbox_retention=timedelta(seconds=config.outbox_retention_hours * 3600),
                 inbox_retention=timedelta(seconds=config.inbox_retention_days * 86400),
             ),
+            signing_key=key,
         )
         self._thread = self.container.spawn_managed_thread(self._run, identifier="event-relay")
 
@@ -155,6 +163,30 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
 
 class PoisonEvent(Exception):
     """A message that no retry can help: it is parked at once."""
+
+
+class PublisherKeys:
+    """The services' public keys (`<keys>/<service>.pub`, the deployment's configuration), read
+    once and again (at most every RELOAD_SECONDS) when a signer is not known yet."""
+
+    RELOAD_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, Any] = {}
+        self._loaded_at = -float("inf")
+
+    def public_key(self, signer: str) -> Any:
+        with self._lock:
+            key = self._keys.get(signer)
+            if key is None and time.monotonic() - self._loaded_at >= self.RELOAD_SECONDS:
+                self._keys = load_service_public_keys(settings().keys_path)
+                self._loaded_at = time.monotonic()
+                key = self._keys.get(signer)
+            return key
+
+
+PUBLISHER_KEYS = PublisherKeys()
 
 
 class FailureRouter(SharedExtension):  # type: ignore[misc]
@@ -233,9 +265,13 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         # The handler also sees the delivery's headers (attempt, request id).
         context_data = self.unpack_message_headers(message)
         handle_result = functools.partial(self.handle_result, message)
+        headers = dict(message.headers or {})
+        raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
         delivery = {
-            "attempt": int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1,
+            "attempt": int(headers.get(ATTEMPT_HEADER, 0)) + 1,
             "request_id": context_data.get("request_id"),
+            "headers": headers,
+            "raw": raw,
         }
         try:
             self.container.spawn_worker(
@@ -282,6 +318,12 @@ def on_event(
         @functools.wraps(fn)
         def run(self: Any, body: Any, delivery: dict[str, Any]) -> None:
             started = time.perf_counter()
+            try:
+                check_signature(
+                    delivery["raw"], model.TYPE, delivery["headers"], PUBLISHER_KEYS.public_key
+                )
+            except ForgedEvent as exc:
+                raise PoisonEvent(f"refused {model.TYPE} event: {exc}") from None
             try:
                 envelope = Envelope.model_validate(body)
                 event = envelope.parse(model)

@@ -7,7 +7,7 @@ sequence number of its aggregate. After the commit, a relay publishes it:
 1. claim: one short transaction `UPDATE outbox SET claimed_by, claimed_until` over up to
    `batch` unsent rows picked `FOR UPDATE SKIP LOCKED` whose lease is free or expired;
 2. publish each claimed row to `<service>.events` (routing key: the event type), persistent,
-   with publisher confirms;
+   with publisher confirms, signed with the service's Ed25519 key (`signature_headers`);
 3. mark the confirmed rows sent (only if the lease is still ours).
 
 Several relays (one per service instance) never publish the same row while a lease holds; a relay
@@ -51,7 +51,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..clock import Clock
 from ..context import current_request_id
-from ..events import Envelope, EventPayload, new_event_id
+from ..events import Envelope, EventPayload, envelope_bytes, new_event_id, signature_headers
+from ..tokens import SigningKey
 from .publisher import ConfirmingPublisher, Outgoing, PublishFailed
 from .topology import events_exchange
 
@@ -279,8 +280,12 @@ class Relay:
         publisher: ConfirmingPublisher,
         settings: RelaySettings | None = None,
         owner: str | None = None,
+        signing_key: SigningKey | None = None,
     ) -> None:
+        """`signing_key`: the service's own key, which signs every event (consumers refuse
+        unsigned ones; only tests of the relay alone leave it out)."""
         self.service = service
+        self.signing_key = signing_key
         self.engine = engine
         self.clock = clock
         self.publisher = publisher
@@ -305,6 +310,13 @@ class Relay:
         claimed.sort(key=lambda c: c.id)
         return claimed
 
+    def _outgoing(self, row: Claimed) -> Outgoing:
+        body = envelope_bytes(row.envelope)
+        headers = {"nameko.request_id": row.request_id} if row.request_id else {}
+        if self.signing_key is not None:
+            headers.update(signature_headers(body, self.service, self.signing_key))
+        return Outgoing(self.exchange, row.event_type, body, headers, message_id=row.event_id)
+
     def run_once(self) -> int:
         """Publish what can be claimed now; the number of events published."""
         claimed = self.claim()
@@ -312,18 +324,7 @@ class Relay:
             return 0
         failure: PublishFailed | None = None
         try:
-            confirmed = self.publisher.publish_batch(
-                [
-                    Outgoing(
-                        self.exchange,
-                        row.event_type,
-                        row.envelope,
-                        headers={"nameko.request_id": row.request_id} if row.request_id else {},
-                        message_id=row.event_id,
-                    )
-                    for row in claimed
-                ]
-            )
+            confirmed = self.publisher.publish_batch([self._outgoing(row) for row in claimed])
         except PublishFailed as exc:
             failure, confirmed = exc, [False] * len(claimed)
         sent = [row.id for row, ok in zip(claimed, confirmed, strict=True) if ok]

@@ -26,9 +26,10 @@ from ..config import Settings, settings  # noqa: E402
 from ..logs import configure  # noqa: E402
 
 
-def nameko_config(config: Settings) -> dict[str, Any]:
+def nameko_config(config: Settings, service: str | None = None) -> dict[str, Any]:
+    """nameko's config; with `service`, its broker URI is that service's own user's."""
     return {
-        "AMQP_URI": config.amqp_uri,
+        "AMQP_URI": config.broker_uri(service) if service else config.amqp_uri,
         "max_workers": config.service_workers,
         "parent_calls_tracked": 10,
         "serializer": "json",
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> int:
     config = settings()
     configure(services[0].name, config.log_level)
     signal.signal(signal.SIGINT, signal.getsignal(signal.SIGTERM))
-    run(services, nameko_config(config))
+    run(services, nameko_config(config, services[0].name))
     return 0
 
 

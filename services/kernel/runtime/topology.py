@@ -16,11 +16,26 @@ instead of being dropped. Handler queues of this service that no handler declare
 removed handler) are deleted; retry queues of an old delay schedule are deleted once empty.
 
 The revocation broadcast's queues (rule 5) are not here: they belong to each process.
+
+`grants_for` gives each process's broker permissions (configure, write, read regexes of
+RabbitMQ's model, plus topic permissions limiting the binding keys it may use): a process
+connects as its own user, which may write only to `nameko-rpc`, its own `<service>.events` and
+its own retry and dead-letter exchanges, use only its own queues, and read only the exchanges it
+binds to. The names it covers are what nameko and the kernel declare:
+
+    rpc-<p>                              nameko's RPC queue, bound with `<p>.*` to nameko-rpc
+    rpc.reply-<p>-<uuid>                 reply queues (nameko's, the kernel's standalone proxies,
+                                         the gateway's), bound with the uuid (hex for the gateway)
+    evt-<source>-<type>--<p>.<method>    handler queues (nameko declares them again on start)
+    revocations-<p>-...                  the revocation broadcast's queue of each process
+    <source>.events                      exchanges it binds to: configure too (kombu declares the
+                                         exchange of a queue it declares) and read
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +105,62 @@ def retry_delays_ms(retries: int, base_seconds: float) -> list[int]:
 
 def retry_queue(service: str, delay_ms: int) -> str:
     return f"{service}.retry-{delay_ms}ms"
+
+
+RPC_EXCHANGE = "nameko-rpc"
+REVOCATION_EVENT = "identity.access_revoked"
+UUID_KEY = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@dataclass(frozen=True)
+class Grants:
+    """One process's permissions in its virtual host: RabbitMQ regexes (matched against
+    exchange and queue names), and per topic exchange the regexes its routing keys (write) and
+    binding keys (read) must match."""
+
+    configure: str
+    write: str
+    read: str
+    topics: dict[str, tuple[str, str]]
+
+
+def _any_of(exact: Iterable[str], patterns: Iterable[str] = ()) -> str:
+    alternatives = sorted({re.escape(name) for name in exact} | set(patterns))
+    return "^(" + "|".join(alternatives) + ")$" if alternatives else "^$"
+
+
+def grants_for(process: str, subscriptions: Iterable[Subscription], *, service: bool) -> Grants:
+    """The permissions of `process`: a nameko service (`service`), or the gateway (an RPC
+    client only). Every process hears the revocation broadcast."""
+    me = re.escape(process)
+    subs = list(subscriptions)
+    handled = {sub.event_type for sub in subs} | {REVOCATION_EVENT}
+    sources = {source_of(t) for t in handled}
+    queues = [rf"rpc\.reply-{me}-.+", rf"revocations-{me}-.+"]
+    exchanges = [RPC_EXCHANGE]
+    rpc_keys = [r"rpc\.reply-" + me + r"-[0-9a-f]{32}"]
+    if service:
+        queues += [re.escape(f"rpc-{process}"), rf"evt-.+--{me}\..+"]
+        exchanges += [
+            events_exchange(process),
+            retry_exchange(process),
+            dead_letter_exchange(process),
+        ]
+        rpc_keys = [re.escape(f"{process}.*"), UUID_KEY]
+    bound = [events_exchange(s) for s in sources]
+    topics = {RPC_EXCHANGE: (".*", _any_of((), rpc_keys))}
+    for source in sources:
+        types = [t for t in handled if source_of(t) == source]
+        topics[events_exchange(source)] = ("^$" if source != process else ".*", _any_of(types))
+    if service:
+        own = events_exchange(process)
+        topics[own] = (rf"^{me}\..+$", topics.get(own, ("", "^$"))[1])
+    return Grants(
+        configure=_any_of([*exchanges, *bound], queues),
+        write=_any_of(exchanges, queues),
+        read=_any_of([RPC_EXCHANGE, *bound], queues),
+        topics=topics,
+    )
 
 
 def subscriptions_of(service_cls: type) -> list[Subscription]:

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.contracts import identity as c
+from services.contracts import spaces as sc
 from services.contracts.base import Contract, Empty
 from services.kernel.caller import Caller, PersonClaims
 from services.kernel.events import Envelope
@@ -142,6 +143,11 @@ class WitnessService:
         uow.record(
             completion_event(self.name)(erasure_id=event.erasure_id, person_id=event.person_id)
         )
+
+    @on_event(sc.SpaceCreated)
+    def on_space_created(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+        """Who coaches whom, as other services would copy it: the target of forged events."""
+        _effect(uow, "on_space_created", envelope)
 
     @on_event(c.TenantCreated)
     def on_tenant_created(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
