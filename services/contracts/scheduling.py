@@ -281,9 +281,24 @@ class DashboardRequest(Contract):
     per_space: int = Field(default=3, ge=1, le=20)
 
 
+class EngagementUse(Contract):
+    """The sessions of a space's engagement: planned (its set-up), used (booked, held,
+    no-shows, late cancellations that use one), of those held and booked, and left."""
+
+    sessions_planned: int
+    sessions_used: int
+    sessions_held: int
+    sessions_booked: int
+    sessions_left: int
+
+
 class SpaceSessions(Contract):
     space_id: str
     next_sessions: list[Session]
+    engagement: EngagementUse | None = None
+    # For a space the caller coaches: its sessions waiting to be marked (all, not only the 100
+    # of `SchedulingDashboard.to_mark`).
+    to_mark: int = 0
 
 
 class SchedulingDashboard(Contract):

@@ -37,6 +37,7 @@ from .domain.model import (
     SYSTEM,
     TO_MARK_AFTER,
     ChangeRequest,
+    EngagementUse,
     Session,
     SpaceCopy,
     coach_only,
@@ -284,12 +285,12 @@ def _check_remaining(r: Repos, space: SpaceCopy, asked: int, *, added: bool = Fa
     """Refuse `asked` sessions beyond the engagement's; `added` when they are already stored
     in this transaction (and so counted)."""
     used = r.sessions.used(space.tenant_id, space.space_id) - (asked if added else 0)
-    left = space.sessions_planned - used
+    left = EngagementUse(planned=space.sessions_planned, used=used).left
     if asked > left:
         raise FailedPrecondition(
-            f"The engagement has {max(left, 0)} sessions left; {asked} asked.",
+            f"The engagement has {left} sessions left; {asked} asked.",
             reason="ENGAGEMENT_EXHAUSTED",
-            metadata={"sessions_left": str(max(left, 0)), "asked": str(asked)},
+            metadata={"sessions_left": str(left), "asked": str(asked)},
         )
 
 
@@ -517,6 +518,16 @@ def list_my_sessions(
     return c.SessionList(sessions=[session_view(s) for s in found])
 
 
+def _engagement_view(use: EngagementUse) -> c.EngagementUse:
+    return c.EngagementUse(
+        sessions_planned=use.planned,
+        sessions_used=use.used,
+        sessions_held=use.held,
+        sessions_booked=use.booked,
+        sessions_left=use.left,
+    )
+
+
 def get_dashboard(
     db: WorkerDatabase, caller: Caller, request: c.DashboardRequest
 ) -> c.SchedulingDashboard:
@@ -536,6 +547,10 @@ def get_dashboard(
         )
         waiting = r.requests.pending_for(request.tenant_id, coaching)
         windows = room_windows(uow.connection, {request.tenant_id})
+        counts = r.sessions.use_of_spaces(request.tenant_id, [s.space_id for s in mine])
+        unmarked = r.sessions.to_mark_counts(
+            request.tenant_id, who.person_id, coaching, now - TO_MARK_AFTER
+        )
     before, after = windows.get(request.tenant_id, (OPENS_BEFORE_MINUTES, CLOSES_AFTER_MINUTES))
     per_space: dict[str, list[c.Session]] = {s.space_id: [] for s in mine}
     for s in upcoming:
@@ -543,7 +558,17 @@ def get_dashboard(
         room = c.RoomState(opens_at=w.opens_at, closes_at=w.closes_at, open=w.is_open(now))
         per_space[s.space_id].append(session_view(s).model_copy(update={"room": room}))
     return c.SchedulingDashboard(
-        spaces=[c.SpaceSessions(space_id=k, next_sessions=v) for k, v in per_space.items()],
+        spaces=[
+            c.SpaceSessions(
+                space_id=s.space_id,
+                next_sessions=per_space[s.space_id],
+                engagement=_engagement_view(
+                    EngagementUse(planned=s.sessions_planned, **counts.get(s.space_id, {}))
+                ),
+                to_mark=unmarked.get(s.space_id, 0),
+            )
+            for s in mine
+        ],
         to_mark=[session_view(s) for s in to_mark],
         requests=[request_view(q) for q in waiting if q.expires_at > now],
     )

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     bindparam,
     delete,
     exc,
@@ -826,6 +827,20 @@ def _busy_rows(
     return rows
 
 
+def _to_mark(tenant_id: str, coach_person_id: str, before: datetime) -> Any:
+    """The coach's (or co-coach's) sessions of the tenant still booked, ended before `before`:
+    waiting for their attendance."""
+    return and_(
+        sessions.c.tenant_id == tenant_id,
+        or_(
+            sessions.c.coach_person_id == coach_person_id,
+            sessions.c.co_coach_person_id == coach_person_id,
+        ),
+        sessions.c.status == "booked",
+        sessions.c.ends_at <= before,
+    )
+
+
 class Sessions:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -1127,20 +1142,42 @@ class Sessions:
         )
         return [_session(r) for r in rows]
 
+    def use_of_spaces(self, tenant_id: str, space_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Per space, the sessions that use the engagement, those held and those booked (one
+        query; a space without sessions is absent)."""
+        if not space_ids:
+            return {}
+        rows = self.connection.execute(
+            select(
+                sessions.c.space_id,
+                func.count().filter(sessions.c.uses_session.is_(True)).label("used"),
+                func.count().filter(sessions.c.status == "held").label("held"),
+                func.count().filter(sessions.c.status == "booked").label("booked"),
+            )
+            .where(sessions.c.tenant_id == tenant_id, sessions.c.space_id.in_(space_ids))
+            .group_by(sessions.c.space_id)
+        )
+        return {r.space_id: {"used": r.used, "held": r.held, "booked": r.booked} for r in rows}
+
+    def to_mark_counts(
+        self, tenant_id: str, coach_person_id: str, space_ids: list[str], before: datetime
+    ) -> dict[str, int]:
+        """Per space, how many sessions `to_mark` would list (without its limit)."""
+        if not space_ids:
+            return {}
+        rows = self.connection.execute(
+            select(sessions.c.space_id, func.count().label("n"))
+            .where(_to_mark(tenant_id, coach_person_id, before), sessions.c.space_id.in_(space_ids))
+            .group_by(sessions.c.space_id)
+        )
+        return {r.space_id: r.n for r in rows}
+
     def to_mark(
         self, tenant_id: str, coach_person_id: str, before: datetime, limit: int = 100
     ) -> list[Session]:
         rows = self.connection.execute(
             select(sessions)
-            .where(
-                sessions.c.tenant_id == tenant_id,
-                or_(
-                    sessions.c.coach_person_id == coach_person_id,
-                    sessions.c.co_coach_person_id == coach_person_id,
-                ),
-                sessions.c.status == "booked",
-                sessions.c.ends_at <= before,
-            )
+            .where(_to_mark(tenant_id, coach_person_id, before))
             .order_by(sessions.c.starts_at)
             .limit(limit)
         )

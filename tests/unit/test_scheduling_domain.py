@@ -10,7 +10,7 @@ import pytest
 
 from services.kernel.errors import FailedPrecondition, InvalidArgument
 from services.scheduling.domain.availability import Availability
-from services.scheduling.domain.model import ChangeRequest, Session, SpaceCopy
+from services.scheduling.domain.model import ChangeRequest, EngagementUse, Session, SpaceCopy
 from services.scheduling.domain.policy import FREE, LATE, REQUEST, STARTED, Policy
 from services.scheduling.domain.recurrence import expand, next_after, place
 
@@ -268,3 +268,9 @@ def test_a_coachees_busy_time_elsewhere_shapes_only_their_own_view_of_the_slots(
     assert space.busy_shown_to("coachee") == (["coach", "co", "coachee"], ())
     assert space.busy_shown_to("coach") == (["coach", "co"], ("coachee",))
     assert space.busy_shown_to("co") == (["coach", "co"], ("coachee",))
+
+
+def test_the_sessions_left_in_an_engagement_never_go_below_zero() -> None:
+    # A set-up may shrink below what was used (late cancellations that use a session, say).
+    assert EngagementUse(planned=10, used=3, held=1, booked=2).left == 7
+    assert EngagementUse(planned=2, used=3).left == 0

@@ -214,6 +214,20 @@ class Session:
         return self.status == BOOKED and self.ends_at + TO_MARK_AFTER <= now
 
 
+@dataclass(frozen=True)
+class EngagementUse:
+    """How much of a space's engagement its sessions use (what `_check_remaining` counts)."""
+
+    planned: int
+    used: int = 0  # booked, held, no-shows and late cancellations that use a session
+    held: int = 0
+    booked: int = 0  # booked and not marked yet
+
+    @property
+    def left(self) -> int:
+        return max(self.planned - self.used, 0)
+
+
 @dataclass
 class ChangeRequest:
     id: str
