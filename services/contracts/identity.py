@@ -408,6 +408,29 @@ class MemberRef(Contract):
     member_id: Id
 
 
+class SpaceRef(Contract):
+    """A coaching space, by the ids the spaces service gave it."""
+
+    tenant_id: Id
+    space_id: Id
+
+
+class CoachName(Contract):
+    """The one thing a coachee learns of their coach from identity: the name (no email)."""
+
+    person_id: str
+    display_name: str = ""  # empty for an erased person
+
+
+class SpaceCoaches(Contract):
+    """Who accompanies a space's coachee: its coach and, if any, co-coach."""
+
+    tenant_id: str
+    space_id: str
+    coach: CoachName
+    co_coach: CoachName | None = None
+
+
 class ListMembersRequest(PageRequest):
     tenant_id: Id
 

@@ -1358,6 +1358,38 @@ def list_my_coachees(
     return c.ListMembersResponse(members=[member_view(m, p) for m, p in found])
 
 
+def get_space_coaches(db: WorkerDatabase, caller: Caller, request: c.SpaceRef) -> c.SpaceCoaches:
+    """The names (only: no email) of an opened space's coach and co-coach, for the people of
+    that space: its coachee, coach and co-coach, as identity last learnt them from the spaces
+    events. Anyone else (HR, another coach or coachee, a former coach, an operator), and
+    everyone while the space is a draft, which links nobody: NOT_FOUND."""
+    who = access.require_tenant_visible(caller, request.tenant_id)
+    with db.read_only() as uow:
+        repos = Repositories(uow.connection)
+        link = repos.coach_links.of_space(request.tenant_id, request.space_id)
+        if link is None or who.person_id not in (
+            link.coachee_person_id,
+            link.coach_person_id,
+            link.co_coach_person_id,
+        ):
+            raise NotFound("No such space.", reason="SPACE_NOT_FOUND")
+        people = repos.persons.many(
+            [p for p in (link.coach_person_id, link.co_coach_person_id) if p]
+        )
+
+    def name(person_id: str) -> c.CoachName:
+        person = people.get(person_id)
+        shown = person.display_name if person is not None and person.erased_at is None else ""
+        return c.CoachName(person_id=person_id, display_name=shown)
+
+    return c.SpaceCoaches(
+        tenant_id=request.tenant_id,
+        space_id=request.space_id,
+        coach=name(link.coach_person_id),
+        co_coach=name(link.co_coach_person_id) if link.co_coach_person_id else None,
+    )
+
+
 def record_space(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
     """A space's set-up and status from spaces' events: who coaches whom (never from a
     draft: `CoachLinks` reads the status)."""

@@ -401,6 +401,10 @@ class IdentityService:
         return handlers.list_my_coachees(self.db, caller, request)
 
     @rpc
+    def get_space_coaches(self, caller: Caller, request: c.SpaceRef) -> c.SpaceCoaches:
+        return handlers.get_space_coaches(self.db, caller, request)
+
+    @rpc
     def get_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
         return handlers.get_member(self.db, caller, request)
 

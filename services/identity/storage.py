@@ -266,6 +266,16 @@ class CoachLinks:
         ).first()
         return found is not None
 
+    def of_space(self, tenant_id: str, space_id: str) -> Any | None:
+        """The space's newest coachee, coach and co-coach, once opened (a draft: None)."""
+        return self.session.execute(
+            select(coach_links).where(
+                coach_links.c.tenant_id == tenant_id,
+                coach_links.c.space_id == space_id,
+                coach_links.c.status.in_(LINKING_STATUSES),
+            )
+        ).first()
+
     def delete_person(self, person_id: str) -> None:
         self.session.execute(
             coach_links.delete().where(coach_links.c.coachee_person_id == person_id)
