@@ -393,6 +393,8 @@ class NoteReadList(Contract):
 class RosterEntry(Contract):
     space: Space  # set-up and status (no content: a roster is a list)
     last_activity_at: datetime
+    # Shared notes by others since the caller's last visit (GetSpace, ListNotes), or ever.
+    new_shared_notes: int = 0
 
 
 class CoachRoster(Contract):

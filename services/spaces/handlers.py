@@ -51,9 +51,12 @@ from .storage import (
     Spaces,
     coach_roster,
     erase_author,
+    new_shared_notes,
     record_space_session,
+    record_visit,
     space_has_session,
     spaces_with_shared_notes_by,
+    visits_of,
 )
 
 # member ids of one tenant -> what identity knows of them
@@ -276,9 +279,16 @@ def get_space(
     db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpaceRef
 ) -> c.Space:
     who = _member_of(caller, request.tenant_id)
-    with db.read_only() as uow:
+    with db.unit_of_work() as uow:
         _, space, relation = _visible(uow, master, who, request)
+        _visited(uow, space, relation, who)
     return space_view(space, relation)
+
+
+def _visited(uow: UnitOfWork, space: Space, relation: Relation, who: PersonClaims) -> None:
+    """A participant opened the space: their coach dashboard counts new notes from now."""
+    if relation is not Relation.TENANT_ADMIN:
+        record_visit(uow.connection, space.id, who.person_id, uow.clock.now())
 
 
 def list_spaces(
@@ -560,6 +570,7 @@ def get_coach_roster(
         repo = Spaces(uow.connection, master)
         rows = coach_roster(uow.connection, request.tenant_id, who.person_id)
         entries = []
+        since: dict[str, datetime | None] = {}
         for row, last in rows:
             space = repo.from_row(row)
             relation = space.visible_relation(who.person_id, False)
@@ -567,7 +578,15 @@ def get_coach_roster(
                 update={"relation": relation.value}
             )
             entries.append(c.RosterEntry(space=view, last_activity_at=last))
-    return c.CoachRoster(entries=entries)
+            # New since the last visit, among the notes the coach may read (Note.readable_by).
+            marks = [t for t in (row.visited_at, space.earlier_hidden_from(relation)) if t]
+            since[space.id] = max(marks) if marks else None
+        new = new_shared_notes(uow.connection, who.person_id, since)
+    return c.CoachRoster(
+        entries=[
+            e.model_copy(update={"new_shared_notes": new.get(e.space.space_id, 0)}) for e in entries
+        ]
+    )
 
 
 def rotate_tenant_key(
@@ -623,6 +642,7 @@ def export_personal_data(
             mine = _notes_of(repo, s, caller.person_id)
             entry["notes"] = [n for n in mine["notes"] if n["author_person_id"] == caller.person_id]
             coached.append(entry)
+        visits = visits_of(uow.connection, caller.person_id)
         now = uow.clock.now()
     return ic.PersonalDataExport(
         service=c.SERVICE,
@@ -630,6 +650,7 @@ def export_personal_data(
         data={
             "spaces_as_coachee": own,
             "spaces_as_coach": coached,
+            "space_visits": visits,
         },
     )
 
@@ -959,6 +980,7 @@ def list_notes(
         notes.record_reads(
             space.id, space.tenant_id, [n.id for n in found], who.person_id, uow.clock.now()
         )
+        _visited(uow, space, relation, who)
     return c.NoteList(notes=[note_view(n) for n in found], next_page_token=nxt)
 
 

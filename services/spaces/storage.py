@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.crypto import MasterKey, SecretKey, key_id_of
 from services.kernel.ids import new_id
@@ -485,6 +486,67 @@ space_sessions = Table(
 )
 
 
+# When each person last opened a space (GetSpace, ListNotes): the coach's dashboard counts the
+# shared notes written since. Ids and a time only; goes with the space, or with its person's
+# erasure.
+space_visits = Table(
+    "space_visits",
+    metadata,
+    Column("space_id", String(40), ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", String(40), primary_key=True),
+    Column("visited_at", DateTime(timezone=True), nullable=False),
+    Index("ix_space_visits_person", "person_id"),
+)
+
+
+def record_visit(connection: Connection, space_id: str, person_id: str, now: datetime) -> None:
+    upsert = pg_insert(space_visits).values(space_id=space_id, person_id=person_id, visited_at=now)
+    connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[space_visits.c.space_id, space_visits.c.person_id],
+            set_={"visited_at": upsert.excluded.visited_at},
+            where=space_visits.c.visited_at < upsert.excluded.visited_at,
+        )
+    )
+
+
+def visits_of(connection: Connection, person_id: str) -> list[dict[str, Any]]:
+    """A person's visits (their export)."""
+    rows = connection.execute(
+        select(space_visits.c.space_id, space_visits.c.visited_at)
+        .where(space_visits.c.person_id == person_id)
+        .order_by(space_visits.c.space_id)
+    )
+    return [{"space_id": r.space_id, "visited_at": r.visited_at.isoformat()} for r in rows]
+
+
+def new_shared_notes(
+    connection: Connection, person_id: str, since: dict[str, datetime | None]
+) -> dict[str, int]:
+    """Per space, the shared notes others wrote after `since[space]` (None: ever), deleted ones
+    left out. One query."""
+    if not since:
+        return {}
+    windows = [
+        notes.c.space_id == space_id
+        if after is None
+        else (notes.c.space_id == space_id) & (notes.c.created_at > after)
+        for space_id, after in since.items()
+    ]
+    rows = connection.execute(
+        select(notes.c.space_id, func.count().label("n"))
+        .where(
+            notes.c.space_id.in_(list(since)),
+            notes.c.kind == "shared",
+            notes.c.deleted_at.is_(None),
+            notes.c.author_id != person_id,
+            or_(*windows),
+        )
+        .group_by(notes.c.space_id)
+    )
+    return {r.space_id: r.n for r in rows}
+
+
 def record_space_session(
     connection: Connection, session_id: str, space_id: str, tenant_id: str
 ) -> None:
@@ -828,6 +890,7 @@ def erase_author(connection: Connection, person_id: str) -> None:
         update(notes).where(notes.c.author_id == person_id).values(author_id=ERASED_PERSON)
     )
     connection.execute(note_reads.delete().where(note_reads.c.reader_id == person_id))
+    connection.execute(space_visits.delete().where(space_visits.c.person_id == person_id))
     connection.execute(
         update(goal_changes)
         .where(goal_changes.c.changed_by == person_id)
@@ -845,7 +908,8 @@ def coach_roster(
     connection: Connection, tenant_id: str, person_id: str
 ) -> list[tuple[Any, datetime]]:
     """The spaces the person coaches (or co-coaches) in the tenant, with each one's last
-    activity: the latest change of the space, its shared notes or its goals. One query."""
+    activity (the latest change of the space, its shared notes or its goals) and the person's
+    last visit (`visited_at`, None if never). One query."""
     last_note = (
         select(func.max(notes.c.updated_at))
         .where(notes.c.space_id == spaces.c.id, notes.c.kind == "shared")
@@ -857,8 +921,14 @@ def coach_roster(
         .scalar_subquery()
     )
     last = func.greatest(spaces.c.updated_at, last_note, last_goal).label("last_activity")
+    visited = (
+        select(space_visits.c.visited_at)
+        .where(space_visits.c.space_id == spaces.c.id, space_visits.c.person_id == person_id)
+        .scalar_subquery()
+        .label("visited_at")
+    )
     rows = connection.execute(
-        select(spaces, last)
+        select(spaces, last, visited)
         .where(
             spaces.c.tenant_id == tenant_id,
             or_(spaces.c.coach_person_id == person_id, spaces.c.co_coach_person_id == person_id),
