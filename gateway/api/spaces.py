@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from services.kernel.csvtable import check_size
-from services.kernel.errors import invalid
+from services.kernel.errors import NotFound, invalid
 
 from . import convert as cv
 from .calls import Backend, CallContext, handler
@@ -140,6 +141,11 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
     @handler
     def GetSpace(self, request: Any, call: CallContext) -> pb.Space:
         return space_out(call.call(SPACES, "get_space", parse_space(request.name)))
+
+    @handler
+    def GetSpaceCoaches(self, request: Any, call: CallContext) -> pb.SpaceCoaches:
+        # Identity answers: it keeps the names, and who coaches whom from the spaces events.
+        return coaches_out(call.call(IDENTITY, "get_space_coaches", parse_space(request.name)))
 
     @handler
     def ListSpaces(self, request: Any, call: CallContext) -> pb.ListSpacesResponse:
@@ -494,8 +500,41 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
         return _reads_out(call.call(SPACES, "list_refused_note_reads", _page(request)))
 
 
+def coaches_out(c: dict[str, Any]) -> pb.SpaceCoaches:
+    coaches = pb.SpaceCoaches(
+        space=space_name(c["tenant_id"], c["space_id"]),
+        coach=pb.CoachName(**c["coach"]),
+    )
+    if c.get("co_coach"):
+        coaches.co_coach.CopyFrom(pb.CoachName(**c["co_coach"]))
+    return coaches
+
+
 def _next_sessions(answer: dict[str, Any]) -> dict[str, list[Any]]:
     return {s["space_id"]: [session_out(x) for x in s["next_sessions"]] for s in answer["spaces"]}
+
+
+def _by_space(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Scheduling's dashboard, by space: engagement use and sessions to mark."""
+    return {s["space_id"]: s for s in answer["spaces"]}
+
+
+def _engagement_out(s: dict[str, Any] | None) -> pb.EngagementUse | None:
+    use = (s or {}).get("engagement")
+    return pb.EngagementUse(**use) if use else None
+
+
+def _unless_not_found(fetch: Callable[[], Any]) -> Callable[[], Any]:
+    """A fan-out call whose NOT_FOUND is an empty answer (a copy another service keeps from
+    events, not there yet), not the whole answer's failure."""
+
+    def run() -> Any:
+        try:
+            return fetch()
+        except NotFound:
+            return None
+
+    return run
 
 
 class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
@@ -523,15 +562,23 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
             calls[f"notes:{s['space_id']}"] = call.later(
                 SPACES, "list_notes", {**ref, "kinds": ["shared"], "page_size": per_space}
             )
+            # Names from identity, which learns who coaches whom from the spaces events.
+            calls[f"coaches:{s['space_id']}"] = _unless_not_found(
+                call.later(IDENTITY, "get_space_coaches", ref)
+            )
         found = fan_out(calls)
         upcoming = _next_sessions(found["sessions"])
+        scheduled = _by_space(found["sessions"])
         dashboard = pb.CoacheeDashboard()
         for s in mine:
+            coaches = found[f"coaches:{s['space_id']}"]
             dashboard.spaces.add(
                 space=space_out(s),
                 goals=[goal_out(g) for g in found[f"goals:{s['space_id']}"]["goals"]],
                 latest_notes=[note_out(n) for n in found[f"notes:{s['space_id']}"]["notes"]],
                 next_sessions=upcoming.get(s["space_id"], []),
+                coaches=coaches_out(coaches) if coaches else None,
+                engagement=_engagement_out(scheduled.get(s["space_id"])),
             )
         return dashboard
 
@@ -556,14 +603,19 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
             to_mark=[session_out(x) for x in found["sessions"]["to_mark"]],
             reschedule_requests=[request_out(r) for r in found["sessions"]["requests"]],
         )
+        scheduled = _by_space(found["sessions"])
         for entry in found["roster"]["entries"]:
+            space_id = entry["space"]["space_id"]
             dashboard.coachees.add(
-                next_sessions=upcoming.get(entry["space"]["space_id"], []),
+                next_sessions=upcoming.get(space_id, []),
                 space=space_out(entry["space"]),
                 last_activity_time=cv.timestamp(entry["last_activity_at"]),
                 coachee_display_name=names.get(
                     entry["space"]["set_up"]["coachee"]["member_id"], ""
                 ),
+                engagement=_engagement_out(scheduled.get(space_id)),
+                sessions_to_mark=(scheduled.get(space_id) or {}).get("to_mark", 0),
+                new_shared_notes=entry.get("new_shared_notes", 0),
             )
         return dashboard
 

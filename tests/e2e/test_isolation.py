@@ -1428,6 +1428,30 @@ CASES: list[Case] = [
             ("personal-token", globex_admin_personal, the_space, "TENANT_NOT_FOUND"),
         )
     ),
+    *(  # the coaches' names: the space's coachee, coach and co-coach only (identity answers)
+        Case(
+            method=f"{SPACES}/GetSpaceCoaches",
+            label=label,
+            caller=caller,
+            request=named(spb.GetSpaceCoachesRequest, name),
+            code=NOT_FOUND,
+            reason=reason,
+            read_back=acme_space,
+        )
+        for label, caller, name, reason in (
+            ("other-tenant-admin", globex_admin, the_space, "TENANT_NOT_FOUND"),
+            (
+                "smuggled-under-own-tenant",
+                globex_coachee,
+                the_space_under_globex,
+                "SPACE_NOT_FOUND",
+            ),
+            ("same-tenant-other-coach", acme_other_coach, the_space, "SPACE_NOT_FOUND"),
+            ("victims-own-hr", acme_admin, the_space, "SPACE_NOT_FOUND"),
+            ("operator", lambda w: w.operator, the_space, "SPACE_NOT_FOUND"),
+            ("personal-token", globex_admin_personal, the_space, "TENANT_NOT_FOUND"),
+        )
+    ),
     *(
         Case(
             method=f"{SPACES}/RotateTenantKey",
