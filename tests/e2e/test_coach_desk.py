@@ -5,12 +5,14 @@ their last visit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import tenant_name
@@ -318,3 +320,57 @@ def test_the_coach_desk_shows_the_tokens_tenant_only(
         metadata=team.coach.metadata,
     )
     assert (refused.code, refused.reason) == (NOT_FOUND, "TENANT_NOT_FOUND")
+
+
+def visits_of(deployment: Deployment, person_id: str) -> list[str]:
+    engine = sa.create_engine(deployment.config.database_url_for("spaces"))
+    try:
+        with engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.text("SELECT space_id FROM space_visits WHERE person_id = :p"),
+                    {"p": person_id},
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_coachs_visits_are_exported_and_erased_with_them_and_their_name_goes(
+    deployment: Deployment, api: Api, operator: Session, s: sch.Stubs
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    co_member, co_coach = add_person(deployment, api, team, ipb.COACH, "Leaving-Coach")
+    space = s.spaces.CreateSpace(
+        pb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id), set_up=set_up(team, co_coach_member_id=co_member)
+        ),
+        metadata=team.coach.metadata,
+    )
+    move(s.spaces, "Activate", space.name, team.coach)
+    get(s.spaces, space.name, co_coach)
+    assert visits_of(deployment, co_coach.person_id) == [space.space_id]
+    documents = api.auth.ExportMyData(ipb.ExportMyDataRequest(), metadata=co_coach.metadata)
+    exported = next(json.loads(d.data) for d in documents if d.service == "spaces")
+    assert [v["space_id"] for v in exported["space_visits"]] == [space.space_id]
+    named = wait_for(
+        lambda: coaches_or_none(s, space.name, team.coachee), 15, "identity to learn the space"
+    )
+    assert named.co_coach.display_name == "Leaving-Coach"
+
+    erasure = api.privacy.ErasePerson(
+        ipb.ErasePersonRequest(person_id=co_coach.person_id), metadata=operator.metadata
+    )
+    wait_for(
+        lambda: (
+            api.privacy.GetErasure(
+                ipb.GetErasureRequest(erasure_id=erasure.erasure_id), metadata=operator.metadata
+            ).state
+            == ipb.ERASURE_COMPLETED
+        ),
+        30,
+        "the erasure to complete",
+    )
+    assert visits_of(deployment, co_coach.person_id) == []
+    after = coaches(s, space.name, team.coachee)
+    assert (after.co_coach.person_id, after.co_coach.display_name) == (co_coach.person_id, "")
