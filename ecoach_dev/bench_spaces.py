@@ -59,6 +59,18 @@ def _person() -> str:
     return f"per_{secrets.token_hex(12)}"
 
 
+# The filler rows' columns, named: later migrations add columns (nullable or with defaults).
+SPACE_COLUMNS = (
+    "id, tenant_id, status, coachee_member_id, coachee_person_id, coach_member_id,"
+    " coach_person_id, co_coach_member_id, co_coach_person_id, cadence, sessions_planned,"
+    " starts_on, ends_on, data_key, content_sealed, created_by, created_at, updated_at"
+)
+NOTE_COLUMNS = (
+    "id, space_id, tenant_id, kind, author_id, parent_id, sealed, created_at, updated_at,"
+    " deleted_at"
+)
+
+
 def _blob(size: int) -> str:
     return "v1.0000000000000000." + base64.urlsafe_b64encode(os.urandom(size)).decode()
 
@@ -100,7 +112,7 @@ def fill(url: str, spaces_total: int, notes_total: int, tenants: list[str]) -> N
                     + "\n"
                 )
             rows.seek(0)
-            cur.copy_expert("COPY spaces FROM STDIN", rows)
+            cur.copy_expert(f"COPY spaces ({SPACE_COLUMNS}) FROM STDIN", rows)
             per_space = max(1, notes_total // max(1, spaces_total))
             written = 0
             batch = io.StringIO()
@@ -116,10 +128,10 @@ def fill(url: str, spaces_total: int, notes_total: int, tenants: list[str]) -> N
                     written += 1
                 if batch.tell() > 50_000_000:
                     batch.seek(0)
-                    cur.copy_expert("COPY notes FROM STDIN", batch)
+                    cur.copy_expert(f"COPY notes ({NOTE_COLUMNS}) FROM STDIN", batch)
                     batch = io.StringIO()
             batch.seek(0)
-            cur.copy_expert("COPY notes FROM STDIN", batch)
+            cur.copy_expert(f"COPY notes ({NOTE_COLUMNS}) FROM STDIN", batch)
         with conn.cursor() as cur:
             conn.autocommit = True
             cur.execute("ANALYZE spaces")
