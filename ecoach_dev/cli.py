@@ -103,6 +103,9 @@ def ensure_keys(config: Settings) -> None:
     # provides the file) itself, and never keeps it beside the database.
     if not config.master_key and config.env != "production":
         create_master_key_file(config.master_key_path)
+    # The web gateway's cookie key: the same kind of random 32 bytes, in a file of its own.
+    if not config.web_session_key and config.env != "production":
+        create_master_key_file(config.web_session_key_path)
 
 
 def migrate(config: Settings) -> None:
