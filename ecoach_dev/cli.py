@@ -183,10 +183,10 @@ def banner(config: Settings) -> None:
         "",
         "=" * 78,
         f" ecoach is running. gRPC gateway: {addr} (reflection on, package ecoach.v1)",
-        f" Web pages (links in emails): http://{config.web_address}/ (ECOACH_PUBLIC_URL: "
-        f"{config.public_url})",
+        f" Web app: open http://{config.web_address}/ in a browser and sign in with a demo account"
+        f" (links in emails: ECOACH_PUBLIC_URL, {config.public_url})",
         "=" * 78,
-        " Demo accounts (development only):",
+        " Demo accounts (development only), for the web app and the API:",
     ]
     for a in DEMO_ACCOUNTS:
         where = "no tenant: operator" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"

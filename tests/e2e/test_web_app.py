@@ -30,6 +30,7 @@ from tests.support.browser import (
     screenshots,
     serious_violations,
 )
+from tests.support.clock import clock_moved
 from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
@@ -301,6 +302,21 @@ def test_signing_out_here_and_everywhere(
             return phone.url == f"{origin}/sign-in"
 
         wait_for(phone_signed_out, 15, "the phone's session to end")
+
+
+def test_an_expired_access_token_is_refreshed_without_the_person_noticing(
+    deployment: Deployment, api: Api, operator: Session, browser: Browser, origin: str
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    with browsing(browser, origin) as (context, page, _elsewhere):
+        sign_in(page, origin, email_of(api, team.coachee))
+        page.wait_for_url(f"{origin}/my-space")
+        before = [c["value"] for c in context.cookies() if c["name"] == "ecoach_session"]
+        with clock_moved(deployment.config.test_clock_path, 11 * 60):  # past the access token
+            page.goto(f"{origin}/my-space")
+            assert page.url == f"{origin}/my-space" and page.inner_text("h1") == "My space"
+        after = [c["value"] for c in context.cookies() if c["name"] == "ecoach_session"]
+        assert after != before  # new tokens in the cookie
 
 
 def test_a_form_without_its_csrf_token_is_refused(

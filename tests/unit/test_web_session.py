@@ -51,3 +51,18 @@ def test_the_key_comes_from_the_setting_else_from_set_ups_file(tmp_path: Path) -
     assert load_session_key(base64.b64encode(b"k" * 32).decode(), path) == b"k" * 32
     with pytest.raises(ValueError):
         load_session_key(base64.b64encode(b"short").decode(), path)
+
+
+def test_set_up_creates_the_web_session_key_file_readable_by_its_owner_only(
+    tmp_path: Path,
+) -> None:
+    from ecoach_dev.cli import ensure_keys
+    from services.kernel.config import Settings
+
+    config = Settings(env="development", var_dir=tmp_path)
+    ensure_keys(config)
+    path = config.web_session_key_path
+    assert path.stat().st_mode & 0o777 == 0o600
+    key = load_session_key(None, path)
+    ensure_keys(config)  # a second set-up keeps it: browsers stay signed in
+    assert load_session_key(None, path) == key
