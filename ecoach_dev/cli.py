@@ -103,6 +103,9 @@ def ensure_keys(config: Settings) -> None:
     # provides the file) itself, and never keeps it beside the database.
     if not config.master_key and config.env != "production":
         create_master_key_file(config.master_key_path)
+    # The web gateway's cookie key: the same kind of random 32 bytes, in a file of its own.
+    if not config.web_session_key and config.env != "production":
+        create_master_key_file(config.web_session_key_path)
 
 
 def migrate(config: Settings) -> None:
@@ -180,10 +183,10 @@ def banner(config: Settings) -> None:
         "",
         "=" * 78,
         f" ecoach is running. gRPC gateway: {addr} (reflection on, package ecoach.v1)",
-        f" Web pages (links in emails): http://{config.web_address}/ (ECOACH_PUBLIC_URL: "
-        f"{config.public_url})",
+        f" Web app: open http://{config.web_address}/ in a browser and sign in with a demo account"
+        f" (links in emails: ECOACH_PUBLIC_URL, {config.public_url})",
         "=" * 78,
-        " Demo accounts (development only):",
+        " Demo accounts (development only), for the web app and the API:",
     ]
     for a in DEMO_ACCOUNTS:
         where = "no tenant: operator" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"

@@ -92,6 +92,9 @@ class Deployment:
             ECOACH_PUBLIC_URL=f"http://{self.web_address}",
             PYTHONWARNINGS="ignore::DeprecationWarning",
             PYTHONUNBUFFERED="1",
+            # The web process calls the gateway from the loopback: the gateway believes the
+            # browser's address it forwards (sign-in throttling and history see the person).
+            ECOACH_TRUSTED_PROXIES="127.0.0.1,::1",
         )
         self.env.update(env or {})
         if database_url:

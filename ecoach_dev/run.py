@@ -91,6 +91,9 @@ def main() -> int:
         return 1
     setup(config)
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore::DeprecationWarning")
+    # The web process calls the gateway from the loopback: the gateway believes the browser's
+    # address it forwards, so sign-in throttling and history see the person, not the web.
+    env.setdefault("ECOACH_TRUSTED_PROXIES", "127.0.0.1,::1")
     honcho = subprocess.Popen(
         [
             sys.executable,

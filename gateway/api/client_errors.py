@@ -17,12 +17,14 @@ class CallError:
     message: str  # the localized message, else the status details
     fields: list[tuple[str, str]] = field(default_factory=list)  # (field, what is wrong)
     retry_delay_seconds: int | None = None  # `RetryInfo`: how long to wait (throttling)
+    reason: str = ""  # `ErrorInfo`: the stable reason (MFA_REQUIRED, ...)
 
 
 def call_error(exc: grpc.RpcError) -> CallError:
     message = exc.details() or ""  # type: ignore[attr-defined]
     fields: list[tuple[str, str]] = []
     retry: int | None = None
+    reason = ""
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     for detail in status.details if status else ():
         if detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
@@ -37,4 +39,8 @@ def call_error(exc: grpc.RpcError) -> CallError:
             info = error_details_pb2.RetryInfo()
             detail.Unpack(info)
             retry = int(info.retry_delay.seconds)
-    return CallError(exc.code(), message, fields, retry)  # type: ignore[attr-defined]
+        elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            error_info = error_details_pb2.ErrorInfo()
+            detail.Unpack(error_info)
+            reason = error_info.reason
+    return CallError(exc.code(), message, fields, retry, reason)  # type: ignore[attr-defined]

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # During a master-key rotation only: the previous master key (base64), still accepted to
     # unwrap until `python -m ecoach_dev.cli rewrap` has wrapped everything under the new one.
     master_key_previous: str | None = None
+    # The web gateway's session cookies are encrypted with this key (base64, 32 bytes); unset:
+    # the file <keys dir>/web-session.key, which set-up creates outside production.
+    web_session_key: str | None = None
     # Links in emails point here (the web gateway's public address).
     public_url: str = "http://127.0.0.1:8080"
     # Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS, ?starttls=1). Unset:
@@ -129,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.keys_dir or self.var_dir / "keys"
+
+    @property
+    def web_session_key_path(self) -> Path:
+        return self.keys_path / "web-session.key"
 
     def broker_credentials_path(self, process: str) -> Path:
         """`<keys>/<process>.amqp`: the process's own broker user and password (JSON, mode

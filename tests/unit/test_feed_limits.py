@@ -6,6 +6,8 @@ The web app here talks to no gRPC gateway (a closed port): a request it lets thr
 
 from __future__ import annotations
 
+import os
+
 from flask.testing import FlaskClient
 
 from gateway.api.feed_limits import FeedLimiter
@@ -29,6 +31,7 @@ def test_each_address_and_each_feed_has_its_own_window() -> None:
 def client() -> FlaskClient:
     app = create_app(
         "127.0.0.1:1",
+        os.urandom(32),
         feed_per_hour=100,
         feed_per_address_hour=2,
         trusted_proxies=parse_proxies(PROXY),
