@@ -38,7 +38,7 @@ from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 from services.kernel.timezones import check_time_zone
 from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
 
-from .domain import access, mfa
+from .domain import access, mfa, throttle
 from .domain.credentials import (
     CALENDAR_EMAIL,
     EMAIL_CHANGE,
@@ -325,7 +325,7 @@ def sign_in(
     pair, account = pair_key(email_key, source or "unknown"), account_key(email_key)
     with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
         repos = Repositories(uow.connection)
-        _refuse_if_throttled(repos, [pair, account], uow.clock.now())
+        reserved = _reserve_attempt(repos, pair, account, uow.clock.now(), policy)
         person = repos.persons.by_email_key(email_key)
         tenant = _tenant_named(repos, request.tenant)
         membership = (
@@ -333,10 +333,9 @@ def sign_in(
         )
     # An unknown email verifies a dummy hash: it costs what a wrong password costs.
     if not passwords.verify(person.password_hash if person else None, request.password):
-        with db.unit_of_work() as uow:
+        with db.unit_of_work() as uow:  # the attempt was counted when it was reserved
             repos = Repositories(uow.connection)
             now = uow.clock.now()
-            _count_failure(repos, pair, account, now, policy)
             if person is not None:  # the person's own history shows the attempt
                 repos.sign_ins.add(person.id, "failed", tenant.id if tenant else None, source, now)
             audit(
@@ -360,6 +359,7 @@ def sign_in(
         now = uow.clock.now()
         if rehashed is not None:  # made with older parameters: today's from now on
             repos.persons.set_password(person.id, rehashed, now)
+        _refund_attempt(repos, reserved, now)
         repos.throttle.clear(pair)
         repos.throttle.prune(now - timedelta(days=1))
         factor = repos.mfa.factor(person.id)
@@ -649,18 +649,31 @@ def complete_mfa_enrolment(
     return c.MfaEnrolled(sign_in=signed_in, recovery_codes=codes)
 
 
-def _refuse_if_throttled(repos: Repositories, keys: list[str], now: datetime) -> None:
-    wait = max((counter.wait(now) for counter in repos.throttle.get(keys)), default=timedelta(0))
-    if wait > timedelta(0):  # even with the right password: guessing must not go on
-        raise throttled(wait)
-
-
-def _count_failure(
+def _reserve_attempt(
     repos: Repositories, pair: str, account: str, now: datetime, policy: ThrottlePolicy
-) -> None:
+) -> list[throttle.Reservation]:
+    """Checks the waits and counts this attempt in one step, under the counters' row locks and
+    before any password is hashed: concurrent guesses each see the ones counted before them.
+    A wait refuses even the right password: guessing must not go on."""
     counters = repos.throttle.locked([pair, account], now)
-    counters[pair].fail(now, policy.pair, policy.window)
-    counters[account].fail(now, policy.account, policy.window)
+    wait = max(counter.wait(now) for counter in counters.values())
+    if wait > timedelta(0):
+        raise throttled(wait)
+    reserved = [
+        throttle.reserve(counters[pair], now, policy.pair, policy.window),
+        throttle.reserve(counters[account], now, policy.account, policy.window),
+    ]
+    repos.throttle.save(list(counters.values()))
+    return reserved
+
+
+def _refund_attempt(
+    repos: Repositories, reserved: list[throttle.Reservation], now: datetime
+) -> None:
+    """A right password takes back the attempt its check counted ahead."""
+    counters = repos.throttle.locked([r.key for r in reserved], now)
+    for reservation in reserved:
+        throttle.refund(counters[reservation.key], reservation)
     repos.throttle.save(list(counters.values()))
 
 
@@ -676,14 +689,15 @@ def password_matches(
     changing the password, erasing one's data): the same counters as sign-in's, so that none of
     them is a way round its throttling."""
     pair, account = pair_key(person.email_key, source or "unknown"), account_key(person.email_key)
-    with db.read_only() as uow:
-        _refuse_if_throttled(Repositories(uow.connection), [pair, account], uow.clock.now())
-    if passwords.verify(person.password_hash, password):
-        return True
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.connection)
-        now = uow.clock.now()
-        _count_failure(repos, pair, account, now, policy)
+        reserved = _reserve_attempt(
+            Repositories(uow.connection), pair, account, uow.clock.now(), policy
+        )
+    if passwords.verify(person.password_hash, password):
+        with db.unit_of_work() as uow:
+            _refund_attempt(Repositories(uow.connection), reserved, uow.clock.now())
+        return True
+    with db.unit_of_work() as uow:  # the attempt was counted when it was reserved
         audit(uow, "password.failed", None, None, person.id, source=source)
     return False
 
