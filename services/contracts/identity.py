@@ -391,7 +391,9 @@ class ImportMembersResponse(Contract):
     already_members: int
     already_invited: int
     rejected: int  # bad rows, not counting those already members or invited
-    rows: list[RejectedRow]  # every row not added, with why, in file order
+    # every row not added, and every one added unmailed (TOO_MANY_INVITATIONS), with why, in
+    # file order
+    rows: list[RejectedRow]
 
 
 class AddMemberResponse(Contract):

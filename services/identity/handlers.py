@@ -702,10 +702,14 @@ def password_matches(
     return False
 
 
+def _retry_seconds(wait: timedelta) -> int:
+    return max(1, math.ceil(wait.total_seconds()))
+
+
 def throttled(
     wait: timedelta, what: str = "sign-in attempts", reason: str = "SIGN_IN_THROTTLED"
 ) -> ResourceExhausted:
-    seconds = max(1, math.ceil(wait.total_seconds()))
+    seconds = _retry_seconds(wait)
     return ResourceExhausted(
         f"Too many {what}; try again in {seconds} s.",
         reason=reason,
@@ -1044,6 +1048,8 @@ def add_member(
         if outcome == ALREADY_MEMBER:
             raise AlreadyExists("This person is already a member.", reason="ALREADY_MEMBER")
         inviter.write()
+    if membership.id in inviter.held:  # committed: the membership stays, pending, unmailed
+        raise too_many_invitations(inviter.held[membership.id], added=membership.id)
     return c.AddMemberResponse(
         member_id=membership.id,
         tenant_id=membership.tenant_id,
@@ -1053,6 +1059,28 @@ def add_member(
 
 
 ADDED, ALREADY_INVITED, ALREADY_MEMBER = "added", "already_invited", "already_member"
+
+# Invitation mails one address may receive in a window, whichever tenants send them (AddMember,
+# ImportMembers, ResendInvitation): enough for several organisations and a lost mail, too few to
+# make ecoach a way to flood someone's inbox. Beyond, the membership is still recorded, pending,
+# and the admin resends the invitation later.
+INVITATIONS_PER_WINDOW = 5
+INVITATIONS_WINDOW = timedelta(hours=24)
+
+
+def too_many_invitations(wait: timedelta, added: str = "") -> ResourceExhausted:
+    """RESOURCE_EXHAUSTED TOO_MANY_INVITATIONS, with the wait (and the member id, when the
+    membership was recorded all the same)."""
+    seconds = _retry_seconds(wait)
+    done = "The member was added, but their " if added else "The "
+    return ResourceExhausted(
+        f"{done}invitation email was not sent: this address has received "
+        f"{INVITATIONS_PER_WINDOW} invitations in the last "
+        f"{int(INVITATIONS_WINDOW.total_seconds() // 3600)} hours. "
+        f"Resend the invitation in {seconds} s.",
+        reason="TOO_MANY_INVITATIONS",
+        metadata={"retry_after_seconds": str(seconds), **({"member_id": added} if added else {})},
+    )
 
 
 class _Inviter:
@@ -1079,6 +1107,11 @@ class _Inviter:
             tenant.id, [p.id for p in self.persons.values()]
         )
         self.seats_used = repos.memberships.seats_used(tenant.id)
+        # Invitations already mailed to these people, by any tenant (the per-address cap).
+        self.invited = repos.links.issued_since_to_many(
+            [p.id for p in self.persons.values()], INVITATION, self.now - INVITATIONS_WINDOW
+        )
+        self.held: dict[str, timedelta] = {}  # member id -> wait: added, but not mailed
         self.link_key = _link_key(repos, links.master, self.now)
         self.new_persons: list[Person] = []
         self.new_memberships: list[Membership] = []
@@ -1111,15 +1144,22 @@ class _Inviter:
                 now=self.now,
             )
         membership = Membership.pending_for(self.tenant.id, person, email, roles, self.now)
-        link, issued = _invitation_link(self.link_key, self.links, membership, self.now)
         if created:
             self.persons[key] = person
             self.new_persons.append(person)
         self.memberships[person.id] = membership
         self.new_memberships.append(membership)
-        self.new_links.append(link)
-        self.events += [membership_changed(membership, "pending"), issued]
+        self.events.append(membership_changed(membership, "pending"))
         self.seats_used += 1
+        sent = self.invited.setdefault(person.id, [])
+        wait = throttle.wait_for_cap(sent, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, self.now)
+        if wait > timedelta(0):
+            self.held[membership.id] = wait  # recorded; ResendInvitation mails it later
+            return membership, ADDED
+        link, issued = _invitation_link(self.link_key, self.links, membership, self.now)
+        self.new_links.append(link)
+        self.events.append(issued)
+        sent.append(self.now)
         return membership, ADDED
 
     def write(self) -> None:
@@ -1157,8 +1197,16 @@ def _invitation_link(
 def _reinvite(
     uow: UnitOfWork, repos: Repositories, links: LinkSettings, membership: Membership
 ) -> None:
-    """Re-sending: a new link for a pending membership, and the previous one dies."""
+    """Re-sending: a new link for a pending membership, and the previous one dies. Refused
+    beyond the per-address cap of invitation mails (the address is locked while counting)."""
     now = uow.clock.now()
+    person = repos.persons.get(membership.person_id)
+    assert person is not None
+    repos.persons.lock_emails([person.email_key])
+    sent = repos.links.issued_since(person.id, INVITATION, now - INVITATIONS_WINDOW)
+    wait = throttle.wait_for_cap(sent, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, now)
+    if wait > timedelta(0):
+        raise too_many_invitations(wait)
     repos.links.supersede_for(INVITATION, membership.id, now)
     link, issued = _invitation_link(_link_key(repos, links.master, now), links, membership, now)
     repos.links.add(link)
@@ -1274,6 +1322,12 @@ def accept_invitation(
     )
 
 
+UNMAILED = (
+    "added, but the invitation was not emailed: this address has had too many invitations "
+    "in the last 24 hours; resend it later"
+)
+
+
 def import_members(
     db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.ImportMembersRequest
 ) -> c.ImportMembersResponse:
@@ -1295,9 +1349,10 @@ def import_members(
         report = [c.RejectedRow(line=r.line, email=r.email, reason=r.reason) for r in rejected]
         inviter = _Inviter(uow, repos, links, tenant, [row.email for row in rows])
         inviter.actor = access.person(caller).person_id
+        held = 0
         for row in rows:
             try:
-                _, outcome = inviter.invite(
+                membership, outcome = inviter.invite(
                     row.email, row.roles, row.name, row.locale, row.time_zone
                 )
             except DomainError as exc:
@@ -1307,8 +1362,11 @@ def import_members(
             if outcome != ADDED:
                 reason = "already invited" if outcome == ALREADY_INVITED else "already a member"
                 report.append(c.RejectedRow(line=row.line, email=row.email, reason=reason))
+            elif membership.id in inviter.held:
+                held += 1
+                report.append(c.RejectedRow(line=row.line, email=row.email, reason=UNMAILED))
         inviter.write()
-    refused = len(report) - counts[ALREADY_MEMBER] - counts[ALREADY_INVITED]
+    refused = len(report) - counts[ALREADY_MEMBER] - counts[ALREADY_INVITED] - held
     return c.ImportMembersResponse(
         added=counts[ADDED],
         already_members=counts[ALREADY_MEMBER],
@@ -2000,10 +2058,9 @@ LINKS_PER_HOUR = 5
 
 def _link_wait(repos: Repositories, person_id: str, purpose: str, now: datetime) -> timedelta:
     """How long until the person may be sent another link of `purpose` (zero: now)."""
-    issued = repos.links.issued_since(person_id, purpose, now - timedelta(hours=1))
-    if len(issued) < LINKS_PER_HOUR:
-        return timedelta(0)
-    return issued[-LINKS_PER_HOUR] + timedelta(hours=1) - now
+    window = timedelta(hours=1)
+    issued = repos.links.issued_since(person_id, purpose, now - window)
+    return throttle.wait_for_cap(issued, LINKS_PER_HOUR, window, now)
 
 
 def _refuse_too_many_links(

@@ -164,3 +164,86 @@ def test_an_expired_invitation_is_refused_and_a_resent_one_works(
 def test_a_link_that_is_no_invitation_is_refused(api: Api) -> None:
     unknown = expect_error(accept, api, "B" * 43, PASSWORD)
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LINK_INVALID")
+
+
+def new_tenant(api: Api, operator: Session, label: str) -> str:
+    created = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name=label, slug=unique_slug("cap")),
+        metadata=operator.metadata,
+    )
+    return str(created.tenant_id)
+
+
+def pending_emails(api: Api, who: Session, tenant_id: str) -> set[str]:
+    listed = api.members.ListMembers(
+        pb.ListMembersRequest(parent=tenant_name(tenant_id)), metadata=who.metadata
+    )
+    return {m.email for m in listed.members if m.status == pb.PENDING}
+
+
+def test_one_address_gets_at_most_five_invitation_mails_a_day_from_all_tenants_together(
+    world: Deployment, api: Api, operator: Session, smtp: SmtpServer
+) -> None:
+    """Issue 19, item 6: re-sending, re-adding in other tenants and importing must not make
+    ecoach a way to flood someone's inbox. The memberships are recorded all the same."""
+    first, second, third = (new_tenant(api, operator, f"Cap {n}") for n in "ABC")
+    email = unique_email("flooded")
+    member_id = invite(api, operator, first, email)
+    name = member_name(first, member_id)
+    for _ in range(4):
+        api.members.ResendInvitation(
+            pb.ResendInvitationRequest(name=name), metadata=operator.metadata
+        )
+    smtp.inbox.wait_for(email, 5, containing=INVITE)
+
+    resent = expect_error(
+        api.members.ResendInvitation,
+        pb.ResendInvitationRequest(name=name),
+        metadata=operator.metadata,
+    )
+    assert (resent.code, resent.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "TOO_MANY_INVITATIONS",
+    )
+    assert resent.metadata is not None
+    assert 0 < int(resent.metadata["retry_after_seconds"]) <= 24 * 3600
+
+    # another tenant adding the address: the membership is recorded, pending, unmailed
+    added = expect_error(invite, api, operator, second, email)
+    assert (added.code, added.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "TOO_MANY_INVITATIONS",
+    )
+    assert added.metadata is not None and added.metadata["member_id"]
+    assert "not sent" in added.message and added.localized
+    assert email in pending_emails(api, operator, second)
+
+    # an import: the capped row is added and reported, the others mailed as usual
+    fresh = unique_email("fresh")
+    report = api.members.ImportMembers(
+        pb.ImportMembersRequest(
+            parent=tenant_name(third),
+            csv=f"email,role\n{email},coachee\n{fresh},coachee\n".encode(),
+        ),
+        metadata=operator.metadata,
+        timeout=30,
+    )
+    assert (report.added, report.rejected) == (2, 0)
+    assert [(r.line, r.email) for r in report.rows] == [(2, email)]
+    assert "not emailed" in report.rows[0].reason
+    assert {email, fresh} <= pending_emails(api, operator, third)
+    smtp.inbox.wait_for(fresh, containing=INVITE)  # mailed after the capped rows' would have been
+    assert len(smtp.inbox.to(email, containing=INVITE)) == 5
+
+    # a day later the held invitation can be sent, and it works
+    move_test_clock(world.config.test_clock_path, 86400 + 60)
+    try:
+        later = sign_in_operator(api, world.config)
+        api.members.ResendInvitation(
+            pb.ResendInvitationRequest(name=member_name(second, added.metadata["member_id"])),
+            metadata=later.metadata,
+        )
+        sixth = smtp.inbox.wait_for(email, 6, containing=INVITE)[5]
+        assert accept(api, link_token(sixth, "invite"), PASSWORD).new_account
+    finally:
+        move_test_clock(world.config.test_clock_path, 0)

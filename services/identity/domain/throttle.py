@@ -84,6 +84,15 @@ def refund(counter: Counter, reservation: Reservation) -> None:
         counter.blocked_until = reservation.blocked_before
 
 
+def wait_for_cap(sent: list[datetime], cap: int, window: timedelta, now: datetime) -> timedelta:
+    """How long until one more may be sent when at most `cap` may go in any `window` (zero: now),
+    given when the earlier ones were sent, oldest first."""
+    recent = [at for at in sent if at > now - window]
+    if len(recent) < cap:
+        return timedelta(0)
+    return recent[-cap] + window - now
+
+
 def pair_key(email_key: str, source: str) -> str:
     return "p:" + hashlib.sha256(f"{email_key}\n{source}".encode()).hexdigest()[:40]
 
