@@ -1060,11 +1060,16 @@ def add_member(
 
 ADDED, ALREADY_INVITED, ALREADY_MEMBER = "added", "already_invited", "already_member"
 
-# Invitation mails one address may receive in a window, whichever tenants send them (AddMember,
-# ImportMembers, ResendInvitation): enough for several organisations and a lost mail, too few to
-# make ecoach a way to flood someone's inbox. Beyond, the membership is still recorded, pending,
-# and the admin resends the invitation later.
+# Invitation mails one tenant may send one address in a window (AddMember, ImportMembers,
+# ResendInvitation): enough for a lost mail, too few to make ecoach a way to flood someone's
+# inbox. Beyond, the membership is still recorded, pending, the admin is told, and resends the
+# invitation later. The count is the tenant's own: telling an admin how often other
+# organisations invited an address would tell them who else works with that person.
 INVITATIONS_PER_WINDOW = 5
+# All tenants together (several admins flooding one inbox): beyond this the invitation is
+# recorded but silently not mailed (an error would reveal the other tenants' invitations). Only
+# operators create tenants, so this is a backstop, not the first line.
+INVITATIONS_PER_WINDOW_ALL_TENANTS = 20
 INVITATIONS_WINDOW = timedelta(hours=24)
 
 
@@ -1074,7 +1079,7 @@ def too_many_invitations(wait: timedelta, added: str = "") -> ResourceExhausted:
     seconds = _retry_seconds(wait)
     done = "The member was added, but their " if added else "The "
     return ResourceExhausted(
-        f"{done}invitation email was not sent: this address has received "
+        f"{done}invitation email was not sent: this organisation has sent this address "
         f"{INVITATIONS_PER_WINDOW} invitations in the last "
         f"{int(INVITATIONS_WINDOW.total_seconds() // 3600)} hours. "
         f"Resend the invitation in {seconds} s.",
@@ -1107,10 +1112,12 @@ class _Inviter:
             tenant.id, [p.id for p in self.persons.values()]
         )
         self.seats_used = repos.memberships.seats_used(tenant.id)
-        # Invitations already mailed to these people, by any tenant (the per-address cap).
-        self.invited = repos.links.issued_since_to_many(
-            [p.id for p in self.persons.values()], INVITATION, self.now - INVITATIONS_WINDOW
+        # Invitations already mailed to these people, by this tenant and by all (the caps).
+        known, since = [p.id for p in self.persons.values()], self.now - INVITATIONS_WINDOW
+        self.invited_here = repos.links.issued_since_to_many(
+            known, INVITATION, since, tenant_id=tenant.id
         )
+        self.invited = repos.links.issued_since_to_many(known, INVITATION, since)
         self.held: dict[str, timedelta] = {}  # member id -> wait: added, but not mailed
         self.link_key = _link_key(repos, links.master, self.now)
         self.new_persons: list[Person] = []
@@ -1151,15 +1158,19 @@ class _Inviter:
         self.new_memberships.append(membership)
         self.events.append(membership_changed(membership, "pending"))
         self.seats_used += 1
-        sent = self.invited.setdefault(person.id, [])
-        wait = throttle.wait_for_cap(sent, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, self.now)
+        here = self.invited_here.setdefault(person.id, [])
+        everywhere = self.invited.setdefault(person.id, [])
+        wait = throttle.wait_for_cap(here, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, self.now)
         if wait > timedelta(0):
             self.held[membership.id] = wait  # recorded; ResendInvitation mails it later
             return membership, ADDED
+        if _flooded(everywhere, self.now):
+            return membership, ADDED  # recorded, silently unmailed: see the cap's comment
         link, issued = _invitation_link(self.link_key, self.links, membership, self.now)
         self.new_links.append(link)
         self.events.append(issued)
-        sent.append(self.now)
+        here.append(self.now)
+        everywhere.append(self.now)
         return membership, ADDED
 
     def write(self) -> None:
@@ -1173,6 +1184,12 @@ class _Inviter:
                 for m in self.new_memberships
             ]
         )
+
+
+def _flooded(sent: list[datetime], now: datetime) -> bool:
+    """All tenants together have mailed this address as many invitations as one day allows."""
+    cap = INVITATIONS_PER_WINDOW_ALL_TENANTS
+    return throttle.wait_for_cap(sent, cap, INVITATIONS_WINDOW, now) > timedelta(0)
 
 
 def _invitation_link(
@@ -1203,10 +1220,13 @@ def _reinvite(
     person = repos.persons.get(membership.person_id)
     assert person is not None
     repos.persons.lock_emails([person.email_key])
-    sent = repos.links.issued_since(person.id, INVITATION, now - INVITATIONS_WINDOW)
-    wait = throttle.wait_for_cap(sent, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, now)
+    since = now - INVITATIONS_WINDOW
+    here = repos.links.issued_since(person.id, INVITATION, since, tenant_id=membership.tenant_id)
+    wait = throttle.wait_for_cap(here, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, now)
     if wait > timedelta(0):
         raise too_many_invitations(wait)
+    if _flooded(repos.links.issued_since(person.id, INVITATION, since), now):
+        return  # the previous link stays valid; nothing tells the admin why (the cap's comment)
     repos.links.supersede_for(INVITATION, membership.id, now)
     link, issued = _invitation_link(_link_key(repos, links.master, now), links, membership, now)
     repos.links.add(link)
@@ -1323,8 +1343,8 @@ def accept_invitation(
 
 
 UNMAILED = (
-    "added, but the invitation was not emailed: this address has had too many invitations "
-    "in the last 24 hours; resend it later"
+    "added, but the invitation was not emailed: this organisation has sent this address too "
+    "many invitations in the last 24 hours; resend it later"
 )
 
 

@@ -1095,26 +1095,34 @@ class PersonLinks:
             .values(superseded_at=now)
         )
 
-    def issued_since(self, person_id: str, purpose: str, since: datetime) -> list[datetime]:
+    def issued_since(
+        self, person_id: str, purpose: str, since: datetime, tenant_id: str | None = None
+    ) -> list[datetime]:
         """When the person's links of `purpose` issued after `since` were, oldest first."""
-        return self.issued_since_to_many([person_id], purpose, since).get(person_id, [])
+        return self.issued_since_to_many([person_id], purpose, since, tenant_id).get(person_id, [])
 
     def issued_since_to_many(
-        self, person_ids: Sequence[str], purpose: str, since: datetime
+        self,
+        person_ids: Sequence[str],
+        purpose: str,
+        since: datetime,
+        tenant_id: str | None = None,
     ) -> dict[str, list[datetime]]:
-        """`issued_since` for many people in one statement, by person (absent: none)."""
+        """`issued_since` for many people in one statement, by person (absent: none); with
+        `tenant_id`, only the links about that tenant's memberships (invitations)."""
         found: dict[str, list[datetime]] = {}
         if not person_ids:
             return found
-        rows = self.session.execute(
-            select(person_links.c.person_id, person_links.c.created_at)
-            .where(
-                person_links.c.person_id.in_(list(person_ids)),
-                person_links.c.purpose == purpose,
-                person_links.c.created_at > since,
+        query = select(person_links.c.person_id, person_links.c.created_at).where(
+            person_links.c.person_id.in_(list(person_ids)),
+            person_links.c.purpose == purpose,
+            person_links.c.created_at > since,
+        )
+        if tenant_id is not None:
+            query = query.join(memberships, memberships.c.id == person_links.c.detail).where(
+                memberships.c.tenant_id == tenant_id
             )
-            .order_by(person_links.c.created_at)
-        ).all()
+        rows = self.session.execute(query.order_by(person_links.c.created_at)).all()
         for person_id, created_at in rows:
             found.setdefault(person_id, []).append(created_at)
         return found

@@ -68,10 +68,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "fr": "Trop de tentatives de connexion. Patientez un instant, puis réessayez.",
     },
     "TOO_MANY_INVITATIONS": {
-        "en": "This address has received too many invitations today. The invitation was not "
-        "emailed; send it again later.",
-        "fr": "Cette adresse a reçu trop d'invitations aujourd'hui. L'invitation n'a pas été "
-        "envoyée par e-mail ; renvoyez-la plus tard.",
+        "en": "Your organisation has sent this address too many invitations today. The "
+        "invitation was not emailed; send it again later.",
+        "fr": "Votre organisation a envoyé trop d'invitations à cette adresse aujourd'hui. "
+        "L'invitation n'a pas été envoyée par e-mail ; renvoyez-la plus tard.",
     },
     "TOKEN_REVOKED": {
         "en": "Your access has changed or was withdrawn. Please sign in again.",
