@@ -54,15 +54,20 @@ class Demo:
         self.sessions = pb_grpc.SessionServiceStub(channel)
         self.deadline = time.monotonic() + timeout
 
-    def retry(self, what: Callable[[], T]) -> T:
+    def retry(self, what: Callable[[], T], not_yet: tuple[grpc.StatusCode, ...] = NOT_YET) -> T:
         while True:
             try:
                 return what()
             except grpc.RpcError as exc:
                 late = time.monotonic() > self.deadline
-                if exc.code() not in NOT_YET or late:  # type: ignore[attr-defined]
+                if exc.code() not in not_yet or late:  # type: ignore[attr-defined]
                     raise
             time.sleep(1.0)
+
+    def write(self, what: Callable[[], T]) -> T:
+        """A call that makes something: retried only when it surely did not arrive (a timeout
+        might have made it, and a retry would make it twice)."""
+        return self.retry(what, (grpc.StatusCode.UNAVAILABLE,))
 
     def sign_in(
         self, email: str, password: str, tenant: str
@@ -110,7 +115,7 @@ def seed_demo_space(
     coach_member = next(
         m.member_id for m in coach_memberships.memberships if m.tenant_id == tenant_id
     )
-    demo.retry(
+    demo.write(
         lambda: demo.availability.UpdateMyAvailability(
             pb.UpdateMyAvailabilityRequest(availability=working_hours()),
             metadata=as_coach,
@@ -118,7 +123,7 @@ def seed_demo_space(
         )
     )
     today = datetime.now(UTC).date()
-    space = demo.retry(
+    space = demo.write(
         lambda: demo.spaces.CreateSpace(
             spb.CreateSpaceRequest(
                 parent=parent,
@@ -138,19 +143,19 @@ def seed_demo_space(
             timeout=30,
         )
     )
-    demo.retry(
+    demo.write(
         lambda: demo.spaces.ActivateSpace(
             spb.SpaceMoveRequest(name=space.name), metadata=as_coach, timeout=30
         )
     )
-    goal = demo.retry(
+    goal = demo.write(
         lambda: demo.goals.CreateGoal(
             spb.CreateGoalRequest(parent=space.name, goal=spb.Goal(title=DEMO_GOAL, progress=20)),
             metadata=as_coachee,
             timeout=30,
         )
     )
-    demo.retry(  # a second point for the progress chart
+    demo.write(  # a second point for the progress chart
         lambda: demo.goals.UpdateGoal(
             spb.UpdateGoalRequest(
                 goal=spb.Goal(name=goal.name, progress=45),
@@ -160,7 +165,7 @@ def seed_demo_space(
             timeout=30,
         )
     )
-    demo.retry(
+    demo.write(
         lambda: demo.notes.CreateNote(
             spb.CreateNoteRequest(
                 parent=space.name, note=spb.Note(kind=spb.SHARED, body=DEMO_NOTE)
@@ -185,7 +190,7 @@ def seed_demo_space(
         return slots.slots[0]
 
     slot = demo.retry(first_slot)
-    demo.retry(
+    demo.write(
         lambda: demo.sessions.BookSession(
             pb.BookSessionRequest(parent=space.name, start_time=slot.start_time),
             metadata=as_coachee,

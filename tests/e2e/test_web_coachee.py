@@ -104,9 +104,12 @@ def test_a_coachees_journey_through_their_space(
     # A session starting in a few minutes: its room is open, and it is too late to move it.
     soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=6)
     soon_session = sch.book(s, space.name, team.coachee, soon)
+    # One 36 hours ahead: between the policy's thresholds (48 h, 24 h), a move asks the coach.
+    asking = sch.book(s, space.name, team.coachee, sch.hour_from_now(36))
 
     with browsing(browser, origin) as (context, page, elsewhere):
         signed_in_page(page, origin, api, team.coachee)
+        assert page.url == f"{origin}/my-space"
         page.click(f"a[href='/spaces/{space.space_id}']")
         page.wait_for_url(f"{origin}/spaces/{space.space_id}")
         wait_for(  # the dashboard learns the coach's name and the engagement in a moment
@@ -117,7 +120,7 @@ def test_a_coachees_journey_through_their_space(
             "the coach's name and the engagement",
         )
         assert page.inner_text("#coach-name") == "Coach"
-        assert page.inner_text("#engagement") == "1 used of 10, 9 left"
+        assert page.inner_text("#engagement") == "2 used of 10, 8 left"
         chart = page.locator(".chart svg")
         assert chart.count() == 1 and chart.get_attribute("role") == "img"
         assert page.locator(".chart circle").count() == 2  # created at 20, then 60
@@ -172,7 +175,11 @@ def test_a_coachees_journey_through_their_space(
         page.check("#first-slot")
         page.click("#choose-slot")
         page.wait_for_url(f"{origin}/spaces/{space.space_id}/sessions?done=booked")
-        booked = [x for x in sessions_of(s, space, team.coachee) if x.name != soon_session.name]
+        booked = [
+            x
+            for x in sessions_of(s, space, team.coachee)
+            if x.name not in (soon_session.name, asking.name)
+        ]
         assert len(booked) == 1
         assert sch.dt(booked[0].start_time).astimezone(PARIS).date() == in_six_days.date()
         assert page.is_visible(f"#session-{booked[0].session_id}")
@@ -205,6 +212,24 @@ def test_a_coachees_journey_through_their_space(
         )
         assert still.start_time == soon_session.start_time  # nothing changed
 
+        # Between the thresholds: a request to the coach, and the page says so.
+        page.goto(f"{origin}/spaces/{space.space_id}/sessions/{asking.session_id}/move")
+        pick_day(page, in_six_days + timedelta(days=2))
+        page.check("#first-slot")
+        page.click("#choose-slot")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}/sessions?done=requested")
+        assert "your coach is asked" in page.inner_text("#done")
+        waiting = s.sessions.GetSession(
+            pb.GetSessionRequest(name=asking.name), metadata=team.coachee.metadata
+        )
+        assert waiting.pending_request and waiting.start_time == asking.start_time
+
+        # The room of a session days ahead is not open: the reason, no way in.
+        not_yet = page.goto(
+            f"{origin}/spaces/{space.space_id}/sessions/{booked[0].session_id}/join"
+        )
+        assert not_yet is not None and not_yet.status == 400
+        assert "not open yet" in page.inner_text("#error")
         join = context.request.get(
             f"{origin}/spaces/{space.space_id}/sessions/{soon_session.session_id}/join",
             max_redirects=0,
@@ -216,7 +241,10 @@ def test_a_coachees_journey_through_their_space(
         journey_checks(page, "coachee-cancel", elsewhere)
         page.click("#confirm-cancel")
         page.wait_for_url(f"{origin}/spaces/{space.space_id}/sessions?done=cancelled")
-        assert [x.name for x in sessions_of(s, space, team.coachee)] == [soon_session.name]
+        assert {x.name for x in sessions_of(s, space, team.coachee)} == {
+            soon_session.name,
+            asking.name,
+        }
 
         # Reminders and the calendar feed.
         page.click("#nav-calendar")
