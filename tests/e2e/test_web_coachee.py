@@ -345,6 +345,32 @@ def test_the_preview_and_the_journal_work_without_script(
         assert not s.notes.ListNotes(
             spb.ListNotesRequest(parent=space.name), metadata=team.coach.metadata
         ).notes
+        # A body the contracts refuse (a NUL character): the reason beside the field, nothing kept.
+        token = json.loads(page.get_attribute("body", "hx-headers") or "{}")["X-CSRF-Token"]
+        refused = page.request.post(
+            f"{origin}/spaces/{space.space_id}/notes/new",
+            form={"csrf_token": token, "kind": "SHARED", "body": "bad\x00body"},
+        )
+        assert refused.status == 400
+        assert 'id="body-error"' in refused.text() and 'aria-invalid="true"' in refused.text()
+        unknown_kind = page.request.post(
+            f"{origin}/spaces/{space.space_id}/notes/new",
+            form={"csrf_token": token, "kind": "COACH_PRIVATE", "body": "not mine to write"},
+        )
+        assert unknown_kind.status == 400 and 'id="kind-error"' in unknown_kind.text()
+        forged = page.request.post(
+            f"{origin}/spaces/{space.space_id}/notes/new",
+            form={"csrf_token": "forged", "kind": "SHARED", "body": "forged"},
+        )
+        assert forged.status == 400
+        assert (
+            len(
+                s.notes.ListNotes(
+                    spb.ListNotesRequest(parent=space.name), metadata=team.coachee.metadata
+                ).notes
+            )
+            == 1
+        )
         page.click(f"#delete-{journal[0].note_id}")
         page.wait_for_url(f"{origin}/spaces/{space.space_id}/notes?done=deleted")
         assert page.is_visible("#no-note")
@@ -409,6 +435,9 @@ def test_another_coachees_space_note_and_session_are_not_found(
             f"/spaces/{theirs.space_id}/notes/{their_note.note_id}/delete",
             f"/spaces/{mine.space_id}/sessions/{their_session.session_id}/cancel",
             f"/spaces/{theirs.space_id}/sessions/{their_session.session_id}/cancel",
+            f"/spaces/{theirs.space_id}/notes/preview",
+            f"/spaces/{theirs.space_id}/notes/new",
+            f"/spaces/{theirs.space_id}/sessions/book",
         ):
             posted = context.request.post(
                 f"{origin}{path}", form={"csrf_token": token}, max_redirects=0
