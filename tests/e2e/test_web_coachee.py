@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -265,6 +266,17 @@ def test_a_coachees_journey_through_their_space(
         journey_checks(page, "coachee-calendar", elsewhere)
         page.goto(f"{origin}/me/calendar")
         assert page.locator("#feed-url").count() == 0 and page.is_visible("#feed-since")
+        page.click("#delete-feed")
+        page.wait_for_url(f"{origin}/me/calendar?done=feed-deleted")
+        assert not s.calendar.GetMyCalendarSettings(
+            pb.GetMyCalendarSettingsRequest(), metadata=team.coachee.metadata
+        ).HasField("feed_create_time")
+        page.click("#create-feed")
+        new_feed = page.inner_text("#feed-url")
+        assert new_feed != feed_url
+        served = context.request.get(f"{origin}{urlsplit(new_feed).path}")
+        assert served.status == 200 and served.text().startswith("BEGIN:VCALENDAR")
+        assert context.request.get(f"{origin}{urlsplit(feed_url).path}").status == 404
 
         # The data export: one JSON file.
         page.click("#nav-data")
