@@ -26,8 +26,11 @@ from .coachee import coachee
 from .home import home
 from .i18n import _, choose_language, gettext
 from .links import links
+from .me import me_pages
+from .notes import notes
 from .pages import Page, failed, not_found, render, to_sign_in
 from .session import COOKIE, MAX_AGE_SECONDS, SessionCodec, WebSession
+from .sessions import sessions
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -58,7 +61,7 @@ def create_app(
         gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True
     )
     codec = SessionCodec(session_key)
-    for blueprint in (links, account, home, coachee):
+    for blueprint in (links, account, home, coachee, notes, sessions, me_pages):
         app.register_blueprint(blueprint)
 
     @app.before_request

@@ -38,6 +38,14 @@ class Clients:
     members: ipb_grpc.MemberServiceStub
     dashboards: sppb_grpc.DashboardServiceStub
     feeds: spb_grpc.CalendarFeedServiceStub
+    # The coachee's pages (gateway/web/coachee.py, notes.py, sessions.py, me.py).
+    spaces: sppb_grpc.SpaceServiceStub
+    goals: sppb_grpc.GoalServiceStub
+    notes: sppb_grpc.NoteServiceStub
+    sessions: spb_grpc.SessionServiceStub
+    availability: spb_grpc.AvailabilityServiceStub
+    calendar: spb_grpc.CalendarServiceStub
+    policies: spb_grpc.SchedulingPolicyServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -46,6 +54,13 @@ class Clients:
             ipb_grpc.MemberServiceStub(channel),
             sppb_grpc.DashboardServiceStub(channel),
             spb_grpc.CalendarFeedServiceStub(channel),
+            sppb_grpc.SpaceServiceStub(channel),
+            sppb_grpc.GoalServiceStub(channel),
+            sppb_grpc.NoteServiceStub(channel),
+            spb_grpc.SessionServiceStub(channel),
+            spb_grpc.AvailabilityServiceStub(channel),
+            spb_grpc.CalendarServiceStub(channel),
+            spb_grpc.SchedulingPolicyServiceStub(channel),
         )
 
 
