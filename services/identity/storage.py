@@ -118,6 +118,8 @@ access_revocations = Table(
     Column("tenant_id", String(40)),
     Column("not_before", DateTime(timezone=True), nullable=False, index=True),
     Column("reason", String(40), nullable=False),
+    Column("session_id", String(40)),  # only this session's tokens (a sign-out)
+    Column("except_session_id", String(40)),  # all but this session's (a password change)
 )
 
 sign_in_throttle = Table(
@@ -179,6 +181,7 @@ person_links = Table(
     Column("detail", Text),
     Column("used_at", DateTime(timezone=True)),
     Column("superseded_at", DateTime(timezone=True)),
+    Column("session_id", String(40)),  # the session that asked (kept by an email change)
 )
 
 mfa_factors = Table(
@@ -190,6 +193,8 @@ mfa_factors = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("confirmed_at", DateTime(timezone=True)),  # NULL while enrolment is under way
     Column("last_step", BigInteger),  # the last time step accepted: no code replays
+    # Set by an operator's reset: the secret is void and the next sign-in enrols anew.
+    Column("reset_at", DateTime(timezone=True)),
 )
 
 mfa_recovery_codes = Table(
@@ -213,6 +218,8 @@ sign_in_challenges = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
     Column("failures", Integer, nullable=False, server_default="0"),
+    # An enrolment a signed-in person started: it belongs to that session (no new one).
+    Column("session_id", String(40)),
 )
 
 # Who coaches whom, per space, from the spaces service's events (the newest state only).
@@ -755,9 +762,13 @@ class RefreshTokens:
     def revoke_family(self, family_id: str, now: datetime) -> int:
         return self._revoke(refresh_tokens.c.family_id == family_id, now)
 
-    def revoke_person(self, person_id: str, now: datetime) -> int:
-        """Every session of the person ("sign out everywhere", a password reset)."""
-        return self._revoke(refresh_tokens.c.person_id == person_id, now)
+    def revoke_person(self, person_id: str, now: datetime, keep_family: str | None = None) -> int:
+        """Every session of the person ("sign out everywhere", a password reset), but
+        `keep_family` (a password change keeps the session it was made in)."""
+        where = refresh_tokens.c.person_id == person_id
+        if keep_family is not None:
+            where = and_(where, refresh_tokens.c.family_id != keep_family)
+        return self._revoke(where, now)
 
     def revoke_membership(self, person_id: str, tenant_id: str, now: datetime) -> int:
         return self._revoke(
@@ -1198,8 +1209,24 @@ class Mfa:
         self.session.execute(
             update(mfa_factors)
             .where(mfa_factors.c.person_id == person_id)
-            .values(confirmed_at=now, last_step=step)
+            .values(confirmed_at=now, last_step=step, reset_at=None)
         )
+
+    def reset(self, person_id: str, now: datetime) -> bool:
+        """An operator's reset: the authenticator and recovery codes are void, and the row stays,
+        marked, so that the next sign-in enrols a new one. False if there was none to reset."""
+        self.session.execute(
+            mfa_recovery_codes.delete().where(mfa_recovery_codes.c.person_id == person_id)
+        )
+        self.session.execute(
+            sign_in_challenges.delete().where(sign_in_challenges.c.person_id == person_id)
+        )
+        done = self.session.execute(
+            update(mfa_factors)
+            .where(mfa_factors.c.person_id == person_id)
+            .values(sealed_secret="", confirmed_at=None, last_step=None, reset_at=now)
+        )
+        return bool(done.rowcount)
 
     def set_last_step(self, person_id: str, step: int) -> None:
         self.session.execute(

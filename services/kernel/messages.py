@@ -184,6 +184,14 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "An authenticator app is already set up for your account.",
         "fr": "Une application d'authentification est déjà configurée pour votre compte.",
     },
+    "MFA_NOT_ENROLLED": {
+        "en": "This person has no authenticator app to reset.",
+        "fr": "Cette personne n'a pas d'application d'authentification à réinitialiser.",
+    },
+    "OWN_ACCOUNT": {
+        "en": "Another operator must do this for your own account.",
+        "fr": "Un autre opérateur doit le faire pour votre propre compte.",
+    },
     "MFA_NOT_STARTED": {
         "en": "Start setting up your authenticator app first.",
         "fr": "Commencez d'abord la configuration de votre application d'authentification.",

@@ -463,6 +463,7 @@ AUTH = "ecoach.v1.AuthService"
 KEYS = "ecoach.v1.KeyService"
 AUDIT = "ecoach.v1.AuditService"
 PRIVACY = "ecoach.v1.PrivacyService"
+RECOVERY = "ecoach.v1.AccountRecoveryService"
 SPACES = "ecoach.v1.SpaceService"
 GOALS = "ecoach.v1.GoalService"
 NOTES = "ecoach.v1.NoteService"
@@ -1412,6 +1413,23 @@ CASES: list[Case] = [
             ("ReplayErasures", lambda w: pb.ReplayErasuresRequest(since_time=Timestamp(seconds=1))),
         )
     ),
+    # ------------------------------------------------------------ MFA reset (operators only)
+    *(
+        Case(
+            method=f"{RECOVERY}/ResetPersonMfa",
+            label=label,
+            caller=caller,
+            request=lambda w: pb.ResetPersonMfaRequest(person_id=w.acme.coachee.person_id),
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=acme_member(lambda w: w.acme.coachee_member),
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("other-tenant-admin", globex_admin),
+            ("personal-token", globex_admin_personal),
+        )
+    ),
     # ------------------------------------------------------------ spaces (relationship, not role)
     *(
         Case(
@@ -2048,7 +2066,10 @@ EXEMPT: dict[str, str] = {
         "public: the only id is the sign-in challenge's secret, given to whoever knew the "
         "password; unknown, spent or another purpose's challenges are refused (test_mfa.py)"
     ),
-    "ecoach.v1.AuthService/StartMfaEnrolment": "no ids: a challenge for the caller's own person",
+    "ecoach.v1.AuthService/StartMfaEnrolment": (
+        "no ids: a challenge for the caller's own person, with their password "
+        "(tests/e2e/test_account_proof.py)"
+    ),
     "ecoach.v1.AuthService/BeginMfaEnrolment": (
         "public: the only id is an enrolment challenge's secret (tests/e2e/test_mfa.py)"
     ),
