@@ -38,6 +38,13 @@ class Clients:
     members: ipb_grpc.MemberServiceStub
     dashboards: sppb_grpc.DashboardServiceStub
     feeds: spb_grpc.CalendarFeedServiceStub
+    # The coach's pages (coach.py).
+    spaces: sppb_grpc.SpaceServiceStub
+    goals: sppb_grpc.GoalServiceStub
+    notes: sppb_grpc.NoteServiceStub
+    availability: spb_grpc.AvailabilityServiceStub
+    sessions: spb_grpc.SessionServiceStub
+    requests: spb_grpc.RescheduleRequestServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -46,6 +53,12 @@ class Clients:
             ipb_grpc.MemberServiceStub(channel),
             sppb_grpc.DashboardServiceStub(channel),
             spb_grpc.CalendarFeedServiceStub(channel),
+            sppb_grpc.SpaceServiceStub(channel),
+            sppb_grpc.GoalServiceStub(channel),
+            sppb_grpc.NoteServiceStub(channel),
+            spb_grpc.AvailabilityServiceStub(channel),
+            spb_grpc.SessionServiceStub(channel),
+            spb_grpc.RescheduleRequestServiceStub(channel),
         )
 
 
