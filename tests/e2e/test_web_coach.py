@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ecoach_dev.deployment import Deployment
@@ -92,8 +93,9 @@ def test_a_coach_works_through_their_desk(
         metadata=team.coachee.metadata,
     )
 
+    coach_email = email_of(api, team.coach)
     with browsing(browser, origin) as (_, page, elsewhere):
-        sign_in(page, origin, email_of(api, team.coach))
+        sign_in(page, origin, coach_email)
         page.wait_for_url(f"{origin}/desk")
         assert page.inner_text("h1") == "My coachees"
         entry = page.locator(f"#entry-{space.space_id}")
@@ -184,10 +186,6 @@ def test_a_coach_works_through_their_desk(
             (schpb.MONDAY, "09:00", "12:00"),
             (schpb.WEDNESDAY, "14:00", "24:00"),
         ]
-        page.goto(f"{origin}/coach/availability?lang=fr")
-        page.fill("#d2r0_start", "10:00")
-        page.click("#save-availability")
-        assert page.inner_text("#d2r0-error") == "Indiquez un début et une fin."
 
         # The calendar, the week of the moved session, in the coach's time zone.
         day = proposed.astimezone(PARIS).date().isoformat()
@@ -209,11 +207,28 @@ def test_a_coach_works_through_their_desk(
             page.click(f"#mark-{soon.session_id}")
             page.wait_for_url(f"{origin}/desk?done=marked")
             assert page.locator(f"#entry-{space.space_id} .to-mark").inner_text() == "0"
-            coach = api.sign_in(email_of(api, team.coach), PASSWORD, team.tenant_id)
+            coach = api.sign_in(coach_email, PASSWORD, team.tenant_id)
             marked = s.sessions.GetSession(
                 schpb.GetSessionRequest(name=soon.name), metadata=coach.metadata
             )
             assert marked.status == schpb.SESSION_HELD
+
+    # In French, for a coach whose language is French: the errors too, beside their field.
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        assert page.inner_text("h1") == "Mes coachés"
+        page.goto(f"{origin}/coach/availability")
+        page.fill("#d2r0_start", "10:00")
+        page.fill("#buffer_minutes", "999")
+        page.click("#save-availability")
+        assert page.inner_text("#d2r0-error") == "Indiquez un début et une fin."
+        assert page.inner_text("#buffer_minutes-error") == "Indiquez un nombre entier de 0 à 240."
+        journey_checks(page, "coach-availability-error-fr", elsewhere)
 
 
 def test_what_is_not_the_coachs_is_not_found(
