@@ -147,6 +147,15 @@ def test_a_coach_works_through_their_desk(
         ).notes
         assert [n.body for n in seen] == ["Hello"]  # the coachee never sees the private note
 
+        # The private note edited: the author's own, from its edit page.
+        private.locator("text=Edit").click()
+        page.wait_for_url(lambda url: "/edit" in url)
+        assert "Private: only you can read it" in page.inner_text("main")
+        page.fill("#note-body", "Ask about *delegation* and feedback")
+        page.click("#save-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=note#note-*")
+        assert page.inner_text(".note.private em") == "delegation"
+
         # The goal's history.
         page.click("#goals ~ .goal-list summary")
         page.click("text=History of the goal")
@@ -212,6 +221,26 @@ def test_a_coach_works_through_their_desk(
                 schpb.GetSessionRequest(name=soon.name), metadata=coach.metadata
             )
             assert marked.status == schpb.SESSION_HELD
+
+    # Without script: the preview is the same form's button, the page comes back with it.
+    with browsing(browser, origin, java_script_enabled=False) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/spaces/{space.space_id}")
+        page.check("#kind-shared")
+        page.fill("#note-body", "See you **Tuesday**")
+        page.click("#preview-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}/notes#new-note-title")
+        assert page.inner_text("#preview strong") == "Tuesday"
+        assert page.input_value("#note-body") == "See you **Tuesday**"
+        assert page.is_checked("#kind-shared")
+        page.click("#save-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=note#notes")
+        assert elsewhere == []
+    shared = s.notes.ListNotes(
+        spb.ListNotesRequest(parent=space.name), metadata=team.coachee.metadata
+    ).notes
+    assert [n.body for n in shared] == ["See you **Tuesday**", "Hello"]
 
     # In French, for a coach whose language is French: the errors too, beside their field.
     api.auth.UpdateMyProfile(
