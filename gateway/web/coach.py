@@ -49,6 +49,8 @@ RANGES_PER_DAY = 3
 AN_ID = re.compile(r"^[a-z]{3}_[0-9a-f]{1,64}$")
 HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 NOTE_LONGEST = 20_000
+# Fields the spaces service names by its own words, not the API's (gateway/api/spaces.py).
+SERVICE_FIELDS = {"starts_on": "start_date", "ends_on": "end_date"}
 # Where a form sends the person back after marking attendance.
 BACK = {"desk": "home.desk", "calendar": "coach.calendar"}
 
@@ -153,7 +155,8 @@ def field_errors(exc: grpc.RpcError) -> tuple[str, dict[str, str], int]:
     message, _problems, status = failed(exc)
     errors = {}
     for name, problem in call_error(exc).fields:
-        errors[re.sub(r"^.*?\.", "", name) if "." in name else name] = problem
+        last = re.sub(r"^.*?\.", "", name) if "." in name else name
+        errors[SERVICE_FIELDS.get(last, last)] = problem
     return message, errors, status
 
 
@@ -274,6 +277,7 @@ class SpaceForms:
     errors: dict[str, str] = field(default_factory=dict)
     goal: dict[str, str] = field(default_factory=dict)  # the new goal's fields
     goal_id: str = ""  # the goal whose update was refused
+    set_up: dict[str, str] = field(default_factory=dict)  # the set-up as typed
     note: dict[str, str] = field(default_factory=dict)  # the new note's body and kind
     preview: str = ""
 
@@ -328,6 +332,7 @@ def to_space(space_id: str, done: str, anchor: str = "") -> BaseResponse:
 def set_up(space_id: str) -> Answer:
     space = coached_space(space_id)
     form = request.form
+    typed = {k: form.get(k, "") for k in ("cadence", "sessions_planned", "start_date", "end_date")}
     errors = {}
     try:
         cadence = int(form.get("cadence", ""))
@@ -338,8 +343,11 @@ def set_up(space_id: str) -> Answer:
     planned = form.get("sessions_planned", "").strip()
     if not planned.isdigit() or not 1 <= int(planned) <= 200:
         errors["sessions_planned"] = _("Write a number of sessions from 1 to 200.")
+    starts, ends = asked_day(typed["start_date"], date.min), asked_day(typed["end_date"], date.max)
+    if typed["end_date"] and ends < starts:
+        errors["end_date"] = _("The end date must not be before the start date.")
     if errors:
-        return space_page(space, SpaceForms(errors=errors), 400)
+        return space_page(space, SpaceForms(errors=errors, set_up=typed), 400)
     wanted = spb.SpaceSetUp()
     wanted.CopyFrom(space.set_up)
     wanted.cadence = cadence  # type: ignore[assignment]
@@ -355,7 +363,8 @@ def set_up(space_id: str) -> Answer:
         )
     except grpc.RpcError as exc:
         message, errors, status = field_errors(exc)
-        return space_page(space, SpaceForms(error=message, errors=errors), status)
+        forms = SpaceForms(error=message, errors=errors, set_up=typed)
+        return space_page(space, forms, status)
     return to_space(space_id, "set-up", "#set-up")
 
 

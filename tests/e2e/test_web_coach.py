@@ -346,3 +346,62 @@ def test_what_is_not_the_coachs_is_not_found(
                 "/coach/availability",
             ):
                 assert status_of(page, f"{origin}{path}") == 404
+
+
+def test_a_coach_sets_up_a_draft_space(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    draft = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=f"tenants/{team.tenant_id}",
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=team.coachee_member,
+                coach_member_id=team.coach_member,
+                cadence=spb.WEEKLY,
+                sessions_planned=6,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/spaces/{draft.space_id}")
+        assert page.inner_text("#space-status") == "Draft"
+        page.fill("#sessions_planned", "0")
+        page.click("#save-set-up")
+        assert page.inner_text("#sessions_planned-error") == (
+            "Write a number of sessions from 1 to 200."
+        )
+        page.fill("#sessions_planned", "12")
+        page.fill("#end_date", "2026-12-31")  # before the start
+        page.click("#save-set-up")
+        assert page.inner_text("#end_date-error") == (
+            "The end date must not be before the start date."
+        )
+        page.fill("#end_date", "2027-06-30")
+        page.fill("#start_date", "2027-02-30")  # no such day: the gateway says so, here
+        page.click("#save-set-up")
+        assert page.is_visible("#start_date-error") and page.is_visible("#error")
+        unchanged = s.spaces.GetSpace(
+            spb.GetSpaceRequest(name=draft.name), metadata=team.coach.metadata
+        )
+        assert unchanged.set_up.sessions_planned == 6 and unchanged.set_up.end_date == ""
+        journey_checks(page, "coach-space-set-up", elsewhere)
+        page.select_option("#cadence", str(spb.EVERY_TWO_WEEKS))
+        page.fill("#start_date", "2027-01-04")
+        page.click("#save-set-up")
+        page.wait_for_url(f"{origin}/coach/spaces/{draft.space_id}?done=set-up#set-up")
+    saved = s.spaces.GetSpace(spb.GetSpaceRequest(name=draft.name), metadata=team.coach.metadata)
+    assert (saved.set_up.cadence, saved.set_up.sessions_planned, saved.set_up.end_date) == (
+        spb.EVERY_TWO_WEEKS,
+        12,
+        "2027-06-30",
+    )
