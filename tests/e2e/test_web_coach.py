@@ -1,8 +1,9 @@
 """The coach's desk in a real browser (Debian's chromium driven by Playwright), from sign-in:
-the roster with what waits for them, a reschedule request approved, a coachee's space (a goal
-added, a private note previewed and saved, marked as private and unseen by the coachee), the
-availability editor and its errors beside the fields (English and French), the calendar, and
-attendance marked once the session is over. Then what a coach may not reach: another coach's
+the roster with what waits for them, one reschedule request approved and one declined, a
+coachee's space reached with the keyboard (a goal added, achieved, its history read, archived; a
+private note previewed, saved, marked as private and unseen by the coachee, then edited; a shared
+note written without script), the availability editor and its errors beside the fields (English
+and French), the calendar, attendance marked once the session is over, and a draft's set-up. Then what a coach may not reach: another coach's
 coachee, another tenant's ids, a former coach's space, and the coach's pages for a coachee or HR.
 
 Each journey keeps screenshots at desktop and phone widths, runs the accessibility audit and
@@ -87,6 +88,13 @@ def test_a_coach_works_through_their_desk(
         metadata=team.coachee.metadata,
     )
     assert asked.outcome == schpb.REQUESTED
+    other = sch.book(s, space.name, team.coachee, sch.hour_from_now(36))
+    declined = s.sessions.RescheduleSession(
+        schpb.RescheduleSessionRequest(
+            name=other.name, start_time=sch.ts(sch.dt(other.start_time) + timedelta(hours=3))
+        ),
+        metadata=team.coachee.metadata,
+    ).request
     soon = sch.book(s, space.name, team.coachee, sch.hour_from_now(0), minutes=15)
     s.notes.CreateNote(
         spb.CreateNoteRequest(parent=space.name, note=spb.Note(kind=spb.SHARED, body="Hello")),
@@ -114,9 +122,23 @@ def test_a_coach_works_through_their_desk(
             schpb.GetSessionRequest(name=asked_for.name), metadata=team.coach.metadata
         )
         assert sch.dt(moved.start_time) == proposed
+        # The other declined: it stays where it was.
+        page.click(f"#decline-{declined.request_id}")
+        page.wait_for_url(f"{origin}/desk?done=declined")
+        assert "No request is waiting for you." in page.inner_text("#requests-title ~ p")
+        kept = s.sessions.GetSession(
+            schpb.GetSessionRequest(name=other.name), metadata=team.coach.metadata
+        )
+        assert kept.start_time == other.start_time and not kept.pending_request
 
-        # The coachee's space: a goal, then a private note, previewed first.
-        page.click(f"#entry-{space.space_id} h3 a")
+        # The coachee's space, reached with the keyboard: skip link, then the first coachee.
+        page.goto(f"{origin}/desk")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Coachee"
+        page.keyboard.press("Enter")
         page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}")
         assert "Lead the Lyon team" in page.inner_text("main")
         page.fill("#goal-title", "Run better one-to-ones")
@@ -127,6 +149,12 @@ def test_a_coach_works_through_their_desk(
         page.click("#add-goal")
         page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=goal#goals")
         assert "Run better one-to-ones" in page.inner_text("#goals ~ .goal-list")
+        [goal] = page.locator(".goal").all()
+        goal.locator("summary").click()
+        goal.locator("input[name=progress]").fill("100")
+        goal.locator("text=Save the goal").click()
+        page.wait_for_url(lambda url: "done=goal" in url)
+        assert "Achieved" in page.inner_text("#goals ~ .goal-list")
 
         assert page.is_checked("#kind-private")  # a note is private unless the coach shares it
         page.fill("#note-body", "Ask about **delegation** <script>x</script>")
@@ -134,7 +162,7 @@ def test_a_coach_works_through_their_desk(
         page.wait_for_selector("#preview strong")
         assert page.inner_text("#preview strong") == "delegation"
         assert page.locator("#preview script").count() == 0
-        assert page.url.endswith(f"/coach/spaces/{space.space_id}?done=goal#goals")
+        assert "done=goal" in page.url and "/notes" not in page.url  # no navigation
         page.click("#save-note")
         page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=note#notes")
         private = page.locator(".note.private")
@@ -159,7 +187,15 @@ def test_a_coach_works_through_their_desk(
         # The goal's history.
         page.click("#goals ~ .goal-list summary")
         page.click("text=History of the goal")
-        assert "Run better one-to-ones" in page.inner_text("#history")
+        history = page.inner_text("#history")
+        assert "Run better one-to-ones" in history and "100" in history  # creation, then 100
+        assert page.locator("#history > li").count() == 2
+        page.click("text=Back to the space")
+        page.click("#goals ~ .goal-list summary")
+        page.click("text=Archive the goal")
+        page.wait_for_url(lambda url: "done=archived" in url)
+        assert page.locator(".goal-list").count() == 0
+        assert "Run better one-to-ones" in page.inner_text("#goals ~ .goals")
 
         # Availability: an error beside its row, nothing saved; then saved.
         page.click("nav.tabs >> text=My availability")
