@@ -20,6 +20,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ecoach_dev.deployment import Deployment
+from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
@@ -441,3 +442,61 @@ def test_a_coach_sets_up_a_draft_space(
         12,
         "2027-06-30",
     )
+
+
+def test_a_coach_in_two_tenants_switches_desks_and_each_keeps_its_own_spaces(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    first = make_tenant(deployment, api, operator)
+    second = make_tenant(deployment, api, operator)
+    email = email_of(api, first.coach)
+    added = api.members.AddMember(
+        ipb.AddMemberRequest(parent=tenant_name(second.tenant_id), email=email, roles=[ipb.COACH]),
+        metadata=second.admin.metadata,
+    )
+    api.members.AcceptMembership(
+        ipb.AcceptMembershipRequest(parent=tenant_name(second.tenant_id)),
+        metadata=api.sign_in(email, PASSWORD).metadata,
+    )
+    here = open_space(s, first, first.coachee_member, project="First tenant's")
+    there_coach = api.sign_in(email, PASSWORD, second.tenant_id)
+    there = s.spaces.ActivateSpace(
+        spb.SpaceMoveRequest(
+            name=s.spaces.CreateSpace(
+                spb.CreateSpaceRequest(
+                    parent=tenant_name(second.tenant_id),
+                    set_up=spb.SpaceSetUp(
+                        coachee_member_id=second.coachee_member,
+                        coach_member_id=added.member_id,
+                        cadence=spb.WEEKLY,
+                        sessions_planned=4,
+                        start_date="2026-01-05",
+                    ),
+                ),
+                metadata=there_coach.metadata,
+            ).name
+        ),
+        metadata=there_coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email)
+        page.wait_for_url(f"{origin}/tenants")
+        page.click(f"button:has-text('Tenant {first.slug}')")
+        page.wait_for_url(f"{origin}/desk")
+        assert page.locator(f"#entry-{here.space_id}").count() == 1
+        assert page.locator(f"#entry-{there.space_id}").count() == 0
+        assert status_of(page, f"{origin}/coach/spaces/{there.space_id}") == 404
+        page.goto(f"{origin}/desk")
+        page.click(f"button:has-text('Open the desk of Tenant {second.slug}')")
+        page.wait_for_url(f"{origin}/desk")
+        assert f"Tenant {second.slug}" in page.inner_text("#who")
+        assert page.locator(f"#entry-{there.space_id}").count() == 1
+        assert page.locator(f"#entry-{here.space_id}").count() == 0
+        journey_checks(page, "coach-desk-other-tenant", elsewhere)
+        assert status_of(page, f"{origin}/coach/spaces/{here.space_id}") == 404
+        assert status_of(page, f"{origin}/coach/spaces/{there.space_id}") == 200
