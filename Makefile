@@ -32,6 +32,7 @@ bench: venv
 	@$(BIN)/python -m ecoach_dev.bench_signin
 	@$(BIN)/python -m ecoach_dev.bench_spaces
 	@$(BIN)/python -m ecoach_dev.bench_scheduling
+	@$(BIN)/python -m ecoach_dev.bench_web
 
 lint: venv
 	@$(BIN)/ruff check .

@@ -22,6 +22,7 @@ from gateway.api.peers import Network, client_address
 
 from .account import account
 from .clients import Clients, SignedOut
+from .coach import coach
 from .coachee import coachee
 from .home import home
 from .i18n import _, choose_language, gettext
@@ -61,7 +62,7 @@ def create_app(
         gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True
     )
     codec = SessionCodec(session_key)
-    for blueprint in (links, account, home, coachee, notes, sessions, me_pages):
+    for blueprint in (links, account, home, coachee, notes, sessions, me_pages, coach):
         app.register_blueprint(blueprint)
 
     @app.before_request

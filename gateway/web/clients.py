@@ -38,7 +38,7 @@ class Clients:
     members: ipb_grpc.MemberServiceStub
     dashboards: sppb_grpc.DashboardServiceStub
     feeds: spb_grpc.CalendarFeedServiceStub
-    # The coachee's pages (gateway/web/coachee.py, notes.py, sessions.py, me.py).
+    # The coachee's pages (coachee.py, notes.py, sessions.py, me.py) and the coach's (coach.py).
     spaces: sppb_grpc.SpaceServiceStub
     goals: sppb_grpc.GoalServiceStub
     notes: sppb_grpc.NoteServiceStub
@@ -46,6 +46,7 @@ class Clients:
     availability: spb_grpc.AvailabilityServiceStub
     calendar: spb_grpc.CalendarServiceStub
     policies: spb_grpc.SchedulingPolicyServiceStub
+    requests: spb_grpc.RescheduleRequestServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -61,6 +62,7 @@ class Clients:
             spb_grpc.AvailabilityServiceStub(channel),
             spb_grpc.CalendarServiceStub(channel),
             spb_grpc.SchedulingPolicyServiceStub(channel),
+            spb_grpc.RescheduleRequestServiceStub(channel),
         )
 
 

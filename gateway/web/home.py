@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from .coach import desk_page as coach_desk
 from .i18n import _
 from .pages import Page, render, session, signed_in, to_sign_in
 
@@ -29,6 +30,8 @@ def index() -> BaseResponse:
 @signed_in
 def desk() -> Page:
     me = session()
+    if me.tenant_id and "COACH" in me.roles:
+        return coach_desk()  # the coach's desk (coach.py)
     roles = {
         "TENANT_ADMIN": _("Tenant administrator (HR)"),
         "COACH": _("Coach"),

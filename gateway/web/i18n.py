@@ -70,10 +70,17 @@ _ = gettext
 
 def local_time(stamp: datetime, time_zone: str) -> str:
     """An instant as the person reads it: their time zone (UTC if unknown), their language."""
-    try:
-        zone = ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
     return format_datetime(
-        stamp.astimezone(UTC), "EEEE d MMMM y, HH:mm zzzz", tzinfo=zone, locale=language()
+        stamp.astimezone(UTC),
+        "EEEE d MMMM y, HH:mm zzzz",
+        tzinfo=zone_of(time_zone),
+        locale=language(),
     )
+
+
+def zone_of(time_zone: str) -> ZoneInfo:
+    """A person's time zone; UTC when they have none or it is unknown."""
+    try:
+        return ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,502 @@
+"""The coach's desk in a real browser (Debian's chromium driven by Playwright), from sign-in:
+the roster with what waits for them, one reschedule request approved and one declined, a
+coachee's space reached with the keyboard (a goal added, achieved, its history read, archived; a
+private note previewed, saved, marked as private and unseen by the coachee, then edited; a shared
+note written without script), the availability editor and its errors beside the fields (English
+and French), the calendar, attendance marked once the session is over, and a draft's set-up. Then what a coach may not reach: another coach's
+coachee, another tenant's ids, a former coach's space, and the coach's pages for a coachee or HR.
+
+Each journey keeps screenshots at desktop and phone widths, runs the accessibility audit and
+checks that no request left the web app's origin (tests/support/browser.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.convert import tenant_name
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import scheduling_pb2 as schpb
+from gateway.api.pb import spaces_pb2 as spb
+from tests.e2e.conftest import PASSWORD, make_tenant
+from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
+from tests.support import scheduling as sch
+from tests.support.api import Api, Session
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.spaces import add_person
+from tests.support.waiting import wait_for
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def s(deployment: Deployment) -> Iterator[sch.Stubs]:
+    channel = deployment.channel()
+    yield sch.stubs(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def origin(deployment: Deployment) -> str:
+    return f"http://{deployment.web_address}"
+
+
+def status_of(page: Page, url: str) -> int:
+    response = page.goto(url)
+    assert response is not None
+    return response.status
+
+
+def post_status(page: Page, url: str, **form: str) -> int:
+    """A form posted with the page's own CSRF token (the one its forms carry)."""
+    token = page.get_attribute("input[name=csrf_token]", "value") or ""
+    answer = page.request.post(url, form={"csrf_token": token, **form}, max_redirects=0)
+    return answer.status
+
+
+def test_a_coach_works_through_their_desk(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    sch.set_time_zone(api, team.coach, "Europe/Paris")
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = open_space(s, team, team.coachee_member, bookable=True, project="Lead the Lyon team")
+    # A session 30 hours ahead the coachee asks to move (inside the default request window),
+    # one about to end that will need marking, and a shared note from the coachee.
+    asked_for = sch.book(s, space.name, team.coachee, sch.hour_from_now(30))
+    proposed = sch.dt(asked_for.start_time) + timedelta(hours=2)
+    asked = s.sessions.RescheduleSession(
+        schpb.RescheduleSessionRequest(name=asked_for.name, start_time=sch.ts(proposed)),
+        metadata=team.coachee.metadata,
+    )
+    assert asked.outcome == schpb.REQUESTED
+    other = sch.book(s, space.name, team.coachee, sch.hour_from_now(36))
+    declined = s.sessions.RescheduleSession(
+        schpb.RescheduleSessionRequest(
+            name=other.name, start_time=sch.ts(sch.dt(other.start_time) + timedelta(hours=3))
+        ),
+        metadata=team.coachee.metadata,
+    ).request
+    soon = sch.book(s, space.name, team.coachee, sch.hour_from_now(0), minutes=15)
+    s.notes.CreateNote(
+        spb.CreateNoteRequest(parent=space.name, note=spb.Note(kind=spb.SHARED, body="Hello")),
+        metadata=team.coachee.metadata,
+    )
+
+    coach_email = email_of(api, team.coach)
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        assert page.inner_text("h1") == "My coachees"
+        entry = page.locator(f"#entry-{space.space_id}")
+        assert "Coachee" in entry.inner_text() and "Active" in entry.inner_text()
+        assert entry.locator(".new-notes").inner_text() == "1"
+        request = page.locator(f"#request-{asked.request.request_id}")
+        paris = proposed.astimezone(PARIS).strftime("%H:%M")
+        assert paris in request.inner_text()  # in the coach's time zone
+        journey_checks(page, "coach-desk-roster", elsewhere)
+
+        # The reschedule request approved: the session moves.
+        page.click(f"#approve-{asked.request.request_id}")
+        page.wait_for_url(f"{origin}/desk?done=approved")
+        assert page.locator(f"#request-{asked.request.request_id}").count() == 0
+        moved = s.sessions.GetSession(
+            schpb.GetSessionRequest(name=asked_for.name), metadata=team.coach.metadata
+        )
+        assert sch.dt(moved.start_time) == proposed
+        # The other declined: it stays where it was.
+        page.click(f"#decline-{declined.request_id}")
+        page.wait_for_url(f"{origin}/desk?done=declined")
+        assert "No request is waiting for you." in page.inner_text("#requests-title ~ p")
+        kept = s.sessions.GetSession(
+            schpb.GetSessionRequest(name=other.name), metadata=team.coach.metadata
+        )
+        assert kept.start_time == other.start_time and not kept.pending_request
+
+        # The coachee's space, reached with the keyboard: skip link, then the first coachee.
+        page.goto(f"{origin}/desk")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Coachee"
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}")
+        assert "Lead the Lyon team" in page.inner_text("main")
+        page.fill("#goal-title", "Run better one-to-ones")
+        page.fill("#goal-progress", "130")
+        page.click("#add-goal")
+        assert "Write a progress from 0 to 100." in page.inner_text("#goal-progress ~ .field-error")
+        page.fill("#goal-progress", "30")
+        page.click("#add-goal")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=goal#goals")
+        assert "Run better one-to-ones" in page.inner_text("#goals ~ .goal-list")
+        [goal] = page.locator(".goal").all()
+        goal.locator("summary").click()
+        goal.locator("input[name=progress]").fill("100")
+        goal.locator("text=Save the goal").click()
+        page.wait_for_url(lambda url: "done=goal" in url)
+        assert "Achieved" in page.inner_text("#goals ~ .goal-list")
+
+        assert page.is_checked("#kind-private")  # a note is private unless the coach shares it
+        page.fill("#note-body", "Ask about **delegation** <script>x</script>")
+        page.click("#preview-note")  # htmx swaps the preview in, the page stays
+        page.wait_for_selector("#preview strong")
+        assert page.inner_text("#preview strong") == "delegation"
+        assert page.locator("#preview script").count() == 0
+        assert "done=goal" in page.url and "/notes" not in page.url  # no navigation
+        page.click("#save-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=note#notes")
+        private = page.locator(".note.private")
+        assert private.count() == 1 and "delegation" in private.inner_text()
+        assert "Private: only you can read it" in private.locator(".badge").inner_text()
+        assert page.locator(".note.shared").count() == 1  # the coachee's, marked as shared
+        journey_checks(page, "coach-space", elsewhere)
+        seen = s.notes.ListNotes(
+            spb.ListNotesRequest(parent=space.name), metadata=team.coachee.metadata
+        ).notes
+        assert [n.body for n in seen] == ["Hello"]  # the coachee never sees the private note
+
+        # The private note edited: the author's own, from its edit page.
+        private.locator("text=Edit").click()
+        page.wait_for_url(lambda url: "/edit" in url)
+        assert "Private: only you can read it" in page.inner_text("main")
+        page.fill("#note-body", "Ask about *delegation* and feedback")
+        page.click("#save-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=note#note-*")
+        assert page.inner_text(".note.private em") == "delegation"
+
+        # The goal's history.
+        page.click("#goals ~ .goal-list summary")
+        page.click("text=History of the goal")
+        history = page.inner_text("#history")
+        assert "Run better one-to-ones" in history and "100" in history  # creation, then 100
+        assert page.locator("#history > li").count() == 2
+        page.click("text=Back to the space")
+        page.click("#goals ~ .goal-list summary")
+        page.click("text=Archive the goal")
+        page.wait_for_url(lambda url: "done=archived" in url)
+        assert page.locator(".goal-list").count() == 0
+        assert "Run better one-to-ones" in page.inner_text("#goals ~ .goals")
+
+        # Availability: an error beside its row, nothing saved; then saved.
+        page.click("nav.tabs >> text=My availability")
+        page.wait_for_url(f"{origin}/coach/availability")
+        page.fill("#d1r0_start", "12:00")
+        page.fill("#d1r0_end", "09:00")
+        page.click("#save-availability")
+        assert page.inner_text("#d1r0-error") == "The end must come after the start."
+        assert page.get_attribute("#d1r0_start", "aria-invalid") == "true"
+        unchanged = s.availability.GetMyAvailability(
+            schpb.GetMyAvailabilityRequest(), metadata=team.coach.metadata
+        )
+        assert len(unchanged.weekly) == 7
+        journey_checks(page, "coach-availability-error", elsewhere)
+        for weekday in range(1, 8):
+            page.fill(f"#d{weekday}r0_start", "")
+            page.fill(f"#d{weekday}r0_end", "")
+        page.fill("#d1r0_start", "09:00")
+        page.fill("#d1r0_end", "12:00")
+        page.fill("#d3r1_start", "14:00")
+        page.fill("#d3r1_end", "24:00")
+        page.fill("#time_zone", "Mars/Olympus")
+        page.click("#save-availability")
+        assert page.is_visible("#time_zone-error")  # the gateway's refusal, beside the field
+        page.fill("#time_zone", "Europe/Paris")
+        page.click("#save-availability")
+        page.wait_for_url(f"{origin}/coach/availability?done=availability")
+        saved = s.availability.GetMyAvailability(
+            schpb.GetMyAvailabilityRequest(), metadata=team.coach.metadata
+        )
+        assert saved.time_zone == "Europe/Paris"
+        assert [(h.weekday, h.start_time, h.end_time) for h in saved.weekly] == [
+            (schpb.MONDAY, "09:00", "12:00"),
+            (schpb.WEDNESDAY, "14:00", "24:00"),
+        ]
+
+        # The calendar, the week of the moved session, in the coach's time zone.
+        day = proposed.astimezone(PARIS).date().isoformat()
+        page.goto(f"{origin}/coach/calendar?lang=en&date={day}")
+        assert page.inner_text("h1") == "My calendar"
+        slot = page.locator(f"#session-{asked_for.session_id}")
+        assert paris in slot.inner_text() and "Coachee" in slot.inner_text()
+        journey_checks(page, "coach-calendar", elsewhere)
+        page.click("#month-view")
+        assert page.locator(f"#session-{asked_for.session_id}").count() == 1
+
+        # Later: the short session is over and waits to be marked.
+        offset = (sch.dt(soon.end_time) - datetime.now(UTC)).total_seconds() + 2.5 * 3600
+        with sch.later(deployment, offset):
+            page.goto(f"{origin}/desk")
+            assert page.locator(f"#entry-{space.space_id} .to-mark").inner_text() == "1"
+            page.select_option(f"#attendance-{soon.session_id}", str(schpb.ATTENDANCE_HELD))
+            journey_checks(page, "coach-desk-to-mark", elsewhere)
+            page.click(f"#mark-{soon.session_id}")
+            page.wait_for_url(f"{origin}/desk?done=marked")
+            assert page.locator(f"#entry-{space.space_id} .to-mark").inner_text() == "0"
+            coach = api.sign_in(coach_email, PASSWORD, team.tenant_id)
+            marked = s.sessions.GetSession(
+                schpb.GetSessionRequest(name=soon.name), metadata=coach.metadata
+            )
+            assert marked.status == schpb.SESSION_HELD
+
+    # Without script: the preview is the same form's button, the page comes back with it.
+    with browsing(browser, origin, java_script_enabled=False) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/spaces/{space.space_id}")
+        page.check("#kind-shared")
+        page.fill("#note-body", "See you **Tuesday**")
+        page.click("#preview-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}/notes#new-note-title")
+        assert page.inner_text("#preview strong") == "Tuesday"
+        assert page.input_value("#note-body") == "See you **Tuesday**"
+        assert page.is_checked("#kind-shared")
+        page.click("#save-note")
+        page.wait_for_url(f"{origin}/coach/spaces/{space.space_id}?done=note#notes")
+        assert elsewhere == []
+    shared = s.notes.ListNotes(
+        spb.ListNotesRequest(parent=space.name), metadata=team.coachee.metadata
+    ).notes
+    assert [n.body for n in shared] == ["See you **Tuesday**", "Hello"]
+
+    # In French, for a coach whose language is French: the errors too, beside their field.
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        assert page.inner_text("h1") == "Mes coachés"
+        page.goto(f"{origin}/coach/availability")
+        page.fill("#d2r0_start", "10:00")
+        page.fill("#buffer_minutes", "999")
+        page.click("#save-availability")
+        assert page.inner_text("#d2r0-error") == "Indiquez un début et une fin."
+        assert page.inner_text("#buffer_minutes-error") == "Indiquez un nombre entier de 0 à 240."
+        journey_checks(page, "coach-availability-error-fr", elsewhere)
+
+
+def test_what_is_not_the_coachs_is_not_found(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    elsewhere_team = make_tenant(deployment, api, operator)
+    other_coach_member, other_coach = add_person(deployment, api, team, ipb.COACH, "other-coach")
+    second_member, _second = add_person(deployment, api, team, ipb.COACHEE, "second-coachee")
+    mine = open_space(s, team, team.coachee_member, project="Mine")
+    theirs = s.spaces.ActivateSpace(
+        spb.SpaceMoveRequest(
+            name=s.spaces.CreateSpace(
+                spb.CreateSpaceRequest(
+                    parent=f"tenants/{team.tenant_id}",
+                    set_up=spb.SpaceSetUp(
+                        coachee_member_id=second_member,
+                        coach_member_id=other_coach_member,
+                        cadence=spb.WEEKLY,
+                        sessions_planned=4,
+                        start_date="2026-01-05",
+                    ),
+                    content=spb.SpaceContent(project="Not yours"),
+                ),
+                metadata=other_coach.metadata,
+            ).name
+        ),
+        metadata=other_coach.metadata,
+    )
+    sch.set_availability(s, elsewhere_team.coach, sch.around_the_clock())
+    foreign = open_space(
+        s, elsewhere_team, elsewhere_team.coachee_member, bookable=True, project="Foreign"
+    )
+    foreign_session = sch.book(s, foreign.name, elsewhere_team.coachee, sch.hour_from_now(30))
+
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        assert status_of(page, f"{origin}/coach/spaces/{mine.space_id}") == 200
+        for space_id in (theirs.space_id, foreign.space_id, "not%20an%20id"):
+            assert status_of(page, f"{origin}/coach/spaces/{space_id}") == 404
+            assert "Not yours" not in page.content() and "Foreign" not in page.content()
+        page.goto(f"{origin}/desk")
+        for path in (
+            f"/coach/spaces/{theirs.space_id}/goals",
+            f"/coach/spaces/{foreign.space_id}/notes",
+            f"/coach/sessions/{foreign_session.session_id}/attendance",
+            f"/coach/sessions/ses_{'0' * 24}/attendance",
+            f"/coach/requests/req_{'0' * 24}/approve",
+            f"/coach/requests/{foreign_session.session_id}/decline",
+        ):
+            assert post_status(page, f"{origin}{path}", title="x", body="x", attendance="1") == 404
+        assert (
+            s.notes.ListNotes(
+                spb.ListNotesRequest(parent=foreign.name), metadata=elsewhere_team.coach.metadata
+            ).notes
+            == []
+        )  # nothing written through a refused id
+        assert elsewhere == []
+
+        # A former coach: once HR gives the space to another coach, it is gone for them.
+        s.spaces.ChangeCoach(
+            spb.ChangeCoachRequest(name=mine.name, coach_member_id=other_coach_member),
+            metadata=team.admin.metadata,
+        )
+        wait_for(
+            lambda: status_of(page, f"{origin}/coach/spaces/{mine.space_id}") == 404,
+            15,
+            "the former coach to lose the space",
+        )
+        assert "Mine" not in page.content()
+
+    # The coach's pages are not the coachee's nor HR's (who reads no space's content).
+    for who in (team.coachee, team.admin):
+        with browsing(browser, origin) as (_, page, _elsewhere):
+            sign_in(page, origin, email_of(api, who))
+            page.wait_for_url(lambda url: not url.endswith("/sign-in"))
+            for path in (
+                f"/coach/spaces/{mine.space_id}",
+                "/coach/calendar",
+                "/coach/availability",
+            ):
+                assert status_of(page, f"{origin}{path}") == 404
+
+
+def test_a_coach_sets_up_a_draft_space(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    draft = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=f"tenants/{team.tenant_id}",
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=team.coachee_member,
+                coach_member_id=team.coach_member,
+                cadence=spb.WEEKLY,
+                sessions_planned=6,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/spaces/{draft.space_id}")
+        assert page.inner_text("#space-status") == "Draft"
+        page.fill("#sessions_planned", "0")
+        page.click("#save-set-up")
+        assert page.inner_text("#sessions_planned-error") == (
+            "Write a number of sessions from 1 to 200."
+        )
+        page.fill("#sessions_planned", "12")
+        page.fill("#end_date", "2026-12-31")  # before the start
+        page.click("#save-set-up")
+        assert page.inner_text("#end_date-error") == (
+            "The end date must not be before the start date."
+        )
+        page.fill("#end_date", "2027-06-30")
+        page.fill("#start_date", "2027-02-30")  # no such day: the gateway says so, here
+        page.click("#save-set-up")
+        assert page.is_visible("#start_date-error") and page.is_visible("#error")
+        unchanged = s.spaces.GetSpace(
+            spb.GetSpaceRequest(name=draft.name), metadata=team.coach.metadata
+        )
+        assert unchanged.set_up.sessions_planned == 6 and unchanged.set_up.end_date == ""
+        journey_checks(page, "coach-space-set-up", elsewhere)
+        page.select_option("#cadence", str(spb.EVERY_TWO_WEEKS))
+        page.fill("#start_date", "2027-01-04")
+        page.click("#save-set-up")
+        page.wait_for_url(f"{origin}/coach/spaces/{draft.space_id}?done=set-up#set-up")
+    saved = s.spaces.GetSpace(spb.GetSpaceRequest(name=draft.name), metadata=team.coach.metadata)
+    assert (saved.set_up.cadence, saved.set_up.sessions_planned, saved.set_up.end_date) == (
+        spb.EVERY_TWO_WEEKS,
+        12,
+        "2027-06-30",
+    )
+
+
+def test_a_coach_in_two_tenants_switches_desks_and_each_keeps_its_own_spaces(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    first = make_tenant(deployment, api, operator)
+    second = make_tenant(deployment, api, operator)
+    email = email_of(api, first.coach)
+    added = api.members.AddMember(
+        ipb.AddMemberRequest(parent=tenant_name(second.tenant_id), email=email, roles=[ipb.COACH]),
+        metadata=second.admin.metadata,
+    )
+    api.members.AcceptMembership(
+        ipb.AcceptMembershipRequest(parent=tenant_name(second.tenant_id)),
+        metadata=api.sign_in(email, PASSWORD).metadata,
+    )
+    here = open_space(s, first, first.coachee_member, project="First tenant's")
+    there_coach = api.sign_in(email, PASSWORD, second.tenant_id)
+    there = s.spaces.ActivateSpace(
+        spb.SpaceMoveRequest(
+            name=s.spaces.CreateSpace(
+                spb.CreateSpaceRequest(
+                    parent=tenant_name(second.tenant_id),
+                    set_up=spb.SpaceSetUp(
+                        coachee_member_id=second.coachee_member,
+                        coach_member_id=added.member_id,
+                        cadence=spb.WEEKLY,
+                        sessions_planned=4,
+                        start_date="2026-01-05",
+                    ),
+                ),
+                metadata=there_coach.metadata,
+            ).name
+        ),
+        metadata=there_coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email)
+        page.wait_for_url(f"{origin}/tenants")
+        page.click(f"button:has-text('Tenant {first.slug}')")
+        page.wait_for_url(f"{origin}/desk")
+        assert page.locator(f"#entry-{here.space_id}").count() == 1
+        assert page.locator(f"#entry-{there.space_id}").count() == 0
+        assert status_of(page, f"{origin}/coach/spaces/{there.space_id}") == 404
+        page.goto(f"{origin}/desk")
+        page.click(f"button:has-text('Open the desk of Tenant {second.slug}')")
+        page.wait_for_url(f"{origin}/desk")
+        assert f"Tenant {second.slug}" in page.inner_text("#who")
+        assert page.locator(f"#entry-{there.space_id}").count() == 1
+        assert page.locator(f"#entry-{here.space_id}").count() == 0
+        journey_checks(page, "coach-desk-other-tenant", elsewhere)
+        assert status_of(page, f"{origin}/coach/spaces/{here.space_id}") == 404
+        assert status_of(page, f"{origin}/coach/spaces/{there.space_id}") == 200
