@@ -2,7 +2,8 @@
 gRPC gateway only (ADR 0010).
 
 One blueprint per area: `links` (the pages behind mailed links, and the calendar feed),
-`account` (sign-in and out, tenant choice), `home` (where `/` leads) and `coachee`. Each request
+`account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, and HR's
+console (`hr`, `hr_setup`, `hr_spaces`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
 its `X-Forwarded-For` names). Every POST carries the session's CSRF token (a form field, or the
@@ -24,6 +25,9 @@ from .account import account
 from .clients import Clients, SignedOut
 from .coachee import coachee
 from .home import home
+from .hr import hr
+from .hr_setup import hr_setup
+from .hr_spaces import hr_spaces
 from .i18n import _, choose_language, gettext
 from .links import links
 from .pages import Page, failed, not_found, render, to_sign_in
@@ -59,6 +63,8 @@ def create_app(
     )
     codec = SessionCodec(session_key)
     for blueprint in (links, account, home, coachee):
+        app.register_blueprint(blueprint)
+    for blueprint in (hr, hr_setup, hr_spaces):  # HR's console
         app.register_blueprint(blueprint)
 
     @app.before_request

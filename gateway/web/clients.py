@@ -38,6 +38,12 @@ class Clients:
     members: ipb_grpc.MemberServiceStub
     dashboards: sppb_grpc.DashboardServiceStub
     feeds: spb_grpc.CalendarFeedServiceStub
+    # HR's console (gateway/web/hr*.py)
+    tenants: ipb_grpc.TenantServiceStub
+    audit: ipb_grpc.AuditServiceStub
+    spaces: sppb_grpc.SpaceServiceStub
+    policies: spb_grpc.SchedulingPolicyServiceStub
+    video: spb_grpc.VideoSettingsServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -46,6 +52,11 @@ class Clients:
             ipb_grpc.MemberServiceStub(channel),
             sppb_grpc.DashboardServiceStub(channel),
             spb_grpc.CalendarFeedServiceStub(channel),
+            ipb_grpc.TenantServiceStub(channel),
+            ipb_grpc.AuditServiceStub(channel),
+            sppb_grpc.SpaceServiceStub(channel),
+            spb_grpc.SchedulingPolicyServiceStub(channel),
+            spb_grpc.VideoSettingsServiceStub(channel),
         )
 
 
