@@ -19,8 +19,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.field_mask_pb2 import FieldMask
 from flask import Blueprint, redirect, request, url_for
+from google.protobuf.field_mask_pb2 import FieldMask
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.api.client_errors import call_error
@@ -181,6 +181,7 @@ def member_label(m: ipb.Member) -> str:
 
 
 # --- Members -------------------------------------------------------------------------------
+
 
 def member_notes() -> dict[str, str]:
     return {

@@ -88,9 +88,7 @@ def settings() -> Answer:
             ),
         )
     except grpc.RpcError as exc:
-        errors = FormErrors.of(
-            exc, ("default_locale", "default_time_zone", "mfa_required_roles")
-        )
+        errors = FormErrors.of(exc, ("default_locale", "default_time_zone", "mfa_required_roles"))
         wanted.seats_used = current.seats_used
         if current.HasField("seats"):
             wanted.seats = current.seats
@@ -300,9 +298,11 @@ def audit() -> Page:
         events=list(answer.events),
         next_page=answer.next_page_token,
         first_page=bool(page_token()),
-        actor=lambda e: people.get(e.actor_id, _("Someone outside the organisation"))
-        if e.actor_id
-        else _("ecoach"),
+        actor=lambda e: (
+            people.get(e.actor_id, _("Someone outside the organisation"))
+            if e.actor_id
+            else _("ecoach")
+        ),
         subject=lambda e: members.get(e.subject, e.subject),
         action_label=action_label,
         when=when,

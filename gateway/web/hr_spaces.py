@@ -233,7 +233,7 @@ def space_page(
         (errors.status if errors else coach_errors.status) if failed else 200,
         title=_("Space of %(coachee)s", coachee=people.name(s.set_up.coachee_member_id)),
         space_id=s.space_id,
-        status=status_label(s.status),
+        space_status=status_label(s.status),
         set_up=s.set_up,
         draft=s.status == spb.SPACE_DRAFT,
         archivable=s.status in ARCHIVABLE,

@@ -1,0 +1,382 @@
+"""HR's console in a real browser (Debian's chromium driven by Playwright), from sign-in: the
+members (adding one, a refused time zone beside its field, one's own roles refused, a CSV import
+with a bad row, paging), the settings and seats, the scheduling policy, the video provider (its
+secret never comes back), opening a space that its coach then activates, archiving a draft, and
+the audit log in the admin's time zone. Never content: the coachee's note, goal and project
+appear on no HR page. A coach, a coachee, an admin whose role was taken away, and another
+tenant's ids find nothing (404).
+
+Screenshots at desktop and phone widths, axe-core audit and no request off the origin, as in
+tests/e2e/test_web_app.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.convert import member_name, tenant_name
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import spaces_pb2 as spb
+from gateway.api.pb import spaces_pb2_grpc as spb_grpc
+from tests.e2e.conftest import make_tenant
+from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
+from tests.support import scheduling as sch
+from tests.support.api import Api, Session, unique_email
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.spaces import add_person
+
+NOTE_BODY = "Confidential: my manager and I disagree about the Lyon move"
+GOAL_TITLE = "Private goal about the Lyon move"
+PROJECT = "Private project about Lyon"
+VIDEO_SECRET = "video-secret-" + "x" * 40
+IMPORTED = 55  # more than a page of members (50)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def s(deployment: Deployment) -> Iterator[sch.Stubs]:
+    channel = deployment.channel()
+    yield sch.stubs(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def origin(deployment: Deployment) -> str:
+    return f"http://{deployment.web_address}"
+
+
+def csv_file(good: int, bad_email: str) -> bytes:
+    rows = ["email,role,name"]
+    rows += [f"{unique_email('imported')},coachee,Imported {n}" for n in range(good)]
+    rows.insert(2, f"{bad_email},coachee,Bad Row")  # line 3
+    return ("\n".join(rows) + "\n").encode()
+
+
+class Seen:
+    """Every HR page's text as the browser showed it, to check no content ever appears."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.texts: list[str] = []
+
+    def keep(self) -> str:
+        text = self.page.content()
+        self.texts.append(text)
+        return text
+
+
+def test_hr_runs_their_organisation_from_the_browser(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    sch.set_time_zone(api, team.admin, "Asia/Tokyo")
+    secret_space = open_space(s, team, team.coachee_member, project=PROJECT)
+    s.notes.CreateNote(
+        spb.CreateNoteRequest(
+            parent=secret_space.name, note=spb.Note(kind=spb.SHARED, body=NOTE_BODY)
+        ),
+        metadata=team.coachee.metadata,
+    )
+    spb_grpc.GoalServiceStub(api.channel).CreateGoal(
+        spb.CreateGoalRequest(parent=secret_space.name, goal=spb.Goal(title=GOAL_TITLE)),
+        metadata=team.coachee.metadata,
+    )
+    coach_email = email_of(api, team.coach)
+
+    with browsing(browser, origin) as (_, page, elsewhere):
+        seen = Seen(page)
+        sign_in(page, origin, email_of(api, team.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        assert page.inner_text("h1") == "Members"
+        assert coach_email in page.inner_text("#members")
+        seen.keep()
+        journey_checks(page, "hr-members", elsewhere)
+
+        # Adding a member: a time zone the gateway refuses is shown beside its field.
+        newcomer = unique_email("newcomer")
+        page.fill("#email", newcomer)
+        page.fill("#display_name", "Nora Newcomer")
+        page.fill("#time_zone", "Mars/Olympus")
+        page.click("#add-member button[type=submit]")
+        assert page.is_visible("#time_zone-error")
+        assert page.get_attribute("#time_zone", "aria-invalid") == "true"
+        assert page.input_value("#email") == newcomer  # what was typed stays
+        journey_checks(page, "hr-add-member-refused", elsewhere)
+        assert newcomer not in page.inner_text("#members")  # nothing was added
+        page.fill("#time_zone", "Europe/Paris")
+        page.click("#add-member button[type=submit]")
+        page.wait_for_url(re.compile(r"/hr/members/[a-z]{3}_[0-9a-f]+\?done=invited$"))
+        assert "invitation is on its way" in page.inner_text("#done")
+        assert page.inner_text("#member-status") == "Invited"
+        assert page.inner_text("#member-roles") == "Coachee"
+        newcomer_id = page.url.split("/")[-1].split("?")[0]
+        journey_checks(page, "hr-member", elsewhere)
+
+        # Their roles change; one's own roles cannot (the gateway's refusal is shown).
+        page.check("#roles-COACH")
+        page.click("#save-roles")
+        page.wait_for_url(re.compile(r"done=roles$"))
+        assert page.inner_text("#member-roles") == "Coach, Coachee"
+        page.goto(f"{origin}/hr/members/{team.admin_member}")
+        page.check("#roles-COACH")
+        page.click("#save-roles")
+        assert "your own membership" in page.inner_text("#error")
+        assert page.inner_text("#member-roles") == "Tenant administrator (HR)"
+
+        # A CSV import: every good row added, the bad one listed with its line and why.
+        page.click(".hr-nav >> text=Members")
+        page.click("#to-import")
+        page.wait_for_url(f"{origin}/hr/members/import")
+        page.set_input_files(
+            "#csv",
+            {
+                "name": "people.csv",
+                "mimeType": "text/csv",
+                "buffer": csv_file(IMPORTED, "not-an-email"),
+            },
+        )
+        page.click("#import")
+        summary = page.inner_text("#import-summary")
+        assert f"Added: {IMPORTED}." in summary and "Rejected: 1." in summary
+        rows = page.locator("#import-rows tbody tr").all_inner_texts()
+        assert len(rows) == 1 and rows[0].startswith("3\tnot-an-email\t")
+        seen.keep()
+        journey_checks(page, "hr-import", elsewhere)
+        page.goto(f"{origin}/hr/members")
+        page.click("#next-page")  # more than a page of members now
+        assert page.locator("#members tbody tr").count() >= 1
+        page.click("text=First page")
+        page.wait_for_url(f"{origin}/hr/members")
+
+        # Settings and seats, from the header's links.
+        page.click(".hr-nav >> text=Settings")
+        page.wait_for_url(f"{origin}/hr/settings")
+        assert "seats are used" in page.inner_text("#seats")
+        page.select_option("#default_locale", "fr")
+        page.fill("#default_time_zone", "Europe/Berlin")
+        page.click("#save-settings")
+        page.wait_for_url(f"{origin}/hr/settings?done=saved")
+        assert page.input_value("#default_time_zone") == "Europe/Berlin"
+        seen.keep()
+        journey_checks(page, "hr-settings", elsewhere)
+
+        # The scheduling policy: a late window longer than the free one is refused.
+        page.goto(f"{origin}/hr/scheduling-policy")
+        page.fill("#free_hours", "48")
+        page.fill("#request_hours", "100")
+        page.click("#save-policy")
+        assert page.is_visible("#error")
+        page.fill("#request_hours", "12")
+        page.uncheck("#late_cancel_uses_session")
+        page.click("#save-policy")
+        page.wait_for_url(f"{origin}/hr/scheduling-policy?done=saved")
+        assert page.input_value("#free_hours") == "48"
+        assert page.input_value("#request_hours") == "12"
+        journey_checks(page, "hr-policy", elsewhere)
+        policy = s.policies.GetSchedulingPolicy(
+            sch.pb.GetSchedulingPolicyRequest(name=f"tenants/{team.tenant_id}/schedulingPolicy"),
+            metadata=team.coach.metadata,
+        )
+        assert (policy.free_hours, policy.request_hours) == (48, 12)
+        assert not policy.late_cancel_uses_session
+
+        # The video provider: the secret goes in and never comes back.
+        page.goto(f"{origin}/hr/video")
+        page.select_option("#provider", "VIDEO_PROVIDER_JITSI")
+        page.fill("#server_url", "https://meet.example.com")
+        page.fill("#app_id", "ecoach-hr-test")
+        page.fill("#app_secret", "short")
+        page.click("#save-video")
+        assert page.is_visible("#app_secret-error")
+        assert "short" not in page.input_value("#app_secret")
+        page.fill("#app_secret", VIDEO_SECRET)
+        page.click("#save-video")
+        page.wait_for_url(f"{origin}/hr/video?done=saved")
+        assert page.input_value("#server_url") == "https://meet.example.com"
+        assert page.input_value("#app_secret") == ""
+        assert "A secret is kept" in page.inner_text("#app_secret-hint")
+        assert VIDEO_SECRET not in page.content()
+        journey_checks(page, "hr-video", elsewhere)
+
+        # A space: opened by HR as a draft, activated by its coach, seen by HR as active.
+        page.goto(f"{origin}/hr/spaces/new")
+        page.select_option("#coachee_member_id", newcomer_id)
+        page.select_option("#coach_member_id", team.coach_member)
+        page.select_option("#cadence", "EVERY_TWO_WEEKS")
+        page.fill("#sessions_planned", "8")
+        page.fill("#start_date", "2027-02-01")
+        page.click("#open-space")
+        page.wait_for_url(re.compile(r"/hr/spaces/[a-z]{3}_[0-9a-f]+\?done=created$"))
+        assert page.inner_text("#space-status") == "Draft"
+        space_id = page.url.split("/")[-1].split("?")[0]
+        journey_checks(page, "hr-space-draft", elsewhere)
+        s.spaces.ActivateSpace(
+            spb.SpaceMoveRequest(name=f"tenants/{team.tenant_id}/spaces/{space_id}"),
+            metadata=team.coach.metadata,
+        )
+        page.goto(f"{origin}/hr/spaces/{space_id}")
+        assert page.inner_text("#space-status") == "Active"
+        assert page.locator("#archive").count() == 0  # the coach completes it first
+
+        # A draft HR archives.
+        draft = s.spaces.CreateSpace(
+            spb.CreateSpaceRequest(
+                parent=tenant_name(team.tenant_id),
+                set_up=spb.SpaceSetUp(
+                    coachee_member_id=newcomer_id,
+                    coach_member_id=team.coach_member,
+                    cadence=spb.MONTHLY,
+                    sessions_planned=3,
+                    start_date="2027-03-01",
+                ),
+            ),
+            metadata=team.admin.metadata,
+        )
+        page.goto(f"{origin}/hr/spaces/{draft.space_id}")
+        page.click("#archive")
+        page.wait_for_url(re.compile(r"done=archive$"))
+        assert page.inner_text("#space-status") == "Archived"
+
+        # The coachee's space: set-up and status only.
+        page.goto(f"{origin}/hr/spaces")
+        assert page.locator("#spaces tbody tr").count() == 3
+        seen.keep()
+        journey_checks(page, "hr-spaces", elsewhere)
+        page.goto(f"{origin}/hr/spaces/{secret_space.space_id}")
+        assert page.inner_text("#space-status") == "Active"
+        seen.keep()
+
+        # The audit log, in the admin's time zone.
+        page.goto(f"{origin}/hr/audit")
+        audit = page.inner_text("#audit")
+        assert "Member invited" in audit and "Settings changed" in audit
+        assert "Japan" in audit
+        seen.keep()
+        journey_checks(page, "hr-audit", elsewhere)
+        page.click("#next-page")  # the import alone made more than a page
+        assert "Roles changed" in page.inner_text("#audit")  # the newcomer's, before it
+
+        # In French.
+        page.goto(f"{origin}/hr/members?lang=fr")
+        assert page.inner_text("h1") == "Membres"
+        page.goto(f"{origin}/hr/audit?lang=fr")
+        assert "Membre invité" in page.inner_text("#audit")
+        assert "heure normale du Japon" in page.inner_text("#audit")
+
+        for text in seen.texts:
+            assert NOTE_BODY not in text and GOAL_TITLE not in text and PROJECT not in text
+
+    # The saved settings, as the gateway has them.
+    settings = api.tenants.GetTenantSettings(
+        ipb.GetTenantSettingsRequest(name=f"tenants/{team.tenant_id}/settings"),
+        metadata=team.admin.metadata,
+    )
+    assert (settings.default_locale, settings.default_time_zone) == ("fr", "Europe/Berlin")
+
+
+def test_hr_pages_are_not_found_for_anyone_but_the_tenants_admin(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    other = make_tenant(deployment, api, operator)
+    theirs = open_space(s, other, other.coachee_member, project="Another tenant's")
+    mine = open_space(s, team, team.coachee_member, project=PROJECT)
+    paths = [
+        "/hr/members",
+        "/hr/members/import",
+        f"/hr/members/{team.coach_member}",
+        "/hr/settings",
+        "/hr/scheduling-policy",
+        "/hr/video",
+        "/hr/audit",
+        "/hr/spaces",
+        f"/hr/spaces/{mine.space_id}",
+    ]
+    for who in (team.coach, team.coachee):
+        with browsing(browser, origin) as (_, page, _elsewhere):
+            sign_in(page, origin, email_of(api, who))
+            page.wait_for_url(lambda url: not url.endswith("/sign-in"))
+            assert page.locator(".hr-nav").count() == 0
+            for path in paths:
+                response = page.goto(f"{origin}{path}")
+                assert response is not None and response.status == 404, (who, path)
+
+    # The admin, with another tenant's ids: nothing, and nothing changes there.
+    with browsing(browser, origin) as (context, page, _elsewhere):
+        sign_in(page, origin, email_of(api, team.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        for path in (
+            f"/hr/members/{other.coach_member}",
+            f"/hr/spaces/{theirs.space_id}",
+            "/hr/spaces/not%20an%20id",
+            "/hr/members/not%20an%20id",
+        ):
+            response = page.goto(f"{origin}{path}")
+            assert response is not None and response.status == 404, path
+            assert "Another tenant's" not in page.content()
+        token = page.get_attribute("input[name=csrf_token]", "value") or ""
+        assert token
+        for path in (
+            f"/hr/members/{other.coach_member}/deactivate",
+            f"/hr/spaces/{theirs.space_id}/archive",
+        ):
+            answer = context.request.post(
+                f"{origin}{path}", form={"csrf_token": token}, max_redirects=0
+            )
+            assert answer.status == 404, path
+        coach = api.members.GetMember(
+            ipb.GetMemberRequest(name=member_name(other.tenant_id, other.coach_member)),
+            metadata=other.admin.metadata,
+        )
+        assert coach.status == ipb.ACTIVE
+        space = s.spaces.GetSpace(
+            spb.GetSpaceRequest(name=theirs.name), metadata=other.coach.metadata
+        )
+        assert space.status == spb.SPACE_ACTIVE
+
+    # An admin whose role another admin took away finds nothing any more, though their
+    # browser's session still says admin.
+    second_member, _second = add_person(deployment, api, team, ipb.TENANT_ADMIN, "second-admin")
+    second_email = api.members.GetMember(
+        ipb.GetMemberRequest(name=member_name(team.tenant_id, second_member)),
+        metadata=team.admin.metadata,
+    ).email
+    with browsing(browser, origin) as (_, page, _elsewhere):
+        sign_in(page, origin, second_email)
+        page.wait_for_url(f"{origin}/hr/members")
+        api.members.UpdateMember(
+            ipb.UpdateMemberRequest(
+                member=ipb.Member(
+                    name=member_name(team.tenant_id, second_member), roles=[ipb.COACH]
+                ),
+                update_mask=FieldMask(paths=["roles"]),
+            ),
+            metadata=team.admin.metadata,
+        )
+        for path in ("/hr/members", "/hr/audit", f"/hr/spaces/{mine.space_id}"):
+            response = page.goto(f"{origin}{path}")
+            assert response is not None
+            assert response.status == 404 or page.url.endswith("/sign-in"), path
+            assert PROJECT not in page.content()
