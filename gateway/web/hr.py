@@ -117,9 +117,40 @@ def register_refusals(blueprint: Blueprint) -> None:
 register_refusals(hr)
 
 
+def field_problem(name: str) -> str:
+    """What a field of HR's forms expects, in the page's language, shown beside it when the
+    gateway refuses it (the gateway's own words for a field are English only)."""
+    hours = _("A whole number of hours from 1 to 720.")
+    coach = _("Choose a member with the Coach role, other than the coachee.")
+    zone = _("Enter an IANA time zone such as Europe/Paris.")
+    language = _("Choose French or English.")
+    return {
+        "email": _("Enter an email address such as name@example.com."),
+        "time_zone": zone,
+        "default_time_zone": zone,
+        "locale": language,
+        "default_locale": language,
+        "roles": _("Choose at least one role."),
+        "free_hours": hours,
+        "request_hours": _("A whole number of hours from 0 up to the free changes' hours."),
+        "server_url": _("An https address (wss for LiveKit), such as https://meet.example.com."),
+        "app_id": _("Enter the app id your video provider gave you."),
+        "app_secret": _("At least 32 characters, as your video provider gave it."),
+        "open_minutes_before": _("A whole number of minutes from 0 to 120."),
+        "close_minutes_after": _("A whole number of minutes from 0 to 240."),
+        "coachee_member_id": _("Choose a member with the Coachee role."),
+        "coach_member_id": coach,
+        "co_coach_member_id": coach,
+        "new_coach": coach,
+        "sessions_planned": _("A whole number of sessions from 1 to 200."),
+        "start_date": _("Enter a date."),
+        "end_date": _("Enter a date on or after the start date, or nothing."),
+    }.get(name, "")
+
+
 class FormErrors:
     """A refused form: the gateway's message (in the page's language), each problem beside its
-    field, the problems no field of the form shows above it."""
+    field (`field_problem`), the problems no field of the form shows above it."""
 
     def __init__(
         self, message: str = "", fields: dict[str, str] | None = None, status: int = 400
@@ -138,7 +169,7 @@ class FormErrors:
         for path, problem in call_error(exc).fields:
             name = path.split(".")[-1].split("[")[0]
             if name in known and name not in errors.fields:
-                errors.fields[name] = problem
+                errors.fields[name] = field_problem(name) or problem
             else:
                 errors.others.append(problem)
         return errors

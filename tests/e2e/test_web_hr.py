@@ -115,7 +115,9 @@ def test_hr_runs_their_organisation_from_the_browser(
         page.fill("#display_name", "Nora Newcomer")
         page.fill("#time_zone", "Mars/Olympus")
         page.click("#add-member button[type=submit]")
-        assert page.is_visible("#time_zone-error")
+        assert (
+            page.inner_text("#time_zone-error") == "Enter an IANA time zone such as Europe/Paris."
+        )
         assert page.get_attribute("#time_zone", "aria-invalid") == "true"
         assert page.input_value("#email") == newcomer  # what was typed stays
         journey_checks(page, "hr-add-member-refused", elsewhere)
@@ -380,3 +382,42 @@ def test_hr_pages_are_not_found_for_anyone_but_the_tenants_admin(
             assert response is not None
             assert response.status == 404 or page.url.endswith("/sign-in"), path
             assert PROJECT not in page.content()
+
+
+def test_hr_reads_field_errors_beside_their_fields_in_french(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.admin.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        assert page.inner_text("h1") == "Membres"
+        page.goto(f"{origin}/hr/scheduling-policy")
+        # The browser's own checks (min, max) let through, as a script-less client would.
+        page.eval_on_selector("#policy-form", "form => { form.noValidate = true; }")
+        page.fill("#free_hours", "900")
+        page.fill("#request_hours", "12")
+        page.click("#save-policy")
+        # Out of range: the gateway refuses the field, shown beside it in French.
+        assert page.inner_text("#free_hours-error") == "Un nombre entier d'heures de 1 à 720."
+        assert page.get_attribute("#free_hours", "aria-invalid") == "true"
+        assert page.get_attribute("#free_hours", "aria-describedby") == (
+            "free_hours-hint free_hours-error"
+        )
+        journey_checks(page, "hr-policy-refused-fr", elsewhere)
+        # Not a number at all (a client without the browser's checks): said before any call.
+        token = page.get_attribute("input[name=csrf_token]", "value") or ""
+        answer = page.request.post(
+            f"{origin}/hr/scheduling-policy",
+            form={"csrf_token": token, "free_hours": "douze", "request_hours": "12"},
+        )
+        assert answer.status == 400
+        assert 'id="free_hours-error">Saisissez un nombre entier.<' in answer.text()
