@@ -126,6 +126,7 @@ def field_problem(name: str) -> str:
     language = _("Choose French or English.")
     return {
         "email": _("Enter an email address such as name@example.com."),
+        "admin_email": _("Enter an email address such as name@example.com."),
         "time_zone": zone,
         "default_time_zone": zone,
         "locale": language,
@@ -145,6 +146,8 @@ def field_problem(name: str) -> str:
         "sessions_planned": _("A whole number of sessions from 1 to 200."),
         "start_date": _("Enter a date."),
         "end_date": _("Enter a date on or after the start date, or nothing."),
+        "display_name": _("Enter a name on one line."),
+        "slug": _("Lowercase letters, digits and hyphens, not taken by another organisation."),
     }.get(name, "")
 
 

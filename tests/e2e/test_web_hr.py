@@ -26,8 +26,9 @@ from gateway.api.pb import spaces_pb2_grpc as spb_grpc
 from tests.e2e.conftest import make_tenant
 from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
 from tests.support import scheduling as sch
-from tests.support.api import Api, Session, unique_email
+from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
 
 NOTE_BODY = "Confidential: my manager and I disagree about the Lyon move"
@@ -421,3 +422,73 @@ def test_hr_reads_field_errors_beside_their_fields_in_french(
         )
         assert answer.status == 400
         assert 'id="free_hours-error">Saisissez un nombre entier.<' in answer.text()
+
+
+def test_an_operator_creates_suspends_and_reinstates_an_organisation(
+    deployment: Deployment, api: Api, operator: Session, browser: Browser, origin: str
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    slug = unique_slug("web")
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, create_operator(deployment.config), OPERATOR_PASSWORD)
+        page.wait_for_url(f"{origin}/sign-in/code")
+        page.fill("#code", totp_code(deployment.config))
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{origin}/desk")
+        page.click(".hr-nav >> text=Organisations")
+        page.wait_for_url(f"{origin}/operator/tenants")
+
+        page.fill("#display_name", "Initech")
+        page.fill("#slug", "Not A Slug")
+        page.click("#create")
+        assert page.inner_text("#slug-error") == (
+            "Lowercase letters, digits and hyphens, not taken by another organisation."
+        )
+        assert page.input_value("#display_name") == "Initech"
+        page.fill("#slug", slug)
+        page.click("#create")
+        page.wait_for_url(f"{origin}/operator/tenants?done=created")
+
+        def row() -> str:
+            """The new tenant's row, following the pages (oldest first)."""
+            while page.locator(f"#tenant-{slug}").count() == 0:
+                page.click("#next-page")
+            return page.inner_text(f"#tenant-{slug}")
+
+        assert "Initech" in row() and "Active" in row()
+        journey_checks(page, "operator-tenants", elsewhere)
+        page.click(f"#suspend-{slug}")
+        page.wait_for_url(f"{origin}/operator/tenants?done=suspended")
+        assert "Suspended" in row()
+        created = [
+            t
+            for t in api.tenants.ListTenants(
+                ipb.ListTenantsRequest(page_size=200), metadata=operator.metadata
+            ).tenants
+            if t.slug == slug
+        ]
+        assert len(created) == 1 and created[0].state == ipb.TENANT_SUSPENDED
+        page.click(f"#reinstate-{slug}")
+        page.wait_for_url(f"{origin}/operator/tenants?done=reinstated")
+        assert "Active" in row()
+
+        # Its first administrator, invited from the same page.
+        hr_email = unique_email("first-hr")
+        page.select_option("#admin_tenant", created[0].tenant_id)
+        page.fill("#admin_email", hr_email)
+        page.click("#invite-admin")
+        page.wait_for_url(f"{origin}/operator/tenants?done=invited")
+        members = api.members.ListMembers(
+            ipb.ListMembersRequest(parent=tenant_name(created[0].tenant_id)),
+            metadata=operator.metadata,
+        ).members
+        assert [(m.email, list(m.roles), m.status) for m in members] == [
+            (hr_email, [ipb.TENANT_ADMIN], ipb.PENDING)
+        ]
+
+    # A tenant admin (or anyone but an operator) finds no such page.
+    with browsing(browser, origin) as (_, page, _elsewhere):
+        sign_in(page, origin, email_of(api, team.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        response = page.goto(f"{origin}/operator/tenants")
+        assert response is not None and response.status == 404
