@@ -65,6 +65,15 @@ def csv_file(good: int, bad_email: str) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+def focused(page: Page) -> tuple[str, str]:
+    """The focused element's tag, and its id (or its text when it has none)."""
+    found = page.evaluate(
+        "() => [document.activeElement.tagName,"
+        " document.activeElement.id || document.activeElement.innerText.trim()]"
+    )
+    return found[0], found[1]
+
+
 class Seen:
     """Every HR page's text as the browser showed it, to check no content ever appears."""
 
@@ -109,6 +118,28 @@ def test_hr_runs_their_organisation_from_the_browser(
         assert coach_email in page.inner_text("#members")
         seen.keep()
         journey_checks(page, "hr-members", elsewhere)
+
+        # By keyboard: the skip link first, then the page in reading order, every field labelled.
+        page.keyboard.press("Tab")
+        assert focused(page) == ("A", "Skip to the content")
+        page.keyboard.press("Enter")
+        page.focus("#to-import")
+        order = []
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            order.append(focused(page)[1])
+        assert order[0].startswith("Email")  # the table's scrollable region, then its links
+        assert order[1:4] == [email_of(api, who) for who in (team.admin, team.coach, team.coachee)]
+        assert order[4:] == [
+            "email",
+            "display_name",
+            "roles-TENANT_ADMIN",
+            "roles-COACH",
+            "roles-COACHEE",
+            "locale",
+            "time_zone",
+            "Send the invitation",
+        ], order
 
         # Adding a member: a time zone the gateway refuses is shown beside its field.
         newcomer = unique_email("newcomer")
