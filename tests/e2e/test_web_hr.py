@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -23,11 +24,13 @@ from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
-from tests.e2e.conftest import make_tenant
+from gateway.web.app import create_app
+from tests.e2e.conftest import TenantWorld, make_tenant
 from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.isolation import all_members, as_dict
 from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
 
@@ -63,6 +66,37 @@ def csv_file(good: int, bad_email: str) -> bytes:
     rows += [f"{unique_email('imported')},coachee,Imported {n}" for n in range(good)]
     rows.insert(2, f"{bad_email},coachee,Bad Row")  # line 3
     return ("\n".join(rows) + "\n").encode()
+
+
+# What the actions' forms could carry, naming the other tenant's people.
+FORM_VALUES = {
+    "roles": "COACH",
+    "cadence": "WEEKLY",
+    "sessions_planned": "5",
+    "start_date": "2027-02-01",
+}
+
+
+def routes_naming_ids(prefix: str) -> list[tuple[str, str]]:
+    """Every (method, path) of the web app under `prefix` that names a member or a space."""
+    app = create_app("127.0.0.1:9", bytes(32), secure_cookie=False)
+    return sorted(
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(prefix) and rule.arguments & {"member_id", "space_id"}
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    )
+
+
+def other_tenant_state(api: Api, s: sch.Stubs, team: TenantWorld) -> dict[str, Any]:
+    spaces = s.spaces.ListSpaces(
+        spb.ListSpacesRequest(parent=tenant_name(team.tenant_id), page_size=200),
+        metadata=team.admin.metadata,
+    )
+    return {
+        "members": all_members(api, team.admin, team.tenant_id),
+        "spaces": [as_dict(space) for space in spaces.spaces],
+    }
 
 
 def focused(page: Page) -> tuple[str, str]:
@@ -357,38 +391,51 @@ def test_hr_pages_are_not_found_for_anyone_but_the_tenants_admin(
                 response = page.goto(f"{origin}{path}")
                 assert response is not None and response.status == 404, (who, path)
 
-    # The admin, with another tenant's ids: nothing, and nothing changes there.
+    # The admin, with another tenant's ids in every HR page and action that takes one: 404,
+    # and nothing changes in the other tenant.
+    theirs_draft = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=tenant_name(other.tenant_id),
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=other.coachee_member,
+                coach_member_id=other.coach_member,
+                cadence=spb.WEEKLY,
+                sessions_planned=4,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=other.admin.metadata,
+    )
+    before = other_tenant_state(api, s, other)
+    routes = routes_naming_ids("/hr/")
+    assert len(routes) == 9, routes  # 2 pages, 7 actions
+    ids = {"<member_id>": other.coach_member, "<space_id>": theirs_draft.space_id}
+    people = {
+        "coachee_member_id": other.coachee_member,
+        "coach_member_id": other.coach_member,
+        "new_coach": other.coach_member,
+    }
     with browsing(browser, origin) as (context, page, _elsewhere):
         sign_in(page, origin, email_of(api, team.admin))
         page.wait_for_url(f"{origin}/hr/members")
-        for path in (
-            f"/hr/members/{other.coach_member}",
-            f"/hr/spaces/{theirs.space_id}",
-            "/hr/spaces/not%20an%20id",
-            "/hr/members/not%20an%20id",
-        ):
-            response = page.goto(f"{origin}{path}")
-            assert response is not None and response.status == 404, path
-            assert "Another tenant's" not in page.content()
         token = page.get_attribute("input[name=csrf_token]", "value") or ""
         assert token
-        for path in (
-            f"/hr/members/{other.coach_member}/deactivate",
-            f"/hr/spaces/{theirs.space_id}/archive",
-        ):
-            answer = context.request.post(
-                f"{origin}{path}", form={"csrf_token": token}, max_redirects=0
-            )
-            assert answer.status == 404, path
-        coach = api.members.GetMember(
-            ipb.GetMemberRequest(name=member_name(other.tenant_id, other.coach_member)),
-            metadata=other.admin.metadata,
-        )
-        assert coach.status == ipb.ACTIVE
-        space = s.spaces.GetSpace(
-            spb.GetSpaceRequest(name=theirs.name), metadata=other.coach.metadata
-        )
-        assert space.status == spb.SPACE_ACTIVE
+        for method, rule in routes:
+            path = rule
+            for placeholder, value in ids.items():
+                path = path.replace(placeholder, value)
+            if method == "GET":
+                response = page.goto(f"{origin}{path}")
+                assert response is not None and response.status == 404, path
+                assert "Another tenant's" not in page.content()
+            else:
+                form = {"csrf_token": token, **FORM_VALUES, **people}
+                answer = context.request.post(f"{origin}{path}", form=form, max_redirects=0)
+                assert answer.status == 404, path
+        for path in ("/hr/spaces/not%20an%20id", "/hr/members/not%20an%20id"):
+            assert page.goto(f"{origin}{path}").status == 404  # type: ignore[union-attr]
+    assert other_tenant_state(api, s, other) == before
+    assert theirs.space_id in str(before["spaces"])
 
     # An admin whose role another admin took away finds nothing any more, though their
     # browser's session still says admin.
