@@ -8,6 +8,7 @@
     ecoach members list [--tenant ID]
     ecoach members deactivate MEMBER_ID [--tenant ID]
     ecoach invitations accept LINK_OR_TOKEN          the password is asked (or ECOACH_PASSWORD)
+    ecoach people reset-mfa EMAIL                    operators: reset a person's authenticator
     ecoach logout
 
 The session (gateway address, access and refresh tokens) is kept in `~/.ecoach/session.json`
@@ -69,6 +70,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mfa_recovery": "Authenticator enrolled. Keep these one-time recovery codes safe; they "
         "are shown only now:",
         "no_secret": "Give the secret (base32), an otpauth:// URI, --file, or ECOACH_TOTP_SECRET.",
+        "mfa_reset": "Authenticator of {email} reset ({sessions} session(s) ended): their next "
+        "sign-in sets up a new one.",
     },
     "fr": {
         "password": "Mot de passe : ",
@@ -98,6 +101,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lieu sûr ; ils ne sont affichés que maintenant :",
         "no_secret": "Donnez le secret (base32), une URI otpauth://, --file, ou "
         "ECOACH_TOTP_SECRET.",
+        "mfa_reset": "Application d'authentification de {email} réinitialisée ({sessions} "
+        "session(s) fermée(s)) : sa prochaine connexion en enregistre une nouvelle.",
     },
 }
 
@@ -189,6 +194,7 @@ class Stubs:
     auth: Any
     tenants: Any
     members: Any
+    recovery: Any
 
 
 def stubs(channel: grpc.Channel) -> Stubs:
@@ -196,6 +202,7 @@ def stubs(channel: grpc.Channel) -> Stubs:
         pb_grpc.AuthServiceStub(channel),
         pb_grpc.TenantServiceStub(channel),
         pb_grpc.MemberServiceStub(channel),
+        pb_grpc.AccountRecoveryServiceStub(channel),
     )
 
 
@@ -414,6 +421,13 @@ def deactivate(api: Stubs, session: Session, args: argparse.Namespace) -> None:
     print(t("deactivated", member_id=args.member_id))
 
 
+def reset_mfa(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    answer = api.recovery.ResetPersonMfa(
+        pb.ResetPersonMfaRequest(email=args.email), metadata=session.metadata, timeout=30
+    )
+    print(t("mfa_reset", email=args.email, sessions=answer.sessions_ended))
+
+
 def accept(api: Stubs, session: Session, args: argparse.Namespace) -> None:
     token = args.link.rstrip("/").rsplit("/invite/", 1)[-1]
     if not token or "/" in token or len(token) < 16:
@@ -480,6 +494,12 @@ def parser() -> argparse.ArgumentParser:
     acc = invitations.add_parser("accept", help="accept an invitation link")
     acc.add_argument("link", help="the link from the email, or its token")
     acc.set_defaults(run=accept, needs_session=False)
+    people = sub.add_parser("people").add_subparsers(dest="what", required=True)
+    reset = people.add_parser(
+        "reset-mfa", help="reset a person's authenticator: they enrol anew (operators)"
+    )
+    reset.add_argument("email")
+    reset.set_defaults(run=reset_mfa, needs_session=True)
     return p
 
 

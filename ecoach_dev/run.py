@@ -76,6 +76,31 @@ def processes() -> list[str]:
     return names
 
 
+def demo_space(config: Settings) -> None:
+    """The demo coachee's space (a goal, a shared note, a booked session), once, through the
+    gateway (ecoach_dev/demo_space.py); outside production only, like the demo accounts."""
+    if config.env == "production":
+        return
+    from services.identity.seed import DEMO_ACCOUNTS, DEMO_TENANT_SLUG
+
+    from .demo_space import seed_demo_space
+
+    accounts = {a.role: (a.email, a.password) for a in DEMO_ACCOUNTS}
+    channel = grpc.insecure_channel(config.gateway_address)
+    try:
+        created = seed_demo_space(channel, DEMO_TENANT_SLUG, accounts["coach"], accounts["coachee"])
+    except grpc.RpcError as exc:
+        print(f"ecoach: the demo space could not be made: {exc.details()}", flush=True)  # type: ignore[attr-defined]
+        return
+    finally:
+        channel.close()
+    print(
+        "ecoach: the demo coachee's space "
+        + ("is made (a goal, a shared note, a booked session)" if created else "is there"),
+        flush=True,
+    )
+
+
 def main() -> int:
     config = settings()
     busy = busy_ports(config)
@@ -112,6 +137,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if wait_until_serving(config.gateway_address):
         banner(config)
+        demo_space(config)
     elif honcho.poll() is None:
         print("ecoach: the gateway is not SERVING yet; see the logs above.", flush=True)
     return honcho.wait()

@@ -46,6 +46,11 @@ def _signed_in(answer: dict[str, Any]) -> pb.SignInResponse:
     return response
 
 
+def _proof(request: Any) -> dict[str, Any]:
+    """Proof of the person, as sensitive account changes carry it."""
+    return {"current_password": request.current_password, "mfa_code": request.mfa_code}
+
+
 class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -66,7 +71,7 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
 
     @handler
     def StartMfaEnrolment(self, request: Any, call: CallContext) -> pb.MfaChallenge:
-        answer = call.call(IDENTITY, "start_mfa_enrolment")
+        answer = call.call(IDENTITY, "start_mfa_enrolment", _proof(request))
         return pb.MfaChallenge(
             challenge=answer["challenge"],
             challenge_expire_time=cv.timestamp(answer["challenge_expires_at"]),
@@ -83,9 +88,10 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
     ) -> pb.CompleteMfaEnrolmentResponse:
         payload = {"challenge": request.challenge, "code": request.code}
         answer = call.call(IDENTITY, "complete_mfa_enrolment", payload)
-        return pb.CompleteMfaEnrolmentResponse(
-            sign_in=_signed_in(answer["sign_in"]), recovery_codes=answer["recovery_codes"]
-        )
+        done = pb.CompleteMfaEnrolmentResponse(recovery_codes=answer["recovery_codes"])
+        if answer.get("sign_in"):  # none after a signed-in person's own enrolment
+            done.sign_in.CopyFrom(_signed_in(answer["sign_in"]))
+        return done
 
     @handler
     def Refresh(self, request: Any, call: CallContext) -> pb.SignInResponse:
@@ -169,10 +175,7 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
 
     @handler
     def ChangePassword(self, request: Any, call: CallContext) -> pb.ChangePasswordResponse:
-        payload = {
-            "current_password": request.current_password,
-            "new_password": request.new_password,
-        }
+        payload = {**_proof(request), "new_password": request.new_password}
         call.call(IDENTITY, "change_password", payload)
         return pb.ChangePasswordResponse()
 
@@ -189,7 +192,8 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
 
     @handler
     def RequestEmailChange(self, request: Any, call: CallContext) -> pb.RequestEmailChangeResponse:
-        call.call(IDENTITY, "request_email_change", {"new_email": request.new_email})
+        payload = {**_proof(request), "new_email": request.new_email}
+        call.call(IDENTITY, "request_email_change", payload)
         return pb.RequestEmailChangeResponse()
 
     @handler
@@ -201,7 +205,7 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
     def RequestCalendarEmail(
         self, request: Any, call: CallContext
     ) -> pb.RequestCalendarEmailResponse:
-        payload = {"calendar_email": request.calendar_email}
+        payload = {**_proof(request), "calendar_email": request.calendar_email}
         call.call(IDENTITY, "request_calendar_email", payload)
         return pb.RequestCalendarEmailResponse()
 
@@ -509,6 +513,16 @@ class PrivacyService(pb_grpc.PrivacyServiceServicer):  # type: ignore[misc]
 _KEY_STATES = {"signing": pb.SIGNING, "verifying": pb.VERIFYING, "retired": pb.RETIRED}
 
 
+class AccountRecoveryService(pb_grpc.AccountRecoveryServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def ResetPersonMfa(self, request: Any, call: CallContext) -> pb.ResetPersonMfaResponse:
+        payload = {"person_id": request.person_id, "email": request.email}
+        return pb.ResetPersonMfaResponse(**call.call(IDENTITY, "reset_person_mfa", payload))
+
+
 def _keys_out(answer: dict[str, Any]) -> pb.ListSigningKeysResponse:
     response = pb.ListSigningKeysResponse()
     for k in answer["keys"]:
@@ -541,6 +555,7 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_KeyServiceServicer_to_server(KeyService(backend), server)
     pb_grpc.add_AuditServiceServicer_to_server(AuditService(backend), server)
     pb_grpc.add_PrivacyServiceServicer_to_server(PrivacyService(backend), server)
+    pb_grpc.add_AccountRecoveryServiceServicer_to_server(AccountRecoveryService(backend), server)
     pb_grpc.add_TenantServiceServicer_to_server(TenantService(backend), server)
     pb_grpc.add_MemberServiceServicer_to_server(MemberService(backend), server)
     return [
@@ -550,6 +565,7 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
             "KeyService",
             "AuditService",
             "PrivacyService",
+            "AccountRecoveryService",
             "TenantService",
             "MemberService",
         )

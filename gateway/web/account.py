@@ -1,6 +1,8 @@
 """Signing in and out in the browser: password, then a code when the person has an
 authenticator (or setting one up when their tenant's policy demands it), the choice of tenant
-for people in several, sign-out and sign-out everywhere.
+for people in several, sign-out and sign-out everywhere. And the account's sensitive changes,
+each with proof of the person (the password, and a code once an authenticator is set up, ADR
+0012): the password, the email address, setting up an authenticator of one's own accord.
 
 Signing in without a tenant gives a personal session; the person then enters their tenant
 (directly when they have one, by choice when several). A tenant whose policy requires MFA
@@ -231,3 +233,152 @@ def sign_out_everywhere() -> Answer:
         pass
     start_over()
     return sign_in_page(notice_done=_("You are signed out on every device."))
+
+
+# ---------------------------------------------------------------- sensitive account changes
+
+
+def field_problems(exc: grpc.RpcError) -> tuple[str, dict[str, str], int]:
+    """The gateway's message, each field's problem by field name (shown beside the field), the
+    page's status."""
+    message, _problems, status = failed(exc)
+    errors = dict(call_error(exc).fields)
+    # The proof's problems in the page's language (the gateway's field texts are English).
+    if "current_password" in errors:
+        errors["current_password"] = _("This is not your current password.")
+    if "mfa_code" in errors:
+        errors["mfa_code"] = _(
+            "Type the 6 digits your authenticator app shows now, or one of your recovery codes."
+        )
+    return message, errors, status
+
+
+def proof(form: Any) -> dict[str, str]:
+    """The proof of the person every sensitive change carries."""
+    return {
+        "current_password": form.get("current_password", ""),
+        "mfa_code": form.get("mfa_code", "").strip(),
+    }
+
+
+def account_form(template: str, title: str, status: int = 200, **values: Any) -> Page:
+    return render(template, status, title=title, errors=values.pop("errors", {}), **values)
+
+
+@account.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> Answer:
+    title = _("Change your password")
+    if request.method == "GET":
+        return account_form("account_password.html", title)
+    try:
+        authed(
+            clients(),
+            clients().auth.ChangePassword,
+            ipb.ChangePasswordRequest(
+                new_password=request.form.get("new_password", ""), **proof(request.form)
+            ),
+        )
+    except SignedOut:
+        return to_sign_in()
+    except grpc.RpcError as exc:
+        message, errors, status = field_problems(exc)
+        return account_form("account_password.html", title, status, error=message, errors=errors)
+    return render(
+        "message.html",
+        title=_("Your password has been changed"),
+        done=_("Your other devices are signed out; this one stays signed in."),
+    )
+
+
+@account.route("/account/email", methods=["GET", "POST"])
+@signed_in
+def change_email() -> Answer:
+    title = _("Change your email address")
+    if request.method == "GET":
+        return account_form("account_email.html", title)
+    new_email = request.form.get("new_email", "").strip()
+    try:
+        authed(
+            clients(),
+            clients().auth.RequestEmailChange,
+            ipb.RequestEmailChangeRequest(new_email=new_email, **proof(request.form)),
+        )
+    except SignedOut:
+        return to_sign_in()
+    except grpc.RpcError as exc:
+        message, errors, status = field_problems(exc)
+        return account_form(
+            "account_email.html", title, status, error=message, errors=errors, new_email=new_email
+        )
+    return render(
+        "message.html",
+        title=_("Check your mailbox"),
+        done=_(
+            "We sent a confirmation link to %(email)s. Your address changes when you open it.",
+            email=new_email,
+        ),
+    )
+
+
+@account.route("/account/authenticator", methods=["GET", "POST"])
+@signed_in
+def enrol_self() -> Answer:
+    """Setting up an authenticator of one's own accord: the password first (proof of the
+    person), then the QR code and the first code. The session goes on (no new one)."""
+    me = session()
+    title = _("Set up an authenticator")
+    if request.method == "GET":
+        me.step = me.challenge = ""
+        return account_form("account_authenticator.html", title)
+    try:
+        if me.step != "enrol-self":
+            started = authed(
+                clients(),
+                clients().auth.StartMfaEnrolment,
+                ipb.StartMfaEnrolmentRequest(**proof(request.form)),
+            )
+            me.step, me.challenge = "enrol-self", started.challenge
+            g.session_changed = True
+            return self_enrolment_page()
+        done = call(
+            clients().auth.CompleteMfaEnrolment,
+            ipb.CompleteMfaEnrolmentRequest(
+                challenge=me.challenge, code=request.form.get("code", "").strip()
+            ),
+        )
+    except SignedOut:
+        return to_sign_in()
+    except grpc.RpcError as exc:
+        message, errors, status = field_problems(exc)
+        if me.step == "enrol-self":
+            if call_error(exc).reason.startswith("CHALLENGE_"):
+                me.step = me.challenge = ""
+                return account_form("account_authenticator.html", title, status, error=message)
+            return self_enrolment_page(status, error=message)
+        return account_form(
+            "account_authenticator.html", title, status, error=message, errors=errors
+        )
+    me.step = me.challenge = ""
+    g.session_changed = True
+    return render(
+        "recovery_codes.html", title=_("Your recovery codes"), codes=list(done.recovery_codes)
+    )
+
+
+def self_enrolment_page(status: int = 200, **values: Any) -> Page:
+    setup = call(
+        clients().auth.BeginMfaEnrolment,
+        ipb.BeginMfaEnrolmentRequest(challenge=session().challenge),
+    )
+    qr = segno.make(setup.otpauth_uri, error="m").svg_inline(scale=5, omitsize=True)
+    return render(
+        "enrol.html",
+        status,
+        title=_("Set up an authenticator"),
+        qr=Markup(qr),  # noqa: S704 (segno's own SVG of the URI: no markup of anyone's)
+        secret=setup.secret,
+        action=url_for("account.enrol_self"),
+        own_accord=True,
+        **values,
+    )

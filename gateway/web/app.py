@@ -30,9 +30,12 @@ from .hr_setup import hr_setup
 from .hr_spaces import hr_spaces
 from .i18n import _, choose_language, gettext
 from .links import links
+from .me import me_pages
+from .notes import notes
 from .operator import operator
 from .pages import Page, failed, not_found, render, to_sign_in
 from .session import COOKIE, MAX_AGE_SECONDS, SessionCodec, WebSession
+from .sessions import sessions
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -63,7 +66,7 @@ def create_app(
         gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True
     )
     codec = SessionCodec(session_key)
-    for blueprint in (links, account, home, coachee):
+    for blueprint in (links, account, home, coachee, notes, sessions, me_pages):
         app.register_blueprint(blueprint)
     for blueprint in (hr, hr_setup, hr_spaces, operator):  # HR's and operators' consoles
         app.register_blueprint(blueprint)

@@ -38,11 +38,17 @@ class Clients:
     members: ipb_grpc.MemberServiceStub
     dashboards: sppb_grpc.DashboardServiceStub
     feeds: spb_grpc.CalendarFeedServiceStub
-    # HR's console (gateway/web/hr*.py)
+    # The coachee's pages (gateway/web/coachee.py, notes.py, sessions.py, me.py).
+    spaces: sppb_grpc.SpaceServiceStub
+    goals: sppb_grpc.GoalServiceStub
+    notes: sppb_grpc.NoteServiceStub
+    sessions: spb_grpc.SessionServiceStub
+    availability: spb_grpc.AvailabilityServiceStub
+    calendar: spb_grpc.CalendarServiceStub
+    policies: spb_grpc.SchedulingPolicyServiceStub
+    # HR's and operators' consoles (gateway/web/hr*.py, operator.py; spaces and policies above).
     tenants: ipb_grpc.TenantServiceStub
     audit: ipb_grpc.AuditServiceStub
-    spaces: sppb_grpc.SpaceServiceStub
-    policies: spb_grpc.SchedulingPolicyServiceStub
     video: spb_grpc.VideoSettingsServiceStub
 
     @classmethod
@@ -52,10 +58,15 @@ class Clients:
             ipb_grpc.MemberServiceStub(channel),
             sppb_grpc.DashboardServiceStub(channel),
             spb_grpc.CalendarFeedServiceStub(channel),
+            sppb_grpc.SpaceServiceStub(channel),
+            sppb_grpc.GoalServiceStub(channel),
+            sppb_grpc.NoteServiceStub(channel),
+            spb_grpc.SessionServiceStub(channel),
+            spb_grpc.AvailabilityServiceStub(channel),
+            spb_grpc.CalendarServiceStub(channel),
+            spb_grpc.SchedulingPolicyServiceStub(channel),
             ipb_grpc.TenantServiceStub(channel),
             ipb_grpc.AuditServiceStub(channel),
-            sppb_grpc.SpaceServiceStub(channel),
-            spb_grpc.SchedulingPolicyServiceStub(channel),
             spb_grpc.VideoSettingsServiceStub(channel),
         )
 

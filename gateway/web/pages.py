@@ -71,3 +71,15 @@ def signed_in(view: View) -> View:
 
 def to_sign_in() -> BaseResponse:
     return redirect(url_for("account.sign_in"))
+
+
+def field_errors(exc: grpc.RpcError) -> tuple[str, dict[str, str], int]:
+    """As `failed`, with each wrong field's problem under the form field it belongs to (the
+    last part of the gateway's field path, without an index: `settings.reminder_minutes[2]`
+    is `reminder_minutes`), to be shown beside that field."""
+    message, _problems, status = failed(exc)
+    errors: dict[str, str] = {}
+    if exc.code() != grpc.StatusCode.UNAVAILABLE:  # type: ignore[attr-defined]
+        for path, problem in call_error(exc).fields:
+            errors.setdefault(path.split(".")[-1].split("[")[0], problem)
+    return message, errors, status

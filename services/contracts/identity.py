@@ -156,6 +156,10 @@ class MfaChallengeRef(Contract):
     challenge: ChallengeText
 
 
+# 6 digits from the authenticator, or a recovery code (as typed: spaces and dashes allowed).
+MfaCodeText = Annotated[str, StringConstraints(max_length=64)]
+
+
 class MfaCodeRequest(Contract):
     """A challenge and a code: 6 digits from the authenticator, or a recovery code."""
 
@@ -172,7 +176,9 @@ class MfaEnrolment(Contract):
 
 
 class MfaEnrolled(Contract):
-    sign_in: SignInResponse
+    # The tokens of the new session, after the enrolment a sign-in demanded; None after an
+    # enrolment a signed-in person started (StartMfaEnrolment): their session goes on.
+    sign_in: SignInResponse | None = None
     recovery_codes: list[str]  # shown once: identity keeps only their hashes
 
 
@@ -242,11 +248,24 @@ class EraseMyDataRequest(Contract):
     current_password: Annotated[str, OPAQUE] = Field(min_length=1, max_length=1024)
 
 
-class ErasePersonRequest(Contract):
+class OperatorPersonRef(Contract):
     """Operators: the person by id or by email (exactly one)."""
 
     person_id: str = ""
     email: str = ""
+
+
+class ErasePersonRequest(OperatorPersonRef):
+    pass
+
+
+class ResetPersonMfaRequest(OperatorPersonRef):
+    pass
+
+
+class ResetPersonMfaResponse(Contract):
+    person_id: str
+    sessions_ended: int
 
 
 class ErasureRef(Contract):
@@ -391,7 +410,9 @@ class ImportMembersResponse(Contract):
     already_members: int
     already_invited: int
     rejected: int  # bad rows, not counting those already members or invited
-    rows: list[RejectedRow]  # every row not added, with why, in file order
+    # every row not added, and every one added unmailed (TOO_MANY_INVITATIONS), with why, in
+    # file order
+    rows: list[RejectedRow]
 
 
 class AddMemberResponse(Contract):
@@ -474,8 +495,20 @@ class ResetPasswordRequest(Contract):
     new_password: Password
 
 
-class ChangePasswordRequest(Contract):
+class PersonProof(Contract):
+    """Proof of the person, not just of a token, for sensitive changes to an account (adding a
+    factor, changing the password or where links go): the current password, and a code from the
+    authenticator (or a recovery code) when the person has enrolled one."""
+
     current_password: Password
+    mfa_code: MfaCodeText = ""
+
+
+class StartMfaEnrolmentRequest(PersonProof):
+    pass
+
+
+class ChangePasswordRequest(PersonProof):
     new_password: Password
 
 
@@ -510,7 +543,7 @@ class UpdateMyProfileRequest(Contract):
     update_mask: list[str] = Field(min_length=1, max_length=10)
 
 
-class RequestEmailChangeRequest(Contract):
+class RequestEmailChangeRequest(PersonProof):
     new_email: Email
 
 
@@ -529,7 +562,7 @@ class ConfirmEmailChangeResponse(Contract):
     confirmed: ConfirmedAddress
 
 
-class RequestCalendarEmailRequest(Contract):
+class RequestCalendarEmailRequest(PersonProof):
     calendar_email: Email
 
 
@@ -645,11 +678,16 @@ class AccessRevocationReason(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason, not a password
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
     ERASED = "erased"
+    SIGNED_OUT = "signed_out"  # one session
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason; every session but one
+    EMAIL_CHANGED = "email_changed"  # every session but the one that asked
+    MFA_RESET = "mfa_reset"  # an operator reset the person's authenticator
 
 
 class AccessRevoked(EventPayload):
     """The one broadcast (rule 5): every process refuses, from now on, the access tokens issued
-    before `not_before` to `person_id` (only those for `tenant_id`, if set), or, without a
+    before `not_before` to `person_id` (only those for `tenant_id`, if set; only those of the
+    session `session_id`, if set; all but those of `except_session_id`, if set), or, without a
     person, to everyone in `tenant_id`. Every process binds its own exclusive queue to it; no
     service handles it through the outbox machinery's durable queues."""
 
@@ -663,6 +701,8 @@ class AccessRevoked(EventPayload):
     tenant_id: str | None = None
     not_before: datetime
     reason: AccessRevocationReason
+    session_id: str | None = None
+    except_session_id: str | None = None
 
 
 class PersonErased(PersonErasedBase):

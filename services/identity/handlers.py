@@ -19,12 +19,13 @@ import segno
 from services.contracts import identity as c
 from services.contracts import spaces as sc
 from services.contracts.base import Empty
-from services.kernel.caller import Caller
+from services.kernel.caller import Caller, PersonClaims
 from services.kernel.crypto import MasterKey, derive_link_token, token_hash
 from services.kernel.errors import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     PermissionDenied,
     ResourceExhausted,
@@ -38,7 +39,7 @@ from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 from services.kernel.timezones import check_time_zone
 from services.kernel.tokens import LEEWAY, SigningKey, issue_access_token
 
-from .domain import access, mfa
+from .domain import access, mfa, throttle
 from .domain.credentials import (
     CALENDAR_EMAIL,
     EMAIL_CHANGE,
@@ -325,7 +326,7 @@ def sign_in(
     pair, account = pair_key(email_key, source or "unknown"), account_key(email_key)
     with db.unit_of_work() as uow:  # read, commit; the slow hash runs outside any transaction
         repos = Repositories(uow.connection)
-        _refuse_if_throttled(repos, [pair, account], uow.clock.now())
+        reserved = _reserve_attempt(repos, pair, account, uow.clock.now(), policy)
         person = repos.persons.by_email_key(email_key)
         tenant = _tenant_named(repos, request.tenant)
         membership = (
@@ -333,10 +334,9 @@ def sign_in(
         )
     # An unknown email verifies a dummy hash: it costs what a wrong password costs.
     if not passwords.verify(person.password_hash if person else None, request.password):
-        with db.unit_of_work() as uow:
+        with db.unit_of_work() as uow:  # the attempt was counted when it was reserved
             repos = Repositories(uow.connection)
             now = uow.clock.now()
-            _count_failure(repos, pair, account, now, policy)
             if person is not None:  # the person's own history shows the attempt
                 repos.sign_ins.add(person.id, "failed", tenant.id if tenant else None, source, now)
             audit(
@@ -360,11 +360,14 @@ def sign_in(
         now = uow.clock.now()
         if rehashed is not None:  # made with older parameters: today's from now on
             repos.persons.set_password(person.id, rehashed, now)
+        _refund_attempt(repos, reserved, now)
         repos.throttle.clear(pair)
         repos.throttle.prune(now - timedelta(days=1))
         factor = repos.mfa.factor(person.id)
         enrolled = factor is not None and factor.confirmed_at is not None
-        if enrolled or _mfa_needed(person, tenant, membership):
+        # An operator reset the authenticator: a new one is enrolled, whatever the policy.
+        reset = factor is not None and not enrolled and factor.reset_at is not None
+        if enrolled or reset or _mfa_needed(person, tenant, membership):
             # A second step: a code, or (the policy requires one) enrolling an authenticator.
             challenge = mfa.Challenge.issue(
                 person_id=person.id,
@@ -521,24 +524,7 @@ def verify_mfa(
             raise Unauthenticated(
                 "This sign-in step is not valid; sign in again.", reason="CHALLENGE_INVALID"
             )
-        replayed = False
-        if mfa.is_totp_code(code):
-            secret = master.unwrap(factor.sealed_secret, totp_context(challenge.person_id))
-            check, step = mfa.check_totp(secret.decode(), code, now, factor.last_step)
-            accepted, replayed, how = (
-                check is mfa.CodeCheck.ACCEPTED,
-                check is mfa.CodeCheck.REPLAYED,
-                mfa.OTP,
-            )
-            if accepted:
-                repos.mfa.set_last_step(challenge.person_id, step)
-        else:
-            accepted = repos.mfa.use_recovery_code(
-                challenge.person_id, mfa.recovery_code_hash(code), now
-            )
-            how = mfa.RECOVERY
-            if accepted:
-                audit(uow, "mfa.recovery_code_used", None, challenge.person_id, challenge.person_id)
+        accepted, replayed, how = _check_code(uow, master, factor, code)
         if not accepted:
             refused = _code_refused(uow, challenge, counter, policy, source, replayed)
         else:
@@ -553,9 +539,95 @@ def verify_mfa(
     return _grant(db, keys, tokens, person, tenant, membership, refresh)
 
 
-def start_mfa_enrolment(db: WorkerDatabase, caller: Caller) -> c.MfaChallenge:
-    """A signed-in person chooses to enrol: a challenge for the enrolment methods."""
+def _check_code(
+    uow: UnitOfWork, master: MasterKey, factor: Any, code: str
+) -> tuple[bool, bool, str]:
+    """Whether `code` (normalised) is the person's current authenticator code, never accepted
+    before, or one of their unused recovery codes (then spent): (accepted, replayed, how)."""
+    repos = Repositories(uow.connection)
+    now = uow.clock.now()
+    person_id = factor.person_id
+    if mfa.is_totp_code(code):
+        secret = master.unwrap(factor.sealed_secret, totp_context(person_id))
+        check, step = mfa.check_totp(secret.decode(), code, now, factor.last_step)
+        if check is mfa.CodeCheck.ACCEPTED:
+            repos.mfa.set_last_step(person_id, step)
+        return check is mfa.CodeCheck.ACCEPTED, check is mfa.CodeCheck.REPLAYED, mfa.OTP
+    accepted = repos.mfa.use_recovery_code(person_id, mfa.recovery_code_hash(code), now)
+    if accepted:
+        audit(uow, "mfa.recovery_code_used", None, person_id, person_id)
+    return accepted, False, mfa.RECOVERY
+
+
+def prove_person(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    master: MasterKey,
+    who: PersonClaims,
+    proof: c.PersonProof,
+    source: str,
+    policy: ThrottlePolicy,
+) -> Person:
+    """Proof of the person behind a token, for a sensitive change to their account: their
+    current password (counted by the sign-in throttle, like a sign-in), then, if they have an
+    authenticator, a code from it or a recovery code (counted like a sign-in's code). A stolen
+    access token alone changes nothing. INVALID_ARGUMENT naming the field that is wrong."""
+    with db.read_only() as uow:
+        person = _own_person(Repositories(uow.connection), who.person_id)
+    if not password_matches(db, passwords, person, proof.current_password, source, policy):
+        raise invalid(current_password="is not your current password")  # noqa: S106
+    refused: DomainError | None = None
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        factor = repos.mfa.factor(person.id, for_update=True)
+        if factor is None or factor.confirmed_at is None:
+            return person
+        if not proof.mfa_code.strip():
+            raise invalid(mfa_code="is required: 6 digits from your authenticator app")
+        try:
+            code = mfa.check_code_format(proof.mfa_code)
+        except InvalidArgument:
+            raise invalid(
+                mfa_code="6 digits from your authenticator app, or one of your recovery codes"
+            ) from None
+        now = uow.clock.now()
+        counter = _mfa_throttle(repos, person.id, now)
+        accepted, replayed, _ = _check_code(uow, master, factor, code)
+        if accepted:
+            repos.throttle.clear(counter.key)
+        else:
+            counter.fail(now, policy.pair, policy.window)
+            repos.throttle.save([counter])
+            audit(uow, "mfa.failed", None, None, person.id, source=source, replayed=replayed)
+            refused = invalid(
+                mfa_code="was already used; wait for the next one"
+                if replayed
+                else "is not your authenticator's current code"
+            )
+    if refused is not None:  # raised after the commit, so that the failure counts
+        raise refused
+    return person
+
+
+def start_mfa_enrolment(
+    db: WorkerDatabase,
+    passwords: Passwords,
+    master: MasterKey,
+    caller: Caller,
+    request: c.StartMfaEnrolmentRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
+) -> c.MfaChallenge:
+    """A signed-in person chooses to enrol, proving it is them: a challenge for the enrolment
+    methods, tied to their session (completing it starts no new one)."""
     who = access.person(caller)
+    with db.read_only() as uow:
+        factor = Repositories(uow.connection).mfa.factor(who.person_id)
+    if factor is not None and factor.confirmed_at is not None:
+        raise FailedPrecondition(
+            "An authenticator is already enrolled.", reason="MFA_ALREADY_ENROLLED"
+        )
+    prove_person(db, passwords, master, who, request, source, policy)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         factor = repos.mfa.factor(who.person_id)
@@ -568,6 +640,7 @@ def start_mfa_enrolment(db: WorkerDatabase, caller: Caller) -> c.MfaChallenge:
             tenant_id=who.tenant_id,
             purpose=mfa.Purpose.ENROL,
             now=uow.clock.now(),
+            session_id=who.session_id or "",  # "": a token of no session, which goes on too
         )
         repos.mfa.add_challenge(challenge)
     return c.MfaChallenge(challenge=challenge.token, challenge_expires_at=challenge.expires_at)
@@ -610,8 +683,9 @@ def complete_mfa_enrolment(
     source: str = "",
     policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> c.MfaEnrolled:
-    """The first code from the new authenticator confirms it: recovery codes, and a session
-    whose tokens show the second factor."""
+    """The first code from the new authenticator confirms it: recovery codes, and, after the
+    enrolment a sign-in demanded, a session whose tokens show the second factor. An enrolment a
+    signed-in person started mints no session: theirs goes on."""
     code = mfa.check_code_format(request.code)
     if not mfa.is_totp_code(code):
         raise invalid(code="6 digits from your authenticator app")
@@ -640,27 +714,43 @@ def complete_mfa_enrolment(
             repos.mfa.save_challenge(challenge)
             repos.throttle.clear(counter.key)
             audit(uow, "mfa.enrolled", None, challenge.person_id, challenge.person_id)
-            person, tenant, membership = _entry_after_code(repos, challenge)
-            amr = [mfa.PASSWORD, mfa.MFA, mfa.OTP]
-            refresh = _start_session(repos, tokens, person.id, tenant, amr, source, now)
+            if challenge.session_id is None:  # the second step of a sign-in
+                person, tenant, membership = _entry_after_code(repos, challenge)
+                amr = [mfa.PASSWORD, mfa.MFA, mfa.OTP]
+                refresh = _start_session(repos, tokens, person.id, tenant, amr, source, now)
     if refused is not None:
         raise refused
+    if challenge.session_id is not None:
+        return c.MfaEnrolled(sign_in=None, recovery_codes=codes)
     signed_in = _grant(db, keys, tokens, person, tenant, membership, refresh)
     return c.MfaEnrolled(sign_in=signed_in, recovery_codes=codes)
 
 
-def _refuse_if_throttled(repos: Repositories, keys: list[str], now: datetime) -> None:
-    wait = max((counter.wait(now) for counter in repos.throttle.get(keys)), default=timedelta(0))
-    if wait > timedelta(0):  # even with the right password: guessing must not go on
-        raise throttled(wait)
-
-
-def _count_failure(
+def _reserve_attempt(
     repos: Repositories, pair: str, account: str, now: datetime, policy: ThrottlePolicy
-) -> None:
+) -> list[throttle.Reservation]:
+    """Checks the waits and counts this attempt in one step, under the counters' row locks and
+    before any password is hashed: concurrent guesses each see the ones counted before them.
+    A wait refuses even the right password: guessing must not go on."""
     counters = repos.throttle.locked([pair, account], now)
-    counters[pair].fail(now, policy.pair, policy.window)
-    counters[account].fail(now, policy.account, policy.window)
+    wait = max(counter.wait(now) for counter in counters.values())
+    if wait > timedelta(0):
+        raise throttled(wait)
+    reserved = [
+        throttle.reserve(counters[pair], now, policy.pair, policy.window),
+        throttle.reserve(counters[account], now, policy.account, policy.window),
+    ]
+    repos.throttle.save(list(counters.values()))
+    return reserved
+
+
+def _refund_attempt(
+    repos: Repositories, reserved: list[throttle.Reservation], now: datetime
+) -> None:
+    """A right password takes back the attempt its check counted ahead."""
+    counters = repos.throttle.locked([r.key for r in reserved], now)
+    for reservation in reserved:
+        throttle.refund(counters[reservation.key], reservation)
     repos.throttle.save(list(counters.values()))
 
 
@@ -676,22 +766,27 @@ def password_matches(
     changing the password, erasing one's data): the same counters as sign-in's, so that none of
     them is a way round its throttling."""
     pair, account = pair_key(person.email_key, source or "unknown"), account_key(person.email_key)
-    with db.read_only() as uow:
-        _refuse_if_throttled(Repositories(uow.connection), [pair, account], uow.clock.now())
-    if passwords.verify(person.password_hash, password):
-        return True
     with db.unit_of_work() as uow:
-        repos = Repositories(uow.connection)
-        now = uow.clock.now()
-        _count_failure(repos, pair, account, now, policy)
+        reserved = _reserve_attempt(
+            Repositories(uow.connection), pair, account, uow.clock.now(), policy
+        )
+    if passwords.verify(person.password_hash, password):
+        with db.unit_of_work() as uow:
+            _refund_attempt(Repositories(uow.connection), reserved, uow.clock.now())
+        return True
+    with db.unit_of_work() as uow:  # the attempt was counted when it was reserved
         audit(uow, "password.failed", None, None, person.id, source=source)
     return False
+
+
+def _retry_seconds(wait: timedelta) -> int:
+    return max(1, math.ceil(wait.total_seconds()))
 
 
 def throttled(
     wait: timedelta, what: str = "sign-in attempts", reason: str = "SIGN_IN_THROTTLED"
 ) -> ResourceExhausted:
-    seconds = max(1, math.ceil(wait.total_seconds()))
+    seconds = _retry_seconds(wait)
     return ResourceExhausted(
         f"Too many {what}; try again in {seconds} s.",
         reason=reason,
@@ -755,14 +850,33 @@ def refresh(
 
 
 def sign_out(db: WorkerDatabase, request: c.SignOutRequest) -> Empty:
-    """Ends the session the refresh token belongs to. Unknown or ended sessions: nothing to do."""
+    """Ends the session the refresh token belongs to, and its access tokens at once (revoked
+    by session id). Unknown sessions: nothing to do."""
     parsed = parse_secret_token(request.refresh_token)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         held = repos.refresh_tokens.get_for_update(parsed[0]) if parsed else None
         if held is not None and parsed is not None and held.matches(parsed[1]):
             repos.refresh_tokens.revoke_family(held.family_id, uow.clock.now())
+            revoke_access(
+                uow,
+                c.AccessRevocationReason.SIGNED_OUT,
+                person_id=held.person_id,
+                session_id=held.family_id,
+            )
     return Empty()
+
+
+def _end_other_sessions(
+    uow: UnitOfWork, person_id: str, keep: str | None, reason: c.AccessRevocationReason
+) -> int:
+    """Every session of the person but `keep` ends, with its access tokens (a password or email
+    change: whoever else was signed in is out, the device it was made on stays in)."""
+    ended = Repositories(uow.connection).refresh_tokens.revoke_person(
+        person_id, uow.clock.now(), keep_family=keep
+    )
+    revoke_access(uow, reason, person_id=person_id, except_session_id=keep)
+    return ended
 
 
 def sign_out_everywhere(db: WorkerDatabase, caller: Caller) -> c.SignOutEverywhereResponse:
@@ -1030,6 +1144,8 @@ def add_member(
         if outcome == ALREADY_MEMBER:
             raise AlreadyExists("This person is already a member.", reason="ALREADY_MEMBER")
         inviter.write()
+    if membership.id in inviter.held:  # committed: the membership stays, pending, unmailed
+        raise too_many_invitations(inviter.held[membership.id], added=membership.id)
     return c.AddMemberResponse(
         member_id=membership.id,
         tenant_id=membership.tenant_id,
@@ -1039,6 +1155,33 @@ def add_member(
 
 
 ADDED, ALREADY_INVITED, ALREADY_MEMBER = "added", "already_invited", "already_member"
+
+# Invitation mails one tenant may send one address in a window (AddMember, ImportMembers,
+# ResendInvitation): enough for a lost mail, too few to make ecoach a way to flood someone's
+# inbox. Beyond, the membership is still recorded, pending, the admin is told, and resends the
+# invitation later. The count is the tenant's own: telling an admin how often other
+# organisations invited an address would tell them who else works with that person.
+INVITATIONS_PER_WINDOW = 5
+# All tenants together (several admins flooding one inbox): beyond this the invitation is
+# recorded but silently not mailed (an error would reveal the other tenants' invitations). Only
+# operators create tenants, so this is a backstop, not the first line.
+INVITATIONS_PER_WINDOW_ALL_TENANTS = 20
+INVITATIONS_WINDOW = timedelta(hours=24)
+
+
+def too_many_invitations(wait: timedelta, added: str = "") -> ResourceExhausted:
+    """RESOURCE_EXHAUSTED TOO_MANY_INVITATIONS, with the wait (and the member id, when the
+    membership was recorded all the same)."""
+    seconds = _retry_seconds(wait)
+    done = "The member was added, but their " if added else "The "
+    return ResourceExhausted(
+        f"{done}invitation email was not sent: this organisation has sent this address "
+        f"{INVITATIONS_PER_WINDOW} invitations in the last "
+        f"{int(INVITATIONS_WINDOW.total_seconds() // 3600)} hours. "
+        f"Resend the invitation in {seconds} s.",
+        reason="TOO_MANY_INVITATIONS",
+        metadata={"retry_after_seconds": str(seconds), **({"member_id": added} if added else {})},
+    )
 
 
 class _Inviter:
@@ -1065,6 +1208,13 @@ class _Inviter:
             tenant.id, [p.id for p in self.persons.values()]
         )
         self.seats_used = repos.memberships.seats_used(tenant.id)
+        # Invitations already mailed to these people, by this tenant and by all (the caps).
+        known, since = [p.id for p in self.persons.values()], self.now - INVITATIONS_WINDOW
+        self.invited_here = repos.links.issued_since_to_many(
+            known, INVITATION, since, tenant_id=tenant.id
+        )
+        self.invited = repos.links.issued_since_to_many(known, INVITATION, since)
+        self.held: dict[str, timedelta] = {}  # member id -> wait: added, but not mailed
         self.link_key = _link_key(repos, links.master, self.now)
         self.new_persons: list[Person] = []
         self.new_memberships: list[Membership] = []
@@ -1097,15 +1247,26 @@ class _Inviter:
                 now=self.now,
             )
         membership = Membership.pending_for(self.tenant.id, person, email, roles, self.now)
-        link, issued = _invitation_link(self.link_key, self.links, membership, self.now)
         if created:
             self.persons[key] = person
             self.new_persons.append(person)
         self.memberships[person.id] = membership
         self.new_memberships.append(membership)
-        self.new_links.append(link)
-        self.events += [membership_changed(membership, "pending"), issued]
+        self.events.append(membership_changed(membership, "pending"))
         self.seats_used += 1
+        here = self.invited_here.setdefault(person.id, [])
+        everywhere = self.invited.setdefault(person.id, [])
+        wait = throttle.wait_for_cap(here, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, self.now)
+        if wait > timedelta(0):
+            self.held[membership.id] = wait  # recorded; ResendInvitation mails it later
+            return membership, ADDED
+        if _flooded(everywhere, self.now):
+            return membership, ADDED  # recorded, silently unmailed: see the cap's comment
+        link, issued = _invitation_link(self.link_key, self.links, membership, self.now)
+        self.new_links.append(link)
+        self.events.append(issued)
+        here.append(self.now)
+        everywhere.append(self.now)
         return membership, ADDED
 
     def write(self) -> None:
@@ -1119,6 +1280,12 @@ class _Inviter:
                 for m in self.new_memberships
             ]
         )
+
+
+def _flooded(sent: list[datetime], now: datetime) -> bool:
+    """All tenants together have mailed this address as many invitations as one day allows."""
+    cap = INVITATIONS_PER_WINDOW_ALL_TENANTS
+    return throttle.wait_for_cap(sent, cap, INVITATIONS_WINDOW, now) > timedelta(0)
 
 
 def _invitation_link(
@@ -1143,8 +1310,19 @@ def _invitation_link(
 def _reinvite(
     uow: UnitOfWork, repos: Repositories, links: LinkSettings, membership: Membership
 ) -> None:
-    """Re-sending: a new link for a pending membership, and the previous one dies."""
+    """Re-sending: a new link for a pending membership, and the previous one dies. Refused
+    beyond the per-address cap of invitation mails (the address is locked while counting)."""
     now = uow.clock.now()
+    person = repos.persons.get(membership.person_id)
+    assert person is not None
+    repos.persons.lock_emails([person.email_key])
+    since = now - INVITATIONS_WINDOW
+    here = repos.links.issued_since(person.id, INVITATION, since, tenant_id=membership.tenant_id)
+    wait = throttle.wait_for_cap(here, INVITATIONS_PER_WINDOW, INVITATIONS_WINDOW, now)
+    if wait > timedelta(0):
+        raise too_many_invitations(wait)
+    if _flooded(repos.links.issued_since(person.id, INVITATION, since), now):
+        return  # the previous link stays valid; nothing tells the admin why (the cap's comment)
     repos.links.supersede_for(INVITATION, membership.id, now)
     link, issued = _invitation_link(_link_key(repos, links.master, now), links, membership, now)
     repos.links.add(link)
@@ -1260,6 +1438,12 @@ def accept_invitation(
     )
 
 
+UNMAILED = (
+    "added, but the invitation was not emailed: this organisation has sent this address too "
+    "many invitations in the last 24 hours; resend it later"
+)
+
+
 def import_members(
     db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.ImportMembersRequest
 ) -> c.ImportMembersResponse:
@@ -1281,9 +1465,10 @@ def import_members(
         report = [c.RejectedRow(line=r.line, email=r.email, reason=r.reason) for r in rejected]
         inviter = _Inviter(uow, repos, links, tenant, [row.email for row in rows])
         inviter.actor = access.person(caller).person_id
+        held = 0
         for row in rows:
             try:
-                _, outcome = inviter.invite(
+                membership, outcome = inviter.invite(
                     row.email, row.roles, row.name, row.locale, row.time_zone
                 )
             except DomainError as exc:
@@ -1293,8 +1478,11 @@ def import_members(
             if outcome != ADDED:
                 reason = "already invited" if outcome == ALREADY_INVITED else "already a member"
                 report.append(c.RejectedRow(line=row.line, email=row.email, reason=reason))
+            elif membership.id in inviter.held:
+                held += 1
+                report.append(c.RejectedRow(line=row.line, email=row.email, reason=UNMAILED))
         inviter.write()
-    refused = len(report) - counts[ALREADY_MEMBER] - counts[ALREADY_INVITED]
+    refused = len(report) - counts[ALREADY_MEMBER] - counts[ALREADY_INVITED] - held
     return c.ImportMembersResponse(
         added=counts[ADDED],
         already_members=counts[ALREADY_MEMBER],
@@ -1511,16 +1699,20 @@ def revoke_access(
     *,
     person_id: str | None = None,
     tenant_id: str | None = None,
+    session_id: str | None = None,
+    except_session_id: str | None = None,
 ) -> None:
     """Records a revocation and its broadcast in the unit of work (rule 5): from the commit on,
     every process refuses the access tokens issued before now to the person (in the tenant, if
-    given), or to everyone in the tenant."""
+    given; of one session, or of all but one, if given), or to everyone in the tenant."""
     event = c.AccessRevoked(
         revocation_id=new_id("rev"),
         person_id=person_id,
         tenant_id=tenant_id,
         not_before=uow.clock.now(),
         reason=reason,
+        session_id=session_id,
+        except_session_id=except_session_id,
     )
     repos = Repositories(uow.connection)
     # Processes fetch one access-token lifetime back; a day keeps them for investigations.
@@ -1532,6 +1724,8 @@ def revoke_access(
             "tenant_id": tenant_id,
             "not_before": event.not_before,
             "reason": reason.value,
+            "session_id": session_id,
+            "except_session_id": except_session_id,
         }
     )
     uow.record(event)
@@ -1646,6 +1840,8 @@ def list_access_revocations(
                 tenant_id=r["tenant_id"],
                 not_before=r["not_before"],
                 reason=r["reason"],
+                session_id=r["session_id"],
+                except_session_id=r["except_session_id"],
             )
             for r in rows
         ]
@@ -1685,6 +1881,11 @@ def erase_person(
 ) -> c.Erasure:
     """An operator erases a person (a request that reached them by other means)."""
     operator = access.require_operator(caller)
+    person = _person_for_operator(db, request)
+    return _erase(db, services, person.id, "operator", operator.person_id, None)
+
+
+def _person_for_operator(db: WorkerDatabase, request: c.OperatorPersonRef) -> Person:
     if bool(request.person_id) == bool(request.email):
         raise invalid(person_id="give the person's id or their email (exactly one)")
     with db.read_only() as uow:
@@ -1694,9 +1895,35 @@ def erase_person(
             if request.person_id
             else repos.persons.by_email_key(normalize_email(request.email))
         )
-    if person is None:
+    if person is None or person.erased_at is not None:
         raise NotFound("No such person.", reason="PERSON_NOT_FOUND")
-    return _erase(db, services, person.id, "operator", operator.person_id, None)
+    return person
+
+
+def reset_person_mfa(
+    db: WorkerDatabase, caller: Caller, request: c.ResetPersonMfaRequest
+) -> c.ResetPersonMfaResponse:
+    """An operator resets a person's authenticator (lost, stolen): their recovery codes are
+    void, their sessions end, and their next sign-in enrols a new authenticator. Audited. Not
+    one's own: another operator does it, so that a stolen operator session cannot drop the
+    operator's own second factor."""
+    operator = access.require_operator(caller)
+    person = _person_for_operator(db, request)
+    if person.id == operator.person_id:
+        raise PermissionDenied(
+            "Another operator must reset your own authenticator.", reason="OWN_ACCOUNT"
+        )
+    with db.unit_of_work() as uow:
+        repos = Repositories(uow.connection)
+        factor = repos.mfa.factor(person.id, for_update=True)
+        if factor is None or factor.confirmed_at is None:
+            raise FailedPrecondition(
+                "This person has no authenticator to reset.", reason="MFA_NOT_ENROLLED"
+            )
+        repos.mfa.reset(person.id, uow.clock.now())
+        ended = _end_other_sessions(uow, person.id, None, c.AccessRevocationReason.MFA_RESET)
+        audit(uow, "mfa.reset", None, operator.person_id, person.id)
+    return c.ResetPersonMfaResponse(person_id=person.id, sessions_ended=ended)
 
 
 def _erase(
@@ -1986,10 +2213,9 @@ LINKS_PER_HOUR = 5
 
 def _link_wait(repos: Repositories, person_id: str, purpose: str, now: datetime) -> timedelta:
     """How long until the person may be sent another link of `purpose` (zero: now)."""
-    issued = repos.links.issued_since(person_id, purpose, now - timedelta(hours=1))
-    if len(issued) < LINKS_PER_HOUR:
-        return timedelta(0)
-    return issued[-LINKS_PER_HOUR] + timedelta(hours=1) - now
+    window = timedelta(hours=1)
+    issued = repos.links.issued_since(person_id, purpose, now - window)
+    return throttle.wait_for_cap(issued, LINKS_PER_HOUR, window, now)
 
 
 def _refuse_too_many_links(
@@ -2008,10 +2234,11 @@ def _issue_link(
     now: datetime,
     ttl: timedelta,
     detail: str | None = None,
+    session_id: str | None = None,
 ) -> PersonLink:
     """A new link (replacing any live one of the same purpose), its token's hash stored."""
     repos.links.supersede_live(person_id, purpose, now)
-    link = PersonLink.new(purpose, person_id, now, ttl, detail)
+    link = PersonLink.new(purpose, person_id, now, ttl, detail, session_id)
     link.token_hash = token_hash(_token(repos, links, link, now))
     repos.links.add(link)
     return link
@@ -2145,21 +2372,41 @@ def update_my_profile(
 
 
 def request_email_change(
-    db: WorkerDatabase, links: LinkSettings, caller: Caller, request: c.RequestEmailChangeRequest
+    db: WorkerDatabase,
+    passwords: Passwords,
+    links: LinkSettings,
+    caller: Caller,
+    request: c.RequestEmailChangeRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> Empty:
-    """Mails a confirmation link to the new address; nothing changes until it is opened. Whether
-    the address is free is checked when the link is opened, so this answer tells nothing."""
+    """Mails a confirmation link to the new address, and a notice to the current one; nothing
+    changes until the link is opened. Whether the address is free is checked when the link is
+    opened, so this answer tells nothing. Needs proof of the person (where links go is theirs
+    to change, not a token's)."""
     who = access.person(caller)
     new_email = check_email(request.new_email, "new_email")
+    with db.read_only() as uow:
+        if (
+            normalize_email(new_email)
+            == _own_person(Repositories(uow.connection), who.person_id).email_key
+        ):
+            raise invalid(new_email="is already your email address")
+    prove_person(db, passwords, links.master, who, request, source, policy)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         person = _own_person(repos, who.person_id)
-        if normalize_email(new_email) == person.email_key:
-            raise invalid(new_email="is already your email address")
         now = uow.clock.now()
         _refuse_too_many_links(repos, person.id, EMAIL_CHANGE, now)
         link = _issue_link(
-            repos, links, EMAIL_CHANGE, person.id, now, links.reset_ttl, detail=new_email
+            repos,
+            links,
+            EMAIL_CHANGE,
+            person.id,
+            now,
+            links.reset_ttl,
+            detail=new_email,
+            session_id=who.session_id,
         )
         uow.record(
             c.EmailChangeRequested(link_id=link.id, person_id=person.id, expires_at=link.expires_at)
@@ -2181,6 +2428,14 @@ def send_address_confirmation_mail(
     assert link.detail is not None
     calendar = link.purpose == CALENDAR_EMAIL
     page = "confirm-calendar-email" if calendar else "confirm-email"
+    if not calendar:  # the current address hears of it: its owner may not be the one asking
+        mailer.send(
+            person.email,
+            person.locale,
+            "email_change_notice",
+            name=person.display_name or person.email,
+            new_email=link.detail,
+        )
     mailer.send(
         link.detail,  # the new address: proving it is the point
         person.locale,
@@ -2219,14 +2474,19 @@ def send_coach_change_mail(
 
 def request_calendar_email(
     db: WorkerDatabase,
+    passwords: Passwords,
     links: LinkSettings,
     caller: Caller,
     request: c.RequestCalendarEmailRequest,
+    source: str = "",
+    policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> Empty:
     """Mails a confirmation link to the address calendar mail is to go to; nothing changes
-    until it is opened. A new request replaces the previous link."""
+    until it is opened. A new request replaces the previous link. Needs proof of the person:
+    it is a second place where mail about them goes."""
     who = access.person(caller)
     address = check_email(request.calendar_email, "calendar_email")
+    prove_person(db, passwords, links.master, who, request, source, policy)
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         person = _own_person(repos, who.person_id)
@@ -2292,23 +2552,27 @@ def confirm_email_change(
         repos.links.mark_used(link)
         # A pending reset link would mail the old address's owner: it goes too.
         repos.links.supersede_live(link.person_id, PASSWORD_RESET, now)
+        # Whoever else was signed in is out; the session that asked stays.
+        _end_other_sessions(
+            uow, link.person_id, link.session_id, c.AccessRevocationReason.EMAIL_CHANGED
+        )
     return c.ConfirmEmailChangeResponse(confirmed=c.ConfirmedAddress.ACCOUNT)
 
 
 def change_password(
     db: WorkerDatabase,
     passwords: Passwords,
+    master: MasterKey,
     common: frozenset[str],
     caller: Caller,
     request: c.ChangePasswordRequest,
     source: str = "",
     policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> Empty:
+    """With proof of the person. Every other session ends with its access tokens, and pending
+    address links die (asked for by whoever knew the old password, perhaps)."""
     who = access.person(caller)
-    with db.read_only() as uow:
-        person = _own_person(Repositories(uow.connection), who.person_id)
-    if not password_matches(db, passwords, person, request.current_password, source, policy):
-        raise invalid(current_password="is not your current password")  # noqa: S106
+    person = prove_person(db, passwords, master, who, request, source, policy)
     check_password(
         request.new_password, email=person.email, display_name=person.display_name, common=common
     )
@@ -2316,7 +2580,15 @@ def change_password(
         raise invalid(new_password="must differ from the current password")  # noqa: S106
     new_hash = passwords.hash(request.new_password)  # slow: outside any transaction
     with db.unit_of_work() as uow:
-        Repositories(uow.connection).persons.set_password(person.id, new_hash, uow.clock.now())
+        repos = Repositories(uow.connection)
+        now = uow.clock.now()
+        repos.persons.set_password(person.id, new_hash, now)
+        for purpose in (EMAIL_CHANGE, CALENDAR_EMAIL):
+            repos.links.supersede_live(person.id, purpose, now)
+        _end_other_sessions(
+            uow, person.id, who.session_id, c.AccessRevocationReason.PASSWORD_CHANGED
+        )
+        audit(uow, "password.changed", None, person.id, person.id, source=source)
     return Empty()
 
 

@@ -191,8 +191,18 @@ class IdentityService:
         )
 
     @rpc
-    def start_mfa_enrolment(self, caller: Caller, request: Empty) -> c.MfaChallenge:
-        return handlers.start_mfa_enrolment(self.db, caller)
+    def start_mfa_enrolment(
+        self, caller: Caller, request: c.StartMfaEnrolmentRequest
+    ) -> c.MfaChallenge:
+        return handlers.start_mfa_enrolment(
+            self.db,
+            _passwords,
+            _master_key(),
+            caller,
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
 
     @rpc(public=True)
     def begin_mfa_enrolment(self, caller: Caller, request: c.MfaChallengeRef) -> c.MfaEnrolment:
@@ -255,6 +265,12 @@ class IdentityService:
             source=self.auth.client_address,
             policy=_throttle_policy(),
         )
+
+    @rpc
+    def reset_person_mfa(
+        self, caller: Caller, request: c.ResetPersonMfaRequest
+    ) -> c.ResetPersonMfaResponse:
+        return handlers.reset_person_mfa(self.db, caller, request)
 
     @rpc
     def erase_person(self, caller: Caller, request: c.ErasePersonRequest) -> c.Erasure:
@@ -451,6 +467,7 @@ class IdentityService:
         return handlers.change_password(
             self.db,
             _passwords,
+            _master_key(),
             common_passwords(),
             caller,
             request,
@@ -470,7 +487,15 @@ class IdentityService:
 
     @rpc
     def request_email_change(self, caller: Caller, request: c.RequestEmailChangeRequest) -> Empty:
-        return handlers.request_email_change(self.db, _links(), caller, request)
+        return handlers.request_email_change(
+            self.db,
+            _passwords,
+            _links(),
+            caller,
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
 
     @rpc(public=True)
     def confirm_email_change(
@@ -488,7 +513,15 @@ class IdentityService:
     def request_calendar_email(
         self, caller: Caller, request: c.RequestCalendarEmailRequest
     ) -> Empty:
-        return handlers.request_calendar_email(self.db, _links(), caller, request)
+        return handlers.request_calendar_email(
+            self.db,
+            _passwords,
+            _links(),
+            caller,
+            request,
+            source=self.auth.client_address,
+            policy=_throttle_policy(),
+        )
 
     @rpc
     def clear_calendar_email(self, caller: Caller, request: Empty) -> c.Person:

@@ -118,6 +118,8 @@ access_revocations = Table(
     Column("tenant_id", String(40)),
     Column("not_before", DateTime(timezone=True), nullable=False, index=True),
     Column("reason", String(40), nullable=False),
+    Column("session_id", String(40)),  # only this session's tokens (a sign-out)
+    Column("except_session_id", String(40)),  # all but this session's (a password change)
 )
 
 sign_in_throttle = Table(
@@ -179,6 +181,7 @@ person_links = Table(
     Column("detail", Text),
     Column("used_at", DateTime(timezone=True)),
     Column("superseded_at", DateTime(timezone=True)),
+    Column("session_id", String(40)),  # the session that asked (kept by an email change)
 )
 
 mfa_factors = Table(
@@ -190,6 +193,8 @@ mfa_factors = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("confirmed_at", DateTime(timezone=True)),  # NULL while enrolment is under way
     Column("last_step", BigInteger),  # the last time step accepted: no code replays
+    # Set by an operator's reset: the secret is void and the next sign-in enrols anew.
+    Column("reset_at", DateTime(timezone=True)),
 )
 
 mfa_recovery_codes = Table(
@@ -213,6 +218,8 @@ sign_in_challenges = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
     Column("failures", Integer, nullable=False, server_default="0"),
+    # An enrolment a signed-in person started: it belongs to that session (no new one).
+    Column("session_id", String(40)),
 )
 
 # Who coaches whom, per space, from the spaces service's events (the newest state only).
@@ -755,9 +762,13 @@ class RefreshTokens:
     def revoke_family(self, family_id: str, now: datetime) -> int:
         return self._revoke(refresh_tokens.c.family_id == family_id, now)
 
-    def revoke_person(self, person_id: str, now: datetime) -> int:
-        """Every session of the person ("sign out everywhere", a password reset)."""
-        return self._revoke(refresh_tokens.c.person_id == person_id, now)
+    def revoke_person(self, person_id: str, now: datetime, keep_family: str | None = None) -> int:
+        """Every session of the person ("sign out everywhere", a password reset), but
+        `keep_family` (a password change keeps the session it was made in)."""
+        where = refresh_tokens.c.person_id == person_id
+        if keep_family is not None:
+            where = and_(where, refresh_tokens.c.family_id != keep_family)
+        return self._revoke(where, now)
 
     def revoke_membership(self, person_id: str, tenant_id: str, now: datetime) -> int:
         return self._revoke(
@@ -1095,19 +1106,37 @@ class PersonLinks:
             .values(superseded_at=now)
         )
 
-    def issued_since(self, person_id: str, purpose: str, since: datetime) -> list[datetime]:
+    def issued_since(
+        self, person_id: str, purpose: str, since: datetime, tenant_id: str | None = None
+    ) -> list[datetime]:
         """When the person's links of `purpose` issued after `since` were, oldest first."""
-        return list(
-            self.session.execute(
-                select(person_links.c.created_at)
-                .where(
-                    person_links.c.person_id == person_id,
-                    person_links.c.purpose == purpose,
-                    person_links.c.created_at > since,
-                )
-                .order_by(person_links.c.created_at)
-            ).scalars()
+        return self.issued_since_to_many([person_id], purpose, since, tenant_id).get(person_id, [])
+
+    def issued_since_to_many(
+        self,
+        person_ids: Sequence[str],
+        purpose: str,
+        since: datetime,
+        tenant_id: str | None = None,
+    ) -> dict[str, list[datetime]]:
+        """`issued_since` for many people in one statement, by person (absent: none); with
+        `tenant_id`, only the links about that tenant's memberships (invitations)."""
+        found: dict[str, list[datetime]] = {}
+        if not person_ids:
+            return found
+        query = select(person_links.c.person_id, person_links.c.created_at).where(
+            person_links.c.person_id.in_(list(person_ids)),
+            person_links.c.purpose == purpose,
+            person_links.c.created_at > since,
         )
+        if tenant_id is not None:
+            query = query.join(memberships, memberships.c.id == person_links.c.detail).where(
+                memberships.c.tenant_id == tenant_id
+            )
+        rows = self.session.execute(query.order_by(person_links.c.created_at)).all()
+        for person_id, created_at in rows:
+            found.setdefault(person_id, []).append(created_at)
+        return found
 
     def supersede_for(self, purpose: str, detail: str, now: datetime) -> None:
         """Kills the live links of one purpose about one object (an invitation's membership)."""
@@ -1180,8 +1209,24 @@ class Mfa:
         self.session.execute(
             update(mfa_factors)
             .where(mfa_factors.c.person_id == person_id)
-            .values(confirmed_at=now, last_step=step)
+            .values(confirmed_at=now, last_step=step, reset_at=None)
         )
+
+    def reset(self, person_id: str, now: datetime) -> bool:
+        """An operator's reset: the authenticator and recovery codes are void, and the row stays,
+        marked, so that the next sign-in enrols a new one. False if there was none to reset."""
+        self.session.execute(
+            mfa_recovery_codes.delete().where(mfa_recovery_codes.c.person_id == person_id)
+        )
+        self.session.execute(
+            sign_in_challenges.delete().where(sign_in_challenges.c.person_id == person_id)
+        )
+        done = self.session.execute(
+            update(mfa_factors)
+            .where(mfa_factors.c.person_id == person_id)
+            .values(sealed_secret="", confirmed_at=None, last_step=None, reset_at=now)
+        )
+        return bool(done.rowcount)
 
     def set_last_step(self, person_id: str, step: int) -> None:
         self.session.execute(

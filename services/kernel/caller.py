@@ -25,6 +25,9 @@ class PersonClaims:
     issued_at: datetime
     expires_at: datetime
     locale: str = "en"
+    # The sign-in (refresh-token family) the token comes from (`sid`); None for tokens without
+    # one. Revocations may name a session, or spare one ("every session but this one").
+    session_id: str | None = None
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

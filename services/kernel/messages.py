@@ -67,6 +67,12 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "Too many sign-in attempts. Wait a moment, then try again.",
         "fr": "Trop de tentatives de connexion. Patientez un instant, puis réessayez.",
     },
+    "TOO_MANY_INVITATIONS": {
+        "en": "Your organisation has sent this address too many invitations today. The "
+        "invitation was not emailed; send it again later.",
+        "fr": "Votre organisation a envoyé trop d'invitations à cette adresse aujourd'hui. "
+        "L'invitation n'a pas été envoyée par e-mail ; renvoyez-la plus tard.",
+    },
     "TOKEN_REVOKED": {
         "en": "Your access has changed or was withdrawn. Please sign in again.",
         "fr": "Votre accès a changé ou a été retiré. Veuillez vous reconnecter.",
@@ -178,6 +184,14 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "An authenticator app is already set up for your account.",
         "fr": "Une application d'authentification est déjà configurée pour votre compte.",
     },
+    "MFA_NOT_ENROLLED": {
+        "en": "This person has no authenticator app to reset.",
+        "fr": "Cette personne n'a pas d'application d'authentification à réinitialiser.",
+    },
+    "OWN_ACCOUNT": {
+        "en": "Another operator must do this for your own account.",
+        "fr": "Un autre opérateur doit le faire pour votre propre compte.",
+    },
     "MFA_NOT_STARTED": {
         "en": "Start setting up your authenticator app first.",
         "fr": "Commencez d'abord la configuration de votre application d'authentification.",
@@ -233,6 +247,80 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     "SERVICE_UNAVAILABLE": {
         "en": "A part of ecoach is not answering. Please try again in a moment.",
         "fr": "Une partie d'ecoach ne répond pas. Réessayez dans un instant.",
+    },
+    # Scheduling's rules, as the person booking, moving, cancelling or joining reads them.
+    "SLOT_TAKEN": {
+        "en": "This time is no longer free. Choose another one.",
+        "fr": "Cet horaire n'est plus libre. Choisissez-en un autre.",
+    },
+    "OUTSIDE_AVAILABILITY": {
+        "en": "This time is outside the coach's hours. Choose one among the free times.",
+        "fr": "Cet horaire est en dehors des disponibilités du coach. Choisissez parmi les "
+        "horaires libres.",
+    },
+    "TOO_SOON": {
+        "en": "This time is too soon: the coach asks for more notice.",
+        "fr": "Cet horaire est trop proche : le coach demande un délai de prévenance plus long.",
+    },
+    "BEYOND_HORIZON": {
+        "en": "This time is too far ahead: the coach's calendar is not open that far yet.",
+        "fr": "Cet horaire est trop lointain : l'agenda du coach n'est pas encore ouvert "
+        "jusque-là.",
+    },
+    "IN_THE_PAST": {
+        "en": "This time has already passed.",
+        "fr": "Cet horaire est déjà passé.",
+    },
+    "SPACE_NOT_ACTIVE": {
+        "en": "Sessions are booked only while the coaching is running (not paused or ended).",
+        "fr": "Les séances se réservent seulement pendant l'accompagnement (ni en pause, ni "
+        "terminé).",
+    },
+    "ENGAGEMENT_EXHAUSTED": {
+        "en": "All the sessions of this coaching are used.",
+        "fr": "Toutes les séances de cet accompagnement sont utilisées.",
+    },
+    "NO_AVAILABILITY": {
+        "en": "The coach has not opened their calendar yet.",
+        "fr": "Le coach n'a pas encore ouvert son agenda.",
+    },
+    "POLICY_LATE_RESCHEDULE": {
+        "en": "It is too close to the session to move it, under your organisation's rule: you "
+        "can only cancel it now.",
+        "fr": "La séance est trop proche pour la déplacer, selon la règle de votre organisation : "
+        "vous pouvez seulement l'annuler.",
+    },
+    "POLICY_REQUEST_ONE_SESSION": {
+        "en": "This close to the session, move only this one: your coach is asked to agree.",
+        "fr": "Si près de la séance, déplacez seulement celle-ci : votre coach doit l'accepter.",
+    },
+    "SESSION_STARTED": {
+        "en": "This session has already started.",
+        "fr": "Cette séance a déjà commencé.",
+    },
+    "SESSION_NOT_BOOKED": {
+        "en": "This session is no longer booked.",
+        "fr": "Cette séance n'est plus réservée.",
+    },
+    "SESSION_CANCELLED": {
+        "en": "This session is cancelled.",
+        "fr": "Cette séance est annulée.",
+    },
+    "REQUEST_PENDING": {
+        "en": "A new time for this session already waits for your coach's answer.",
+        "fr": "Un nouvel horaire pour cette séance attend déjà la réponse de votre coach.",
+    },
+    "ROOM_NOT_OPEN": {
+        "en": "The session's room is not open yet: it opens shortly before the start.",
+        "fr": "La salle de la séance n'est pas encore ouverte : elle ouvre peu avant le début.",
+    },
+    "ROOM_CLOSED": {
+        "en": "The session's room is closed.",
+        "fr": "La salle de la séance est fermée.",
+    },
+    "NO_VIDEO_PROVIDER": {
+        "en": "Your organisation has not set up video rooms.",
+        "fr": "Votre organisation n'a pas configuré de salles vidéo.",
     },
 }
 

@@ -1,7 +1,8 @@
 """Revocation everywhere (rule 5): access tokens stop working within seconds, not at expiry.
 
-Identity records a revocation (a person, a person in one tenant, or a whole tenant, and the
-instant before which their tokens no longer count) and publishes `identity.access_revoked`.
+Identity records a revocation (a person, a person in one tenant, one session of a person, every
+session of a person but one, or a whole tenant, and the instant before which their tokens no
+longer count) and publishes `identity.access_revoked`.
 Every process, each service instance and the gateway, keeps a `RevocationList` that its token
 verification consults on every call (never cached), fed by a `RevocationFeed`:
 
@@ -45,23 +46,37 @@ EXCHANGE = "identity.events"
 @dataclass(frozen=True)
 class Revocation:
     """Tokens of `person_id` (in `tenant_id` only, if set), or of everyone in `tenant_id` when
-    `person_id` is None, issued before `not_before`, are refused."""
+    `person_id` is None, issued before `not_before`, are refused. With `session_id`, only the
+    tokens of that session (their `sid`); with `except_session_id`, all but that session's (a
+    password change keeps the device it was made on signed in)."""
 
     not_before: datetime
     person_id: str | None = None
     tenant_id: str | None = None
+    session_id: str | None = None
+    except_session_id: str | None = None
 
     @classmethod
     def of(cls, payload: dict[str, Any]) -> Revocation:
         not_before = payload["not_before"]
         if isinstance(not_before, str):
             not_before = datetime.fromisoformat(not_before)
-        return cls(not_before, payload.get("person_id") or None, payload.get("tenant_id") or None)
+        return cls(
+            not_before,
+            payload.get("person_id") or None,
+            payload.get("tenant_id") or None,
+            payload.get("session_id") or None,
+            payload.get("except_session_id") or None,
+        )
 
     def covers(self, claims: PersonClaims) -> bool:
         if claims.issued_at >= self.not_before:
             return False
         if self.person_id is not None and self.person_id != claims.person_id:
+            return False
+        if self.session_id is not None and self.session_id != claims.session_id:
+            return False
+        if self.except_session_id is not None and self.except_session_id == claims.session_id:
             return False
         return self.tenant_id is None or self.tenant_id == claims.tenant_id
 

@@ -360,6 +360,7 @@ class TokenVerifier:
             issued_at=_ts(claims["iat"]),
             expires_at=_ts(claims["exp"]),
             locale=str(claims.get("loc") or "en"),
+            session_id=str(claims["sid"]) if claims.get("sid") else None,
         )
         return person, str(claims["__kid"])
 

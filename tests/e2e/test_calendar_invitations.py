@@ -21,7 +21,7 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
 from services.contracts import scheduling as sc
-from tests.e2e.conftest import TenantWorld, make_tenant
+from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
@@ -230,7 +230,7 @@ def test_a_coachee_has_calendar_mail_sent_to_the_address_they_confirmed(
     team, space = setup(world, api, operator, s)
     coach, coachee = email_of(api, team.coach), email_of(api, team.coachee)
     calendar = unique_email("coachee-calendar")
-    use_calendar_address(api, smtp, team.coachee, calendar)
+    use_calendar_address(api, smtp, team.coachee, calendar, PASSWORD)
     booked = sch.book(s, space, team.coachee, sch.hour_from_now(24 * 5), minutes=60)
     [(_, cal)] = inbox_of(smtp, calendar, 1)
     e = vevent(cal)

@@ -245,3 +245,29 @@ def test_the_dev_client_signs_in_again_before_the_code_and_verifies_the_last_cha
     typo = dev_call(deployment, tmp_path, "GetMe", {"nmae": "x"})
     assert typo.returncode == 1 and "Traceback" not in typo.stderr
     assert 'GetMe: Message type "ecoach.v1.GetMeRequest" has no field named "nmae"' in typo.stderr
+
+
+def test_an_operator_resets_a_persons_authenticator_from_the_command_line(
+    deployment: Deployment, api: Api, tmp_path: Path
+) -> None:
+    home = tmp_path / "cli"
+    locked_out = create_operator(deployment.config)  # an authenticator of their own
+    before = api.auth.SignIn(pb.SignInRequest(email=locked_out, password=OPERATOR_PASSWORD))
+    assert before.next_step == pb.VERIFY_MFA
+    operator = create_operator(deployment.config)
+    logged = ecoach(
+        deployment,
+        home,
+        "login",
+        operator,
+        password=OPERATOR_PASSWORD,
+        code=totp_code(deployment.config),
+    )
+    assert logged.returncode == 0, logged.stderr
+    reset = ecoach(deployment, home, "people", "reset-mfa", locked_out, lang="fr_FR.UTF-8")
+    assert reset.returncode == 0, reset.stderr
+    assert f"Application d'authentification de {locked_out} réinitialisée" in reset.stdout
+    after = api.auth.SignIn(pb.SignInRequest(email=locked_out, password=OPERATOR_PASSWORD))
+    assert after.next_step == pb.ENROL_MFA  # a new authenticator, from the next sign-in
+    own = ecoach(deployment, home, "people", "reset-mfa", operator)
+    assert own.returncode == 1 and "(PERMISSION_DENIED)" in own.stderr

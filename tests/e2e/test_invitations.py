@@ -164,3 +164,108 @@ def test_an_expired_invitation_is_refused_and_a_resent_one_works(
 def test_a_link_that_is_no_invitation_is_refused(api: Api) -> None:
     unknown = expect_error(accept, api, "B" * 43, PASSWORD)
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LINK_INVALID")
+
+
+def new_tenant(api: Api, operator: Session, label: str) -> str:
+    created = api.tenants.CreateTenant(
+        pb.CreateTenantRequest(display_name=label, slug=unique_slug("cap")),
+        metadata=operator.metadata,
+    )
+    return str(created.tenant_id)
+
+
+def pending_emails(api: Api, who: Session, tenant_id: str) -> set[str]:
+    listed = api.members.ListMembers(
+        pb.ListMembersRequest(parent=tenant_name(tenant_id)), metadata=who.metadata
+    )
+    return {m.email for m in listed.members if m.status == pb.PENDING}
+
+
+def test_one_organisation_sends_one_address_at_most_five_invitation_mails_a_day(
+    world: Deployment, api: Api, operator: Session, smtp: SmtpServer
+) -> None:
+    """Issue 19, item 6: re-sending, re-adding and importing must not make ecoach a way to flood
+    someone's inbox. The memberships are recorded all the same; another organisation's
+    invitations are its own business (its count is not this one's)."""
+    first, second = (new_tenant(api, operator, f"Cap {n}") for n in "AB")
+    email = unique_email("flooded")
+    member_id = invite(api, operator, first, email)
+    smtp.inbox.wait_for(email, containing=INVITE)
+    resend(api, operator, first, member_id, (smtp, email, 5))
+
+    resent = expect_error(
+        api.members.ResendInvitation,
+        pb.ResendInvitationRequest(name=member_name(first, member_id)),
+        metadata=operator.metadata,
+    )
+    assert (resent.code, resent.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "TOO_MANY_INVITATIONS",
+    )
+    assert resent.metadata is not None
+    assert 0 < int(resent.metadata["retry_after_seconds"]) <= 24 * 3600
+    assert "organisation" in resent.message and resent.localized
+
+    # another organisation's first invitation goes out, and says nothing of the first's
+    invite(api, operator, second, email)
+    smtp.inbox.wait_for(email, 6, containing=INVITE)
+
+    # importing the address again is no way round: it is already invited, nothing is mailed
+    fresh = unique_email("fresh")
+    report = import_csv(api, operator, first, f"email,role\n{email},coachee\n{fresh},coachee\n")
+    assert (report.added, report.already_invited, report.rejected) == (1, 1, 0)
+    smtp.inbox.wait_for(fresh, containing=INVITE)
+    assert len(smtp.inbox.to(email, containing=INVITE)) == 6
+
+    # a day later the first organisation can send it again, and it works
+    move_test_clock(world.config.test_clock_path, 86400 + 60)
+    try:
+        later = sign_in_operator(api, world.config)
+        resend(api, later, first, member_id, (smtp, email, 7))
+        seventh = smtp.inbox.wait_for(email, 7, containing=INVITE)[6]
+        assert accept(api, link_token(seventh, "invite"), PASSWORD).new_account
+    finally:
+        move_test_clock(world.config.test_clock_path, 0)
+
+
+def test_all_organisations_together_mail_one_address_at_most_twenty_invitations_a_day(
+    api: Api, operator: Session, smtp: SmtpServer
+) -> None:
+    """The backstop against several admins flooding one inbox says nothing to any of them."""
+    email = unique_email("backstop")
+    for n in range(4):
+        tenant = new_tenant(api, operator, f"Backstop {n}")
+        member_id = invite(api, operator, tenant, email)
+        smtp.inbox.wait_for(email, 5 * n + 1, containing=INVITE)
+        resend(api, operator, tenant, member_id, (smtp, email, 5 * n + 5))
+    fifth, sixth = (new_tenant(api, operator, f"Backstop {n}") for n in (5, 6))
+    invite(api, operator, fifth, email)  # no error: recorded, pending, silently unmailed
+    assert email in pending_emails(api, operator, fifth)
+    fresh = unique_email("fresh")
+    report = import_csv(api, operator, sixth, f"email,role\n{email},coachee\n{fresh},coachee\n")
+    assert (report.added, report.rejected, list(report.rows)) == (2, 0, [])  # nothing told
+    smtp.inbox.wait_for(fresh, containing=INVITE)  # mailed after the held ones would have been
+    assert len(smtp.inbox.to(email, containing=INVITE)) == 20
+
+
+def resend(
+    api: Api, who: Session, tenant_id: str, member_id: str, mailed: tuple[SmtpServer, str, int]
+) -> None:
+    """Re-sends until the address has had `mailed[2]` invitation mails, waiting for each (a
+    link superseded before its mail goes out is, rightly, never mailed)."""
+    smtp, email, upto = mailed
+    while len(smtp.inbox.to(email, containing=INVITE)) < upto:
+        count = len(smtp.inbox.to(email, containing=INVITE))
+        api.members.ResendInvitation(
+            pb.ResendInvitationRequest(name=member_name(tenant_id, member_id)),
+            metadata=who.metadata,
+        )
+        smtp.inbox.wait_for(email, count + 1, containing=INVITE)
+
+
+def import_csv(api: Api, who: Session, tenant_id: str, csv: str) -> pb.ImportMembersResponse:
+    return api.members.ImportMembers(
+        pb.ImportMembersRequest(parent=tenant_name(tenant_id), csv=csv.encode()),
+        metadata=who.metadata,
+        timeout=30,
+    )

@@ -30,8 +30,10 @@ from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc
+from gateway.api.rpc_client import RpcClient
 from gateway.api.scheduling import policy_name, request_name, session_name, video_settings_name
 from gateway.api.spaces import goal_name, note_name
+from services.kernel.errors import DomainError
 from services.kernel.public_methods import PUBLIC_METHODS
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support import scheduling as sch
@@ -461,6 +463,7 @@ AUTH = "ecoach.v1.AuthService"
 KEYS = "ecoach.v1.KeyService"
 AUDIT = "ecoach.v1.AuditService"
 PRIVACY = "ecoach.v1.PrivacyService"
+RECOVERY = "ecoach.v1.AccountRecoveryService"
 SPACES = "ecoach.v1.SpaceService"
 GOALS = "ecoach.v1.GoalService"
 NOTES = "ecoach.v1.NoteService"
@@ -1410,6 +1413,23 @@ CASES: list[Case] = [
             ("ReplayErasures", lambda w: pb.ReplayErasuresRequest(since_time=Timestamp(seconds=1))),
         )
     ),
+    # ------------------------------------------------------------ MFA reset (operators only)
+    *(
+        Case(
+            method=f"{RECOVERY}/ResetPersonMfa",
+            label=label,
+            caller=caller,
+            request=lambda w: pb.ResetPersonMfaRequest(person_id=w.acme.coachee.person_id),
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=acme_member(lambda w: w.acme.coachee_member),
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("other-tenant-admin", globex_admin),
+            ("personal-token", globex_admin_personal),
+        )
+    ),
     # ------------------------------------------------------------ spaces (relationship, not role)
     *(
         Case(
@@ -2046,7 +2066,10 @@ EXEMPT: dict[str, str] = {
         "public: the only id is the sign-in challenge's secret, given to whoever knew the "
         "password; unknown, spent or another purpose's challenges are refused (test_mfa.py)"
     ),
-    "ecoach.v1.AuthService/StartMfaEnrolment": "no ids: a challenge for the caller's own person",
+    "ecoach.v1.AuthService/StartMfaEnrolment": (
+        "no ids: a challenge for the caller's own person, with their password "
+        "(tests/e2e/test_account_proof.py)"
+    ),
     "ecoach.v1.AuthService/BeginMfaEnrolment": (
         "public: the only id is an enrolment challenge's secret (tests/e2e/test_mfa.py)"
     ),
@@ -2293,6 +2316,51 @@ def test_my_sessions_and_requests_are_only_my_own(world: World) -> None:
 
 
 # ---------------------------------------------------------------- the lists stay honest
+
+
+def test_a_persons_token_is_refused_by_the_methods_that_serve_services_only(
+    deployment: Deployment, world: World
+) -> None:
+    """Issue 19, item 3: identity's service-only methods answer without authorising a person
+    (contact details of anyone, members of any tenant). A person who reaches the broker with
+    their own token, an operator's, a tenant admin's or another tenant's coach's, is refused
+    there before the handler runs."""
+    acme = world.acme
+    victim = acme.coachee.person_id
+    calls = {
+        "contact_details": {"person_ids": [victim]},
+        "resolve_members": {"tenant_id": acme.tenant_id, "member_ids": [acme.coachee_member]},
+        "resolve_member_emails": {
+            "tenant_id": acme.tenant_id,
+            "emails": [world.globex_coach_email],
+        },
+        "list_access_revocations": {"since": datetime.now(UTC).isoformat()},
+    }
+    callers = {
+        "operator": world.operator,
+        "acme admin": acme.admin,
+        "acme coachee (asking about themself)": acme.coachee,
+        "globex coach": world.globex.coach,
+    }
+    with RpcClient(deployment.amqp_uri, name="isolation-services-only") as rpc:
+        # the same token is good where people are served: the refusal is the method's
+        assert rpc.call(
+            "identity", "get_my_person", {}, timeout=10, context={"authorization": acme.admin.token}
+        )
+        for method, payload in calls.items():
+            for label, who in callers.items():
+                with pytest.raises(DomainError) as refused:
+                    rpc.call(
+                        "identity",
+                        method,
+                        payload,
+                        timeout=10,
+                        context={"authorization": who.token},
+                    )
+                assert (str(refused.value.code), refused.value.reason) == (
+                    "PERMISSION_DENIED",
+                    "SERVICES_ONLY",
+                ), f"{method} as {label}"
 
 
 def test_every_ecoach_v1_method_has_cases_or_an_exemption() -> None:

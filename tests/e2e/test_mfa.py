@@ -158,7 +158,7 @@ def test_a_member_the_policy_obliges_enrols_from_the_limited_token(
     # Enrolled already: no second authenticator over the first.
     again = expect_error(
         api.auth.StartMfaEnrolment,
-        pb.StartMfaEnrolmentRequest(),
+        pb.StartMfaEnrolmentRequest(current_password=PASSWORD),
         metadata=session_of(recovered).metadata,
     )
     assert (again.code, again.reason) == (
@@ -203,13 +203,19 @@ def test_switching_into_a_tenant_that_requires_mfa_needs_a_session_with_it(
     assert (refused.code, refused.reason) == (grpc.StatusCode.PERMISSION_DENIED, "MFA_REQUIRED")
     assert api.auth.Refresh(pb.RefreshRequest(refresh_token=in_acme.refresh_token)).access_token
 
-    # Enrolled of their own accord while in acme, the new session switches in.
+    # Enrolled of their own accord while in acme (no new session), then signed in with a code,
+    # the new session switches in.
     fresh = session_of(sign_in(api, email, PASSWORD, acme.tenant_id))
-    started = api.auth.StartMfaEnrolment(pb.StartMfaEnrolmentRequest(), metadata=fresh.metadata)
+    started = api.auth.StartMfaEnrolment(
+        pb.StartMfaEnrolmentRequest(current_password=PASSWORD), metadata=fresh.metadata
+    )
     _, done = enrol(api, started.challenge)
-    assert done.sign_in.tenant_id == acme.tenant_id and "mfa" in amr(done.sign_in)
+    assert not done.HasField("sign_in")
+    again = sign_in(api, email, PASSWORD, acme.tenant_id)
+    with_code = verify(api, again.challenge, done.recovery_codes[0])
+    assert with_code.tenant_id == acme.tenant_id and "mfa" in amr(with_code)
     switched = api.auth.SwitchTenant(
-        pb.SwitchTenantRequest(refresh_token=done.sign_in.refresh_token, tenant=strict.slug)
+        pb.SwitchTenantRequest(refresh_token=with_code.refresh_token, tenant=strict.slug)
     )
     assert switched.tenant_id == strict.tenant_id and "mfa" in amr(switched)
     # Signing in to acme now asks for the code too: an enrolled person always gives it.

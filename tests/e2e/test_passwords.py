@@ -236,7 +236,9 @@ def test_an_email_change_is_confirmed_from_the_new_address(
 
     def request(address: str) -> None:
         api.auth.RequestEmailChange(
-            pb.RequestEmailChangeRequest(new_email=address), metadata=me.metadata, timeout=10
+            pb.RequestEmailChangeRequest(new_email=address, current_password=OLD),
+            metadata=me.metadata,
+            timeout=10,
         )
 
     def confirm(token: str) -> None:
@@ -269,7 +271,9 @@ def test_an_address_taken_meanwhile_is_refused_at_confirmation(
     second = new_member(world, api, operator, tenant)
     me = api.sign_in(first, OLD)
     api.auth.RequestEmailChange(
-        pb.RequestEmailChangeRequest(new_email=second), metadata=me.metadata, timeout=10
+        pb.RequestEmailChangeRequest(new_email=second, current_password=OLD),
+        metadata=me.metadata,
+        timeout=10,
     )
     token = link_token(smtp.inbox.wait_for(second, containing=CONFIRM)[0], "confirm-email")
     taken = expect_error(
@@ -291,7 +295,7 @@ def test_a_calendar_address_is_confirmed_from_that_address_and_cleared(
 
     def request(address: str) -> None:
         api.auth.RequestCalendarEmail(
-            pb.RequestCalendarEmailRequest(calendar_email=address),
+            pb.RequestCalendarEmailRequest(calendar_email=address, current_password=OLD),
             metadata=me.metadata,
             timeout=10,
         )
@@ -349,14 +353,18 @@ def test_an_account_moved_to_its_calendar_address_keeps_one_address(
     me = api.sign_in(email, OLD)
     calendar = unique_email("agenda-then-account")
     api.auth.RequestCalendarEmail(
-        pb.RequestCalendarEmailRequest(calendar_email=calendar), metadata=me.metadata, timeout=10
+        pb.RequestCalendarEmailRequest(calendar_email=calendar, current_password=OLD),
+        metadata=me.metadata,
+        timeout=10,
     )
     [mail] = smtp.inbox.wait_for(calendar, containing=CALENDAR)
     api.auth.ConfirmEmailChange(
         pb.ConfirmEmailChangeRequest(token=link_token(mail, "confirm-calendar-email")), timeout=10
     )
     api.auth.RequestEmailChange(
-        pb.RequestEmailChangeRequest(new_email=calendar), metadata=me.metadata, timeout=10
+        pb.RequestEmailChangeRequest(new_email=calendar, current_password=OLD),
+        metadata=me.metadata,
+        timeout=10,
     )
     [moved] = smtp.inbox.wait_for(calendar, containing=CONFIRM)
     answer = api.auth.ConfirmEmailChange(
@@ -376,7 +384,9 @@ def test_confirmation_mails_are_limited_per_person_and_hour(
 
     def ask(who: Session) -> None:
         api.auth.RequestCalendarEmail(
-            pb.RequestCalendarEmailRequest(calendar_email=unique_email("flood")),
+            pb.RequestCalendarEmailRequest(
+                calendar_email=unique_email("flood"), current_password=OLD
+            ),
             metadata=who.metadata,
             timeout=10,
         )

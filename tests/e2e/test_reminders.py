@@ -16,7 +16,7 @@ import pytest
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
-from tests.e2e.conftest import make_tenant
+from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email
@@ -158,7 +158,7 @@ def test_a_person_who_turned_reminders_off_gets_none_and_a_calendar_address_gets
     sch.book(s, space.name, team.coachee, start, minutes=60)
     # The coach has calendar mail sent to another address: reminders are calendar mail.
     coach, account = unique_email("coach-calendar"), email_of(api, team.coach)
-    use_calendar_address(api, smtp, team.coach, coach)
+    use_calendar_address(api, smtp, team.coach, coach, PASSWORD)
     with sch.later(world, (start - timedelta(minutes=59) - datetime.now(UTC)).total_seconds()):
         # The coach's day and hour reminders are both due: one mail says it.
         assert len(at_least(smtp, coach, 1)) == 1

@@ -202,3 +202,39 @@ def test_sign_out_everywhere_stops_the_access_tokens_too(
     )
     every_process_refuses(rpc, api, team.coachee)
     both_instances_accept(rpc, team.coach)
+
+
+def test_signing_out_stops_that_sessions_access_tokens_everywhere_and_no_others(
+    world: Deployment, api: Api, rpc: RpcClient, operator: Session
+) -> None:
+    team = make_tenant(world, api, operator)
+    other_device = sign_in_again(api, world, team)
+    both_instances_accept(rpc, team.coachee)
+    api.auth.SignOut(pb.SignOutRequest(refresh_token=team.coachee.refresh_token), timeout=10)
+    refused = every_process_refuses(rpc, api, team.coachee)
+    assert refused["identity"] == "TOKEN_REVOKED"
+    # The person's other session, signed in before the sign-out, goes on.
+    both_instances_accept(rpc, other_device)
+    assert api.auth.GetMe(pb.GetMeRequest(), metadata=other_device.metadata).person.person_id
+
+
+def test_a_password_change_ends_every_other_session_everywhere_and_keeps_this_one(
+    world: Deployment, api: Api, rpc: RpcClient, operator: Session
+) -> None:
+    team = make_tenant(world, api, operator)
+    here = sign_in_again(api, world, team)
+    api.auth.ChangePassword(
+        pb.ChangePasswordRequest(
+            current_password=PASSWORD, new_password="a brand new long passphrase 9"
+        ),
+        metadata=here.metadata,
+        timeout=30,
+    )
+    every_process_refuses(rpc, api, team.coachee)  # the other session's token
+    ended = expect_error(
+        api.auth.Refresh, pb.RefreshRequest(refresh_token=team.coachee.refresh_token)
+    )
+    assert ended.reason == "SESSION_ENDED"
+    both_instances_accept(rpc, here)  # the session it was changed in goes on
+    renewed = api.auth.Refresh(pb.RefreshRequest(refresh_token=here.refresh_token), timeout=10)
+    assert renewed.access_token

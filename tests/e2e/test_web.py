@@ -134,7 +134,8 @@ def test_a_new_email_address_is_confirmed_with_one_click(
     me = api.sign_in(email, PASSWORD)
     new_email = unique_email("web-moved")
     api.auth.RequestEmailChange(
-        pb.RequestEmailChangeRequest(new_email=new_email), metadata=me.metadata
+        pb.RequestEmailChangeRequest(new_email=new_email, current_password=PASSWORD),
+        metadata=me.metadata,
     )
     link = mailed_link(deployment.var_dir / "mail", new_email, "confirm-email")
     page.goto(link)
@@ -152,7 +153,8 @@ def test_a_calendar_address_is_confirmed_with_one_click(
     me = api.sign_in(email, PASSWORD)
     calendar = unique_email("web-calendar")
     api.auth.RequestCalendarEmail(
-        pb.RequestCalendarEmailRequest(calendar_email=calendar), metadata=me.metadata
+        pb.RequestCalendarEmailRequest(calendar_email=calendar, current_password=PASSWORD),
+        metadata=me.metadata,
     )
     link = mailed_link(deployment.var_dir / "mail", calendar, "confirm-calendar-email")
     page.goto(link)

@@ -22,6 +22,7 @@ from services.kernel.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
 )
 from services.kernel.runtime.errors_wire import register_domain_errors
@@ -370,6 +371,59 @@ def test_one_email_added_concurrently_creates_one_person(
     outcomes = list(pool.imap(add, range(10)))
     assert count(persons, email_key=email) == 1
     assert len({o for o in outcomes if o != "exists"}) == 1
+
+
+def test_concurrent_wrong_guesses_never_get_more_checks_than_the_throttle_allows(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    """Issue 19, item 6: each attempt is counted before its password is hashed. When the check
+    and the count were separate, a burst passed the check together and every guess was hashed."""
+    email = unique_email("burst")
+    call(
+        "add_member",
+        {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coachee"]},
+        operator_token,
+    )
+    set_password(settings(), email, PASSWORD)
+    free = settings().sign_in_free_failures
+    guesses = free + 7
+
+    def guess(n: int) -> str:
+        try:
+            call("sign_in", {"email": email, "password": f"wrong-guess-{n}"}, client_address="a")
+        except Unauthenticated as exc:
+            return exc.reason
+        except ResourceExhausted as exc:
+            return exc.reason
+        return "signed in"
+
+    outcomes = list(eventlet.GreenPool(guesses).imap(guess, range(guesses)))
+    checked = outcomes.count("INVALID_CREDENTIALS")
+    # the guess that goes past the free ones is still checked; it sets the wait for the next
+    assert checked == free + 1, outcomes
+    assert outcomes.count("SIGN_IN_THROTTLED") == guesses - checked, outcomes
+    with pytest.raises(ResourceExhausted):  # and the wait holds even for the right password
+        call("sign_in", {"email": email, "password": PASSWORD}, client_address="a")
+
+
+def test_a_right_password_gives_back_the_attempt_counted_ahead_of_its_check(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    email = unique_email("refund")
+    call(
+        "add_member",
+        {"tenant_id": tenant["tenant_id"], "email": email, "roles": ["coachee"]},
+        operator_token,
+    )
+    set_password(settings(), email, PASSWORD)
+    # More right passwords than the account's free failures, from as many sources: none of the
+    # attempts counted ahead of their check is left as a failure.
+    for n in range(settings().sign_in_account_free_failures + 2):
+        call("sign_in", {"email": email, "password": PASSWORD}, client_address=f"10.0.0.{n}")
+    for n in range(settings().sign_in_free_failures):  # so the free failures are all still there
+        with pytest.raises(Unauthenticated):
+            call("sign_in", {"email": email, "password": f"wrong-{n}"}, client_address="10.9.9.9")
+    call("sign_in", {"email": email, "password": PASSWORD}, client_address="10.9.9.9")
 
 
 def test_sign_in_refuses_wrong_passwords_and_non_members_alike(

@@ -17,7 +17,7 @@ from services.contracts.base import Contract, Empty
 from services.kernel.caller import Anonymous, Caller, PersonClaims, ServiceClaims
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
-from services.kernel.errors import DeadlineExceeded, Unauthenticated
+from services.kernel.errors import DeadlineExceeded, PermissionDenied, Unauthenticated
 from services.kernel.revocations import Revocation
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.runtime.entrypoints import Authentication, rpc
@@ -73,6 +73,11 @@ class Callee:
 
     @rpc(services=("frontdesk",))
     def for_frontdesk(self, caller: Caller, request: Empty) -> Who:
+        EXECUTED.append("for_frontdesk")
+        return describe(caller)
+
+    @rpc(services=("frontdesk",), people=True)
+    def for_frontdesk_and_people(self, caller: Caller, request: Empty) -> Who:
         return describe(caller)
 
     @rpc
@@ -236,14 +241,48 @@ def test_only_the_named_service_signing_with_its_own_key_is_that_service(
         )
 
 
-def test_a_method_naming_a_service_still_sees_a_person_as_a_person(
+def test_a_services_only_method_refuses_a_persons_token_before_its_handler_runs(
     services: dict[str, Any],
 ) -> None:
-    # Naming a service adds a kind of caller; the handler authorises people as usual.
+    EXECUTED.clear()
+    token = person_token()
+    for _ in range(2):  # the second time the token is in the verifier's cache (its fast path)
+        with pytest.raises(PermissionDenied) as refused:
+            call(services, "callee", "for_frontdesk", {}, authorization=token)
+        assert "services only" in str(refused.value)
+    assert "for_frontdesk" not in EXECUTED
+    # the same token is still a person's token where people are served
+    assert call(services, "callee", "for_people", {}, authorization=token)["kind"] == "person"
+
+
+def test_a_method_also_serving_people_sees_a_person_as_a_person(
+    services: dict[str, Any],
+) -> None:
+    # `people=True` adds services to a method people call; its handler authorises people.
     assert (
-        call(services, "callee", "for_frontdesk", {}, authorization=person_token())["kind"]
+        call(services, "callee", "for_frontdesk_and_people", {}, authorization=person_token())[
+            "kind"
+        ]
         == "person"
     )
+    assert (
+        call(
+            services,
+            "frontdesk",
+            "relay",
+            {"method": "for_frontdesk_and_people", "as_service": True},
+            authorization=person_token(),
+        )["kind"]
+        == "service"
+    )
+
+
+def test_people_without_services_is_a_mistake_caught_at_import() -> None:
+    with pytest.raises(TypeError):
+
+        @rpc(people=True)
+        def nothing(self: Any, caller: Caller, request: Empty) -> None:
+            return None
 
 
 def test_a_nested_call_waits_no_longer_than_the_deadline(services: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ class Api:
         self.keys = pb_grpc.KeyServiceStub(channel)
         self.audit = pb_grpc.AuditServiceStub(channel)
         self.privacy = pb_grpc.PrivacyServiceStub(channel)
+        self.recovery = pb_grpc.AccountRecoveryServiceStub(channel)
         self.tenants = pb_grpc.TenantServiceStub(channel)
         self.members = pb_grpc.MemberServiceStub(channel)
 

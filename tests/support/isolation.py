@@ -49,12 +49,14 @@ def ecoach_v1_methods() -> dict[str, descriptor.MethodDescriptor]:
     return methods
 
 
-def public_rpc_methods() -> set[str]:
-    """`service.method` of every nameko entrypoint declared `@rpc(public=True)`.
+@functools.cache
+def rpc_methods() -> dict[str, tuple[Any, Any]]:
+    """`service.method` of every nameko entrypoint declared with the kernel's `@rpc`, with its
+    `RpcMeta` and the undecorated method.
 
     Imports each `services/<name>/service.py` (nameko and eventlet are imported, not patched).
     """
-    found: set[str] = set()
+    found: dict[str, tuple[Any, Any]] = {}
     for path in sorted((ROOT / "services").glob("*/service.py")):
         module = importlib.import_module(f"services.{path.parent.name}.service")
         for cls in vars(module).values():
@@ -65,9 +67,14 @@ def public_rpc_methods() -> set[str]:
                 continue
             for attr, value in vars(cls).items():
                 meta = getattr(value, "__ecoach_rpc__", None)
-                if meta is not None and meta.public:
-                    found.add(f"{service_name}.{attr}")
+                if meta is not None:
+                    found[f"{service_name}.{attr}"] = (meta, inspect.unwrap(value))
     return found
+
+
+def public_rpc_methods() -> set[str]:
+    """`service.method` of every nameko entrypoint declared `@rpc(public=True)`."""
+    return {name for name, (meta, _) in rpc_methods().items() if meta.public}
 
 
 # ---------------------------------------------------------------- calling a method by name

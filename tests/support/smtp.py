@@ -84,10 +84,15 @@ def link_token(message: EmailMessage, path: str) -> str:
     return found.group(1)
 
 
-def use_calendar_address(api: Api, smtp: SmtpServer, who: Session, address: str) -> None:
-    """`who` has their calendar mail sent to `address`, confirmed from the mail received there."""
+def use_calendar_address(
+    api: Api, smtp: SmtpServer, who: Session, address: str, password: str
+) -> None:
+    """`who` (whose password is `password`: the proof of the person the request needs) has their
+    calendar mail sent to `address`, confirmed from the mail received there."""
     api.auth.RequestCalendarEmail(
-        ipb.RequestCalendarEmailRequest(calendar_email=address), metadata=who.metadata, timeout=10
+        ipb.RequestCalendarEmailRequest(calendar_email=address, current_password=password),
+        metadata=who.metadata,
+        timeout=10,
     )
     [mail] = smtp.inbox.wait_for(address, containing="/confirm-calendar-email/")
     token = link_token(mail, "confirm-calendar-email")

@@ -196,3 +196,27 @@ def test_a_forged_page_token_is_refused_before_the_database(forged: list[object]
 def test_a_page_token_of_ours_reads_back() -> None:
     at = datetime(2027, 1, 4, 9, tzinfo=UTC)
     assert decode_page_token(encode_page_token(at, "not_0a1b")) == (at, "not_0a1b")
+
+
+PROOF_REQUESTS = [
+    (ic.StartMfaEnrolmentRequest, {}),
+    (ic.ChangePasswordRequest, {"new_password": "a long new password 1"}),
+    (ic.RequestEmailChangeRequest, {"new_email": "new@example.test"}),
+    (ic.RequestCalendarEmailRequest, {"calendar_email": "agenda@example.test"}),
+]
+
+
+@pytest.mark.parametrize(("model", "rest"), PROOF_REQUESTS)
+def test_every_sensitive_change_requires_the_proof_of_the_person(
+    model: type[ic.Contract], rest: dict[str, object]
+) -> None:
+    assert refused_field(model, rest)[0] == "current_password"
+    assert refused_field(model, {**rest, "current_password": ""})[0] == "current_password"
+    assert refused_field(model, {**rest, "current_password": "pw\x00"})[0] == "current_password"
+    long_code = {**rest, "current_password": "pw", "mfa_code": "1" * 65}
+    assert refused_field(model, long_code)[0] == "mfa_code"
+    broken_code = {**rest, "current_password": "pw", "mfa_code": "123\n456"}
+    assert refused_field(model, broken_code)[0] == "mfa_code"
+    # A password is a secret compared as given: a tab or a line break in it is kept.
+    given = model.from_request({**rest, "current_password": "tab\there", "mfa_code": "123 456"})
+    assert given.current_password == "tab\there"  # type: ignore[attr-defined]

@@ -11,7 +11,12 @@ from services.kernel.revocations import Revocation, RevocationList
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
-def claims(person: str = "p1", tenant: str | None = "t1", issued: datetime = NOW) -> PersonClaims:
+def claims(
+    person: str = "p1",
+    tenant: str | None = "t1",
+    issued: datetime = NOW,
+    session: str | None = "fam1",
+) -> PersonClaims:
     return PersonClaims(
         person_id=person,
         tenant_id=tenant,
@@ -20,6 +25,7 @@ def claims(person: str = "p1", tenant: str | None = "t1", issued: datetime = NOW
         token_id="jti",
         issued_at=issued,
         expires_at=issued + timedelta(minutes=10),
+        session_id=session,
     )
 
 
@@ -67,3 +73,34 @@ def test_a_broadcast_payload_reads_back() -> None:
     )
     assert r == Revocation(NOW, person_id="p1")
     assert listed().since() == NOW - timedelta(minutes=11)
+
+
+def test_a_session_revocation_refuses_that_sessions_tokens_only() -> None:
+    rl = listed(Revocation(NOW, person_id="p1", session_id="fam1"))
+    before = NOW - timedelta(seconds=1)
+    assert rl.is_revoked(claims(session="fam1", issued=before))
+    assert not rl.is_revoked(claims(session="fam2", issued=before))
+    assert not rl.is_revoked(claims(session=None, issued=before))
+    assert not rl.is_revoked(claims(session="fam1", issued=NOW))  # a later sign-in's token
+
+
+def test_all_sessions_but_one_spares_that_one_and_refuses_tokens_of_no_session() -> None:
+    rl = listed(Revocation(NOW, person_id="p1", except_session_id="fam1"))
+    before = NOW - timedelta(seconds=1)
+    assert not rl.is_revoked(claims(session="fam1", issued=before))
+    assert rl.is_revoked(claims(session="fam2", issued=before))
+    assert rl.is_revoked(claims(session=None, issued=before))
+    assert not rl.is_revoked(claims(person="p2", session="fam2", issued=before))
+
+
+def test_session_fields_come_from_the_broadcast_payload() -> None:
+    payload = {
+        "person_id": "p1",
+        "tenant_id": None,
+        "not_before": NOW.isoformat(),
+        "session_id": "fam1",
+        "except_session_id": None,
+    }
+    assert Revocation.of(payload) == Revocation(NOW, person_id="p1", session_id="fam1")
+    older = {"person_id": "p1", "not_before": NOW.isoformat()}  # before the fields existed
+    assert Revocation.of(older) == Revocation(NOW, person_id="p1")

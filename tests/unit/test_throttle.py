@@ -11,6 +11,8 @@ from services.identity.domain.throttle import (
     ThrottlePolicy,
     account_key,
     pair_key,
+    refund,
+    reserve,
 )
 from services.identity.passwords import Passwords
 
@@ -43,6 +45,23 @@ def test_a_new_window_starts_counting_again_and_a_wait_runs_out() -> None:
     assert counter.wait(NOW + timedelta(seconds=2)) == timedelta(0)
     counter.fail(NOW + POLICY.window, POLICY.pair, POLICY.window)
     assert (counter.failures, counter.wait(NOW + POLICY.window)) == (1, timedelta(0))
+
+
+def test_a_reserved_attempt_counts_at_once_and_a_refund_gives_it_back() -> None:
+    counter = failed(5, POLICY.pair)
+    reservation = reserve(counter, NOW, POLICY.pair, POLICY.window)
+    assert counter.failures == 6 and counter.wait(NOW) == timedelta(seconds=2)
+    refund(counter, reservation)
+    assert counter.failures == 5 and counter.wait(NOW) == timedelta(0)
+
+
+def test_a_refund_keeps_a_wait_a_later_attempt_set() -> None:
+    counter = failed(5, POLICY.pair)
+    mine = reserve(counter, NOW, POLICY.pair, POLICY.window)
+    reserve(counter, NOW + timedelta(seconds=1), POLICY.pair, POLICY.window)  # a guess after it
+    refund(counter, mine)
+    assert counter.failures == 6
+    assert counter.wait(NOW + timedelta(seconds=1)) == timedelta(seconds=4)
 
 
 def test_keys_are_hashes_that_keep_no_email_or_address() -> None:

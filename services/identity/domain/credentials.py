@@ -66,6 +66,7 @@ class PersonLink:
     detail: str | None = None
     used_at: datetime | None = None
     superseded_at: datetime | None = None
+    session_id: str | None = None  # the session that asked for it, if it matters
 
     @classmethod
     def new(
@@ -75,9 +76,18 @@ class PersonLink:
         now: datetime,
         ttl: timedelta,
         detail: str | None = None,
+        session_id: str | None = None,
     ) -> PersonLink:
         return cls(
-            new_id("lnk"), purpose, person_id, secrets.token_hex(16), "", now, now + ttl, detail
+            new_id("lnk"),
+            purpose,
+            person_id,
+            secrets.token_hex(16),
+            "",
+            now,
+            now + ttl,
+            detail,
+            session_id=session_id,
         )
 
     def is_live(self, now: datetime) -> bool:

@@ -145,11 +145,20 @@ class Challenge:
     expires_at: datetime
     used_at: datetime | None = None
     failures: int = 0
+    # An enrolment a signed-in person started belongs to their session: completing it starts no
+    # new one (None: the sign-in's own second step, which does).
+    session_id: str | None = None
     secret: str = field(default="", repr=False, compare=False)  # only on a new challenge
 
     @classmethod
     def issue(
-        cls, *, person_id: str, tenant_id: str | None, purpose: Purpose, now: datetime
+        cls,
+        *,
+        person_id: str,
+        tenant_id: str | None,
+        purpose: Purpose,
+        now: datetime,
+        session_id: str | None = None,
     ) -> Challenge:
         secret = secrets.token_urlsafe(32)
         return cls(
@@ -160,6 +169,7 @@ class Challenge:
             secret_hash=secret_hash(secret),
             created_at=now,
             expires_at=now + CHALLENGE_TTL,
+            session_id=session_id,
             secret=secret,
         )
 

@@ -9,8 +9,11 @@ and the table keeps no address): one per (account, source address), one per acco
   doubles a wait capped at `account_max` (seconds, not hours): a distributed guesser is slowed
   to a crawl, and the real person still gets in after a short wait. Nothing locks an account.
 
-A right password clears its (account, source) counter; the account counter runs out with its
-window.
+Every attempt is counted before its password is hashed (`reserve`), in the transaction that
+checks the wait, under the counters' row locks: concurrent guesses queue on the lock and each
+sees the ones before it, so no burst slips past a check made before any of them was counted.
+A right password then takes its attempt back (`refund`) from the account counter and clears its
+(account, source) counter; the account counter otherwise runs out with its window.
 """
 
 from __future__ import annotations
@@ -55,6 +58,39 @@ class Counter:
         if over > 0:
             delay = min(limit.base * (2 ** min(over - 1, 30)), limit.cap)
             self.blocked_until = now + delay
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """An attempt counted ahead of its outcome: what it changed, so a success can give it back."""
+
+    key: str
+    blocked_before: datetime | None  # the counter's wait before this attempt
+    blocked_after: datetime | None  # the wait this attempt set (or kept)
+
+
+def reserve(counter: Counter, now: datetime, limit: Limit, window: timedelta) -> Reservation:
+    """Counts an attempt whose outcome is not known yet (the caller checked `wait` first)."""
+    before = counter.blocked_until
+    counter.fail(now, limit, window)
+    return Reservation(counter.key, before, counter.blocked_until)
+
+
+def refund(counter: Counter, reservation: Reservation) -> None:
+    """Takes back an attempt that succeeded. The wait it set is lifted unless a later attempt has
+    set another one since."""
+    counter.failures = max(0, counter.failures - 1)
+    if counter.blocked_until == reservation.blocked_after:
+        counter.blocked_until = reservation.blocked_before
+
+
+def wait_for_cap(sent: list[datetime], cap: int, window: timedelta, now: datetime) -> timedelta:
+    """How long until one more may be sent when at most `cap` may go in any `window` (zero: now),
+    given when the earlier ones were sent, oldest first."""
+    recent = [at for at in sent if at > now - window]
+    if len(recent) < cap:
+        return timedelta(0)
+    return recent[-cap] + window - now
 
 
 def pair_key(email_key: str, source: str) -> str:

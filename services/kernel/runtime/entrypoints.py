@@ -10,8 +10,11 @@
         @rpc(public=True)             # must also be in kernel.public_methods
         def sign_in(self, caller: Caller, request: SignInRequest) -> SignInResponse: ...
 
-        @rpc(services=("scheduling",))  # accepts scheduling's service token as well
+        @rpc(services=("scheduling",))  # scheduling's service token only: people are refused
         def contact_details(self, caller: Caller, request: ...) -> ...: ...
+
+        @rpc(services=("spaces",), people=True)  # spaces' service token, or a person's token
+        def get_space_summary(self, caller: Caller, request: ...) -> ...: ...
 
 Every method receives one JSON object, validated against the contract annotated on `request`,
 and returns the contract's JSON. A request whose deadline has passed is refused before anything
@@ -35,7 +38,7 @@ from nameko.rpc import rpc as nameko_rpc
 from pydantic import BaseModel, ValidationError
 
 from .. import context
-from ..caller import ANONYMOUS, Caller
+from ..caller import ANONYMOUS, Caller, ServiceClaims
 from ..clock import Clock, clock_for
 from ..config import settings
 from ..errors import (
@@ -44,6 +47,7 @@ from ..errors import (
     FieldViolation,
     Internal,
     InvalidArgument,
+    PermissionDenied,
     Unauthenticated,
     Unavailable,
 )
@@ -74,6 +78,13 @@ class RpcMeta:
     public: bool
     services: tuple[str, ...]
     quiet: bool = False
+    people: bool = True
+
+    @property
+    def services_only(self) -> bool:
+        """A method for services only: a person's token is refused before the handler runs,
+        since such a handler does not authorise people (it trusts its caller to be a service)."""
+        return not self.people
 
 
 class WorkerAuth:
@@ -94,7 +105,12 @@ class WorkerAuth:
             return ANONYMOUS  # a public method authenticates by its own secret
         if not self._token:
             raise Unauthenticated("A bearer token is required.", reason="TOKEN_INVALID")
-        return self._provider.verify(self._token, meta)
+        caller = self._provider.verify(self._token, meta)
+        if meta.services_only and not isinstance(caller, ServiceClaims):
+            raise PermissionDenied(
+                "This method serves other services only, not people.", reason="SERVICES_ONLY"
+            )
+        return caller
 
 
 # `@rpc(services=ANY_SERVICE)`: any service of the deployment (and the gateway) may call it.
@@ -296,12 +312,23 @@ def rpc(
     *,
     public: bool = False,
     services: tuple[str, ...] = (),
+    people: bool | None = None,
     quiet: bool = False,
 ) -> Any:
-    """`quiet`: log successful calls at DEBUG only (health probes every few seconds)."""
+    """`services`: the services whose service token this method accepts. Naming services makes
+    the method services-only (a person's token is refused with PERMISSION_DENIED before the
+    handler runs) unless `people=True` says the handler also authorises people.
+    `quiet`: log successful calls at DEBUG only (health probes every few seconds)."""
+    if people is not None and not services:
+        raise TypeError("`people` is only meaningful with `services`: a plain @rpc serves people")
 
     def decorate(fn: Callable[..., Any]) -> Any:
-        meta = RpcMeta(public=public, services=tuple(services), quiet=quiet)
+        meta = RpcMeta(
+            public=public,
+            services=tuple(services),
+            quiet=quiet,
+            people=not services if people is None else people,
+        )
         model_cache: list[type[BaseModel]] = []
 
         @functools.wraps(fn)
