@@ -1,7 +1,8 @@
 """HR's console in a real browser (Debian's chromium driven by Playwright), from sign-in: the
 members (adding one, a refused time zone beside its field, one's own roles refused, a CSV import
 with a bad row, paging), the settings and seats, the scheduling policy, the video provider (its
-secret never comes back), opening a space that its coach then activates, archiving a draft, and
+secret never comes back), opening a space, changing the draft's set-up, its coach activating it,
+giving it another coach, archiving a draft, and
 the audit log in the admin's time zone. Never content: the coachee's note, goal and project
 appear on no HR page. A coach, a coachee, an admin whose role was taken away, and another
 tenant's ids find nothing (404).
@@ -283,6 +284,7 @@ def test_hr_runs_their_organisation_from_the_browser(
         assert VIDEO_SECRET not in page.content()
         journey_checks(page, "hr-video", elsewhere)
 
+        second_coach, _second = add_person(deployment, api, team, ipb.COACH, "second-coach")
         # A space: opened by HR as a draft, activated by its coach, seen by HR as active.
         page.goto(f"{origin}/hr/spaces/new")
         page.select_option("#coachee_member_id", newcomer_id)
@@ -295,6 +297,10 @@ def test_hr_runs_their_organisation_from_the_browser(
         assert page.inner_text("#space-status") == "Draft"
         space_id = page.url.split("/")[-1].split("?")[0]
         journey_checks(page, "hr-space-draft", elsewhere)
+        page.fill("#sessions_planned", "9")  # a draft's set-up changes
+        page.click("#save-set-up")
+        page.wait_for_url(re.compile(r"done=set_up$"))
+        assert "Sessions planned\n9" in page.inner_text("#space-facts")
         s.spaces.ActivateSpace(
             spb.SpaceMoveRequest(name=f"tenants/{team.tenant_id}/spaces/{space_id}"),
             metadata=team.coach.metadata,
@@ -302,6 +308,11 @@ def test_hr_runs_their_organisation_from_the_browser(
         page.goto(f"{origin}/hr/spaces/{space_id}")
         assert page.inner_text("#space-status") == "Active"
         assert page.locator("#archive").count() == 0  # the coach completes it first
+        assert page.locator("#set-up-form").count() == 0  # no longer a draft
+        page.select_option("#new_coach", second_coach)
+        page.click("#change-coach")
+        page.wait_for_url(re.compile(r"done=coach$"))
+        assert page.inner_text("#space-coach").startswith("second-coach")
 
         # A draft HR archives.
         draft = s.spaces.CreateSpace(
