@@ -2,10 +2,10 @@
 members (adding one, a refused time zone beside its field, one's own roles refused, a CSV import
 with a bad row, paging), the settings and seats, the scheduling policy, the video provider (its
 secret never comes back), opening a space, changing the draft's set-up, its coach activating it,
-giving it another coach, archiving a draft, and
-the audit log in the admin's time zone. Never content: the coachee's note, goal and project
-appear on no HR page. A coach, a coachee, an admin whose role was taken away, and another
-tenant's ids find nothing (404).
+giving it another coach, archiving a draft, and the audit log in the admin's time zone; by
+keyboard and in French too. Never content: the coachee's note, goal and project appear on no HR
+page. A coach, a coachee, an admin whose role was taken away, and another tenant's ids in every
+HR page and action find nothing (404). The operator's organisations page, too.
 
 Screenshots at desktop and phone widths, axe-core audit and no request off the origin, as in
 tests/e2e/test_web_app.py."""
