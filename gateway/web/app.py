@@ -2,7 +2,8 @@
 gRPC gateway only (ADR 0010).
 
 One blueprint per area: `links` (the pages behind mailed links, and the calendar feed),
-`account` (sign-in and out, tenant choice), `home` (where `/` leads) and `coachee`. Each request
+`account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, and HR's
+console (`hr`, `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
 its `X-Forwarded-For` names). Every POST carries the session's CSRF token (a form field, or the
@@ -25,10 +26,14 @@ from .clients import Clients, SignedOut
 from .coach import coach
 from .coachee import coachee
 from .home import home
+from .hr import hr
+from .hr_setup import hr_setup
+from .hr_spaces import hr_spaces
 from .i18n import _, choose_language, gettext
 from .links import links
 from .me import me_pages
 from .notes import notes
+from .operator import operator
 from .pages import Page, failed, not_found, render, to_sign_in
 from .session import COOKIE, MAX_AGE_SECONDS, SessionCodec, WebSession
 from .sessions import sessions
@@ -63,6 +68,8 @@ def create_app(
     )
     codec = SessionCodec(session_key)
     for blueprint in (links, account, home, coachee, notes, sessions, me_pages, coach):
+        app.register_blueprint(blueprint)
+    for blueprint in (hr, hr_setup, hr_spaces, operator):  # HR's and operators' consoles
         app.register_blueprint(blueprint)
 
     @app.before_request

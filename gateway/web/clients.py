@@ -47,6 +47,10 @@ class Clients:
     calendar: spb_grpc.CalendarServiceStub
     policies: spb_grpc.SchedulingPolicyServiceStub
     requests: spb_grpc.RescheduleRequestServiceStub
+    # HR's and operators' consoles (gateway/web/hr*.py, operator.py; spaces and policies above).
+    tenants: ipb_grpc.TenantServiceStub
+    audit: ipb_grpc.AuditServiceStub
+    video: spb_grpc.VideoSettingsServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -63,6 +67,9 @@ class Clients:
             spb_grpc.CalendarServiceStub(channel),
             spb_grpc.SchedulingPolicyServiceStub(channel),
             spb_grpc.RescheduleRequestServiceStub(channel),
+            ipb_grpc.TenantServiceStub(channel),
+            ipb_grpc.AuditServiceStub(channel),
+            spb_grpc.VideoSettingsServiceStub(channel),
         )
 
 

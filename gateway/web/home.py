@@ -23,6 +23,8 @@ def index() -> BaseResponse:
         return redirect(url_for("account.tenants"))
     if "COACHEE" in me.roles:
         return redirect(url_for("coachee.my_space"))
+    if "TENANT_ADMIN" in me.roles:
+        return redirect(url_for("hr.members"))
     return redirect(url_for("home.desk"))
 
 
