@@ -1881,11 +1881,13 @@ def erase_person(
 ) -> c.Erasure:
     """An operator erases a person (a request that reached them by other means)."""
     operator = access.require_operator(caller)
-    person = _person_for_operator(db, request)
+    person = _person_for_operator(db, request, erased_too=True)  # erasing twice: ALREADY_ERASED
     return _erase(db, services, person.id, "operator", operator.person_id, None)
 
 
-def _person_for_operator(db: WorkerDatabase, request: c.OperatorPersonRef) -> Person:
+def _person_for_operator(
+    db: WorkerDatabase, request: c.OperatorPersonRef, erased_too: bool = False
+) -> Person:
     if bool(request.person_id) == bool(request.email):
         raise invalid(person_id="give the person's id or their email (exactly one)")
     with db.read_only() as uow:
@@ -1895,7 +1897,7 @@ def _person_for_operator(db: WorkerDatabase, request: c.OperatorPersonRef) -> Pe
             if request.person_id
             else repos.persons.by_email_key(normalize_email(request.email))
         )
-    if person is None or person.erased_at is not None:
+    if person is None or (person.erased_at is not None and not erased_too):
         raise NotFound("No such person.", reason="PERSON_NOT_FOUND")
     return person
 
