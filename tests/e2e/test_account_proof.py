@@ -253,7 +253,8 @@ def test_an_email_change_tells_the_old_address_and_ends_the_other_sessions(
     api.auth.ConfirmEmailChange(
         pb.ConfirmEmailChangeRequest(token=link_token(mail, "confirm-email")), timeout=10
     )
-    assert refused_token(api, other).reason == "TOKEN_REVOKED"
+    refused = refused_token(api, other)
+    assert refused.reason == "TOKEN_REVOKED", refused  # the message tells which check refused
     ended = expect_error(api.auth.Refresh, pb.RefreshRequest(refresh_token=other.refresh_token))
     assert ended.reason == "SESSION_ENDED"
     # The session that asked goes on.
@@ -315,7 +316,8 @@ def test_an_operator_resets_someones_authenticator_and_no_one_else_may(
 
     done = reset(operator, email=email.upper())
     assert done.person_id == person.person_id and done.sessions_ended >= 1
-    assert refused_token(api, person).reason == "TOKEN_REVOKED"
+    refused = refused_token(api, person)
+    assert refused.reason == "TOKEN_REVOKED", refused  # the message tells which check refused
     again = expect_error(reset, operator, person_id=person.person_id)
     assert again.reason == "MFA_NOT_ENROLLED"
     events = api.audit.ListSecurityEvents(
