@@ -45,10 +45,12 @@ class CallContext:
         self._rpc = backend.rpc
         self.token = bearer_token(metadata)
         self.claims: PersonClaims | None = None
+        self._refused: DomainError | None = None
         if self.token:
             try:
                 self.claims = backend.auth.verify(self.token)
-            except DomainError:
+            except DomainError as refused:
+                self._refused = refused
                 # Only a public method gets here with a bad token (the interceptor refused the
                 # others): an app that sends its expired access token along with Refresh must
                 # still refresh. The token is not forwarded.
@@ -68,7 +70,9 @@ class CallContext:
 
     @property
     def person(self) -> PersonClaims:
-        if self.claims is None:  # revoked between the interceptor and here
+        if self._refused is not None:  # revoked between the interceptor and here: say so
+            raise self._refused
+        if self.claims is None:
             raise Unauthenticated("A valid access token is required.", reason="TOKEN_INVALID")
         return self.claims
 
