@@ -15,10 +15,14 @@ from pydantic import Field, ValidationError
 from gateway.api.errors import described
 from gateway.web import i18n as web_i18n
 from services.contracts.base import Contract
+from services.identity.mails import MAILS as identity_mails
 from services.kernel import i18n
 from services.kernel.errors import FieldViolation, Problem, from_wire, invalid
 from services.kernel.i18n_extract import fstrings
+from services.kernel.mail import Mail
 from services.kernel.runtime.entrypoints import validation_error
+from services.kernel.runtime.mailer import Templates
+from services.scheduling.mails import MAILS as scheduling_mails
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("services", "gateway/api")
@@ -158,3 +162,19 @@ def test_contract_problems_are_said_in_the_callers_language(
     assert violation.description == english
     assert described(violation, "en") == english
     assert described(violation, "fr-FR") == french
+
+
+@pytest.mark.parametrize(
+    "mails", [identity_mails, scheduling_mails], ids=["identity", "scheduling"]
+)
+def test_every_mail_is_written_in_french_and_english(mails: dict[str, Mail]) -> None:
+    templates = Templates(mails)
+    for name, mail in mails.items():
+        names = set(PLACEHOLDER.findall(mail.subject + mail.body))
+        values = {placeholder: f"<{placeholder}>" for placeholder in names}
+        english = templates.render(name, "en", **values)
+        french = templates.render(name, "fr-FR", **values)
+        assert french.subject != english.subject and french.body != english.body, name
+        for rendered in (english, french):
+            assert all(v in rendered.subject + rendered.body for v in values.values() if v)
+            assert rendered.body.endswith("\n-- \necoach\n") and "%(" not in rendered.body
