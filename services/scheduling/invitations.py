@@ -21,7 +21,7 @@ from services.kernel.runtime.sql import WorkerDatabase
 
 from . import itip
 from .domain.model import ERASED_PERSON
-from .notices import WHY, Contacts, _lang, cancellation_targets, when
+from .notices import Contacts, _lang, cancellation_targets, when, why
 from .storage import Reminders, Sessions, claim_calendar, release_calendar
 
 # The claims of cancellation notices (`calendar_sent` rows: this uid; the space and the
@@ -93,7 +93,7 @@ def send(
     for who in found:
         is_coachee = who["person_id"] == event.coachee_person_id
         title = choices[who["person_id"]].title_for(
-            itip.TITLES[_lang(who["locale"])],
+            itip.neutral_title(who["locale"]),
             coach["display_name"] if coach and is_coachee else None,
         )
         # One notice per person for all that one change cancelled, whichever event sends it.
@@ -163,7 +163,7 @@ def _notice(
     return "session_cancelled" if len(dates) == 1 else "sessions_cancelled", {
         "name": who["display_name"] or who["email"],
         "when": dates[0] if len(dates) == 1 else "\n".join(f"- {d}" for d in dates),
-        "why": WHY.get(reason, {}).get(_lang(who["locale"]), ""),
+        "why": why(reason, who["locale"]),
         "link": public_url,
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.contracts import scheduling as c
+from services.kernel.i18n import N_, gettext, language_of
 from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import WorkerDatabase
 
@@ -23,37 +24,31 @@ from .storage import Sessions, Spaces
 # person ids -> their contact details (identity's ContactDetails, as dicts)
 Contacts = Callable[[list[str]], list[dict[str, Any]]]
 
-# Why the platform cancelled, in each language (blank for a person's own cancellation).
+# Why the platform cancelled (blank for a person's own cancellation): msgids of the kernel's
+# catalogue, said in the recipient's language by `why`.
 WHY = {
-    "space_paused": {
-        "en": " because the coaching was paused",
-        "fr": " car l'accompagnement est en pause",
-    },
-    "space_completed": {
-        "en": " because the coaching is complete",
-        "fr": " car l'accompagnement est terminé",
-    },
-    "space_archived": {
-        "en": " because the coaching was archived",
-        "fr": " car l'accompagnement est archivé",
-    },
-    "coach_changed": {
-        "en": " because the coaching has a new coach",
-        "fr": " car l'accompagnement change de coach",
-    },
-    "person_erased": {"en": "", "fr": ""},
+    "space_paused": N_(" because the coaching was paused"),
+    "space_completed": N_(" because the coaching is complete"),
+    "space_archived": N_(" because the coaching was archived"),
+    "coach_changed": N_(" because the coaching has a new coach"),
+    "person_erased": "",
 }
+# How a reschedule request ended, by its status (`outcome`).
 OUTCOMES = {
-    "approved": {"en": "approved", "fr": "acceptée"},
-    "declined": {
-        "en": "declined: the original time stands",
-        "fr": "refusée : l'horaire initial est maintenu",
-    },
-    "expired": {
-        "en": "not answered before the appointment: the original time stood",
-        "fr": "sans réponse avant le rendez-vous : l'horaire initial a été maintenu",
-    },
+    "approved": N_("approved"),
+    "declined": N_("declined: the original time stands"),
+    "expired": N_("not answered before the appointment: the original time stood"),
 }
+
+
+def why(reason: str, locale: str) -> str:
+    said = WHY.get(reason, "")
+    return gettext(locale, said) if said else ""
+
+
+def outcome(status: str, locale: str) -> str:
+    said = OUTCOMES.get(status)
+    return gettext(locale, said) if said else status
 
 
 def when(at: datetime, zone: str, locale: str) -> str:
@@ -66,7 +61,7 @@ def when(at: datetime, zone: str, locale: str) -> str:
 
 
 def _lang(locale: str) -> str:
-    return "fr" if locale == "fr" else "en"
+    return language_of(locale)
 
 
 def cancellation_targets(event: c.SessionCancelled) -> list[str]:
@@ -107,7 +102,7 @@ def send_request(
         lambda who: {
             "when": when(event.original_starts_at, who["time_zone"], who["locale"]),
             "proposed": when(event.proposed_starts_at, who["time_zone"], who["locale"]),
-            "outcome": OUTCOMES.get(event.status, {}).get(_lang(who["locale"]), event.status),
+            "outcome": outcome(event.status, who["locale"]),
             "link": public_url,
         },
     )
