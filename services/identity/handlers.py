@@ -2481,7 +2481,7 @@ def send_coach_change_mail(
         person.locale,
         "coach_change_proposed" if proposed else "coach_changed",
         name=person.display_name or person.email,
-        url=links.public_url,
+        url=f"{links.public_url.rstrip('/')}/my-space",  # the coachee's page; names no space
     )
 
 

@@ -64,6 +64,13 @@ def _lang(locale: str) -> str:
     return language_of(locale)
 
 
+def space_link(public_url: str, space_id: str, coachee: bool) -> str:
+    """Where a session's mail opens the app: the coachee's own space page, or the coach's desk
+    (a page of the web app, gateway/web; `tests/e2e/test_mailed_links.py` opens each one)."""
+    base = public_url.rstrip("/")
+    return f"{base}/spaces/{space_id}" if coachee else f"{base}/desk"
+
+
 def cancellation_targets(event: c.SessionCancelled) -> list[str]:
     """Who is told why: the platform's cancellations go to everyone; a person's, to the other
     side (everyone's calendar is updated: `invitations`)."""
@@ -103,7 +110,9 @@ def send_request(
             "when": when(event.original_starts_at, who["time_zone"], who["locale"]),
             "proposed": when(event.proposed_starts_at, who["time_zone"], who["locale"]),
             "outcome": outcome(event.status, who["locale"]),
-            "link": public_url,
+            "link": space_link(
+                public_url, event.space_id, who["person_id"] == session.coachee_person_id
+            ),
         },
     )
 
