@@ -20,18 +20,14 @@ from services.kernel.runtime.mailer import DirectoryTransport, Mailer, Templates
 @pytest.mark.parametrize("template", ["coach_changed", "coach_change_proposed"])
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_a_coach_change_mail_names_no_one_and_no_space(template: str, locale: str) -> None:
-    rendered = Templates(MAILS).render(
-        template, locale, name="Ada", url="https://ecoach.example"
-    )
+    rendered = Templates(MAILS).render(template, locale, name="Ada", url="https://ecoach.example")
     assert "Ada" in rendered.body and "https://ecoach.example" in rendered.body
     assert "%(" not in rendered.body + rendered.subject
     assert "ecoach" in rendered.subject
 
 
 def test_a_mail_says_its_language(tmp_path: Path) -> None:
-    mailer = Mailer(
-        DirectoryTransport(tmp_path), "ecoach <no-reply@ecoach.test>", Templates(MAILS)
-    )
+    mailer = Mailer(DirectoryTransport(tmp_path), "ecoach <no-reply@ecoach.test>", Templates(MAILS))
     mailer.send("ada@example.test", "fr", "coach_changed", name="Ada", url="https://e")
     [eml] = list(tmp_path.glob("*.eml"))
     parsed = message_from_bytes(eml.read_bytes(), policy=email_policy)
