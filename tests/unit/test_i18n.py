@@ -25,7 +25,7 @@ from services.kernel.runtime.mailer import Templates
 from services.scheduling.mails import MAILS as scheduling_mails
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("services", "gateway/api")
+SCANNED = ("services", "gateway/api", "ecoach_cli")
 METHODS = [(f"{folder}/**.py", "services.kernel.i18n_extract:extract") for folder in SCANNED]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
