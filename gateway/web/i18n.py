@@ -12,15 +12,15 @@ Accept-Language; English otherwise.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
 from flask import g, request
 
 from services.kernel import i18n as shared
-from services.kernel.i18n import LANGUAGES
+from services.kernel.i18n import LANGUAGES, zone_of
+
+__all__ = ["LANGUAGES", "gettext", "local_time", "zone_of"]
 
 CATALOGUES = Path(__file__).parent / "translations"
 
@@ -55,17 +55,4 @@ _ = gettext
 
 def local_time(stamp: datetime, time_zone: str) -> str:
     """An instant as the person reads it: their time zone (UTC if unknown), their language."""
-    return format_datetime(
-        stamp.astimezone(UTC),
-        "EEEE d MMMM y, HH:mm zzzz",
-        tzinfo=zone_of(time_zone),
-        locale=language(),
-    )
-
-
-def zone_of(time_zone: str) -> ZoneInfo:
-    """A person's time zone; UTC when they have none or it is unknown."""
-    try:
-        return ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return shared.local_time(stamp, time_zone, language(), f"{shared.LONG_INSTANT} zzzz")

@@ -14,8 +14,11 @@ translation.
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -68,6 +71,27 @@ def ngettext(locale: str | None, singular: str, plural: str, n: int, **values: o
     """The singular or plural form for `n`, in the locale's language; `n` is among the values."""
     text = _translations(language_of(locale)).ngettext(singular, plural, n)
     return text % {"n": n, **values}
+
+
+def zone_of(time_zone: str) -> ZoneInfo:
+    """A person's time zone; UTC when they have none or it is unknown."""
+    try:
+        return ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# A date and time as people read them: "jeudi 10 décembre 2026, 14:00", in their language.
+LONG_INSTANT = "EEEE d MMMM y, HH:mm"
+
+
+def local_time(
+    stamp: datetime, time_zone: str, locale: str | None, pattern: str = LONG_INSTANT
+) -> str:
+    """An instant in the person's time zone (UTC if unknown) and language (Babel's patterns)."""
+    return format_datetime(
+        stamp.astimezone(UTC), pattern, tzinfo=zone_of(time_zone), locale=language_of(locale)
+    )
 
 
 def N_(message: str) -> str:  # the gettext convention: "mark now, translate later"

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.contracts import scheduling as c
-from services.kernel.i18n import N_, gettext, language_of
+from services.kernel.i18n import N_, gettext, language_of, local_time, zone_of
 from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import WorkerDatabase
 
@@ -52,12 +51,9 @@ def outcome(status: str, locale: str) -> str:
 
 
 def when(at: datetime, zone: str, locale: str) -> str:
-    """A date and time in the recipient's zone, written their way."""
-    name = zone or "UTC"
-    local = at.astimezone(ZoneInfo(name))
-    if locale == "fr":
-        return local.strftime("%d/%m/%Y à %H:%M") + f" ({name})"
-    return local.strftime("%Y-%m-%d at %H:%M") + f" ({name})"
+    """A date and time in the recipient's zone and language, the zone named:
+    "jeudi 10 décembre 2026, 14:00 (Europe/Paris)"."""
+    return f"{local_time(at, zone, locale)} ({zone_of(zone).key})"
 
 
 def _lang(locale: str) -> str:

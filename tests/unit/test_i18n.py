@@ -5,6 +5,7 @@ same placeholders; field problems reach the caller in their language."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from services.kernel.mail import Mail
 from services.kernel.runtime.entrypoints import validation_error
 from services.kernel.runtime.mailer import Templates
 from services.scheduling.mails import MAILS as scheduling_mails
+from services.scheduling.notices import when
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("services", "gateway/api", "ecoach_cli")
@@ -178,3 +180,12 @@ def test_every_mail_is_written_in_french_and_english(mails: dict[str, Mail]) -> 
         for rendered in (english, french):
             assert all(v in rendered.subject + rendered.body for v in values.values() if v)
             assert rendered.body.endswith("\n-- \necoach\n") and "%(" not in rendered.body
+
+
+def test_mail_dates_are_in_the_persons_zone_and_language() -> None:
+    at = datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
+    assert when(at, "Europe/Paris", "fr") == "jeudi 10 décembre 2026, 14:00 (Europe/Paris)"
+    assert when(at, "America/New_York", "en") == (
+        "Thursday 10 December 2026, 08:00 (America/New_York)"
+    )
+    assert when(at, "", "de") == "Thursday 10 December 2026, 13:00 (UTC)"  # none: UTC, English
