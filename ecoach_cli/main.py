@@ -38,73 +38,53 @@ import grpc
 from gateway.api.client_errors import call_error
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
+from services.kernel.i18n import N_, gettext
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 CHUNK_ROWS = 200
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "password": "Password: ",
-        "new_password": "Choose a password (12 characters or more): ",
-        "logged_in": "Signed in as {email}{tenant}. The session expires at {expires}.",
-        "in_tenant": " in tenant {tenant}",
-        "logged_out": "Signed out.",
-        "not_logged_in": "Not signed in: run `ecoach login EMAIL` first.",
-        "no_tenant": "Name the tenant with --tenant (the session has none).",
-        "tenant_created": "Tenant {name} created: {tenant_id} ({slug}).",
-        "importing": "Importing {rows} row(s) into {tenant}",
-        "summary": "{added} invited, {invited} already invited, {members} already members, "
-        "{rejected} rejected.",
-        "rejected_row": "  line {line}: {email}: {reason}",
-        "member_row": "{member_id}  {status:<11}  {roles:<24}  {email}",
-        "deactivated": "Member {member_id} deactivated.",
-        "accepted": "Invitation accepted: {email} is now a member of {tenant}. Sign in with "
-        "`ecoach login {email} --tenant {tenant}`.",
-        "accepted_existing": "Invitation accepted with your existing account {email}.",
-        "bad_link": "This does not look like an invitation link or token.",
-        "file_missing": "No such file: {path}",
-        "mfa_code": "Code from your authenticator app (or a recovery code): ",
-        "mfa_new_code": "Code now shown by your authenticator app: ",
-        "mfa_enrol": "This account must sign in with an authenticator app. Scan this QR code, or "
-        "enter the secret {secret} (otpauth URI: {uri}).",
-        "mfa_recovery": "Authenticator enrolled. Keep these one-time recovery codes safe; they "
-        "are shown only now:",
-        "no_secret": "Give the secret (base32), an otpauth:// URI, --file, or ECOACH_TOTP_SECRET.",
-        "mfa_reset": "Authenticator of {email} reset ({sessions} session(s) ended): their next "
-        "sign-in sets up a new one.",
-    },
-    "fr": {
-        "password": "Mot de passe : ",
-        "new_password": "Choisissez un mot de passe (12 caractères ou plus) : ",
-        "logged_in": "Connecté en tant que {email}{tenant}. La session expire à {expires}.",
-        "in_tenant": " dans l'organisation {tenant}",
-        "logged_out": "Déconnecté.",
-        "not_logged_in": "Non connecté : lancez d'abord `ecoach login EMAIL`.",
-        "no_tenant": "Précisez l'organisation avec --tenant (la session n'en a pas).",
-        "tenant_created": "Organisation {name} créée : {tenant_id} ({slug}).",
-        "importing": "Import de {rows} ligne(s) dans {tenant}",
-        "summary": "{added} invité(s), {invited} déjà invité(s), {members} déjà membre(s), "
-        "{rejected} refusé(s).",
-        "rejected_row": "  ligne {line} : {email} : {reason}",
-        "member_row": "{member_id}  {status:<11}  {roles:<24}  {email}",
-        "deactivated": "Membre {member_id} désactivé.",
-        "accepted": "Invitation acceptée : {email} est maintenant membre de {tenant}. "
-        "Connectez-vous avec `ecoach login {email} --tenant {tenant}`.",
-        "accepted_existing": "Invitation acceptée avec votre compte existant {email}.",
-        "bad_link": "Ceci ne ressemble pas à un lien ou un jeton d'invitation.",
-        "file_missing": "Fichier introuvable : {path}",
-        "mfa_code": "Code de votre application d'authentification (ou un code de secours) : ",
-        "mfa_new_code": "Code affiché maintenant par votre application d'authentification : ",
-        "mfa_enrol": "Ce compte doit se connecter avec une application d'authentification. "
-        "Scannez ce QR code, ou saisissez le secret {secret} (URI otpauth : {uri}).",
-        "mfa_recovery": "Application enregistrée. Gardez ces codes de secours à usage unique en "
-        "lieu sûr ; ils ne sont affichés que maintenant :",
-        "no_secret": "Donnez le secret (base32), une URI otpauth://, --file, ou "
-        "ECOACH_TOTP_SECRET.",
-        "mfa_reset": "Application d'authentification de {email} réinitialisée ({sessions} "
-        "session(s) fermée(s)) : sa prochaine connexion en enregistre une nouvelle.",
-    },
+# What the command line says, by key: msgids of the kernel's catalogue (README, "Translations"),
+# said in the terminal's language (LC_ALL, LC_MESSAGES, LANG).
+MESSAGES: dict[str, str] = {
+    "password": N_("Password: "),
+    "new_password": N_("Choose a password (12 characters or more): "),
+    "logged_in": N_("Signed in as %(email)s%(tenant)s. The session expires at %(expires)s."),
+    "in_tenant": N_(" in tenant %(tenant)s"),
+    "logged_out": N_("Signed out."),
+    "not_logged_in": N_("Not signed in: run `ecoach login EMAIL` first."),
+    "no_tenant": N_("Name the tenant with --tenant (the session has none)."),
+    "tenant_created": N_("Tenant %(name)s created: %(tenant_id)s (%(slug)s)."),
+    "importing": N_("Importing %(rows)s row(s) into %(tenant)s"),
+    "summary": N_(
+        "%(added)s invited, %(invited)s already invited, %(members)s already members, "
+        "%(rejected)s rejected."
+    ),
+    "rejected_row": N_("  line %(line)s: %(email)s: %(reason)s"),
+    "deactivated": N_("Member %(member_id)s deactivated."),
+    "accepted": N_(
+        "Invitation accepted: %(email)s is now a member of %(tenant)s. Sign in with "
+        "`ecoach login %(email)s --tenant %(tenant)s`."
+    ),
+    "accepted_existing": N_("Invitation accepted with your existing account %(email)s."),
+    "bad_link": N_("This does not look like an invitation link or token."),
+    "file_missing": N_("No such file: %(path)s"),
+    "mfa_code": N_("Code from your authenticator app (or a recovery code): "),
+    "mfa_new_code": N_("Code now shown by your authenticator app: "),
+    "mfa_enrol": N_(
+        "This account must sign in with an authenticator app. Scan this QR code, or enter"
+        " the secret %(secret)s (otpauth URI: %(uri)s)."
+    ),
+    "mfa_recovery": N_(
+        "Authenticator enrolled. Keep these one-time recovery codes safe; they are shown only now:"
+    ),
+    "no_secret": N_("Give the secret (base32), an otpauth:// URI, --file, or ECOACH_TOTP_SECRET."),
+    "mfa_reset": N_(
+        "Authenticator of %(email)s reset (%(sessions)s session(s) ended): their next "
+        "sign-in sets up a new one."
+    ),
 }
+# A member's line in `ecoach members list`: a layout, not words.
+MEMBER_ROW = "{member_id}  {status:<11}  {roles:<24}  {email}"
 
 
 def language() -> str:
@@ -113,7 +93,7 @@ def language() -> str:
 
 
 def t(key: str, **values: Any) -> str:
-    return MESSAGES[language()][key].format(**values)
+    return gettext(language(), MESSAGES[key], **values)
 
 
 class CliError(Exception):
@@ -398,8 +378,7 @@ def list_members(api: Stubs, session: Session, args: argparse.Namespace) -> None
         )
         for m in page.members:
             print(
-                t(
-                    "member_row",
+                MEMBER_ROW.format(
                     member_id=m.member_id,
                     status=pb.MembershipStatus.Name(m.status).lower(),
                     roles=",".join(ROLE_NAMES.get(r, "?") for r in m.roles),

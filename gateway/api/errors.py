@@ -9,7 +9,8 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from services.kernel.errors import DomainError, ErrorCode
+from services.kernel.errors import DomainError, ErrorCode, FieldViolation
+from services.kernel.i18n import gettext
 from services.kernel.messages import localize
 
 ERROR_DOMAIN = "ecoach.app"
@@ -45,7 +46,7 @@ def to_status(
                 error_details_pb2.BadRequest(
                     field_violations=[
                         error_details_pb2.BadRequest.FieldViolation(
-                            field=f.field, description=f.description
+                            field=f.field, description=described(f, locale)
                         )
                         for f in error.fields
                     ]
@@ -69,6 +70,17 @@ def to_status(
     status = status_pb2.Status(code=code.value[0], message=error.message, details=details)
     converted = rpc_status.to_status(status)
     return _Status(converted.code, converted.details, (*converted.trailing_metadata, *trailing))
+
+
+def described(violation: FieldViolation, locale: str) -> str:
+    """Why a field is refused, in the caller's language (English when the catalogue lacks it)."""
+    values = dict(violation.values)
+    if not violation.template:
+        return gettext(locale, violation.description)
+    try:
+        return gettext(locale, violation.template, **values)
+    except (KeyError, ValueError, TypeError):  # a translation whose placeholders do not match
+        return violation.description
 
 
 class _Status(grpc.Status):  # type: ignore[misc]

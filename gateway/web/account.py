@@ -243,7 +243,8 @@ def field_problems(exc: grpc.RpcError) -> tuple[str, dict[str, str], int]:
     page's status."""
     message, _problems, status = failed(exc)
     errors = dict(call_error(exc).fields)
-    # The proof's problems in the page's language (the gateway's field texts are English).
+    # The proof's problems as the page asks for them (the gateway's words come in the page's
+    # language too, ADR 0013, but speak of the API's fields).
     if "current_password" in errors:
         errors["current_password"] = _("This is not your current password.")
     if "mfa_code" in errors:

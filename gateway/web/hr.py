@@ -119,7 +119,8 @@ register_refusals(hr)
 
 def field_problem(name: str) -> str:
     """What a field of HR's forms expects, in the page's language, shown beside it when the
-    gateway refuses it (the gateway's own words for a field are English only)."""
+    gateway refuses it: more than the gateway's own words for the field (which come in the
+    page's language too, ADR 0013), since it speaks of the form's inputs."""
     hours = _("A whole number of hours from 1 to 720.")
     coach = _("Choose a member with the Coach role, other than the coachee.")
     zone = _("Enter an IANA time zone such as Europe/Paris.")

@@ -1,10 +1,10 @@
 """The pages' words, in French and English, from Babel message catalogues (gettext `.po` files
 under `gateway/web/translations/`). The source text is English and is its own msgid.
 
-The catalogues are read at start-up, straight from the `.po` files (compiled in memory): no
-build step, and a changed catalogue shows at the next start. `tests/unit/test_web_i18n.py`
-fails when a template or module uses a msgid a catalogue lacks. How to extract, update and
-translate: README, "Web app".
+The catalogues are read at start-up, straight from the `.po` files (compiled in memory), by the
+kernel's one loader (services/kernel/i18n.py, ADR 0013). `tests/unit/test_web_i18n.py` fails
+when a template or module uses a msgid a catalogue lacks. How to extract, update and translate:
+README, "Translations".
 
 The language of a request: `?lang=`, then the signed-in person's locale, then the browser's
 Accept-Language; English otherwise.
@@ -12,39 +12,24 @@ Accept-Language; English otherwise.
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from flask import g, request
 
-LANGUAGES = ("en", "fr")
+from services.kernel import i18n as shared
+from services.kernel.i18n import LANGUAGES, zone_of
+
+__all__ = ["LANGUAGES", "gettext", "local_time", "zone_of"]
+
 CATALOGUES = Path(__file__).parent / "translations"
-DOMAIN = "messages"
 
 
 def po_path(language: str) -> Path:
-    return CATALOGUES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return shared.po_path(CATALOGUES, language)
 
 
-def load_translations() -> dict[str, Translations]:
-    loaded = {}
-    for language in LANGUAGES:
-        with po_path(language).open("rb") as po:
-            catalogue = read_po(po, locale=language)
-        mo = io.BytesIO()
-        write_mo(mo, catalogue)
-        mo.seek(0)
-        loaded[language] = Translations(mo, domain=DOMAIN)
-    return loaded
-
-
-TRANSLATIONS = load_translations()
+TRANSLATIONS = shared.load_catalogues(CATALOGUES)
 
 
 def choose_language(asked: str | None, person: str | None) -> str:
@@ -70,17 +55,4 @@ _ = gettext
 
 def local_time(stamp: datetime, time_zone: str) -> str:
     """An instant as the person reads it: their time zone (UTC if unknown), their language."""
-    return format_datetime(
-        stamp.astimezone(UTC),
-        "EEEE d MMMM y, HH:mm zzzz",
-        tzinfo=zone_of(time_zone),
-        locale=language(),
-    )
-
-
-def zone_of(time_zone: str) -> ZoneInfo:
-    """A person's time zone; UTC when they have none or it is unknown."""
-    try:
-        return ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return shared.local_time(stamp, time_zone, language(), f"{shared.LONG_INSTANT} zzzz")

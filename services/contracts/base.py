@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from services.kernel.errors import Problem
 from services.kernel.validation import (
     INCOMING,
     MULTI_LINE,
@@ -55,11 +56,14 @@ class Contract(BaseModel):
         kind = next((m for m in (field.metadata if field else ()) if isinstance(m, TextKind)), None)
         problem = _problem(value, kind if incoming else OPAQUE, incoming)
         if problem:
-            raise PydanticCustomError("text_or_date", problem)
+            # The template and values travel in the context (kernel's `validation_error`).
+            raise PydanticCustomError(
+                "text_or_date", problem, {"template": problem.template, **problem.values}
+            )
         return value
 
 
-def _problem(value: Any, kind: TextKind | None, incoming: bool, depth: int = 0) -> str | None:
+def _problem(value: Any, kind: TextKind | None, incoming: bool, depth: int = 0) -> Problem | None:
     if isinstance(value, str):
         return text_problem(value, kind)
     if not incoming or depth > 3 or isinstance(value, BaseModel):

@@ -28,6 +28,7 @@ from services.kernel.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Problem,
     ResourceExhausted,
     Unauthenticated,
     invalid,
@@ -1058,7 +1059,9 @@ def update_tenant_settings(
         standing.require_admin()
         unknown = sorted(set(request.update_mask) - set(c.TENANT_SETTINGS_FIELDS))
         if unknown:
-            raise invalid(update_mask=f"unknown fields: {', '.join(unknown)}")
+            raise invalid(
+                update_mask=Problem("unknown fields: %(unknown)s", unknown=", ".join(unknown))
+            )
         if "seats" in request.update_mask:
             access.require_operator(caller)  # seats are what the organisation bought
         tenant = repos.tenants.get_for_update(request.tenant_id)
@@ -1617,7 +1620,11 @@ def update_member(db: WorkerDatabase, caller: Caller, request: c.UpdateMemberReq
         # Checked after the caller's rights, so a stranger learns nothing from a bad mask.
         unknown = sorted(set(request.update_mask) - UPDATABLE_MEMBER_FIELDS)
         if unknown:
-            raise invalid(update_mask=f"only 'roles' can be updated, not {', '.join(unknown)}")
+            raise invalid(
+                update_mask=Problem(
+                    "only 'roles' can be updated, not %(unknown)s", unknown=", ".join(unknown)
+                )
+            )
         if m.person_id == standing.who.person_id:  # nobody grants themselves a way to content
             raise PermissionDenied(
                 "You cannot change the roles of your own membership; ask another administrator.",
@@ -2362,7 +2369,13 @@ def update_my_profile(
     who = access.person(caller)
     unknown = sorted(set(request.update_mask) - set(c.PROFILE_FIELDS))
     if unknown:
-        raise invalid(update_mask=f"only {', '.join(c.PROFILE_FIELDS)}, not {', '.join(unknown)}")
+        raise invalid(
+            update_mask=Problem(
+                "only %(allowed)s, not %(unknown)s",
+                allowed=", ".join(c.PROFILE_FIELDS),
+                unknown=", ".join(unknown),
+            )
+        )
     with db.unit_of_work() as uow:
         repos = Repositories(uow.connection)
         person = _own_person(repos, who.person_id)
@@ -2470,7 +2483,7 @@ def send_coach_change_mail(
         person.locale,
         "coach_change_proposed" if proposed else "coach_changed",
         name=person.display_name or person.email,
-        url=links.public_url,
+        url=f"{links.public_url.rstrip('/')}/my-space",  # the coachee's page; names no space
     )
 
 

@@ -8,7 +8,6 @@ import os
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import eventlet.patcher
@@ -32,6 +31,7 @@ from services.kernel.tokens import FetchedKeys, KeySource
 
 from . import handlers
 from .domain.throttle import ThrottlePolicy
+from .mails import MAILS
 from .passwords import Passwords, common_passwords
 from .passwords import hasher as password_hasher
 from .storage import Repositories
@@ -72,7 +72,6 @@ _passwords = Passwords(
     run=_hash_off_the_loop,
     hasher=password_hasher(settings().argon2_memory_kib, settings().argon2_time_cost),
 )
-MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail"
 
 
 @functools.cache
@@ -88,7 +87,7 @@ def _links() -> handlers.LinkSettings:
 
 @functools.cache
 def _mailer() -> Mailer:
-    return mailer_from(settings(), MAIL_TEMPLATES)
+    return mailer_from(settings(), MAILS)
 
 
 def _own_signing_keys(container: Any) -> KeySource:

@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .errors import DomainError, invalid
+from .errors import DomainError, Problem, invalid
 from .validation import text_problem
 
 MAX_BYTES = 1_048_576  # 1 MiB: the documented limit of an uploaded CSV (the gateway checks it too)
@@ -65,7 +65,9 @@ def read_rows(
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise invalid(csv=f"is not UTF-8 (byte {exc.start}); save it as UTF-8 CSV") from None
+        raise invalid(
+            csv=Problem("is not UTF-8 (byte %(byte)s); save it as UTF-8 CSV", byte=exc.start)
+        ) from None
     if not text.strip():
         raise invalid(csv="is empty")
     header_line = text.splitlines()[0]
@@ -77,7 +79,13 @@ def read_rows(
     header = [names.get(h.strip().lower(), h.strip().lower()) for h in _next_row(reader) or []]
     missing = [column for column in required if column not in header]
     if missing:
-        raise invalid(csv=f"has no column {', '.join(missing)} (its header: {', '.join(header)})")
+        raise invalid(
+            csv=Problem(
+                "has no column %(missing)s (its header: %(header)s)",
+                missing=", ".join(missing),
+                header=", ".join(header),
+            )
+        )
     index = {name: header.index(name) for name in (*required, *optional) if name in header}
     rows = 0
     while (cells := _next_row(reader)) is not None:
@@ -85,7 +93,7 @@ def read_rows(
             continue
         rows += 1
         if rows > max_rows:
-            raise invalid(csv=f"has more than {max_rows} rows; split the file")
+            raise invalid(csv=Problem("has more than %(n)s rows; split the file", n=max_rows))
         yield reader.line_num, Cell(index, cells)
 
 
@@ -95,7 +103,9 @@ def check_size(data: bytes, max_bytes: int = MAX_BYTES) -> None:
     if not data:
         raise invalid(csv="is empty")
     if len(data) > max_bytes:
-        raise invalid(csv=f"is larger than {max_bytes // 1024} KiB; split the file")
+        raise invalid(
+            csv=Problem("is larger than %(kib)s KiB; split the file", kib=max_bytes // 1024)
+        )
 
 
 def _next_row(reader: Any) -> list[str] | None:
@@ -103,8 +113,11 @@ def _next_row(reader: Any) -> list[str] | None:
         return next(reader, None)
     except csv.Error:
         raise invalid(
-            csv=f"line {reader.line_num} has a cell longer than {MAX_CELL_CHARS} characters "
-            "or is not CSV"
+            csv=Problem(
+                "line %(line)s has a cell longer than %(n)s characters or is not CSV",
+                line=reader.line_num,
+                n=MAX_CELL_CHARS,
+            )
         ) from None
 
 

@@ -26,10 +26,43 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
 
 
+class Problem(str):
+    """A field problem whose English text holds values: `Problem("at most %(n)s days", n=31)`.
+
+    It is the English text (a `str`), and keeps its template (the catalogue's msgid) and values,
+    so the gateway can say it in the caller's language (services/kernel/i18n.py). A problem
+    without values is a plain string: it is its own msgid."""
+
+    template: str
+    values: dict[str, str]
+
+    def __new__(cls, template: str, **values: object) -> Problem:
+        texts = {name: str(value) for name, value in values.items()}
+        made = super().__new__(cls, template % texts if texts else template)
+        made.template = template
+        made.values = texts
+        return made
+
+
 @dataclass(frozen=True)
 class FieldViolation:
+    """A bad field and why, in English (`description`). `template` and `values` say it again as
+    a catalogue msgid and its values when the text holds values (see `Problem`)."""
+
     field: str
     description: str
+    template: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, field: str, why: str) -> FieldViolation:
+        if isinstance(why, Problem):
+            return cls(field, str(why), why.template, tuple(sorted(why.values.items())))
+        return cls(field, why)
+
+    @property
+    def msgid(self) -> str:
+        return self.template or self.description
 
 
 class DomainError(Exception):
@@ -58,7 +91,15 @@ class DomainError(Exception):
             "code": str(self.code),
             "reason": self.reason,
             "message": self.message,
-            "fields": [{"field": f.field, "description": f.description} for f in self.fields],
+            "fields": [
+                {
+                    "field": f.field,
+                    "description": f.description,
+                    "template": f.template,
+                    "values": dict(f.values),
+                }
+                for f in self.fields
+            ],
             "metadata": self.metadata,
         }
 
@@ -137,12 +178,21 @@ def from_wire(data: dict[str, Any]) -> DomainError:
         str(data.get("message", "")),
         reason=str(data.get("reason") or cls.default_reason),
         fields=[
-            FieldViolation(str(f.get("field", "")), str(f.get("description", "")))
+            FieldViolation(
+                str(f.get("field", "")),
+                str(f.get("description", "")),
+                str(f.get("template") or ""),
+                tuple(sorted((str(k), str(v)) for k, v in _mapping(f.get("values")).items())),
+            )
             for f in data.get("fields") or []
             if isinstance(f, dict)
         ],
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
     )
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def from_remote(error: dict[str, Any]) -> DomainError:
@@ -161,8 +211,9 @@ def from_remote(error: dict[str, Any]) -> DomainError:
 
 
 def invalid(**fields: str) -> InvalidArgument:
-    """InvalidArgument naming each bad field: `raise invalid(email="must be an email address")`."""
+    """InvalidArgument naming each bad field: `raise invalid(email="must be an email address")`.
+    Each text is a msgid of the kernel's catalogue (a `Problem` when it holds values)."""
     return InvalidArgument(
         "Some fields are invalid: " + ", ".join(sorted(fields)),
-        fields=[FieldViolation(name, why) for name, why in fields.items()],
+        fields=[FieldViolation.of(name, why) for name, why in fields.items()],
     )

@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from services.kernel.errors import Problem
+from services.kernel.i18n import N_
+
 # An email address as people type it: something@domain.tld, no spaces, at most one '@', a dot in
 # the domain with at least two characters after it. Written so that a backtracking engine (the
 # domain's `re`) stays linear: the domain's run before its first dot holds no dot, so no split
@@ -28,10 +31,10 @@ MAX_EMAIL_LENGTH = 254
 # A tenant's short name: lowercase letters, digits and inner hyphens.
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$"
 
-# What to tell a person whose input does not match a pattern above.
+# What to tell a person whose input does not match a pattern above (msgids of the catalogue).
 PATTERN_HINTS = {
-    EMAIL_PATTERN: "must be an email address such as name@example.com",
-    SLUG_PATTERN: "2 to 40 lowercase letters, digits or inner hyphens, such as acme-france",
+    EMAIL_PATTERN: N_("must be an email address such as name@example.com"),
+    SLUG_PATTERN: N_("2 to 40 lowercase letters, digits or inner hyphens, such as acme-france"),
 }
 
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -71,21 +74,21 @@ _BAD = {
 }
 
 
-def text_problem(text: str, kind: TextKind | None = None) -> str | None:
+def text_problem(text: str, kind: TextKind | None = None) -> Problem | None:
     """Why `text` cannot be accepted as `kind` (None: single-line), or None when it can."""
     found = _BAD.get(kind, _BAD[None]).search(text)
     if found is None:
         return None
     char = found.group()
     if char == "\x00":
-        what = "a NUL character"
+        why = N_("must not contain a NUL character (U+%(code)s at position %(position)s)")
     elif char in "\t\n\r":
-        what = "a tab or line break"
+        why = N_("must not contain a tab or line break (U+%(code)s at position %(position)s)")
     elif "\ud800" <= char <= "\udfff":
-        what = "an unpaired surrogate"
+        why = N_("must not contain an unpaired surrogate (U+%(code)s at position %(position)s)")
     else:
-        what = "a control character"
-    return f"must not contain {what} (U+{ord(char):04X} at position {found.start()})"
+        why = N_("must not contain a control character (U+%(code)s at position %(position)s)")
+    return Problem(why, code=f"{ord(char):04X}", position=found.start())
 
 
 # ---------------------------------------------------------------- dates and times
@@ -99,7 +102,7 @@ _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
-def date_problem(value: date) -> str | None:
+def date_problem(value: date) -> Problem | None:
     """Why a date or instant is outside what the platform plans for, or None."""
     if isinstance(value, datetime):
         # A naive datetime is read as UTC for this check only (its field decides its meaning).
@@ -112,4 +115,8 @@ def date_problem(value: date) -> str | None:
             return None
     elif EARLIEST_DATE <= value <= LATEST_DATE:
         return None
-    return f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+    return Problem(
+        "must be between %(earliest)s and %(latest)s",
+        earliest=EARLIEST_DATE.isoformat(),
+        latest=LATEST_DATE.isoformat(),
+    )

@@ -79,7 +79,7 @@ def get_calendar_feed(
     coaches = sorted(set(coach_of.values()))[:49] if choice.show_coach_name else []
     people = {w["person_id"]: w for w in contacts([person, *coaches])}
     locale = _lang(people[person]["locale"]) if person in people else "en"
-    neutral = itip.TITLES[locale]
+    neutral = itip.neutral_title(locale)
     titles = {}
     for m in messages:
         coach = people.get(coach_of.get(m.uid, ""))

@@ -21,7 +21,7 @@ from services.contracts import identity as ic
 from services.contracts import scheduling as c
 from services.contracts import spaces as sc
 from services.kernel.caller import Caller, PersonClaims, require_person
-from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
+from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Problem, invalid
 from services.kernel.ids import new_id
 from services.kernel.personal_data import completion_event
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
@@ -229,7 +229,7 @@ def list_slots(db: WorkerDatabase, caller: Caller, request: c.SlotsRequest) -> c
     if request.to_date < request.from_date:
         raise invalid(to_date="must not be before from_date")
     if (request.to_date - request.from_date).days >= c.MAX_RANGE_DAYS:
-        raise invalid(to_date=f"at most {c.MAX_RANGE_DAYS} days after from_date")
+        raise invalid(to_date=Problem("at most %(n)s days after from_date", n=c.MAX_RANGE_DAYS))
     with db.read_only() as uow:
         r = Repos.of(uow.connection)
         space = r.spaces.get(request.tenant_id, request.space_id)
@@ -738,8 +738,10 @@ def cancel_session(
         session.check_open(now)
         if relation != COACHEE and request.reason not in c.COACH_REASONS:
             raise invalid(
-                reason="a coach gives a reason: "
-                + ", ".join("REASON_" + r.upper() for r in c.COACH_REASONS)
+                reason=Problem(
+                    "a coach gives a reason: %(reasons)s",
+                    reasons=", ".join("REASON_" + r.upper() for r in c.COACH_REASONS),
+                )
             )
         if (
             relation == COACHEE

@@ -21,7 +21,7 @@ from services.kernel.runtime.sql import WorkerDatabase
 
 from . import itip
 from .domain.model import ERASED_PERSON
-from .notices import WHY, Contacts, _lang, cancellation_targets, when
+from .notices import Contacts, _lang, cancellation_targets, space_link, when, why
 from .storage import Reminders, Sessions, claim_calendar, release_calendar
 
 # The claims of cancellation notices (`calendar_sent` rows: this uid; the space and the
@@ -93,7 +93,7 @@ def send(
     for who in found:
         is_coachee = who["person_id"] == event.coachee_person_id
         title = choices[who["person_id"]].title_for(
-            itip.TITLES[_lang(who["locale"])],
+            itip.neutral_title(who["locale"]),
             coach["display_name"] if coach and is_coachee else None,
         )
         # One notice per person for all that one change cancelled, whichever event sends it.
@@ -106,10 +106,11 @@ def send(
             claimed = _claim(db, message, who["person_id"])
             if not claimed:
                 continue
-            template, values = _mail(message, who, public_url)
+            link = space_link(public_url, event.space_id, is_coachee)
+            template, values = _mail(message, who, link)
             carried = notice
             if notice and together is not None:
-                template, values = _notice(event, together[1], who, public_url)
+                template, values = _notice(event, together[1], who, link)
                 notice = False
             ics = itip.render(
                 message,
@@ -134,7 +135,8 @@ def send(
                     _release(db, NOTICES, who["person_id"], [together[0]])
                 raise
         if notice and together is not None:  # the calendars already knew: the notice alone
-            template, values = _notice(event, together[1], who, public_url)
+            link = space_link(public_url, event.space_id, is_coachee)
+            template, values = _notice(event, together[1], who, link)
             try:
                 mailer.send(who["email"], who["locale"], template, **values)
             except Exception:
@@ -142,20 +144,18 @@ def send(
                 raise
 
 
-def _mail(
-    message: itip.Message, who: dict[str, Any], public_url: str
-) -> tuple[str, dict[str, str]]:
+def _mail(message: itip.Message, who: dict[str, Any], link: str) -> tuple[str, dict[str, str]]:
     first = message.events[0].start
     template = "calendar_cancel" if message.method == itip.CANCEL else "calendar_request"
     return template, {
         "name": who["display_name"] or who["email"],
         "when": when(first, who["time_zone"], who["locale"]),
-        "link": public_url,
+        "link": link,
     }
 
 
 def _notice(
-    event: c.SessionEvent, starts: list[datetime], who: dict[str, Any], public_url: str
+    event: c.SessionEvent, starts: list[datetime], who: dict[str, Any], link: str
 ) -> tuple[str, dict[str, str]]:
     """The cancellation notice: one session's, or the list of all one change cancelled."""
     reason = getattr(event, "reason", None) or ""
@@ -163,8 +163,8 @@ def _notice(
     return "session_cancelled" if len(dates) == 1 else "sessions_cancelled", {
         "name": who["display_name"] or who["email"],
         "when": dates[0] if len(dates) == 1 else "\n".join(f"- {d}" for d in dates),
-        "why": WHY.get(reason, {}).get(_lang(who["locale"]), ""),
-        "link": public_url,
+        "why": why(reason, who["locale"]),
+        "link": link,
     }
 
 

@@ -30,12 +30,20 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
+from services.kernel.i18n import N_, gettext
+
 from .domain.model import CANCELLED, Session
 from .domain.recurrence import instances, place, rule_fields
 
 PRODID = "-//ecoach//scheduling//EN"
-TITLES = {"fr": "Rendez-vous ecoach", "en": "ecoach appointment"}
+# What an event is called in a calendar, unless its person chose their own title (a msgid).
+TITLE = N_("ecoach appointment")
 REQUEST, CANCEL = "REQUEST", "CANCEL"
+
+
+def neutral_title(locale: str) -> str:
+    """The events' title in the person's language."""
+    return gettext(locale, TITLE)
 
 
 @dataclass(frozen=True)
@@ -237,7 +245,7 @@ def render(
     title: str | None = None,
 ) -> bytes:
     """The iCalendar object of `message` for one attendee."""
-    summary = title or TITLES.get(locale, TITLES["en"])
+    summary = title or neutral_title(locale)
     events = [
         _vevent(message.uid, v, summary, now, organizer, (attendee, attendee_name))
         for v in message.events
@@ -251,7 +259,7 @@ def publish(
     """A calendar feed (METHOD:PUBLISH) of what `messages` hold: the same neutral events, with
     no organizer or attendee (a feed's URL may be seen by others); `titles` by UID, if the
     person chose theirs."""
-    neutral = TITLES.get(locale, TITLES["en"])
+    neutral = neutral_title(locale)
     events = [
         _vevent(m.uid, v, (titles or {}).get(m.uid, neutral), now)
         for m in messages

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.contracts import scheduling as c
+from services.kernel.i18n import N_, gettext, language_of, local_time, zone_of
 from services.kernel.runtime.mailer import Mailer
 from services.kernel.runtime.sql import WorkerDatabase
 
@@ -23,50 +23,48 @@ from .storage import Sessions, Spaces
 # person ids -> their contact details (identity's ContactDetails, as dicts)
 Contacts = Callable[[list[str]], list[dict[str, Any]]]
 
-# Why the platform cancelled, in each language (blank for a person's own cancellation).
+# Why the platform cancelled (blank for a person's own cancellation): msgids of the kernel's
+# catalogue, said in the recipient's language by `why`.
 WHY = {
-    "space_paused": {
-        "en": " because the coaching was paused",
-        "fr": " car l'accompagnement est en pause",
-    },
-    "space_completed": {
-        "en": " because the coaching is complete",
-        "fr": " car l'accompagnement est terminé",
-    },
-    "space_archived": {
-        "en": " because the coaching was archived",
-        "fr": " car l'accompagnement est archivé",
-    },
-    "coach_changed": {
-        "en": " because the coaching has a new coach",
-        "fr": " car l'accompagnement change de coach",
-    },
-    "person_erased": {"en": "", "fr": ""},
+    "space_paused": N_(" because the coaching was paused"),
+    "space_completed": N_(" because the coaching is complete"),
+    "space_archived": N_(" because the coaching was archived"),
+    "coach_changed": N_(" because the coaching has a new coach"),
+    "person_erased": "",
 }
+# How a reschedule request ended, by its status (`outcome`).
 OUTCOMES = {
-    "approved": {"en": "approved", "fr": "acceptée"},
-    "declined": {
-        "en": "declined: the original time stands",
-        "fr": "refusée : l'horaire initial est maintenu",
-    },
-    "expired": {
-        "en": "not answered before the appointment: the original time stood",
-        "fr": "sans réponse avant le rendez-vous : l'horaire initial a été maintenu",
-    },
+    "approved": N_("approved"),
+    "declined": N_("declined: the original time stands"),
+    "expired": N_("not answered before the appointment: the original time stood"),
 }
+
+
+def why(reason: str, locale: str) -> str:
+    said = WHY.get(reason, "")
+    return gettext(locale, said) if said else ""
+
+
+def outcome(status: str, locale: str) -> str:
+    said = OUTCOMES.get(status)
+    return gettext(locale, said) if said else status
 
 
 def when(at: datetime, zone: str, locale: str) -> str:
-    """A date and time in the recipient's zone, written their way."""
-    name = zone or "UTC"
-    local = at.astimezone(ZoneInfo(name))
-    if locale == "fr":
-        return local.strftime("%d/%m/%Y à %H:%M") + f" ({name})"
-    return local.strftime("%Y-%m-%d at %H:%M") + f" ({name})"
+    """A date and time in the recipient's zone and language, the zone named:
+    "jeudi 10 décembre 2026, 14:00 (Europe/Paris)"."""
+    return f"{local_time(at, zone, locale)} ({zone_of(zone).key})"
 
 
 def _lang(locale: str) -> str:
-    return "fr" if locale == "fr" else "en"
+    return language_of(locale)
+
+
+def space_link(public_url: str, space_id: str, coachee: bool) -> str:
+    """Where a session's mail opens the app: the coachee's own space page, or the coach's desk
+    (a page of the web app, gateway/web; `tests/e2e/test_mailed_links.py` opens each one)."""
+    base = public_url.rstrip("/")
+    return f"{base}/spaces/{space_id}" if coachee else f"{base}/desk"
 
 
 def cancellation_targets(event: c.SessionCancelled) -> list[str]:
@@ -107,8 +105,10 @@ def send_request(
         lambda who: {
             "when": when(event.original_starts_at, who["time_zone"], who["locale"]),
             "proposed": when(event.proposed_starts_at, who["time_zone"], who["locale"]),
-            "outcome": OUTCOMES.get(event.status, {}).get(_lang(who["locale"]), event.status),
-            "link": public_url,
+            "outcome": outcome(event.status, who["locale"]),
+            "link": space_link(
+                public_url, event.space_id, who["person_id"] == session.coachee_person_id
+            ),
         },
     )
 

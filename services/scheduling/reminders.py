@@ -23,7 +23,7 @@ from services.kernel.runtime.sql import WorkerDatabase
 
 from .domain.model import ERASED_PERSON
 from .domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, CalendarChoice, due
-from .notices import Contacts, when
+from .notices import Contacts, space_link, when
 from .storage import Feeds, Reminders
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: st
                 "reminder",
                 name=who["display_name"] or who["email"],
                 when=when(s.starts_at, who["time_zone"], who["locale"]),
-                link=public_url,
+                link=space_link(public_url, s.space_id, person == s.coachee_person_id),
             )
             count += 1
         except Exception:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -27,17 +26,17 @@ from services.kernel.runtime.sql import UnitOfWork
 
 from . import feeds, handlers, invitations, notices, reminders, video
 from .domain.rooms import check_deployment_default
+from .mails import MAILS
 
 log = logging.getLogger(__name__)
 
 # How often unanswered reschedule requests are checked for having lapsed.
 EXPIRY_SWEEP_SECONDS = 5
-MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail"
 
 
 @functools.cache
 def _mailer() -> Mailer:
-    return mailer_from(settings(), MAIL_TEMPLATES)
+    return mailer_from(settings(), MAILS)
 
 
 class DeploymentCheck(DependencyProvider):  # type: ignore[misc]

@@ -101,7 +101,13 @@ def test_json_logs_carry_the_request_id_and_never_a_token() -> None:
 
 
 def test_every_message_exists_in_french_and_english() -> None:
-    for reason, texts in MESSAGES.items():
-        assert set(texts) == {"fr", "en"}, reason
-    assert localize("INVALID_CREDENTIALS", "UNAUTHENTICATED", "fr-FR")[0] == "fr"
-    assert localize("NO_SUCH_REASON", "NOT_FOUND", "en") == ("en", MESSAGES["NOT_FOUND"]["en"])
+    for reason, msgid in MESSAGES.items():
+        assert localize(reason, "INTERNAL", "en") == ("en", msgid)
+        lang, french = localize(reason, "INTERNAL", "fr")
+        assert lang == "fr" and french and french != msgid, reason
+    assert localize("INVALID_CREDENTIALS", "UNAUTHENTICATED", "fr-FR") == (
+        "fr",
+        "L'adresse e-mail ou le mot de passe est incorrect.",
+    )
+    assert localize("NO_SUCH_REASON", "NOT_FOUND", "en") == ("en", MESSAGES["NOT_FOUND"])
+    assert localize("NO_SUCH_REASON", "NOT_FOUND", "de-DE") == ("en", MESSAGES["NOT_FOUND"])

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.kernel.errors import FailedPrecondition, invalid
+from services.kernel.errors import FailedPrecondition, Problem, invalid
 from services.kernel.ids import new_id
 
 MIN_PASSWORD_LENGTH = 12
@@ -29,9 +29,9 @@ def check_password(
     neither the email's local part nor the person's name. Raises InvalidArgument on `field`."""
     lowered = password.casefold()
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise invalid(**{field: f"needs at least {MIN_PASSWORD_LENGTH} characters"})
+        raise invalid(**{field: Problem("needs at least %(n)s characters", n=MIN_PASSWORD_LENGTH)})
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise invalid(**{field: f"has more than {MAX_PASSWORD_LENGTH} characters"})
+        raise invalid(**{field: Problem("has more than %(n)s characters", n=MAX_PASSWORD_LENGTH)})
     if lowered in common or lowered.strip() in common:
         raise invalid(**{field: "is one of the most common passwords"})
     local = email.split("@", 1)[0].casefold()

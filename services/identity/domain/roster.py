@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.kernel.csvtable import MAX_BYTES, Cell, read_rows, why
-from services.kernel.errors import DomainError, invalid
+from services.kernel.errors import DomainError, Problem, invalid
 from services.kernel.timezones import check_time_zone
 
 from .model import LOCALES, check_email, check_roles, normalize_email
@@ -71,7 +71,7 @@ def _row(line: int, cell: Cell, seen: dict[str, int]) -> RosterRow:
     email = check_email(cell("email"))
     key = normalize_email(email)
     if key in seen:
-        raise invalid(email=f"appears again (first on line {seen[key]})")
+        raise invalid(email=Problem("appears again (first on line %(line)s)", line=seen[key]))
     raw_roles = [r.strip().lower() for r in cell("role").split("|") if r.strip()]
     roles = check_roles(raw_roles, "role")
     locale = cell("locale").lower() or None

@@ -1,8 +1,8 @@
 """Outgoing mail, written once for every service (identity today, scheduling next).
 
-A service keeps its templates in a folder: `<name>.<locale>.txt`, whose first line is
-`Subject: ...`, then a blank line, then the body, with `$placeholders` (string.Template). The
-recipient's locale picks the template (French or English; English when there is none in theirs).
+A service lists its mails (`services/<service>/mails.py`: subject and body, msgids of the
+kernel's Babel catalogue with `%(placeholder)s` values, ADR 0013). The recipient's locale picks
+the language (French or English; English when theirs is neither).
 
 Mail goes to the SMTP server of `ECOACH_SMTP_URL`; without one (development, `make run`), each
 mail is written as an `.eml` file under `var/mail/`, which a production deployment refuses.
@@ -15,20 +15,23 @@ import logging
 import secrets
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from string import Template
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..config import Settings
+from ..i18n import gettext, language_of
+from ..mail import Mail
 
 log = logging.getLogger(__name__)
 
 LOCALES = ("fr", "en")
+SIGNATURE = "\n\n-- \necoach\n"
 
 
 @dataclass(frozen=True)
@@ -38,19 +41,17 @@ class Rendered:
 
 
 class Templates:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    """A service's mails, rendered in a person's language."""
+
+    def __init__(self, mails: Mapping[str, Mail]) -> None:
+        self.mails = mails
 
     def render(self, template: str, locale: str, /, **values: str) -> Rendered:
-        chosen = locale if locale in LOCALES else "en"
-        path = self.folder / f"{template}.{chosen}.txt"
-        if not path.exists():
-            path = self.folder / f"{template}.en.txt"
-        text = Template(path.read_text(encoding="utf-8")).substitute(values)
-        head, _, body = text.partition("\n\n")
-        if not head.startswith("Subject: "):
-            raise ValueError(f"{path}: the first line must be 'Subject: ...'")
-        return Rendered(head.removeprefix("Subject: ").strip(), body.strip() + "\n")
+        mail = self.mails[template]
+        language = language_of(locale)
+        subject = gettext(language, mail.subject) % values
+        body = gettext(language, mail.body) % values
+        return Rendered(subject.strip(), body.strip() + SIGNATURE)
 
 
 class Transport(Protocol):
@@ -178,5 +179,5 @@ def transport_from(config: Settings) -> Transport:
     return DirectoryTransport(config.mail_path)
 
 
-def mailer_from(config: Settings, templates: Path) -> Mailer:
-    return Mailer(transport_from(config), config.mail_from, Templates(templates))
+def mailer_from(config: Settings, mails: Mapping[str, Mail]) -> Mailer:
+    return Mailer(transport_from(config), config.mail_from, Templates(mails))

@@ -17,7 +17,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.kernel.errors import FailedPrecondition, FieldViolation, InvalidArgument, invalid
+from services.kernel.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    Problem,
+    invalid,
+)
 
 from .recurrence import place
 
@@ -115,7 +121,9 @@ class Availability:
             return self.session_minutes[0]
         if minutes not in self.session_minutes:
             offered = ", ".join(str(m) for m in self.session_minutes)
-            raise invalid(minutes=f"the coach offers sessions of {offered} minutes")
+            raise invalid(
+                minutes=Problem("the coach offers sessions of %(offered)s minutes", offered=offered)
+            )
         return minutes
 
     # ------------------------------------------------------------ when the coach works

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
-from services.kernel.errors import invalid
+from services.kernel.errors import Problem, invalid
 
 WEEKS = {"weekly": 1, "every_two_weeks": 2, "every_four_weeks": 4}
 FREQUENCIES = (*WEEKS, "monthly")
@@ -78,7 +78,7 @@ def expand(
         raise invalid(until="must not be before the first session")
     locals_ = list(islice(_rule(first.replace(tzinfo=None), frequency, count, until), limit + 1))
     if len(locals_) > limit:
-        raise invalid(until=f"a series holds at most {limit} sessions")
+        raise invalid(until=Problem("a series holds at most %(n)s sessions", n=limit))
     return [place(local, zone) for local in locals_]
 
 

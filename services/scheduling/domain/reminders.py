@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.kernel.errors import invalid
+from services.kernel.errors import Problem, invalid
 
 DEFAULT_MINUTES = (24 * 60, 60)
 MAX_MINUTES = 7 * 24 * 60  # a week before, at the most
@@ -42,12 +42,14 @@ class CalendarChoice:
 
     def check(self) -> CalendarChoice:
         if len(self.title) > MAX_TITLE or any(ord(ch) < 32 for ch in self.title):
-            raise invalid(title=f"at most {MAX_TITLE} characters, on one line")
+            raise invalid(title=Problem("at most %(n)s characters, on one line", n=MAX_TITLE))
         if len(self.minutes) > MAX_REMINDERS:
-            raise invalid(reminder_minutes=f"at most {MAX_REMINDERS} reminders")
+            raise invalid(reminder_minutes=Problem("at most %(n)s reminders", n=MAX_REMINDERS))
         for i, m in enumerate(self.minutes):
             if not 5 <= m <= MAX_MINUTES:
-                raise invalid(**{f"reminder_minutes[{i}]": f"5 to {MAX_MINUTES} minutes"})
+                raise invalid(
+                    **{f"reminder_minutes[{i}]": Problem("5 to %(n)s minutes", n=MAX_MINUTES)}
+                )
         if len(set(self.minutes)) != len(self.minutes):
             raise invalid(reminder_minutes="each offset once")
         return self

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from services.kernel.errors import FailedPrecondition, invalid
+from services.kernel.errors import FailedPrecondition, Problem, invalid
 
 JITSI = "jitsi"
 LIVEKIT = "livekit"
@@ -86,7 +86,7 @@ class VideoSettings:
     def check(self, *, production: bool) -> VideoSettings:
         """Refuse settings that cannot give a working, closed room."""
         if self.provider not in PROVIDERS:
-            raise invalid(provider=f"one of {', '.join(PROVIDERS)}")
+            raise invalid(provider=Problem("one of %(providers)s", providers=", ".join(PROVIDERS)))
         if self.provider == JITSI_PUBLIC and production:
             raise FailedPrecondition(
                 "A public Jitsi server without tokens lets anyone who knows a room's name in: "
@@ -98,7 +98,11 @@ class VideoSettings:
             schemes = (*schemes, "http", "ws")  # a local test server
         parts = urlsplit(self.server_url)
         if parts.scheme not in schemes or not parts.hostname:
-            raise invalid(server_url=f"a {' or '.join(schemes)} URL of the video server")
+            raise invalid(
+                server_url=Problem(
+                    "a %(schemes)s URL of the video server", schemes=" or ".join(schemes)
+                )
+            )
         if parts.query or parts.fragment:
             raise invalid(server_url="no query or fragment")
         if self.provider in (JITSI, LIVEKIT):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.kernel.errors import FailedPrecondition, invalid
+from services.kernel.errors import FailedPrecondition, Problem, invalid
 from services.kernel.ids import new_id
 
 OPEN, ACHIEVED, ARCHIVED = "open", "achieved", "archived"
@@ -46,14 +46,14 @@ def _title(value: str, name: str) -> str:
     if not value:
         raise invalid(**{name: "is required"})
     if len(value) > TITLE_LIMIT:
-        raise invalid(**{name: f"at most {TITLE_LIMIT} characters"})
+        raise invalid(**{name: Problem("at most %(n)s characters", n=TITLE_LIMIT)})
     return value
 
 
 def check_milestones(given: list[dict[str, Any]]) -> list[Milestone]:
     """Milestones as given (title, optional due date, done); an id kept, or a new one."""
     if len(given) > MAX_MILESTONES:
-        raise invalid(milestones=f"at most {MAX_MILESTONES}")
+        raise invalid(milestones=Problem("at most %(n)s", n=MAX_MILESTONES))
     return [
         Milestone(
             m.get("id") or new_id("mil"),
@@ -104,7 +104,9 @@ class Goal:
                 value = _title(value, "title")
             elif name == "description":
                 if len(value) > DESCRIPTION_LIMIT:
-                    raise invalid(description=f"at most {DESCRIPTION_LIMIT} characters")
+                    raise invalid(
+                        description=Problem("at most %(n)s characters", n=DESCRIPTION_LIMIT)
+                    )
                 value = value.strip()
             elif name == "progress":
                 if not 0 <= value <= 100:
@@ -112,7 +114,7 @@ class Goal:
             elif name == "milestones":
                 value = check_milestones(value)
             elif name != "due_on":
-                raise invalid(update_mask=f"{name} cannot be changed")
+                raise invalid(update_mask=Problem("%(name)s cannot be changed", name=name))
             before = getattr(self, name)
             if before != value:
                 changed[name] = [_plain(before), _plain(value)]

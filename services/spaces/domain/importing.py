@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.kernel.csvtable import Cell, read_rows, why
-from services.kernel.errors import DomainError, invalid
+from services.kernel.errors import DomainError, Problem, invalid
 from services.kernel.validation import date_problem, looks_like_email
 
 from .model import CADENCES, MAX_SESSIONS
@@ -68,7 +68,7 @@ def _row(line: int, cell: Cell) -> SpaceRow:
     except ValueError:
         sessions = 0
     if not 1 <= sessions <= MAX_SESSIONS:
-        raise invalid(sessions=f"a number from 1 to {MAX_SESSIONS}")
+        raise invalid(sessions=Problem("a number from 1 to %(n)s", n=MAX_SESSIONS))
     return SpaceRow(
         line,
         _email(cell, "coachee_email"),

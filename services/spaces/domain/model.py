@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 
-from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
+from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Problem, invalid
+from services.kernel.i18n import N_
 from services.kernel.ids import new_id
 
 DRAFT, ACTIVE, PAUSED, COMPLETED, ARCHIVED = "draft", "active", "paused", "completed", "archived"
@@ -58,7 +59,7 @@ class SetUp:
         if self.cadence not in CADENCES:
             raise invalid(cadence="weekly, every_two_weeks, every_four_weeks or monthly")
         if not 1 <= self.sessions_planned <= MAX_SESSIONS:
-            raise invalid(sessions_planned=f"between 1 and {MAX_SESSIONS}")
+            raise invalid(sessions_planned=Problem("between 1 and %(n)s", n=MAX_SESSIONS))
         if self.ends_on is not None and self.ends_on < self.starts_on:
             raise invalid(ends_on="must not be before starts_on")
         people = [self.coachee.person_id, self.coach.person_id]
@@ -73,7 +74,7 @@ class SetUp:
 # agreement (issue 19). "operator" is a platform operator, as identity tells spaces.
 OVERSEER_ROLES = frozenset({"tenant_admin", "operator"})
 COACH_SEAT, CO_COACH_SEAT = "coach", "co_coach"
-OVERSEER_IN_SET_UP = (
+OVERSEER_IN_SET_UP = N_(
     "is a tenant admin or an operator, who coaches only with the coachee's agreement: open "
     "the space with another coach, activate it, then propose them with ChangeCoach or "
     "ChangeCoCoach"
@@ -99,7 +100,7 @@ class Content:
     def changed(self, changes: dict[str, str]) -> Content:
         for name, value in changes.items():
             if len(value) > CONTENT_LIMIT:
-                raise invalid(**{name: f"at most {CONTENT_LIMIT} characters"})
+                raise invalid(**{name: Problem("at most %(n)s characters", n=CONTENT_LIMIT)})
         return replace(self, **{k: v.strip() for k, v in changes.items()})
 
 
@@ -395,6 +396,12 @@ def check_member_roles(
         if member[2] not in ("active", "pending"):
             raise invalid(**{field_name: "is not an active member of this tenant"})
         if wanted[field_name] not in member[1]:
-            raise invalid(**{field_name: f"must be a member with the {wanted[field_name]} role"})
+            raise invalid(
+                **{
+                    field_name: Problem(
+                        "must be a member with the %(role)s role", role=wanted[field_name]
+                    )
+                }
+            )
         if wanted[field_name] == "coach" and not overseers and oversees(member):
             raise invalid(**{field_name: OVERSEER_IN_SET_UP})

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
+from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Problem, invalid
 from services.kernel.ids import new_id
 
 from .model import Relation
@@ -44,13 +44,13 @@ def check_body(body: str) -> str:
     if not body.strip():
         raise invalid(body="is required")
     if len(body) > BODY_LIMIT:
-        raise invalid(body=f"at most {BODY_LIMIT} characters")
+        raise invalid(body=Problem("at most %(n)s characters", n=BODY_LIMIT))
     return body
 
 
 def check_links(given: list[dict[str, Any]]) -> list[Link]:
     if len(given) > MAX_LINKS:
-        raise invalid(links=f"at most {MAX_LINKS}")
+        raise invalid(links=Problem("at most %(n)s", n=MAX_LINKS))
     links = []
     for i, link in enumerate(given):
         url, title = str(link.get("url", "")).strip(), str(link.get("title", "")).strip()
@@ -59,7 +59,9 @@ def check_links(given: list[dict[str, Any]]) -> list[Link]:
         if urlsplit(url).scheme.lower() != "mailto" and not urlsplit(url).netloc:
             raise invalid(**{f"links[{i}].url": "an http, https or mailto address"})
         if not title or len(title) > LINK_TITLE_LIMIT:
-            raise invalid(**{f"links[{i}].title": f"1 to {LINK_TITLE_LIMIT} characters"})
+            raise invalid(
+                **{f"links[{i}].title": Problem("1 to %(n)s characters", n=LINK_TITLE_LIMIT)}
+            )
         links.append(Link(url, title))
     return links
 
