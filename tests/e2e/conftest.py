@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from tests.support.api import Api, Session, unique_email, unique_slug
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.people import set_password, sign_in_operator
+from tests.support.scheduling import Stubs, stubs
 from tests.support.smtp import SmtpServer
 
 
@@ -104,3 +107,26 @@ def acme(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
 @pytest.fixture(scope="session")
 def globex(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
     return make_tenant(deployment, api, operator)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, one per module (the web app's browser tests)."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def origin(deployment: Deployment) -> str:
+    """The web app's origin: no page may send a request anywhere else."""
+    return f"http://{deployment.web_address}"
+
+
+@pytest.fixture(scope="module")
+def s(deployment: Deployment) -> Iterator[Stubs]:
+    """The scheduling and spaces stubs over a channel of the module's own."""
+    channel = deployment.channel()
+    yield stubs(channel)
+    channel.close()

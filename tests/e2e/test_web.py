@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import tenant_name
@@ -27,14 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 STRONG = "Quiet-Harbour-Lantern-58"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

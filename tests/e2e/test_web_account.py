@@ -7,19 +7,14 @@ checks that no request left the web app's origin."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as ipb
 from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support.api import Api, Session, expect_error
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     browsing,
     screenshots,
     serious_violations,
@@ -30,19 +25,6 @@ from tests.support.smtp import body
 from tests.support.waiting import wait_for
 
 NEW_PASSWORD = "Quiet-Meadow-Lantern-62"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def origin(deployment: Deployment) -> str:
-    return f"http://{deployment.web_address}"
 
 
 def email_of(api: Api, who: Session) -> str:

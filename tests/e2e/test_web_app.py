@@ -8,99 +8,29 @@ left the web app's origin."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
-from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
+from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.e2e.test_mfa import require_mfa_for
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     browsing,
-    screenshots,
-    serious_violations,
 )
 from tests.support.clock import clock_moved
 from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
+from tests.support.web import email_of, journey_checks, open_space, sign_in
 
 BROWSER_ADDRESS = "198.51.100.7"  # what the proxy in front of the web app says the browser is
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def s(deployment: Deployment) -> Iterator[sch.Stubs]:
-    channel = deployment.channel()
-    yield sch.stubs(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def origin(deployment: Deployment) -> str:
-    return f"http://{deployment.web_address}"
-
-
-def email_of(api: Api, who: Session) -> str:
-    return str(api.auth.GetMe(ipb.GetMeRequest(), metadata=who.metadata).person.email)
-
-
-def sign_in(page: Page, origin: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{origin}/")
-    assert page.url == f"{origin}/sign-in"  # a signed-out person is sent to sign in
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-
-
-def open_space(
-    s: sch.Stubs, team: TenantWorld, coachee_member: str, *, bookable: bool = False, **content: str
-) -> spb.Space:
-    """An active space of `team`'s coach; `bookable`: once scheduling knows it (the coach's
-    availability set first)."""
-    space = s.spaces.CreateSpace(
-        spb.CreateSpaceRequest(
-            parent=tenant_name(team.tenant_id),
-            set_up=spb.SpaceSetUp(
-                coachee_member_id=coachee_member,
-                coach_member_id=team.coach_member,
-                cadence=spb.WEEKLY,
-                sessions_planned=10,
-                start_date="2026-01-05",
-            ),
-            content=spb.SpaceContent(**content),
-        ),
-        metadata=team.coach.metadata,
-    )
-    active = s.spaces.ActivateSpace(
-        spb.SpaceMoveRequest(name=space.name), metadata=team.coach.metadata
-    )
-    if bookable:
-        sch.wait_known(s, active.name, team.coach)
-    return active
-
-
-def journey_checks(page: Page, name: str, elsewhere: list[str]) -> None:
-    screenshots(page, name)
-    assert serious_violations(page) == []
-    assert elsewhere == []
 
 
 def test_a_coachee_signs_in_and_reads_their_space_in_their_time_zone(

@@ -11,13 +11,11 @@ checks that no request left the web app's origin (tests/support/browser.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import tenant_name
@@ -25,47 +23,14 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import PASSWORD, make_tenant
-from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.browser import browsing
 from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
+from tests.support.web import email_of, journey_checks, open_space, post_status, sign_in, status_of
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def s(deployment: Deployment) -> Iterator[sch.Stubs]:
-    channel = deployment.channel()
-    yield sch.stubs(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def origin(deployment: Deployment) -> str:
-    return f"http://{deployment.web_address}"
-
-
-def status_of(page: Page, url: str) -> int:
-    response = page.goto(url)
-    assert response is not None
-    return response.status
-
-
-def post_status(page: Page, url: str, **form: str) -> int:
-    """A form posted with the page's own CSRF token (the one its forms carry)."""
-    token = page.get_attribute("input[name=csrf_token]", "value") or ""
-    answer = page.request.post(url, form={"csrf_token": token, **form}, max_redirects=0)
-    return answer.status
 
 
 def test_a_coach_works_through_their_desk(

@@ -11,15 +11,13 @@ the accessibility audit and checks that no request left the web app's origin."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ecoach_dev.demo_space import DEMO_GOAL, DEMO_PROJECT, seed_demo_space
 from ecoach_dev.deployment import Deployment
@@ -28,34 +26,14 @@ from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
-from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.browser import browsing
 from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
+from tests.support.web import email_of, journey_checks, open_space, sign_in
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def s(deployment: Deployment) -> Iterator[sch.Stubs]:
-    channel = deployment.channel()
-    yield sch.stubs(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def origin(deployment: Deployment) -> str:
-    return f"http://{deployment.web_address}"
 
 
 def signed_in_page(page: Page, origin: str, api: Api, who: Session) -> None:

@@ -13,12 +13,10 @@ tests/e2e/test_web_app.py."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, tenant_name
@@ -27,39 +25,19 @@ from gateway.api.pb import spaces_pb2 as spb
 from gateway.api.pb import spaces_pb2_grpc as spb_grpc
 from gateway.web.app import create_app
 from tests.e2e.conftest import TenantWorld, make_tenant
-from tests.e2e.test_web_app import email_of, journey_checks, open_space, sign_in
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session, unique_email, unique_slug
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browsing
+from tests.support.browser import browsing
 from tests.support.isolation import all_members, as_dict
 from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
+from tests.support.web import email_of, journey_checks, open_space, sign_in
 
 NOTE_BODY = "Confidential: my manager and I disagree about the Lyon move"
 GOAL_TITLE = "Private goal about the Lyon move"
 PROJECT = "Private project about Lyon"
 VIDEO_SECRET = "video-secret-" + "x" * 40
 IMPORTED = 55  # more than a page of members (50)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def s(deployment: Deployment) -> Iterator[sch.Stubs]:
-    channel = deployment.channel()
-    yield sch.stubs(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def origin(deployment: Deployment) -> str:
-    return f"http://{deployment.web_address}"
 
 
 def csv_file(good: int, bad_email: str) -> bytes:
