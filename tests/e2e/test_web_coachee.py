@@ -476,7 +476,12 @@ def test_a_coachee_erases_their_data_confirming_with_their_password(
 
 
 def test_the_demo_space_is_made_once_for_the_demo_coachee(
-    deployment: Deployment, api: Api, operator: Session, s: sch.Stubs
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
 ) -> None:
     team: TenantWorld = make_tenant(deployment, api, operator)
     coach, coachee = (email_of(api, team.coach), PASSWORD), (email_of(api, team.coachee), PASSWORD)
@@ -495,3 +500,12 @@ def test_the_demo_space_is_made_once_for_the_demo_coachee(
     assert card.space.content.project == DEMO_PROJECT
     assert [g.title for g in card.goals] == [DEMO_GOAL]
     assert len(card.latest_notes) == 1 and len(card.next_sessions) == 1
+    # The coachee reads it in the browser: the note's Markdown rendered (as the service
+    # sanitised it), on their home page and their space's page alike.
+    with browsing(browser, origin) as (_, page, _elsewhere):
+        sign_in(page, origin, coachee[0])
+        page.wait_for_url(f"{origin}/my-space")
+        for path in ("/my-space", f"/spaces/{card.space.space_id}"):
+            page.goto(f"{origin}{path}")
+            assert page.inner_text(".notes strong") == "one situation", path
+            assert "**" not in page.inner_text(".notes"), path
