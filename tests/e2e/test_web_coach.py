@@ -207,6 +207,13 @@ def test_a_coach_works_through_their_desk(
         journey_checks(page, "coach-calendar", elsewhere)
         page.click("#month-view")
         assert page.locator(f"#session-{asked_for.session_id}").count() == 1
+        # Their calendar feed and reminders, their profile and their data, like anyone's.
+        page.click("#calendar-settings")
+        page.wait_for_url(f"{origin}/me/calendar")
+        page.click("#nav-profile")
+        page.wait_for_url(f"{origin}/me/profile")
+        page.click("#nav-data")
+        page.wait_for_url(f"{origin}/me/data")
 
         # Later: the short session is over and waits to be marked.
         offset = (sch.dt(soon.end_time) - datetime.now(UTC)).total_seconds() + 2.5 * 3600
