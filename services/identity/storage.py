@@ -57,6 +57,7 @@ tenants = Table(
     Column("default_time_zone", String(64), nullable=False, server_default="UTC"),
     Column("mfa_required_roles", ARRAY(String(20)), nullable=False, server_default="{}"),
     Column("suspended_at", DateTime(timezone=True)),
+    Index("ix_tenants_page", "created_at", "id"),
 )
 
 persons = Table(
@@ -201,16 +202,17 @@ mfa_recovery_codes = Table(
     "mfa_recovery_codes",
     metadata,
     Column("code_hash", String(64), primary_key=True),
-    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
+    Index("ix_mfa_recovery_codes_person", "person_id"),
 )
 
 sign_in_challenges = Table(
     "sign_in_challenges",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("person_id", String(40), ForeignKey("persons.id"), nullable=False),
     Column("tenant_id", String(40)),
     Column("purpose", String(10), nullable=False),
     Column("secret_hash", String(64), nullable=False),
@@ -220,6 +222,7 @@ sign_in_challenges = Table(
     Column("failures", Integer, nullable=False, server_default="0"),
     # An enrolment a signed-in person started: it belongs to that session (no new one).
     Column("session_id", String(40)),
+    Index("ix_sign_in_challenges_person", "person_id"),
 )
 
 # Who coaches whom, per space, from the spaces service's events (the newest state only).

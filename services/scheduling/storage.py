@@ -142,6 +142,13 @@ sessions = Table(
     Index("ix_sessions_co_coach", "co_coach_person_id", "starts_at"),
     Index("ix_sessions_series", "series_id", "starts_at"),
     Index("ix_sessions_booked_start", "starts_at", postgresql_where=text("status = 'booked'")),
+    Index(
+        "ix_sessions_to_mark",
+        "tenant_id",
+        "coach_person_id",
+        "ends_at",
+        postgresql_where=text("status = 'booked'"),
+    ),
 )
 
 busy = Table(
@@ -283,6 +290,14 @@ change_requests = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("decided_by", String(40)),
     Index("ix_change_requests_tenant", "tenant_id", "created_at", "id"),
+    # One pending request per session; the sweep finds the lapsed ones.
+    Index(
+        "ux_change_requests_pending",
+        "session_id",
+        unique=True,
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index("ix_change_requests_lapse", "expires_at", postgresql_where=text("status = 'pending'")),
 )
 
 EXCLUSION_VIOLATION = "23P01"

@@ -483,6 +483,7 @@ space_sessions = Table(
     Column("session_id", String(40), primary_key=True),
     Column("space_id", String(40), nullable=False),
     Column("tenant_id", String(40), nullable=False),
+    Index("ix_space_sessions_space", "space_id"),
 )
 
 
