@@ -23,7 +23,7 @@ from services.kernel.config import Settings, settings
 from services.kernel.context import AUTHORIZATION
 from services.kernel.logs import configure
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
-from services.kernel.tokens import LEEWAY, load_or_create_service_key
+from services.kernel.tokens import LEEWAY, ServicePublicKeys, load_or_create_service_key
 
 from . import identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
@@ -81,7 +81,11 @@ class Gateway:
             ask, load_or_create_service_key(config.keys_path, "gateway"), "gateway", clock
         )
         self.feed = RevocationFeed(
-            config.broker_uri("gateway"), self.revocations, fetch_revocations, name="gateway"
+            config.broker_uri("gateway"),
+            self.revocations,
+            fetch_revocations,
+            name="gateway",
+            public_key=ServicePublicKeys(lambda: config.keys_path).public_key,
         )
         self.auth = Authenticator(
             fetch_keys,

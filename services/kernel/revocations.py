@@ -9,6 +9,8 @@ verification consults on every call (never cached), fed by a `RevocationFeed`:
 - an exclusive, auto-delete queue of the process's own, bound to `identity.events` for
   `identity.access_revoked` (so every process gets every revocation; the migration step does
   not declare these queues);
+- a broadcast counts only if identity signed it (`events.check_signature`, as for every event:
+  the broker is a trust boundary); anything else is logged and dropped;
 - once that queue is bound, at start and after every broker reconnect, it fetches the
   revocations of the last access-token lifetime, so nothing published while it was away is
   missed; only then is the process ready to serve.
@@ -32,6 +34,7 @@ import kombu as _kombu
 from .caller import PersonClaims
 from .clock import Clock
 from .consumer import consume_forever
+from .events import ForgedEvent, check_signature
 from .tokens import SigningKey, issue_service_token
 
 # kombu has no type hints (mypy checks this module: the gateway imports it).
@@ -158,6 +161,10 @@ def fetch_from_identity(ask: Ask, key: SigningKey, service: str, clock: Clock) -
     return fetch
 
 
+# A service's public key by its name (None if unknown): who may sign the broadcasts.
+PublicKeys = Callable[[str], Any]
+
+
 class RevocationFeed:
     """Keeps a RevocationList current from the broadcast, in a thread of its own (a green
     thread under eventlet). `ready` is set once the queue is bound and the recent revocations
@@ -170,9 +177,11 @@ class RevocationFeed:
         fetch: Fetch,
         *,
         name: str,
+        public_key: PublicKeys,
         connect_timeout: float = 5.0,
     ) -> None:
         self._uri = amqp_uri
+        self._public_key = public_key
         self.revocations = revocations
         self._fetch = fetch
         self._name = name
@@ -198,6 +207,12 @@ class RevocationFeed:
             self._thread.join(timeout=5)
 
     def _on_message(self, body: Any, message: Any) -> None:
+        raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+        try:
+            check_signature(raw, EVENT_TYPE, message.headers or {}, self._public_key)
+        except ForgedEvent as exc:
+            log.error("refused a revocation broadcast: %s", exc)
+            return
         try:
             payload = body["payload"] if isinstance(body, dict) and "payload" in body else body
             self.revocations.add([Revocation.of(payload)])

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -407,3 +408,26 @@ def load_service_public_keys(keys_dir: Path) -> dict[str, Ed25519PublicKey]:
                 b64url_decode(path.read_text().strip())
             )
     return keys
+
+
+class ServicePublicKeys:
+    """The services' public keys (`<keys>/<service>.pub`, the deployment's configuration), read
+    once and again (at most every RELOAD_SECONDS) when a signer is not known yet: what checks
+    the signatures of events and of revocation broadcasts."""
+
+    RELOAD_SECONDS = 10.0
+
+    def __init__(self, keys_dir: Callable[[], Path]) -> None:
+        self._keys_dir = keys_dir
+        self._lock = threading.Lock()
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        self._loaded_at = -float("inf")
+
+    def public_key(self, signer: str) -> Ed25519PublicKey | None:
+        with self._lock:
+            key = self._keys.get(signer)
+            if key is None and time.monotonic() - self._loaded_at >= self.RELOAD_SECONDS:
+                self._keys = load_service_public_keys(self._keys_dir())
+                self._loaded_at = time.monotonic()
+                key = self._keys.get(signer)
+            return key

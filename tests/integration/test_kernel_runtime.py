@@ -18,6 +18,7 @@ from services.kernel.caller import Anonymous, Caller, PersonClaims, ServiceClaim
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
 from services.kernel.errors import DeadlineExceeded, PermissionDenied, Unauthenticated
+from services.kernel.events import envelope_bytes
 from services.kernel.revocations import Revocation
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.runtime.entrypoints import Authentication, rpc
@@ -29,6 +30,7 @@ from services.kernel.tokens import (
     issue_service_token,
     load_or_create_service_key,
 )
+from tests.support.signing import signed
 
 register_domain_errors()
 
@@ -332,8 +334,11 @@ def test_a_public_method_missing_from_the_registry_stops_the_service(
 # ---------------------------------------------------------------- revocation (rule 5)
 
 
-def broadcast_revocation(config: dict[str, Any], person_id: str) -> None:
-    """What identity's relay publishes: an `identity.access_revoked` envelope."""
+def broadcast_revocation(
+    config: dict[str, Any], person_id: str, *, signer: str | None = "identity"
+) -> None:
+    """What identity's relay publishes: an `identity.access_revoked` envelope, signed by
+    `signer` (None: unsigned, as anyone with a way onto the broker could send it)."""
     envelope = {
         "id": "evt_" + "0" * 32,
         "type": "identity.access_revoked",
@@ -348,11 +353,34 @@ def broadcast_revocation(config: dict[str, Any], person_id: str) -> None:
             "reason": "deactivated",
         },
     }
+    if signer is None:
+        body, headers = envelope_bytes(envelope), {}
+    else:
+        body, headers = signed(envelope, signer, settings().keys_path)
     with kombu.Connection(config["AMQP_URI"]) as conn:
         exchange = kombu.Exchange("identity.events", type="topic", durable=True)
         conn.Producer().publish(
-            envelope, exchange=exchange, routing_key="identity.access_revoked", declare=[exchange]
+            body,
+            exchange=exchange,
+            routing_key="identity.access_revoked",
+            declare=[exchange],
+            headers=headers,
+            content_type="application/json",
+            content_encoding="utf-8",
         )
+
+
+def refused_at_once(config: dict[str, Any], token: str) -> None:
+    """Waits (5 s at most) until `token` is refused as revoked."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            call(config, "callee", "for_people", {}, authorization=token)
+        except Unauthenticated as exc:
+            assert exc.reason == "TOKEN_REVOKED"
+            return
+        assert time.monotonic() < deadline, "the revoked token is still accepted"
+        eventlet.sleep(0.05)
 
 
 def test_a_broadcast_revocation_stops_a_tokens_use_at_once_cached_or_not(
@@ -361,20 +389,27 @@ def test_a_broadcast_revocation_stops_a_tokens_use_at_once_cached_or_not(
     token = person_token("per_leaver")
     assert call(services, "callee", "for_people", {}, authorization=token)["kind"] == "person"
     broadcast_revocation(services, "per_leaver")
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            call(services, "callee", "for_people", {}, authorization=token)
-        except Unauthenticated as exc:
-            assert exc.reason == "TOKEN_REVOKED"
-            break
-        assert time.monotonic() < deadline, "the revoked token is still accepted"
-        eventlet.sleep(0.05)
+    refused_at_once(services, token)
     # Someone else, and the same person's token issued after the revocation, still pass.
     assert call(services, "callee", "for_people", {}, authorization=person_token())["name"]
     eventlet.sleep(0.01)
     fresh = person_token("per_leaver")
     assert call(services, "callee", "for_people", {}, authorization=fresh)["name"] == "per_leaver"
+
+
+def test_a_revocation_broadcast_not_signed_by_identity_is_dropped(
+    services: dict[str, Any],
+) -> None:
+    """Anyone who can publish on the broker could otherwise sign out whoever they like: an
+    unsigned broadcast and one signed by another service are dropped, and a genuine one sent
+    after them (the feed reads in order) is applied."""
+    target, witness = person_token("per_target"), person_token("per_witness")
+    load_or_create_service_key(settings().keys_path, "spaces")
+    broadcast_revocation(services, "per_target", signer=None)
+    broadcast_revocation(services, "per_target", signer="spaces")
+    broadcast_revocation(services, "per_witness")
+    refused_at_once(services, witness)
+    assert call(services, "callee", "for_people", {}, authorization=target)["name"] == "per_target"
 
 
 def test_a_service_starting_after_a_revocation_loads_it_before_accepting_tokens(

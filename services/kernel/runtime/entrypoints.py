@@ -58,6 +58,7 @@ from ..revocations import Fetch, RevocationFeed, RevocationList, fetch_from_iden
 from ..tokens import (
     LEEWAY,
     KeySource,
+    ServicePublicKeys,
     StaticKeys,
     TokenVerifier,
     key_id,
@@ -145,13 +146,14 @@ class Authentication(DependencyProvider):  # type: ignore[misc]
             _Lazy(lambda: factory(self.container)), self.clock, revocations=self.revocations
         )
         fetch_factory = self._revocation_source_factory or remote_revocations
+        self.service_public = load_service_public_keys(config.keys_path)
         self.feed = RevocationFeed(
             self.container.config.get("AMQP_URI") or config.amqp_uri,
             self.revocations,
             fetch_factory(self.container),
             name=self.service_name,
+            public_key=ServicePublicKeys(lambda: config.keys_path).public_key,
         )
-        self.service_public = load_service_public_keys(config.keys_path)
         service_keys = StaticKeys()
         for public in self.service_public.values():
             service_keys.add(public)

@@ -39,7 +39,7 @@ from ..config import settings
 from ..context import request_scope
 from ..events import Envelope, EventPayload, ForgedEvent, check_signature, source_of
 from ..logs import scrub
-from ..tokens import load_or_create_service_key, load_service_public_keys
+from ..tokens import ServicePublicKeys, load_or_create_service_key
 from .database import Database
 from .outbox import Relay, RelaySettings, claim_inbox, inbox_has
 from .publisher import ConfirmingPublisher, PublishFailed
@@ -165,28 +165,8 @@ class PoisonEvent(Exception):
     """A message that no retry can help: it is parked at once."""
 
 
-class PublisherKeys:
-    """The services' public keys (`<keys>/<service>.pub`, the deployment's configuration), read
-    once and again (at most every RELOAD_SECONDS) when a signer is not known yet."""
-
-    RELOAD_SECONDS = 10.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._keys: dict[str, Any] = {}
-        self._loaded_at = -float("inf")
-
-    def public_key(self, signer: str) -> Any:
-        with self._lock:
-            key = self._keys.get(signer)
-            if key is None and time.monotonic() - self._loaded_at >= self.RELOAD_SECONDS:
-                self._keys = load_service_public_keys(settings().keys_path)
-                self._loaded_at = time.monotonic()
-                key = self._keys.get(signer)
-            return key
-
-
-PUBLISHER_KEYS = PublisherKeys()
+# The services' public keys, from the deployment's key folder as configured when first asked.
+PUBLISHER_KEYS = ServicePublicKeys(lambda: settings().keys_path)
 
 
 class FailureRouter(SharedExtension):  # type: ignore[misc]
