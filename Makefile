@@ -25,14 +25,9 @@ run: venv
 test: venv
 	@$(BIN)/python -m ecoach_dev.testrun
 
+# Every benchmark of the bench/ package, one after the other (bench/__main__.py).
 bench: venv
-	@$(BIN)/python -m ecoach_dev.bench
-	@$(BIN)/python -m ecoach_dev.bench_events
-	@$(BIN)/python -m ecoach_dev.bench_import
-	@$(BIN)/python -m ecoach_dev.bench_signin
-	@$(BIN)/python -m ecoach_dev.bench_spaces
-	@$(BIN)/python -m ecoach_dev.bench_scheduling
-	@$(BIN)/python -m ecoach_dev.bench_web
+	@$(BIN)/python -m bench
 
 lint: venv
 	@$(BIN)/ruff check .

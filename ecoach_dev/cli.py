@@ -13,10 +13,11 @@ import importlib
 import json
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.kernel import registry
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import create_master_key_file
 from services.kernel.personal_data import completion_event, personal_data_services
@@ -26,8 +27,9 @@ from services.kernel.tokens import load_or_create_service_key
 
 from . import broker, pg
 
-# Every service with a database, in dependency order. A new service adds itself here.
-SERVICES = ("identity", "spaces", "scheduling")
+# Every service with a database, in dependency order: the kernel's registry
+# (services/kernel/registry.py), where a new service adds itself.
+SERVICES = registry.SERVICE_NAMES
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,7 +53,8 @@ class ServiceSpec:
 
 
 def spec(name: str) -> ServiceSpec:
-    return ServiceSpec(name, f"services.{name}.service", ROOT / "services" / name / "migrations")
+    """The registered service `name`'s spec (a test's extra service builds its own)."""
+    return ServiceSpec(name, registry.service(name).module, ROOT / "services" / name / "migrations")
 
 
 def migrate_service(service: ServiceSpec, config: Settings) -> list[str]:
@@ -138,21 +141,28 @@ def rewrap(config: Settings) -> None:
     """After setting a new ECOACH_MASTER_KEY with the old one in ECOACH_MASTER_KEY_PREVIOUS:
     every sealed value of every service wrapped again under the new key (services keep running:
     they read either key meanwhile). Then ECOACH_MASTER_KEY_PREVIOUS can be removed."""
-    from services.identity.storage import rewrap_master_key as identity_rewrap
     from services.kernel.crypto import master_key_from
-    from services.kernel.runtime.keyring import rewrap_master_key as keyring_rewrap
     from services.kernel.runtime.sql import make_engine
 
     master = master_key_from(config)
-    steps = {"identity": identity_rewrap, "spaces": keyring_rewrap, "scheduling": keyring_rewrap}
-    for service, step in steps.items():
-        engine = make_engine(config.database_url_for(service), pool_size=1)
+    for name, step in rewrap_steps().items():
+        engine = make_engine(config.database_url_for(name), pool_size=1)
         try:
             with engine.begin() as conn:
                 changed = step(conn, master)
         finally:
             engine.dispose()
-        print(f"ecoach: {service}: {changed} sealed value(s) wrapped under the new master key")
+        print(f"ecoach: {name}: {changed} sealed value(s) wrapped under the new master key")
+
+
+def rewrap_steps() -> dict[str, Callable[..., int]]:
+    """Each registered service's re-wrap step (`Service.rewrap`), for those that seal values."""
+    steps = {}
+    for registered in registry.SERVICES:
+        if registered.rewrap is not None:
+            module, _, function = registered.rewrap.partition(":")
+            steps[registered.name] = getattr(importlib.import_module(module), function)
+    return steps
 
 
 def setup(config: Settings, *, management: bool = False, seed_demo: bool = True) -> None:

@@ -23,7 +23,7 @@ from services.kernel.config import Settings
 from services.kernel.runtime.migrations import drop_database
 from services.kernel.tokens import load_or_create_service_key
 
-from . import broker
+from . import broker, processes
 from .cli import (
     BROKER_CLIENTS,
     SERVICES,
@@ -36,12 +36,9 @@ from .cli import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-GATEWAY = [sys.executable, "-m", "gateway.api.server"]
-WEB = [sys.executable, "-m", "gateway.web.server"]
-
 
 def service_command(service: ServiceSpec) -> list[str]:
-    return [sys.executable, "-m", "services.kernel.runtime.run", service.module]
+    return [sys.executable, "-m", processes.SERVICE_RUNNER, service.module]
 
 
 def free_port() -> int:
@@ -75,8 +72,7 @@ class Deployment:
         self.var_dir = var_dir
         self.services = (*(spec(name) for name in SERVICES), *extra_services)
         self.commands = {s.name: service_command(s) for s in self.services}
-        self.commands["gateway"] = GATEWAY
-        self.commands["web"] = WEB
+        self.commands.update({door: processes.command(door) for door in processes.DOORS})
         self.address = f"127.0.0.1:{free_port()}"
         self.web_address = f"127.0.0.1:{free_port()}"
         self.broker_uri = amqp_uri or Settings().amqp_uri

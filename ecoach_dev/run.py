@@ -19,7 +19,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.kernel.config import Settings, settings
 
-from .cli import SERVICES, banner, setup
+from . import processes as all_processes
+from .cli import banner, setup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,9 +71,11 @@ def busy_ports(config: Settings) -> list[str]:
 
 
 def processes() -> list[str]:
-    names = [*SERVICES, "gateway", "web"]  # every service, then the doors
+    """The Procfile's processes this run starts: every registered service, then the doors, after
+    the database's own process unless ECOACH_DATABASE_URL names a server."""
+    names = all_processes.names()
     if not settings().database_url:
-        names.insert(0, "db")
+        names.insert(0, all_processes.DATABASE)
     return names
 
 

@@ -22,6 +22,7 @@ from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
 from services.kernel.context import AUTHORIZATION
 from services.kernel.logs import configure
+from services.kernel.registry import SERVICE_NAMES
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
 from services.kernel.tokens import LEEWAY, ServicePublicKeys, load_or_create_service_key
 
@@ -37,8 +38,8 @@ log = logging.getLogger("gateway.api")
 
 FETCH_TIMEOUT_SECONDS = 2.0
 
-# Every service the gateway reaches; health reports each of them.
-DOWNSTREAM = ("identity", "spaces", "scheduling")
+# Every service the gateway reaches (the kernel's registry); health reports each of them.
+DOWNSTREAM = SERVICE_NAMES
 
 
 @dataclass

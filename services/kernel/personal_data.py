@@ -1,6 +1,7 @@
 """The personal-data contract every service implements (see docs/personal-data.md).
 
-Every service that keeps anything about a person lists itself in `PERSONAL_DATA_SERVICES` and:
+Every service that keeps anything about a person says so in the service registry
+(`registry.Service(personal_data=True)`, which `PERSONAL_DATA_SERVICES` lists) and:
 
 - exposes `export_personal_data` (RPC, person token: the caller's own data, as one JSON
   document); the gateway's `ExportMyData` calls every service listed and streams one document
@@ -17,9 +18,10 @@ from typing import ClassVar
 
 from .config import Settings, settings
 from .events import EventPayload
+from .registry import SERVICES
 
-# Services holding personal data, in the order their documents are streamed.
-PERSONAL_DATA_SERVICES: tuple[str, ...] = ("identity", "spaces", "scheduling")
+# Services holding personal data, in the order their documents are streamed (the registry's).
+PERSONAL_DATA_SERVICES: tuple[str, ...] = tuple(s.name for s in SERVICES if s.personal_data)
 
 EXPORT_METHOD = "export_personal_data"
 

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from services.kernel.clock import SystemClock
+from services.kernel.registry import SERVICE_NAMES
 from services.kernel.tokens import issue_service_token, load_or_create_service_key
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support.api import Api, Session, expect_error, unique_email
@@ -116,7 +117,8 @@ def test_an_expired_token_is_unauthenticated_everywhere(
 
 
 def test_health_reports_each_downstream_service(deployment: Deployment) -> None:
-    assert deployment.health("identity") == health_pb2.HealthCheckResponse.SERVING
+    for name in SERVICE_NAMES:  # every service of the kernel's registry, by name
+        assert deployment.health(name) == health_pb2.HealthCheckResponse.SERVING, name
     assert deployment.health("") == health_pb2.HealthCheckResponse.SERVING
 
 

@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from gateway.api import pb as generated
 from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as pb
+from services.kernel.registry import SERVICES
 from tests.support.api import Api, Session, error_details
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,11 +55,12 @@ def rpc_methods() -> dict[str, tuple[Any, Any]]:
     """`service.method` of every nameko entrypoint declared with the kernel's `@rpc`, with its
     `RpcMeta` and the undecorated method.
 
-    Imports each `services/<name>/service.py` (nameko and eventlet are imported, not patched).
+    Imports each service of the kernel's registry (nameko and eventlet are imported, not
+    patched); tests/unit/test_registry.py checks that every `services/<name>/service.py` is in it.
     """
     found: dict[str, tuple[Any, Any]] = {}
-    for path in sorted((ROOT / "services").glob("*/service.py")):
-        module = importlib.import_module(f"services.{path.parent.name}.service")
+    for service in SERVICES:
+        module = importlib.import_module(service.module)
         for cls in vars(module).values():
             if not (inspect.isclass(cls) and cls.__module__ == module.__name__):
                 continue

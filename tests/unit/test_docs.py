@@ -25,23 +25,6 @@ def test_the_readme_starts_with_the_two_commands() -> None:
     assert readme.index("make test") < readme.index("## Architecture")
 
 
-def test_make_run_starts_every_process_of_the_procfile_and_each_service_runs_its_own() -> None:
-    from ecoach_dev.cli import SERVICES, spec
-    from ecoach_dev.run import processes
-
-    procfile = dict(
-        line.split(":", 1)
-        for line in (ROOT / "Procfile").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
-    started = set(processes())
-    assert started <= set(procfile), f"not in the Procfile: {started - set(procfile)}"
-    forgotten = set(procfile) - started - {"db"}  # db only runs without ECOACH_DATABASE_URL
-    assert not forgotten, f"in the Procfile but not started by make run: {forgotten}"
-    for name in SERVICES:
-        assert procfile[name].split()[-1] == spec(name).module, f"{name} runs another module"
-
-
 def test_every_page_size_is_documented_with_the_bounds_the_contract_applies() -> None:
     from services.contracts.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 

@@ -1,4 +1,4 @@
-"""Outgoing mail, written once for every service (identity today, scheduling next).
+"""Outgoing mail, written once for every service that writes to people (identity and scheduling).
 
 A service lists its mails (`services/<service>/mails.py`: subject and body, msgids of the
 kernel's Babel catalogue with `%(placeholder)s` values, ADR 0013). The recipient's locale picks

@@ -69,6 +69,13 @@ class SetUp:
             raise invalid(coach_member_id="coachee, coach and co-coach must be three people")
         return self
 
+    def seated(self, seat: str, who: Participant | None) -> SetUp:
+        """This set-up with `who` in `seat` (COACH_SEAT or CO_COACH_SEAT), checked."""
+        if seat == CO_COACH_SEAT:
+            return replace(self, co_coach=who).check()
+        assert who is not None, "a space always has a coach"
+        return replace(self, coach=who).check()
+
 
 # Roles that oversee a tenant: their holder coaches a space there only with the coachee's
 # agreement (issue 19). "operator" is a platform operator, as identity tells spaces.
@@ -251,7 +258,7 @@ class Space:
     def _seat(
         self, seat: str, who: Participant | None, now: datetime, by: str, needs_agreement: bool
     ) -> Participant | None:
-        changed = replace(self.set_up, **{seat: who}).check()  # a bad proposal fails now
+        changed = self.set_up.seated(seat, who)  # a bad proposal fails now
         if needs_agreement:
             assert who is not None
             if self.status == DRAFT:  # its coachee does not see it yet: nobody could agree
@@ -318,7 +325,7 @@ class Space:
         pending = self.pending_for(relations)
         self.pending = None
         previous: Participant | None = getattr(self.set_up, pending.seat)
-        self.set_up = replace(self.set_up, **{pending.seat: pending.participant}).check()
+        self.set_up = self.set_up.seated(pending.seat, pending.participant)
         self._joined(pending.seat, pending.participant, now)
         self.updated_at = now
         return pending, previous

@@ -29,11 +29,10 @@ from typing import Any
 import grpc
 import psycopg2
 
+from ecoach_dev import broker, pg
+from ecoach_dev.deployment import Deployment
 from services.kernel.config import Settings, settings
 from services.kernel.runtime.broker_admin import redacted
-
-from . import broker, pg
-from .deployment import Deployment
 
 
 def percentile(sorted_values: Sequence[int | float], q: float) -> Any:

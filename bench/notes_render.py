@@ -1,4 +1,4 @@
-"""What one ListNotes page of hostile notes costs in CPU: `python -m ecoach_dev.bench_notes_render`.
+"""What one ListNotes page of hostile notes costs in CPU: `python -m bench.notes_render`.
 
 A page of PAGE notes, each the worst body found (`![` x 10,000, the domain's 20,000-character
 limit). Before 0010 every read rendered each body; now a read opens the sealed body with its

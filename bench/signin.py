@@ -47,7 +47,7 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> float:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecoach_dev.bench_signin")
+    parser = argparse.ArgumentParser(prog="python -m bench.signin")
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--flood", type=int, default=16)

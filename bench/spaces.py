@@ -144,7 +144,7 @@ def fill(url: str, spaces_total: int, notes_total: int, tenants: list[str]) -> N
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecoach_dev.bench_spaces")
+    parser = argparse.ArgumentParser(prog="python -m bench.spaces")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--spaces", type=int, default=10_000)
     parser.add_argument("--notes", type=int, default=1_000_000)

@@ -49,7 +49,7 @@ is printed. The target (p99 commit-to-handler under 1 s, the worst phase) is sho
 a FAIL does not fail the command (the numbers depend on the machine), but an error does (exit 1):
 a failed call, an event the witness never applied, or an effect count other than one per event.
 
-Usage: `python -m ecoach_dev.bench_events [--events 300] [--relay-events 5000] ...`.
+Usage: `python -m bench.events [--events 300] [--relay-events 5000] ...`.
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ from typing import Any
 import grpc
 import sqlalchemy as sa
 
+from ecoach_dev.cli import ROOT, ServiceSpec
+from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
@@ -78,8 +80,6 @@ from tests.support.api import Api, Session, unique_slug
 from tests.support.people import sign_in_operator
 
 from .benchkit import bench_deployment, percentile, write_report
-from .cli import ROOT, ServiceSpec
-from .deployment import Deployment
 
 WITNESS = ServiceSpec(
     "witness",
@@ -558,7 +558,7 @@ class Config:
 
 def parse_args(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(
-        prog="python -m ecoach_dev.bench_events",
+        prog="python -m bench.events",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -37,7 +37,7 @@ The gateway has `gateway_threads` request threads and scheduling `service_worker
 workers (both reported): under a 50-way race the calls beyond those wait their turn.
 
 Results: `var/bench/scheduling-<UTC time>.json` and `var/bench/scheduling-latest.json`, and a
-table. Usage: `python -m ecoach_dev.bench_scheduling [--calls 200] [--rounds 20] [--clients 50]
+table. Usage: `python -m bench.scheduling [--calls 200] [--rounds 20] [--clients 50]
 [--scheduling-instances 1]`.
 """
 
@@ -61,6 +61,7 @@ from zoneinfo import ZoneInfo
 import grpc
 import psycopg2
 
+from ecoach_dev.deployment import Deployment
 from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
@@ -74,7 +75,6 @@ from tests.support.people import set_password, sign_in_operator
 from tests.support.waiting import wait_for
 
 from .benchkit import bench_deployment, percentile, speed_probe, write_report
-from .deployment import Deployment
 
 PASSWORD = "bench-scheduling-password-2026"  # noqa: S105 (a throwaway test deployment's)
 PARIS = "Europe/Paris"
@@ -550,7 +550,7 @@ def parallel(jobs: list[Callable[[], Any]], workers: int = 8) -> list[Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecoach_dev.bench_scheduling")
+    parser = argparse.ArgumentParser(prog="python -m bench.scheduling")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=50)

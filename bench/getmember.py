@@ -40,7 +40,7 @@ Results go to `var/bench/getmember-<UTC time>.json` and `var/bench/latest.json`,
 printed. The targets are checked and shown as PASS/FAIL; a FAIL does not fail the command (the
 numbers depend on the machine), but a call that errors does (exit 1).
 
-Usage: `python -m ecoach_dev.bench [--clients 1,8,32] [--calls 2000] [--rounds 4] ...`.
+Usage: `python -m bench.getmember [--clients 1,8,32] [--calls 2000] [--rounds 4] ...`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
@@ -68,7 +69,6 @@ from tests.support.api import Api, unique_email, unique_slug
 from tests.support.people import set_password, sign_in_operator
 
 from .benchkit import bench_deployment, percentile, write_report
-from .deployment import Deployment
 
 MODES = ("in-process", "grpc")
 FLOOR = "grpc floor"
@@ -543,7 +543,7 @@ def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
 
 def parse_args(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(
-        prog="python -m ecoach_dev.bench",
+        prog="python -m bench.getmember",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

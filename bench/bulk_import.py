@@ -99,7 +99,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecoach_dev.bench_import")
+    parser = argparse.ArgumentParser(prog="python -m bench.bulk_import")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--mail-timeout", type=float, default=300.0)
     parser.add_argument("--keep-run", action="store_true", help="keep the run's logs and mails")

@@ -137,7 +137,7 @@ def summary(durations: list[float]) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecoach_dev.bench_web")
+    parser = argparse.ArgumentParser(prog="python -m bench.web")
     parser.add_argument("--rounds", type=int, default=60, help="requests per user")
     parser.add_argument("--keep-run", action="store_true")
     args = parser.parse_args(argv)
