@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .errors import PermissionDenied, Unauthenticated
+from .errors import NotFound, PermissionDenied, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -76,4 +76,21 @@ def require_operator(caller: Caller) -> PersonClaims:
             "Only a platform operator, signed in without a tenant, may do this.",
             reason="OPERATOR_ONLY",
         )
+    return who
+
+
+def member_of(caller: Caller, tenant_id: str) -> PersonClaims:
+    """A person's token for this very tenant; anyone else (another tenant's member, a service,
+    no token) learns nothing of it: NOT_FOUND (or UNAUTHENTICATED without a person's token)."""
+    who = require_person(caller)
+    if who.tenant_id != tenant_id:
+        raise NotFound("No such tenant.", reason="TENANT_NOT_FOUND")
+    return who
+
+
+def admin_of(caller: Caller, tenant_id: str, what: str) -> PersonClaims:
+    """A tenant admin of `tenant_id` (`what`: what only an admin does, said in the refusal)."""
+    who = member_of(caller, tenant_id)
+    if not who.has_role("tenant_admin"):
+        raise PermissionDenied(f"Only a tenant admin {what}.", reason="TENANT_ADMIN_ONLY")
     return who

@@ -4,7 +4,11 @@ with `%(placeholder)s` values (services/kernel/runtime/mailer.py)."""
 
 from __future__ import annotations
 
-from services.kernel.i18n import N_
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from services.kernel.i18n import N_, gettext, language_of, local_time, zone_of
 from services.kernel.mail import Mail
 
 MAILS: dict[str, Mail] = {
@@ -100,3 +104,50 @@ You can book others from your space: %(link)s
         ),
     ),
 }
+
+
+# person ids -> their contact details (identity's ContactDetails, as dicts)
+Contacts = Callable[[list[str]], list[dict[str, Any]]]
+
+# Why the platform cancelled (blank for a person's own cancellation): msgids of the kernel's
+# catalogue, said in the recipient's language by `why`.
+WHY = {
+    "space_paused": N_(" because the coaching was paused"),
+    "space_completed": N_(" because the coaching is complete"),
+    "space_archived": N_(" because the coaching was archived"),
+    "coach_changed": N_(" because the coaching has a new coach"),
+    "person_erased": "",
+}
+# How a reschedule request ended, by its status (`outcome`).
+OUTCOMES = {
+    "approved": N_("approved"),
+    "declined": N_("declined: the original time stands"),
+    "expired": N_("not answered before the appointment: the original time stood"),
+}
+
+
+def why(reason: str, locale: str) -> str:
+    said = WHY.get(reason, "")
+    return gettext(locale, said) if said else ""
+
+
+def outcome(status: str, locale: str) -> str:
+    said = OUTCOMES.get(status)
+    return gettext(locale, said) if said else status
+
+
+def when(at: datetime, zone: str, locale: str) -> str:
+    """A date and time in the recipient's zone and language, the zone named:
+    "jeudi 10 décembre 2026, 14:00 (Europe/Paris)"."""
+    return f"{local_time(at, zone, locale)} ({zone_of(zone).key})"
+
+
+def lang(locale: str) -> str:
+    return language_of(locale)
+
+
+def space_link(public_url: str, space_id: str, coachee: bool) -> str:
+    """Where a session's mail opens the app: the coachee's own space page, or the coach's desk
+    (a page of the web app, gateway/web; `tests/e2e/test_mailed_links.py` opens each one)."""
+    base = public_url.rstrip("/")
+    return f"{base}/spaces/{space_id}" if coachee else f"{base}/desk"

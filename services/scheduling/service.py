@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
@@ -14,19 +13,34 @@ from services.contracts import scheduling as c
 from services.contracts import spaces as sc
 from services.contracts.base import Empty
 from services.kernel.caller import Caller
-from services.kernel.config import settings
-from services.kernel.crypto import deployment_master_key
+from services.kernel.config import Settings, settings
+from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime.calls import ServiceRpc
-from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer, mailer_from
-from services.kernel.runtime.sql import UnitOfWork
 
-from . import feeds, handlers, invitations, notices, reminders, video
 from .domain.rooms import check_deployment_default
+from .handlers import (
+    availability,
+    booking,
+    calendar,
+    changes,
+    invitations,
+    notices,
+    personal_data,
+    policy,
+    reminders,
+    requests,
+    sessions,
+    spaces,
+    video,
+)
 from .mails import MAILS
+from .storage.unit import Db, SchedulingUnit
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +48,6 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 5
 
 
-@functools.cache
 def _mailer() -> Mailer:
     return mailer_from(settings(), MAILS)
 
@@ -53,11 +66,14 @@ class DeploymentCheck(DependencyProvider):  # type: ignore[misc]
 class SchedulingService:
     name = c.SERVICE
 
-    db: WorkerDatabase = Database(c.SERVICE)
+    db: Db = Database(c.SERVICE, unit=SchedulingUnit)
     auth = Authentication()
     relay = EventRelay()  # publishes scheduling.* events
     identity = ServiceRpc("identity")
     checked = DeploymentCheck()
+    config: Settings = Collaborator(settings)
+    master: MasterKey = Collaborator(deployment_master_key)
+    mailer: Mailer = Collaborator(_mailer)
 
     def _contacts(self, person_ids: list[str]) -> list[dict[str, Any]]:
         answer = self.identity.call("contact_details", {"person_ids": person_ids}, as_service=True)
@@ -73,148 +89,202 @@ class SchedulingService:
 
     @rpc
     def get_my_availability(self, caller: Caller, request: Empty) -> c.Availability:
-        return handlers.get_my_availability(self.db, caller)
+        return availability.get_my_availability(self.db, caller)
 
     @rpc
     def update_my_availability(
         self, caller: Caller, request: c.UpdateAvailabilityRequest
     ) -> c.Availability:
-        return handlers.update_my_availability(self.db, caller, request)
+        return availability.update_my_availability(self.db, caller, request)
 
     @rpc
     def list_slots(self, caller: Caller, request: c.SlotsRequest) -> c.SlotList:
-        return handlers.list_slots(self.db, caller, request)
+        return availability.list_slots(self.db, caller, request)
 
     @rpc
     def book_session(self, caller: Caller, request: c.BookSessionRequest) -> c.Session:
-        return handlers.book_session(self.db, caller, request)
+        return booking.book_session(self.db, caller, request)
 
     @rpc
     def book_series(self, caller: Caller, request: c.BookSeriesRequest) -> c.BookSeriesResponse:
-        return handlers.book_series(self.db, caller, request)
+        return booking.book_series(self.db, caller, request)
 
     @rpc
     def book_next(self, caller: Caller, request: c.BookNextRequest) -> c.Session:
-        return handlers.book_next(self.db, caller, request)
+        return booking.book_next(self.db, caller, request)
 
     @rpc
     def get_session(self, caller: Caller, request: c.SessionRef) -> c.Session:
-        return handlers.get_session(self.db, caller, request)
+        return sessions.get_session(self.db, caller, request)
 
     @rpc
     def list_space_sessions(
         self, caller: Caller, request: c.ListSpaceSessionsRequest
     ) -> c.SessionList:
-        return handlers.list_space_sessions(self.db, caller, request)
+        return sessions.list_space_sessions(self.db, caller, request)
 
     @rpc
     def list_my_sessions(self, caller: Caller, request: c.ListMySessionsRequest) -> c.SessionList:
-        return handlers.list_my_sessions(self.db, caller, request)
+        return sessions.list_my_sessions(self.db, caller, request)
 
     @rpc
     def reschedule_session(
         self, caller: Caller, request: c.RescheduleRequest
     ) -> c.RescheduleResponse:
-        return handlers.reschedule_session(self.db, caller, request)
+        return changes.reschedule_session(self.db, caller, request)
 
     @rpc
     def cancel_session(self, caller: Caller, request: c.CancelSessionRequest) -> c.CancelResponse:
-        return handlers.cancel_session(self.db, caller, request)
+        return changes.cancel_session(self.db, caller, request)
 
     @rpc
     def mark_attendance(self, caller: Caller, request: c.MarkAttendanceRequest) -> c.Session:
-        return handlers.mark_attendance(self.db, caller, request)
+        return changes.mark_attendance(self.db, caller, request)
 
     @rpc
     def list_change_requests(
         self, caller: Caller, request: c.ListChangeRequestsRequest
     ) -> c.ChangeRequestList:
-        return handlers.list_change_requests(self.db, caller, request)
+        return requests.list_change_requests(self.db, caller, request)
 
     @rpc
     def approve_change_request(
         self, caller: Caller, request: c.ChangeRequestRef
     ) -> c.RescheduleResponse:
-        return handlers.approve_change_request(self.db, caller, request)
+        return requests.approve_change_request(self.db, caller, request)
 
     @rpc
     def decline_change_request(
         self, caller: Caller, request: c.ChangeRequestRef
     ) -> c.ChangeRequest:
-        return handlers.decline_change_request(self.db, caller, request)
+        return requests.decline_change_request(self.db, caller, request)
 
     @rpc
     def get_policy(self, caller: Caller, request: c.TenantRef) -> c.Policy:
-        return handlers.get_policy(self.db, caller, request)
+        return policy.get_policy(self.db, caller, request)
 
     @rpc
     def update_policy(self, caller: Caller, request: c.UpdatePolicyRequest) -> c.Policy:
-        return handlers.update_policy(self.db, caller, request)
+        return policy.update_policy(self.db, caller, request)
 
     @rpc
     def get_video_settings(self, caller: Caller, request: c.TenantRef) -> c.VideoSettings:
-        return video.get_video_settings(
-            self.db, deployment_master_key(), settings(), caller, request
-        )
+        return video.get_video_settings(self.db, self.master, self.config, caller, request)
 
     @rpc
     def update_video_settings(
         self, caller: Caller, request: c.UpdateVideoSettingsRequest
     ) -> c.VideoSettings:
-        return video.update_video_settings(
-            self.db, deployment_master_key(), settings(), caller, request
-        )
+        return video.update_video_settings(self.db, self.master, self.config, caller, request)
 
     @rpc
     def get_session_room(self, caller: Caller, request: c.SessionRef) -> c.SessionRoom:
         return video.get_session_room(
-            self.db, deployment_master_key(), settings(), self._name_of, caller, request
+            self.db, self.master, self.config, self._name_of, caller, request
         )
 
     @rpc
     def get_dashboard(self, caller: Caller, request: c.DashboardRequest) -> c.SchedulingDashboard:
-        return handlers.get_dashboard(self.db, caller, request)
+        return sessions.get_dashboard(self.db, caller, request)
 
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
-        return handlers.export_personal_data(self.db, caller)
+        return personal_data.export_personal_data(self.db, caller)
 
     @on_event(ic.PersonErased)
-    def erase_personal_data(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        handlers.erase_personal_data(uow, event)
+    def erase_personal_data(self, uow: SchedulingUnit, event: Any, envelope: Envelope) -> None:
+        personal_data.erase_personal_data(uow, event)
 
     @on_event(ic.TenantCreated)
-    def create_default_policy(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        handlers.create_default_policy(uow, event)
+    def create_default_policy(self, uow: SchedulingUnit, event: Any, envelope: Envelope) -> None:
+        policy.create_default_policy(uow, event)
+
+    # Spaces' events that carry a space's set-up and status: each keeps scheduling's copy
+    # (`handlers.spaces.record_space`). One declared handler per event type; a unit test checks
+    # that every `SpaceEvent` of the spaces contract has one.
+
+    @on_event(sc.SpaceCreated)
+    def on_spaces_space_created(
+        self, uow: SchedulingUnit, event: sc.SpaceCreated, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.SpaceActivated)
+    def on_spaces_space_activated(
+        self, uow: SchedulingUnit, event: sc.SpaceActivated, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.SpacePaused)
+    def on_spaces_space_paused(
+        self, uow: SchedulingUnit, event: sc.SpacePaused, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.SpaceResumed)
+    def on_spaces_space_resumed(
+        self, uow: SchedulingUnit, event: sc.SpaceResumed, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.SpaceCompleted)
+    def on_spaces_space_completed(
+        self, uow: SchedulingUnit, event: sc.SpaceCompleted, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.SpaceArchived)
+    def on_spaces_space_archived(
+        self, uow: SchedulingUnit, event: sc.SpaceArchived, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.SpaceSetUpChanged)
+    def on_spaces_space_set_up_changed(
+        self, uow: SchedulingUnit, event: sc.SpaceSetUpChanged, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.CoachChanged)
+    def on_spaces_coach_changed(
+        self, uow: SchedulingUnit, event: sc.CoachChanged, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.CoCoachChanged)
+    def on_spaces_co_coach_changed(
+        self, uow: SchedulingUnit, event: sc.CoCoachChanged, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(sc.CoachChangeProposed)
+    def on_spaces_coach_change_proposed(
+        self, uow: SchedulingUnit, event: sc.CoachChangeProposed, envelope: Envelope
+    ) -> None:
+        spaces.record_space(uow, event)
 
     @on_event(c.SessionBooked, transactional=False)
-    def invite_booked(self, db: WorkerDatabase, event: c.SessionBooked, envelope: Envelope) -> None:
-        invitations.send(db, self._contacts, _mailer(), settings().public_url, event)
+    def invite_booked(self, db: Db, event: c.SessionBooked, envelope: Envelope) -> None:
+        invitations.send(db, self._contacts, self.mailer, self.config.public_url, event)
 
     @on_event(c.SessionRescheduled, transactional=False)
-    def invite_moved(
-        self, db: WorkerDatabase, event: c.SessionRescheduled, envelope: Envelope
-    ) -> None:
-        invitations.send(db, self._contacts, _mailer(), settings().public_url, event)
+    def invite_moved(self, db: Db, event: c.SessionRescheduled, envelope: Envelope) -> None:
+        invitations.send(db, self._contacts, self.mailer, self.config.public_url, event)
 
     @on_event(c.SessionCancelled, transactional=False)
-    def mail_cancellation(
-        self, db: WorkerDatabase, event: c.SessionCancelled, envelope: Envelope
-    ) -> None:
+    def mail_cancellation(self, db: Db, event: c.SessionCancelled, envelope: Envelope) -> None:
         """The calendars' CANCEL (or the series' new end), with the notice for the other side."""
-        invitations.send(db, self._contacts, _mailer(), settings().public_url, event)
+        invitations.send(db, self._contacts, self.mailer, self.config.public_url, event)
 
     @on_event(c.RescheduleRequested, transactional=False)
-    def mail_request(
-        self, db: WorkerDatabase, event: c.RescheduleRequested, envelope: Envelope
-    ) -> None:
-        notices.send_request(db, self._contacts, _mailer(), settings().public_url, event)
+    def mail_request(self, db: Db, event: c.RescheduleRequested, envelope: Envelope) -> None:
+        notices.send_request(db, self._contacts, self.mailer, self.config.public_url, event)
 
     @on_event(c.RescheduleRequestClosed, transactional=False)
     def mail_request_closed(
-        self, db: WorkerDatabase, event: c.RescheduleRequestClosed, envelope: Envelope
+        self, db: Db, event: c.RescheduleRequestClosed, envelope: Envelope
     ) -> None:
-        notices.send_request(db, self._contacts, _mailer(), settings().public_url, event)
+        notices.send_request(db, self._contacts, self.mailer, self.config.public_url, event)
 
     @rpc
     def get_my_calendar_settings(self, caller: Caller, request: Empty) -> c.CalendarSettings:
@@ -228,21 +298,21 @@ class SchedulingService:
 
     @rpc
     def create_calendar_feed(self, caller: Caller, request: Empty) -> c.CalendarFeed:
-        return feeds.create_calendar_feed(self.db, settings().public_url, caller)
+        return calendar.create_calendar_feed(self.db, self.config.public_url, caller)
 
     @rpc
     def delete_calendar_feed(self, caller: Caller, request: Empty) -> Empty:
-        feeds.delete_calendar_feed(self.db, caller)
+        calendar.delete_calendar_feed(self.db, caller)
         return Empty()
 
     @rpc(public=True)
     def get_calendar_feed(self, caller: Caller, request: c.FeedRequest) -> c.FeedContent:
-        return feeds.get_calendar_feed(self.db, self._contacts, _mailer().domain, request)
+        return calendar.get_calendar_feed(self.db, self._contacts, self.mailer.domain, request)
 
     @timer(interval=settings().reminder_sweep_seconds)
     def send_reminders(self) -> None:
         try:
-            sent = reminders.sweep(self.db, self._contacts, _mailer(), settings().public_url)
+            sent = reminders.sweep(self.db, self._contacts, self.mailer, self.config.public_url)
         except Exception:
             log.exception("reminder sweep failed; the next one retries")
             return
@@ -253,26 +323,9 @@ class SchedulingService:
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_requests(self) -> None:
         try:
-            lapsed = handlers.expire_requests(self.db)
+            lapsed = requests.expire_requests(self.db)
         except Exception:
             log.exception("reschedule request sweep failed; the next one retries")
             return
         if lapsed:
             log.info("reschedule requests lapsed", extra={"count": lapsed})
-
-
-def _space_copies() -> None:
-    """One handler per spaces event that carries a space's set-up and status."""
-    for model in sc.EVENTS:
-        if not (isinstance(model, type) and issubclass(model, sc.SpaceEvent)):
-            continue
-
-        def record(self: Any, uow: Any, event: Any, envelope: Envelope) -> None:
-            handlers.record_space(uow, event)
-
-        name = "on_" + model.TYPE.replace(".", "_")
-        record.__name__ = name
-        setattr(SchedulingService, name, on_event(model)(record))
-
-
-_space_copies()

@@ -26,10 +26,19 @@ KERNEL_TABLES: dict[str, tuple[MetaData, ...]] = {
 }
 
 
+def tables_of(service: str) -> MetaData:
+    """The service's own tables: `storage/tables.py` in the one service layout (issue 21), the
+    `storage` module before a service moves to it."""
+    storage = importlib.import_module(f"services.{service}.storage")
+    if hasattr(storage, "metadata"):
+        return storage.metadata  # type: ignore[no-any-return]
+    return importlib.import_module(f"services.{service}.storage.tables").metadata  # type: ignore[no-any-return]
+
+
 def declared(service: str) -> MetaData:
     """Every table the service's database should hold, as the code declares it."""
     every = MetaData()
-    own = importlib.import_module(f"services.{service}.storage").metadata
+    own = tables_of(service)
     for metadata in (own, *KERNEL_TABLES[service]):
         for table in metadata.tables.values():
             table.to_metadata(every)

@@ -17,8 +17,10 @@ from services.kernel.config import settings
 from services.kernel.ids import new_id
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.scheduling.domain.availability import Availability
-from services.scheduling.domain.model import Session, SpaceCopy
-from services.scheduling.storage import Availabilities, Sessions, Spaces, TimeTaken
+from services.scheduling.domain.model import Session, SpaceCopy, TimeTaken
+from services.scheduling.storage.availability import Availabilities
+from services.scheduling.storage.sessions import Sessions
+from services.scheduling.storage.spaces import Spaces
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
 HOUR = timedelta(hours=1)

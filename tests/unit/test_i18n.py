@@ -24,7 +24,7 @@ from services.kernel.mail import Mail
 from services.kernel.runtime.entrypoints import validation_error
 from services.kernel.runtime.mailer import Templates
 from services.scheduling.mails import MAILS as scheduling_mails
-from services.scheduling.notices import when
+from services.scheduling.mails import when
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("services", "gateway/api", "ecoach_cli")

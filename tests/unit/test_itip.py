@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from services.scheduling import itip
+from services.scheduling.adapters import itip
 from services.scheduling.domain.model import Session, SpaceCopy
 from services.scheduling.domain.recurrence import expand, place
 

@@ -16,7 +16,7 @@ from services.kernel.config import Settings
 from services.kernel.errors import FailedPrecondition, InvalidArgument
 from services.kernel.runtime.calls import ServiceRpc
 from services.kernel.tokens import SigningKey
-from services.scheduling import rooms
+from services.scheduling.adapters import video as rooms
 from services.scheduling.domain.rooms import (
     JITSI,
     JITSI_PUBLIC,

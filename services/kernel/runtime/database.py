@@ -8,26 +8,37 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine
 
 from ..clock import clock_for
 from ..config import settings
-from .sql import UnitOfWork, WorkerDatabase, make_engine
+from .sql import Repository, U, UnitOfWork, WorkerDatabase, make_engine
 
-__all__ = ["Database", "UnitOfWork", "WorkerDatabase", "make_engine"]
+__all__ = ["Database", "Repository", "UnitOfWork", "WorkerDatabase", "make_engine"]
 
 DEFAULT_MAX_WORKERS = 10  # nameko's own default
 
 
-class Database(DependencyProvider):  # type: ignore[misc]
-    def __init__(self, service: str, extra_connections: int = 4) -> None:
+class Database(DependencyProvider, Generic[U]):  # type: ignore[misc]
+    """`unit`: the service's unit of work class, which declares its repositories (the kernel's
+    bare `UnitOfWork` by default)."""
+
+    def __init__(
+        self,
+        service: str,
+        extra_connections: int = 4,
+        unit: type[U] = UnitOfWork,  # type: ignore[assignment]
+    ) -> None:
         self.service = service
+        self.unit = unit
         self.extra_connections = extra_connections
         self.engine: Engine | None = None
-        self._workers: weakref.WeakKeyDictionary[Any, WorkerDatabase] = weakref.WeakKeyDictionary()
+        self._workers: weakref.WeakKeyDictionary[Any, WorkerDatabase[U]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._event_listeners: list[Callable[[], None]] = []
 
     def on_events_committed(self, listener: Callable[[], None]) -> None:
@@ -55,9 +66,9 @@ class Database(DependencyProvider):  # type: ignore[misc]
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx: Any) -> WorkerDatabase:
+    def get_dependency(self, worker_ctx: Any) -> WorkerDatabase[U]:
         assert self.engine is not None
-        db = WorkerDatabase(self.engine, self.clock, self._events_committed)
+        db = WorkerDatabase(self.engine, self.clock, self._events_committed, self.unit)
         self._workers[worker_ctx] = db
         return db
 

@@ -178,6 +178,19 @@ class Availability:
                 "The coach is not available then.", reason="OUTSIDE_AVAILABILITY"
             )
 
+    def check_all_within(self, asked: list[tuple[datetime, datetime, str]]) -> None:
+        """Refuse sessions (start, end, the date said) of which any falls outside the coach's
+        hours, naming those dates: a coachee's series or "this and all following" move."""
+        outside = [
+            said for starts_at, ends_at, said in asked if not self.within_hours(starts_at, ends_at)
+        ]
+        if outside:
+            raise FailedPrecondition(
+                "The coach is not available on " + ", ".join(outside) + ".",
+                reason="OUTSIDE_AVAILABILITY",
+                metadata={"conflicts": ",".join(outside)},
+            )
+
     def within_hours(self, starts_at: datetime, ends_at: datetime) -> bool:
         local_day = starts_at.astimezone(self.zone).date()
         windows = self.windows(local_day - timedelta(days=1), local_day + timedelta(days=1))

@@ -213,10 +213,18 @@ class Session:
     def to_mark(self, now: datetime) -> bool:
         return self.status == BOOKED and self.ends_at + TO_MARK_AFTER <= now
 
+    def change_co_coach(self, new: str | None, now: datetime) -> None:
+        """The space's co-coach changed: the session is theirs now, and calendars get a new
+        version (its sequence is raised)."""
+        self.co_coach_person_id = new
+        self.sequence += 1
+        self.updated_at = now
+
 
 @dataclass(frozen=True)
 class EngagementUse:
-    """How much of a space's engagement its sessions use (what `_check_remaining` counts)."""
+    """How much of a space's engagement its sessions use (`check_room_for`: what a booking
+    checks)."""
 
     planned: int
     used: int = 0  # booked, held, no-shows and late cancellations that use a session
@@ -226,6 +234,15 @@ class EngagementUse:
     @property
     def left(self) -> int:
         return max(self.planned - self.used, 0)
+
+    def check_room_for(self, asked: int) -> None:
+        """Refuse `asked` more sessions beyond what the engagement has left."""
+        if asked > self.left:
+            raise FailedPrecondition(
+                f"The engagement has {self.left} sessions left; {asked} asked.",
+                reason="ENGAGEMENT_EXHAUSTED",
+                metadata={"sessions_left": str(self.left), "asked": str(asked)},
+            )
 
 
 @dataclass
@@ -287,6 +304,17 @@ class ChangeRequest:
         self.status = status
         self.decided_at = now
         self.decided_by = by
+
+
+class TimeTaken(Exception):
+    """Someone's busy time overlaps what a booking, move or held proposal asks (raised by the
+    sessions repository: the database's exclusion constraint, or a fake's own check)."""
+
+
+def check_start(starts_at: datetime, now: datetime) -> None:
+    """A session is booked or moved to a future time only."""
+    if starts_at <= now:
+        raise FailedPrecondition("The time asked is in the past.", reason="IN_THE_PAST")
 
 
 def space_not_found() -> NotFound:

@@ -18,13 +18,12 @@ from services.contracts import scheduling as c
 from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import token_hash
 from services.kernel.errors import NotFound
-from services.kernel.runtime.sql import WorkerDatabase
 
-from . import itip
-from .domain.model import CANCELLED
+from ..adapters import itip
+from ..domain.model import CANCELLED
+from ..mails import Contacts, lang
+from ..storage.unit import Db
 from .invitations import state_of
-from .notices import Contacts, _lang
-from .storage import Feeds, Reminders, Sessions
 
 PAST = timedelta(days=31)
 AHEAD = timedelta(days=366)
@@ -34,33 +33,33 @@ def feed_not_found() -> NotFound:
     return NotFound("No such calendar feed.", reason="FEED_NOT_FOUND")
 
 
-def create_calendar_feed(db: WorkerDatabase, public_url: str, caller: Caller) -> c.CalendarFeed:
+def create_calendar_feed(db: Db, public_url: str, caller: Caller) -> c.CalendarFeed:
     who = require_person(caller)
     token = secrets.token_urlsafe(32)
     with db.unit_of_work() as uow:
         now = uow.clock.now()
-        Feeds(uow.connection).replace(who.person_id, token_hash(token), now)
+        uow.feeds.replace(who.person_id, token_hash(token), now)
     return c.CalendarFeed(url=f"{public_url.rstrip('/')}/calendar/{token}.ics", created_at=now)
 
 
-def delete_calendar_feed(db: WorkerDatabase, caller: Caller) -> None:
+def delete_calendar_feed(db: Db, caller: Caller) -> None:
     who = require_person(caller)
     with db.unit_of_work() as uow:
-        if not Feeds(uow.connection).delete(who.person_id):
+        if not uow.feeds.delete(who.person_id):
             raise feed_not_found()
 
 
 def get_calendar_feed(
-    db: WorkerDatabase, contacts: Contacts, domain: str, request: c.FeedRequest
+    db: Db, contacts: Contacts, domain: str, request: c.FeedRequest
 ) -> c.FeedContent:
     with db.read_only() as uow:
         now = uow.clock.now()
-        person = Feeds(uow.connection).person_of(token_hash(request.token))
+        person = uow.feeds.person_of(token_hash(request.token))
         if person is None:
             raise feed_not_found()
-        repo = Sessions(uow.connection)
+        repo = uow.sessions
         found = repo.of_person(person, now - PAST, now + AHEAD)
-        choice = Reminders(uow.connection).choices({person})[person]
+        choice = uow.reminders.choices({person})[person]
         messages = []
         coach_of: dict[str, str] = {}  # uid -> the coach, where the person is the coachee
         for s in found:
@@ -78,7 +77,7 @@ def get_calendar_feed(
                     coach_of[message.uid] = first.coach_person_id
     coaches = sorted(set(coach_of.values()))[:49] if choice.show_coach_name else []
     people = {w["person_id"]: w for w in contacts([person, *coaches])}
-    locale = _lang(people[person]["locale"]) if person in people else "en"
+    locale = lang(people[person]["locale"]) if person in people else "en"
     neutral = itip.neutral_title(locale)
     titles = {}
     for m in messages:

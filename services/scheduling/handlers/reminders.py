@@ -19,12 +19,11 @@ from typing import Any
 from services.contracts import scheduling as c
 from services.kernel.caller import Caller, require_person
 from services.kernel.runtime.mailer import Mailer
-from services.kernel.runtime.sql import WorkerDatabase
 
-from .domain.model import ERASED_PERSON
-from .domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, CalendarChoice, due
-from .notices import Contacts, space_link, when
-from .storage import Feeds, Reminders
+from ..domain.model import ERASED_PERSON
+from ..domain.reminders import DEFAULT_MINUTES, MAX_MINUTES, CalendarChoice, due
+from ..mails import Contacts, space_link, when
+from ..storage.unit import Db
 
 log = logging.getLogger(__name__)
 CONTACTS_PER_CALL = 50  # identity's contact_details answers this many at a time
@@ -42,16 +41,16 @@ def _view(choice: CalendarChoice, feed_created_at: datetime | None) -> c.Calenda
     )
 
 
-def get_my_calendar_settings(db: WorkerDatabase, caller: Caller) -> c.CalendarSettings:
+def get_my_calendar_settings(db: Db, caller: Caller) -> c.CalendarSettings:
     who = require_person(caller)
     with db.read_only() as uow:
-        choice = Reminders(uow.connection).choices({who.person_id})[who.person_id]
-        feed = Feeds(uow.connection).created_at(who.person_id)
+        choice = uow.reminders.choices({who.person_id})[who.person_id]
+        feed = uow.feeds.created_at(who.person_id)
     return _view(choice, feed)
 
 
 def update_my_calendar_settings(
-    db: WorkerDatabase, caller: Caller, request: c.UpdateCalendarSettingsRequest
+    db: Db, caller: Caller, request: c.UpdateCalendarSettingsRequest
 ) -> c.CalendarSettings:
     who = require_person(caller)
     asked = request.settings
@@ -64,16 +63,16 @@ def update_my_calendar_settings(
             title=asked.title.strip(),
             show_coach_name=asked.show_coach_name,
         ).check()
-        Reminders(uow.connection).save(choice)
-        feed = Feeds(uow.connection).created_at(who.person_id)
+        uow.reminders.save(choice)
+        feed = uow.feeds.created_at(who.person_id)
     return _view(choice, feed)
 
 
-def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: str) -> int:
+def sweep(db: Db, contacts: Contacts, mailer: Mailer, public_url: str) -> int:
     """Claim and send the reminders due now; how many were sent."""
     with db.read_only() as uow:
         now = uow.clock.now()
-        repo = Reminders(uow.connection)
+        repo = uow.reminders
         coming = repo.upcoming(now, timedelta(minutes=MAX_MINUTES))
         if not coming:
             return 0
@@ -104,7 +103,7 @@ def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: st
         if person not in found:  # erased
             continue
         with db.unit_of_work() as uow:
-            repo = Reminders(uow.connection)
+            repo = uow.reminders
             at = uow.clock.now()
             won = [m for m in offsets if repo.claim(s.id, person, m, at)]
         if won:
@@ -127,5 +126,5 @@ def sweep(db: WorkerDatabase, contacts: Contacts, mailer: Mailer, public_url: st
         except Exception:
             log.exception("a reminder could not be sent; the next sweep tries again")
             with db.unit_of_work() as uow:
-                Reminders(uow.connection).release(s.id, person, won)
+                uow.reminders.release(s.id, person, won)
     return count

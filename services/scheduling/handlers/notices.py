@@ -10,61 +10,13 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from services.contracts import scheduling as c
-from services.kernel.i18n import N_, gettext, language_of, local_time, zone_of
 from services.kernel.runtime.mailer import Mailer
-from services.kernel.runtime.sql import WorkerDatabase
 
-from .storage import Sessions, Spaces
-
-# person ids -> their contact details (identity's ContactDetails, as dicts)
-Contacts = Callable[[list[str]], list[dict[str, Any]]]
-
-# Why the platform cancelled (blank for a person's own cancellation): msgids of the kernel's
-# catalogue, said in the recipient's language by `why`.
-WHY = {
-    "space_paused": N_(" because the coaching was paused"),
-    "space_completed": N_(" because the coaching is complete"),
-    "space_archived": N_(" because the coaching was archived"),
-    "coach_changed": N_(" because the coaching has a new coach"),
-    "person_erased": "",
-}
-# How a reschedule request ended, by its status (`outcome`).
-OUTCOMES = {
-    "approved": N_("approved"),
-    "declined": N_("declined: the original time stands"),
-    "expired": N_("not answered before the appointment: the original time stood"),
-}
-
-
-def why(reason: str, locale: str) -> str:
-    said = WHY.get(reason, "")
-    return gettext(locale, said) if said else ""
-
-
-def outcome(status: str, locale: str) -> str:
-    said = OUTCOMES.get(status)
-    return gettext(locale, said) if said else status
-
-
-def when(at: datetime, zone: str, locale: str) -> str:
-    """A date and time in the recipient's zone and language, the zone named:
-    "jeudi 10 décembre 2026, 14:00 (Europe/Paris)"."""
-    return f"{local_time(at, zone, locale)} ({zone_of(zone).key})"
-
-
-def _lang(locale: str) -> str:
-    return language_of(locale)
-
-
-def space_link(public_url: str, space_id: str, coachee: bool) -> str:
-    """Where a session's mail opens the app: the coachee's own space page, or the coach's desk
-    (a page of the web app, gateway/web; `tests/e2e/test_mailed_links.py` opens each one)."""
-    base = public_url.rstrip("/")
-    return f"{base}/spaces/{space_id}" if coachee else f"{base}/desk"
+from ..mails import Contacts, outcome, space_link, when
+from ..storage.unit import Db
 
 
 def cancellation_targets(event: c.SessionCancelled) -> list[str]:
@@ -80,7 +32,7 @@ def cancellation_targets(event: c.SessionCancelled) -> list[str]:
 
 
 def send_request(
-    db: WorkerDatabase,
+    db: Db,
     contacts: Contacts,
     mailer: Mailer,
     public_url: str,
@@ -88,8 +40,8 @@ def send_request(
 ) -> None:
     """A new request goes to the space's coach (and co-coach); a closed one to the coachee."""
     with db.read_only() as uow:
-        space = Spaces(uow.connection).get(event.tenant_id, event.space_id)
-        session = Sessions(uow.connection).get(event.tenant_id, event.session_id)
+        space = uow.spaces.get(event.tenant_id, event.space_id)
+        session = uow.sessions.get(event.tenant_id, event.session_id)
     if space is None or session is None:
         return
     closed = isinstance(event, c.RescheduleRequestClosed)

@@ -7,17 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.contracts import scheduling as c
-from services.kernel.caller import Caller
+from services.kernel.caller import Caller, admin_of, member_of
 from services.kernel.config import Settings
 from services.kernel.crypto import MasterKey
 from services.kernel.errors import FailedPrecondition
-from services.kernel.runtime.sql import WorkerDatabase
 
-from . import rooms
-from .domain.model import CANCELLED, COACHEE, session_not_found
-from .domain.rooms import JITSI_PUBLIC, VideoSettings
-from .handlers import Repos, _admin_of, _member_of, _session_for
-from .storage import VideoSettingsRepo, room_of
+from ..adapters import video as providers
+from ..domain.model import CANCELLED, COACHEE, session_not_found
+from ..domain.rooms import JITSI_PUBLIC, VideoSettings
+from ..storage.unit import Db
+from .access import session_for
 
 # person id -> display name, asked from identity when a link is made
 NameOf = Callable[[str], str]
@@ -54,29 +53,28 @@ VIDEO_ADMIN = "sees or sets the video provider"
 
 
 def get_video_settings(
-    db: WorkerDatabase, master: MasterKey, config: Settings, caller: Caller, request: c.TenantRef
+    db: Db, master: MasterKey, config: Settings, caller: Caller, request: c.TenantRef
 ) -> c.VideoSettings:
-    _admin_of(caller, request.tenant_id, VIDEO_ADMIN)
+    admin_of(caller, request.tenant_id, VIDEO_ADMIN)
     with db.read_only() as uow:
-        found = VideoSettingsRepo(uow.connection, master).get(request.tenant_id)
+        found = uow.video.get(request.tenant_id, master)
     return _view(effective(found, request.tenant_id, config), found is None)
 
 
 def update_video_settings(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     config: Settings,
     caller: Caller,
     request: c.UpdateVideoSettingsRequest,
 ) -> c.VideoSettings:
-    who = _admin_of(caller, request.tenant_id, VIDEO_ADMIN)
+    who = admin_of(caller, request.tenant_id, VIDEO_ADMIN)
     asked = request.settings
     with db.unit_of_work() as uow:
         now = uow.clock.now()
-        repo = VideoSettingsRepo(uow.connection, master)
         secret = asked.app_secret
         if not secret:  # kept, unless the provider or the app changes
-            current = repo.get(request.tenant_id)
+            current = uow.video.get(request.tenant_id, master)
             if current and (current.provider, current.app_id) == (asked.provider, asked.app_id):
                 secret = current.secret
         settings = VideoSettings(
@@ -90,29 +88,28 @@ def update_video_settings(
             updated_at=now,
             updated_by=who.person_id,
         ).check(production=config.env == "production")
-        repo.save(settings, now)
+        uow.video.save(settings, now, master)
     return _view(settings, False)
 
 
 def get_session_room(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     config: Settings,
     name_of: NameOf,
     caller: Caller,
     request: c.SessionRef,
 ) -> c.SessionRoom:
-    who = _member_of(caller, request.tenant_id)
+    who = member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         now = uow.clock.now()
-        r = Repos.of(uow.connection)
-        session, _, relation = _session_for(r, who, request.tenant_id, request.session_id)
+        session, _, relation = session_for(uow, who, request.tenant_id, request.session_id)
         if session.side_of(who.person_id) is None:  # joined the space after this session
             raise session_not_found()
         if session.status == CANCELLED:
             raise FailedPrecondition("The session is cancelled.", reason="SESSION_CANCELLED")
         settings = effective(
-            VideoSettingsRepo(uow.connection, master).get(request.tenant_id),
+            uow.video.get(request.tenant_id, master),
             request.tenant_id,
             config,
         )
@@ -126,12 +123,12 @@ def get_session_room(
             )
         window = settings.window(session.starts_at, session.ends_at)
         window.check_open(now)
-        room = room_of(uow.connection, session.id, rooms.new_room_name(), now)
+        room = uow.rooms.room_of(session.id, providers.new_room_name(), now)
     moderator = relation != COACHEE
-    joined = rooms.join(
+    joined = providers.join(
         settings,
         room,
-        rooms.Participant(who.person_id, name_of(who.person_id), moderator),
+        providers.Participant(who.person_id, name_of(who.person_id), moderator),
         window,
         now,
     )

@@ -32,8 +32,8 @@ from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
 from services.kernel.i18n import N_, gettext
 
-from .domain.model import CANCELLED, Session
-from .domain.recurrence import instances, place, rule_fields
+from ..domain.model import CANCELLED, Session
+from ..domain.recurrence import instances, place, rule_fields
 
 PRODID = "-//ecoach//scheduling//EN"
 # What an event is called in a calendar, unless its person chose their own title (a msgid).

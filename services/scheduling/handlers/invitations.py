@@ -17,12 +17,13 @@ from typing import Any
 
 from services.contracts import scheduling as c
 from services.kernel.runtime.mailer import Mailer
-from services.kernel.runtime.sql import WorkerDatabase
 
-from . import itip
-from .domain.model import ERASED_PERSON
-from .notices import Contacts, _lang, cancellation_targets, space_link, when, why
-from .storage import Reminders, Sessions, claim_calendar, release_calendar
+from ..adapters import itip
+from ..domain.model import ERASED_PERSON
+from ..mails import Contacts, lang, space_link, when, why
+from ..storage.sessions import Sessions
+from ..storage.unit import Db
+from .notices import cancellation_targets
 
 # The claims of cancellation notices (`calendar_sent` rows: this uid; the space and the
 # change's time as version).
@@ -45,12 +46,12 @@ def state_of(repo: Sessions, series_id: str) -> tuple[itip.SeriesState, str | No
     return state, row.follows_series_id
 
 
-def messages(db: WorkerDatabase, event: c.SessionEvent, domain: str) -> list[itip.Message]:
+def messages(db: Db, event: c.SessionEvent, domain: str) -> list[itip.Message]:
     """What the participants' calendars are to be sent after `event`, in order: a single
     session's state; or the series that "this and all following" ended, the series itself,
     and the occurrence's own change (each skipped where already sent)."""
     with db.read_only() as uow:
-        repo = Sessions(uow.connection)
+        repo = uow.sessions
         session = repo.get(event.tenant_id, event.session_id)
         if session is None:
             return []
@@ -72,7 +73,7 @@ def messages(db: WorkerDatabase, event: c.SessionEvent, domain: str) -> list[iti
 
 
 def send(
-    db: WorkerDatabase,
+    db: Db,
     contacts: Contacts,
     mailer: Mailer,
     public_url: str,
@@ -88,7 +89,7 @@ def send(
     together = _cancelled_together(db, event) if told else None
     found = contacts(people) if people else []
     with db.read_only() as uow:
-        choices = Reminders(uow.connection).choices({w["person_id"] for w in found})
+        choices = uow.reminders.choices({w["person_id"] for w in found})
     coach = next((w for w in found if w["person_id"] == event.coach_person_id), None)
     for who in found:
         is_coachee = who["person_id"] == event.coachee_person_id
@@ -117,7 +118,7 @@ def send(
                 organizer=mailer.address,
                 attendee=who["calendar_email"],
                 attendee_name=who["display_name"],
-                locale=_lang(who["locale"]),
+                locale=lang(who["locale"]),
                 now=_now(db),
                 title=title,
             )
@@ -168,11 +169,11 @@ def _notice(
     }
 
 
-def _cancelled_together(db: WorkerDatabase, event: c.SessionEvent) -> tuple[str, list[datetime]]:
+def _cancelled_together(db: Db, event: c.SessionEvent) -> tuple[str, list[datetime]]:
     """The notice's claim version (the change: its time) and the starts of what it cancelled
     in the space."""
     with db.read_only() as uow:
-        repo = Sessions(uow.connection)
+        repo = uow.sessions
         session = repo.get(event.tenant_id, event.session_id)
         group = repo.cancelled_together(session) if session is not None else []
     if session is None or session.cancelled_at is None or not group:
@@ -180,31 +181,31 @@ def _cancelled_together(db: WorkerDatabase, event: c.SessionEvent) -> tuple[str,
     return f"n.{event.space_id}.{session.cancelled_at.isoformat()}", [s.starts_at for s in group]
 
 
-def _claim_notice(db: WorkerDatabase, version: str, person_id: str) -> bool:
+def _claim_notice(db: Db, version: str, person_id: str) -> bool:
     with db.unit_of_work() as uow:
-        return claim_calendar(uow.connection, NOTICES, person_id, version, uow.clock.now())
+        return uow.calendar.claim(NOTICES, person_id, version, uow.clock.now())
 
 
-def _now(db: WorkerDatabase) -> Any:
+def _now(db: Db) -> Any:
     with db.read_only() as uow:
         return uow.clock.now()
 
 
-def _claim(db: WorkerDatabase, message: itip.Message, person_id: str) -> list[str]:
+def _claim(db: Db, message: itip.Message, person_id: str) -> list[str]:
     """The versions claimed now: the message's, and the occurrence messages it covers that were
     not sent yet; none if the message itself was sent already."""
     with db.unit_of_work() as uow:
         now = uow.clock.now()
-        if not claim_calendar(uow.connection, message.uid, person_id, message.version, now):
+        if not uow.calendar.claim(message.uid, person_id, message.version, now):
             return []
         return [message.version] + [
             covered
             for covered in message.covers
-            if claim_calendar(uow.connection, message.uid, person_id, covered, now)
+            if uow.calendar.claim(message.uid, person_id, covered, now)
         ]
 
 
-def _release(db: WorkerDatabase, uid: str, person_id: str, versions: list[str]) -> None:
+def _release(db: Db, uid: str, person_id: str, versions: list[str]) -> None:
     with db.unit_of_work() as uow:
         for version in versions:
-            release_calendar(uow.connection, uid, person_id, version)
+            uow.calendar.release(uid, person_id, version)

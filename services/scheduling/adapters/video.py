@@ -27,7 +27,7 @@ from urllib.parse import quote
 import jwt
 from livekit import api as livekit
 
-from .domain.rooms import JITSI, JITSI_PUBLIC, LIVEKIT, RoomWindow, VideoSettings
+from ..domain.rooms import JITSI, JITSI_PUBLIC, LIVEKIT, RoomWindow, VideoSettings
 
 
 def new_room_name() -> str:

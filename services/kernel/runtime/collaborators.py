@@ -1,0 +1,30 @@
+"""Collaborators a service's handlers are given (a mailer, the master key, the settings), as
+nameko dependency providers: built once when the container starts, never at import time, and
+replaceable in tests (nameko's `replace_dependencies`).
+
+    mailer = Collaborator(lambda: mailer_from(settings(), MAILS))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from nameko.extensions import DependencyProvider
+
+T = TypeVar("T")
+
+
+class Collaborator(DependencyProvider, Generic[T]):  # type: ignore[misc]
+    """`build()` runs at the container's setup; every worker gets the same object."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self.build = build
+        self.value: T | None = None
+
+    def setup(self) -> None:
+        self.value = self.build()
+
+    def get_dependency(self, worker_ctx: Any) -> T:
+        assert self.value is not None, "a collaborator is used before its container's setup"
+        return self.value

@@ -1,0 +1,2 @@
+"""Scheduling's storage: `tables` (what the migrations create), one module per repository, and
+`unit` (the unit of work that declares them)."""
