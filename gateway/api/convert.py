@@ -78,6 +78,12 @@ def roles_in(values: list[int], field: str = "roles") -> list[str]:
     return names
 
 
+def member_status_in(value: int, field: str = "status") -> str:
+    if value == pb.MEMBERSHIP_STATUS_UNSPECIFIED or value not in pb.MembershipStatus.values():
+        raise invalid(**{field: "must be PENDING, ACTIVE, DEACTIVATED or ERASED"})
+    return pb.MembershipStatus.Name(value).lower()
+
+
 def roles_out(values: list[str]) -> list[int]:
     return [pb.Role.Value(v.upper()) for v in values]
 

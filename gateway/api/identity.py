@@ -356,15 +356,17 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
         tenant_id = cv.parse_tenant(request.parent, "parent")
         if request.page_size < 0:
             raise invalid(page_size="must not be negative")
-        answer = call.call(
-            IDENTITY,
-            "list_members",
-            {
-                "tenant_id": tenant_id,
-                "page_size": request.page_size,
-                "page_token": request.page_token,
-            },
-        )
+        payload: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "page_size": request.page_size,
+            "page_token": request.page_token,
+            "query": request.query,
+        }
+        if request.role != pb.ROLE_UNSPECIFIED:
+            payload["role"] = cv.roles_in([request.role], "role")[0]
+        if request.status != pb.MEMBERSHIP_STATUS_UNSPECIFIED:
+            payload["status"] = cv.member_status_in(request.status, "status")
+        answer = call.call(IDENTITY, "list_members", payload)
         return pb.ListMembersResponse(
             members=[cv.member_out(m) for m in answer["members"]],
             next_page_token=answer["next_page_token"],

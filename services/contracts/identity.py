@@ -452,8 +452,19 @@ class SpaceCoaches(Contract):
     co_coach: CoachName | None = None
 
 
+# A member search's text: a start of an email or of a word of a name (see MemberSearch).
+MAX_MEMBER_QUERY = 100
+
+
 class ListMembersRequest(PageRequest):
+    """The tenant's members, oldest first; narrowed, when given, to those whose email or a word
+    of whose name starts with `query` (case and accents aside; on one line: no NUL, tab or line
+    break), who hold `role`, and whose membership has `status`."""
+
     tenant_id: Id
+    query: Annotated[str, StringConstraints(max_length=MAX_MEMBER_QUERY)] = ""
+    role: Role | None = None
+    status: MembershipStatus | None = None
 
 
 class ListMembersResponse(Contract):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -38,7 +39,7 @@ from services.kernel.runtime.pagination import keyset_page
 
 from .domain.credentials import PersonLink
 from .domain.mfa import Challenge
-from .domain.model import Membership, Person, Tenant
+from .domain.model import MemberSearch, Membership, Person, Tenant
 from .domain.sessions import RefreshToken
 from .domain.throttle import Counter
 
@@ -77,6 +78,8 @@ persons = Table(
     Column("erased_at", DateTime(timezone=True)),
     # where calendar mail goes instead of `email`, once confirmed; NULL: to `email`
     Column("calendar_email", Text),
+    # the display name as a member search compares it (domain.model.search_key)
+    Column("name_key", Text, nullable=False, server_default=""),
 )
 
 memberships = Table(
@@ -387,6 +390,7 @@ def _person_row(person: Person) -> dict[str, Any]:
         "email": person.email,
         "email_key": person.email_key,
         "display_name": person.display_name,
+        "name_key": person.name_key,
         "locale": person.locale,
         "time_zone": person.time_zone,
         "platform_admin": person.platform_admin,
@@ -542,6 +546,7 @@ class Persons:
             .where(persons.c.id == person.id)
             .values(
                 display_name=person.display_name,
+                name_key=person.name_key,
                 locale=person.locale,
                 time_zone=person.time_zone,
                 updated_at=person.updated_at,
@@ -564,7 +569,7 @@ class Persons:
 
     def save_erased(self, person: Person) -> None:
         row = _person_row(person)
-        kept = ("email", "email_key", "display_name", "password_hash", "calendar_email")
+        kept = ("email", "email_key", "display_name", "name_key", "password_hash", "calendar_email")
         self.session.execute(
             update(persons)
             .where(persons.c.id == person.id)
@@ -715,9 +720,42 @@ class Memberships:
             ).scalar_one()
         )
 
-    def page(self, tenant_id: str, size: int, token: str) -> tuple[list[Membership], str]:
-        query = select(memberships).where(memberships.c.tenant_id == tenant_id)
-        return keyset_page(self.session, memberships, query, size, token, _membership)
+    def search(
+        self, tenant_id: str, found: MemberSearch, size: int, token: str
+    ) -> tuple[list[tuple[Membership, Person]], str]:
+        """One page of the tenant's members that match `found`, with their persons, oldest
+        first by (created_at, id), so that pages stay stable while members are added.
+
+        The text matches only what the tenant sees of a member (handlers.member_view): while a
+        membership was never accepted, the email the tenant typed; afterwards the person's
+        email and name. So a search never reveals whose account an invitation went to."""
+        query = (
+            select(memberships, *[c.label(f"p__{c.name}") for c in persons.c])
+            .join(persons, persons.c.id == memberships.c.person_id)
+            .where(memberships.c.tenant_id == tenant_id)
+        )
+        if found.role:
+            query = query.where(memberships.c.roles.any(found.role))
+        if found.status:
+            query = query.where(memberships.c.status == found.status)
+        if found.email_prefix:
+            invited = or_(memberships.c.status == "pending", memberships.c.accepted_at.is_(None))
+            typed = func.lower(memberships.c.invited_email).startswith(
+                found.email_prefix, autoescape=True
+            )
+            seen = [persons.c.email_key.startswith(found.email_prefix, autoescape=True)]
+            if found.name_prefix:  # a word of the name starts with it
+                seen.append(persons.c.name_key.startswith(found.name_prefix, autoescape=True))
+                seen.append(persons.c.name_key.contains(" " + found.name_prefix, autoescape=True))
+            query = query.where(or_(and_(invited, typed), and_(~invited, or_(*seen))))
+        return keyset_page(
+            self.session,
+            memberships,
+            query,
+            size,
+            token,
+            lambda r: (_membership(r), _person(r, prefix="p__")),
+        )
 
 
 def _jsonable(row: Any) -> dict[str, Any]:

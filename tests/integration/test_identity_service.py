@@ -500,3 +500,116 @@ def test_a_refused_change_records_no_event(
     with pytest.raises(AlreadyExists):
         call("create_tenant", {"name": "Again", "slug": tenant["slug"]}, operator_token)
     assert len(outbox_events(tenant["tenant_id"])) == 1
+
+
+# ---------------------------------------------------------------- searching members (issue 20)
+
+
+def member_emails(call: Call, token: str, tenant_id: str, **search: Any) -> list[str]:
+    """Every member the search finds, following the pages (two at a time, so pages matter)."""
+    found: list[str] = []
+    page_token = ""
+    while True:
+        page = call(
+            "list_members",
+            {"tenant_id": tenant_id, "page_size": 2, "page_token": page_token, **search},
+            token,
+        )
+        found += [m["email"] for m in page["members"]]
+        page_token = page["next_page_token"]
+        if not page_token:
+            return found
+
+
+def test_admins_search_members_by_email_or_name_start_role_and_status(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    admin = admin_of(call, operator_token, tid)
+
+    def add(prefix: str, name: str, roles: list[str], accept: bool = True) -> str:
+        email = unique_email(prefix)
+        payload = {"tenant_id": tid, "email": email, "roles": roles, "display_name": name}
+        call("add_member", payload, admin)
+        if accept:
+            set_password(settings(), email, PASSWORD)
+        return email
+
+    eloise = add("eloise", "Éloïse D'Arc-Martin", ["coachee"])
+    marc = add("marc", "Marc Martin", ["coach"])
+    martine = add("martine", "Martine Roux", ["coachee", "coach"])
+    hugo = add("hugo", "Hugo Lenoir", ["coachee"])
+    invited = add("invited", "Hidden Name", ["coachee"], accept=False)
+
+    # a word of the name, case and accents aside; all pages, oldest first
+    assert member_emails(call, admin, tid, query="martin") == [eloise, marc, martine]
+    assert member_emails(call, admin, tid, query="ELOISE") == [eloise]
+    assert member_emails(call, admin, tid, query="arc") == [eloise]  # D'Arc: a word
+    assert member_emails(call, admin, tid, query="eloise d arc") == [eloise]
+    assert member_emails(call, admin, tid, query="artin") == []  # the start of a word only
+    # the start of the email, and the whole address
+    assert member_emails(call, admin, tid, query="hugo-") == [hugo]
+    assert member_emails(call, admin, tid, query=hugo.upper()) == [hugo]
+    # not accepted yet: only the email the tenant typed, never the account's name
+    assert member_emails(call, admin, tid, query="hidden") == []
+    assert member_emails(call, admin, tid, query=invited[:12]) == [invited]
+    # LIKE's wildcards are plain characters
+    assert member_emails(call, admin, tid, query="%") == []
+    assert member_emails(call, admin, tid, query="_") == []
+
+    # role and status, alone or with the text
+    assert member_emails(call, admin, tid, role="coach") == [marc, martine]
+    assert member_emails(call, admin, tid, query="mar", role="coachee") == [eloise, martine]
+    assert member_emails(call, admin, tid, status="pending") == [invited]
+    hugo_id = next(
+        m["member_id"]
+        for m in call("list_members", {"tenant_id": tid, "query": "hugo"}, admin)["members"]
+    )
+    call("deactivate_member", {"tenant_id": tid, "member_id": hugo_id}, admin)
+    assert member_emails(call, admin, tid, status="deactivated") == [hugo]
+    assert member_emails(call, admin, tid, role="coachee", status="active") == [eloise, martine]
+    # the operator searches as the tenant's admins do
+    assert member_emails(call, operator_token, tid, query="martin") == [eloise, marc, martine]
+
+
+def test_a_search_finds_only_the_callers_tenant_and_only_for_its_admins(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    ours = unique_email("shared-name")
+    call(
+        "add_member",
+        {"tenant_id": tid, "email": ours, "roles": ["coachee"], "display_name": "Zoé Secret"},
+        operator_token,
+    )
+    set_password(settings(), ours, PASSWORD)
+    other = call("create_tenant", {"name": "Other", "slug": unique_slug()}, operator_token)
+    intruder = admin_of(call, operator_token, other["tenant_id"])
+    # their own tenant: our member is not there, by name or by email
+    assert member_emails(call, intruder, other["tenant_id"], query="zoe") == []
+    assert member_emails(call, intruder, other["tenant_id"], query=ours) == []
+    # our tenant: not found, whatever the search
+    with pytest.raises(NotFound):
+        call("list_members", {"tenant_id": tid, "query": "zoe"}, intruder)
+    # a member who is not an admin may not search
+    coachee = call("sign_in", {"email": ours, "password": PASSWORD, "tenant": tid})["access_token"]
+    with pytest.raises(PermissionDenied):
+        call("list_members", {"tenant_id": tid, "query": "zoe"}, coachee)
+
+
+def test_a_bad_search_is_refused_naming_its_field(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    admin = admin_of(call, operator_token, tid)
+    for bad, field in (
+        ({"query": "a\x00b"}, "query"),
+        ({"query": "a\nb"}, "query"),
+        ({"query": "x" * 101}, "query"),
+        ({"role": "owner"}, "role"),
+        ({"status": "gone"}, "status"),
+    ):
+        with pytest.raises(InvalidArgument) as raised:
+            call("list_members", {"tenant_id": tid, **bad}, admin)
+        assert [f.field for f in raised.value.fields] == [field], bad
+    assert member_emails(call, admin, tid, query="x" * 100) == []

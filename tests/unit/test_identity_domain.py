@@ -12,6 +12,7 @@ from services.identity.domain.model import (
     DEACTIVATED,
     ERASED,
     PENDING,
+    MemberSearch,
     Membership,
     Person,
     Tenant,
@@ -20,6 +21,7 @@ from services.identity.domain.model import (
     check_slug,
     check_time_zone,
     normalize_email,
+    search_key,
 )
 from services.kernel.caller import ANONYMOUS, PersonClaims
 from services.kernel.errors import (
@@ -291,3 +293,12 @@ def test_suspending_a_tenant_is_idempotent_and_reversible() -> None:
     assert t.is_suspended and t.suspended_at == NOW
     t.reinstate()
     assert not t.is_suspended and t.suspended_at is None
+
+
+def test_a_search_key_drops_case_accents_and_word_breaks() -> None:
+    assert search_key("Éloïse  D'Arc-Martin") == "eloise d arc martin"
+    assert search_key("Straße\u2019s") == "strasse s"
+    assert search_key(" - ") == ""
+    found = MemberSearch.of("  Élo ", role="coach")
+    assert (found.email_prefix, found.name_prefix, found.role) == ("élo", "elo", "coach")
+    assert MemberSearch.of("") == MemberSearch()

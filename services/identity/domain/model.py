@@ -22,11 +22,42 @@ ERASED_DOMAIN = "erased.invalid"
 TENANT_ACTIVE, SUSPENDED = "active", "suspended"
 
 _SLUG = re.compile(SLUG_PATTERN)
+_NAME_BREAKS = re.compile(r"[\s\-'\u2019]+")
 
 
 def normalize_email(email: str) -> str:
     """The key that makes emails unique platform-wide: case-insensitive, Unicode-normalised."""
     return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
+def search_key(text: str) -> str:
+    """How names are compared in a search: Unicode-normalised, accents dropped, case-folded,
+    runs of spaces, hyphens and apostrophes made one space ("Éloïse  D'Arc" and "eloise d arc"
+    compare equal), so a search word matches the start of a word of the name."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(_NAME_BREAKS.split(plain)).strip()
+
+
+@dataclass(frozen=True)
+class MemberSearch:
+    """What a search of a tenant's members asks for: a text that starts the member's email or
+    a word of their name (case and accents aside), a role they hold, a status; each optional."""
+
+    email_prefix: str = ""
+    name_prefix: str = ""
+    role: str = ""
+    status: str = ""
+
+    @classmethod
+    def of(cls, query: str, role: str = "", status: str = "") -> MemberSearch:
+        query = query.strip()
+        return cls(
+            email_prefix=normalize_email(query) if query else "",
+            name_prefix=search_key(query),
+            role=role,
+            status=status,
+        )
 
 
 def check_email(email: str, field_name: str = "email") -> str:
@@ -154,6 +185,10 @@ class Person:
     @property
     def email_key(self) -> str:
         return normalize_email(self.email)
+
+    @property
+    def name_key(self) -> str:
+        return search_key(self.display_name)
 
     def update_profile(self, changes: dict[str, str], now: datetime) -> None:
         """The person's own name, language and time zone (checked; nothing else)."""
