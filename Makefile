@@ -25,9 +25,10 @@ run: venv
 test: venv
 	@$(BIN)/python -m ecoach_dev.testrun
 
-# Every benchmark of the bench/ package, one after the other (bench/__main__.py).
+# Every benchmark of the bench/ package, one after the other (bench/__main__.py). QUICK=1: small
+# counts, to check that they run (reports under var/bench/quick/, not comparable).
 bench: venv
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 lint: venv
 	@$(BIN)/ruff check .

@@ -1,16 +1,22 @@
-"""What every `make bench` benchmark shares: a deployment of its own, the report's common part,
-percentiles, and writing results under `var/bench/`.
+"""What every `make bench` benchmark shares: its command line (`--keep-run`, `--quick`), a
+deployment of its own, the report's common part, percentiles and the services' own timings, and
+writing results under `var/bench/`.
 
-    with bench_deployment("events", keep_run=False, tails=("identity",), extra_services=...) as run:
-        run.deployment.start()
+    parser = arguments("events", __doc__)     # python -m bench.events [--keep-run] [--quick]
+    parser.add_argument("--events", type=int, default=300)
+    args = parse_args(parser, argv, quick={"events": 20})
+    with bench_deployment("events", args, tails=("identity",), extra_services=...) as run:
+        deployment = start(run, "identity, the gateway and the witness")
         ...                                   # measure
     if run.failed:
         return 1
     report = run.report("events")             # machine, database, broker, deployment
+    finish(run, report, "events")             # var/bench/events-<time>.json, events-latest.json
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -20,19 +26,55 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import psycopg2
 
 from ecoach_dev import broker, pg
 from ecoach_dev.deployment import Deployment
+from gateway.api.convert import tenant_name
+from gateway.api.pb import identity_pb2 as ipb
 from services.kernel.config import Settings, settings
 from services.kernel.runtime.broker_admin import redacted
+from tests.support.api import Api, Session, session_of, unique_email, unique_slug
+from tests.support.people import set_password
+
+# One TCP connection per gRPC channel, even to the same address: a benchmark's client threads
+# each open their own channel and must not share one connection.
+CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+
+
+def arguments(name: str, description: str | None = None) -> argparse.ArgumentParser:
+    """The command line of `python -m bench.<name>`, with the options every benchmark takes."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench.{name}",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--keep-run", action="store_true", help="keep the run's folder (logs, keys) afterwards"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small counts, to check that the benchmark runs (`make bench QUICK=1`); its report "
+        "goes to var/bench/quick/, since its numbers are not comparable",
+    )
+    return parser
+
+
+def parse_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str], *, quick: Mapping[str, Any]
+) -> argparse.Namespace:
+    """`argv` parsed; with `--quick`, `quick` replaces the defaults (options given still win)."""
+    if "--quick" in argv:
+        parser.set_defaults(**quick)
+    return parser.parse_args(list(argv))
 
 
 def percentile(sorted_values: Sequence[int | float], q: float) -> Any:
@@ -41,6 +83,29 @@ def percentile(sorted_values: Sequence[int | float], q: float) -> Any:
         return 0
     rank = max(1, math.ceil(q * len(sorted_values)))
     return sorted_values[rank - 1]
+
+
+def quantiles_ms(sorted_ms: Sequence[float], *quantiles: float) -> dict[str, float]:
+    """`{"p50_ms": ..., "p99_ms": ...}` of sorted milliseconds, to 0.01 ms."""
+    return {f"p{round(q * 100)}_ms": round(float(percentile(sorted_ms, q)), 2) for q in quantiles}
+
+
+def logged_ms(path: Path | None, method: str, prefix: str) -> dict[str, float]:
+    """The `ms` a process logged (its JSON log line per call) for each call of `method` whose
+    request id starts with `prefix`, by request id: the services' own share of a call."""
+    found: dict[str, float] = {}
+    if path is None or not path.exists():
+        return found
+    with path.open(errors="replace") as lines:
+        for line in lines:
+            if prefix not in line or method not in line:
+                continue
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                rid = str(entry.get("request_id") or "")
+                if entry.get("method") == method and rid.startswith(prefix) and "ms" in entry:
+                    found[rid] = float(entry["ms"])
+    return found
 
 
 def server_version(url: str) -> str:
@@ -93,6 +158,8 @@ class BenchRun:
     run_dir: Path
     deployment: Deployment
     database_version: str
+    keep_run: bool = False
+    quick: bool = False
     started: float = field(default_factory=time.monotonic)
     failed: bool = False
     machine: dict[str, Any] = field(default_factory=machine)
@@ -125,14 +192,22 @@ class BenchRun:
                 **deployment,
             },
             "duration_s": self.elapsed(),
+            **({"quick": True} if self.quick else {}),
         }
+
+
+class Options(Protocol):
+    """The options of a run every benchmark takes (`arguments()`)."""
+
+    keep_run: bool
+    quick: bool
 
 
 @contextlib.contextmanager
 def bench_deployment(
     name: str,
+    options: Options,
     *,
-    keep_run: bool,
     tails: Sequence[str],
     log_level: str | None = None,
     **deployment_options: Any,
@@ -163,7 +238,10 @@ def bench_deployment(
         env=extra_env or None,
         **deployment_options,
     )
-    run = BenchRun(env, server, source, run_dir, deployment, server_version(server))
+    keep_run, quick = bool(options.keep_run), bool(options.quick)
+    run = BenchRun(
+        env, server, source, run_dir, deployment, server_version(server), keep_run, quick
+    )
     try:
         yield run
     except BaseException:
@@ -179,6 +257,77 @@ def bench_deployment(
             pg.stop_embedded(env.var_dir)
         if not keep_run and not run.failed:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def start(run: BenchRun, what: str, *, serving: Sequence[str] = ("identity",)) -> Deployment:
+    """Starts the run's deployment and waits until the gateway reports `serving` SERVING.
+
+    The overall health can read SERVING before the gateway's first probe of a service (the
+    health servicer's default); in a fresh vhost a call that early is lost, so a benchmark waits
+    on the services it calls first, whose status only a successful probe sets."""
+    print(f"bench: starting {what} ({run.database_source} PostgreSQL)...", flush=True)
+    run.deployment.start()
+    for service in serving:
+        run.deployment.wait_serving(service)
+    print(f"bench: deployment ready in {run.elapsed():.1f} s", flush=True)
+    return run.deployment
+
+
+def finish(run: BenchRun, report: dict[str, Any], prefix: str, latest: str = "") -> Path:
+    """Writes `report` as `var/bench/<prefix>-<UTC time>.json` and `latest` (by default
+    `<prefix>-latest.json`), under `var/bench/quick/` for a `--quick` run, and says where."""
+    latest = latest or f"{prefix}-latest.json"
+    out_dir = run.env.var_dir / "bench" / ("quick" if run.quick else "")
+    path = write_report(report, out_dir, prefix, latest)
+    print(f"\nbench: wrote {path} and {path.parent / latest} ({report['duration_s']} s)")
+    if run.keep_run:
+        print(f"bench: logs kept in {run.run_dir}")
+    return path
+
+
+def new_tenant(api: Api, operator: Session, display_name: str, slug_prefix: str) -> str:
+    """A tenant made by the operator through the gateway, as a client would: its id."""
+    return str(
+        api.tenants.CreateTenant(
+            ipb.CreateTenantRequest(display_name=display_name, slug=unique_slug(slug_prefix)),
+            metadata=operator.metadata,
+            timeout=10,
+        ).tenant_id
+    )
+
+
+def new_member(
+    config: Settings,
+    api: Api,
+    operator: Session,
+    tenant_id: str,
+    role: int,
+    password: str,
+    *,
+    email: str = "",
+    label: str = "bench",
+    display_name: str = "",
+) -> tuple[str, str]:
+    """A member added by the operator (`role`: `identity_pb2.COACH`, ...), their account's
+    password set straight in identity's database (no invitation to follow): (member id, email).
+    """
+    email = email or unique_email(label)
+    added = api.members.AddMember(
+        ipb.AddMemberRequest(
+            parent=tenant_name(tenant_id), email=email, roles=[role], display_name=display_name
+        ),
+        metadata=operator.metadata,
+        timeout=10,
+    )
+    set_password(config, email, password)
+    return str(added.member_id), email
+
+
+def refreshed(api: Api, who: Session) -> Session:
+    """`who` with a fresh access token (they live 10 minutes; a set-up or a run may outlast one)."""
+    fresh = session_of(api.auth.Refresh(ipb.RefreshRequest(refresh_token=who.refresh_token)))
+    who.token, who.refresh_token = fresh.token, fresh.refresh_token
+    return who
 
 
 def write_report(report: dict[str, Any], out_dir: Path, prefix: str, latest: str) -> Path:

@@ -13,7 +13,6 @@ and identity's own handler). Results: `var/bench/import-<UTC time>.json` and
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -21,32 +20,22 @@ from typing import Any
 
 from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as pb
-from tests.support.api import Api, Session, unique_email, unique_slug
-from tests.support.people import set_password, sign_in_operator
+from tests.support.api import Api, Session, unique_email
+from tests.support.people import sign_in_operator
 
-from .benchkit import bench_deployment, write_report
+from . import benchkit
+from .benchkit import arguments, bench_deployment, finish, new_member, new_tenant, start
 
 ADMIN_PASSWORD = "bench-import-admin-2026"  # noqa: S105 (a throwaway test deployment's)
 DEADLINE_S = 10.0  # ECOACH_RPC_TIMEOUT_SECONDS' default: the gateway's ceiling on any call
 
 
 def admin_of_new_tenant(api: Api, operator: Session, config: Any) -> tuple[str, Session]:
-    slug = unique_slug("bulk")
-    tenant = api.tenants.CreateTenant(
-        pb.CreateTenantRequest(display_name=f"Bulk {slug}", slug=slug),
-        metadata=operator.metadata,
-        timeout=10,
+    tenant = new_tenant(api, operator, "Bulk import bench", "bulk")
+    _, email = new_member(
+        config, api, operator, tenant, pb.TENANT_ADMIN, ADMIN_PASSWORD, label="bulk-admin"
     )
-    email = unique_email("bulk-admin")
-    api.members.AddMember(
-        pb.AddMemberRequest(
-            parent=tenant_name(tenant.tenant_id), email=email, roles=[pb.TENANT_ADMIN]
-        ),
-        metadata=operator.metadata,
-        timeout=10,
-    )
-    set_password(config, email, ADMIN_PASSWORD)
-    return tenant.tenant_id, api.sign_in(email, ADMIN_PASSWORD, tenant.tenant_id)
+    return tenant, api.sign_in(email, ADMIN_PASSWORD, tenant)
 
 
 def mails_written(folder: Path) -> int:
@@ -99,17 +88,13 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.bulk_import")
+    parser = arguments("bulk_import", __doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--mail-timeout", type=float, default=300.0)
-    parser.add_argument("--keep-run", action="store_true", help="keep the run's logs and mails")
-    args = parser.parse_args(argv)
+    args = benchkit.parse_args(parser, argv, quick={"sizes": [100]})
     results: list[dict[str, Any]] = []
-    with bench_deployment("import", keep_run=args.keep_run, tails=("identity", "gateway")) as run:
-        deployment = run.deployment
-        print(f"bench: starting identity and the gateway ({run.database_source} PostgreSQL)...")
-        deployment.start()
-        deployment.wait_serving("identity")
+    with bench_deployment("import", args, tails=("identity", "gateway")) as run:
+        deployment = start(run, "identity and the gateway")
         mail = deployment.var_dir / "mail"
         with deployment.channel() as channel:
             api = Api(channel)
@@ -127,8 +112,7 @@ def main(argv: list[str]) -> int:
     report["deadline_s"] = DEADLINE_S
     print()
     print(table(results))
-    path = write_report(report, run.env.var_dir / "bench", "import", "import-latest.json")
-    print(f"\nbench: wrote {path} and {path.parent / 'import-latest.json'}")
+    finish(run, report, "import")
     return 0 if all(r["added"] == r["rows"] for r in results) else 1
 
 

@@ -54,7 +54,6 @@ Usage: `python -m bench.events [--events 300] [--relay-events 5000] ...`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -79,7 +78,8 @@ from services.kernel.runtime.outbox import record_event
 from tests.support.api import Api, Session, unique_slug
 from tests.support.people import sign_in_operator
 
-from .benchkit import bench_deployment, percentile, write_report
+from . import benchkit
+from .benchkit import CHANNEL_OPTIONS, arguments, bench_deployment, finish, percentile, start
 
 WITNESS = ServiceSpec(
     "witness",
@@ -94,7 +94,6 @@ APPLY_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 120.0
 # The target: p99 commit-to-handler under 1 s (the worst phase).
 MAX_P99_MS = 1000.0
-CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
 US = timedelta(microseconds=1)
 
 
@@ -554,14 +553,11 @@ class Config:
     insert_transactions: int
     log_level: str | None
     keep_run: bool
+    quick: bool = False
 
 
 def parse_args(argv: list[str]) -> Config:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.events",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("events", __doc__)
     parser.add_argument(
         "--events", type=int, default=300, help="tenants created per latency phase (default 300)"
     )
@@ -592,10 +588,7 @@ def parse_args(argv: list[str]) -> Config:
     parser.add_argument(
         "--log-level", default=None, help="ECOACH_LOG_LEVEL for the deployment (default: as set)"
     )
-    parser.add_argument(
-        "--keep-run", action="store_true", help="keep the run's folder (logs, keys) afterwards"
-    )
-    args = parser.parse_args(argv)
+    args = benchkit.parse_args(parser, argv, quick={"events": 30, "relay_events": 500})
     if min(args.events, args.burst_clients, args.relay_events, args.insert_transactions) < 1:
         parser.error("counts must be positive")
     if args.pause_ms < 0:
@@ -608,6 +601,7 @@ def parse_args(argv: list[str]) -> Config:
         insert_transactions=args.insert_transactions,
         log_level=args.log_level,
         keep_run=args.keep_run,
+        quick=args.quick,
     )
 
 
@@ -676,20 +670,12 @@ def main(argv: list[str]) -> int:
     relay: list[RelayResult] = []
     with bench_deployment(
         "events",
-        keep_run=config.keep_run,
+        config,
         tails=("identity", "witness"),
         log_level=config.log_level,
         extra_services=(WITNESS,),
     ) as run:
-        deployment = run.deployment
-        print(
-            "bench: starting identity, the gateway and the witness "
-            f"({run.database_source} PostgreSQL)...",
-            flush=True,
-        )
-        deployment.start()
-        deployment.wait_serving("identity")
-        print(f"bench: deployment ready in {run.elapsed():.1f} s", flush=True)
+        deployment = start(run, "identity, the gateway and the witness")
         latency, relay = measure(config, deployment)
     if run.failed:
         return 1
@@ -703,7 +689,7 @@ def main(argv: list[str]) -> int:
     report.update(
         {
             "config": {
-                **asdict(config),
+                **{k: v for k, v in asdict(config).items() if k != "quick"},
                 "warmup_tenants": WARMUP_TENANTS,
                 "call_timeout_s": CALL_TIMEOUT,
                 "latency": "witness effects.applied_at - identity outbox.recorded_at "
@@ -718,12 +704,7 @@ def main(argv: list[str]) -> int:
     )
     print()
     print(table(latency, relay, target_checks))
-    path = write_report(report, run.env.var_dir / "bench", "events", "events-latest.json")
-    print(
-        f"\nbench: wrote {path} and {path.parent / 'events-latest.json'} ({report['duration_s']} s)"
-    )
-    if config.keep_run:
-        print(f"bench: logs kept in {run.run_dir}")
+    finish(run, report, "events")
     failed = False
     for r in latency:
         if r.errors or r.missing or r.extra_effects:

@@ -45,9 +45,7 @@ Usage: `python -m bench.getmember [--clients 1,8,32] [--calls 2000] [--rounds 4]
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import math
 import re
 import sys
@@ -65,10 +63,21 @@ from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
-from tests.support.api import Api, unique_email, unique_slug
-from tests.support.people import set_password, sign_in_operator
+from tests.support.api import Api
+from tests.support.people import sign_in_operator
 
-from .benchkit import bench_deployment, percentile, write_report
+from . import benchkit
+from .benchkit import (
+    CHANNEL_OPTIONS,
+    arguments,
+    bench_deployment,
+    finish,
+    logged_ms,
+    new_member,
+    new_tenant,
+    percentile,
+    start,
+)
 
 MODES = ("in-process", "grpc")
 FLOOR = "grpc floor"
@@ -105,26 +114,19 @@ def prepare(deployment: Deployment) -> Target:
     with deployment.channel() as channel:
         api = Api(channel)
         operator = sign_in_operator(api, deployment.config)
-        slug = unique_slug("bench")
-        tenant = api.tenants.CreateTenant(
-            pb.CreateTenantRequest(display_name=f"Bench {slug}", slug=slug),
-            metadata=operator.metadata,
-            timeout=10,
+        tenant = new_tenant(api, operator, "GetMember bench", "bench")
+        member, email = new_member(
+            deployment.config,
+            api,
+            operator,
+            tenant,
+            pb.TENANT_ADMIN,
+            ADMIN_PASSWORD,
+            label="bench-admin",
+            display_name="Bench Admin",
         )
-        email = unique_email("bench-admin")
-        added = api.members.AddMember(
-            pb.AddMemberRequest(
-                parent=f"tenants/{tenant.tenant_id}",
-                email=email,
-                roles=[pb.TENANT_ADMIN],
-                display_name="Bench Admin",
-            ),
-            metadata=operator.metadata,
-            timeout=10,
-        )
-        set_password(deployment.config, email, ADMIN_PASSWORD)
-        admin = api.sign_in(email, ADMIN_PASSWORD, tenant.tenant_id)
-    return Target(tenant.tenant_id, added.member_id, admin.token)
+        admin = api.sign_in(email, ADMIN_PASSWORD, tenant)
+    return Target(tenant, member, admin.token)
 
 
 # ------------------------------------------------------------ the two ways to call
@@ -166,16 +168,13 @@ class InProcess:
 class Grpc:
     """Mode (b): each client thread has its own channel and its own TCP connection."""
 
-    # Without a local subchannel pool, channels to the same target share one connection.
-    CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
-
     def __init__(self, address: str, target: Target) -> None:
         self.address = address
         self.target = target
 
     @contextlib.contextmanager
     def caller(self) -> Iterator[Call]:
-        channel = grpc.insecure_channel(self.address, options=self.CHANNEL_OPTIONS)
+        channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(channel).result(timeout=10)
             stub = pb_grpc.MemberServiceStub(channel)
@@ -202,7 +201,7 @@ class GrpcFloor(Grpc):
 
     @contextlib.contextmanager
     def caller(self) -> Iterator[Call]:
-        channel = grpc.insecure_channel(self.address, options=self.CHANNEL_OPTIONS)
+        channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(channel).result(timeout=10)
             stub = health_pb2_grpc.HealthStub(channel)
@@ -350,30 +349,19 @@ def summarize(mode: str, clients: int, segments: list[Segment]) -> Result:
 # ------------------------------------------------------------ where the time goes
 
 
-def logged_ms(path: Path, method: str) -> dict[tuple[str, int], list[float]]:
+def logged_by_configuration(path: Path | None, method: str) -> dict[tuple[str, int], list[float]]:
     """The `ms` each measured call logged in `path`, by (mode key, clients)."""
     found: dict[tuple[str, int], list[float]] = {}
-    if not path.exists():
-        return found
-    with path.open(errors="replace") as lines:
-        for line in lines:
-            if method not in line or '"bench-' not in line:
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            match = REQUEST_ID.match(str(entry.get("request_id", "")))
-            if entry.get("method") != method or not match or "ms" not in entry:
-                continue
-            key = (match["mode"], int(match["clients"]))
-            found.setdefault(key, []).append(float(entry["ms"]))
+    for request_id, ms_logged in logged_ms(path, method, "bench-").items():
+        match = REQUEST_ID.match(request_id)
+        if match:
+            found.setdefault((match["mode"], int(match["clients"])), []).append(ms_logged)
     return found
 
 
 def add_breakdown(results: list[Result], deployment: Deployment) -> None:
-    gateway = logged_ms(deployment.logs.get("gateway", Path()), "GetMember")
-    identity = logged_ms(deployment.logs.get("identity", Path()), "get_member")
+    gateway = logged_by_configuration(deployment.logs.get("gateway"), "GetMember")
+    identity = logged_by_configuration(deployment.logs.get("identity"), "get_member")
     for r in results:
         if r.mode not in MODE_KEYS:
             continue
@@ -396,6 +384,7 @@ class Config:
     rounds: int
     log_level: str | None
     keep_run: bool
+    quick: bool = False
     calls_per_config: dict[int, int] = field(default_factory=dict)
 
     def calls_for(self, clients: int) -> int:
@@ -542,11 +531,7 @@ def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
 
 
 def parse_args(argv: list[str]) -> Config:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.getmember",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("getmember", __doc__)
     parser.add_argument(
         "--clients", default="1,8,32", help="concurrent clients, comma-separated (default 1,8,32)"
     )
@@ -576,10 +561,9 @@ def parse_args(argv: list[str]) -> Config:
         help="ECOACH_LOG_LEVEL for the services and the gateway (default: left as configured; "
         "the per-call breakdown needs INFO)",
     )
-    parser.add_argument(
-        "--keep-run", action="store_true", help="keep the run's folder (logs, keys) afterwards"
+    args = benchkit.parse_args(
+        parser, argv, quick={"clients": "1,8", "calls": 100, "warmup": 20, "rounds": 2}
     )
-    args = parser.parse_args(argv)
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
     if not clients or min(clients) < 1 or args.calls < 1 or args.rounds < 1:
         parser.error("clients, calls and rounds must be positive")
@@ -591,6 +575,7 @@ def parse_args(argv: list[str]) -> Config:
         rounds=args.rounds,
         log_level=args.log_level,
         keep_run=args.keep_run,
+        quick=args.quick,
     )
 
 
@@ -598,17 +583,10 @@ def main(argv: list[str]) -> int:
     config = parse_args(argv)
     results: list[Result] = []
     with bench_deployment(
-        "getmember", keep_run=config.keep_run, tails=("gateway",), log_level=config.log_level
+        "getmember", config, tails=("gateway",), log_level=config.log_level
     ) as run:
-        deployment = run.deployment
-        print(f"bench: starting identity and the gateway ({run.database_source} PostgreSQL)...")
-        deployment.start()
-        # The overall health can read SERVING before the gateway's first probe of identity (the
-        # health servicer's default); in a fresh vhost a call that early is lost, so wait on
-        # identity's own status, which only a successful probe sets.
-        deployment.wait_serving("identity")
+        deployment = start(run, "identity and the gateway")
         target = prepare(deployment)
-        print(f"bench: deployment ready in {run.elapsed():.1f} s", flush=True)
         print(f"bench: GetMember at {config.clients} clients, {config.rounds} rounds", flush=True)
         results = measure(config, deployment, deployment.amqp_uri, target)
         add_breakdown(results, deployment)
@@ -623,7 +601,11 @@ def main(argv: list[str]) -> int:
     report.update(
         {
             "config": {
-                **{k: v for k, v in asdict(config).items() if k != "calls_per_config"},
+                **{
+                    k: v
+                    for k, v in asdict(config).items()
+                    if k not in ("calls_per_config", "quick")
+                },
                 "calls_per_config": {str(k): v for k, v in config.calls_per_config.items()},
                 "call_timeout_s": CALL_TIMEOUT,
                 "grpc_channel": "one channel and TCP connection per client thread",
@@ -635,10 +617,7 @@ def main(argv: list[str]) -> int:
     )
     print()
     print(table(results, target_checks))
-    path = write_report(report, run.env.var_dir / "bench", "getmember", "latest.json")
-    print(f"\nbench: wrote {path} and {path.parent / 'latest.json'} ({report['duration_s']} s)")
-    if config.keep_run:
-        print(f"bench: logs kept in {run.run_dir}")
+    finish(run, report, "getmember", "latest.json")
     if any(r.errors for r in results):
         print("bench: some calls failed; see first_error in the JSON", file=sys.stderr)
         return 1

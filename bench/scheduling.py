@@ -43,9 +43,7 @@ table. Usage: `python -m bench.scheduling [--calls 200] [--rounds 20] [--clients
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import re
 import sys
@@ -67,14 +65,26 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import scheduling_pb2_grpc as pb_grpc
 from gateway.api.pb import spaces_pb2 as spb
-from services.kernel.config import settings
 from tests.support import scheduling as sch
-from tests.support.api import Api, Session, error_details, session_of, unique_email, unique_slug
+from tests.support.api import Api, Session, error_details
 from tests.support.mailbox import mails_to
-from tests.support.people import set_password, sign_in_operator
+from tests.support.people import sign_in_operator
 from tests.support.waiting import wait_for
 
-from .benchkit import bench_deployment, percentile, speed_probe, write_report
+from . import benchkit
+from .benchkit import (
+    CHANNEL_OPTIONS,
+    arguments,
+    bench_deployment,
+    finish,
+    logged_ms,
+    new_member,
+    new_tenant,
+    quantiles_ms,
+    refreshed,
+    speed_probe,
+    start,
+)
 
 PASSWORD = "bench-scheduling-password-2026"  # noqa: S105 (a throwaway test deployment's)
 PARIS = "Europe/Paris"
@@ -86,7 +96,6 @@ BUFFER_MINUTES = 10
 CALL_TIMEOUT = 30.0
 SOLO_BOOKINGS = 20  # uncontended, one after another: what a race adds to a booking
 # Each client its own TCP connection (grpcio would otherwise share one between channels).
-CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
 WEEKLY, FORTNIGHTLY = pb.FREQUENCY_WEEKLY, pb.FREQUENCY_EVERY_TWO_WEEKS
 
 
@@ -163,9 +172,7 @@ def ms_stats(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
         "calls": len(ordered),
-        "p50_ms": round(float(percentile(ordered, 0.5)), 2),
-        "p90_ms": round(float(percentile(ordered, 0.9)), 2),
-        "p99_ms": round(float(percentile(ordered, 0.99)), 2),
+        **quantiles_ms(ordered, 0.5, 0.9, 0.99),
         "max_ms": round(ordered[-1], 2) if ordered else 0.0,
     }
 
@@ -184,19 +191,6 @@ class World:
     coach: Session  # in home
     coach_there: Session  # the same person, signed in to elsewhere
     coach_members: dict[str, str]  # tenant -> the coach's member id
-
-
-def add_member(
-    d: Deployment, api: Api, operator: Session, tenant: str, role: int, email: str | None = None
-) -> tuple[str, str]:
-    """A member added by the operator, their password set: (member id, email)."""
-    email = email or unique_email("bench")
-    added = api.members.AddMember(
-        ipb.AddMemberRequest(parent=tenant_name(tenant), email=email, roles=[role]),
-        metadata=operator.metadata,
-    )
-    set_password(d.config, email, PASSWORD)
-    return added.member_id, email
 
 
 def join_by_invitation(d: Deployment, api: Api, email: str) -> None:
@@ -219,17 +213,14 @@ def make_world(d: Deployment, channel: grpc.Channel) -> World:
     api = Api(channel)
     s = sch.stubs(channel)
     operator = sign_in_operator(api, d.config)
-    home, elsewhere = (
-        api.tenants.CreateTenant(
-            ipb.CreateTenantRequest(display_name=label, slug=unique_slug("sch")),
-            metadata=operator.metadata,
-        ).tenant_id
-        for label in ("Scheduling bench", "The coach's other client")
-    )
-    coach_member, coach_email = add_member(d, api, operator, home, ipb.COACH)
+    home = new_tenant(api, operator, "Scheduling bench", "sch")
+    elsewhere = new_tenant(api, operator, "The coach's other client", "sch")
+    coach_member, coach_email = new_member(d.config, api, operator, home, ipb.COACH, PASSWORD)
     coach = api.sign_in(coach_email, PASSWORD, home)
     sch.set_availability(s, coach, availability())
-    there_member, _ = add_member(d, api, operator, elsewhere, ipb.COACH, email=coach_email)
+    there_member, _ = new_member(
+        d.config, api, operator, elsewhere, ipb.COACH, PASSWORD, email=coach_email
+    )
     join_by_invitation(d, api, coach_email)
     coach_there = api.sign_in(coach_email, PASSWORD, elsewhere)
     assert coach_there.person_id == coach.person_id
@@ -266,31 +257,7 @@ def new_space(d: Deployment, w: World, tenant: str, coachee_member: str) -> str:
     return str(created.name)
 
 
-def refreshed(api: Api, who: Session) -> Session:
-    """A fresh access token (they live 10 minutes; the set-up may outlast one)."""
-    fresh = session_of(api.auth.Refresh(ipb.RefreshRequest(refresh_token=who.refresh_token)))
-    who.token, who.refresh_token = fresh.token, fresh.refresh_token
-    return who
-
-
 # ------------------------------------------------------------ what the logs say
-
-
-def logged_ms(path: Path | None, method: str, prefix: str) -> dict[str, float]:
-    """The `ms` each call whose request id starts with `prefix` logged in `path`."""
-    found: dict[str, float] = {}
-    if path is None or not path.exists():
-        return found
-    with path.open(errors="replace") as lines:
-        for line in lines:
-            if prefix not in line or method not in line:
-                continue
-            with contextlib.suppress(ValueError):
-                entry = json.loads(line)
-                rid = str(entry.get("request_id") or "")
-                if entry.get("method") == method and rid.startswith(prefix) and "ms" in entry:
-                    found[rid] = float(entry["ms"])
-    return found
 
 
 def breakdown(d: Deployment, prefix: str, gateway_method: str, rpc_method: str) -> dict[str, Any]:
@@ -550,25 +517,19 @@ def parallel(jobs: list[Callable[[], Any]], workers: int = 8) -> list[Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scheduling")
+    parser = arguments("scheduling", __doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument(
         "--scheduling-instances", type=int, default=1, help="scheduling processes (default 1)"
     )
-    parser.add_argument("--keep-run", action="store_true")
-    args = parser.parse_args(argv)
+    args = benchkit.parse_args(parser, argv, quick={"calls": 20, "rounds": 3, "clients": 10})
     setup: dict[str, float] = {}
     results: dict[str, Any] = {}
     rounds: list[list[Outcome]] = []
-    with bench_deployment(
-        "scheduling", keep_run=args.keep_run, tails=("scheduling", "gateway", "identity")
-    ) as run:
-        d = run.deployment
-        print(f"bench: starting the platform ({run.database_source} PostgreSQL)...", flush=True)
-        d.start()
-        d.wait_serving("scheduling")
+    with bench_deployment("scheduling", args, tails=("scheduling", "gateway", "identity")) as run:
+        d = start(run, "the platform", serving=("scheduling",))
         for n in range(2, args.scheduling_instances + 1):  # consuming long before the races
             d.start_instance("scheduling", f"scheduling-{n}")
         with d.channel() as channel:
@@ -581,7 +542,9 @@ def main(argv: list[str]) -> int:
             # The coachees and their spaces: one per series, and one per racer.
             def coachee_of(tenant: str) -> Callable[[], tuple[str, str, str]]:
                 def make() -> tuple[str, str, str]:
-                    member, email = add_member(d, w.api, w.operator, tenant, ipb.COACHEE)
+                    member, email = new_member(
+                        d.config, w.api, w.operator, tenant, ipb.COACHEE, PASSWORD
+                    )
                     return tenant, member, email
 
                 return make
@@ -800,10 +763,7 @@ def main(argv: list[str]) -> int:
     )
     for t in targets:
         print(f"{'PASS' if t['pass'] else 'FAIL'}  {t['target']}: {t['measured_ms']}")
-    path = write_report(
-        report, settings().var_dir / "bench", "scheduling", "scheduling-latest.json"
-    )
-    print(f"bench: wrote {path} and var/bench/scheduling-latest.json ({report['duration_s']} s)")
+    finish(run, report, "scheduling")
     if not (fair and only_taken):
         print(
             f"bench: a race did not end with exactly one winner: {races['winners_per_round']}, "

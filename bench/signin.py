@@ -15,21 +15,21 @@ Results: `var/bench/signin-<UTC time>.json` and `var/bench/signin-latest.json`, 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import threading
 import time
 from typing import Any
 
-from gateway.api.convert import member_name, tenant_name
+from gateway.api.convert import member_name
 from gateway.api.pb import identity_pb2 as pb
 from services.identity.passwords import hasher
 from services.kernel.config import settings
-from tests.support.api import Api, unique_email, unique_slug
-from tests.support.people import set_password, sign_in_operator
+from tests.support.api import Api, unique_email
+from tests.support.people import sign_in_operator
 
-from .benchkit import bench_deployment, percentile, write_report
+from . import benchkit
+from .benchkit import arguments, bench_deployment, finish, new_member, new_tenant, percentile, start
 
 PASSWORD = "bench-sign-in-password-2026"  # noqa: S105 (a throwaway test deployment's)
 MEDIAN_GAP_LIMIT = 0.10
@@ -47,40 +47,27 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> float:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.signin")
+    parser = arguments("signin", __doc__)
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--flood", type=int, default=16)
-    parser.add_argument("--keep-run", action="store_true")
-    args = parser.parse_args(argv)
+    args = benchkit.parse_args(parser, argv, quick={"pairs": 20, "seconds": 2.0, "flood": 4})
     env = {"ECOACH_SIGN_IN_FREE_FAILURES": "100", "ECOACH_SIGN_IN_ACCOUNT_FREE_FAILURES": "1000"}
-    with bench_deployment("signin", keep_run=args.keep_run, tails=("identity",), env=env) as run:
-        d = run.deployment
-        print(f"bench: starting identity and the gateway ({run.database_source} PostgreSQL)...")
-        d.start()
-        d.wait_serving("identity")
+    with bench_deployment("signin", args, tails=("identity",), env=env) as run:
+        d = start(run, "identity and the gateway")
         cores = run.machine["nproc"] or 1
         with d.channel() as channel:
             api = Api(channel)
             operator = sign_in_operator(api, d.config)
-            slug = unique_slug("signin")
-            tenant = api.tenants.CreateTenant(
-                pb.CreateTenantRequest(display_name="Sign-in bench", slug=slug),
-                metadata=operator.metadata,
-            )
-            people = []
+            tenant = new_tenant(api, operator, "Sign-in bench", "signin")
+            people = []  # (email, member id)
             for i in range(max(cores, 2) + args.flood + 2):
-                email = unique_email(f"signin{i}")
-                added = api.members.AddMember(
-                    pb.AddMemberRequest(
-                        parent=tenant_name(tenant.tenant_id), email=email, roles=[pb.COACHEE]
-                    ),
-                    metadata=operator.metadata,
+                member, email = new_member(
+                    d.config, api, operator, tenant, pb.COACHEE, PASSWORD, label=f"signin{i}"
                 )
-                set_password(d.config, email, PASSWORD)
-                people.append((email, added.member_id))
-            reader = api.sign_in(people[0][0], PASSWORD, tenant.tenant_id)
-            target = member_name(tenant.tenant_id, people[0][1])
+                people.append((email, member))
+            reader = api.sign_in(people[0][0], PASSWORD, tenant)
+            target = member_name(tenant, people[0][1])
 
             # 1. unknown email vs wrong password, interleaved
             print(f"bench: {args.pairs} unknown-email and {args.pairs} wrong-password sign-ins")
@@ -198,8 +185,7 @@ def main(argv: list[str]) -> int:
     verdict = {True: "PASS", False: "FAIL"}
     print(f"\n{verdict[ok_gap]}  medians within 10%: {gap * 100:.1f} %")
     print(f"{verdict[ok_read]}  read p99 under 50 ms during the flood: {results['read_p99_ms']} ms")
-    path = write_report(report, run.env.var_dir / "bench", "signin", "signin-latest.json")
-    print(f"\nbench: wrote {path} and {path.parent / 'signin-latest.json'}")
+    finish(run, report, "signin")
     return 0
 
 

@@ -15,7 +15,6 @@ Target: each p50 within 1.5x between the small and the large database. Results:
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import os
@@ -31,11 +30,20 @@ from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as pb_grpc
-from services.kernel.config import settings
-from tests.support.api import Api, session_of, unique_email, unique_slug
-from tests.support.people import set_password, sign_in_operator
+from tests.support.api import Api
+from tests.support.people import sign_in_operator
 
-from .benchkit import bench_deployment, percentile, write_report
+from . import benchkit
+from .benchkit import (
+    arguments,
+    bench_deployment,
+    finish,
+    new_member,
+    new_tenant,
+    quantiles_ms,
+    refreshed,
+    start,
+)
 
 PASSWORD = "bench-spaces-password-2026"  # noqa: S105 (a throwaway test deployment's)
 RATIO_LIMIT = 1.5
@@ -51,8 +59,7 @@ def measure(call: Any, n: int) -> dict[str, float]:
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return {"p50_ms": round(percentile(times, 0.5), 2), "p99_ms": round(percentile(times, 0.99), 2)}
+    return quantiles_ms(sorted(times), 0.5, 0.99)
 
 
 def _person() -> str:
@@ -144,18 +151,16 @@ def fill(url: str, spaces_total: int, notes_total: int, tenants: list[str]) -> N
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.spaces")
+    parser = arguments("spaces", __doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--spaces", type=int, default=10_000)
     parser.add_argument("--notes", type=int, default=1_000_000)
-    parser.add_argument("--keep-run", action="store_true")
-    args = parser.parse_args(argv)
+    args = benchkit.parse_args(parser, argv, quick={"calls": 20, "spaces": 200, "notes": 2_000})
+    if args.spaces < 100 or args.notes < SPACE_NOTES:
+        parser.error(f"--spaces at least 100, --notes at least {SPACE_NOTES}")
     phases: dict[str, dict[str, Any]] = {}
-    with bench_deployment("spaces", keep_run=args.keep_run, tails=("spaces", "gateway")) as run:
-        d = run.deployment
-        print(f"bench: starting the platform ({run.database_source} PostgreSQL)...")
-        d.start()
-        d.wait_serving("spaces")
+    with bench_deployment("spaces", args, tails=("spaces", "gateway")) as run:
+        d = start(run, "the platform", serving=("spaces",))
         with d.channel() as channel:
             api = Api(channel)
             stubs = (
@@ -165,23 +170,12 @@ def main(argv: list[str]) -> int:
             )
             spaces, notes, dashboards = stubs
             operator = sign_in_operator(api, d.config)
-            tenant = api.tenants.CreateTenant(
-                ipb.CreateTenantRequest(display_name="Spaces bench", slug=unique_slug("spc")),
-                metadata=operator.metadata,
-            ).tenant_id
-            other = api.tenants.CreateTenant(
-                ipb.CreateTenantRequest(display_name="Elsewhere", slug=unique_slug("spc")),
-                metadata=operator.metadata,
-            ).tenant_id
+            tenant = new_tenant(api, operator, "Spaces bench", "spc")
+            other = new_tenant(api, operator, "Elsewhere", "spc")
 
             def member(role: int) -> tuple[str, Any]:
-                email = unique_email("bench")
-                added = api.members.AddMember(
-                    ipb.AddMemberRequest(parent=tenant_name(tenant), email=email, roles=[role]),
-                    metadata=operator.metadata,
-                )
-                set_password(d.config, email, PASSWORD)
-                return added.member_id, api.sign_in(email, PASSWORD, tenant)
+                added, email = new_member(d.config, api, operator, tenant, role, PASSWORD)
+                return added, api.sign_in(email, PASSWORD, tenant)
 
             coach_member, coach = member(ipb.COACH)
             coachee_member, coachee = member(ipb.COACHEE)
@@ -237,10 +231,7 @@ def main(argv: list[str]) -> int:
             print(f"bench: measuring with {args.spaces} spaces and {args.notes} notes...")
             # The fill may outlast the access tokens: the calls read the renewed ones.
             for who in (coach, coachee):
-                fresh = session_of(
-                    api.auth.Refresh(ipb.RefreshRequest(refresh_token=who.refresh_token))
-                )
-                who.token, who.refresh_token = fresh.token, fresh.refresh_token
+                refreshed(api, who)
             phases["large"] = {name: measure(call, args.calls) for name, call in calls.items()}
     if run.failed:
         return 1
@@ -266,8 +257,7 @@ def main(argv: list[str]) -> int:
         )
     ok = all(r <= RATIO_LIMIT for r in ratios.values())
     print(f"\n{'PASS' if ok else 'FAIL'}  every p50 within {RATIO_LIMIT}x: {ratios}")
-    path = write_report(report, settings().var_dir / "bench", "spaces", "spaces-latest.json")
-    print(f"bench: wrote {path} and var/bench/spaces-latest.json")
+    finish(run, report, "spaces")
     return 0
 
 

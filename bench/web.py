@@ -18,7 +18,6 @@ adds: the session cookie, the rendering, HTTP). Results: `var/bench/web-<UTC tim
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import re
 import sys
@@ -33,12 +32,20 @@ from gateway.api.convert import tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as pb
 from gateway.api.pb import spaces_pb2_grpc as spaces_grpc
-from services.kernel.config import settings
 from tests.support import scheduling as sch
-from tests.support.api import Api, Session, session_of, unique_email, unique_slug
-from tests.support.people import set_password, sign_in_operator
+from tests.support.api import Api, Session
+from tests.support.people import sign_in_operator
 
-from .benchkit import bench_deployment, percentile, write_report
+from . import benchkit
+from .benchkit import (
+    arguments,
+    bench_deployment,
+    finish,
+    new_member,
+    new_tenant,
+    quantiles_ms,
+    refreshed,
+)
 
 PASSWORD = "bench-web-password-2026"  # noqa: S105 (a throwaway test deployment's)
 RATIO_LIMIT = 1.5
@@ -129,43 +136,35 @@ def concurrently(
 
 
 def summary(durations: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(percentile(durations, 0.5), 2),
-        "p95_ms": round(percentile(durations, 0.95), 2),
-        "n": len(durations),
-    }
+    return {**quantiles_ms(durations, 0.5, 0.95), "n": len(durations)}
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.web")
+    parser = arguments("web", __doc__)
     parser.add_argument("--rounds", type=int, default=60, help="requests per user")
-    parser.add_argument("--keep-run", action="store_true")
-    args = parser.parse_args(argv)
+    args = benchkit.parse_args(parser, argv, quick={"rounds": 5})
     results: dict[str, Any] = {}
-    with bench_deployment("web", keep_run=args.keep_run, tails=("web", "gateway")) as run:
-        d = run.deployment
-        print(f"bench: starting the deployment ({run.database_source} PostgreSQL)...")
-        d.start()
+    with bench_deployment("web", args, tails=("web", "gateway")) as run:
+        d = benchkit.start(run, "the deployment", serving=())
         with d.channel() as channel:
             api = Api(channel)
             s = sch.stubs(channel)
             operator = sign_in_operator(api, d.config)
-            tenant = api.tenants.CreateTenant(
-                ipb.CreateTenantRequest(display_name="Web bench", slug=unique_slug("web")),
-                metadata=operator.metadata,
-            ).tenant_id
+            tenant = new_tenant(api, operator, "Web bench", "web")
             parent = tenant_name(tenant)
 
             def member(role: int, label: str) -> tuple[str, str, Session]:
-                email = unique_email(label)
-                added = api.members.AddMember(
-                    ipb.AddMemberRequest(
-                        parent=parent, email=email, roles=[role], display_name=label.title()
-                    ),
-                    metadata=operator.metadata,
+                added, email = new_member(
+                    d.config,
+                    api,
+                    operator,
+                    tenant,
+                    role,
+                    PASSWORD,
+                    label=label,
+                    display_name=label.title(),
                 )
-                set_password(d.config, email, PASSWORD)
-                return email, added.member_id, api.sign_in(email, PASSWORD, tenant)
+                return email, added, api.sign_in(email, PASSWORD, tenant)
 
             coach_email, coach_member, coach = member(ipb.COACH, "coach")
             coachee_email, coachee_member, coachee = member(ipb.COACHEE, "coachee")
@@ -195,14 +194,6 @@ def main(argv: list[str]) -> int:
                     ),
                     metadata=coach.metadata if i % 2 else coachee.metadata,
                 )
-
-            def refreshed(who: Session) -> Session:
-                """The run may outlast an access token: the calls read renewed ones."""
-                fresh = session_of(
-                    api.auth.Refresh(ipb.RefreshRequest(refresh_token=who.refresh_token))
-                )
-                who.token, who.refresh_token = fresh.token, fresh.refresh_token
-                return who
 
             pages = {
                 "/my-space": (coachee_email, coachee),
@@ -234,7 +225,7 @@ def main(argv: list[str]) -> int:
             for page, (_email, who) in pages.items():
                 results[page] = {}
                 for users in USERS:
-                    fresh = refreshed(who)
+                    fresh = refreshed(api, who)  # the run may outlast an access token
                     print(f"bench: {page} and its calls, {users} concurrent user(s)...")
 
                     def actions(n: int, p: str = page, w: Session = fresh) -> dict[str, Any]:
@@ -277,8 +268,7 @@ def main(argv: list[str]) -> int:
                 f"| {r['slowest_call']} | {c['p50_ms']} | {c['p95_ms']} | {r['p50_ratio']} |"
             )
     print(f"\n{'PASS' if ok else 'FAIL'}  every page's p50 within {RATIO_LIMIT}x its slowest call")
-    path = write_report(report, settings().var_dir / "bench", "web", "web-latest.json")
-    print(f"bench: wrote {path} and var/bench/web-latest.json")
+    finish(run, report, "web")
     return 0
 
 
