@@ -559,3 +559,56 @@ def test_an_operator_creates_suspends_and_reinstates_an_organisation(
         page.wait_for_url(f"{origin}/hr/members")
         response = page.goto(f"{origin}/operator/tenants")
         assert response is not None and response.status == 404
+
+
+def test_hr_searches_and_filters_members_and_never_finds_another_tenants(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    other = make_tenant(deployment, api, operator)
+
+    def named(t: TenantWorld, role: int, name: str) -> None:
+        _member, session = add_person(deployment, api, t, role, "searched")
+        api.auth.UpdateMyProfile(
+            ipb.UpdateMyProfileRequest(
+                display_name=name, update_mask=FieldMask(paths=["display_name"])
+            ),
+            metadata=session.metadata,
+        )
+
+    named(team, ipb.COACHEE, "Éloïse Martin")
+    named(team, ipb.COACH, "Marc Martin")
+    named(other, ipb.COACHEE, "Martin Étranger")
+    for i in range(3):
+        named(team, ipb.COACHEE, f"Martine {i}")
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        page.fill("#q", "martin")
+        page.click("#search-members")
+        page.wait_for_url(re.compile(r".*/hr/members\?q=martin.*"))
+        names = page.inner_text("#members")
+        assert "Éloïse Martin" in names and "Marc Martin" in names and "Martine 2" in names
+        assert "Étranger" not in names
+        assert email_of(api, team.coachee) not in names
+        journey_checks(page, "hr-members-search", elsewhere)
+        # accents and case aside, filtered by role: the link is the search
+        page.goto(f"{origin}/hr/members?q=ELOISE&role=COACHEE&status=ACTIVE")
+        assert page.input_value("#q") == "ELOISE"
+        assert page.input_value("#role") == "COACHEE"
+        assert "Éloïse Martin" in page.inner_text("#members")
+        page.select_option("#role", "COACH")
+        page.click("#search-members")
+        page.wait_for_url(re.compile(r".*role=COACH&.*"))
+        assert page.inner_text("#no-match") == "No member matches this search."
+        # another tenant's member is never found, by name or email
+        page.goto(f"{origin}/hr/members?q=etranger")
+        assert page.locator("#members").count() == 0
+        # a search the API refuses: said beside the field, nothing crashes
+        answer = page.request.get(f"{origin}/hr/members?q={'x' * 101}")
+        assert answer.status == 400
+        assert 'id="q-error">Enter at most 100 characters on one line.<' in answer.text()
