@@ -138,9 +138,11 @@ def test_hr_runs_their_organisation_from_the_browser(
         page.keyboard.press("Enter")
         page.focus("#to-import")
         order = []
-        for _ in range(12):
+        for _ in range(16):
             page.keyboard.press("Tab")
             order.append(focused(page)[1])
+        assert order[:4] == ["q", "role", "status", "search-members"]  # the search first
+        order = order[4:]
         assert order[0].startswith("Email")  # the table's scrollable region, then its links
         assert order[1:4] == [email_of(api, who) for who in (team.admin, team.coach, team.coachee)]
         assert order[4:] == [
@@ -264,9 +266,22 @@ def test_hr_runs_their_organisation_from_the_browser(
 
         second_coach, _second = add_person(deployment, api, team, ipb.COACH, "second-coach")
         # A space: opened by HR as a draft, activated by its coach, seen by HR as active.
+        # Each person found by a search, never picked from the whole member list.
         page.goto(f"{origin}/hr/spaces/new")
-        page.select_option("#coachee_member_id", newcomer_id)
-        page.select_option("#coach_member_id", team.coach_member)
+        assert page.locator("#coachee-matches option").count() == 0
+        page.fill("#coachee", "nobody-such@example.test")
+        page.fill("#coach", email_of(api, team.coachee))  # a member, but not a coach
+        page.click("#search-people")
+        assert page.inner_text("#coachee-error") == "No member of the organisation matches this."
+        assert page.inner_text("#coach-error") == "This member does not have the Coach role."
+        page.fill("#coachee", newcomer[:14])  # the start of the email: one coachee matches
+        page.fill("#coach", coach_email[:12])
+        page.click("#search-people")
+        assert page.input_value("#coachee") == newcomer
+        assert newcomer in page.inner_text("#coachee-found")
+        assert page.input_value("#coach") == coach_email
+        assert page.locator("#coach-matches option").count() == 1
+        journey_checks(page, "hr-new-space-search", elsewhere)
         page.select_option("#cadence", "EVERY_TWO_WEEKS")
         page.fill("#sessions_planned", "8")
         page.fill("#start_date", "2027-02-01")
@@ -489,6 +504,14 @@ def test_hr_reads_field_errors_beside_their_fields_in_french(
         )
         assert answer.status == 400
         assert 'id="free_hours-error">Saisissez un nombre entier.<' in answer.text()
+        # Opening a space: who was not found, or lacks the role, is said in French too.
+        page.goto(f"{origin}/hr/spaces/new")
+        page.fill("#coachee", email_of(api, team.coach))
+        page.fill("#coach", "personne-inconnue@example.test")
+        page.click("#search-people")
+        assert page.inner_text("#coachee-error") == "Ce membre n'a pas le rôle Coaché·e."
+        assert page.inner_text("#coach-error") == "Aucun membre de l'organisation ne correspond."
+        journey_checks(page, "hr-new-space-refused-fr", elsewhere)
 
 
 def test_an_operator_creates_suspends_and_reinstates_an_organisation(
