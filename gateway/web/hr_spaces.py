@@ -21,6 +21,7 @@ from gateway.api.pb import spaces_pb2 as spb
 from .clients import authed
 from .coachee import when
 from .hr import (
+    QUERY_LIMIT,
     FormErrors,
     admin_only,
     done_note,
@@ -197,7 +198,13 @@ def pick(name: str, role: int, picker: Picker, errors: FormErrors, *, settle: bo
     the choice, and otherwise the field says why (in the page's language)."""
     if not picker.text:
         return
-    found = [m for m in search_members(picker.text, role) if usable(m)]
+    try:
+        found = [m for m in search_members(picker.text, role) if usable(m)]
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:  # type: ignore[attr-defined]
+            raise
+        errors.fields[name] = _("Enter at most %(n)s characters on one line.", n=QUERY_LIMIT)
+        return
     picker.matches = [(m.email, member_label(m)) for m in found]
     exact = [m for m in found if m.email.casefold() == picker.text.casefold()]
     chosen = exact or (found if len(found) == 1 else [])

@@ -282,6 +282,13 @@ def test_hr_runs_their_organisation_from_the_browser(
         assert page.input_value("#coach") == coach_email
         assert page.locator("#coach-matches option").count() == 1
         journey_checks(page, "hr-new-space-search", elsewhere)
+        token = page.get_attribute("input[name=csrf_token]", "value") or ""
+        answer = page.request.post(  # a search the API refuses: beside the field, no crash
+            f"{origin}/hr/spaces/new",
+            form={"csrf_token": token, "coachee": "a\nb", "coach": "x" * 120, "step": "search"},
+        )
+        assert answer.status == 400
+        assert answer.text().count("Enter at most 100 characters on one line.") == 2
         page.select_option("#cadence", "EVERY_TWO_WEEKS")
         page.fill("#sessions_planned", "8")
         page.fill("#start_date", "2027-02-01")
