@@ -1,8 +1,9 @@
 """HR's console: the pages of a person whose current tenant role is TENANT_ADMIN. This module
 holds what the HR pages share (the guard, form errors beside their fields, the tenant's members
-by id) and the members' pages: the list (paged as the API pages it; ListMembers has no
-search), adding one, a member's roles, invitation, deactivation and reactivation, and the CSV
-import (ImportMembers is one synchronous call: its result page lists every row not added).
+by id) and the members' pages: the list (searched and paged as ListMembers searches and pages
+it: a GET form, so a search is a link), adding one, a member's roles, invitation, deactivation
+and reactivation, and the CSV import (ImportMembers is one synchronous call: its result page
+lists every row not added).
 `hr_setup.py` has the tenant's settings, scheduling policy, video provider and audit log;
 `hr_spaces.py` the spaces' set-up and status.
 
@@ -38,6 +39,9 @@ View = TypeVar("View", bound=Callable[..., Any])
 Answer = Page | BaseResponse
 
 ROLES = ("TENANT_ADMIN", "COACH", "COACHEE")
+STATUSES = ("PENDING", "ACTIVE", "DEACTIVATED", "ERASED")
+# ListMembers' limit for a search text (longer: the gateway refuses it, the page says why).
+QUERY_LIMIT = 100
 PAGE_SIZE = 50
 # Reading every member (for names in the spaces and the audit log): at most this many pages.
 MEMBER_PAGES = 50
@@ -240,21 +244,59 @@ def members() -> Page:
     return members_page()
 
 
+def member_search() -> dict[str, str]:
+    """The members page's search, from its GET form: a text, a role, a status (unknown values
+    are ignored, as a link may be old)."""
+    role = request.args.get("role", "")
+    status = request.args.get("status", "")
+    return {
+        "q": request.args.get("q", "").strip(),
+        "role": role if role in ROLES else "",
+        "status": status if status in STATUSES else "",
+    }
+
+
 def members_page(
     status: int = 200, errors: FormErrors | None = None, form: dict[str, Any] | None = None
 ) -> Page:
-    answer = authed(
-        clients(),
-        clients().members.ListMembers,
-        ipb.ListMembersRequest(parent=tenant(), page_size=PAGE_SIZE, page_token=page_token()),
-    )
+    search = member_search()
+    search_errors = FormErrors()
+    members: list[ipb.Member] = []
+    next_page = ""
+    try:
+        answer = authed(
+            clients(),
+            clients().members.ListMembers,
+            ipb.ListMembersRequest(
+                parent=tenant(),
+                page_size=PAGE_SIZE,
+                page_token=page_token(),
+                query=search["q"],
+                role=ipb.Role.Value(search["role"]) if search["role"] else 0,
+                status=ipb.MembershipStatus.Value(search["status"]) if search["status"] else 0,
+            ),
+        )
+        members, next_page = list(answer.members), answer.next_page_token
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:  # type: ignore[attr-defined]
+            raise
+        search_errors = FormErrors.of(exc, ("query",))
+        if "query" in search_errors.fields:
+            search_errors.fields["q"] = _(
+                "Enter at most %(n)s characters on one line.", n=QUERY_LIMIT
+            )
+        status = 400
     return render(
         "hr/members.html",
         status,
         title=_("Members"),
-        members=list(answer.members),
-        next_page=answer.next_page_token,
+        members=members,
+        next_page=next_page,
         first_page=bool(page_token()),
+        search=search,
+        searching=any(search.values()),
+        search_errors=search_errors,
+        status_options=[(s, member_status_label(ipb.MembershipStatus.Value(s))) for s in STATUSES],
         errors=errors or FormErrors(),
         form=form or {"roles": ["COACHEE"]},
         role_options=role_options(),

@@ -1,5 +1,6 @@
 """HR's console, the spaces: their set-up (coachee, coach, cadence, sessions, dates) and status,
-never their content. The list (paged as ListSpaces pages it), opening a draft, a draft's set-up,
+never their content. The list (paged as ListSpaces pages it), opening a draft (its people found
+by a bounded member search, not from the whole member list), a draft's set-up,
 giving a space another coach, and the status moves HR may make (archiving a draft or a completed
 space; the coach activates, pauses, resumes and completes, the coachee pauses and resumes: the
 page says so). The space's words, goals and notes are never read by these templates, even
@@ -20,6 +21,7 @@ from gateway.api.pb import spaces_pb2 as spb
 from .clients import authed
 from .coachee import when
 from .hr import (
+    QUERY_LIMIT,
     FormErrors,
     admin_only,
     done_note,
@@ -156,15 +158,95 @@ def spaces() -> Page:
     )
 
 
+# Opening a space: who is coachee, coach and co-coach is found by a search of at most this many
+# members (ListMembers with a query and a role), never by reading the whole member list.
+MATCHES = 10
+PICKERS = (("coachee", ipb.COACHEE), ("coach", ipb.COACH), ("co_coach", ipb.COACH))
+PICKED_FIELD = {
+    "coachee_member_id": "coachee",
+    "coach_member_id": "coach",
+    "co_coach_member_id": "co_coach",
+}
+
+
+class Picker:
+    """One person of the new-space form: what HR typed, the members a search found (email,
+    label), the one it settled on."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.matches: list[tuple[str, str]] = []
+        self.found = ""
+        self.member_id = ""
+
+
+def search_members(text: str, role: int) -> list[ipb.Member]:
+    answer = authed(
+        clients(),
+        clients().members.ListMembers,
+        ipb.ListMembersRequest(parent=tenant(), query=text, role=role, page_size=MATCHES),
+    )
+    return list(answer.members)
+
+
+def usable(m: ipb.Member) -> bool:
+    return m.status in (ipb.ACTIVE, ipb.PENDING)
+
+
+def pick(name: str, role: int, picker: Picker, errors: FormErrors, *, settle: bool) -> None:
+    """Search for what HR typed; `settle`: the exact email, or the one member found, becomes
+    the choice, and otherwise the field says why (in the page's language)."""
+    if not picker.text:
+        return
+    try:
+        found = [m for m in search_members(picker.text, role) if usable(m)]
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:  # type: ignore[attr-defined]
+            raise
+        errors.fields[name] = _("Enter at most %(n)s characters on one line.", n=QUERY_LIMIT)
+        return
+    picker.matches = [(m.email, member_label(m)) for m in found]
+    exact = [m for m in found if m.email.casefold() == picker.text.casefold()]
+    chosen = exact or (found if len(found) == 1 else [])
+    if chosen:
+        picker.member_id, picker.found = chosen[0].member_id, member_label(chosen[0])
+        picker.text = chosen[0].email
+        return
+    if found:
+        if settle:
+            errors.fields[name] = _("Several members match: choose one from the list.")
+        return
+    anyone = [
+        m for m in search_members(picker.text, 0) if m.email.casefold() == picker.text.casefold()
+    ]
+    if anyone and not usable(anyone[0]):
+        errors.fields[name] = _("This membership is not active.")
+    elif anyone and role == ipb.COACHEE:
+        errors.fields[name] = _("This member does not have the Coachee role.")
+    elif anyone:
+        errors.fields[name] = _("This member does not have the Coach role.")
+    else:
+        errors.fields[name] = _("No member of the organisation matches this.")
+
+
 @hr_spaces.route("/spaces/new", methods=["GET", "POST"])
 @admin_only
 def new_space() -> Answer:
     errors = FormErrors()
     if request.method == "GET":
-        return new_space_page(set_up_form(), errors)
-    form, set_up = set_up_from_form(errors)
-    if set_up is None:
-        return new_space_page(form, errors)
+        return new_space_page(set_up_form(), {n: Picker("") for n, _r in PICKERS}, errors)
+    pickers = {n: Picker(request.form.get(n, "").strip()[:254]) for n, _r in PICKERS}
+    settle = request.form.get("step") != "search"
+    for name, role in PICKERS:
+        pick(name, role, pickers[name], errors, settle=settle)
+    form, set_up = set_up_from_form(FormErrors() if not settle else errors)
+    form.update({n: p.text for n, p in pickers.items()})
+    if not settle or errors or set_up is None:
+        if errors.fields and not errors.message:
+            errors.message = _("Check the fields marked below.")
+        return new_space_page(form, pickers, errors)
+    for field, name in PICKED_FIELD.items():
+        setattr(set_up, field, pickers[name].member_id)
     try:
         space = authed(
             clients(),
@@ -172,18 +254,23 @@ def new_space() -> Answer:
             spb.CreateSpaceRequest(parent=tenant(), set_up=set_up),
         )
     except grpc.RpcError as exc:
-        return new_space_page(form, FormErrors.of(exc, SET_UP_FIELDS))
+        refused = FormErrors.of(exc, SET_UP_FIELDS)
+        for field, name in PICKED_FIELD.items():
+            if field in refused.fields:
+                refused.fields[name] = refused.fields.pop(field)
+        return new_space_page(form, pickers, refused)
     return redirect(url_for("hr_spaces.space", space_id=space.space_id, done="created"))
 
 
-def new_space_page(form: dict[str, Any], errors: FormErrors) -> Page:
+def new_space_page(form: dict[str, Any], pickers: dict[str, Picker], errors: FormErrors) -> Page:
     return render(
         "hr/new_space.html",
         errors.status if errors else 200,
         title=_("Open a space"),
         form=form,
         errors=errors,
-        **form_choices(People()),
+        pickers=pickers,
+        cadences=[(c, cadence_label(c)) for c in CADENCES],
     )
 
 

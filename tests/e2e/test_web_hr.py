@@ -138,9 +138,11 @@ def test_hr_runs_their_organisation_from_the_browser(
         page.keyboard.press("Enter")
         page.focus("#to-import")
         order = []
-        for _ in range(12):
+        for _ in range(16):
             page.keyboard.press("Tab")
             order.append(focused(page)[1])
+        assert order[:4] == ["q", "role", "status", "search-members"]  # the search first
+        order = order[4:]
         assert order[0].startswith("Email")  # the table's scrollable region, then its links
         assert order[1:4] == [email_of(api, who) for who in (team.admin, team.coach, team.coachee)]
         assert order[4:] == [
@@ -264,9 +266,29 @@ def test_hr_runs_their_organisation_from_the_browser(
 
         second_coach, _second = add_person(deployment, api, team, ipb.COACH, "second-coach")
         # A space: opened by HR as a draft, activated by its coach, seen by HR as active.
+        # Each person found by a search, never picked from the whole member list.
         page.goto(f"{origin}/hr/spaces/new")
-        page.select_option("#coachee_member_id", newcomer_id)
-        page.select_option("#coach_member_id", team.coach_member)
+        assert page.locator("#coachee-matches option").count() == 0
+        page.fill("#coachee", "nobody-such@example.test")
+        page.fill("#coach", email_of(api, team.coachee))  # a member, but not a coach
+        page.click("#search-people")
+        assert page.inner_text("#coachee-error") == "No member of the organisation matches this."
+        assert page.inner_text("#coach-error") == "This member does not have the Coach role."
+        page.fill("#coachee", newcomer[:14])  # the start of the email: one coachee matches
+        page.fill("#coach", coach_email[:12])
+        page.click("#search-people")
+        assert page.input_value("#coachee") == newcomer
+        assert newcomer in page.inner_text("#coachee-found")
+        assert page.input_value("#coach") == coach_email
+        assert page.locator("#coach-matches option").count() == 1
+        journey_checks(page, "hr-new-space-search", elsewhere)
+        token = page.get_attribute("input[name=csrf_token]", "value") or ""
+        answer = page.request.post(  # a search the API refuses: beside the field, no crash
+            f"{origin}/hr/spaces/new",
+            form={"csrf_token": token, "coachee": "a\nb", "coach": "x" * 120, "step": "search"},
+        )
+        assert answer.status == 400
+        assert answer.text().count("Enter at most 100 characters on one line.") == 2
         page.select_option("#cadence", "EVERY_TWO_WEEKS")
         page.fill("#sessions_planned", "8")
         page.fill("#start_date", "2027-02-01")
@@ -489,6 +511,14 @@ def test_hr_reads_field_errors_beside_their_fields_in_french(
         )
         assert answer.status == 400
         assert 'id="free_hours-error">Saisissez un nombre entier.<' in answer.text()
+        # Opening a space: who was not found, or lacks the role, is said in French too.
+        page.goto(f"{origin}/hr/spaces/new")
+        page.fill("#coachee", email_of(api, team.coach))
+        page.fill("#coach", "personne-inconnue@example.test")
+        page.click("#search-people")
+        assert page.inner_text("#coachee-error") == "Ce membre n'a pas le rôle Coaché·e."
+        assert page.inner_text("#coach-error") == "Aucun membre de l'organisation ne correspond."
+        journey_checks(page, "hr-new-space-refused-fr", elsewhere)
 
 
 def test_an_operator_creates_suspends_and_reinstates_an_organisation(
@@ -559,3 +589,56 @@ def test_an_operator_creates_suspends_and_reinstates_an_organisation(
         page.wait_for_url(f"{origin}/hr/members")
         response = page.goto(f"{origin}/operator/tenants")
         assert response is not None and response.status == 404
+
+
+def test_hr_searches_and_filters_members_and_never_finds_another_tenants(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    other = make_tenant(deployment, api, operator)
+
+    def named(t: TenantWorld, role: int, name: str) -> None:
+        _member, session = add_person(deployment, api, t, role, "searched")
+        api.auth.UpdateMyProfile(
+            ipb.UpdateMyProfileRequest(
+                display_name=name, update_mask=FieldMask(paths=["display_name"])
+            ),
+            metadata=session.metadata,
+        )
+
+    named(team, ipb.COACHEE, "Éloïse Martin")
+    named(team, ipb.COACH, "Marc Martin")
+    named(other, ipb.COACHEE, "Martin Étranger")
+    for i in range(3):
+        named(team, ipb.COACHEE, f"Martine {i}")
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        page.fill("#q", "martin")
+        page.click("#search-members")
+        page.wait_for_url(re.compile(r".*/hr/members\?q=martin.*"))
+        names = page.inner_text("#members")
+        assert "Éloïse Martin" in names and "Marc Martin" in names and "Martine 2" in names
+        assert "Étranger" not in names
+        assert email_of(api, team.coachee) not in names
+        journey_checks(page, "hr-members-search", elsewhere)
+        # accents and case aside, filtered by role: the link is the search
+        page.goto(f"{origin}/hr/members?q=ELOISE&role=COACHEE&status=ACTIVE")
+        assert page.input_value("#q") == "ELOISE"
+        assert page.input_value("#role") == "COACHEE"
+        assert "Éloïse Martin" in page.inner_text("#members")
+        page.select_option("#role", "COACH")
+        page.click("#search-members")
+        page.wait_for_url(re.compile(r".*role=COACH&.*"))
+        assert page.inner_text("#no-match") == "No member matches this search."
+        # another tenant's member is never found, by name or email
+        page.goto(f"{origin}/hr/members?q=etranger")
+        assert page.locator("#members").count() == 0
+        # a search the API refuses: said beside the field, nothing crashes
+        answer = page.request.get(f"{origin}/hr/members?q={'x' * 101}")
+        assert answer.status == 400
+        assert 'id="q-error">Enter at most 100 characters on one line.<' in answer.text()
