@@ -74,6 +74,7 @@ def space_out(s: dict[str, Any]) -> pb.Space:
         relation=_RELATION_OUT[s["relation"]],
         creator_person_id=s["created_by"],
         earlier_content_hidden=s.get("earlier_content_hidden", False),
+        earlier_content_hidden_from_coaches=s.get("earlier_content_hidden_from_coaches", False),
         create_time=cv.timestamp(s["created_at"]),
         update_time=cv.timestamp(s["updated_at"]),
         set_up=pb.SpaceSetUp(

@@ -34,6 +34,7 @@ from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
 from services.kernel.markdown import render as render_markdown
 
+from . import goals
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
 from .pages import Page, clients, failed, not_found, render, session, signed_in
@@ -284,7 +285,7 @@ class SpaceForms:
 
 def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 200) -> Page:
     forms = forms or SpaceForms()
-    goals = call(
+    listed = call(
         clients().goals.ListGoals, spb.ListGoalsRequest(parent=space.name, page_size=200)
     ).goals
     notes = call(
@@ -305,8 +306,8 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         or _("A coachee's space"),
         space=space,
         entry=entry,
-        goals=[g for g in goals if g.status != spb.GOAL_ARCHIVED],
-        archived=[g for g in goals if g.status == spb.GOAL_ARCHIVED],
+        goals=[g for g in listed if g.status != spb.GOAL_ARCHIVED],
+        archived=[g for g in listed if g.status == spb.GOAL_ARCHIVED],
         notes=notes,
         forms=forms,
         when=when,
@@ -368,76 +369,35 @@ def set_up(space_id: str) -> Answer:
     return to_space(space_id, "set-up", "#set-up")
 
 
-def goal_from(form: Any) -> tuple[spb.Goal, dict[str, str]]:
-    """A goal's fields as typed, checked for what the page can say in the reader's language."""
-    errors = {}
-    title = form.get("title", "").strip()
-    if not title:
-        errors["title"] = _("Give the goal a title.")
-    progress = form.get("progress", "0").strip() or "0"
-    if not progress.isdigit() or not 0 <= int(progress) <= 100:
-        errors["progress"] = _("Write a progress from 0 to 100.")
-        progress = "0"
-    goal = spb.Goal(
-        title=title,
-        description=form.get("description", "").strip(),
-        due_date=form.get("due_date", "").strip(),
-        progress=int(progress),
-    )
-    return goal, errors
-
-
 @coach.post("/spaces/<space_id>/goals")
 @coach_only
 def create_goal(space_id: str) -> Answer:
     space = coached_space(space_id)
-    goal, errors = goal_from(request.form)
-    typed = {k: request.form.get(k, "") for k in ("title", "description", "due_date", "progress")}
-    if not errors:
-        try:
-            call(clients().goals.CreateGoal, spb.CreateGoalRequest(parent=space.name, goal=goal))
-        except grpc.RpcError as exc:
-            message, errors, status = field_errors(exc)
-            forms = SpaceForms(error=message, errors=errors, goal=typed)
-            return space_page(space, forms, status)
-        return to_space(space_id, "goal", "#goals")
-    return space_page(space, SpaceForms(errors=errors, goal=typed), 400)
-
-
-def goal_name(space: spb.Space, goal_id: str) -> str:
-    if not an_id(goal_id):
-        abort(404)
-    return f"{space.name}/goals/{goal_id}"
+    refused = goals.add_goal(space.name, request.form)
+    if refused:
+        forms = SpaceForms(error=refused.message, errors=refused.errors, goal=refused.typed)
+        return space_page(space, forms, refused.status)
+    return to_space(space_id, "goal", "#goals")
 
 
 @coach.post("/spaces/<space_id>/goals/<goal_id>")
 @coach_only
 def update_goal(space_id: str, goal_id: str) -> Answer:
     space = coached_space(space_id)
-    goal, errors = goal_from(request.form)
-    goal.name = goal_name(space, goal_id)
-    if not errors:
-        try:
-            call(
-                clients().goals.UpdateGoal,
-                spb.UpdateGoalRequest(
-                    goal=goal,
-                    update_mask=FieldMask(paths=["title", "description", "due_date", "progress"]),
-                ),
-            )
-        except grpc.RpcError as exc:
-            message, errors, status = field_errors(exc)
-            forms = SpaceForms(error=message, errors=errors, goal_id=goal_id)
-            return space_page(space, forms, status)
-        return to_space(space_id, "goal", f"#goal-{goal_id}")
-    return space_page(space, SpaceForms(errors=errors, goal_id=goal_id), 400)
+    refused = goals.change_goal(space.name, goal_id, request.form)
+    if refused:
+        forms = SpaceForms(error=refused.message, errors=refused.errors, goal_id=goal_id)
+        return space_page(space, forms, refused.status)
+    return to_space(space_id, "goal", f"#goal-{goal_id}")
 
 
 @coach.post("/spaces/<space_id>/goals/<goal_id>/archive")
 @coach_only
 def archive_goal(space_id: str, goal_id: str) -> Answer:
     space = coached_space(space_id)
-    call(clients().goals.ArchiveGoal, spb.ArchiveGoalRequest(name=goal_name(space, goal_id)))
+    refused = goals.archive_goal(space.name, goal_id)
+    if refused:
+        return space_page(space, SpaceForms(error=refused.message), refused.status)
     return to_space(space_id, "archived", "#goals")
 
 
@@ -445,7 +405,7 @@ def archive_goal(space_id: str, goal_id: str) -> Answer:
 @coach_only
 def goal_history(space_id: str, goal_id: str) -> Answer:
     space = coached_space(space_id)
-    name = goal_name(space, goal_id)
+    name = goals.goal_name(space.name, goal_id)
     goal = call(clients().goals.GetGoal, spb.GetGoalRequest(name=name))
     changes = call(
         clients().goals.ListGoalChanges, spb.ListGoalChangesRequest(parent=name, page_size=200)

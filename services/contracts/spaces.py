@@ -187,6 +187,9 @@ class Space(Contract):
     # For a coach or co-coach who joined after the start, until the coachee agrees: the content
     # and the goals and notes written before they came are hidden from them.
     earlier_content_hidden: bool = False
+    # For the coachee: the coach or co-coach of now joined after the start and does not see what
+    # was written before them until the coachee agrees (ShareEarlierContent).
+    earlier_content_hidden_from_coaches: bool = False
 
 
 class SpaceList(Contract):

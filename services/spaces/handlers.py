@@ -137,6 +137,11 @@ def space_view(space: Space, relation: Relation) -> c.Space:
         updated_at=space.updated_at,
         pending_coach_change=pending_coach_view(space),
         earlier_content_hidden=hidden is not None,
+        earlier_content_hidden_from_coaches=relation is Relation.COACHEE
+        and any(
+            space.earlier_hidden_from(seat) is not None
+            for seat in (Relation.COACH, Relation.CO_COACH)
+        ),
     )
 
 

@@ -487,6 +487,9 @@ def test_a_new_coach_sees_the_history_once_the_coachee_agrees_and_the_old_one_lo
     theirs = get(spaces, space.name, new_coach)
     assert theirs.relation == pb.AS_COACH and theirs.earlier_content_hidden
     assert not theirs.HasField("content")
+    # The coachee is told it is hidden from a coach of theirs (and the coach is not told so).
+    assert get(spaces, space.name, team.coachee).earlier_content_hidden_from_coaches
+    assert not theirs.earlier_content_hidden_from_coaches
     assert bodies(new_coach) == [] and titles(new_coach) == []
     for earlier in (
         lambda: notes.GetNote(pb.GetNoteRequest(name=shared.name), metadata=new_coach.metadata),
@@ -520,6 +523,7 @@ def test_a_new_coach_sees_the_history_once_the_coachee_agrees_and_the_old_one_lo
         pb.ShareEarlierContentRequest(name=space.name), metadata=team.coachee.metadata
     )
     assert not agreed.earlier_content_hidden  # the coachee's own view
+    assert not agreed.earlier_content_hidden_from_coaches
     # Agreed: the content, the shared notes and goals; never the old coach's private notes.
     theirs = get(spaces, space.name, new_coach)
     assert theirs.content.project == "Keep going" and not theirs.earlier_content_hidden
@@ -545,11 +549,13 @@ def test_a_new_coach_sees_the_history_once_the_coachee_agrees_and_the_old_one_lo
     assert added.set_up.co_coach_person_id == co_coach.person_id
     co_view = get(spaces, space.name, co_coach)  # joined after the agreement: needs a new one
     assert co_view.relation == pb.AS_CO_COACH and co_view.earlier_content_hidden
+    assert get(spaces, space.name, team.coachee).earlier_content_hidden_from_coaches
     assert bodies(co_coach) == [] and bodies(new_coach) == ["from now", "our history"]
     removed = spaces.ChangeCoCoach(
         pb.ChangeCoCoachRequest(name=space.name), metadata=team.admin.metadata
     )
     assert not removed.set_up.co_coach_person_id
+    assert not get(spaces, space.name, team.coachee).earlier_content_hidden_from_coaches
     assert expect_error(get, spaces, space.name, co_coach).code == NOT_FOUND
     by_coachee = expect_error(
         spaces.ChangeCoCoach,

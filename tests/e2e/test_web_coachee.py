@@ -3,7 +3,10 @@ the space with their coach's name, the sessions used and left and a goal's progr
 notes written with a preview (htmx, and without script), read by the coach and shown so;
 sessions booked, moved, refused a move under the policy (its reason shown), cancelled and
 joined; reminders (a field error beside the field, in French), the calendar feed, the profile,
-the data export and erasure. Another coachee's space, note and session ids give 404.
+the data export and erasure; goals added, changed (errors beside the field, in French too) and
+archived; a proposed co-coach declined and a proposed coach accepted, then the earlier content
+shared with them; the coaching paused and resumed after a confirmation page. Another coachee's
+or tenant's space, goal, note and session ids give 404 and change nothing.
 
 Every journey keeps screenshots at desktop and phone widths (var/artefacts/screenshots/), runs
 the accessibility audit and checks that no request left the web app's origin."""
@@ -21,6 +24,7 @@ from playwright.sync_api import Browser, Page
 
 from ecoach_dev.demo_space import DEMO_GOAL, DEMO_PROJECT, seed_demo_space
 from ecoach_dev.deployment import Deployment
+from gateway.api.convert import member_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
@@ -509,3 +513,260 @@ def test_the_demo_space_is_made_once_for_the_demo_coachee(
             page.goto(f"{origin}{path}")
             assert page.inner_text(".notes strong") == "one situation", path
             assert "**" not in page.inner_text(".notes"), path
+
+
+def goal_service(api: Api) -> spb_grpc.GoalServiceStub:
+    return spb_grpc.GoalServiceStub(api.channel)
+
+
+def give_admin_the_coach_role(api: Api, operator: Session, team: TenantWorld) -> Session:
+    """HR with the coach role too (given by the operator: nobody changes their own roles), signed
+    in again for a token with the new roles: as coach they are only ever proposed (ADR 0006)."""
+    admin_email = email_of(api, team.admin)
+    api.members.UpdateMember(
+        ipb.UpdateMemberRequest(
+            member=ipb.Member(
+                name=member_name(team.tenant_id, team.admin_member),
+                roles=[ipb.TENANT_ADMIN, ipb.COACH],
+            ),
+            update_mask=FieldMask(paths=["roles"]),
+        ),
+        metadata=operator.metadata,
+    )
+    return api.sign_in(admin_email, PASSWORD, team.tenant_id)
+
+
+def test_a_coachee_writes_goals_answers_coach_changes_shares_and_pauses_their_coaching(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    space = open_space(s, team, team.coachee_member, project="Lead the Lyon team")
+    admin = give_admin_the_coach_role(api, operator, team)
+    # HR proposes itself as co-coach: the coachee must agree.
+    s.spaces.ChangeCoCoach(
+        spb.ChangeCoCoachRequest(name=space.name, co_coach_member_id=team.admin_member),
+        metadata=admin.metadata,
+    )
+
+    with browsing(browser, origin) as (_context, page, elsewhere):
+        signed_in_page(page, origin, api, team.coachee)
+        page.goto(f"{origin}/spaces/{space.space_id}")
+        assert page.inner_text("#space-status") == "Running"
+
+        # A new goal: refused fields are said beside them, then it is saved.
+        page.click("#new-goal")
+        page.fill("#goal-title", " ")
+        page.fill("#goal-progress", "130")
+        page.click("#add-goal")
+        page.wait_for_selector("#progress-error")
+        assert page.inner_text("#title-error") == "Give the goal a title."
+        assert page.inner_text("#progress-error") == "Write a progress from 0 to 100."
+        assert page.get_attribute("#goal-progress", "aria-invalid") == "true"
+        page.fill("#goal-title", "Speak up in meetings")
+        page.fill("#goal-progress", "20")
+        page.click("#add-goal")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=goal#goals-heading")
+        [goal] = (
+            goal_service(api)
+            .ListGoals(spb.ListGoalsRequest(parent=space.name), metadata=team.coach.metadata)
+            .goals
+        )
+        assert (goal.title, goal.progress, goal.creator_person_id) == (
+            "Speak up in meetings",
+            20,
+            team.coachee.person_id,
+        )
+        # Its progress, then its title, changed; full progress achieves it.
+        page.click(f"#change-{goal.goal_id}")
+        page.fill(f"#progress-{goal.goal_id}", "-5")
+        page.click(f"#save-{goal.goal_id}")
+        page.wait_for_selector("#progress-error")
+        assert page.inner_text("#progress-error") == "Write a progress from 0 to 100."
+        page.fill(f"#progress-{goal.goal_id}", "100")
+        page.fill(f"#title-{goal.goal_id}", "Speak up in every meeting")
+        page.click(f"#save-{goal.goal_id}")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=goal#goal-{goal.goal_id}")
+        assert page.inner_text("#done") == "The goal is saved."
+        assert page.inner_text(f"#goal-{goal.goal_id}") == "Speak up in every meeting"
+        assert "Achieved" in page.inner_text(".goal")
+        assert page.locator(".chart circle").count() == 2  # 20, then 100
+        seen = goal_service(api).GetGoal(
+            spb.GetGoalRequest(name=goal.name), metadata=team.coach.metadata
+        )
+        assert (seen.progress, seen.status) == (100, spb.GOAL_ACHIEVED)
+
+        # The proposed co-coach: declined, and nothing changes.
+        assert "A new co-coach is proposed to you" in page.inner_text("#coach-proposal")
+        journey_checks(page, "coachee-space-coach-proposal", elsewhere)
+        page.click("#decline-change")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=declined")
+        assert page.locator("#coach-proposal").count() == 0
+        after = s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=admin.metadata)
+        assert not after.HasField("pending_coach_change")
+        assert after.set_up.co_coach_member_id == ""
+
+        # HR proposes itself as coach: accepted, it takes the seat, and sees nothing written
+        # before until the coachee shares it.
+        s.spaces.ChangeCoach(
+            spb.ChangeCoachRequest(name=space.name, coach_member_id=team.admin_member),
+            metadata=admin.metadata,
+        )
+        page.goto(f"{origin}/spaces/{space.space_id}")
+        assert "A new coach is proposed to you" in page.inner_text("#coach-proposal")
+        assert page.locator("#share-earlier").count() == 0
+        page.click("#accept-change")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=accepted")
+        assert page.locator("#coach-proposal").count() == 0
+        as_coach = s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=admin.metadata)
+        assert as_coach.relation == spb.AS_COACH and as_coach.earlier_content_hidden
+        assert "before they came" in page.inner_text("#share-earlier")
+        journey_checks(page, "coachee-space-share-earlier", elsewhere)
+        page.click("#share-earlier-content")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=shared")
+        assert page.locator("#share-earlier").count() == 0
+        shared = s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=admin.metadata)
+        assert not shared.earlier_content_hidden
+        assert shared.content.project == "Lead the Lyon team"
+
+        # Pause, with a confirmation page; going back changes nothing; then resume.
+        page.click("#pause-link")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}/pause")
+        assert "cancelled" in page.inner_text("#move-explained")
+        journey_checks(page, "coachee-space-pause", elsewhere)
+        page.click("#keep-as-is")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}")
+        assert page.inner_text("#space-status") == "Running"
+        page.click("#pause-link")
+        page.click("#confirm-move")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=paused")
+        assert page.inner_text("#space-status") == "Paused"
+        assert page.locator("#book-link").count() == 0
+        paused = s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=admin.metadata)
+        assert paused.status == spb.SPACE_PAUSED
+        journey_checks(page, "coachee-space-paused", elsewhere)
+        page.click("#resume-link")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}/resume")
+        page.click("#confirm-move")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=resumed")
+        assert page.inner_text("#space-status") == "Running"
+        resumed = s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=admin.metadata)
+        assert resumed.status == spb.SPACE_ACTIVE
+
+        # Archived, the goal leaves the list of goals to work on.
+        page.click(f"#change-{goal.goal_id}")
+        page.click(f"#archive-{goal.goal_id}")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}?done=archived#goals-heading")
+        assert page.inner_text("#archived-goals") == "Speak up in every meeting"
+        assert page.locator(f"#change-{goal.goal_id}").count() == 0
+
+    # In French, for a coachee whose language is French: a field's error beside it, the status,
+    # the confirmation page.
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coachee.metadata,
+    )
+    with browsing(browser, origin) as (_context, page, elsewhere):
+        signed_in_page(page, origin, api, team.coachee)
+        page.goto(f"{origin}/spaces/{space.space_id}")
+        assert page.inner_text("#space-status") == "En cours"
+        page.click("#new-goal")
+        page.fill("#goal-title", "Dire non")
+        page.fill("#goal-progress", "101")
+        page.click("#add-goal")
+        page.wait_for_selector("#progress-error")
+        assert page.inner_text("#progress-error") == "Indiquez un avancement de 0 à 100."
+        assert page.input_value("#goal-title") == "Dire non"  # kept as typed
+        journey_checks(page, "coachee-space-goal-error-fr", elsewhere)
+        page.click("#pause-link")
+        page.wait_for_url(f"{origin}/spaces/{space.space_id}/pause")
+        assert page.inner_text("h1") == "Mettre mon accompagnement en pause ?"
+        assert "séances réservées sont annulées" in page.inner_text("#move-explained")
+
+
+def test_another_coachees_or_tenants_ids_in_the_coachees_forms_are_not_found(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    other_member, other = add_person(deployment, api, team, ipb.COACHEE, "other-coachee")
+    mine = open_space(s, team, team.coachee_member, project="Mine")
+    theirs = open_space(s, team, other_member, project="Not yours")
+    their_goal = goal_service(api).CreateGoal(
+        spb.CreateGoalRequest(parent=theirs.name, goal=spb.Goal(title="Theirs", progress=10)),
+        metadata=other.metadata,
+    )
+    admin = give_admin_the_coach_role(api, operator, team)
+    s.spaces.ChangeCoach(  # a proposal waiting for the other coachee, not for the caller
+        spb.ChangeCoachRequest(name=theirs.name, coach_member_id=team.admin_member),
+        metadata=admin.metadata,
+    )
+    elsewhere_team = make_tenant(deployment, api, operator)
+    foreign = open_space(s, elsewhere_team, elsewhere_team.coachee_member, project="Foreign")
+
+    def posts(space_id: str, goal_id: str) -> list[tuple[str, dict[str, str]]]:
+        goal = {"title": "Taken over", "progress": "90"}
+        return [
+            (f"/spaces/{space_id}/goals", goal),
+            (f"/spaces/{space_id}/goals/{goal_id}", goal),
+            (f"/spaces/{space_id}/goals/{goal_id}/archive", {}),
+            (f"/spaces/{space_id}/coach-change/accept", {}),
+            (f"/spaces/{space_id}/coach-change/decline", {}),
+            (f"/spaces/{space_id}/share-earlier-content", {}),
+            (f"/spaces/{space_id}/pause", {}),
+            (f"/spaces/{space_id}/resume", {}),
+        ]
+
+    refused = [
+        *posts(theirs.space_id, their_goal.goal_id),
+        *posts(foreign.space_id, their_goal.goal_id),
+        # Their goal under my own space's id, and what cannot be an id.
+        (f"/spaces/{mine.space_id}/goals/{their_goal.goal_id}", {"title": "Mine now"}),
+        (f"/spaces/{mine.space_id}/goals/{their_goal.goal_id}/archive", {}),
+        (f"/spaces/{mine.space_id}/goals/not-an-id", {"title": "x"}),
+        (f"/spaces/{mine.space_id}/coach-change/maybe", {}),
+    ]
+    with browsing(browser, origin) as (context, page, elsewhere):
+        signed_in_page(page, origin, api, team.coachee)
+        page.goto(f"{origin}/spaces/{mine.space_id}")
+        token = page.get_attribute("input[name=csrf_token]", "value") or ""
+        for path, form in refused:
+            posted = context.request.post(
+                f"{origin}{path}", form={"csrf_token": token, **form}, max_redirects=0
+            )
+            assert posted.status == 404, path
+            assert "Not yours" not in posted.text() and "Theirs" not in posted.text()
+        for path in (f"/spaces/{theirs.space_id}/pause", f"/spaces/{foreign.space_id}/resume"):
+            answer = page.goto(f"{origin}{path}")
+            assert answer is not None and answer.status == 404, path
+        # Without the CSRF token, even my own space's forms are refused.
+        unsigned = context.request.post(
+            f"{origin}/spaces/{mine.space_id}/pause", form={}, max_redirects=0
+        )
+        assert unsigned.status in (400, 403)
+        assert elsewhere == []
+    # Nothing of theirs changed, nor my own space.
+    kept = goal_service(api).GetGoal(
+        spb.GetGoalRequest(name=their_goal.name), metadata=other.metadata
+    )
+    assert (kept.title, kept.progress, kept.status) == ("Theirs", 10, spb.GOAL_OPEN)
+    assert (
+        not goal_service(api)
+        .ListGoals(spb.ListGoalsRequest(parent=mine.name), metadata=team.coachee.metadata)
+        .goals
+    )
+    their_space = s.spaces.GetSpace(spb.GetSpaceRequest(name=theirs.name), metadata=other.metadata)
+    assert their_space.status == spb.SPACE_ACTIVE
+    assert their_space.pending_coach_change.proposed_member_id == team.admin_member
+    assert their_space.set_up.coach_member_id == team.coach_member
+    for space, who in ((mine, team.coachee), (foreign, elsewhere_team.coachee)):
+        seen = s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=who.metadata)
+        assert seen.status == spb.SPACE_ACTIVE
