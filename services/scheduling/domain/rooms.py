@@ -10,7 +10,8 @@ participants, only meanwhile. Providers:
 - `jitsi_public`: a public Jitsi server without tokens (anyone who knows the room's name may
   enter): for development only, refused in production.
 
-Pure rules: the tokens themselves are made outside the domain (`services.scheduling.rooms`).
+Pure rules: the tokens themselves are made outside the domain
+(`services.scheduling.adapters.video`).
 """
 
 from __future__ import annotations
