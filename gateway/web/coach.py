@@ -37,6 +37,17 @@ from services.kernel.markdown import render as render_markdown
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
 from .pages import Page, clients, failed, not_found, render, session, signed_in
+from .space_moves import (
+    MOVES,
+    make_move,
+    move_consequence,
+    move_done,
+    move_hint,
+    move_label,
+    moves_for,
+    refusal,
+    status_label,
+)
 
 coach = Blueprint("coach", __name__, url_prefix="/coach")
 
@@ -95,16 +106,6 @@ def day_title(day: date) -> str:
     return format_date(day, "EEEE d MMMM y", locale=language())
 
 
-def status_label(status: int) -> str:
-    return {
-        spb.SPACE_DRAFT: _("Draft"),
-        spb.SPACE_ACTIVE: _("Active"),
-        spb.SPACE_PAUSED: _("Paused"),
-        spb.SPACE_COMPLETED: _("Completed"),
-        spb.SPACE_ARCHIVED: _("Archived"),
-    }.get(status, "")
-
-
 def session_status_label(status: int) -> str:
     return {
         schpb.SESSION_BOOKED: _("Booked"),
@@ -147,6 +148,7 @@ def done_notice() -> str:
         "archived": _("The goal is archived."),
         "note": _("The note is saved."),
         "set-up": _("The set-up is saved."),
+        **{move: move_done(move) for move in MOVES},
     }.get(request.args.get("done", ""), "")
 
 
@@ -311,6 +313,9 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         forms=forms,
         when=when,
         status_label=status_label,
+        moves=moves_for(space),
+        move_label=move_label,
+        move_hint=move_hint,
         cadences=cadence_choices(),
         notice=done_notice(),
         html=Markup,  # bodies the service rendered and sanitised (services/kernel/markdown)
@@ -366,6 +371,38 @@ def set_up(space_id: str) -> Answer:
         forms = SpaceForms(error=message, errors=errors, set_up=typed)
         return space_page(space, forms, status)
     return to_space(space_id, "set-up", "#set-up")
+
+
+@coach.route("/spaces/<space_id>/moves/<move>", methods=["GET", "POST"])
+@coach_only
+def move_space(space_id: str, move: str) -> Answer:
+    """A lifecycle move (activate, pause, resume, complete, archive). One that cannot be undone
+    (`Move.confirm`) is first shown on a page that asks again; its form comes back here with
+    `confirmed`. A move the space no longer allows is refused by the service: the space's page
+    then says why, with the space as it is now."""
+    space = coached_space(space_id)
+    if move not in MOVES or (request.method == "GET" and not MOVES[move].confirm):
+        return not_found()
+    if MOVES[move].confirm and request.form.get("confirmed") != "yes":
+        if MOVES[move] not in moves_for(space):
+            return redirect(url_for("coach.space", space_id=space_id) + "#lifecycle")
+        question, consequence = move_consequence(move)
+        return render(
+            "coach_move.html",
+            title=question,
+            space=space,
+            move=move,
+            label=move_label(move),
+            consequence=consequence,
+        )
+    try:
+        make_move(space, move)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+            return not_found()
+        message, status = refusal(exc)
+        return space_page(coached_space(space_id), SpaceForms(error=message), status)
+    return to_space(space_id, move, "#lifecycle")
 
 
 def goal_from(form: Any) -> tuple[spb.Goal, dict[str, str]]:

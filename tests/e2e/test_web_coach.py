@@ -315,8 +315,22 @@ def test_what_is_not_the_coachs_is_not_found(
             f"/coach/sessions/ses_{'0' * 24}/attendance",
             f"/coach/requests/req_{'0' * 24}/approve",
             f"/coach/requests/{foreign_session.session_id}/decline",
+            f"/coach/spaces/{theirs.space_id}/moves/pause",
+            f"/coach/spaces/{foreign.space_id}/moves/pause",
+            f"/coach/spaces/{foreign.space_id}/moves/complete",
+            f"/coach/spaces/{mine.space_id}/moves/explode",
+            "/coach/spaces/not%20an%20id/moves/pause",
         ):
-            assert post_status(page, f"{origin}{path}", title="x", body="x", attendance="1") == 404
+            assert (
+                post_status(
+                    page, f"{origin}{path}", title="x", body="x", attendance="1", confirmed="yes"
+                )
+                == 404
+            )
+        for space in (theirs, foreign):
+            assert space_status(
+                s, space, other_coach if space is theirs else elsewhere_team.coach
+            ) == (spb.SPACE_ACTIVE)  # no move made through a refused id
         assert (
             s.notes.ListNotes(
                 spb.ListNotesRequest(parent=foreign.name), metadata=elsewhere_team.coach.metadata
@@ -344,10 +358,13 @@ def test_what_is_not_the_coachs_is_not_found(
             page.wait_for_url(lambda url: not url.endswith("/sign-in"))
             for path in (
                 f"/coach/spaces/{mine.space_id}",
+                f"/coach/spaces/{mine.space_id}/moves/complete",
                 "/coach/calendar",
                 "/coach/availability",
             ):
                 assert status_of(page, f"{origin}{path}") == 404
+            assert post_status(page, f"{origin}/coach/spaces/{mine.space_id}/moves/pause") == 404
+        assert space_status(s, mine, team.admin) == spb.SPACE_ACTIVE
 
 
 def test_a_coach_sets_up_a_draft_space(
@@ -465,3 +482,149 @@ def test_a_coach_in_two_tenants_switches_desks_and_each_keeps_its_own_spaces(
         journey_checks(page, "coach-desk-other-tenant", elsewhere)
         assert status_of(page, f"{origin}/coach/spaces/{here.space_id}") == 404
         assert status_of(page, f"{origin}/coach/spaces/{there.space_id}") == 200
+
+
+def space_status(s: sch.Stubs, space: spb.Space, who: Session) -> int:
+    return int(
+        s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=who.metadata).status
+    )
+
+
+def test_a_coach_activates_pauses_resumes_completes_and_archives_a_space(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    second_member, _second = add_person(deployment, api, team, ipb.COACHEE, "second-coachee")
+    draft = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=team.coachee_member,
+                coach_member_id=team.coach_member,
+                cadence=spb.WEEKLY,
+                sessions_planned=6,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    url = f"{origin}/coach/spaces/{draft.space_id}"
+
+    def moves_offered() -> list[str]:
+        return sorted(
+            (b.get_attribute("id") or "").removeprefix("move-")
+            for b in page.locator("#lifecycle ~ .moves button").all()
+        )
+
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(url)
+        assert page.inner_text("#space-status") == "Draft"
+        assert moves_offered() == ["activate", "archive"]
+
+        page.click("#move-activate")
+        page.wait_for_url(f"{url}?done=activate#lifecycle")
+        assert page.inner_text("#space-status") == "Active"
+        assert "The space is active" in page.inner_text("#done")
+        assert space_status(s, draft, team.coach) == spb.SPACE_ACTIVE
+        assert moves_offered() == ["complete", "pause"]
+        journey_checks(page, "coach-space-lifecycle", elsewhere)
+
+        # Refused: the coachee paused the space meanwhile; the page says why and shows it now.
+        s.spaces.PauseSpace(spb.SpaceMoveRequest(name=draft.name), metadata=team.coachee.metadata)
+        with page.expect_navigation() as refused:
+            page.click("#move-pause")
+        assert refused.value is not None and refused.value.status == 409
+        assert page.inner_text("#error") == (
+            "The space's status does not allow this change: it may have changed meanwhile. "
+            "Look at the space as it is now."
+        )
+        assert page.inner_text("#space-status") == "Paused"
+        assert moves_offered() == ["resume"]
+        assert space_status(s, draft, team.coach) == spb.SPACE_PAUSED
+
+        page.click("#move-resume")
+        page.wait_for_url(f"{url}?done=resume#lifecycle")
+        assert page.inner_text("#space-status") == "Active"
+        assert space_status(s, draft, team.coach) == spb.SPACE_ACTIVE
+        page.click("#move-pause")
+        page.wait_for_url(f"{url}?done=pause#lifecycle")
+        assert page.inner_text("#space-status") == "Paused"
+        assert space_status(s, draft, team.coach) == spb.SPACE_PAUSED
+        page.click("#move-resume")
+        page.wait_for_url(f"{url}?done=resume#lifecycle")
+
+        # Completing asks first; keeping the space as it is changes nothing.
+        page.click("#move-complete")
+        page.wait_for_url(f"{url}/moves/complete")
+        assert page.inner_text("h1") == "Complete the coaching?"
+        assert "cannot be activated again" in page.inner_text("#consequence")
+        journey_checks(page, "coach-space-complete-confirm", elsewhere)
+        page.click("#keep")
+        page.wait_for_url(f"{url}#lifecycle")
+        assert space_status(s, draft, team.coach) == spb.SPACE_ACTIVE
+        page.click("#move-complete")
+        page.wait_for_url(f"{url}/moves/complete")
+        page.click("#confirm-complete")
+        page.wait_for_url(f"{url}?done=complete#lifecycle")
+        assert page.inner_text("#space-status") == "Completed"
+        assert space_status(s, draft, team.coach) == spb.SPACE_COMPLETED
+        assert moves_offered() == ["archive"]
+
+        # Without the confirmation, nothing is archived: the page asks again.
+        assert post_status(page, f"{url}/moves/archive") == 200
+        assert space_status(s, draft, team.coach) == spb.SPACE_COMPLETED
+        page.click("#move-archive")
+        page.wait_for_url(f"{url}/moves/archive")
+        assert page.inner_text("h1") == "Archive the space?"
+        page.click("#confirm-archive")
+        page.wait_for_url(f"{url}?done=archive#lifecycle")
+        assert page.inner_text("#space-status") == "Archived"
+        assert page.is_visible("#no-move") and moves_offered() == []
+        assert space_status(s, draft, team.coach) == spb.SPACE_ARCHIVED
+        # A move the space no longer allows, forced: refused, nothing changes.
+        assert post_status(page, f"{url}/moves/activate") == 409
+        assert space_status(s, draft, team.coach) == spb.SPACE_ARCHIVED
+
+    # Without script, in French: a draft archived through its confirmation page.
+    other = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=second_member,
+                coach_member_id=team.coach_member,
+                cadence=spb.MONTHLY,
+                sessions_planned=3,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    other_url = f"{origin}/coach/spaces/{other.space_id}"
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin, java_script_enabled=False) as (
+        _,
+        page,
+        elsewhere,
+    ):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(other_url)
+        assert page.inner_text("#space-status") == "Brouillon"
+        page.click("#move-archive")
+        page.wait_for_url(f"{other_url}/moves/archive")
+        assert page.inner_text("h1") == "Archiver l'espace ?"
+        page.click("#confirm-archive")
+        page.wait_for_url(f"{other_url}?done=archive#lifecycle")
+        assert page.inner_text("#space-status") == "Archivé"
+        assert elsewhere == []
+    assert space_status(s, other, team.coach) == spb.SPACE_ARCHIVED
