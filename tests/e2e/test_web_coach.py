@@ -363,7 +363,11 @@ def test_what_is_not_the_coachs_is_not_found(
                 "/coach/availability",
             ):
                 assert status_of(page, f"{origin}{path}") == 404
-            assert post_status(page, f"{origin}/coach/spaces/{mine.space_id}/moves/pause") == 404
+            for path in (
+                f"/coach/spaces/{mine.space_id}/moves/pause",
+                "/coach/availability/exceptions",
+            ):
+                assert post_status(page, f"{origin}{path}", exception_date="2030-01-01") == 404
         assert space_status(s, mine, team.admin) == spb.SPACE_ACTIVE
 
 
@@ -628,3 +632,139 @@ def test_a_coach_activates_pauses_resumes_completes_and_archives_a_space(
         assert page.inner_text("#space-status") == "Archivé"
         assert elsewhere == []
     assert space_status(s, other, team.coach) == spb.SPACE_ARCHIVED
+
+
+def test_a_coach_adds_and_removes_an_availability_exception(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    sch.set_time_zone(api, team.coach, "Europe/Paris")
+    sch.set_availability(s, team.coach, sch.around_the_clock("Europe/Paris"))
+    space = open_space(s, team, team.coachee_member, bookable=True)
+    day = (datetime.now(PARIS) + timedelta(days=3)).date()
+    coach_email = email_of(api, team.coach)
+
+    def starts() -> set[str]:
+        """The coachee's bookable starts that day, as Paris wall times (HH:MM)."""
+        slots = s.availability.ListBookableSlots(
+            schpb.ListBookableSlotsRequest(
+                parent=space.name,
+                start_date=day.isoformat(),
+                end_date=day.isoformat(),
+                minutes=60,
+                time_zone="Europe/Paris",
+            ),
+            metadata=team.coachee.metadata,
+        ).slots
+        return {slot.local_start[11:16] for slot in slots if slot.local_start[:10] == str(day)}
+
+    def exceptions() -> list[tuple[str, int, str, str]]:
+        found = s.availability.GetMyAvailability(
+            schpb.GetMyAvailabilityRequest(), metadata=team.coach.metadata
+        ).exceptions
+        return [(e.date, e.kind, e.start_time, e.end_time) for e in found]
+
+    assert {"09:00", "10:00", "11:00", "12:00"} <= starts()
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/availability")
+        assert page.is_visible("#no-exception")
+        assert "Europe/Paris" in page.inner_text("#exceptions ~ p")
+
+        # Bad input: each problem beside its field, nothing saved.
+        yesterday = (datetime.now(PARIS) - timedelta(days=1)).date().isoformat()
+        for fields, field, problem in (
+            ({"date": ""}, "date", "Give the date."),
+            (
+                {"date": yesterday},
+                "date",
+                "This date has passed: choose today or a later day.",
+            ),
+            (
+                {"start": "9h", "end": "12:00"},
+                "start",
+                "Write the times as HH:MM (24:00 for the end of the day).",
+            ),
+            ({"start": "12:00", "end": "09:00"}, "end", "The end must come after the start."),
+            ({"start": "09:00", "end": ""}, "end", "Give both a start and an end."),
+            (
+                {"kind": "extra", "start": "", "end": ""},
+                "start",
+                "Give the extra hours: a start and an end.",
+            ),
+        ):
+            typed = {"date": day.isoformat(), "kind": "day_off", "start": "", "end": ""}
+            typed.update(fields)
+            page.fill("#exception_date", typed["date"])
+            page.check(f"#exception_kind-{typed['kind']}")
+            page.fill("#exception_start", typed["start"])
+            page.fill("#exception_end", typed["end"])
+            with page.expect_navigation() as answer:
+                page.click("#add-exception")
+            assert answer.value is not None and answer.value.status == 400
+            assert page.inner_text(f"#exception_{field}-error") == problem
+            assert page.get_attribute(f"#exception_{field}", "aria-invalid") == "true"
+            assert exceptions() == []
+        journey_checks(page, "coach-availability-exception-error", elsewhere)
+
+        # A morning off: its slots are no longer offered to the coachee.
+        page.fill("#exception_date", day.isoformat())
+        page.check("#exception_kind-day_off")
+        page.fill("#exception_start", "09:00")
+        page.fill("#exception_end", "12:00")
+        page.click("#add-exception")
+        page.wait_for_url(f"{origin}/coach/availability?done=exception#exceptions")
+        [row] = page.locator(".exception").all()
+        assert "Not available, from 09:00 to 12:00" in row.inner_text()
+        assert exceptions() == [(day.isoformat(), schpb.DAY_OFF, "09:00", "12:00")]
+        offered = starts()
+        assert not {"09:00", "10:00", "11:00"} & offered and "12:00" in offered
+        journey_checks(page, "coach-availability-exceptions", elsewhere)
+        # The same again is refused; saving the weekly hours keeps it.
+        page.fill("#exception_date", day.isoformat())
+        page.fill("#exception_start", "09:00")
+        page.fill("#exception_end", "12:00")
+        page.click("#add-exception")
+        assert page.inner_text("#exception_date-error") == "This exception is already in your list."
+        page.click("#save-availability")
+        page.wait_for_url(f"{origin}/coach/availability?done=availability")
+        assert len(exceptions()) == 1
+
+        page.click("#remove-exception-1")
+        page.wait_for_url(f"{origin}/coach/availability?done=exception-removed#exceptions")
+        assert page.is_visible("#no-exception")
+        assert exceptions() == []
+        assert {"09:00", "10:00", "11:00"} <= starts()
+        # An exception the coach does not have: not found, nothing changes.
+        gone = f"{day.isoformat()}.{schpb.DAY_OFF}.09:00.12:00"
+        assert (
+            post_status(page, f"{origin}/coach/availability/exceptions/remove", exception=gone)
+            == 404
+        )
+
+    # In French: the problems in French, beside their field.
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/availability")
+        page.fill("#exception_date", yesterday)
+        page.fill("#exception_start", "12:00")
+        page.fill("#exception_end", "09:00")
+        page.click("#add-exception")
+        page.wait_for_selector("#exception_date-error")
+        assert page.inner_text("#exception_date-error") == (
+            "Cette date est passée : choisissez aujourd'hui ou un jour suivant."
+        )
+        assert page.inner_text("#exception_end-error") == "La fin doit venir après le début."
+        journey_checks(page, "coach-availability-exception-error-fr", elsewhere)
+    assert exceptions() == []
