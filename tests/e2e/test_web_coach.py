@@ -3,7 +3,10 @@ the roster with what waits for them, one reschedule request approved and one dec
 coachee's space reached with the keyboard (a goal added, achieved, its history read, archived; a
 private note previewed, saved, marked as private and unseen by the coachee, then edited; a shared
 note written without script), the availability editor and its errors beside the fields (English
-and French), the calendar, attendance marked once the session is over, and a draft's set-up. Then what a coach may not reach: another coach's
+and French), the calendar, attendance marked once the session is over, and a draft's set-up; a
+space moved through its lifecycle (a refused move's reason shown; completing and archiving
+confirmed first, also without script) and an availability exception added (its slots leave the
+coachee's bookable slots) and removed, bad input refused beside its field. Then what a coach may not reach: another coach's
 coachee, another tenant's ids, a former coach's space, and the coach's pages for a coachee or HR.
 
 Each journey keeps screenshots at desktop and phone widths, runs the accessibility audit and
