@@ -2,7 +2,8 @@
 activity, sessions to mark and shared notes new since their last visit; the sessions waiting to
 be marked; the reschedule requests waiting for them; their other tenants, one switch away), a
 coachee's space as its coach (set-up, content, goals with their history, shared and private
-notes with a Markdown preview), their availability, their calendar, and marking attendance.
+notes with a Markdown preview, the lifecycle moves its status allows: space_moves.py), their
+availability with its exceptions, their calendar, and marking attendance.
 
 The desk is per tenant (ADR 0011: each tenant's MFA policy and suspension hold): a coach in
 several tenants sees the one they are in and switches to another with one button (SwitchTenant,
@@ -38,6 +39,17 @@ from . import goals
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
 from .pages import Page, clients, failed, not_found, render, session, signed_in
+from .space_moves import (
+    MOVES,
+    make_move,
+    move_consequence,
+    move_done,
+    move_hint,
+    move_label,
+    moves_for,
+    refusal,
+    status_label,
+)
 
 coach = Blueprint("coach", __name__, url_prefix="/coach")
 
@@ -96,16 +108,6 @@ def day_title(day: date) -> str:
     return format_date(day, "EEEE d MMMM y", locale=language())
 
 
-def status_label(status: int) -> str:
-    return {
-        spb.SPACE_DRAFT: _("Draft"),
-        spb.SPACE_ACTIVE: _("Active"),
-        spb.SPACE_PAUSED: _("Paused"),
-        spb.SPACE_COMPLETED: _("Completed"),
-        spb.SPACE_ARCHIVED: _("Archived"),
-    }.get(status, "")
-
-
 def session_status_label(status: int) -> str:
     return {
         schpb.SESSION_BOOKED: _("Booked"),
@@ -148,6 +150,9 @@ def done_notice() -> str:
         "archived": _("The goal is archived."),
         "note": _("The note is saved."),
         "set-up": _("The set-up is saved."),
+        "exception": _("The exception is added to your availability."),
+        "exception-removed": _("The exception is removed from your availability."),
+        **{move: move_done(move) for move in MOVES},
     }.get(request.args.get("done", ""), "")
 
 
@@ -312,6 +317,9 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         forms=forms,
         when=when,
         status_label=status_label,
+        moves=moves_for(space),
+        move_label=move_label,
+        move_hint=move_hint,
         cadences=cadence_choices(),
         notice=done_notice(),
         html=Markup,  # bodies the service rendered and sanitised (services/kernel/markdown)
@@ -367,6 +375,38 @@ def set_up(space_id: str) -> Answer:
         forms = SpaceForms(error=message, errors=errors, set_up=typed)
         return space_page(space, forms, status)
     return to_space(space_id, "set-up", "#set-up")
+
+
+@coach.route("/spaces/<space_id>/moves/<move>", methods=["GET", "POST"])
+@coach_only
+def move_space(space_id: str, move: str) -> Answer:
+    """A lifecycle move (activate, pause, resume, complete, archive). One that cannot be undone
+    (`Move.confirm`) is first shown on a page that asks again; its form comes back here with
+    `confirmed`. A move the space no longer allows is refused by the service: the space's page
+    then says why, with the space as it is now."""
+    space = coached_space(space_id)
+    if move not in MOVES or (request.method == "GET" and not MOVES[move].confirm):
+        return not_found()
+    if MOVES[move].confirm and request.form.get("confirmed") != "yes":
+        if MOVES[move] not in moves_for(space):
+            return redirect(url_for("coach.space", space_id=space_id) + "#lifecycle")
+        question, consequence = move_consequence(move)
+        return render(
+            "coach_move.html",
+            title=question,
+            space=space,
+            move=move,
+            label=move_label(move),
+            consequence=consequence,
+        )
+    try:
+        make_move(space, move)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+            return not_found()
+        message, status = refusal(exc)
+        return space_page(coached_space(space_id), SpaceForms(error=message), status)
+    return to_space(space_id, move, "#lifecycle")
 
 
 @coach.post("/spaces/<space_id>/goals")
@@ -610,7 +650,10 @@ def availability_page(
     typed: dict[str, str] | None = None,
     status: int = 200,
     error: str = "",
+    adding: dict[str, str] | None = None,
 ) -> Page:
+    """The weekly editor and the exceptions; `adding`: the new exception's fields as typed,
+    their problems in `errors` under the same names."""
     values = {
         "time_zone": availability.time_zone or session().time_zone or "UTC",
         "session_minutes": ", ".join(str(m) for m in availability.session_minutes) or "60",
@@ -632,7 +675,10 @@ def availability_page(
         values=values,
         errors=errors or {},
         error=error,
-        exceptions=len(availability.exceptions),
+        exceptions=exception_rows(availability),
+        zone=availability_zone(availability),
+        kinds=exception_kinds(),
+        adding=adding or {"kind": "day_off"},
         notice=done_notice(),
     )
 
@@ -700,6 +746,164 @@ def availability() -> Answer:
                 errors[re.sub(r"\[\d+\]$", "", name)] = problem
         return availability_page(current, days, errors, typed, status, message)
     return redirect(url_for("coach.availability", done="availability"))
+
+
+# ------------------------------------------------------------------- availability exceptions
+# Dates off (a whole day or some hours) and extra hours, in the availability's time zone. The
+# API replaces the availability whole (UpdateMyAvailability): adding or removing one exception
+# sends the rest back as it was read.
+
+EXCEPTIONS_MOST = 500  # Availability.exceptions, scheduling.proto
+KIND_NAMES = {"day_off": schpb.DAY_OFF, "extra": schpb.EXTRA}
+
+
+def exception_kinds() -> list[tuple[str, str]]:
+    return [
+        ("day_off", _("Not available (the whole day, or only the hours given)")),
+        ("extra", _("Available besides the weekly hours (give the hours)")),
+    ]
+
+
+def availability_zone(availability: schpb.Availability) -> str:
+    return availability.time_zone or session().time_zone or "UTC"
+
+
+def exception_key(e: schpb.AvailabilityException) -> str:
+    """Names one exception in a form: its date, kind and hours (an index could name another
+    one once the list changed in another tab)."""
+    return f"{e.date}.{int(e.kind)}.{e.start_time}.{e.end_time}"
+
+
+@dataclass
+class ExceptionRow:
+    key: str
+    day: str  # the date as people read it
+    what: str
+    hours: str
+    past: bool
+
+
+def exception_rows(availability: schpb.Availability) -> list[ExceptionRow]:
+    today = datetime.now(zone_of(availability_zone(availability))).date()
+    rows = []
+    for e in sorted(availability.exceptions, key=lambda e: (e.date, e.start_time)):
+        on = asked_day(e.date, date.min)
+        if e.kind == schpb.EXTRA:
+            what = _("Extra hours")
+        else:
+            what = _("Not available")
+        hours = (
+            _("from %(start)s to %(end)s", start=e.start_time, end=e.end_time)
+            if e.start_time
+            else _("the whole day")
+        )
+        rows.append(ExceptionRow(exception_key(e), day_title(on), what, hours, on < today))
+    return rows
+
+
+def read_exception(
+    form: Any, today: date
+) -> tuple[dict[str, str], dict[str, str], schpb.AvailabilityException | None]:
+    """The new exception as typed, each field's problem, and the exception when it has none."""
+    typed = {k: form.get(f"exception_{k}", "").strip() for k in ("date", "kind", "start", "end")}
+    errors: dict[str, str] = {}
+    try:
+        on = date.fromisoformat(typed["date"]) if typed["date"] else None
+    except ValueError:
+        on = None
+        errors["exception_date"] = _("Write the date as YYYY-MM-DD, for example 2026-12-24.")
+    if on is None and not errors:
+        errors["exception_date"] = _("Give the date.")
+    elif on is not None and on < today:
+        errors["exception_date"] = _("This date has passed: choose today or a later day.")
+    if typed["kind"] not in KIND_NAMES:
+        errors["exception_kind"] = _("Choose whether you are available or not.")
+    start, end = typed["start"], typed["end"]
+    for name, value in (("start", start), ("end", end)):
+        if value and (not HHMM.match(value) or (name == "start" and value == "24:00")):
+            errors[f"exception_{name}"] = _(
+                "Write the times as HH:MM (24:00 for the end of the day)."
+            )
+    if not ({"exception_start", "exception_end"} & errors.keys()):
+        if start and not end:
+            errors["exception_end"] = _("Give both a start and an end.")
+        elif end and not start:
+            errors["exception_start"] = _("Give both a start and an end.")
+        elif start and end and start >= end:
+            errors["exception_end"] = _("The end must come after the start.")
+        elif not start and typed["kind"] == "extra":
+            errors["exception_start"] = _("Give the extra hours: a start and an end.")
+    if errors or on is None:
+        return typed, errors, None
+    added = schpb.AvailabilityException(
+        date=on.isoformat(),
+        kind=KIND_NAMES[typed["kind"]],  # type: ignore[arg-type]
+        start_time=start,
+        end_time=end,
+    )
+    return typed, errors, added
+
+
+def save_exceptions(
+    current: schpb.Availability, exceptions: list[schpb.AvailabilityException]
+) -> None:
+    """The availability as it was read, with these exceptions."""
+    wanted = schpb.Availability()
+    wanted.CopyFrom(current)
+    wanted.time_zone = availability_zone(current)
+    del wanted.exceptions[:]
+    wanted.exceptions.extend(exceptions)
+    call(
+        clients().availability.UpdateMyAvailability,
+        schpb.UpdateMyAvailabilityRequest(availability=wanted),
+    )
+
+
+@coach.post("/availability/exceptions")
+@coach_only
+def add_exception() -> Answer:
+    current: schpb.Availability = call(
+        clients().availability.GetMyAvailability, schpb.GetMyAvailabilityRequest()
+    )
+    today = datetime.now(zone_of(availability_zone(current))).date()
+    typed, errors, added = read_exception(request.form, today)
+    if added is not None:
+        if exception_key(added) in {exception_key(e) for e in current.exceptions}:
+            errors["exception_date"] = _("This exception is already in your list.")
+        elif len(current.exceptions) >= EXCEPTIONS_MOST:
+            errors["exception_date"] = _(
+                "You have 500 exceptions, the most there may be: remove past ones first."
+            )
+    if errors or added is None:
+        return availability_page(current, status=400, errors=errors, adding=typed)
+    try:
+        save_exceptions(current, [*current.exceptions, added])
+    except grpc.RpcError as exc:
+        message, _problems, status = failed(exc)
+        new = f"exceptions[{len(current.exceptions)}]"
+        for name, problem in call_error(exc).fields:
+            if name.startswith(new):
+                errors["exception_date" if name.endswith(".date") else "exception_end"] = problem
+        return availability_page(current, status=status, error=message, errors=errors, adding=typed)
+    return redirect(url_for("coach.availability", done="exception") + "#exceptions")
+
+
+@coach.post("/availability/exceptions/remove")
+@coach_only
+def remove_exception() -> Answer:
+    current: schpb.Availability = call(
+        clients().availability.GetMyAvailability, schpb.GetMyAvailabilityRequest()
+    )
+    key = request.form.get("exception", "")
+    kept = [e for e in current.exceptions if exception_key(e) != key]
+    if len(kept) == len(current.exceptions):
+        return not_found()  # none of the coach's exceptions (removed meanwhile, or made up)
+    try:
+        save_exceptions(current, kept)
+    except grpc.RpcError as exc:
+        message, _errors, status = field_errors(exc)
+        return availability_page(current, status=status, error=message)
+    return redirect(url_for("coach.availability", done="exception-removed") + "#exceptions")
 
 
 # ------------------------------------------------------------------------------- calendar

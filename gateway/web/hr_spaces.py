@@ -34,6 +34,7 @@ from .hr import (
 )
 from .i18n import _
 from .pages import Page, clients, not_found, render, session, well_formed
+from .space_moves import MOVES, make_move, move_done, moves_for, status_label
 
 hr_spaces = Blueprint("hr_spaces", __name__, url_prefix="/hr")
 register_refusals(hr_spaces)
@@ -50,18 +51,6 @@ SET_UP_FIELDS = (
     "start_date",
     "end_date",
 )
-# The one status move a tenant admin may make, and from where (SpaceService's lifecycle).
-ARCHIVABLE = (spb.SPACE_DRAFT, spb.SPACE_COMPLETED)
-
-
-def status_label(status: int) -> str:
-    return {
-        spb.SPACE_DRAFT: _("Draft"),
-        spb.SPACE_ACTIVE: _("Active"),
-        spb.SPACE_PAUSED: _("Paused"),
-        spb.SPACE_COMPLETED: _("Completed"),
-        spb.SPACE_ARCHIVED: _("Archived"),
-    }.get(status, "?")
 
 
 def cadence_label(cadence: str) -> str:
@@ -281,7 +270,7 @@ def space_notes() -> dict[str, str]:
         ),
         "set_up": _("The set-up is saved."),
         "coach": _("The coach change is saved."),
-        "archive": _("The space is archived."),
+        "archive": move_done("archive"),
     }
 
 
@@ -323,7 +312,9 @@ def space_page(
         space_status=status_label(s.status),
         set_up=s.set_up,
         draft=s.status == spb.SPACE_DRAFT,
-        archivable=s.status in ARCHIVABLE,
+        # The one move a tenant admin may make (space_moves.py: archiving a draft or a
+        # completed space).
+        archivable=MOVES["archive"] in moves_for(s),
         pending=pending,
         people=people,
         cadence=cadence_label(spb.Cadence.Name(s.set_up.cadence)),
@@ -387,7 +378,7 @@ def archive(space_id: str) -> Answer:
         return not_found()
     current = get_space(space_id)
     try:
-        authed(clients(), clients().spaces.ArchiveSpace, spb.SpaceMoveRequest(name=current.name))
+        make_move(current, "archive")
     except grpc.RpcError as exc:
         errors = FormErrors.of(exc, ())
         return space_page(current, errors)

@@ -103,6 +103,12 @@ MESSAGES: dict[str, str] = {
     "EARLIER_CONTENT_NOT_SHARED": N_(
         "You joined this space after it started. Its content opens to you once the coachee agrees."
     ),
+    # a space's lifecycle (SpaceService's ActivateSpace ... ArchiveSpace)
+    "SPACE_MOVE_NOT_ALLOWED": N_(
+        "The space's status does not allow this change: it may have changed meanwhile. Look "
+        "at the space as it is now."
+    ),
+    "SPACE_MOVE_FORBIDDEN": N_("You may not make this change to the space."),
     "PERSON_NOT_FOUND": N_("We could not find this person."),
     "ERASURE_NOT_FOUND": N_("We could not find this erasure. Check the receipt."),
     "SERVICE_UNAVAILABLE": N_("A part of ecoach is not answering. Please try again in a moment."),

@@ -3,7 +3,10 @@ the roster with what waits for them, one reschedule request approved and one dec
 coachee's space reached with the keyboard (a goal added, achieved, its history read, archived; a
 private note previewed, saved, marked as private and unseen by the coachee, then edited; a shared
 note written without script), the availability editor and its errors beside the fields (English
-and French), the calendar, attendance marked once the session is over, and a draft's set-up. Then what a coach may not reach: another coach's
+and French), the calendar, attendance marked once the session is over, and a draft's set-up; a
+space moved through its lifecycle (a refused move's reason shown; completing and archiving
+confirmed first, also without script) and an availability exception added (its slots leave the
+coachee's bookable slots) and removed, bad input refused beside its field. Then what a coach may not reach: another coach's
 coachee, another tenant's ids, a former coach's space, and the coach's pages for a coachee or HR.
 
 Each journey keeps screenshots at desktop and phone widths, runs the accessibility audit and
@@ -322,8 +325,22 @@ def test_what_is_not_the_coachs_is_not_found(
             f"/coach/sessions/ses_{'0' * 24}/attendance",
             f"/coach/requests/req_{'0' * 24}/approve",
             f"/coach/requests/{foreign_session.session_id}/decline",
+            f"/coach/spaces/{theirs.space_id}/moves/pause",
+            f"/coach/spaces/{foreign.space_id}/moves/pause",
+            f"/coach/spaces/{foreign.space_id}/moves/complete",
+            f"/coach/spaces/{mine.space_id}/moves/explode",
+            "/coach/spaces/not%20an%20id/moves/pause",
         ):
-            assert post_status(page, f"{origin}{path}", title="x", body="x", attendance="1") == 404
+            assert (
+                post_status(
+                    page, f"{origin}{path}", title="x", body="x", attendance="1", confirmed="yes"
+                )
+                == 404
+            )
+        for space in (theirs, foreign):
+            assert space_status(
+                s, space, other_coach if space is theirs else elsewhere_team.coach
+            ) == (spb.SPACE_ACTIVE)  # no move made through a refused id
         assert (
             s.notes.ListNotes(
                 spb.ListNotesRequest(parent=foreign.name), metadata=elsewhere_team.coach.metadata
@@ -351,10 +368,17 @@ def test_what_is_not_the_coachs_is_not_found(
             page.wait_for_url(lambda url: not url.endswith("/sign-in"))
             for path in (
                 f"/coach/spaces/{mine.space_id}",
+                f"/coach/spaces/{mine.space_id}/moves/complete",
                 "/coach/calendar",
                 "/coach/availability",
             ):
                 assert status_of(page, f"{origin}{path}") == 404
+            for path in (
+                f"/coach/spaces/{mine.space_id}/moves/pause",
+                "/coach/availability/exceptions",
+            ):
+                assert post_status(page, f"{origin}{path}", exception_date="2030-01-01") == 404
+        assert space_status(s, mine, team.admin) == spb.SPACE_ACTIVE
 
 
 def test_a_coach_sets_up_a_draft_space(
@@ -472,3 +496,285 @@ def test_a_coach_in_two_tenants_switches_desks_and_each_keeps_its_own_spaces(
         journey_checks(page, "coach-desk-other-tenant", elsewhere)
         assert status_of(page, f"{origin}/coach/spaces/{here.space_id}") == 404
         assert status_of(page, f"{origin}/coach/spaces/{there.space_id}") == 200
+
+
+def space_status(s: sch.Stubs, space: spb.Space, who: Session) -> int:
+    return int(
+        s.spaces.GetSpace(spb.GetSpaceRequest(name=space.name), metadata=who.metadata).status
+    )
+
+
+def test_a_coach_activates_pauses_resumes_completes_and_archives_a_space(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    second_member, _second = add_person(deployment, api, team, ipb.COACHEE, "second-coachee")
+    draft = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=team.coachee_member,
+                coach_member_id=team.coach_member,
+                cadence=spb.WEEKLY,
+                sessions_planned=6,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    url = f"{origin}/coach/spaces/{draft.space_id}"
+
+    def moves_offered() -> list[str]:
+        return sorted(
+            (b.get_attribute("id") or "").removeprefix("move-")
+            for b in page.locator("#lifecycle ~ .moves button").all()
+        )
+
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(url)
+        assert page.inner_text("#space-status") == "Draft"
+        assert moves_offered() == ["activate", "archive"]
+
+        page.click("#move-activate")
+        page.wait_for_url(f"{url}?done=activate#lifecycle")
+        assert page.inner_text("#space-status") == "Active"
+        assert "The space is active" in page.inner_text("#done")
+        assert space_status(s, draft, team.coach) == spb.SPACE_ACTIVE
+        assert moves_offered() == ["complete", "pause"]
+        journey_checks(page, "coach-space-lifecycle", elsewhere)
+
+        # Refused: the coachee paused the space meanwhile; the page says why and shows it now.
+        s.spaces.PauseSpace(spb.SpaceMoveRequest(name=draft.name), metadata=team.coachee.metadata)
+        with page.expect_navigation() as refused:
+            page.click("#move-pause")
+        assert refused.value is not None and refused.value.status == 409
+        assert page.inner_text("#error") == (
+            "The space's status does not allow this change: it may have changed meanwhile. "
+            "Look at the space as it is now."
+        )
+        assert page.inner_text("#space-status") == "Paused"
+        assert moves_offered() == ["resume"]
+        assert space_status(s, draft, team.coach) == spb.SPACE_PAUSED
+
+        page.click("#move-resume")
+        page.wait_for_url(f"{url}?done=resume#lifecycle")
+        assert page.inner_text("#space-status") == "Active"
+        assert space_status(s, draft, team.coach) == spb.SPACE_ACTIVE
+        page.click("#move-pause")
+        page.wait_for_url(f"{url}?done=pause#lifecycle")
+        assert page.inner_text("#space-status") == "Paused"
+        assert space_status(s, draft, team.coach) == spb.SPACE_PAUSED
+        page.click("#move-resume")
+        page.wait_for_url(f"{url}?done=resume#lifecycle")
+
+        # Completing asks first; keeping the space as it is changes nothing.
+        page.click("#move-complete")
+        page.wait_for_url(f"{url}/moves/complete")
+        assert page.inner_text("h1") == "Complete the coaching?"
+        assert "cannot be activated again" in page.inner_text("#consequence")
+        journey_checks(page, "coach-space-complete-confirm", elsewhere)
+        page.click("#keep")
+        page.wait_for_url(f"{url}#lifecycle")
+        assert space_status(s, draft, team.coach) == spb.SPACE_ACTIVE
+        page.click("#move-complete")
+        page.wait_for_url(f"{url}/moves/complete")
+        page.click("#confirm-complete")
+        page.wait_for_url(f"{url}?done=complete#lifecycle")
+        assert page.inner_text("#space-status") == "Completed"
+        assert space_status(s, draft, team.coach) == spb.SPACE_COMPLETED
+        assert moves_offered() == ["archive"]
+
+        # Without the confirmation, nothing is archived: the page asks again.
+        assert post_status(page, f"{url}/moves/archive") == 200
+        assert space_status(s, draft, team.coach) == spb.SPACE_COMPLETED
+        page.click("#move-archive")
+        page.wait_for_url(f"{url}/moves/archive")
+        assert page.inner_text("h1") == "Archive the space?"
+        page.click("#confirm-archive")
+        page.wait_for_url(f"{url}?done=archive#lifecycle")
+        assert page.inner_text("#space-status") == "Archived"
+        assert page.is_visible("#no-move") and moves_offered() == []
+        assert space_status(s, draft, team.coach) == spb.SPACE_ARCHIVED
+        # A move the space no longer allows, forced: refused, nothing changes.
+        assert post_status(page, f"{url}/moves/activate") == 409
+        assert space_status(s, draft, team.coach) == spb.SPACE_ARCHIVED
+
+    # Without script, in French: a draft archived through its confirmation page.
+    other = s.spaces.CreateSpace(
+        spb.CreateSpaceRequest(
+            parent=tenant_name(team.tenant_id),
+            set_up=spb.SpaceSetUp(
+                coachee_member_id=second_member,
+                coach_member_id=team.coach_member,
+                cadence=spb.MONTHLY,
+                sessions_planned=3,
+                start_date="2027-01-04",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    other_url = f"{origin}/coach/spaces/{other.space_id}"
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin, java_script_enabled=False) as (
+        _,
+        page,
+        elsewhere,
+    ):
+        sign_in(page, origin, email_of(api, team.coach))
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(other_url)
+        assert page.inner_text("#space-status") == "Brouillon"
+        page.click("#move-archive")
+        page.wait_for_url(f"{other_url}/moves/archive")
+        assert page.inner_text("h1") == "Archiver l'espace ?"
+        page.click("#confirm-archive")
+        page.wait_for_url(f"{other_url}?done=archive#lifecycle")
+        assert page.inner_text("#space-status") == "Archivé"
+        assert elsewhere == []
+    assert space_status(s, other, team.coach) == spb.SPACE_ARCHIVED
+
+
+def test_a_coach_adds_and_removes_an_availability_exception(
+    deployment: Deployment,
+    api: Api,
+    operator: Session,
+    s: sch.Stubs,
+    browser: Browser,
+    origin: str,
+) -> None:
+    team = make_tenant(deployment, api, operator)
+    sch.set_time_zone(api, team.coach, "Europe/Paris")
+    sch.set_availability(s, team.coach, sch.around_the_clock("Europe/Paris"))
+    space = open_space(s, team, team.coachee_member, bookable=True)
+    day = (datetime.now(PARIS) + timedelta(days=3)).date()
+    coach_email = email_of(api, team.coach)
+
+    def starts() -> set[str]:
+        """The coachee's bookable starts that day, as Paris wall times (HH:MM)."""
+        slots = s.availability.ListBookableSlots(
+            schpb.ListBookableSlotsRequest(
+                parent=space.name,
+                start_date=day.isoformat(),
+                end_date=day.isoformat(),
+                minutes=60,
+                time_zone="Europe/Paris",
+            ),
+            metadata=team.coachee.metadata,
+        ).slots
+        return {slot.local_start[11:16] for slot in slots if slot.local_start[:10] == str(day)}
+
+    def exceptions() -> list[tuple[str, int, str, str]]:
+        found = s.availability.GetMyAvailability(
+            schpb.GetMyAvailabilityRequest(), metadata=team.coach.metadata
+        ).exceptions
+        return [(e.date, e.kind, e.start_time, e.end_time) for e in found]
+
+    assert {"09:00", "10:00", "11:00", "12:00"} <= starts()
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/availability")
+        assert page.is_visible("#no-exception")
+        assert "Europe/Paris" in page.inner_text("#exceptions ~ p")
+
+        # Bad input: each problem beside its field, nothing saved.
+        yesterday = (datetime.now(PARIS) - timedelta(days=1)).date().isoformat()
+        for fields, field, problem in (
+            ({"date": ""}, "date", "Give the date."),
+            (
+                {"date": yesterday},
+                "date",
+                "This date has passed: choose today or a later day.",
+            ),
+            (
+                {"start": "9h", "end": "12:00"},
+                "start",
+                "Write the times as HH:MM (24:00 for the end of the day).",
+            ),
+            ({"start": "12:00", "end": "09:00"}, "end", "The end must come after the start."),
+            ({"start": "09:00", "end": ""}, "end", "Give both a start and an end."),
+            (
+                {"kind": "extra", "start": "", "end": ""},
+                "start",
+                "Give the extra hours: a start and an end.",
+            ),
+        ):
+            typed = {"date": day.isoformat(), "kind": "day_off", "start": "", "end": ""}
+            typed.update(fields)
+            page.fill("#exception_date", typed["date"])
+            page.check(f"#exception_kind-{typed['kind']}")
+            page.fill("#exception_start", typed["start"])
+            page.fill("#exception_end", typed["end"])
+            with page.expect_navigation() as answer:
+                page.click("#add-exception")
+            assert answer.value is not None and answer.value.status == 400
+            assert page.inner_text(f"#exception_{field}-error") == problem
+            assert page.get_attribute(f"#exception_{field}", "aria-invalid") == "true"
+            assert exceptions() == []
+        journey_checks(page, "coach-availability-exception-error", elsewhere)
+
+        # A morning off: its slots are no longer offered to the coachee.
+        page.fill("#exception_date", day.isoformat())
+        page.check("#exception_kind-day_off")
+        page.fill("#exception_start", "09:00")
+        page.fill("#exception_end", "12:00")
+        page.click("#add-exception")
+        page.wait_for_url(f"{origin}/coach/availability?done=exception#exceptions")
+        [row] = page.locator(".exception").all()
+        assert "Not available, from 09:00 to 12:00" in row.inner_text()
+        assert exceptions() == [(day.isoformat(), schpb.DAY_OFF, "09:00", "12:00")]
+        offered = starts()
+        assert not {"09:00", "10:00", "11:00"} & offered and "12:00" in offered
+        journey_checks(page, "coach-availability-exceptions", elsewhere)
+        # The same again is refused; saving the weekly hours keeps it.
+        page.fill("#exception_date", day.isoformat())
+        page.fill("#exception_start", "09:00")
+        page.fill("#exception_end", "12:00")
+        page.click("#add-exception")
+        assert page.inner_text("#exception_date-error") == "This exception is already in your list."
+        page.click("#save-availability")
+        page.wait_for_url(f"{origin}/coach/availability?done=availability")
+        assert len(exceptions()) == 1
+
+        page.click("#remove-exception-1")
+        page.wait_for_url(f"{origin}/coach/availability?done=exception-removed#exceptions")
+        assert page.is_visible("#no-exception")
+        assert exceptions() == []
+        assert {"09:00", "10:00", "11:00"} <= starts()
+        # An exception the coach does not have: not found, nothing changes.
+        gone = f"{day.isoformat()}.{schpb.DAY_OFF}.09:00.12:00"
+        assert (
+            post_status(page, f"{origin}/coach/availability/exceptions/remove", exception=gone)
+            == 404
+        )
+
+    # In French: the problems in French, beside their field.
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=team.coach.metadata,
+    )
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, coach_email)
+        page.wait_for_url(f"{origin}/desk")
+        page.goto(f"{origin}/coach/availability")
+        page.fill("#exception_date", yesterday)
+        page.fill("#exception_start", "12:00")
+        page.fill("#exception_end", "09:00")
+        page.click("#add-exception")
+        page.wait_for_selector("#exception_date-error")
+        assert page.inner_text("#exception_date-error") == (
+            "Cette date est passée : choisissez aujourd'hui ou un jour suivant."
+        )
+        assert page.inner_text("#exception_end-error") == "La fin doit venir après le début."
+        journey_checks(page, "coach-availability-exception-error-fr", elsewhere)
+    assert exceptions() == []
