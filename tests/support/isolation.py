@@ -1,4 +1,4 @@
-"""Building blocks of the isolation suite (tests/e2e/test_isolation.py).
+"""Building blocks of the isolation suite (tests/e2e/isolation/).
 
 - what the platform exposes: every `ecoach.v1` gRPC method (from the generated descriptors) and
   every nameko RPC method declared public (from the service classes);
