@@ -94,6 +94,17 @@ def main() -> int:
         "-p",
         "no:nameko",
     ]
+
+    # Each stage's temporary folders under var/ rather than /tmp/pytest-of-<user>: pytest sets
+    # that shared folder back to 0700 whenever any pytest starts on the machine, which takes
+    # away the traverse permission the embedded PostgreSQL's system user was given there
+    # (tests/dev/test_pg.py failed so while other pytest runs were going on).
+    temps = ROOT / config.var_dir / "pytest"
+    temps.mkdir(parents=True, exist_ok=True)  # pytest makes the stage's folder, not its parent
+
+    def temp(stage: str) -> list[str]:
+        return ["--basetemp", str(temps / stage)]
+
     archcheck = ROOT.parent / "shared" / "tools" / "archcheck.py"
     static = [
         ("lint", [str(BIN / "ruff"), "check", "--no-cache", "."]),
@@ -103,18 +114,28 @@ def main() -> int:
         static.append(("import rules", [str(BIN / "python"), str(archcheck), str(ROOT)]))
     stages = [
         *static,
-        ("unit", [*pytest, "tests/unit"]),
+        ("unit", [*pytest, *temp("unit"), "tests/unit"]),
         (
             "integration",
-            [str(BIN / "nameko"), "test", "-q", "-p", "no:cacheprovider", "tests/integration"],
+            [
+                str(BIN / "nameko"),
+                "test",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *temp("integration"),
+                "tests/integration",
+            ],
         ),
-        ("end-to-end", [*pytest, "tests/e2e", "tests/dev"]),
+        ("end-to-end", [*pytest, *temp("e2e"), "tests/e2e", "tests/dev"]),
     ]
     results = {name: run_stage(name, cmd, env) for name, cmd in stages}
     if answers("127.0.0.1", 5432):
         compat_env = dict(env, ECOACH_DATABASE_URL=COMPAT_URL)
         results["smoke on the machine's PostgreSQL"] = run_stage(
-            "smoke on the machine's PostgreSQL", [*pytest, "tests/e2e", "-m", "smoke"], compat_env
+            "smoke on the machine's PostgreSQL",
+            [*pytest, *temp("smoke"), "tests/e2e", "-m", "smoke"],
+            compat_env,
         )
     else:
         print("\n===== no PostgreSQL on 127.0.0.1:5432: compatibility smoke skipped", flush=True)
