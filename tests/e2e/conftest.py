@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
-from tests.support.api import Api, Session, unique_email, unique_slug
+from tests.support.api import Api, Session, lasting, unique_email, unique_slug
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.people import set_password, sign_in_operator
 from tests.support.scheduling import Stubs, stubs
@@ -48,7 +48,8 @@ def api(deployment: Deployment) -> Iterator[Api]:
 
 @pytest.fixture(scope="session")
 def operator(deployment: Deployment, api: Api) -> Session:
-    return sign_in_operator(api, deployment.config)
+    """One operator for the whole run, its token refreshed as it ages (a run outlasts it)."""
+    return lasting(api, sign_in_operator(api, deployment.config), deployment.config.test_clock_path)
 
 
 PASSWORD = "not-a-real-password-42"
@@ -99,14 +100,25 @@ def make_tenant(deployment: Deployment, api: Api, operator: Session) -> TenantWo
     )
 
 
+def lasting_tenant(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
+    """A tenant for the whole run: its people's tokens are refreshed as they age."""
+    t = make_tenant(deployment, api, operator)
+    return replace(
+        t,
+        admin=lasting(api, t.admin, deployment.config.test_clock_path),
+        coach=lasting(api, t.coach, deployment.config.test_clock_path),
+        coachee=lasting(api, t.coachee, deployment.config.test_clock_path),
+    )
+
+
 @pytest.fixture(scope="session")
 def acme(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
-    return make_tenant(deployment, api, operator)
+    return lasting_tenant(deployment, api, operator)
 
 
 @pytest.fixture(scope="session")
 def globex(deployment: Deployment, api: Api, operator: Session) -> TenantWorld:
-    return make_tenant(deployment, api, operator)
+    return lasting_tenant(deployment, api, operator)
 
 
 @pytest.fixture(scope="module")

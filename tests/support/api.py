@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from typing import Any
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -42,6 +44,48 @@ class Api:
             pb.SignInRequest(email=email, password=password, tenant=tenant), timeout=30
         )
         return session_of(reply)
+
+
+@dataclass
+class LastingSession(Session):
+    """A session a whole test run shares (the session-scoped `operator`): its access token is
+    refreshed once it is older than `REFRESH_AFTER_SECONDS`, since a run outlasts the tokens'
+    life (10 minutes). Each refresh keeps the new refresh token (one used twice would be a
+    replay, and identity would end the session)."""
+
+    api: Any = None
+    clock_file: Path | None = None  # the deployment's test clock: no refresh while it is moved
+    refreshed_at: float = field(default_factory=time.monotonic)
+
+    REFRESH_AFTER_SECONDS: ClassVar[float] = 240.0
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        if time.monotonic() - self.refreshed_at > self.REFRESH_AFTER_SECONDS and self._real_time():
+            reply = self.api.auth.Refresh(
+                pb.RefreshRequest(refresh_token=self.refresh_token), timeout=30
+            )
+            self.token, self.refresh_token = reply.access_token, reply.refresh_token
+            self.refreshed_at = time.monotonic()
+        return (("authorization", f"Bearer {self.token}"),)
+
+    def _real_time(self) -> bool:
+        """The deployment keeps the real time: a token refreshed while a test has moved it
+        would be issued in that test's future, and refused once the clock is back."""
+        if self.clock_file is None:
+            return True
+        try:
+            return float(self.clock_file.read_text().strip() or 0) == 0
+        except (FileNotFoundError, ValueError):
+            return True
+
+
+def lasting(api: Api, session: Session, clock_file: Path | None = None) -> LastingSession:
+    """`session` for a whole test run: refreshed as it ages (not while `clock_file`, the
+    deployment's test clock, is moved)."""
+    return LastingSession(
+        session.token, session.person_id, session.tenant_id, session.refresh_token, api, clock_file
+    )
 
 
 def session_of(reply: pb.SignInResponse) -> Session:
