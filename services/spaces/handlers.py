@@ -44,20 +44,16 @@ from .domain.model import (
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
-from .storage import (
-    ERASED_PERSON,
-    Goals,
-    Notes,
-    Spaces,
-    coach_roster,
-    erase_author,
+from .storage.activity import (
     new_shared_notes,
     record_space_session,
     record_visit,
     space_has_session,
-    spaces_with_shared_notes_by,
     visits_of,
 )
+from .storage.goals import Goals
+from .storage.notes import ERASED_PERSON, Notes, erase_author, spaces_with_shared_notes_by
+from .storage.spaces import Spaces, coach_roster
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
