@@ -22,8 +22,6 @@ from services.kernel.errors import (
 )
 from services.kernel.markdown import render as render_markdown
 from services.kernel.personal_data import completion_event
-from services.kernel.runtime.keyring import KeyRing
-from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase
 
 from .domain.goals import EDITABLE, Goal
 from .domain.importing import parse_space_rows, rejected_for
@@ -44,16 +42,10 @@ from .domain.model import (
     space_not_found,
 )
 from .domain.notes import SHARED, Note, note_not_found
-from .storage.activity import (
-    new_shared_notes,
-    record_space_session,
-    record_visit,
-    space_has_session,
-    visits_of,
-)
 from .storage.goals import Goals
-from .storage.notes import ERASED_PERSON, Notes, erase_author, spaces_with_shared_notes_by
-from .storage.spaces import Spaces, coach_roster
+from .storage.notes import ERASED_PERSON, Notes
+from .storage.spaces import Spaces
+from .storage.unit import Db, SpacesUnit
 
 # member ids of one tenant -> what identity knows of them
 Resolve = Callable[[str, list[str]], dict[str, MemberFacts]]
@@ -160,7 +152,7 @@ def _event(model: type[c.SpaceEvent], space: Space, **more: Any) -> c.SpaceEvent
 
 
 def create_space(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve: Resolve,
     caller: Caller,
@@ -173,7 +165,7 @@ def create_space(
     content = Content().changed(request.content.model_dump())
     with db.unit_of_work() as uow:
         space = Space.create(request.tenant_id, set_up, content, who.person_id, uow.clock.now())
-        Spaces(uow.connection, master).add(space)
+        uow.spaces.unlocked(master).add(space)
         uow.record(_event(c.SpaceCreated, space))
     return space_view(space, space.visible_relation(who.person_id, _is_admin(who)))
 
@@ -182,7 +174,7 @@ ResolveEmails = Callable[[str, list[str]], dict[str, tuple[str, MemberFacts]]]
 
 
 def import_spaces(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve_emails: ResolveEmails,
     caller: Caller,
@@ -221,7 +213,7 @@ def import_spaces(
             rejected.append(rejected_for(row.line, exc))
     created = []
     with db.unit_of_work() as uow:
-        repo = Spaces(uow.connection, master)
+        repo = uow.spaces.unlocked(master)
         now = uow.clock.now()
         for line, set_up in set_ups:
             space = Space.create(request.tenant_id, set_up, Content(), who.person_id, now)
@@ -264,9 +256,9 @@ def _row_set_up(row: Any, found: dict[str, tuple[str, MemberFacts]]) -> SetUp:
 
 
 def _visible(
-    uow: UnitOfWork, master: MasterKey, who: PersonClaims, ref: Any, *, for_update: bool = False
+    uow: SpacesUnit, master: MasterKey, who: PersonClaims, ref: Any, *, for_update: bool = False
 ) -> tuple[Spaces, Space, Relation]:
-    repo = Spaces(uow.connection, master)
+    repo = uow.spaces.unlocked(master)
     space = repo.get(ref.tenant_id, ref.space_id, for_update=for_update)
     if space is None:
         raise space_not_found()
@@ -276,9 +268,7 @@ def _visible(
     return repo, space, relation
 
 
-def get_space(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpaceRef
-) -> c.Space:
+def get_space(db: Db, master: MasterKey, caller: Caller, request: c.SpaceRef) -> c.Space:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         _, space, relation = _visible(uow, master, who, request)
@@ -286,14 +276,14 @@ def get_space(
     return space_view(space, relation)
 
 
-def _visited(uow: UnitOfWork, space: Space, relation: Relation, who: PersonClaims) -> None:
+def _visited(uow: SpacesUnit, space: Space, relation: Relation, who: PersonClaims) -> None:
     """A participant opened the space: their coach dashboard counts new notes from now."""
     if relation is not Relation.TENANT_ADMIN:
-        record_visit(uow.connection, space.id, who.person_id, uow.clock.now())
+        uow.visits.record(space.id, who.person_id, uow.clock.now())
 
 
 def list_spaces(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
 ) -> c.SpaceList:
     """HR: every space of the tenant, set-up and status only (their own, as a participant,
     whole). Anyone else: the spaces they take part in (a coachee's once out of draft)."""
@@ -301,7 +291,7 @@ def list_spaces(
     admin = _is_admin(who)
     views = []
     with db.read_only() as uow:
-        repo = Spaces(uow.connection, master)
+        repo = uow.spaces.unlocked(master)
         page, nxt = repo.page(
             request.tenant_id,
             None if admin else who.person_id,
@@ -320,7 +310,7 @@ def list_spaces(
 
 
 def _change(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     who: PersonClaims,
     ref: Any,
@@ -337,9 +327,7 @@ def _change(
     return space_view(space, relation)
 
 
-def move_space(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.MoveSpaceRequest
-) -> c.Space:
+def move_space(db: Db, master: MasterKey, caller: Caller, request: c.MoveSpaceRequest) -> c.Space:
     who = _member_of(caller, request.tenant_id)
 
     def move(space: Space, _: Relation, relations: set[Relation], now: datetime) -> Any:
@@ -350,7 +338,7 @@ def move_space(
 
 
 def update_set_up(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve: Resolve,
     caller: Caller,
@@ -378,7 +366,7 @@ def _participant(
     return Participant(member_id, found[member_id][0]), oversees(found[member_id])
 
 
-def _seat_changed(uow: UnitOfWork, space: Space, seat: str, previous: Participant | None) -> None:
+def _seat_changed(uow: SpacesUnit, space: Space, seat: str, previous: Participant | None) -> None:
     """The event of a seat that changed hands: the coach's or the co-coach's."""
     if seat == COACH_SEAT:
         assert previous is not None
@@ -389,7 +377,7 @@ def _seat_changed(uow: UnitOfWork, space: Space, seat: str, previous: Participan
 
 
 def _change_seat(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve: Resolve,
     who: PersonClaims,
@@ -432,7 +420,7 @@ def _change_seat(
 
 
 def change_coach(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve: Resolve,
     caller: Caller,
@@ -443,7 +431,7 @@ def change_coach(
 
 
 def change_co_coach(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve: Resolve,
     caller: Caller,
@@ -470,7 +458,7 @@ def pending_coach_view(space: Space) -> c.PendingCoachChange | None:
 
 
 def get_pending_coach_change(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
 ) -> c.PendingCoachChange:
     """The coachee's: the coach change waiting for their agreement."""
     who = _member_of(caller, request.tenant_id)
@@ -483,7 +471,7 @@ def get_pending_coach_change(
 
 
 def accept_coach_change(
-    db: WorkerDatabase,
+    db: Db,
     master: MasterKey,
     resolve: Resolve,
     caller: Caller,
@@ -522,7 +510,7 @@ def accept_coach_change(
 
 
 def decline_coach_change(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.PendingCoachChangeRequest
 ) -> c.Space:
     """The coachee declines: the set-up stays as it is (no event: nothing changed)."""
     who = _member_of(caller, request.tenant_id)
@@ -535,7 +523,7 @@ def decline_coach_change(
 
 
 def share_earlier_content(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpaceRef
+    db: Db, master: MasterKey, caller: Caller, request: c.SpaceRef
 ) -> c.Space:
     """The coachee lets the coach and co-coach of now read what was written before they
     joined (no event: nobody else keeps a copy of it)."""
@@ -549,7 +537,7 @@ def share_earlier_content(
 
 
 def update_content(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateContentRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.UpdateContentRequest
 ) -> c.Space:
     who = _member_of(caller, request.tenant_id)
     changes = {name: getattr(request, name) for name in request.update_mask}
@@ -562,14 +550,14 @@ def update_content(
 
 
 def get_coach_roster(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
 ) -> c.CoachRoster:
     """The caller's coachees in this tenant: each space they coach, its status and last
     activity, most recent first (no content)."""
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
-        repo = Spaces(uow.connection, master)
-        rows = coach_roster(uow.connection, request.tenant_id, who.person_id)
+        repo = uow.spaces.unlocked(master)
+        rows = repo.roster(request.tenant_id, who.person_id)
         entries = []
         since: dict[str, datetime | None] = {}
         for row, last in rows:
@@ -582,7 +570,7 @@ def get_coach_roster(
             # New since the last visit, among the notes the coach may read (Note.readable_by).
             marks = [t for t in (row.visited_at, space.earlier_hidden_from(relation)) if t]
             since[space.id] = max(marks) if marks else None
-        new = new_shared_notes(uow.connection, who.person_id, since)
+        new = uow.visits.new_shared_notes(who.person_id, since)
     return c.CoachRoster(
         entries=[
             e.model_copy(update={"new_shared_notes": new.get(e.space.space_id, 0)}) for e in entries
@@ -591,23 +579,23 @@ def get_coach_roster(
 
 
 def rotate_tenant_key(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.TenantRef
+    db: Db, master: MasterKey, caller: Caller, request: c.TenantRef
 ) -> c.TenantKeyRotation:
     """Operators: a new key for the tenant, every space's data key re-wrapped under it in
     batches (the content itself is not touched, so nothing waits and no edit is lost), then the
     older tenant keys deleted."""
     require_operator(caller)
     with db.unit_of_work() as uow:
-        key_id = KeyRing(uow.connection, master).rotate_tenant(request.tenant_id, uow.clock.now())
+        key_id = uow.spaces.unlocked(master).keys.rotate_tenant(request.tenant_id, uow.clock.now())
     rewrapped = 0
     while True:
         with db.unit_of_work() as uow:
-            moved = Spaces(uow.connection, master).rewrap_batch(request.tenant_id, uow.clock.now())
+            moved = uow.spaces.unlocked(master).rewrap_batch(request.tenant_id, uow.clock.now())
         rewrapped += moved
         if moved == 0:
             break
     with db.unit_of_work() as uow:
-        repo = Spaces(uow.connection, master)
+        repo = uow.spaces.unlocked(master)
         in_use = repo.key_ids_in_use(request.tenant_id)
         retired = repo.keys.retire_unused(request.tenant_id, in_use)
     return c.TenantKeyRotation(key_id=key_id, rewrapped=rewrapped, retired=retired)
@@ -616,14 +604,12 @@ def rotate_tenant_key(
 # ---------------------------------------------------------------- personal data
 
 
-def export_personal_data(
-    db: WorkerDatabase, master: MasterKey, caller: Caller
-) -> ic.PersonalDataExport:
+def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> ic.PersonalDataExport:
     """The caller's own spaces as coachee, content included, and the spaces they coach (their
     set-up: the coachee's words are the coachee's)."""
     caller = require_person(caller)
     with db.read_only() as uow:
-        repo = Spaces(uow.connection, master)
+        repo = uow.spaces.unlocked(master)
         own = []
         for space in repo.of_coachee(caller.person_id):
             view = space_view(space, Relation.COACHEE).model_dump(mode="json")
@@ -643,7 +629,7 @@ def export_personal_data(
             mine = _notes_of(repo, s, caller.person_id)
             entry["notes"] = [n for n in mine["notes"] if n["author_person_id"] == caller.person_id]
             coached.append(entry)
-        visits = visits_of(uow.connection, caller.person_id)
+        visits = uow.visits.of_person(caller.person_id)
         now = uow.clock.now()
     return ic.PersonalDataExport(
         service=c.SERVICE,
@@ -656,19 +642,19 @@ def export_personal_data(
     )
 
 
-def erase_personal_data(uow: UnitOfWork, master: MasterKey, event: ic.PersonErased) -> None:
+def erase_personal_data(uow: SpacesUnit, master: MasterKey, event: ic.PersonErased) -> None:
     """A coachee's spaces go whole, their data keys with them (so nothing sealed by them can be
     read again, backups included once they expire), the coach's private notes about them
     included. A coach's spaces stay for their coachees: the coach's private notes go, the shared
     notes they wrote stay, signed by a former participant. Safe to apply twice (a replay)."""
-    repo = Spaces(uow.connection, master)
+    repo = uow.spaces.unlocked(master)
     for space in repo.of_coachee(event.person_id):
         repo.delete(space.id)  # goals, notes, revisions and reads go with it
-    for tenant_id, space_id in spaces_with_shared_notes_by(uow.connection, event.person_id):
+    for tenant_id, space_id in uow.authors.spaces_with_shared_notes_by(event.person_id):
         kept = repo.get(tenant_id, space_id)
         if kept is not None:  # sealed for their author: sealed again for "a former participant"
             _notes(repo, kept).reseal_for_author(space_id, event.person_id, ERASED_PERSON)
-    erase_author(uow.connection, event.person_id)
+    uow.authors.erase(event.person_id)
     done = completion_event(c.SERVICE)
     uow.record(done(erasure_id=event.erasure_id, person_id=event.person_id))
 
@@ -677,7 +663,7 @@ def erase_personal_data(uow: UnitOfWork, master: MasterKey, event: ic.PersonEras
 
 
 def _content_relation(
-    uow: UnitOfWork, master: MasterKey, who: PersonClaims, ref: Any, *, for_update: bool = False
+    uow: SpacesUnit, master: MasterKey, who: PersonClaims, ref: Any, *, for_update: bool = False
 ) -> tuple[Spaces, Space, Relation]:
     """The space, for someone who may read its content (coachee, coach, co-coach). HR sees the
     space but not what is in it: PERMISSION_DENIED."""
@@ -716,7 +702,7 @@ def goal_view(goal: Goal) -> c.Goal:
 
 
 def _goals(repo: Spaces, space: Space) -> Goals:
-    return Goals(repo.connection, repo.keys.data_key(space.tenant_id, space.data_key))
+    return repo.goals_of(space)
 
 
 def _goal_values(given: c.GoalInput, fields: list[str]) -> dict[str, Any]:
@@ -724,9 +710,7 @@ def _goal_values(given: c.GoalInput, fields: list[str]) -> dict[str, Any]:
     return {name: values[name] for name in fields}
 
 
-def create_goal(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.CreateGoalRequest
-) -> c.Goal:
+def create_goal(db: Db, master: MasterKey, caller: Caller, request: c.CreateGoalRequest) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         repo, space, _ = _content_relation(uow, master, who, request)
@@ -758,9 +742,7 @@ def _goal_of(
     return goal
 
 
-def update_goal(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateGoalRequest
-) -> c.Goal:
+def update_goal(db: Db, master: MasterKey, caller: Caller, request: c.UpdateGoalRequest) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         repo, space, relation = _content_relation(uow, master, who, request)
@@ -781,9 +763,7 @@ def update_goal(
     return goal_view(goal)
 
 
-def archive_goal(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalRef
-) -> c.Goal:
+def archive_goal(db: Db, master: MasterKey, caller: Caller, request: c.GoalRef) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         repo, space, relation = _content_relation(uow, master, who, request)
@@ -797,7 +777,7 @@ def archive_goal(
     return goal_view(goal)
 
 
-def get_goal(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalRef) -> c.Goal:
+def get_goal(db: Db, master: MasterKey, caller: Caller, request: c.GoalRef) -> c.Goal:
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
         repo, space, relation = _content_relation(uow, master, who, request)
@@ -806,7 +786,7 @@ def get_goal(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.G
 
 
 def list_goals(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListGoalsRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.ListGoalsRequest
 ) -> c.GoalList:
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
@@ -821,7 +801,7 @@ def list_goals(
 
 
 def goal_history(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.GoalHistoryRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.GoalHistoryRequest
 ) -> c.GoalHistory:
     """Every change of the goal, oldest first: who, when, each field's before and after."""
     who = _member_of(caller, request.tenant_id)
@@ -875,12 +855,10 @@ def note_view(note: Note) -> c.Note:
 
 
 def _notes(repo: Spaces, space: Space) -> Notes:
-    return Notes(repo.connection, repo.keys.data_key(space.tenant_id, space.data_key))
+    return repo.notes_of(space)
 
 
-def create_note(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.CreateNoteRequest
-) -> c.Note:
+def create_note(db: Db, master: MasterKey, caller: Caller, request: c.CreateNoteRequest) -> c.Note:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         repo, space, relation = _content_relation(uow, master, who, request)
@@ -919,18 +897,18 @@ def create_note(
     return note_view(note)
 
 
-def _linked_session(uow: UnitOfWork, space: Space, session_id: str | None) -> str | None:
+def _linked_session(uow: SpacesUnit, space: Space, session_id: str | None) -> str | None:
     """A session of this very space (known from scheduling's events), or NOT_FOUND."""
-    if session_id is not None and not space_has_session(uow.connection, space.id, session_id):
+    if session_id is not None and not uow.space_sessions.has(space.id, session_id):
         raise NotFound("No such session in this space.", reason="SESSION_NOT_FOUND")
     return session_id
 
 
-def record_session(uow: UnitOfWork, event: Any) -> None:
-    record_space_session(uow.connection, event.session_id, event.space_id, event.tenant_id)
+def record_session(uow: SpacesUnit, event: Any) -> None:
+    uow.space_sessions.record(event.session_id, event.space_id, event.tenant_id)
 
 
-def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NoteRef) -> c.Note:
+def get_note(db: Db, master: MasterKey, caller: Caller, request: c.NoteRef) -> c.Note:
     """One note, recorded in the access log. A note the caller may not read is a refused read
     (recorded as such, for operators) and looks like one that does not exist."""
     who = _member_of(caller, request.tenant_id)
@@ -946,12 +924,10 @@ def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.N
             if not note.readable_by(who.person_id, relation, space.earlier_hidden_from(relation)):
                 raise note_not_found()
         except DomainError as exc:
-            head = Notes(uow.connection, None).head(
-                request.tenant_id, request.space_id, request.note_id
-            )
+            head = uow.notes.head(request.tenant_id, request.space_id, request.note_id)
             if head is None:
                 raise  # nothing there: nothing to record
-            Notes(uow.connection, None).record_reads(
+            uow.notes.record_reads(
                 request.space_id, request.tenant_id, [head.id], who.person_id, now, refused=True
             )
             refused = exc
@@ -963,7 +939,7 @@ def get_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.N
 
 
 def list_notes(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.ListNotesRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.ListNotesRequest
 ) -> c.NoteList:
     """The latest notes the caller may read, newest first; each one returned is a read."""
     who = _member_of(caller, request.tenant_id)
@@ -994,9 +970,7 @@ def _own_note(
     return note
 
 
-def update_note(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.UpdateNoteRequest
-) -> c.Note:
+def update_note(db: Db, master: MasterKey, caller: Caller, request: c.UpdateNoteRequest) -> c.Note:
     who = _member_of(caller, request.tenant_id)
     with db.unit_of_work() as uow:
         repo, space, relation = _content_relation(uow, master, who, request)
@@ -1015,7 +989,7 @@ def update_note(
     return note_view(note)
 
 
-def delete_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NoteRef) -> Empty:
+def delete_note(db: Db, master: MasterKey, caller: Caller, request: c.NoteRef) -> Empty:
     """The author deletes their note: its body, links and revisions go (a thread keeps its
     place, empty)."""
     who = _member_of(caller, request.tenant_id)
@@ -1029,7 +1003,7 @@ def delete_note(db: WorkerDatabase, master: MasterKey, caller: Caller, request: 
 
 
 def list_note_revisions(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.NotePageRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.NotePageRequest
 ) -> c.NoteRevisionList:
     """The earlier bodies of a note, newest first, for whoever may read the note."""
     who = _member_of(caller, request.tenant_id)
@@ -1064,14 +1038,14 @@ def _reads_view(rows: list[dict[str, Any]], nxt: str) -> c.NoteReadList:
 
 
 def list_note_reads(
-    db: WorkerDatabase, master: MasterKey, caller: Caller, request: c.SpacePageRequest
+    db: Db, master: MasterKey, caller: Caller, request: c.SpacePageRequest
 ) -> c.NoteReadList:
     """Who opened which note and when: only about the notes the caller may read (a coach's
     private notes: their author; the journal: the coachee). Refused reads are not reads."""
     who = _member_of(caller, request.tenant_id)
     with db.read_only() as uow:
         _, space, relation = _content_relation(uow, master, who, request)
-        rows, nxt = Notes(uow.connection, None).reads_visible_to(
+        rows, nxt = uow.notes.reads_visible_to(
             request.space_id,
             who.person_id,
             request.effective_page_size(),
@@ -1081,15 +1055,11 @@ def list_note_reads(
     return _reads_view(rows, nxt)
 
 
-def list_refused_note_reads(
-    db: WorkerDatabase, caller: Caller, request: PageRequest
-) -> c.NoteReadList:
+def list_refused_note_reads(db: Db, caller: Caller, request: PageRequest) -> c.NoteReadList:
     """Operators: the refused reads of every tenant (who tried to open which note, when)."""
     require_operator(caller)
     with db.read_only() as uow:
-        rows, nxt = Notes(uow.connection, None).refused_reads(
-            request.effective_page_size(), request.page_token
-        )
+        rows, nxt = uow.notes.refused_reads(request.effective_page_size(), request.page_token)
     return _reads_view(rows, nxt)
 
 

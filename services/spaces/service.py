@@ -12,13 +12,13 @@ from services.kernel.caller import Caller
 from services.kernel.crypto import deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime.calls import ServiceRpc
-from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
-from services.kernel.runtime.sql import UnitOfWork
 
 from . import handlers
 from .domain.model import MemberFacts
+from .storage.unit import Db, SpacesUnit
 
 _master_key = deployment_master_key
 
@@ -32,7 +32,7 @@ def _facts(m: dict[str, Any]) -> MemberFacts:
 class SpacesService:
     name = c.SERVICE
 
-    db: WorkerDatabase = Database(c.SERVICE)
+    db: Db = Database(c.SERVICE, unit=SpacesUnit)
     auth = Authentication()
     relay = EventRelay()  # publishes spaces.space_* events
     identity = ServiceRpc("identity")
@@ -180,10 +180,10 @@ class SpacesService:
         return handlers.export_personal_data(self.db, _master_key(), caller)
 
     @on_event(schc.SessionBooked)
-    def record_session(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+    def record_session(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
         """Sessions booked in each space: a shared note may link to one of them."""
         handlers.record_session(uow, event)
 
     @on_event(ic.PersonErased)
-    def erase_personal_data(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+    def erase_personal_data(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
         handlers.erase_personal_data(uow, _master_key(), event)

@@ -1,5 +1,5 @@
 """A space's notes, their revisions and their access log, sealed with the space's data key;
-and what erasure does to an author's notes and goal changes."""
+and what erasure does to an author's notes, goal changes and visits (`Authors`)."""
 
 from __future__ import annotations
 
@@ -62,13 +62,12 @@ def revision_context(revision_id: str, note_id: str, version: int = NOTE_SEAL_VE
     return f"spaces.note_revision.v2.{revision_id}.{note_id}"
 
 
-# The sessions booked in each space, from scheduling's events: a note may link only to these.
-
-
 class Notes:
     """A space's notes, sealed with the space's data key (`key`)."""
 
-    def __init__(self, connection: Connection, key: SecretKey | None) -> None:
+    def __init__(self, connection: Connection, key: SecretKey | None = None) -> None:
+        """Without a key (the unit of work's `uow.notes`): the access log and the notes'
+        heads only; `Spaces.notes_of(space)` gives them sealed with the space's key."""
         self.connection = connection
         self.key = key
 
@@ -337,36 +336,43 @@ class Notes:
 ERASED_PERSON = "erased"
 
 
-def spaces_with_shared_notes_by(connection: Connection, person_id: str) -> list[tuple[str, str]]:
-    """(tenant id, space id) of each space holding shared notes the person wrote."""
-    rows = connection.execute(
-        select(notes.c.tenant_id, notes.c.space_id)
-        .where(notes.c.author_id == person_id, notes.c.kind == "shared")
-        .distinct()
-    )
-    return [(r.tenant_id, r.space_id) for r in rows]
+class Authors:
+    """What a person wrote across spaces, for their erasure."""
 
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
-def erase_author(connection: Connection, person_id: str) -> None:
-    """Erasing a person who is no coachee of these spaces (a coach, say): their private notes
-    and journal entries go (revisions and reads with them); shared notes they wrote stay for the
-    others, signed by a former participant; their reads and their name on changes go."""
-    connection.execute(
-        notes.delete().where(notes.c.author_id == person_id, notes.c.kind != "shared")
-    )
-    connection.execute(
-        update(notes).where(notes.c.author_id == person_id).values(author_id=ERASED_PERSON)
-    )
-    connection.execute(note_reads.delete().where(note_reads.c.reader_id == person_id))
-    connection.execute(space_visits.delete().where(space_visits.c.person_id == person_id))
-    connection.execute(
-        update(goal_changes)
-        .where(goal_changes.c.changed_by == person_id)
-        .values(changed_by=ERASED_PERSON)
-    )
-    connection.execute(
-        update(goals).where(goals.c.created_by == person_id).values(created_by=ERASED_PERSON)
-    )
-    connection.execute(
-        update(spaces).where(spaces.c.created_by == person_id).values(created_by=ERASED_PERSON)
-    )
+    def spaces_with_shared_notes_by(self, person_id: str) -> list[tuple[str, str]]:
+        """(tenant id, space id) of each space holding shared notes the person wrote."""
+        rows = self.connection.execute(
+            select(notes.c.tenant_id, notes.c.space_id)
+            .where(notes.c.author_id == person_id, notes.c.kind == "shared")
+            .distinct()
+        )
+        return [(r.tenant_id, r.space_id) for r in rows]
+
+    def erase(self, person_id: str) -> None:
+        """Erasing a person who is no coachee of these spaces (a coach, say): their private
+        notes and journal entries go (revisions and reads with them); shared notes they wrote
+        stay for the others, signed by a former participant; their reads and their name on
+        changes go."""
+        connection = self.connection
+        connection.execute(
+            notes.delete().where(notes.c.author_id == person_id, notes.c.kind != "shared")
+        )
+        connection.execute(
+            update(notes).where(notes.c.author_id == person_id).values(author_id=ERASED_PERSON)
+        )
+        connection.execute(note_reads.delete().where(note_reads.c.reader_id == person_id))
+        connection.execute(space_visits.delete().where(space_visits.c.person_id == person_id))
+        connection.execute(
+            update(goal_changes)
+            .where(goal_changes.c.changed_by == person_id)
+            .values(changed_by=ERASED_PERSON)
+        )
+        connection.execute(
+            update(goals).where(goals.c.created_by == person_id).values(created_by=ERASED_PERSON)
+        )
+        connection.execute(
+            update(spaces).where(spaces.c.created_by == person_id).values(created_by=ERASED_PERSON)
+        )

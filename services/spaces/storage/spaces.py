@@ -1,4 +1,4 @@
-"""The spaces repository, and the coach's roster.
+"""The spaces repository: each space, its content, its keys and its coach's roster.
 
 Content (project, objectives, context) is stored sealed by the space's own data key, itself
 wrapped by the tenant's key (services/kernel/runtime/keyring.py): the database never holds it in
@@ -23,6 +23,8 @@ from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
 from ..domain.model import Content, Participant, PendingCoach, SetUp, Space
+from .goals import Goals
+from .notes import Notes
 from .tables import (
     goals,
     notes,
@@ -86,9 +88,33 @@ def _set_up(r: Any) -> SetUp:
 
 
 class Spaces:
-    def __init__(self, connection: Connection, master: MasterKey) -> None:
+    """Reads set-ups and statuses as they are; content and keys need the deployment's master
+    key: `unlocked(master)` (the unit of work builds it without, `storage/unit.py`)."""
+
+    def __init__(self, connection: Connection, master: MasterKey | None = None) -> None:
         self.connection = connection
-        self.keys = KeyRing(connection, master)
+        self._keys = KeyRing(connection, master) if master is not None else None
+
+    def unlocked(self, master: MasterKey) -> Spaces:
+        """This repository, opening content and keys with `master` from now on."""
+        self._keys = KeyRing(self.connection, master)
+        return self
+
+    @property
+    def keys(self) -> KeyRing:
+        assert self._keys is not None, "Spaces.unlocked(master) first"
+        return self._keys
+
+    def goals_of(self, space: Space) -> Goals:
+        """The space's goals, sealed with its data key."""
+        return Goals(self.connection, self.keys.data_key(space.tenant_id, space.data_key))
+
+    def notes_of(self, space: Space) -> Notes:
+        """The space's notes, sealed with its data key."""
+        return Notes(self.connection, self.keys.data_key(space.tenant_id, space.data_key))
+
+    def roster(self, tenant_id: str, person_id: str) -> list[tuple[Any, datetime]]:
+        return coach_roster(self.connection, tenant_id, person_id)
 
     def _seal(self, space: Space, key: SecretKey) -> str:
         content = {"project": space.content.project, "objectives": space.content.objectives}
@@ -237,9 +263,6 @@ class Spaces:
     def delete(self, space_id: str) -> None:
         """Erasure: the row goes, and its data key with it."""
         self.connection.execute(spaces.delete().where(spaces.c.id == space_id))
-
-
-# ---------------------------------------------------------------- goals
 
 
 def coach_roster(
