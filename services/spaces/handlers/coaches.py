@@ -149,12 +149,7 @@ def accept_coach_change(
     with db.unit_of_work() as uow:
         repo, space, relation = visible(uow, master, who, request, for_update=True)
         relations = space.relations(who.person_id, is_admin(who))
-        if space.pending != pending:  # answered or replaced meanwhile
-            raise FailedPrecondition(
-                "The proposed coach change was replaced or answered meanwhile; look again.",
-                reason="COACH_CHANGE_REPLACED",
-            )
-        accepted, previous = space.accept_pending(relations, uow.clock.now())
+        accepted, previous = space.accept_pending(relations, uow.clock.now(), seen=pending)
         repo.save(space, with_content=relation is not Relation.TENANT_ADMIN)
         _seat_changed(uow, space, accepted.seat, previous)
     return space_view(space, space.visible_relation(who.person_id, is_admin(who)))

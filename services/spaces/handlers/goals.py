@@ -8,11 +8,8 @@ from typing import Any
 from services.contracts import spaces as c
 from services.kernel.caller import Caller, member_of
 from services.kernel.crypto import MasterKey
-from services.kernel.errors import (
-    NotFound,
-)
 
-from ..domain.goals import EDITABLE, Goal
+from ..domain.goals import EDITABLE, Goal, goal_not_found
 from ..domain.model import (
     Space,
 )
@@ -59,8 +56,8 @@ def _goal_of(
 ) -> Goal:
     """`hidden_before`: a goal set before a late coach joined is not theirs to see yet."""
     goal = goals.get(ref.space_id, ref.goal_id, for_update=for_update)
-    if goal is None or (hidden_before is not None and goal.created_at < hidden_before):
-        raise NotFound("No such goal.", reason="GOAL_NOT_FOUND")
+    if goal is None or goal.hidden_by(hidden_before):
+        raise goal_not_found()
     return goal
 
 

@@ -9,9 +9,9 @@ from services.kernel.crypto import MasterKey
 from services.kernel.personal_data import completion_event
 
 from ..domain.model import (
+    ERASED_PERSON,
     Relation,
 )
-from ..storage.notes import ERASED_PERSON
 from ..storage.unit import Db, SpacesUnit
 from .goals import all_goals_with_history
 from .notes import notes_of, space_notes

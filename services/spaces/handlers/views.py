@@ -9,12 +9,12 @@ from services.kernel.markdown import render as render_markdown
 
 from ..domain.goals import Goal
 from ..domain.model import (
+    ERASED_PERSON,
     Participant,
     Relation,
     Space,
 )
 from ..domain.notes import Note
-from ..storage.notes import ERASED_PERSON
 
 
 def participant_view(p: Participant | None) -> c.ParticipantView | None:

@@ -20,6 +20,7 @@ from services.kernel.ids import new_id
 from services.kernel.markdown import render as render_markdown
 from services.kernel.runtime.pagination import keyset_page
 
+from ..domain.model import ERASED_PERSON
 from ..domain.notes import Link, Note
 from .tables import (
     goal_changes,
@@ -331,9 +332,6 @@ class Notes:
 
 
 # ---------------------------------------------------------------- erasure
-
-# What a note, goal change or space keeps as its author once that person was erased.
-ERASED_PERSON = "erased"
 
 
 class Authors:
