@@ -14,7 +14,7 @@ import time
 
 from services.kernel.crypto import SecretKey
 from services.kernel.markdown import render
-from services.spaces.storage import note_context
+from services.spaces.storage.notes import note_context
 
 PAGE = 200
 BODY = "![" * 10_000

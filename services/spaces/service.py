@@ -9,18 +9,17 @@ from services.contracts import scheduling as schc
 from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest
 from services.kernel.caller import Caller
-from services.kernel.crypto import deployment_master_key
+from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime.calls import ServiceRpc
-from services.kernel.runtime.database import Database, WorkerDatabase
+from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
-from services.kernel.runtime.sql import UnitOfWork
 
-from . import handlers
 from .domain.model import MemberFacts
-
-_master_key = deployment_master_key
+from .handlers import coaches, goals, keys, notes, personal_data, roster, spaces
+from .storage.unit import Db, SpacesUnit
 
 
 def _facts(m: dict[str, Any]) -> MemberFacts:
@@ -32,10 +31,11 @@ def _facts(m: dict[str, Any]) -> MemberFacts:
 class SpacesService:
     name = c.SERVICE
 
-    db: WorkerDatabase = Database(c.SERVICE)
+    db: Db = Database(c.SERVICE, unit=SpacesUnit)
     auth = Authentication()
     relay = EventRelay()  # publishes spaces.space_* events
     identity = ServiceRpc("identity")
+    master: MasterKey = Collaborator(deployment_master_key)
 
     def _resolve(self, tenant_id: str, member_ids: list[str]) -> dict[str, MemberFacts]:
         answer = self.identity.call(
@@ -49,7 +49,7 @@ class SpacesService:
 
     @rpc
     def create_space(self, caller: Caller, request: c.CreateSpaceRequest) -> c.Space:
-        return handlers.create_space(self.db, _master_key(), self._resolve, caller, request)
+        return spaces.create_space(self.db, self.master, self._resolve, caller, request)
 
     def _resolve_emails(
         self, tenant_id: str, emails: list[str]
@@ -63,127 +63,127 @@ class SpacesService:
     def import_spaces(
         self, caller: Caller, request: c.ImportSpacesRequest
     ) -> c.ImportSpacesResponse:
-        return handlers.import_spaces(self.db, _master_key(), self._resolve_emails, caller, request)
+        return spaces.import_spaces(self.db, self.master, self._resolve_emails, caller, request)
 
     @rpc
     def get_space(self, caller: Caller, request: c.SpaceRef) -> c.Space:
-        return handlers.get_space(self.db, _master_key(), caller, request)
+        return spaces.get_space(self.db, self.master, caller, request)
 
     @rpc
     def list_spaces(self, caller: Caller, request: c.ListSpacesRequest) -> c.SpaceList:
-        return handlers.list_spaces(self.db, _master_key(), caller, request)
+        return spaces.list_spaces(self.db, self.master, caller, request)
 
     @rpc
     def update_set_up(self, caller: Caller, request: c.UpdateSetUpRequest) -> c.Space:
-        return handlers.update_set_up(self.db, _master_key(), self._resolve, caller, request)
+        return spaces.update_set_up(self.db, self.master, self._resolve, caller, request)
 
     @rpc
     def change_coach(self, caller: Caller, request: c.ChangeCoachRequest) -> c.Space:
-        return handlers.change_coach(self.db, _master_key(), self._resolve, caller, request)
+        return coaches.change_coach(self.db, self.master, self._resolve, caller, request)
 
     @rpc
     def change_co_coach(self, caller: Caller, request: c.ChangeCoCoachRequest) -> c.Space:
-        return handlers.change_co_coach(self.db, _master_key(), self._resolve, caller, request)
+        return coaches.change_co_coach(self.db, self.master, self._resolve, caller, request)
 
     @rpc
     def get_pending_coach_change(
         self, caller: Caller, request: c.PendingCoachChangeRequest
     ) -> c.PendingCoachChange:
-        return handlers.get_pending_coach_change(self.db, _master_key(), caller, request)
+        return coaches.get_pending_coach_change(self.db, self.master, caller, request)
 
     @rpc
     def accept_coach_change(self, caller: Caller, request: c.PendingCoachChangeRequest) -> c.Space:
-        return handlers.accept_coach_change(self.db, _master_key(), self._resolve, caller, request)
+        return coaches.accept_coach_change(self.db, self.master, self._resolve, caller, request)
 
     @rpc
     def decline_coach_change(self, caller: Caller, request: c.PendingCoachChangeRequest) -> c.Space:
-        return handlers.decline_coach_change(self.db, _master_key(), caller, request)
+        return coaches.decline_coach_change(self.db, self.master, caller, request)
 
     @rpc
     def share_earlier_content(self, caller: Caller, request: c.SpaceRef) -> c.Space:
-        return handlers.share_earlier_content(self.db, _master_key(), caller, request)
+        return coaches.share_earlier_content(self.db, self.master, caller, request)
 
     @rpc
     def update_content(self, caller: Caller, request: c.UpdateContentRequest) -> c.Space:
-        return handlers.update_content(self.db, _master_key(), caller, request)
+        return spaces.update_content(self.db, self.master, caller, request)
 
     @rpc
     def move_space(self, caller: Caller, request: c.MoveSpaceRequest) -> c.Space:
-        return handlers.move_space(self.db, _master_key(), caller, request)
+        return spaces.move_space(self.db, self.master, caller, request)
 
     @rpc
     def create_goal(self, caller: Caller, request: c.CreateGoalRequest) -> c.Goal:
-        return handlers.create_goal(self.db, _master_key(), caller, request)
+        return goals.create_goal(self.db, self.master, caller, request)
 
     @rpc
     def update_goal(self, caller: Caller, request: c.UpdateGoalRequest) -> c.Goal:
-        return handlers.update_goal(self.db, _master_key(), caller, request)
+        return goals.update_goal(self.db, self.master, caller, request)
 
     @rpc
     def archive_goal(self, caller: Caller, request: c.GoalRef) -> c.Goal:
-        return handlers.archive_goal(self.db, _master_key(), caller, request)
+        return goals.archive_goal(self.db, self.master, caller, request)
 
     @rpc
     def get_goal(self, caller: Caller, request: c.GoalRef) -> c.Goal:
-        return handlers.get_goal(self.db, _master_key(), caller, request)
+        return goals.get_goal(self.db, self.master, caller, request)
 
     @rpc
     def list_goals(self, caller: Caller, request: c.ListGoalsRequest) -> c.GoalList:
-        return handlers.list_goals(self.db, _master_key(), caller, request)
+        return goals.list_goals(self.db, self.master, caller, request)
 
     @rpc
     def goal_history(self, caller: Caller, request: c.GoalHistoryRequest) -> c.GoalHistory:
-        return handlers.goal_history(self.db, _master_key(), caller, request)
+        return goals.goal_history(self.db, self.master, caller, request)
 
     @rpc
     def create_note(self, caller: Caller, request: c.CreateNoteRequest) -> c.Note:
-        return handlers.create_note(self.db, _master_key(), caller, request)
+        return notes.create_note(self.db, self.master, caller, request)
 
     @rpc
     def get_note(self, caller: Caller, request: c.NoteRef) -> c.Note:
-        return handlers.get_note(self.db, _master_key(), caller, request)
+        return notes.get_note(self.db, self.master, caller, request)
 
     @rpc
     def list_notes(self, caller: Caller, request: c.ListNotesRequest) -> c.NoteList:
-        return handlers.list_notes(self.db, _master_key(), caller, request)
+        return notes.list_notes(self.db, self.master, caller, request)
 
     @rpc
     def update_note(self, caller: Caller, request: c.UpdateNoteRequest) -> c.Note:
-        return handlers.update_note(self.db, _master_key(), caller, request)
+        return notes.update_note(self.db, self.master, caller, request)
 
     @rpc
     def delete_note(self, caller: Caller, request: c.NoteRef) -> Empty:
-        return handlers.delete_note(self.db, _master_key(), caller, request)
+        return notes.delete_note(self.db, self.master, caller, request)
 
     @rpc
     def list_note_revisions(self, caller: Caller, request: c.NotePageRequest) -> c.NoteRevisionList:
-        return handlers.list_note_revisions(self.db, _master_key(), caller, request)
+        return notes.list_note_revisions(self.db, self.master, caller, request)
 
     @rpc
     def list_note_reads(self, caller: Caller, request: c.SpacePageRequest) -> c.NoteReadList:
-        return handlers.list_note_reads(self.db, _master_key(), caller, request)
+        return notes.list_note_reads(self.db, self.master, caller, request)
 
     @rpc
     def list_refused_note_reads(self, caller: Caller, request: PageRequest) -> c.NoteReadList:
-        return handlers.list_refused_note_reads(self.db, caller, request)
+        return notes.list_refused_note_reads(self.db, caller, request)
 
     @rpc
     def get_coach_roster(self, caller: Caller, request: c.ListSpacesRequest) -> c.CoachRoster:
-        return handlers.get_coach_roster(self.db, _master_key(), caller, request)
+        return roster.get_coach_roster(self.db, self.master, caller, request)
 
     @rpc
     def rotate_tenant_key(self, caller: Caller, request: c.TenantRef) -> c.TenantKeyRotation:
-        return handlers.rotate_tenant_key(self.db, _master_key(), caller, request)
+        return keys.rotate_tenant_key(self.db, self.master, caller, request)
 
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
-        return handlers.export_personal_data(self.db, _master_key(), caller)
+        return personal_data.export_personal_data(self.db, self.master, caller)
 
     @on_event(schc.SessionBooked)
-    def record_session(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
+    def record_session(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
         """Sessions booked in each space: a shared note may link to one of them."""
-        handlers.record_session(uow, event)
+        notes.record_session(uow, event)
 
     @on_event(ic.PersonErased)
-    def erase_personal_data(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        handlers.erase_personal_data(uow, _master_key(), event)
+    def erase_personal_data(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        personal_data.erase_personal_data(uow, self.master, event)

@@ -16,10 +16,12 @@ from services.kernel.clock import SystemClock
 from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, master_key_from
 from services.kernel.runtime.sql import UnitOfWork, WorkerDatabase, make_engine
-from services.spaces import storage
 from services.spaces.domain.model import Space, new_id
 from services.spaces.domain.notes import Note
-from services.spaces.storage import Notes, Spaces, note_context, note_revisions, notes
+from services.spaces.storage import notes as storage
+from services.spaces.storage.notes import Notes, note_context
+from services.spaces.storage.spaces import Spaces
+from services.spaces.storage.tables import note_revisions, notes
 from tests.integration.test_spaces_storage import a_space as new_space
 
 NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)

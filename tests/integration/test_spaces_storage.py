@@ -14,7 +14,8 @@ from services.kernel.crypto import MasterKey, master_key_from
 from services.kernel.runtime.keyring import KeyRing, tenant_keys
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.spaces.domain.model import Content, Participant, SetUp, Space, new_id
-from services.spaces.storage import Spaces, spaces
+from services.spaces.storage.spaces import Spaces
+from services.spaces.storage.tables import spaces
 
 NOW = datetime(2027, 1, 4, 9, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.kernel.errors import FailedPrecondition, Problem, invalid
+from services.kernel.errors import FailedPrecondition, NotFound, Problem, invalid
 from services.kernel.ids import new_id
 
 OPEN, ACHIEVED, ARCHIVED = "open", "achieved", "archived"
@@ -81,6 +81,11 @@ class Goal:
     updated_at: datetime
     history: list[dict[str, Any]] = field(default_factory=list)  # filled by reads that ask
 
+    def hidden_by(self, hidden_before: datetime | None) -> bool:
+        """A goal set before a late coach joined is not theirs to see yet (`hidden_before`:
+        `Space.earlier_hidden_from(relation)`)."""
+        return hidden_before is not None and self.created_at < hidden_before
+
     @classmethod
     def create(
         cls,
@@ -142,3 +147,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [m.as_dict() if isinstance(m, Milestone) else m for m in value]
     return value
+
+
+def goal_not_found() -> NotFound:
+    return NotFound("No such goal.", reason="GOAL_NOT_FOUND")

@@ -31,6 +31,9 @@ SET_UP_FIELDS = (
     "ends_on",
 )
 
+# What a note, goal change or space keeps as its author once that person was erased.
+ERASED_PERSON = "erased"
+
 
 class Relation(Enum):
     COACHEE = "coachee"
@@ -318,10 +321,16 @@ class Space:
         return self.pending
 
     def accept_pending(
-        self, relations: set[Relation], now: datetime
+        self, relations: set[Relation], now: datetime, seen: PendingCoach | None = None
     ) -> tuple[PendingCoach, Participant | None]:
         """The coachee agrees: the proposed coach takes the seat; returns the proposal and
-        the seat's previous holder."""
+        the seat's previous holder. `seen`: the proposal the coachee was shown, which must
+        still be the one waiting (not answered or replaced meanwhile)."""
+        if seen is not None and self.pending != seen:
+            raise FailedPrecondition(
+                "The proposed coach change was replaced or answered meanwhile; look again.",
+                reason="COACH_CHANGE_REPLACED",
+            )
         pending = self.pending_for(relations)
         self.pending = None
         previous: Participant | None = getattr(self.set_up, pending.seat)

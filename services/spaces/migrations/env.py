@@ -1,4 +1,4 @@
 from services.kernel.runtime.migrations import run_env
-from services.spaces.storage import metadata
+from services.spaces.storage.tables import metadata
 
 run_env(metadata)

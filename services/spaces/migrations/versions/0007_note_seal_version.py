@@ -1,7 +1,7 @@
 """Notes: which associated data each note's ciphertext is bound to.
 
 Version 1 (every note written before): the note id only. Version 2 (every write from now on,
-services/spaces/storage.py `note_context`): the note id, its space, kind and author, so that a
+services/spaces/storage/notes.py `note_context`): the note id, its space, kind and author, so that a
 ciphertext copied to another row, or a row whose kind or author is changed in the database,
 no longer opens. Version-2 ciphertexts also hold the body rendered to HTML (rendered once, at
 write time). A note sealed before is read as it is and sealed again, as version 2, the next

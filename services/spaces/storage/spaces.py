@@ -1,0 +1,299 @@
+"""The spaces repository: each space, its content, its keys and its coach's roster.
+
+Content (project, objectives, context) is stored sealed by the space's own data key, itself
+wrapped by the tenant's key (services/kernel/runtime/keyring.py): the database never holds it in
+clear."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    func,
+    or_,
+    select,
+    update,
+)
+
+from services.kernel.crypto import MasterKey, SecretKey, key_id_of
+from services.kernel.runtime.keyring import KeyRing
+from services.kernel.runtime.pagination import keyset_page
+
+from ..domain.model import Content, Participant, PendingCoach, SetUp, Space
+from .goals import Goals
+from .notes import Notes
+from .tables import (
+    goals,
+    notes,
+    space_visits,
+    spaces,
+)
+
+
+def _content_context(space_id: str) -> str:
+    return f"spaces.content.{space_id}"
+
+
+def _set_up_row(s: SetUp) -> dict[str, Any]:
+    return {
+        "coachee_member_id": s.coachee.member_id,
+        "coachee_person_id": s.coachee.person_id,
+        "coach_member_id": s.coach.member_id,
+        "coach_person_id": s.coach.person_id,
+        "co_coach_member_id": s.co_coach.member_id if s.co_coach else None,
+        "co_coach_person_id": s.co_coach.person_id if s.co_coach else None,
+        "cadence": s.cadence,
+        "sessions_planned": s.sessions_planned,
+        "starts_on": s.starts_on,
+        "ends_on": s.ends_on,
+    }
+
+
+def _pending_row(p: PendingCoach | None) -> dict[str, Any]:
+    return {
+        "pending_seat": p.seat if p else None,
+        "pending_member_id": p.participant.member_id if p else None,
+        "pending_person_id": p.participant.person_id if p else None,
+        "pending_by": p.proposed_by if p else None,
+        "pending_at": p.proposed_at if p else None,
+    }
+
+
+def _pending(r: Any) -> PendingCoach | None:
+    if not r.pending_seat:
+        return None
+    return PendingCoach(
+        r.pending_seat,
+        Participant(r.pending_member_id, r.pending_person_id),
+        r.pending_by,
+        r.pending_at,
+    )
+
+
+def _set_up(r: Any) -> SetUp:
+    return SetUp(
+        coachee=Participant(r.coachee_member_id, r.coachee_person_id),
+        coach=Participant(r.coach_member_id, r.coach_person_id),
+        co_coach=Participant(r.co_coach_member_id, r.co_coach_person_id)
+        if r.co_coach_member_id
+        else None,
+        cadence=r.cadence,
+        sessions_planned=r.sessions_planned,
+        starts_on=r.starts_on,
+        ends_on=r.ends_on,
+    )
+
+
+class Spaces:
+    """Reads set-ups and statuses as they are; content and keys need the deployment's master
+    key: `unlocked(master)` (the unit of work builds it without, `storage/unit.py`)."""
+
+    def __init__(self, connection: Connection, master: MasterKey | None = None) -> None:
+        self.connection = connection
+        self._keys = KeyRing(connection, master) if master is not None else None
+
+    def unlocked(self, master: MasterKey) -> Spaces:
+        """This repository, opening content and keys with `master` from now on."""
+        self._keys = KeyRing(self.connection, master)
+        return self
+
+    @property
+    def keys(self) -> KeyRing:
+        assert self._keys is not None, "Spaces.unlocked(master) first"
+        return self._keys
+
+    def goals_of(self, space: Space) -> Goals:
+        """The space's goals, sealed with its data key."""
+        return Goals(self.connection, self.keys.data_key(space.tenant_id, space.data_key))
+
+    def notes_of(self, space: Space) -> Notes:
+        """The space's notes, sealed with its data key."""
+        return Notes(self.connection, self.keys.data_key(space.tenant_id, space.data_key))
+
+    def roster(self, tenant_id: str, person_id: str) -> list[tuple[Any, datetime]]:
+        return coach_roster(self.connection, tenant_id, person_id)
+
+    def _seal(self, space: Space, key: SecretKey) -> str:
+        content = {"project": space.content.project, "objectives": space.content.objectives}
+        content["context"] = space.content.context
+        return key.seal_text(json.dumps(content), _content_context(space.id))
+
+    def add(self, space: Space) -> None:
+        key, wrapped = self.keys.new_data_key(space.tenant_id, space.created_at)
+        space.data_key = wrapped
+        self.connection.execute(
+            spaces.insert().values(
+                id=space.id,
+                tenant_id=space.tenant_id,
+                status=space.status,
+                **_set_up_row(space.set_up),
+                data_key=wrapped,
+                content_sealed=self._seal(space, key),
+                created_by=space.created_by,
+                created_at=space.created_at,
+                updated_at=space.updated_at,
+            )
+        )
+
+    def save(self, space: Space, *, with_content: bool) -> None:
+        """Status and set-up as they are now; the content too (sealed again) if it was loaded."""
+        values: dict[str, Any] = {
+            "status": space.status,
+            **_set_up_row(space.set_up),
+            **_pending_row(space.pending),
+            "coach_joined_at": space.coach_joined_at,
+            "co_coach_joined_at": space.co_coach_joined_at,
+            "earlier_content_shared_at": space.earlier_content_shared_at,
+            "updated_at": space.updated_at,
+        }
+        if with_content:
+            key = self.keys.data_key(space.tenant_id, space.data_key)
+            values["content_sealed"] = self._seal(space, key)
+        self.connection.execute(update(spaces).where(spaces.c.id == space.id).values(**values))
+
+    def from_row(self, r: Any) -> Space:
+        return self._space(r, with_content=False)
+
+    def _space(self, r: Any, *, with_content: bool) -> Space:
+        content = Content()
+        if with_content:
+            key = self.keys.data_key(r.tenant_id, r.data_key)
+            content = Content(**json.loads(key.open_text(r.content_sealed, _content_context(r.id))))
+        return Space(
+            id=r.id,
+            tenant_id=r.tenant_id,
+            status=r.status,
+            set_up=_set_up(r),
+            content=content,
+            created_by=r.created_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            data_key=r.data_key,
+            pending=_pending(r),
+            coach_joined_at=r.coach_joined_at,
+            co_coach_joined_at=r.co_coach_joined_at,
+            earlier_content_shared_at=r.earlier_content_shared_at,
+        )
+
+    def get(self, tenant_id: str, space_id: str, *, for_update: bool = False) -> Space | None:
+        """Without its content: call `with_content` once the caller may read it."""
+        query = select(spaces).where(spaces.c.id == space_id, spaces.c.tenant_id == tenant_id)
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return self._space(row, with_content=False) if row else None
+
+    def with_content(self, space: Space) -> Space:
+        row = self.connection.execute(select(spaces).where(spaces.c.id == space.id)).one()
+        return self._space(row, with_content=True)
+
+    def page(
+        self, tenant_id: str, person_id: str | None, size: int, token: str
+    ) -> tuple[list[Space], str]:
+        """A tenant's spaces, oldest first; only those the person takes part in, if given."""
+        query = select(spaces).where(spaces.c.tenant_id == tenant_id)
+        if person_id is not None:
+            query = query.where(
+                or_(
+                    spaces.c.coachee_person_id == person_id,
+                    spaces.c.coach_person_id == person_id,
+                    spaces.c.co_coach_person_id == person_id,
+                )
+            )
+        return keyset_page(
+            self.connection,
+            spaces,
+            query,
+            size,
+            token,
+            lambda r: self._space(r, with_content=False),
+        )
+
+    def of_coachee(self, person_id: str) -> list[Space]:
+        """Every tenant's: the person's own spaces (their export, their erasure)."""
+        rows = self.connection.execute(
+            select(spaces)
+            .where(spaces.c.coachee_person_id == person_id)
+            .order_by(spaces.c.created_at)
+        )
+        return [self._space(r, with_content=True) for r in rows]
+
+    def coached_by(self, person_id: str) -> list[Space]:
+        rows = self.connection.execute(
+            select(spaces)
+            .where(
+                or_(spaces.c.coach_person_id == person_id, spaces.c.co_coach_person_id == person_id)
+            )
+            .order_by(spaces.c.created_at)
+        )
+        return [self._space(r, with_content=False) for r in rows]
+
+    def rewrap_batch(self, tenant_id: str, now: datetime, batch: int = 200) -> int:
+        """Moves up to `batch` of the tenant's data keys under its current tenant key. Rows
+        being edited are skipped (a later batch or rotation takes them); only `data_key`
+        changes, so a concurrent edit of the content is never lost."""
+        current = self.keys.current_key_id(tenant_id, now)
+        rows = self.connection.execute(
+            select(spaces.c.id, spaces.c.data_key)
+            .where(
+                spaces.c.tenant_id == tenant_id,
+                ~spaces.c.data_key.startswith(f"v1.{current}."),
+            )
+            .order_by(spaces.c.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            new = self.keys.rewrap(tenant_id, row.data_key, now)
+            if new is not None:
+                self.connection.execute(
+                    update(spaces)
+                    .where(spaces.c.id == row.id, spaces.c.data_key == row.data_key)
+                    .values(data_key=new)
+                )
+        return len(rows)
+
+    def key_ids_in_use(self, tenant_id: str) -> set[str]:
+        rows = self.connection.execute(
+            select(spaces.c.data_key).where(spaces.c.tenant_id == tenant_id)
+        ).scalars()
+        return {key_id_of(w) for w in rows}
+
+    def delete(self, space_id: str) -> None:
+        """Erasure: the row goes, and its data key with it."""
+        self.connection.execute(spaces.delete().where(spaces.c.id == space_id))
+
+
+def coach_roster(
+    connection: Connection, tenant_id: str, person_id: str
+) -> list[tuple[Any, datetime]]:
+    """The spaces the person coaches (or co-coaches) in the tenant, with each one's last
+    activity (the latest change of the space, its shared notes or its goals) and the person's
+    last visit (`visited_at`, None if never). One query."""
+    last_note = (
+        select(func.max(notes.c.updated_at))
+        .where(notes.c.space_id == spaces.c.id, notes.c.kind == "shared")
+        .scalar_subquery()
+    )
+    last_goal = (
+        select(func.max(goals.c.updated_at))
+        .where(goals.c.space_id == spaces.c.id)
+        .scalar_subquery()
+    )
+    last = func.greatest(spaces.c.updated_at, last_note, last_goal).label("last_activity")
+    visited = (
+        select(space_visits.c.visited_at)
+        .where(space_visits.c.space_id == spaces.c.id, space_visits.c.person_id == person_id)
+        .scalar_subquery()
+        .label("visited_at")
+    )
+    rows = connection.execute(
+        select(spaces, last, visited)
+        .where(
+            spaces.c.tenant_id == tenant_id,
+            or_(spaces.c.coach_person_id == person_id, spaces.c.co_coach_person_id == person_id),
+        )
+        .order_by(last.desc(), spaces.c.id)
+    )
+    return [(r, r.last_activity) for r in rows]
