@@ -32,6 +32,7 @@ from .charts import chart, progress_points
 from .clients import authed
 from .i18n import _, local_time
 from .pages import Page, clients, failed, render, session, signed_in
+from .space_moves import MOVES, make_move, moves_for
 
 coachee = Blueprint("coachee", __name__)
 
@@ -147,6 +148,7 @@ def space_page(
         forms=forms or SpaceForms(),
         notice=done_notice(),
         seat_label=seat_label,
+        status_words=status_words,
         when=when,
         local=lambda at: local_time(at, session().time_zone),
     )
@@ -244,8 +246,14 @@ def share_earlier_content(space_id: str) -> Answer:
 
 # --------------------------------------------------------------------- pause and resume
 
-# A move the coachee may make, the status it starts from, and its page's words.
-MOVES = {"pause": spb.SPACE_ACTIVE, "resume": spb.SPACE_PAUSED}
+
+def status_words(status: int) -> str:
+    """The space's status as the coachee reads it ("running" rather than the coach's "active")."""
+    return {
+        spb.SPACE_ACTIVE: _("Running"),
+        spb.SPACE_PAUSED: _("Paused"),
+        spb.SPACE_COMPLETED: _("Completed"),
+    }.get(status, _("Archived"))
 
 
 def move_title(move: str) -> str:
@@ -261,12 +269,11 @@ def move_space(space_id: str, move: str) -> Answer:
     with the service's reason."""
     card = my_card(space_id)
     if request.method == "GET":
-        if card.space.status != MOVES[move]:
+        if MOVES[move] not in moves_for(card.space):
             return to_space(space_id)
         return render("space_move.html", title=move_title(move), card=card, move=move)
-    method = clients().spaces.PauseSpace if move == "pause" else clients().spaces.ResumeSpace
     try:
-        authed(clients(), method, spb.SpaceMoveRequest(name=card.space.name))
+        make_move(card.space, move)
     except grpc.RpcError as exc:
         message, _problems, status = failed(exc)
         return space_page(card, SpaceForms(error=message), status)
