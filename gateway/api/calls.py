@@ -10,11 +10,14 @@ import functools
 import logging
 import re
 import time
+import typing
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import grpc
+from pydantic import BaseModel
 
+from services.contracts.base import Method
 from services.kernel import context as rc
 from services.kernel.caller import PersonClaims
 from services.kernel.errors import DomainError, Internal, Unauthenticated
@@ -29,6 +32,8 @@ log = logging.getLogger("gateway.api")
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
 
 
 class Backend(Protocol):
@@ -76,7 +81,24 @@ class CallContext:
             raise Unauthenticated("A valid access token is required.", reason="TOKEN_INVALID")
         return self.claims
 
-    def call(self, service: str, method: str, payload: dict[str, Any] | None = None) -> Any:
+    @typing.overload
+    def call(
+        self, method: Method[Req, Resp], request: Req | None = None, /, **fields: Any
+    ) -> Resp: ...
+
+    @typing.overload
+    def call(self, service: str, method: str, payload: dict[str, Any] | None = None) -> Any: ...
+
+    def call(self, target: Any, /, *args: Any, **fields: Any) -> Any:
+        """`call(SpacesApi.get_space, space_id=...)`: the request built from the values (every
+        bad one named in one INVALID_ARGUMENT), or given built; the reply read as the method's
+        response contract. (`call("spaces", "get_space", {...})`: the untyped form, going.)"""
+        if isinstance(target, Method):
+            built = args[0] if args and args[0] is not None else target.build(**fields)
+            return target.reply(self._send(target.service, target.name, target.payload(built)))
+        return self._send(target, *args)
+
+    def _send(self, service: str, method: str, payload: dict[str, Any] | None = None) -> Any:
         return self._rpc.call(
             service,
             method,
@@ -91,11 +113,9 @@ class CallContext:
             },
         )
 
-    def later(
-        self, service: str, method: str, payload: dict[str, Any] | None = None
-    ) -> Callable[[], Any]:
+    def later(self, target: Any, /, *args: Any, **fields: Any) -> Callable[[], Any]:
         """The same call, to run in a fan-out."""
-        return lambda: self.call(service, method, payload)
+        return lambda: self.call(target, *args, **fields)
 
 
 class Servicer(Protocol):

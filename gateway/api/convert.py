@@ -50,9 +50,10 @@ def parse_member(value: str, field: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def timestamp(value: str) -> Timestamp:
+def timestamp(value: str | datetime) -> Timestamp:
+    """An instant of a contract (a datetime, or its ISO 8601 text) as a Timestamp."""
     ts = Timestamp()
-    ts.FromDatetime(datetime.fromisoformat(value))
+    ts.FromDatetime(datetime.fromisoformat(value) if isinstance(value, str) else value)
     return ts
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from services.kernel.errors import Problem
+from services.kernel.errors import Internal, Problem
 from services.kernel.validation import (
     INCOMING,
     MULTI_LINE,
@@ -16,6 +23,7 @@ from services.kernel.validation import (
     TextKind,
     date_problem,
     text_problem,
+    validation_error,
 )
 
 MAX_PAGE_SIZE = 200
@@ -92,3 +100,69 @@ class PageRequest(Contract):
         if self.page_size <= 0:
             return DEFAULT_PAGE_SIZE
         return min(self.page_size, MAX_PAGE_SIZE)
+
+
+class PingResponse(Contract):
+    service: str
+    ok: bool
+
+
+# ---------------------------------------------------------------- methods on the wire
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
+
+
+class Method(Generic[Req, Resp]):
+    """One RPC method of a service: its name, the contract it takes and the one it answers.
+
+    Callers (the gateway, another service's `ServiceRpc`) build the request from the contract,
+    send its JSON, and read the reply back into the response contract: a field misspelt on
+    either side is an error where it is made, not a silent `None`."""
+
+    def __init__(self, request: type[Req], response: type[Resp]) -> None:
+        self.request = request
+        self.response = response
+        self.service = ""
+        self.name = ""
+
+    def __set_name__(self, owner: type[Api], name: str) -> None:
+        self.service = owner.service
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<Method {self.service}.{self.name}>"
+
+    def build(self, **fields: Any) -> Req:
+        """The request from a caller's values, checked as the service checks it: every bad
+        field is named in one INVALID_ARGUMENT."""
+        try:
+            return self.request.model_validate(fields, context={INCOMING: True})
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+
+    def payload(self, request: Req) -> dict[str, Any]:
+        """What travels: the fields the caller gave (an unset field keeps the service's
+        default, as when it is left out of a JSON object)."""
+        if not isinstance(request, self.request):
+            raise TypeError(f"{self!r} takes {self.request.__name__}, not {type(request).__name__}")
+        return request.model_dump(mode="json", exclude_unset=True)
+
+    def reply(self, data: Any) -> Resp:
+        """The service's answer as its contract; one outside it is the service's fault."""
+        try:
+            return self.response.model_validate(data)
+        except ValidationError:
+            raise Internal(f"{self.service}.{self.name} answered outside its contract.") from None
+
+
+class Api:
+    """The methods one service serves, declared in its contracts module as
+    `name = Method(Request, Response)`. tests/unit/test_contract_methods.py checks them against
+    the service's own `@rpc` signatures, both ways."""
+
+    service: ClassVar[str] = ""
+
+    @classmethod
+    def methods(cls) -> dict[str, Method[Any, Any]]:
+        return {k: v for k, v in vars(cls).items() if isinstance(v, Method)}

@@ -15,7 +15,7 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
-from .base import Contract, PageRequest
+from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
 
 SERVICE = "identity"
 
@@ -357,11 +357,6 @@ class SigningKeyList(Contract):
 
 class SigningKeyRef(Contract):
     kid: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-
-
-class PingResponse(Contract):
-    service: str
-    ok: bool
 
 
 class CreateTenantRequest(Contract):
@@ -747,3 +742,104 @@ EVENTS: tuple[type[EventPayload], ...] = (
     AccessRevoked,
     PersonErased,
 )
+
+
+# ---------------------------------------------- what identity answers other services
+
+
+class ResolveMembersRequest(Contract):
+    tenant_id: Id
+    member_ids: list[Id] = Field(max_length=10)
+
+
+class ResolveMemberEmailsRequest(Contract):
+    tenant_id: Id
+    emails: list[str] = Field(max_length=6_000)
+
+
+class ResolvedMember(Contract):
+    member_id: str
+    person_id: str
+    roles: list[str]
+    status: str
+    operator: bool = False  # a platform operator: as a coach, only if the coachee agrees
+
+
+class ResolveMembersResponse(Contract):
+    members: list[ResolvedMember]
+
+
+class ResolvedEmail(ResolvedMember):
+    email: str  # as asked
+
+
+class ResolveMemberEmailsResponse(Contract):
+    members: list[ResolvedEmail]
+
+
+# ---------------------------------------------------------------- methods
+
+
+class IdentityApi(Api):
+    """What the identity service serves (its `@rpc` methods, in the order of its service.py)."""
+
+    service = SERVICE
+
+    ping = Method(Empty, PingResponse)
+    get_signing_keys = Method(Empty, SigningKeysResponse)
+    sign_in = Method(SignInRequest, SignInResponse)
+    verify_mfa = Method(MfaCodeRequest, SignInResponse)
+    start_mfa_enrolment = Method(StartMfaEnrolmentRequest, MfaChallenge)
+    begin_mfa_enrolment = Method(MfaChallengeRef, MfaEnrolment)
+    complete_mfa_enrolment = Method(MfaCodeRequest, MfaEnrolled)
+    refresh = Method(RefreshRequest, SignInResponse)
+    sign_out = Method(SignOutRequest, Empty)
+    sign_out_everywhere = Method(Empty, SignOutEverywhereResponse)
+    list_my_sign_ins = Method(ListMySignInsRequest, ListMySignInsResponse)
+    list_tenant_audit_events = Method(ListTenantAuditRequest, AuditEventList)
+    list_security_events = Method(ListSecurityEventsRequest, AuditEventList)
+    export_personal_data = Method(Empty, PersonalDataExport)
+    erase_my_data = Method(EraseMyDataRequest, Erasure)
+    reset_person_mfa = Method(ResetPersonMfaRequest, ResetPersonMfaResponse)
+    erase_person = Method(ErasePersonRequest, Erasure)
+    get_erasure_status = Method(ErasureReceiptRef, Erasure)
+    get_erasure = Method(ErasureRef, Erasure)
+    replay_erasures = Method(ReplayErasuresRequest, ReplayErasuresResponse)
+    list_erasures = Method(ListErasuresRequest, ErasureList)
+    resolve_members = Method(ResolveMembersRequest, ResolveMembersResponse)
+    resolve_member_emails = Method(ResolveMemberEmailsRequest, ResolveMemberEmailsResponse)
+    contact_details = Method(ContactDetailsRequest, ContactDetailsResponse)
+    list_access_revocations = Method(ListAccessRevocationsRequest, ListAccessRevocationsResponse)
+    list_signing_keys = Method(Empty, SigningKeyList)
+    rotate_signing_key = Method(Empty, SigningKeyList)
+    retire_signing_key = Method(SigningKeyRef, SigningKeyList)
+    create_tenant = Method(CreateTenantRequest, Tenant)
+    get_tenant = Method(TenantRef, Tenant)
+    list_tenants = Method(ListTenantsRequest, ListTenantsResponse)
+    get_tenant_settings = Method(TenantRef, TenantSettings)
+    update_tenant_settings = Method(UpdateTenantSettingsRequest, TenantSettings)
+    suspend_tenant = Method(TenantRef, Tenant)
+    reinstate_tenant = Method(TenantRef, Tenant)
+    add_member = Method(AddMemberRequest, AddMemberResponse)
+    import_members = Method(ImportMembersRequest, ImportMembersResponse)
+    resend_invitation = Method(MemberRef, Member)
+    accept_invitation = Method(AcceptInvitationRequest, AcceptInvitationResponse)
+    list_my_coachees = Method(TenantRef, ListMembersResponse)
+    get_space_coaches = Method(SpaceRef, SpaceCoaches)
+    get_member = Method(MemberRef, Member)
+    list_members = Method(ListMembersRequest, ListMembersResponse)
+    update_member = Method(UpdateMemberRequest, Member)
+    deactivate_member = Method(MemberRef, Member)
+    reactivate_member = Method(MemberRef, Member)
+    get_my_person = Method(Empty, Person)
+    get_my_membership = Method(Empty, MyMembership)
+    list_my_memberships = Method(Empty, ListMyMembershipsResponse)
+    request_password_reset = Method(RequestPasswordResetRequest, Empty)
+    reset_password = Method(ResetPasswordRequest, Empty)
+    change_password = Method(ChangePasswordRequest, Empty)
+    update_my_profile = Method(UpdateMyProfileRequest, Person)
+    request_email_change = Method(RequestEmailChangeRequest, Empty)
+    confirm_email_change = Method(ConfirmEmailChangeRequest, ConfirmEmailChangeResponse)
+    request_calendar_email = Method(RequestCalendarEmailRequest, Empty)
+    clear_calendar_email = Method(Empty, Person)
+    accept_membership = Method(MyTenantRef, MyMembership)

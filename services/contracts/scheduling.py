@@ -20,7 +20,8 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import completion_event
 from services.kernel.timezones import check_time_zone
 
-from .base import Contract, PageRequest
+from . import identity
+from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
 
 SERVICE = "scheduling"
 
@@ -529,3 +530,41 @@ EVENTS: tuple[type[EventPayload], ...] = (
     RescheduleRequestClosed,
     completion_event(SERVICE),  # scheduling.person_erased: its part of an erasure is done
 )
+
+
+# ---------------------------------------------------------------- methods
+
+
+class SchedulingApi(Api):
+    """What the scheduling service serves (its `@rpc` methods, in the order of its service.py)."""
+
+    service = SERVICE
+
+    ping = Method(Empty, PingResponse)
+    get_my_availability = Method(Empty, Availability)
+    update_my_availability = Method(UpdateAvailabilityRequest, Availability)
+    list_slots = Method(SlotsRequest, SlotList)
+    book_session = Method(BookSessionRequest, Session)
+    book_series = Method(BookSeriesRequest, BookSeriesResponse)
+    book_next = Method(BookNextRequest, Session)
+    get_session = Method(SessionRef, Session)
+    list_space_sessions = Method(ListSpaceSessionsRequest, SessionList)
+    list_my_sessions = Method(ListMySessionsRequest, SessionList)
+    reschedule_session = Method(RescheduleRequest, RescheduleResponse)
+    cancel_session = Method(CancelSessionRequest, CancelResponse)
+    mark_attendance = Method(MarkAttendanceRequest, Session)
+    list_change_requests = Method(ListChangeRequestsRequest, ChangeRequestList)
+    approve_change_request = Method(ChangeRequestRef, RescheduleResponse)
+    decline_change_request = Method(ChangeRequestRef, ChangeRequest)
+    get_policy = Method(TenantRef, Policy)
+    update_policy = Method(UpdatePolicyRequest, Policy)
+    get_video_settings = Method(TenantRef, VideoSettings)
+    update_video_settings = Method(UpdateVideoSettingsRequest, VideoSettings)
+    get_session_room = Method(SessionRef, SessionRoom)
+    get_dashboard = Method(DashboardRequest, SchedulingDashboard)
+    export_personal_data = Method(Empty, identity.PersonalDataExport)
+    get_my_calendar_settings = Method(Empty, CalendarSettings)
+    update_my_calendar_settings = Method(UpdateCalendarSettingsRequest, CalendarSettings)
+    create_calendar_feed = Method(Empty, CalendarFeed)
+    delete_calendar_feed = Method(Empty, Empty)
+    get_calendar_feed = Method(FeedRequest, FeedContent)

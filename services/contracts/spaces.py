@@ -18,7 +18,8 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import completion_event
 from services.kernel.validation import MULTI_LINE
 
-from .base import Contract, PageRequest
+from . import identity
+from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
 
 SERVICE = "spaces"
 
@@ -404,39 +405,6 @@ class CoachRoster(Contract):
     entries: list[RosterEntry]
 
 
-# ---------------------------------------------------------------- what identity answers spaces
-
-
-class ResolveMembersRequest(Contract):
-    tenant_id: Id
-    member_ids: list[Id] = Field(max_length=10)
-
-
-class ResolveMemberEmailsRequest(Contract):
-    tenant_id: Id
-    emails: list[str] = Field(max_length=6_000)
-
-
-class ResolvedMember(Contract):
-    member_id: str
-    person_id: str
-    roles: list[str]
-    status: str
-    operator: bool = False  # a platform operator: as a coach, only if the coachee agrees
-
-
-class ResolveMembersResponse(Contract):
-    members: list[ResolvedMember]
-
-
-class ResolvedEmail(ResolvedMember):
-    email: str  # as asked
-
-
-class ResolveMemberEmailsResponse(Contract):
-    members: list[ResolvedEmail]
-
-
 # ---------------------------------------------------------------- events
 
 
@@ -583,3 +551,44 @@ EVENTS: tuple[type[EventPayload], ...] = (
     NoteShared,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )
+
+
+# ---------------------------------------------------------------- methods
+
+
+class SpacesApi(Api):
+    """What the spaces service serves (its `@rpc` methods, in the order of its service.py)."""
+
+    service = SERVICE
+
+    ping = Method(Empty, PingResponse)
+    create_space = Method(CreateSpaceRequest, Space)
+    import_spaces = Method(ImportSpacesRequest, ImportSpacesResponse)
+    get_space = Method(SpaceRef, Space)
+    list_spaces = Method(ListSpacesRequest, SpaceList)
+    update_set_up = Method(UpdateSetUpRequest, Space)
+    change_coach = Method(ChangeCoachRequest, Space)
+    change_co_coach = Method(ChangeCoCoachRequest, Space)
+    get_pending_coach_change = Method(PendingCoachChangeRequest, PendingCoachChange)
+    accept_coach_change = Method(PendingCoachChangeRequest, Space)
+    decline_coach_change = Method(PendingCoachChangeRequest, Space)
+    share_earlier_content = Method(SpaceRef, Space)
+    update_content = Method(UpdateContentRequest, Space)
+    move_space = Method(MoveSpaceRequest, Space)
+    create_goal = Method(CreateGoalRequest, Goal)
+    update_goal = Method(UpdateGoalRequest, Goal)
+    archive_goal = Method(GoalRef, Goal)
+    get_goal = Method(GoalRef, Goal)
+    list_goals = Method(ListGoalsRequest, GoalList)
+    goal_history = Method(GoalHistoryRequest, GoalHistory)
+    create_note = Method(CreateNoteRequest, Note)
+    get_note = Method(NoteRef, Note)
+    list_notes = Method(ListNotesRequest, NoteList)
+    update_note = Method(UpdateNoteRequest, Note)
+    delete_note = Method(NoteRef, Empty)
+    list_note_revisions = Method(NotePageRequest, NoteRevisionList)
+    list_note_reads = Method(SpacePageRequest, NoteReadList)
+    list_refused_note_reads = Method(PageRequest, NoteReadList)
+    get_coach_roster = Method(ListSpacesRequest, CoachRoster)
+    rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
+    export_personal_data = Method(Empty, identity.PersonalDataExport)

@@ -2063,8 +2063,8 @@ def list_erasures(
 
 
 def resolve_members(
-    db: WorkerDatabase, request: sc.ResolveMembersRequest
-) -> sc.ResolveMembersResponse:
+    db: WorkerDatabase, request: c.ResolveMembersRequest
+) -> c.ResolveMembersResponse:
     """For the spaces service (its service token): the person, roles and status behind member
     ids of one tenant (and whether the person is an operator), so that a space's coachee and
     coaches are checked when it is set up. Unknown ids, or another tenant's, are simply absent."""
@@ -2072,9 +2072,9 @@ def resolve_members(
         repos = Repositories(uow.connection)
         found = repos.memberships.many_in(request.tenant_id, request.member_ids)
         people = repos.persons.many([m.person_id for m in found])
-    return sc.ResolveMembersResponse(
+    return c.ResolveMembersResponse(
         members=[
-            sc.ResolvedMember(
+            c.ResolvedMember(
                 member_id=m.id,
                 person_id=m.person_id,
                 roles=list(m.roles),
@@ -2110,8 +2110,8 @@ def contact_details(
 
 
 def resolve_member_emails(
-    db: WorkerDatabase, request: sc.ResolveMemberEmailsRequest
-) -> sc.ResolveMemberEmailsResponse:
+    db: WorkerDatabase, request: c.ResolveMemberEmailsRequest
+) -> c.ResolveMemberEmailsResponse:
     """For the spaces service: the members of one tenant behind emails (a CSV of spaces).
     Emails without a membership there are simply absent."""
     keys = {normalize_email(e): e for e in request.emails}
@@ -2124,7 +2124,7 @@ def resolve_member_emails(
         m = found.get(person.id)
         if m is not None:
             answer.append(
-                sc.ResolvedEmail(
+                c.ResolvedEmail(
                     email=keys[key],
                     member_id=m.id,
                     person_id=m.person_id,
@@ -2133,7 +2133,7 @@ def resolve_member_emails(
                     operator=person.platform_admin,
                 )
             )
-    return sc.ResolveMemberEmailsResponse(members=answer)
+    return c.ResolveMemberEmailsResponse(members=answer)
 
 
 # ---------------------------------------------------------------- the caller's own records

@@ -295,14 +295,14 @@ class IdentityService:
 
     @rpc(services=("spaces",))
     def resolve_members(
-        self, caller: Caller, request: sc.ResolveMembersRequest
-    ) -> sc.ResolveMembersResponse:
+        self, caller: Caller, request: c.ResolveMembersRequest
+    ) -> c.ResolveMembersResponse:
         return handlers.resolve_members(self.db, request)
 
     @rpc(services=("spaces",))
     def resolve_member_emails(
-        self, caller: Caller, request: sc.ResolveMemberEmailsRequest
-    ) -> sc.ResolveMemberEmailsResponse:
+        self, caller: Caller, request: c.ResolveMemberEmailsRequest
+    ) -> c.ResolveMemberEmailsResponse:
         return handlers.resolve_member_emails(self.db, request)
 
     @rpc(services=("scheduling",))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
+from services.contracts.identity import ContactDetails
 from services.kernel.i18n import N_, gettext, language_of, local_time, zone_of
 from services.kernel.mail import Mail
 
@@ -106,8 +106,8 @@ You can book others from your space: %(link)s
 }
 
 
-# person ids -> their contact details (identity's ContactDetails, as dicts)
-Contacts = Callable[[list[str]], list[dict[str, Any]]]
+# person ids -> their contact details (identity's answer; erased or unknown people are absent)
+Contacts = Callable[[list[str]], list[ContactDetails]]
 
 # Why the platform cancelled (blank for a person's own cancellation): msgids of the kernel's
 # catalogue, said in the recipient's language by `why`.

@@ -11,7 +11,7 @@ from nameko.timer import timer
 from services.contracts import identity as ic
 from services.contracts import scheduling as c
 from services.contracts import spaces as sc
-from services.contracts.base import Empty
+from services.contracts.base import Empty, PingResponse
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -75,17 +75,21 @@ class SchedulingService:
     master: MasterKey = Collaborator(deployment_master_key)
     mailer: Mailer = Collaborator(_mailer)
 
-    def _contacts(self, person_ids: list[str]) -> list[dict[str, Any]]:
-        answer = self.identity.call("contact_details", {"person_ids": person_ids}, as_service=True)
-        return list(answer["people"])
+    def _contacts(self, person_ids: list[str]) -> list[ic.ContactDetails]:
+        answer = self.identity.call(
+            ic.IdentityApi.contact_details,
+            ic.ContactDetailsRequest(person_ids=person_ids),
+            as_service=True,
+        )
+        return answer.people
 
     def _name_of(self, person_id: str) -> str:
         found = self._contacts([person_id])
-        return str(found[0]["display_name"]) if found else ""
+        return found[0].display_name if found else ""
 
     @rpc(public=True, quiet=True)
-    def ping(self, caller: Caller, request: Empty) -> ic.PingResponse:
-        return ic.PingResponse(service=self.name, ok=True)
+    def ping(self, caller: Caller, request: Empty) -> PingResponse:
+        return PingResponse(service=self.name, ok=True)
 
     @rpc
     def get_my_availability(self, caller: Caller, request: Empty) -> c.Availability:

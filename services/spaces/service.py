@@ -7,7 +7,7 @@ from typing import Any
 from services.contracts import identity as ic
 from services.contracts import scheduling as schc
 from services.contracts import spaces as c
-from services.contracts.base import Empty, PageRequest
+from services.contracts.base import Empty, PageRequest, PingResponse
 from services.kernel.caller import Caller
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
@@ -22,10 +22,10 @@ from .handlers import coaches, goals, keys, notes, personal_data, roster, spaces
 from .storage.unit import Db, SpacesUnit
 
 
-def _facts(m: dict[str, Any]) -> MemberFacts:
+def _facts(m: ic.ResolvedMember) -> MemberFacts:
     """identity's ResolvedMember as the domain reads it (an operator as the role "operator")."""
-    roles = tuple(m["roles"]) + (("operator",) if m.get("operator") else ())
-    return m["person_id"], roles, m["status"]
+    roles = tuple(m.roles) + (("operator",) if m.operator else ())
+    return m.person_id, roles, m.status
 
 
 class SpacesService:
@@ -39,13 +39,15 @@ class SpacesService:
 
     def _resolve(self, tenant_id: str, member_ids: list[str]) -> dict[str, MemberFacts]:
         answer = self.identity.call(
-            "resolve_members", {"tenant_id": tenant_id, "member_ids": member_ids}, as_service=True
+            ic.IdentityApi.resolve_members,
+            ic.ResolveMembersRequest(tenant_id=tenant_id, member_ids=member_ids),
+            as_service=True,
         )
-        return {m["member_id"]: _facts(m) for m in answer["members"]}
+        return {m.member_id: _facts(m) for m in answer.members}
 
     @rpc(public=True, quiet=True)
-    def ping(self, caller: Caller, request: Empty) -> ic.PingResponse:
-        return ic.PingResponse(service=self.name, ok=True)
+    def ping(self, caller: Caller, request: Empty) -> PingResponse:
+        return PingResponse(service=self.name, ok=True)
 
     @rpc
     def create_space(self, caller: Caller, request: c.CreateSpaceRequest) -> c.Space:
@@ -55,9 +57,11 @@ class SpacesService:
         self, tenant_id: str, emails: list[str]
     ) -> dict[str, tuple[str, MemberFacts]]:
         answer = self.identity.call(
-            "resolve_member_emails", {"tenant_id": tenant_id, "emails": emails}, as_service=True
+            ic.IdentityApi.resolve_member_emails,
+            ic.ResolveMemberEmailsRequest(tenant_id=tenant_id, emails=emails),
+            as_service=True,
         )
-        return {m["email"].casefold(): (m["member_id"], _facts(m)) for m in answer["members"]}
+        return {m.email.casefold(): (m.member_id, _facts(m)) for m in answer.members}
 
     @rpc
     def import_spaces(

@@ -24,8 +24,7 @@ from pydantic import BaseModel, ValidationError
 from services.contracts import base, identity, scheduling, spaces
 from services.contracts.base import Contract
 from services.kernel.errors import InvalidArgument
-from services.kernel.runtime.entrypoints import validation_error
-from services.kernel.validation import OPAQUE, date_problem, text_problem
+from services.kernel.validation import OPAQUE, date_problem, text_problem, validation_error
 
 # Every request model (and the inputs they nest): the RPC entrypoints' `request` types are all
 # named so. Views are built by the services, not sent by callers.

@@ -21,8 +21,8 @@ from services.kernel import i18n
 from services.kernel.errors import FieldViolation, Problem, from_wire, invalid
 from services.kernel.i18n_extract import fstrings
 from services.kernel.mail import Mail
-from services.kernel.runtime.entrypoints import validation_error
 from services.kernel.runtime.mailer import Templates
+from services.kernel.validation import validation_error
 from services.scheduling.mails import MAILS as scheduling_mails
 from services.scheduling.mails import when
 

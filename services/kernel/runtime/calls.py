@@ -3,8 +3,11 @@
     class SpacesService:
         rpc_identity = ServiceRpc("identity")
 
-        ... self.rpc_identity.call("get_member", {...})            # forwards the person's token
-        ... self.rpc_identity.call("contact_details", {...}, as_service=True)  # our service token
+        ... self.rpc_identity.call(IdentityApi.get_member, MemberRef(...))  # the person's token
+        ... self.rpc_identity.call(IdentityApi.contact_details, request, as_service=True)  # ours
+
+A call names the method by its contract table (`services/contracts/<service>.py`), sends the
+request contract's JSON and reads the reply back into the response contract.
 
 The request is published non-persistent with the remaining deadline as its expiration, and the
 `deadline` header travels on, so the callee refuses it once it is late; we wait no longer than
@@ -15,11 +18,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import MethodProxy, RpcProxy
+from pydantic import BaseModel
+
+from services.contracts.base import Method
 
 from .. import context
 from ..clock import clock_for
@@ -29,6 +35,8 @@ from ..tokens import SigningKey, issue_service_token, load_or_create_service_key
 from .errors_wire import register_domain_errors
 
 NON_PERSISTENT = 1
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
 register_domain_errors()
 
 
@@ -49,7 +57,12 @@ class BoundServiceRpc:
         self._provider = provider
         self._worker_ctx = worker_ctx
 
-    def call(self, method: str, payload: dict[str, Any], *, as_service: bool = False) -> Any:
+    def call(self, method: Method[Req, Resp], request: Req, *, as_service: bool = False) -> Resp:
+        if method.service != self._provider.target_service:
+            raise TypeError(f"{method!r} is not served by {self._provider.target_service}")
+        return method.reply(self._send(method.name, method.payload(request), as_service))
+
+    def _send(self, method: str, payload: dict[str, Any], as_service: bool) -> Any:
         config = settings()
         data = self._worker_ctx.data
         if data.get(context.DEADLINE) is None:

@@ -44,15 +44,11 @@ from ..config import settings
 from ..errors import (
     DeadlineExceeded,
     DomainError,
-    FieldViolation,
     Internal,
-    InvalidArgument,
     PermissionDenied,
-    Problem,
     Unauthenticated,
     Unavailable,
 )
-from ..i18n import N_
 from ..public_methods import is_public
 from ..revocations import Fetch, RevocationFeed, RevocationList, fetch_from_identity
 from ..tokens import (
@@ -65,7 +61,7 @@ from ..tokens import (
     load_or_create_service_key,
     load_service_public_keys,
 )
-from ..validation import INCOMING, PATTERN_HINTS
+from ..validation import INCOMING, validation_error
 from .replies import use_fast_replies
 
 log = logging.getLogger(__name__)
@@ -279,74 +275,6 @@ def check_public_registry(container: Any) -> None:
                 f"{container.service_name}.{entrypoint.method_name} is declared public but is not "
                 "in services/kernel/public_methods.py"
             )
-
-
-# What to tell a person, by pydantic's error type: msgids of the kernel's catalogue, whose
-# placeholders are pydantic's context values (services/kernel/i18n.py says them in French).
-_FRIENDLY = {
-    "string_pattern_mismatch": N_("has an invalid format"),
-    "missing": N_("is required"),
-    "extra_forbidden": N_("is not a field of this request"),
-    "enum": N_("is not one of the accepted values"),
-    "literal_error": N_("is not one of the accepted values"),
-    "too_short": N_("needs at least %(min_length)s"),
-    "too_long": N_("holds at most %(max_length)s items"),
-    "string_too_short": N_("needs at least %(min_length)s characters"),
-    "string_too_long": N_("has more than %(max_length)s characters"),
-    "greater_than_equal": N_("must be %(ge)s or more"),
-    "greater_than": N_("must be more than %(gt)s"),
-    "less_than_equal": N_("must be %(le)s or less"),
-    "less_than": N_("must be less than %(lt)s"),
-    "int_type": N_("must be a whole number"),
-    "int_parsing": N_("must be a whole number"),
-    "int_from_float": N_("must be a whole number"),
-    "bool_type": N_("must be true or false"),
-    "bool_parsing": N_("must be true or false"),
-    "string_type": N_("must be text"),
-    "list_type": N_("must be a list"),
-    "dict_type": N_("must be a set of names and values"),
-    "model_type": N_("must be a set of names and values"),
-    "date_type": N_("must be a date: YYYY-MM-DD"),
-    "date_parsing": N_("must be a date: YYYY-MM-DD"),
-    "date_from_datetime_parsing": N_("must be a date: YYYY-MM-DD"),
-    "datetime_type": N_("must be a date and time with its offset, such as 2030-01-31T09:00:00Z"),
-    "datetime_parsing": N_("must be a date and time with its offset, such as 2030-01-31T09:00:00Z"),
-    "datetime_from_date_parsing": N_(
-        "must be a date and time with its offset, such as 2030-01-31T09:00:00Z"
-    ),
-    "timezone_aware": N_("must be a date and time with its offset, such as 2030-01-31T09:00:00Z"),
-    "uuid_type": N_("must be an identifier such as 0b9d6a5e-8f4c-4f7e-9a43-2f1b7f0c6d21"),
-    "uuid_parsing": N_("must be an identifier such as 0b9d6a5e-8f4c-4f7e-9a43-2f1b7f0c6d21"),
-}
-
-
-def _field_problem(error: Any) -> str:
-    """Why pydantic refused a field, as a msgid (a `Problem` when it holds values)."""
-    ctx = error.get("ctx") or {}
-    pattern = ctx.get("pattern")
-    if pattern and pattern in PATTERN_HINTS:
-        return PATTERN_HINTS[pattern]
-    if error["type"] == "text_or_date" and "template" in ctx:  # services/contracts/base.py
-        values = {k: v for k, v in ctx.items() if k != "template"}
-        return Problem(str(ctx["template"]), **values)
-    if error["type"] in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
-        return "must not be empty"
-    template = _FRIENDLY.get(error["type"])
-    if template is None:
-        return str(error["msg"])  # said in English only; add its type above to translate it
-    try:
-        return Problem(template, **ctx) if "%(" in template else template
-    except (KeyError, ValueError, TypeError):
-        return str(error["msg"])
-
-
-def validation_error(exc: ValidationError) -> InvalidArgument:
-    fields = []
-    for error in exc.errors():
-        path = ".".join(str(p) for p in error["loc"]) or "request"
-        fields.append(FieldViolation.of(path, _field_problem(error)))
-    names = ", ".join(sorted({f.field for f in fields}))
-    return InvalidArgument(f"Some fields are invalid: {names}", fields=fields)
 
 
 def _request_model(fn: Callable[..., Any]) -> type[BaseModel]:

@@ -76,12 +76,12 @@ def get_calendar_feed(
                 if first.coachee_person_id == person:
                     coach_of[message.uid] = first.coach_person_id
     coaches = sorted(set(coach_of.values()))[:49] if choice.show_coach_name else []
-    people = {w["person_id"]: w for w in contacts([person, *coaches])}
-    locale = lang(people[person]["locale"]) if person in people else "en"
+    people = {w.person_id: w for w in contacts([person, *coaches])}
+    locale = lang(people[person].locale) if person in people else "en"
     neutral = itip.neutral_title(locale)
     titles = {}
     for m in messages:
         coach = people.get(coach_of.get(m.uid, ""))
-        titles[m.uid] = choice.title_for(neutral, coach["display_name"] if coach else None)
+        titles[m.uid] = choice.title_for(neutral, coach.display_name if coach else None)
     ics = itip.publish(messages, locale=locale, now=now, titles=titles)
     return c.FeedContent(ics=ics.decode())

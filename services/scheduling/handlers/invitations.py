@@ -89,22 +89,22 @@ def send(
     together = _cancelled_together(db, event) if told else None
     found = contacts(people) if people else []
     with db.read_only() as uow:
-        choices = uow.reminders.choices({w["person_id"] for w in found})
-    coach = next((w for w in found if w["person_id"] == event.coach_person_id), None)
+        choices = uow.reminders.choices({w.person_id for w in found})
+    coach = next((w for w in found if w.person_id == event.coach_person_id), None)
     for who in found:
-        is_coachee = who["person_id"] == event.coachee_person_id
-        title = choices[who["person_id"]].title_for(
-            itip.neutral_title(who["locale"]),
-            coach["display_name"] if coach and is_coachee else None,
+        is_coachee = who.person_id == event.coachee_person_id
+        title = choices[who.person_id].title_for(
+            itip.neutral_title(who.locale),
+            coach.display_name if coach and is_coachee else None,
         )
         # One notice per person for all that one change cancelled, whichever event sends it.
         notice = (
             together is not None
-            and who["person_id"] in told
-            and _claim_notice(db, together[0], who["person_id"])
+            and who.person_id in told
+            and _claim_notice(db, together[0], who.person_id)
         )
         for message in planned:
-            claimed = _claim(db, message, who["person_id"])
+            claimed = _claim(db, message, who.person_id)
             if not claimed:
                 continue
             link = space_link(public_url, event.space_id, is_coachee)
@@ -116,32 +116,32 @@ def send(
             ics = itip.render(
                 message,
                 organizer=mailer.address,
-                attendee=who["calendar_email"],
-                attendee_name=who["display_name"],
-                locale=lang(who["locale"]),
+                attendee=who.calendar_email,
+                attendee_name=who.display_name,
+                locale=lang(who.locale),
                 now=_now(db),
                 title=title,
             )
             try:
                 mailer.send(
-                    who["calendar_email"],
-                    who["locale"],
+                    who.calendar_email,
+                    who.locale,
                     template,
                     calendar=(message.method, ics),
                     **values,
                 )
             except Exception:
-                _release(db, message.uid, who["person_id"], claimed)
+                _release(db, message.uid, who.person_id, claimed)
                 if carried and together is not None:
-                    _release(db, NOTICES, who["person_id"], [together[0]])
+                    _release(db, NOTICES, who.person_id, [together[0]])
                 raise
         if notice and together is not None:  # the calendars already knew: the notice alone
             link = space_link(public_url, event.space_id, is_coachee)
             template, values = _notice(event, together[1], who, link)
             try:
-                mailer.send(who["email"], who["locale"], template, **values)
+                mailer.send(who.email, who.locale, template, **values)
             except Exception:
-                _release(db, NOTICES, who["person_id"], [together[0]])
+                _release(db, NOTICES, who.person_id, [together[0]])
                 raise
 
 
@@ -149,8 +149,8 @@ def _mail(message: itip.Message, who: dict[str, Any], link: str) -> tuple[str, d
     first = message.events[0].start
     template = "calendar_cancel" if message.method == itip.CANCEL else "calendar_request"
     return template, {
-        "name": who["display_name"] or who["email"],
-        "when": when(first, who["time_zone"], who["locale"]),
+        "name": who.display_name or who.email,
+        "when": when(first, who.time_zone, who.locale),
         "link": link,
     }
 
@@ -160,11 +160,11 @@ def _notice(
 ) -> tuple[str, dict[str, str]]:
     """The cancellation notice: one session's, or the list of all one change cancelled."""
     reason = getattr(event, "reason", None) or ""
-    dates = [when(at, who["time_zone"], who["locale"]) for at in starts or [event.starts_at]]
+    dates = [when(at, who.time_zone, who.locale) for at in starts or [event.starts_at]]
     return "session_cancelled" if len(dates) == 1 else "sessions_cancelled", {
-        "name": who["display_name"] or who["email"],
+        "name": who.display_name or who.email,
         "when": dates[0] if len(dates) == 1 else "\n".join(f"- {d}" for d in dates),
-        "why": why(reason, who["locale"]),
+        "why": why(reason, who.locale),
         "link": link,
     }
 

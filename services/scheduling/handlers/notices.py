@@ -55,11 +55,11 @@ def send_request(
         people,
         "reschedule_closed" if closed else "reschedule_requested",
         lambda who: {
-            "when": when(event.original_starts_at, who["time_zone"], who["locale"]),
-            "proposed": when(event.proposed_starts_at, who["time_zone"], who["locale"]),
-            "outcome": outcome(event.status, who["locale"]),
+            "when": when(event.original_starts_at, who.time_zone, who.locale),
+            "proposed": when(event.proposed_starts_at, who.time_zone, who.locale),
+            "outcome": outcome(event.status, who.locale),
             "link": space_link(
-                public_url, event.space_id, who["person_id"] == session.coachee_person_id
+                public_url, event.space_id, who.person_id == session.coachee_person_id
             ),
         },
     )
@@ -76,9 +76,9 @@ def _send(
         return
     for who in contacts(people):
         mailer.send(
-            who["email"],
-            who["locale"],
+            who.email,
+            who.locale,
             template,
-            name=who["display_name"] or who["email"],
+            name=who.display_name or who.email,
             **values(who),
         )

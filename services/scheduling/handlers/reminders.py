@@ -94,7 +94,7 @@ def sweep(db: Db, contacts: Contacts, mailer: Mailer, public_url: str) -> int:
     # Addresses first: if identity cannot answer, nothing is claimed and the next sweep retries.
     asked = sorted({p for _, p in wanted})
     found = {
-        who["person_id"]: who
+        who.person_id: who
         for chunk in range(0, len(asked), CONTACTS_PER_CALL)
         for who in contacts(asked[chunk : chunk + CONTACTS_PER_CALL])
     }
@@ -115,11 +115,11 @@ def sweep(db: Db, contacts: Contacts, mailer: Mailer, public_url: str) -> int:
         who = found[person]
         try:
             mailer.send(
-                who["calendar_email"],  # calendar mail: to the person's calendar address
-                who["locale"],
+                who.calendar_email,  # calendar mail: to the person's calendar address
+                who.locale,
                 "reminder",
-                name=who["display_name"] or who["email"],
-                when=when(s.starts_at, who["time_zone"], who["locale"]),
+                name=who.display_name or who.email,
+                when=when(s.starts_at, who.time_zone, who.locale),
                 link=space_link(public_url, s.space_id, person == s.coachee_person_id),
             )
             count += 1
