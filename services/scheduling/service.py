@@ -16,12 +16,13 @@ from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
+from services.kernel.runtime import space_copies
 from services.kernel.runtime.calls import ServiceRpc
-from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.collaborators import Collaborator, mailer_of
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
-from services.kernel.runtime.mailer import Mailer, mailer_from
+from services.kernel.runtime.mailer import Mailer
 
 from .domain.rooms import check_deployment_default
 from .handlers import (
@@ -48,10 +49,6 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 5
 
 
-def _mailer() -> Mailer:
-    return mailer_from(settings(), MAILS)
-
-
 class DeploymentCheck(DependencyProvider):  # type: ignore[misc]
     """Refuses to start with a video set-up that is unsafe in production (a public Jitsi
     server without tokens as the deployment's default)."""
@@ -63,7 +60,8 @@ class DeploymentCheck(DependencyProvider):  # type: ignore[misc]
         )
 
 
-class SchedulingService:
+# SpaceCopies is not imported by name: `nameko run` would take it for a second service.
+class SchedulingService(space_copies.SpaceCopies):
     name = c.SERVICE
 
     db: Db = Database(c.SERVICE, unit=SchedulingUnit)
@@ -73,7 +71,7 @@ class SchedulingService:
     checked = DeploymentCheck()
     config: Settings = Collaborator(settings)
     master: MasterKey = Collaborator(deployment_master_key)
-    mailer: Mailer = Collaborator(_mailer)
+    mailer: Mailer = mailer_of(MAILS)
 
     def _contacts(self, person_ids: list[str]) -> list[ic.ContactDetails]:
         answer = self.identity.call(
@@ -203,68 +201,9 @@ class SchedulingService:
     def create_default_policy(self, uow: SchedulingUnit, event: Any, envelope: Envelope) -> None:
         policy.create_default_policy(uow, event)
 
-    # Spaces' events that carry a space's set-up and status: each keeps scheduling's copy
-    # (`handlers.spaces.record_space`). One declared handler per event type; a unit test checks
-    # that every `SpaceEvent` of the spaces contract has one.
-
-    @on_event(sc.SpaceCreated)
-    def on_spaces_space_created(
-        self, uow: SchedulingUnit, event: sc.SpaceCreated, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.SpaceActivated)
-    def on_spaces_space_activated(
-        self, uow: SchedulingUnit, event: sc.SpaceActivated, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.SpacePaused)
-    def on_spaces_space_paused(
-        self, uow: SchedulingUnit, event: sc.SpacePaused, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.SpaceResumed)
-    def on_spaces_space_resumed(
-        self, uow: SchedulingUnit, event: sc.SpaceResumed, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.SpaceCompleted)
-    def on_spaces_space_completed(
-        self, uow: SchedulingUnit, event: sc.SpaceCompleted, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.SpaceArchived)
-    def on_spaces_space_archived(
-        self, uow: SchedulingUnit, event: sc.SpaceArchived, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.SpaceSetUpChanged)
-    def on_spaces_space_set_up_changed(
-        self, uow: SchedulingUnit, event: sc.SpaceSetUpChanged, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.CoachChanged)
-    def on_spaces_coach_changed(
-        self, uow: SchedulingUnit, event: sc.CoachChanged, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.CoCoachChanged)
-    def on_spaces_co_coach_changed(
-        self, uow: SchedulingUnit, event: sc.CoCoachChanged, envelope: Envelope
-    ) -> None:
-        spaces.record_space(uow, event)
-
-    @on_event(sc.CoachChangeProposed)
-    def on_spaces_coach_change_proposed(
-        self, uow: SchedulingUnit, event: sc.CoachChangeProposed, envelope: Envelope
-    ) -> None:
+    # Spaces' events that carry a space's set-up and status keep scheduling's copy of the
+    # space (the kernel's SpaceCopies declares one handler per event type).
+    def record_space(self, uow: SchedulingUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
         spaces.record_space(uow, event)
 
     @on_event(c.SessionBooked, transactional=False)

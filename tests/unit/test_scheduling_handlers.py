@@ -185,14 +185,3 @@ def test_one_feed_link_a_person_a_new_one_replaces_the_old_and_deleting_revokes_
     refused("FEED_NOT_FOUND", calendar.delete_calendar_feed, db, person(COACHEE))
     old = c.FeedRequest(token=token)
     refused("FEED_NOT_FOUND", calendar.get_calendar_feed, db, lambda ids: [], "ecoach.test", old)
-
-
-def test_every_space_event_has_its_declared_handler_in_the_service() -> None:
-    """The space copies are kept by one declared handler per spaces event (no setattr loop):
-    a new `SpaceEvent` in the spaces contract fails here until the service handles it."""
-    from services.contracts import spaces as sc
-    from services.scheduling.service import SchedulingService
-
-    for model in sc.EVENTS:
-        if isinstance(model, type) and issubclass(model, sc.SpaceEvent):
-            assert hasattr(SchedulingService, "on_" + model.TYPE.replace(".", "_")), model

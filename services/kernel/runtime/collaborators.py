@@ -2,15 +2,20 @@
 nameko dependency providers: built once when the container starts, never at import time, and
 replaceable in tests (nameko's `replace_dependencies`).
 
-    mailer = Collaborator(lambda: mailer_from(settings(), MAILS))
+    master = Collaborator(deployment_master_key)
+    mailer = mailer_of(MAILS)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from nameko.extensions import DependencyProvider
+
+from ..config import settings
+from ..mail import Mail
+from .mailer import Mailer, mailer_from
 
 T = TypeVar("T")
 
@@ -28,3 +33,10 @@ class Collaborator(DependencyProvider, Generic[T]):  # type: ignore[misc]
     def get_dependency(self, worker_ctx: Any) -> T:
         assert self.value is not None, "a collaborator is used before its container's setup"
         return self.value
+
+
+def mailer_of(mails: Mapping[str, Mail]) -> Collaborator[Mailer]:
+    """The deployment's mailer (its SMTP settings) speaking with the service's templates:
+
+    mailer: Mailer = mailer_of(MAILS)"""
+    return Collaborator(lambda: mailer_from(settings(), mails))
