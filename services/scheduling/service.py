@@ -17,7 +17,7 @@ from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime import space_copies
-from services.kernel.runtime.calls import ServiceRpc
+from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc
 from services.kernel.runtime.collaborators import Collaborator, mailer_of
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
@@ -67,7 +67,7 @@ class SchedulingService(space_copies.SpaceCopies):
     db: Db = Database(c.SERVICE, unit=SchedulingUnit)
     auth = Authentication()
     relay = EventRelay()  # publishes scheduling.* events
-    identity = ServiceRpc("identity")
+    identity: BoundServiceRpc = ServiceRpc("identity")
     checked = DeploymentCheck()
     config: Settings = Collaborator(settings)
     master: MasterKey = Collaborator(deployment_master_key)

@@ -11,7 +11,7 @@ from services.contracts.base import Empty, PageRequest, PingResponse
 from services.kernel.caller import Caller
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
-from services.kernel.runtime.calls import ServiceRpc
+from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc
 from services.kernel.runtime.collaborators import Collaborator
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
@@ -34,7 +34,7 @@ class SpacesService:
     db: Db = Database(c.SERVICE, unit=SpacesUnit)
     auth = Authentication()
     relay = EventRelay()  # publishes spaces.space_* events
-    identity = ServiceRpc("identity")
+    identity: BoundServiceRpc = ServiceRpc("identity")
     master: MasterKey = Collaborator(deployment_master_key)
 
     def _resolve(self, tenant_id: str, member_ids: list[str]) -> dict[str, MemberFacts]:

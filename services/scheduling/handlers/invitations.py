@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from services.contracts import scheduling as c
+from services.contracts.identity import ContactDetails
 from services.kernel.runtime.mailer import Mailer
 
 from ..adapters import itip
@@ -139,13 +140,13 @@ def send(
             link = space_link(public_url, event.space_id, is_coachee)
             template, values = _notice(event, together[1], who, link)
             try:
-                mailer.send(who.email, who.locale, template, **values)
+                mailer.send(who.email, who.locale, template, None, **values)
             except Exception:
                 _release(db, NOTICES, who.person_id, [together[0]])
                 raise
 
 
-def _mail(message: itip.Message, who: dict[str, Any], link: str) -> tuple[str, dict[str, str]]:
+def _mail(message: itip.Message, who: ContactDetails, link: str) -> tuple[str, dict[str, str]]:
     first = message.events[0].start
     template = "calendar_cancel" if message.method == itip.CANCEL else "calendar_request"
     return template, {
@@ -156,7 +157,7 @@ def _mail(message: itip.Message, who: dict[str, Any], link: str) -> tuple[str, d
 
 
 def _notice(
-    event: c.SessionEvent, starts: list[datetime], who: dict[str, Any], link: str
+    event: c.SessionEvent, starts: list[datetime], who: ContactDetails, link: str
 ) -> tuple[str, dict[str, str]]:
     """The cancellation notice: one session's, or the list of all one change cancelled."""
     reason = getattr(event, "reason", None) or ""

@@ -10,9 +10,9 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from services.contracts import scheduling as c
+from services.contracts.identity import ContactDetails
 from services.kernel.runtime.mailer import Mailer
 
 from ..mails import Contacts, outcome, space_link, when
@@ -70,7 +70,7 @@ def _send(
     mailer: Mailer,
     people: list[str],
     template: str,
-    values: Callable[[dict[str, Any]], dict[str, str]],
+    values: Callable[[ContactDetails], dict[str, str]],
 ) -> None:
     if not people:
         return
@@ -79,6 +79,7 @@ def _send(
             who.email,
             who.locale,
             template,
+            None,  # no calendar part
             name=who.display_name or who.email,
             **values(who),
         )

@@ -37,7 +37,7 @@ def effective(found: VideoSettings | None, tenant_id: str, config: Settings) -> 
 def _view(s: VideoSettings, default: bool) -> c.VideoSettings:
     return c.VideoSettings(
         tenant_id=s.tenant_id,
-        provider=s.provider,  # type: ignore[arg-type]
+        provider=s.provider,
         server_url=s.server_url,
         app_id=s.app_id,
         has_secret=bool(s.secret),
@@ -134,7 +134,7 @@ def get_session_room(
     )
     return c.SessionRoom(
         session_id=session.id,
-        provider=settings.provider,  # type: ignore[arg-type]
+        provider=settings.provider,
         url=joined.url,
         token=joined.token,
         room=room,

@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg2.extras import DateTimeTZRange
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     DateTime,
     String,
@@ -548,7 +549,7 @@ class Sessions:
         """Every busy interval of these people overlapping [from_at, to_at), in all tenants;
         of `here_only`'s, only those of sessions of `tenant_id` (someone else's view of them
         must not show what they do in another tenant)."""
-        whose = busy.c.person_id.in_(people)
+        whose: ColumnElement[bool] = busy.c.person_id.in_(people)
         if here_only:
             local = select(sessions.c.id).where(sessions.c.tenant_id == tenant_id)
             whose = or_(whose, busy.c.person_id.in_(here_only) & busy.c.session_id.in_(local))

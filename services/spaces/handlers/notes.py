@@ -104,8 +104,8 @@ def get_note(db: Db, master: MasterKey, caller: Caller, request: c.NoteRef) -> c
             refused = exc
         else:
             notes.record_reads(space.id, space.tenant_id, [note.id], who.person_id, now)
-    if refused is not None:  # after the commit: the refused read stays recorded
-        raise refused
+    if refused is not None or note is None:  # after the commit: the refused read stays recorded
+        raise refused or note_not_found()
     return note_view(note)
 
 

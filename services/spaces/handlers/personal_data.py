@@ -37,8 +37,8 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> ic.Person
                 if s.set_up.coach.person_id == caller.person_id
                 else Relation.CO_COACH
             )
-            view = space_view(s, Relation.TENANT_ADMIN)  # set-up only
-            entry = view.model_copy(update={"relation": relation.value}).model_dump(mode="json")
+            set_up = space_view(s, Relation.TENANT_ADMIN)  # set-up only
+            entry = set_up.model_copy(update={"relation": relation.value}).model_dump(mode="json")
             # Their own words: their private notes, and the shared notes they wrote.
             mine = notes_of(repo, s, caller.person_id)
             entry["notes"] = [n for n in mine["notes"] if n["author_person_id"] == caller.person_id]

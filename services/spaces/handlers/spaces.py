@@ -226,7 +226,7 @@ def update_content(
     db: Db, master: MasterKey, caller: Caller, request: c.UpdateContentRequest
 ) -> c.Space:
     who = member_of(caller, request.tenant_id)
-    changes = {name: getattr(request, name) for name in request.update_mask}
+    changes: dict[str, str] = {name: getattr(request, name) for name in request.update_mask}
 
     def change(space: Space, relation: Relation, _: set[Relation], now: datetime) -> Any:
         space.change_content(changes, relation, now)

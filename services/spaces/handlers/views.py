@@ -41,13 +41,13 @@ def space_view(space: Space, relation: Relation) -> c.Space:
             coachee=coachee,
             coach=coach,
             co_coach=participant_view(s.co_coach),
-            cadence=s.cadence,  # type: ignore[arg-type]
+            cadence=s.cadence,
             sessions_planned=s.sessions_planned,
             starts_on=s.starts_on,
             ends_on=s.ends_on,
         ),
         content=content,
-        relation=relation.value,  # type: ignore[arg-type]
+        relation=relation.value,
         created_by=space.created_by,
         created_at=space.created_at,
         updated_at=space.updated_at,
@@ -68,7 +68,7 @@ def pending_coach_view(space: Space) -> c.PendingCoachChange | None:
     proposed = participant_view(p.participant)
     assert proposed is not None
     return c.PendingCoachChange(
-        seat=p.seat,  # type: ignore[arg-type]
+        seat=p.seat,
         proposed=proposed,
         proposed_by=p.proposed_by,
         proposed_at=p.proposed_at,
@@ -85,7 +85,7 @@ def space_event(model: type[c.SpaceEvent], space: Space, **more: Any) -> c.Space
         coachee_person_id=s.coachee.person_id,
         coach_person_id=s.coach.person_id,
         co_coach_person_id=s.co_coach.person_id if s.co_coach else None,
-        cadence=s.cadence,  # type: ignore[arg-type]
+        cadence=s.cadence,
         sessions_planned=s.sessions_planned,
         starts_on=s.starts_on,
         ends_on=s.ends_on,
@@ -102,7 +102,7 @@ def goal_view(goal: Goal) -> c.Goal:
         description=goal.description,
         due_on=goal.due_on,
         progress=goal.progress,
-        status=goal.status,  # type: ignore[arg-type]
+        status=goal.status,
         milestones=[
             c.MilestoneView(id=m.id, title=m.title, due_on=m.due_on, done=m.done)
             for m in goal.milestones
@@ -118,7 +118,7 @@ def note_view(note: Note) -> c.Note:
         note_id=note.id,
         space_id=note.space_id,
         tenant_id=note.tenant_id,
-        kind=note.kind,  # type: ignore[arg-type]
+        kind=note.kind,
         author_person_id="" if note.author_id == ERASED_PERSON else note.author_id,
         author_erased=note.author_id == ERASED_PERSON,
         parent_note_id=note.parent_id,
