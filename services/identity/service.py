@@ -150,7 +150,7 @@ class IdentityService:
     keys: SigningKeyCache = Collaborator(_signing_keys)
     tokens: TokenSettings = Collaborator(_token_settings)
     passwords: Passwords = Collaborator(_passwords)
-    common_passwords: frozenset[str] = Collaborator(common_passwords)
+    common: frozenset[str] = Collaborator(common_passwords)  # refused as too common
     throttle: ThrottlePolicy = Collaborator(_throttle_policy)
     links: LinkSettings = Collaborator(_links)
     mailer: Mailer = Collaborator(_mailer)
@@ -381,7 +381,7 @@ class IdentityService:
             self.db,
             self.passwords,
             self.links,
-            self.common_passwords,
+            self.common,
             request,
             source=self.auth.client_address,
             policy=self.throttle,
@@ -453,9 +453,7 @@ class IdentityService:
 
     @rpc(public=True)
     def reset_password(self, caller: Caller, request: c.ResetPasswordRequest) -> Empty:
-        return passwords.reset_password(
-            self.db, self.passwords, self.links, self.common_passwords, request
-        )
+        return passwords.reset_password(self.db, self.passwords, self.links, self.common, request)
 
     @rpc
     def change_password(self, caller: Caller, request: c.ChangePasswordRequest) -> Empty:
@@ -463,7 +461,7 @@ class IdentityService:
             self.db,
             self.passwords,
             self.master,
-            self.common_passwords,
+            self.common,
             caller,
             request,
             source=self.auth.client_address,
