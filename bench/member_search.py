@@ -28,7 +28,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from services.identity.domain.model import MemberSearch, Membership, Person, Tenant
-from services.identity.storage import Repositories, metadata
+from services.identity.storage.memberships import Memberships
+from services.identity.storage.persons import Persons
+from services.identity.storage.tables import metadata
+from services.identity.storage.tenants import Tenants
 
 from .benchkit import machine, percentile, server_version, write_report
 
@@ -108,30 +111,29 @@ def main(argv: list[str]) -> int:
             Tenant.create(f"T{i}", f"bench-{i}-{secrets.token_hex(3)}", now) for i in range(5)
         ]
         with engine.begin() as conn:
-            repos = Repositories(conn)
             for t in tenants:
-                repos.tenants.add(t)
+                Tenants(conn).add(t)
             searched = tenants[0]
             ps, ms = people(searched.id, args.members, now)
             for t in tenants[1:]:
                 more_p, more_m = people(t.id, args.others // 4, now)
                 ps += more_p
                 ms += more_m
-            repos.persons.add_many(ps)
-            repos.memberships.add_many(ms)
+            Persons(conn).add_many(ps)
+            Memberships(conn).add_many(ms)
             email = next(p.email for p, m in zip(ps, ms, strict=True) if m.status == "active")
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
         results: dict[str, Any] = {}
         with engine.connect() as conn:
-            repos = Repositories(conn)
+            members = Memberships(conn)
             for label, fields in SEARCHES:
                 query = fields.get("query", "").replace("<email>", email)
                 found = MemberSearch.of(query, fields.get("role", ""), fields.get("status", ""))
                 times, rows = [], 0
                 for _ in range(args.runs):
                     started = time.perf_counter()
-                    page, _next = repos.memberships.search(searched.id, found, 50, "")
+                    page, _next = members.search(searched.id, found, 50, "")
                     times.append((time.perf_counter() - started) * 1000)
                     rows = len(page)
                 times.sort()

@@ -23,7 +23,7 @@ from typing import Any
 
 from gateway.api.convert import member_name
 from gateway.api.pb import identity_pb2 as pb
-from services.identity.passwords import hasher
+from services.identity.adapters.passwords import hasher
 from services.kernel.config import settings
 from tests.support.api import Api, unique_email
 from tests.support.people import sign_in_operator

@@ -18,11 +18,12 @@ from services.kernel.config import Settings
 from services.kernel.crypto import master_key_from
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 
+from .adapters.passwords import Passwords
 from .domain import mfa
 from .domain.model import Membership, Tenant
-from .handlers import ensure_person_with_password, ensure_totp, membership_changed, tenant_created
-from .passwords import Passwords
-from .storage import Repositories
+from .handlers.seeding import ensure_person_with_password, ensure_totp
+from .handlers.views import membership_changed, tenant_created
+from .storage.unit import Db, IdentityUnit
 
 DEMO_TENANT_SLUG = "acme"
 
@@ -59,16 +60,15 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
     if config.env == "production":
         raise DemoRefused("the demo data (known passwords) is never created in production")
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
-    db = WorkerDatabase(engine, SystemClock())
+    db: Db = WorkerDatabase(engine, SystemClock(), unit=IdentityUnit)
     passwords = Passwords()
     created = False
     try:
         with db.unit_of_work() as uow:
-            repos = Repositories(uow.connection)
-            tenant = repos.tenants.by_slug(DEMO_TENANT_SLUG)
+            tenant = uow.tenants.by_slug(DEMO_TENANT_SLUG)
             if tenant is None:
                 tenant = Tenant.create("Acme", DEMO_TENANT_SLUG, uow.clock.now())
-                repos.tenants.add(tenant)
+                uow.tenants.add(tenant)
                 # The outbox carries it to the other services once identity's relay runs.
                 uow.record(tenant_created(tenant))
                 created = True
@@ -86,12 +86,11 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
                 _enrol_operator(config, db, person.id, account.email)
                 continue
             with db.unit_of_work() as uow:
-                repos = Repositories(uow.connection)
-                if repos.memberships.of_person_in(tenant.id, person.id) is None:
+                if uow.memberships.of_person_in(tenant.id, person.id) is None:
                     membership = Membership.for_new_person(
                         tenant.id, person, account.email, (account.role,), uow.clock.now()
                     )
-                    repos.memberships.add(membership)
+                    uow.memberships.add(membership)
                     uow.record(membership_changed(membership, "added"))
                     created = True
     finally:
@@ -104,7 +103,7 @@ def operator_totp_file(config: Settings) -> Path:
     return config.var_dir / "demo-operator.totp"
 
 
-def _enrol_operator(config: Settings, db: WorkerDatabase, person_id: str, email: str) -> None:
+def _enrol_operator(config: Settings, db: Db, person_id: str, email: str) -> None:
     """The demo operator's authenticator; its otpauth URI in var/demo-operator.totp (0600)."""
     secret = mfa.new_secret()
     master = master_key_from(config)

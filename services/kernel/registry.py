@@ -48,7 +48,9 @@ class Service:
 # Every service, in dependency order: migrated, started and streamed (personal-data exports) in
 # this order. A new service adds itself here, and only here.
 SERVICES: tuple[Service, ...] = (
-    Service("identity", personal_data=True, rewrap="services.identity.storage:rewrap_master_key"),
+    Service(
+        "identity", personal_data=True, rewrap="services.identity.storage.rewrap:rewrap_master_key"
+    ),
     Service("spaces", personal_data=True, rewrap=KEY_RING_REWRAP),
     Service("scheduling", personal_data=True, rewrap=KEY_RING_REWRAP),
 )

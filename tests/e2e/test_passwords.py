@@ -14,7 +14,7 @@ import pytest
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
-from services.identity.passwords import common_passwords
+from services.identity.adapters.passwords import common_passwords
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.clock import move_test_clock

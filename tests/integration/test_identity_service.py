@@ -13,7 +13,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import func, select
 
 from services.identity.service import IdentityService
-from services.identity.storage import memberships, persons
+from services.identity.storage.tables import memberships, persons
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
 from services.kernel.errors import (

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from services.identity.storage import rewrap_master_key as identity_rewrap
-from services.identity.storage import service_secrets
+from services.identity.storage.rewrap import rewrap_master_key as identity_rewrap
+from services.identity.storage.tables import service_secrets
 from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, SecretKey, key_id_of, master_key_from
 from services.kernel.runtime import keyring

@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 
 from gateway.api.pb import identity_pb2 as pb
+from services.identity.adapters.passwords import Passwords
 from services.identity.domain.mfa import current_code
-from services.identity.handlers import ensure_person_with_password, ensure_totp
-from services.identity.passwords import Passwords
+from services.identity.handlers.seeding import ensure_person_with_password, ensure_totp
+from services.identity.storage.unit import IdentityUnit
 from services.kernel.clock import SystemClock, clock_for
 from services.kernel.config import Settings
 from services.kernel.crypto import master_key_from
@@ -27,7 +28,7 @@ def create_operator(config: Settings, email: str | None = None) -> str:
     email = email or f"operator-{secrets.token_hex(4)}@ecoach.test"
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
     try:
-        db = WorkerDatabase(engine, SystemClock())
+        db = WorkerDatabase(engine, SystemClock(), unit=IdentityUnit)
         person = ensure_person_with_password(
             db,
             Passwords(),
@@ -68,7 +69,7 @@ def set_password(config: Settings, email: str, password: str) -> None:
     from sqlalchemy import select, update
 
     from services.identity.domain.model import normalize_email
-    from services.identity.storage import memberships, persons
+    from services.identity.storage.tables import memberships, persons
 
     engine = make_engine(config.database_url_for("identity"), pool_size=1)
     try:

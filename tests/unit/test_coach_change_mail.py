@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from services.contracts import spaces as sc
-from services.identity.handlers import send_coach_change_mail
+from services.identity.handlers.coaching import send_coach_change_mail
 from services.identity.mails import MAILS
 from services.kernel.runtime.mailer import DirectoryTransport, Mailer, Templates
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from services.identity.adapters.passwords import common_passwords
 from services.identity.domain.credentials import PASSWORD_RESET, PersonLink, check_password
 from services.identity.mails import MAILS
-from services.identity.passwords import common_passwords
 from services.kernel.crypto import (
     MasterKey,
     create_master_key_file,

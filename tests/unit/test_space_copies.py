@@ -22,7 +22,7 @@ def test_every_space_event_of_the_contract_has_its_declared_handler() -> None:
         assert [e.event_type for e in entrypoints] == [model.TYPE], f"SpaceCopies.{name}"
 
 
-@pytest.mark.parametrize("module", ["services.scheduling.service"])
+@pytest.mark.parametrize("module", ["services.identity.service", "services.scheduling.service"])
 def test_a_service_keeping_space_copies_subscribes_to_every_space_event(module: str) -> None:
     import importlib
 

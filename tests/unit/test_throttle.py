@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gateway.api.peers import client_address, parse_proxies, peer_address
+from services.identity.adapters.passwords import Passwords
 from services.identity.domain.throttle import (
     Counter,
     Limit,
@@ -14,7 +15,6 @@ from services.identity.domain.throttle import (
     refund,
     reserve,
 )
-from services.identity.passwords import Passwords
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 POLICY = ThrottlePolicy()

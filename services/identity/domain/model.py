@@ -20,6 +20,11 @@ PENDING, ACTIVE, DEACTIVATED, ERASED = "pending", "active", "deactivated", "eras
 # and check_email refuses, so nobody can invite or reset an erased account.
 ERASED_DOMAIN = "erased.invalid"
 TENANT_ACTIVE, SUSPENDED = "active", "suspended"
+# The space statuses after which a space links its coach to its coachee. A draft gives its coach
+# no view of the coachee. Once opened, the space links its coach for good (a completed or
+# archived engagement still names its coachee on the coach's roster, as the coach still reads
+# that space).
+LINKING_STATUSES = ("active", "paused", "completed", "archived")
 
 _SLUG = re.compile(SLUG_PATTERN)
 _NAME_BREAKS = re.compile(r"[\s\-'\u2019]+")

@@ -1,4 +1,4 @@
-from services.identity.storage import metadata
+from services.identity.storage.tables import metadata
 from services.kernel.runtime.migrations import run_env
 
 run_env(metadata)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -61,6 +63,38 @@ class Passwords:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         return ok and password_hash is not None
+
+
+def off_the_loop(slots: int) -> Runner:
+    """A runner for a nameko service: each hash in a real thread (argon2 would block every green
+    thread), `slots` at a time, so a flood of sign-ins queues here instead of taking every core
+    from the other requests; each thread lowered (nice 10) first, so under load the hashing
+    core serves the other requests first, and sign-ins, which take tens of milliseconds anyway,
+    wait."""
+    import eventlet.patcher
+    import eventlet.semaphore
+    from eventlet import tpool
+
+    real_threading = eventlet.patcher.original("threading")
+    semaphore = eventlet.semaphore.Semaphore(slots)
+
+    def at_low_priority(fn: Callable[..., T], *args: Any) -> T:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, real_threading.get_native_id(), 10)
+        return fn(*args)
+
+    def run(fn: Callable[..., T], *args: Any) -> T:
+        with semaphore:
+            result: T = tpool.execute(at_low_priority, fn, *args)
+            return result
+
+    return run
+
+
+def hash_slots(wanted: int) -> int:
+    """How many hashes run at once: `wanted` (ECOACH_PASSWORD_HASH_CONCURRENCY), or all the
+    cores but one."""
+    return wanted or max(1, (os.cpu_count() or 2) - 1)
 
 
 @functools.cache

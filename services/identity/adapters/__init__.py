@@ -1,0 +1,1 @@
+"""What identity uses of the outside world: password hashing, QR codes."""
