@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.contracts import identity as ic
 from services.kernel.errors import invalid
 
 from .pb import identity_pb2 as pb
@@ -85,7 +87,7 @@ def member_status_in(value: int, field: str = "status") -> str:
     return pb.MembershipStatus.Name(value).lower()
 
 
-def roles_out(values: list[str]) -> list[int]:
+def roles_out(values: Sequence[str]) -> list[int]:
     return [pb.Role.Value(v.upper()) for v in values]
 
 
@@ -93,14 +95,14 @@ def status_out(value: str) -> int:
     return int(pb.MembershipStatus.Value(value.upper()))
 
 
-def tenant_out(t: dict[str, str]) -> pb.Tenant:
+def tenant_out(t: ic.Tenant) -> pb.Tenant:
     return pb.Tenant(
-        name=tenant_name(t["tenant_id"]),
-        tenant_id=t["tenant_id"],
-        slug=t["slug"],
-        display_name=t["name"],
-        create_time=timestamp(t["created_at"]),
-        state=pb.TenantState.Value("TENANT_" + t.get("status", "active").upper()),
+        name=tenant_name(t.tenant_id),
+        tenant_id=t.tenant_id,
+        slug=t.slug,
+        display_name=t.name,
+        create_time=timestamp(t.created_at),
+        state=pb.TenantState.Value("TENANT_" + t.status.upper()),
     )
 
 
@@ -114,54 +116,54 @@ def parse_settings(value: str, field: str) -> str:
     return parse_tenant(value.removesuffix("/settings"), field)
 
 
-def settings_out(s: dict[str, Any]) -> pb.TenantSettings:
+def settings_out(s: ic.TenantSettings) -> pb.TenantSettings:
     out = pb.TenantSettings(
-        name=settings_name(s["tenant_id"]),
-        seats_used=s["seats_used"],
-        default_locale=s["default_locale"],
-        default_time_zone=s["default_time_zone"],
-        mfa_required_roles=roles_out(s["mfa_required_roles"]),
+        name=settings_name(s.tenant_id),
+        seats_used=s.seats_used,
+        default_locale=s.default_locale,
+        default_time_zone=s.default_time_zone,
+        mfa_required_roles=roles_out(s.mfa_required_roles),
     )
-    if s["seats"] is not None:
-        out.seats = s["seats"]
+    if s.seats is not None:
+        out.seats = s.seats
     return out
 
 
-def person_out(p: dict[str, object]) -> pb.Person:
+def person_out(p: ic.Person) -> pb.Person:
     return pb.Person(
-        person_id=str(p["person_id"]),
-        email=str(p["email"]),
-        display_name=str(p["display_name"]),
-        locale=str(p["locale"]),
-        time_zone=str(p["time_zone"]),
-        platform_admin=bool(p["platform_admin"]),
-        create_time=timestamp(str(p["created_at"])),
-        calendar_email=str(p.get("calendar_email") or ""),
+        person_id=p.person_id,
+        email=p.email,
+        display_name=p.display_name,
+        locale=p.locale,
+        time_zone=p.time_zone,
+        platform_admin=p.platform_admin,
+        create_time=timestamp(p.created_at),
+        calendar_email=p.calendar_email,
     )
 
 
-def member_out(m: dict[str, object]) -> pb.Member:
+def member_out(m: ic.Member) -> pb.Member:
     return pb.Member(
-        name=member_name(str(m["tenant_id"]), str(m["member_id"])),
-        member_id=str(m["member_id"]),
-        tenant_id=str(m["tenant_id"]),
-        person_id=str(m.get("person_id") or ""),
-        email=str(m["email"]),
-        display_name=str(m.get("display_name") or ""),
-        locale=str(m.get("locale") or ""),
-        time_zone=str(m.get("time_zone") or ""),
-        roles=roles_out(list(m["roles"])),  # type: ignore[call-overload]
-        status=status_out(str(m["status"])),
-        create_time=timestamp(str(m["created_at"])),
-        update_time=timestamp(str(m["updated_at"])),
+        name=member_name(m.tenant_id, m.member_id),
+        member_id=m.member_id,
+        tenant_id=m.tenant_id,
+        person_id=m.person_id,
+        email=m.email,
+        display_name=m.display_name,
+        locale=m.locale,
+        time_zone=m.time_zone,
+        roles=roles_out(m.roles),
+        status=status_out(m.status),
+        create_time=timestamp(m.created_at),
+        update_time=timestamp(m.updated_at),
     )
 
 
-def my_membership_out(m: dict[str, object]) -> pb.MyMembership:
+def my_membership_out(m: ic.MyMembership) -> pb.MyMembership:
     return pb.MyMembership(
-        member_id=str(m["member_id"]),
-        tenant_id=str(m["tenant_id"]),
-        tenant_display_name=str(m["tenant_name"]),
-        roles=roles_out(list(m["roles"])),  # type: ignore[call-overload]
-        status=status_out(str(m["status"])),
+        member_id=m.member_id,
+        tenant_id=m.tenant_id,
+        tenant_display_name=m.tenant_name,
+        roles=roles_out(m.roles),
+        status=status_out(m.status),
     )

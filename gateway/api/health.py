@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from grpc_health.v1 import health, health_pb2
 
+from services.contracts.base import Empty, Method, PingResponse
 from services.kernel.errors import DomainError
 
 from .rpc_client import RpcClient
@@ -27,7 +29,7 @@ class DownstreamHealth:
         self,
         rpc: RpcClient,
         servicer: health.HealthServicer,
-        services: tuple[str, ...],
+        pings: Sequence[Method[Empty, PingResponse]],
         *,
         interval: float,
         probe_timeout: float,
@@ -36,7 +38,8 @@ class DownstreamHealth:
         self._rpc = rpc
         self._ready = ready
         self._servicer = servicer
-        self._services = services
+        self._pings = tuple(pings)
+        services = tuple(ping.service for ping in self._pings)
         self._interval = interval
         self._probe_timeout = probe_timeout
         self._stop = threading.Event()
@@ -54,9 +57,10 @@ class DownstreamHealth:
         self._thread.join(timeout=5)
 
     def probe_once(self) -> None:
-        for service in self._services:
+        for ping in self._pings:
+            service = ping.service
             try:
-                self._rpc.call(service, "ping", {}, timeout=self._probe_timeout)
+                self._rpc.call_method(ping, Empty(), timeout=self._probe_timeout)
                 status = SERVING
             except DomainError:
                 status = NOT_SERVING

@@ -19,14 +19,16 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, TypeVar
 
 import amqp
 import amqp.exceptions
 import kombu
 import kombu.exceptions
 from amqp.exceptions import NotFound as AmqpNotFound
+from pydantic import BaseModel
 
+from services.contracts.base import Method
 from services.kernel.consumer import consume_forever
 from services.kernel.errors import DeadlineExceeded, Internal, Unavailable, from_remote
 
@@ -41,6 +43,8 @@ PUBLISH_ERRORS = (
     amqp.exceptions.ConnectionError,
     amqp.exceptions.ChannelError,
 )
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
 
 
 class RpcClient:
@@ -118,6 +122,20 @@ class RpcClient:
         if error:
             raise from_remote(error)
         return body.get("result")
+
+    def call_method(
+        self,
+        method: Method[Req, Resp],
+        request: Req,
+        *,
+        timeout: float,
+        context: Mapping[str, Any] | None = None,
+    ) -> Resp:
+        """`call` by the service's method table: the request contract's JSON goes, the reply is
+        read back into the response contract (one outside it is Internal)."""
+        payload = method.payload(request)
+        answer = self.call(method.service, method.name, payload, timeout=timeout, context=context)
+        return method.reply(answer)
 
     def call_async(
         self,

@@ -18,6 +18,10 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.contracts.base import Empty, Method, PingResponse
+from services.contracts.identity import IdentityApi
+from services.contracts.scheduling import SchedulingApi
+from services.contracts.spaces import SpacesApi
 from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
 from services.kernel.context import AUTHORIZATION
@@ -40,6 +44,11 @@ FETCH_TIMEOUT_SECONDS = 2.0
 
 # Every service the gateway reaches (the kernel's registry); health reports each of them.
 DOWNSTREAM = SERVICE_NAMES
+# Each one's ping, from its method table (a service registered without one fails here, at import).
+_PINGS: dict[str, Method[Empty, PingResponse]] = {
+    ping.service: ping for ping in (IdentityApi.ping, SpacesApi.ping, SchedulingApi.ping)
+}
+DOWNSTREAM_PINGS = tuple(_PINGS[service] for service in DOWNSTREAM)
 
 
 @dataclass
@@ -59,24 +68,24 @@ class Gateway:
         clock = clock_for(config.env, config.test_clock_path)
 
         def fetch_keys() -> list[dict[str, Any]]:
-            answer = self.rpc.call(
-                "identity", "get_signing_keys", {}, timeout=config.rpc_timeout_seconds
+            answer = self.rpc.call_method(
+                IdentityApi.get_signing_keys, Empty(), timeout=config.rpc_timeout_seconds
             )
-            return list(answer["keys"])
+            return answer.keys
 
         self.revocations = RevocationList(
             clock, timedelta(seconds=config.access_token_ttl_seconds) + LEEWAY
         )
 
         def ask(payload: dict[str, Any], token: str) -> dict[str, Any]:
-            answer: dict[str, Any] = self.rpc.call(
-                "identity",
-                "list_access_revocations",
-                payload,
+            method = IdentityApi.list_access_revocations
+            answer = self.rpc.call_method(
+                method,
+                method.build(**payload),
                 timeout=FETCH_TIMEOUT_SECONDS,  # short: the feed retries until identity answers
                 context={AUTHORIZATION: token},
             )
-            return answer
+            return answer.model_dump()
 
         fetch_revocations = fetch_from_identity(
             ask, load_or_create_service_key(config.keys_path, "gateway"), "gateway", clock
@@ -119,7 +128,7 @@ class Gateway:
         self.health = DownstreamHealth(
             self.rpc,
             self.health_servicer,
-            DOWNSTREAM,
+            DOWNSTREAM_PINGS,
             interval=config.health_interval_seconds,
             probe_timeout=config.health_probe_timeout_seconds,
             ready=self.feed.ready,
