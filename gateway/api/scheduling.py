@@ -4,11 +4,14 @@ the tenant's policy."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from google.protobuf import empty_pb2
 
+from services.contracts import scheduling as c
+from services.contracts.identity import IdentityApi
+from services.contracts.scheduling import SchedulingApi
 from services.kernel.errors import ResourceExhausted, invalid
 from services.kernel.validation import date_problem
 
@@ -18,8 +21,6 @@ from .convert import parse_space, space_name
 from .pb import scheduling_pb2 as pb
 from .pb import scheduling_pb2_grpc as pb_grpc
 
-SCHEDULING = "scheduling"
-IDENTITY = "identity"
 _ID = r"([a-z]{3}_[0-9a-f]+)"
 _SESSION = re.compile(rf"^tenants/{_ID}/sessions/{_ID}$")
 _REQUEST = re.compile(rf"^tenants/{_ID}/rescheduleRequests/{_ID}$")
@@ -153,115 +154,113 @@ def _enum(enum: Any, prefix: str, value: str | None) -> int:
     return int(enum.Value(prefix + value.upper())) if value else 0
 
 
-def _set_time(target: Any, field: str, value: str | None) -> None:
+def _set_time(target: Any, field: str, value: datetime | None) -> None:
     if value:
         getattr(target, field).CopyFrom(cv.timestamp(value))
 
 
-def availability_out(a: dict[str, Any]) -> pb.Availability:
+def availability_out(a: c.Availability) -> pb.Availability:
     out = pb.Availability(
-        time_zone=a["time_zone"],
+        time_zone=a.time_zone,
         weekly=[
-            pb.WeeklyHours(weekday=h["weekday"], start_time=h["start"], end_time=h["end"])
-            for h in a["weekly"]
+            pb.WeeklyHours(weekday=h.weekday, start_time=h.start, end_time=h.end) for h in a.weekly
         ],
         exceptions=[
             pb.AvailabilityException(
-                date=e["on"],
-                kind=pb.DAY_OFF if e["kind"] == "day_off" else pb.EXTRA,
-                start_time=e.get("start") or "",
-                end_time=e.get("end") or "",
+                date=e.on.isoformat(),
+                kind=pb.DAY_OFF if e.kind == "day_off" else pb.EXTRA,
+                start_time=e.start or "",
+                end_time=e.end or "",
             )
-            for e in a["exceptions"]
+            for e in a.exceptions
         ],
-        session_minutes=a["session_minutes"],
-        buffer_minutes=a["buffer_minutes"],
-        min_notice_minutes=a["min_notice_minutes"],
-        horizon_days=a["horizon_days"],
-        coach_person_id=a["coach_person_id"],
+        session_minutes=a.session_minutes,
+        buffer_minutes=a.buffer_minutes,
+        min_notice_minutes=a.min_notice_minutes,
+        horizon_days=a.horizon_days,
+        coach_person_id=a.coach_person_id,
     )
-    _set_time(out, "update_time", a.get("updated_at"))
+    _set_time(out, "update_time", a.updated_at)
     return out
 
 
-def session_out(s: dict[str, Any]) -> pb.Session:
+def session_out(s: c.Session) -> pb.Session:
     out = pb.Session(
-        name=session_name(s["tenant_id"], s["session_id"]),
-        session_id=s["session_id"],
-        space=space_name(s["tenant_id"], s["space_id"]),
-        series_id=s.get("series_id") or "",
-        status=_enum(pb.SessionStatus, "SESSION_", s["status"]),
-        start_time=cv.timestamp(s["starts_at"]),
-        end_time=cv.timestamp(s["ends_at"]),
-        time_zone=s["time_zone"],
-        local_start=s["local_start"],
-        shifted_by_gap=s["shifted_by_gap"],
-        coachee_person_id=s["coachee_person_id"],
-        coach_person_id=s["coach_person_id"],
-        co_coach_person_id=s.get("co_coach_person_id") or "",
-        booker_person_id=s["booked_by_person_id"],
-        cancelled_by=_enum(pb.Side, "SIDE_", s.get("cancelled_by")),
-        cancel_reason=_enum(pb.CancelReason, "REASON_", s.get("cancel_reason")),
-        late=s["late"],
-        uses_session=s["uses_session"],
-        pending_request=request_name(s["tenant_id"], s["pending_request_id"])
-        if s.get("pending_request_id")
+        name=session_name(s.tenant_id, s.session_id),
+        session_id=s.session_id,
+        space=space_name(s.tenant_id, s.space_id),
+        series_id=s.series_id or "",
+        status=_enum(pb.SessionStatus, "SESSION_", s.status),
+        start_time=cv.timestamp(s.starts_at),
+        end_time=cv.timestamp(s.ends_at),
+        time_zone=s.time_zone,
+        local_start=s.local_start,
+        shifted_by_gap=s.shifted_by_gap,
+        coachee_person_id=s.coachee_person_id,
+        coach_person_id=s.coach_person_id,
+        co_coach_person_id=s.co_coach_person_id or "",
+        booker_person_id=s.booked_by_person_id,
+        cancelled_by=_enum(pb.Side, "SIDE_", s.cancelled_by),
+        cancel_reason=_enum(pb.CancelReason, "REASON_", s.cancel_reason),
+        late=s.late,
+        uses_session=s.uses_session,
+        pending_request=request_name(s.tenant_id, s.pending_request_id)
+        if s.pending_request_id
         else "",
-        sequence=s["sequence"],
-        create_time=cv.timestamp(s["created_at"]),
-        update_time=cv.timestamp(s["updated_at"]),
+        sequence=s.sequence,
+        create_time=cv.timestamp(s.created_at),
+        update_time=cv.timestamp(s.updated_at),
     )
-    _set_time(out, "cancel_time", s.get("cancelled_at"))
-    _set_time(out, "mark_time", s.get("marked_at"))
-    if s.get("room"):
-        room = s["room"]
+    _set_time(out, "cancel_time", s.cancelled_at)
+    _set_time(out, "mark_time", s.marked_at)
+    if s.room:
         out.room.CopyFrom(
             pb.RoomState(
-                open_time=cv.timestamp(room["opens_at"]),
-                close_time=cv.timestamp(room["closes_at"]),
-                open=room["open"],
+                open_time=cv.timestamp(s.room.opens_at),
+                close_time=cv.timestamp(s.room.closes_at),
+                open=s.room.open,
             )
         )
     return out
 
 
-def request_out(r: dict[str, Any]) -> pb.RescheduleRequest:
+def request_out(r: c.ChangeRequest) -> pb.RescheduleRequest:
     out = pb.RescheduleRequest(
-        name=request_name(r["tenant_id"], r["request_id"]),
-        request_id=r["request_id"],
-        session=session_name(r["tenant_id"], r["session_id"]),
-        space=space_name(r["tenant_id"], r["space_id"]),
-        status=_enum(pb.RescheduleRequestStatus, "REQUEST_", r["status"]),
-        original_start_time=cv.timestamp(r["original_starts_at"]),
-        proposed_start_time=cv.timestamp(r["proposed_starts_at"]),
-        proposed_end_time=cv.timestamp(r["proposed_ends_at"]),
-        requester_person_id=r["requested_by_person_id"],
-        create_time=cv.timestamp(r["created_at"]),
-        expire_time=cv.timestamp(r["expires_at"]),
+        name=request_name(r.tenant_id, r.request_id),
+        request_id=r.request_id,
+        session=session_name(r.tenant_id, r.session_id),
+        space=space_name(r.tenant_id, r.space_id),
+        status=_enum(pb.RescheduleRequestStatus, "REQUEST_", r.status),
+        original_start_time=cv.timestamp(r.original_starts_at),
+        proposed_start_time=cv.timestamp(r.proposed_starts_at),
+        proposed_end_time=cv.timestamp(r.proposed_ends_at),
+        requester_person_id=r.requested_by_person_id,
+        create_time=cv.timestamp(r.created_at),
+        expire_time=cv.timestamp(r.expires_at),
     )
-    _set_time(out, "decide_time", r.get("decided_at"))
+    _set_time(out, "decide_time", r.decided_at)
     return out
 
 
-def _reschedule_out(answer: dict[str, Any]) -> pb.RescheduleSessionResponse:
+def _reschedule_out(answer: c.RescheduleResponse) -> pb.RescheduleSessionResponse:
     out = pb.RescheduleSessionResponse(
-        outcome=pb.RESCHEDULED if answer["outcome"] == "rescheduled" else pb.REQUESTED,
-        sessions=[session_out(s) for s in answer["sessions"]],
+        outcome=pb.RESCHEDULED if answer.outcome == "rescheduled" else pb.REQUESTED,
+        sessions=[session_out(s) for s in answer.sessions],
     )
-    if answer.get("request"):
-        out.request.CopyFrom(request_out(answer["request"]))
+    if answer.request:
+        out.request.CopyFrom(request_out(answer.request))
     return out
 
 
-def policy_out(p: dict[str, Any]) -> pb.SchedulingPolicy:
+def policy_out(p: c.Policy) -> pb.SchedulingPolicy:
     out = pb.SchedulingPolicy(
-        name=policy_name(p["tenant_id"]),
-        free_hours=p["free_hours"],
-        request_hours=p["request_hours"],
-        late_cancel_uses_session=p["late_cancel_uses_session"],
-        updater_person_id=p.get("updated_by_person_id") or "",
+        name=policy_name(p.tenant_id),
+        free_hours=p.free_hours,
+        request_hours=p.request_hours,
+        late_cancel_uses_session=p.late_cancel_uses_session,
+        updater_person_id=p.updated_by_person_id or "",
     )
-    _set_time(out, "update_time", p.get("updated_at"))
+    _set_time(out, "update_time", p.updated_at)
     return out
 
 
@@ -278,32 +277,32 @@ def _provider_in(value: int) -> str:
     return str(pb.VideoProvider.Name(value)).removeprefix("VIDEO_PROVIDER_").lower()
 
 
-def video_settings_out(v: dict[str, Any]) -> pb.VideoSettings:
+def video_settings_out(v: c.VideoSettings) -> pb.VideoSettings:
     out = pb.VideoSettings(
-        name=video_settings_name(v["tenant_id"]),
-        provider=_enum(pb.VideoProvider, "VIDEO_PROVIDER_", v["provider"]),
-        server_url=v["server_url"],
-        app_id=v["app_id"],
-        has_secret=v["has_secret"],
-        open_minutes_before=v["open_minutes_before"],
-        close_minutes_after=v["close_minutes_after"],
-        deployment_default=v["deployment_default"],
-        updater_person_id=v.get("updated_by_person_id") or "",
+        name=video_settings_name(v.tenant_id),
+        provider=_enum(pb.VideoProvider, "VIDEO_PROVIDER_", v.provider),
+        server_url=v.server_url,
+        app_id=v.app_id,
+        has_secret=v.has_secret,
+        open_minutes_before=v.open_minutes_before,
+        close_minutes_after=v.close_minutes_after,
+        deployment_default=v.deployment_default,
+        updater_person_id=v.updated_by_person_id or "",
     )
-    _set_time(out, "update_time", v.get("updated_at"))
+    _set_time(out, "update_time", v.updated_at)
     return out
 
 
-def room_out(tenant_id: str, r: dict[str, Any]) -> pb.SessionRoom:
+def room_out(tenant_id: str, r: c.SessionRoom) -> pb.SessionRoom:
     return pb.SessionRoom(
-        session=session_name(tenant_id, r["session_id"]),
-        provider=_enum(pb.VideoProvider, "VIDEO_PROVIDER_", r["provider"]),
-        url=r["url"],
-        token=r["token"],
-        room=r["room"],
-        moderator=r["moderator"],
-        open_time=cv.timestamp(r["opens_at"]),
-        expire_time=cv.timestamp(r["expires_at"]),
+        session=session_name(tenant_id, r.session_id),
+        provider=_enum(pb.VideoProvider, "VIDEO_PROVIDER_", r.provider),
+        url=r.url,
+        token=r.token,
+        room=r.room,
+        moderator=r.moderator,
+        open_time=cv.timestamp(r.opens_at),
+        expire_time=cv.timestamp(r.expires_at),
     )
 
 
@@ -322,14 +321,16 @@ class AvailabilityService(pb_grpc.AvailabilityServiceServicer):  # type: ignore[
 
     @handler
     def GetMyAvailability(self, request: Any, call: CallContext) -> pb.Availability:
-        return availability_out(call.call(SCHEDULING, "get_my_availability"))
+        return availability_out(call.call(SchedulingApi.get_my_availability))
 
     @handler
     def UpdateMyAvailability(self, request: Any, call: CallContext) -> pb.Availability:
         if not request.HasField("availability"):
             raise invalid(availability="is required")
-        payload = {"availability": _availability_in(request.availability)}
-        return availability_out(call.call(SCHEDULING, "update_my_availability", payload))
+        availability = _availability_in(request.availability)
+        return availability_out(
+            call.call(SchedulingApi.update_my_availability, availability=availability)
+        )
 
     @handler
     def ListBookableSlots(self, request: Any, call: CallContext) -> pb.ListBookableSlotsResponse:
@@ -339,20 +340,20 @@ class AvailabilityService(pb_grpc.AvailabilityServiceServicer):  # type: ignore[
             "to_date": _date(request.end_date, "end_date"),
             "minutes": _minutes(request.minutes),
             # By default the caller's own time zone, as identity keeps it.
-            "time_zone": request.time_zone or call.call(IDENTITY, "get_my_person")["time_zone"],
+            "time_zone": request.time_zone or call.call(IdentityApi.get_my_person).time_zone,
         }
-        answer = call.call(SCHEDULING, "list_slots", payload)
+        answer = call.call(SchedulingApi.list_slots, **payload)
         return pb.ListBookableSlotsResponse(
-            time_zone=answer["time_zone"],
-            minutes=answer["minutes"],
+            time_zone=answer.time_zone,
+            minutes=answer.minutes,
             slots=[
                 pb.Slot(
-                    start_time=cv.timestamp(s["starts_at"]),
-                    end_time=cv.timestamp(s["ends_at"]),
-                    local_start=s["local_start"],
-                    local_end=s["local_end"],
+                    start_time=cv.timestamp(s.starts_at),
+                    end_time=cv.timestamp(s.ends_at),
+                    local_start=s.local_start,
+                    local_end=s.local_end,
                 )
-                for s in answer["slots"]
+                for s in answer.slots
             ],
         )
 
@@ -368,7 +369,7 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
             "starts_at": _instant(request, "start_time", "start_time"),
             "minutes": _minutes(request.minutes),
         }
-        return session_out(call.call(SCHEDULING, "book_session", payload))
+        return session_out(call.call(SchedulingApi.book_session, **payload))
 
     @handler
     def BookSeries(self, request: Any, call: CallContext) -> pb.BookSeriesResponse:
@@ -384,9 +385,9 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
             "count": request.count or None,
             "until": _date(request.until_date, "until_date") if request.until_date else None,
         }
-        answer = call.call(SCHEDULING, "book_series", payload)
+        answer = call.call(SchedulingApi.book_series, **payload)
         return pb.BookSeriesResponse(
-            series_id=answer["series_id"], sessions=[session_out(s) for s in answer["sessions"]]
+            series_id=answer.series_id, sessions=[session_out(s) for s in answer.sessions]
         )
 
     @handler
@@ -395,29 +396,29 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
             **parse_session(request.name),
             "starts_at": _instant(request, "start_time", "start_time", required=False),
         }
-        return session_out(call.call(SCHEDULING, "book_next", payload))
+        return session_out(call.call(SchedulingApi.book_next, **payload))
 
     @handler
     def GetSession(self, request: Any, call: CallContext) -> pb.Session:
-        return session_out(call.call(SCHEDULING, "get_session", parse_session(request.name)))
+        return session_out(call.call(SchedulingApi.get_session, **parse_session(request.name)))
 
     @handler
     def ListSessions(self, request: Any, call: CallContext) -> pb.ListSessionsResponse:
         payload = {**parse_space(request.parent, "parent"), **_page(request)}
-        answer = call.call(SCHEDULING, "list_space_sessions", payload)
+        answer = call.call(SchedulingApi.list_space_sessions, **payload)
         return pb.ListSessionsResponse(
-            sessions=[session_out(s) for s in answer["sessions"]],
-            next_page_token=answer["next_page_token"],
+            sessions=[session_out(s) for s in answer.sessions],
+            next_page_token=answer.next_page_token,
         )
 
     @handler
     def ListMySessions(self, request: Any, call: CallContext) -> pb.ListSessionsResponse:
-        payload = {
-            "from_time": _instant(request, "start_time", "start_time"),
-            "to_time": _instant(request, "end_time", "end_time"),
-        }
-        answer = call.call(SCHEDULING, "list_my_sessions", payload)
-        return pb.ListSessionsResponse(sessions=[session_out(s) for s in answer["sessions"]])
+        answer = call.call(
+            SchedulingApi.list_my_sessions,
+            from_time=_instant(request, "start_time", "start_time"),
+            to_time=_instant(request, "end_time", "end_time"),
+        )
+        return pb.ListSessionsResponse(sessions=[session_out(s) for s in answer.sessions])
 
     @handler
     def RescheduleSession(self, request: Any, call: CallContext) -> pb.RescheduleSessionResponse:
@@ -426,7 +427,7 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
             "starts_at": _instant(request, "start_time", "start_time"),
             "scope": _scope(request.scope),
         }
-        return _reschedule_out(call.call(SCHEDULING, "reschedule_session", payload))
+        return _reschedule_out(call.call(SchedulingApi.reschedule_session, **payload))
 
     @handler
     def CancelSession(self, request: Any, call: CallContext) -> pb.CancelSessionResponse:
@@ -439,8 +440,8 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
             if request.reason
             else None,
         }
-        answer = call.call(SCHEDULING, "cancel_session", payload)
-        return pb.CancelSessionResponse(sessions=[session_out(s) for s in answer["sessions"]])
+        answer = call.call(SchedulingApi.cancel_session, **payload)
+        return pb.CancelSessionResponse(sessions=[session_out(s) for s in answer.sessions])
 
     @handler
     def MarkAttendance(self, request: Any, call: CallContext) -> pb.Session:
@@ -456,12 +457,12 @@ class SessionService(pb_grpc.SessionServiceServicer):  # type: ignore[misc]
             .removeprefix("ATTENDANCE_")
             .lower(),
         }
-        return session_out(call.call(SCHEDULING, "mark_attendance", payload))
+        return session_out(call.call(SchedulingApi.mark_attendance, **payload))
 
     @handler
     def GetSessionRoom(self, request: Any, call: CallContext) -> pb.SessionRoom:
         ref = parse_session(request.name)
-        return room_out(ref["tenant_id"], call.call(SCHEDULING, "get_session_room", ref))
+        return room_out(ref["tenant_id"], call.call(SchedulingApi.get_session_room, **ref))
 
 
 class RescheduleRequestService(pb_grpc.RescheduleRequestServiceServicer):  # type: ignore[misc]
@@ -480,34 +481,34 @@ class RescheduleRequestService(pb_grpc.RescheduleRequestServiceServicer):  # typ
             "status": str(pb.RescheduleRequestStatus.Name(status)).removeprefix("REQUEST_").lower(),
             **_page(request),
         }
-        answer = call.call(SCHEDULING, "list_change_requests", payload)
+        answer = call.call(SchedulingApi.list_change_requests, **payload)
         return pb.ListRescheduleRequestsResponse(
-            requests=[request_out(r) for r in answer["requests"]],
-            next_page_token=answer["next_page_token"],
+            requests=[request_out(r) for r in answer.requests],
+            next_page_token=answer.next_page_token,
         )
 
     @handler
     def ApproveRescheduleRequest(
         self, request: Any, call: CallContext
     ) -> pb.RescheduleSessionResponse:
-        answer = call.call(SCHEDULING, "approve_change_request", parse_request(request.name))
-        return _reschedule_out(answer)
+        ref = parse_request(request.name)
+        return _reschedule_out(call.call(SchedulingApi.approve_change_request, **ref))
 
     @handler
     def DeclineRescheduleRequest(self, request: Any, call: CallContext) -> pb.RescheduleRequest:
-        answer = call.call(SCHEDULING, "decline_change_request", parse_request(request.name))
-        return request_out(answer)
+        ref = parse_request(request.name)
+        return request_out(call.call(SchedulingApi.decline_change_request, **ref))
 
 
-def calendar_settings_out(v: dict[str, Any]) -> pb.CalendarSettings:
+def calendar_settings_out(v: c.CalendarSettings) -> pb.CalendarSettings:
     out = pb.CalendarSettings(
-        reminders_off=v["reminders_off"],
-        reminder_minutes=v["reminder_minutes"],
-        title=v["title"],
-        show_coach_name=v["show_coach_name"],
+        reminders_off=v.reminders_off,
+        reminder_minutes=v.reminder_minutes,
+        title=v.title,
+        show_coach_name=v.show_coach_name,
     )
-    _set_time(out, "update_time", v.get("updated_at"))
-    _set_time(out, "feed_create_time", v.get("feed_created_at"))
+    _set_time(out, "update_time", v.updated_at)
+    _set_time(out, "feed_create_time", v.feed_created_at)
     return out
 
 
@@ -526,8 +527,8 @@ class CalendarFeedService(pb_grpc.CalendarFeedServiceServicer):  # type: ignore[
                 reason="FEED_THROTTLED",
                 metadata={"retry_after_seconds": str(wait)},
             )
-        answer = call.call(SCHEDULING, "get_calendar_feed", {"token": request.token})
-        return pb.CalendarFeedContent(ics=answer["ics"])
+        answer = call.call(SchedulingApi.get_calendar_feed, token=request.token)
+        return pb.CalendarFeedContent(ics=answer.ics)
 
 
 class CalendarService(pb_grpc.CalendarServiceServicer):  # type: ignore[misc]
@@ -536,29 +537,29 @@ class CalendarService(pb_grpc.CalendarServiceServicer):  # type: ignore[misc]
 
     @handler
     def GetMyCalendarSettings(self, request: Any, call: CallContext) -> pb.CalendarSettings:
-        return calendar_settings_out(call.call(SCHEDULING, "get_my_calendar_settings", {}))
+        return calendar_settings_out(call.call(SchedulingApi.get_my_calendar_settings))
 
     @handler
     def UpdateMyCalendarSettings(self, request: Any, call: CallContext) -> pb.CalendarSettings:
         v = request.settings
-        payload = {
-            "settings": {
-                "reminders_off": v.reminders_off,
-                "reminder_minutes": list(v.reminder_minutes),
-                "title": v.title,
-                "show_coach_name": v.show_coach_name,
-            }
+        settings = {
+            "reminders_off": v.reminders_off,
+            "reminder_minutes": list(v.reminder_minutes),
+            "title": v.title,
+            "show_coach_name": v.show_coach_name,
         }
-        return calendar_settings_out(call.call(SCHEDULING, "update_my_calendar_settings", payload))
+        return calendar_settings_out(
+            call.call(SchedulingApi.update_my_calendar_settings, settings=settings)
+        )
 
     @handler
     def CreateCalendarFeed(self, request: Any, call: CallContext) -> pb.CalendarFeed:
-        answer = call.call(SCHEDULING, "create_calendar_feed", {})
-        return pb.CalendarFeed(url=answer["url"], create_time=cv.timestamp(answer["created_at"]))
+        answer = call.call(SchedulingApi.create_calendar_feed)
+        return pb.CalendarFeed(url=answer.url, create_time=cv.timestamp(answer.created_at))
 
     @handler
     def DeleteCalendarFeed(self, request: Any, call: CallContext) -> empty_pb2.Empty:
-        call.call(SCHEDULING, "delete_calendar_feed", {})
+        call.call(SchedulingApi.delete_calendar_feed)
         return empty_pb2.Empty()
 
 
@@ -568,8 +569,8 @@ class VideoSettingsService(pb_grpc.VideoSettingsServiceServicer):  # type: ignor
 
     @handler
     def GetVideoSettings(self, request: Any, call: CallContext) -> pb.VideoSettings:
-        payload = {"tenant_id": parse_video_settings(request.name)}
-        return video_settings_out(call.call(SCHEDULING, "get_video_settings", payload))
+        tenant_id = parse_video_settings(request.name)
+        return video_settings_out(call.call(SchedulingApi.get_video_settings, tenant_id=tenant_id))
 
     @handler
     def UpdateVideoSettings(self, request: Any, call: CallContext) -> pb.VideoSettings:
@@ -588,7 +589,7 @@ class VideoSettingsService(pb_grpc.VideoSettingsServiceServicer):  # type: ignor
                 },
             },
         }
-        return video_settings_out(call.call(SCHEDULING, "update_video_settings", payload))
+        return video_settings_out(call.call(SchedulingApi.update_video_settings, **payload))
 
 
 class SchedulingPolicyService(pb_grpc.SchedulingPolicyServiceServicer):  # type: ignore[misc]
@@ -597,8 +598,8 @@ class SchedulingPolicyService(pb_grpc.SchedulingPolicyServiceServicer):  # type:
 
     @handler
     def GetSchedulingPolicy(self, request: Any, call: CallContext) -> pb.SchedulingPolicy:
-        payload = {"tenant_id": parse_policy(request.name)}
-        return policy_out(call.call(SCHEDULING, "get_policy", payload))
+        tenant_id = parse_policy(request.name)
+        return policy_out(call.call(SchedulingApi.get_policy, tenant_id=tenant_id))
 
     @handler
     def UpdateSchedulingPolicy(self, request: Any, call: CallContext) -> pb.SchedulingPolicy:
@@ -611,7 +612,7 @@ class SchedulingPolicyService(pb_grpc.SchedulingPolicyServiceServicer):  # type:
                 "late_cancel_uses_session": p.late_cancel_uses_session,
             },
         }
-        return policy_out(call.call(SCHEDULING, "update_policy", payload))
+        return policy_out(call.call(SchedulingApi.update_policy, **payload))
 
 
 def add_to_server(server: Any, backend: Backend) -> list[str]:

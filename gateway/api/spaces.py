@@ -6,8 +6,14 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Any, TypeVar
 
+from services.contracts import scheduling as sc
+from services.contracts import spaces as c
+from services.contracts.identity import CoachName, IdentityApi, ListMembersResponse, SpaceCoaches
+from services.contracts.scheduling import SchedulingApi
+from services.contracts.spaces import SpacesApi
 from services.kernel.csvtable import check_size
 from services.kernel.errors import NotFound, invalid
 
@@ -15,14 +21,13 @@ from . import convert as cv
 from .calls import Backend, CallContext, handler
 from .convert import parse_space, space_name
 from .fanout import fan_out
+from .pb import scheduling_pb2 as pb_sessions
 from .pb import spaces_pb2 as pb
 from .pb import spaces_pb2_grpc as pb_grpc
 from .scheduling import parse_session, request_out, session_name, session_out
 
-SPACES = "spaces"
-SCHEDULING = "scheduling"
 NEXT_SESSIONS = 3
-IDENTITY = "identity"
+T = TypeVar("T")
 _GOAL = re.compile(
     r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)/goals/([a-z]{3}_[0-9a-f]+)$"
 )
@@ -63,50 +68,56 @@ def _set_up_in(s: Any) -> dict[str, Any]:
     }
 
 
-def space_out(s: dict[str, Any]) -> pb.Space:
-    set_up = s["set_up"]
-    co_coach = set_up.get("co_coach") or {}
+def space_out(s: c.Space) -> pb.Space:
+    set_up = s.set_up
+    co_coach = set_up.co_coach
     space = pb.Space(
-        name=space_name(s["tenant_id"], s["space_id"]),
-        space_id=s["space_id"],
-        tenant_id=s["tenant_id"],
-        status=_STATUS_OUT[s["status"]],
-        relation=_RELATION_OUT[s["relation"]],
-        creator_person_id=s["created_by"],
-        earlier_content_hidden=s.get("earlier_content_hidden", False),
-        earlier_content_hidden_from_coaches=s.get("earlier_content_hidden_from_coaches", False),
-        create_time=cv.timestamp(s["created_at"]),
-        update_time=cv.timestamp(s["updated_at"]),
+        name=space_name(s.tenant_id, s.space_id),
+        space_id=s.space_id,
+        tenant_id=s.tenant_id,
+        status=_STATUS_OUT[s.status],
+        relation=_RELATION_OUT[s.relation],
+        creator_person_id=s.created_by,
+        earlier_content_hidden=s.earlier_content_hidden,
+        earlier_content_hidden_from_coaches=s.earlier_content_hidden_from_coaches,
+        create_time=cv.timestamp(s.created_at),
+        update_time=cv.timestamp(s.updated_at),
         set_up=pb.SpaceSetUp(
-            coachee_member_id=set_up["coachee"]["member_id"],
-            coachee_person_id=set_up["coachee"]["person_id"],
-            coach_member_id=set_up["coach"]["member_id"],
-            coach_person_id=set_up["coach"]["person_id"],
-            co_coach_member_id=co_coach.get("member_id", ""),
-            co_coach_person_id=co_coach.get("person_id", ""),
-            cadence=_CADENCE_OUT[set_up["cadence"]],
-            sessions_planned=set_up["sessions_planned"],
-            start_date=set_up["starts_on"],
-            end_date=set_up.get("ends_on") or "",
+            coachee_member_id=set_up.coachee.member_id,
+            coachee_person_id=set_up.coachee.person_id,
+            coach_member_id=set_up.coach.member_id,
+            coach_person_id=set_up.coach.person_id,
+            co_coach_member_id=co_coach.member_id if co_coach else "",
+            co_coach_person_id=co_coach.person_id if co_coach else "",
+            cadence=_CADENCE_OUT[set_up.cadence],
+            sessions_planned=set_up.sessions_planned,
+            start_date=set_up.starts_on.isoformat(),
+            end_date=set_up.ends_on.isoformat() if set_up.ends_on else "",
         ),
     )
-    if s.get("content") is not None:
-        space.content.CopyFrom(pb.SpaceContent(**s["content"]))
-    if s.get("pending_coach_change") is not None:
-        space.pending_coach_change.CopyFrom(pending_coach_out(s["pending_coach_change"]))
+    if s.content is not None:
+        space.content.CopyFrom(
+            pb.SpaceContent(
+                project=s.content.project,
+                objectives=s.content.objectives,
+                context=s.content.context,
+            )
+        )
+    if s.pending_coach_change is not None:
+        space.pending_coach_change.CopyFrom(pending_coach_out(s.pending_coach_change))
     return space
 
 
 _SEAT_OUT = {"coach": pb.SEAT_COACH, "co_coach": pb.SEAT_CO_COACH}
 
 
-def pending_coach_out(p: dict[str, Any]) -> pb.PendingCoachChange:
+def pending_coach_out(p: c.PendingCoachChange) -> pb.PendingCoachChange:
     return pb.PendingCoachChange(
-        seat=_SEAT_OUT[p["seat"]],
-        proposed_member_id=p["proposed"]["member_id"],
-        proposed_person_id=p["proposed"]["person_id"],
-        proposer_person_id=p["proposed_by"],
-        propose_time=cv.timestamp(p["proposed_at"]),
+        seat=_SEAT_OUT[p.seat],
+        proposed_member_id=p.proposed.member_id,
+        proposed_person_id=p.proposed.person_id,
+        proposer_person_id=p.proposed_by,
+        propose_time=cv.timestamp(p.proposed_at),
     )
 
 
@@ -121,32 +132,34 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
             "set_up": _set_up_in(request.set_up),
             "content": {f: getattr(request.content, f) for f in CONTENT_FIELDS},
         }
-        return space_out(call.call(SPACES, "create_space", payload))
+        return space_out(call.call(SpacesApi.create_space, **payload))
 
     @handler
     def ImportSpaces(self, request: Any, call: CallContext) -> pb.ImportSpacesResponse:
         tenant_id = cv.parse_tenant(request.parent, "parent")
         check_size(request.csv)
-        payload = {"tenant_id": tenant_id, "csv_base64": base64.b64encode(request.csv).decode()}
-        answer = call.call(SPACES, "import_spaces", payload)
+        answer = call.call(
+            SpacesApi.import_spaces,
+            tenant_id=tenant_id,
+            csv_base64=base64.b64encode(request.csv).decode(),
+        )
         return pb.ImportSpacesResponse(
             created=[
-                pb.ImportedSpace(line=r["line"], name=space_name(tenant_id, r["space_id"]))
-                for r in answer["created"]
+                pb.ImportedSpace(line=r.line, name=space_name(tenant_id, r.space_id))
+                for r in answer.created
             ],
-            rejected=[
-                pb.RejectedSpaceRow(line=r["line"], reason=r["reason"]) for r in answer["rejected"]
-            ],
+            rejected=[pb.RejectedSpaceRow(line=r.line, reason=r.reason) for r in answer.rejected],
         )
 
     @handler
     def GetSpace(self, request: Any, call: CallContext) -> pb.Space:
-        return space_out(call.call(SPACES, "get_space", parse_space(request.name)))
+        return space_out(call.call(SpacesApi.get_space, **parse_space(request.name)))
 
     @handler
     def GetSpaceCoaches(self, request: Any, call: CallContext) -> pb.SpaceCoaches:
         # Identity answers: it keeps the names, and who coaches whom from the spaces events.
-        return coaches_out(call.call(IDENTITY, "get_space_coaches", parse_space(request.name)))
+        ref = parse_space(request.name)
+        return coaches_out(call.call(IdentityApi.get_space_coaches, **ref))
 
     @handler
     def ListSpaces(self, request: Any, call: CallContext) -> pb.ListSpacesResponse:
@@ -157,16 +170,16 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
             "page_size": request.page_size,
             "page_token": request.page_token,
         }
-        answer = call.call(SPACES, "list_spaces", payload)
+        answer = call.call(SpacesApi.list_spaces, **payload)
         return pb.ListSpacesResponse(
-            spaces=[space_out(s) for s in answer["spaces"]],
-            next_page_token=answer["next_page_token"],
+            spaces=[space_out(s) for s in answer.spaces],
+            next_page_token=answer.next_page_token,
         )
 
     @handler
     def UpdateSpaceSetUp(self, request: Any, call: CallContext) -> pb.Space:
         payload = {**parse_space(request.name), "set_up": _set_up_in(request.set_up)}
-        return space_out(call.call(SPACES, "update_set_up", payload))
+        return space_out(call.call(SpacesApi.update_set_up, **payload))
 
     @handler
     def UpdateSpaceContent(self, request: Any, call: CallContext) -> pb.Space:
@@ -176,12 +189,12 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
         payload: dict[str, Any] = {**parse_space(request.name), "update_mask": paths}
         for path in paths:
             payload[path] = getattr(request.content, path)
-        return space_out(call.call(SPACES, "update_content", payload))
+        return space_out(call.call(SpacesApi.update_content, **payload))
 
     @handler
     def ChangeCoach(self, request: Any, call: CallContext) -> pb.Space:
         payload = {**parse_space(request.name), "coach_member_id": request.coach_member_id}
-        return space_out(call.call(SPACES, "change_coach", payload))
+        return space_out(call.call(SpacesApi.change_coach, **payload))
 
     @handler
     def ChangeCoCoach(self, request: Any, call: CallContext) -> pb.Space:
@@ -189,33 +202,35 @@ class SpaceService(pb_grpc.SpaceServiceServicer):  # type: ignore[misc]
             **parse_space(request.name),
             "co_coach_member_id": request.co_coach_member_id or None,
         }
-        return space_out(call.call(SPACES, "change_co_coach", payload))
+        return space_out(call.call(SpacesApi.change_co_coach, **payload))
 
     @handler
     def GetPendingCoachChange(self, request: Any, call: CallContext) -> pb.PendingCoachChange:
-        answer = call.call(SPACES, "get_pending_coach_change", parse_space(request.name))
-        return pending_coach_out(answer)
+        ref = parse_space(request.name)
+        return pending_coach_out(call.call(SpacesApi.get_pending_coach_change, **ref))
 
     @handler
     def AcceptCoachChange(self, request: Any, call: CallContext) -> pb.Space:
-        return space_out(call.call(SPACES, "accept_coach_change", parse_space(request.name)))
+        return space_out(call.call(SpacesApi.accept_coach_change, **parse_space(request.name)))
 
     @handler
     def DeclineCoachChange(self, request: Any, call: CallContext) -> pb.Space:
-        return space_out(call.call(SPACES, "decline_coach_change", parse_space(request.name)))
+        return space_out(call.call(SpacesApi.decline_coach_change, **parse_space(request.name)))
 
     @handler
     def ShareEarlierContent(self, request: Any, call: CallContext) -> pb.Space:
-        return space_out(call.call(SPACES, "share_earlier_content", parse_space(request.name)))
+        return space_out(call.call(SpacesApi.share_earlier_content, **parse_space(request.name)))
 
     @handler
     def RotateTenantKey(self, request: Any, call: CallContext) -> pb.TenantKeyRotation:
-        payload = {"tenant_id": cv.parse_tenant(request.parent, "parent")}
-        return pb.TenantKeyRotation(**call.call(SPACES, "rotate_tenant_key", payload))
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        answer = call.call(SpacesApi.rotate_tenant_key, tenant_id=tenant_id)
+        return pb.TenantKeyRotation(
+            key_id=answer.key_id, rewrapped=answer.rewrapped, retired=answer.retired
+        )
 
     def _move(self, request: Any, call: CallContext, move: str) -> pb.Space:
-        payload = {**parse_space(request.name), "move": move}
-        return space_out(call.call(SPACES, "move_space", payload))
+        return space_out(call.call(SpacesApi.move_space, **parse_space(request.name), move=move))
 
     @handler
     def ActivateSpace(self, request: Any, call: CallContext) -> pb.Space:
@@ -274,27 +289,31 @@ def _goal_in(g: Any) -> dict[str, Any]:
     }
 
 
-def goal_out(g: dict[str, Any]) -> pb.Goal:
+def _date_out(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def goal_out(g: c.Goal) -> pb.Goal:
     return pb.Goal(
-        name=goal_name(g["tenant_id"], g["space_id"], g["goal_id"]),
-        goal_id=g["goal_id"],
-        title=g["title"],
-        description=g["description"],
-        due_date=g.get("due_on") or "",
-        progress=g["progress"],
-        status=_GOAL_STATUS[g["status"]],
+        name=goal_name(g.tenant_id, g.space_id, g.goal_id),
+        goal_id=g.goal_id,
+        title=g.title,
+        description=g.description,
+        due_date=_date_out(g.due_on),
+        progress=g.progress,
+        status=_GOAL_STATUS[g.status],
         milestones=[
             pb.Milestone(
-                milestone_id=m["id"],
-                title=m["title"],
-                due_date=m.get("due_on") or "",
-                done=m["done"],
+                milestone_id=m.id,
+                title=m.title,
+                due_date=_date_out(m.due_on),
+                done=m.done,
             )
-            for m in g["milestones"]
+            for m in g.milestones
         ],
-        creator_person_id=g["created_by"],
-        create_time=cv.timestamp(g["created_at"]),
-        update_time=cv.timestamp(g["updated_at"]),
+        creator_person_id=g.created_by,
+        create_time=cv.timestamp(g.created_at),
+        update_time=cv.timestamp(g.updated_at),
     )
 
 
@@ -311,18 +330,18 @@ class GoalService(pb_grpc.GoalServiceServicer):  # type: ignore[misc]
     @handler
     def CreateGoal(self, request: Any, call: CallContext) -> pb.Goal:
         payload = {**parse_space(request.parent, "parent"), "goal": _goal_in(request.goal)}
-        return goal_out(call.call(SPACES, "create_goal", payload))
+        return goal_out(call.call(SpacesApi.create_goal, **payload))
 
     @handler
     def GetGoal(self, request: Any, call: CallContext) -> pb.Goal:
-        return goal_out(call.call(SPACES, "get_goal", parse_goal(request.name)))
+        return goal_out(call.call(SpacesApi.get_goal, **parse_goal(request.name)))
 
     @handler
     def ListGoals(self, request: Any, call: CallContext) -> pb.ListGoalsResponse:
         payload = {**parse_space(request.parent, "parent"), **_page(request)}
-        answer = call.call(SPACES, "list_goals", payload)
+        answer = call.call(SpacesApi.list_goals, **payload)
         return pb.ListGoalsResponse(
-            goals=[goal_out(g) for g in answer["goals"]], next_page_token=answer["next_page_token"]
+            goals=[goal_out(g) for g in answer.goals], next_page_token=answer.next_page_token
         )
 
     @handler
@@ -338,22 +357,22 @@ class GoalService(pb_grpc.GoalServiceServicer):  # type: ignore[misc]
             "update_mask": [GOAL_FIELDS[p] for p in paths],
             "goal": _goal_in(request.goal),
         }
-        return goal_out(call.call(SPACES, "update_goal", payload))
+        return goal_out(call.call(SpacesApi.update_goal, **payload))
 
     @handler
     def ArchiveGoal(self, request: Any, call: CallContext) -> pb.Goal:
-        return goal_out(call.call(SPACES, "archive_goal", parse_goal(request.name)))
+        return goal_out(call.call(SpacesApi.archive_goal, **parse_goal(request.name)))
 
     @handler
     def ListGoalChanges(self, request: Any, call: CallContext) -> pb.ListGoalChangesResponse:
         payload = {**parse_goal(request.parent, "parent"), **_page(request)}
-        answer = call.call(SPACES, "goal_history", payload)
-        response = pb.ListGoalChangesResponse(next_page_token=answer["next_page_token"])
-        for change in answer["changes"]:
-            what = {k: {"before": v[0], "after": v[1]} for k, v in change["changes"].items()}
+        answer = call.call(SpacesApi.goal_history, **payload)
+        response = pb.ListGoalChangesResponse(next_page_token=answer.next_page_token)
+        for change in answer.changes:
+            what = {k: {"before": v[0], "after": v[1]} for k, v in change.changes.items()}
             response.changes.add(
-                changer_person_id=change["changed_by"],
-                change_time=cv.timestamp(change["changed_at"]),
+                changer_person_id=change.changed_by,
+                change_time=cv.timestamp(change.changed_at),
                 changes_json=json.dumps(what, ensure_ascii=False),
             )
         return response
@@ -389,22 +408,22 @@ def _links_in(links: Any) -> list[dict[str, str]]:
     return [{"url": link.url, "title": link.title} for link in links]
 
 
-def note_out(n: dict[str, Any]) -> pb.Note:
+def note_out(n: c.Note) -> pb.Note:
     return pb.Note(
-        name=note_name(n["tenant_id"], n["space_id"], n["note_id"]),
-        note_id=n["note_id"],
-        kind=_KIND_OUT[n["kind"]],
-        author_person_id=n["author_person_id"],
-        author_erased=n.get("author_erased", False),
-        parent_note=note_name(n["tenant_id"], n["space_id"], n["parent_note_id"])
-        if n.get("parent_note_id")
+        name=note_name(n.tenant_id, n.space_id, n.note_id),
+        note_id=n.note_id,
+        kind=_KIND_OUT[n.kind],
+        author_person_id=n.author_person_id,
+        author_erased=n.author_erased,
+        parent_note=note_name(n.tenant_id, n.space_id, n.parent_note_id)
+        if n.parent_note_id
         else "",
-        body=n["body"],
-        body_html=n["body_html"],
-        links=[pb.NoteLink(url=link["url"], title=link["title"]) for link in n["links"]],
-        create_time=cv.timestamp(n["created_at"]),
-        update_time=cv.timestamp(n["updated_at"]),
-        session=session_name(n["tenant_id"], n["session_id"]) if n.get("session_id") else "",
+        body=n.body,
+        body_html=n.body_html,
+        links=[pb.NoteLink(url=link.url, title=link.title) for link in n.links],
+        create_time=cv.timestamp(n.created_at),
+        update_time=cv.timestamp(n.updated_at),
+        session=session_name(n.tenant_id, n.session_id) if n.session_id else "",
     )
 
 
@@ -414,13 +433,13 @@ def _session_in(value: str, field: str) -> str | None:
     return parse_session(value, field)["session_id"] if value else None
 
 
-def _reads_out(answer: dict[str, Any]) -> pb.ListNoteReadsResponse:
-    response = pb.ListNoteReadsResponse(next_page_token=answer["next_page_token"])
-    for r in answer["reads"]:
+def _reads_out(answer: c.NoteReadList) -> pb.ListNoteReadsResponse:
+    response = pb.ListNoteReadsResponse(next_page_token=answer.next_page_token)
+    for r in answer.reads:
         response.reads.add(
-            note=note_name(r["tenant_id"], r["space_id"], r["note_id"]),
-            reader_person_id=r["reader_person_id"],
-            read_time=cv.timestamp(r["read_at"]),
+            note=note_name(r.tenant_id, r.space_id, r.note_id),
+            reader_person_id=r.reader_person_id,
+            read_time=cv.timestamp(r.read_at),
         )
     return response
 
@@ -444,11 +463,11 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
                 raise invalid(**{"note.parent_note": "must be a note of the same space"})
             payload["parent_note_id"] = parent["note_id"]
         payload["session_id"] = _session_in(request.note.session, "note.session")
-        return note_out(call.call(SPACES, "create_note", payload))
+        return note_out(call.call(SpacesApi.create_note, **payload))
 
     @handler
     def GetNote(self, request: Any, call: CallContext) -> pb.Note:
-        return note_out(call.call(SPACES, "get_note", parse_note(request.name)))
+        return note_out(call.call(SpacesApi.get_note, **parse_note(request.name)))
 
     @handler
     def ListNotes(self, request: Any, call: CallContext) -> pb.ListNotesResponse:
@@ -457,9 +476,9 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
             **_page(request),
             "kinds": [_kind_in(k, "kinds") for k in request.kinds],
         }
-        answer = call.call(SPACES, "list_notes", payload)
+        answer = call.call(SpacesApi.list_notes, **payload)
         return pb.ListNotesResponse(
-            notes=[note_out(n) for n in answer["notes"]], next_page_token=answer["next_page_token"]
+            notes=[note_out(n) for n in answer.notes], next_page_token=answer.next_page_token
         )
 
     @handler
@@ -475,61 +494,73 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
             "links": _links_in(request.note.links),
             "session_id": _session_in(request.note.session, "note.session"),
         }
-        return note_out(call.call(SPACES, "update_note", payload))
+        return note_out(call.call(SpacesApi.update_note, **payload))
 
     @handler
     def DeleteNote(self, request: Any, call: CallContext) -> pb.DeleteNoteResponse:
-        call.call(SPACES, "delete_note", parse_note(request.name))
+        call.call(SpacesApi.delete_note, **parse_note(request.name))
         return pb.DeleteNoteResponse()
 
     @handler
     def ListNoteRevisions(self, request: Any, call: CallContext) -> pb.ListNoteRevisionsResponse:
         payload = {**parse_note(request.parent, "parent"), **_page(request)}
-        answer = call.call(SPACES, "list_note_revisions", payload)
-        response = pb.ListNoteRevisionsResponse(next_page_token=answer["next_page_token"])
-        for r in answer["revisions"]:
-            response.revisions.add(replace_time=cv.timestamp(r["replaced_at"]), body=r["body"])
+        answer = call.call(SpacesApi.list_note_revisions, **payload)
+        response = pb.ListNoteRevisionsResponse(next_page_token=answer.next_page_token)
+        for r in answer.revisions:
+            response.revisions.add(replace_time=cv.timestamp(r.replaced_at), body=r.body)
         return response
 
     @handler
     def ListNoteReads(self, request: Any, call: CallContext) -> pb.ListNoteReadsResponse:
         payload = {**parse_space(request.parent, "parent"), **_page(request)}
-        return _reads_out(call.call(SPACES, "list_note_reads", payload))
+        return _reads_out(call.call(SpacesApi.list_note_reads, **payload))
 
     @handler
     def ListRefusedNoteReads(self, request: Any, call: CallContext) -> pb.ListNoteReadsResponse:
-        return _reads_out(call.call(SPACES, "list_refused_note_reads", _page(request)))
+        return _reads_out(call.call(SpacesApi.list_refused_note_reads, **_page(request)))
 
 
-def coaches_out(c: dict[str, Any]) -> pb.SpaceCoaches:
+def _coach_name_out(name: CoachName) -> pb.CoachName:
+    return pb.CoachName(person_id=name.person_id, display_name=name.display_name)
+
+
+def coaches_out(found: SpaceCoaches) -> pb.SpaceCoaches:
     coaches = pb.SpaceCoaches(
-        space=space_name(c["tenant_id"], c["space_id"]),
-        coach=pb.CoachName(**c["coach"]),
+        space=space_name(found.tenant_id, found.space_id),
+        coach=_coach_name_out(found.coach),
     )
-    if c.get("co_coach"):
-        coaches.co_coach.CopyFrom(pb.CoachName(**c["co_coach"]))
+    if found.co_coach:
+        coaches.co_coach.CopyFrom(_coach_name_out(found.co_coach))
     return coaches
 
 
-def _next_sessions(answer: dict[str, Any]) -> dict[str, list[Any]]:
-    return {s["space_id"]: [session_out(x) for x in s["next_sessions"]] for s in answer["spaces"]}
+def _next_sessions(answer: sc.SchedulingDashboard) -> dict[str, list[pb_sessions.Session]]:
+    return {s.space_id: [session_out(x) for x in s.next_sessions] for s in answer.spaces}
 
 
-def _by_space(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _by_space(answer: sc.SchedulingDashboard) -> dict[str, sc.SpaceSessions]:
     """Scheduling's dashboard, by space: engagement use and sessions to mark."""
-    return {s["space_id"]: s for s in answer["spaces"]}
+    return {s.space_id: s for s in answer.spaces}
 
 
-def _engagement_out(s: dict[str, Any] | None) -> pb.EngagementUse | None:
-    use = (s or {}).get("engagement")
-    return pb.EngagementUse(**use) if use else None
+def _engagement_out(s: sc.SpaceSessions | None) -> pb.EngagementUse | None:
+    use = s.engagement if s else None
+    if use is None:
+        return None
+    return pb.EngagementUse(
+        sessions_planned=use.sessions_planned,
+        sessions_used=use.sessions_used,
+        sessions_held=use.sessions_held,
+        sessions_booked=use.sessions_booked,
+        sessions_left=use.sessions_left,
+    )
 
 
-def _unless_not_found(fetch: Callable[[], Any]) -> Callable[[], Any]:
+def _unless_not_found(fetch: Callable[[], T]) -> Callable[[], T | None]:
     """A fan-out call whose NOT_FOUND is an empty answer (a copy another service keeps from
     events, not there yet), not the whole answer's failure."""
 
-    def run() -> Any:
+    def run() -> T | None:
         try:
             return fetch()
         except NotFound:
@@ -550,36 +581,39 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
         if not 0 <= request.notes_per_space <= 50:
             raise invalid(notes_per_space="0 to 50 (0: 5)")
         per_space = request.notes_per_space or 5
-        listed = call.call(SPACES, "list_spaces", {"tenant_id": tenant_id, "page_size": 100})
-        mine = [s for s in listed["spaces"] if s["relation"] == "coachee"]
+        listed = call.call(SpacesApi.list_spaces, tenant_id=tenant_id, page_size=100)
+        mine = [s for s in listed.spaces if s.relation == "coachee"]
         calls = {
             "sessions": call.later(
-                SCHEDULING, "get_dashboard", {"tenant_id": tenant_id, "per_space": NEXT_SESSIONS}
+                SchedulingApi.get_dashboard, tenant_id=tenant_id, per_space=NEXT_SESSIONS
             )
         }
         for s in mine:
-            ref = {"tenant_id": tenant_id, "space_id": s["space_id"]}
-            calls[f"goals:{s['space_id']}"] = call.later(SPACES, "list_goals", ref)
-            calls[f"notes:{s['space_id']}"] = call.later(
-                SPACES, "list_notes", {**ref, "kinds": ["shared"], "page_size": per_space}
+            ref = {"tenant_id": tenant_id, "space_id": s.space_id}
+            calls[f"goals:{s.space_id}"] = call.later(SpacesApi.list_goals, **ref)
+            calls[f"notes:{s.space_id}"] = call.later(
+                SpacesApi.list_notes, **ref, kinds=["shared"], page_size=per_space
             )
             # Names from identity, which learns who coaches whom from the spaces events.
-            calls[f"coaches:{s['space_id']}"] = _unless_not_found(
-                call.later(IDENTITY, "get_space_coaches", ref)
+            calls[f"coaches:{s.space_id}"] = _unless_not_found(
+                call.later(IdentityApi.get_space_coaches, **ref)
             )
         found = fan_out(calls)
-        upcoming = _next_sessions(found["sessions"])
-        scheduled = _by_space(found["sessions"])
+        sessions: sc.SchedulingDashboard = found["sessions"]
+        upcoming = _next_sessions(sessions)
+        scheduled = _by_space(sessions)
         dashboard = pb.CoacheeDashboard()
         for s in mine:
-            coaches = found[f"coaches:{s['space_id']}"]
+            goals: c.GoalList = found[f"goals:{s.space_id}"]
+            notes: c.NoteList = found[f"notes:{s.space_id}"]
+            coaches: SpaceCoaches | None = found[f"coaches:{s.space_id}"]
             dashboard.spaces.add(
                 space=space_out(s),
-                goals=[goal_out(g) for g in found[f"goals:{s['space_id']}"]["goals"]],
-                latest_notes=[note_out(n) for n in found[f"notes:{s['space_id']}"]["notes"]],
-                next_sessions=upcoming.get(s["space_id"], []),
+                goals=[goal_out(g) for g in goals.goals],
+                latest_notes=[note_out(n) for n in notes.notes],
+                next_sessions=upcoming.get(s.space_id, []),
                 coaches=coaches_out(coaches) if coaches else None,
-                engagement=_engagement_out(scheduled.get(s["space_id"])),
+                engagement=_engagement_out(scheduled.get(s.space_id)),
             )
         return dashboard
 
@@ -588,35 +622,35 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
         tenant_id = cv.parse_tenant(request.parent, "parent")
         found = fan_out(
             {
-                "roster": call.later(SPACES, "get_coach_roster", {"tenant_id": tenant_id}),
+                "roster": call.later(SpacesApi.get_coach_roster, tenant_id=tenant_id),
                 # Names from identity, which keeps who coaches whom (blank until it has learnt).
-                "coachees": call.later(IDENTITY, "list_my_coachees", {"tenant_id": tenant_id}),
+                "coachees": call.later(IdentityApi.list_my_coachees, tenant_id=tenant_id),
                 "sessions": call.later(
-                    SCHEDULING,
-                    "get_dashboard",
-                    {"tenant_id": tenant_id, "per_space": NEXT_SESSIONS},
+                    SchedulingApi.get_dashboard, tenant_id=tenant_id, per_space=NEXT_SESSIONS
                 ),
             }
         )
-        upcoming = _next_sessions(found["sessions"])
-        names = {m["member_id"]: m.get("display_name", "") for m in found["coachees"]["members"]}
+        roster: c.CoachRoster = found["roster"]
+        coachees: ListMembersResponse = found["coachees"]
+        sessions: sc.SchedulingDashboard = found["sessions"]
+        upcoming = _next_sessions(sessions)
+        names = {m.member_id: m.display_name for m in coachees.members}
         dashboard = pb.CoachDashboard(
-            to_mark=[session_out(x) for x in found["sessions"]["to_mark"]],
-            reschedule_requests=[request_out(r) for r in found["sessions"]["requests"]],
+            to_mark=[session_out(x) for x in sessions.to_mark],
+            reschedule_requests=[request_out(r) for r in sessions.requests],
         )
-        scheduled = _by_space(found["sessions"])
-        for entry in found["roster"]["entries"]:
-            space_id = entry["space"]["space_id"]
+        scheduled = _by_space(sessions)
+        for entry in roster.entries:
+            space_id = entry.space.space_id
+            by_space = scheduled.get(space_id)
             dashboard.coachees.add(
                 next_sessions=upcoming.get(space_id, []),
-                space=space_out(entry["space"]),
-                last_activity_time=cv.timestamp(entry["last_activity_at"]),
-                coachee_display_name=names.get(
-                    entry["space"]["set_up"]["coachee"]["member_id"], ""
-                ),
-                engagement=_engagement_out(scheduled.get(space_id)),
-                sessions_to_mark=(scheduled.get(space_id) or {}).get("to_mark", 0),
-                new_shared_notes=entry.get("new_shared_notes", 0),
+                space=space_out(entry.space),
+                last_activity_time=cv.timestamp(entry.last_activity_at),
+                coachee_display_name=names.get(entry.space.set_up.coachee.member_id, ""),
+                engagement=_engagement_out(by_space),
+                sessions_to_mark=by_space.to_mark if by_space else 0,
+                new_shared_notes=entry.new_shared_notes,
             )
         return dashboard
 
