@@ -10,7 +10,6 @@ import functools
 import logging
 import re
 import time
-import typing
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -81,28 +80,15 @@ class CallContext:
             raise Unauthenticated("A valid access token is required.", reason="TOKEN_INVALID")
         return self.claims
 
-    @typing.overload
-    def call(
-        self, method: Method[Req, Resp], request: Req | None = None, /, **fields: Any
-    ) -> Resp: ...
-
-    @typing.overload
-    def call(self, service: str, method: str, payload: dict[str, Any] | None = None) -> Any: ...
-
-    def call(self, target: Any, /, *args: Any, **fields: Any) -> Any:
-        """`call(SpacesApi.get_space, space_id=...)`: the request built from the values (every
-        bad one named in one INVALID_ARGUMENT), or given built; the reply read as the method's
-        response contract. (`call("spaces", "get_space", {...})`: the untyped form, going.)"""
-        if isinstance(target, Method):
-            built = args[0] if args and args[0] is not None else target.build(**fields)
-            return target.reply(self._send(target.service, target.name, target.payload(built)))
-        return self._send(target, *args)
-
-    def _send(self, service: str, method: str, payload: dict[str, Any] | None = None) -> Any:
-        return self._rpc.call(
-            service,
-            method,
-            payload or {},
+    def call(self, method: Method[Req, Resp], request: Req | None = None, /, **fields: Any) -> Resp:
+        """`call(SpacesApi.get_space, tenant_id=..., space_id=...)`: the request built from the
+        values (every bad one named in one INVALID_ARGUMENT), or given built; the reply read as
+        the method's response contract."""
+        built = request if request is not None else method.build(**fields)
+        reply = self._rpc.call(
+            method.service,
+            method.name,
+            method.payload(built),
             timeout=self.deadline - time.time(),
             context={
                 rc.AUTHORIZATION: self.token,
@@ -112,10 +98,13 @@ class CallContext:
                 rc.CLIENT_ADDRESS: self.client_address,
             },
         )
+        return method.reply(reply)
 
-    def later(self, target: Any, /, *args: Any, **fields: Any) -> Callable[[], Any]:
+    def later(
+        self, method: Method[Req, Resp], request: Req | None = None, /, **fields: Any
+    ) -> Callable[[], Resp]:
         """The same call, to run in a fan-out."""
-        return lambda: self.call(target, *args, **fields)
+        return lambda: self.call(method, request, **fields)
 
 
 class Servicer(Protocol):
