@@ -124,6 +124,13 @@ def test_each_answer_is_checked_against_its_item_and_named() -> None:
     }
 
 
+def test_a_likert_answer_is_one_of_its_points() -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        check_answers(stress(), {"tense": 3.5}, complete=False)
+    assert fields(refused) == {"answers.tense": "in steps of 1"}
+    assert check_answers(stress(), {"tense": 3.0}, complete=False) == {"tense": 3.0}
+
+
 def test_blank_answers_are_not_answers() -> None:
     assert check_answers(stress(), {"tense": None, "why": "   ", "order": []}, complete=False) == {}
 

@@ -104,9 +104,10 @@ def _answer_problem(item: Item, value: Any) -> str | None:
             return Problem(
                 "from %(low)s to %(high)s", low=_plain(item.scale_min), high=_plain(item.scale_max)
             )
-        steps = (value - item.scale_min) / (1 if item.kind == LIKERT else item.step)
+        step = 1 if item.kind == LIKERT else item.step  # a likert scale's points are whole
+        steps = (value - item.scale_min) / step
         if abs(steps - round(steps)) > EPSILON:
-            return Problem("in steps of %(step)s", step=_plain(item.step))
+            return Problem("in steps of %(step)s", step=_plain(step))
         return None
     keys = [o.key for o in item.options]
     if item.kind == SINGLE_CHOICE:
