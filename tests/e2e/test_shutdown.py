@@ -4,7 +4,10 @@ container goes) letting the request in flight finish before the process exits 0.
 
 from __future__ import annotations
 
+import http.client
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -141,3 +144,57 @@ def test_sigterm_lets_the_gateway_finish_the_request_in_flight_then_exit_0(
     world.procs.pop("gateway")
     world.start_process("gateway")
     world.wait_serving()
+
+
+def connects(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_sigterm_lets_the_web_pages_finish_the_request_in_flight_then_exit_0(
+    world: Deployment,
+) -> None:
+    scheduling = world.procs["scheduling"]
+    web = world.procs["web"]
+    outcome: dict[str, Any] = {}
+    host, port = world.web_address.rsplit(":", 1)
+    # a keep-alive connection left idle must not hold the drain
+    idle = http.client.HTTPConnection(host, int(port), timeout=20)
+    idle.request("GET", "/healthz")
+    assert idle.getresponse().read() == b"ok"
+
+    def open_feed() -> None:
+        page = http.client.HTTPConnection(host, int(port), timeout=20)
+        try:
+            page.request("GET", f"/calendar/{secrets.token_urlsafe(32)}.ics")
+            answer = page.getresponse()
+            outcome["status"] = answer.status
+            outcome["body"] = answer.read()
+        except OSError as exc:
+            outcome["error"] = exc
+        finally:
+            page.close()
+
+    # scheduling frozen: the feed's call waits in its queue, the page in flight at the web
+    scheduling.send_signal(signal.SIGSTOP)
+    try:
+        caller = threading.Thread(target=open_feed)
+        caller.start()
+        wait_for(lambda: queued(world, "rpc-scheduling") > 0, 30, "the feed's call to be queued")
+        web.send_signal(signal.SIGTERM)
+        wait_for(lambda: not connects(world.web_address), 30, "the web to stop accepting")
+        assert web.poll() is None
+    finally:
+        scheduling.send_signal(signal.SIGCONT)
+    caller.join(timeout=30)
+    assert "error" not in outcome, outcome.get("error")
+    assert (outcome["status"], outcome["body"]) == (404, b"not found\n")  # an unknown feed
+    assert web.wait(timeout=30) == 0, world.tail("web")
+    idle.close()
+    world.procs.pop("web")
+    world.start_process("web")
+    wait_for(lambda: connects(world.web_address), 30, "the web to listen again")
