@@ -74,7 +74,7 @@ def test_the_image_lock_has_the_project_lock_pins_without_the_dev_tools() -> Non
 
 def test_the_dockerignore_keeps_state_and_keys_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
-    for path in (".git", ".venv", "var", "tests"):
+    for path in (".git", ".venv", "var", "tests", "deploy/secrets"):
         assert path in ignored
 
 
@@ -106,3 +106,28 @@ def test_each_process_the_entrypoint_runs_is_the_command_make_run_uses() -> None
         assert processes.command(name, "python")[1:] == processes.arguments(name)
     assert "exec python -m ecoach_dev.processes" in ENTRYPOINT.read_text()
     assert "exec python -m ecoach_dev.cli migrate" in ENTRYPOINT.read_text()
+
+
+def test_the_entrypoint_reads_each_ecoach_file_variable_from_its_file(tmp_path: Path) -> None:
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    level = tmp_path / "level"
+    level.write_text("WARNING\n")
+    read = subprocess.run(
+        ["/bin/sh", str(ENTRYPOINT), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**env, "ECOACH_LOG_LEVEL_FILE": str(level)},
+    )
+    assert read.returncode == 0, read.stderr
+    missing = subprocess.run(
+        ["/bin/sh", str(ENTRYPOINT), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**env, "ECOACH_LOG_LEVEL_FILE": str(tmp_path / "absent")},
+    )
+    assert missing.returncode != 0
+    assert "absent" in missing.stderr
