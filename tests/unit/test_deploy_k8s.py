@@ -250,8 +250,12 @@ def test_rabbitmq_comes_from_its_cluster_operator(overlay: str) -> None:
     assert spec["replicas"] % 2 == 1, "an odd number of nodes (pause_minority)"
     assert "cluster_partition_handling = pause_minority" in spec["rabbitmq"]["additionalConfig"]
     assert spec["resources"]["limits"]["memory"] == spec["resources"]["requests"]["memory"]
-    allowed = {"replicas", "resources", "persistence", "rabbitmq", "override", "tls", "image"}
+    allowed = {"replicas", "resources", "persistence", "rabbitmq", "override", "tls", "affinity"}
     assert set(spec) <= allowed
+    # the CRD requires a container list in a pod override, even an empty one
+    assert spec["override"]["statefulSet"]["spec"]["template"]["spec"]["containers"] == []
+    pdb = of_kind(rendered(overlay), "PodDisruptionBudget")["ecoach-rabbitmq"]
+    assert pdb["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "ecoach-rabbitmq"}
 
 
 def test_production_speaks_tls_to_the_broker_and_runs_two_pods_of_everything() -> None:
