@@ -41,12 +41,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
 
 
 def probe(
-    world: Deployment, service: str, timeout: float = 3.0
+    world: Deployment, service: str, timeout: float = 3.0, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "services.kernel.runtime.probe", service, "--timeout", str(timeout)],
         cwd=ROOT,
-        env=world.env,
+        env={**world.env, **env},
         capture_output=True,
         text=True,
         check=False,
@@ -69,6 +69,11 @@ def test_the_probe_exits_0_while_a_service_serves_and_1_once_it_is_stopped(
     world.start_process("scheduling")
     world.wait_serving("scheduling")
     assert probe(world, "scheduling").returncode == 0
+    # no broker (nothing listens on port 1): 1, within the timeout
+    started = time.monotonic()
+    unreachable = probe(world, "identity", timeout=2.0, ECOACH_AMQP_URI="amqp://127.0.0.1:1/")
+    assert unreachable.returncode == 1, unreachable.stderr
+    assert time.monotonic() - started < 30
 
 
 def test_sigterm_lets_a_service_finish_the_request_in_flight_then_exit_0(

@@ -19,7 +19,9 @@ import uuid
 from typing import Any
 
 import amqp
+import amqp.exceptions
 import kombu
+import kombu.exceptions
 
 from ..config import Settings, settings
 
