@@ -38,10 +38,12 @@ lint: venv
 typecheck: venv
 	@$(BIN)/mypy
 
-# Re-pin every dependency (with hashes) after editing pyproject.toml.
+# Re-pin every dependency (with hashes) after editing pyproject.toml; then the image's own lock,
+# the same pins without the dev extra (deploy/Dockerfile installs it).
 lock:
 	@$(BIN)/pip install --quiet uv==0.13.9
 	@$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --extra dev pyproject.toml -o requirements.lock
+	@$(BIN)/uv pip compile --python-version 3.11 --generate-hashes pyproject.toml -c requirements.lock -o deploy/requirements.lock
 
 clean-var:
 	@$(BIN)/python -m ecoach_dev.pg stop || true

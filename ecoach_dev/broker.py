@@ -223,22 +223,29 @@ def process_user(amqp_uri: str, process: str) -> str:
     return f"{'ecoach' if vhost == '/' else vhost}-{process}"
 
 
+def process_credentials(amqp_uri: str, keys_dir: Path, process: str) -> dict[str, str]:
+    """`<keys>/<process>.amqp`: the process's broker user and password, generated once (mode
+    0600) and read afterwards. Set-up writes it; a cluster's secrets are made the same way
+    (`python -m ecoach_dev.cli deploy-secrets`)."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    path = keys_dir / f"{process}.amqp"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds = {"user": process_user(amqp_uri, process), "password": secrets.token_urlsafe(32)}
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_text(json.dumps(creds))
+    tmp.replace(path)
+    return creds
+
+
 def ensure_process_users(amqp_uri: str, keys_dir: Path, grants: dict[str, Grants]) -> None:
     """Each process's own broker user with its permissions in the URI's virtual host, created
     or brought up to date through the management API with the URI's (administrator) user. The
     password is generated once and kept in `<keys>/<process>.amqp` (mode 0600), where the
     process finds it (`Settings.broker_uri`)."""
-    keys_dir.mkdir(parents=True, exist_ok=True)
     for process, grant in grants.items():
-        path = keys_dir / f"{process}.amqp"
-        if path.exists():
-            creds = json.loads(path.read_text())
-        else:
-            creds = {"user": process_user(amqp_uri, process), "password": secrets.token_urlsafe(32)}
-            tmp = path.with_suffix(".tmp")
-            tmp.touch(mode=0o600)
-            tmp.write_text(json.dumps(creds))
-            tmp.replace(path)
+        creds = process_credentials(amqp_uri, keys_dir, process)
         broker_admin.put_user(amqp_uri, creds["user"], creds["password"])
         broker_admin.set_permissions(
             amqp_uri,

@@ -4,6 +4,8 @@ python -m ecoach_dev setup        broker, database, keys, migrations, demo data 
 python -m ecoach_dev migrate      every service's migrations (creates its database if missing)
 python -m ecoach_dev seed         the demo tenant and accounts, once
 python -m ecoach_dev banner       where to connect, with ready-to-paste calls
+python -m ecoach_dev deploy-secrets <folder>
+                                  the secret files deploy/ mounts (keys, broker users), once
 """
 
 from __future__ import annotations
@@ -243,6 +245,22 @@ def banner(config: Settings) -> None:
     print("\n".join(lines), flush=True)
 
 
+def deploy_secrets(folder: Path) -> list[Path]:
+    """The secret files of a deployment under deploy/ (docs/operations/deploy.md), created where
+    missing and never replaced: `keys/` (each key owner's Ed25519 pair, each broker client's
+    `<process>.amqp`, user `ecoach-<process>` in the default virtual host), `master.key` and
+    `web-session.key` (base64, 32 bytes). Returns the files created."""
+    keys = folder / "keys"
+    before = set(folder.rglob("*"))
+    for owner in KEY_OWNERS:
+        load_or_create_service_key(keys, owner)
+    for process in (*SERVICES, *BROKER_CLIENTS):
+        broker.process_credentials("amqp://localhost/", keys, process)
+    create_master_key_file(folder / "master.key")
+    create_master_key_file(folder / "web-session.key")
+    return sorted(p for p in set(folder.rglob("*")) - before if p.is_file())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecoach-dev")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,7 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("keys")
     sub.add_parser("banner")
     sub.add_parser("rewrap", help="wrap every sealed value under the new master key")
+    p_secrets = sub.add_parser("deploy-secrets", help="the secret files deploy/ mounts")
+    p_secrets.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "deploy-secrets":
+        for created in deploy_secrets(args.folder):
+            print(f"ecoach: created {created}")
+        return 0
     config = settings()
     if args.command == "setup":
         setup(config, management=args.management, seed_demo=not args.no_seed)

@@ -3,11 +3,13 @@
 
 `make run` starts them from the `Procfile` (honcho's file, kept static so that it can be read and
 run by hand; `tests/unit/test_registry.py` checks it against `procfile_entries()`), the test
-deployments (`deployment.py`) from `command()`.
+deployments (`deployment.py`) from `command()`, the image's entrypoint (`deploy/entrypoint.sh`)
+with `python -m ecoach_dev.processes <name>`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from services.kernel.registry import SERVICES
@@ -44,3 +46,19 @@ def names() -> list[str]:
 def procfile_entries() -> dict[str, str]:
     """What the Procfile must say for each process but `db`, as honcho runs it from the root."""
     return {name: " ".join(command(name, ".venv/bin/python")) for name in names()}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m ecoach_dev.processes <name>`: become the process `name` (exec, so that it is
+    the one signals reach); `--list`: the names."""
+    if argv == ["--list"]:
+        print(" ".join(names()))
+        return 0
+    if len(argv) != 1 or argv[0] not in names():
+        print(f"usage: python -m ecoach_dev.processes <{'|'.join(names())}>", file=sys.stderr)
+        return 2
+    os.execv(sys.executable, command(argv[0]))  # noqa: S606 - a fixed module, a known name
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -10,7 +10,9 @@ Everything that names every service is derived from `SERVICES`, or checked again
 - the personal-data registry (`personal_data.PERSONAL_DATA_SERVICES`);
 - the master key's re-wrap steps (`python -m ecoach_dev.cli rewrap`);
 - the isolation suite's list of RPC methods (`tests/support/isolation.py`);
-- the services the README names.
+- the services the README names;
+- the processes of `deploy/` (the image's entrypoint runs `ecoach_dev/processes.py`'s; Compose
+  and the Kubernetes manifests are checked by `tests/unit/test_deploy_compose.py`, `_k8s.py`).
 
 Core (no nameko, no SQLAlchemy): the gateway imports it. A service is named here by strings only,
 since the kernel imports no service.

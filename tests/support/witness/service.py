@@ -5,7 +5,8 @@ row in `effects` (so a second effect would show), membership events keep a copy 
 membership (applied only when newer), and `set_failing` makes a handler raise until told
 otherwise (retries, dead letters, replay). Its RPCs are plain nameko ones (tests only), but for
 `whoami`, which takes a person's token through the kernel like any service's method (the
-revocation tests run two instances of it), and `export_personal_data`.
+revocation tests run two instances of it), and `export_personal_data`. `linger` is a request
+that takes its time (graceful shutdown, tests/e2e/test_shutdown.py).
 
 It also implements the personal-data contract as a second service would (tests add it to the
 registry with ECOACH_EXTRA_PERSONAL_DATA_SERVICES): the memberships it copied are the person's
@@ -16,6 +17,8 @@ data; `identity.person_erased` leaves only tombstones of them and records
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 from nameko.rpc import rpc
@@ -199,3 +202,11 @@ class WitnessService:
     @rpc
     def ping(self, request: dict[str, Any]) -> bool:
         return True
+
+    @rpc
+    def linger(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A request that takes `seconds`, having written its pid to the file `started` once
+        it runs: the graceful-shutdown test stops the witness while one is in flight."""
+        Path(request["started"]).write_text(str(os.getpid()))
+        time.sleep(request["seconds"])  # green under eventlet: other workers go on
+        return {"lingered": request["seconds"], "pid": os.getpid()}

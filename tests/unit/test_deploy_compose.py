@@ -1,0 +1,153 @@
+"""deploy/compose.yaml, read as YAML and checked against the service registry: every process of
+the registry is there, after the one-shot migration, with a health check, its own keys and no
+secret in its environment. (`docker compose config` is not run: CI has no Docker.)"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ecoach_dev import processes
+from ecoach_dev.cli import BROKER_CLIENTS, KEY_OWNERS
+from services.kernel.registry import SERVICE_NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+KEYS = "/run/secrets/ecoach"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text()))
+
+
+def mounted(service: dict[str, Any]) -> dict[str, str]:
+    """target path -> secret name, for each secret a container mounts."""
+    found = {}
+    for entry in service.get("secrets", []):
+        if isinstance(entry, str):
+            found[f"/run/secrets/{entry}"] = entry
+        else:
+            found[entry.get("target") or f"/run/secrets/{entry['source']}"] = entry["source"]
+    return found
+
+
+def needs(compose: dict[str, Any], name: str, other: str, condition: str) -> bool:
+    """Whether `name` waits (itself or through what it waits for) for `other` under `condition`."""
+    for dependency, how in compose["services"][name].get("depends_on", {}).items():
+        if dependency == other and how["condition"] == condition:
+            return True
+        if needs(compose, dependency, other, condition):
+            return True
+    return False
+
+
+def test_every_process_runs_from_the_image_with_its_own_command(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"postgres", "rabbitmq", "migrate", *processes.names()}
+    for name in processes.names():
+        assert services[name]["command"] == [name]
+        assert services[name]["image"] == services["migrate"]["image"]
+    assert services["migrate"]["command"] == ["migrate"]
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_the_migration_runs_once_the_stores_are_healthy_and_every_process_after_it(
+    compose: dict[str, Any],
+) -> None:
+    for store in ("postgres", "rabbitmq"):
+        assert needs(compose, "migrate", store, "service_healthy")
+    for name in processes.names():
+        assert needs(compose, name, "migrate", "service_completed_successfully"), name
+
+
+def test_every_container_has_a_health_check_and_services_are_probed_over_the_broker(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name in ("postgres", "rabbitmq", *processes.names()):
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    for name in SERVICE_NAMES:
+        probe = services[name]["healthcheck"]["test"]
+        assert probe[1:4] == ["/app/deploy/entrypoint.sh", "probe", name]
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert "HealthStub" in " ".join(services["gateway"]["healthcheck"]["test"])
+
+
+def test_each_process_holds_its_own_private_key_and_broker_user_and_every_public_key(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    public = {f"{KEYS}/{owner}.pub" for owner in KEY_OWNERS}
+    for name in KEY_OWNERS:
+        keys = {path for path in mounted(services[name]) if path.startswith(KEYS + "/")}
+        assert keys == {f"{KEYS}/{name}.key", f"{KEYS}/{name}.amqp", *public}, name
+        for path, secret in mounted(services[name]).items():
+            if path.startswith(KEYS + "/"):
+                assert secret == Path(path).name.replace(".", "_"), path
+    assert not any(path.startswith(KEYS) for path in mounted(services["web"]))
+    # the migration sets every broker client's password, and reads no private key
+    migrate = mounted(services["migrate"])
+    assert {p for p in migrate if p.startswith(KEYS)} == {
+        f"{KEYS}/{process}.amqp" for process in (*SERVICE_NAMES, *BROKER_CLIENTS)
+    }
+
+
+def test_secrets_come_from_files_never_from_the_environment(compose: dict[str, Any]) -> None:
+    declared = compose["secrets"]
+    for name, secret in declared.items():
+        assert secret["file"].startswith("./secrets/"), name
+    used = {s for svc in compose["services"].values() for s in mounted(svc).values()}
+    assert used == set(declared)
+    credentials = re.compile(r"://[^/@\s]*:[^/@\s]*@")
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            assert not credentials.search(str(value)), f"{name}: {key} holds a password"
+            assert "PASSWORD" not in key or key.endswith("_FILE"), f"{name}: {key}"
+            if key.endswith("_FILE"):
+                assert value in mounted(service), f"{name}: {key} names no mounted secret"
+
+
+def test_processes_run_read_only_without_capabilities_and_drain_on_sigterm(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("migrate", *processes.names()):
+        service = compose["services"][name]
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["stop_signal"] == "SIGTERM"
+        assert service["stop_grace_period"] == "30s"
+
+
+def test_the_secrets_folder_is_never_committed() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "deploy/secrets/master.key"], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0, "add deploy/secrets/ to .gitignore"
+
+
+def test_deploy_secrets_makes_every_key_file_compose_mounts_and_never_replaces_one(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    from ecoach_dev.cli import deploy_secrets
+
+    folder = tmp_path / "secrets"
+    created = deploy_secrets(folder)
+    made = {"./secrets/" + str(p.relative_to(folder)) for p in created}
+    wanted = {s["file"] for s in compose["secrets"].values()}
+    by_hand = {
+        "./secrets/postgres_password",
+        "./secrets/database_url",
+        "./secrets/rabbitmq_admin.conf",
+        "./secrets/amqp_admin_uri",
+    }
+    assert made == wanted - by_hand
+    assert all(p.stat().st_mode & 0o077 == 0 for p in created if p.suffix != ".pub")
+    before = {p: p.read_bytes() for p in created}
+    assert deploy_secrets(folder) == []
+    assert {p: p.read_bytes() for p in created} == before
