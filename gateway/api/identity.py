@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from services.contracts import identity as c
+from services.contracts import personal_data as pd
 from services.contracts.base import Api, Empty, Method
 from services.contracts.identity import IdentityApi
 from services.contracts.scheduling import SchedulingApi
@@ -55,7 +56,7 @@ def _proof(request: Any) -> dict[str, str]:
 
 
 # The personal-data contract's export, by the method table of each platform service.
-_EXPORTS: dict[str, Method[Empty, c.PersonalDataExport]] = {
+_EXPORTS: dict[str, Method[Empty, pd.PersonalDataExport]] = {
     method.service: method
     for method in (
         IdentityApi.export_personal_data,
@@ -66,7 +67,7 @@ _EXPORTS: dict[str, Method[Empty, c.PersonalDataExport]] = {
 
 
 @functools.cache
-def _export_method(service: str) -> Method[Empty, c.PersonalDataExport]:
+def _export_method(service: str) -> Method[Empty, pd.PersonalDataExport]:
     """`<service>.export_personal_data`. A service a deployment adds beside the platform's own
     (a plug-in, the tests' witness) has no table here, but the same contract: one is made."""
     if service in _EXPORTS:
@@ -74,9 +75,9 @@ def _export_method(service: str) -> Method[Empty, c.PersonalDataExport]:
     table = type(
         f"Export{service.title()}Api",
         (Api,),
-        {"service": service, EXPORT_METHOD: Method(Empty, c.PersonalDataExport)},
+        {"service": service, EXPORT_METHOD: Method(Empty, pd.PersonalDataExport)},
     )
-    method: Method[Empty, c.PersonalDataExport] = getattr(table, EXPORT_METHOD)
+    method: Method[Empty, pd.PersonalDataExport] = getattr(table, EXPORT_METHOD)
     return method
 
 
@@ -169,7 +170,7 @@ class AuthService(pb_grpc.AuthServiceServicer):  # type: ignore[misc]
         found = fan_out({s: call.later(_export_method(s)) for s in services})
         documents = []
         for service in services:
-            answer: c.PersonalDataExport = found[service]
+            answer: pd.PersonalDataExport = found[service]
             document = pb.PersonalDataDocument(
                 service=answer.service,
                 content_type="application/json",
@@ -501,7 +502,7 @@ class AuditService(pb_grpc.AuditServiceServicer):  # type: ignore[misc]
         return _audit_out(answer)
 
 
-def _erasure_out(e: c.Erasure) -> pb.Erasure:
+def _erasure_out(e: pd.Erasure) -> pb.Erasure:
     erasure = pb.Erasure(
         erasure_id=e.erasure_id,
         person_id=e.person_id,

@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -33,6 +34,9 @@ DEFAULT_PAGE_SIZE = 50
 # entrypoint, `Contract.from_request`): its text and dates are checked. Views built from stored
 # data are not re-checked (a name stored before a rule existed must still be shown), except for
 # NUL and surrogates, which nothing can have stored.
+
+# An identifier of the platform's: a three-letter kind, an underscore, hex digits (ten_1a2b).
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
 
 # Field types that mark how much a string may hold (services/kernel/validation.py).
 MultiLineText = Annotated[str, MULTI_LINE]

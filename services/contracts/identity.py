@@ -15,11 +15,21 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
-from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
+from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .personal_data import (
+    EraseMyDataRequest,
+    Erasure,
+    ErasureList,
+    ErasureReceiptRef,
+    ErasureRef,
+    ListErasuresRequest,
+    PersonalDataExport,
+    ReplayErasuresRequest,
+    ReplayErasuresResponse,
+)
 
 SERVICE = "identity"
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
 Locale = Annotated[str, StringConstraints(pattern=r"^(fr|en)$")]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -236,18 +246,6 @@ class ContactDetailsResponse(Contract):
     people: list[ContactDetails]  # erased or unknown people are absent
 
 
-class PersonalDataExport(Contract):
-    """One service's document of the caller's personal data (the personal-data contract)."""
-
-    service: str
-    exported_at: datetime
-    data: dict[str, Any]
-
-
-class EraseMyDataRequest(Contract):
-    current_password: Annotated[str, OPAQUE] = Field(min_length=1, max_length=1024)
-
-
 class OperatorPersonRef(Contract):
     """Operators: the person by id or by email (exactly one)."""
 
@@ -266,51 +264,6 @@ class ResetPersonMfaRequest(OperatorPersonRef):
 class ResetPersonMfaResponse(Contract):
     person_id: str
     sessions_ended: int
-
-
-class ErasureRef(Contract):
-    erasure_id: Id
-
-
-class ErasureReceiptRef(Contract):
-    receipt: str = Field(min_length=1, max_length=200)
-
-
-class ListErasuresRequest(PageRequest):
-    pass
-
-
-class ReplayErasuresRequest(Contract):
-    """After restoring a service's backup taken at `since`: ask again for every erasure made
-    since then."""
-
-    since: datetime
-
-
-class ReplayErasuresResponse(Contract):
-    replayed: int
-
-
-class ErasureStep(Contract):
-    service: str
-    completed_at: datetime | None = None
-
-
-class Erasure(Contract):
-    """An erasure and where each service holding personal data stands with it."""
-
-    erasure_id: str
-    person_id: str
-    requested_at: datetime
-    requested_by: Literal["person", "operator"]
-    completed_at: datetime | None = None  # when the last service reported
-    steps: list[ErasureStep]
-    receipt: str = ""  # given once, to the person: it shows them the status later
-
-
-class ErasureList(Contract):
-    erasures: list[Erasure]
-    next_page_token: str = ""
 
 
 class ListTenantAuditRequest(PageRequest):

@@ -20,12 +20,11 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import completion_event
 from services.kernel.timezones import check_time_zone
 
-from . import identity
-from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
+from . import personal_data as pd
+from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
 
 SERVICE = "scheduling"
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_time_zone)]
 # A wall-clock time of day; "24:00" only as the end of a range.
 ClockTime = Annotated[str, StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
@@ -562,7 +561,7 @@ class SchedulingApi(Api):
     update_video_settings = Method(UpdateVideoSettingsRequest, VideoSettings)
     get_session_room = Method(SessionRef, SessionRoom)
     get_dashboard = Method(DashboardRequest, SchedulingDashboard)
-    export_personal_data = Method(Empty, identity.PersonalDataExport)
+    export_personal_data = Method(Empty, pd.PersonalDataExport)
     get_my_calendar_settings = Method(Empty, CalendarSettings)
     update_my_calendar_settings = Method(UpdateCalendarSettingsRequest, CalendarSettings)
     create_calendar_feed = Method(Empty, CalendarFeed)

@@ -18,12 +18,11 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import completion_event
 from services.kernel.validation import MULTI_LINE
 
-from . import identity
-from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
+from . import personal_data as pd
+from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
 
 SERVICE = "spaces"
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
 Cadence = Literal["weekly", "every_two_weeks", "every_four_weeks", "monthly"]
 # Free text people write over several lines (services/kernel/validation.py: text rules).
 Text = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
@@ -591,4 +590,4 @@ class SpacesApi(Api):
     list_refused_note_reads = Method(PageRequest, NoteReadList)
     get_coach_roster = Method(ListSpacesRequest, CoachRoster)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
-    export_personal_data = Method(Empty, identity.PersonalDataExport)
+    export_personal_data = Method(Empty, pd.PersonalDataExport)

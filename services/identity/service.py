@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.contracts import identity as c
+from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
 from services.contracts.base import Empty, PingResponse
 from services.kernel.caller import Caller
@@ -250,11 +251,11 @@ class IdentityService(space_copies.SpaceCopies):
         return audit.list_security_events(self.db, caller, request)
 
     @rpc
-    def export_personal_data(self, caller: Caller, request: Empty) -> c.PersonalDataExport:
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, caller)
 
     @rpc
-    def erase_my_data(self, caller: Caller, request: c.EraseMyDataRequest) -> c.Erasure:
+    def erase_my_data(self, caller: Caller, request: pd.EraseMyDataRequest) -> pd.Erasure:
         return personal_data.erase_my_data(
             self.db,
             self.passwords,
@@ -272,25 +273,25 @@ class IdentityService(space_copies.SpaceCopies):
         return second_factor.reset_person_mfa(self.db, caller, request)
 
     @rpc
-    def erase_person(self, caller: Caller, request: c.ErasePersonRequest) -> c.Erasure:
+    def erase_person(self, caller: Caller, request: c.ErasePersonRequest) -> pd.Erasure:
         return personal_data.erase_person(self.db, self.erasure_services, caller, request)
 
     @rpc(public=True)
-    def get_erasure_status(self, caller: Caller, request: c.ErasureReceiptRef) -> c.Erasure:
+    def get_erasure_status(self, caller: Caller, request: pd.ErasureReceiptRef) -> pd.Erasure:
         return personal_data.get_erasure_status(self.db, request)
 
     @rpc
-    def get_erasure(self, caller: Caller, request: c.ErasureRef) -> c.Erasure:
+    def get_erasure(self, caller: Caller, request: pd.ErasureRef) -> pd.Erasure:
         return personal_data.get_erasure(self.db, caller, request)
 
     @rpc
     def replay_erasures(
-        self, caller: Caller, request: c.ReplayErasuresRequest
-    ) -> c.ReplayErasuresResponse:
+        self, caller: Caller, request: pd.ReplayErasuresRequest
+    ) -> pd.ReplayErasuresResponse:
         return personal_data.replay_erasures(self.db, caller, request)
 
     @rpc
-    def list_erasures(self, caller: Caller, request: c.ListErasuresRequest) -> c.ErasureList:
+    def list_erasures(self, caller: Caller, request: pd.ListErasuresRequest) -> pd.ErasureList:
         return personal_data.list_erasures(self.db, caller, request)
 
     @rpc(services=("spaces",))

@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.contracts import identity as ic
+from services.contracts import personal_data as pd
 from services.contracts import scheduling as c
 from services.contracts import spaces as sc
 from services.contracts.base import Empty, PingResponse
@@ -190,7 +191,7 @@ class SchedulingService(space_copies.SpaceCopies):
         return sessions.get_dashboard(self.db, caller, request)
 
     @rpc
-    def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, caller)
 
     @on_event(ic.PersonErased)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.contracts import identity as ic
+from services.contracts import personal_data as pd
 from services.contracts import scheduling as schc
 from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest, PingResponse
@@ -180,7 +181,7 @@ class SpacesService:
         return keys.rotate_tenant_key(self.db, self.master, caller, request)
 
     @rpc
-    def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
 
     @on_event(schc.SessionBooked)

@@ -10,7 +10,9 @@ Deterministic (`derandomize=True`, no example database): random data must never 
 from __future__ import annotations
 
 import enum
+import importlib
 import inspect
+import pkgutil
 import types
 import typing
 from datetime import date, datetime
@@ -21,17 +23,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from services.contracts import base, identity, scheduling, spaces
+import services.contracts
 from services.contracts.base import Contract
 from services.kernel.errors import InvalidArgument
 from services.kernel.validation import OPAQUE, date_problem, text_problem, validation_error
+
+# Every module of the contracts package (a new service's contract is fuzzed without an edit).
+CONTRACT_MODULES = [
+    importlib.import_module(f"services.contracts.{m.name}")
+    for m in pkgutil.iter_modules(services.contracts.__path__)
+]
 
 # Every request model (and the inputs they nest): the RPC entrypoints' `request` types are all
 # named so. Views are built by the services, not sent by callers.
 MODELS = sorted(
     {
         model
-        for module in (base, identity, scheduling, spaces)
+        for module in CONTRACT_MODULES
         for _, model in inspect.getmembers(module, inspect.isclass)
         if issubclass(model, Contract)
         and model.__module__ == module.__name__

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from services.contracts import identity as c
+from services.contracts import personal_data as pd
 from services.kernel.caller import Caller
 from services.kernel.crypto import token_hash
 from services.kernel.errors import NotFound, Unauthenticated, invalid
@@ -21,7 +22,7 @@ from .throttling import password_matches
 from .views import erasure_view, membership_changed, person_view
 
 
-def export_personal_data(db: Db, caller: Caller) -> c.PersonalDataExport:
+def export_personal_data(db: Db, caller: Caller) -> pd.PersonalDataExport:
     """Everything identity keeps about the caller (the personal-data contract): the account,
     memberships, sessions, sign-in history and audit entries about them. Never a secret:
     no password hash, token hash or link."""
@@ -54,7 +55,7 @@ def export_personal_data(db: Db, caller: Caller) -> c.PersonalDataExport:
         "audit": audit_rows,
         "mfa": second_factor,  # when the authenticator was enrolled; never its secret
     }
-    return c.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
+    return pd.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
 
 
 ERASURE_RECEIPT_PREFIX = "er1."
@@ -65,10 +66,10 @@ def erase_my_data(
     passwords: Passwords,
     services: tuple[str, ...],
     caller: Caller,
-    request: c.EraseMyDataRequest,
+    request: pd.EraseMyDataRequest,
     source: str = "",
     policy: ThrottlePolicy = ThrottlePolicy(),
-) -> c.Erasure:
+) -> pd.Erasure:
     """The caller erases their own data everywhere, confirming with their password. The answer
     holds a receipt, the only way left to them to follow the erasure (their account is gone)."""
     who = access.person(caller)
@@ -85,7 +86,7 @@ def erase_my_data(
 
 def erase_person(
     db: Db, services: tuple[str, ...], caller: Caller, request: c.ErasePersonRequest
-) -> c.Erasure:
+) -> pd.Erasure:
     """An operator erases a person (a request that reached them by other means)."""
     operator = access.require_operator(caller)
     person = person_for_operator(db, request, erased_too=True)  # erasing twice: ALREADY_ERASED
@@ -99,7 +100,7 @@ def erase(
     requested_by: str,
     actor: str,
     receipt_hash: str | None,
-) -> c.Erasure:
+) -> pd.Erasure:
     """Identity's part, in one transaction with the request to every other service: the account
     and its memberships are anonymised, sessions, links and sign-in history deleted, tokens
     revoked everywhere, and `identity.person_erased` recorded."""
@@ -136,8 +137,8 @@ def erase(
 
 
 def replay_erasures(
-    db: Db, caller: Caller, request: c.ReplayErasuresRequest
-) -> c.ReplayErasuresResponse:
+    db: Db, caller: Caller, request: pd.ReplayErasuresRequest
+) -> pd.ReplayErasuresResponse:
     """After a service's database was restored from a backup taken at `since`: every erasure
     made since is published again (new event ids, so every service applies it again; erasing
     twice changes nothing), so that what the restore brought back is erased before anyone reads
@@ -160,7 +161,7 @@ def replay_erasures(
             since=request.since.isoformat(),
             count=len(rows),
         )
-    return c.ReplayErasuresResponse(replayed=len(rows))
+    return pd.ReplayErasuresResponse(replayed=len(rows))
 
 
 def record_erasure_step(uow: IdentityUnit, service: str, event: Any) -> None:
@@ -168,7 +169,7 @@ def record_erasure_step(uow: IdentityUnit, service: str, event: Any) -> None:
     uow.erasures.complete_step(event.erasure_id, service, uow.clock.now())
 
 
-def get_erasure_status(db: Db, request: c.ErasureReceiptRef) -> c.Erasure:
+def get_erasure_status(db: Db, request: pd.ErasureReceiptRef) -> pd.Erasure:
     """Public: the receipt authenticates (the person no longer has an account)."""
     with db.read_only() as uow:
         row = uow.erasures.by_receipt(token_hash(request.receipt))
@@ -177,7 +178,7 @@ def get_erasure_status(db: Db, request: c.ErasureReceiptRef) -> c.Erasure:
     return erasure_view(row)
 
 
-def get_erasure(db: Db, caller: Caller, request: c.ErasureRef) -> c.Erasure:
+def get_erasure(db: Db, caller: Caller, request: pd.ErasureRef) -> pd.Erasure:
     access.require_operator(caller)
     with db.read_only() as uow:
         row = uow.erasures.get(request.erasure_id)
@@ -186,8 +187,8 @@ def get_erasure(db: Db, caller: Caller, request: c.ErasureRef) -> c.Erasure:
     return erasure_view(row)
 
 
-def list_erasures(db: Db, caller: Caller, request: c.ListErasuresRequest) -> c.ErasureList:
+def list_erasures(db: Db, caller: Caller, request: pd.ListErasuresRequest) -> pd.ErasureList:
     access.require_operator(caller)
     with db.read_only() as uow:
         rows, nxt = uow.erasures.page(request.effective_page_size(), request.page_token)
-    return c.ErasureList(erasures=[erasure_view(r) for r in rows], next_page_token=nxt)
+    return pd.ErasureList(erasures=[erasure_view(r) for r in rows], next_page_token=nxt)

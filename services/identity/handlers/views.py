@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.contracts import identity as c
+from services.contracts import personal_data as pd
 
 from ..domain.model import PENDING, Membership, Person, Tenant
 
@@ -100,14 +101,14 @@ def audit_view(rows: list[dict[str, Any]], nxt: str) -> c.AuditEventList:
     )
 
 
-def erasure_view(row: dict[str, Any]) -> c.Erasure:
-    return c.Erasure(
+def erasure_view(row: dict[str, Any]) -> pd.Erasure:
+    return pd.Erasure(
         erasure_id=row["id"],
         person_id=row["person_id"],
         requested_at=row["created_at"],
         requested_by=row["requested_by"],
         completed_at=row["completed_at"],
-        steps=[c.ErasureStep(**s) for s in row["steps"]],
+        steps=[pd.ErasureStep(**s) for s in row["steps"]],
     )
 
 

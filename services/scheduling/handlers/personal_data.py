@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.contracts import identity as ic
+from services.contracts import personal_data as pd
 from services.contracts import scheduling as c
 from services.kernel.caller import Caller, require_person
 from services.kernel.personal_data import completion_event
@@ -15,7 +16,7 @@ from .changes import cancelled
 from .views import request_view, session_view
 
 
-def export_personal_data(db: Db, caller: Caller) -> ic.PersonalDataExport:
+def export_personal_data(db: Db, caller: Caller) -> pd.PersonalDataExport:
     who = require_person(caller)
     with db.read_only() as uow:
         found = uow.availability.get(who.person_id)
@@ -35,7 +36,7 @@ def export_personal_data(db: Db, caller: Caller) -> ic.PersonalDataExport:
         },
         "calendar_feed_created_at": feed.isoformat() if feed else None,
     }
-    return ic.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
+    return pd.PersonalDataExport(service=c.SERVICE, exported_at=now, data=data)
 
 
 def erase_personal_data(uow: SchedulingUnit, event: ic.PersonErased) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.contracts import identity as ic
+from services.contracts import personal_data as pd
 from services.contracts import spaces as c
 from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
@@ -18,7 +19,7 @@ from .notes import notes_of, space_notes
 from .views import space_view
 
 
-def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> ic.PersonalDataExport:
+def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.PersonalDataExport:
     """The caller's own spaces as coachee, content included, and the spaces they coach (their
     set-up: the coachee's words are the coachee's)."""
     caller = require_person(caller)
@@ -45,7 +46,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> ic.Person
             coached.append(entry)
         visits = uow.visits.of_person(caller.person_id)
         now = uow.clock.now()
-    return ic.PersonalDataExport(
+    return pd.PersonalDataExport(
         service=c.SERVICE,
         exported_at=now,
         data={

@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.contracts import identity as c
+from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
 from services.contracts.base import Contract, Empty
 from services.kernel.caller import Caller, PersonClaims
@@ -124,7 +125,7 @@ class WitnessService:
         return WhoAmI(person_id=caller.person_id, tenant_id=caller.tenant_id, instance=os.getpid())
 
     @kernel_rpc
-    def export_personal_data(self, caller: Caller, request: Empty) -> c.PersonalDataExport:
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         """The personal-data contract: the copies of the caller's memberships."""
         assert isinstance(caller, PersonClaims)
         with self.db.read_only() as uow:
@@ -133,7 +134,7 @@ class WitnessService:
             ).all()
             now = uow.clock.now()
         data = {"memberships": [r.state for r in rows]}
-        return c.PersonalDataExport(service=self.name, exported_at=now, data=data)
+        return pd.PersonalDataExport(service=self.name, exported_at=now, data=data)
 
     @on_event(c.PersonErased)
     def on_person_erased(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
