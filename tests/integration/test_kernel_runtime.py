@@ -13,7 +13,7 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 from pydantic import BaseModel
 
-from services.contracts.base import Contract, Empty
+from services.contracts.base import Api, Contract, Empty, Method
 from services.kernel.caller import Anonymous, Caller, PersonClaims, ServiceClaims
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
@@ -93,6 +93,17 @@ class Callee:
         return describe(caller)
 
 
+class CalleeApi(Api):
+    """The callee's method table, as a contracts module declares one."""
+
+    service = "callee"
+
+    for_frontdesk = Method(Empty, Who)
+    for_frontdesk_and_people = Method(Empty, Who)
+    for_people = Method(Empty, Who)
+    nap = Method(Nap, Who)
+
+
 class Frontdesk:
     name = "frontdesk"
     auth = Authentication(
@@ -102,9 +113,9 @@ class Frontdesk:
 
     @rpc
     def relay(self, caller: Caller, request: Relay) -> dict[str, Any]:
-        return dict(
-            self.callee.call(request.method, request.payload, as_service=request.as_service)
-        )
+        method = CalleeApi.methods()[request.method]
+        asked = method.request.model_validate(request.payload)
+        return self.callee.call(method, asked, as_service=request.as_service).model_dump()
 
 
 class Relay(Contract):
