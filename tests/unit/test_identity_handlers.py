@@ -1,6 +1,6 @@
 """Identity's main rules through its handlers, on in-memory fakes (tests/unit/fakes/identity.py):
 the second factor (enrolment, a sign-in that needs it, a wrong code, a recovery code used once),
-the sign-in throttle, and who changes whose roles. No database: the whole module runs in well
+the sign-in throttle, who changes whose roles, and the cap on mailed links. No database: the whole module runs in well
 under 2 s. Also: the service declares a handler for every spaces event that carries a space's
 set-up and for every other service of the personal-data registry."""
 
@@ -18,8 +18,9 @@ from services.identity.adapters.passwords import Passwords, hasher
 from services.identity.domain import mfa
 from services.identity.domain.model import Membership, Person, Tenant
 from services.identity.domain.throttle import ThrottlePolicy
-from services.identity.handlers import members, second_factor, sign_in
-from services.identity.handlers.common import TokenSettings
+from services.identity.handlers import members, passwords, second_factor, sign_in
+from services.identity.handlers.common import LinkSettings, TokenSettings
+from services.identity.handlers.links import LINKS_PER_HOUR
 from services.identity.handlers.signing_keys import SigningKeyCache
 from services.kernel.caller import PersonClaims
 from services.kernel.clock import FixedClock
@@ -287,3 +288,27 @@ def test_every_other_personal_data_service_has_its_declared_erasure_handler() ->
             f"declare on_{service}_person_erased (@on_event(completion_event({service!r}))) "
             "in IdentityService"
         )
+
+
+# ---------------------------------------------------------------- mailed links
+
+
+def test_password_reset_links_stop_at_five_an_hour_and_an_unknown_address_gets_the_same_answer() -> (
+    None
+):
+    world = World()
+    world.person(EMAIL)
+    links = LinkSettings(MASTER, "https://ecoach.test", timedelta(hours=1))
+
+    def ask(email: str = EMAIL) -> object:
+        request = c.RequestPasswordResetRequest(email=email)
+        return passwords.request_password_reset(world.db, links, request)  # type: ignore[arg-type]
+
+    answers = {repr(ask()) for _ in range(LINKS_PER_HOUR + 2)} | {repr(ask("nobody@acme.test"))}
+    assert len(answers) == 1  # nothing tells an account, nor the limit, from the answer
+    assert len(world.db.events_of(c.PasswordResetRequested)) == LINKS_PER_HOUR
+    live = [k for k in world.db.state.links.values() if k.superseded_at is None]
+    assert len(live) == 1  # each new link killed the one before
+    world.clock.advance(timedelta(hours=1))
+    ask()
+    assert len(world.db.events_of(c.PasswordResetRequested)) == LINKS_PER_HOUR + 1

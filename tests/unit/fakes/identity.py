@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from services.identity.domain.credentials import PersonLink
 from services.identity.domain.mfa import Challenge
 from services.identity.domain.model import Membership, Person, Tenant
 from services.identity.domain.sessions import RefreshToken
@@ -41,6 +42,8 @@ class IdentityState:
     factors: dict[str, SimpleNamespace] = field(default_factory=dict)
     recovery_codes: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
     challenges: dict[str, Challenge] = field(default_factory=dict)
+    links: dict[str, PersonLink] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 class FakeTenants:
@@ -284,6 +287,41 @@ class FakeMfa:
         held.used_at, held.failures = challenge.used_at, challenge.failures
 
 
+class FakeLinks:
+    def __init__(self, state: IdentityState) -> None:
+        self.state = state
+
+    def add(self, link: PersonLink) -> None:
+        self.state.links[link.id] = copy.deepcopy(link)
+
+    def supersede_live(self, person_id: str, purpose: str, now: datetime) -> None:
+        for link in self.state.links.values():
+            live = link.used_at is None and link.superseded_at is None
+            if live and (link.person_id, link.purpose) == (person_id, purpose):
+                link.superseded_at = now
+
+    def issued_since(
+        self, person_id: str, purpose: str, since: datetime, tenant_id: str | None = None
+    ) -> list[datetime]:
+        assert tenant_id is None, "invitations are not modelled here"
+        return sorted(
+            link.created_at
+            for link in self.state.links.values()
+            if (link.person_id, link.purpose) == (person_id, purpose) and link.created_at > since
+        )
+
+
+class FakeSecrets:
+    def __init__(self, state: IdentityState) -> None:
+        self.state = state
+
+    def get(self, name: str) -> str | None:
+        return self.state.secrets.get(name)
+
+    def add_if_missing(self, name: str, wrapped: str, now: datetime) -> None:
+        self.state.secrets.setdefault(name, wrapped)
+
+
 def identity_repositories(state: IdentityState) -> dict[str, Any]:
     """The names `IdentityUnit` declares (services/identity/storage/unit.py)."""
     return {
@@ -297,6 +335,8 @@ def identity_repositories(state: IdentityState) -> dict[str, Any]:
         "refresh_tokens": FakeRefreshTokens(state),
         "revocations": FakeRevocations(state),
         "mfa": FakeMfa(state),
+        "links": FakeLinks(state),
+        "secrets": FakeSecrets(state),
     }
 
 
