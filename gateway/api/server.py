@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.contracts.assessment import AssessmentApi
 from services.contracts.base import Empty, Method, PingResponse
 from services.contracts.identity import IdentityApi
 from services.contracts.scheduling import SchedulingApi
@@ -46,7 +47,8 @@ FETCH_TIMEOUT_SECONDS = 2.0
 DOWNSTREAM = SERVICE_NAMES
 # Each one's ping, from its method table (a service registered without one fails here, at import).
 _PINGS: dict[str, Method[Empty, PingResponse]] = {
-    ping.service: ping for ping in (IdentityApi.ping, SpacesApi.ping, SchedulingApi.ping)
+    ping.service: ping
+    for ping in (IdentityApi.ping, SpacesApi.ping, SchedulingApi.ping, AssessmentApi.ping)
 }
 DOWNSTREAM_PINGS = tuple(_PINGS[service] for service in DOWNSTREAM)
 

@@ -3,7 +3,7 @@
 published as docs/schemas/instrument.schema.json (`schema_text()`; a unit test keeps the file
 up to date). services/assessment/documents.py turns a document into the domain's Instrument,
 whose `check()` adds the rules a schema cannot say (bands covering the range, items a dimension
-names). RPC payloads and events come with the service.
+names). Then the service's RPC payloads, its events and its method table (`AssessmentApi`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from services.kernel.validation import MULTI_LINE
 
-from .base import Contract
+from . import identity
+from .base import Api, Contract, Empty, Method, PingResponse
 
 SERVICE = "assessment"
 FORMAT = "ecoach.instrument/1"
@@ -123,3 +124,12 @@ def schema_text() -> str:
         **InstrumentDocument.model_json_schema(),
     }
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+class AssessmentApi(Api):
+    """What the assessment service serves."""
+
+    service = SERVICE
+
+    ping = Method(Empty, PingResponse)
+    export_personal_data = Method(Empty, identity.PersonalDataExport)
