@@ -1,5 +1,2 @@
-"""The assessment service's tables (none yet)."""
-
-from sqlalchemy import MetaData
-
-metadata = MetaData()
+"""The assessment service's storage: its tables (tables.py) and one module per repository,
+reached through its unit of work (unit.py)."""
