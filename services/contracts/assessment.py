@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from services.kernel.events import EventPayload
+from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
 from . import identity
@@ -140,7 +142,23 @@ InstrumentId = Annotated[
 ]
 # An answer: a number (likert, numeric scale), an option key (single choice), option keys
 # (multiple choice: those chosen; ranking: all of them, first ranked first), or free text.
-AnswerValue = float | int | str | list[str]
+
+
+def _answer_value(value: Any) -> Any:
+    """A number, a text or a list of texts (the instrument checks the rest); a boolean is no
+    number. A problem is named `answers.<item id>`, as the instrument's own checks name it."""
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return value
+        problem = N_("must be a list of option keys")
+    elif isinstance(value, int | float | str) and not isinstance(value, bool):
+        return value
+    else:
+        problem = N_("must be a number")
+    raise PydanticCustomError("text_or_date", problem, {"template": problem})
+
+
+AnswerValue = Annotated[Any, AfterValidator(_answer_value)]
 AssignmentStatus = Literal["assigned", "in_progress", "submitted", "retake_allowed"]
 AttemptStatus = Literal["draft", "submitted"]
 

@@ -325,3 +325,15 @@ def test_the_fakes_have_the_names_of_the_unit_of_work() -> None:
 
     declared = {k for k, v in vars(AssessmentUnit).items() if isinstance(v, Repository)}
     assert set(assessment_repositories(AssessmentState())) == declared
+
+
+def test_an_answer_is_a_number_a_text_or_texts_and_a_bad_one_is_named_by_its_item() -> None:
+    build = c.AssessmentApi.save_draft.build
+    ok = build(assignment_id="asg_0a", answers={"a": 7, "b": 2.5, "c": "x", "d": ["k"]})
+    assert ok.answers == {"a": 7, "b": 2.5, "c": "x", "d": ["k"]}
+    for value, problem in ((True, "must be a number"), ([1], "must be a list of option keys")):
+        with pytest.raises(DomainError) as caught:
+            build(assignment_id="asg_0a", answers={"health": value})
+        assert [(f.field, f.description) for f in caught.value.fields] == [
+            ("answers.health", problem)
+        ]
