@@ -58,6 +58,8 @@ if str(GENERATED) not in sys.path:
     sys.path.insert(0, str(GENERATED))
 
 from ecoach.v1 import (  # type: ignore[import-not-found]  # noqa: E402
+    assessment_pb2,
+    assessment_pb2_grpc,
     identity_pb2,
     identity_pb2_grpc,
     scheduling_pb2,
@@ -67,6 +69,8 @@ from ecoach.v1 import (  # type: ignore[import-not-found]  # noqa: E402
 )
 
 __all__ = [
+    "assessment_pb2",
+    "assessment_pb2_grpc",
     "identity_pb2",
     "identity_pb2_grpc",
     "scheduling_pb2",

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.contracts.assessment import AssessmentApi
 from services.contracts.base import Empty, Method, PingResponse
 from services.contracts.identity import IdentityApi
 from services.contracts.scheduling import SchedulingApi
@@ -30,7 +31,7 @@ from services.kernel.registry import SERVICE_NAMES
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
 from services.kernel.tokens import LEEWAY, ServicePublicKeys, load_or_create_service_key
 
-from . import identity, scheduling, spaces
+from . import assessment, identity, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
 from .feed_limits import FeedLimiter
 from .health import DownstreamHealth
@@ -46,7 +47,8 @@ FETCH_TIMEOUT_SECONDS = 2.0
 DOWNSTREAM = SERVICE_NAMES
 # Each one's ping, from its method table (a service registered without one fails here, at import).
 _PINGS: dict[str, Method[Empty, PingResponse]] = {
-    ping.service: ping for ping in (IdentityApi.ping, SpacesApi.ping, SchedulingApi.ping)
+    ping.service: ping
+    for ping in (IdentityApi.ping, SpacesApi.ping, SchedulingApi.ping, AssessmentApi.ping)
 }
 DOWNSTREAM_PINGS = tuple(_PINGS[service] for service in DOWNSTREAM)
 
@@ -123,6 +125,7 @@ class Gateway:
         names = identity.add_to_server(self.server, self.backend)
         names += spaces.add_to_server(self.server, self.backend)
         names += scheduling.add_to_server(self.server, self.backend)
+        names += assessment.add_to_server(self.server, self.backend)
         self.health_servicer = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health_servicer, self.server)
         self.health = DownstreamHealth(

@@ -3,19 +3,24 @@
 published as docs/schemas/instrument.schema.json (`schema_text()`; a unit test keeps the file
 up to date). services/assessment/documents.py turns a document into the domain's Instrument,
 whose `check()` adds the rules a schema cannot say (bands covering the range, items a dimension
-names). RPC payloads and events come with the service.
+names). Then the service's RPC payloads, its events and its method table (`AssessmentApi`).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from services.kernel.events import EventPayload
+from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
-from .base import Contract
+from . import identity
+from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
 
 SERVICE = "assessment"
 FORMAT = "ecoach.instrument/1"
@@ -123,3 +128,240 @@ def schema_text() -> str:
         **InstrumentDocument.model_json_schema(),
     }
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+# ---------------------------------------------------------------- RPC payloads
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
+# A built-in instrument is named by its slug (`wheel-of-life`), a coach's by its id (`ins_...`).
+InstrumentId = Annotated[
+    str,
+    StringConstraints(
+        min_length=2, max_length=64, pattern=r"^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?|ins_[0-9a-f]+)$"
+    ),
+]
+# An answer: a number (likert, numeric scale), an option key (single choice), option keys
+# (multiple choice: those chosen; ranking: all of them, first ranked first), or free text.
+
+
+def _answer_value(value: Any) -> Any:
+    """A number, a text or a list of texts (the instrument checks the rest); a boolean is no
+    number. A problem is named `answers.<item id>`, as the instrument's own checks name it."""
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return value
+        problem = N_("must be a list of option keys")
+    elif isinstance(value, int | float | str) and not isinstance(value, bool):
+        return value
+    else:
+        problem = N_("must be a number")
+    raise PydanticCustomError("text_or_date", problem, {"template": problem})
+
+
+AnswerValue = Annotated[Any, AfterValidator(_answer_value)]
+AssignmentStatus = Literal["assigned", "in_progress", "submitted", "retake_allowed"]
+AttemptStatus = Literal["draft", "submitted"]
+
+
+class ListInstrumentsRequest(PageRequest):
+    """The catalogue first, then the caller's own instruments and those shared in the tenant."""
+
+
+class InstrumentRef(Contract):
+    instrument_id: InstrumentId
+    version: int = Field(default=0, ge=0, le=100_000, description="0: the latest")
+
+
+class CreateInstrumentRequest(Contract):
+    document: InstrumentDocument
+    shared: bool = False  # shared with the tenant's coaches, or private to its author
+
+
+class UpdateInstrumentRequest(Contract):
+    """A new version of one of the caller's instruments (its document's version is set to the
+    next one: a version, once assigned, never changes)."""
+
+    instrument_id: Id
+    document: InstrumentDocument
+    shared: bool = False
+
+
+class Instrument(Contract):
+    instrument_id: str
+    slug: str
+    version: int
+    title: LineText
+    built_in: bool
+    shared: bool  # a coach's instrument shared within the tenant
+    owner_person_id: str = ""  # a coach's instrument: its author
+    document: InstrumentDocument | None = None  # in get_instrument, not in lists
+
+
+class InstrumentList(Contract):
+    instruments: list[Instrument]
+    next_page_token: str = ""
+
+
+class AssignInstrumentRequest(Contract):
+    space_id: Id
+    instrument_id: InstrumentId
+    version: int = Field(default=0, ge=0, le=100_000, description="0: the latest")
+
+
+class AssignmentRef(Contract):
+    assignment_id: Id
+
+
+class ListAssignmentsRequest(PageRequest):
+    space_id: Id
+
+
+class AnswersRequest(Contract):
+    """A draft (partial answers allowed) or a submission (every required item answered)."""
+
+    assignment_id: Id
+    answers: Annotated[dict[Key, AnswerValue], MULTI_LINE] = Field(
+        default_factory=dict, max_length=200
+    )
+
+
+class AttemptRef(Contract):
+    assignment_id: Id
+    number: int = Field(ge=1, le=10_000)
+
+
+class DimensionResult(Contract):
+    dimension: str
+    title: LineText
+    score: float  # 0 to 100
+    raw: float
+    lowest: float
+    highest: float
+    band: LineText
+    interpretation: ParagraphText
+
+
+class Attempt(Contract):
+    assignment_id: str
+    number: int
+    status: AttemptStatus
+    started_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    answers: dict[str, AnswerValue] | None = None  # the coachee's; a submitted one's for coaches
+    results: list[DimensionResult] = Field(default_factory=list)  # once submitted
+
+
+class Assignment(Contract):
+    assignment_id: str
+    tenant_id: str
+    space_id: str
+    instrument_id: str
+    slug: str
+    version: int
+    title: LineText
+    status: AssignmentStatus
+    attempts_allowed: int
+    assigned_by_person_id: str
+    created_at: datetime
+    updated_at: datetime
+    attempts: list[Attempt] = Field(default_factory=list)  # without answers
+
+
+class AssignmentList(Contract):
+    assignments: list[Assignment]
+    next_page_token: str = ""
+
+
+class TrendPoint(Contract):
+    number: int
+    submitted_at: datetime
+    score: float
+
+
+class TrendLine(Contract):
+    dimension: str
+    title: LineText
+    points: list[TrendPoint]
+    change: float  # from the first attempt to the last
+
+
+class Trend(Contract):
+    assignment_id: str
+    dimensions: list[TrendLine]
+
+
+class TenantRef(Contract):
+    tenant_id: Id
+
+
+class TenantKeyRotation(Contract):
+    key_id: str  # the tenant's new key
+    rewrapped: int  # data keys moved under it
+    retired: int  # older tenant keys deleted
+
+
+# ---------------------------------------------------------------- events
+
+
+class AssignmentEvent(EventPayload):
+    """An assignment's ids and state after the change: never answers nor scores."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "assignment_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    assignment_id: str
+    tenant_id: str
+    space_id: str
+    instrument_id: str
+    instrument_slug: str
+    instrument_version: int
+    status: AssignmentStatus
+    attempts_allowed: int
+    updated_at: datetime
+
+
+class AssignmentCreated(AssignmentEvent):
+    """A coach assigned an instrument in a space."""
+
+    TYPE: ClassVar[str] = "assessment.assignment_created"
+
+
+class AttemptSubmitted(AssignmentEvent):
+    """The coachee submitted an attempt (its number)."""
+
+    TYPE: ClassVar[str] = "assessment.attempt_submitted"
+
+    attempt_number: int
+
+
+class RetakeAllowed(AssignmentEvent):
+    """The coach allowed one more attempt."""
+
+    TYPE: ClassVar[str] = "assessment.retake_allowed"
+
+
+EVENTS: tuple[type[EventPayload], ...] = (AssignmentCreated, AttemptSubmitted, RetakeAllowed)
+
+
+class AssessmentApi(Api):
+    """What the assessment service serves."""
+
+    service = SERVICE
+
+    ping = Method(Empty, PingResponse)
+    list_instruments = Method(ListInstrumentsRequest, InstrumentList)
+    get_instrument = Method(InstrumentRef, Instrument)
+    create_instrument = Method(CreateInstrumentRequest, Instrument)
+    update_instrument = Method(UpdateInstrumentRequest, Instrument)
+    assign_instrument = Method(AssignInstrumentRequest, Assignment)
+    get_assignment = Method(AssignmentRef, Assignment)
+    list_assignments = Method(ListAssignmentsRequest, AssignmentList)
+    save_draft = Method(AnswersRequest, Attempt)
+    submit_attempt = Method(AnswersRequest, Attempt)
+    get_attempt = Method(AttemptRef, Attempt)
+    allow_retake = Method(AssignmentRef, Assignment)
+    get_trend = Method(AssignmentRef, Trend)
+    rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
+    export_personal_data = Method(Empty, identity.PersonalDataExport)

@@ -15,6 +15,7 @@ PUBLIC_METHODS: dict[str, str] = {
     "identity.ping": "liveness for health checks; reveals nothing",
     "spaces.ping": "liveness for health checks; reveals nothing",
     "scheduling.ping": "liveness for health checks; reveals nothing",
+    "assessment.ping": "liveness for health checks; reveals nothing",
     "identity.request_password_reset": "answers the same whether or not the email exists",
     "identity.reset_password": "authenticates by the emailed link's secret",
     "identity.accept_invitation": "authenticates by the invitation link's secret (and, for an "

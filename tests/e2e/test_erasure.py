@@ -90,8 +90,14 @@ def test_the_export_has_one_document_per_registered_service(
     documents = list(
         api.auth.ExportMyData(pb.ExportMyDataRequest(), metadata=eve["session"].metadata)
     )
-    assert [d.service for d in documents] == ["identity", "spaces", "scheduling", "witness"]
-    copies = json.loads(documents[3].data)["memberships"]
+    assert [d.service for d in documents] == [
+        "identity",
+        "spaces",
+        "scheduling",
+        "assessment",
+        "witness",
+    ]
+    copies = json.loads(documents[-1].data)["memberships"]
     assert [m["member_id"] for m in copies] == [eve["member_id"]]
 
 
@@ -121,6 +127,7 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
             "identity": True,
             "spaces": False,
             "scheduling": False,
+            "assessment": False,
             "witness": False,
         }
 
@@ -159,7 +166,13 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
         30,
         "the witness to erase its part",
     )
-    assert steps(done) == {"identity": True, "spaces": True, "scheduling": True, "witness": True}
+    assert steps(done) == {
+        "identity": True,
+        "spaces": True,
+        "scheduling": True,
+        "assessment": True,
+        "witness": True,
+    }
     assert done.complete_time.seconds >= done.request_time.seconds
     assert witness_copy(rpc, eve["member_id"])["state"] == {"status": "erased"}
     assert erasure_of(api, operator, erasure.erasure_id).state == pb.ERASURE_COMPLETED

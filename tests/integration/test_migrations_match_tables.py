@@ -23,6 +23,7 @@ KERNEL_TABLES: dict[str, tuple[MetaData, ...]] = {
     "identity": (EVENT_METADATA,),
     "spaces": (EVENT_METADATA, KEYRING_METADATA),
     "scheduling": (EVENT_METADATA, KEYRING_METADATA),
+    "assessment": (EVENT_METADATA, KEYRING_METADATA),
 }
 
 

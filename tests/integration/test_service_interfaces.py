@@ -17,6 +17,9 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import replace_dependencies, restrict_entrypoints
 from pydantic import BaseModel
 
+from services.assessment.domain.assignments import SpaceCopy as AssessmentSpaceCopy
+from services.assessment.service import AssessmentService
+from services.contracts import assessment as ac
 from services.contracts import identity as ic
 from services.contracts import scheduling as schc
 from services.contracts import spaces as sc
@@ -30,6 +33,7 @@ from services.scheduling.domain.model import SpaceCopy
 from services.scheduling.service import SchedulingService
 from services.spaces.service import SpacesService
 from tests.unit.fakes import FakeDatabase
+from tests.unit.fakes.assessment import assessment_database
 from tests.unit.fakes.scheduling import SchedulingState, scheduling_db
 from tests.unit.fakes.spaces import spaces_db
 
@@ -262,3 +266,58 @@ def test_scheduling_refusals_cross_the_wire_with_their_reason(scheduling: Interf
     refusal = scheduling.refused("book_session", booking(1), COACHEE)  # the same hour again
     assert refusal.reason == "SLOT_TAKEN" and refusal.code.name == "FAILED_PRECONDITION"
     assert len(scheduling.db.events) == 1
+
+
+# ---------------------------------------------------------------- assessment
+
+WHEEL = {
+    "health": 7,
+    "work": 5,
+    "money": 6,
+    "relationships": 8,
+    "family": 9,
+    "friends": 4,
+    "growth": 6,
+    "leisure": 3,
+}
+
+
+@pytest.fixture
+def assessment(container_factory: Any, service_config: dict[str, Any]) -> Iterator[Interface]:
+    db = assessment_database(FixedClock(NOW))
+    db.state.spaces[SPACE] = AssessmentSpaceCopy(
+        SPACE, TENANT, "active", COACHEE.person_id, COACH.person_id, None, NOW
+    )
+    container = container_factory(AssessmentService, service_config)
+    restrict_entrypoints(container, *ac.AssessmentApi.methods())  # no event handlers
+    interface = Interface(ac.AssessmentApi, service_config, db)
+    replace_dependencies(container, db=db, auth=interface.auth, relay=None, master=None)
+    container.start()
+    yield interface
+    interface.stop()
+
+
+def test_assessment_answers_in_its_contract_and_keeps_the_attempt_and_its_events(
+    assessment: Interface,
+) -> None:
+    assigned = assessment.call(
+        "assign_instrument", {"space_id": SPACE, "instrument_id": "wheel-of-life"}, COACH
+    )
+    assert isinstance(assigned, ac.Assignment) and assigned.status == "assigned"
+    ref = assigned.assignment_id
+    submitted = assessment.call("submit_attempt", {"assignment_id": ref, "answers": WHEEL}, COACHEE)
+    assert isinstance(submitted, ac.Attempt) and submitted.answers == WHEEL
+    assert {r.dimension for r in submitted.results} >= set(WHEEL)
+    assert [type(e) for e in assessment.db.events] == [ac.AssignmentCreated, ac.AttemptSubmitted]
+
+
+def test_assessment_names_every_bad_field_and_refuses_across_the_wire(
+    assessment: Interface,
+) -> None:
+    bad = {"space_id": "not an id", "instrument_id": "Not A Slug!", "version": -1}
+    refusal = assessment.refused("assign_instrument", bad, COACH)
+    assert isinstance(refusal, InvalidArgument)
+    assert {f.field for f in refusal.fields} == {"space_id", "instrument_id", "version"}
+    hidden = assessment.refused("get_assignment", {"assignment_id": "asg_00"}, COACH)
+    assert isinstance(hidden, NotFound) and hidden.reason == "ASSIGNMENT_NOT_FOUND"
+    assert not assessment.db.events

@@ -15,6 +15,7 @@ an admin, or only the member themselves, may do. The world is built once per tes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,10 +29,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, settings_name, space_name, tenant_name
+from gateway.api.pb import assessment_pb2 as apb
+from gateway.api.pb import assessment_pb2_grpc, spaces_pb2_grpc
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
-from gateway.api.pb import spaces_pb2_grpc
 from gateway.api.scheduling import policy_name, request_name, session_name, video_settings_name
 from gateway.api.spaces import goal_name, note_name
 from tests.e2e.conftest import PASSWORD, TenantWorld
@@ -87,6 +89,8 @@ class World:
     globex_space: str  # the name of a space of globex's coach and coachee
     globex_note_id: str  # a shared note of globex's coach in it
     operator_member: str  # the operator's own address, added to acme as a coachee
+    acme_assignment_id: str  # the wheel of life, assigned in that space and submitted once
+    acme_instrument_id: str  # a private instrument of acme's coach
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -106,6 +110,8 @@ class World:
             self.acme_asked_session_id,
             self.acme_request_id,
             self.acme_session_note_id,
+            self.acme_assignment_id,
+            self.acme_instrument_id,
         )
 
 
@@ -270,6 +276,7 @@ def world(
         pb.AddMemberRequest(parent=acme_parent, email=operator_me.person.email, roles=[pb.COACHEE]),
         metadata=operator.metadata,
     ).member_id
+    assignment_id, instrument_id = assessment_of(api, acme, space.name)
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
     return World(
@@ -297,7 +304,53 @@ def world(
         globex_space=globex_space,
         globex_note_id=globex_note,
         operator_member=operator_member,
+        acme_assignment_id=assignment_id,
+        acme_instrument_id=instrument_id,
     )
+
+
+WHEEL_ANSWERS = {
+    "health": 7,
+    "work": 5,
+    "money": 6,
+    "relationships": 8,
+    "family": 9,
+    "friends": 4,
+    "growth": 6,
+    "leisure": 3,
+}
+
+
+def assessment_of(api: Api, acme: TenantWorld, space: str) -> tuple[str, str]:
+    """The wheel of life assigned in acme's space (once assessment's copy of the space has
+    arrived) and submitted by its coachee; a private instrument of acme's coach."""
+    stub = assessment_pb2_grpc.AssessmentServiceStub(api.channel)
+
+    def assign() -> Any:
+        try:
+            return stub.AssignInstrument(
+                apb.AssignInstrumentRequest(parent=space, instrument_id="wheel-of-life"),
+                metadata=acme.coach.metadata,
+            )
+        except grpc.RpcError:
+            return None
+
+    assigned = wait_for(assign, 15, "assessment's copy of acme's space")
+    answers = {k: apb.Answer(number=v) for k, v in WHEEL_ANSWERS.items()}
+    stub.SubmitAttempt(
+        apb.AnswersRequest(assignment_id=assigned.assignment_id, answers=answers),
+        metadata=acme.coachee.metadata,
+    )
+    wheel = stub.GetInstrument(
+        apb.GetInstrumentRequest(instrument_id="wheel-of-life"), metadata=acme.coach.metadata
+    )
+    document = json.loads(wheel.document_json)
+    document["slug"] = "acme-coach-wheel"
+    mine = stub.CreateInstrument(
+        apb.CreateInstrumentRequest(document_json=json.dumps(document)),
+        metadata=acme.coach.metadata,
+    )
+    return str(assigned.assignment_id), str(mine.instrument_id)
 
 
 # ---------------------------------------------------------------- the rows

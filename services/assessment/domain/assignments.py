@@ -1,0 +1,125 @@
+"""Assignments and their attempts: who may do what, and an assignment's state. Plain Python.
+
+A space's coach (or co-coach) assigns an instrument version to an active space; its coachee
+saves drafts and submits; each submission is an attempt, scored with the version assigned. The
+coach allows a retake: one more attempt. Everyone else (a tenant admin, another coach, a former
+coach, another tenant) learns nothing, not even that the assignment exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from services.kernel.errors import FailedPrecondition, NotFound
+
+from .instruments import Instrument
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+ACTIVE = "active"
+
+
+class Relation(StrEnum):
+    COACHEE = "coachee"
+    COACH = "coach"  # the space's coach or co-coach
+
+
+@dataclass(frozen=True)
+class SpaceCopy:
+    """Who is in a space, and its status, as spaces' events say (the kernel's SpaceCopies)."""
+
+    space_id: str
+    tenant_id: str
+    status: str
+    coachee_person_id: str
+    coach_person_id: str
+    co_coach_person_id: str | None
+    updated_at: datetime
+
+    def relation_of(self, tenant_id: str | None, person_id: str) -> Relation | None:
+        if tenant_id != self.tenant_id:
+            return None
+        if person_id == self.coachee_person_id:
+            return Relation.COACHEE
+        if person_id in (self.coach_person_id, self.co_coach_person_id):
+            return Relation.COACH
+        return None
+
+
+def not_found() -> NotFound:
+    return NotFound("No such assignment.", reason="ASSIGNMENT_NOT_FOUND")
+
+
+def space_not_found() -> NotFound:
+    return NotFound("No such space.", reason="SPACE_NOT_FOUND")
+
+
+@dataclass
+class Attempt:
+    number: int
+    status: str
+    answers: dict[str, Any]
+    started_at: datetime
+    updated_at: datetime
+    scores: list[dict[str, Any]] | None = None  # once submitted
+    submitted_at: datetime | None = None
+
+
+@dataclass
+class Assignment:
+    id: str
+    tenant_id: str
+    space_id: str
+    coachee_person_id: str
+    instrument_id: str
+    instrument: Instrument
+    attempts_allowed: int
+    assigned_by_person_id: str
+    created_at: datetime
+    updated_at: datetime
+    data_key: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """assigned (nothing saved yet), in_progress (a draft), submitted (no attempt left),
+        retake_allowed (every attempt submitted, one more allowed)."""
+        if not self.attempts:
+            return "assigned"
+        if self.attempts[-1].status == DRAFT:
+            return "in_progress"
+        return "retake_allowed" if len(self.attempts) < self.attempts_allowed else "submitted"
+
+    def open_attempt(self, now: datetime) -> Attempt:
+        """The draft to write the coachee's answers into: the current one, or a new attempt when
+        one is left; FAILED_PRECONDITION when every allowed attempt is submitted."""
+        if self.attempts and self.attempts[-1].status == DRAFT:
+            return self.attempts[-1]
+        if len(self.attempts) >= self.attempts_allowed:
+            raise FailedPrecondition(
+                "Every attempt allowed is submitted: the coach may allow a retake.",
+                reason="NO_ATTEMPT_LEFT",
+            )
+        attempt = Attempt(len(self.attempts) + 1, DRAFT, {}, now, now)
+        self.attempts.append(attempt)
+        return attempt
+
+    def allow_retake(self, now: datetime) -> None:
+        if self.status != "submitted":
+            raise FailedPrecondition(
+                "A retake is allowed once every attempt allowed is submitted.",
+                reason="RETAKE_NOT_NEEDED",
+            )
+        self.attempts_allowed += 1
+        self.updated_at = now
+
+    def submitted(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.status == SUBMITTED]
+
+
+def require_active(space: SpaceCopy) -> None:
+    if space.status != ACTIVE:
+        raise FailedPrecondition("The space is not active.", reason="SPACE_NOT_ACTIVE")

@@ -1,0 +1,232 @@
+"""Assignments: a space's coach (or co-coach) assigns an instrument version to an active space;
+its coachee saves drafts and submits; results per dimension for the coachee and the space's
+coaches; a retake when the coach allows it; the trend over submitted attempts. Anyone else
+learns nothing (NOT_FOUND)."""
+
+from __future__ import annotations
+
+from services.contracts import assessment as c
+from services.kernel.caller import Caller, PersonClaims, require_person
+from services.kernel.crypto import MasterKey
+from services.kernel.errors import PermissionDenied
+from services.kernel.ids import new_id
+
+from ..domain.assignments import (
+    SUBMITTED,
+    Assignment,
+    Attempt,
+    Relation,
+    not_found,
+    require_active,
+    space_not_found,
+)
+from ..domain.scoring import DimensionScore, Result, check_answers, score, trend
+from ..storage.unit import AssessmentUnit, Db
+from .instruments import resolve
+from .views import assignment_view, attempt_view, event_of, line
+
+
+def _coach_only() -> PermissionDenied:
+    return PermissionDenied("Only the space's coach may do this.", reason="SPACE_COACH_ONLY")
+
+
+def _coachee_only() -> PermissionDenied:
+    return PermissionDenied("Only the space's coachee answers.", reason="SPACE_COACHEE_ONLY")
+
+
+def _space_relation(uow: AssessmentUnit, who: PersonClaims, space_id: str) -> Relation:
+    space = uow.spaces.get(space_id)
+    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
+    if relation is None:
+        raise space_not_found()
+    return relation
+
+
+def _access(
+    uow: AssessmentUnit,
+    master: MasterKey,
+    who: PersonClaims,
+    assignment_id: str,
+    *,
+    for_update: bool = False,
+) -> tuple[Assignment, Relation]:
+    """The assignment and the caller's relation to its space, or NOT_FOUND for anyone who is
+    not in the space today (a former coach included)."""
+    found = uow.assignments.unlocked(master).get(assignment_id, for_update=for_update)
+    if found is None or found.tenant_id != who.tenant_id:
+        raise not_found()
+    space = uow.spaces.get(found.space_id)
+    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
+    if relation is None:
+        raise not_found()
+    return found, relation
+
+
+def assign_instrument(
+    db: Db, master: MasterKey, caller: Caller, request: c.AssignInstrumentRequest
+) -> c.Assignment:
+    who = require_person(caller)
+    with db.unit_of_work() as uow:
+        if _space_relation(uow, who, request.space_id) != Relation.COACH:
+            raise _coach_only()
+        space = uow.spaces.get(request.space_id)
+        assert space is not None
+        require_active(space)
+        instrument = resolve(uow, who, request.instrument_id, request.version)
+        now = uow.clock.now()
+        assignment = Assignment(
+            id=new_id("asg"),
+            tenant_id=space.tenant_id,
+            space_id=space.space_id,
+            coachee_person_id=space.coachee_person_id,
+            instrument_id=request.instrument_id,
+            instrument=instrument,
+            attempts_allowed=1,
+            assigned_by_person_id=who.person_id,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.assignments.unlocked(master).add(assignment)
+        uow.record(event_of(c.AssignmentCreated, assignment))
+    return assignment_view(assignment)
+
+
+def get_assignment(
+    db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRef
+) -> c.Assignment:
+    who = require_person(caller)
+    with db.read_only() as uow:
+        assignment, _ = _access(uow, master, who, request.assignment_id)
+    return assignment_view(assignment)
+
+
+def list_assignments(
+    db: Db, master: MasterKey, caller: Caller, request: c.ListAssignmentsRequest
+) -> c.AssignmentList:
+    who = require_person(caller)
+    with db.read_only() as uow:
+        _space_relation(uow, who, request.space_id)
+        found, token = uow.assignments.page_of_space(
+            request.space_id, request.effective_page_size(), request.page_token
+        )
+    return c.AssignmentList(assignments=[assignment_view(a) for a in found], next_page_token=token)
+
+
+def _answer(
+    db: Db, master: MasterKey, caller: Caller, request: c.AnswersRequest, *, submit: bool
+) -> c.Attempt:
+    who = require_person(caller)
+    with db.unit_of_work() as uow:
+        assignment, relation = _access(uow, master, who, request.assignment_id, for_update=True)
+        if relation != Relation.COACHEE:
+            raise _coachee_only()
+        space = uow.spaces.get(assignment.space_id)
+        assert space is not None
+        require_active(space)
+        kept = check_answers(assignment.instrument, request.answers, complete=submit)
+        now = uow.clock.now()
+        attempt = assignment.open_attempt(now)
+        attempt.answers = kept
+        attempt.updated_at = now
+        assignment.updated_at = now
+        if submit:
+            result = score(assignment.instrument, kept)
+            attempt.status = SUBMITTED
+            attempt.submitted_at = now
+            attempt.scores = [
+                {
+                    "dimension": s.dimension,
+                    "score": s.normalised,
+                    "raw": s.raw,
+                    "lowest": s.lowest,
+                    "highest": s.highest,
+                    "band": assignment.instrument.dimension(s.dimension).bands.index(s.band),
+                }
+                for s in result.scores
+            ]
+        uow.assignments.save(assignment, attempt)
+        if submit:
+            uow.record(event_of(c.AttemptSubmitted, assignment, attempt_number=attempt.number))
+    return attempt_view(assignment, attempt, with_answers=True)
+
+
+def save_draft(db: Db, master: MasterKey, caller: Caller, request: c.AnswersRequest) -> c.Attempt:
+    """Partial answers, each checked; the draft is replaced whole."""
+    return _answer(db, master, caller, request, submit=False)
+
+
+def submit_attempt(
+    db: Db, master: MasterKey, caller: Caller, request: c.AnswersRequest
+) -> c.Attempt:
+    """Every required item answered; scored with the version assigned."""
+    return _answer(db, master, caller, request, submit=True)
+
+
+def get_attempt(db: Db, master: MasterKey, caller: Caller, request: c.AttemptRef) -> c.Attempt:
+    """The coachee sees their answers, draft or not; the space's coaches a submitted attempt
+    only (a draft is the coachee's until they submit it)."""
+    who = require_person(caller)
+    with db.read_only() as uow:
+        assignment, relation = _access(uow, master, who, request.assignment_id)
+    attempt = next((a for a in assignment.attempts if a.number == request.number), None)
+    if attempt is None or (relation == Relation.COACH and attempt.status != SUBMITTED):
+        raise not_found()
+    return attempt_view(assignment, attempt, with_answers=True)
+
+
+def allow_retake(
+    db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRef
+) -> c.Assignment:
+    who = require_person(caller)
+    with db.unit_of_work() as uow:
+        assignment, relation = _access(uow, master, who, request.assignment_id, for_update=True)
+        if relation != Relation.COACH:
+            raise _coach_only()
+        assignment.allow_retake(uow.clock.now())
+        uow.assignments.save(assignment)
+        uow.record(event_of(c.RetakeAllowed, assignment))
+    return assignment_view(assignment)
+
+
+def get_trend(db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRef) -> c.Trend:
+    """Each dimension's score (0-100) over the submitted attempts, oldest first."""
+    who = require_person(caller)
+    with db.read_only() as uow:
+        assignment, _ = _access(uow, master, who, request.assignment_id)
+    submitted = assignment.submitted()
+    instrument = assignment.instrument
+    numbers = {a.submitted_at: a.number for a in submitted}
+    lines = []
+    for t in trend([(a.submitted_at, _result(assignment, a)) for a in submitted if a.submitted_at]):
+        lines.append(
+            c.TrendLine(
+                dimension=t.dimension,
+                title=line(instrument.dimension(t.dimension).title),
+                points=[
+                    c.TrendPoint(number=numbers[at], submitted_at=at, score=value)
+                    for at, value in t.points
+                ],
+                change=t.change,
+            )
+        )
+    return c.Trend(assignment_id=assignment.id, dimensions=lines)
+
+
+def _result(assignment: Assignment, attempt: Attempt) -> Result:
+    """A submitted attempt's kept scores as the domain's Result."""
+    instrument = assignment.instrument
+    return Result(
+        instrument.slug,
+        instrument.version,
+        tuple(
+            DimensionScore(
+                s["dimension"],
+                s["raw"],
+                s["lowest"],
+                s["highest"],
+                s["score"],
+                instrument.dimension(s["dimension"]).bands[s["band"]],
+            )
+            for s in attempt.scores or ()
+        ),
+    )

@@ -1,0 +1,102 @@
+"""The assessment nameko service: entrypoints only (rule 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contracts import assessment as c
+from services.contracts import identity as ic
+from services.contracts import spaces as sc
+from services.contracts.base import Empty, PingResponse
+from services.kernel.caller import Caller
+from services.kernel.crypto import MasterKey, deployment_master_key
+from services.kernel.events import Envelope
+from services.kernel.runtime import space_copies
+from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.database import Database
+from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.eventing import EventRelay, on_event
+
+from .handlers import assignments, instruments, keys, personal_data, spaces
+from .storage.unit import AssessmentUnit, Db
+
+
+# SpaceCopies is not imported by name: `nameko run` would take it for a second service.
+class AssessmentService(space_copies.SpaceCopies):
+    name = c.SERVICE
+
+    db: Db = Database(c.SERVICE, unit=AssessmentUnit)
+    auth = Authentication()
+    relay = EventRelay()  # publishes assessment.* events (erasure completions included)
+    master: MasterKey = Collaborator(deployment_master_key)
+
+    @rpc(public=True, quiet=True)
+    def ping(self, caller: Caller, request: Empty) -> PingResponse:
+        return PingResponse(service=self.name, ok=True)
+
+    @rpc
+    def list_instruments(
+        self, caller: Caller, request: c.ListInstrumentsRequest
+    ) -> c.InstrumentList:
+        return instruments.list_instruments(self.db, caller, request)
+
+    @rpc
+    def get_instrument(self, caller: Caller, request: c.InstrumentRef) -> c.Instrument:
+        return instruments.get_instrument(self.db, caller, request)
+
+    @rpc
+    def create_instrument(self, caller: Caller, request: c.CreateInstrumentRequest) -> c.Instrument:
+        return instruments.create_instrument(self.db, caller, request)
+
+    @rpc
+    def update_instrument(self, caller: Caller, request: c.UpdateInstrumentRequest) -> c.Instrument:
+        return instruments.update_instrument(self.db, caller, request)
+
+    @rpc
+    def assign_instrument(self, caller: Caller, request: c.AssignInstrumentRequest) -> c.Assignment:
+        return assignments.assign_instrument(self.db, self.master, caller, request)
+
+    @rpc
+    def get_assignment(self, caller: Caller, request: c.AssignmentRef) -> c.Assignment:
+        return assignments.get_assignment(self.db, self.master, caller, request)
+
+    @rpc
+    def list_assignments(
+        self, caller: Caller, request: c.ListAssignmentsRequest
+    ) -> c.AssignmentList:
+        return assignments.list_assignments(self.db, self.master, caller, request)
+
+    @rpc
+    def save_draft(self, caller: Caller, request: c.AnswersRequest) -> c.Attempt:
+        return assignments.save_draft(self.db, self.master, caller, request)
+
+    @rpc
+    def submit_attempt(self, caller: Caller, request: c.AnswersRequest) -> c.Attempt:
+        return assignments.submit_attempt(self.db, self.master, caller, request)
+
+    @rpc
+    def get_attempt(self, caller: Caller, request: c.AttemptRef) -> c.Attempt:
+        return assignments.get_attempt(self.db, self.master, caller, request)
+
+    @rpc
+    def allow_retake(self, caller: Caller, request: c.AssignmentRef) -> c.Assignment:
+        return assignments.allow_retake(self.db, self.master, caller, request)
+
+    @rpc
+    def get_trend(self, caller: Caller, request: c.AssignmentRef) -> c.Trend:
+        return assignments.get_trend(self.db, self.master, caller, request)
+
+    @rpc
+    def rotate_tenant_key(self, caller: Caller, request: c.TenantRef) -> c.TenantKeyRotation:
+        return keys.rotate_tenant_key(self.db, self.master, caller, request)
+
+    @rpc
+    def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
+        return personal_data.export_personal_data(self.db, self.master, caller)
+
+    def record_space(self, uow: AssessmentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(ic.PersonErased)
+    def erase_personal_data(self, uow: AssessmentUnit, event: Any, envelope: Envelope) -> None:
+        personal_data.erase_personal_data(uow, self.master, event)

@@ -1,0 +1,210 @@
+"""Assignments and their attempts. An attempt's answers are sealed with its assignment's data
+key (the kernel's key ring: wrapped by the tenant key, itself wrapped by the master key); its
+scores are kept in clear once submitted (numbers and band indexes only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.contracts.assessment import InstrumentDocument
+from services.kernel.crypto import MasterKey, SecretKey, key_id_of
+from services.kernel.runtime.keyring import KeyRing
+from services.kernel.runtime.pagination import keyset_page
+
+from ..documents import document_of, instrument_of
+from ..domain.assignments import Assignment, Attempt
+from .tables import assignments, attempts
+
+
+def _answers_context(assignment_id: str, number: int) -> str:
+    return f"assessment.answers.{assignment_id}.{number}"
+
+
+class Assignments:
+    def __init__(self, connection: Connection, master: MasterKey | None = None) -> None:
+        self.connection = connection
+        self._keys = KeyRing(connection, master) if master is not None else None
+
+    def unlocked(self, master: MasterKey) -> Assignments:
+        """This repository, opening answers and keys with `master` from now on."""
+        self._keys = KeyRing(self.connection, master)
+        return self
+
+    @property
+    def keys(self) -> KeyRing:
+        assert self._keys is not None, "Assignments.unlocked(master) first"
+        return self._keys
+
+    def add(self, a: Assignment) -> None:
+        _, wrapped = self.keys.new_data_key(a.tenant_id, a.created_at)
+        a.data_key = wrapped
+        self.connection.execute(
+            assignments.insert().values(
+                id=a.id,
+                tenant_id=a.tenant_id,
+                space_id=a.space_id,
+                coachee_person_id=a.coachee_person_id,
+                instrument_id=a.instrument_id,
+                instrument=document_of(a.instrument).model_dump(mode="json", by_alias=True),
+                attempts_allowed=a.attempts_allowed,
+                assigned_by_person_id=a.assigned_by_person_id,
+                data_key=wrapped,
+                created_at=a.created_at,
+                updated_at=a.updated_at,
+            )
+        )
+
+    def get(self, assignment_id: str, *, for_update: bool = False) -> Assignment | None:
+        query = select(assignments).where(assignments.c.id == assignment_id)
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        if row is None:
+            return None
+        return self._with_attempts([row], answers=True)[0]
+
+    def page_of_space(
+        self, space_id: str, page_size: int, page_token: str
+    ) -> tuple[list[Assignment], str]:
+        rows, token = keyset_page(
+            self.connection,
+            assignments,
+            select(assignments).where(assignments.c.space_id == space_id),
+            page_size,
+            page_token,
+            lambda r: r,
+        )
+        return self._with_attempts(rows, answers=False), token
+
+    def of_coachee(self, person_id: str) -> list[Assignment]:
+        rows = self.connection.execute(
+            select(assignments)
+            .where(assignments.c.coachee_person_id == person_id)
+            .order_by(assignments.c.created_at, assignments.c.id)
+        ).all()
+        return self._with_attempts(rows, answers=True)
+
+    def instrument_ids(self) -> set[str]:
+        return set(self.connection.execute(select(assignments.c.instrument_id)).scalars())
+
+    def _with_attempts(self, rows: Sequence[Any], *, answers: bool) -> list[Assignment]:
+        found = [self._assignment(r) for r in rows]
+        if not found:
+            return found
+        by_id = {a.id: a for a in found}
+        for r in self.connection.execute(
+            select(attempts)
+            .where(attempts.c.assignment_id.in_(list(by_id)))
+            .order_by(attempts.c.assignment_id, attempts.c.number)
+        ):
+            a = by_id[r.assignment_id]
+            opened: dict[str, Any] = {}
+            if answers:
+                key = self._key(a)
+                opened = json.loads(
+                    key.open_text(r.answers_sealed, _answers_context(a.id, r.number))
+                )
+            a.attempts.append(
+                Attempt(
+                    number=r.number,
+                    status=r.status,
+                    answers=opened,
+                    started_at=r.started_at,
+                    updated_at=r.updated_at,
+                    scores=r.scores,
+                    submitted_at=r.submitted_at,
+                )
+            )
+        return found
+
+    def _key(self, a: Assignment) -> SecretKey:
+        return self.keys.data_key(a.tenant_id, a.data_key)
+
+    def _assignment(self, r: Any) -> Assignment:
+        return Assignment(
+            id=r.id,
+            tenant_id=r.tenant_id,
+            space_id=r.space_id,
+            coachee_person_id=r.coachee_person_id,
+            instrument_id=r.instrument_id,
+            instrument=instrument_of(InstrumentDocument.model_validate(r.instrument)),
+            attempts_allowed=r.attempts_allowed,
+            assigned_by_person_id=r.assigned_by_person_id,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            data_key=r.data_key,
+        )
+
+    def save(self, a: Assignment, attempt: Attempt | None = None) -> None:
+        """The assignment's state, and the attempt written (answers sealed anew)."""
+        self.connection.execute(
+            update(assignments)
+            .where(assignments.c.id == a.id)
+            .values(attempts_allowed=a.attempts_allowed, updated_at=a.updated_at)
+        )
+        if attempt is None:
+            return
+        sealed = self._key(a).seal_text(
+            json.dumps(attempt.answers), _answers_context(a.id, attempt.number)
+        )
+        values = {
+            "status": attempt.status,
+            "answers_sealed": sealed,
+            "scores": attempt.scores,
+            "updated_at": attempt.updated_at,
+            "submitted_at": attempt.submitted_at,
+        }
+        self.connection.execute(
+            pg_insert(attempts)
+            .values(
+                assignment_id=a.id, number=attempt.number, started_at=attempt.started_at, **values
+            )
+            .on_conflict_do_update(
+                index_elements=[attempts.c.assignment_id, attempts.c.number], set_=values
+            )
+        )
+
+    def anonymise_assigner(self, person_id: str, placeholder: str) -> None:
+        self.connection.execute(
+            update(assignments)
+            .where(assignments.c.assigned_by_person_id == person_id)
+            .values(assigned_by_person_id=placeholder)
+        )
+
+    def delete(self, assignment_id: str) -> None:
+        """Erasure: the row goes, its attempts and its data key with it."""
+        self.connection.execute(assignments.delete().where(assignments.c.id == assignment_id))
+
+    def rewrap_batch(self, tenant_id: str, now: datetime, batch: int = 200) -> int:
+        """Moves up to `batch` of the tenant's data keys under its current tenant key (rows
+        being written are skipped: a later batch takes them)."""
+        current = self.keys.current_key_id(tenant_id, now)
+        rows = self.connection.execute(
+            select(assignments.c.id, assignments.c.data_key)
+            .where(
+                assignments.c.tenant_id == tenant_id,
+                ~assignments.c.data_key.startswith(f"v1.{current}."),
+            )
+            .order_by(assignments.c.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            new = self.keys.rewrap(tenant_id, row.data_key, now)
+            if new is not None:
+                self.connection.execute(
+                    update(assignments)
+                    .where(assignments.c.id == row.id, assignments.c.data_key == row.data_key)
+                    .values(data_key=new)
+                )
+        return len(rows)
+
+    def key_ids_in_use(self, tenant_id: str) -> set[str]:
+        rows = self.connection.execute(
+            select(assignments.c.data_key).where(assignments.c.tenant_id == tenant_id)
+        ).scalars()
+        return {key_id_of(w) for w in rows}

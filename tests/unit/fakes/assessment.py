@@ -1,0 +1,153 @@
+"""Assessment's repositories in memory: the names and methods of `services/assessment/storage`
+(declared by `storage/unit.py`), over one `AssessmentState` a `FakeDatabase` rolls back. The
+fakes seal nothing (answers are kept as given): sealing is the integration test's business
+(tests/integration/test_assessment_service.py)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from services.assessment.domain.assignments import Assignment, Attempt, SpaceCopy
+from services.assessment.storage.instruments import StoredInstrument
+from services.assessment.storage.spaces import ERASED_PERSON
+from services.kernel.clock import Clock
+
+from . import FakeDatabase
+
+
+@dataclass
+class AssessmentState:
+    spaces: dict[str, SpaceCopy] = field(default_factory=dict)
+    instruments: list[StoredInstrument] = field(default_factory=list)
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+
+
+class FakeSpaces:
+    def __init__(self, state: AssessmentState) -> None:
+        self.state = state
+
+    def get(self, space_id: str) -> SpaceCopy | None:
+        return self.state.spaces.get(space_id)
+
+    def apply(self, copy_: SpaceCopy) -> None:
+        kept = self.state.spaces.get(copy_.space_id)
+        if kept is None or kept.updated_at <= copy_.updated_at:
+            self.state.spaces[copy_.space_id] = copy_
+
+    def anonymise(self, person_id: str) -> None:
+        for space_id, s in list(self.state.spaces.items()):
+            changes = {
+                k: ERASED_PERSON
+                for k in ("coachee_person_id", "coach_person_id", "co_coach_person_id")
+                if getattr(s, k) == person_id
+            }
+            self.state.spaces[space_id] = replace(s, **changes)
+
+
+class FakeInstruments:
+    def __init__(self, state: AssessmentState) -> None:
+        self.state = state
+
+    def add(self, stored: StoredInstrument) -> None:
+        self.state.instruments = [
+            replace(s, shared=stored.shared) if s.instrument_id == stored.instrument_id else s
+            for s in self.state.instruments
+        ] + [stored]
+
+    def get(self, instrument_id: str, version: int = 0) -> StoredInstrument | None:
+        found = [
+            s
+            for s in self.state.instruments
+            if s.instrument_id == instrument_id and (not version or s.version == version)
+        ]
+        return max(found, key=lambda s: s.version) if found else None
+
+    def latest_visible_to(self, tenant_id: str, person_id: str) -> list[StoredInstrument]:
+        latest: dict[str, StoredInstrument] = {}
+        for s in self.state.instruments:
+            if s.tenant_id == tenant_id and (s.owner_person_id == person_id or s.shared):
+                if s.instrument_id not in latest or latest[s.instrument_id].version < s.version:
+                    latest[s.instrument_id] = s
+        return sorted(latest.values(), key=lambda s: (s.slug, s.instrument_id))
+
+    def of_owner(self, person_id: str) -> list[StoredInstrument]:
+        return [s for s in self.state.instruments if s.owner_person_id == person_id]
+
+    def delete_private_of(self, person_id: str, assigned: set[str]) -> None:
+        self.state.instruments = [
+            replace(s, owner_person_id=ERASED_PERSON) if s.owner_person_id == person_id else s
+            for s in self.state.instruments
+            if not (
+                s.owner_person_id == person_id and not s.shared and s.instrument_id not in assigned
+            )
+        ]
+
+
+class FakeAssignments:
+    def __init__(self, state: AssessmentState) -> None:
+        self.state = state
+
+    def unlocked(self, master: Any) -> FakeAssignments:
+        return self
+
+    def add(self, a: Assignment) -> None:
+        a.data_key = "fake"
+        self.state.assignments[a.id] = copy.deepcopy(a)
+
+    def get(self, assignment_id: str, *, for_update: bool = False) -> Assignment | None:
+        return copy.deepcopy(self.state.assignments.get(assignment_id))
+
+    def page_of_space(
+        self, space_id: str, page_size: int, page_token: str
+    ) -> tuple[list[Assignment], str]:
+        found = sorted(
+            (a for a in self.state.assignments.values() if a.space_id == space_id),
+            key=lambda a: (a.created_at, a.id),
+        )
+        start = int(page_token or 0)
+        page = [
+            replace(copy.deepcopy(a), attempts=[replace(t, answers={}) for t in a.attempts])
+            for a in found[start : start + page_size]
+        ]
+        more = start + page_size < len(found)
+        return page, str(start + page_size) if more else ""
+
+    def of_coachee(self, person_id: str) -> list[Assignment]:
+        return [
+            copy.deepcopy(a)
+            for a in self.state.assignments.values()
+            if a.coachee_person_id == person_id
+        ]
+
+    def instrument_ids(self) -> set[str]:
+        return {a.instrument_id for a in self.state.assignments.values()}
+
+    def save(self, a: Assignment, attempt: Attempt | None = None) -> None:
+        kept = self.state.assignments[a.id]
+        kept.attempts_allowed, kept.updated_at = a.attempts_allowed, a.updated_at
+        if attempt is not None:
+            kept.attempts = [t for t in kept.attempts if t.number != attempt.number]
+            kept.attempts.append(copy.deepcopy(attempt))
+            kept.attempts.sort(key=lambda t: t.number)
+
+    def anonymise_assigner(self, person_id: str, placeholder: str) -> None:
+        for a in self.state.assignments.values():
+            if a.assigned_by_person_id == person_id:
+                a.assigned_by_person_id = placeholder
+
+    def delete(self, assignment_id: str) -> None:
+        self.state.assignments.pop(assignment_id, None)
+
+
+def assessment_repositories(state: AssessmentState) -> dict[str, Any]:
+    return {
+        "spaces": FakeSpaces(state),
+        "instruments": FakeInstruments(state),
+        "assignments": FakeAssignments(state),
+    }
+
+
+def assessment_database(clock: Clock) -> FakeDatabase[AssessmentState]:
+    return FakeDatabase(clock, AssessmentState(), assessment_repositories)
