@@ -6,6 +6,7 @@ from typing import Any
 
 from services.contracts import assessment as c
 from services.contracts import identity as ic
+from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
 from services.contracts.base import Empty, PingResponse
 from services.kernel.caller import Caller
@@ -91,7 +92,7 @@ class AssessmentService(space_copies.SpaceCopies):
         return keys.rotate_tenant_key(self.db, self.master, caller, request)
 
     @rpc
-    def export_personal_data(self, caller: Caller, request: Empty) -> ic.PersonalDataExport:
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
 
     def record_space(self, uow: AssessmentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:

@@ -1,9 +1,10 @@
-"""The assessment service's contract. For now: the instrument document, the import/export format
+"""The assessment service's contract. First the instrument document, the import/export format
 (YAML or JSON) in which coaches and publishers share instruments, and whose JSON schema is
 published as docs/schemas/instrument.schema.json (`schema_text()`; a unit test keeps the file
-up to date). services/assessment/documents.py turns a document into the domain's Instrument,
-whose `check()` adds the rules a schema cannot say (bands covering the range, items a dimension
-names). Then the service's RPC payloads, its events and its method table (`AssessmentApi`).
+up to date). services/assessment/adapters/documents.py turns a document into the domain's
+Instrument, whose `check()` adds the rules a schema cannot say (bands covering the range, items a
+dimension names). Then the service's RPC payloads, its events and its method table
+(`AssessmentApi`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from services.kernel.events import EventPayload
 from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
-from . import identity
-from .base import Api, Contract, Empty, Method, PageRequest, PingResponse
+from . import personal_data as pd
+from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
 
 SERVICE = "assessment"
 FORMAT = "ecoach.instrument/1"
@@ -132,7 +133,6 @@ def schema_text() -> str:
 
 # ---------------------------------------------------------------- RPC payloads
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
 # A built-in instrument is named by its slug (`wheel-of-life`), a coach's by its id (`ins_...`).
 InstrumentId = Annotated[
     str,
@@ -364,4 +364,4 @@ class AssessmentApi(Api):
     allow_retake = Method(AssignmentRef, Assignment)
     get_trend = Method(AssignmentRef, Trend)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
-    export_personal_data = Method(Empty, identity.PersonalDataExport)
+    export_personal_data = Method(Empty, pd.PersonalDataExport)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.assessment.adapters.documents import read_document, read_instrument, write_document
 from services.assessment.catalogue import FOLDER, catalogue, from_catalogue
-from services.assessment.documents import read_document, read_instrument, write_document
 from services.assessment.domain.instruments import FREE_TEXT, RANKING, Instrument, Item, Text
 from services.assessment.domain.scoring import score
 from services.kernel.errors import NotFound

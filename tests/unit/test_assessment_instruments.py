@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.assessment.documents import (
+from services.assessment.adapters.documents import (
     document_of,
     instrument_of,
     read_document,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from services.kernel.errors import NotFound
 
-from ..documents import read_instrument
+from ..adapters.documents import read_instrument
 from ..domain.instruments import Instrument
 
 FOLDER = Path(__file__).parent

@@ -10,8 +10,8 @@ from services.kernel.caller import Caller, PersonClaims, require_person
 from services.kernel.errors import InvalidArgument, NotFound, PermissionDenied, invalid
 from services.kernel.ids import new_id
 
+from ..adapters.documents import instrument_of
 from ..catalogue import catalogue, from_catalogue
-from ..documents import instrument_of
 from ..domain.instruments import Instrument
 from ..storage.instruments import StoredInstrument
 from ..storage.unit import AssessmentUnit, Db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.contracts import assessment as c
 from services.contracts import identity as ic
+from services.contracts import personal_data as pd
 from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.personal_data import completion_event
@@ -13,7 +14,7 @@ from ..storage.unit import AssessmentUnit, Db
 from .views import assignment_view, attempt_view
 
 
-def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> ic.PersonalDataExport:
+def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.PersonalDataExport:
     """The caller's assignments as coachee, each attempt with its answers and results, and the
     instruments they wrote (every version)."""
     who = require_person(caller)
@@ -39,7 +40,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> ic.Person
         }
         for s in written
     ]
-    return ic.PersonalDataExport(
+    return pd.PersonalDataExport(
         service=c.SERVICE,
         exported_at=now,
         data={"assignments_as_coachee": assignments, "instruments": instruments},

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.contracts import assessment as c
 
-from ..documents import document_of
+from ..adapters.documents import document_of
 from ..domain.assignments import Assignment, Attempt
 from ..domain.instruments import Instrument, Text
 from ..storage.instruments import StoredInstrument

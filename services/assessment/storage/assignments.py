@@ -17,7 +17,7 @@ from services.kernel.crypto import MasterKey, SecretKey, key_id_of
 from services.kernel.runtime.keyring import KeyRing
 from services.kernel.runtime.pagination import keyset_page
 
-from ..documents import document_of, instrument_of
+from ..adapters.documents import document_of, instrument_of
 from ..domain.assignments import Assignment, Attempt
 from .tables import assignments, attempts
 

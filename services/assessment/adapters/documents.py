@@ -20,7 +20,7 @@ from services.contracts.assessment import (
 from services.kernel.errors import invalid
 from services.kernel.validation import validation_error
 
-from .domain.instruments import Band, Dimension, Instrument, Item, Option, Text
+from ..domain.instruments import Band, Dimension, Instrument, Item, Option, Text
 
 # yaml.safe_load's loader, in C when PyYAML was built with libyaml (ten times faster).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
