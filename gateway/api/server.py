@@ -18,11 +18,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.contracts.assessment import AssessmentApi
-from services.contracts.base import Empty, Method, PingResponse
+from services.contracts.base import Empty, Method, PingResponse, api_of
 from services.contracts.identity import IdentityApi
-from services.contracts.scheduling import SchedulingApi
-from services.contracts.spaces import SpacesApi
 from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
 from services.kernel.context import AUTHORIZATION
@@ -46,11 +43,9 @@ FETCH_TIMEOUT_SECONDS = 2.0
 # Every service the gateway reaches (the kernel's registry); health reports each of them.
 DOWNSTREAM = SERVICE_NAMES
 # Each one's ping, from its method table (a service registered without one fails here, at import).
-_PINGS: dict[str, Method[Empty, PingResponse]] = {
-    ping.service: ping
-    for ping in (IdentityApi.ping, SpacesApi.ping, SchedulingApi.ping, AssessmentApi.ping)
-}
-DOWNSTREAM_PINGS = tuple(_PINGS[service] for service in DOWNSTREAM)
+DOWNSTREAM_PINGS: tuple[Method[Empty, PingResponse], ...] = tuple(
+    api_of(service).methods()["ping"] for service in DOWNSTREAM
+)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
@@ -170,3 +171,15 @@ class Api:
     @classmethod
     def methods(cls) -> dict[str, Method[Any, Any]]:
         return {k: v for k, v in vars(cls).items() if isinstance(v, Method)}
+
+
+def api_of(service: str) -> type[Api]:
+    """The method table of a registered service, from its contracts module
+    (`services/contracts/<service>.py`), where it is the one `Api` for `service`."""
+    module = importlib.import_module(f"services.contracts.{service}")
+    (api,) = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, Api) and v is not Api and v.service == service
+    ]
+    return api

@@ -4,28 +4,17 @@ with the very request and response contracts of the method's signature."""
 
 from __future__ import annotations
 
-import importlib
 import typing
 
 import pytest
 from pydantic import BaseModel
 
-from services.contracts.base import Api, Empty, Method, PingResponse
+from services.contracts.base import Api, Empty, Method, PingResponse, api_of
 from services.kernel.errors import Internal, InvalidArgument
 from services.kernel.registry import SERVICE_NAMES
 from tests.support.isolation import rpc_methods
 
 pytestmark = pytest.mark.filterwarnings(r"ignore:\s*Eventlet is deprecated")  # imported only
-
-
-def api_of(name: str) -> type[Api]:
-    module = importlib.import_module(f"services.contracts.{name}")
-    (api,) = [
-        v
-        for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, Api) and v is not Api and v.service == name
-    ]
-    return api
 
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)
