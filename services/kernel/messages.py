@@ -141,6 +141,18 @@ MESSAGES: dict[str, str] = {
     "ROOM_NOT_OPEN": N_("The session's room is not open yet: it opens shortly before the start."),
     "ROOM_CLOSED": N_("The session's room is closed."),
     "NO_VIDEO_PROVIDER": N_("Your organisation has not set up video rooms."),
+    # assessment
+    "NO_ATTEMPT_LEFT": N_(
+        "This questionnaire has been answered. Your coach can open it again for a new attempt."
+    ),
+    "RETAKE_NOT_NEEDED": N_(
+        "This questionnaire can already be answered: no new attempt is needed."
+    ),
+    "INSTRUMENT_AUTHOR_ONLY": N_("Only the coach who wrote this questionnaire can change it."),
+    "SPACE_COACH_ONLY": N_("Only the coaches of this space can do this."),
+    "SPACE_COACHEE_ONLY": N_("Only the coachee of this space can answer."),
+    "COACH_ONLY": N_("Only coaches can do this."),
+    "COACH_OR_COACHEE_ONLY": N_("Only coaches and coachees can see questionnaires."),
 }
 
 
