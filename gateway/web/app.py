@@ -35,6 +35,7 @@ from .me import me_pages
 from .notes import notes
 from .operator import operator
 from .pages import Page, failed, not_found, render, to_sign_in
+from .questionnaires import questionnaires
 from .session import COOKIE, MAX_AGE_SECONDS, SessionCodec, WebSession
 from .sessions import sessions
 
@@ -67,7 +68,17 @@ def create_app(
         gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True
     )
     codec = SessionCodec(session_key)
-    for blueprint in (links, account, home, coachee, notes, sessions, me_pages, coach):
+    for blueprint in (
+        links,
+        account,
+        home,
+        coachee,
+        notes,
+        sessions,
+        me_pages,
+        coach,
+        questionnaires,
+    ):
         app.register_blueprint(blueprint)
     for blueprint in (hr, hr_setup, hr_spaces, operator):  # HR's and operators' consoles
         app.register_blueprint(blueprint)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import grpc
 from flask import g
 
+from gateway.api.pb import assessment_pb2_grpc as apb_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import identity_pb2_grpc as ipb_grpc
 from gateway.api.pb import scheduling_pb2_grpc as spb_grpc
@@ -51,6 +52,8 @@ class Clients:
     tenants: ipb_grpc.TenantServiceStub
     audit: ipb_grpc.AuditServiceStub
     video: spb_grpc.VideoSettingsServiceStub
+    # The questionnaires of a space, for its coach and coachee (questionnaires.py).
+    assessment: apb_grpc.AssessmentServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -70,6 +73,7 @@ class Clients:
             ipb_grpc.TenantServiceStub(channel),
             ipb_grpc.AuditServiceStub(channel),
             spb_grpc.VideoSettingsServiceStub(channel),
+            apb_grpc.AssessmentServiceStub(channel),
         )
 
 

@@ -36,6 +36,7 @@ from gateway.api.pb import spaces_pb2 as spb
 from services.kernel.markdown import render as render_markdown
 
 from . import goals
+from . import questionnaire_forms as qf
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
 from .pages import Page, clients, failed, not_found, render, session, signed_in
@@ -152,6 +153,8 @@ def done_notice() -> str:
         "set-up": _("The set-up is saved."),
         "exception": _("The exception is added to your availability."),
         "exception-removed": _("The exception is removed from your availability."),
+        "assigned": _("The questionnaire is assigned: the coachee can answer it."),
+        "retake": _("The coachee can answer the questionnaire once more."),
         **{move: move_done(move) for move in MOVES},
     }.get(request.args.get("done", ""), "")
 
@@ -304,6 +307,7 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         spb.GetCoachDashboardRequest(parent=tenant_name(session().tenant_id)),
     )
     entry = next((e for e in roster.coachees if e.space.name == space.name), None)
+    questionnaires = qf.assignments_of(space.name)
     return render(
         "coach_space.html",
         status,
@@ -323,6 +327,9 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         cadences=cadence_choices(),
         notice=done_notice(),
         html=Markup,  # bodies the service rendered and sanitised (services/kernel/markdown)
+        questionnaires=questionnaires,
+        instruments=qf.instrument_choices() if space.status == spb.SPACE_ACTIVE else [],
+        qf=qf,
     )
 
 

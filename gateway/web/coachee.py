@@ -28,6 +28,7 @@ from gateway.api.convert import tenant_name
 from gateway.api.pb import spaces_pb2 as spb
 
 from . import goals
+from . import questionnaire_forms as qf
 from .charts import chart, progress_points
 from .clients import authed
 from .i18n import _, local_time
@@ -151,6 +152,8 @@ def space_page(
         status_words=status_words,
         when=when,
         local=lambda at: local_time(at, session().time_zone),
+        questionnaires=qf.assignments_of(card.space.name),
+        qf=qf,
     )
 
 

@@ -1,0 +1,202 @@
+"""A space's questionnaires (ADR 0014): its coach assigns an instrument from the space page, allows
+a retake once every attempt is submitted and reads the results of an assignment (each
+dimension's score, band and meaning, the coachee's answers, the trend over attempts); its
+coachee answers on a page of their own (a draft saved as often as they like, then submitted:
+a refused submit shows each item's problem beside it and keeps what was typed), then reads
+the same results and trend.
+
+The coach's pages start from `coach.coached_space`, the coachee's from `coachee.my_card`, so a
+space that is not the caller's is 404 before any assessment call; an assignment of another
+space, or one the service does not show the caller, is 404 too. HR has no page here (the
+service shows them nothing of it)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import grpc
+from flask import Blueprint, abort, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from gateway.api.pb import assessment_pb2 as apb
+from gateway.api.pb import spaces_pb2 as spb
+
+from . import questionnaire_forms as qf
+from .clients import authed
+from .coach import SpaceForms as CoachSpaceForms
+from .coach import coach_only, coached_space
+from .coach import space_page as coach_space_page
+from .coachee import my_card, when
+from .i18n import _, local_time
+from .pages import Page, clients, failed, field_errors, render, session, signed_in
+
+questionnaires = Blueprint("questionnaires", __name__)
+
+Answer = Page | BaseResponse
+
+# The service's ids (`ins_...`, `asg_...`) and the catalogue's slugs (`wheel-of-life`).
+ASSIGNMENT_ID = re.compile(r"^asg_[0-9a-f]{1,64}$")
+INSTRUMENT_ID = re.compile(r"^(?:ins_[0-9a-f]{1,64}|[a-z0-9][a-z0-9-]{0,63})$")
+
+
+def assignment_in(space_name: str, assignment_id: str) -> apb.Assignment:
+    """The assignment, if it belongs to the space and the service shows it to the caller;
+    404 otherwise (NOT_FOUND becomes the 404 page: app.py)."""
+    if not ASSIGNMENT_ID.match(assignment_id or ""):
+        abort(404)
+    found: apb.Assignment = authed(
+        clients(),
+        clients().assessment.GetAssignment,
+        apb.GetAssignmentRequest(assignment_id=assignment_id),
+    )
+    if found.space != space_name:
+        abort(404)
+    return found
+
+
+def results_values(assignment: apb.Assignment, items: list[qf.Item]) -> dict[str, Any]:
+    """What the results part of a questionnaire's page shows, for its coach and coachee."""
+    attempts = qf.submitted_attempts(assignment, items)
+    return {
+        "assignment": assignment,
+        "attempts": attempts,
+        "latest": attempts[-1].attempt if attempts else None,
+        "trend": qf.trend_of(assignment),
+        "qf": qf,
+        "when": when,
+        "local": lambda at: local_time(at, session().time_zone),
+    }
+
+
+# -------------------------------------------------------------------------------- the coach
+
+
+@questionnaires.post("/coach/spaces/<space_id>/questionnaires")
+@coach_only
+def assign(space_id: str) -> Answer:
+    space = coached_space(space_id)
+    instrument_id = request.form.get("instrument_id", "").strip()
+    if not INSTRUMENT_ID.match(instrument_id):
+        errors = {"instrument_id": _("Choose a questionnaire from the list.")}
+        return coach_space_page(space, CoachSpaceForms(errors=errors), 400)
+    try:
+        authed(
+            clients(),
+            clients().assessment.AssignInstrument,
+            apb.AssignInstrumentRequest(parent=space.name, instrument_id=instrument_id),
+        )
+    except grpc.RpcError as exc:
+        message, errors, status = field_errors(exc)
+        return coach_space_page(space, CoachSpaceForms(error=message, errors=errors), status)
+    return redirect(url_for("coach.space", space_id=space_id, done="assigned") + "#questionnaires")
+
+
+@questionnaires.post("/coach/spaces/<space_id>/questionnaires/<assignment_id>/retake")
+@coach_only
+def allow_retake(space_id: str, assignment_id: str) -> Answer:
+    space = coached_space(space_id)
+    assignment = assignment_in(space.name, assignment_id)
+    try:
+        authed(
+            clients(),
+            clients().assessment.AllowRetake,
+            apb.AllowRetakeRequest(assignment_id=assignment.assignment_id),
+        )
+    except grpc.RpcError as exc:
+        message, _problems, status = failed(exc)
+        return coach_space_page(space, CoachSpaceForms(error=message), status)
+    return redirect(url_for("coach.space", space_id=space_id, done="retake") + "#questionnaires")
+
+
+@questionnaires.get("/coach/spaces/<space_id>/questionnaires/<assignment_id>")
+@coach_only
+def coach_results(space_id: str, assignment_id: str) -> Answer:
+    space = coached_space(space_id)
+    assignment = assignment_in(space.name, assignment_id)
+    items = qf.instrument_items(assignment)
+    return render(
+        "questionnaire.html",
+        title=qf.text(assignment.title),
+        viewer="coach",
+        space_id=space.space_id,
+        back=url_for("coach.space", space_id=space.space_id) + "#questionnaires",
+        **results_values(assignment, items),
+    )
+
+
+# ------------------------------------------------------------------------------ the coachee
+
+
+def done_notice() -> str:
+    return {
+        "draft": _("Your draft is saved. Come back to it whenever you like."),
+        "submitted": _("Your answers are submitted. Your results are below."),
+    }.get(request.args.get("done", ""), "")
+
+
+@questionnaires.route("/spaces/<space_id>/questionnaires/<assignment_id>", methods=["GET", "POST"])
+@signed_in
+def answer(space_id: str, assignment_id: str) -> Answer:
+    """GET: the questionnaire to answer (the draft's answers kept) and the results so far.
+    POST: the answers saved as a draft, or submitted (`action`)."""
+    card = my_card(space_id)
+    assignment = assignment_in(card.space.name, assignment_id)
+    items = qf.instrument_items(assignment)
+    typed: qf.Typed = {}
+    errors: dict[str, str] = {}
+    error, status = "", 200
+    if request.method == "POST":
+        answers, typed, errors = qf.read_answers(request.form, items)
+        submit = request.form.get("action") == "submit"
+        if errors:
+            error, status = _("Some answers need a look: see beside each question."), 400
+        else:
+            method = (
+                clients().assessment.SubmitAttempt if submit else clients().assessment.SaveDraft
+            )
+            try:
+                authed(
+                    clients(),
+                    method,
+                    apb.AnswersRequest(assignment_id=assignment.assignment_id, answers=answers),
+                )
+            except grpc.RpcError as exc:
+                error, found, status = field_errors(exc)
+                errors = found
+            else:
+                done = "submitted" if submit else "draft"
+                return redirect(
+                    url_for(
+                        "questionnaires.answer",
+                        space_id=space_id,
+                        assignment_id=assignment_id,
+                        done=done,
+                    )
+                    + ("#results" if submit else "#answer")
+                )
+        assignment = assignment_in(card.space.name, assignment_id)
+    elif assignment.status == apb.IN_PROGRESS and assignment.attempts:
+        draft = authed(
+            clients(),
+            clients().assessment.GetAttempt,
+            apb.GetAttemptRequest(
+                assignment_id=assignment.assignment_id, number=assignment.attempts[-1].number
+            ),
+        )
+        typed = qf.typed_of(draft, items)
+    return render(
+        "questionnaire.html",
+        status,
+        title=qf.text(assignment.title),
+        viewer="coachee",
+        space_id=space_id,
+        back=url_for("coachee.space", space_id=space_id) + "#questionnaires",
+        items=items,
+        typed=typed,
+        errors=errors,
+        error=error,
+        notice=done_notice(),
+        answering=assignment.status in qf.OPEN and card.space.status == spb.SPACE_ACTIVE,
+        **results_values(assignment, items),
+    )

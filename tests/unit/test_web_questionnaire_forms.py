@@ -1,0 +1,142 @@
+"""The questionnaire form of the web app (gateway/web/questionnaire_forms.py): every item kind of
+an instrument's document read into fields, the form read back into the API's answers (a blank
+item unanswered, a bad ranking or number refused beside its item), a kept draft shown again,
+and answers put in words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask, g
+from werkzeug.datastructures import MultiDict
+
+from gateway.api.pb import assessment_pb2 as apb
+from gateway.web import questionnaire_forms as qf
+
+
+def text(en: str, fr: str = "") -> dict[str, str]:
+    return {"en": en, "fr": fr or f"{en} (fr)"}
+
+
+DOCUMENT = json.dumps(
+    {
+        "items": [
+            {
+                "id": "mood",
+                "kind": "likert",
+                "prompt": text("Mood"),
+                "min": 1,
+                "max": 3,
+                "labels": [text("Low"), text("Middle"), text("High")],
+            },
+            {
+                "id": "colour",
+                "kind": "single_choice",
+                "prompt": text("Colour"),
+                "options": [
+                    {"key": "red", "label": text("Red")},
+                    {"key": "blue", "label": text("Blue")},
+                ],
+            },
+            {
+                "id": "pets",
+                "kind": "multiple_choice",
+                "prompt": text("Pets"),
+                "options": [
+                    {"key": "cat", "label": text("Cat")},
+                    {"key": "dog", "label": text("Dog")},
+                ],
+            },
+            {
+                "id": "energy",
+                "kind": "numeric_scale",
+                "prompt": text("Energy"),
+                "min": 0,
+                "max": 10,
+            },
+            {
+                "id": "order",
+                "kind": "ranking",
+                "prompt": text("Order"),
+                "options": [
+                    {"key": "a", "label": text("A")},
+                    {"key": "b", "label": text("B")},
+                    {"key": "c", "label": text("C")},
+                ],
+            },
+            {"id": "why", "kind": "free_text", "prompt": text("Why"), "required": False},
+        ]
+    }
+)
+
+
+@pytest.fixture
+def page() -> Iterator[None]:
+    with Flask(__name__).test_request_context():
+        g.language = "en"
+        yield
+
+
+def test_every_item_kind_is_read_from_the_document(page: None) -> None:
+    items = {i.id: i for i in qf.items_of(DOCUMENT)}
+    assert list(items) == ["mood", "colour", "pets", "energy", "order", "why"]
+    assert items["mood"].options == [("1", "Low"), ("2", "Middle"), ("3", "High")]
+    assert items["colour"].options == [("red", "Red"), ("blue", "Blue")]
+    assert (items["energy"].low, items["energy"].high) == (0, 10)
+    assert not items["why"].required
+    g.language = "fr"
+    assert qf.items_of(DOCUMENT)[0].prompt == "Mood (fr)"
+
+
+def test_the_form_becomes_the_apis_answers_and_blank_items_stay_unanswered(page: None) -> None:
+    items = qf.items_of(DOCUMENT)
+    form = MultiDict(
+        [
+            ("item-mood", "2"),
+            ("item-colour", "blue"),
+            ("item-pets", "cat"),
+            ("item-pets", "dog"),
+            ("item-energy", "7,5"),
+            ("item-order-a", "3"),
+            ("item-order-b", "1"),
+            ("item-order-c", "2"),
+            ("item-why", ""),
+        ]
+    )
+    answers, typed, errors = qf.read_answers(form, items)
+    assert errors == {}
+    assert answers["mood"].number == 2 and answers["energy"].number == 7.5
+    assert answers["colour"].text == "blue"
+    assert list(answers["pets"].choices.keys) == ["cat", "dog"]
+    assert list(answers["order"].choices.keys) == ["b", "c", "a"]
+    assert "why" not in answers
+    assert typed["order"] == {"a": "3", "b": "1", "c": "2"}
+
+    attempt = apb.Attempt(answers=answers)
+    assert qf.typed_of(attempt, items) == {
+        "mood": "2",
+        "colour": "blue",
+        "pets": ["cat", "dog"],
+        "energy": "7.5",
+        "order": {"b": "1", "c": "2", "a": "3"},
+    }
+    words = {i.id: qf.answer_words(i, answers[i.id]) for i in items if i.id in answers}
+    assert words == {
+        "mood": "2 (Middle)",
+        "colour": "Blue",
+        "pets": "Cat, Dog",
+        "energy": "7.5",
+        "order": "B > C > A",
+    }
+
+
+def test_a_bad_ranking_or_number_is_refused_beside_its_item_and_kept_as_typed(
+    page: None,
+) -> None:
+    form = MultiDict([("item-energy", "lots"), ("item-order-a", "1"), ("item-order-b", "1")])
+    answers, typed, errors = qf.read_answers(form, qf.items_of(DOCUMENT))
+    assert set(errors) == {"energy", "order"}
+    assert answers == {}
+    assert typed["energy"] == "lots" and typed["order"]["b"] == "1"
