@@ -2,8 +2,9 @@
 gRPC gateway only (ADR 0010).
 
 One blueprint per area: `links` (the pages behind mailed links, and the calendar feed),
-`account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, and HR's
-console (`hr`, `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
+`account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, `coach`,
+`questionnaires` (a space's questionnaires, for its coach and coachee), HR's console (`hr`,
+`hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
 its `X-Forwarded-For` names). Every POST carries the session's CSRF token (a form field, or the

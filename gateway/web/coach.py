@@ -2,8 +2,9 @@
 activity, sessions to mark and shared notes new since their last visit; the sessions waiting to
 be marked; the reschedule requests waiting for them; their other tenants, one switch away), a
 coachee's space as its coach (set-up, content, goals with their history, shared and private
-notes with a Markdown preview, the lifecycle moves its status allows: space_moves.py), their
-availability with its exceptions, their calendar, and marking attendance.
+notes with a Markdown preview, its questionnaires (questionnaires.py), the lifecycle moves its
+status allows: space_moves.py), their availability with its exceptions, their calendar, and
+marking attendance.
 
 The desk is per tenant (ADR 0011: each tenant's MFA policy and suspension hold): a coach in
 several tenants sees the one they are in and switches to another with one button (SwitchTenant,

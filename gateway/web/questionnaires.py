@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 import grpc
+from babel.dates import format_date
 from flask import Blueprint, abort, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -28,7 +29,7 @@ from .coach import SpaceForms as CoachSpaceForms
 from .coach import coach_only, coached_space
 from .coach import space_page as coach_space_page
 from .coachee import my_card, when
-from .i18n import _, local_time
+from .i18n import _, language, zone_of
 from .pages import Page, clients, failed, field_errors, render, session, signed_in
 
 questionnaires = Blueprint("questionnaires", __name__)
@@ -65,7 +66,9 @@ def results_values(assignment: apb.Assignment, items: list[qf.Item]) -> dict[str
         "trend": qf.trend_of(assignment),
         "qf": qf,
         "when": when,
-        "local": lambda at: local_time(at, session().time_zone),
+        "day": lambda at: format_date(
+            at.astimezone(zone_of(session().time_zone)), "medium", locale=language()
+        ),
     }
 
 

@@ -3,10 +3,11 @@ the space page; the coachee saves a draft, submits and reads their results; the 
 them too and allows a retake; three months later (the test clock) the coachee answers again
 and both see the trend with two points. A submit with an answer missing shows the problem
 beside its question and keeps the other answers (in French); another coach and HR get the
-not-found page for the assignment's pages."""
+not-found page for the assignment's pages and forms, and nothing changes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import grpc
@@ -125,14 +126,14 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
         page.click("#submit-answers")
         assert "submitted" in page.inner_text("#done")
         assert page.locator("#answers").count() == 0  # nothing left to answer
-        assert page.locator("#latest-results tbody tr").count() >= len(WHEEL)
+        assert page.locator("#latest-results li").count() >= len(WHEEL)
         assert page.inner_text("#result-health .score").isdigit()
         journey_checks(page, "assessment-coachee-results", elsewhere)
 
     with browsing(browser, origin) as (_, page, elsewhere):
         signed_in(page, origin, coach_email)
         page.goto(results_url)
-        assert page.locator("#latest-results tbody tr").count() >= len(WHEEL)
+        assert page.locator("#latest-results li").count() >= len(WHEEL)
         assert "9" in page.inner_text("#attempt-1")  # the coachee's answers
         page.goto(coach_space)
         page.click(f"#retake-{assignment_id}")
@@ -211,9 +212,26 @@ def test_another_coach_and_hr_get_the_not_found_page_for_the_assignment(
         f"/coach/spaces/{space.space_id}/questionnaires/{assignment_id}",
         f"/spaces/{space.space_id}/questionnaires/{assignment_id}",
     ]
+    posts = [
+        f"/coach/spaces/{space.space_id}/questionnaires",
+        f"/coach/spaces/{space.space_id}/questionnaires/{assignment_id}/retake",
+        f"/spaces/{space.space_id}/questionnaires/{assignment_id}",
+    ]
     for email in (email_of(api, other_coach), email_of(api, team.admin)):
-        with browsing(browser, origin) as (_, page, _elsewhere):
+        with browsing(browser, origin) as (context, page, _elsewhere):
             signed_in(page, origin, email)
             for path in paths:
                 assert status_of(page, f"{origin}{path}") == 404, (email, path)
                 assert "Wheel of life" not in page.content()
+            token = json.loads(page.get_attribute("body", "hx-headers") or "{}")["X-CSRF-Token"]
+            for path in posts:
+                posted = context.request.post(
+                    f"{origin}{path}",
+                    form={"csrf_token": token, "instrument_id": "values", "item-health": "5"},
+                    max_redirects=0,
+                )
+                assert posted.status == 404, (email, path)
+    unchanged = stub(api).ListAssignments(
+        apb.ListAssignmentsRequest(parent=space.name), metadata=team.coach.metadata
+    )
+    assert [a.status for a in unchanged.assignments] == [apb.ASSIGNED]
