@@ -1,12 +1,13 @@
 """The questionnaire form of the web app (gateway/web/questionnaire_forms.py): every item kind of
 an instrument's document read into fields, the form read back into the API's answers (a blank
 item unanswered, a bad ranking or number refused beside its item), a kept draft shown again,
-and answers put in words."""
+answers put in words, and the answer form as rendered sending a kept draft back unchanged."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from html.parser import HTMLParser
 
 import pytest
 from flask import Flask, g
@@ -14,6 +15,9 @@ from werkzeug.datastructures import MultiDict
 
 from gateway.api.pb import assessment_pb2 as apb
 from gateway.web import questionnaire_forms as qf
+from gateway.web.app import create_app
+from gateway.web.pages import render
+from gateway.web.session import WebSession
 
 
 def text(en: str, fr: str = "") -> dict[str, str]:
@@ -140,3 +144,80 @@ def test_a_bad_ranking_or_number_is_refused_beside_its_item_and_kept_as_typed(
     assert set(errors) == {"energy", "order"}
     assert answers == {}
     assert typed["energy"] == "lots" and typed["order"]["b"] == "1"
+
+
+class FormFields(HTMLParser):
+    """What a browser sends for a form as rendered: checked radios and checkboxes, the values
+    of the other inputs, the text of textareas (its own `name=value` pairs, in order)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str]] = []
+        self.invalid: list[str] = []
+        self._textarea = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name") or ""
+        if a.get("aria-invalid") == "true":
+            self.invalid.append(a.get("id") or name)
+        if tag == "textarea":
+            self._textarea = name
+        elif tag == "input" and name.startswith("item-"):
+            if a.get("type") in ("radio", "checkbox"):
+                if "checked" in a:
+                    self.sent.append((name, a.get("value") or ""))
+            else:
+                self.sent.append((name, a.get("value") or ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.sent.append((self._textarea, data))
+            self._textarea = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self._textarea:
+            self.sent.append((self._textarea, ""))
+            self._textarea = ""
+
+
+def test_the_answer_form_shows_a_kept_draft_that_sends_the_same_answers_back() -> None:
+    app = create_app("127.0.0.1:1", b"k" * 32)
+    with app.test_request_context("/"):
+        g.language, g.session = "en", WebSession()
+        items = qf.items_of(DOCUMENT)
+        kept = {
+            "mood": apb.Answer(number=3),
+            "colour": apb.Answer(text="red"),
+            "pets": apb.Answer(choices=apb.Choices(keys=["dog"])),
+            "energy": apb.Answer(number=6),
+            "order": apb.Answer(choices=apb.Choices(keys=["c", "a", "b"])),
+            "why": apb.Answer(text="Because"),
+        }
+        assignment = apb.Assignment(assignment_id="asg_1", status=apb.IN_PROGRESS)
+        html, _status = render(
+            "questionnaire.html",
+            title="A questionnaire",
+            viewer="coachee",
+            space_id="spc_1",
+            back="/",
+            items=items,
+            typed=qf.typed_of(apb.Attempt(answers=kept), items),
+            errors={"energy": "is too high"},
+            error="",
+            notice="",
+            answering=True,
+            assignment=assignment,
+            attempts=[],
+            latest=None,
+            trend=[],
+            qf=qf,
+            when=str,
+            day=str,
+        )
+        fields = FormFields()
+        fields.feed(html)
+        answers, _typed, errors = qf.read_answers(MultiDict(fields.sent), items)
+    assert errors == {} and answers == kept
+    assert fields.invalid == ["item-energy"]
+    assert 'id="item-energy-error"' in html
