@@ -148,15 +148,22 @@ def items_of(document_json: str) -> list[Item]:
     return items
 
 
-def instrument_items(assignment: apb.Assignment) -> list[Item]:
-    """The items of the instrument's version the assignment uses."""
-    found = authed(
-        clients(),
-        clients().assessment.GetInstrument,
-        apb.GetInstrumentRequest(
-            instrument_id=assignment.instrument_id, version=assignment.version
-        ),
-    )
+def instrument_items(assignment: apb.Assignment) -> list[Item] | None:
+    """The items of the instrument's version the assignment uses; None when the service does
+    not show the caller that instrument (a coach's private instrument, to anyone but its
+    author: the API gives no other way to its document)."""
+    try:
+        found = authed(
+            clients(),
+            clients().assessment.GetInstrument,
+            apb.GetInstrumentRequest(
+                instrument_id=assignment.instrument_id, version=assignment.version
+            ),
+        )
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+            return None
+        raise
     return items_of(found.document_json)
 
 

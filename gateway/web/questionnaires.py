@@ -56,10 +56,11 @@ def assignment_in(space_name: str, assignment_id: str) -> apb.Assignment:
     return found
 
 
-def results_values(assignment: apb.Assignment, items: list[qf.Item]) -> dict[str, Any]:
+def results_values(assignment: apb.Assignment, items: list[qf.Item] | None) -> dict[str, Any]:
     """What the results part of a questionnaire's page shows, for its coach and coachee."""
-    attempts = qf.submitted_attempts(assignment, items)
+    attempts = qf.submitted_attempts(assignment, items or [])
     return {
+        "questions_hidden": items is None,
         "assignment": assignment,
         "attempts": attempts,
         "latest": attempts[-1].attempt if attempts else None,
@@ -150,7 +151,7 @@ def answer(space_id: str, assignment_id: str) -> Answer:
     errors: dict[str, str] = {}
     error, status = "", 200
     if request.method == "POST":
-        answers, typed, errors = qf.read_answers(request.form, items)
+        answers, typed, errors = qf.read_answers(request.form, items or [])
         submit = request.form.get("action") == "submit"
         if errors:
             error, status = _("Some answers need a look: see beside each question."), 400
@@ -187,7 +188,7 @@ def answer(space_id: str, assignment_id: str) -> Answer:
                 assignment_id=assignment.assignment_id, number=assignment.attempts[-1].number
             ),
         )
-        typed = qf.typed_of(draft, items)
+        typed = qf.typed_of(draft, items or [])
     return render(
         "questionnaire.html",
         status,
@@ -195,11 +196,13 @@ def answer(space_id: str, assignment_id: str) -> Answer:
         viewer="coachee",
         space_id=space_id,
         back=url_for("coachee.space", space_id=space_id) + "#questionnaires",
-        items=items,
+        items=items or [],
         typed=typed,
         errors=errors,
         error=error,
         notice=done_notice(),
-        answering=assignment.status in qf.OPEN and card.space.status == spb.SPACE_ACTIVE,
+        answering=items is not None
+        and assignment.status in qf.OPEN
+        and card.space.status == spb.SPACE_ACTIVE,
         **results_values(assignment, items),
     )

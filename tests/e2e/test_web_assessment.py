@@ -58,7 +58,7 @@ def known_space(api: Api, s: sch.Stubs, team: TenantWorld) -> spb.Space:
             return False
         return True
 
-    wait_for(known, 20, "assessment's copy of the space")
+    wait_for(known, 60, "assessment's copy of the space")  # its events, on a busy machine
     return space
 
 
