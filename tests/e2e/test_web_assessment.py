@@ -8,7 +8,10 @@ not-found page for the assignment's pages and forms, and nothing changes."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -45,30 +48,25 @@ def stub(api: Api) -> assessment_pb2_grpc.AssessmentServiceStub:
     return assessment_pb2_grpc.AssessmentServiceStub(api.channel)
 
 
-def known_space(api: Api, s: sch.Stubs, team: TenantWorld) -> spb.Space:
-    """An active space the assessment service has learnt of (from the spaces' events)."""
-    space = open_space(s, team, team.coachee_member)
-
-    def known() -> bool:
-        try:
-            stub(api).ListAssignments(
-                apb.ListAssignmentsRequest(parent=space.name), metadata=team.coach.metadata
-            )
-        except grpc.RpcError:
-            return False
-        return True
-
-    wait_for(known, 60, "assessment's copy of the space")  # its events, on a busy machine
-    return space
+def assign_when_known(assign: Callable[[], Any]) -> Any:
+    """`assign` tried until it works: assessment learns of the space and its activation from
+    the spaces' events, a moment after the API answered."""
+    return wait_for(assign, 60, "assessment's copy of the active space")
 
 
 def assigned_wheel(api: Api, s: sch.Stubs, team: TenantWorld) -> tuple[spb.Space, str]:
-    space = known_space(api, s, team)
-    assigned = stub(api).AssignInstrument(
-        apb.AssignInstrumentRequest(parent=space.name, instrument_id="wheel-of-life"),
-        metadata=team.coach.metadata,
-    )
-    return space, assigned.assignment_id
+    space = open_space(s, team, team.coachee_member)
+
+    def assign() -> apb.Assignment | None:
+        try:
+            return stub(api).AssignInstrument(
+                apb.AssignInstrumentRequest(parent=space.name, instrument_id="wheel-of-life"),
+                metadata=team.coach.metadata,
+            )
+        except grpc.RpcError:
+            return None
+
+    return space, assign_when_known(assign).assignment_id
 
 
 def signed_in(page: Page, origin: str, email: str) -> None:
@@ -90,16 +88,24 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
     origin: str,
 ) -> None:
     team = make_tenant(deployment, api, operator)
-    space = known_space(api, s, team)
+    space = open_space(s, team, team.coachee_member)
     coach_email, coachee_email = email_of(api, team.coach), email_of(api, team.coachee)
     coach_space = f"{origin}/coach/spaces/{space.space_id}"
 
     with browsing(browser, origin) as (_, page, elsewhere):
         signed_in(page, origin, coach_email)
-        page.goto(coach_space)
-        assert page.inner_text("#no-questionnaire")
-        page.select_option("#instrument_id", "wheel-of-life")
-        page.click("#assign")
+
+        def assign() -> bool:
+            page.goto(coach_space)
+            page.select_option("#instrument_id", "wheel-of-life")
+            with page.expect_navigation():  # the space page again: assigned, or refused
+                page.click("#assign")
+            if page.locator("#done").count():
+                return True
+            time.sleep(0.5)
+            return False
+
+        assign_when_known(assign)
         assert "assigned" in page.inner_text("#done")
         row = page.locator("#questionnaire-list tbody tr")
         assert row.count() == 1
