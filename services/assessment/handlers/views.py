@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.contracts import assessment as c
@@ -9,6 +10,7 @@ from services.contracts import assessment as c
 from ..adapters.documents import document_of
 from ..domain.assignments import Assignment, Attempt
 from ..domain.instruments import Instrument, Text
+from ..domain.scoring import DimensionScore
 from ..storage.instruments import StoredInstrument
 
 
@@ -61,6 +63,25 @@ def results(instrument: Instrument, scores: list[dict[str, Any]] | None) -> list
             )
         )
     return found
+
+
+def results_of_scores(
+    instrument: Instrument, scores: Sequence[DimensionScore]
+) -> list[c.DimensionResult]:
+    """Scores computed now (a 360 group's means), with their bands' texts."""
+    return [
+        c.DimensionResult(
+            dimension=s.dimension,
+            title=line(instrument.dimension(s.dimension).title),
+            score=s.normalised,
+            raw=s.raw,
+            lowest=s.lowest,
+            highest=s.highest,
+            band=line(s.band.label),
+            interpretation=c.ParagraphText(en=s.band.meaning.en, fr=s.band.meaning.fr),
+        )
+        for s in scores
+    ]
 
 
 def attempt_view(a: Assignment, attempt: Attempt, *, with_answers: bool) -> c.Attempt:

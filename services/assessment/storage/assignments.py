@@ -124,6 +124,11 @@ class Assignments:
     def _key(self, a: Assignment) -> SecretKey:
         return self.keys.data_key(a.tenant_id, a.data_key)
 
+    def key_of(self, a: Assignment) -> SecretKey:
+        """The assignment's data key: it seals its raters' addresses and answers, and derives
+        their links' tokens (storage/raters.py)."""
+        return self._key(a)
+
     def _assignment(self, r: Any) -> Assignment:
         return Assignment(
             id=r.id,
