@@ -99,8 +99,13 @@ class FakeAssignments:
         a.data_key = "fake"
         self.state.assignments[a.id] = copy.deepcopy(a)
 
-    def get(self, assignment_id: str, *, for_update: bool = False) -> Assignment | None:
-        return copy.deepcopy(self.state.assignments.get(assignment_id))
+    def get(
+        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+    ) -> Assignment | None:
+        found = copy.deepcopy(self.state.assignments.get(assignment_id))
+        if found is not None and not answers:
+            found.attempts = [replace(t, answers={}) for t in found.attempts]
+        return found
 
     def page_of_space(
         self, space_id: str, page_size: int, page_token: str
