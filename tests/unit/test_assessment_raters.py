@@ -190,3 +190,21 @@ def test_the_invitation_mail_speaks_the_coachee_s_language(locale: str) -> None:
         "rater_invitation", locale, name="Ada", title="T", until="2027-01-01", link="L"
     )
     assert "Ada" in rendered.subject and "L" in rendered.body
+
+
+def test_the_rater_links_are_throttled_per_link_and_per_client_address() -> None:
+    from services.assessment.adapters.throttle import RaterLimiter
+    from services.kernel.errors import DomainError
+
+    limiter = RaterLimiter(per_link_hour=3, per_address_hour=5)
+    for _ in range(3):
+        limiter.check("link-a", "10.0.0.1")
+    with pytest.raises(DomainError) as caught:
+        limiter.check("link-a", "10.0.0.2")
+    assert caught.value.reason == "RATER_LINK_THROTTLED"
+    assert int((caught.value.metadata or {})["retry_after_seconds"]) >= 1
+    limiter.check("link-b", "10.0.0.1")
+    limiter.check("link-c", "10.0.0.1")  # the address's 5th request this hour
+    # Then the address is out, whatever the link.
+    with pytest.raises(DomainError):
+        limiter.check("link-d", "10.0.0.1")
