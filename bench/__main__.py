@@ -7,7 +7,16 @@ import subprocess
 import sys
 
 # In the order `make bench` runs them. notes_render (CPU only, no deployment) is run by hand.
-BENCHMARKS = ("getmember", "events", "bulk_import", "signin", "spaces", "scheduling", "web")
+BENCHMARKS = (
+    "getmember",
+    "events",
+    "bulk_import",
+    "signin",
+    "spaces",
+    "scheduling",
+    "web",
+    "assessment",
+)
 
 
 def main(argv: list[str]) -> int:

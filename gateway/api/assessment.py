@@ -24,6 +24,13 @@ _ASSIGNMENT_STATUS = {
     "retake_allowed": pb.RETAKE_ALLOWED,
 }
 _ATTEMPT_STATUS = {"draft": pb.ATTEMPT_DRAFT, "submitted": pb.ATTEMPT_SUBMITTED}
+_RATER_GROUP = {
+    "manager": pb.MANAGER,
+    "peer": pb.PEER,
+    "direct_report": pb.DIRECT_REPORT,
+    "other": pb.OTHER,
+}
+_RATER_GROUP_IN = {v: k for k, v in _RATER_GROUP.items()}
 
 
 def _text(t: Any) -> pb.LocalizedText:
@@ -78,6 +85,45 @@ def _answer_out(value: Any) -> pb.Answer:
     return pb.Answer(number=float(value))
 
 
+def _result_out(r: c.DimensionResult) -> pb.DimensionResult:
+    return pb.DimensionResult(
+        dimension=r.dimension,
+        title=_text(r.title),
+        score=r.score,
+        raw=r.raw,
+        lowest=r.lowest,
+        highest=r.highest,
+        band=_text(r.band),
+        interpretation=_text(r.interpretation),
+    )
+
+
+def _counts_out(r: c.RaterCounts) -> pb.RaterCounts:
+    return pb.RaterCounts(
+        assignment_id=r.assignment_id, invited=r.invited, answered=r.answered, expired=r.expired
+    )
+
+
+def feedback_out(f: c.Feedback) -> pb.Feedback:
+    return pb.Feedback(
+        assignment_id=f.assignment_id,
+        groups=[
+            pb.FeedbackGroup(
+                group=g.group,
+                count=g.count,
+                results=[_result_out(r) for r in g.results],
+                comments=[
+                    pb.GroupComment(item_id=m.item_id, prompt=_text(m.prompt), texts=m.texts)
+                    for m in g.comments
+                ],
+            )
+            for g in f.groups
+        ],
+        hidden=f.hidden,
+        raters=_counts_out(f.raters),
+    )
+
+
 def attempt_out(a: c.Attempt) -> pb.Attempt:
     attempt = pb.Attempt(
         assignment_id=a.assignment_id,
@@ -85,19 +131,7 @@ def attempt_out(a: c.Attempt) -> pb.Attempt:
         status=_ATTEMPT_STATUS[a.status],
         start_time=cv.timestamp(a.started_at),
         update_time=cv.timestamp(a.updated_at),
-        results=[
-            pb.DimensionResult(
-                dimension=r.dimension,
-                title=_text(r.title),
-                score=r.score,
-                raw=r.raw,
-                lowest=r.lowest,
-                highest=r.highest,
-                band=_text(r.band),
-                interpretation=_text(r.interpretation),
-            )
-            for r in a.results
-        ],
+        results=[_result_out(r) for r in a.results],
     )
     if a.submitted_at is not None:
         attempt.submit_time.CopyFrom(cv.timestamp(a.submitted_at))
@@ -121,6 +155,15 @@ def assignment_out(a: c.Assignment) -> pb.Assignment:
         update_time=cv.timestamp(a.updated_at),
         attempts=[attempt_out(t) for t in a.attempts],
     )
+
+
+def _answers_in(request: Any) -> dict[str, Any]:
+    answers = {}
+    for item_id, a in request.answers.items():
+        value = _answer_in(item_id, a)
+        if value is not None:
+            answers[item_id] = value
+    return answers
 
 
 def _space_id(name: str) -> str:
@@ -200,12 +243,7 @@ class AssessmentService(pb_grpc.AssessmentServiceServicer):  # type: ignore[misc
         )
 
     def _answers(self, request: Any) -> dict[str, Any]:
-        answers = {}
-        for item_id, a in request.answers.items():
-            value = _answer_in(item_id, a)
-            if value is not None:
-                answers[item_id] = value
-        return {"assignment_id": request.assignment_id, "answers": answers}
+        return {"assignment_id": request.assignment_id, "answers": _answers_in(request)}
 
     @handler
     def SaveDraft(self, request: Any, call: CallContext) -> pb.Attempt:
@@ -252,6 +290,41 @@ class AssessmentService(pb_grpc.AssessmentServiceServicer):  # type: ignore[misc
         return spb.TenantKeyRotation(
             key_id=answer.key_id, rewrapped=answer.rewrapped, retired=answer.retired
         )
+
+    @handler
+    def InviteRaters(self, request: Any, call: CallContext) -> pb.RaterCounts:
+        raters = []
+        for index, r in enumerate(request.raters):
+            if r.group not in _RATER_GROUP_IN:
+                raise invalid(**{f"raters[{index}].group": "is required"})
+            raters.append({"email": r.email, "group": _RATER_GROUP_IN[r.group]})
+        answer = call.call(
+            AssessmentApi.invite_raters, assignment_id=request.assignment_id, raters=raters
+        )
+        return _counts_out(answer)
+
+    @handler
+    def GetFeedback(self, request: Any, call: CallContext) -> pb.Feedback:
+        answer = call.call(AssessmentApi.get_feedback, assignment_id=request.assignment_id)
+        return feedback_out(answer)
+
+    @handler
+    def GetRaterForm(self, request: Any, call: CallContext) -> pb.RaterForm:
+        answer = call.call(AssessmentApi.get_rater_form, token=request.token)
+        return pb.RaterForm(
+            group=_RATER_GROUP[answer.group],
+            expire_time=cv.timestamp(answer.expires_at),
+            document_json=json.dumps(
+                answer.document.model_dump(mode="json", by_alias=True), ensure_ascii=False
+            ),
+        )
+
+    @handler
+    def SubmitRaterAnswers(self, request: Any, call: CallContext) -> pb.RaterReceipt:
+        answer = call.call(
+            AssessmentApi.submit_rater_answers, token=request.token, answers=_answers_in(request)
+        )
+        return pb.RaterReceipt(answer_time=cv.timestamp(answer.answered_at))
 
 
 def add_to_server(server: Any, backend: Backend) -> list[str]:

@@ -41,6 +41,8 @@ PUBLIC_GRPC_METHODS = frozenset(
         "/ecoach.v1.AuthService/BeginMfaEnrolment",
         "/ecoach.v1.AuthService/CompleteMfaEnrolment",
         "/ecoach.v1.CalendarFeedService/GetCalendarFeed",
+        "/ecoach.v1.AssessmentService/GetRaterForm",
+        "/ecoach.v1.AssessmentService/SubmitRaterAnswers",
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from nameko.timer import timer
 
 from services.contracts import assessment as c
 from services.contracts import identity as ic
@@ -10,16 +13,25 @@ from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
 from services.contracts.base import Empty, PingResponse
 from services.kernel.caller import Caller
+from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime import space_copies
-from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc
+from services.kernel.runtime.collaborators import Collaborator, mailer_of
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
+from services.kernel.runtime.mailer import Mailer
 
-from .handlers import assignments, instruments, keys, personal_data, spaces
+from .adapters.throttle import RaterLimiter
+from .handlers import assignments, instruments, keys, personal_data, raters, spaces
+from .mails import MAILS
 from .storage.unit import AssessmentUnit, Db
+
+log = logging.getLogger(__name__)
+
+RATER_EXPIRY_SWEEP_SECONDS = 60
 
 
 # SpaceCopies is not imported by name: `nameko run` would take it for a second service.
@@ -30,6 +42,18 @@ class AssessmentService(space_copies.SpaceCopies):
     auth = Authentication()
     relay = EventRelay()  # publishes assessment.* events (erasure completions included)
     master: MasterKey = Collaborator(deployment_master_key)
+    identity: BoundServiceRpc = ServiceRpc("identity")
+    config: Settings = Collaborator(settings)
+    mailer: Mailer = mailer_of(MAILS)
+    limiter: RaterLimiter = Collaborator(RaterLimiter)
+
+    def _contacts(self, person_ids: list[str]) -> list[ic.ContactDetails]:
+        answer = self.identity.call(
+            ic.IdentityApi.contact_details,
+            ic.ContactDetailsRequest(person_ids=person_ids),
+            as_service=True,
+        )
+        return answer.people
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> PingResponse:
@@ -86,6 +110,42 @@ class AssessmentService(space_copies.SpaceCopies):
     @rpc
     def get_trend(self, caller: Caller, request: c.AssignmentRef) -> c.Trend:
         return assignments.get_trend(self.db, self.master, caller, request)
+
+    @rpc
+    def invite_raters(self, caller: Caller, request: c.InviteRatersRequest) -> c.RaterCounts:
+        return raters.invite_raters(self.db, self.master, caller, request)
+
+    @rpc
+    def get_feedback(self, caller: Caller, request: c.AssignmentRef) -> c.Feedback:
+        return raters.get_feedback(self.db, self.master, caller, request)
+
+    @rpc(public=True)
+    def get_rater_form(self, caller: Caller, request: c.RaterTokenRequest) -> c.RaterForm:
+        self.limiter.check(request.token, self.auth.client_address)
+        return raters.get_rater_form(self.db, self.master, request)
+
+    @rpc(public=True)
+    def submit_rater_answers(
+        self, caller: Caller, request: c.RaterAnswersRequest
+    ) -> c.RaterReceipt:
+        self.limiter.check(request.token, self.auth.client_address)
+        return raters.submit_rater_answers(self.db, self.master, request)
+
+    @on_event(c.RaterInvited, transactional=False)
+    def send_rater_invitation(self, db: Db, event: c.RaterInvited, envelope: Envelope) -> None:
+        raters.send_invitation(
+            db, self.master, self._contacts, self.mailer, self.config.public_url, event
+        )
+
+    @timer(interval=RATER_EXPIRY_SWEEP_SECONDS)
+    def expire_rater_links(self) -> None:
+        try:
+            expired = raters.expire_links(self.db)
+        except Exception:
+            log.exception("rater link sweep failed; the next one retries")
+            return
+        if expired:
+            log.info("rater links expired", extra={"count": expired})
 
     @rpc
     def rotate_tenant_key(self, caller: Caller, request: c.TenantRef) -> c.TenantKeyRotation:

@@ -301,6 +301,86 @@ class TenantKeyRotation(Contract):
     retired: int  # older tenant keys deleted
 
 
+# ---------------------------------------------------------------- 360 feedback
+
+RaterGroup = Literal["manager", "peer", "direct_report", "other"]
+# The same shape identity checks addresses with; a rater has no account to confirm it.
+RaterEmail = Annotated[
+    str,
+    StringConstraints(
+        min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", strip_whitespace=True
+    ),
+]
+# A rater link's token (derived, 256 bits: 43 characters).
+RaterToken = Annotated[str, StringConstraints(min_length=16, max_length=128)]
+
+
+class RaterInvite(Contract):
+    email: RaterEmail
+    group: RaterGroup
+
+
+class InviteRatersRequest(Contract):
+    """The coachee asks raters for feedback on an assignment; each is mailed a one-time link."""
+
+    assignment_id: Id
+    raters: list[RaterInvite] = Field(min_length=1, max_length=30)
+
+
+class RaterCounts(Contract):
+    """How many raters were asked and where they stand: counts only, never who."""
+
+    assignment_id: str
+    invited: int  # links still open
+    answered: int
+    expired: int
+
+
+class RaterTokenRequest(Contract):
+    token: RaterToken
+
+
+class RaterAnswersRequest(Contract):
+    token: RaterToken
+    answers: Annotated[dict[Key, AnswerValue], MULTI_LINE] = Field(max_length=200)
+
+
+class RaterForm(Contract):
+    """What a rater's link opens: the questionnaire, in French and English, and until when."""
+
+    group: RaterGroup
+    expires_at: datetime
+    document: InstrumentDocument
+
+
+class RaterReceipt(Contract):
+    answered_at: datetime
+
+
+class GroupComment(Contract):
+    item_id: str
+    prompt: LineText
+    texts: list[str]  # sorted: their order says nothing of who wrote what
+
+
+class FeedbackGroup(Contract):
+    group: Literal["self", "manager", "peer", "direct_report", "others"]
+    count: int
+    results: list[DimensionResult]
+    comments: list[GroupComment] = Field(default_factory=list)
+
+
+class Feedback(Contract):
+    """The 360's results: the coachee's own latest submitted attempt, then the rater groups with
+    at least 3 answers, smaller ones merged into "others" (itself shown from 3); `hidden` counts
+    the answers not shown."""
+
+    assignment_id: str
+    groups: list[FeedbackGroup]
+    hidden: int
+    raters: RaterCounts
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -342,7 +422,47 @@ class RetakeAllowed(AssignmentEvent):
     TYPE: ClassVar[str] = "assessment.retake_allowed"
 
 
-EVENTS: tuple[type[EventPayload], ...] = (AssignmentCreated, AttemptSubmitted, RetakeAllowed)
+class RaterEvent(EventPayload):
+    """A 360 rater's ids and state: never the address, the group's answers or who."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "assignment_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    assignment_id: str
+    tenant_id: str
+    space_id: str
+    rater_id: str
+    status: Literal["invited", "answered", "expired"]
+    updated_at: datetime
+
+
+class RaterInvited(RaterEvent):
+    """The coachee asked a rater for feedback (the mail with the link follows)."""
+
+    TYPE: ClassVar[str] = "assessment.rater_invited"
+
+
+class RaterAnswered(RaterEvent):
+    """A rater answered through their link (used up; their address deleted)."""
+
+    TYPE: ClassVar[str] = "assessment.rater_answered"
+
+
+class RaterExpired(RaterEvent):
+    """A rater's link expired unanswered (their address deleted)."""
+
+    TYPE: ClassVar[str] = "assessment.rater_expired"
+
+
+EVENTS: tuple[type[EventPayload], ...] = (
+    AssignmentCreated,
+    AttemptSubmitted,
+    RetakeAllowed,
+    RaterInvited,
+    RaterAnswered,
+    RaterExpired,
+)
 
 
 class AssessmentApi(Api):
@@ -363,5 +483,9 @@ class AssessmentApi(Api):
     get_attempt = Method(AttemptRef, Attempt)
     allow_retake = Method(AssignmentRef, Assignment)
     get_trend = Method(AssignmentRef, Trend)
+    invite_raters = Method(InviteRatersRequest, RaterCounts)
+    get_feedback = Method(AssignmentRef, Feedback)
+    get_rater_form = Method(RaterTokenRequest, RaterForm)
+    submit_rater_answers = Method(RaterAnswersRequest, RaterReceipt)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)

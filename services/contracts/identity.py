@@ -227,8 +227,8 @@ class ListMySignInsResponse(Contract):
 
 
 class ContactDetailsRequest(Contract):
-    """For a service that writes to people (scheduling): their contact details, asked at send
-    time, since only identity keeps email addresses."""
+    """For a service that writes to people (scheduling, assessment): their contact details,
+    asked at send time, since only identity keeps email addresses."""
 
     person_ids: list[str] = Field(min_length=1, max_length=50)
 

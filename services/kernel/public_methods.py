@@ -29,6 +29,10 @@ PUBLIC_METHODS: dict[str, str] = {
     "identity.get_erasure_status": "authenticates by the erasure receipt's secret (256 bits)",
     "scheduling.get_calendar_feed": "authenticates by the feed URL's secret (256 bits, stored "
     "hashed, revocable); rate-limited by the web gateway",
+    "assessment.get_rater_form": "authenticates by the 360 rater link's secret (256 bits, "
+    "stored hashed); never uses it up; throttled per link and per client address",
+    "assessment.submit_rater_answers": "authenticates by the 360 rater link's secret, used up "
+    "by the one submission; throttled per link and per client address",
 }
 
 

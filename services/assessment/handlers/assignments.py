@@ -49,10 +49,14 @@ def _access(
     assignment_id: str,
     *,
     for_update: bool = False,
+    answers: bool = True,
 ) -> tuple[Assignment, Relation]:
     """The assignment and the caller's relation to its space, or NOT_FOUND for anyone who is
-    not in the space today (a former coach included)."""
-    found = uow.assignments.unlocked(master).get(assignment_id, for_update=for_update)
+    not in the space today (a former coach included); its attempts' answers opened unless
+    `answers` is False."""
+    found = uow.assignments.unlocked(master).get(
+        assignment_id, for_update=for_update, answers=answers
+    )
     if found is None or found.tenant_id != who.tenant_id:
         raise not_found()
     space = uow.spaces.get(found.space_id)
@@ -96,7 +100,7 @@ def get_assignment(
 ) -> c.Assignment:
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id)
+        assignment, _ = _access(uow, master, who, request.assignment_id, answers=False)
     return assignment_view(assignment)
 
 
@@ -192,7 +196,7 @@ def get_trend(db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRe
     """Each dimension's score (0-100) over the submitted attempts, oldest first."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id)
+        assignment, _ = _access(uow, master, who, request.assignment_id, answers=False)
     submitted = assignment.submitted()
     instrument = assignment.instrument
     numbers = {a.submitted_at: a.number for a in submitted}

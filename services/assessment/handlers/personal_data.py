@@ -9,18 +9,22 @@ from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.personal_data import completion_event
 
+from ..domain.raters import ANSWERED, EXPIRED, INVITED, Rater
 from ..storage.spaces import ERASED_PERSON
 from ..storage.unit import AssessmentUnit, Db
 from .views import assignment_view, attempt_view
 
 
 def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.PersonalDataExport:
-    """The caller's assignments as coachee, each attempt with its answers and results, and the
+    """The caller's assignments as coachee, each attempt with its answers and results and how
+    many 360 raters were asked and where they stand (never their addresses), and the
     instruments they wrote (every version)."""
     who = require_person(caller)
     with db.read_only() as uow:
         mine = uow.assignments.unlocked(master).of_coachee(who.person_id)
         written = uow.instruments.of_owner(who.person_id)
+        # counts only: raters' addresses are never exported (ADR 0014)
+        uow_raters = {a.id: uow.raters.of_assignment(a.id) for a in mine}
         now = uow.clock.now()
     assignments = []
     for a in mine:
@@ -28,6 +32,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.Person
         entry["attempts"] = [
             attempt_view(a, t, with_answers=True).model_dump(mode="json") for t in a.attempts
         ]
+        entry["raters"] = _rater_counts(uow_raters.get(a.id, []))
         assignments.append(entry)
     instruments = [
         {
@@ -47,11 +52,16 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.Person
     )
 
 
+def _rater_counts(raters: list[Rater]) -> dict[str, int]:
+    return {s: sum(r.status == s for r in raters) for s in (INVITED, ANSWERED, EXPIRED)}
+
+
 def erase_personal_data(uow: AssessmentUnit, master: MasterKey, event: ic.PersonErased) -> None:
     """A coachee's assignments go whole, their data keys with them (their answers can never be
     read again, backups included once they expire). A coach's private instruments go, but for
     those assigned (their coachees' results need them) and shared ones, which stay with their
-    author's id replaced; their id is replaced too where they assigned. Safe to apply twice."""
+    author's id replaced; their id is replaced too where they assigned. A coachee's raters go
+    with the assignments (the foreign key's cascade). Safe to apply twice."""
     repo = uow.assignments.unlocked(master)
     for a in repo.of_coachee(event.person_id):
         repo.delete(a.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.contracts import assessment as c
@@ -9,6 +10,7 @@ from services.contracts import assessment as c
 from ..adapters.documents import document_of
 from ..domain.assignments import Assignment, Attempt
 from ..domain.instruments import Instrument, Text
+from ..domain.scoring import DimensionScore
 from ..storage.instruments import StoredInstrument
 
 
@@ -42,28 +44,67 @@ def custom_view(stored: StoredInstrument, *, with_document: bool) -> c.Instrumen
     )
 
 
-def results(instrument: Instrument, scores: list[dict[str, Any]] | None) -> list[c.DimensionResult]:
-    """An attempt's kept scores, with the texts of the version it was scored with."""
+# A dimension's title, and a band's label and meaning, by (dimension id, band index).
+Texts = dict[tuple[str, int], tuple[c.LineText, c.LineText, c.ParagraphText]]
+
+
+def results(
+    instrument: Instrument, scores: list[dict[str, Any]] | None, texts: Texts | None = None
+) -> list[c.DimensionResult]:
+    """An attempt's kept scores, with the texts of the version it was scored with. The texts
+    are the instrument's, checked when it was read: each dimension's and band's are built once
+    (`texts`, shared by an assignment's attempts) and the results are not validated again (an
+    assignment's 200 attempts would otherwise spend most of a GetAssignment re-checking them)."""
+    texts = {} if texts is None else texts
     found = []
     for s in scores or ():
-        dimension = instrument.dimension(s["dimension"])
-        band = dimension.bands[s["band"]]
+        key = (s["dimension"], s["band"])
+        if key not in texts:
+            dimension = instrument.dimension(s["dimension"])
+            band = dimension.bands[s["band"]]
+            texts[key] = (
+                line(dimension.title),
+                line(band.label),
+                c.ParagraphText(en=band.meaning.en, fr=band.meaning.fr),
+            )
+        title, label, meaning = texts[key]
         found.append(
-            c.DimensionResult(
-                dimension=dimension.id,
-                title=line(dimension.title),
-                score=s["score"],
-                raw=s["raw"],
-                lowest=s["lowest"],
-                highest=s["highest"],
-                band=line(band.label),
-                interpretation=c.ParagraphText(en=band.meaning.en, fr=band.meaning.fr),
+            c.DimensionResult.model_construct(
+                dimension=s["dimension"],
+                title=title,
+                score=float(s["score"]),
+                raw=float(s["raw"]),
+                lowest=float(s["lowest"]),
+                highest=float(s["highest"]),
+                band=label,
+                interpretation=meaning,
             )
         )
     return found
 
 
-def attempt_view(a: Assignment, attempt: Attempt, *, with_answers: bool) -> c.Attempt:
+def results_of_scores(
+    instrument: Instrument, scores: Sequence[DimensionScore]
+) -> list[c.DimensionResult]:
+    """Scores computed now (a 360 group's means), with their bands' texts."""
+    return [
+        c.DimensionResult(
+            dimension=s.dimension,
+            title=line(instrument.dimension(s.dimension).title),
+            score=s.normalised,
+            raw=s.raw,
+            lowest=s.lowest,
+            highest=s.highest,
+            band=line(s.band.label),
+            interpretation=c.ParagraphText(en=s.band.meaning.en, fr=s.band.meaning.fr),
+        )
+        for s in scores
+    ]
+
+
+def attempt_view(
+    a: Assignment, attempt: Attempt, *, with_answers: bool, texts: Texts | None = None
+) -> c.Attempt:
     return c.Attempt(
         assignment_id=a.id,
         number=attempt.number,
@@ -72,11 +113,12 @@ def attempt_view(a: Assignment, attempt: Attempt, *, with_answers: bool) -> c.At
         updated_at=attempt.updated_at,
         submitted_at=attempt.submitted_at,
         answers=dict(attempt.answers) if with_answers else None,
-        results=results(a.instrument, attempt.scores),
+        results=results(a.instrument, attempt.scores, texts),
     )
 
 
 def assignment_view(a: Assignment) -> c.Assignment:
+    texts: Texts = {}
     return c.Assignment(
         assignment_id=a.id,
         tenant_id=a.tenant_id,
@@ -90,7 +132,7 @@ def assignment_view(a: Assignment) -> c.Assignment:
         assigned_by_person_id=a.assigned_by_person_id,
         created_at=a.created_at,
         updated_at=a.updated_at,
-        attempts=[attempt_view(a, t, with_answers=False) for t in a.attempts],
+        attempts=[attempt_view(a, t, with_answers=False, texts=texts) for t in a.attempts],
     )
 
 

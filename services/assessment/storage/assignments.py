@@ -60,12 +60,16 @@ class Assignments:
             )
         )
 
-    def get(self, assignment_id: str, *, for_update: bool = False) -> Assignment | None:
+    def get(
+        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+    ) -> Assignment | None:
+        """The assignment and its attempts; without opening their answers when `answers` is
+        False (their scores are in clear: a trend or a list needs nothing else)."""
         query = select(assignments).where(assignments.c.id == assignment_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         if row is None:
             return None
-        return self._with_attempts([row], answers=True)[0]
+        return self._with_attempts([row], answers=answers)[0]
 
     def page_of_space(
         self, space_id: str, page_size: int, page_token: str
@@ -123,6 +127,11 @@ class Assignments:
 
     def _key(self, a: Assignment) -> SecretKey:
         return self.keys.data_key(a.tenant_id, a.data_key)
+
+    def key_of(self, a: Assignment) -> SecretKey:
+        """The assignment's data key: it seals its raters' addresses and answers, and derives
+        their links' tokens (storage/raters.py)."""
+        return self._key(a)
 
     def _assignment(self, r: Any) -> Assignment:
         return Assignment(

@@ -92,3 +92,32 @@ attempts = Table(
     Column("updated_at", TZ, nullable=False),
     Column("submitted_at", TZ),
 )
+
+# 360 feedback raters: one invitation each on an assignment (ADR 0014). `token_hash` finds the
+# row from the mailed link's token (derived with the assignment's data key, never stored);
+# `email_sealed` is the rater's address sealed with that key, deleted (NULL) once the rater
+# answered or the link expired; `answers_sealed` their answers, sealed the same way.
+raters = Table(
+    "raters",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column(
+        "assignment_id",
+        String(40),
+        ForeignKey("assignments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("tenant_id", String(40), nullable=False),
+    Column("rater_group", String(16), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("email_sealed", Text),
+    Column("answers_sealed", Text),
+    Column("invited_at", TZ, nullable=False),
+    Column("expires_at", TZ, nullable=False),
+    Column("answered_at", TZ),
+)
+Index("ix_raters_assignment", raters.c.assignment_id, raters.c.invited_at)
+Index("ix_raters_expiry", raters.c.status, raters.c.expires_at)

@@ -13,6 +13,7 @@ from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
 from .assignments import Assignments
 from .instruments import Instruments
+from .raters import Raters
 from .spaces import Spaces
 
 
@@ -20,6 +21,7 @@ class AssessmentUnit(UnitOfWork):
     spaces = Repository(Spaces)
     instruments = Repository(Instruments)
     assignments = Repository(Assignments)  # without a key until unlocked(master)
+    raters = Repository(Raters)
 
 
 # What assessment's handlers are given: the worker's database, whose units are AssessmentUnits.

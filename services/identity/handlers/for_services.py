@@ -52,7 +52,8 @@ def resolve_members(db: Db, request: c.ResolveMembersRequest) -> c.ResolveMember
 
 
 def contact_details(db: Db, request: c.ContactDetailsRequest) -> c.ContactDetailsResponse:
-    """For scheduling (its service token), at send time: where and how to write to people.
+    """For scheduling and assessment (their service tokens), at send time: where and how to
+    write to people (assessment: a 360 invitation names the coachee, in their language).
     Erased accounts and unknown ids are simply absent."""
     with db.read_only() as uow:
         found = uow.persons.many(request.person_ids)

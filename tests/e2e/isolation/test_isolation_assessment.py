@@ -75,6 +75,23 @@ def the_instrument(w: World) -> Any:
     )
 
 
+def the_feedback(w: World) -> Any:
+    """The victim assignment's 360 as its coachee sees it (raters asked, groups shown)."""
+    return as_dict(
+        stub(w).GetFeedback(
+            apb.GetFeedbackRequest(assignment_id=w.acme_assignment_id),
+            metadata=w.acme.coachee.metadata,
+        )
+    )
+
+
+def raters(w: World) -> Message:
+    return apb.InviteRatersRequest(
+        assignment_id=w.acme_assignment_id,
+        raters=[apb.RaterInvite(email="rater@example.com", group=apb.PEER)],
+    )
+
+
 def assignment(request: Callable[..., Message], **extra: Any) -> Callable[[World], Message]:
     return lambda w: request(assignment_id=w.acme_assignment_id, **extra)
 
@@ -153,6 +170,32 @@ CASES: list[Case] = [
             read_back=the_assignment,
         )
         for method in ("SaveDraft", "SubmitAttempt")
+    ),
+    # ------------------------------------------------------------ 360 feedback (by id)
+    *(
+        Case(
+            method=f"{ASSESSMENT}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=NOT_FOUND,
+            reason="ASSIGNMENT_NOT_FOUND",
+            read_back=the_feedback,
+        )
+        for method, request in (
+            ("InviteRaters", raters),
+            ("GetFeedback", assignment(apb.GetFeedbackRequest)),
+        )
+        for label, caller in ASSIGNMENT_INTRUDERS
+    ),
+    Case(
+        method=f"{ASSESSMENT}/InviteRaters",
+        label="victims-coach-invites-raters",
+        caller=acme_coach,
+        request=raters,
+        code=PERMISSION_DENIED,
+        reason="SPACE_COACHEE_ONLY",
+        read_back=the_feedback,
     ),
     # ------------------------------------------------------------ a space's assignments
     *(
@@ -270,6 +313,14 @@ EXEMPT: dict[str, str] = {
     f"{ASSESSMENT}/ListInstruments": (
         "no ids: the catalogue, and the caller's own instruments and their tenant's shared ones "
         "(test_the_instruments_listed_are_the_catalogue_and_ones_own_tenants)"
+    ),
+    f"{ASSESSMENT}/GetRaterForm": (
+        "public, no ids: opens by the rater link's secret alone, and an unknown, used or expired "
+        "one is LINK_INVALID alike (tests/e2e/test_assessment_360.py)"
+    ),
+    f"{ASSESSMENT}/SubmitRaterAnswers": (
+        "public, no ids: answers by the rater link's secret alone, once; an unknown, used or "
+        "expired one is LINK_INVALID alike (tests/e2e/test_assessment_360.py)"
     ),
     f"{ASSESSMENT}/CreateInstrument": (
         "no ids: creates an instrument of the caller's own, in their tenant "

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.assessment.domain.assignments import Assignment, Attempt, SpaceCopy
+from services.assessment.domain.raters import EXPIRED, INVITED, Rater
 from services.assessment.storage.instruments import StoredInstrument
 from services.assessment.storage.spaces import ERASED_PERSON
 from services.kernel.clock import Clock
+from services.kernel.crypto import SecretKey
 
 from . import FakeDatabase
 
@@ -22,6 +24,7 @@ class AssessmentState:
     spaces: dict[str, SpaceCopy] = field(default_factory=dict)
     instruments: list[StoredInstrument] = field(default_factory=list)
     assignments: dict[str, Assignment] = field(default_factory=dict)
+    raters: dict[str, Rater] = field(default_factory=dict)
 
 
 class FakeSpaces:
@@ -96,8 +99,13 @@ class FakeAssignments:
         a.data_key = "fake"
         self.state.assignments[a.id] = copy.deepcopy(a)
 
-    def get(self, assignment_id: str, *, for_update: bool = False) -> Assignment | None:
-        return copy.deepcopy(self.state.assignments.get(assignment_id))
+    def get(
+        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+    ) -> Assignment | None:
+        found = copy.deepcopy(self.state.assignments.get(assignment_id))
+        if found is not None and not answers:
+            found.attempts = [replace(t, answers={}) for t in found.attempts]
+        return found
 
     def page_of_space(
         self, space_id: str, page_size: int, page_token: str
@@ -139,6 +147,66 @@ class FakeAssignments:
 
     def delete(self, assignment_id: str) -> None:
         self.state.assignments.pop(assignment_id, None)
+        for r in [r for r in self.state.raters.values() if r.assignment_id == assignment_id]:
+            del self.state.raters[r.id]  # the foreign key's cascade
+
+    def key_of(self, a: Assignment) -> SecretKey:
+        return FAKE_KEY
+
+
+FAKE_KEY = SecretKey(bytes(range(32)))  # derives the raters' tokens; seals nothing here
+
+
+class FakeRaters:
+    def __init__(self, state: AssessmentState) -> None:
+        self.state = state
+
+    def add(self, r: Rater, key: SecretKey) -> None:
+        self.state.raters[r.id] = copy.deepcopy(r)
+
+    def _out(self, r: Rater, *, answers: bool = False) -> Rater:
+        return replace(copy.deepcopy(r), email=None, answers=r.answers if answers else None)
+
+    def get(self, rater_id: str) -> Rater | None:
+        r = self.state.raters.get(rater_id)
+        return self._out(r) if r else None
+
+    def by_token_hash(self, hashed: str, *, for_update: bool = False) -> Rater | None:
+        r = next((r for r in self.state.raters.values() if r.token_hash == hashed), None)
+        return self._out(r) if r else None
+
+    def of_assignment(self, assignment_id: str, key: SecretKey | None = None) -> list[Rater]:
+        return sorted(
+            (
+                self._out(r, answers=key is not None)
+                for r in self.state.raters.values()
+                if r.assignment_id == assignment_id
+            ),
+            key=lambda r: (r.invited_at, r.id),
+        )
+
+    def count_of(self, assignment_id: str) -> int:
+        return sum(r.assignment_id == assignment_id for r in self.state.raters.values())
+
+    def email_of(self, rater_id: str, key: SecretKey) -> str | None:
+        r = self.state.raters.get(rater_id)
+        return r.email if r else None
+
+    def save(self, r: Rater, key: SecretKey) -> None:
+        kept = self.state.raters[r.id]
+        kept.status, kept.answered_at = r.status, r.answered_at
+        kept.answers = copy.deepcopy(r.answers)
+        if r.email is None:
+            kept.email = None
+
+    def expire(self, now: Any, batch: int = 500) -> list[tuple[str, str, str, str]]:
+        done = []
+        for r in self.state.raters.values():
+            if r.status == INVITED and r.expires_at <= now:
+                r.status, r.email = EXPIRED, None
+                space = self.state.assignments[r.assignment_id].space_id
+                done.append((r.id, r.assignment_id, r.tenant_id, space))
+        return done
 
 
 def assessment_repositories(state: AssessmentState) -> dict[str, Any]:
@@ -146,6 +214,7 @@ def assessment_repositories(state: AssessmentState) -> dict[str, Any]:
         "spaces": FakeSpaces(state),
         "instruments": FakeInstruments(state),
         "assignments": FakeAssignments(state),
+        "raters": FakeRaters(state),
     }
 
 
