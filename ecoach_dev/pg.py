@@ -141,8 +141,33 @@ def start_embedded(var_dir: Path) -> str:
             server.ensure_postgres_running()
     url = _socket_uri(pgdata)
     _check_answers(url)
+    if _max_connections(url) < MAX_CONNECTIONS:
+        # Set once per cluster, and taken at a restart: `make test` runs two test deployments at
+        # once (and some tests a third), each service with a pool per process.
+        _alter_system(url, "max_connections", str(MAX_CONNECTIONS))
+        stop_embedded(var_dir)
+        return start_embedded(var_dir)
     _write_atomically(_url_file(var_dir), url + "\n")
     return url
+
+
+# Connections the embedded server accepts (PostgreSQL's default is 100).
+MAX_CONNECTIONS = 300
+
+
+def _max_connections(url: str) -> int:
+    with contextlib.closing(psycopg2.connect(url, connect_timeout=5)) as conn:
+        with conn.cursor() as cur:
+            cur.execute("show max_connections")
+            row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _alter_system(url: str, name: str, value: str) -> None:
+    with contextlib.closing(psycopg2.connect(url, connect_timeout=5)) as conn:
+        conn.autocommit = True  # ALTER SYSTEM cannot run in a transaction
+        with conn.cursor() as cur:
+            cur.execute(f"ALTER SYSTEM SET {name} = %s", (value,))
 
 
 def _pg_ctl(pgdata: Path, args: list[str], timeout: float) -> int:

@@ -105,6 +105,13 @@ def main() -> int:
     def temp(stage: str) -> list[str]:
         return ["--basetemp", str(temps / stage)]
 
+    def workers() -> list[str]:
+        """The end-to-end tests on ECOACH_TEST_WORKERS processes (2; 1 runs them in this one),
+        each with a test deployment of its own (a vhost, databases, ports) and whole files each
+        (their module fixtures are built once)."""
+        count = int(os.environ.get("ECOACH_TEST_WORKERS", "2"))
+        return ["-n", str(count), "--dist", "loadfile"] if count > 1 else []
+
     archcheck = ROOT.parent / "shared" / "tools" / "archcheck.py"
     static = [
         ("lint", [str(BIN / "ruff"), "check", "--no-cache", "."]),
@@ -127,7 +134,7 @@ def main() -> int:
                 "tests/integration",
             ],
         ),
-        ("end-to-end", [*pytest, *temp("e2e"), "tests/e2e", "tests/dev"]),
+        ("end-to-end", [*pytest, *temp("e2e"), *workers(), "tests/e2e", "tests/dev"]),
     ]
     results = {name: run_stage(name, cmd, env) for name, cmd in stages}
     if answers("127.0.0.1", 5432):
