@@ -175,7 +175,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     stopped.wait()
-    gateway.stop()
+    # No request outlives the RPC deadline: waiting that long lets every one in flight finish.
+    gateway.stop(grace=config.rpc_timeout_seconds)
     return 0
 
 
