@@ -17,7 +17,7 @@ from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime import space_copies
-from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc
+from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc, contacts_of
 from services.kernel.runtime.collaborators import Collaborator, mailer_of
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
@@ -48,12 +48,7 @@ class AssessmentService(space_copies.SpaceCopies):
     limiter: RaterLimiter = Collaborator(RaterLimiter)
 
     def _contacts(self, person_ids: list[str]) -> list[ic.ContactDetails]:
-        answer = self.identity.call(
-            ic.IdentityApi.contact_details,
-            ic.ContactDetailsRequest(person_ids=person_ids),
-            as_service=True,
-        )
-        return answer.people
+        return contacts_of(self.identity, person_ids)
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> PingResponse:

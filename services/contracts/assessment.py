@@ -22,6 +22,8 @@ from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
+from .base import TenantRef as TenantRef  # re-exported: part of this API
 
 SERVICE = "assessment"
 FORMAT = "ecoach.instrument/1"
@@ -289,16 +291,6 @@ class TrendLine(Contract):
 class Trend(Contract):
     assignment_id: str
     dimensions: list[TrendLine]
-
-
-class TenantRef(Contract):
-    tenant_id: Id
-
-
-class TenantKeyRotation(Contract):
-    key_id: str  # the tenant's new key
-    rewrapped: int  # data keys moved under it
-    retired: int  # older tenant keys deleted
 
 
 # ---------------------------------------------------------------- 360 feedback

@@ -107,6 +107,18 @@ class PageRequest(Contract):
         return min(self.page_size, MAX_PAGE_SIZE)
 
 
+class TenantRef(Contract):
+    tenant_id: Id
+
+
+class TenantKeyRotation(Contract):
+    """What a tenant key rotation did (every service that seals data: rule 8)."""
+
+    key_id: str  # the tenant's new key
+    rewrapped: int  # data keys moved under it
+    retired: int  # older tenant keys deleted
+
+
 class PingResponse(Contract):
     service: str
     ok: bool

@@ -16,6 +16,7 @@ from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import TenantRef as TenantRef  # re-exported: part of this API
 from .personal_data import (
     EraseMyDataRequest,
     Erasure,
@@ -315,10 +316,6 @@ class SigningKeyRef(Contract):
 class CreateTenantRequest(Contract):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     slug: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=SLUG_PATTERN)]
-
-
-class TenantRef(Contract):
-    tenant_id: Id
 
 
 class ListTenantsRequest(PageRequest):

@@ -22,6 +22,7 @@ from services.kernel.timezones import check_time_zone
 
 from . import personal_data as pd
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import TenantRef as TenantRef  # re-exported: part of this API
 
 SERVICE = "scheduling"
 
@@ -311,10 +312,6 @@ class SchedulingDashboard(Contract):
 
 
 # ---------------------------------------------------------------- policy
-
-
-class TenantRef(Contract):
-    tenant_id: Id
 
 
 class PolicyInput(Contract):

@@ -20,6 +20,8 @@ from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
+from .base import TenantRef as TenantRef  # re-exported: part of this API
 
 SERVICE = "spaces"
 
@@ -78,16 +80,6 @@ class RejectedSpaceRow(Contract):
 class ImportSpacesResponse(Contract):
     created: list[ImportedSpace]
     rejected: list[RejectedSpaceRow]
-
-
-class TenantRef(Contract):
-    tenant_id: Id
-
-
-class TenantKeyRotation(Contract):
-    key_id: str  # the tenant's new key
-    rewrapped: int  # data keys moved under it
-    retired: int  # older tenant keys deleted
 
 
 class SpaceRef(Contract):

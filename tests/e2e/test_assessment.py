@@ -23,6 +23,7 @@ from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support.api import Api, Session, expect_error, unique_email
 from tests.support.clock import move_test_clock
 from tests.support.people import set_password
+from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
 
 WHEEL = {
@@ -217,3 +218,78 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
         assert [a["answers"]["health"] for a in exported["attempts"]] == [4, 8]
     finally:
         move_test_clock(clock, 0)
+
+
+def test_a_former_coach_loses_the_questionnaires_and_the_new_coach_gets_them(
+    deployment: Deployment, api: Api, operator: Session
+) -> None:
+    """HR gives the space to another coach: the assignment follows the space (assessment learns
+    it from spaces' events); the former coach reads and changes nothing of it any more."""
+    team = make_tenant(deployment, api, operator)
+    stub = assessment_pb2_grpc.AssessmentServiceStub(api.channel)
+    spaces = spaces_pb2_grpc.SpaceServiceStub(api.channel)
+    space = active_space(api, team)
+
+    def assign() -> Any:
+        try:
+            return stub.AssignInstrument(
+                apb.AssignInstrumentRequest(parent=space.name, instrument_id="wheel-of-life"),
+                metadata=team.coach.metadata,
+            )
+        except grpc.RpcError:
+            return None
+
+    ref = wait_for(assign, 20, "assessment's copy of the space").assignment_id
+    stub.SubmitAttempt(
+        apb.AnswersRequest(assignment_id=ref, answers=answers(WHEEL)),
+        metadata=team.coachee.metadata,
+    )
+
+    new_member, new_coach = add_person(deployment, api, team, pb.COACH, "New-Coach")
+    spaces.ChangeCoach(
+        spb.ChangeCoachRequest(name=space.name, coach_member_id=new_member),
+        metadata=team.admin.metadata,
+    )
+
+    def new_coach_reads() -> Any:
+        try:
+            return stub.GetAssignment(
+                apb.GetAssignmentRequest(assignment_id=ref), metadata=new_coach.metadata
+            )
+        except grpc.RpcError:
+            return None
+
+    assert wait_for(new_coach_reads, 20, "assessment to learn the new coach").space == space.name
+    for call, request in (
+        (stub.GetAssignment, apb.GetAssignmentRequest(assignment_id=ref)),
+        (stub.GetTrend, apb.GetTrendRequest(assignment_id=ref)),
+        (stub.GetAttempt, apb.GetAttemptRequest(assignment_id=ref, number=1)),
+        (stub.AllowRetake, apb.AllowRetakeRequest(assignment_id=ref)),
+        (stub.GetFeedback, apb.GetFeedbackRequest(assignment_id=ref)),
+    ):
+        refused = expect_error(call, request, metadata=team.coach.metadata)
+        assert (refused.code, refused.reason) == (grpc.StatusCode.NOT_FOUND, "ASSIGNMENT_NOT_FOUND")
+    refused = expect_error(
+        stub.AssignInstrument,
+        apb.AssignInstrumentRequest(parent=space.name, instrument_id="values"),
+        metadata=team.coach.metadata,
+    )
+    assert refused.code == grpc.StatusCode.NOT_FOUND
+    refused = expect_error(
+        stub.ListAssignments,
+        apb.ListAssignmentsRequest(parent=space.name),
+        metadata=team.coach.metadata,
+    )
+    assert refused.code == grpc.StatusCode.NOT_FOUND
+    # Nothing changed: one assignment, one attempt, no retake allowed.
+    kept = stub.ListAssignments(
+        apb.ListAssignmentsRequest(parent=space.name), metadata=new_coach.metadata
+    )
+    assert [(a.assignment_id, a.status, a.attempts_allowed) for a in kept.assignments] == [
+        (ref, apb.SUBMITTED, 1)
+    ]
+    # The new coach may allow the retake the former one could not.
+    retake = stub.AllowRetake(
+        apb.AllowRetakeRequest(assignment_id=ref), metadata=new_coach.metadata
+    )
+    assert retake.attempts_allowed == 2

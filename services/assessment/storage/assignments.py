@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.contracts.assessment import InstrumentDocument
-from services.kernel.crypto import MasterKey, SecretKey, key_id_of
-from services.kernel.runtime.keyring import KeyRing
+from services.kernel.crypto import MasterKey, SecretKey
+from services.kernel.runtime.keyring import KeyRing, WrappedKeys
 from services.kernel.runtime.pagination import keyset_page
 
 from ..adapters.documents import document_of, instrument_of
@@ -188,32 +187,6 @@ class Assignments:
         """Erasure: the row goes, its attempts and its data key with it."""
         self.connection.execute(assignments.delete().where(assignments.c.id == assignment_id))
 
-    def rewrap_batch(self, tenant_id: str, now: datetime, batch: int = 200) -> int:
-        """Moves up to `batch` of the tenant's data keys under its current tenant key (rows
-        being written are skipped: a later batch takes them)."""
-        current = self.keys.current_key_id(tenant_id, now)
-        rows = self.connection.execute(
-            select(assignments.c.id, assignments.c.data_key)
-            .where(
-                assignments.c.tenant_id == tenant_id,
-                ~assignments.c.data_key.startswith(f"v1.{current}."),
-            )
-            .order_by(assignments.c.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in rows:
-            new = self.keys.rewrap(tenant_id, row.data_key, now)
-            if new is not None:
-                self.connection.execute(
-                    update(assignments)
-                    .where(assignments.c.id == row.id, assignments.c.data_key == row.data_key)
-                    .values(data_key=new)
-                )
-        return len(rows)
-
-    def key_ids_in_use(self, tenant_id: str) -> set[str]:
-        rows = self.connection.execute(
-            select(assignments.c.data_key).where(assignments.c.tenant_id == tenant_id)
-        ).scalars()
-        return {key_id_of(w) for w in rows}
+    def wrapped_keys(self) -> WrappedKeys:
+        """The data keys stored beside the assignments, for a tenant key rotation."""
+        return WrappedKeys(self.keys, assignments)

@@ -26,6 +26,7 @@ from nameko.rpc import MethodProxy, RpcProxy
 from pydantic import BaseModel
 
 from services.contracts.base import Method
+from services.contracts.identity import ContactDetails, ContactDetailsRequest, IdentityApi
 
 from .. import context
 from ..clock import clock_for
@@ -126,3 +127,12 @@ class ServiceRpc(RpcProxy):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> BoundServiceRpc:
         return BoundServiceRpc(self, worker_ctx)
+
+
+def contacts_of(identity: BoundServiceRpc, person_ids: list[str]) -> list[ContactDetails]:
+    """People's contact details (address, name, language, zone), asked of identity as the
+    calling service, for the mails it sends; erased or unknown people are absent."""
+    answer = identity.call(
+        IdentityApi.contact_details, ContactDetailsRequest(person_ids=person_ids), as_service=True
+    )
+    return answer.people

@@ -19,10 +19,24 @@ re-wrapped their data keys.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, Text, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.contracts.base import TenantKeyRotation
 
 from ..crypto import MasterKey, SecretKey, key_id_of
 
@@ -152,6 +166,68 @@ class KeyRing:
             raise LookupError("the tenant key that wrapped this data key is gone")
         tenant_key = self._unwrap_tenant_key(tenant_id, key_id, row.wrapped_key)
         return SecretKey(tenant_key.unwrap(wrapped, _data_context(tenant_id)))
+
+
+class WrappedKeys:
+    """The data keys that one table stores beside its rows (columns `id`, `tenant_id` and
+    `data_key`), as a tenant key rotation moves them."""
+
+    def __init__(self, ring: KeyRing, table: Table) -> None:
+        self.ring = ring
+        self.table = table
+
+    def rewrap_batch(self, tenant_id: str, now: datetime, batch: int = 200) -> int:
+        """Moves up to `batch` of the tenant's data keys under its current tenant key. Rows
+        being written are skipped (a later batch or rotation takes them); only `data_key`
+        changes, so a concurrent edit of what the key seals is never lost."""
+        t = self.table
+        current = self.ring.current_key_id(tenant_id, now)
+        rows = self.ring.connection.execute(
+            select(t.c.id, t.c.data_key)
+            .where(t.c.tenant_id == tenant_id, ~t.c.data_key.startswith(f"v1.{current}."))
+            .order_by(t.c.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            new = self.ring.rewrap(tenant_id, row.data_key, now)
+            if new is not None:
+                self.ring.connection.execute(
+                    update(t)
+                    .where(t.c.id == row.id, t.c.data_key == row.data_key)
+                    .values(data_key=new)
+                )
+        return len(rows)
+
+    def retire_unused(self, tenant_id: str) -> int:
+        """Deletes the tenant's older keys that wrap none of the table's data keys."""
+        t = self.table
+        wrapped = self.ring.connection.execute(
+            select(t.c.data_key).where(t.c.tenant_id == tenant_id)
+        ).scalars()
+        return self.ring.retire_unused(tenant_id, {key_id_of(w) for w in wrapped})
+
+
+# One unit of work of the calling service: its table's wrapped keys and the unit's clock.
+KeyUnit = Callable[[], AbstractContextManager[tuple[WrappedKeys, datetime]]]
+
+
+def rotate_tenant_key(unit: KeyUnit, tenant_id: str) -> TenantKeyRotation:
+    """A new key for the tenant, every data key re-wrapped under it in batches of their own
+    transactions (what the keys seal is not touched, so nothing waits and no edit is lost),
+    then the older tenant keys deleted. The caller checks that an operator asks."""
+    with unit() as (keys, now):
+        key_id = keys.ring.rotate_tenant(tenant_id, now)
+    rewrapped = 0
+    while True:
+        with unit() as (keys, now):
+            moved = keys.rewrap_batch(tenant_id, now)
+        rewrapped += moved
+        if moved == 0:
+            break
+    with unit() as (keys, _):
+        retired = keys.retire_unused(tenant_id)
+    return TenantKeyRotation(key_id=key_id, rewrapped=rewrapped, retired=retired)
 
 
 def rewrap_master_key(connection: Connection, master: MasterKey) -> int:

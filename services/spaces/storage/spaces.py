@@ -18,8 +18,8 @@ from sqlalchemy import (
     update,
 )
 
-from services.kernel.crypto import MasterKey, SecretKey, key_id_of
-from services.kernel.runtime.keyring import KeyRing
+from services.kernel.crypto import MasterKey, SecretKey
+from services.kernel.runtime.keyring import KeyRing, WrappedKeys
 from services.kernel.runtime.pagination import keyset_page
 
 from ..domain.model import Content, Participant, PendingCoach, SetUp, Space
@@ -229,36 +229,9 @@ class Spaces:
         )
         return [self._space(r, with_content=False) for r in rows]
 
-    def rewrap_batch(self, tenant_id: str, now: datetime, batch: int = 200) -> int:
-        """Moves up to `batch` of the tenant's data keys under its current tenant key. Rows
-        being edited are skipped (a later batch or rotation takes them); only `data_key`
-        changes, so a concurrent edit of the content is never lost."""
-        current = self.keys.current_key_id(tenant_id, now)
-        rows = self.connection.execute(
-            select(spaces.c.id, spaces.c.data_key)
-            .where(
-                spaces.c.tenant_id == tenant_id,
-                ~spaces.c.data_key.startswith(f"v1.{current}."),
-            )
-            .order_by(spaces.c.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in rows:
-            new = self.keys.rewrap(tenant_id, row.data_key, now)
-            if new is not None:
-                self.connection.execute(
-                    update(spaces)
-                    .where(spaces.c.id == row.id, spaces.c.data_key == row.data_key)
-                    .values(data_key=new)
-                )
-        return len(rows)
-
-    def key_ids_in_use(self, tenant_id: str) -> set[str]:
-        rows = self.connection.execute(
-            select(spaces.c.data_key).where(spaces.c.tenant_id == tenant_id)
-        ).scalars()
-        return {key_id_of(w) for w in rows}
+    def wrapped_keys(self) -> WrappedKeys:
+        """The data keys stored beside the spaces, for a tenant key rotation."""
+        return WrappedKeys(self.keys, spaces)
 
     def delete(self, space_id: str) -> None:
         """Erasure: the row goes, and its data key with it."""
