@@ -192,6 +192,7 @@ class AssessmentService(pb_grpc.AssessmentServiceServicer):  # type: ignore[misc
             AssessmentApi.get_instrument,
             instrument_id=request.instrument_id,
             version=request.version,
+            assignment_id=request.assignment_id or None,
         )
         return instrument_out(answer)
 

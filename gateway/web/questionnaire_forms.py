@@ -149,15 +149,16 @@ def items_of(document_json: str) -> list[Item]:
 
 
 def instrument_items(assignment: apb.Assignment) -> list[Item] | None:
-    """The items of the instrument's version the assignment uses; None when the service does
-    not show the caller that instrument (a coach's private instrument, to anyone but its
-    author: the API gives no other way to its document)."""
+    """The items of the instrument's version the assignment uses (read through the assignment,
+    so a coach's private instrument too); None when the service shows it not."""
     try:
         found = authed(
             clients(),
             clients().assessment.GetInstrument,
             apb.GetInstrumentRequest(
-                instrument_id=assignment.instrument_id, version=assignment.version
+                instrument_id=assignment.instrument_id,
+                version=assignment.version,
+                assignment_id=assignment.assignment_id,
             ),
         )
     except grpc.RpcError as exc:

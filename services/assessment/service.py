@@ -62,7 +62,7 @@ class AssessmentService(space_copies.SpaceCopies):
 
     @rpc
     def get_instrument(self, caller: Caller, request: c.InstrumentRef) -> c.Instrument:
-        return instruments.get_instrument(self.db, caller, request)
+        return instruments.get_instrument(self.db, self.master, caller, request)
 
     @rpc
     def create_instrument(self, caller: Caller, request: c.CreateInstrumentRequest) -> c.Instrument:

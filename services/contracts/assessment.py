@@ -172,6 +172,9 @@ class ListInstrumentsRequest(PageRequest):
 class InstrumentRef(Contract):
     instrument_id: InstrumentId
     version: int = Field(default=0, ge=0, le=100_000, description="0: the latest")
+    # Read through this assignment: the version it uses, for the people of its space (a coach's
+    # private instrument included, which nobody else but its author reads).
+    assignment_id: Id | None = None
 
 
 class CreateInstrumentRequest(Contract):

@@ -223,23 +223,56 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
 def test_a_former_coach_loses_the_questionnaires_and_the_new_coach_gets_them(
     deployment: Deployment, api: Api, operator: Session
 ) -> None:
-    """HR gives the space to another coach: the assignment follows the space (assessment learns
-    it from spaces' events); the former coach reads and changes nothing of it any more."""
+    """The coach assigns a private instrument of their own: the coachee reads it through the
+    assignment only. HR gives the space to another coach: the assignment follows the space
+    (assessment learns it from spaces' events), the new coach reads the instrument through it;
+    the former coach reads and changes nothing of the assignment any more."""
     team = make_tenant(deployment, api, operator)
     stub = assessment_pb2_grpc.AssessmentServiceStub(api.channel)
     spaces = spaces_pb2_grpc.SpaceServiceStub(api.channel)
     space = active_space(api, team)
+    document = json.loads(
+        stub.GetInstrument(
+            apb.GetInstrumentRequest(instrument_id="wheel-of-life"), metadata=team.coach.metadata
+        ).document_json
+    )
+    document["slug"] = "my-wheel"
+    private = stub.CreateInstrument(
+        apb.CreateInstrumentRequest(document_json=json.dumps(document)),
+        metadata=team.coach.metadata,
+    ).instrument_id
 
     def assign() -> Any:
         try:
             return stub.AssignInstrument(
-                apb.AssignInstrumentRequest(parent=space.name, instrument_id="wheel-of-life"),
+                apb.AssignInstrumentRequest(parent=space.name, instrument_id=private),
                 metadata=team.coach.metadata,
             )
         except grpc.RpcError:
             return None
 
     ref = wait_for(assign, 20, "assessment's copy of the space").assignment_id
+    hidden = expect_error(
+        stub.GetInstrument,
+        apb.GetInstrumentRequest(instrument_id=private),
+        metadata=team.coachee.metadata,
+    )
+    assert hidden.code == grpc.StatusCode.NOT_FOUND
+    through = apb.GetInstrumentRequest(instrument_id=private, assignment_id=ref)
+    read = stub.GetInstrument(through, metadata=team.coachee.metadata)
+    assert (json.loads(read.document_json)["slug"], read.version) == ("my-wheel", 1)
+    for bad in (
+        apb.GetInstrumentRequest(instrument_id=private, assignment_id=ref, version=2),
+        apb.GetInstrumentRequest(instrument_id="wheel-of-life", assignment_id=ref),
+    ):
+        refused = expect_error(stub.GetInstrument, bad, metadata=team.coachee.metadata)
+        assert (refused.code, refused.reason) == (grpc.StatusCode.NOT_FOUND, "INSTRUMENT_NOT_FOUND")
+    bad_id = expect_error(
+        stub.GetInstrument,
+        apb.GetInstrumentRequest(instrument_id=private, assignment_id="not an id"),
+        metadata=team.coachee.metadata,
+    )
+    assert (bad_id.code, bad_id.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("assignment_id",))
     stub.SubmitAttempt(
         apb.AnswersRequest(assignment_id=ref, answers=answers(WHEEL)),
         metadata=team.coachee.metadata,
@@ -260,12 +293,14 @@ def test_a_former_coach_loses_the_questionnaires_and_the_new_coach_gets_them(
             return None
 
     assert wait_for(new_coach_reads, 20, "assessment to learn the new coach").space == space.name
+    assert stub.GetInstrument(through, metadata=new_coach.metadata).instrument_id == private
     for call, request in (
         (stub.GetAssignment, apb.GetAssignmentRequest(assignment_id=ref)),
         (stub.GetTrend, apb.GetTrendRequest(assignment_id=ref)),
         (stub.GetAttempt, apb.GetAttemptRequest(assignment_id=ref, number=1)),
         (stub.AllowRetake, apb.AllowRetakeRequest(assignment_id=ref)),
         (stub.GetFeedback, apb.GetFeedbackRequest(assignment_id=ref)),
+        (stub.GetInstrument, through),
     ):
         refused = expect_error(call, request, metadata=team.coach.metadata)
         assert (refused.code, refused.reason) == (grpc.StatusCode.NOT_FOUND, "ASSIGNMENT_NOT_FOUND")

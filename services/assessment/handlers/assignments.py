@@ -6,9 +6,8 @@ learns nothing (NOT_FOUND)."""
 from __future__ import annotations
 
 from services.contracts import assessment as c
-from services.kernel.caller import Caller, PersonClaims, require_person
+from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
-from services.kernel.errors import PermissionDenied
 from services.kernel.ids import new_id
 
 from ..domain.assignments import (
@@ -18,52 +17,12 @@ from ..domain.assignments import (
     Relation,
     not_found,
     require_active,
-    space_not_found,
 )
 from ..domain.scoring import DimensionScore, Result, check_answers, score, trend
-from ..storage.unit import AssessmentUnit, Db
+from ..storage.unit import Db
+from .access import access, coach_only, coachee_only, space_relation
 from .instruments import resolve
 from .views import assignment_view, attempt_view, event_of, line
-
-
-def _coach_only() -> PermissionDenied:
-    return PermissionDenied("Only the space's coach may do this.", reason="SPACE_COACH_ONLY")
-
-
-def _coachee_only() -> PermissionDenied:
-    return PermissionDenied("Only the space's coachee answers.", reason="SPACE_COACHEE_ONLY")
-
-
-def _space_relation(uow: AssessmentUnit, who: PersonClaims, space_id: str) -> Relation:
-    space = uow.spaces.get(space_id)
-    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
-    if relation is None:
-        raise space_not_found()
-    return relation
-
-
-def _access(
-    uow: AssessmentUnit,
-    master: MasterKey,
-    who: PersonClaims,
-    assignment_id: str,
-    *,
-    for_update: bool = False,
-    answers: bool = True,
-) -> tuple[Assignment, Relation]:
-    """The assignment and the caller's relation to its space, or NOT_FOUND for anyone who is
-    not in the space today (a former coach included); its attempts' answers opened unless
-    `answers` is False."""
-    found = uow.assignments.unlocked(master).get(
-        assignment_id, for_update=for_update, answers=answers
-    )
-    if found is None or found.tenant_id != who.tenant_id:
-        raise not_found()
-    space = uow.spaces.get(found.space_id)
-    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
-    if relation is None:
-        raise not_found()
-    return found, relation
 
 
 def assign_instrument(
@@ -71,8 +30,8 @@ def assign_instrument(
 ) -> c.Assignment:
     who = require_person(caller)
     with db.unit_of_work() as uow:
-        if _space_relation(uow, who, request.space_id) != Relation.COACH:
-            raise _coach_only()
+        if space_relation(uow, who, request.space_id) != Relation.COACH:
+            raise coach_only()
         space = uow.spaces.get(request.space_id)
         assert space is not None
         require_active(space)
@@ -100,7 +59,7 @@ def get_assignment(
 ) -> c.Assignment:
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id, answers=False)
+        assignment, _ = access(uow, master, who, request.assignment_id, answers=False)
     return assignment_view(assignment)
 
 
@@ -109,7 +68,7 @@ def list_assignments(
 ) -> c.AssignmentList:
     who = require_person(caller)
     with db.read_only() as uow:
-        _space_relation(uow, who, request.space_id)
+        space_relation(uow, who, request.space_id)
         found, token = uow.assignments.page_of_space(
             request.space_id, request.effective_page_size(), request.page_token
         )
@@ -121,9 +80,9 @@ def _answer(
 ) -> c.Attempt:
     who = require_person(caller)
     with db.unit_of_work() as uow:
-        assignment, relation = _access(uow, master, who, request.assignment_id, for_update=True)
+        assignment, relation = access(uow, master, who, request.assignment_id, for_update=True)
         if relation != Relation.COACHEE:
-            raise _coachee_only()
+            raise coachee_only()
         space = uow.spaces.get(assignment.space_id)
         assert space is not None
         require_active(space)
@@ -171,7 +130,7 @@ def get_attempt(db: Db, master: MasterKey, caller: Caller, request: c.AttemptRef
     only (a draft is the coachee's until they submit it)."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, relation = _access(uow, master, who, request.assignment_id)
+        assignment, relation = access(uow, master, who, request.assignment_id)
     attempt = next((a for a in assignment.attempts if a.number == request.number), None)
     if attempt is None or (relation == Relation.COACH and attempt.status != SUBMITTED):
         raise not_found()
@@ -183,9 +142,9 @@ def allow_retake(
 ) -> c.Assignment:
     who = require_person(caller)
     with db.unit_of_work() as uow:
-        assignment, relation = _access(uow, master, who, request.assignment_id, for_update=True)
+        assignment, relation = access(uow, master, who, request.assignment_id, for_update=True)
         if relation != Relation.COACH:
-            raise _coach_only()
+            raise coach_only()
         assignment.allow_retake(uow.clock.now())
         uow.assignments.save(assignment)
         uow.record(event_of(c.RetakeAllowed, assignment))
@@ -196,7 +155,7 @@ def get_trend(db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRe
     """Each dimension's score (0-100) over the submitted attempts, oldest first."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id, answers=False)
+        assignment, _ = access(uow, master, who, request.assignment_id, answers=False)
     submitted = assignment.submitted()
     instrument = assignment.instrument
     numbers = {a.submitted_at: a.number for a in submitted}

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from services.contracts import assessment as c
 from services.kernel.caller import Caller, PersonClaims, require_person
+from services.kernel.crypto import MasterKey
 from services.kernel.errors import InvalidArgument, NotFound, PermissionDenied, invalid
 from services.kernel.ids import new_id
 
@@ -15,6 +16,7 @@ from ..catalogue import catalogue, from_catalogue
 from ..domain.instruments import Instrument
 from ..storage.instruments import StoredInstrument
 from ..storage.unit import AssessmentUnit, Db
+from .access import access
 from .views import built_in_view, custom_view
 
 
@@ -80,8 +82,15 @@ def list_instruments(db: Db, caller: Caller, request: c.ListInstrumentsRequest) 
     )
 
 
-def get_instrument(db: Db, caller: Caller, request: c.InstrumentRef) -> c.Instrument:
+def get_instrument(
+    db: Db, master: MasterKey, caller: Caller, request: c.InstrumentRef
+) -> c.Instrument:
+    """The catalogue's and the instruments the caller may see; through an assignment, the
+    version it uses, for the people of its space (NOT_FOUND for anyone else, and for an
+    instrument or version the assignment does not use)."""
     who = reader(caller)
+    if request.assignment_id is not None:
+        return _through_assignment(db, master, who, request)
     if not request.instrument_id.startswith("ins_"):
         found = from_catalogue(request.instrument_id)
         if request.version and request.version != found.version:
@@ -140,4 +149,24 @@ def update_instrument(db: Db, caller: Caller, request: c.UpdateInstrumentRequest
         stored = _write(
             uow, who, latest.instrument_id, latest.version + 1, request.document, request.shared
         )
+    return custom_view(stored, with_document=True)
+
+
+def _through_assignment(
+    db: Db, master: MasterKey, who: PersonClaims, request: c.InstrumentRef
+) -> c.Instrument:
+    assert request.assignment_id is not None
+    with db.read_only() as uow:
+        assignment, _ = access(uow, master, who, request.assignment_id, answers=False)
+        used = assignment.instrument
+        if request.instrument_id != assignment.instrument_id or request.version not in (
+            0,
+            used.version,
+        ):
+            raise _not_found()
+        if not assignment.instrument_id.startswith("ins_"):
+            return built_in_view(used, with_document=True)
+        stored = uow.instruments.get(assignment.instrument_id, used.version)
+    if stored is None:
+        raise _not_found()
     return custom_view(stored, with_document=True)

@@ -37,7 +37,7 @@ from ..domain.raters import (
 from ..domain.scoring import check_answers
 from ..mails import rater_link
 from ..storage.unit import AssessmentUnit, Db
-from .assignments import _access
+from .access import access
 from .views import line, results_of_scores
 
 # person ids -> their contact details (identity's answer; erased or unknown people are absent)
@@ -74,7 +74,7 @@ def invite_raters(
 ) -> c.RaterCounts:
     who = require_person(caller)
     with db.unit_of_work() as uow:
-        assignment, relation = _access(uow, master, who, request.assignment_id, for_update=True)
+        assignment, relation = access(uow, master, who, request.assignment_id, for_update=True)
         if relation != Relation.COACHEE:
             raise PermissionDenied(
                 "Only the space's coachee asks for feedback.", reason="SPACE_COACHEE_ONLY"
@@ -189,7 +189,7 @@ def get_feedback(db: Db, master: MasterKey, caller: Caller, request: c.Assignmen
     domain/feedback.py; for the coachee and the space's coaches only."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id)
+        assignment, _ = access(uow, master, who, request.assignment_id)
         key = uow.assignments.key_of(assignment)
         raters = uow.raters.of_assignment(assignment.id, key)
     submitted = [

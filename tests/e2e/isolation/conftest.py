@@ -910,10 +910,11 @@ def assert_hidden_like_missing(world: World, case: Case) -> None:
     caller = case.caller(world)
     request = case.request(world)
     # What the caller may know is no secret to them (their own tenant; the space they take part
-    # in, whose notes they may still not all read): only the victim's other ids become ghosts.
+    # in, whose notes they may still not all read, and its questionnaire): only the victim's
+    # other ids become ghosts.
     known = {caller.tenant_id}
     if caller.person_id in (world.acme.coach.person_id, world.acme.coachee.person_id):
-        known.add(world.acme_space_id)
+        known |= {world.acme_space_id, world.acme_assignment_id}
     hidden_ids = [i for i in world.victim_ids if i not in known]
     ghost = with_ghost_ids(request, hidden_ids)
     assert ghost != request, f"{case.id}: the request carries none of World.victim_ids"

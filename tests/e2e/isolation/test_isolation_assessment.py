@@ -230,6 +230,32 @@ CASES: list[Case] = [
         reason="SPACE_COACH_ONLY",
         read_back=acme_assignments,
     ),
+    # ------------------------------------------------------------ an instrument through an assignment
+    *(
+        Case(
+            method=f"{ASSESSMENT}/GetInstrument",
+            label=f"{label}-through-the-assignment",
+            caller=caller,
+            request=assignment(apb.GetInstrumentRequest, instrument_id="wheel-of-life"),
+            code=NOT_FOUND,
+            reason="ASSIGNMENT_NOT_FOUND",
+            read_back=the_assignment,
+        )
+        for label, caller in ASSIGNMENT_INTRUDERS
+        if label not in ("other-tenant-admin", "victims-own-hr")  # no reader: PERMISSION_DENIED
+    ),
+    # The space's coachee names their assignment to read a private instrument it does not use.
+    Case(
+        method=f"{ASSESSMENT}/GetInstrument",
+        label="victims-coachee-another-instrument-through-the-assignment",
+        caller=acme_coachee,
+        request=lambda w: apb.GetInstrumentRequest(
+            instrument_id=w.acme_instrument_id, assignment_id=w.acme_assignment_id
+        ),
+        code=NOT_FOUND,
+        reason="INSTRUMENT_NOT_FOUND",
+        read_back=the_instrument,
+    ),
     # ------------------------------------------------------------ a coach's private instrument
     *(
         Case(

@@ -1,0 +1,52 @@
+"""Who may reach an assignment: the people of its space today (its coachee, coach and
+co-coach), as assessment's copy of the space knows them (the `spaces.space_*` events); anyone
+else, a former coach included, is told it does not exist."""
+
+from __future__ import annotations
+
+from services.kernel.caller import PersonClaims
+from services.kernel.crypto import MasterKey
+from services.kernel.errors import PermissionDenied
+
+from ..domain.assignments import Assignment, Relation, not_found, space_not_found
+from ..storage.unit import AssessmentUnit
+
+
+def coach_only() -> PermissionDenied:
+    return PermissionDenied("Only the space's coach may do this.", reason="SPACE_COACH_ONLY")
+
+
+def coachee_only() -> PermissionDenied:
+    return PermissionDenied("Only the space's coachee answers.", reason="SPACE_COACHEE_ONLY")
+
+
+def space_relation(uow: AssessmentUnit, who: PersonClaims, space_id: str) -> Relation:
+    space = uow.spaces.get(space_id)
+    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
+    if relation is None:
+        raise space_not_found()
+    return relation
+
+
+def access(
+    uow: AssessmentUnit,
+    master: MasterKey,
+    who: PersonClaims,
+    assignment_id: str,
+    *,
+    for_update: bool = False,
+    answers: bool = True,
+) -> tuple[Assignment, Relation]:
+    """The assignment and the caller's relation to its space, or NOT_FOUND for anyone who is
+    not in the space today (a former coach included); its attempts' answers opened unless
+    `answers` is False."""
+    found = uow.assignments.unlocked(master).get(
+        assignment_id, for_update=for_update, answers=answers
+    )
+    if found is None or found.tenant_id != who.tenant_id:
+        raise not_found()
+    space = uow.spaces.get(found.space_id)
+    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
+    if relation is None:
+        raise not_found()
+    return found, relation
