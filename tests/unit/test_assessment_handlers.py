@@ -225,12 +225,15 @@ def test_nobody_outside_the_space_learns_anything_and_a_former_coach_loses_acces
 
 
 def test_a_coach_s_instrument_is_private_then_shared_in_the_tenant_and_versioned(db: Any) -> None:
-    wheel = instruments.get_instrument(db, COACH, c.InstrumentRef(instrument_id="wheel-of-life"))
+    wheel = instruments.get_instrument(
+        db, MASTER, COACH, c.InstrumentRef(instrument_id="wheel-of-life")
+    )
     assert wheel.document is not None
     refused(
         "COACH_OR_COACHEE_ONLY",
         instruments.get_instrument,
         db,
+        MASTER,
         HR,
         c.InstrumentRef(instrument_id="wheel-of-life"),
     )
@@ -245,7 +248,7 @@ def test_a_coach_s_instrument_is_private_then_shared_in_the_tenant_and_versioned
     mine = instruments.create_instrument(db, COACH, c.CreateInstrumentRequest(document=document))
     ref = c.InstrumentRef(instrument_id=mine.instrument_id)
     for nobody in (OTHER_COACH, COACHEE, STRANGER):
-        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, nobody, ref)
+        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, MASTER, nobody, ref)
     # The rules a schema cannot say, named as the request names them.
     broken = document.model_copy(
         update={"dimensions": [document.dimensions[0].model_copy(update={"items": ["nope"]})]}
@@ -265,7 +268,7 @@ def test_a_coach_s_instrument_is_private_then_shared_in_the_tenant_and_versioned
         c.UpdateInstrumentRequest(instrument_id=mine.instrument_id, document=document, shared=True),
     )
     assert (shared.version, shared.shared) == (2, True)
-    assert instruments.get_instrument(db, OTHER_COACH, ref).version == 2
+    assert instruments.get_instrument(db, MASTER, OTHER_COACH, ref).version == 2
     refused(
         "INSTRUMENT_AUTHOR_ONLY",
         instruments.update_instrument,
@@ -273,7 +276,7 @@ def test_a_coach_s_instrument_is_private_then_shared_in_the_tenant_and_versioned
         OTHER_COACH,
         c.UpdateInstrumentRequest(instrument_id=mine.instrument_id, document=document),
     )
-    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, STRANGER, ref)
+    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, MASTER, STRANGER, ref)
     listed = instruments.list_instruments(db, COACHEE, c.ListInstrumentsRequest(page_size=200))
     assert [i.instrument_id for i in listed.instruments if not i.built_in] == [mine.instrument_id]
     first_page = instruments.list_instruments(db, COACHEE, c.ListInstrumentsRequest(page_size=3))
@@ -290,7 +293,9 @@ def test_the_erasure_of_a_coachee_and_of_a_coach(db: Any) -> None:
     export = personal_data.export_personal_data(db, MASTER, COACHEE)
     (mine,) = export.data["assignments_as_coachee"]
     assert mine["attempts"][0]["answers"] == WHEEL
-    wheel = instruments.get_instrument(db, COACH, c.InstrumentRef(instrument_id="wheel-of-life"))
+    wheel = instruments.get_instrument(
+        db, MASTER, COACH, c.InstrumentRef(instrument_id="wheel-of-life")
+    )
     assert wheel.document is not None
     document = wheel.document.model_copy(update={"slug": "private"})
     instruments.create_instrument(db, COACH, c.CreateInstrumentRequest(document=document))
@@ -337,3 +342,33 @@ def test_an_answer_is_a_number_a_text_or_texts_and_a_bad_one_is_named_by_its_ite
         assert [(f.field, f.description) for f in caught.value.fields] == [
             ("answers.health", problem)
         ]
+
+
+def test_the_space_s_people_read_an_assigned_private_instrument_through_its_assignment(
+    db: Any,
+) -> None:
+    wheel = instruments.get_instrument(
+        db, MASTER, COACH, c.InstrumentRef(instrument_id="wheel-of-life")
+    )
+    assert wheel.document is not None
+    document = wheel.document.model_copy(update={"slug": "my-wheel"})
+    mine = instruments.create_instrument(db, COACH, c.CreateInstrumentRequest(document=document))
+    ref = assign(db, COACH, mine.instrument_id).assignment_id
+    through = c.InstrumentRef(instrument_id=mine.instrument_id, assignment_id=ref)
+    direct = c.InstrumentRef(instrument_id=mine.instrument_id)
+    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, MASTER, COACHEE, direct)
+    read = instruments.get_instrument(db, MASTER, COACHEE, through)
+    assert read.document is not None and (read.document.slug, read.version) == ("my-wheel", 1)
+    # A new version later: the assignment still reads the one it uses.
+    instruments.update_instrument(
+        db, COACH, c.UpdateInstrumentRequest(instrument_id=mine.instrument_id, document=document)
+    )
+    assert instruments.get_instrument(db, MASTER, COACHEE, through).version == 1
+    for wrong in (
+        through.model_copy(update={"version": 2}),
+        through.model_copy(update={"instrument_id": "wheel-of-life"}),
+    ):
+        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, MASTER, COACHEE, wrong)
+    for nobody in (OTHER_COACH, STRANGER):
+        refused("ASSIGNMENT_NOT_FOUND", instruments.get_instrument, db, MASTER, nobody, through)
+    refused("COACH_OR_COACHEE_ONLY", instruments.get_instrument, db, MASTER, HR, through)
