@@ -3,7 +3,8 @@ gRPC gateway only (ADR 0010).
 
 One blueprint per area: `links` (the pages behind mailed links, and the calendar feed),
 `account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, `coach`,
-`questionnaires` (a space's questionnaires, for its coach and coachee), HR's console (`hr`,
+`questionnaires` (a space's questionnaires, for its coach and coachee, with their 360
+feedback), `feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
 `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
@@ -26,6 +27,7 @@ from .account import account
 from .clients import Clients, SignedOut
 from .coach import coach
 from .coachee import coachee
+from .feedback import feedback
 from .home import home
 from .hr import hr
 from .hr_setup import hr_setup
@@ -71,6 +73,7 @@ def create_app(
     codec = SessionCodec(session_key)
     for blueprint in (
         links,
+        feedback,
         account,
         home,
         coachee,
