@@ -10,12 +10,14 @@ gets the browser's session from its encrypted cookie (`session.py`), its languag
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
 its `X-Forwarded-For` names). Every POST carries the session's CSRF token (a form field, or the
 `X-CSRF-Token` header htmx sends). Pages are never cached, never framed, and send no Referer
-(the mailed links' paths hold secrets).
+(the mailed links' paths hold secrets; an unexpected error is logged with the route's pattern,
+never the path).
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 import grpc
 from flask import Flask, Response, g, request
@@ -54,6 +56,14 @@ SECURITY_HEADERS = {
 SESSIONLESS = ("/calendar/", "/static/", "/healthz")
 
 
+class WebApp(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """As Flask's, naming the route's pattern instead of the path: the paths of mailed links
+        (`/feedback/<token>`, `/invite/<token>`...) hold their secrets, which no log keeps."""
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
+
+
 def create_app(
     grpc_address: str,
     session_key: bytes,
@@ -63,7 +73,7 @@ def create_app(
     feed_per_address_hour: int = 600,
     trusted_proxies: tuple[Network, ...] = (),
 ) -> Flask:
-    app = Flask(__name__)
+    app = WebApp(__name__)
     app.extensions["ecoach_clients"] = Clients.over(grpc.insecure_channel(grpc_address))
     app.extensions["ecoach_feed_limiter"] = FeedLimiter(feed_per_hour, feed_per_address_hour)
     app.jinja_env.add_extension("jinja2.ext.i18n")

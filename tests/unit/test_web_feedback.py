@@ -8,6 +8,7 @@ people) comes back as problems beside its fields, not as an error page."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -304,3 +305,14 @@ def test_the_results_table_follows_the_services_groups(signed_in: None) -> None:
         "Self-assessment",
         "Direct reports",
     ]
+
+
+def test_an_unexpected_failure_is_logged_without_the_links_token(
+    web: FlaskClient, fake: FakeAssessment, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.answers["GetRaterForm"] = RuntimeError("the gateway answered nonsense")
+    with caplog.at_level(logging.ERROR):
+        page = web.get(f"/feedback/{TOKEN}")
+    assert page.status_code == 500
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "/feedback/<token>" in logged and TOKEN not in caplog.text
