@@ -3,18 +3,21 @@ gRPC gateway only (ADR 0010).
 
 One blueprint per area: `links` (the pages behind mailed links, and the calendar feed),
 `account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, `coach`,
-`questionnaires` (a space's questionnaires, for its coach and coachee), HR's console (`hr`,
+`questionnaires` (a space's questionnaires, for its coach and coachee, with their 360
+feedback), `feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
 `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
 its `X-Forwarded-For` names). Every POST carries the session's CSRF token (a form field, or the
 `X-CSRF-Token` header htmx sends). Pages are never cached, never framed, and send no Referer
-(the mailed links' paths hold secrets).
+(the mailed links' paths hold secrets; an unexpected error is logged with the route's pattern,
+never the path).
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 import grpc
 from flask import Flask, Response, g, request
@@ -26,6 +29,7 @@ from .account import account
 from .clients import Clients, SignedOut
 from .coach import coach
 from .coachee import coachee
+from .feedback import feedback
 from .home import home
 from .hr import hr
 from .hr_setup import hr_setup
@@ -52,6 +56,14 @@ SECURITY_HEADERS = {
 SESSIONLESS = ("/calendar/", "/static/", "/healthz")
 
 
+class WebApp(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """As Flask's, naming the route's pattern instead of the path: the paths of mailed links
+        (`/feedback/<token>`, `/invite/<token>`...) hold their secrets, which no log keeps."""
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
+
+
 def create_app(
     grpc_address: str,
     session_key: bytes,
@@ -61,7 +73,7 @@ def create_app(
     feed_per_address_hour: int = 600,
     trusted_proxies: tuple[Network, ...] = (),
 ) -> Flask:
-    app = Flask(__name__)
+    app = WebApp(__name__)
     app.extensions["ecoach_clients"] = Clients.over(grpc.insecure_channel(grpc_address))
     app.extensions["ecoach_feed_limiter"] = FeedLimiter(feed_per_hour, feed_per_address_hour)
     app.jinja_env.add_extension("jinja2.ext.i18n")
@@ -71,6 +83,7 @@ def create_app(
     codec = SessionCodec(session_key)
     for blueprint in (
         links,
+        feedback,
         account,
         home,
         coachee,

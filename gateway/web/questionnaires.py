@@ -3,7 +3,9 @@ a retake once every attempt is submitted and reads the results of an assignment 
 dimension's score, band and meaning, the coachee's answers, the trend over attempts); its
 coachee answers on a page of their own (a draft saved as often as they like, then submitted:
 a refused submit shows each item's problem beside it and keeps what was typed), then reads
-the same results and trend.
+the same results and trend. Both see the assignment's 360 feedback there (feedback.py): the
+raters' counts and their answers by group as the service shows them; the coachee, in an active
+space, asks people for feedback with the form beside it (`.../raters`).
 
 The coach's pages start from `coach.coached_space`, the coachee's from `coachee.my_card`, so a
 space that is not the caller's is 404 before any assessment call; an assignment of another
@@ -23,6 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from gateway.api.pb import assessment_pb2 as apb
 from gateway.api.pb import spaces_pb2 as spb
 
+from . import feedback as fb
 from . import questionnaire_forms as qf
 from .clients import authed
 from .coach import SpaceForms as CoachSpaceForms
@@ -66,6 +69,8 @@ def results_values(assignment: apb.Assignment, items: list[qf.Item] | None) -> d
         "latest": attempts[-1].attempt if attempts else None,
         "trend": qf.trend_of(assignment),
         "qf": qf,
+        "fb": fb,
+        "feedback": fb.feedback_of(assignment.assignment_id),
         "when": when,
         "day": lambda at: format_date(
             at.astimezone(zone_of(session().time_zone)), "medium", locale=language()
@@ -136,7 +141,56 @@ def done_notice() -> str:
     return {
         "draft": _("Your draft is saved. Come back to it whenever you like."),
         "submitted": _("Your answers are submitted. Your results are below."),
+        "invited": _("Your invitations are on their way. The counts below follow the answers."),
     }.get(request.args.get("done", ""), "")
+
+
+def coachee_page(
+    space_id: str,
+    card: spb.CoacheeSpaceCard,
+    assignment: apb.Assignment,
+    items: list[qf.Item] | None,
+    *,
+    typed: qf.Typed | None = None,
+    errors: dict[str, str] | None = None,
+    error: str = "",
+    status: int = 200,
+    invite: fb.InviteForm | None = None,
+) -> Page:
+    """The coachee's page of an assignment: the answer form (what was typed and each item's
+    problem), the results so far, and the 360 (the invite form as typed)."""
+    active = card.space.status == spb.SPACE_ACTIVE
+    return render(
+        "questionnaire.html",
+        status,
+        title=qf.text(assignment.title),
+        viewer="coachee",
+        space_id=space_id,
+        back=url_for("coachee.space", space_id=space_id) + "#questionnaires",
+        items=items or [],
+        typed=typed or {},
+        errors=errors or {},
+        error=error,
+        notice=done_notice(),
+        answering=items is not None and assignment.status in qf.OPEN and active,
+        can_invite=active,
+        invite=invite or fb.InviteForm(),
+        **results_values(assignment, items),
+    )
+
+
+def draft_typed(assignment: apb.Assignment, items: list[qf.Item] | None) -> qf.Typed:
+    """The answers of the coachee's draft, as the form shows them (none without a draft)."""
+    if assignment.status != apb.IN_PROGRESS or not assignment.attempts:
+        return {}
+    draft = authed(
+        clients(),
+        clients().assessment.GetAttempt,
+        apb.GetAttemptRequest(
+            assignment_id=assignment.assignment_id, number=assignment.attempts[-1].number
+        ),
+    )
+    return qf.typed_of(draft, items or [])
 
 
 @questionnaires.route("/spaces/<space_id>/questionnaires/<assignment_id>", methods=["GET", "POST"])
@@ -147,62 +201,61 @@ def answer(space_id: str, assignment_id: str) -> Answer:
     card = my_card(space_id)
     assignment = assignment_in(card.space.name, assignment_id)
     items = qf.instrument_items(assignment)
-    typed: qf.Typed = {}
-    errors: dict[str, str] = {}
-    error, status = "", 200
-    if request.method == "POST":
-        answers, typed, errors = qf.read_answers(request.form, items or [])
-        submit = request.form.get("action") == "submit"
-        if errors:
-            error, status = _("Some answers need a look: see beside each question."), 400
-        else:
-            method = (
-                clients().assessment.SubmitAttempt if submit else clients().assessment.SaveDraft
+    if request.method == "GET":
+        typed = draft_typed(assignment, items)
+        return coachee_page(space_id, card, assignment, items, typed=typed)
+    answers, typed, errors = qf.read_answers(request.form, items or [])
+    submit = request.form.get("action") == "submit"
+    error, status = "", 400
+    if errors:
+        error = _("Some answers need a look: see beside each question.")
+    else:
+        method = clients().assessment.SubmitAttempt if submit else clients().assessment.SaveDraft
+        try:
+            authed(
+                clients(),
+                method,
+                apb.AnswersRequest(assignment_id=assignment.assignment_id, answers=answers),
             )
-            try:
-                authed(
-                    clients(),
-                    method,
-                    apb.AnswersRequest(assignment_id=assignment.assignment_id, answers=answers),
+        except grpc.RpcError as exc:
+            error, errors, status = field_errors(exc)
+        else:
+            done = "submitted" if submit else "draft"
+            return redirect(
+                url_for(
+                    "questionnaires.answer",
+                    space_id=space_id,
+                    assignment_id=assignment_id,
+                    done=done,
                 )
-            except grpc.RpcError as exc:
-                error, found, status = field_errors(exc)
-                errors = found
-            else:
-                done = "submitted" if submit else "draft"
-                return redirect(
-                    url_for(
-                        "questionnaires.answer",
-                        space_id=space_id,
-                        assignment_id=assignment_id,
-                        done=done,
-                    )
-                    + ("#results" if submit else "#answer")
-                )
-        assignment = assignment_in(card.space.name, assignment_id)
-    elif assignment.status == apb.IN_PROGRESS and assignment.attempts:
-        draft = authed(
-            clients(),
-            clients().assessment.GetAttempt,
-            apb.GetAttemptRequest(
-                assignment_id=assignment.assignment_id, number=assignment.attempts[-1].number
-            ),
+                + ("#results" if submit else "#answer")
+            )
+    assignment = assignment_in(card.space.name, assignment_id)
+    return coachee_page(
+        space_id, card, assignment, items, typed=typed, errors=errors, error=error, status=status
+    )
+
+
+@questionnaires.post("/spaces/<space_id>/questionnaires/<assignment_id>/raters")
+@signed_in
+def invite(space_id: str, assignment_id: str) -> Answer:
+    """The coachee asks people for 360 feedback on the assignment (feedback.py); a refused
+    request shows each field's problem beside it and keeps what was typed."""
+    card = my_card(space_id)
+    assignment = assignment_in(card.space.name, assignment_id)
+    form = fb.InviteForm(
+        emails=request.form.get("rater_emails", ""), group=request.form.get("rater_group", "")
+    )
+    problems = fb.invite_raters(assignment.assignment_id, form)
+    if problems is not None:
+        items = qf.instrument_items(assignment)
+        typed = draft_typed(assignment, items)
+        return coachee_page(
+            space_id, card, assignment, items, typed=typed, status=problems.status, invite=problems
         )
-        typed = qf.typed_of(draft, items or [])
-    return render(
-        "questionnaire.html",
-        status,
-        title=qf.text(assignment.title),
-        viewer="coachee",
-        space_id=space_id,
-        back=url_for("coachee.space", space_id=space_id) + "#questionnaires",
-        items=items or [],
-        typed=typed,
-        errors=errors,
-        error=error,
-        notice=done_notice(),
-        answering=items is not None
-        and assignment.status in qf.OPEN
-        and card.space.status == spb.SPACE_ACTIVE,
-        **results_values(assignment, items),
+    return redirect(
+        url_for(
+            "questionnaires.answer", space_id=space_id, assignment_id=assignment_id, done="invited"
+        )
+        + "#feedback"
     )

@@ -153,6 +153,10 @@ MESSAGES: dict[str, str] = {
     "SPACE_COACHEE_ONLY": N_("Only the coachee of this space can answer."),
     "COACH_ONLY": N_("Only coaches can do this."),
     "COACH_OR_COACHEE_ONLY": N_("Only coaches and coachees can see questionnaires."),
+    "TOO_MANY_RATERS": N_(
+        "At most 30 people can be asked for feedback on one questionnaire: ask fewer people."
+    ),
+    "RATER_LINK_THROTTLED": N_("This link was opened too often. Wait a moment, then try again."),
 }
 
 
