@@ -60,6 +60,8 @@ if str(GENERATED) not in sys.path:
 from ecoach.v1 import (  # type: ignore[import-not-found]  # noqa: E402
     assessment_pb2,
     assessment_pb2_grpc,
+    content_pb2,
+    content_pb2_grpc,
     identity_pb2,
     identity_pb2_grpc,
     scheduling_pb2,
@@ -71,6 +73,8 @@ from ecoach.v1 import (  # type: ignore[import-not-found]  # noqa: E402
 __all__ = [
     "assessment_pb2",
     "assessment_pb2_grpc",
+    "content_pb2",
+    "content_pb2_grpc",
     "identity_pb2",
     "identity_pb2_grpc",
     "scheduling_pb2",

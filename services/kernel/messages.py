@@ -123,7 +123,7 @@ MESSAGES: dict[str, str] = {
     ),
     "IN_THE_PAST": N_("This time has already passed."),
     "SPACE_NOT_ACTIVE": N_(
-        "Sessions are booked only while the coaching is running (not paused or ended)."
+        "This can be done only while the coaching is running (not paused or ended)."
     ),
     "ENGAGEMENT_EXHAUSTED": N_("All the sessions of this coaching are used."),
     "NO_AVAILABILITY": N_("The coach has not opened their calendar yet."),
@@ -150,13 +150,16 @@ MESSAGES: dict[str, str] = {
     ),
     "INSTRUMENT_AUTHOR_ONLY": N_("Only the coach who wrote this questionnaire can change it."),
     "SPACE_COACH_ONLY": N_("Only the coaches of this space can do this."),
-    "SPACE_COACHEE_ONLY": N_("Only the coachee of this space can answer."),
+    "SPACE_COACHEE_ONLY": N_("Only the coachee of this space can do this."),
     "COACH_ONLY": N_("Only coaches can do this."),
     "COACH_OR_COACHEE_ONLY": N_("Only coaches and coachees can see questionnaires."),
     "TOO_MANY_RATERS": N_(
         "At most 30 people can be asked for feedback on one questionnaire: ask fewer people."
     ),
     "RATER_LINK_THROTTLED": N_("This link was opened too often. Wait a moment, then try again."),
+    # content
+    "TENANT_ADMIN_ONLY": N_("Only your organisation's administrators can do this."),
+    "OPERATOR_ONLY": N_("Only the platform's operators can do this."),
 }
 
 

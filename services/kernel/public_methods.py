@@ -16,6 +16,7 @@ PUBLIC_METHODS: dict[str, str] = {
     "spaces.ping": "liveness for health checks; reveals nothing",
     "scheduling.ping": "liveness for health checks; reveals nothing",
     "assessment.ping": "liveness for health checks; reveals nothing",
+    "content.ping": "liveness for health checks; reveals nothing",
     "identity.request_password_reset": "answers the same whether or not the email exists",
     "identity.reset_password": "authenticates by the emailed link's secret",
     "identity.accept_invitation": "authenticates by the invitation link's secret (and, for an "

@@ -56,6 +56,7 @@ SERVICES: tuple[Service, ...] = (
     Service("spaces", personal_data=True, rewrap=KEY_RING_REWRAP),
     Service("scheduling", personal_data=True, rewrap=KEY_RING_REWRAP),
     Service("assessment", personal_data=True, rewrap=KEY_RING_REWRAP),
+    Service("content", personal_data=True, rewrap=KEY_RING_REWRAP),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)

@@ -95,6 +95,7 @@ def test_the_export_has_one_document_per_registered_service(
         "spaces",
         "scheduling",
         "assessment",
+        "content",
         "witness",
     ]
     copies = json.loads(documents[-1].data)["memberships"]
@@ -128,6 +129,7 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
             "spaces": False,
             "scheduling": False,
             "assessment": False,
+            "content": False,
             "witness": False,
         }
 
@@ -171,6 +173,7 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
         "spaces": True,
         "scheduling": True,
         "assessment": True,
+        "content": True,
         "witness": True,
     }
     assert done.complete_time.seconds >= done.request_time.seconds

@@ -24,6 +24,7 @@ KERNEL_TABLES: dict[str, tuple[MetaData, ...]] = {
     "spaces": (EVENT_METADATA, KEYRING_METADATA),
     "scheduling": (EVENT_METADATA, KEYRING_METADATA),
     "assessment": (EVENT_METADATA, KEYRING_METADATA),
+    "content": (EVENT_METADATA, KEYRING_METADATA),
 }
 
 

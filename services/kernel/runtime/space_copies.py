@@ -16,10 +16,107 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
 from services.contracts import spaces as sc
 from services.kernel.events import Envelope
+from services.kernel.space_copy import ERASED_PERSON, SpaceCopy
 
 from .eventing import on_event
+
+
+def space_copies_table(metadata: MetaData) -> Table:
+    """The `spaces` table of a service that keeps who is in each space and its status."""
+    return Table(
+        "spaces",
+        metadata,
+        Column("space_id", String(40), primary_key=True),
+        Column("tenant_id", String(40), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("coachee_person_id", String(40), nullable=False),
+        Column("coach_person_id", String(40), nullable=False),
+        Column("co_coach_person_id", String(40)),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def copy_of(event: sc.SpaceEvent) -> SpaceCopy:
+    return SpaceCopy(
+        space_id=event.space_id,
+        tenant_id=event.tenant_id,
+        status=str(event.status),
+        coachee_person_id=event.coachee_person_id,
+        coach_person_id=event.coach_person_id,
+        co_coach_person_id=event.co_coach_person_id,
+        updated_at=event.updated_at,
+    )
+
+
+class SpaceCopyStore:
+    """The repository of a `space_copies_table`."""
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        self.connection = connection
+        self.table = table
+
+    def get(self, space_id: str) -> SpaceCopy | None:
+        t = self.table
+        row = self.connection.execute(select(t).where(t.c.space_id == space_id)).first()
+        return _space(row) if row else None
+
+    def apply(self, copy: SpaceCopy) -> None:
+        """Keep the newest state (an older event arriving late changes nothing). Two events of
+        one new space may arrive at once: the insert skips a row another transaction inserted
+        (waiting for it to commit), then the row is locked and compared."""
+        t = self.table
+        values = {
+            "tenant_id": copy.tenant_id,
+            "status": copy.status,
+            "coachee_person_id": copy.coachee_person_id,
+            "coach_person_id": copy.coach_person_id,
+            "co_coach_person_id": copy.co_coach_person_id,
+            "updated_at": copy.updated_at,
+        }
+        inserted = self.connection.execute(
+            pg_insert(t)
+            .values(space_id=copy.space_id, **values)
+            .on_conflict_do_nothing(index_elements=[t.c.space_id])
+            .returning(t.c.space_id)
+        ).first()
+        if inserted is not None:
+            return
+        row = self.connection.execute(
+            select(t).where(t.c.space_id == copy.space_id).with_for_update()
+        ).one()
+        if row.updated_at > copy.updated_at:
+            return
+        self.connection.execute(update(t).where(t.c.space_id == copy.space_id).values(**values))
+
+    def of_coachee(self, person_id: str) -> list[SpaceCopy]:
+        t = self.table
+        rows = self.connection.execute(select(t).where(t.c.coachee_person_id == person_id))
+        return [_space(r) for r in rows]
+
+    def anonymise(self, person_id: str) -> None:
+        """Erasure: the person's id, wherever it stands, becomes ERASED_PERSON."""
+        t = self.table
+        for column in ("coachee_person_id", "coach_person_id", "co_coach_person_id"):
+            self.connection.execute(
+                update(t).where(t.c[column] == person_id).values({column: ERASED_PERSON})
+            )
+
+
+def _space(r: Any) -> SpaceCopy:
+    return SpaceCopy(
+        space_id=r.space_id,
+        tenant_id=r.tenant_id,
+        status=r.status,
+        coachee_person_id=r.coachee_person_id,
+        coach_person_id=r.coach_person_id,
+        co_coach_person_id=r.co_coach_person_id,
+        updated_at=r.updated_at,
+    )
 
 
 class SpaceCopies:

@@ -30,7 +30,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, settings_name, space_name, tenant_name
 from gateway.api.pb import assessment_pb2 as apb
-from gateway.api.pb import assessment_pb2_grpc, spaces_pb2_grpc
+from gateway.api.pb import assessment_pb2_grpc, content_pb2_grpc, spaces_pb2_grpc
+from gateway.api.pb import content_pb2 as cpb
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import scheduling_pb2 as schpb
 from gateway.api.pb import spaces_pb2 as spb
@@ -91,6 +92,9 @@ class World:
     operator_member: str  # the operator's own address, added to acme as a coachee
     acme_assignment_id: str  # the wheel of life, assigned in that space and submitted once
     acme_instrument_id: str  # a private instrument of acme's coach
+    acme_resource_id: str  # a private resource of acme's coach
+    acme_tenant_resource_id: str  # a resource of acme's library (by its admin)
+    acme_recommendation_id: str  # acme's coach's private resource, recommended in that space
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -112,6 +116,9 @@ class World:
             self.acme_session_note_id,
             self.acme_assignment_id,
             self.acme_instrument_id,
+            self.acme_resource_id,
+            self.acme_tenant_resource_id,
+            self.acme_recommendation_id,
         )
 
 
@@ -277,6 +284,7 @@ def world(
         metadata=operator.metadata,
     ).member_id
     assignment_id, instrument_id = assessment_of(api, acme, space.name)
+    resource_id, tenant_resource_id, recommendation_id = content_of(api, acme, space.name)
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
     return World(
@@ -306,6 +314,9 @@ def world(
         operator_member=operator_member,
         acme_assignment_id=assignment_id,
         acme_instrument_id=instrument_id,
+        acme_resource_id=resource_id,
+        acme_tenant_resource_id=tenant_resource_id,
+        acme_recommendation_id=recommendation_id,
     )
 
 
@@ -351,6 +362,47 @@ def assessment_of(api: Api, acme: TenantWorld, space: str) -> tuple[str, str]:
         metadata=acme.coach.metadata,
     )
     return str(assigned.assignment_id), str(mine.instrument_id)
+
+
+def content_of(api: Api, acme: TenantWorld, space: str) -> tuple[str, str, str]:
+    """A private resource of acme's coach, recommended into acme's space (once content's copy
+    of the space has arrived), and a resource of acme's tenant library."""
+    stub = content_pb2_grpc.ContentServiceStub(api.channel)
+    mine = stub.CreateResource(
+        cpb.CreateResourceRequest(
+            scope=cpb.PRIVATE,
+            kind=cpb.ARTICLE,
+            title="Acme coach's reading",
+            url="https://example.org/acme-coach",
+            language="en",
+            tags=["feedback"],
+        ),
+        metadata=acme.coach.metadata,
+    )
+    tenants = stub.CreateResource(
+        cpb.CreateResourceRequest(
+            scope=cpb.TENANT,
+            kind=cpb.BOOK,
+            title="Acme's house book",
+            url="https://example.org/acme-book",
+            language="fr",
+        ),
+        metadata=acme.admin.metadata,
+    )
+
+    def recommend() -> Any:
+        try:
+            return stub.RecommendResource(
+                cpb.RecommendResourceRequest(
+                    parent=space, resource_id=mine.resource_id, note="Read this before Monday."
+                ),
+                metadata=acme.coach.metadata,
+            )
+        except grpc.RpcError:
+            return None
+
+    recommended = wait_for(recommend, 15, "content's copy of acme's space")
+    return mine.resource_id, tenants.resource_id, recommended.recommendation_id
 
 
 # ---------------------------------------------------------------- the rows
@@ -914,7 +966,7 @@ def assert_hidden_like_missing(world: World, case: Case) -> None:
     # other ids become ghosts.
     known = {caller.tenant_id}
     if caller.person_id in (world.acme.coach.person_id, world.acme.coachee.person_id):
-        known |= {world.acme_space_id, world.acme_assignment_id}
+        known |= {world.acme_space_id, world.acme_assignment_id, world.acme_recommendation_id}
     hidden_ids = [i for i in world.victim_ids if i not in known]
     ghost = with_ghost_ids(request, hidden_ids)
     assert ghost != request, f"{case.id}: the request carries none of World.victim_ids"

@@ -1,0 +1,14 @@
+"""Who coaches whom: the copy of each space kept from spaces' events (as assessment does)."""
+
+from __future__ import annotations
+
+from services.contracts import spaces as sc
+from services.kernel.runtime.space_copies import copy_of
+
+from ..storage.unit import ContentUnit
+
+
+def record_space(uow: ContentUnit, event: sc.SpaceEvent) -> None:
+    """Keep the space's newest state: its people (a former coach loses access with the change)
+    and its status (recommendations need an active space)."""
+    uow.spaces.apply(copy_of(event))

@@ -1,0 +1,4 @@
+from services.content.storage.tables import metadata
+from services.kernel.runtime.migrations import run_env
+
+run_env(metadata)

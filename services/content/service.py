@@ -1,0 +1,87 @@
+"""The content nameko service: entrypoints only (rule 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contracts import content as c
+from services.contracts import identity as ic
+from services.contracts import personal_data as pd
+from services.contracts import spaces as sc
+from services.contracts.base import Empty, PingResponse
+from services.kernel.caller import Caller
+from services.kernel.crypto import MasterKey, deployment_master_key
+from services.kernel.events import Envelope
+from services.kernel.runtime import space_copies
+from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.database import Database
+from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.eventing import EventRelay, on_event
+
+from .handlers import keys, personal_data, recommendations, resources, spaces
+from .storage.unit import ContentUnit, Db
+
+
+# SpaceCopies is not imported by name: `nameko run` would take it for a second service.
+class ContentService(space_copies.SpaceCopies):
+    name = c.SERVICE
+
+    db: Db = Database(c.SERVICE, unit=ContentUnit)
+    auth = Authentication()
+    relay = EventRelay()  # publishes content.* events (erasure completions included)
+    master: MasterKey = Collaborator(deployment_master_key)
+
+    @rpc(public=True, quiet=True)
+    def ping(self, caller: Caller, request: Empty) -> PingResponse:
+        return PingResponse(service=self.name, ok=True)
+
+    @rpc
+    def create_resource(self, caller: Caller, request: c.CreateResourceRequest) -> c.Resource:
+        return resources.create_resource(self.db, caller, request)
+
+    @rpc
+    def update_resource(self, caller: Caller, request: c.UpdateResourceRequest) -> c.Resource:
+        return resources.update_resource(self.db, caller, request)
+
+    @rpc
+    def delete_resource(self, caller: Caller, request: c.ResourceRef) -> Empty:
+        return resources.delete_resource(self.db, caller, request)
+
+    @rpc
+    def get_resource(self, caller: Caller, request: c.ResourceRef) -> c.Resource:
+        return resources.get_resource(self.db, caller, request)
+
+    @rpc
+    def search_resources(self, caller: Caller, request: c.SearchResourcesRequest) -> c.ResourceList:
+        return resources.search_resources(self.db, caller, request)
+
+    @rpc
+    def recommend_resource(self, caller: Caller, request: c.RecommendRequest) -> c.Recommendation:
+        return recommendations.recommend_resource(self.db, self.master, caller, request)
+
+    @rpc
+    def list_recommendations(
+        self, caller: Caller, request: c.ListRecommendationsRequest
+    ) -> c.RecommendationList:
+        return recommendations.list_recommendations(self.db, self.master, caller, request)
+
+    @rpc
+    def mark_recommendation(
+        self, caller: Caller, request: c.MarkRecommendationRequest
+    ) -> c.Recommendation:
+        return recommendations.mark_recommendation(self.db, self.master, caller, request)
+
+    @rpc
+    def rotate_tenant_key(self, caller: Caller, request: c.TenantRef) -> c.TenantKeyRotation:
+        return keys.rotate_tenant_key(self.db, self.master, caller, request)
+
+    @rpc
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
+        return personal_data.export_personal_data(self.db, self.master, caller)
+
+    def record_space(self, uow: ContentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
+        spaces.record_space(uow, event)
+
+    @on_event(ic.PersonErased)
+    def erase_personal_data(self, uow: ContentUnit, event: Any, envelope: Envelope) -> None:
+        personal_data.erase_personal_data(uow, self.master, event)

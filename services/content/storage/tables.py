@@ -1,0 +1,62 @@
+"""The content service's tables: what its migrations create (`metadata`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+
+from services.kernel.runtime.space_copies import space_copies_table
+
+metadata = MetaData()
+
+TZ = DateTime(timezone=True)
+
+# Who is in each space, and its status, from spaces' events (the kernel's SpaceCopies).
+spaces = space_copies_table(metadata)
+
+# The library. `search` is the folded title, author, tags and note (domain/resources.py: fold),
+# written with the row; a GIN index serves word searches, another tag filters.
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("scope", String(16), nullable=False),
+    Column("tenant_id", String(40)),  # None: the global library
+    Column("owner_person_id", String(40)),  # a private resource's coach
+    Column("kind", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("tags", ARRAY(String(40)), nullable=False),
+    Column("why", Text, nullable=False),
+    Column("search", TSVECTOR, nullable=False),
+    Column("link_status", String(16), nullable=False),
+    Column("link_checked_at", TZ),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+)
+Index("ix_resources_search", resources.c.search, postgresql_using="gin")
+Index("ix_resources_tags", resources.c.tags, postgresql_using="gin")
+Index("ix_resources_scope", resources.c.scope, resources.c.tenant_id, resources.c.owner_person_id)
+
+# A resource recommended into a space, copied as it was (`resource`). `note` is the coach's,
+# sealed with the row's data key (the kernel's key ring, wrapped by the tenant key).
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("resource_id", String(40), nullable=False),
+    Column("resource", JSONB, nullable=False),
+    Column("note", Text, nullable=False),  # sealed
+    Column("recommended_by_person_id", String(40), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("useful", Boolean),
+    Column("data_key", Text, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+)
+Index("ix_recommendations_space", recommendations.c.space_id, recommendations.c.created_at)

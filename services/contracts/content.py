@@ -1,0 +1,228 @@
+"""The content service's contract: the resource library (articles, videos, books, podcasts at
+three levels: the platform's, a tenant's, a coach's own), the recommendations a coach makes of
+them into a space, its events and its method table (`ContentApi`). E-learning modules and
+their progress follow (issue 23)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from services.kernel.events import EventPayload
+from services.kernel.i18n import N_
+from services.kernel.validation import MULTI_LINE
+
+from . import personal_data as pd
+from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
+from .base import TenantRef as TenantRef  # re-exported: part of this API
+
+SERVICE = "content"
+
+ResourceKind = Literal["article", "video", "book", "podcast"]
+# global: the platform's library, curated by operators; tenant: a tenant's, by its admins;
+# private: a coach's own.
+Scope = Literal["global", "tenant", "private"]
+LinkStatus = Literal["unchecked", "ok", "broken", "unreachable", "refused"]
+RecommendationStatus = Literal["new", "read"]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Author = Annotated[str, StringConstraints(max_length=200)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\s,][^,]*$")]
+Note = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
+Query = Annotated[str, StringConstraints(max_length=200)]
+
+
+def _web_address(value: str) -> str:
+    """An http(s) address with a host, as a person would paste it."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(ch.isspace() for ch in value)
+        or (port is not None and not 0 < port < 65536)
+    ):
+        problem = N_("must be a web address starting with https:// or http://")
+        raise PydanticCustomError("text_or_date", problem, {"template": problem})
+    return value
+
+
+WebAddress = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_web_address)
+]
+
+
+class ResourceFields(Contract):
+    kind: ResourceKind
+    title: Title
+    url: WebAddress
+    author: Author = ""
+    language: Language
+    minutes: int = Field(default=0, ge=0, le=10_000, description="0: not said")
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    why: Note = ""  # a short note on why it helps
+
+
+class CreateResourceRequest(ResourceFields):
+    """global: operators; tenant: the tenant's admins; private: a coach, for themselves."""
+
+    scope: Scope
+
+
+class UpdateResourceRequest(ResourceFields):
+    """Every field replaced (the scope stays)."""
+
+    resource_id: Id
+
+
+class ResourceRef(Contract):
+    resource_id: Id
+
+
+class SearchResourcesRequest(PageRequest):
+    """Words of the title, author, tags and note (all of them, in any order), and filters."""
+
+    query: Query = ""
+    tags: list[Tag] = Field(default_factory=list, max_length=10)  # every one of them
+    language: Language | None = None
+    kind: ResourceKind | None = None
+    scope: Scope | None = None
+
+
+class Resource(Contract):
+    resource_id: str
+    scope: Scope
+    tenant_id: str = ""  # tenant and private resources
+    owner_person_id: str = ""  # private resources: their coach
+    kind: ResourceKind
+    title: str
+    url: str
+    author: str
+    language: str
+    minutes: int
+    tags: list[str]
+    why: str
+    link_status: LinkStatus = "unchecked"  # shown to whoever may change the resource
+    link_checked_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ResourceList(Contract):
+    resources: list[Resource]
+    next_page_token: str = ""
+
+
+class RecommendRequest(Contract):
+    space_id: Id
+    resource_id: Id
+    note: Note = ""  # the coach's own words to the coachee (sealed at rest)
+
+
+class ListRecommendationsRequest(PageRequest):
+    space_id: Id
+
+
+class RecommendationRef(Contract):
+    recommendation_id: Id
+
+
+class MarkRecommendationRequest(Contract):
+    """The coachee's: read or not, and whether it helped (None: not said)."""
+
+    recommendation_id: Id
+    read: bool
+    useful: bool | None = None
+
+
+class RecommendedResource(Contract):
+    """The resource as it was recommended (a copy: it stays whatever its owner does later)."""
+
+    kind: ResourceKind
+    title: str
+    url: str
+    author: str
+    language: str
+    minutes: int
+    tags: list[str]
+    why: str
+
+
+class Recommendation(Contract):
+    recommendation_id: str
+    tenant_id: str
+    space_id: str
+    resource_id: str
+    resource: RecommendedResource
+    note: str
+    recommended_by_person_id: str
+    status: RecommendationStatus
+    useful: bool | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecommendationList(Contract):
+    recommendations: list[Recommendation]
+    next_page_token: str = ""
+
+
+# ---------------------------------------------------------------- events
+
+
+class RecommendationEvent(EventPayload):
+    """A recommendation's ids and state: never the coach's note, nor the resource's text."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "recommendation_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    recommendation_id: str
+    tenant_id: str
+    space_id: str
+    resource_id: str
+    status: RecommendationStatus
+    useful: bool | None = None
+    updated_at: datetime
+
+
+class ResourceRecommended(RecommendationEvent):
+    """A coach recommended a resource into a space."""
+
+    TYPE: ClassVar[str] = "content.resource_recommended"
+
+
+class RecommendationMarked(RecommendationEvent):
+    """The coachee marked a recommendation read (or not) and useful (or not)."""
+
+    TYPE: ClassVar[str] = "content.recommendation_marked"
+
+
+EVENTS: tuple[type[EventPayload], ...] = (ResourceRecommended, RecommendationMarked)
+
+
+class ContentApi(Api):
+    """What the content service serves."""
+
+    service = SERVICE
+
+    ping = Method(Empty, PingResponse)
+    create_resource = Method(CreateResourceRequest, Resource)
+    update_resource = Method(UpdateResourceRequest, Resource)
+    delete_resource = Method(ResourceRef, Empty)
+    get_resource = Method(ResourceRef, Resource)
+    search_resources = Method(SearchResourcesRequest, ResourceList)
+    recommend_resource = Method(RecommendRequest, Recommendation)
+    list_recommendations = Method(ListRecommendationsRequest, RecommendationList)
+    mark_recommendation = Method(MarkRecommendationRequest, Recommendation)
+    rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
+    export_personal_data = Method(Empty, pd.PersonalDataExport)
