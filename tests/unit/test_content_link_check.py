@@ -342,3 +342,12 @@ def test_the_allow_list_lifts_the_rules_for_its_networks_only(web: Web) -> None:
     assert allowed.check("http://localhost:8080/").status is LinkStatus.OK
     assert allowed.check("http://lan.example.org/").status is LinkStatus.REFUSED_UNSAFE
     assert web.checker().check("http://localhost:8080/").status is LinkStatus.REFUSED_UNSAFE
+
+
+def test_a_redirect_to_an_invalid_url_ends_the_check(web: Web) -> None:
+    bad = httpx.Response(302, headers={"Location": "http://articles.example.org:x/"})
+    web.route("HEAD", "articles.example.org/a", bad)
+    result = web.checker().check("https://articles.example.org/a")
+    assert result.status is LinkStatus.UNREACHABLE
+    assert "RemoteProtocolError" in result.detail
+    assert len(web.requests) == 1

@@ -17,6 +17,7 @@ from tests.support.lrs import statement_errors
 DEPLOYMENT = xapi.Deployment("https://ecoach.example.org/")
 AT = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
 ANSWER = "Je redoute la conversation avec mon manager"
+LEARNER = "lrn_" + "a" * 24
 
 
 def attempt(**changes: Any) -> xapi.Attempt:
@@ -81,7 +82,13 @@ def test_the_actor_is_a_pseudonymous_account_on_the_deployment_never_an_email() 
             "objectType": "Agent",
             "account": {"homePage": "https://ecoach.example.org", "name": learner},
         }
-    for not_a_pseudonym in ("ada@example.org", "mailto:ada@example.org", "Ada Lovelace", "p"):
+    for not_a_pseudonym in (
+        "ada@example.org",
+        "mailto:ada@example.org",
+        "Ada Lovelace",
+        "per_5f0c2a9d8e7b6a5f4e3d2c1b",  # a person id
+        "lrn_short",
+    ):
         with pytest.raises(ValueError, match="pseudonym"):
             attempt(learner=not_a_pseudonym)
         with pytest.raises(ValidationError):
@@ -167,9 +174,9 @@ def test_every_statement_of_an_attempt_carries_its_registration_and_version() ->
 
 
 def test_the_same_fact_built_twice_is_the_same_statement() -> None:
-    one = xapi.module_completed(DEPLOYMENT, attempt(learner="lrn_aaaaaaaaaaaa"), key="e", at=AT)
-    again = xapi.module_completed(DEPLOYMENT, attempt(learner="lrn_aaaaaaaaaaaa"), key="e", at=AT)
-    other = xapi.module_completed(DEPLOYMENT, attempt(learner="lrn_aaaaaaaaaaaa"), key="f", at=AT)
+    one = xapi.module_completed(DEPLOYMENT, attempt(learner=LEARNER), key="e", at=AT)
+    again = xapi.module_completed(DEPLOYMENT, attempt(learner=LEARNER), key="e", at=AT)
+    other = xapi.module_completed(DEPLOYMENT, attempt(learner=LEARNER), key="f", at=AT)
     assert one.to_json() == again.to_json()
     assert one.id != other.id
 

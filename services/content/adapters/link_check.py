@@ -294,7 +294,7 @@ class LinkChecker:
         location = response.headers.get("Location")
         if not location:
             raise _Stop(LinkStatus.BROKEN, f"a redirect ({status}) without a Location", status)
-        return status, str(target.url.join(location))
+        return status, str(target.url.join(location))  # (httpx refuses an invalid one)
 
     def _read(self, response: httpx.Response, method: str, deadline: float) -> None:
         """Read at most `max_bytes` of a successful answer's body (none for HEAD)."""

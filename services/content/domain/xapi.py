@@ -53,7 +53,8 @@ STATEMENT_NAMESPACE = uuid.UUID("5d3c2f0e-6a1b-5c8e-9f47-2b0e8d1a7c31")
 REGISTRATION_NAMESPACE = uuid.UUID("a9e4b6d2-3f5c-5e17-8b20-c4d1f7a9e063")
 
 PSEUDONYM_PREFIX = "lrn"
-_PSEUDONYM = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# What new_pseudonym makes, and nothing else: a person id (`per_...`) is refused by mistake too.
+_PSEUDONYM = re.compile(r"^lrn_[0-9a-f]{24}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -144,7 +145,9 @@ class Account(_Model):
     @classmethod
     def _opaque(cls, name: str) -> str:
         if not _PSEUDONYM.match(name):
-            raise ValueError("an opaque pseudonym (letters, digits, _ and -), never an address")
+            raise ValueError(
+                "an opaque pseudonym made by new_pseudonym (lrn_...), never an address"
+            )
         return name
 
 
