@@ -325,7 +325,7 @@ def test_writing_never_overwrites_a_folder(tmp_path: Path) -> None:
             "lessons/02-follow-up.en.md:4",
             "the lesson has no content",
         ),
-        (folder({"module.md": None}), "module.md", "is missing"),
+        (folder({"module.md": None}), "module.md", "is required"),
         (
             folder({"lessons/02-follow-up.fr.md": None}),
             "lessons/02-follow-up.en.md",

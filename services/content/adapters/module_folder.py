@@ -70,7 +70,6 @@ _LESSON_FILE = re.compile(
 )
 _CLOSING_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
 _FRONT_MATTER_END = ("---", "...")
-_LANGUAGE_NAMES = {"en": "English", "fr": "French"}
 # The YAML loader, in C when PyYAML was built with libyaml.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -363,7 +362,7 @@ class _Reader:
 
     def _module_file(self, text: str | None) -> ModuleFrontMatter | None:
         if text is None:
-            self.problems.add(MODULE_FILE, 0, N_("is missing"))
+            self.problems.add(MODULE_FILE, 0, N_("is required"))
             return None
         split = self._front_matter(MODULE_FILE, text)
         if split is None:
@@ -471,11 +470,9 @@ class _Reader:
                 self.problems.add(
                     names[language],
                     0,
-                    Problem(
-                        "needs its %(language)s twin, %(file)s",
-                        language=_LANGUAGE_NAMES[other],
-                        file=twin,
-                    ),
+                    Problem("needs its French twin, %(file)s", file=twin)
+                    if other == "fr"
+                    else Problem("needs its English twin, %(file)s", file=twin),
                 )
                 return None
         read = {lang: self._lesson_file(names[lang], texts[names[lang]]) for lang in LANGUAGES}
