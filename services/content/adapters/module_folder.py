@@ -18,6 +18,7 @@ a name leaving the folder or a symbolic link is refused.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -661,8 +662,11 @@ def _block(en: _Chunk, fr: _Chunk) -> Block:
     return QuizBlock(a["instrument"])
 
 
+@functools.cache
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False})
+    """A block-level parser: fences are all it looks for, so inline parsing (links, emphasis),
+    the costly part on crafted text (services/kernel/markdown.py), is left out."""
+    return MarkdownIt("commonmark", {"html": False}).disable("inline")
 
 
 def _shift(node: Any, first_line: int) -> None:
