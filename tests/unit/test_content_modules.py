@@ -143,6 +143,16 @@ def test_lessons_are_named_by_their_place(
             f"at most {MAX_MARKDOWN} characters",
         ),
         (
+            TextBlock(Text(en="Run:\n\n```python\nprint(1)\n```", fr="Texte")),
+            "markdown.en",
+            "a code sample takes a fence without a word",
+        ),
+        (
+            TextBlock(Text(en="Text", fr="Texte\n\n~~~\ncode")),
+            "markdown.fr",
+            "this block is never closed",
+        ),
+        (
             VideoBlock(
                 url=Text(en="http://example.com/v", fr="https://example.com/v"), title=text("V")
             ),
@@ -177,6 +187,11 @@ def test_each_block_problem_names_the_block_and_its_language(
 
 def test_markdown_with_an_absolute_link_is_fine() -> None:
     block = TextBlock(Text(en="[a talk](https://www.ted.com)", fr="[écrire](mailto:a@b.fr)"))
+    module(lesson("first", block)).check()
+
+
+def test_a_code_sample_is_a_closed_fence_without_a_word() -> None:
+    block = TextBlock(Text(en="Run:\n\n```\nmake run\n```", fr="Lancez :\n\n~~~~\nmake run\n~~~~"))
     module(lesson("first", block)).check()
 
 

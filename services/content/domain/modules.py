@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from markdown_it import MarkdownIt
+
 from services.kernel.errors import Problem, invalid
 from services.kernel.i18n import N_
 from services.kernel.markdown import render
@@ -52,6 +54,9 @@ _INSTRUMENT = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?|ins_[0-9a-f]{1
 _HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s\"'<>\\]*)?$")
 # nh3 removes the address of a link that is not absolute and keeps the rest of the tag.
 _LOST_LINK = re.compile(r"<a(?![^>]*\shref=)[^>]*>")
+_CLOSING_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
+# Fences are blocks: inline parsing (links, emphasis) is not needed to find them.
+_BLOCKS_ONLY = MarkdownIt("commonmark", {"html": False}).disable("inline")
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,8 @@ def _check_text(text: Text, name: str, limit: int, problems: dict[str, str]) -> 
 
 def _check_markdown(markdown: Text, name: str, problems: dict[str, str]) -> None:
     """Markdown in both languages that the sanitiser shows as written: not empty once
-    rendered, and no link whose address it would drop."""
+    rendered, and no link whose address it would drop; its code samples are closed fences
+    without a word, since a fence with a word is a block of the module (video, quiz...)."""
     if not markdown.complete:
         problems[name] = N_("needs French and English text")
         return
@@ -256,8 +262,25 @@ def _check_markdown(markdown: Text, name: str, problems: dict[str, str]) -> None
         if len(source) > MAX_MARKDOWN:
             problems[f"{name}.{language}"] = Problem("at most %(n)s characters", n=MAX_MARKDOWN)
             continue
+        fence_problem = _fence_problem(source)
         html = render(source)
-        if not re.sub(r"<[^>]*>", "", html).strip():
+        if fence_problem:
+            problems[f"{name}.{language}"] = fence_problem
+        elif not re.sub(r"<[^>]*>", "", html).strip():
             problems[f"{name}.{language}"] = N_("shows nothing once rendered")
         elif _LOST_LINK.search(html):
             problems[f"{name}.{language}"] = N_("an http, https or mailto address")
+
+
+def _fence_problem(markdown: str) -> str:
+    """What is wrong with the fences of a text block, if anything."""
+    lines = markdown.splitlines()
+    for token in _BLOCKS_ONLY.parse(markdown):
+        if token.type != "fence" or token.map is None:
+            continue
+        if token.info.strip():
+            return N_("a code sample takes a fence without a word")
+        first, end = token.map
+        if end - first < 2 or not _CLOSING_FENCE.match(lines[end - 1]):
+            return N_("this block is never closed (```)")
+    return ""
