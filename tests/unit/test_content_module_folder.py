@@ -456,8 +456,16 @@ def test_a_name_outside_the_folder_is_refused(name: str) -> None:
     assert list(found.values()) == ["is outside the module's folder"]
 
 
-def test_hidden_files_are_ignored() -> None:
-    assert read_files({**folder(), ".git/config": b"x", "lessons/.DS_Store": b"\0"}).slug
+def test_hidden_files_are_ignored_and_not_counted() -> None:
+    hidden = {f".git/objects/{n}": b"x" for n in range(MAX_FILES + 1)}
+    assert read_files({**folder(), **hidden, "lessons/.DS_Store": b"\0"}).slug
+
+
+def test_a_strange_name_is_shown_escaped_and_the_message_names_no_file() -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        read_files({**folder(), "lessons/\x1b[31mred.md": b"x", "../\nx": b"x"})
+    assert {f.field for f in caught.value.fields} == {"lessons/\\x1b[31mred.md", "../\\nx"}
+    assert caught.value.message == "The module folder has 2 problem(s)."
 
 
 def test_a_folder_on_disk_refuses_symbolic_links(tmp_path: Path) -> None:

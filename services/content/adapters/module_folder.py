@@ -206,15 +206,16 @@ def read_files(files: Mapping[str, bytes]) -> Module:
     """The checked Module of files named by their path in the folder (an upload, an archive);
     otherwise InvalidArgument listing every problem."""
     problems = _Problems()
-    if len(files) > MAX_FILES:
-        problems.add(".", 0, Problem("holds more than %(n)s files", n=MAX_FILES))
-        problems.raise_any()
     kept: dict[str, bytes] = {}
     for name, data in files.items():
         if not _inside(name):
             problems.add(_printable(name), 0, N_("is outside the module's folder"))
-        elif not any(part.startswith(".") for part in name.split("/")):
+        elif not any(part.startswith(".") for part in name.split("/")):  # .git, .DS_Store
             kept[name] = data
+        if len(kept) > MAX_FILES or len(problems.found) > MAX_FILES:
+            problems.found.clear()
+            problems.add(".", 0, Problem("holds more than %(n)s files", n=MAX_FILES))
+            problems.raise_any()
     return _Reader(problems).read(kept)
 
 
@@ -225,7 +226,7 @@ def _walk(folder: Path, problems: _Problems) -> Iterator[tuple[str, Path]]:
         base = Path(directory)
         for name in sorted(dirs):
             if (base / name).is_symlink():
-                rel = (base / name).relative_to(folder).as_posix()
+                rel = _printable((base / name).relative_to(folder).as_posix())
                 problems.add(rel, 0, N_("is a symbolic link; copy the files instead"))
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (base / d).is_symlink())
         for name in sorted(names):
@@ -234,7 +235,7 @@ def _walk(folder: Path, problems: _Problems) -> Iterator[tuple[str, Path]]:
             if name.startswith("."):
                 continue
             if path.is_symlink():
-                problems.add(rel, 0, N_("is a symbolic link; copy the files instead"))
+                problems.add(_printable(rel), 0, N_("is a symbolic link; copy the files instead"))
             elif path.is_file():
                 yield rel, path
 
@@ -274,8 +275,12 @@ class _Problems:
         if not self.found:
             return
         ordered = [v for _f, _l, v in sorted(self.found, key=lambda p: (p[0], p[1]))]
-        names = ", ".join(v.field for v in ordered[:20])
-        raise InvalidArgument(f"The module folder has problems: {names}", fields=ordered)
+        # The message goes to logs: it counts the problems and names no file (authors name
+        # them); the fields say where each one is.
+        raise InvalidArgument(
+            f"The module folder has {len(ordered)} problem(s).",
+            fields=ordered,
+        )
 
 
 @dataclass
@@ -344,7 +349,9 @@ class _Reader:
         for name, data in sorted(files.items()):
             if name != MODULE_FILE and not _LESSON_FILE.match(name):
                 self.problems.add(
-                    name, 0, N_("is not module.md nor lessons/NN-key.en.md or NN-key.fr.md")
+                    _printable(name),
+                    0,
+                    N_("is not module.md nor lessons/NN-key.en.md or NN-key.fr.md"),
                 )
             elif len(data) > MAX_FILE_BYTES:
                 self.problems.add(
