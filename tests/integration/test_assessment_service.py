@@ -242,12 +242,14 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     author = person(new_id("per"), tenant, "coach")
     colleague = person(new_id("per"), tenant, "coach")
     elsewhere = person(new_id("per"), new_id("tnt"), "coach")
-    wheel = instruments.get_instrument(db, author, c.InstrumentRef(instrument_id="wheel-of-life"))
+    wheel = instruments.get_instrument(
+        db, master, author, c.InstrumentRef(instrument_id="wheel-of-life")
+    )
     assert wheel.built_in and wheel.document is not None
     # Every coach of every tenant reads the catalogue.
     assert (
         instruments.get_instrument(
-            db, elsewhere, c.InstrumentRef(instrument_id="wheel-of-life")
+            db, master, elsewhere, c.InstrumentRef(instrument_id="wheel-of-life")
         ).slug
         == "wheel-of-life"
     )
@@ -257,21 +259,21 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     assert (mine.version, mine.shared, mine.built_in) == (1, False, False)
     ref = c.InstrumentRef(instrument_id=mine.instrument_id)
     for nobody in (colleague, elsewhere):
-        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, nobody, ref)
+        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, master, nobody, ref)
     updated = instruments.update_instrument(
         db,
         author,
         c.UpdateInstrumentRequest(instrument_id=mine.instrument_id, document=document, shared=True),
     )
     assert updated.version == 2
-    assert instruments.get_instrument(db, colleague, ref).version == 2
+    assert instruments.get_instrument(db, master, colleague, ref).version == 2
     assert (
         instruments.get_instrument(
-            db, colleague, c.InstrumentRef(instrument_id=mine.instrument_id, version=1)
+            db, master, colleague, c.InstrumentRef(instrument_id=mine.instrument_id, version=1)
         ).version
         == 1
     )
-    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, elsewhere, ref)
+    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, master, elsewhere, ref)
     refused(
         "INSTRUMENT_AUTHOR_ONLY",
         instruments.update_instrument,
