@@ -191,3 +191,36 @@ def test_a_coach_finds_a_resource_and_recommends_it_and_the_coachee_marks_it(
         cpb.ListRecommendationsRequest(parent=space.name), metadata=team.coachee.metadata
     )
     assert again.recommendations[0].note == "Avant jeudi, merci !"
+
+
+def test_links_are_checked_in_the_background_and_never_reach_inside(
+    deployment: Deployment, api: Api, operator: Session
+) -> None:
+    """A link to the deployment's own machine is refused unchecked (the SSRF guard); one to a
+    name that does not resolve is unreachable; its coach reads the outcome in the library."""
+    team = make_tenant(deployment, api, operator)
+    stub = content_pb2_grpc.ContentServiceStub(api.channel)
+
+    def added(url: str) -> str:
+        return str(
+            stub.CreateResource(
+                cpb.CreateResourceRequest(
+                    scope=cpb.PRIVATE, kind=cpb.ARTICLE, title=url, url=url, language="en"
+                ),
+                metadata=team.coach.metadata,
+            ).resource_id
+        )
+
+    inside = added(f"http://{deployment.web_address}/healthz")
+    nowhere = added("https://no-such-host.invalid/article")
+
+    def checked(resource_id: str) -> Any:
+        found = stub.GetResource(
+            cpb.GetResourceRequest(resource_id=resource_id), metadata=team.coach.metadata
+        )
+        return found if found.link_status != cpb.UNCHECKED else None
+
+    refused = wait_for(lambda: checked(inside), 30, "the check of the inside link")
+    assert refused.link_status == cpb.LINK_REFUSED and refused.HasField("link_check_time")
+    unreachable = wait_for(lambda: checked(nowhere), 30, "the check of the unknown name")
+    assert unreachable.link_status == cpb.LINK_UNREACHABLE

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.content.handlers import personal_data, recommendations, resources, spaces
+from services.content.adapters.link_check import LinkCheck, LinkStatus
+from services.content.handlers import links, personal_data, recommendations, resources, spaces
 from services.contracts import content as c
 from services.contracts import identity as ic
 from services.contracts import spaces as sc
@@ -298,3 +299,30 @@ def test_the_export_and_the_erasure_of_a_coachee_and_of_a_coach(db: Any) -> None
         personal_data.erase_personal_data(uow, MASTER, erased_coachee)  # twice: the same
     assert db.state.recommendations == {}
     assert len(db.events_of(personal_data.completion_event(c.SERVICE))) == 3
+
+
+def test_links_due_are_checked_unchecked_first_then_again_after_a_week(
+    db: Any, clock: FixedClock
+) -> None:
+    fine = add(db, COACH, "private", "Fine", url="https://example.org/fine")
+    gone = add(db, HR, "tenant", "Gone", url="https://example.org/gone")
+    outcomes = {
+        fine.url: LinkStatus.TOO_LARGE,  # it answers: the link works
+        gone.url: LinkStatus.BROKEN,
+    }
+    asked: list[str] = []
+
+    def check(url: str) -> LinkCheck:
+        asked.append(url)
+        return LinkCheck(url, outcomes[url], clock.now())
+
+    week = timedelta(days=7)
+    assert links.check_due_links(db, check, week) == 2
+    assert resources.get_resource(db, COACH, ref(fine)).link_status == "ok"
+    assert resources.get_resource(db, HR, ref(gone)).link_status == "broken"
+    assert links.check_due_links(db, check, week) == 0  # nothing due yet
+    clock.advance(week + timedelta(seconds=1))
+    outcomes[gone.url] = LinkStatus.REFUSED_UNSAFE
+    assert links.check_due_links(db, check, week) == 2
+    assert resources.get_resource(db, HR, ref(gone)).link_status == "refused"
+    assert len(asked) == 4

@@ -3,6 +3,7 @@ words as prefixes against the `search` column (GIN), best matches first."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, literal, or_, select, update
@@ -67,6 +68,32 @@ class Resources:
             query = query.where(resources.c.scope == scope)
         rows = self.connection.execute(query.offset(offset).limit(size + 1)).all()
         return [_resource(r) for r in rows[:size]], len(rows) > size
+
+    def due_for_check(self, checked_before: datetime, batch: int) -> list[tuple[str, str]]:
+        """(id, url) of links never checked, then of those checked before `checked_before`,
+        oldest first; rows another instance is checking are skipped."""
+        rows = self.connection.execute(
+            select(resources.c.id, resources.c.url)
+            .where(
+                or_(
+                    resources.c.link_checked_at.is_(None),
+                    resources.c.link_checked_at < checked_before,
+                )
+            )
+            .order_by(resources.c.link_checked_at.asc().nulls_first(), resources.c.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        return [(r.id, r.url) for r in rows]
+
+    def record_check(self, resource_id: str, url: str, status: str, checked_at: datetime) -> None:
+        """The check's outcome, unless the address changed meanwhile (then it waits for its
+        own check)."""
+        self.connection.execute(
+            update(resources)
+            .where(resources.c.id == resource_id, resources.c.url == url)
+            .values(link_status=status, link_checked_at=checked_at)
+        )
 
     def of_owner(self, person_id: str) -> list[Resource]:
         rows = self.connection.execute(

@@ -96,6 +96,22 @@ class FakeResources:
         page = found[offset : offset + size]
         return [copy.deepcopy(r) for r in page], offset + size < len(found)
 
+    def due_for_check(self, checked_before: Any, batch: int) -> list[tuple[str, str]]:
+        due = sorted(
+            (
+                r
+                for r in self.state.resources.values()
+                if r.link_checked_at is None or r.link_checked_at < checked_before
+            ),
+            key=lambda r: (r.link_checked_at is not None, r.link_checked_at or 0, r.id),
+        )
+        return [(r.id, r.url) for r in due[:batch]]
+
+    def record_check(self, resource_id: str, url: str, status: str, checked_at: Any) -> None:
+        r = self.state.resources.get(resource_id)
+        if r is not None and r.url == url:
+            r.link_status, r.link_checked_at = status, checked_at
+
     def of_owner(self, person_id: str) -> list[Resource]:
         return [
             copy.deepcopy(r)
