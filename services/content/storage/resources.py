@@ -13,6 +13,8 @@ from .tables import resources
 
 # Page tokens of a search are offsets; deeper than this, a person refines the search instead.
 MAX_OFFSET = 10_000
+# Every column but the search vector, which only the database reads.
+SHOWN = [column for column in resources.c if column.name != "search"]
 
 
 def _vector(resource: Resource) -> Any:
@@ -26,6 +28,13 @@ class Resources:
     def add(self, r: Resource) -> None:
         self.connection.execute(resources.insert().values(**_values(r), id=r.id))
 
+    def add_many(self, many: list[Resource]) -> None:
+        """One INSERT of many rows (an import, a benchmark's library)."""
+        if many:
+            self.connection.execute(
+                resources.insert().values([{**_values(r), "id": r.id} for r in many])
+            )
+
     def save(self, r: Resource) -> None:
         self.connection.execute(update(resources).where(resources.c.id == r.id).values(_values(r)))
 
@@ -33,7 +42,7 @@ class Resources:
         self.connection.execute(delete(resources).where(resources.c.id == resource_id))
 
     def get(self, resource_id: str, *, for_update: bool = False) -> Resource | None:
-        query = select(resources).where(resources.c.id == resource_id)
+        query = select(*SHOWN).where(resources.c.id == resource_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         return _resource(row) if row else None
 
@@ -50,7 +59,7 @@ class Resources:
         size: int,
     ) -> tuple[list[Resource], bool]:
         """One page, and whether more follow."""
-        query = select(resources).where(condition_of(levels))
+        query = select(*SHOWN).where(condition_of(levels))
         if words:
             terms = func.to_tsquery(literal("simple"), " & ".join(f"{w}:*" for w in words))
             query = query.where(resources.c.search.op("@@")(terms)).order_by(
@@ -97,7 +106,7 @@ class Resources:
 
     def of_owner(self, person_id: str) -> list[Resource]:
         rows = self.connection.execute(
-            select(resources)
+            select(*SHOWN)
             .where(resources.c.owner_person_id == person_id)
             .order_by(resources.c.created_at, resources.c.id)
         )
