@@ -122,9 +122,7 @@ def main(argv: list[str]) -> int:
             stub = content_pb2_grpc.ContentServiceStub(channel)
             operator = sign_in_operator(api, d.config)
             tenant = new_tenant(api, operator, "Content bench", "cnt")
-            _, coach_email = new_member(
-                d.config, api, operator, tenant, ipb.COACH, PASSWORD
-            )
+            _, coach_email = new_member(d.config, api, operator, tenant, ipb.COACH, PASSWORD)
             coach = api.sign_in(coach_email, PASSWORD, tenant)
             others = [new_id("tnt") for _ in range(args.tenants - 1)]
             rows = library([tenant, *others], (tenant, coach.person_id), args.resources, 2026)
