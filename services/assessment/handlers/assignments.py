@@ -49,14 +49,11 @@ def _access(
     assignment_id: str,
     *,
     for_update: bool = False,
-    answers: bool = True,
 ) -> tuple[Assignment, Relation]:
     """The assignment and the caller's relation to its space, or NOT_FOUND for anyone who is
-    not in the space today (a former coach included); its attempts' answers opened unless
-    `answers` is False."""
-    found = uow.assignments.unlocked(master).get(
-        assignment_id, for_update=for_update, answers=answers
-    )
+    not in the space today (a former coach included); its attempts without their answers
+    (`uow.assignments.answers_of` opens one attempt's)."""
+    found = uow.assignments.unlocked(master).get(assignment_id, for_update=for_update)
     if found is None or found.tenant_id != who.tenant_id:
         raise not_found()
     space = uow.spaces.get(found.space_id)
@@ -100,7 +97,7 @@ def get_assignment(
 ) -> c.Assignment:
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id, answers=False)
+        assignment, _ = _access(uow, master, who, request.assignment_id)
     return assignment_view(assignment)
 
 
@@ -172,9 +169,10 @@ def get_attempt(db: Db, master: MasterKey, caller: Caller, request: c.AttemptRef
     who = require_person(caller)
     with db.read_only() as uow:
         assignment, relation = _access(uow, master, who, request.assignment_id)
-    attempt = next((a for a in assignment.attempts if a.number == request.number), None)
-    if attempt is None or (relation == Relation.COACH and attempt.status != SUBMITTED):
-        raise not_found()
+        attempt = next((a for a in assignment.attempts if a.number == request.number), None)
+        if attempt is None or (relation == Relation.COACH and attempt.status != SUBMITTED):
+            raise not_found()
+        attempt.answers = uow.assignments.answers_of(assignment, attempt.number) or {}
     return attempt_view(assignment, attempt, with_answers=True)
 
 
@@ -196,7 +194,7 @@ def get_trend(db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRe
     """Each dimension's score (0-100) over the submitted attempts, oldest first."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = _access(uow, master, who, request.assignment_id, answers=False)
+        assignment, _ = _access(uow, master, who, request.assignment_id)
     submitted = assignment.submitted()
     instrument = assignment.instrument
     numbers = {a.submitted_at: a.number for a in submitted}

@@ -61,10 +61,10 @@ class Assignments:
         )
 
     def get(
-        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+        self, assignment_id: str, *, for_update: bool = False, answers: bool = False
     ) -> Assignment | None:
-        """The assignment and its attempts; without opening their answers when `answers` is
-        False (their scores are in clear: a trend or a list needs nothing else)."""
+        """The assignment and its attempts, their answers opened only when `answers` (their
+        scores are in clear: a list or a trend needs nothing else; `answers_of` opens one)."""
         query = select(assignments).where(assignments.c.id == assignment_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         if row is None:
@@ -95,13 +95,40 @@ class Assignments:
     def instrument_ids(self) -> set[str]:
         return set(self.connection.execute(select(assignments.c.instrument_id)).scalars())
 
+    def answers_of(self, a: Assignment, number: int) -> dict[str, Any] | None:
+        """One attempt's answers, opened; None when it has no such attempt."""
+        sealed = self.connection.execute(
+            select(attempts.c.answers_sealed).where(
+                attempts.c.assignment_id == a.id, attempts.c.number == number
+            )
+        ).scalar()
+        if sealed is None:
+            return None
+        opened: dict[str, Any] = json.loads(
+            self._key(a).open_text(sealed, _answers_context(a.id, number))
+        )
+        return opened
+
     def _with_attempts(self, rows: Sequence[Any], *, answers: bool) -> list[Assignment]:
+        """Each assignment's attempts in one query for them all (the primary key's order). The
+        sealed answers are neither read nor opened unless `answers` (an export)."""
         found = [self._assignment(r) for r in rows]
         if not found:
             return found
         by_id = {a.id: a for a in found}
+        columns = [
+            attempts.c.assignment_id,
+            attempts.c.number,
+            attempts.c.status,
+            attempts.c.scores,
+            attempts.c.started_at,
+            attempts.c.updated_at,
+            attempts.c.submitted_at,
+        ]
+        if answers:
+            columns.append(attempts.c.answers_sealed)
         for r in self.connection.execute(
-            select(attempts)
+            select(*columns)
             .where(attempts.c.assignment_id.in_(list(by_id)))
             .order_by(attempts.c.assignment_id, attempts.c.number)
         ):

@@ -100,12 +100,17 @@ class FakeAssignments:
         self.state.assignments[a.id] = copy.deepcopy(a)
 
     def get(
-        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+        self, assignment_id: str, *, for_update: bool = False, answers: bool = False
     ) -> Assignment | None:
         found = copy.deepcopy(self.state.assignments.get(assignment_id))
         if found is not None and not answers:
             found.attempts = [replace(t, answers={}) for t in found.attempts]
         return found
+
+    def answers_of(self, a: Assignment, number: int) -> dict[str, Any] | None:
+        kept = self.state.assignments.get(a.id)
+        found = next((t for t in kept.attempts if t.number == number), None) if kept else None
+        return copy.deepcopy(found.answers) if found is not None else None
 
     def page_of_space(
         self, space_id: str, page_size: int, page_token: str
