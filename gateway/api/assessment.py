@@ -307,7 +307,9 @@ class AssessmentService(pb_grpc.AssessmentServiceServicer):  # type: ignore[misc
                 title=_text(line.title),
                 points=[
                     pb.TrendPoint(
-                        number=p.number, submit_time=cv.timestamp(p.submitted_at), score=p.score
+                        number=p["number"],
+                        submit_time=cv.timestamp(p["submitted_at"]),
+                        score=p["score"],
                     )
                     for p in line.points
                 ],

@@ -322,7 +322,11 @@ class AssignmentList(Contract):
     next_page_token: str = ""
 
 
-class TrendPoint(Contract):
+@with_config(ConfigDict(extra="forbid"))
+class TrendPoint(TypedDict):
+    """An attempt's score (0 to 100) on a dimension. A typed dict, as ScoreValue: a trend of
+    200 attempts has 200 of them per dimension."""
+
     number: int
     submitted_at: datetime
     score: float

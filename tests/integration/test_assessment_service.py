@@ -180,7 +180,7 @@ def test_an_assignment_answered_twice_with_a_trend_and_nobody_else_sees_it(
     )
     trend = assignments.get_trend(db, master, coachee, ref)
     line = next(t for t in trend.dimensions if t.dimension == "health")
-    assert [p.number for p in line.points] == [1, 2] and line.change > 0
+    assert [p["number"] for p in line.points] == [1, 2] and line.change > 0
 
     # Another coach, another tenant: nothing.
     for nobody in (other_coach, stranger):
@@ -286,6 +286,14 @@ def test_listing_attempts_reads_score_values_only_and_opens_no_sealed_answers(
         db, master, coach, c.AttemptRef(assignment_id=ref.assignment_id, number=3)
     )
     assert whole.answers == dict(WHEEL, health=3)
+    refused(
+        "ASSIGNMENT_NOT_FOUND",
+        assignments.get_attempt,
+        db,
+        master,
+        coachee,
+        c.AttemptRef(assignment_id=ref.assignment_id, number=4),
+    )
     with pytest.raises(Exception):  # noqa: B017 (whatever the key ring raises on garbage)
         assignments.get_attempt(
             db, master, coach, c.AttemptRef(assignment_id=ref.assignment_id, number=1)

@@ -182,7 +182,7 @@ def test_drafts_submissions_retakes_and_the_trend(db: Any, clock: FixedClock) ->
     answer(db, ref, dict(WHEEL, health=10), submit=True)
     trend = assignments.get_trend(db, MASTER, COACH, c.AssignmentRef(assignment_id=ref))
     line = next(t for t in trend.dimensions if t.dimension == "health")
-    assert [(p.number, round(p.score, 1)) for p in line.points] == [(1, 66.7), (2, 100.0)]
+    assert [(p["number"], round(p["score"], 1)) for p in line.points] == [(1, 66.7), (2, 100.0)]
     assert line.change == pytest.approx(100 - 600 / 9)
     seen = assignments.get_assignment(db, MASTER, COACH, c.AssignmentRef(assignment_id=ref))
     assert seen.status == "submitted" and [a.number for a in seen.attempts] == [1, 2]

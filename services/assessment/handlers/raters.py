@@ -194,7 +194,8 @@ def get_feedback(db: Db, master: MasterKey, caller: Caller, request: c.Assignmen
         raters = uow.raters.of_assignment(assignment.id, key)
         # the coachee's latest submitted answers: the one attempt opened
         numbers = [a.number for a in assignment.attempts if a.status == SUBMITTED]
-        own = uow.assignments.answers_of(assignment, numbers[-1]) if numbers else None
+        latest = uow.assignments.attempt_of(assignment, numbers[-1]) if numbers else None
+        own = latest.answers if latest is not None else None
     submitted = [
         RaterAnswers(r.group, r.answers) for r in raters if r.status == ANSWERED and r.answers
     ]

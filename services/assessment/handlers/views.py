@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from services.contracts import assessment as c
 
@@ -144,24 +144,18 @@ def dimensions_view(instrument: Instrument) -> list[c.DimensionBands]:
 
 
 def attempt_summary(attempt: Attempt) -> c.AttemptSummary:
-    """State, dates and score values: no answers, no texts. Built without validating again
-    (the values are the service's own, kept when the attempt was scored): an assignment lists
-    every attempt, 200 of them and more."""
+    """State, dates and score values: no answers, no texts. Built without validating again:
+    the values are the service's own, kept when the attempt was scored, and an assignment
+    lists every attempt, 200 of them and more (bench/assessment.py). The kept scores are
+    passed as they are: each also holds its dimension's range, which the reply leaves out (a
+    ScoreValue's fields only are serialised; the range is the assignment's `dimensions`)."""
     return c.AttemptSummary.model_construct(
         number=attempt.number,
         status=attempt.status,  # type: ignore[arg-type]  # draft or submitted
         started_at=attempt.started_at,
         updated_at=attempt.updated_at,
         submitted_at=attempt.submitted_at,
-        scores=[
-            c.ScoreValue(
-                dimension=s["dimension"],
-                score=float(s["score"]),
-                raw=float(s["raw"]),
-                band=int(s["band"]),
-            )
-            for s in attempt.scores or ()
-        ],
+        scores=cast(list[c.ScoreValue], attempt.scores or []),
     )
 
 
