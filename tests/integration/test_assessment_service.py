@@ -180,7 +180,7 @@ def test_an_assignment_answered_twice_with_a_trend_and_nobody_else_sees_it(
     )
     trend = assignments.get_trend(db, master, coachee, ref)
     line = next(t for t in trend.dimensions if t.dimension == "health")
-    assert [p.number for p in line.points] == [1, 2] and line.change > 0
+    assert [p["number"] for p in line.points] == [1, 2] and line.change > 0
 
     # Another coach, another tenant: nothing.
     for nobody in (other_coach, stranger):
@@ -233,6 +233,71 @@ def test_an_assignment_answered_twice_with_a_trend_and_nobody_else_sees_it(
         assert (
             left == [] and Spaces(uow.connection).get(copy.space_id).coachee_person_id == "erased"
         )  # type: ignore[union-attr]
+
+
+def test_listing_attempts_reads_score_values_only_and_opens_no_sealed_answers(
+    db: WorkerDatabase[AssessmentUnit], master: MasterKey, clock: FixedClock
+) -> None:
+    tenant = new_id("tnt")
+    coach = person(new_id("per"), tenant, "coach")
+    coachee = person(new_id("per"), tenant, "coachee")
+    copy = SpaceCopy(
+        new_id("spc"), tenant, "active", coachee.person_id, coach.person_id, None, START
+    )
+    with db.unit_of_work() as uow:
+        spaces.record_space(uow, space_event(sc.SpaceActivated, copy))
+    ref = c.AssignmentRef(
+        assignment_id=assignments.assign_instrument(
+            db,
+            master,
+            coach,
+            c.AssignInstrumentRequest(space_id=copy.space_id, instrument_id="wheel-of-life"),
+        ).assignment_id
+    )
+    for n in range(3):
+        if n:
+            assignments.allow_retake(db, master, coach, ref)
+            clock.advance(timedelta(days=30))
+        assignments.submit_attempt(
+            db,
+            master,
+            coachee,
+            c.AnswersRequest(assignment_id=ref.assignment_id, answers=dict(WHEEL, health=n + 1)),
+        )
+    # Attempt 1's sealed answers spoilt: only what opens them can notice.
+    with db.unit_of_work() as uow:
+        uow.connection.execute(
+            attempt_rows.update()
+            .where(attempt_rows.c.assignment_id == ref.assignment_id, attempt_rows.c.number == 1)
+            .values(answers_sealed="v1.spoilt")
+        )
+
+    seen = assignments.get_assignment(db, master, coach, ref)
+    (listed,) = assignments.list_assignments(
+        db, master, coachee, c.ListAssignmentsRequest(space_id=copy.space_id)
+    ).assignments
+    assert listed == seen
+    health = next(i for i, d in enumerate(seen.dimensions) if d.dimension == "health")
+    assert [a.scores[health]["raw"] for a in seen.attempts] == [1, 2, 3]
+    trend = assignments.get_trend(db, master, coachee, ref)
+    assert [len(t.points) for t in trend.dimensions] == [3] * len(seen.dimensions)
+    # GetAttempt opens its one attempt's answers, and no other's.
+    whole = assignments.get_attempt(
+        db, master, coach, c.AttemptRef(assignment_id=ref.assignment_id, number=3)
+    )
+    assert whole.answers == dict(WHEEL, health=3)
+    refused(
+        "ASSIGNMENT_NOT_FOUND",
+        assignments.get_attempt,
+        db,
+        master,
+        coachee,
+        c.AttemptRef(assignment_id=ref.assignment_id, number=4),
+    )
+    with pytest.raises(Exception):  # noqa: B017 (whatever the key ring raises on garbage)
+        assignments.get_attempt(
+            db, master, coach, c.AttemptRef(assignment_id=ref.assignment_id, number=1)
+        )
 
 
 def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant(
