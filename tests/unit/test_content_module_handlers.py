@@ -357,3 +357,11 @@ def test_erasing_the_coach_and_the_operator_keeps_the_module_and_assignment(db: 
             )
     assert db.state.assignments[made.assignment_id].assigned_by_person_id == "erased"
     assert db.state.versions[SLUG, 1].imported_by == "erased"
+
+
+def test_a_path_given_twice_is_refused_by_its_place(db: Any) -> None:
+    request = folder()
+    twice = c.ImportModuleRequest(files=[*request.files, request.files[0]])
+    error = refused("INVALID_ARGUMENT", modules.import_module, db, OPERATOR, twice)
+    assert [v.field for v in error.fields] == [f"files[{len(request.files)}].path"]
+    assert db.state.versions == {}

@@ -17,6 +17,7 @@ from functools import cache
 from services.contracts import content as c
 from services.kernel.caller import Caller, PersonClaims, require_operator, require_person
 from services.kernel.errors import InvalidArgument, PermissionDenied, invalid
+from services.kernel.i18n import N_
 from services.kernel.ids import new_id
 from services.kernel.space_copy import Relation
 
@@ -78,7 +79,12 @@ def import_module(db: Db, caller: Caller, request: c.ImportModuleRequest) -> c.I
     stored on error); its first version, or the next one of what is published; the published
     version itself again changes nothing."""
     who = require_operator(caller)
-    module = read_files({f.path: f.text.encode("utf-8") for f in request.files})
+    files: dict[str, bytes] = {}
+    for index, f in enumerate(request.files):
+        if f.path in files:
+            raise invalid(**{f"files[{index}].path": N_("each path once")})
+        files[f.path] = f.text.encode("utf-8")
+    module = read_files(files)
     with db.unit_of_work() as uow:
         published = find(uow, module.slug)
         try:
@@ -86,10 +92,14 @@ def import_module(db: Db, caller: Caller, request: c.ImportModuleRequest) -> c.I
         except InvalidArgument as exc:  # named as an author finds them: in module.md
             fields = [replace(f, field=f"{MODULE_FILE} {f.field}") for f in exc.fields]
             raise InvalidArgument(exc.message, reason=exc.reason, fields=fields) from None
-        if is_new:
-            document = document_of(module)
-            uow.module_versions.add(
-                module.slug, module.version, IMPORTED, document, who.person_id, uow.clock.now()
+        if is_new:  # False when a concurrent import stored this version first
+            is_new = uow.module_versions.add(
+                module.slug,
+                module.version,
+                IMPORTED,
+                document_of(module),
+                who.person_id,
+                uow.clock.now(),
             )
         source = IMPORTED if is_new or published is None else published[1]
     return c.ImportModuleResponse(module=module_summary(module, source), imported=is_new)
