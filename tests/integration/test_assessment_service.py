@@ -242,12 +242,14 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     author = person(new_id("per"), tenant, "coach")
     colleague = person(new_id("per"), tenant, "coach")
     elsewhere = person(new_id("per"), new_id("tnt"), "coach")
-    wheel = instruments.get_instrument(db, author, c.InstrumentRef(instrument_id="wheel-of-life"))
+    wheel = instruments.get_instrument(
+        db, master, author, c.InstrumentRef(instrument_id="wheel-of-life")
+    )
     assert wheel.built_in and wheel.document is not None
     # Every coach of every tenant reads the catalogue.
     assert (
         instruments.get_instrument(
-            db, elsewhere, c.InstrumentRef(instrument_id="wheel-of-life")
+            db, master, elsewhere, c.InstrumentRef(instrument_id="wheel-of-life")
         ).slug
         == "wheel-of-life"
     )
@@ -257,21 +259,21 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     assert (mine.version, mine.shared, mine.built_in) == (1, False, False)
     ref = c.InstrumentRef(instrument_id=mine.instrument_id)
     for nobody in (colleague, elsewhere):
-        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, nobody, ref)
+        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, master, nobody, ref)
     updated = instruments.update_instrument(
         db,
         author,
         c.UpdateInstrumentRequest(instrument_id=mine.instrument_id, document=document, shared=True),
     )
     assert updated.version == 2
-    assert instruments.get_instrument(db, colleague, ref).version == 2
+    assert instruments.get_instrument(db, master, colleague, ref).version == 2
     assert (
         instruments.get_instrument(
-            db, colleague, c.InstrumentRef(instrument_id=mine.instrument_id, version=1)
+            db, master, colleague, c.InstrumentRef(instrument_id=mine.instrument_id, version=1)
         ).version
         == 1
     )
-    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, elsewhere, ref)
+    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, master, elsewhere, ref)
     refused(
         "INSTRUMENT_AUTHOR_ONLY",
         instruments.update_instrument,
@@ -282,3 +284,119 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     listed = instruments.list_instruments(db, colleague, c.ListInstrumentsRequest(page_size=200))
     assert [i.instrument_id for i in listed.instruments if not i.built_in] == [mine.instrument_id]
     assert len([i for i in listed.instruments if i.built_in]) >= 8
+
+
+class _Outbox:
+    """A mailer's `send`, keeping what would be mailed."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+
+    def send(self, to: str, locale: str, template: str, /, **values: str) -> None:
+        self.sent.append((to, values))
+
+
+def test_raters_addresses_are_sealed_then_deleted_once_answered_or_expired(
+    db: WorkerDatabase[AssessmentUnit], master: MasterKey, clock: FixedClock
+) -> None:
+    """The raters table on PostgreSQL: an address sealed with the assignment's key, a token kept
+    only hashed; the mailed link answers once (the address deleted in the same transaction); an
+    unanswered link expires with its address deleted."""
+    from services.assessment.handlers import raters
+    from services.assessment.storage.tables import raters as rater_rows
+
+    tenant = new_id("tnt")
+    coach = person(new_id("per"), tenant, "coach")
+    coachee = person(new_id("per"), tenant, "coachee")
+    copy = SpaceCopy(
+        new_id("spc"), tenant, "active", coachee.person_id, coach.person_id, None, START
+    )
+    with db.unit_of_work() as uow:
+        spaces.record_space(uow, space_event(sc.SpaceActivated, copy))
+    assigned = assignments.assign_instrument(
+        db,
+        master,
+        coach,
+        c.AssignInstrumentRequest(space_id=copy.space_id, instrument_id="wheel-of-life"),
+    )
+    ref = assigned.assignment_id
+    assignments.submit_attempt(
+        db, master, coachee, c.AnswersRequest(assignment_id=ref, answers=WHEEL)
+    )
+    addresses = ["peer.one@example.org", "peer.two@example.org"]
+    counts = raters.invite_raters(
+        db,
+        master,
+        coachee,
+        c.InviteRatersRequest(
+            assignment_id=ref, raters=[{"email": a, "group": "peer"} for a in addresses]
+        ),
+    )
+    assert (counts.invited, counts.answered, counts.expired) == (2, 0, 0)
+
+    with db.read_only() as uow:
+        rows = uow.connection.execute(
+            select(rater_rows).where(rater_rows.c.assignment_id == ref)
+        ).all()
+    assert len(rows) == 2
+    for row in rows:
+        assert row.email_sealed and not any(a in row.email_sealed for a in addresses)
+        assert "example.org" not in row.email_sealed and len(row.token_hash) == 64
+
+    outbox = _Outbox()
+    me = ic.ContactDetails(
+        person_id=coachee.person_id,
+        email="coachee@example.org",
+        calendar_email="coachee@example.org",
+        display_name="Camille",
+        locale="fr",
+        time_zone="Europe/Paris",
+    )
+    for row in rows:
+        event = c.RaterInvited(
+            assignment_id=ref,
+            tenant_id=tenant,
+            space_id=copy.space_id,
+            rater_id=row.id,
+            status="invited",
+            updated_at=START,
+        )
+        raters.send_invitation(
+            db,
+            master,
+            lambda ids: [me],
+            outbox,
+            "https://ecoach.example",
+            event,  # type: ignore[arg-type]
+        )
+    assert sorted(to for to, _ in outbox.sent) == addresses
+    links = {to: values["link"] for to, values in outbox.sent}
+    token = links[addresses[0]].rsplit("/", 1)[1]
+    assert all(token not in row.token_hash for row in rows)
+
+    form = raters.get_rater_form(db, master, c.RaterTokenRequest(token=token))
+    assert form.group == "peer"  # a GET uses nothing up
+    raters.submit_rater_answers(
+        db, master, c.RaterAnswersRequest(token=token, answers=dict(WHEEL, health=3))
+    )
+    refused(
+        "LINK_INVALID",
+        raters.submit_rater_answers,
+        db,
+        master,
+        c.RaterAnswersRequest(token=token, answers=WHEEL),
+    )
+
+    clock.advance(timedelta(days=22))  # past the other link's 21 days
+    assert raters.expire_links(db) >= 1
+    with db.read_only() as uow:
+        after = {
+            r.status: r
+            for r in uow.connection.execute(
+                select(rater_rows).where(rater_rows.c.assignment_id == ref)
+            )
+        }
+    assert set(after) == {"answered", "expired"}
+    assert after["answered"].email_sealed is None and after["answered"].answers_sealed
+    assert "health" not in after["answered"].answers_sealed  # the answers sealed too
+    assert after["expired"].email_sealed is None
