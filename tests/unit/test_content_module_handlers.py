@@ -5,6 +5,7 @@ resumed where left, time spent; events with ids and counts only; export and eras
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -365,3 +366,18 @@ def test_a_path_given_twice_is_refused_by_its_place(db: Any) -> None:
     error = refused("INVALID_ARGUMENT", modules.import_module, db, OPERATOR, twice)
     assert [v.field for v in error.fields] == [f"files[{len(request.files)}].path"]
     assert db.state.versions == {}
+
+
+def test_a_paused_space_keeps_its_progress_as_it_is(db: Any) -> None:
+    imported(db)
+    made = assign(db)
+    modules.open_lesson(db, COACHEE, lesson(made))
+    before = copy.deepcopy(db.state.progress)
+    with db.unit_of_work() as uow:
+        paused = space_event(sc.SpacePaused, "paused", updated_at=NOW + timedelta(1))
+        spaces.record_space(uow, paused)
+    refused("SPACE_NOT_ACTIVE", modules.complete_lesson, db, COACHEE, lesson(made, "prepare"))
+    refused("SPACE_NOT_ACTIVE", modules.open_lesson, db, COACHEE, lesson(made))
+    assert db.state.progress == before
+    ref = c.ModuleAssignmentRef(assignment_id=made.assignment_id)
+    assert modules.get_module_progress(db, COACH, ref).status == "started"  # still read
