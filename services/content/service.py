@@ -25,7 +25,7 @@ from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 
 from .adapters.link_check import LinkChecker
-from .handlers import keys, links, personal_data, recommendations, resources, spaces
+from .handlers import keys, links, modules, personal_data, recommendations, resources, spaces
 from .storage.unit import ContentUnit, Db
 
 log = logging.getLogger(__name__)
@@ -109,3 +109,43 @@ class ContentService(space_copies.SpaceCopies):
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: ContentUnit, event: Any, envelope: Envelope) -> None:
         personal_data.erase_personal_data(uow, self.master, event)
+
+    # ---------------------------------------------------------------- e-learning modules
+
+    @rpc
+    def import_module(
+        self, caller: Caller, request: c.ImportModuleRequest
+    ) -> c.ImportModuleResponse:
+        return modules.import_module(self.db, caller, request)
+
+    @rpc
+    def list_modules(self, caller: Caller, request: c.ListModulesRequest) -> c.ModuleList:
+        return modules.list_modules(self.db, caller, request)
+
+    @rpc
+    def get_module(self, caller: Caller, request: c.ModuleRef) -> c.ModuleDetail:
+        return modules.get_module(self.db, caller, request)
+
+    @rpc
+    def assign_module(self, caller: Caller, request: c.AssignModuleRequest) -> c.ModuleAssignment:
+        return modules.assign_module(self.db, caller, request)
+
+    @rpc
+    def list_module_assignments(
+        self, caller: Caller, request: c.ListModuleAssignmentsRequest
+    ) -> c.ModuleAssignmentList:
+        return modules.list_module_assignments(self.db, caller, request)
+
+    @rpc
+    def open_lesson(self, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
+        return modules.open_lesson(self.db, caller, request)
+
+    @rpc
+    def complete_lesson(self, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
+        return modules.complete_lesson(self.db, caller, request)
+
+    @rpc
+    def get_module_progress(
+        self, caller: Caller, request: c.ModuleAssignmentRef
+    ) -> c.ModuleProgress:
+        return modules.get_module_progress(self.db, caller, request)

@@ -1,14 +1,18 @@
 """Content's repositories in memory: the names and methods of `services/content/storage`
 (declared by `storage/unit.py`), over one `ContentState` a `FakeDatabase` rolls back. The fakes
 seal nothing (notes are kept as given) and search as the query does, with the domain's own
-folding: the query itself is the integration and end-to-end tests' business."""
+folding: the query itself is the integration and end-to-end tests' business. Modules: stored
+versions, assignments and progress, kept as the storage keeps them."""
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from services.content.domain.module_assignments import ModuleAssignment
+from services.content.domain.progress import Progress
 from services.content.domain.recommendations import Recommendation
 from services.content.domain.resources import PRIVATE, Levels, Resource
 from services.kernel.clock import Clock
@@ -18,10 +22,23 @@ from . import FakeDatabase
 
 
 @dataclass
+class StoredVersion:
+    slug: str
+    version: int
+    source: str
+    document: dict[str, Any]
+    imported_by: str | None
+    created_at: datetime
+
+
+@dataclass
 class ContentState:
     spaces: dict[str, SpaceCopy] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
     recommendations: dict[str, Recommendation] = field(default_factory=dict)
+    versions: dict[tuple[str, int], StoredVersion] = field(default_factory=dict)
+    assignments: dict[str, ModuleAssignment] = field(default_factory=dict)
+    progress: dict[str, tuple[str, str, Progress]] = field(default_factory=dict)
 
 
 class FakeSpaceCopies:
@@ -175,11 +192,114 @@ class FakeRecommendations:
                 r.recommended_by_person_id = placeholder
 
 
+class FakeModuleVersions:
+    def __init__(self, state: ContentState) -> None:
+        self.state = state
+
+    def add(
+        self,
+        slug: str,
+        version: int,
+        source: str,
+        document: dict[str, Any],
+        imported_by: str | None,
+        now: datetime,
+    ) -> bool:
+        if (slug, version) in self.state.versions:
+            return False
+        self.state.versions[slug, version] = StoredVersion(
+            slug, version, source, copy.deepcopy(document), imported_by, now
+        )
+        return True
+
+    def get(self, slug: str, version: int = 0) -> tuple[str, dict[str, Any]] | None:
+        found = [
+            v
+            for v in self.state.versions.values()
+            if v.slug == slug and (not version or v.version == version)
+        ]
+        if not found:
+            return None
+        newest = max(found, key=lambda v: v.version)
+        return newest.source, copy.deepcopy(newest.document)
+
+    def latest(self) -> list[tuple[str, dict[str, Any]]]:
+        slugs = sorted({v.slug for v in self.state.versions.values()})
+        return [got for slug in slugs if (got := self.get(slug)) is not None]
+
+    def anonymise_importer(self, person_id: str, placeholder: str) -> None:
+        for v in self.state.versions.values():
+            if v.imported_by == person_id:
+                v.imported_by = placeholder
+
+
+class FakeModuleAssignments:
+    def __init__(self, state: ContentState) -> None:
+        self.state = state
+
+    def add(self, a: ModuleAssignment) -> bool:
+        if any(
+            (b.space_id, b.slug) == (a.space_id, a.slug) for b in self.state.assignments.values()
+        ):
+            return False
+        self.state.assignments[a.id] = a
+        return True
+
+    def get(self, assignment_id: str) -> ModuleAssignment | None:
+        return self.state.assignments.get(assignment_id)
+
+    def page_of_space(
+        self, space_id: str, size: int, token: str
+    ) -> tuple[list[ModuleAssignment], str]:
+        found = sorted(
+            (a for a in self.state.assignments.values() if a.space_id == space_id),
+            key=lambda a: (a.created_at, a.id),
+        )
+        start = int(token) if token else 0
+        end = start + size
+        return found[start:end], str(end) if end < len(found) else ""
+
+    def of_coachee(self, person_id: str) -> list[ModuleAssignment]:
+        return [a for a in self.state.assignments.values() if a.coachee_person_id == person_id]
+
+    def delete_of_coachee(self, person_id: str) -> None:
+        for a in self.of_coachee(person_id):
+            del self.state.assignments[a.id]
+
+    def anonymise_assigner(self, person_id: str, placeholder: str) -> None:
+        for key, a in list(self.state.assignments.items()):
+            if a.assigned_by_person_id == person_id:
+                self.state.assignments[key] = replace(a, assigned_by_person_id=placeholder)
+
+
+class FakeModuleProgress:
+    def __init__(self, state: ContentState) -> None:
+        self.state = state
+
+    def get(self, assignment_id: str, *, for_update: bool = False) -> Progress | None:
+        kept = self.state.progress.get(assignment_id)
+        return kept[2] if kept else None
+
+    def of_assignments(self, assignment_ids: list[str]) -> dict[str, Progress]:
+        return {i: self.state.progress[i][2] for i in assignment_ids if i in self.state.progress}
+
+    def save(self, assignment_id: str, tenant_id: str, coachee_person_id: str, p: Progress) -> None:
+        self.state.progress[assignment_id] = (tenant_id, coachee_person_id, p)
+
+    def delete_of_coachee(self, person_id: str) -> None:
+        for key, (_t, coachee, _p) in list(self.state.progress.items()):
+            if coachee == person_id:
+                del self.state.progress[key]
+
+
 def content_repositories(state: ContentState) -> dict[str, Any]:
     return {
         "spaces": FakeSpaceCopies(state),
         "resources": FakeResources(state),
         "recommendations": FakeRecommendations(state),
+        "module_versions": FakeModuleVersions(state),
+        "module_assignments": FakeModuleAssignments(state),
+        "module_progress": FakeModuleProgress(state),
     }
 
 
