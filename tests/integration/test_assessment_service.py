@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.assessment.domain.assignments import SpaceCopy
 from services.assessment.handlers import assignments, instruments, keys, personal_data, spaces
 from services.assessment.storage.spaces import Spaces
 from services.assessment.storage.tables import assignments as assignment_rows
@@ -28,6 +27,7 @@ from services.kernel.crypto import MasterKey, master_key_from
 from services.kernel.errors import DomainError
 from services.kernel.ids import new_id
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from services.kernel.space_copy import SpaceCopy
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
 WHEEL = {

@@ -17,7 +17,6 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import replace_dependencies, restrict_entrypoints
 from pydantic import BaseModel
 
-from services.assessment.domain.assignments import SpaceCopy as AssessmentSpaceCopy
 from services.assessment.service import AssessmentService
 from services.contracts import assessment as ac
 from services.contracts import identity as ic
@@ -28,6 +27,7 @@ from services.kernel.caller import Caller, PersonClaims
 from services.kernel.clock import FixedClock
 from services.kernel.errors import DomainError, InvalidArgument, NotFound, Unavailable
 from services.kernel.runtime.errors_wire import register_domain_errors
+from services.kernel.space_copy import SpaceCopy as AssessmentSpaceCopy
 from services.scheduling.domain.availability import Availability
 from services.scheduling.domain.model import SpaceCopy
 from services.scheduling.service import SchedulingService

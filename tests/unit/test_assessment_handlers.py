@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from services.assessment.domain.assignments import SpaceCopy
 from services.assessment.handlers import assignments, instruments, personal_data, spaces
 from services.contracts import assessment as c
 from services.contracts import identity as ic
@@ -17,6 +16,7 @@ from services.contracts import spaces as sc
 from services.kernel.caller import PersonClaims
 from services.kernel.clock import FixedClock
 from services.kernel.errors import DomainError
+from services.kernel.space_copy import SpaceCopy
 from tests.unit.fakes import FakeDatabase
 from tests.unit.fakes.assessment import AssessmentState, assessment_database
 

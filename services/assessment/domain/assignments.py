@@ -10,43 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from services.kernel.errors import FailedPrecondition, NotFound
+from services.kernel.space_copy import ACTIVE, SpaceCopy
 
 from .instruments import Instrument
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
-ACTIVE = "active"
-
-
-class Relation(StrEnum):
-    COACHEE = "coachee"
-    COACH = "coach"  # the space's coach or co-coach
-
-
-@dataclass(frozen=True)
-class SpaceCopy:
-    """Who is in a space, and its status, as spaces' events say (the kernel's SpaceCopies)."""
-
-    space_id: str
-    tenant_id: str
-    status: str
-    coachee_person_id: str
-    coach_person_id: str
-    co_coach_person_id: str | None
-    updated_at: datetime
-
-    def relation_of(self, tenant_id: str | None, person_id: str) -> Relation | None:
-        if tenant_id != self.tenant_id:
-            return None
-        if person_id == self.coachee_person_id:
-            return Relation.COACHEE
-        if person_id in (self.coach_person_id, self.co_coach_person_id):
-            return Relation.COACH
-        return None
 
 
 def not_found() -> NotFound:

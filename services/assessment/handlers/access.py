@@ -7,8 +7,9 @@ from __future__ import annotations
 from services.kernel.caller import PersonClaims
 from services.kernel.crypto import MasterKey
 from services.kernel.errors import PermissionDenied
+from services.kernel.space_copy import Relation
 
-from ..domain.assignments import Assignment, Relation, not_found, space_not_found
+from ..domain.assignments import Assignment, not_found, space_not_found
 from ..storage.unit import AssessmentUnit
 
 

@@ -9,11 +9,11 @@ from services.contracts import assessment as c
 from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.ids import new_id
+from services.kernel.space_copy import Relation
 
 from ..domain.assignments import (
     SUBMITTED,
     Assignment,
-    Relation,
     not_found,
     require_active,
 )

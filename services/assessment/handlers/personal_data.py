@@ -8,9 +8,9 @@ from services.contracts import personal_data as pd
 from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.personal_data import completion_event
+from services.kernel.space_copy import ERASED_PERSON
 
 from ..domain.raters import ANSWERED, EXPIRED, INVITED, Rater
-from ..storage.spaces import ERASED_PERSON
 from ..storage.unit import AssessmentUnit, Db
 from .views import assignment_view, attempt_view
 

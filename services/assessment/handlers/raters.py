@@ -21,9 +21,10 @@ from services.kernel.crypto import MasterKey, SecretKey, derive_link_token, toke
 from services.kernel.errors import FailedPrecondition, PermissionDenied
 from services.kernel.ids import new_id
 from services.kernel.runtime.mailer import Mailer
+from services.kernel.space_copy import Relation
 
 from ..adapters.documents import document_of
-from ..domain.assignments import SUBMITTED, Assignment, Relation, require_active
+from ..domain.assignments import SUBMITTED, Assignment, require_active
 from ..domain.feedback import SELF, RaterAnswers, feedback
 from ..domain.raters import (
     ANSWERED,

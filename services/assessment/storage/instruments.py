@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from .spaces import ERASED_PERSON
+from services.kernel.space_copy import ERASED_PERSON
+
 from .tables import instruments
 
 

@@ -17,22 +17,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from services.kernel.runtime.space_copies import space_copies_table
+
 metadata = MetaData()
 
 TZ = DateTime(timezone=True)
 
 # Who is in each space, and its status, from spaces' events (the kernel's SpaceCopies).
-spaces = Table(
-    "spaces",
-    metadata,
-    Column("space_id", String(40), primary_key=True),
-    Column("tenant_id", String(40), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("coachee_person_id", String(40), nullable=False),
-    Column("coach_person_id", String(40), nullable=False),
-    Column("co_coach_person_id", String(40)),
-    Column("updated_at", TZ, nullable=False),
-)
+spaces = space_copies_table(metadata)
 
 # Coaches' own instruments: one row per version (the catalogue's are files, not rows). A
 # version, once written, never changes; `shared` is the instrument's, on its every version.

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from services.assessment.domain.assignments import SUBMITTED, Assignment, Attempt, SpaceCopy
+from services.assessment.domain.assignments import SUBMITTED, Assignment, Attempt
 from services.assessment.domain.raters import EXPIRED, INVITED, Rater
 from services.assessment.storage.instruments import StoredInstrument
-from services.assessment.storage.spaces import ERASED_PERSON
 from services.kernel.clock import Clock
 from services.kernel.crypto import SecretKey
+from services.kernel.space_copy import ERASED_PERSON, SpaceCopy
 
 from . import FakeDatabase
+from .space_copies import FakeSpaceCopies
 
 
 @dataclass
@@ -26,28 +27,6 @@ class AssessmentState:
     instruments: list[StoredInstrument] = field(default_factory=list)
     assignments: dict[str, Assignment] = field(default_factory=dict)
     raters: dict[str, Rater] = field(default_factory=dict)
-
-
-class FakeSpaces:
-    def __init__(self, state: AssessmentState) -> None:
-        self.state = state
-
-    def get(self, space_id: str) -> SpaceCopy | None:
-        return self.state.spaces.get(space_id)
-
-    def apply(self, copy_: SpaceCopy) -> None:
-        kept = self.state.spaces.get(copy_.space_id)
-        if kept is None or kept.updated_at <= copy_.updated_at:
-            self.state.spaces[copy_.space_id] = copy_
-
-    def anonymise(self, person_id: str) -> None:
-        for space_id, s in list(self.state.spaces.items()):
-            changes = {
-                k: ERASED_PERSON
-                for k in ("coachee_person_id", "coach_person_id", "co_coach_person_id")
-                if getattr(s, k) == person_id
-            }
-            self.state.spaces[space_id] = replace(s, **changes)
 
 
 class FakeInstruments:
@@ -234,7 +213,7 @@ class FakeRaters:
 
 def assessment_repositories(state: AssessmentState) -> dict[str, Any]:
     return {
-        "spaces": FakeSpaces(state),
+        "spaces": FakeSpaceCopies(state),
         "instruments": FakeInstruments(state),
         "assignments": FakeAssignments(state),
         "raters": FakeRaters(state),
