@@ -5,7 +5,8 @@ searches (a word's start, accents ignored: "ecoute" finds "Écoute"; a level fil
 recommends a resource into an active space with a note; the coachee reads it with the note and
 the link (opened apart, no referrer), marks it read and helpful; the coach sees the marks.
 Another coach and HR get the not-found page for the space's pages and forms and for the coach's
-own resource, and nothing changes."""
+own resource, and nothing changes; the coach deletes it, and the coachee keeps what they were
+recommended."""
 
 from __future__ import annotations
 
@@ -140,6 +141,18 @@ def test_resources_at_three_levels_searched_recommended_read_and_marked(
         assert titles(page) == [f"Mon podcast {word}"]
         assert page.locator("#results a[id^=edit-]").count() == 1  # the coach's own only
         journey_checks(page, "library-coach", elsewhere)
+        page.click("#results a[id^=edit-]")
+        page.fill("#minutes", "20000")
+        with page.expect_navigation():
+            page.click("#save")
+        assert page.get_attribute("#minutes", "aria-invalid") == "true"
+        assert page.inner_text("#minutes-error")
+        page.fill("#minutes", "25")
+        page.fill("#why", "À écouter en marchant.")
+        with page.expect_navigation():
+            page.click("#save")
+        assert "saved" in page.inner_text("#done")
+        assert "25 min" in page.inner_text("#results")
 
         def recommend() -> bool:
             """Tried until the content service knows the space (from the spaces' events)."""
@@ -217,7 +230,7 @@ def recommended(api: Api, team: TenantWorld, space: spb.Space) -> tuple[str, str
     return resource.resource_id, made.recommendation_id
 
 
-def test_another_coach_and_hr_get_the_not_found_page_and_nothing_changes(
+def test_others_find_nothing_and_a_deleted_resource_stays_with_the_coachee(
     deployment: Deployment,
     api: Api,
     operator: Session,
@@ -278,3 +291,17 @@ def test_another_coach_and_hr_get_the_not_found_page_and_nothing_changes(
         cpb.GetResourceRequest(resource_id=resource_id), metadata=team.coach.metadata
     )
     assert kept.title == "Secret reading"
+
+    with browsing(browser, origin) as (_, page, elsewhere):  # its coach deletes it
+        signed_in(page, origin, email_of(api, team.coach))
+        page.goto(f"{origin}/coach/library/{resource_id}")
+        journey_checks(page, "library-coach-edit", elsewhere)
+        with page.expect_navigation():
+            page.click("#delete")
+        assert "deleted" in page.inner_text("#done")
+        assert status_of(page, f"{origin}/coach/library/{resource_id}") == 404
+    with browsing(browser, origin) as (_, page, _elsewhere):  # the coachee keeps the copy
+        signed_in(page, origin, email_of(api, team.coachee))
+        page.goto(f"{origin}/spaces/{space.space_id}")
+        assert "Secret reading" in page.inner_text("#recommendation-list")
+        assert "Only for you" in page.inner_text("#recommendation-list")
