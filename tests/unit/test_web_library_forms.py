@@ -1,7 +1,8 @@
 """The resource form of the web app (gateway/web/library_forms.py): read back into the API's
 fields (tags split at commas, minutes a whole number, blank minutes 0), refused beside its field
 before any call when the kind or the minutes are wrong and kept as typed, and a kept resource
-shown again as its form; the words for kinds and languages in the page's language."""
+shown again as its form; the words for kinds and languages in the page's language; the library
+page's search form read into SearchResources (unknown kinds and levels ignored)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import Flask, g
 from werkzeug.datastructures import MultiDict
 
 from gateway.api.pb import content_pb2 as cpb
+from gateway.web import library
 from gateway.web import library_forms as lf
 
 
@@ -89,3 +91,18 @@ def test_kinds_and_languages_are_named_in_the_pages_language(page: None) -> None
     g.language = "fr"
     assert lf.kind_label(cpb.BOOK) == "Livre"
     assert dict(lf.language_options())["en"] == "anglais"
+
+
+def test_the_search_form_becomes_the_apis_search_and_unknown_values_are_ignored() -> None:
+    asked = "q=%C3%A9coute+act&tag=%C3%A9coute,+relation,&language=fr&kind=video&level=tenant"
+    with Flask(__name__).test_request_context(f"/coach/library?{asked}&page=tok"):
+        g.language = "en"
+        wanted = library.search_request(library.search_of(library.DESKS["coach"]))
+    assert wanted.query == "écoute act" and list(wanted.tags) == ["écoute", "relation"]
+    assert wanted.language == "fr" and wanted.kind == cpb.VIDEO and wanted.scope == cpb.TENANT
+    assert wanted.page_token == "tok" and wanted.page_size == library.PAGE_SIZE
+    old_link = "kind=film&level=private"  # HR reads no private level
+    with Flask(__name__).test_request_context(f"/hr/library?{old_link}"):
+        wanted = library.search_request(library.search_of(library.DESKS["hr"]))
+    assert wanted.kind == cpb.RESOURCE_KIND_UNSPECIFIED
+    assert wanted.scope == cpb.RESOURCE_SCOPE_UNSPECIFIED
