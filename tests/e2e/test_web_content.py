@@ -305,3 +305,6 @@ def test_others_find_nothing_and_a_deleted_resource_stays_with_the_coachee(
         page.goto(f"{origin}/spaces/{space.space_id}")
         assert "Secret reading" in page.inner_text("#recommendation-list")
         assert "Only for you" in page.inner_text("#recommendation-list")
+        page.goto(f"{origin}/spaces/{space.space_id}?lang=fr")  # and in French
+        assert page.inner_text("#recommendations") == "Ressources qui vous sont recommandées"
+        assert page.inner_text(f"#read-{recommendation_id}") == "Marquer comme lu"
