@@ -16,6 +16,7 @@ BENCHMARKS = (
     "scheduling",
     "web",
     "assessment",
+    "content",
 )
 
 

@@ -4,9 +4,11 @@
    answers (`services/assessment/domain/scoring.score`): per attempt p50 and p95, and the total.
 2. A coachee's results with 200 attempts (the wheel of life assigned, submitted and retaken 200
    times through the gRPC gateway), then measured as the coachee:
-   - `GetAssignment`: the assignment with its 200 attempts and their results;
+   - `GetAssignment`: the assignment with its 200 attempts as summaries (score values) and
+     its dimensions' band texts once;
    - `GetTrend`: each dimension's 200 points;
-   - `ListAssignments`: the space's assignments with their attempts.
+   - `ListAssignments`: the space's assignments, each as `GetAssignment` gives it;
+   - `GetAttempt`: the latest attempt whole, its answers opened and its results' texts.
    p50 and p95 at the client and at the service (the `ms` the assessment service logs per call).
 
 Target: p50 under 20 ms at the service for each call. Results:
@@ -51,6 +53,7 @@ SERVICE_METHODS = {
     "GetAssignment": "get_assignment",
     "GetTrend": "get_trend",
     "ListAssignments": "list_assignments",
+    "GetAttempt": "get_attempt",
 }
 
 
@@ -166,6 +169,9 @@ def main(argv: list[str]) -> int:
                 ),
                 "ListAssignments": lambda md: stub.ListAssignments(
                     apb.ListAssignmentsRequest(parent=space), metadata=md
+                ),
+                "GetAttempt": lambda md: stub.GetAttempt(
+                    apb.GetAttemptRequest(assignment_id=ref, number=args.attempts), metadata=md
                 ),
             }
             got = stub.GetAssignment(

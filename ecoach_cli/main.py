@@ -9,6 +9,8 @@
     ecoach members deactivate MEMBER_ID [--tenant ID]
     ecoach invitations accept LINK_OR_TOKEN          the password is asked (or ECOACH_PASSWORD)
     ecoach people reset-mfa EMAIL                    operators: reset a person's authenticator
+    ecoach modules import FOLDER                     operators: a module's folder into the
+                                                     catalogue (docs/content/module-format.md)
     ecoach logout
 
 The session (gateway address, access and refresh tokens) is kept in `~/.ecoach/session.json`
@@ -36,6 +38,8 @@ from typing import Any
 import grpc
 
 from gateway.api.client_errors import call_error
+from gateway.api.pb import content_pb2 as cpb
+from gateway.api.pb import content_pb2_grpc as cpb_grpc
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from services.kernel.i18n import N_, gettext
@@ -68,6 +72,12 @@ MESSAGES: dict[str, str] = {
     "accepted_existing": N_("Invitation accepted with your existing account %(email)s."),
     "bad_link": N_("This does not look like an invitation link or token."),
     "file_missing": N_("No such file: %(path)s"),
+    "folder_missing": N_("No such folder: %(path)s"),
+    "not_text": N_("%(path)s is not UTF-8 text."),
+    "module_imported": N_("Module %(slug)s version %(version)s imported."),
+    "module_unchanged": N_(
+        "Module %(slug)s version %(version)s is already published: nothing changed."
+    ),
     "mfa_code": N_("Code from your authenticator app (or a recovery code): "),
     "mfa_new_code": N_("Code now shown by your authenticator app: "),
     "mfa_enrol": N_(
@@ -175,6 +185,7 @@ class Stubs:
     tenants: Any
     members: Any
     recovery: Any
+    content: Any
 
 
 def stubs(channel: grpc.Channel) -> Stubs:
@@ -183,6 +194,7 @@ def stubs(channel: grpc.Channel) -> Stubs:
         pb_grpc.TenantServiceStub(channel),
         pb_grpc.MemberServiceStub(channel),
         pb_grpc.AccountRecoveryServiceStub(channel),
+        cpb_grpc.ContentServiceStub(channel),
     )
 
 
@@ -422,6 +434,37 @@ def accept(api: Stubs, session: Session, args: argparse.Namespace) -> None:
         print(t("accepted_existing", email=answer.email))
 
 
+def module_files(folder: Path) -> list[Any]:
+    """A module folder's files, by their path in it; hidden entries (.git) are left out and
+    symbolic links are sent as such, for the gateway to refuse by name."""
+    if not folder.is_dir():
+        raise CliError(t("folder_missing", path=folder))
+    files = []
+    for directory, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(n for n in names if not n.startswith(".")):
+            path = Path(directory) / name
+            relative = path.relative_to(folder).as_posix()
+            text = "" if path.is_symlink() else None
+            try:
+                text = path.read_bytes().decode("utf-8") if text is None else text
+            except UnicodeDecodeError:
+                raise CliError(t("not_text", path=relative)) from None
+            files.append(cpb.ModuleFile(path=relative, text=text))
+    return files
+
+
+def import_module(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    """A module's folder into the catalogue; each problem is printed as `file:line key: why`."""
+    answer = api.content.ImportModule(
+        cpb.ImportModuleRequest(files=module_files(Path(args.folder))),
+        metadata=session.metadata,
+        timeout=60,
+    )
+    key = "module_imported" if answer.imported else "module_unchanged"
+    print(t(key, slug=answer.module.slug, version=answer.module.version))
+
+
 # ---------------------------------------------------------------- plumbing
 
 
@@ -479,6 +522,12 @@ def parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("email")
     reset.set_defaults(run=reset_mfa, needs_session=True)
+    modules = sub.add_parser("modules").add_subparsers(dest="what", required=True)
+    mod = modules.add_parser(
+        "import", help="import a module's folder into the catalogue (operators)"
+    )
+    mod.add_argument("folder")
+    mod.set_defaults(run=import_module, needs_session=True)
     return p
 
 

@@ -91,6 +91,8 @@ class Deployment:
             # The web process calls the gateway from the loopback: the gateway believes the
             # browser's address it forwards (sign-in throttling and history see the person).
             ECOACH_TRUSTED_PROXIES="127.0.0.1,::1",
+            # The library's links are checked within a test's patience.
+            ECOACH_LINK_CHECK_SWEEP_SECONDS="2",
         )
         self.env.update(env or {})
         if database_url:

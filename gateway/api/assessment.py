@@ -140,6 +140,37 @@ def attempt_out(a: c.Attempt) -> pb.Attempt:
     return attempt
 
 
+def _summary_out(a: c.AttemptSummary) -> pb.AttemptSummary:
+    summary = pb.AttemptSummary(
+        number=a.number,
+        status=_ATTEMPT_STATUS[a.status],
+        start_time=cv.timestamp(a.started_at),
+        update_time=cv.timestamp(a.updated_at),
+        scores=[
+            pb.ScoreValue(dimension=s["dimension"], score=s["score"], raw=s["raw"], band=s["band"])
+            for s in a.scores
+        ],
+    )
+    if a.submitted_at is not None:
+        summary.submit_time.CopyFrom(cv.timestamp(a.submitted_at))
+    return summary
+
+
+def _dimension_out(d: c.DimensionBands) -> pb.DimensionBands:
+    return pb.DimensionBands(
+        dimension=d.dimension,
+        title=_text(d.title),
+        lowest=d.lowest,
+        highest=d.highest,
+        bands=[
+            pb.BandText(
+                lower=b.lower, upper=b.upper, label=_text(b.label), meaning=_text(b.meaning)
+            )
+            for b in d.bands
+        ],
+    )
+
+
 def assignment_out(a: c.Assignment) -> pb.Assignment:
     return pb.Assignment(
         assignment_id=a.assignment_id,
@@ -153,7 +184,8 @@ def assignment_out(a: c.Assignment) -> pb.Assignment:
         assigner_person_id=a.assigned_by_person_id,
         create_time=cv.timestamp(a.created_at),
         update_time=cv.timestamp(a.updated_at),
-        attempts=[attempt_out(t) for t in a.attempts],
+        attempts=[_summary_out(t) for t in a.attempts],
+        dimensions=[_dimension_out(d) for d in a.dimensions],
     )
 
 
@@ -276,7 +308,9 @@ class AssessmentService(pb_grpc.AssessmentServiceServicer):  # type: ignore[misc
                 title=_text(line.title),
                 points=[
                     pb.TrendPoint(
-                        number=p.number, submit_time=cv.timestamp(p.submitted_at), score=p.score
+                        number=p["number"],
+                        submit_time=cv.timestamp(p["submitted_at"]),
+                        score=p["score"],
                     )
                     for p in line.points
                 ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from services.contracts import content as c
@@ -27,6 +28,12 @@ _LINK = {
     "refused": pb.LINK_REFUSED,
 }
 _STATUS = {"new": pb.NEW, "read": pb.READ}
+_SOURCE = {"shipped": pb.MODULE_SHIPPED, "imported": pb.MODULE_IMPORTED}
+_PROGRESS = {
+    "not_started": pb.PROGRESS_NOT_STARTED,
+    "started": pb.PROGRESS_STARTED,
+    "completed": pb.PROGRESS_COMPLETED,
+}
 
 
 def _enum_in(table: dict[int, str], value: int, field: str, *, required: bool) -> str | None:
@@ -99,6 +106,58 @@ def recommendation_out(r: c.Recommendation) -> pb.Recommendation:
     if r.useful is not None:
         out.useful = r.useful
     return out
+
+
+def _local(t: c.LocalText) -> pb.LocalText:
+    return pb.LocalText(en=t.en, fr=t.fr)
+
+
+def module_out(m: c.ModuleSummary) -> pb.Module:
+    out = pb.Module(
+        slug=m.slug,
+        version=m.version,
+        source=_SOURCE[m.source],
+        title=_local(m.title),
+        summary=_local(m.summary),
+        minutes=m.minutes,
+        lesson_count=m.lesson_count,
+    )
+    if isinstance(m, c.ModuleDetail):
+        out.document_json = json.dumps(m.document, ensure_ascii=False)
+    return out
+
+
+def progress_out(p: c.ModuleProgress) -> pb.ModuleProgress:
+    out = pb.ModuleProgress(
+        assignment_id=p.assignment_id,
+        status=_PROGRESS[p.status],
+        version=p.version,
+        lessons=p.lessons,
+        position=p.position,
+        lessons_completed=p.lessons_completed,
+        seconds=p.seconds,
+    )
+    for field, value in (
+        ("start_time", p.started_at),
+        ("last_seen_time", p.last_seen_at),
+        ("complete_time", p.completed_at),
+    ):
+        if value is not None:
+            getattr(out, field).CopyFrom(cv.timestamp(value))
+    return out
+
+
+def module_assignment_out(a: c.ModuleAssignment) -> pb.ModuleAssignment:
+    return pb.ModuleAssignment(
+        assignment_id=a.assignment_id,
+        space=space_name(a.tenant_id, a.space_id),
+        coachee_person_id=a.coachee_person_id,
+        slug=a.slug,
+        title=_local(a.title),
+        assigned_by_person_id=a.assigned_by_person_id,
+        create_time=cv.timestamp(a.created_at),
+        progress=progress_out(a.progress),
+    )
 
 
 def _space_id(name: str) -> str:
@@ -190,6 +249,70 @@ class ContentService(pb_grpc.ContentServiceServicer):  # type: ignore[misc]
         return spb.TenantKeyRotation(
             key_id=answer.key_id, rewrapped=answer.rewrapped, retired=answer.retired
         )
+
+    # ---------------------------------------------------------------- modules
+
+    @handler
+    def ImportModule(self, request: Any, call: CallContext) -> pb.ImportModuleResponse:
+        files = [{"path": f.path, "text": f.text} for f in request.files]
+        answer = call.call(ContentApi.import_module, files=files)
+        return pb.ImportModuleResponse(module=module_out(answer.module), imported=answer.imported)
+
+    @handler
+    def ListModules(self, request: Any, call: CallContext) -> pb.ListModulesResponse:
+        answer = call.call(
+            ContentApi.list_modules, page_size=request.page_size, page_token=request.page_token
+        )
+        return pb.ListModulesResponse(
+            modules=[module_out(m) for m in answer.modules],
+            next_page_token=answer.next_page_token,
+        )
+
+    @handler
+    def GetModule(self, request: Any, call: CallContext) -> pb.Module:
+        answer = call.call(ContentApi.get_module, slug=request.slug, version=request.version)
+        return module_out(answer)
+
+    @handler
+    def AssignModule(self, request: Any, call: CallContext) -> pb.ModuleAssignment:
+        answer = call.call(
+            ContentApi.assign_module, space_id=_space_id(request.parent), slug=request.slug
+        )
+        return module_assignment_out(answer)
+
+    @handler
+    def ListModuleAssignments(
+        self, request: Any, call: CallContext
+    ) -> pb.ListModuleAssignmentsResponse:
+        answer = call.call(
+            ContentApi.list_module_assignments,
+            space_id=_space_id(request.parent),
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListModuleAssignmentsResponse(
+            assignments=[module_assignment_out(a) for a in answer.assignments],
+            next_page_token=answer.next_page_token,
+        )
+
+    @handler
+    def OpenLesson(self, request: Any, call: CallContext) -> pb.ModuleProgress:
+        answer = call.call(
+            ContentApi.open_lesson, assignment_id=request.assignment_id, lesson=request.lesson
+        )
+        return progress_out(answer)
+
+    @handler
+    def CompleteLesson(self, request: Any, call: CallContext) -> pb.ModuleProgress:
+        answer = call.call(
+            ContentApi.complete_lesson, assignment_id=request.assignment_id, lesson=request.lesson
+        )
+        return progress_out(answer)
+
+    @handler
+    def GetModuleProgress(self, request: Any, call: CallContext) -> pb.ModuleProgress:
+        answer = call.call(ContentApi.get_module_progress, assignment_id=request.assignment_id)
+        return progress_out(answer)
 
 
 def add_to_server(server: Any, backend: Backend) -> list[str]:

@@ -2,8 +2,9 @@
 the coach's and the coachee's pages: the space's assignments and the instruments a coach may
 assign, an instrument's items read from its document (the published format,
 docs/schemas/instrument.schema.json), the answer form read back into the API's answers (and
-what was typed, to show again), the answers of an attempt in words, and the trend drawn with
-the goals' charts (charts.py).
+what was typed, to show again), an attempt's results from its assignment (score values, and
+the band texts the assignment gives once), one attempt's answers in words, and the trend
+drawn with the goals' charts (charts.py).
 
 Who sees what is the service's to decide: the space's coachee, coach and co-coach; anyone else
 gets NOT_FOUND, which the pages turn into the 404 page."""
@@ -87,7 +88,7 @@ def submitted_count(assignment: apb.Assignment) -> int:
     return sum(1 for a in assignment.attempts if a.status == apb.ATTEMPT_SUBMITTED)
 
 
-def last_submitted(assignment: apb.Assignment) -> apb.Attempt | None:
+def last_submitted(assignment: apb.Assignment) -> apb.AttemptSummary | None:
     done = [a for a in assignment.attempts if a.status == apb.ATTEMPT_SUBMITTED]
     return done[-1] if done else None
 
@@ -258,6 +259,36 @@ def answer_words(item: Item, answer: apb.Answer) -> str:
 # --------------------------------------------------------------- results and their trend
 
 
+def submitted_attempts(assignment: apb.Assignment) -> list[apb.AttemptSummary]:
+    """The submitted attempts as the assignment lists them, oldest first."""
+    return [a for a in assignment.attempts if a.status == apb.ATTEMPT_SUBMITTED]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One dimension of an attempt's results, with its texts."""
+
+    dimension: str
+    title: apb.LocalizedText
+    score: float  # 0 to 100
+    band: apb.LocalizedText
+    interpretation: apb.LocalizedText
+
+
+def results_of(assignment: apb.Assignment, attempt: apb.AttemptSummary) -> list[Result]:
+    """An attempt's results from the assignment alone: the attempt's score values, and the
+    texts the assignment gives once for every attempt (its `dimensions`)."""
+    dimensions = {d.dimension: d for d in assignment.dimensions}
+    found = []
+    for s in attempt.scores:
+        dimension = dimensions.get(s.dimension)
+        if dimension is None or not 0 <= s.band < len(dimension.bands):
+            continue
+        band = dimension.bands[s.band]
+        found.append(Result(s.dimension, dimension.title, s.score, band.label, band.meaning))
+    return found
+
+
 @dataclass(frozen=True)
 class SubmittedAttempt:
     attempt: apb.Attempt
@@ -265,24 +296,20 @@ class SubmittedAttempt:
     answers: list[tuple[str, str]]
 
 
-def submitted_attempts(assignment: apb.Assignment, items: list[Item]) -> list[SubmittedAttempt]:
-    """Each submitted attempt with its answers and results, oldest first."""
-    shown = []
-    for listed in assignment.attempts:
-        if listed.status != apb.ATTEMPT_SUBMITTED:
-            continue
-        attempt = authed(
-            clients(),
-            clients().assessment.GetAttempt,
-            apb.GetAttemptRequest(assignment_id=assignment.assignment_id, number=listed.number),
-        )
-        words = [
-            (item.prompt, answer_words(item, attempt.answers[item.id]))
-            for item in items
-            if item.id in attempt.answers
-        ]
-        shown.append(SubmittedAttempt(attempt, words))
-    return shown
+def attempt_answers(assignment: apb.Assignment, number: int, items: list[Item]) -> SubmittedAttempt:
+    """One attempt whole (GetAttempt) with its answers in words: one call, whatever the
+    number of attempts."""
+    attempt = authed(
+        clients(),
+        clients().assessment.GetAttempt,
+        apb.GetAttemptRequest(assignment_id=assignment.assignment_id, number=number),
+    )
+    words = [
+        (item.prompt, answer_words(item, attempt.answers[item.id]))
+        for item in items
+        if item.id in attempt.answers
+    ]
+    return SubmittedAttempt(attempt, words)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,12 @@ a retake once every attempt is submitted and reads the results of an assignment 
 dimension's score, band and meaning, the coachee's answers, the trend over attempts); its
 coachee answers on a page of their own (a draft saved as often as they like, then submitted:
 a refused submit shows each item's problem beside it and keeps what was typed), then reads
-the same results and trend. Both see the assignment's 360 feedback there (feedback.py): the
-raters' counts and their answers by group as the service shows them; the coachee, in an active
-space, asks people for feedback with the form beside it (`.../raters`).
+the same results and trend. The latest results come with the assignment (its attempts' score
+values and its band texts, once); the answers shown are one attempt's (the latest, or
+`?attempt=<number>`), so a page makes the same few calls after 2 attempts or 200. Both see the
+assignment's 360 feedback there (feedback.py): the raters' counts and their answers by group as
+the service shows them; the coachee, in an active space, asks people for feedback with the form
+beside it (`.../raters`).
 
 The coach's pages start from `coach.coached_space`, the coachee's from `coachee.my_card`, so a
 space that is not the caller's is 404 before any assessment call; an assignment of another
@@ -59,14 +62,34 @@ def assignment_in(space_name: str, assignment_id: str) -> apb.Assignment:
     return found
 
 
+def chosen_attempt(submitted: list[apb.AttemptSummary]) -> int:
+    """The submitted attempt whose answers the page shows: `?attempt=<number>`, else the
+    latest; 0 when none is submitted."""
+    numbers = [a.number for a in submitted]
+    asked = request.args.get("attempt", "")
+    if asked.isdigit() and int(asked) in numbers:
+        return int(asked)
+    return numbers[-1] if numbers else 0
+
+
 def results_values(assignment: apb.Assignment, items: list[qf.Item] | None) -> dict[str, Any]:
-    """What the results part of a questionnaire's page shows, for its coach and coachee."""
-    attempts = qf.submitted_attempts(assignment, items or [])
+    """What the results part of a questionnaire's page shows, for its coach and coachee: the
+    latest submitted attempt's results (from the assignment: no call per attempt), the
+    answers of one attempt (one GetAttempt), and the trend (one GetTrend)."""
+    submitted = qf.submitted_attempts(assignment)
+    latest = submitted[-1] if submitted else None
+    number = chosen_attempt(submitted)
     return {
         "questions_hidden": items is None,
         "assignment": assignment,
-        "attempts": attempts,
-        "latest": attempts[-1].attempt if attempts else None,
+        "attempts": submitted,
+        "latest": latest,
+        "results": qf.results_of(assignment, latest) if latest else [],
+        "shown": qf.attempt_answers(assignment, number, items or []) if number else None,
+        "attempt_url": lambda n: (
+            url_for(str(request.endpoint), **(request.view_args or {}), attempt=n)
+            + "#answers-given"
+        ),
         "trend": qf.trend_of(assignment),
         "qf": qf,
         "fb": fb,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
+
+from nameko.timer import timer
 
 from services.contracts import content as c
 from services.contracts import identity as ic
@@ -10,6 +14,8 @@ from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
 from services.contracts.base import Empty, PingResponse
 from services.kernel.caller import Caller
+from services.kernel.clock import clock_for
+from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime import space_copies
@@ -18,8 +24,11 @@ from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 
-from .handlers import keys, personal_data, recommendations, resources, spaces
+from .adapters.link_check import LinkChecker
+from .handlers import keys, links, modules, personal_data, recommendations, resources, spaces
 from .storage.unit import ContentUnit, Db
+
+log = logging.getLogger(__name__)
 
 
 # SpaceCopies is not imported by name: `nameko run` would take it for a second service.
@@ -30,6 +39,10 @@ class ContentService(space_copies.SpaceCopies):
     auth = Authentication()
     relay = EventRelay()  # publishes content.* events (erasure completions included)
     master: MasterKey = Collaborator(deployment_master_key)
+    config: Settings = Collaborator(settings)
+    checker: LinkChecker = Collaborator(
+        lambda: LinkChecker(clock=clock_for(settings().env, settings().test_clock_path))
+    )
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> PingResponse:
@@ -79,9 +92,60 @@ class ContentService(space_copies.SpaceCopies):
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
 
+    @timer(interval=settings().link_check_sweep_seconds)
+    def check_links(self) -> None:
+        recheck = timedelta(days=self.config.link_recheck_days)
+        try:
+            checked = links.check_due_links(self.db, self.checker.check, recheck)
+        except Exception:
+            log.exception("link check failed; the next sweep retries")
+            return
+        if checked:
+            log.info("links checked", extra={"count": checked})
+
     def record_space(self, uow: ContentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
         spaces.record_space(uow, event)
 
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: ContentUnit, event: Any, envelope: Envelope) -> None:
         personal_data.erase_personal_data(uow, self.master, event)
+
+    # ---------------------------------------------------------------- e-learning modules
+
+    @rpc
+    def import_module(
+        self, caller: Caller, request: c.ImportModuleRequest
+    ) -> c.ImportModuleResponse:
+        return modules.import_module(self.db, caller, request)
+
+    @rpc
+    def list_modules(self, caller: Caller, request: c.ListModulesRequest) -> c.ModuleList:
+        return modules.list_modules(self.db, caller, request)
+
+    @rpc
+    def get_module(self, caller: Caller, request: c.ModuleRef) -> c.ModuleDetail:
+        return modules.get_module(self.db, caller, request)
+
+    @rpc
+    def assign_module(self, caller: Caller, request: c.AssignModuleRequest) -> c.ModuleAssignment:
+        return modules.assign_module(self.db, caller, request)
+
+    @rpc
+    def list_module_assignments(
+        self, caller: Caller, request: c.ListModuleAssignmentsRequest
+    ) -> c.ModuleAssignmentList:
+        return modules.list_module_assignments(self.db, caller, request)
+
+    @rpc
+    def open_lesson(self, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
+        return modules.open_lesson(self.db, caller, request)
+
+    @rpc
+    def complete_lesson(self, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
+        return modules.complete_lesson(self.db, caller, request)
+
+    @rpc
+    def get_module_progress(
+        self, caller: Caller, request: c.ModuleAssignmentRef
+    ) -> c.ModuleProgress:
+        return modules.get_module_progress(self.db, caller, request)

@@ -13,8 +13,9 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, with_config
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from services.kernel.events import EventPayload
 from services.kernel.i18n import N_
@@ -257,6 +258,52 @@ class Attempt(Contract):
     results: list[DimensionResult] = Field(default_factory=list)  # once submitted
 
 
+@with_config(ConfigDict(extra="forbid"))
+class ScoreValue(TypedDict):
+    """An attempt's score on one dimension, as an assignment lists it: values only; the
+    dimension's title and the band's texts are the assignment's `dimensions`, once. A typed
+    dict rather than a model: an assignment lists 200 attempts of 9 dimensions and more, and
+    each contract model costs microseconds to build and check (bench/assessment.py)."""
+
+    dimension: str
+    score: float  # 0 to 100
+    raw: float
+    band: int  # the band's index in the dimension's `bands`
+
+
+class AttemptSummary(Contract):
+    """An attempt as an assignment lists it: its state and dates, and once submitted its score
+    values; never its answers (GetAttempt gives one attempt whole)."""
+
+    number: int
+    status: AttemptStatus
+    started_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    scores: list[ScoreValue] = Field(default_factory=list)  # once submitted
+
+
+class BandText(Contract):
+    """One band of a dimension: raw scores from `lower` (included) up to `upper` (excluded;
+    the last band includes it), and what they mean."""
+
+    lower: float
+    upper: float
+    label: LineText
+    meaning: ParagraphText
+
+
+class DimensionBands(Contract):
+    """A dimension of the assigned version: its title, its raw score's range and its bands'
+    texts, which every attempt's `ScoreValue` points into."""
+
+    dimension: str
+    title: LineText
+    lowest: float
+    highest: float
+    bands: list[BandText]
+
+
 class Assignment(Contract):
     assignment_id: str
     tenant_id: str
@@ -270,7 +317,9 @@ class Assignment(Contract):
     assigned_by_person_id: str
     created_at: datetime
     updated_at: datetime
-    attempts: list[Attempt] = Field(default_factory=list)  # without answers
+    # The version's dimensions with their band texts, once for every attempt.
+    dimensions: list[DimensionBands] = Field(default_factory=list)
+    attempts: list[AttemptSummary] = Field(default_factory=list)  # oldest first
 
 
 class AssignmentList(Contract):
@@ -278,7 +327,11 @@ class AssignmentList(Contract):
     next_page_token: str = ""
 
 
-class TrendPoint(Contract):
+@with_config(ConfigDict(extra="forbid"))
+class TrendPoint(TypedDict):
+    """An attempt's score (0 to 100) on a dimension. A typed dict, as ScoreValue: a trend of
+    200 attempts has 200 of them per dimension."""
+
     number: int
     submitted_at: datetime
     score: float

@@ -1,12 +1,13 @@
 """The content service's contract: the resource library (articles, videos, books, podcasts at
 three levels: the platform's, a tenant's, a coach's own), the recommendations a coach makes of
-them into a space, its events and its method table (`ContentApi`). E-learning modules and
-their progress follow (issue 23)."""
+them into a space; e-learning modules (a catalogue of the shipped ones and those operators
+import from a folder), their assignment to a space and each coachee's progress; its events and
+its method table (`ContentApi`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -176,6 +177,133 @@ class RecommendationList(Contract):
     next_page_token: str = ""
 
 
+# ---------------------------------------------------------------- modules
+
+ModuleSlug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
+]
+LessonKey = Annotated[
+    str, StringConstraints(max_length=64, pattern=r"^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)?$")
+]
+ModuleSource = Literal["shipped", "imported"]
+ProgressStatus = Literal["not_started", "started", "completed"]
+# As the folder format bounds them (services/content/adapters/module_folder.py).
+MAX_MODULE_FILES = 61
+MAX_MODULE_FILE_CHARS = 64 * 1024
+
+
+class ModuleFile(Contract):
+    """One file of a module's folder: its path in the folder (`module.md`,
+    `lessons/01-why.en.md`) and its text."""
+
+    path: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    text: Annotated[str, StringConstraints(max_length=MAX_MODULE_FILE_CHARS), MULTI_LINE]
+
+
+class ImportModuleRequest(Contract):
+    """A module's folder, every file (docs/content/module-format.md). Operators only."""
+
+    files: list[ModuleFile] = Field(min_length=1, max_length=MAX_MODULE_FILES)
+
+
+class LocalText(Contract):
+    """An author's text, in both languages of the platform."""
+
+    en: str
+    fr: str
+
+
+class ModuleSummary(Contract):
+    slug: str
+    version: int
+    source: ModuleSource
+    title: LocalText
+    summary: LocalText
+    minutes: int
+    lesson_count: int
+
+
+class ModuleDetail(ModuleSummary):
+    """A version with its lessons and blocks (`document`: adapters/module_document.py), for
+    display: Markdown is shown through the kernel's sanitiser."""
+
+    document: dict[str, Any]
+
+
+class ImportModuleResponse(Contract):
+    module: ModuleSummary
+    imported: bool  # False: this very version was already published (nothing changed)
+
+
+class ListModulesRequest(PageRequest):
+    pass
+
+
+class ModuleList(Contract):
+    """The latest version of each module, by slug."""
+
+    modules: list[ModuleSummary]
+    next_page_token: str = ""
+
+
+class ModuleRef(Contract):
+    slug: ModuleSlug
+    version: int = Field(default=0, ge=0, le=100_000, description="0: the latest")
+
+
+class AssignModuleRequest(Contract):
+    space_id: Id
+    slug: ModuleSlug
+
+
+class ListModuleAssignmentsRequest(PageRequest):
+    space_id: Id
+
+
+class ModuleAssignmentRef(Contract):
+    assignment_id: Id
+
+
+class LessonRequest(Contract):
+    """A lesson of the assignment's module, by its key; empty to open the lesson to resume at."""
+
+    assignment_id: Id
+    lesson: LessonKey = ""
+
+
+class ModuleProgress(Contract):
+    """The coachee's progress, in the version they started (0 before they start)."""
+
+    assignment_id: str
+    status: ProgressStatus
+    version: int = 0
+    lessons: list[str] = Field(default_factory=list)  # the version's lesson keys, in order
+    position: str = ""  # the lesson to resume at
+    lessons_completed: list[str] = Field(default_factory=list)
+    seconds: int = 0  # time spent (domain/progress.py counts it)
+    started_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class ModuleAssignment(Contract):
+    assignment_id: str
+    tenant_id: str
+    space_id: str
+    coachee_person_id: str
+    slug: str
+    title: LocalText  # of the version taken, else of the latest
+    assigned_by_person_id: str
+    created_at: datetime
+    progress: ModuleProgress
+
+
+class ModuleAssignmentList(Contract):
+    assignments: list[ModuleAssignment]
+    next_page_token: str = ""
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -207,7 +335,54 @@ class RecommendationMarked(RecommendationEvent):
     TYPE: ClassVar[str] = "content.recommendation_marked"
 
 
-EVENTS: tuple[type[EventPayload], ...] = (ResourceRecommended, RecommendationMarked)
+class ModuleProgressEvent(EventPayload):
+    """A coachee's progress through an assigned module: ids, version and counts, never what
+    they wrote (reflections go to their journal, through spaces)."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "assignment_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    assignment_id: str
+    tenant_id: str
+    space_id: str
+    coachee_person_id: str
+    slug: str
+    version: int
+    status: ProgressStatus
+    lesson_count: int
+    lessons_completed: int
+    seconds: int
+    updated_at: datetime
+
+
+class ModuleStarted(ModuleProgressEvent):
+    """The coachee opened an assigned module for the first time."""
+
+    TYPE: ClassVar[str] = "content.module_started"
+
+
+class LessonCompleted(ModuleProgressEvent):
+    """The coachee completed a lesson for the first time (`lesson`: its key)."""
+
+    TYPE: ClassVar[str] = "content.lesson_completed"
+
+    lesson: str
+
+
+class ModuleCompleted(ModuleProgressEvent):
+    """The coachee completed every lesson of the module (once)."""
+
+    TYPE: ClassVar[str] = "content.module_completed"
+
+
+EVENTS: tuple[type[EventPayload], ...] = (
+    ResourceRecommended,
+    RecommendationMarked,
+    ModuleStarted,
+    LessonCompleted,
+    ModuleCompleted,
+)
 
 
 class ContentApi(Api):
@@ -224,5 +399,13 @@ class ContentApi(Api):
     recommend_resource = Method(RecommendRequest, Recommendation)
     list_recommendations = Method(ListRecommendationsRequest, RecommendationList)
     mark_recommendation = Method(MarkRecommendationRequest, Recommendation)
+    import_module = Method(ImportModuleRequest, ImportModuleResponse)
+    list_modules = Method(ListModulesRequest, ModuleList)
+    get_module = Method(ModuleRef, ModuleDetail)
+    assign_module = Method(AssignModuleRequest, ModuleAssignment)
+    list_module_assignments = Method(ListModuleAssignmentsRequest, ModuleAssignmentList)
+    open_lesson = Method(LessonRequest, ModuleProgress)
+    complete_lesson = Method(LessonRequest, ModuleProgress)
+    get_module_progress = Method(ModuleAssignmentRef, ModuleProgress)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     video_public_jitsi_url: str = "https://meet.jit.si"
     # How often each scheduling instance looks for reminders due (at most once each anyway).
     reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How often each content instance checks a batch of the library's links (unchecked ones
+    # first, then those checked longest ago), and after how long a link is checked again.
+    link_check_sweep_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    link_recheck_days: int = Field(default=7, ge=1, le=365)
     # Calendar feed requests the web gateway serves an hour, per feed and per client address.
     feed_requests_per_hour: int = Field(default=60, ge=1, le=100_000)
     feed_requests_per_address_hour: int = Field(default=600, ge=1, le=1_000_000)

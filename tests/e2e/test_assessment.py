@@ -207,7 +207,23 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
         )
         assert done.status == apb.SUBMITTED
         assert [a.status for a in done.attempts] == [apb.ATTEMPT_SUBMITTED] * 2
-        assert all(not a.answers for a in done.attempts)  # answers only in GetAttempt
+        # Attempts as summaries (no answers: those are GetAttempt's), their score values
+        # pointing into the bands the assignment gives once.
+        assert not any(f.name == "answers" for f in apb.AttemptSummary.DESCRIPTOR.fields)
+        dimensions = {d.dimension: d for d in done.dimensions}
+        latest = {s.dimension: s for s in done.attempts[1].scores}
+        assert set(latest) == set(dimensions) >= set(WHEEL)
+        assert latest["health"].raw == 8 and dimensions["health"].highest == 10
+        whole = stub.GetAttempt(
+            apb.GetAttemptRequest(assignment_id=ref, number=2), metadata=coach.metadata
+        )
+        for r in whole.results:
+            band = dimensions[r.dimension].bands[latest[r.dimension].band]
+            assert (band.label, band.meaning, latest[r.dimension].score) == (
+                r.band,
+                r.interpretation,
+                r.score,
+            )
 
         # The coachee's export holds their assignment, both attempts and their answers.
         documents = list(

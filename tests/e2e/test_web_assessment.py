@@ -165,8 +165,18 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
             assert page.locator("#trend-health svg circle").count() == 2
             health = page.locator("#trend-table tbody tr").first.inner_text()
             assert "+" in health  # health went from 4 to 8
+            # The latest results (from the assignment's score values and band texts), and
+            # the latest attempt's answers; an earlier attempt's answers one link away.
+            assert page.locator("#latest-results li").count() >= len(WHEEL)
+            assert page.inner_text("#result-health .band").strip()
             assert page.locator("#attempt-2").count() == 1
+            assert page.locator("#attempt-1").count() == 0
             journey_checks(page, "assessment-coach-trend", elsewhere)
+            page.click("#attempt-links a")
+            assert page.locator("#attempt-1").count() == 1
+            assert page.locator("#attempt-2").count() == 0
+            assert page.locator("#latest-results li").count() >= len(WHEEL)  # still the latest
+            assert elsewhere == []
     finally:
         move_test_clock(clock, 0)
 

@@ -180,7 +180,7 @@ def test_an_assignment_answered_twice_with_a_trend_and_nobody_else_sees_it(
     )
     trend = assignments.get_trend(db, master, coachee, ref)
     line = next(t for t in trend.dimensions if t.dimension == "health")
-    assert [p.number for p in line.points] == [1, 2] and line.change > 0
+    assert [p["number"] for p in line.points] == [1, 2] and line.change > 0
 
     # Another coach, another tenant: nothing.
     for nobody in (other_coach, stranger):
@@ -235,6 +235,71 @@ def test_an_assignment_answered_twice_with_a_trend_and_nobody_else_sees_it(
         )  # type: ignore[union-attr]
 
 
+def test_listing_attempts_reads_score_values_only_and_opens_no_sealed_answers(
+    db: WorkerDatabase[AssessmentUnit], master: MasterKey, clock: FixedClock
+) -> None:
+    tenant = new_id("tnt")
+    coach = person(new_id("per"), tenant, "coach")
+    coachee = person(new_id("per"), tenant, "coachee")
+    copy = SpaceCopy(
+        new_id("spc"), tenant, "active", coachee.person_id, coach.person_id, None, START
+    )
+    with db.unit_of_work() as uow:
+        spaces.record_space(uow, space_event(sc.SpaceActivated, copy))
+    ref = c.AssignmentRef(
+        assignment_id=assignments.assign_instrument(
+            db,
+            master,
+            coach,
+            c.AssignInstrumentRequest(space_id=copy.space_id, instrument_id="wheel-of-life"),
+        ).assignment_id
+    )
+    for n in range(3):
+        if n:
+            assignments.allow_retake(db, master, coach, ref)
+            clock.advance(timedelta(days=30))
+        assignments.submit_attempt(
+            db,
+            master,
+            coachee,
+            c.AnswersRequest(assignment_id=ref.assignment_id, answers=dict(WHEEL, health=n + 1)),
+        )
+    # Attempt 1's sealed answers spoilt: only what opens them can notice.
+    with db.unit_of_work() as uow:
+        uow.connection.execute(
+            attempt_rows.update()
+            .where(attempt_rows.c.assignment_id == ref.assignment_id, attempt_rows.c.number == 1)
+            .values(answers_sealed="v1.spoilt")
+        )
+
+    seen = assignments.get_assignment(db, master, coach, ref)
+    (listed,) = assignments.list_assignments(
+        db, master, coachee, c.ListAssignmentsRequest(space_id=copy.space_id)
+    ).assignments
+    assert listed == seen
+    health = next(i for i, d in enumerate(seen.dimensions) if d.dimension == "health")
+    assert [a.scores[health]["raw"] for a in seen.attempts] == [1, 2, 3]
+    trend = assignments.get_trend(db, master, coachee, ref)
+    assert [len(t.points) for t in trend.dimensions] == [3] * len(seen.dimensions)
+    # GetAttempt opens its one attempt's answers, and no other's.
+    whole = assignments.get_attempt(
+        db, master, coach, c.AttemptRef(assignment_id=ref.assignment_id, number=3)
+    )
+    assert whole.answers == dict(WHEEL, health=3)
+    refused(
+        "ASSIGNMENT_NOT_FOUND",
+        assignments.get_attempt,
+        db,
+        master,
+        coachee,
+        c.AttemptRef(assignment_id=ref.assignment_id, number=4),
+    )
+    with pytest.raises(Exception):  # noqa: B017 (whatever the key ring raises on garbage)
+        assignments.get_attempt(
+            db, master, coach, c.AttemptRef(assignment_id=ref.assignment_id, number=1)
+        )
+
+
 def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant(
     db: WorkerDatabase[AssessmentUnit], master: MasterKey
 ) -> None:
@@ -242,12 +307,14 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     author = person(new_id("per"), tenant, "coach")
     colleague = person(new_id("per"), tenant, "coach")
     elsewhere = person(new_id("per"), new_id("tnt"), "coach")
-    wheel = instruments.get_instrument(db, author, c.InstrumentRef(instrument_id="wheel-of-life"))
+    wheel = instruments.get_instrument(
+        db, master, author, c.InstrumentRef(instrument_id="wheel-of-life")
+    )
     assert wheel.built_in and wheel.document is not None
     # Every coach of every tenant reads the catalogue.
     assert (
         instruments.get_instrument(
-            db, elsewhere, c.InstrumentRef(instrument_id="wheel-of-life")
+            db, master, elsewhere, c.InstrumentRef(instrument_id="wheel-of-life")
         ).slug
         == "wheel-of-life"
     )
@@ -257,21 +324,21 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     assert (mine.version, mine.shared, mine.built_in) == (1, False, False)
     ref = c.InstrumentRef(instrument_id=mine.instrument_id)
     for nobody in (colleague, elsewhere):
-        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, nobody, ref)
+        refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, master, nobody, ref)
     updated = instruments.update_instrument(
         db,
         author,
         c.UpdateInstrumentRequest(instrument_id=mine.instrument_id, document=document, shared=True),
     )
     assert updated.version == 2
-    assert instruments.get_instrument(db, colleague, ref).version == 2
+    assert instruments.get_instrument(db, master, colleague, ref).version == 2
     assert (
         instruments.get_instrument(
-            db, colleague, c.InstrumentRef(instrument_id=mine.instrument_id, version=1)
+            db, master, colleague, c.InstrumentRef(instrument_id=mine.instrument_id, version=1)
         ).version
         == 1
     )
-    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, elsewhere, ref)
+    refused("INSTRUMENT_NOT_FOUND", instruments.get_instrument, db, master, elsewhere, ref)
     refused(
         "INSTRUMENT_AUTHOR_ONLY",
         instruments.update_instrument,
@@ -282,3 +349,119 @@ def test_coaches_instruments_are_versioned_and_private_or_shared_in_their_tenant
     listed = instruments.list_instruments(db, colleague, c.ListInstrumentsRequest(page_size=200))
     assert [i.instrument_id for i in listed.instruments if not i.built_in] == [mine.instrument_id]
     assert len([i for i in listed.instruments if i.built_in]) >= 8
+
+
+class _Outbox:
+    """A mailer's `send`, keeping what would be mailed."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+
+    def send(self, to: str, locale: str, template: str, /, **values: str) -> None:
+        self.sent.append((to, values))
+
+
+def test_raters_addresses_are_sealed_then_deleted_once_answered_or_expired(
+    db: WorkerDatabase[AssessmentUnit], master: MasterKey, clock: FixedClock
+) -> None:
+    """The raters table on PostgreSQL: an address sealed with the assignment's key, a token kept
+    only hashed; the mailed link answers once (the address deleted in the same transaction); an
+    unanswered link expires with its address deleted."""
+    from services.assessment.handlers import raters
+    from services.assessment.storage.tables import raters as rater_rows
+
+    tenant = new_id("tnt")
+    coach = person(new_id("per"), tenant, "coach")
+    coachee = person(new_id("per"), tenant, "coachee")
+    copy = SpaceCopy(
+        new_id("spc"), tenant, "active", coachee.person_id, coach.person_id, None, START
+    )
+    with db.unit_of_work() as uow:
+        spaces.record_space(uow, space_event(sc.SpaceActivated, copy))
+    assigned = assignments.assign_instrument(
+        db,
+        master,
+        coach,
+        c.AssignInstrumentRequest(space_id=copy.space_id, instrument_id="wheel-of-life"),
+    )
+    ref = assigned.assignment_id
+    assignments.submit_attempt(
+        db, master, coachee, c.AnswersRequest(assignment_id=ref, answers=WHEEL)
+    )
+    addresses = ["peer.one@example.org", "peer.two@example.org"]
+    counts = raters.invite_raters(
+        db,
+        master,
+        coachee,
+        c.InviteRatersRequest(
+            assignment_id=ref, raters=[{"email": a, "group": "peer"} for a in addresses]
+        ),
+    )
+    assert (counts.invited, counts.answered, counts.expired) == (2, 0, 0)
+
+    with db.read_only() as uow:
+        rows = uow.connection.execute(
+            select(rater_rows).where(rater_rows.c.assignment_id == ref)
+        ).all()
+    assert len(rows) == 2
+    for row in rows:
+        assert row.email_sealed and not any(a in row.email_sealed for a in addresses)
+        assert "example.org" not in row.email_sealed and len(row.token_hash) == 64
+
+    outbox = _Outbox()
+    me = ic.ContactDetails(
+        person_id=coachee.person_id,
+        email="coachee@example.org",
+        calendar_email="coachee@example.org",
+        display_name="Camille",
+        locale="fr",
+        time_zone="Europe/Paris",
+    )
+    for row in rows:
+        event = c.RaterInvited(
+            assignment_id=ref,
+            tenant_id=tenant,
+            space_id=copy.space_id,
+            rater_id=row.id,
+            status="invited",
+            updated_at=START,
+        )
+        raters.send_invitation(
+            db,
+            master,
+            lambda ids: [me],
+            outbox,
+            "https://ecoach.example",
+            event,  # type: ignore[arg-type]
+        )
+    assert sorted(to for to, _ in outbox.sent) == addresses
+    links = {to: values["link"] for to, values in outbox.sent}
+    token = links[addresses[0]].rsplit("/", 1)[1]
+    assert all(token not in row.token_hash for row in rows)
+
+    form = raters.get_rater_form(db, master, c.RaterTokenRequest(token=token))
+    assert form.group == "peer"  # a GET uses nothing up
+    raters.submit_rater_answers(
+        db, master, c.RaterAnswersRequest(token=token, answers=dict(WHEEL, health=3))
+    )
+    refused(
+        "LINK_INVALID",
+        raters.submit_rater_answers,
+        db,
+        master,
+        c.RaterAnswersRequest(token=token, answers=WHEEL),
+    )
+
+    clock.advance(timedelta(days=22))  # past the other link's 21 days
+    assert raters.expire_links(db) >= 1
+    with db.read_only() as uow:
+        after = {
+            r.status: r
+            for r in uow.connection.execute(
+                select(rater_rows).where(rater_rows.c.assignment_id == ref)
+            )
+        }
+    assert set(after) == {"answered", "expired"}
+    assert after["answered"].email_sealed is None and after["answered"].answers_sealed
+    assert "health" not in after["answered"].answers_sealed  # the answers sealed too
+    assert after["expired"].email_sealed is None

@@ -309,6 +309,14 @@ def test_assessment_answers_in_its_contract_and_keeps_the_attempt_and_its_events
     assert isinstance(submitted, ac.Attempt) and submitted.answers == WHEEL
     assert {r.dimension for r in submitted.results} >= set(WHEEL)
     assert [type(e) for e in assessment.db.events] == [ac.AssignmentCreated, ac.AttemptSubmitted]
+    # The assignment lists its attempts as summaries: score values, with the texts once.
+    seen = assessment.call("get_assignment", {"assignment_id": ref}, COACHEE)
+    assert isinstance(seen, ac.Assignment) and [a.number for a in seen.attempts] == [1]
+    values = {s["dimension"]: s for s in seen.attempts[0].scores}
+    assert {d.dimension for d in seen.dimensions} == set(values) >= set(WHEEL)
+    for r in submitted.results:
+        bands = next(d for d in seen.dimensions if d.dimension == r.dimension).bands
+        assert bands[values[r.dimension]["band"]].label == r.band
 
 
 def test_assessment_names_every_bad_field_and_refuses_across_the_wire(

@@ -114,6 +114,9 @@ def test_the_space_s_coach_assigns_to_an_active_space_and_nobody_else(db: Any) -
     refused("SPACE_NOT_ACTIVE", assign, db)
 
 
+SUMMARY_FIELDS = ("number", "status", "started_at", "updated_at", "submitted_at", "scores")
+
+
 def test_drafts_submissions_retakes_and_the_trend(db: Any, clock: FixedClock) -> None:
     ref = assign(db).assignment_id
     draft = answer(db, ref, {"health": 7}, submit=False)
@@ -179,10 +182,31 @@ def test_drafts_submissions_retakes_and_the_trend(db: Any, clock: FixedClock) ->
     answer(db, ref, dict(WHEEL, health=10), submit=True)
     trend = assignments.get_trend(db, MASTER, COACH, c.AssignmentRef(assignment_id=ref))
     line = next(t for t in trend.dimensions if t.dimension == "health")
-    assert [(p.number, round(p.score, 1)) for p in line.points] == [(1, 66.7), (2, 100.0)]
+    assert [(p["number"], round(p["score"], 1)) for p in line.points] == [(1, 66.7), (2, 100.0)]
     assert line.change == pytest.approx(100 - 600 / 9)
     seen = assignments.get_assignment(db, MASTER, COACH, c.AssignmentRef(assignment_id=ref))
-    assert seen.status == "submitted" and all(a.answers is None for a in seen.attempts)
+    assert seen.status == "submitted" and [a.number for a in seen.attempts] == [1, 2]
+    # Attempts are summaries: score values only, no answers; the texts come once, with the
+    # dimensions, and the values point into them as the whole attempt (GetAttempt) says.
+    listed = seen.model_dump(mode="json")
+    assert all(set(a) == {*SUMMARY_FIELDS} for a in listed["attempts"])
+    assert all(
+        set(s) == {"dimension", "score", "raw", "band"} for s in listed["attempts"][0]["scores"]
+    )
+    dimensions = {d.dimension: d for d in seen.dimensions}
+    assert len(dimensions) == len(seen.attempts[0].scores) == len(first.results)
+    health_bands = dimensions["health"]
+    assert (health_bands.lowest, health_bands.highest) == (1, 10)
+    whole = assignments.get_attempt(db, MASTER, COACH, c.AttemptRef(assignment_id=ref, number=2))
+    assert whole.answers == dict(WHEEL, health=10)
+    for summary, result in zip(seen.attempts[1].scores, whole.results, strict=True):
+        band = dimensions[summary["dimension"]].bands[summary["band"]]
+        assert (summary["dimension"], summary["score"], summary["raw"]) == (
+            result.dimension,
+            result.score,
+            result.raw,
+        )
+        assert (band.label, band.meaning) == (result.band, result.interpretation)
 
 
 def test_nobody_outside_the_space_learns_anything_and_a_former_coach_loses_access(db: Any) -> None:

@@ -192,8 +192,8 @@ def at(month: int) -> datetime:
 def test_a_trend_per_dimension_from_the_first_attempt_to_the_last() -> None:
     instr = stress()
     attempts = [
-        (at(4), score(instr, {"tense": 2, "rested": 4, "overload": 2})),
-        (at(1), score(instr, {"tense": 5, "rested": 1, "overload": 5})),
+        (at(4), score(instr, {"tense": 2, "rested": 4, "overload": 2}).normalised()),
+        (at(1), score(instr, {"tense": 5, "rested": 1, "overload": 5}).normalised()),
     ]
     (stress_trend,) = trend(attempts)
     assert [when for when, _ in stress_trend.points] == [at(1), at(4)]
@@ -208,7 +208,12 @@ def test_a_trend_spans_versions_by_normalised_score_and_keeps_each_dimension_s_o
         [dimension("calm", ["a"], [1, 7]), dimension("focus", ["b"], [1, 5])],
         version=2,
     )
-    trends = trend([(at(1), score(v1, {"a": 3})), (at(2), score(v2, {"a": 7, "b": 1}))])
+    trends = trend(
+        [
+            (at(1), score(v1, {"a": 3}).normalised()),
+            (at(2), score(v2, {"a": 7, "b": 1}).normalised()),
+        ]
+    )
     assert [(t.dimension, [v for _, v in t.points], t.change) for t in trends] == [
         ("calm", [50, 100], 50),
         ("focus", [0], 0),

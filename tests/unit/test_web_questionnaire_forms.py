@@ -221,3 +221,39 @@ def test_the_answer_form_shows_a_kept_draft_that_sends_the_same_answers_back() -
     assert errors == {} and answers == kept
     assert fields.invalid == ["item-energy"]
     assert 'id="item-energy-error"' in html
+
+
+def test_the_latest_results_are_read_from_the_assignment_s_score_values_and_band_texts() -> None:
+    def loc(en: str) -> apb.LocalizedText:
+        return apb.LocalizedText(en=en, fr=f"{en} (fr)")
+
+    def band(label: str) -> apb.BandText:
+        return apb.BandText(label=loc(label), meaning=loc(f"{label} means"))
+
+    assignment = apb.Assignment(
+        dimensions=[
+            apb.DimensionBands(
+                dimension="health", title=loc("Health"), bands=[band("Low"), band("High")]
+            ),
+            apb.DimensionBands(dimension="work", title=loc("Work"), bands=[band("Calm")]),
+        ],
+        attempts=[
+            apb.AttemptSummary(
+                number=1,
+                status=apb.ATTEMPT_SUBMITTED,
+                scores=[
+                    apb.ScoreValue(dimension="health", score=80, raw=8, band=1),
+                    apb.ScoreValue(dimension="work", score=10, raw=1, band=0),
+                    # a value pointing nowhere is left out rather than shown with no meaning
+                    apb.ScoreValue(dimension="work", score=10, raw=1, band=3),
+                    apb.ScoreValue(dimension="gone", score=10, raw=1, band=0),
+                ],
+            )
+        ],
+    )
+    (latest,) = qf.submitted_attempts(assignment)
+    shown = qf.results_of(assignment, latest)
+    assert [(r.dimension, r.title.en, r.score, r.band.en, r.interpretation.en) for r in shown] == [
+        ("health", "Health", 80, "High", "High means"),
+        ("work", "Work", 10, "Calm", "Calm means"),
+    ]

@@ -59,6 +59,10 @@ class Result:
     def score_of(self, dimension: str) -> DimensionScore | None:
         return next((s for s in self.scores if s.dimension == dimension), None)
 
+    def normalised(self) -> tuple[tuple[str, float], ...]:
+        """(dimension, 0-100 score) of each dimension, in order: what a trend follows."""
+        return tuple((s.dimension, s.normalised) for s in self.scores)
+
 
 def check_answers(instrument: Instrument, answers: Answers, *, complete: bool) -> dict[str, Any]:
     """The answers as kept (free text stripped, empty answers left out) when each fits its item;
@@ -191,23 +195,22 @@ class Trend:
         return self.points[-1][1] - self.points[0][1] if self.points else 0.0
 
 
-def trend(attempts: Sequence[tuple[datetime, Result]]) -> tuple[Trend, ...]:
+def trend(attempts: Sequence[tuple[datetime, Sequence[tuple[str, float]]]]) -> tuple[Trend, ...]:
     """Per dimension, in the order of the latest attempt's dimensions (then any a past version
     had), the normalised scores of every attempt that scored it: normalised, so attempts
-    scored with different versions of an instrument still compare."""
+    scored with different versions of an instrument still compare. Each attempt is given as
+    when it was submitted and its (dimension, normalised score) pairs (`Result.normalised()`,
+    or the kept scores of a stored attempt)."""
     ordered = sorted(attempts, key=lambda a: a[0])
-    names: list[str] = []
-    for _, result in reversed(ordered):
-        names += [s.dimension for s in result.scores if s.dimension not in names]
-    trends = []
-    for name in names:
-        points = []
-        for at, result in ordered:
-            found = result.score_of(name)
-            if found is not None:
-                points.append((at, found.normalised))
-        trends.append(Trend(name, tuple(points)))
-    return tuple(trends)
+    # dict keys keep their first insertion's order: the latest attempt's dimensions first
+    names: dict[str, list[tuple[datetime, float]]] = {}
+    for _, scores in reversed(ordered):
+        for dimension, _value in scores:
+            names.setdefault(dimension, [])
+    for at, scores in ordered:  # once over the attempts, however many (a benchmark has 200)
+        for dimension, value in scores:
+            names[dimension].append((at, value))
+    return tuple(Trend(name, tuple(points)) for name, points in names.items())
 
 
 def _plain(value: float) -> str:

@@ -35,13 +35,13 @@ def access(
     assignment_id: str,
     *,
     for_update: bool = False,
-    answers: bool = True,
+    attempts: bool = True,
 ) -> tuple[Assignment, Relation]:
     """The assignment and the caller's relation to its space, or NOT_FOUND for anyone who is
-    not in the space today (a former coach included); its attempts' answers opened unless
-    `answers` is False."""
+    not in the space today (a former coach included); its attempts without their answers
+    (`uow.assignments.attempt_of` opens one attempt's), or none without `attempts`."""
     found = uow.assignments.unlocked(master).get(
-        assignment_id, for_update=for_update, answers=answers
+        assignment_id, for_update=for_update, attempts=attempts
     )
     if found is None or found.tenant_id != who.tenant_id:
         raise not_found()

@@ -13,12 +13,11 @@ from services.kernel.ids import new_id
 from ..domain.assignments import (
     SUBMITTED,
     Assignment,
-    Attempt,
     Relation,
     not_found,
     require_active,
 )
-from ..domain.scoring import DimensionScore, Result, check_answers, score, trend
+from ..domain.scoring import check_answers, score, trend
 from ..storage.unit import Db
 from .access import access, coach_only, coachee_only, space_relation
 from .instruments import resolve
@@ -59,7 +58,7 @@ def get_assignment(
 ) -> c.Assignment:
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = access(uow, master, who, request.assignment_id, answers=False)
+        assignment, _ = access(uow, master, who, request.assignment_id)
     return assignment_view(assignment)
 
 
@@ -130,8 +129,8 @@ def get_attempt(db: Db, master: MasterKey, caller: Caller, request: c.AttemptRef
     only (a draft is the coachee's until they submit it)."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, relation = access(uow, master, who, request.assignment_id)
-    attempt = next((a for a in assignment.attempts if a.number == request.number), None)
+        assignment, relation = access(uow, master, who, request.assignment_id, attempts=False)
+        attempt = uow.assignments.attempt_of(assignment, request.number)
     if attempt is None or (relation == Relation.COACH and attempt.status != SUBMITTED):
         raise not_found()
     return attempt_view(assignment, attempt, with_answers=True)
@@ -155,16 +154,16 @@ def get_trend(db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRe
     """Each dimension's score (0-100) over the submitted attempts, oldest first."""
     who = require_person(caller)
     with db.read_only() as uow:
-        assignment, _ = access(uow, master, who, request.assignment_id, answers=False)
-    submitted = assignment.submitted()
-    instrument = assignment.instrument
-    numbers = {a.submitted_at: a.number for a in submitted}
+        assignment, _ = access(uow, master, who, request.assignment_id, attempts=False)
+        submitted = uow.assignments.submitted_scores(assignment.id)
+    dimensions = {d.id: d for d in assignment.instrument.dimensions}
+    numbers = {at: number for number, at, _ in submitted}
     lines = []
-    for t in trend([(a.submitted_at, _result(assignment, a)) for a in submitted if a.submitted_at]):
-        lines.append(
-            c.TrendLine(
+    for t in trend([(at, scores) for _, at, scores in submitted]):
+        lines.append(  # the service's own values: not validated again (200 points a line)
+            c.TrendLine.model_construct(
                 dimension=t.dimension,
-                title=line(instrument.dimension(t.dimension).title),
+                title=line(dimensions[t.dimension].title),
                 points=[
                     c.TrendPoint(number=numbers[at], submitted_at=at, score=value)
                     for at, value in t.points
@@ -173,23 +172,3 @@ def get_trend(db: Db, master: MasterKey, caller: Caller, request: c.AssignmentRe
             )
         )
     return c.Trend(assignment_id=assignment.id, dimensions=lines)
-
-
-def _result(assignment: Assignment, attempt: Attempt) -> Result:
-    """A submitted attempt's kept scores as the domain's Result."""
-    instrument = assignment.instrument
-    return Result(
-        instrument.slug,
-        instrument.version,
-        tuple(
-            DimensionScore(
-                s["dimension"],
-                s["raw"],
-                s["lowest"],
-                s["highest"],
-                s["score"],
-                instrument.dimension(s["dimension"]).bands[s["band"]],
-            )
-            for s in attempt.scores or ()
-        ),
-    )

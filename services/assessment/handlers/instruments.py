@@ -157,7 +157,7 @@ def _through_assignment(
 ) -> c.Instrument:
     assert request.assignment_id is not None
     with db.read_only() as uow:
-        assignment, _ = access(uow, master, who, request.assignment_id, answers=False)
+        assignment, _ = access(uow, master, who, request.assignment_id, attempts=False)
         used = assignment.instrument
         if request.instrument_id != assignment.instrument_id or request.version not in (
             0,

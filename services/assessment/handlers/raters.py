@@ -192,12 +192,15 @@ def get_feedback(db: Db, master: MasterKey, caller: Caller, request: c.Assignmen
         assignment, _ = access(uow, master, who, request.assignment_id)
         key = uow.assignments.key_of(assignment)
         raters = uow.raters.of_assignment(assignment.id, key)
+        # the coachee's latest submitted answers: the one attempt opened
+        numbers = [a.number for a in assignment.attempts if a.status == SUBMITTED]
+        latest = uow.assignments.attempt_of(assignment, numbers[-1]) if numbers else None
+        own = latest.answers if latest is not None else None
     submitted = [
         RaterAnswers(r.group, r.answers) for r in raters if r.status == ANSWERED and r.answers
     ]
-    own = [a for a in assignment.attempts if a.status == SUBMITTED]
-    if own:
-        submitted.append(RaterAnswers(SELF, own[-1].answers))
+    if own is not None:
+        submitted.append(RaterAnswers(SELF, own))
     seen = feedback(assignment.instrument, submitted)
     instrument = assignment.instrument
     groups = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from services.contracts import assessment as c
 
@@ -117,8 +117,49 @@ def attempt_view(
     )
 
 
+def dimensions_view(instrument: Instrument) -> list[c.DimensionBands]:
+    """The version's dimensions with their bands' texts: an assignment carries them once, and
+    its attempts' score values point into them."""
+    found = []
+    for d in instrument.dimensions:
+        lowest, highest = instrument.bounds(d)
+        found.append(
+            c.DimensionBands(
+                dimension=d.id,
+                title=line(d.title),
+                lowest=lowest,
+                highest=highest,
+                bands=[
+                    c.BandText(
+                        lower=b.lower,
+                        upper=b.upper,
+                        label=line(b.label),
+                        meaning=c.ParagraphText(en=b.meaning.en, fr=b.meaning.fr),
+                    )
+                    for b in d.bands
+                ],
+            )
+        )
+    return found
+
+
+def attempt_summary(attempt: Attempt) -> c.AttemptSummary:
+    """State, dates and score values: no answers, no texts. Built without validating again:
+    the values are the service's own, kept when the attempt was scored, and an assignment
+    lists every attempt, 200 of them and more (bench/assessment.py). The kept scores are
+    passed as they are: each also holds its dimension's range, which the reply leaves out (a
+    ScoreValue's fields only are serialised; the range is the assignment's `dimensions`)."""
+    return c.AttemptSummary.model_construct(
+        number=attempt.number,
+        status=attempt.status,  # type: ignore[arg-type]  # draft or submitted
+        started_at=attempt.started_at,
+        updated_at=attempt.updated_at,
+        submitted_at=attempt.submitted_at,
+        scores=cast(list[c.ScoreValue], attempt.scores or []),
+    )
+
+
 def assignment_view(a: Assignment) -> c.Assignment:
-    texts: Texts = {}
     return c.Assignment(
         assignment_id=a.id,
         tenant_id=a.tenant_id,
@@ -132,7 +173,8 @@ def assignment_view(a: Assignment) -> c.Assignment:
         assigned_by_person_id=a.assigned_by_person_id,
         created_at=a.created_at,
         updated_at=a.updated_at,
-        attempts=[attempt_view(a, t, with_answers=False, texts=texts) for t in a.attempts],
+        dimensions=dimensions_view(a.instrument),
+        attempts=[attempt_summary(t) for t in a.attempts],
     )
 
 

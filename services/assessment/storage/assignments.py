@@ -4,11 +4,14 @@ scores are kept in clear once submitted (numbers and band indexes only)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Text, cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.contracts.assessment import InstrumentDocument
@@ -17,12 +20,31 @@ from services.kernel.runtime.keyring import KeyRing, WrappedKeys
 from services.kernel.runtime.pagination import keyset_page
 
 from ..adapters.documents import document_of, instrument_of
-from ..domain.assignments import Assignment, Attempt
+from ..domain.assignments import SUBMITTED, Assignment, Attempt
+from ..domain.instruments import Instrument
 from .tables import assignments, attempts
 
 
 def _answers_context(assignment_id: str, number: int) -> str:
     return f"assessment.answers.{assignment_id}.{number}"
+
+
+# An assignment's columns, its instrument document as text: `_instrument` reads each text once.
+_ASSIGNMENT = (
+    *(column for column in assignments.c if column.name != "instrument"),
+    cast(assignments.c.instrument, Text).label("instrument_text"),
+)
+# An attempt's columns but its sealed answers, read only to be opened.
+_ATTEMPT = tuple(column for column in attempts.c if column.name != "answers_sealed")
+
+
+@functools.lru_cache(maxsize=256)
+def _instrument(document: str) -> Instrument:
+    """The instrument an assignment keeps, read and checked once per process: the document
+    of an assignment never changes (a new version is a new document), so the same text is
+    the same (frozen) instrument, and a read of 200 attempts does not check it again each
+    time. Keyed by the text itself, so a different document is never taken for another."""
+    return instrument_of(InstrumentDocument.model_validate_json(document))
 
 
 class Assignments:
@@ -60,14 +82,23 @@ class Assignments:
         )
 
     def get(
-        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+        self,
+        assignment_id: str,
+        *,
+        for_update: bool = False,
+        answers: bool = False,
+        attempts: bool = True,
     ) -> Assignment | None:
-        """The assignment and its attempts; without opening their answers when `answers` is
-        False (their scores are in clear: a trend or a list needs nothing else)."""
-        query = select(assignments).where(assignments.c.id == assignment_id)
+        """The assignment and its attempts, their answers opened only when `answers` (their
+        scores are in clear: a list or a trend needs nothing else; `attempt_of` opens one).
+        Without `attempts`, the assignment alone (its `attempts` left empty: for reading one
+        attempt with `attempt_of`, never for a change)."""
+        query = select(*_ASSIGNMENT).where(assignments.c.id == assignment_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         if row is None:
             return None
+        if not attempts:
+            return self._assignment(row)
         return self._with_attempts([row], answers=answers)[0]
 
     def page_of_space(
@@ -76,7 +107,7 @@ class Assignments:
         rows, token = keyset_page(
             self.connection,
             assignments,
-            select(assignments).where(assignments.c.space_id == space_id),
+            select(*_ASSIGNMENT).where(assignments.c.space_id == space_id),
             page_size,
             page_token,
             lambda r: r,
@@ -85,7 +116,7 @@ class Assignments:
 
     def of_coachee(self, person_id: str) -> list[Assignment]:
         rows = self.connection.execute(
-            select(assignments)
+            select(*_ASSIGNMENT)
             .where(assignments.c.coachee_person_id == person_id)
             .order_by(assignments.c.created_at, assignments.c.id)
         ).all()
@@ -94,34 +125,49 @@ class Assignments:
     def instrument_ids(self) -> set[str]:
         return set(self.connection.execute(select(assignments.c.instrument_id)).scalars())
 
+    def submitted_scores(
+        self, assignment_id: str
+    ) -> list[tuple[int, datetime, list[tuple[str, float]]]]:
+        """Each submitted attempt's number, time and (dimension, 0-100 score) pairs, by
+        number: what a trend follows, and nothing else of the kept scores (PostgreSQL picks
+        the two values out of each attempt's scores, so 200 attempts read in a few ms)."""
+        rows = self.connection.execute(
+            select(
+                attempts.c.number,
+                attempts.c.submitted_at,
+                func.jsonb_path_query_array(attempts.c.scores, "$[*].dimension", type_=JSONB),
+                func.jsonb_path_query_array(attempts.c.scores, "$[*].score", type_=JSONB),
+            )
+            .where(attempts.c.assignment_id == assignment_id, attempts.c.status == SUBMITTED)
+            .order_by(attempts.c.number)
+        )
+        return [(n, at, list(zip(names, values, strict=True))) for n, at, names, values in rows]
+
+    def attempt_of(self, a: Assignment, number: int) -> Attempt | None:
+        """One attempt with its answers opened (the only one opened); None when it has no such
+        attempt."""
+        r = self.connection.execute(
+            select(*_ATTEMPT, attempts.c.answers_sealed).where(
+                attempts.c.assignment_id == a.id, attempts.c.number == number
+            )
+        ).first()
+        return self._attempt(a, r, answers=True) if r is not None else None
+
     def _with_attempts(self, rows: Sequence[Any], *, answers: bool) -> list[Assignment]:
+        """Each assignment's attempts in one query for them all (the primary key's order). The
+        sealed answers are neither read nor opened unless `answers` (an export)."""
         found = [self._assignment(r) for r in rows]
         if not found:
             return found
         by_id = {a.id: a for a in found}
+        columns = [*_ATTEMPT, attempts.c.answers_sealed] if answers else _ATTEMPT
         for r in self.connection.execute(
-            select(attempts)
+            select(*columns)
             .where(attempts.c.assignment_id.in_(list(by_id)))
             .order_by(attempts.c.assignment_id, attempts.c.number)
         ):
             a = by_id[r.assignment_id]
-            opened: dict[str, Any] = {}
-            if answers:
-                key = self._key(a)
-                opened = json.loads(
-                    key.open_text(r.answers_sealed, _answers_context(a.id, r.number))
-                )
-            a.attempts.append(
-                Attempt(
-                    number=r.number,
-                    status=r.status,
-                    answers=opened,
-                    started_at=r.started_at,
-                    updated_at=r.updated_at,
-                    scores=r.scores,
-                    submitted_at=r.submitted_at,
-                )
-            )
+            a.attempts.append(self._attempt(a, r, answers=answers))
         return found
 
     def _key(self, a: Assignment) -> SecretKey:
@@ -132,6 +178,22 @@ class Assignments:
         their links' tokens (storage/raters.py)."""
         return self._key(a)
 
+    def _attempt(self, a: Assignment, r: Any, *, answers: bool) -> Attempt:
+        opened: dict[str, Any] = {}
+        if answers:
+            opened = json.loads(
+                self._key(a).open_text(r.answers_sealed, _answers_context(a.id, r.number))
+            )
+        return Attempt(
+            number=r.number,
+            status=r.status,
+            answers=opened,
+            started_at=r.started_at,
+            updated_at=r.updated_at,
+            scores=r.scores,
+            submitted_at=r.submitted_at,
+        )
+
     def _assignment(self, r: Any) -> Assignment:
         return Assignment(
             id=r.id,
@@ -139,7 +201,7 @@ class Assignments:
             space_id=r.space_id,
             coachee_person_id=r.coachee_person_id,
             instrument_id=r.instrument_id,
-            instrument=instrument_of(InstrumentDocument.model_validate(r.instrument)),
+            instrument=_instrument(r.instrument_text),
             attempts_allowed=r.attempts_allowed,
             assigned_by_person_id=r.assigned_by_person_id,
             created_at=r.created_at,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from services.contracts import content as c
 
+from ..adapters.module_document import document_of
+from ..domain.module_assignments import ModuleAssignment
+from ..domain.modules import Module, Text
+from ..domain.progress import Progress
 from ..domain.recommendations import Recommendation
 from ..domain.resources import Resource
 
@@ -65,4 +69,57 @@ def event_of(kind: type[c.RecommendationEvent], r: Recommendation) -> c.Recommen
         status=r.status,
         useful=r.useful,
         updated_at=r.updated_at,
+    )
+
+
+def _local(t: Text) -> c.LocalText:
+    return c.LocalText(en=t.en, fr=t.fr)
+
+
+def module_summary(m: Module, source: str) -> c.ModuleSummary:
+    return c.ModuleSummary(
+        slug=m.slug,
+        version=m.version,
+        source=source,
+        title=_local(m.title),
+        summary=_local(m.summary),
+        minutes=m.minutes,
+        lesson_count=len(m.lessons),
+    )
+
+
+def module_detail(m: Module, source: str) -> c.ModuleDetail:
+    return c.ModuleDetail(**module_summary(m, source).model_dump(), document=document_of(m))
+
+
+def progress_view(assignment_id: str, p: Progress | None) -> c.ModuleProgress:
+    if p is None:
+        return c.ModuleProgress(assignment_id=assignment_id, status="not_started")
+    return c.ModuleProgress(
+        assignment_id=assignment_id,
+        status="completed" if p.is_completed else "started",
+        version=p.version,
+        lessons=list(p.lessons),
+        position=p.position,
+        lessons_completed=[k for k in p.lessons if k in p.completed],
+        seconds=p.seconds,
+        started_at=p.started_at,
+        last_seen_at=p.last_seen_at,
+        completed_at=p.completed_at,
+    )
+
+
+def assignment_view(
+    a: ModuleAssignment, module: Module | None, p: Progress | None
+) -> c.ModuleAssignment:
+    return c.ModuleAssignment(
+        assignment_id=a.id,
+        tenant_id=a.tenant_id,
+        space_id=a.space_id,
+        coachee_person_id=a.coachee_person_id,
+        slug=a.slug,
+        title=_local(module.title) if module else c.LocalText(en=a.slug, fr=a.slug),
+        assigned_by_person_id=a.assigned_by_person_id,
+        created_at=a.created_at,
+        progress=progress_view(a.id, p),
     )

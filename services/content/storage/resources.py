@@ -3,6 +3,7 @@ words as prefixes against the `search` column (GIN), best matches first."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, literal, or_, select, update
@@ -12,6 +13,8 @@ from .tables import resources
 
 # Page tokens of a search are offsets; deeper than this, a person refines the search instead.
 MAX_OFFSET = 10_000
+# Every column but the search vector, which only the database reads.
+SHOWN = [column for column in resources.c if column.name != "search"]
 
 
 def _vector(resource: Resource) -> Any:
@@ -25,6 +28,13 @@ class Resources:
     def add(self, r: Resource) -> None:
         self.connection.execute(resources.insert().values(**_values(r), id=r.id))
 
+    def add_many(self, many: list[Resource]) -> None:
+        """One INSERT of many rows (an import, a benchmark's library)."""
+        if many:
+            self.connection.execute(
+                resources.insert().values([{**_values(r), "id": r.id} for r in many])
+            )
+
     def save(self, r: Resource) -> None:
         self.connection.execute(update(resources).where(resources.c.id == r.id).values(_values(r)))
 
@@ -32,7 +42,7 @@ class Resources:
         self.connection.execute(delete(resources).where(resources.c.id == resource_id))
 
     def get(self, resource_id: str, *, for_update: bool = False) -> Resource | None:
-        query = select(resources).where(resources.c.id == resource_id)
+        query = select(*SHOWN).where(resources.c.id == resource_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         return _resource(row) if row else None
 
@@ -49,7 +59,7 @@ class Resources:
         size: int,
     ) -> tuple[list[Resource], bool]:
         """One page, and whether more follow."""
-        query = select(resources).where(condition_of(levels))
+        query = select(*SHOWN).where(condition_of(levels))
         if words:
             terms = func.to_tsquery(literal("simple"), " & ".join(f"{w}:*" for w in words))
             query = query.where(resources.c.search.op("@@")(terms)).order_by(
@@ -68,9 +78,35 @@ class Resources:
         rows = self.connection.execute(query.offset(offset).limit(size + 1)).all()
         return [_resource(r) for r in rows[:size]], len(rows) > size
 
+    def due_for_check(self, checked_before: datetime, batch: int) -> list[tuple[str, str]]:
+        """(id, url) of links never checked, then of those checked before `checked_before`,
+        oldest first; rows another instance is checking are skipped."""
+        rows = self.connection.execute(
+            select(resources.c.id, resources.c.url)
+            .where(
+                or_(
+                    resources.c.link_checked_at.is_(None),
+                    resources.c.link_checked_at < checked_before,
+                )
+            )
+            .order_by(resources.c.link_checked_at.asc().nulls_first(), resources.c.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        return [(r.id, r.url) for r in rows]
+
+    def record_check(self, resource_id: str, url: str, status: str, checked_at: datetime) -> None:
+        """The check's outcome, unless the address changed meanwhile (then it waits for its
+        own check)."""
+        self.connection.execute(
+            update(resources)
+            .where(resources.c.id == resource_id, resources.c.url == url)
+            .values(link_status=status, link_checked_at=checked_at)
+        )
+
     def of_owner(self, person_id: str) -> list[Resource]:
         rows = self.connection.execute(
-            select(resources)
+            select(*SHOWN)
             .where(resources.c.owner_person_id == person_id)
             .order_by(resources.c.created_at, resources.c.id)
         )

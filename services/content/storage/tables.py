@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from services.kernel.runtime.space_copies import space_copies_table
@@ -60,3 +71,52 @@ recommendations = Table(
     Column("updated_at", TZ, nullable=False),
 )
 Index("ix_recommendations_space", recommendations.c.space_id, recommendations.c.created_at)
+
+# E-learning modules. A version never changes once stored: `document` is the whole module
+# (adapters/module_document.py), `source` says whether an operator imported it or it is a
+# shipped module's version, copied when first assigned (so a coachee keeps reading the version
+# they started even after ecoach ships the next one).
+module_versions = Table(
+    "module_versions",
+    metadata,
+    Column("slug", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("imported_by_person_id", String(40)),  # None: a shipped module
+    Column("created_at", TZ, nullable=False),
+)
+
+# A module assigned to a space (its slug: the coachee takes the latest version when they start).
+module_assignments = Table(
+    "module_assignments",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("assigned_by_person_id", String(40), nullable=False),
+    Column("created_at", TZ, nullable=False),
+    UniqueConstraint("space_id", "slug", name="uq_module_assignments_space_slug"),
+)
+Index("ix_module_assignments_space", module_assignments.c.space_id, module_assignments.c.created_at)
+
+# The coachee's progress through an assignment's module, in the version they started.
+module_progress = Table(
+    "module_progress",
+    metadata,
+    Column("assignment_id", String(40), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("lessons", ARRAY(String(64)), nullable=False),
+    Column("position", String(64), nullable=False),
+    Column("completed", ARRAY(String(64)), nullable=False),
+    Column("seconds", Integer, nullable=False),
+    Column("started_at", TZ, nullable=False),
+    Column("last_seen_at", TZ, nullable=False),
+    Column("completed_at", TZ),
+)
+Index("ix_module_progress_coachee", module_progress.c.coachee_person_id)

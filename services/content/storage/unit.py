@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
+from .modules import ModuleAssignments, ModuleProgress, ModuleVersions
 from .recommendations import Recommendations
 from .resources import Resources
 from .spaces import Spaces
@@ -19,6 +20,9 @@ class ContentUnit(UnitOfWork):
     spaces = Repository(Spaces)
     resources = Repository(Resources)
     recommendations = Repository(Recommendations)  # without a key until unlocked(master)
+    module_versions = Repository(ModuleVersions)
+    module_assignments = Repository(ModuleAssignments)
+    module_progress = Repository(ModuleProgress)
 
 
 # What content's handlers are given: the worker's database, whose units are ContentUnits.

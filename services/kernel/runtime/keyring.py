@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     select,
     update,
 )
@@ -116,8 +117,16 @@ class KeyRing:
 
     def rotate_tenant(self, tenant_id: str, now: datetime) -> str:
         """A new tenant key, which wraps every new data key from now on; the older ones keep
-        unwrapping until `rewrap` has moved their data keys over. Returns its id."""
+        unwrapping until `rewrap` has moved their data keys over. Returns its id.
+
+        The newest key is the current one: a clock that has not moved since the last key (a
+        test's frozen clock, a coarse one) still makes this one newer, by a microsecond."""
         key = SecretKey.generate()
+        newest = self.connection.execute(
+            select(func.max(tenant_keys.c.created_at)).where(tenant_keys.c.tenant_id == tenant_id)
+        ).scalar()
+        if newest is not None and newest >= now:
+            now = newest + timedelta(microseconds=1)
         self.connection.execute(
             tenant_keys.insert().values(
                 key_id=key.key_id,

@@ -95,6 +95,7 @@ class World:
     acme_resource_id: str  # a private resource of acme's coach
     acme_tenant_resource_id: str  # a resource of acme's library (by its admin)
     acme_recommendation_id: str  # acme's coach's private resource, recommended in that space
+    acme_module_assignment_id: str  # a shipped module assigned in that space, its first lesson done
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -119,6 +120,7 @@ class World:
             self.acme_resource_id,
             self.acme_tenant_resource_id,
             self.acme_recommendation_id,
+            self.acme_module_assignment_id,
         )
 
 
@@ -285,6 +287,7 @@ def world(
     ).member_id
     assignment_id, instrument_id = assessment_of(api, acme, space.name)
     resource_id, tenant_resource_id, recommendation_id = content_of(api, acme, space.name)
+    module_assignment_id = module_of(api, acme, space.name)
     globex_admin_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.admin.metadata)
     globex_coach_me = api.auth.GetMe(pb.GetMeRequest(), metadata=globex.coach.metadata)
     return World(
@@ -317,6 +320,7 @@ def world(
         acme_resource_id=resource_id,
         acme_tenant_resource_id=tenant_resource_id,
         acme_recommendation_id=recommendation_id,
+        acme_module_assignment_id=module_assignment_id,
     )
 
 
@@ -403,6 +407,20 @@ def content_of(api: Api, acme: TenantWorld, space: str) -> tuple[str, str, str]:
 
     recommended = wait_for(recommend, 15, "content's copy of acme's space")
     return mine.resource_id, tenants.resource_id, recommended.recommendation_id
+
+
+def module_of(api: Api, acme: TenantWorld, space: str) -> str:
+    """A shipped module assigned in acme's space (content's copy of it has arrived: see
+    content_of), whose coachee has completed the first lesson."""
+    stub = content_pb2_grpc.ContentServiceStub(api.channel)
+    assigned = stub.AssignModule(
+        cpb.AssignModuleRequest(parent=space, slug="giving-feedback"), metadata=acme.coach.metadata
+    )
+    stub.CompleteLesson(
+        cpb.CompleteLessonRequest(assignment_id=assigned.assignment_id, lesson="prepare"),
+        metadata=acme.coachee.metadata,
+    )
+    return str(assigned.assignment_id)
 
 
 # ---------------------------------------------------------------- the rows
@@ -966,7 +984,12 @@ def assert_hidden_like_missing(world: World, case: Case) -> None:
     # other ids become ghosts.
     known = {caller.tenant_id}
     if caller.person_id in (world.acme.coach.person_id, world.acme.coachee.person_id):
-        known |= {world.acme_space_id, world.acme_assignment_id, world.acme_recommendation_id}
+        known |= {
+            world.acme_space_id,
+            world.acme_assignment_id,
+            world.acme_recommendation_id,
+            world.acme_module_assignment_id,
+        }
     hidden_ids = [i for i in world.victim_ids if i not in known]
     ghost = with_ghost_ids(request, hidden_ids)
     assert ghost != request, f"{case.id}: the request carries none of World.victim_ids"

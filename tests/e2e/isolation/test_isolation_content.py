@@ -1,7 +1,8 @@
 """Isolation rows of content's methods (ecoach/v1/content.proto: the library's resources,
 recommendations into a space, tenant keys), and the search, which takes no ids and serves each
 caller the levels they read; the cast and checks are in conftest.py (a private resource of acme's
-coach, recommended into acme's space, and a resource of acme's tenant library)."""
+coach, recommended into acme's space, and a resource of acme's tenant library; a shipped module
+assigned in acme's space, its first lesson completed by the coachee)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,32 @@ def the_global_library(w: World) -> Any:
         cpb.SearchResourcesRequest(scope=cpb.GLOBAL, page_size=200), metadata=w.operator.metadata
     )
     return sorted(r.resource_id for r in listed.resources)
+
+
+def the_module_assignments(w: World) -> Any:
+    """The victim space's modules, each with its progress, as its coachee reads them."""
+    listed = stub(w).ListModuleAssignments(
+        cpb.ListModuleAssignmentsRequest(parent=the_space(w), page_size=200),
+        metadata=w.acme.coachee.metadata,
+    )
+    return [as_dict(a) for a in listed.assignments]
+
+
+def the_catalogue(w: World) -> Any:
+    listed = stub(w).ListModules(
+        cpb.ListModulesRequest(page_size=200), metadata=w.operator.metadata
+    )
+    return sorted((m.slug, m.version) for m in listed.modules)
+
+
+def the_module_lesson(request: Callable[..., Message]) -> Callable[[World], Message]:
+    return lambda w: request(assignment_id=w.acme_module_assignment_id, lesson="deliver")
+
+
+def a_module_folder(w: World) -> Message:
+    return cpb.ImportModuleRequest(
+        files=[cpb.ModuleFile(path="module.md", text="---\nslug: smuggled\n---\n")]
+    )
 
 
 def fields(**extra: Any) -> dict[str, Any]:
@@ -268,6 +295,112 @@ CASES: list[Case] = [
         code=PERMISSION_DENIED,
         reason="SPACE_COACHEE_ONLY",
         read_back=the_recommendations,
+    ),
+    # ------------------------------------------------------------ modules
+    # The catalogue: operators import into it; coaches and coachees read it, HR does not.
+    *(
+        Case(
+            method=f"{CONTENT}/ImportModule",
+            label=label,
+            caller=caller,
+            request=a_module_folder,
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=the_catalogue,
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("victims-coach", acme_coach),
+            ("victims-coachee", acme_coachee),
+            ("other-tenant-admin", globex_admin),
+        )
+    ),
+    *(
+        Case(
+            method=f"{CONTENT}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=PERMISSION_DENIED,
+            reason="COACH_OR_COACHEE_ONLY",
+            read_back=the_catalogue,
+        )
+        for method, request in (
+            ("ListModules", lambda w: cpb.ListModulesRequest()),
+            ("GetModule", lambda w: cpb.GetModuleRequest(slug="giving-feedback")),
+        )
+        for label, caller in (("victims-own-hr", acme_admin), ("other-tenant-admin", globex_admin))
+    ),
+    # A module assigned in the victim's space, and its coachee's progress.
+    *(
+        Case(
+            method=f"{CONTENT}/AssignModule",
+            label=label,
+            caller=caller,
+            request=lambda w: cpb.AssignModuleRequest(
+                parent=the_space(w), slug="managing-priorities"
+            ),
+            code=NOT_FOUND,
+            reason="SPACE_NOT_FOUND",
+            read_back=the_module_assignments,
+        )
+        for label, caller in SPACE_INTRUDERS
+    ),
+    Case(
+        method=f"{CONTENT}/AssignModule",
+        label="victims-coachee-assigns",
+        caller=acme_coachee,
+        request=lambda w: cpb.AssignModuleRequest(parent=the_space(w), slug="managing-priorities"),
+        code=PERMISSION_DENIED,
+        reason="SPACE_COACH_ONLY",
+        read_back=the_module_assignments,
+    ),
+    *(
+        Case(
+            method=f"{CONTENT}/ListModuleAssignments",
+            label=label,
+            caller=caller,
+            request=lambda w: cpb.ListModuleAssignmentsRequest(parent=the_space(w)),
+            code=NOT_FOUND,
+            reason="SPACE_NOT_FOUND",
+            read_back=the_module_assignments,
+        )
+        for label, caller in SPACE_INTRUDERS
+    ),
+    *(
+        Case(
+            method=f"{CONTENT}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=NOT_FOUND,
+            reason="MODULE_ASSIGNMENT_NOT_FOUND",
+            read_back=the_module_assignments,
+        )
+        for method, request in (
+            ("OpenLesson", the_module_lesson(cpb.OpenLessonRequest)),
+            ("CompleteLesson", the_module_lesson(cpb.CompleteLessonRequest)),
+            (
+                "GetModuleProgress",
+                lambda w: cpb.GetModuleProgressRequest(assignment_id=w.acme_module_assignment_id),
+            ),
+        )
+        for label, caller in SPACE_INTRUDERS
+    ),
+    *(
+        Case(
+            method=f"{CONTENT}/{method}",
+            label="victims-coach-takes-the-module",
+            caller=acme_coach,
+            request=the_module_lesson(request),
+            code=PERMISSION_DENIED,
+            reason="SPACE_COACHEE_ONLY",
+            read_back=the_module_assignments,
+        )
+        for method, request in (
+            ("OpenLesson", cpb.OpenLessonRequest),
+            ("CompleteLesson", cpb.CompleteLessonRequest),
+        )
     ),
     # ------------------------------------------------------------ keys (operators only)
     *(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from services.assessment.domain.assignments import Assignment, Attempt, SpaceCopy
+from services.assessment.domain.assignments import SUBMITTED, Assignment, Attempt, SpaceCopy
 from services.assessment.domain.raters import EXPIRED, INVITED, Rater
 from services.assessment.storage.instruments import StoredInstrument
 from services.assessment.storage.spaces import ERASED_PERSON
@@ -100,12 +101,34 @@ class FakeAssignments:
         self.state.assignments[a.id] = copy.deepcopy(a)
 
     def get(
-        self, assignment_id: str, *, for_update: bool = False, answers: bool = True
+        self,
+        assignment_id: str,
+        *,
+        for_update: bool = False,
+        answers: bool = False,
+        attempts: bool = True,
     ) -> Assignment | None:
         found = copy.deepcopy(self.state.assignments.get(assignment_id))
         if found is not None and not answers:
             found.attempts = [replace(t, answers={}) for t in found.attempts]
+        if found is not None and not attempts:
+            found.attempts = []
         return found
+
+    def submitted_scores(
+        self, assignment_id: str
+    ) -> list[tuple[int, datetime, list[tuple[str, float]]]]:
+        kept = self.state.assignments[assignment_id]
+        return [
+            (t.number, t.submitted_at, [(s["dimension"], s["score"]) for s in t.scores or ()])
+            for t in kept.attempts
+            if t.status == SUBMITTED and t.submitted_at is not None
+        ]
+
+    def attempt_of(self, a: Assignment, number: int) -> Attempt | None:
+        kept = self.state.assignments.get(a.id)
+        found = next((t for t in kept.attempts if t.number == number), None) if kept else None
+        return copy.deepcopy(found)
 
     def page_of_space(
         self, space_id: str, page_size: int, page_token: str
