@@ -4,7 +4,9 @@ gRPC gateway only (ADR 0010).
 One blueprint per area: `links` (the pages behind mailed links, and the calendar feed),
 `account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, `coach`,
 `questionnaires` (a space's questionnaires, for its coach and coachee, with their 360
-feedback), `feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
+feedback), `recommendations` (the resources a coach recommends into a space, for its coach and
+coachee), `library` (the resource library of a coach, a tenant admin and an operator),
+`feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
 `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
@@ -35,12 +37,14 @@ from .hr import hr
 from .hr_setup import hr_setup
 from .hr_spaces import hr_spaces
 from .i18n import _, choose_language, gettext
+from .library import library
 from .links import links
 from .me import me_pages
 from .notes import notes
 from .operator import operator
 from .pages import Page, failed, not_found, render, to_sign_in
 from .questionnaires import questionnaires
+from .recommendations import recommendations
 from .session import COOKIE, MAX_AGE_SECONDS, SessionCodec, WebSession
 from .sessions import sessions
 
@@ -92,6 +96,8 @@ def create_app(
         me_pages,
         coach,
         questionnaires,
+        recommendations,
+        library,
     ):
         app.register_blueprint(blueprint)
     for blueprint in (hr, hr_setup, hr_spaces, operator):  # HR's and operators' consoles

@@ -18,6 +18,7 @@ import grpc
 from flask import g
 
 from gateway.api.pb import assessment_pb2_grpc as apb_grpc
+from gateway.api.pb import content_pb2_grpc as cpb_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import identity_pb2_grpc as ipb_grpc
 from gateway.api.pb import scheduling_pb2_grpc as spb_grpc
@@ -54,6 +55,8 @@ class Clients:
     video: spb_grpc.VideoSettingsServiceStub
     # The questionnaires of a space, for its coach and coachee (questionnaires.py).
     assessment: apb_grpc.AssessmentServiceStub
+    # The resource library and a space's recommendations (library.py, recommendations.py).
+    content: cpb_grpc.ContentServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -74,6 +77,7 @@ class Clients:
             ipb_grpc.AuditServiceStub(channel),
             spb_grpc.VideoSettingsServiceStub(channel),
             apb_grpc.AssessmentServiceStub(channel),
+            cpb_grpc.ContentServiceStub(channel),
         )
 
 

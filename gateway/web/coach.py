@@ -2,7 +2,8 @@
 activity, sessions to mark and shared notes new since their last visit; the sessions waiting to
 be marked; the reschedule requests waiting for them; their other tenants, one switch away), a
 coachee's space as its coach (set-up, content, goals with their history, shared and private
-notes with a Markdown preview, its questionnaires (questionnaires.py), the lifecycle moves its
+notes with a Markdown preview, its questionnaires (questionnaires.py), the resources recommended
+into it (recommendations.py, with the library's search to pick one), the lifecycle moves its
 status allows: space_moves.py), their availability with its exceptions, their calendar, and
 marking attendance.
 
@@ -37,6 +38,7 @@ from gateway.api.pb import spaces_pb2 as spb
 from services.kernel.markdown import render as render_markdown
 
 from . import goals
+from . import library_forms as lf
 from . import questionnaire_forms as qf
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
@@ -156,6 +158,7 @@ def done_notice() -> str:
         "exception-removed": _("The exception is removed from your availability."),
         "assigned": _("The questionnaire is assigned: the coachee can answer it."),
         "retake": _("The coachee can answer the questionnaire once more."),
+        "recommended": _("The resource is recommended: the coachee sees it with your note."),
         **{move: move_done(move) for move in MOVES},
     }.get(request.args.get("done", ""), "")
 
@@ -290,6 +293,7 @@ class SpaceForms:
     set_up: dict[str, str] = field(default_factory=dict)  # the set-up as typed
     note: dict[str, str] = field(default_factory=dict)  # the new note's body and kind
     preview: str = ""
+    recommendation: dict[str, str] = field(default_factory=dict)  # resource and note as typed
 
 
 def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 200) -> Page:
@@ -309,6 +313,7 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
     )
     entry = next((e for e in roster.coachees if e.space.name == space.name), None)
     questionnaires = qf.assignments_of(space.name)
+    find = request.args.get("find", "").strip()[: lf.QUERY_LIMIT]
     return render(
         "coach_space.html",
         status,
@@ -331,6 +336,10 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         questionnaires=questionnaires,
         instruments=qf.instrument_choices() if space.status == spb.SPACE_ACTIVE else [],
         qf=qf,
+        recommendations=lf.recommendations_of(space.name),
+        find=find,
+        offered=lf.resource_choices(find) if space.status == spb.SPACE_ACTIVE else [],
+        lf=lf,
     )
 
 

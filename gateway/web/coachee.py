@@ -4,8 +4,10 @@ the sessions used and left in the engagement), from `DashboardService.GetCoachee
 and each goal's history. The notes (`notes.py`), sessions (`sessions.py`) and the person's
 own settings (`me.py`) have blueprints of their own.
 
-What the coachee does on the space page: add a goal and change its title, description, due date
-and progress (full progress achieves it) or archive it, with the coach's own code (`goals.py`);
+What the coachee does on the space page: read the resources their coach recommends, newest
+first, and mark each read and helpful or not (recommendations.py); add a goal and change its
+title, description, due date and progress (full progress achieves it) or archive it, with the
+coach's own code (`goals.py`);
 accept or decline a coach or co-coach proposed by someone who oversees the organisation (ADR
 0006); let a coach who joined the running space read what was written before them; pause the
 coaching and resume it, each after a confirmation page (pausing cancels the booked sessions).
@@ -28,6 +30,7 @@ from gateway.api.convert import tenant_name
 from gateway.api.pb import spaces_pb2 as spb
 
 from . import goals
+from . import library_forms as lf
 from . import questionnaire_forms as qf
 from .charts import chart, progress_points
 from .clients import authed
@@ -116,6 +119,7 @@ def done_notice() -> str:
         "shared": _("Your coaches can now read what was written before they joined."),
         "paused": _("Your coaching is paused. Resume it whenever you are ready."),
         "resumed": _("Your coaching is running again: you can book sessions."),
+        "marked": _("Your answer is saved: your coach sees it."),
     }.get(request.args.get("done", ""), "")
 
 
@@ -154,6 +158,9 @@ def space_page(
         local=lambda at: local_time(at, session().time_zone),
         questionnaires=qf.assignments_of(card.space.name),
         qf=qf,
+        recommendations=lf.recommendations_of(card.space.name),
+        names=coach_names(card),
+        lf=lf,
     )
 
 

@@ -30,11 +30,16 @@ Answer = Page | BaseResponse
 PAGE_SIZE = 50
 
 
+def is_operator() -> bool:
+    """An operator's session: signed in as operator, without a tenant."""
+    me = session()
+    return bool(me.operator and not me.tenant_id)
+
+
 def operator_only(view: View) -> View:
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        me = session()
-        if not me.operator or me.tenant_id:
+        if not is_operator():
             return not_found()
         return view(*args, **kwargs)
 
