@@ -8,7 +8,7 @@ every run). Then, as a coach of one tenant (who reads the global level, their te
 own: ~2,000 resources, but the query's words match across all 50,000), 200 sequential calls of
 each search through the gRPC gateway:
 
-- `one word`: a common word's prefix (it starts words in ~10% of the library);
+- `one word`: a common word's prefix (it starts words in about a quarter of the library);
 - `two words`: two prefixes, both required;
 - `tag and language`: a tag filter and a language, no words;
 - `browse`: no words, no filter (the caller's levels by title, first page).
