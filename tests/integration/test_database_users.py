@@ -135,11 +135,3 @@ def test_migrating_again_keeps_the_user_a_plain_login(config: Settings) -> None:
                 " WHERE rolname = current_user"
             )
             assert cur.fetchone() == (False, False, False)
-
-
-def test_without_its_credentials_file_the_service_refuses_to_start(tmp_path: Path) -> None:
-    config = Settings(
-        database_url="postgresql://db/postgres", database_users=True, keys_dir=tmp_path
-    )
-    with pytest.raises(RuntimeError, match=r"spaces\.database is missing"):
-        config.database_url_for("spaces")
