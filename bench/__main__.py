@@ -17,6 +17,7 @@ BENCHMARKS = (
     "web",
     "assessment",
     "content",
+    "instances",
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import secrets
 import sys
 import warnings
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from services.kernel import registry
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import create_master_key_file
 from services.kernel.personal_data import completion_event, personal_data_services
-from services.kernel.runtime.migrations import declare_events, upgrade
+from services.kernel.runtime.migrations import declare_events, grant_service_user, upgrade
 from services.kernel.runtime.topology import Grants, Subscription, grants_for, subscriptions_of
 from services.kernel.tokens import load_or_create_service_key
 
@@ -60,9 +61,29 @@ def spec(name: str) -> ServiceSpec:
 
 
 def migrate_service(service: ServiceSpec, config: Settings) -> list[str]:
-    """The migration step of one service: its database, then its broker topology."""
+    """The migration step of one service: its database (and its own database user, with
+    ECOACH_DATABASE_USERS), then its broker topology."""
     upgrade(service.name, config, service.migrations)
+    if config.database_users:
+        creds = database_credentials(
+            config.database_credentials_path(service.name), config.database_name(service.name)
+        )
+        grant_service_user(config, service.name, creds["user"], creds["password"])
     return declare_events(service.service_class(), config)
+
+
+def database_credentials(path: Path, user: str) -> dict[str, str]:
+    """`<keys>/<service>.database`: the service's database user and a random password,
+    generated once (mode 0600) and read afterwards, like each process's `.amqp`."""
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    creds = {"user": user, "password": secrets.token_urlsafe(32)}
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_text(json.dumps(creds))
+    tmp.replace(path)
+    return creds
 
 
 # The processes that connect to the broker besides the services (the web gateway does not).
@@ -148,7 +169,7 @@ def rewrap(config: Settings) -> None:
 
     master = master_key_from(config)
     for name, step in rewrap_steps().items():
-        engine = make_engine(config.database_url_for(name), pool_size=1)
+        engine = make_engine(config.database_owner_url_for(name), pool_size=1)
         try:
             with engine.begin() as conn:
                 changed = step(conn, master)
@@ -248,7 +269,8 @@ def banner(config: Settings) -> None:
 def deploy_secrets(folder: Path) -> list[Path]:
     """The secret files of a deployment under deploy/ (docs/operations/deploy.md), created where
     missing and never replaced: `keys/` (each key owner's Ed25519 pair, each broker client's
-    `<process>.amqp`, user `ecoach-<process>` in the default virtual host), `master.key` and
+    `<process>.amqp`, user `ecoach-<process>` in the default virtual host; each service's
+    `<service>.database`, user `<ECOACH_DATABASE_PREFIX>_<service>`), `master.key` and
     `web-session.key` (base64, 32 bytes). Returns the files created."""
     keys = folder / "keys"
     before = set(folder.rglob("*"))
@@ -256,6 +278,11 @@ def deploy_secrets(folder: Path) -> list[Path]:
         load_or_create_service_key(keys, owner)
     for process in (*SERVICES, *BROKER_CLIENTS):
         broker.process_credentials("amqp://localhost/", keys, process)
+    config = Settings(keys_dir=keys)
+    for service in SERVICES:
+        database_credentials(
+            config.database_credentials_path(service), config.database_name(service)
+        )
     create_master_key_file(folder / "master.key")
     create_master_key_file(folder / "web-session.key")
     return sorted(p for p in set(folder.rglob("*")) - before if p.is_file())

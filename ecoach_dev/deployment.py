@@ -20,7 +20,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.kernel.config import Settings
-from services.kernel.runtime.migrations import drop_database
+from services.kernel.runtime.migrations import drop_database, drop_role
 from services.kernel.tokens import load_or_create_service_key
 
 from . import broker, processes
@@ -167,6 +167,8 @@ class Deployment:
             self.stop_process(name)
         for service in self.services:
             drop_database(self.config.server_url(), self.config.database_name(service.name))
+            if self.config.database_users:
+                drop_role(self.config.server_url(), self.config.database_name(service.name))
         broker.delete_process_users(
             self.amqp_uri,
             self.config.keys_path,

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # `<database_prefix>_<service>`. Unset: the embedded PostgreSQL under var/pg.
     database_url: str | None = None
     database_prefix: str = "ecoach"
+    # On: each service connects as its own database user (least privilege), named and with the
+    # password of `<keys>/<service>.database`, which the migration step creates with rights on
+    # that service's tables only; ECOACH_DATABASE_URL's user is then the migration's (the
+    # databases' owner). Off (the laptop's default): every process uses ECOACH_DATABASE_URL's user.
+    database_users: bool = False
     # nameko workers per service instance; the database pool is sized from it.
     service_workers: int = Field(default=16, ge=1, le=512)
     token_issuer: str = "ecoach-identity"  # noqa: S105 - a name, not a secret
@@ -191,14 +196,43 @@ class Settings(BaseSettings):
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}_{service}"
 
-    def database_url_for(self, service: str) -> str:
+    def database_credentials_path(self, service: str) -> Path:
+        """`<keys>/<service>.database`: the service's database user and password (JSON, mode
+        0600), written by set-up or `deploy-secrets`; used when ECOACH_DATABASE_USERS is on."""
+        return self.keys_path / f"{service}.database"
+
+    def database_owner_url_for(self, service: str) -> str:
+        """The service's database as ECOACH_DATABASE_URL's user: the migration step's URL."""
         return with_database(self.server_url(), self.database_name(service))
+
+    def database_url_for(self, service: str) -> str:
+        """The URL the service's process connects with: its own user's when ECOACH_DATABASE_USERS
+        is on (the server's URL need then carry no user), else the owner's."""
+        url = self.database_owner_url_for(service)
+        if not self.database_users:
+            return url
+        path = self.database_credentials_path(service)
+        if not path.exists():
+            raise RuntimeError(
+                f"ECOACH_DATABASE_USERS is on but {path} is missing: mount the service's "
+                "database user there (docs/operations/deploy.md), or run the migration step, "
+                "which creates it on a laptop"
+            )
+        return with_user(url, json.loads(path.read_text()))
 
 
 def with_database(url: str, database: str) -> str:
     """The same server URL naming another database (query string, e.g. a socket host, kept)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def with_user(url: str, credentials: dict[str, str]) -> str:
+    """The same URL logging in as `credentials` (`user`, `password`) instead of its own user."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    login = f"{quote(credentials['user'], safe='')}:{quote(credentials['password'], safe='')}"
+    return urlunsplit((parts.scheme, f"{login}@{host}", parts.path, parts.query, parts.fragment))
 
 
 @functools.cache

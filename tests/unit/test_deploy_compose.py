@@ -86,16 +86,38 @@ def test_each_process_holds_its_own_private_key_and_broker_user_and_every_public
     public = {f"{KEYS}/{owner}.pub" for owner in KEY_OWNERS}
     for name in KEY_OWNERS:
         keys = {path for path in mounted(services[name]) if path.startswith(KEYS + "/")}
-        assert keys == {f"{KEYS}/{name}.key", f"{KEYS}/{name}.amqp", *public}, name
+        own = {f"{KEYS}/{name}.key", f"{KEYS}/{name}.amqp"}
+        if name in SERVICE_NAMES:
+            own.add(f"{KEYS}/{name}.database")
+        assert keys == {*own, *public}, name
         for path, secret in mounted(services[name]).items():
             if path.startswith(KEYS + "/"):
                 assert secret == Path(path).name.replace(".", "_"), path
     assert not any(path.startswith(KEYS) for path in mounted(services["web"]))
-    # the migration sets every broker client's password, and reads no private key
+    # the migration sets every broker client's and every service's database user's password,
+    # and reads no private key
     migrate = mounted(services["migrate"])
     assert {p for p in migrate if p.startswith(KEYS)} == {
-        f"{KEYS}/{process}.amqp" for process in (*SERVICE_NAMES, *BROKER_CLIENTS)
+        *(f"{KEYS}/{process}.amqp" for process in (*SERVICE_NAMES, *BROKER_CLIENTS)),
+        *(f"{KEYS}/{service}.database" for service in SERVICE_NAMES),
     }
+
+
+def test_only_the_migration_sees_the_owners_database_url_and_services_log_in_as_their_own(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name in processes.names():
+        assert "database_url" not in mounted(services[name]).values(), name
+    migrate = services["migrate"]["environment"]
+    assert migrate["ECOACH_DATABASE_URL_FILE"] == "/run/secrets/database_url"
+    assert migrate["ECOACH_DATABASE_USERS"] == "true"
+    for name in SERVICE_NAMES:
+        env = services[name]["environment"]
+        assert env["ECOACH_DATABASE_USERS"] == "true", name
+        assert "@" not in env["ECOACH_DATABASE_URL"], name  # the server only, no user
+    for name in ("gateway", "web"):
+        assert not any("DATABASE" in key for key in services[name]["environment"]), name
 
 
 def test_secrets_come_from_files_never_from_the_environment(compose: dict[str, Any]) -> None:

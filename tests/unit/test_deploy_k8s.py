@@ -166,9 +166,10 @@ def test_each_service_has_its_own_database_url_and_keys_and_nothing_in_plain_env
     deployments = of_kind(docs, "Deployment")
     for name in SERVICE_NAMES:
         [container] = containers(deployments[name])
-        assert secret_refs(container)["ECOACH_DATABASE_URL"] == f"ecoach-{name}-database"
+        # the server's address only: it logs in as its own user, from its own keys
+        assert secret_refs(container)["ECOACH_DATABASE_URL"] == "ecoach-database"
         assert projected_secrets(deployments[name]) == {
-            f"ecoach-{name}-keys": [f"{name}.key", f"{name}.amqp"]
+            f"ecoach-{name}-keys": [f"{name}.key", f"{name}.amqp", f"{name}.database"]
         }
     [gateway] = containers(deployments["gateway"])
     assert "ECOACH_DATABASE_URL" not in secret_refs(gateway)
@@ -186,10 +187,13 @@ def test_each_service_has_its_own_database_url_and_keys_and_nothing_in_plain_env
     secrets = {"MASTER_KEY", "MASTER_KEY_PREVIOUS", "WEB_SESSION_KEY", "DATABASE_URL", "SMTP_URL"}
     assert not {f"ECOACH_{name}" for name in secrets} & set(config["data"])
     assert not any(CREDENTIALS.search(str(value)) for value in config["data"].values())
+    assert config["data"]["ECOACH_DATABASE_USERS"] == "true"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_migration_job_alone_holds_the_owner_url_and_every_broker_user(overlay: str) -> None:
+def test_the_migration_job_alone_holds_the_owner_url_and_every_broker_and_database_user(
+    overlay: str,
+) -> None:
     jobs = of_kind(rendered(overlay), "Job")
     assert set(jobs) == {"migrate"}
     [container] = containers(jobs["migrate"])
@@ -200,7 +204,9 @@ def test_the_migration_job_alone_holds_the_owner_url_and_every_broker_user(overl
     }
     owners = [*SERVICE_NAMES, "gateway"]
     assert projected_secrets(jobs["migrate"]) == {
-        f"ecoach-{owner}-keys": [f"{owner}.amqp"] for owner in owners
+        f"ecoach-{owner}-keys": [f"{owner}.amqp"]
+        + ([f"{owner}.database"] if owner in SERVICE_NAMES else [])
+        for owner in owners
     }
     assert jobs["migrate"]["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
