@@ -118,6 +118,12 @@ def test_statements_recorded_once_pushed_once_exported_and_erased(
             sealed = uow.connection.execute(select(lrs_settings.c.secret_sealed)).scalar_one()
         assert lrs.secret not in sealed
 
+        lrs.fail_next(3)  # every try of the first push: the statements wait
+        assert xapi.push_pending(db, master) == 0
+        failed = xapi.get_lrs_settings(db, master, OPERATOR)
+        assert failed.last_error == "the LRS answered 503, after 3 tries"
+        assert failed.pending >= 5
+
         registration = str(registration_of(ref))
 
         def mine() -> list[str]:

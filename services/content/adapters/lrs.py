@@ -185,3 +185,15 @@ class LrsClient:
             413: "found the batch too large",
         }.get(status, "refused the statements")
         raise LrsRejected(f"the LRS {reason} ({status})", status)
+
+
+# The push timer waits for each push before the next: a few tries with short pauses and a short
+# connect timeout, so a push against an LRS that does not answer ends within a minute, and the
+# statements wait for the next one.
+PUSH_RETRY = Retry(attempts=3, first_delay=0.5, max_delay=2.0)
+PUSH_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def push_client(settings: LrsSettings) -> LrsClient:
+    """The client of the content service's push timer."""
+    return LrsClient(settings, timeout=PUSH_TIMEOUT, retry=PUSH_RETRY)

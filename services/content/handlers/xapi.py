@@ -19,7 +19,7 @@ from services.kernel.caller import Caller, PersonClaims, require_operator
 from services.kernel.crypto import MasterKey
 from services.kernel.errors import invalid
 
-from ..adapters.lrs import LrsClient, LrsError, LrsSettings
+from ..adapters.lrs import LrsError, LrsSettings, push_client
 from ..domain.module_assignments import ModuleAssignment
 from ..domain.modules import Module
 from ..domain.progress import Progress
@@ -152,7 +152,7 @@ def set_lrs_settings(
     return _view(config, pending)
 
 
-def push_pending(db: Db, master: MasterKey, client_for: Any = LrsClient) -> int:
+def push_pending(db: Db, master: MasterKey, client_for: Any = push_client) -> int:
     """One batch of pending statements to the LRS, when one is set and enabled: read in one
     unit, sent outside any transaction, then marked pushed (or the error kept) in another.
     How many the LRS stored. Two instances may send the same batch: the LRS stores it once."""
