@@ -93,6 +93,8 @@ class Deployment:
             ECOACH_TRUSTED_PROXIES="127.0.0.1,::1",
             # The library's links are checked within a test's patience.
             ECOACH_LINK_CHECK_SWEEP_SECONDS="2",
+            # xAPI statements reach a test's LRS within a second.
+            ECOACH_XAPI_PUSH_SECONDS="1",
         )
         self.env.update(env or {})
         if database_url:

@@ -34,6 +34,7 @@ _PROGRESS = {
     "started": pb.PROGRESS_STARTED,
     "completed": pb.PROGRESS_COMPLETED,
 }
+_ANSWERED_IN = {pb.ANSWERED_REFLECTION: "reflection", pb.ANSWERED_QUIZ: "quiz"}
 
 
 def _enum_in(table: dict[int, str], value: int, field: str, *, required: bool) -> str | None:
@@ -313,6 +314,53 @@ class ContentService(pb_grpc.ContentServiceServicer):  # type: ignore[misc]
     def GetModuleProgress(self, request: Any, call: CallContext) -> pb.ModuleProgress:
         answer = call.call(ContentApi.get_module_progress, assignment_id=request.assignment_id)
         return progress_out(answer)
+
+    @handler
+    def RecordBlockAnswered(
+        self, request: Any, call: CallContext
+    ) -> pb.RecordBlockAnsweredResponse:
+        call.call(
+            ContentApi.record_block_answered,
+            assignment_id=request.assignment_id,
+            lesson=request.lesson,
+            block=request.block,
+            kind=_enum_in(_ANSWERED_IN, request.kind, "kind", required=True),
+        )
+        return pb.RecordBlockAnsweredResponse()
+
+    @handler
+    def GetLrsSettings(self, request: Any, call: CallContext) -> pb.LrsSettings:
+        return lrs_settings_out(call.call(ContentApi.get_lrs_settings))
+
+    @handler
+    def SetLrsSettings(self, request: Any, call: CallContext) -> pb.LrsSettings:
+        answer = call.call(
+            ContentApi.set_lrs_settings,
+            endpoint=request.endpoint,
+            key=request.key,
+            secret=request.secret,
+            enabled=request.enabled,
+        )
+        return lrs_settings_out(answer)
+
+
+def lrs_settings_out(s: c.LrsSettings) -> pb.LrsSettings:
+    """Never the secret: the contract does not hold it."""
+    out = pb.LrsSettings(
+        configured=s.configured,
+        endpoint=s.endpoint,
+        key=s.key,
+        has_secret=s.has_secret,
+        enabled=s.enabled,
+        updated_by_person_id=s.updated_by_person_id or "",
+        pending=s.pending,
+        last_error=s.last_error or "",
+    )
+    if s.updated_at is not None:
+        out.update_time.CopyFrom(cv.timestamp(s.updated_at))
+    if s.last_push_at is not None:
+        out.last_push_time.CopyFrom(cv.timestamp(s.last_push_at))
+    return out
 
 
 def add_to_server(server: Any, backend: Backend) -> list[str]:

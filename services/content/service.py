@@ -25,7 +25,17 @@ from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 
 from .adapters.link_check import LinkChecker
-from .handlers import keys, links, modules, personal_data, recommendations, resources, spaces
+from .domain.xapi import Deployment
+from .handlers import (
+    keys,
+    links,
+    modules,
+    personal_data,
+    recommendations,
+    resources,
+    spaces,
+    xapi,
+)
 from .storage.unit import ContentUnit, Db
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,7 @@ class ContentService(space_copies.SpaceCopies):
     relay = EventRelay()  # publishes content.* events (erasure completions included)
     master: MasterKey = Collaborator(deployment_master_key)
     config: Settings = Collaborator(settings)
+    deployment: Deployment = Collaborator(lambda: Deployment(settings().public_url))
     checker: LinkChecker = Collaborator(
         lambda: LinkChecker(clock=clock_for(settings().env, settings().test_clock_path))
     )
@@ -142,10 +153,35 @@ class ContentService(space_copies.SpaceCopies):
 
     @rpc
     def complete_lesson(self, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
-        return modules.complete_lesson(self.db, caller, request)
+        return modules.complete_lesson(self.db, self.deployment, caller, request)
 
     @rpc
     def get_module_progress(
         self, caller: Caller, request: c.ModuleAssignmentRef
     ) -> c.ModuleProgress:
         return modules.get_module_progress(self.db, caller, request)
+
+    @rpc
+    def record_block_answered(self, caller: Caller, request: c.BlockAnsweredRequest) -> Empty:
+        return modules.record_block_answered(self.db, self.deployment, caller, request)
+
+    # ---------------------------------------------------------------- xAPI: the operator's LRS
+
+    @rpc
+    def get_lrs_settings(self, caller: Caller, request: Empty) -> c.LrsSettings:
+        return xapi.get_lrs_settings(self.db, self.master, caller)
+
+    @rpc
+    def set_lrs_settings(self, caller: Caller, request: c.LrsSettingsInput) -> c.LrsSettings:
+        production = self.config.env == "production"
+        return xapi.set_lrs_settings(self.db, self.master, production, caller, request)
+
+    @timer(interval=settings().xapi_push_seconds)
+    def push_statements(self) -> None:
+        try:
+            pushed = xapi.push_pending(self.db, self.master)
+        except Exception:
+            log.exception("xAPI push failed; the next one retries")
+            return
+        if pushed:
+            log.info("xAPI statements pushed", extra={"count": pushed})

@@ -304,6 +304,45 @@ class ModuleAssignmentList(Contract):
     next_page_token: str = ""
 
 
+class BlockAnsweredRequest(Contract):
+    """The coachee answered a block of a lesson (its index in the lesson, from 0): a reflection
+    saved into their journal, or a quiz submitted through assessment. Content records that they
+    did, and when (an xAPI `answered` statement), never the answer."""
+
+    assignment_id: Id
+    lesson: LessonKey = Field(min_length=1)
+    block: int = Field(ge=0, le=1000)
+    kind: Literal["reflection", "quiz"]
+
+
+# ---------------------------------------------------------------- the operator's LRS (xAPI)
+
+
+class LrsSettingsInput(Contract):
+    """The operator's learning record store. `secret` is write-only: empty keeps the current
+    one (when the endpoint and key stay the same)."""
+
+    endpoint: str = Field(max_length=500)
+    key: str = Field(max_length=200)
+    secret: str = Field(default="", max_length=500)
+    enabled: bool = True
+
+
+class LrsSettings(Contract):
+    """Never the secret: whether one is kept. `pending`: statements the LRS does not have yet."""
+
+    configured: bool = False
+    endpoint: str = ""
+    key: str = ""
+    has_secret: bool = False
+    enabled: bool = False
+    updated_at: datetime | None = None
+    updated_by_person_id: str | None = None
+    pending: int = 0
+    last_push_at: datetime | None = None
+    last_error: str | None = None
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -407,5 +446,8 @@ class ContentApi(Api):
     open_lesson = Method(LessonRequest, ModuleProgress)
     complete_lesson = Method(LessonRequest, ModuleProgress)
     get_module_progress = Method(ModuleAssignmentRef, ModuleProgress)
+    record_block_answered = Method(BlockAnsweredRequest, Empty)
+    get_lrs_settings = Method(Empty, LrsSettings)
+    set_lrs_settings = Method(LrsSettingsInput, LrsSettings)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)

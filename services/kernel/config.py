@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # first, then those checked longest ago), and after how long a link is checked again.
     link_check_sweep_seconds: float = Field(default=60.0, gt=0, le=86_400)
     link_recheck_days: int = Field(default=7, ge=1, le=365)
+    # How often each content instance pushes a batch of pending xAPI statements to the LRS.
+    xapi_push_seconds: float = Field(default=30.0, gt=0, le=86_400)
     # Calendar feed requests the web gateway serves an hour, per feed and per client address.
     feed_requests_per_hour: int = Field(default=60, ge=1, le=100_000)
     feed_requests_per_address_hour: int = Field(default=600, ge=1, le=1_000_000)

@@ -56,7 +56,9 @@ SERVICES: tuple[Service, ...] = (
     Service("spaces", personal_data=True, rewrap=KEY_RING_REWRAP),
     Service("scheduling", personal_data=True, rewrap=KEY_RING_REWRAP),
     Service("assessment", personal_data=True, rewrap=KEY_RING_REWRAP),
-    Service("content", personal_data=True, rewrap=KEY_RING_REWRAP),
+    Service(
+        "content", personal_data=True, rewrap="services.content.storage.xapi:rewrap_master_key"
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)

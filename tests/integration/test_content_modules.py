@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from services.content.adapters.module_folder import write_files
 from services.content.domain.modules import Text
+from services.content.domain.xapi import Deployment
 from services.content.handlers import modules, personal_data, spaces
 from services.content.modules import shipped_module
 from services.content.storage.tables import module_assignments, module_progress
@@ -29,6 +30,7 @@ from services.kernel.ids import new_id
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
+DEPLOYMENT = Deployment("https://coach.example")
 
 
 @pytest.fixture
@@ -111,7 +113,9 @@ def test_a_module_imported_twice_assigned_taken_exported_and_erased(
     first = modules.open_lesson(db, coachee, c.LessonRequest(assignment_id=ref))
     clock.advance(timedelta(minutes=2))
     lesson = first.lessons[0]
-    done = modules.complete_lesson(db, coachee, c.LessonRequest(assignment_id=ref, lesson=lesson))
+    done = modules.complete_lesson(
+        db, DEPLOYMENT, coachee, c.LessonRequest(assignment_id=ref, lesson=lesson)
+    )
     assert (done.version, done.seconds, done.lessons_completed) == (2, 120, [lesson])
     assert done.position == first.lessons[1]
     modules.import_module(db, OPERATOR, folder(slug, 3, "Third"))

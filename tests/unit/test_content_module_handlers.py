@@ -14,6 +14,7 @@ import pytest
 
 from services.content.adapters.module_folder import write_files
 from services.content.domain.modules import Text
+from services.content.domain.xapi import Deployment
 from services.content.handlers import modules, personal_data, spaces
 from services.content.modules import shipped_module
 from services.contracts import content as c
@@ -30,6 +31,7 @@ TENANT, OTHER_TENANT = "tnt_a1", "tnt_b2"
 SPACE = "spc_5a"
 MASTER: Any = None  # the fakes seal nothing
 SLUG = "team-feedback"
+DEPLOYMENT = Deployment("https://coach.example")
 
 
 def person(person_id: str, *roles: str, tenant_id: str | None = TENANT) -> PersonClaims:
@@ -217,7 +219,7 @@ def test_the_coachee_completes_the_module_over_two_days_and_resumes_where_they_l
     opened = modules.open_lesson(db, COACHEE, lesson(made))
     assert (opened.status, opened.position, opened.version) == ("started", "prepare", 1)
     clock.advance(timedelta(minutes=4))
-    modules.complete_lesson(db, COACHEE, lesson(made, "prepare"))
+    modules.complete_lesson(db, DEPLOYMENT, COACHEE, lesson(made, "prepare"))
     clock.advance(timedelta(minutes=3))
     first_day = modules.open_lesson(db, COACHEE, lesson(made, "deliver"))
     assert first_day.seconds == 7 * 60
@@ -226,9 +228,9 @@ def test_the_coachee_completes_the_module_over_two_days_and_resumes_where_they_l
     resumed = modules.open_lesson(db, COACHEE, lesson(made))
     assert resumed.position == "deliver"
     assert resumed.seconds == 7 * 60 + 5 * 60  # a day away counts as at most 5 minutes
-    modules.complete_lesson(db, COACHEE, lesson(made, "deliver"))
+    modules.complete_lesson(db, DEPLOYMENT, COACHEE, lesson(made, "deliver"))
     clock.advance(timedelta(minutes=2))
-    done = modules.complete_lesson(db, COACHEE, lesson(made, "follow-up"))
+    done = modules.complete_lesson(db, DEPLOYMENT, COACHEE, lesson(made, "follow-up"))
     assert done.status == "completed" and done.completed_at == clock.now()
     assert done.lessons_completed == ["prepare", "deliver", "follow-up"]
     assert done.seconds == 14 * 60
@@ -241,7 +243,7 @@ def test_the_coachee_completes_the_module_over_two_days_and_resumes_where_they_l
         c.LessonCompleted,
         c.ModuleCompleted,
     ]
-    again = modules.complete_lesson(db, COACHEE, lesson(made, "prepare"))
+    again = modules.complete_lesson(db, DEPLOYMENT, COACHEE, lesson(made, "prepare"))
     assert again.status == "completed" and len(db.events) == 5  # completed once
     last = db.events[-1]
     assert last.model_dump().keys() == {
@@ -294,7 +296,14 @@ def test_only_the_coachee_takes_the_module_and_only_the_spaces_people_read_it(db
     made = assign(db)
     ref = c.ModuleAssignmentRef(assignment_id=made.assignment_id)
     refused("SPACE_COACHEE_ONLY", modules.open_lesson, db, COACH, lesson(made))
-    refused("SPACE_COACHEE_ONLY", modules.complete_lesson, db, COACH, lesson(made, "prepare"))
+    refused(
+        "SPACE_COACHEE_ONLY",
+        modules.complete_lesson,
+        db,
+        DEPLOYMENT,
+        COACH,
+        lesson(made, "prepare"),
+    )
     for outsider in (OTHER_COACH, HR, STRANGER):
         refused("MODULE_ASSIGNMENT_NOT_FOUND", modules.open_lesson, db, outsider, lesson(made))
         refused("MODULE_ASSIGNMENT_NOT_FOUND", modules.get_module_progress, db, outsider, ref)
@@ -330,7 +339,7 @@ def test_a_former_coach_loses_the_assignment(db: Any) -> None:
 def test_the_coachee_exports_their_modules_and_erasure_takes_them(db: Any) -> None:
     imported(db)
     made = assign(db)
-    modules.complete_lesson(db, COACHEE, lesson(made, "prepare"))
+    modules.complete_lesson(db, DEPLOYMENT, COACHEE, lesson(made, "prepare"))
     exported = personal_data.export_personal_data(db, MASTER, COACHEE)
     [entry] = exported.data["modules_assigned_to_me"]
     assert entry["progress"]["lessons_completed"] == ["prepare"]
@@ -376,7 +385,14 @@ def test_a_paused_space_keeps_its_progress_as_it_is(db: Any) -> None:
     with db.unit_of_work() as uow:
         paused = space_event(sc.SpacePaused, "paused", updated_at=NOW + timedelta(1))
         spaces.record_space(uow, paused)
-    refused("SPACE_NOT_ACTIVE", modules.complete_lesson, db, COACHEE, lesson(made, "prepare"))
+    refused(
+        "SPACE_NOT_ACTIVE",
+        modules.complete_lesson,
+        db,
+        DEPLOYMENT,
+        COACHEE,
+        lesson(made, "prepare"),
+    )
     refused("SPACE_NOT_ACTIVE", modules.open_lesson, db, COACHEE, lesson(made))
     assert db.state.progress == before
     ref = c.ModuleAssignmentRef(assignment_id=made.assignment_id)

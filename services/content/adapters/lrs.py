@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.kernel.i18n import N_
+
 from ..domain.xapi import XAPI_VERSION
 
 VERSION_HEADER = "X-Experience-API-Version"
@@ -55,13 +57,13 @@ class LrsSettings:
         parts = urlsplit(self.endpoint)
         schemes = ("https",) if production else ("https", "http")
         if len(self.endpoint) > MAX_ENDPOINT or parts.scheme not in schemes or not parts.hostname:
-            found["endpoint"] = "an https:// URL of the LRS's xAPI endpoint"
+            found["endpoint"] = N_("an https:// URL of the LRS's xAPI endpoint")
         elif parts.query or parts.fragment or parts.username or parts.password:
-            found["endpoint"] = "no query, fragment or credentials in the URL"
+            found["endpoint"] = N_("no query, fragment or credentials in the URL")
         if not self.key or len(self.key) > MAX_KEY or ":" in self.key:
-            found["key"] = "the LRS's key (at most 200 characters, no colon)"
+            found["key"] = N_("the LRS's key (at most 200 characters, no colon)")
         if not self.secret or len(self.secret) > MAX_SECRET:
-            found["secret"] = "the LRS's secret (at most 500 characters)"  # noqa: S105 - a message
+            found["secret"] = N_("the LRS's secret (at most 500 characters)")
         return found
 
 
@@ -183,3 +185,15 @@ class LrsClient:
             413: "found the batch too large",
         }.get(status, "refused the statements")
         raise LrsRejected(f"the LRS {reason} ({status})", status)
+
+
+# The push timer waits for each push before the next: a few tries with short pauses and a short
+# connect timeout, so a push against an LRS that does not answer ends within a minute, and the
+# statements wait for the next one.
+PUSH_RETRY = Retry(attempts=3, first_delay=0.5, max_delay=2.0)
+PUSH_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def push_client(settings: LrsSettings) -> LrsClient:
+    """The client of the content service's push timer."""
+    return LrsClient(settings, timeout=PUSH_TIMEOUT, retry=PUSH_RETRY)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Literal
@@ -403,3 +403,18 @@ def export_document(statements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         key=lambda s: (s["timestamp"], s["id"]),
     )
     return {"xapi_version": XAPI_VERSION, "statements": ordered}
+
+
+@dataclass(frozen=True)
+class LrsConfig:
+    """The operator's LRS as content keeps it: the secret opened (never shown: `repr`), whether
+    statements are pushed, and how the last push went."""
+
+    endpoint: str
+    key: str
+    secret: str = field(repr=False)
+    enabled: bool
+    updated_at: datetime
+    updated_by_person_id: str
+    last_push_at: datetime | None = None
+    last_error: str | None = None

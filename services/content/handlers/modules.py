@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 
 from services.contracts import content as c
+from services.contracts.base import Empty
 from services.kernel.caller import Caller, PersonClaims, require_operator, require_person
 from services.kernel.errors import InvalidArgument, PermissionDenied, invalid
 from services.kernel.i18n import N_
@@ -35,8 +36,10 @@ from ..domain.module_assignments import (
 from ..domain.modules import Module, check_successor
 from ..domain.progress import Progress
 from ..domain.recommendations import coach_only, require_active, space_not_found
+from ..domain.xapi import Deployment
 from ..modules import shipped
 from ..storage.unit import ContentUnit, Db
+from . import xapi
 from .views import assignment_view, module_detail, module_summary, progress_view
 
 
@@ -278,8 +281,19 @@ def open_lesson(db: Db, caller: Caller, request: c.LessonRequest) -> c.ModulePro
     return progress_view(assignment.id, progress)
 
 
-def complete_lesson(db: Db, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
-    """The coachee completes a lesson; the module is completed with its last one (once)."""
+def _started(uow: ContentUnit, progress: Progress) -> Module:
+    found = find(uow, progress.slug, progress.version)
+    if found is None:  # a version started is kept: this is a bug, not input
+        raise ValueError(f"module {progress.slug} v{progress.version} is not kept")
+    return found[0]
+
+
+def complete_lesson(
+    db: Db, deployment: Deployment, caller: Caller, request: c.LessonRequest
+) -> c.ModuleProgress:
+    """The coachee completes a lesson; the module is completed with its last one (once). The
+    xAPI statements (`experienced` the lesson, `completed` the module) are recorded with the
+    progress, once each."""
     if not request.lesson:
         raise invalid(lesson="is required")
     who = require_person(caller)
@@ -298,7 +312,47 @@ def complete_lesson(db: Db, caller: Caller, request: c.LessonRequest) -> c.Modul
             assignment.id, assignment.tenant_id, assignment.coachee_person_id, progress
         )
         uow.record_many(list(events))
+        if not was_done or completed is not None:
+            xapi.record_progress(
+                uow,
+                deployment,
+                who,
+                assignment,
+                _started(uow, progress),
+                progress,
+                request.lesson,
+                module_done=completed is not None,
+            )
     return progress_view(assignment.id, progress)
+
+
+def record_block_answered(
+    db: Db, deployment: Deployment, caller: Caller, request: c.BlockAnsweredRequest
+) -> Empty:
+    """The coachee answered a reflection (saved into their journal) or a quiz (submitted
+    through assessment) of a lesson, in the version they started: an xAPI `answered` statement,
+    once per block. The coachee only; a lesson, block or kind the version does not hold:
+    INVALID_ARGUMENT naming it."""
+    who = require_person(caller)
+    with db.unit_of_work() as uow:
+        assignment, progress, events = _learning(uow, who, request.assignment_id)
+        module = _started(uow, progress)
+        if request.lesson not in module.lesson_keys:
+            raise invalid(lesson=N_("is not a lesson of this module's version"))
+        blocks = module.lesson(request.lesson).blocks
+        if request.block >= len(blocks):
+            raise invalid(block=N_("is not a block of this lesson"))
+        if blocks[request.block].kind != request.kind:
+            raise invalid(kind=N_("is not the kind of this block"))
+        if events:  # answered before opening a lesson: the module starts now
+            uow.module_progress.save(
+                assignment.id, assignment.tenant_id, assignment.coachee_person_id, progress
+            )
+            uow.record_many(list(events))
+        xapi.record_answered(
+            uow, deployment, who, assignment, module, request.lesson, request.block, request.kind
+        )
+    return Empty()
 
 
 def get_module_progress(db: Db, caller: Caller, request: c.ModuleAssignmentRef) -> c.ModuleProgress:

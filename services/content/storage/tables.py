@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
@@ -120,3 +121,46 @@ module_progress = Table(
     Column("completed_at", TZ),
 )
 Index("ix_module_progress_coachee", module_progress.c.coachee_person_id)
+
+# xAPI (ADR 0016). Each learner's pseudonym, per person and tenant: the only name statements
+# carry, deleted at erasure (what the LRS keeps then belongs to nobody).
+learners = Table(
+    "learners",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("person_id", String(40), primary_key=True),
+    Column("pseudonym", String(40), nullable=False, unique=True),
+    Column("created_at", TZ, nullable=False),
+)
+
+# The statements built, each once (its id derives from the fact it records), recorded in the
+# transaction of the progress it describes; `pushed_at` is set when the LRS has it.
+statements = Table(
+    "statements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(40), nullable=False),
+    Column("person_id", String(40), nullable=False),
+    Column("assignment_id", String(40), nullable=False),
+    Column("statement", JSONB, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("pushed_at", TZ),
+    Index("ix_statements_pending", "created_at", postgresql_where=text("pushed_at IS NULL")),
+    Index("ix_statements_person", "person_id"),
+)
+
+# The operator's LRS: one row (`scope` 'deployment'). The secret is sealed with the master key
+# (context `content.lrs_secret.deployment`) and never shown.
+lrs_settings = Table(
+    "lrs_settings",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("endpoint", String(500), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("secret_sealed", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    Column("updated_by_person_id", String(40), nullable=False),
+    Column("last_push_at", TZ),
+    Column("last_error", Text),
+)

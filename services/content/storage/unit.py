@@ -14,6 +14,7 @@ from .modules import ModuleAssignments, ModuleProgress, ModuleVersions
 from .recommendations import Recommendations
 from .resources import Resources
 from .spaces import Spaces
+from .xapi import Xapi
 
 
 class ContentUnit(UnitOfWork):
@@ -23,6 +24,7 @@ class ContentUnit(UnitOfWork):
     module_versions = Repository(ModuleVersions)
     module_assignments = Repository(ModuleAssignments)
     module_progress = Repository(ModuleProgress)
+    xapi = Repository(Xapi)
 
 
 # What content's handlers are given: the worker's database, whose units are ContentUnits.

@@ -2,7 +2,8 @@
 recommendations into a space, tenant keys), and the search, which takes no ids and serves each
 caller the levels they read; the cast and checks are in conftest.py (a private resource of acme's
 coach, recommended into acme's space, and a resource of acme's tenant library; a shipped module
-assigned in acme's space, its first lesson completed by the coachee)."""
+assigned in acme's space, its first lesson completed by the coachee; the operator's LRS, which
+only operators see or set)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,27 @@ def the_catalogue(w: World) -> Any:
         cpb.ListModulesRequest(page_size=200), metadata=w.operator.metadata
     )
     return sorted((m.slug, m.version) for m in listed.modules)
+
+
+def the_lrs(w: World) -> Any:
+    """The operator's LRS settings, and how many statements wait (any recorded would show)."""
+    got = stub(w).GetLrsSettings(cpb.GetLrsSettingsRequest(), metadata=w.operator.metadata)
+    return as_dict(got)
+
+
+def an_answer(w: World) -> Message:
+    return cpb.RecordBlockAnsweredRequest(
+        assignment_id=w.acme_module_assignment_id,
+        lesson="deliver",
+        block=2,
+        kind=cpb.ANSWERED_REFLECTION,
+    )
+
+
+def an_lrs(w: World) -> Message:
+    return cpb.SetLrsSettingsRequest(
+        endpoint="https://lrs.attacker.example/xapi", key="k", secret="s", enabled=True
+    )
 
 
 def the_module_lesson(request: Callable[..., Message]) -> Callable[[World], Message]:
@@ -400,6 +422,51 @@ CASES: list[Case] = [
         for method, request in (
             ("OpenLesson", cpb.OpenLessonRequest),
             ("CompleteLesson", cpb.CompleteLessonRequest),
+        )
+    ),
+    # The xAPI statement of a block answered: the coachee's only.
+    *(
+        Case(
+            method=f"{CONTENT}/RecordBlockAnswered",
+            label=label,
+            caller=caller,
+            request=an_answer,
+            code=NOT_FOUND,
+            reason="MODULE_ASSIGNMENT_NOT_FOUND",
+            read_back=the_lrs,
+        )
+        for label, caller in SPACE_INTRUDERS
+    ),
+    Case(
+        method=f"{CONTENT}/RecordBlockAnswered",
+        label="victims-coach-answers-for-the-coachee",
+        caller=acme_coach,
+        request=an_answer,
+        code=PERMISSION_DENIED,
+        reason="SPACE_COACHEE_ONLY",
+        read_back=the_lrs,
+    ),
+    # ------------------------------------------------------------ the LRS (operators only)
+    *(
+        Case(
+            method=f"{CONTENT}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=the_lrs,
+        )
+        for method, request in (
+            ("GetLrsSettings", lambda w: cpb.GetLrsSettingsRequest()),
+            ("SetLrsSettings", an_lrs),
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("victims-coach", acme_coach),
+            ("victims-coachee", acme_coachee),
+            ("other-tenant-admin", globex_admin),
+            ("other-tenant-coach", globex_coach),
         )
     ),
     # ------------------------------------------------------------ keys (operators only)

@@ -7,6 +7,7 @@ versions, assignments and progress, kept as the storage keeps them."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from services.content.domain.module_assignments import ModuleAssignment
 from services.content.domain.progress import Progress
 from services.content.domain.recommendations import Recommendation
 from services.content.domain.resources import PRIVATE, Levels, Resource
+from services.content.domain.xapi import LrsConfig
 from services.kernel.clock import Clock
 from services.kernel.space_copy import SpaceCopy
 
@@ -33,6 +35,16 @@ class StoredVersion:
 
 
 @dataclass
+class StoredStatement:
+    tenant_id: str
+    person_id: str
+    assignment_id: str
+    statement: dict[str, Any]
+    created_at: datetime
+    pushed_at: datetime | None = None
+
+
+@dataclass
 class ContentState:
     spaces: dict[str, SpaceCopy] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
@@ -40,6 +52,9 @@ class ContentState:
     versions: dict[tuple[str, int], StoredVersion] = field(default_factory=dict)
     assignments: dict[str, ModuleAssignment] = field(default_factory=dict)
     progress: dict[str, tuple[str, str, Progress]] = field(default_factory=dict)
+    learners: dict[tuple[str, str], str] = field(default_factory=dict)
+    statements: dict[str, StoredStatement] = field(default_factory=dict)
+    lrs: LrsConfig | None = None
 
 
 class FakeResources:
@@ -266,6 +281,73 @@ class FakeModuleProgress:
                 del self.state.progress[key]
 
 
+class FakeXapi:
+    """Pseudonyms, statements and the LRS settings (the secret kept as given)."""
+
+    def __init__(self, state: ContentState) -> None:
+        self.state = state
+
+    def pseudonym_of(
+        self, tenant_id: str, person_id: str, new: Callable[[], str], now: datetime
+    ) -> str:
+        return self.state.learners.setdefault((tenant_id, person_id), new())
+
+    def record(
+        self,
+        statement: dict[str, Any],
+        tenant_id: str,
+        person_id: str,
+        assignment_id: str,
+        now: datetime,
+    ) -> bool:
+        if statement["id"] in self.state.statements:
+            return False
+        self.state.statements[statement["id"]] = StoredStatement(
+            tenant_id, person_id, assignment_id, copy.deepcopy(statement), now
+        )
+        return True
+
+    def _ordered(self) -> list[tuple[str, StoredStatement]]:
+        return sorted(self.state.statements.items(), key=lambda kv: (kv[1].created_at, kv[0]))
+
+    def of_person(self, person_id: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(s.statement) for _, s in self._ordered() if s.person_id == person_id]
+
+    def pending(self, limit: int) -> list[dict[str, Any]]:
+        found = [copy.deepcopy(s.statement) for _, s in self._ordered() if s.pushed_at is None]
+        return found[:limit]
+
+    def pending_count(self) -> int:
+        return sum(1 for s in self.state.statements.values() if s.pushed_at is None)
+
+    def mark_pushed(self, ids: list[str], now: datetime) -> None:
+        for i in ids:
+            kept = self.state.statements.get(i)
+            if kept is not None and kept.pushed_at is None:
+                kept.pushed_at = now
+
+    def delete_of_person(self, person_id: str) -> None:
+        for key, s in list(self.state.statements.items()):
+            if s.person_id == person_id:
+                del self.state.statements[key]
+        for key in [k for k in self.state.learners if k[1] == person_id]:
+            del self.state.learners[key]
+
+    def settings(self, master: Any) -> LrsConfig | None:
+        return self.state.lrs
+
+    def save_settings(self, config: LrsConfig, master: Any) -> None:
+        self.state.lrs = config
+
+    def record_push(self, now: datetime, error: str | None) -> None:
+        if self.state.lrs is not None:
+            self.state.lrs = replace(self.state.lrs, last_push_at=now, last_error=error)
+
+    def anonymise_updater(self, person_id: str, placeholder: str) -> None:
+        if self.state.lrs is not None and self.state.lrs.updated_by_person_id == person_id:
+            self.state.lrs = replace(self.state.lrs, updated_by_person_id=placeholder)
+
+
 def content_repositories(state: ContentState) -> dict[str, Any]:
     return {
         "spaces": FakeSpaceCopies(state),
@@ -274,6 +356,7 @@ def content_repositories(state: ContentState) -> dict[str, Any]:
         "module_versions": FakeModuleVersions(state),
         "module_assignments": FakeModuleAssignments(state),
         "module_progress": FakeModuleProgress(state),
+        "xapi": FakeXapi(state),
     }
 
 
