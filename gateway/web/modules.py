@@ -14,7 +14,8 @@ JOURNAL note through the spaces API, with their own session: theirs alone, then 
 their notes page); a quiz as a link to the space's questionnaire of that instrument when the
 coach has assigned it there (the coachee cannot assign questionnaires), else as "ask your
 coach" naming it. Lessons are marked complete one by one (CompleteLesson); the last one
-completes the module and the page says so.
+completes the module and the page says so. In a space that is not active (paused, completed)
+the service records nothing: a module started there is shown read-only, with the reason.
 
 The coach's form starts from `coach.coached_space`, the coachee's pages from `coachee.my_card`,
 so a space that is not the caller's is 404 before any content call; an assignment of another
@@ -108,6 +109,7 @@ def module_page(
     """The lesson asked for (`asked`, else `?lesson=`), else the one to resume at, opened
     (OpenLesson), with its blocks, the lessons' list and what the coachee may do next."""
     asked = request.args.get("lesson", "") if asked is None else asked
+    closed = ""
     try:
         progress: cpb.ModuleProgress = authed(
             clients(),
@@ -119,11 +121,20 @@ def module_page(
             abort(404)  # not a lesson of this module
         if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:  # type: ignore[attr-defined]
             raise
-        message, _problems, status = failed(exc)  # a paused or closed space
-        return render("message.html", status, title=mp.text(assignment.title), error=message)
+        # A paused or closed space: what was started may be read again, nothing recorded.
+        closed, _problems, closed_status = failed(exc)
+        progress = authed(
+            clients(),
+            clients().content.GetModuleProgress,
+            cpb.GetModuleProgressRequest(assignment_id=assignment.assignment_id),
+        )
+        if not progress.version:
+            title = mp.text(assignment.title)
+            return render("message.html", closed_status, title=title, error=closed)
     module = mp.module_version(assignment.slug, progress.version)
     lessons = mp.lessons_of(module)
-    lesson = next((x for x in lessons if x.key == progress.position), lessons[0])
+    wanted = asked if closed and asked else progress.position
+    lesson = next((x for x in lessons if x.key == wanted), lessons[0])
     place = [x.key for x in lessons].index(lesson.key)
     shown_video = request.args.get("video", "")
     return render(
@@ -144,6 +155,7 @@ def module_page(
         errors=errors or {},
         notice=done_notice(),
         completed=progress.status == cpb.PROGRESS_COMPLETED,
+        closed=closed,
         mp=mp,
         when=when,
     )

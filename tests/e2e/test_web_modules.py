@@ -5,7 +5,8 @@ space; the coachee opens it from their space, reads the first lesson (its Markdo
 saves a reflection into their journal and finds it there, completes a lesson, sees the video
 block load nothing until they ask for it; a day later (the test clock) the module resumes where
 they left, they complete the rest and read the completion; the coach sees the progress. Another
-coach and HR get the not-found page for the module pages and forms, and nothing changes."""
+coach and HR get the not-found page for the module pages and forms, and nothing changes; in a
+paused space the coachee reads a module they started again, without its forms."""
 
 from __future__ import annotations
 
@@ -266,3 +267,17 @@ def test_another_coach_and_hr_find_nothing_and_change_nothing(
         signed_in(page, origin, email_of(api, team.coachee))
         assert status_of(page, f"{origin}{module}") == 200
         assert page.get_attribute("#lesson", "data-lesson") == "where-time-goes"
+        assert page.locator("#complete-lesson").count() == 1
+        # Paused, the space records nothing: the module started reads again, without forms.
+        s.spaces.PauseSpace(spb.SpaceMoveRequest(name=space.name), metadata=team.coach.metadata)
+
+        def read_only() -> bool:
+            page.goto(f"{origin}{module}")
+            return page.locator("#closed").count() == 1
+
+        wait_for(read_only, 60, "content's copy of the paused space")
+        assert page.get_attribute("#lesson", "data-lesson") == "where-time-goes"
+        assert page.locator("#complete-lesson").count() == 0
+        assert page.locator("#lesson textarea").count() == 0
+        page.goto(f"{origin}{module}?lesson=protect-your-time")  # another lesson, read again
+        assert page.get_attribute("#lesson", "data-lesson") == "protect-your-time"
