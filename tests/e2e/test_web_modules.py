@@ -4,8 +4,9 @@ the same files chosen one by one again: nothing changes); the coach assigns it t
 space; the coachee opens it from their space, reads the first lesson (its Markdown rendered),
 saves a reflection into their journal and finds it there, completes a lesson, sees the video
 block load nothing until they ask for it; a day later (the test clock) the module resumes where
-they left, they complete the rest and read the completion; the coach sees the progress. Another
-coach and HR get the not-found page for the module pages and forms, and nothing changes; in a
+they left, find the quiz asking them to ask their coach (then linked, once the coach assigns
+that questionnaire in the space), complete the rest and read the completion; the coach sees
+the progress. Another coach and HR get the not-found page for the module pages and forms, and nothing changes; in a
 paused space the coachee reads a module they started again, without its forms."""
 
 from __future__ import annotations
@@ -181,6 +182,17 @@ def test_a_module_imported_assigned_taken_over_two_days_and_followed(
             assert page.get_attribute("#lesson", "data-lesson") == "follow-up"
             quiz = page.inner_text("#lesson [id^=quiz-]")
             assert "Ask your coach" in quiz and "leadership-styles" in quiz
+            # Once the coach assigns that questionnaire in the space, the quiz links to it.
+            with browsing(browser, origin) as (_, coach_page, _elsewhere):
+                signed_in(coach_page, origin, coach_email)
+                coach_page.goto(coach_space)
+                coach_page.select_option("#instrument_id", "leadership-styles")
+                with coach_page.expect_navigation():
+                    coach_page.click("#assign")
+                assert "questionnaire is assigned" in coach_page.inner_text("#done")
+            page.reload()
+            href = page.get_attribute("#lesson a[id^=quiz-]", "href") or ""
+            assert href.startswith(f"/spaces/{space.space_id}/questionnaires/asg_"), href
             page.click("#complete-lesson")
             assert "completed this module" in page.inner_text("#done")
             assert page.locator("#completion-card").count() == 1
@@ -268,6 +280,11 @@ def test_another_coach_and_hr_find_nothing_and_change_nothing(
         assert status_of(page, f"{origin}{module}") == 200
         assert page.get_attribute("#lesson", "data-lesson") == "where-time-goes"
         assert page.locator("#complete-lesson").count() == 1
+        token = page.get_attribute("input[name=csrf_token]", "value") or ""
+        beat = page.request.post(
+            f"{origin}{module}/heartbeat", form={"csrf_token": token, "lesson": "where-time-goes"}
+        )
+        assert beat.status == 204
         # Paused, the space records nothing: the module started reads again, without forms.
         s.spaces.PauseSpace(spb.SpaceMoveRequest(name=space.name), metadata=team.coach.metadata)
 
