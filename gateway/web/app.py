@@ -5,7 +5,8 @@ One blueprint per area: `links` (the pages behind mailed links, and the calendar
 `account` (sign-in and out, tenant choice), `home` (where `/` leads), `coachee`, `coach`,
 `questionnaires` (a space's questionnaires, for its coach and coachee, with their 360
 feedback), `recommendations` (the resources a coach recommends into a space, for its coach and
-coachee), `library` (the resource library of a coach, a tenant admin and an operator),
+coachee), `modules` (e-learning modules: assigned by the coach, taken by the coachee, imported
+by an operator), `library` (the resource library of a coach, a tenant admin and an operator),
 `feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
 `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
@@ -40,6 +41,7 @@ from .i18n import _, choose_language, gettext
 from .library import library
 from .links import links
 from .me import me_pages
+from .modules import modules
 from .notes import notes
 from .operator import operator
 from .pages import Page, failed, not_found, render, to_sign_in
@@ -97,6 +99,7 @@ def create_app(
         coach,
         questionnaires,
         recommendations,
+        modules,
         library,
     ):
         app.register_blueprint(blueprint)

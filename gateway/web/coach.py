@@ -3,7 +3,8 @@ activity, sessions to mark and shared notes new since their last visit; the sess
 be marked; the reschedule requests waiting for them; their other tenants, one switch away), a
 coachee's space as its coach (set-up, content, goals with their history, shared and private
 notes with a Markdown preview, its questionnaires (questionnaires.py), the resources recommended
-into it (recommendations.py, with the library's search to pick one), the lifecycle moves its
+into it (recommendations.py, with the library's search to pick one), its e-learning modules
+with the coachee's progress (modules.py), the lifecycle moves its
 status allows: space_moves.py), their availability with its exceptions, their calendar, and
 marking attendance.
 
@@ -39,6 +40,7 @@ from services.kernel.markdown import render as render_markdown
 
 from . import goals
 from . import library_forms as lf
+from . import module_parts as mp
 from . import questionnaire_forms as qf
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
@@ -159,6 +161,7 @@ def done_notice() -> str:
         "assigned": _("The questionnaire is assigned: the coachee can answer it."),
         "retake": _("The coachee can answer the questionnaire once more."),
         "recommended": _("The resource is recommended: the coachee sees it with your note."),
+        "module": _("The module is assigned: the coachee finds it in their space."),
         **{move: move_done(move) for move in MOVES},
     }.get(request.args.get("done", ""), "")
 
@@ -313,6 +316,7 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
     )
     entry = next((e for e in roster.coachees if e.space.name == space.name), None)
     questionnaires = qf.assignments_of(space.name)
+    module_assignments = mp.assignments_of(space.name)
     find = request.args.get("find", "").strip()[: lf.QUERY_LIMIT]
     return render(
         "coach_space.html",
@@ -340,6 +344,11 @@ def space_page(space: spb.Space, forms: SpaceForms | None = None, status: int = 
         find=find,
         offered=lf.resource_choices(find) if space.status == spb.SPACE_ACTIVE else [],
         lf=lf,
+        module_assignments=module_assignments,
+        module_choices=mp.module_choices(module_assignments)
+        if space.status == spb.SPACE_ACTIVE
+        else [],
+        mp=mp,
     )
 
 

@@ -5,7 +5,8 @@ and each goal's history. The notes (`notes.py`), sessions (`sessions.py`) and th
 own settings (`me.py`) have blueprints of their own.
 
 What the coachee does on the space page: read the resources their coach recommends, newest
-first, and mark each read and helpful or not (recommendations.py); add a goal and change its
+first, and mark each read and helpful or not (recommendations.py); open the e-learning
+modules their coach gave them, with their progress (modules.py); add a goal and change its
 title, description, due date and progress (full progress achieves it) or archive it, with the
 coach's own code (`goals.py`);
 accept or decline a coach or co-coach proposed by someone who oversees the organisation (ADR
@@ -31,6 +32,7 @@ from gateway.api.pb import spaces_pb2 as spb
 
 from . import goals
 from . import library_forms as lf
+from . import module_parts as mp
 from . import questionnaire_forms as qf
 from .charts import chart, progress_points
 from .clients import authed
@@ -161,6 +163,8 @@ def space_page(
         recommendations=lf.recommendations_of(card.space.name),
         names=coach_names(card),
         lf=lf,
+        module_assignments=mp.assignments_of(card.space.name),
+        mp=mp,
     )
 
 
