@@ -24,6 +24,8 @@ has no page here (per-person learning records are not shown to HR)."""
 
 from __future__ import annotations
 
+import logging
+
 import grpc
 from flask import Blueprint, abort, redirect, request, url_for
 from werkzeug.datastructures import FileStorage
@@ -44,6 +46,8 @@ from .hr import done_note
 from .i18n import _
 from .operator import operator_only
 from .pages import Page, clients, failed, field_errors, render, signed_in
+
+log = logging.getLogger(__name__)
 
 modules = Blueprint("modules", __name__)
 
@@ -225,6 +229,28 @@ def complete(space_id: str, assignment_id: str) -> Answer:
     return back_to(space_id, assignment_id, "lesson", anchor="#done")
 
 
+def _record_answered(assignment_id: str, lesson: str, block: int) -> None:
+    """The learning record of an answered reflection (an xAPI `answered` statement: that they
+    answered, never what; ADR 0016). The answer is in the journal already: a refusal here
+    (the space paused meanwhile, say) loses no answer, only that record, and is logged."""
+    try:
+        authed(
+            clients(),
+            clients().content.RecordBlockAnswered,
+            cpb.RecordBlockAnsweredRequest(
+                assignment_id=assignment_id,
+                lesson=lesson,
+                block=block,
+                kind=cpb.ANSWERED_REFLECTION,
+            ),
+        )
+    except grpc.RpcError as exc:
+        log.warning(
+            "reflection answered but not recorded",
+            extra={"code": exc.code().name},  # type: ignore[attr-defined]
+        )
+
+
 @modules.post("/spaces/<space_id>/modules/<assignment_id>/journal")
 @signed_in
 def save_reflection(space_id: str, assignment_id: str) -> Answer:
@@ -259,6 +285,8 @@ def save_reflection(space_id: str, assignment_id: str) -> Answer:
             )
         except grpc.RpcError as exc:
             problem, _errors, _status = field_errors(exc)
+        else:
+            _record_answered(assignment_id, lesson_key, prompt.index)
     if problem:
         return module_page(
             card,

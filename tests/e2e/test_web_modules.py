@@ -148,9 +148,18 @@ def test_a_module_imported_assigned_taken_over_two_days_and_followed(
         assert page.locator("#lesson .field-error").count() == 1
         answer = f"I will tell Léa about Tuesday's meeting {secrets.token_hex(3)}"
         page.fill("#lesson textarea", answer)
+        records = content_pb2_grpc.ContentServiceStub(api.channel)
+
+        def pending() -> int:
+            got = records.GetLrsSettings(cpb.GetLrsSettingsRequest(), metadata=operator.metadata)
+            return int(got.pending)
+
+        before = pending()
         with page.expect_navigation():
             page.click("#lesson button[id^=save-reflection-]")
         assert "journal" in page.inner_text("#done")
+        # ...and its learning record (xAPI `answered`: that they answered, not what) is kept.
+        assert pending() == before + 1
         page.click("#complete-lesson")
         assert "Lesson completed" in page.inner_text("#done")
         assert page.get_attribute("#lesson", "data-lesson") == "deliver"
