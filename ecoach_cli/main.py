@@ -11,6 +11,7 @@
     ecoach people reset-mfa EMAIL                    operators: reset a person's authenticator
     ecoach modules import FOLDER                     operators: a module's folder into the
                                                      catalogue (docs/content/module-format.md)
+    ecoach modules export SLUG FOLDER [--version N]  a catalogue module as a new folder
     ecoach logout
 
 The session (gateway address, access and refresh tokens) is kept in `~/.ecoach/session.json`
@@ -75,6 +76,8 @@ MESSAGES: dict[str, str] = {
     "folder_missing": N_("No such folder: %(path)s"),
     "not_text": N_("%(path)s is not UTF-8 text."),
     "module_imported": N_("Module %(slug)s version %(version)s imported."),
+    "module_exported": N_("Module %(slug)s version %(version)s written to %(path)s."),
+    "folder_exists": N_("%(path)s exists already: give a new folder."),
     "module_unchanged": N_(
         "Module %(slug)s version %(version)s is already published: nothing changed."
     ),
@@ -465,6 +468,25 @@ def import_module(api: Stubs, session: Session, args: argparse.Namespace) -> Non
     print(t(key, slug=answer.module.slug, version=answer.module.version))
 
 
+def export_module(api: Stubs, session: Session, args: argparse.Namespace) -> None:
+    """A catalogue module's version as a new folder (nothing is overwritten)."""
+    folder = Path(args.folder)
+    if folder.exists():
+        raise CliError(t("folder_exists", path=folder))
+    answer = api.content.ExportModule(
+        cpb.GetModuleRequest(slug=args.slug, version=args.version),
+        metadata=session.metadata,
+        timeout=60,
+    )
+    for f in answer.files:
+        target = folder / f.path
+        if not target.resolve().is_relative_to(folder.resolve()):  # never outside the folder
+            raise CliError(t("folder_missing", path=f.path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f.text, encoding="utf-8")
+    print(t("module_exported", slug=answer.slug, version=answer.version, path=folder))
+
+
 # ---------------------------------------------------------------- plumbing
 
 
@@ -528,6 +550,13 @@ def parser() -> argparse.ArgumentParser:
     )
     mod.add_argument("folder")
     mod.set_defaults(run=import_module, needs_session=True)
+    out = modules.add_parser(
+        "export", help="write a catalogue module's version as a new folder (to edit, keep in git)"
+    )
+    out.add_argument("slug")
+    out.add_argument("folder")
+    out.add_argument("--version", type=int, default=0, help="the version (default: the latest)")
+    out.set_defaults(run=export_module, needs_session=True)
     return p
 
 

@@ -275,6 +275,15 @@ class ContentService(pb_grpc.ContentServiceServicer):  # type: ignore[misc]
         return module_out(answer)
 
     @handler
+    def ExportModule(self, request: Any, call: CallContext) -> pb.ModuleFolder:
+        answer = call.call(ContentApi.export_module, slug=request.slug, version=request.version)
+        return pb.ModuleFolder(
+            slug=answer.slug,
+            version=answer.version,
+            files=[pb.ModuleFile(path=f.path, text=f.text) for f in answer.files],
+        )
+
+    @handler
     def AssignModule(self, request: Any, call: CallContext) -> pb.ModuleAssignment:
         answer = call.call(
             ContentApi.assign_module, space_id=_space_id(request.parent), slug=request.slug

@@ -138,6 +138,10 @@ class ContentService(space_copies.SpaceCopies):
         return modules.get_module(self.db, caller, request)
 
     @rpc
+    def export_module(self, caller: Caller, request: c.ModuleRef) -> c.ModuleFolder:
+        return modules.export_module(self.db, caller, request)
+
+    @rpc
     def assign_module(self, caller: Caller, request: c.AssignModuleRequest) -> c.ModuleAssignment:
         return modules.assign_module(self.db, caller, request)
 

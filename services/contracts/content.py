@@ -252,6 +252,14 @@ class ModuleRef(Contract):
     version: int = Field(default=0, ge=0, le=100_000, description="0: the latest")
 
 
+class ModuleFolder(Contract):
+    """A module version as its folder (docs/content/module-format.md): what ImportModule takes."""
+
+    slug: str
+    version: int
+    files: list[ModuleFile]
+
+
 class AssignModuleRequest(Contract):
     space_id: Id
     slug: ModuleSlug
@@ -441,6 +449,7 @@ class ContentApi(Api):
     import_module = Method(ImportModuleRequest, ImportModuleResponse)
     list_modules = Method(ListModulesRequest, ModuleList)
     get_module = Method(ModuleRef, ModuleDetail)
+    export_module = Method(ModuleRef, ModuleFolder)
     assign_module = Method(AssignModuleRequest, ModuleAssignment)
     list_module_assignments = Method(ListModuleAssignmentsRequest, ModuleAssignmentList)
     open_lesson = Method(LessonRequest, ModuleProgress)

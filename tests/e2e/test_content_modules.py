@@ -75,6 +75,25 @@ def test_an_imported_module_assigned_and_completed_over_two_days(
     assert f"Module {slug} version 1 imported." in done.stdout
     again = ecoach(deployment, home, "modules", "import", str(folder))
     assert again.returncode == 0 and "nothing changed" in again.stdout, again.stderr
+    # Exported as a folder, edited in any editor, imported back as the next version.
+    exported = tmp_path / "exported"
+    out = ecoach(deployment, home, "modules", "export", slug, str(exported))
+    assert out.returncode == 0 and f"Module {slug} version 1 written" in out.stdout, out.stderr
+    assert (exported / "module.md").is_file() and len(list((exported / "lessons").iterdir())) == 6
+    kept = ecoach(deployment, home, "modules", "export", slug, str(exported))
+    assert kept.returncode == 2 and "exists already" in kept.stderr  # nothing overwritten
+    front = (exported / "module.md").read_text()
+    assert f"slug: {slug}\n" in front
+    (exported / "module.md").write_text(front.replace(f"slug: {slug}\n", f"slug: {slug}-copy\n"))
+    copied = ecoach(deployment, home, "modules", "import", str(exported))
+    assert copied.returncode == 0, copied.stderr
+    assert f"Module {slug}-copy version 1 imported." in copied.stdout
+    first = stub.ExportModule(
+        cpb.GetModuleRequest(slug=slug, version=1), metadata=globex.coach.metadata
+    )
+    assert {f.path for f in first.files} == {
+        f.relative_to(exported).as_posix() for f in exported.rglob("*.md")
+    }
 
     team = make_tenant(deployment, api, operator)
     space = active_space(api, team)

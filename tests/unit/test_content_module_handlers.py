@@ -397,3 +397,17 @@ def test_a_paused_space_keeps_its_progress_as_it_is(db: Any) -> None:
     assert db.state.progress == before
     ref = c.ModuleAssignmentRef(assignment_id=made.assignment_id)
     assert modules.get_module_progress(db, COACH, ref).status == "started"  # still read
+
+
+def test_a_module_exports_as_the_folder_import_takes_back(db: Any) -> None:
+    from services.content.adapters.module_folder import read_files
+
+    shipped = shipped_module("giving-feedback")
+    request = c.ModuleRef(slug="giving-feedback")
+    exported = modules.export_module(db, COACH, request)
+    assert (exported.slug, exported.version) == ("giving-feedback", shipped.version)
+    assert read_files({f.path: f.text.encode() for f in exported.files}) == shipped
+    assert modules.export_module(db, OPERATOR, request).files == exported.files
+    refused("COACH_OR_COACHEE_ONLY", modules.export_module, db, HR, request)
+    missing = c.ModuleRef(slug="giving-feedback", version=99)
+    refused("MODULE_NOT_FOUND", modules.export_module, db, COACH, missing)

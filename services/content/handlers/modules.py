@@ -23,7 +23,7 @@ from services.kernel.ids import new_id
 from services.kernel.space_copy import Relation
 
 from ..adapters.module_document import document_of, module_of
-from ..adapters.module_folder import MODULE_FILE, read_files
+from ..adapters.module_folder import MODULE_FILE, read_files, write_files
 from ..domain.module_assignments import (
     IMPORTED,
     SHIPPED,
@@ -136,6 +136,19 @@ def get_module(db: Db, caller: Caller, request: c.ModuleRef) -> c.ModuleDetail:
     if found is None:
         raise module_not_found()
     return module_detail(*found)
+
+
+def export_module(db: Db, caller: Caller, request: c.ModuleRef) -> c.ModuleFolder:
+    """A version as its folder of Markdown files, which ImportModule (and any editor, and git)
+    takes back: for whoever reads the catalogue."""
+    _reader(caller)
+    with db.read_only() as uow:
+        found = find(uow, request.slug, request.version)
+    if found is None:
+        raise module_not_found()
+    module = found[0]
+    files = [c.ModuleFile(path=path, text=text) for path, text in write_files(module).items()]
+    return c.ModuleFolder(slug=module.slug, version=module.version, files=files)
 
 
 # ---------------------------------------------------------------- assignments

@@ -350,6 +350,7 @@ CASES: list[Case] = [
         for method, request in (
             ("ListModules", lambda w: cpb.ListModulesRequest()),
             ("GetModule", lambda w: cpb.GetModuleRequest(slug="giving-feedback")),
+            ("ExportModule", lambda w: cpb.GetModuleRequest(slug="giving-feedback")),
         )
         for label, caller in (("victims-own-hr", acme_admin), ("other-tenant-admin", globex_admin))
     ),
