@@ -32,6 +32,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.api.client_errors import call_error
+from gateway.api.pb import assessment_pb2 as apb
 from gateway.api.pb import content_pb2 as cpb
 from gateway.api.pb import spaces_pb2 as spb
 
@@ -209,6 +210,7 @@ def back_to(
 def complete(space_id: str, assignment_id: str) -> Answer:
     card = my_card(space_id)
     assignment = assignment_in(card.space.name, assignment_id)
+    _record_quizzes(card.space.name, assignment, request.form.get("lesson", ""))
     try:
         progress = authed(
             clients(),
@@ -229,19 +231,41 @@ def complete(space_id: str, assignment_id: str) -> Answer:
     return back_to(space_id, assignment_id, "lesson", anchor="#done")
 
 
-def _record_answered(assignment_id: str, lesson: str, block: int) -> None:
-    """The learning record of an answered reflection (an xAPI `answered` statement: that they
-    answered, never what; ADR 0016). The answer is in the journal already: a refusal here
-    (the space paused meanwhile, say) loses no answer, only that record, and is logged."""
+def _record_quizzes(space_name: str, assignment: cpb.ModuleAssignment, lesson_key: str) -> None:
+    """A lesson's quizzes the coachee has answered (the space's questionnaire of that instrument
+    has a submitted attempt), recorded as answered when they complete the lesson. The record's
+    id is derived from the block, so completing the lesson again records nothing new."""
+    if not assignment.HasField("progress") or not assignment.progress.version:
+        return
+    module = mp.module_version(assignment.slug, assignment.progress.version)
+    lesson = next((x for x in mp.lessons_of(module) if x.key == lesson_key), None)
+    quizzes = [b for b in lesson.blocks if b.kind == "quiz"] if lesson else []
+    if not quizzes:
+        return
+    answered = {
+        key: a
+        for a in qf.assignments_of(space_name)
+        if any(t.status == apb.ATTEMPT_SUBMITTED for t in a.attempts)
+        for key in (a.slug, a.instrument_id)
+    }
+    for block in quizzes:
+        if block.instrument in answered:
+            _record_answered(assignment.assignment_id, lesson_key, block.index, cpb.ANSWERED_QUIZ)
+
+
+def _record_answered(
+    assignment_id: str, lesson: str, block: int, kind: int = cpb.ANSWERED_REFLECTION
+) -> None:
+    """The learning record of an answered reflection or quiz (an xAPI `answered` statement:
+    that they answered, never what; ADR 0016). The answer is in the journal or in assessment
+    already: a refusal here (the space paused meanwhile, say) loses no answer, only that
+    record, and is logged."""
     try:
         authed(
             clients(),
             clients().content.RecordBlockAnswered,
             cpb.RecordBlockAnsweredRequest(
-                assignment_id=assignment_id,
-                lesson=lesson,
-                block=block,
-                kind=cpb.ANSWERED_REFLECTION,
+                assignment_id=assignment_id, lesson=lesson, block=block, kind=kind
             ),
         )
     except grpc.RpcError as exc:

@@ -22,16 +22,22 @@ import grpc
 from playwright.sync_api import Browser, Page
 
 from ecoach_dev.deployment import Deployment
+from gateway.api.pb import assessment_pb2 as apb
+from gateway.api.pb import assessment_pb2_grpc, content_pb2_grpc
 from gateway.api.pb import content_pb2 as cpb
-from gateway.api.pb import content_pb2_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as spb
-from tests.e2e.conftest import make_tenant
+from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
 from tests.support.browser import browsing
 from tests.support.clock import move_test_clock
-from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
+from tests.support.people import (
+    OPERATOR_PASSWORD,
+    create_operator,
+    sign_in_operator,
+    totp_code,
+)
 from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
 from tests.support.web import email_of, journey_checks, open_space, sign_in, status_of
@@ -150,8 +156,8 @@ def test_a_module_imported_assigned_taken_over_two_days_and_followed(
         page.fill("#lesson textarea", answer)
         records = content_pb2_grpc.ContentServiceStub(api.channel)
 
-        def pending() -> int:
-            got = records.GetLrsSettings(cpb.GetLrsSettingsRequest(), metadata=operator.metadata)
+        def pending(who: Session = operator) -> int:
+            got = records.GetLrsSettings(cpb.GetLrsSettingsRequest(), metadata=who.metadata)
             return int(got.pending)
 
         before = pending()
@@ -202,7 +208,16 @@ def test_a_module_imported_assigned_taken_over_two_days_and_followed(
             page.reload()
             href = page.get_attribute("#lesson a[id^=quiz-]", "href") or ""
             assert href.startswith(f"/spaces/{space.space_id}/questionnaires/asg_"), href
+            # The coachee answers it (through the API here: the questionnaire's page has its
+            # own browser test); completing the lesson then records the quiz as answered.
+            # A day later the morning's tokens have expired: signed in again.
+            coachee = api.sign_in(coachee_email, PASSWORD, team.tenant_id)
+            answer_questionnaire(api, coachee, href.rsplit("/", 1)[1])
+            now_operator = sign_in_operator(api, deployment.config)
+            before = pending(now_operator)
             page.click("#complete-lesson")
+            # The quiz answered, the last lesson experienced, the module completed.
+            assert pending(now_operator) == before + 3
             assert "completed this module" in page.inner_text("#done")
             assert page.locator("#completion-card").count() == 1
             assert page.locator("#module-completed").count() == 1
@@ -222,6 +237,39 @@ def test_a_module_imported_assigned_taken_over_two_days_and_followed(
             assert elsewhere == []
     finally:
         move_test_clock(clock, 0)
+
+
+def answer_questionnaire(api: Api, coachee: Session, assignment_id: str) -> None:
+    """Submits the questionnaire with the first answer every item allows."""
+    stub = assessment_pb2_grpc.AssessmentServiceStub(api.channel)
+    got = stub.GetAssignment(
+        apb.GetAssignmentRequest(assignment_id=assignment_id), metadata=coachee.metadata
+    )
+    document = json.loads(
+        stub.GetInstrument(
+            apb.GetInstrumentRequest(
+                instrument_id=got.instrument_id, version=got.version, assignment_id=assignment_id
+            ),
+            metadata=coachee.metadata,
+        ).document_json
+    )
+    answers = {}
+    for item in document["items"]:
+        keys = [o["key"] for o in item.get("options", [])]
+        kind = item["kind"]
+        if kind in ("likert", "numeric_scale"):
+            answers[item["id"]] = apb.Answer(number=item["min"])
+        elif kind == "single_choice":
+            answers[item["id"]] = apb.Answer(text=keys[0])
+        elif kind in ("multiple_choice", "ranking"):
+            chosen = keys if kind == "ranking" else keys[:1]
+            answers[item["id"]] = apb.Answer(choices=apb.Choices(keys=chosen))
+        else:
+            answers[item["id"]] = apb.Answer(text="A first answer.")
+    stub.SubmitAttempt(
+        apb.AnswersRequest(assignment_id=assignment_id, answers=answers),
+        metadata=coachee.metadata,
+    )
 
 
 def assigned(api: Api, coach: Session, space: spb.Space) -> cpb.ModuleAssignment:
