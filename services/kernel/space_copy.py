@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from .errors import NotFound
+
 ACTIVE = "active"
 # Where an erased person's id stood.
 ERASED_PERSON = "erased"
@@ -40,3 +42,16 @@ class SpaceCopy:
         if person_id in (self.coach_person_id, self.co_coach_person_id):
             return Relation.COACH
         return None
+
+
+def space_not_found() -> NotFound:
+    return NotFound("No such space.", reason="SPACE_NOT_FOUND")
+
+
+def participant(space: SpaceCopy | None, tenant_id: str | None, person_id: str) -> Relation:
+    """The person's part in the space, or NOT_FOUND (SPACE_NOT_FOUND) for anyone not in it
+    today, as for a space that does not exist (rule 6)."""
+    relation = space.relation_of(tenant_id, person_id) if space else None
+    if relation is None:
+        raise space_not_found()
+    return relation

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.kernel.errors import FailedPrecondition, NotFound
 from services.kernel.space_copy import ACTIVE, SpaceCopy
+from services.kernel.space_copy import space_not_found as space_not_found
 
 from .instruments import Instrument
 
@@ -23,10 +24,6 @@ SUBMITTED = "submitted"
 
 def not_found() -> NotFound:
     return NotFound("No such assignment.", reason="ASSIGNMENT_NOT_FOUND")
-
-
-def space_not_found() -> NotFound:
-    return NotFound("No such space.", reason="SPACE_NOT_FOUND")
 
 
 @dataclass

@@ -7,9 +7,9 @@ from __future__ import annotations
 from services.kernel.caller import PersonClaims
 from services.kernel.crypto import MasterKey
 from services.kernel.errors import PermissionDenied
-from services.kernel.space_copy import Relation
+from services.kernel.space_copy import Relation, participant
 
-from ..domain.assignments import Assignment, not_found, space_not_found
+from ..domain.assignments import Assignment, not_found
 from ..storage.unit import AssessmentUnit
 
 
@@ -22,11 +22,7 @@ def coachee_only() -> PermissionDenied:
 
 
 def space_relation(uow: AssessmentUnit, who: PersonClaims, space_id: str) -> Relation:
-    space = uow.spaces.get(space_id)
-    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
-    if relation is None:
-        raise space_not_found()
-    return relation
+    return participant(uow.spaces.get(space_id), who.tenant_id, who.person_id)
 
 
 def access(

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from services.kernel.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.kernel.space_copy import ACTIVE, SpaceCopy
+from services.kernel.space_copy import space_not_found as space_not_found
 
 from .resources import Resource
 
@@ -63,10 +64,6 @@ class Recommendation:
 
 def not_found() -> NotFound:
     return NotFound("No such recommendation.", reason="RECOMMENDATION_NOT_FOUND")
-
-
-def space_not_found() -> NotFound:
-    return NotFound("No such space.", reason="SPACE_NOT_FOUND")
 
 
 def require_active(space: SpaceCopy) -> None:

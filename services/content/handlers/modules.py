@@ -20,7 +20,7 @@ from services.kernel.caller import Caller, PersonClaims, require_operator, requi
 from services.kernel.errors import InvalidArgument, PermissionDenied, invalid
 from services.kernel.i18n import N_
 from services.kernel.ids import new_id
-from services.kernel.space_copy import Relation
+from services.kernel.space_copy import Relation, participant
 
 from ..adapters.module_document import document_of, module_of
 from ..adapters.module_folder import MODULE_FILE, read_files, write_files
@@ -35,7 +35,7 @@ from ..domain.module_assignments import (
 )
 from ..domain.modules import Module, check_successor
 from ..domain.progress import Progress
-from ..domain.recommendations import coach_only, require_active, space_not_found
+from ..domain.recommendations import coach_only, require_active
 from ..domain.xapi import Deployment
 from ..modules import shipped
 from ..storage.unit import ContentUnit, Db
@@ -155,11 +155,7 @@ def export_module(db: Db, caller: Caller, request: c.ModuleRef) -> c.ModuleFolde
 
 
 def _relation(uow: ContentUnit, who: PersonClaims, space_id: str) -> Relation:
-    space = uow.spaces.get(space_id)
-    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
-    if relation is None:
-        raise space_not_found()
-    return relation
+    return participant(uow.spaces.get(space_id), who.tenant_id, who.person_id)
 
 
 def _access(

@@ -8,7 +8,7 @@ from services.contracts import content as c
 from services.kernel.caller import Caller, PersonClaims, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.ids import new_id
-from services.kernel.space_copy import Relation
+from services.kernel.space_copy import Relation, participant
 
 from ..domain.recommendations import (
     Recommendation,
@@ -17,7 +17,6 @@ from ..domain.recommendations import (
     coachee_only,
     not_found,
     require_active,
-    space_not_found,
 )
 from ..domain.resources import require_readable
 from ..storage.unit import ContentUnit, Db
@@ -25,11 +24,7 @@ from .views import event_of, recommendation_view
 
 
 def _relation(uow: ContentUnit, who: PersonClaims, space_id: str) -> Relation:
-    space = uow.spaces.get(space_id)
-    relation = space.relation_of(who.tenant_id, who.person_id) if space else None
-    if relation is None:
-        raise space_not_found()
-    return relation
+    return participant(uow.spaces.get(space_id), who.tenant_id, who.person_id)
 
 
 def recommend_resource(
