@@ -517,6 +517,83 @@ class CoachChangeProposed(SpaceEvent):
     proposed_person_id: str
 
 
+class ToolKind(StrEnum):
+    """What a tool of a space's toolbox is, and so which service serves it."""
+
+    ASSESSMENT = "assessment"  # target: an assessment assignment of the space (asg_...)
+    RESOURCE = "resource"  # target: a content recommendation into the space
+    MODULE = "module"  # target: a content module assignment of the space
+    VIDEO_ROOM = "video_room"  # no target: the space's video room (scheduling)
+    NOTE_TEMPLATE = "note_template"  # no target: a template of shared note, kept by spaces
+
+
+class ToolState(StrEnum):
+    LOCKED = "locked"  # not yet unlocked, or locked again by the coach
+    UNLOCKED = "unlocked"
+    REMOVED = "removed"  # taken out of the toolbox: its target stays closed to the coachee
+
+
+class ToolEvent(EventPayload):
+    """A tool of a space's toolbox, its full state after the change (ids, kind and state, never
+    the coach's label or rule texts). The service that serves `target_id` keeps a copy and
+    refuses the target to the coachee unless the tool is `unlocked` (a target in no toolbox is
+    served as before); the envelope's sequence orders the changes of one tool."""
+
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "tool_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    tool_id: str
+    space_id: str
+    tenant_id: str
+    kind: ToolKind
+    target_id: str | None = None
+    state: ToolState
+    done: bool = False
+    updated_at: datetime
+
+
+class ToolAdded(ToolEvent):
+    """The coach added a tool to the space's toolbox (locked, or unlocked when its rule is
+    already met)."""
+
+    TYPE: ClassVar[str] = "spaces.tool_added"
+
+
+class ToolUnlocked(ToolEvent):
+    """A tool became available to the coachee: its rule was met, or the coach unlocked it."""
+
+    TYPE: ClassVar[str] = "spaces.tool_unlocked"
+
+
+class ToolLocked(ToolEvent):
+    """The coach locked an unlocked tool again: its target is refused to the coachee."""
+
+    TYPE: ClassVar[str] = "spaces.tool_locked"
+
+
+class ToolRemoved(ToolEvent):
+    """The coach removed the tool from the toolbox; its target stays closed to the coachee."""
+
+    TYPE: ClassVar[str] = "spaces.tool_removed"
+
+
+class ToolDone(ToolEvent):
+    """The tool's work is done (its assessment submitted, its module completed, its resource
+    marked): tools waiting on it may unlock."""
+
+    TYPE: ClassVar[str] = "spaces.tool_done"
+
+
+TOOL_EVENTS: tuple[type[ToolEvent], ...] = (
+    ToolAdded,
+    ToolUnlocked,
+    ToolLocked,
+    ToolRemoved,
+    ToolDone,
+)
+
+
 # The event of each lifecycle move (the domain's MOVE_EVENTS names them).
 MOVE_EVENTS: dict[str, type[SpaceEvent]] = {
     "activated": SpaceActivated,
@@ -540,6 +617,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     CoachChangeProposed,
     GoalAchieved,
     NoteShared,
+    *TOOL_EVENTS,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )
 
