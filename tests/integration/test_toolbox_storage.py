@@ -225,3 +225,51 @@ def test_unlock_mails_are_claimed_once_and_released_on_failure(
     assert sent[0][2]["link"] == f"http://web/spaces/{space.id}"
     toolbox.send_mails(db, contacts, Mailer(), "http://web")  # type: ignore[arg-type]
     assert len(sent) == 1
+
+
+def test_a_target_done_marks_its_tool_and_opens_the_tools_waiting_for_it(
+    db: WorkerDatabase[SpacesUnit], master: MasterKey
+) -> None:
+    space = a_space(db, master)
+    with db.unit_of_work() as uow:
+        repo = uow.spaces.unlocked(master)
+        tools = repo.tools_of(space)
+        box = tools.toolbox(space.id, for_update=True)
+        first = box.add(
+            Tool.create(
+                space.id, space.tenant_id, "resource", "rec_1a", "Read", "", Rule(), None, 0, NOW
+            )
+        )
+        tools.add(first)
+        then = box.add(
+            Tool.create(
+                space.id,
+                space.tenant_id,
+                "video_room",
+                None,
+                "Room",
+                "",
+                Rule(after_tool_id=first.id),
+                None,
+                0,
+                NOW,
+            )
+        )
+        tools.add(then)
+        toolbox.advance(uow, space.tenant_id, space.id, box)
+    assert (state(db, first), state(db, then)) == (UNLOCKED, LOCKED)
+    marked = SimpleNamespace(tenant_id=space.tenant_id, status="new")
+    with db.unit_of_work() as uow:  # marked, but not read: not done
+        toolbox.target_done(uow, "content.recommendation_marked", "rec_1a", marked)
+    assert state(db, then) == LOCKED
+    marked.status = "read"
+    with db.unit_of_work() as uow:
+        toolbox.target_done(uow, "content.recommendation_marked", "rec_1a", marked)
+    with db.unit_of_work() as uow:  # again: done once
+        toolbox.target_done(uow, "content.recommendation_marked", "rec_1a", marked)
+    assert state(db, then) == UNLOCKED
+    assert events(db, first) == ["spaces.tool_unlocked", "spaces.tool_done"]
+    assert events(db, then) == ["spaces.tool_unlocked"]
+    other = SimpleNamespace(tenant_id=new_id("tnt"), status="read")
+    with db.unit_of_work() as uow:  # another tenant's recommendation of the same id: nothing
+        toolbox.target_done(uow, "content.recommendation_marked", "rec_1a", other)
