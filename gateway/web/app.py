@@ -6,8 +6,9 @@ One blueprint per area: `links` (the pages behind mailed links, and the calendar
 `questionnaires` (a space's questionnaires, for its coach and coachee, with their 360
 feedback), `recommendations` (the resources a coach recommends into a space, for its coach and
 coachee), `modules` (e-learning modules: assigned by the coach, taken by the coachee, imported
-by an operator), `library` (the resource library of a coach, a tenant admin and an operator),
-`feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
+by an operator), `toolbox` (a space's tools unlocked as the work advances: the coach's page,
+the coachee's note from a template), `library` (the resource library of a coach, a tenant admin
+and an operator), `feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
 `hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
@@ -49,6 +50,7 @@ from .questionnaires import questionnaires
 from .recommendations import recommendations
 from .session import COOKIE, MAX_AGE_SECONDS, SessionCodec, WebSession
 from .sessions import sessions
+from .toolbox import toolbox
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -101,6 +103,7 @@ def create_app(
         recommendations,
         modules,
         library,
+        toolbox,
     ):
         app.register_blueprint(blueprint)
     for blueprint in (hr, hr_setup, hr_spaces, operator):  # HR's and operators' consoles

@@ -57,6 +57,8 @@ class Clients:
     assessment: apb_grpc.AssessmentServiceStub
     # The resource library and a space's recommendations (library.py, recommendations.py).
     content: cpb_grpc.ContentServiceStub
+    # The space's toolbox, for its coaches and its coachee (toolbox.py, tool_words.py).
+    toolbox: sppb_grpc.ToolboxServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -78,6 +80,7 @@ class Clients:
             spb_grpc.VideoSettingsServiceStub(channel),
             apb_grpc.AssessmentServiceStub(channel),
             cpb_grpc.ContentServiceStub(channel),
+            sppb_grpc.ToolboxServiceStub(channel),
         )
 
 

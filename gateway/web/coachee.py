@@ -34,6 +34,7 @@ from . import goals
 from . import library_forms as lf
 from . import module_parts as mp
 from . import questionnaire_forms as qf
+from . import tool_words as tw
 from .charts import chart, progress_points
 from .clients import authed
 from .i18n import _, local_time
@@ -165,6 +166,8 @@ def space_page(
         lf=lf,
         module_assignments=mp.assignments_of(card.space.name),
         mp=mp,
+        toolbox=tw.tools_of(card.space.name),
+        tw=tw,
     )
 
 

@@ -1,0 +1,128 @@
+"""The space's toolbox in words (issue 24, ADR 0018), for the coach's page (toolbox.py) and the
+coachee's space page (coachee.py): a tool's kind and state, its rule as the coach set it, and
+why a locked tool is still locked as the coachee reads it ("after your 2nd session", "from 12
+March" in their language) from the service's `locked_reasons`, never from the rule (the
+coaches' only).
+
+A date of a rule or reason is a day of the coachee's own calendar (00:00 in their time zone,
+fixed by the service when the rule is set): it is shown as that day, with no conversion."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import grpc
+from babel.dates import format_date
+from babel.lists import format_list
+
+from gateway.api.pb import spaces_pb2 as spb
+
+from .clients import authed
+from .i18n import _, language
+from .pages import clients
+
+
+def tools_of(space_name: str) -> spb.ListToolsResponse:
+    """The space's toolbox as the caller may see it, removed tools left out; empty when the
+    caller may not see it (the service's NOT_FOUND / PERMISSION_DENIED)."""
+    try:
+        reply: spb.ListToolsResponse = authed(
+            clients(), clients().toolbox.ListTools, spb.ListToolsRequest(parent=space_name)
+        )
+    except grpc.RpcError as exc:
+        if exc.code() in (  # type: ignore[attr-defined]
+            grpc.StatusCode.NOT_FOUND,
+            grpc.StatusCode.PERMISSION_DENIED,
+        ):
+            return spb.ListToolsResponse()
+        raise
+    live = [t for t in reply.tools if t.state != spb.TOOL_REMOVED]
+    return spb.ListToolsResponse(tools=live, sessions_held=reply.sessions_held)
+
+
+def kind_label(kind: int) -> str:
+    return {
+        spb.TOOL_ASSESSMENT: _("Questionnaire"),
+        spb.TOOL_RESOURCE: _("Resource"),
+        spb.TOOL_MODULE: _("E-learning module"),
+        spb.TOOL_VIDEO_ROOM: _("Video room"),
+        spb.TOOL_NOTE_TEMPLATE: _("Note template"),
+    }.get(kind, "")
+
+
+def state_label(tool: spb.Tool) -> str:
+    if tool.state == spb.TOOL_UNLOCKED:
+        return _("Done") if tool.done else _("Open")
+    if any(r.kind == spb.LOCK_REASON_LOCKED_BY_COACH for r in tool.locked_reasons):
+        return _("Locked by a coach")
+    return _("Locked")
+
+
+def day(value: str) -> str:
+    """A YYYY-MM-DD day in the page's language ("12 March", with the year when not this one)."""
+    try:
+        when = date.fromisoformat(value)
+    except ValueError:
+        return value
+    shape = "d MMMM" if when.year == date.today().year else "d MMMM y"
+    return format_date(when, shape, locale=language())
+
+
+def nth(n: int) -> str:
+    """An ordinal for a session ("séance", feminine, in French): 1st, 2nd / 1re, 2e."""
+    if language() == "fr":
+        return "1re" if n == 1 else f"{n}e"
+    if 11 <= n % 100 <= 13:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
+
+
+def together(parts: list[str]) -> str:
+    """Conditions that all must hold: "a, b and c" / "a, b et c"."""
+    return format_list(parts, locale=language()) if parts else ""
+
+
+def labels_of(tools: list[spb.Tool]) -> dict[str, str]:
+    return {t.name: t.label for t in tools}
+
+
+def rule_words(tool: spb.Tool, labels: dict[str, str]) -> str:
+    """The rule as its coach set it ("after 2 sessions held and from 12 March")."""
+    rule = tool.rule
+    parts = []
+    if rule.on_date:
+        parts.append(_("from %(date)s", date=day(rule.on_date)))
+    if rule.after_sessions_held == 1:
+        parts.append(_("after 1 session held"))
+    elif rule.after_sessions_held:
+        parts.append(_("after %(count)s sessions held", count=rule.after_sessions_held))
+    if rule.after_tool:
+        other = labels.get(rule.after_tool, "")
+        parts.append(
+            _("once “%(label)s” is done", label=other) if other else _("once another tool is done")
+        )
+    if rule.by_hand:
+        parts.append(_("when a coach opens it"))
+    return together(parts) or _("at once")
+
+
+def reason_words(tool: spb.Tool, labels: dict[str, str]) -> str:
+    """Why a locked tool is still locked, as its coachee reads it."""
+    parts = []
+    for reason in tool.locked_reasons:
+        if reason.kind == spb.LOCK_REASON_ON_DATE:
+            parts.append(_("from %(date)s", date=day(reason.on_date)))
+        elif reason.kind == spb.LOCK_REASON_AFTER_SESSIONS_HELD:
+            parts.append(_("after your %(nth)s session", nth=nth(reason.sessions_held)))
+        elif reason.kind == spb.LOCK_REASON_AFTER_TOOL_DONE:
+            other = labels.get(reason.tool, "")
+            parts.append(
+                _("once “%(label)s” is done", label=other)
+                if other
+                else _("once another tool is done")
+            )
+        elif reason.kind in (spb.LOCK_REASON_BY_HAND, spb.LOCK_REASON_LOCKED_BY_COACH):
+            words = _("when your coach opens it")
+            if words not in parts:
+                parts.append(words)
+    return together(parts) or _("when your coach opens it")

@@ -1,0 +1,97 @@
+"""The toolbox in words (gateway/web/tool_words.py): why a locked tool is locked, as its coachee
+reads it in their language, from `locked_reasons` alone; the rule as its coach set it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from flask import Flask, g
+
+from gateway.api.pb import spaces_pb2 as spb
+from gateway.web import tool_words as tw
+
+SPACE = "tenants/ten_1/spaces/spc_1"
+YEAR = date.today().year
+
+
+@pytest.fixture
+def page() -> Iterator[None]:
+    with Flask(__name__).test_request_context():
+        yield
+
+
+def reasons(*found: spb.LockReason) -> spb.Tool:
+    return spb.Tool(state=spb.TOOL_LOCKED, locked_reasons=list(found))
+
+
+def test_ordinals_for_a_session_in_english_and_french(page: None) -> None:
+    g.language = "en"
+    assert [tw.nth(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
+    ]  # fmt: skip
+    g.language = "fr"
+    assert [tw.nth(n) for n in (1, 2, 10)] == ["1re", "2e", "10e"]
+
+
+def test_a_coachee_reads_why_in_their_language(page: None) -> None:
+    other = f"{SPACE}/tools/tol_2"
+    tool = reasons(
+        spb.LockReason(kind=spb.LOCK_REASON_AFTER_SESSIONS_HELD, sessions_held=2),
+        spb.LockReason(kind=spb.LOCK_REASON_ON_DATE, on_date=f"{YEAR}-03-12"),
+        spb.LockReason(kind=spb.LOCK_REASON_AFTER_TOOL_DONE, tool=other),
+    )
+    labels = {other: "Values card"}
+    g.language = "en"
+    assert tw.reason_words(tool, labels) == (
+        "after your 2nd session, from 12 March, and once “Values card” is done"
+    )
+    g.language = "fr"
+    assert tw.reason_words(tool, labels) == (
+        "après votre 2e séance, à partir du 12 mars et une fois « Values card » terminé"
+    )
+
+
+def test_a_date_of_another_year_says_its_year(page: None) -> None:
+    g.language = "en"
+    tool = reasons(spb.LockReason(kind=spb.LOCK_REASON_ON_DATE, on_date=f"{YEAR + 1}-01-05"))
+    assert tw.reason_words(tool, {}) == f"from 5 January {YEAR + 1}"
+
+
+def test_by_hand_and_locked_by_the_coach_say_the_same_once(page: None) -> None:
+    g.language = "en"
+    tool = reasons(
+        spb.LockReason(kind=spb.LOCK_REASON_BY_HAND),
+        spb.LockReason(kind=spb.LOCK_REASON_LOCKED_BY_COACH),
+    )
+    assert tw.reason_words(tool, {}) == "when your coach opens it"
+    g.language = "fr"
+    assert tw.reason_words(tool, {}) == "quand votre coach l'ouvrira"
+
+
+def test_a_tool_the_coachee_cannot_name_is_another_tool(page: None) -> None:
+    g.language = "en"
+    tool = reasons(spb.LockReason(kind=spb.LOCK_REASON_AFTER_TOOL_DONE, tool=f"{SPACE}/tools/x"))
+    assert tw.reason_words(tool, {}) == "once another tool is done"
+
+
+def test_the_coach_reads_the_rule(page: None) -> None:
+    g.language = "en"
+    assert tw.rule_words(spb.Tool(), {}) == "at once"
+    rule = spb.ToolRule(after_sessions_held=1, by_hand=True)
+    assert (
+        tw.rule_words(spb.Tool(rule=rule), {}) == "after 1 session held and when a coach opens it"
+    )
+    g.language = "fr"
+    rule = spb.ToolRule(after_sessions_held=3, on_date=f"{YEAR}-06-01")
+    assert tw.rule_words(spb.Tool(rule=rule), {}) == "à partir du 1 juin et après 3 séances tenues"
+
+
+def test_states(page: None) -> None:
+    g.language = "en"
+    assert tw.state_label(spb.Tool(state=spb.TOOL_UNLOCKED)) == "Open"
+    assert tw.state_label(spb.Tool(state=spb.TOOL_UNLOCKED, done=True)) == "Done"
+    assert tw.state_label(reasons(spb.LockReason(kind=spb.LOCK_REASON_BY_HAND))) == "Locked"
+    by_coach = reasons(spb.LockReason(kind=spb.LOCK_REASON_LOCKED_BY_COACH))
+    assert tw.state_label(by_coach) == "Locked by a coach"
