@@ -50,12 +50,17 @@ def kind_label(kind: int) -> str:
     }.get(kind, "")
 
 
+def locked_by_coach(tool: spb.Tool) -> bool:
+    """Locked by a coach (LockTool): its rule no longer applies until a coach opens it."""
+    return tool.state == spb.TOOL_LOCKED and any(
+        r.kind == spb.LOCK_REASON_LOCKED_BY_COACH for r in tool.locked_reasons
+    )
+
+
 def state_label(tool: spb.Tool) -> str:
     if tool.state == spb.TOOL_UNLOCKED:
         return _("Done") if tool.done else _("Open")
-    if any(r.kind == spb.LOCK_REASON_LOCKED_BY_COACH for r in tool.locked_reasons):
-        return _("Locked by a coach")
-    return _("Locked")
+    return _("Locked by a coach") if locked_by_coach(tool) else _("Locked")
 
 
 def day(value: str) -> str:
@@ -87,7 +92,10 @@ def labels_of(tools: list[spb.Tool]) -> dict[str, str]:
 
 
 def rule_words(tool: spb.Tool, labels: dict[str, str]) -> str:
-    """The rule as its coach set it ("after 2 sessions held and from 12 March")."""
+    """The rule as its coach set it ("after 2 sessions held and from 12 March"); a tool a coach
+    locked waits for a coach, whatever its rule."""
+    if locked_by_coach(tool):
+        return _("when a coach opens it (its rule no longer applies)")
     rule = tool.rule
     parts = []
     if rule.on_date:

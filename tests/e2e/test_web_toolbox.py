@@ -2,7 +2,9 @@
 opens its toolbox, adds the space's module to open after 1 session held (a note template with
 no name first: refused, each problem beside its field) and a note template they open by hand;
 the coachee sees both locked, each with why in their language; the coach opens the note
-template; the coachee then opens it, a new note started from its text, and saves it. HR and
+template, locks the module (its rule stops) and moves the template first; the coachee then
+opens it, a new note started from its text, saves it, and sees the module waiting for their
+coach. HR and
 the coachee find no coach's toolbox page (404)."""
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def test_a_coach_fills_the_toolbox_and_the_coachee_sees_it_open_as_the_coach_say
         add_tool(page)
         tools = page.locator("#tool-list li.tool")
         assert tools.count() == 2
+        module_id = (tools.nth(0).get_attribute("id") or "").removeprefix("tool-")
         note = tools.nth(1)
         note_id = (note.get_attribute("id") or "").removeprefix("tool-")
         assert note.locator(".tool-rule").inner_text() == "Opens: when a coach opens it"
@@ -120,6 +123,13 @@ def test_a_coach_fills_the_toolbox_and_the_coachee_sees_it_open_as_the_coach_say
                 page.click(f"#unlock-{note_id}")
             assert "is open" in page.inner_text("#done")
             assert page.inner_text(f"#tool-{note_id} .tool-state") == "Open"
+            # The module locked by the coach: its rule stops; the note template goes first.
+            with page.expect_navigation():
+                page.click(f"#lock-{module_id}")
+            assert page.inner_text(f"#tool-{module_id} .tool-state") == "Locked by a coach"
+            with page.expect_navigation():
+                page.click(f"#up-{note_id}")
+            assert page.get_attribute("#tool-list li.tool >> nth=0", "id") == f"tool-{note_id}"
 
             mine.goto(f"{origin}/spaces/{space.space_id}?lang=en")
             mine.click(f"#open-tool-{note_id}")
@@ -127,6 +137,9 @@ def test_a_coach_fills_the_toolbox_and_the_coachee_sees_it_open_as_the_coach_say
             with mine.expect_navigation():
                 mine.click("#save")
             assert "What will I try next?" in mine.inner_text("main")
+            mine.goto(f"{origin}/spaces/{space.space_id}")
+            assert mine.get_attribute("#tool-list li.tool >> nth=0", "id") == f"tool-{note_id}"
+            assert mine.inner_text(f"#tool-{module_id} .tool-reason") == "when your coach opens it"
             assert mine_elsewhere == []
 
     with browsing(browser, origin) as (_, page, elsewhere):

@@ -95,3 +95,12 @@ def test_states(page: None) -> None:
     assert tw.state_label(reasons(spb.LockReason(kind=spb.LOCK_REASON_BY_HAND))) == "Locked"
     by_coach = reasons(spb.LockReason(kind=spb.LOCK_REASON_LOCKED_BY_COACH))
     assert tw.state_label(by_coach) == "Locked by a coach"
+
+
+def test_a_tool_a_coach_locked_waits_for_a_coach_whatever_its_rule(page: None) -> None:
+    g.language = "en"
+    tool = reasons(spb.LockReason(kind=spb.LOCK_REASON_LOCKED_BY_COACH))
+    tool.rule.after_sessions_held = 2
+    assert tw.rule_words(tool, {}) == "when a coach opens it (its rule no longer applies)"
+    g.language = "fr"
+    assert tw.reason_words(tool, {}) == "quand votre coach l'ouvrira"
