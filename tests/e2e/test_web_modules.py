@@ -18,7 +18,6 @@ import shutil
 import time
 from pathlib import Path
 
-import grpc
 from playwright.sync_api import Browser, Page
 
 from ecoach_dev.deployment import Deployment
@@ -40,7 +39,15 @@ from tests.support.people import (
 )
 from tests.support.spaces import add_person
 from tests.support.waiting import wait_for
-from tests.support.web import email_of, journey_checks, open_space, sign_in, status_of
+from tests.support.web import (
+    email_of,
+    journey_checks,
+    module_assigned,
+    open_space,
+    sign_in,
+    signed_in,
+    status_of,
+)
 
 SHIPPED = Path(__file__).resolve().parents[2] / "services" / "content" / "modules"
 ONE_DAY = 24 * 3600
@@ -48,11 +55,6 @@ ONE_DAY = 24 * 3600
 
 def stub(api: Api) -> content_pb2_grpc.ContentServiceStub:
     return content_pb2_grpc.ContentServiceStub(api.channel)
-
-
-def signed_in(page: Page, origin: str, email: str) -> None:
-    sign_in(page, origin, email)
-    page.wait_for_url(lambda url: not url.endswith("/sign-in"))
 
 
 def module_copy(tmp: Path, slug: str, *, broken: bool = False) -> Path:
@@ -272,21 +274,6 @@ def answer_questionnaire(api: Api, coachee: Session, assignment_id: str) -> None
     )
 
 
-def assigned(api: Api, coach: Session, space: spb.Space) -> cpb.ModuleAssignment:
-    """The shipped managing-priorities module assigned to the space through the API."""
-
-    def assign() -> cpb.ModuleAssignment | None:
-        try:
-            return stub(api).AssignModule(
-                cpb.AssignModuleRequest(parent=space.name, slug="managing-priorities"),
-                metadata=coach.metadata,
-            )
-        except grpc.RpcError:
-            return None
-
-    return wait_for(assign, 60, "content's copy of the active space")
-
-
 def test_another_coach_and_hr_find_nothing_and_change_nothing(
     deployment: Deployment,
     api: Api,
@@ -297,7 +284,7 @@ def test_another_coach_and_hr_find_nothing_and_change_nothing(
 ) -> None:
     team = make_tenant(deployment, api, operator)
     space = open_space(s, team, team.coachee_member)
-    assignment = assigned(api, team.coach, space)
+    assignment = module_assigned(api, team.coach, space, "managing-priorities")
     _member, other_coach = add_person(deployment, api, team, ipb.COACH, "another-coach")
     module = f"/spaces/{space.space_id}/modules/{assignment.assignment_id}"
     gets = [module, "/operator/modules"]

@@ -9,42 +9,23 @@ the coachee find no coach's toolbox page (404)."""
 
 from __future__ import annotations
 
-import grpc
 from playwright.sync_api import Browser, Page
 
 from ecoach_dev.deployment import Deployment
-from gateway.api.pb import content_pb2 as cpb
-from gateway.api.pb import content_pb2_grpc
-from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
 from tests.support.browser import browsing
-from tests.support.waiting import wait_for
-from tests.support.web import email_of, journey_checks, open_space, sign_in, status_of
+from tests.support.web import (
+    email_of,
+    journey_checks,
+    module_assigned,
+    open_space,
+    signed_in,
+    status_of,
+)
 
 TEMPLATE = "What went well this week?\n\nWhat will I try next?"
-
-
-def signed_in(page: Page, origin: str, email: str) -> None:
-    sign_in(page, origin, email)
-    page.wait_for_url(lambda url: not url.endswith("/sign-in"))
-
-
-def assigned_module(api: Api, coach: Session, space: spb.Space) -> cpb.ModuleAssignment:
-    """A shipped module assigned to the space, once content knows the space (its events)."""
-    stub = content_pb2_grpc.ContentServiceStub(api.channel)
-
-    def assign() -> cpb.ModuleAssignment | None:
-        try:
-            return stub.AssignModule(
-                cpb.AssignModuleRequest(parent=space.name, slug="giving-feedback"),
-                metadata=coach.metadata,
-            )
-        except grpc.RpcError:
-            return None
-
-    return wait_for(assign, 60, "content's copy of the active space")
 
 
 def add_tool(page: Page) -> None:
@@ -62,7 +43,7 @@ def test_a_coach_fills_the_toolbox_and_the_coachee_sees_it_open_as_the_coach_say
 ) -> None:
     team = make_tenant(deployment, api, operator)
     space = open_space(s, team, team.coachee_member)
-    module = assigned_module(api, team.coach, space)
+    module = module_assigned(api, team.coach, space, "giving-feedback")
     toolbox_url = f"{origin}/coach/spaces/{space.space_id}/toolbox"
 
     with browsing(browser, origin) as (_, page, elsewhere):

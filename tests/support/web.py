@@ -4,15 +4,19 @@ what a person may not reach."""
 
 from __future__ import annotations
 
+import grpc
 from playwright.sync_api import Page
 
 from gateway.api.convert import tenant_name
+from gateway.api.pb import content_pb2 as cpb
+from gateway.api.pb import content_pb2_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import PASSWORD, TenantWorld
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
 from tests.support.browser import screenshots, serious_violations
+from tests.support.waiting import wait_for
 
 
 def email_of(api: Api, who: Session) -> str:
@@ -25,6 +29,12 @@ def sign_in(page: Page, origin: str, email: str, password: str = PASSWORD) -> No
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def signed_in(page: Page, origin: str, email: str) -> None:
+    """Signed in, and past the sign-in page."""
+    sign_in(page, origin, email)
+    page.wait_for_url(lambda url: not url.endswith("/sign-in"))
 
 
 def open_space(
@@ -73,3 +83,20 @@ def post_status(page: Page, url: str, **form: str) -> int:
     token = page.get_attribute("input[name=csrf_token]", "value") or ""
     answer = page.request.post(url, form={"csrf_token": token, **form}, max_redirects=0)
     return answer.status
+
+
+def module_assigned(api: Api, coach: Session, space: spb.Space, slug: str) -> cpb.ModuleAssignment:
+    """A shipped module assigned to the space through the API, once content knows the space
+    (it learns of spaces from their events)."""
+    stub = content_pb2_grpc.ContentServiceStub(api.channel)
+
+    def assign() -> cpb.ModuleAssignment | None:
+        try:
+            return stub.AssignModule(
+                cpb.AssignModuleRequest(parent=space.name, slug=slug), metadata=coach.metadata
+            )
+        except grpc.RpcError:
+            return None
+
+    found: cpb.ModuleAssignment = wait_for(assign, 60, "content's copy of the active space")
+    return found
