@@ -70,6 +70,8 @@ def day(value: str) -> str:
     except ValueError:
         return value
     shape = "d MMMM" if when.year == date.today().year else "d MMMM y"
+    if language() == "fr" and when.day == 1:
+        shape = shape.replace("d ", "d'er' ", 1)  # "1er mars"
     return format_date(when, shape, locale=language())
 
 

@@ -131,7 +131,7 @@ def coach_toolbox(space_id: str) -> Answer:
     return toolbox_page(coached_space(space_id))
 
 
-def read_tool(space: spb.Space, tools: list[spb.Tool]) -> tuple[spb.Tool | None, ToolForm]:
+def read_tool(tools: list[spb.Tool]) -> tuple[spb.Tool | None, ToolForm]:
     """The add form as a Tool, or None with each field's problem."""
     names = ("what", "label", "template", "on_date", "after_sessions_held", "after_tool")
     typed = {k: request.form.get(k, "").strip() for k in names}
@@ -182,7 +182,7 @@ def read_tool(space: spb.Space, tools: list[spb.Tool]) -> tuple[spb.Tool | None,
 @coach_only
 def add(space_id: str) -> Answer:
     space = coached_space(space_id)
-    tool, form = read_tool(space, list(tw.tools_of(space.name).tools))
+    tool, form = read_tool(list(tw.tools_of(space.name).tools))
     if tool is None:
         return toolbox_page(space, form, 400)
     try:

@@ -85,7 +85,9 @@ def test_the_coach_reads_the_rule(page: None) -> None:
     )
     g.language = "fr"
     rule = spb.ToolRule(after_sessions_held=3, on_date=f"{YEAR}-06-01")
-    assert tw.rule_words(spb.Tool(rule=rule), {}) == "à partir du 1 juin et après 3 séances tenues"
+    assert (
+        tw.rule_words(spb.Tool(rule=rule), {}) == "à partir du 1er juin et après 3 séances tenues"
+    )
 
 
 def test_states(page: None) -> None:
@@ -104,3 +106,9 @@ def test_a_tool_a_coach_locked_waits_for_a_coach_whatever_its_rule(page: None) -
     assert tw.rule_words(tool, {}) == "when a coach opens it (its rule no longer applies)"
     g.language = "fr"
     assert tw.reason_words(tool, {}) == "quand votre coach l'ouvrira"
+
+
+def test_the_first_of_a_month_in_french(page: None) -> None:
+    g.language = "fr"
+    assert tw.day(f"{YEAR}-03-01") == "1er mars"
+    assert tw.day(f"{YEAR}-03-12") == "12 mars"
