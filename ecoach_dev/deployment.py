@@ -164,9 +164,24 @@ class Deployment:
             proc.kill()
             proc.wait()
 
+    def stop_all(self, timeout: float = 15.0) -> None:
+        """SIGTERM to every process at once, then wait for each (killed after `timeout`): each
+        drains on its own, so a deployment stops in the time of its slowest process, not the
+        sum of them (seven one after the other took ~16 s per test deployment)."""
+        procs = {name: proc for name, proc in self.procs.items() if proc.poll() is None}
+        self.procs.clear()
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs.values():
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
     def stop(self) -> None:
-        for name in reversed(list(self.procs)):
-            self.stop_process(name)
+        self.stop_all()
         for service in self.services:
             drop_database(self.config.server_url(), self.config.database_name(service.name))
             if self.config.database_users:
