@@ -149,6 +149,12 @@ def test_services_are_probed_over_the_broker_the_gateway_by_grpc_health_web_by_h
         assert web[probe]["httpGet"]["path"] == "/healthz"
 
 
+def ecoach_config(docs: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """The processes' ConfigMap (ecoach-config-<hash>)."""
+    [config] = [c for n, c in of_kind(docs, "ConfigMap").items() if n.startswith("ecoach-config-")]
+    return config
+
+
 def secret_refs(container: dict[str, Any]) -> dict[str, str]:
     return {
         env["name"]: env["valueFrom"]["secretKeyRef"]["name"]
@@ -192,7 +198,7 @@ def test_each_service_has_its_own_database_url_and_keys_and_nothing_in_plain_env
         for env in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
             for item in env.get("env", []):
                 assert not CREDENTIALS.search(str(item.get("value", ""))), item["name"]
-    [config] = of_kind(docs, "ConfigMap").values()
+    config = ecoach_config(docs)
     secrets = {"MASTER_KEY", "MASTER_KEY_PREVIOUS", "WEB_SESSION_KEY", "DATABASE_URL", "SMTP_URL"}
     assert not {f"ECOACH_{name}" for name in secrets} & set(config["data"])
     assert not any(CREDENTIALS.search(str(value)) for value in config["data"].values())
@@ -287,7 +293,7 @@ def test_rabbitmq_comes_from_its_cluster_operator(overlay: str) -> None:
 
 def test_production_speaks_tls_to_the_broker_and_runs_two_pods_of_everything() -> None:
     docs = rendered("prod")
-    [config] = of_kind(docs, "ConfigMap").values()
+    config = ecoach_config(docs)
     assert config["data"]["ECOACH_ENV"] == "production"
     assert config["data"]["ECOACH_AMQP_URI"].startswith("amqps://")
     assert config["data"]["ECOACH_PUBLIC_URL"].startswith("https://")
@@ -306,11 +312,16 @@ def test_the_overlays_render_the_same_processes_in_their_own_namespaces() -> Non
         overlay: {d["metadata"].get("namespace") for d in rendered(overlay)} for overlay in OVERLAYS
     }
     assert namespaces == {overlay: {NAMESPACES[overlay]} for overlay in OVERLAYS}
-    autoscalers = {"HorizontalPodAutoscaler", "ScaledObject", "TriggerAuthentication"}
+    # prod's autoscaling is KEDA's (its component), dev's the base's HPAs
+    # (ConfigMap ecoach-scaler, as kinds() cuts the last part of a ConfigMap's name)
+    keda = {("ConfigMap", "ecoach"), ("TriggerAuthentication", "ecoach-rabbitmq-scaler")}
+
+    def processes(overlay: str) -> list[tuple[str, str]]:
+        autoscalers = {"HorizontalPodAutoscaler", "ScaledObject"}
+        return [k for k in kinds(overlay) if k[0] not in autoscalers and k not in keda]
+
     for overlay in OVERLAYS:
-        assert [k for k in kinds(overlay) if k[0] not in autoscalers] == [
-            k for k in kinds("prod") if k[0] not in autoscalers
-        ]
+        assert processes(overlay) == processes("prod")
 
 
 def kinds(overlay: str) -> list[tuple[str, str]]:
@@ -327,7 +338,7 @@ def kinds(overlay: str) -> list[tuple[str, str]]:
 
 
 # KEDA's rabbitmq trigger's metadata (keda.sh/docs, scalers/rabbitmq-queue) that these use.
-RABBITMQ_TRIGGER = {"protocol", "host", "vhostName", "tls", "queueName", "mode", "value"}
+RABBITMQ_TRIGGER = {"protocol", "host", "vhostName", "queueName", "mode", "value"}
 SCALED_OBJECT_SPEC = {
     "scaleTargetRef",
     "minReplicaCount",
@@ -345,6 +356,10 @@ def test_production_scales_each_service_on_its_rpc_queue_backlog_and_cpu_with_ke
     assert set(scaled) == set(SERVICE_NAMES), "each service scales on its queue"
     assert set(hpas) == {"gateway", "web"}, "the doors have no queue: CPU"
     [auth] = of_kind(docs, "TriggerAuthentication").values()
+    # KEDA reads `tls` from the authentication only (its rabbitmq scaler's authParams)
+    [tls] = auth["spec"]["configMapTargetRef"]
+    assert tls["parameter"] == "tls"
+    assert of_kind(docs, "ConfigMap")[tls["name"]]["data"][tls["key"]] == "enable"
     assert {
         ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["spec"]["secretTargetRef"]
     } == {
@@ -369,7 +384,6 @@ def test_production_scales_each_service_on_its_rpc_queue_backlog_and_cpu_with_ke
         host = queue["metadata"]["host"]
         assert host == f"amqps://ecoach-rabbitmq.{NAMESPACES['prod']}.svc:5671/", name
         assert not CREDENTIALS.search(host)
-        assert queue["metadata"]["tls"] == "enable"
         assert by_type["cpu"]["metricType"] == "Utilization"
     assert scaled["identity"]["spec"]["maxReplicaCount"] == 10, "identity first (argon2id)"
 
