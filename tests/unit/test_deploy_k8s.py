@@ -117,6 +117,9 @@ def test_every_pod_runs_as_the_image_user_read_only_without_capabilities_or_toke
         assert spec["automountServiceAccountToken"] is False
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] == USER
+        assert spec["securityContext"]["runAsGroup"] == USER
+        # the "restricted" Pod Security Standard's fields, so that such a namespace admits them
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         for container in containers(doc):
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True
@@ -124,7 +127,7 @@ def test_every_pod_runs_as_the_image_user_read_only_without_capabilities_or_toke
             assert context["capabilities"]["drop"] == ["ALL"]
             resources = container["resources"]
             assert {"cpu", "memory"} <= set(resources["requests"])
-            assert "memory" in resources["limits"]
+            assert {"cpu", "memory"} <= set(resources["limits"])
             mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
             assert "/tmp" in mounts, "/tmp is an emptyDir (read-only root)"  # noqa: S108
 
