@@ -1,0 +1,53 @@
+"""A tool of a space's toolbox as spaces publishes it (`spaces.tool_*`, services/contracts/
+spaces.py), for the tests of the services that follow toolboxes (assessment, content): the
+payload and the envelope that carries it with its sequence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.contracts import spaces as sc
+from services.kernel.events import Envelope, new_event_id
+
+AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+def tool_event(
+    model: type[sc.ToolEvent],
+    *,
+    tool_id: str,
+    space_id: str,
+    tenant_id: str,
+    kind: str,
+    target_id: str | None,
+    state: str,
+    sequence: int,
+    done: bool = False,
+) -> tuple[sc.ToolEvent, Envelope]:
+    """The payload, and its envelope as spaces' relay would publish it (sequence per tool)."""
+    event = model(
+        tool_id=tool_id,
+        space_id=space_id,
+        tenant_id=tenant_id,
+        kind=sc.ToolKind(kind),
+        target_id=target_id,
+        state=sc.ToolState(state),
+        done=done,
+        updated_at=AT,
+    )
+    envelope = Envelope(
+        id=new_event_id(),
+        type=model.TYPE,
+        version=model.VERSION,
+        occurred_at=AT,
+        tenant_id=tenant_id,
+        aggregate_id=tool_id,
+        sequence=sequence,
+        payload=event.model_dump(mode="json"),
+    )
+    return event, envelope
+
+
+def envelope_dict(envelope: Envelope) -> dict[str, Any]:
+    return envelope.model_dump(mode="json")
