@@ -5,10 +5,14 @@ payload and the envelope that carries it with its sequence."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import kombu
 
 from services.contracts import spaces as sc
 from services.kernel.events import Envelope, new_event_id
+from tests.support.signing import signed
 
 AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
@@ -51,3 +55,19 @@ def tool_event(
 
 def envelope_dict(envelope: Envelope) -> dict[str, Any]:
     return envelope.model_dump(mode="json")
+
+
+def publish(amqp_uri: str, envelope: Envelope, keys_dir: Path) -> None:
+    """What spaces' relay publishes: the envelope on `spaces.events`, signed by spaces."""
+    body, headers = signed(envelope_dict(envelope), "spaces", keys_dir)
+    with kombu.Connection(amqp_uri) as conn:
+        exchange = kombu.Exchange("spaces.events", type="topic", durable=True)
+        conn.Producer().publish(
+            body,
+            exchange=exchange,
+            routing_key=envelope.type,
+            declare=[exchange],
+            headers=headers,
+            content_type="application/json",
+            content_encoding="utf-8",
+        )
