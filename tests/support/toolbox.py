@@ -71,3 +71,11 @@ def publish(amqp_uri: str, envelope: Envelope, keys_dir: Path) -> None:
             content_type="application/json",
             content_encoding="utf-8",
         )
+
+
+def heard(db: Any, record_tool: Any, model: type[sc.ToolEvent], **fields: Any) -> None:
+    """A service's `record_tool` handler applies the event in a unit of work of `db` (a fake
+    database in unit tests), as its ToolCopies handler would on delivery."""
+    event, envelope = tool_event(model, **fields)
+    with db.unit_of_work() as uow:
+        record_tool(uow, event, envelope)

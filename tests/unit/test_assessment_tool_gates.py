@@ -14,7 +14,7 @@ import pytest
 from services.assessment.handlers import assignments, raters, tools
 from services.contracts import assessment as c
 from services.contracts import spaces as sc
-from tests.support.toolbox import tool_event
+from tests.support.toolbox import heard
 from tests.unit.test_assessment_handlers import (
     COACH,
     COACHEE,
@@ -33,28 +33,21 @@ pytestmark = pytest.mark.filterwarnings(r"ignore:\s*Eventlet is deprecated")
 
 
 def hear(
-    db: Any,
-    model: type[sc.ToolEvent],
-    target_id: str,
-    state: str,
-    sequence: int,
-    *,
-    space_id: str = SPACE,
-    kind: str = "assessment",
-    tool_id: str = "tol_1",
+    db: Any, model: type[sc.ToolEvent], target_id: str, state: str, sequence: int, **more: str
 ) -> None:
-    event, envelope = tool_event(
+    """The tool event as assessment's handler applies it (a tool of the space, an assessment,
+    unless `more` says otherwise)."""
+    fields = {"tool_id": "tol_1", "space_id": SPACE, "kind": "assessment", **more}
+    heard(
+        db,
+        tools.record_tool,
         model,
-        tool_id=tool_id,
-        space_id=space_id,
         tenant_id=TENANT,
-        kind=kind,
         target_id=target_id,
         state=state,
         sequence=sequence,
+        **fields,
     )
-    with db.unit_of_work() as uow:
-        tools.record_tool(uow, event, envelope)
 
 
 def listed(db: Any, who: Any) -> set[str]:

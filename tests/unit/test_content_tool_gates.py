@@ -13,7 +13,7 @@ import pytest
 from services.content.handlers import modules, recommendations, tools
 from services.contracts import content as c
 from services.contracts import spaces as sc
-from tests.support.toolbox import tool_event
+from tests.support.toolbox import heard
 from tests.unit.test_content_handlers import MASTER, add, recommend
 from tests.unit.test_content_module_handlers import (
     COACH,
@@ -39,22 +39,22 @@ def hear(
     target_id: str,
     state: str,
     sequence: int,
-    *,
-    space_id: str = SPACE,
-    tool_id: str = "tol_1",
+    **more: str,
 ) -> None:
-    event, envelope = tool_event(
+    """The tool event as content's handler applies it (a tool of the space unless `more` says
+    otherwise)."""
+    place = {"tool_id": "tol_1", "space_id": SPACE, **more}
+    heard(
+        db,
+        tools.record_tool,
         model,
-        tool_id=tool_id,
-        space_id=space_id,
         tenant_id=TENANT,
         kind=kind,
         target_id=target_id,
         state=state,
         sequence=sequence,
+        **place,
     )
-    with db.unit_of_work() as uow:
-        tools.record_tool(uow, event, envelope)
 
 
 def modules_of(db: Any, who: Any) -> set[str]:
