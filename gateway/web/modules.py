@@ -134,11 +134,18 @@ def exported(slug: str) -> Answer:
 
 
 def assignment_in(space_name: str, assignment_id: str) -> cpb.ModuleAssignment:
-    """The space's module assignment; 404 for any other."""
+    """The space's module assignment; 404 for any other. One the coachee's list leaves out
+    may be a locked tool's (ADR 0019): content then refuses its progress with TOOL_LOCKED, whose
+    message the app's error page shows (app.py), instead of a page that says nothing exists."""
     service_id(assignment_id)
     for assignment in mp.assignments_of(space_name):
         if assignment.assignment_id == assignment_id:
             return assignment
+    authed(
+        clients(),
+        clients().content.GetModuleProgress,
+        cpb.GetModuleProgressRequest(assignment_id=assignment_id),
+    )
     abort(404)
 
 

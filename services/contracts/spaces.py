@@ -530,14 +530,15 @@ class ToolKind(StrEnum):
 class ToolState(StrEnum):
     LOCKED = "locked"  # not yet unlocked, or locked again by the coach
     UNLOCKED = "unlocked"
-    REMOVED = "removed"  # taken out of the toolbox: its target stays closed to the coachee
+    REMOVED = "removed"  # taken out of the toolbox: its target is served as if in none
 
 
 class ToolEvent(EventPayload):
     """A tool of a space's toolbox, its full state after the change (ids, kind and state, never
     the coach's label or rule texts). The service that serves `target_id` keeps a copy and
-    refuses the target to the coachee unless the tool is `unlocked` (a target in no toolbox is
-    served as before); the envelope's sequence orders the changes of one tool."""
+    refuses the target to the coachee while the tool is `locked` (a target in no toolbox, or
+    whose tool was removed, is served as before); the envelope's sequence orders the changes of
+    one tool (docs/adr/0019-toolbox-gates.md)."""
 
     VERSION: ClassVar[int] = 1
     AGGREGATE: ClassVar[str] = "tool_id"
@@ -573,7 +574,7 @@ class ToolLocked(ToolEvent):
 
 
 class ToolRemoved(ToolEvent):
-    """The coach removed the tool from the toolbox; its target stays closed to the coachee."""
+    """The coach removed the tool from the toolbox; its target is served as if in no toolbox."""
 
     TYPE: ClassVar[str] = "spaces.tool_removed"
 
