@@ -530,7 +530,7 @@ class ToolKind(StrEnum):
 class ToolState(StrEnum):
     LOCKED = "locked"  # not yet unlocked, or locked again by the coach
     UNLOCKED = "unlocked"
-    REMOVED = "removed"  # taken out of the toolbox: its target is served as if in none
+    REMOVED = "removed"  # taken out of the toolbox: its target stays closed to the coachee
 
 
 class ToolEvent(EventPayload):
@@ -574,7 +574,9 @@ class ToolLocked(ToolEvent):
 
 
 class ToolRemoved(ToolEvent):
-    """The coach removed the tool from the toolbox; its target is served as if in no toolbox."""
+    """The coach removed the tool from the toolbox; its target stays closed to the coachee
+    (removing takes a tool out of the coachee's space, it never hands over what was locked),
+    until a tool added again for it is unlocked."""
 
     TYPE: ClassVar[str] = "spaces.tool_removed"
 

@@ -41,12 +41,6 @@ class ToolCopy:
     sequence: int
     updated_at: datetime
 
-    def closes(self, space_id: str) -> bool:
-        """Whether this tool keeps its target, a target of `space_id`, from the coachee: only a
-        tool of that very space (a coach cannot gate another space's content, whatever id they
-        name), and only while it is locked (a removed tool frees its target: as no tool)."""
-        return self.space_id == space_id and self.state not in (UNLOCKED, REMOVED)
-
 
 def supersedes(incoming: ToolCopy, held: ToolCopy | None) -> bool:
     """Whether `incoming` replaces the copy held: a newer sequence of the tool only (an event
@@ -55,9 +49,14 @@ def supersedes(incoming: ToolCopy, held: ToolCopy | None) -> bool:
 
 
 def locked(tools: Iterable[ToolCopy], space_id: str) -> bool:
-    """Whether the target, of `space_id`, is closed to the coachee by any tool holding it (a
-    target in no toolbox is open, as before toolboxes)."""
-    return any(t.closes(space_id) for t in tools)
+    """Whether the target, of `space_id`, is closed to the coachee by the tools naming it. Only
+    tools of that very space count (a coach cannot gate another space's content, whatever id
+    they name). A target in no toolbox is open, as before toolboxes; one that a tool holds
+    locked is closed; one whose every tool was removed stays closed (the coach took it out of
+    the coachee's space: removing never hands over what was locked); an unlocked tool opens it
+    (a tool added again for the target, after a removal, reopens it once unlocked)."""
+    states = {t.state for t in tools if t.space_id == space_id}
+    return bool(states) and (LOCKED in states or UNLOCKED not in states)
 
 
 def tool_locked() -> FailedPrecondition:

@@ -2,8 +2,8 @@
 events, signed and published as spaces' relay does, reach assessment's and content's running
 handlers (the kernel's ToolCopies, with its inbox and sequence rules), and the coachee is then
 refused a locked tool's target (TOOL_LOCKED) and given it once unlocked; an older sequence
-arriving late changes nothing, a tool of another space gates nothing, a removed tool frees its
-target, and a tool heard of before its target exists gates it once created."""
+arriving late changes nothing, a tool of another space gates nothing, a removed tool keeps its
+target from the coachee, and a tool heard of before its target exists gates it once created."""
 
 from __future__ import annotations
 
@@ -202,7 +202,11 @@ def test_assessment_refuses_a_locked_tool_s_assignment_to_the_coachee(
 
     tool.send(sc.ToolLocked, "locked", 4)
     refused("TOOL_LOCKED", read, space.coachee, target)
-    tool.send(sc.ToolRemoved, "removed", 5)  # removed frees the target
+    tool.send(sc.ToolRemoved, "removed", 5)  # taken out of the space: stays closed
+    refused("TOOL_LOCKED", read, space.coachee, target)
+    assert read(space.coach, target) == target
+    again = Toolbox(amqp_uri, assessment_db, "assessment", space, "assessment", target)
+    again.send(sc.ToolAdded, "unlocked", 1)  # the coach adds it again, unlocked: reopened
     assert read(space.coachee, target) == target
 
     # Another space's coach naming this assignment in their toolbox gates nothing.
@@ -276,6 +280,11 @@ def test_content_refuses_a_locked_module_and_recommendation_to_the_coachee(
         return [r.recommendation_id for r in found.recommendations]
 
     assert (listed(space.coachee), listed(space.coach)) == ([], [rid])
-    tool.send(sc.ToolRemoved, "removed", 3)
+    tool.send(sc.ToolUnlocked, "unlocked", 3)
     marked = recommendations.mark_recommendation(content_db, master, space.coachee, mark)
     assert marked.status == "read"
+    tool.send(sc.ToolRemoved, "removed", 4)  # taken out of the space: closed again
+    refused(
+        "TOOL_LOCKED", recommendations.mark_recommendation, content_db, master, space.coachee, mark
+    )
+    assert (listed(space.coachee), listed(space.coach)) == ([], [rid])

@@ -1,7 +1,7 @@
 """Assessment follows the space's toolbox (handlers/tools.py, ADR 0019) on in-memory
 repositories: an assignment a locked tool holds is refused to the coachee (TOOL_LOCKED) for
 reading, answering, submitting, its trend and its 360, and left out of the coachee's list; the
-coach still sees and manages it; unlocked or removed frees it; a late event changes nothing; a
+coach still sees and manages it; unlocked opens it, removed closes it again; a late event changes nothing; a
 tool of another space, or of another kind, gates nothing; a tool heard of before its target
 gates it from the start."""
 
@@ -100,11 +100,14 @@ def test_the_newest_sequence_wins_whatever_the_order_of_arrival(db: Any) -> None
     assert listed(db, COACHEE) == {gated}
 
 
-def test_a_removed_tool_frees_its_target(db: Any) -> None:
+def test_a_removed_tool_keeps_its_target_from_the_coachee_until_a_tool_unlocks_it(db: Any) -> None:
     gated = assign(db).assignment_id
-    hear(db, sc.ToolAdded, gated, "locked", 1)
+    hear(db, sc.ToolAdded, gated, "unlocked", 1)
     hear(db, sc.ToolRemoved, gated, "removed", 2)
-    assert assignments.get_assignment(db, MASTER, COACHEE, ref(gated)).assignment_id == gated
+    refused("TOOL_LOCKED", assignments.get_assignment, db, MASTER, COACHEE, ref(gated))
+    assert listed(db, COACHEE) == set()
+    assert assignments.get_assignment(db, MASTER, COACH, ref(gated)).assignment_id == gated
+    hear(db, sc.ToolAdded, gated, "unlocked", 1, tool_id="tol_again")  # added again, unlocked
     assert listed(db, COACHEE) == {gated}
 
 

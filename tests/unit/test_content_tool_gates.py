@@ -1,7 +1,7 @@
 """Content follows the space's toolbox (handlers/tools.py, ADR 0019) on in-memory repositories:
 a recommendation (tool kind resource) or a module assignment (kind module) a locked tool holds
 is refused to the coachee (TOOL_LOCKED) and left out of the coachee's lists; the coach still sees
-it; unlocked or removed frees it; a late event changes nothing; a tool of another space, or of
+it; unlocked opens it and removed closes it again; a late event changes nothing; a tool of another space, or of
 another kind, gates nothing."""
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ def test_a_locked_module_is_refused_to_the_coachee_and_shown_to_the_coach(db: An
     hear(db, sc.ToolUnlocked, "module", gated, "unlocked", 1)  # late: changes nothing
     hear(db, sc.ToolLocked, "module", gated, "locked", 3)  # the coach locks it again
     refused("TOOL_LOCKED", modules.open_lesson, db, COACHEE, lesson(made))
-    hear(db, sc.ToolRemoved, "module", gated, "removed", 4)  # removed frees it
-    assert modules.open_lesson(db, COACHEE, lesson(made)).status == "started"
+    hear(db, sc.ToolRemoved, "module", gated, "removed", 4)  # taken out: stays closed
+    refused("TOOL_LOCKED", modules.open_lesson, db, COACHEE, lesson(made))
 
 
 def test_a_locked_recommendation_is_refused_to_the_coachee_and_shown_to_the_coach(

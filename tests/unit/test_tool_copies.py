@@ -56,11 +56,12 @@ def test_only_a_newer_sequence_replaces_the_copy_held() -> None:
     assert not supersedes(tool(sequence=3), tool(sequence=3))  # again
 
 
-def test_a_target_is_closed_only_by_a_locked_tool_of_its_own_space() -> None:
+def test_a_target_is_closed_by_a_locked_or_removed_tool_of_its_own_space() -> None:
     assert not locked([], SPACE)  # in no toolbox: open, as before toolboxes
     assert locked([tool(LOCKED)], SPACE)
     assert not locked([tool(UNLOCKED)], SPACE)
-    assert not locked([tool(REMOVED)], SPACE)  # removed frees the target
+    assert locked([tool(REMOVED)], SPACE)  # removed: taken out of the coachee's space
+    assert not locked([tool(REMOVED), tool(UNLOCKED, tool_id="tol_3")], SPACE)  # added again
     assert not locked([tool(LOCKED, space_id=OTHER_SPACE)], SPACE)  # another space's coach
     # Two tools holding one target: any locked one of the space closes it.
     assert locked([tool(UNLOCKED), tool(LOCKED, tool_id="tol_2")], SPACE)
