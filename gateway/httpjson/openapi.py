@@ -13,6 +13,7 @@ committed file differs from what this generates (tests/unit/test_http_json_opena
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 from functools import cache
@@ -26,6 +27,8 @@ from gateway.api.pb import PROTOS
 
 from .methods import PREFIX, UnaryMethod, streaming_methods, unary_methods
 from .problems import MEDIA_TYPE
+
+log = logging.getLogger("gateway.httpjson")
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "api" / "openapi.json"
@@ -225,8 +228,14 @@ def render(doc: dict[str, Any]) -> str:
 
 @cache
 def served() -> bytes:
-    """The document the facade serves at /api/v1/openapi.json (built once per process)."""
-    return render(document()).encode()
+    """The document the facade serves at /api/v1/openapi.json, built once per process (the
+    committed one: a unit test keeps them equal). Without protoc's source info (no writable
+    temporary folder, say) it is served without the protos' comments rather than not at all."""
+    try:
+        return render(document()).encode()
+    except (RuntimeError, OSError, ImportError):
+        log.warning("the OpenAPI document is served without the protos' comments", exc_info=True)
+        return render(document(comments={})).encode()
 
 
 # Field numbers in descriptor.proto, for reading comments out of SourceCodeInfo paths.

@@ -5,8 +5,10 @@ mapping."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from google.protobuf import duration_pb2, struct_pb2
 
 from gateway.api.pb import assessment_pb2, identity_pb2
@@ -71,3 +73,18 @@ def test_the_protos_comments_are_the_descriptions() -> None:
     comments = openapi.proto_comments()
     assert "password" in comments["ecoach.v1.AuthService.SignIn"]
     assert comments["ecoach.v1.SignInRequest.tenant"].startswith("Tenant id or slug")
+
+
+def test_without_protoc_the_document_is_served_without_comments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken() -> dict[str, str]:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(openapi, "proto_comments", broken)
+    openapi.served.cache_clear()
+    try:
+        doc = json.loads(openapi.served())
+    finally:
+        openapi.served.cache_clear()
+    assert "description" not in doc["paths"]["/api/v1/ecoach.v1.AuthService/SignIn"]["post"]
