@@ -23,10 +23,11 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.api.client_errors import call_error
 from gateway.api.peers import Network, client_address
+from services.kernel.i18n import N_, gettext
 
 from .methods import PREFIX, UnaryMethod, unary_methods
 from .openapi import served
-from .problems import Problem, from_call, invalid, parse_error_field, plain
+from .problems import Problem, bad_body, from_call, parse_error, refused
 
 log = logging.getLogger("gateway.httpjson")
 
@@ -70,7 +71,8 @@ def create_api(channel: grpc.Channel, trusted_proxies: tuple[Network, ...] = ())
     def call(name: str) -> Response:
         method = methods.get(f"{PREFIX}/{name}")
         if method is None:
-            return answer(plain(404, "METHOD_NOT_FOUND", f"No method {name} in API v1."))
+            detail = gettext(locale(), "This API has no such method.")
+            return answer(refused(404, "METHOD_NOT_FOUND", detail))
         parsed = parse_body(method)
         if isinstance(parsed, Problem):
             return answer(parsed)
@@ -85,12 +87,14 @@ def create_api(channel: grpc.Channel, trusted_proxies: tuple[Network, ...] = ())
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         if status == 405:
-            detail = "Call API methods with POST (the OpenAPI document with GET)."
-            return answer(plain(405, "METHOD_NOT_ALLOWED", detail), {"Allow": "POST"})
+            detail = gettext(locale(), "Call the API's methods with POST.")
+            return answer(refused(405, "METHOD_NOT_ALLOWED", detail), {"Allow": "POST"})
         if status == 413:
-            return answer(invalid("request", "The body is larger than 4 MiB.", "BODY_TOO_LARGE"))
+            too_large = N_("is larger than 4 MiB")
+            return answer(bad_body(locale(), "request", too_large, "BODY_TOO_LARGE"))
         if status == 404:
-            return answer(plain(404, "NOT_FOUND", "No such path in the API."))
+            detail = gettext(locale(), "This API has no such path.")
+            return answer(refused(404, "NOT_FOUND", detail))
         return answer(Problem(status, "UNKNOWN", exc.description or "", "HTTP_ERROR"))
 
     return app
@@ -104,23 +108,29 @@ def answer(problem: Problem, extra: dict[str, str] | None = None) -> Response:
 def parse_body(method: UnaryMethod) -> Message | Problem:
     """The request message from the JSON body (an empty body is the empty message)."""
     raw = request.get_data(cache=False)
+    said = locale()
     if raw.strip() and not _is_json(request.mimetype):
-        return Problem(
-            415, "INVALID_ARGUMENT", "Send the body as application/json.", "UNSUPPORTED_MEDIA_TYPE"
-        )
+        detail = gettext(said, "Send the body as application/json.")
+        return refused(415, "UNSUPPORTED_MEDIA_TYPE", detail)
     try:
         data = json.loads(raw) if raw.strip() else {}
     except (ValueError, RecursionError):  # not JSON, or not UTF-8
-        return invalid("request", "The body is not valid JSON.")
+        return bad_body(said, "request", N_("is not valid JSON"))
     if not isinstance(data, dict):
-        return invalid("request", f"The body must be a JSON object ({method.request.__name__}).")
+        return bad_body(said, "request", N_("must be a JSON object"))
     message = method.request()
     try:
         json_format.ParseDict(data, message, ignore_unknown_fields=False)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
-        text = str(exc).splitlines()[0] if str(exc) else "invalid value"
-        return invalid(parse_error_field(str(exc)), text)
+        path, unknown = parse_error(str(exc))
+        if unknown:
+            return bad_body(said, path, N_("is not a field of this request"), "UNKNOWN_FIELD")
+        return bad_body(said, path, N_("is not a valid value for this field"))
     return message
+
+
+def locale() -> str | None:
+    return _header("Accept-Language")
 
 
 def _is_json(mimetype: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from gateway.api.client_errors import CallError
+from services.kernel.i18n import gettext
 
 MEDIA_TYPE = "application/problem+json"
 # A problem's `type`: this URN and the stable reason (`urn:ecoach:problem:TOKEN_INVALID`).
@@ -94,11 +95,16 @@ def from_call(error: CallError) -> Problem:
     )
 
 
-def invalid(field_path: str, detail: str, reason: str = "INVALID_JSON") -> Problem:
-    return Problem(400, "INVALID_ARGUMENT", detail, reason, [(field_path, detail)])
+def bad_body(
+    locale: str | None, field_path: str, why: str, reason: str = "INVALID_JSON"
+) -> Problem:
+    """The body cannot become the request message: `why` (a msgid) is said of `field_path`."""
+    detail = gettext(locale, "The request body does not fit this method.")
+    return Problem(400, "INVALID_ARGUMENT", detail, reason, [(field_path, gettext(locale, why))])
 
 
-def plain(status: int, reason: str, detail: str) -> Problem:
+def refused(status: int, reason: str, detail: str) -> Problem:
+    """The facade's own refusal (no such method, another verb...): `detail` already said."""
     code = {404: "NOT_FOUND", 405: "UNIMPLEMENTED", 415: "INVALID_ARGUMENT"}.get(status, "UNKNOWN")
     return Problem(status, code, detail, reason)
 
@@ -108,18 +114,19 @@ _AT = re.compile(r" at ([A-Za-z_][\w.\[\]]*?)\.*$")
 _FIELD = re.compile(r"Failed to parse (\S+) field")
 
 
-def parse_error_field(message: str) -> str:
+def parse_error(message: str) -> tuple[str, bool]:
     """The JSON path of the field a json_format.ParseError names (`goal.createTime`,
-    `roles[0]`), as the client wrote it; `request` when it names none."""
+    `roles[0]`), as the client wrote it, `request` when it names none; and whether the field is
+    unknown to the message (else its value is wrong)."""
     first_line = message.splitlines()[0] if message else ""
     unknown = _UNKNOWN.search(first_line)
     if unknown:
-        return _join(_below_root(unknown.group(2)), unknown.group(1))
+        return _join(_below_root(unknown.group(2)), unknown.group(1)), True
     at = _AT.search(first_line)
     if at and "." in at.group(1):
-        return _below_root(at.group(1))
+        return _below_root(at.group(1)), False
     names = _FIELD.findall(first_line)
-    return ".".join(names) if names else "request"
+    return (".".join(names) if names else "request"), False
 
 
 def _below_root(path: str) -> str:

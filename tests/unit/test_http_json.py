@@ -25,7 +25,7 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.httpjson.app import create_api, mount
 from gateway.httpjson.methods import unary_methods
-from gateway.httpjson.problems import HTTP_STATUS, parse_error_field
+from gateway.httpjson.problems import HTTP_STATUS, parse_error
 from services.kernel.errors import (
     DomainError,
     FieldViolation,
@@ -273,8 +273,8 @@ def test_every_grpc_status_has_an_http_status() -> None:
 
 
 def test_a_parse_error_without_a_path_names_the_request() -> None:
-    assert parse_error_field("") == "request"
-    assert parse_error_field("Failed to load JSON: nope") == "request"
+    assert parse_error("") == ("request", False)
+    assert parse_error("Failed to load JSON: nope") == ("request", False)
 
 
 def test_spaces_messages_are_parsed_too(client: FlaskClient, channel: FakeChannel) -> None:
@@ -285,3 +285,18 @@ def test_spaces_messages_are_parsed_too(client: FlaskClient, channel: FakeChanne
     assert response.status_code == 200
     assert list(channel.calls[0][1].update_mask.paths) == ["title", "description"]
     assert json.loads(response.get_data())["title"] == "t"
+
+
+def test_the_facades_own_refusals_are_in_the_callers_language(client: FlaskClient) -> None:
+    response = client.post(
+        SIGN_IN,
+        data='{"emial": 1}',
+        content_type="application/json",
+        headers={"Accept-Language": "fr"},
+    )
+    body = problem(response, 400)
+    assert body["reason"] == "UNKNOWN_FIELD"
+    assert body["detail"] == "Le corps de la requête ne correspond pas à cette méthode."
+    assert body["errors"] == [{"field": "emial", "detail": "n'est pas un champ de cette requête"}]
+    english = problem(client.post("/api/v1/ecoach.v1.AuthService/Nope"), 404)
+    assert english["detail"] == "This API has no such method."
