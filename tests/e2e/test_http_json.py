@@ -4,7 +4,8 @@ reading with the bearer token; no token or a bad one is 401; a body that does no
 method (not JSON, an unknown field, a bad enum) or that the gateway refuses is a 400 problem
 naming the field; another tenant's member is 404, in the caller's language; the OpenAPI
 document served is the committed one. Then schemathesis, in-process against the facade with
-that document, finds no server error (5xx) on any method, signed in or not."""
+that document, finds no server error (5xx) on any method, signed in or not, and every answer
+(a reply or a problem) matches the document's schemas."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
 
 from ecoach_dev.deployment import Deployment
 from gateway.httpjson import openapi
@@ -33,6 +38,8 @@ PROBLEM = "application/problem+json"
 EXAMPLES = 3
 # Methods that end the signed-in person's own session or account: run last they would only
 # turn the rest into 401s, so schemathesis leaves them to the tests above.
+# No 5xx; and every answer, success or problem, is what the document says it is.
+CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
 SELF_ENDING = {"AuthService_SignOutEverywhere", "AuthService_EraseMyData", "AuthService_SignOut"}
 
 
@@ -219,8 +226,8 @@ def test_schemathesis_finds_no_server_error(
                 suppress_health_check=list(HealthCheck),
             )
             def run(case: Any) -> None:
-                signed = case.call_and_validate(headers=admin, checks=[not_a_server_error])
-                anonymous = case.call_and_validate(checks=[not_a_server_error])  # no token
+                signed = case.call_and_validate(headers=admin, checks=CHECKS)
+                anonymous = case.call_and_validate(checks=CHECKS)  # no token
                 statuses.update((signed.status_code, anonymous.status_code))
 
             try:

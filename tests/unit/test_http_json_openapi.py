@@ -88,3 +88,15 @@ def test_without_protoc_the_document_is_served_without_comments(
     finally:
         openapi.served.cache_clear()
     assert "description" not in doc["paths"]["/api/v1/ecoach.v1.AuthService/SignIn"]["post"]
+
+
+def test_every_schema_is_valid_json_schema_2020_12() -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = openapi.document(comments={})
+    assert doc["openapi"].startswith("3.1")
+    for schema in doc["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    assert all(set(item) == {"post"} for item in doc["paths"].values())
+    ids = [item["post"]["operationId"] for item in doc["paths"].values()]
+    assert len(ids) == len(set(ids))
