@@ -97,6 +97,15 @@ def create_api(channel: grpc.Channel, trusted_proxies: tuple[Network, ...] = ())
             return answer(refused(404, "NOT_FOUND", detail))
         return answer(Problem(status, "UNKNOWN", exc.description or "", "HTTP_ERROR"))
 
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        """A fault of the facade's own: logged, and a problem rather than an HTML page."""
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        log.exception("HTTP/JSON API: unexpected error on %s", request.path)
+        detail = gettext(locale(), "Something went wrong on our side. Please try again later.")
+        return answer(Problem(500, "INTERNAL", detail, "INTERNAL"))
+
     return app
 
 

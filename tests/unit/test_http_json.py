@@ -300,3 +300,12 @@ def test_the_facades_own_refusals_are_in_the_callers_language(client: FlaskClien
     assert body["errors"] == [{"field": "emial", "detail": "n'est pas un champ de cette requête"}]
     english = problem(client.post("/api/v1/ecoach.v1.AuthService/Nope"), 404)
     assert english["detail"] == "This API has no such method."
+
+
+def test_a_fault_of_the_facade_is_a_500_problem_not_an_html_page(
+    client: FlaskClient, channel: FakeChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel.answers["/ecoach.v1.AuthService/SignIn"] = None  # type: ignore[assignment]
+    body = problem(client.post(SIGN_IN, json={}), 500)
+    assert (body["code"], body["reason"]) == ("INTERNAL", "INTERNAL")
+    assert "unexpected error" in caplog.text
