@@ -228,6 +228,8 @@ def banner(config: Settings) -> None:
         f" ecoach is running. gRPC gateway: {addr} (reflection on, package ecoach.v1)",
         f" Web app: open http://{config.web_address}/ in a browser and sign in with a demo account"
         f" (links in emails: ECOACH_PUBLIC_URL, {config.public_url})",
+        f" HTTP/JSON API: POST http://{config.web_address}/api/v1/ecoach.v1.AuthService/SignIn ..."
+        f" (OpenAPI: http://{config.web_address}/api/v1/openapi.json, docs/api/README.md)",
         "=" * 78,
         " Demo accounts (development only), for the web app and the API:",
     ]
