@@ -95,6 +95,8 @@ class Deployment:
             ECOACH_LINK_CHECK_SWEEP_SECONDS="2",
             # xAPI statements reach a test's LRS within a second.
             ECOACH_XAPI_PUSH_SECONDS="1",
+            # Tools whose date came unlock, and their mails leave, within a second.
+            ECOACH_TOOLBOX_SWEEP_SECONDS="0.5",
         )
         self.env.update(env or {})
         if database_url:

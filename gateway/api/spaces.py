@@ -520,6 +520,167 @@ class NoteService(pb_grpc.NoteServiceServicer):  # type: ignore[misc]
         return _reads_out(call.call(SpacesApi.list_refused_note_reads, **_page(request)))
 
 
+# ---------------------------------------------------------------- toolbox (ADR 0018)
+
+_TOOL = re.compile(
+    r"^tenants/([a-z]{3}_[0-9a-f]+)/spaces/([a-z]{3}_[0-9a-f]+)/tools/([a-z]{3}_[0-9a-f]+)$"
+)
+_TOOL_KINDS = {
+    pb.TOOL_ASSESSMENT: "assessment",
+    pb.TOOL_RESOURCE: "resource",
+    pb.TOOL_MODULE: "module",
+    pb.TOOL_VIDEO_ROOM: "video_room",
+    pb.TOOL_NOTE_TEMPLATE: "note_template",
+}
+_TOOL_KIND_OUT = {v: k for k, v in _TOOL_KINDS.items()}
+_TOOL_STATE_OUT = {
+    "locked": pb.TOOL_LOCKED,
+    "unlocked": pb.TOOL_UNLOCKED,
+    "removed": pb.TOOL_REMOVED,
+}
+_REASON_OUT = {
+    "on_date": pb.LOCK_REASON_ON_DATE,
+    "after_sessions_held": pb.LOCK_REASON_AFTER_SESSIONS_HELD,
+    "after_tool_done": pb.LOCK_REASON_AFTER_TOOL_DONE,
+    "by_hand": pb.LOCK_REASON_BY_HAND,
+    "locked_by_coach": pb.LOCK_REASON_LOCKED_BY_COACH,
+}
+TOOL_FIELDS = ("label", "template", "rule")
+
+
+def tool_name(tenant_id: str, space_id: str, tool_id: str) -> str:
+    return f"{space_name(tenant_id, space_id)}/tools/{tool_id}"
+
+
+def parse_tool(value: str, field: str = "name") -> dict[str, str]:
+    match = _TOOL.match(value or "")
+    if not match:
+        raise invalid(
+            **{field: "must be a tool name: tenants/{tenant_id}/spaces/{space_id}/tools/{tool_id}"}
+        )
+    return {"tenant_id": match.group(1), "space_id": match.group(2), "tool_id": match.group(3)}
+
+
+def _rule_in(rule: Any, space: dict[str, str]) -> dict[str, Any]:
+    after = None
+    if rule.after_tool:
+        other = parse_tool(rule.after_tool, "tool.rule.after_tool")
+        if other["space_id"] != space["space_id"] or other["tenant_id"] != space["tenant_id"]:
+            raise invalid(**{"tool.rule.after_tool": "must be a tool of the same space"})
+        after = other["tool_id"]
+    return {
+        "on_date": rule.on_date or None,
+        "after_sessions_held": rule.after_sessions_held or None,
+        "after_tool_id": after,
+        "by_hand": rule.by_hand,
+    }
+
+
+def tool_out(t: c.Tool) -> pb.Tool:
+    out = pb.Tool(
+        name=tool_name(t.tenant_id, t.space_id, t.tool_id),
+        tool_id=t.tool_id,
+        kind=_TOOL_KIND_OUT[t.kind.value],
+        target_id=t.target_id or "",
+        label=t.label,
+        template=t.template,
+        position=t.position,
+        state=_TOOL_STATE_OUT[t.state.value],
+        done=t.done,
+        locked_reasons=[
+            pb.LockReason(
+                kind=_REASON_OUT[r.kind],
+                on_date=_date_out(r.on_date),
+                sessions_held=r.sessions_held or 0,
+                tool=tool_name(t.tenant_id, t.space_id, r.tool_id) if r.tool_id else "",
+            )
+            for r in t.locked_reasons
+        ],
+        create_time=cv.timestamp(t.created_at),
+        update_time=cv.timestamp(t.updated_at),
+    )
+    if t.rule is not None:
+        out.rule.CopyFrom(
+            pb.ToolRule(
+                on_date=_date_out(t.rule.on_date),
+                after_sessions_held=t.rule.after_sessions_held or 0,
+                after_tool=tool_name(t.tenant_id, t.space_id, t.rule.after_tool_id)
+                if t.rule.after_tool_id
+                else "",
+                by_hand=t.rule.by_hand,
+            )
+        )
+    if t.unlocked_at is not None:
+        out.unlock_time.CopyFrom(cv.timestamp(t.unlocked_at))
+    return out
+
+
+def tools_out(answer: c.ToolList) -> pb.ListToolsResponse:
+    return pb.ListToolsResponse(
+        tools=[tool_out(t) for t in answer.tools], sessions_held=answer.sessions_held
+    )
+
+
+class ToolboxService(pb_grpc.ToolboxServiceServicer):  # type: ignore[misc]
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @handler
+    def AddTool(self, request: Any, call: CallContext) -> pb.Tool:
+        space = parse_space(request.parent, "parent")
+        tool = request.tool
+        if tool.kind not in _TOOL_KINDS:
+            raise invalid(
+                **{"tool.kind": "ASSESSMENT, RESOURCE, MODULE, VIDEO_ROOM or NOTE_TEMPLATE"}
+            )
+        payload = {
+            **space,
+            "kind": _TOOL_KINDS[tool.kind],
+            "target_id": tool.target_id or None,
+            "label": tool.label,
+            "template": tool.template,
+            "rule": _rule_in(tool.rule, space),
+        }
+        return tool_out(call.call(SpacesApi.add_tool, **payload))
+
+    @handler
+    def UpdateTool(self, request: Any, call: CallContext) -> pb.Tool:
+        paths = list(request.update_mask.paths)
+        if not paths or not set(paths) <= set(TOOL_FIELDS):
+            raise invalid(update_mask="name the fields to change: label, template, rule")
+        ref = parse_tool(request.tool.name, "tool.name")
+        payload = {
+            **ref,
+            "update_mask": paths,
+            "label": request.tool.label,
+            "template": request.tool.template,
+            "rule": _rule_in(request.tool.rule, ref),
+        }
+        return tool_out(call.call(SpacesApi.update_tool, **payload))
+
+    @handler
+    def ListTools(self, request: Any, call: CallContext) -> pb.ListToolsResponse:
+        return tools_out(call.call(SpacesApi.list_tools, **parse_space(request.parent, "parent")))
+
+    @handler
+    def UnlockTool(self, request: Any, call: CallContext) -> pb.Tool:
+        return tool_out(call.call(SpacesApi.unlock_tool, **parse_tool(request.name)))
+
+    @handler
+    def LockTool(self, request: Any, call: CallContext) -> pb.Tool:
+        return tool_out(call.call(SpacesApi.lock_tool, **parse_tool(request.name)))
+
+    @handler
+    def MoveTool(self, request: Any, call: CallContext) -> pb.ListToolsResponse:
+        payload = {**parse_tool(request.name), "position": request.position}
+        return tools_out(call.call(SpacesApi.move_tool, **payload))
+
+    @handler
+    def RemoveTool(self, request: Any, call: CallContext) -> pb.RemoveToolResponse:
+        call.call(SpacesApi.remove_tool, **parse_tool(request.name))
+        return pb.RemoveToolResponse()
+
+
 def _coach_name_out(name: CoachName) -> pb.CoachName:
     return pb.CoachName(person_id=name.person_id, display_name=name.display_name)
 
@@ -660,7 +821,14 @@ def add_to_server(server: Any, backend: Backend) -> list[str]:
     pb_grpc.add_GoalServiceServicer_to_server(GoalService(backend), server)
     pb_grpc.add_NoteServiceServicer_to_server(NoteService(backend), server)
     pb_grpc.add_DashboardServiceServicer_to_server(DashboardService(backend), server)
+    pb_grpc.add_ToolboxServiceServicer_to_server(ToolboxService(backend), server)
     return [
         pb.DESCRIPTOR.services_by_name[name].full_name
-        for name in ("SpaceService", "GoalService", "NoteService", "DashboardService")
+        for name in (
+            "SpaceService",
+            "GoalService",
+            "NoteService",
+            "DashboardService",
+            "ToolboxService",
+        )
     ]

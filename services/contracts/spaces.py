@@ -396,6 +396,116 @@ class CoachRoster(Contract):
     entries: list[RosterEntry]
 
 
+# ---------------------------------------------------------------- toolbox (ADR 0018)
+
+
+class ToolKind(StrEnum):
+    """What a tool of a space's toolbox is, and so which service serves it."""
+
+    ASSESSMENT = "assessment"  # target: an assessment assignment of the space (asg_...)
+    RESOURCE = "resource"  # target: a content recommendation into the space
+    MODULE = "module"  # target: a content module assignment of the space
+    VIDEO_ROOM = "video_room"  # no target: the space's video room (scheduling)
+    NOTE_TEMPLATE = "note_template"  # no target: a template of shared note, kept by spaces
+
+
+class ToolState(StrEnum):
+    LOCKED = "locked"  # not yet unlocked, or locked again by the coach
+    UNLOCKED = "unlocked"
+    REMOVED = "removed"  # taken out of the toolbox: its target stays closed to the coachee
+
+
+ToolLabel = Annotated[str, StringConstraints(max_length=200)]
+ToolTemplate = Annotated[str, StringConstraints(max_length=20_000), MULTI_LINE]
+LockReasonKind = Literal[
+    "on_date", "after_sessions_held", "after_tool_done", "by_hand", "locked_by_coach"
+]
+
+
+class ToolRule(Contract):
+    """When a tool unlocks: the AND of the conditions given; none given, at once."""
+
+    # 00:00 of this date in the coachee's time zone.
+    on_date: date | None = None
+    # Once this many sessions of the space were held (corrected attendance never relocks).
+    after_sessions_held: int | None = Field(default=None, ge=1, le=200)
+    # Once this other tool of the space is done (no cycles).
+    after_tool_id: Id | None = None
+    # Only when the coach unlocks it (UnlockTool).
+    by_hand: bool = False
+
+
+class AddToolRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    kind: ToolKind
+    # assessment: an assignment id; resource: a recommendation id; module: a module
+    # assignment id; none for video_room and note_template.
+    target_id: Id | None = None
+    label: ToolLabel
+    template: ToolTemplate = ""  # a note template's text
+    rule: ToolRule = ToolRule()
+
+
+class ToolRef(Contract):
+    tenant_id: Id
+    space_id: Id
+    tool_id: Id
+
+
+class UpdateToolRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    tool_id: Id
+    update_mask: list[Literal["label", "template", "rule"]] = Field(min_length=1)
+    label: ToolLabel = ""
+    template: ToolTemplate = ""
+    rule: ToolRule = ToolRule()
+
+
+class MoveToolRequest(Contract):
+    tenant_id: Id
+    space_id: Id
+    tool_id: Id
+    position: int = Field(ge=0, le=1000)  # 0: first; past the end: last
+
+
+class LockReason(Contract):
+    """One condition a locked tool still waits for, for the web to phrase: `on_date` ("from
+    12 March"), `after_sessions_held` ("after your 2nd session"), `after_tool_done` (after
+    `tool_id`), `by_hand` (when the coach opens it), `locked_by_coach`."""
+
+    kind: LockReasonKind
+    on_date: date | None = None
+    sessions_held: int | None = None
+    tool_id: str | None = None
+
+
+class Tool(Contract):
+    tool_id: str
+    space_id: str
+    tenant_id: str
+    kind: ToolKind
+    # For the coachee, only once unlocked: the target and a note template's text.
+    target_id: str | None = None
+    label: str
+    template: str = ""
+    position: int
+    state: ToolState
+    done: bool
+    # The coach's and co-coach's only (the coachee reads `locked_reasons`).
+    rule: ToolRule | None = None
+    locked_reasons: list[LockReason] = []
+    unlocked_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ToolList(Contract):
+    tools: list[Tool]  # in order; removed tools left out
+    sessions_held: int  # so far in the space (the web phrases "after your 2nd session")
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -515,22 +625,6 @@ class CoachChangeProposed(SpaceEvent):
 
     seat: Literal["coach", "co_coach"]
     proposed_person_id: str
-
-
-class ToolKind(StrEnum):
-    """What a tool of a space's toolbox is, and so which service serves it."""
-
-    ASSESSMENT = "assessment"  # target: an assessment assignment of the space (asg_...)
-    RESOURCE = "resource"  # target: a content recommendation into the space
-    MODULE = "module"  # target: a content module assignment of the space
-    VIDEO_ROOM = "video_room"  # no target: the space's video room (scheduling)
-    NOTE_TEMPLATE = "note_template"  # no target: a template of shared note, kept by spaces
-
-
-class ToolState(StrEnum):
-    LOCKED = "locked"  # not yet unlocked, or locked again by the coach
-    UNLOCKED = "unlocked"
-    REMOVED = "removed"  # taken out of the toolbox: its target stays closed to the coachee
 
 
 class ToolEvent(EventPayload):
@@ -664,3 +758,10 @@ class SpacesApi(Api):
     get_coach_roster = Method(ListSpacesRequest, CoachRoster)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
+    add_tool = Method(AddToolRequest, Tool)
+    update_tool = Method(UpdateToolRequest, Tool)
+    list_tools = Method(SpaceRef, ToolList)
+    unlock_tool = Method(ToolRef, Tool)
+    lock_tool = Method(ToolRef, Tool)
+    move_tool = Method(MoveToolRequest, ToolList)
+    remove_tool = Method(ToolRef, Empty)

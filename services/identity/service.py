@@ -306,7 +306,7 @@ class IdentityService(space_copies.SpaceCopies):
     ) -> c.ResolveMemberEmailsResponse:
         return for_services.resolve_member_emails(self.db, request)
 
-    @rpc(services=("scheduling", "assessment"))
+    @rpc(services=("scheduling", "assessment", "spaces"))
     def contact_details(
         self, caller: Caller, request: c.ContactDetailsRequest
     ) -> c.ContactDetailsResponse:

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     video_public_jitsi_url: str = "https://meet.jit.si"
     # How often each scheduling instance looks for reminders due (at most once each anyway).
     reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How often each spaces instance unlocks the tools whose date came and sends the mails of
+    # unlocks (each at most once anyway, ADR 0018).
+    toolbox_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
     # How often each content instance checks a batch of the library's links (unchecked ones
     # first, then those checked longest ago), and after how long a link is checked again.
     link_check_sweep_seconds: float = Field(default=60.0, gt=0, le=86_400)

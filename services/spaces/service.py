@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from nameko.timer import timer
+
+from services.contracts import assessment as ac
+from services.contracts import content as cc
 from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import scheduling as schc
 from services.contracts import spaces as c
 from services.contracts.base import Empty, PageRequest, PingResponse
 from services.kernel.caller import Caller
+from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
-from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc
-from services.kernel.runtime.collaborators import Collaborator
+from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc, contacts_of
+from services.kernel.runtime.collaborators import Collaborator, mailer_of
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
+from services.kernel.runtime.mailer import Mailer
 
 from .domain.model import MemberFacts
-from .handlers import coaches, goals, keys, notes, personal_data, roster, spaces
+from .handlers import coaches, goals, keys, notes, personal_data, roster, spaces, toolbox
+from .mails import MAILS
 from .storage.unit import Db, SpacesUnit
+
+log = logging.getLogger(__name__)
 
 
 def _facts(m: ic.ResolvedMember) -> MemberFacts:
@@ -37,6 +47,11 @@ class SpacesService:
     relay = EventRelay()  # publishes spaces.space_* events
     identity: BoundServiceRpc = ServiceRpc("identity")
     master: MasterKey = Collaborator(deployment_master_key)
+    config: Settings = Collaborator(settings)
+    mailer: Mailer = mailer_of(MAILS)
+
+    def _contacts(self, person_ids: list[str]) -> list[ic.ContactDetails]:
+        return contacts_of(self.identity, person_ids)
 
     def _resolve(self, tenant_id: str, member_ids: list[str]) -> dict[str, MemberFacts]:
         answer = self.identity.call(
@@ -184,10 +199,76 @@ class SpacesService:
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
 
+    @rpc
+    def add_tool(self, caller: Caller, request: c.AddToolRequest) -> c.Tool:
+        return toolbox.add_tool(self.db, self.master, self._contacts, caller, request)
+
+    @rpc
+    def update_tool(self, caller: Caller, request: c.UpdateToolRequest) -> c.Tool:
+        return toolbox.update_tool(self.db, self.master, self._contacts, caller, request)
+
+    @rpc
+    def list_tools(self, caller: Caller, request: c.SpaceRef) -> c.ToolList:
+        return toolbox.list_tools(self.db, self.master, caller, request)
+
+    @rpc
+    def unlock_tool(self, caller: Caller, request: c.ToolRef) -> c.Tool:
+        return toolbox.unlock_tool(self.db, self.master, caller, request)
+
+    @rpc
+    def lock_tool(self, caller: Caller, request: c.ToolRef) -> c.Tool:
+        return toolbox.lock_tool(self.db, self.master, caller, request)
+
+    @rpc
+    def move_tool(self, caller: Caller, request: c.MoveToolRequest) -> c.ToolList:
+        return toolbox.move_tool(self.db, self.master, caller, request)
+
+    @rpc
+    def remove_tool(self, caller: Caller, request: c.ToolRef) -> Empty:
+        return toolbox.remove_tool(self.db, self.master, caller, request)
+
+    @timer(interval=settings().toolbox_sweep_seconds)
+    def sweep_toolbox(self) -> None:
+        """Tools whose date came unlock; the mails owed for unlocks leave (once each)."""
+        try:
+            toolbox.sweep_dates(self.db)
+            sent = toolbox.send_mails(self.db, self._contacts, self.mailer, self.config.public_url)
+        except Exception:
+            log.exception("toolbox sweep failed; the next one retries")
+            return
+        log.debug("toolbox sweep done", extra={"count": sent})  # tests wait for sweeps on it
+        if sent:
+            log.info("tool unlock mails sent", extra={"count": sent})
+
     @on_event(schc.SessionBooked)
     def record_session(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
         """Sessions booked in each space: a shared note may link to one of them."""
         notes.record_session(uow, event)
+        toolbox.session_changed(uow, event, envelope.type, envelope.sequence)
+
+    @on_event(schc.SessionHeld)
+    def session_held(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        toolbox.session_changed(uow, event, envelope.type, envelope.sequence)
+
+    @on_event(schc.SessionNoShow)
+    def session_no_show(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        toolbox.session_changed(uow, event, envelope.type, envelope.sequence)
+
+    @on_event(schc.SessionCancelled)
+    def session_cancelled(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        toolbox.session_changed(uow, event, envelope.type, envelope.sequence)
+
+    @on_event(ac.AttemptSubmitted)
+    def assessment_submitted(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        toolbox.target_done(uow, envelope.type, event.assignment_id, event)
+
+    @on_event(cc.ModuleCompleted)
+    def module_completed(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        toolbox.target_done(uow, envelope.type, event.assignment_id, event)
+
+    @on_event(cc.RecommendationMarked)
+    def recommendation_marked(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:
+        toolbox.target_done(uow, envelope.type, event.recommendation_id, event)
 
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: SpacesUnit, event: Any, envelope: Envelope) -> None:

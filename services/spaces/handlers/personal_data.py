@@ -16,6 +16,7 @@ from ..domain.model import (
 from ..storage.unit import Db, SpacesUnit
 from .goals import all_goals_with_history
 from .notes import notes_of, space_notes
+from .toolbox import tools_of
 from .views import space_view
 
 
@@ -30,6 +31,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.Person
             view = space_view(space, Relation.COACHEE).model_dump(mode="json")
             view["goals"] = all_goals_with_history(repo, space)
             view.update(notes_of(repo, space, caller.person_id))
+            view["toolbox"] = tools_of(repo, space, Relation.COACHEE, uow.clock.now())
             own.append(view)
         coached = []
         for s in repo.coached_by(caller.person_id):
@@ -70,5 +72,6 @@ def erase_personal_data(uow: SpacesUnit, master: MasterKey, event: ic.PersonEras
         if kept is not None:  # sealed for their author: sealed again for "a former participant"
             space_notes(repo, kept).reseal_for_author(space_id, event.person_id, ERASED_PERSON)
     uow.authors.erase(event.person_id)
+    uow.tool_mails.erase(event.person_id)  # their spaces' tools went with them; mails owed too
     done = completion_event(c.SERVICE)
     uow.record(done(erasure_id=event.erasure_id, person_id=event.person_id))

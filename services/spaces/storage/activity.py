@@ -90,6 +90,34 @@ class SpaceSessions:
             {"s": session_id, "p": space_id, "t": tenant_id},
         )
 
+    def record_state(
+        self, session_id: str, space_id: str, tenant_id: str, state: str, sequence: int
+    ) -> bool:
+        """The session's state from an event with this envelope `sequence`: kept unless a
+        later one was already recorded (events may arrive out of order). True if it changed."""
+        changed = self.connection.execute(
+            text(
+                "INSERT INTO space_sessions (session_id, space_id, tenant_id, state, "
+                "state_sequence) VALUES (:s, :p, :t, :state, :n) "
+                "ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, "
+                "state_sequence = excluded.state_sequence "
+                "WHERE space_sessions.state_sequence < excluded.state_sequence "
+                "RETURNING session_id"
+            ),
+            {"s": session_id, "p": space_id, "t": tenant_id, "state": state, "n": sequence},
+        ).first()
+        return changed is not None
+
+    def held(self, space_id: str) -> int:
+        """How many of the space's sessions are held now (corrections counted)."""
+        return int(
+            self.connection.execute(
+                select(func.count()).where(
+                    space_sessions.c.space_id == space_id, space_sessions.c.state == "held"
+                )
+            ).scalar_one()
+        )
+
     def has(self, space_id: str, session_id: str) -> bool:
         return (
             self.connection.execute(

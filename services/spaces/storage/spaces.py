@@ -31,6 +31,7 @@ from .tables import (
     space_visits,
     spaces,
 )
+from .tools import Tools
 
 
 def _content_context(space_id: str) -> str:
@@ -112,6 +113,10 @@ class Spaces:
     def notes_of(self, space: Space) -> Notes:
         """The space's notes, sealed with its data key."""
         return Notes(self.connection, self.keys.data_key(space.tenant_id, space.data_key))
+
+    def tools_of(self, space: Space) -> Tools:
+        """The space's toolbox, its texts sealed with its data key."""
+        return Tools(self.connection, self.keys.data_key(space.tenant_id, space.data_key))
 
     def roster(self, tenant_id: str, person_id: str) -> list[tuple[Any, datetime]]:
         return coach_roster(self.connection, tenant_id, person_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -116,7 +118,59 @@ space_sessions = Table(
     Column("session_id", String(40), primary_key=True),
     Column("space_id", String(40), nullable=False),
     Column("tenant_id", String(40), nullable=False),
+    # Its latest state from scheduling's events (booked, held, no_show, cancelled) and that
+    # event's envelope sequence: an older event arriving late changes nothing (ADR 0018).
+    Column("state", String(16), nullable=False, server_default="booked"),
+    Column("state_sequence", BigInteger, nullable=False, server_default="0"),
     Index("ix_space_sessions_space", "space_id"),
+)
+
+
+# The space's toolbox (ADR 0018): ids, kinds, states and rules in the clear (the sweep and the
+# events read them); the coach's label and a note template's text sealed by the space's key.
+tools = Table(
+    "tools",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("space_id", String(40), ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("target_id", String(40)),
+    Column("position", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("done", Boolean, nullable=False),
+    Column("locked_by_coach", Boolean, nullable=False),
+    Column("rule_on_date", Date),
+    Column("rule_after_sessions_held", Integer),
+    Column("rule_after_tool_id", String(40)),
+    Column("rule_by_hand", Boolean, nullable=False),
+    Column("unlocks_at", DateTime(timezone=True)),  # rule_on_date's 00:00 in the coachee's zone
+    Column("sealed", Text, nullable=False),  # label and template
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("unlocked_at", DateTime(timezone=True)),
+    Index("ix_tools_space", "space_id", "position"),
+    Index("ix_tools_target", "tenant_id", "kind", "target_id"),
+    Index(
+        "ix_tools_due",
+        "unlocks_at",
+        postgresql_where=text("state = 'locked' AND NOT locked_by_coach"),
+    ),
+)
+
+# A neutral mail to the coachee per unlock: written with the unlock, claimed once by a sweep
+# (any instance), released if the mail cannot be sent.
+tool_mails = Table(
+    "tool_mails",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tool_id", String(40), ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
+    Column("space_id", String(40), nullable=False),
+    Column("person_id", String(40), nullable=False),  # the coachee
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True)),
+    Index("ix_tool_mails_pending", "created_at", postgresql_where=text("claimed_at IS NULL")),
+    Index("ix_tool_mails_person", "person_id"),
 )
 
 

@@ -13,6 +13,7 @@ from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 from .activity import SpaceSessions, Visits
 from .notes import Authors, Notes
 from .spaces import Spaces
+from .tools import ToolMails, Tools
 
 
 class SpacesUnit(UnitOfWork):
@@ -21,6 +22,8 @@ class SpacesUnit(UnitOfWork):
     visits = Repository(Visits)
     space_sessions = Repository(SpaceSessions)
     authors = Repository(Authors)
+    tools = Repository(Tools)  # without a key: states and rules only
+    tool_mails = Repository(ToolMails)
 
 
 # What spaces' handlers are given: the worker's database, whose units are SpacesUnits.

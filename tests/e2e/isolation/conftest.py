@@ -96,6 +96,7 @@ class World:
     acme_tenant_resource_id: str  # a resource of acme's library (by its admin)
     acme_recommendation_id: str  # acme's coach's private resource, recommended in that space
     acme_module_assignment_id: str  # a shipped module assigned in that space, its first lesson done
+    acme_tool_id: str  # a note template in that space's toolbox, locked until the coach opens it
 
     @property
     def victim_ids(self) -> tuple[str, ...]:
@@ -121,6 +122,7 @@ class World:
             self.acme_tenant_resource_id,
             self.acme_recommendation_id,
             self.acme_module_assignment_id,
+            self.acme_tool_id,
         )
 
 
@@ -210,6 +212,18 @@ def world(
         notes[spb.NoteKind.Name(kind).lower()] = written.note_id
     goal = spaces_pb2_grpc.GoalServiceStub(api.channel).CreateGoal(
         spb.CreateGoalRequest(parent=space.name, goal=spb.Goal(title="the victim's goal")),
+        metadata=acme.coach.metadata,
+    )
+    tool = spaces_pb2_grpc.ToolboxServiceStub(api.channel).AddTool(
+        spb.AddToolRequest(
+            parent=space.name,
+            tool=spb.Tool(
+                kind=spb.TOOL_NOTE_TEMPLATE,
+                label="the victim's template",
+                template="the victim's questions",
+                rule=spb.ToolRule(by_hand=True),
+            ),
+        ),
         metadata=acme.coach.metadata,
     )
 
@@ -321,6 +335,7 @@ def world(
         acme_tenant_resource_id=tenant_resource_id,
         acme_recommendation_id=recommendation_id,
         acme_module_assignment_id=module_assignment_id,
+        acme_tool_id=tool.tool_id,
     )
 
 
@@ -586,6 +601,7 @@ RECOVERY = "ecoach.v1.AccountRecoveryService"
 SPACES = "ecoach.v1.SpaceService"
 GOALS = "ecoach.v1.GoalService"
 NOTES = "ecoach.v1.NoteService"
+TOOLBOX = "ecoach.v1.ToolboxService"
 
 
 def acme_audit(w: World) -> Any:
@@ -653,6 +669,18 @@ def acme_notes(w: World) -> Any:
 
 def the_space(w: World) -> str:
     return space_name(w.acme.tenant_id, w.acme_space_id)
+
+
+def the_tool(w: World) -> str:
+    return f"{the_space(w)}/tools/{w.acme_tool_id}"
+
+
+def acme_tools(w: World) -> Any:
+    """The victim space's toolbox as its coach sees it."""
+    listed = spaces_pb2_grpc.ToolboxServiceStub(w.api.channel).ListTools(
+        spb.ListToolsRequest(parent=the_space(w)), metadata=w.acme.coach.metadata
+    )
+    return as_dict(listed)
 
 
 def the_space_under_globex(w: World) -> str:

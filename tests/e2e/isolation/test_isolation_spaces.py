@@ -15,6 +15,7 @@ from tests.e2e.isolation.conftest import (
     PERMISSION_DENIED,
     SESSION_LINKERS,
     SPACES,
+    TOOLBOX,
     Case,
     World,
     acme_admin,
@@ -26,6 +27,7 @@ from tests.e2e.isolation.conftest import (
     acme_other_coach,
     acme_space,
     acme_spaces,
+    acme_tools,
     assert_cannot_reach,
     assert_hidden_like_missing,
     case_params,
@@ -40,6 +42,7 @@ from tests.e2e.isolation.conftest import (
     the_note,
     the_space,
     the_space_under_globex,
+    the_tool,
     victim_set_up,
 )
 
@@ -383,6 +386,62 @@ CASES: list[Case] = [
             read_back=acme_notes,
         )
         for label, caller in (("tenant-admin", acme_admin), ("coach", acme_coach))
+    ),
+    # ------------------------------------------------------------ toolbox (ADR 0018)
+    *(
+        Case(
+            method=f"{TOOLBOX}/{method}",
+            label=label,
+            caller=caller,
+            request=request,
+            code=code,
+            reason=reason,
+            read_back=acme_tools,
+        )
+        for method, request in (
+            (
+                "AddTool",
+                lambda w: spb.AddToolRequest(
+                    parent=the_space(w),
+                    tool=spb.Tool(kind=spb.TOOL_VIDEO_ROOM, label="intruder"),
+                ),
+            ),
+            (
+                "UpdateTool",
+                lambda w: spb.UpdateToolRequest(
+                    tool=spb.Tool(name=the_tool(w), label="overwritten"),
+                    update_mask=FieldMask(paths=["label"]),
+                ),
+            ),
+            ("UnlockTool", named(spb.UnlockToolRequest, the_tool)),
+            ("LockTool", named(spb.LockToolRequest, the_tool)),
+            ("MoveTool", named(spb.MoveToolRequest, the_tool)),
+            ("RemoveTool", named(spb.RemoveToolRequest, the_tool)),
+        )
+        for label, caller, code, reason in (
+            ("victims-coachee", acme_coachee, PERMISSION_DENIED, "TOOLBOX_COACH_ONLY"),
+            ("victims-own-hr", acme_admin, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("operator", lambda w: w.operator, NOT_FOUND, "TENANT_NOT_FOUND"),
+            ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
+        )
+    ),
+    *(
+        Case(
+            method=f"{TOOLBOX}/ListTools",
+            label=label,
+            caller=caller,
+            request=parent(spb.ListToolsRequest, the_space),
+            code=NOT_FOUND,
+            reason=reason,
+            read_back=acme_tools,
+        )
+        for label, caller, reason in (
+            ("victims-own-hr", acme_admin, "SPACE_NOT_FOUND"),
+            ("operator", lambda w: w.operator, "TENANT_NOT_FOUND"),
+            ("same-tenant-other-coach", acme_other_coach, "SPACE_NOT_FOUND"),
+            ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
+        )
     ),
     # ------------------------------------------------------------ notes about a session
     *(

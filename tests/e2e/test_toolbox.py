@@ -1,0 +1,295 @@
+"""The space's toolbox through the gateway (issue 24, ADR 0018), with two spaces instances
+sweeping at once and a real SMTP server: a module unlocked once session 2 is held (and not
+relocked when attendance is corrected), a date tool unlocked by the sweep once with one neutral
+mail, what the coachee sees of locked tools, and who is refused."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from ecoach_dev.deployment import Deployment
+from gateway.api.pb import identity_pb2 as ipb
+from gateway.api.pb import scheduling_pb2 as pb
+from gateway.api.pb import spaces_pb2 as spb
+from gateway.api.pb import spaces_pb2_grpc
+from tests.e2e.conftest import PASSWORD, make_tenant
+from tests.support import scheduling as sch
+from tests.support import world_fixtures
+from tests.support.api import Api, Session, expect_error
+from tests.support.people import sign_in_operator
+from tests.support.smtp import SmtpServer, body, mailing_deployment
+from tests.support.waiting import wait_for
+
+api = world_fixtures.api
+s = world_fixtures.s
+
+SUBJECTS = ("ecoach: something new in your space", "ecoach : du nouveau dans votre espace")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
+    with mailing_deployment(
+        Path(tmp_path_factory.mktemp("toolbox")),
+        smtp,
+        ECOACH_TOOLBOX_SWEEP_SECONDS="0.5",
+        ECOACH_LOG_LEVEL="DEBUG",  # each sweep logs a line: see swept_again
+    ) as d:
+        d.start_instance("spaces", "spaces-2")
+        yield d
+
+
+def toolbox(api: Api) -> spaces_pb2_grpc.ToolboxServiceStub:
+    return spaces_pb2_grpc.ToolboxServiceStub(api.channel)
+
+
+def email_of(api: Api, who: Session) -> str:
+    return str(api.auth.GetMe(ipb.GetMeRequest(), metadata=who.metadata).person.email)
+
+
+def unlock_mails(smtp: SmtpServer, address: str) -> list[str]:
+    return [body(m) for m in smtp.inbox.to(address) if str(m["Subject"]) in SUBJECTS]
+
+
+def first_unlock_mail(smtp: SmtpServer, address: str) -> str:
+    wait_for(lambda: unlock_mails(smtp, address), 20, f"an unlock mail to {address}")
+    return unlock_mails(smtp, address)[0]
+
+
+def swept_again(world: Deployment) -> None:
+    """Both spaces instances swept twice more: a mail not sent by now is not owed."""
+
+    def sweeps() -> dict[str, int]:
+        return {
+            name: world.logs[name].read_text().count('"toolbox sweep done"')
+            for name in ("spaces", "spaces-2")
+        }
+
+    before = sweeps()
+    wait_for(
+        lambda: all(n >= before[name] + 2 for name, n in sweeps().items()),
+        30,
+        "both spaces instances to sweep again",
+    )
+
+
+def listed(api: Api, space: str, who: Session) -> spb.ListToolsResponse:
+    return toolbox(api).ListTools(spb.ListToolsRequest(parent=space), metadata=who.metadata)
+
+
+def module_id() -> str:
+    return "mas_" + secrets.token_hex(8)
+
+
+def test_a_module_opens_once_session_two_is_held_and_a_correction_keeps_it_open(
+    world: Deployment, api: Api, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    operator = sign_in_operator(api, world.config)
+    team = make_tenant(world, api, operator)
+    coachee_email, coach_email = email_of(api, team.coachee), email_of(api, team.coach)
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+    tools = toolbox(api)
+
+    target = module_id()
+    module = tools.AddTool(
+        spb.AddToolRequest(
+            parent=space.name,
+            tool=spb.Tool(
+                kind=spb.TOOL_MODULE,
+                target_id=target,
+                label="Managing stress",
+                rule=spb.ToolRule(after_sessions_held=2),
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    assert (module.state, module.position, module.rule.after_sessions_held) == (
+        spb.TOOL_LOCKED,
+        0,
+        2,
+    )
+
+    # The coachee sees it locked, why, and neither its target nor its rule.
+    [seen] = listed(api, space.name, team.coachee).tools
+    assert (seen.label, seen.target_id, seen.HasField("rule")) == ("Managing stress", "", False)
+    assert [(r.kind, r.sessions_held) for r in seen.locked_reasons] == [
+        (spb.LOCK_REASON_AFTER_SESSIONS_HELD, 2)
+    ]
+
+    # Refused callers and bad input.
+    for who, code in (
+        (team.admin, grpc.StatusCode.NOT_FOUND),  # HR sees nothing of the toolbox
+        (operator, grpc.StatusCode.NOT_FOUND),
+    ):
+        refused = expect_error(
+            tools.ListTools, spb.ListToolsRequest(parent=space.name), metadata=who.metadata
+        )
+        assert refused.code == code
+    by_coachee = expect_error(
+        tools.UnlockTool, spb.UnlockToolRequest(name=module.name), metadata=team.coachee.metadata
+    )
+    assert (by_coachee.code, by_coachee.reason) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "TOOLBOX_COACH_ONLY",
+    )
+    for tool, field in (
+        (spb.Tool(kind=spb.TOOL_VIDEO_ROOM, label="bad\x00label"), "label"),
+        (spb.Tool(kind=spb.TOOL_VIDEO_ROOM, label="x" * 201), "label"),
+        (
+            spb.Tool(
+                kind=spb.TOOL_VIDEO_ROOM, label="x", rule=spb.ToolRule(after_sessions_held=201)
+            ),
+            "rule.after_sessions_held",
+        ),
+        (
+            spb.Tool(kind=spb.TOOL_VIDEO_ROOM, label="x", rule=spb.ToolRule(on_date="2027-02-30")),
+            "rule.on_date",
+        ),
+        (spb.Tool(label="x"), "tool.kind"),
+        (spb.Tool(kind=spb.TOOL_MODULE, label="x"), "target_id"),
+    ):
+        bad = expect_error(
+            tools.AddTool,
+            spb.AddToolRequest(parent=space.name, tool=tool),
+            metadata=team.coach.metadata,
+        )
+        assert (bad.code, bad.fields) == (grpc.StatusCode.INVALID_ARGUMENT, (field,)), field
+
+    # Two sessions, an hour from now; the clock moved past them, the coach marks them held.
+    first = sch.book(s, space.name, team.coachee, sch.hour_from_now(0), minutes=60)
+    second = sch.book(s, space.name, team.coachee, sch.hour_from_now(2), minutes=60)
+    offset = (sch.dt(second.end_time) - datetime.now(UTC)).total_seconds() + 600
+    with sch.later(world, offset):
+        coach = api.sign_in(coach_email, PASSWORD, team.tenant_id)
+        coachee = api.sign_in(coachee_email, PASSWORD, team.tenant_id)
+
+        def mark(session: pb.Session, attendance: int) -> None:
+            s.sessions.MarkAttendance(
+                pb.MarkAttendanceRequest(name=session.name, attendance=attendance),
+                metadata=coach.metadata,
+            )
+
+        def held(n: int) -> spb.ListToolsResponse:
+            found: list[spb.ListToolsResponse] = []
+
+            def counted() -> bool:
+                found[:] = [listed(api, space.name, coachee)]
+                return found[0].sessions_held == n
+
+            wait_for(counted, 20, f"spaces to count {n} sessions held")
+            return found[0]
+
+        mark(first, pb.ATTENDANCE_HELD)
+        assert held(1).tools[0].state == spb.TOOL_LOCKED
+        mark(second, pb.ATTENDANCE_HELD)
+        [opened] = held(2).tools
+        assert (opened.state, opened.target_id, list(opened.locked_reasons)) == (
+            spb.TOOL_UNLOCKED,
+            target,
+            [],
+        )
+        mail = first_unlock_mail(smtp, coachee_email)
+        assert "Managing stress" not in mail and "module" not in mail.lower()
+        assert space.space_id in mail
+
+        # Attendance corrected: the count goes down, the module stays open (ADR 0018).
+        mark(second, pb.ATTENDANCE_NO_SHOW_COACHEE)
+        assert held(1).tools[0].state == spb.TOOL_UNLOCKED
+        swept_again(world)
+        assert len(unlock_mails(smtp, coachee_email)) == 1
+
+        # The coach locks it again: locked until they unlock it, whatever the sessions.
+        locked = tools.LockTool(spb.LockToolRequest(name=module.name), metadata=coach.metadata)
+        assert locked.state == spb.TOOL_LOCKED
+        [again] = listed(api, space.name, coachee).tools
+        assert [r.kind for r in again.locked_reasons] == [spb.LOCK_REASON_LOCKED_BY_COACH]
+        assert again.target_id == ""
+        mark(second, pb.ATTENDANCE_HELD)
+        held(2)
+        assert listed(api, space.name, coachee).tools[0].state == spb.TOOL_LOCKED
+
+        # A note template, moved first, renamed; removed.
+        template = tools.AddTool(
+            spb.AddToolRequest(
+                parent=space.name,
+                tool=spb.Tool(
+                    kind=spb.TOOL_NOTE_TEMPLATE,
+                    label="Before our next session",
+                    template="What went well?",
+                    rule=spb.ToolRule(by_hand=True),
+                ),
+            ),
+            metadata=coach.metadata,
+        )
+        moved = tools.MoveTool(
+            spb.MoveToolRequest(name=template.name, position=0), metadata=coach.metadata
+        )
+        assert [t.tool_id for t in moved.tools] == [template.tool_id, module.tool_id]
+        renamed = tools.UpdateTool(
+            spb.UpdateToolRequest(
+                tool=spb.Tool(name=template.name, label="Next time"),
+                update_mask=FieldMask(paths=["label"]),
+            ),
+            metadata=coach.metadata,
+        )
+        assert (renamed.label, renamed.template) == ("Next time", "What went well?")
+        [hidden, _] = listed(api, space.name, coachee).tools
+        assert (hidden.label, hidden.template) == ("Next time", "")
+        assert [r.kind for r in hidden.locked_reasons] == [spb.LOCK_REASON_BY_HAND]
+        tools.RemoveTool(spb.RemoveToolRequest(name=template.name), metadata=coach.metadata)
+        assert [t.tool_id for t in listed(api, space.name, coach).tools] == [module.tool_id]
+
+
+def test_a_date_tool_unlocks_once_with_one_mail_while_two_instances_sweep(
+    world: Deployment, api: Api, s: sch.Stubs, smtp: SmtpServer
+) -> None:
+    assert world.procs["spaces-2"].poll() is None  # both instances sweep
+    operator = sign_in_operator(api, world.config)
+    team = make_tenant(world, api, operator)
+    coachee_email, coach_email = email_of(api, team.coachee), email_of(api, team.coach)
+    zone = "Pacific/Auckland"
+    sch.set_time_zone(api, team.coachee, zone)
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+    tomorrow = datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+    tool = toolbox(api).AddTool(
+        spb.AddToolRequest(
+            parent=space.name,
+            tool=spb.Tool(
+                kind=spb.TOOL_VIDEO_ROOM,
+                label="Our video room",
+                rule=spb.ToolRule(on_date=tomorrow.isoformat()),
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    [seen] = listed(api, space.name, team.coachee).tools
+    assert [(r.kind, r.on_date) for r in seen.locked_reasons] == [
+        (spb.LOCK_REASON_ON_DATE, tomorrow.isoformat())
+    ]
+    swept_again(world)
+    assert listed(api, space.name, team.coachee).tools[0].state == spb.TOOL_LOCKED
+
+    midnight = datetime.combine(tomorrow, time(0), tzinfo=ZoneInfo(zone))
+    with sch.later(world, (midnight - datetime.now(UTC)).total_seconds() + 2):
+        coachee = api.sign_in(coachee_email, PASSWORD, team.tenant_id)
+        wait_for(
+            lambda: listed(api, space.name, coachee).tools[0].state == spb.TOOL_UNLOCKED,
+            20,
+            "the sweep to unlock the date tool",
+        )
+        mail = first_unlock_mail(smtp, coachee_email)
+        assert space.space_id in mail and "Our video room" not in mail
+        swept_again(world)
+        assert len(unlock_mails(smtp, coachee_email)) == 1
+        assert unlock_mails(smtp, coach_email) == []
+        unlocked = listed(api, space.name, coachee).tools[0]
+        assert unlocked.tool_id == tool.tool_id and unlocked.HasField("unlock_time")
