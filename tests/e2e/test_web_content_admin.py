@@ -68,6 +68,9 @@ def test_the_operator_sets_the_lrs_and_modules_download_as_zips(
             assert page.input_value("#endpoint") == "ftp://lrs.example/xapi/"
             assert page.input_value("#secret") == "" and secret not in page.content()
 
+            # Enabled by hand: the box starts as the deployment's settings are, and another
+            # file on this worker (test_content_xapi.py) may have left an LRS set but disabled.
+            page.check("#enabled")
             save_lrs(page, endpoint=lrs.endpoint, key=lrs.key, secret=secret)
             assert page.url == f"{origin}/operator/lrs?done=saved#done"
             assert page.input_value("#secret") == "" and secret not in page.content()
