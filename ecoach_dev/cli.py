@@ -4,7 +4,7 @@ python -m ecoach_dev setup        broker, database, keys, migrations, demo data 
 python -m ecoach_dev migrate      every service's migrations (creates its database if missing)
 python -m ecoach_dev seed         the demo tenant and accounts, once
 python -m ecoach_dev banner       where to connect, with ready-to-paste calls
-python -m ecoach_dev deploy-secrets <folder>
+python -m ecoach_dev deploy-secrets <folder> [--keda]
                                   the secret files deploy/ mounts (keys, broker users), once
 """
 
@@ -89,6 +89,13 @@ def database_credentials(path: Path, user: str) -> dict[str, str]:
 # The processes that connect to the broker besides the services (the web gateway does not).
 BROKER_CLIENTS = ("gateway",)
 
+# KEDA's user on Kubernetes (deploy/k8s/components/keda): it reads the services' RPC queue
+# lengths with a passive queue.declare, which RabbitMQ allows without any permission, so it gets
+# none (configure, write and read match nothing, no topic permission). Made by the migration
+# only where `<keys>/scaler.amqp` exists (`deploy-secrets --keda`), so nowhere else.
+QUEUE_SCALER = "scaler"
+NO_GRANTS = Grants(configure="^$", write="^$", read="^$", topics={})
+
 
 def subscriptions(service: ServiceSpec, config: Settings) -> list[Subscription]:
     """The event handlers `service` runs with under `config`. Identity's handlers of the other
@@ -109,6 +116,8 @@ def broker_grants(config: Settings, services: Iterable[ServiceSpec]) -> dict[str
     """Each process's broker permissions: every service's, then the gateway's."""
     grants = {s.name: grants_for(s.name, subscriptions(s, config), service=True) for s in services}
     grants.update({name: grants_for(name, (), service=False) for name in BROKER_CLIENTS})
+    if (config.keys_path / f"{QUEUE_SCALER}.amqp").exists():
+        grants[QUEUE_SCALER] = NO_GRANTS
     return grants
 
 
@@ -143,8 +152,9 @@ def migrate(config: Settings) -> None:
         )
         for queue in removed:
             print(f"ecoach: {service}: deleted the queue {queue}, which no handler uses any more")
-    ensure_broker_users(config, [spec(service) for service in SERVICES])
-    print(f"ecoach: broker users of {', '.join([*SERVICES, *BROKER_CLIENTS])} up to date")
+    services = [spec(service) for service in SERVICES]
+    ensure_broker_users(config, services)
+    print(f"ecoach: broker users of {', '.join(broker_grants(config, services))} up to date")
 
 
 def seed(config: Settings) -> None:
@@ -218,6 +228,8 @@ def banner(config: Settings) -> None:
         f" ecoach is running. gRPC gateway: {addr} (reflection on, package ecoach.v1)",
         f" Web app: open http://{config.web_address}/ in a browser and sign in with a demo account"
         f" (links in emails: ECOACH_PUBLIC_URL, {config.public_url})",
+        f" HTTP/JSON API: POST http://{config.web_address}/api/v1/ecoach.v1.AuthService/SignIn ..."
+        f" (OpenAPI: http://{config.web_address}/api/v1/openapi.json, docs/api/README.md)",
         "=" * 78,
         " Demo accounts (development only), for the web app and the API:",
     ]
@@ -266,17 +278,18 @@ def banner(config: Settings) -> None:
     print("\n".join(lines), flush=True)
 
 
-def deploy_secrets(folder: Path) -> list[Path]:
+def deploy_secrets(folder: Path, *, keda: bool = False) -> list[Path]:
     """The secret files of a deployment under deploy/ (docs/operations/deploy.md), created where
     missing and never replaced: `keys/` (each key owner's Ed25519 pair, each broker client's
     `<process>.amqp`, user `ecoach-<process>` in the default virtual host; each service's
     `<service>.database`, user `<ECOACH_DATABASE_PREFIX>_<service>`), `master.key` and
-    `web-session.key` (base64, 32 bytes). Returns the files created."""
+    `web-session.key` (base64, 32 bytes); with `keda`, also KEDA's broker user
+    (`keys/scaler.amqp`). Returns the files created."""
     keys = folder / "keys"
     before = set(folder.rglob("*"))
     for owner in KEY_OWNERS:
         load_or_create_service_key(keys, owner)
-    for process in (*SERVICES, *BROKER_CLIENTS):
+    for process in (*SERVICES, *BROKER_CLIENTS, *((QUEUE_SCALER,) if keda else ())):
         broker.process_credentials("amqp://localhost/", keys, process)
     config = Settings(keys_dir=keys)
     for service in SERVICES:
@@ -303,9 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("rewrap", help="wrap every sealed value under the new master key")
     p_secrets = sub.add_parser("deploy-secrets", help="the secret files deploy/ mounts")
     p_secrets.add_argument("folder", type=Path)
+    p_secrets.add_argument(
+        "--keda", action="store_true", help="also KEDA's broker user (keys/scaler.amqp)"
+    )
     args = parser.parse_args(argv)
     if args.command == "deploy-secrets":
-        for created in deploy_secrets(args.folder):
+        for created in deploy_secrets(args.folder, keda=args.keda):
             print(f"ecoach: created {created}")
         return 0
     config = settings()

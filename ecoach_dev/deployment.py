@@ -142,17 +142,24 @@ class Deployment:
         self.wait_serving()
         return self
 
-    def start_instance(self, service: str, instance: str) -> None:
-        """Another process of `service`, known as `instance` (its log is `<instance>.log`)."""
+    def start_instance(
+        self, service: str, instance: str, env: dict[str, str] | None = None
+    ) -> None:
+        """Another process of `service`, known as `instance` (its log is `<instance>.log`),
+        with `env` over the deployment's environment (a second gateway on another port, say)."""
         self.commands[instance] = self.commands[service]
-        self.start_process(instance)
+        self.start_process(instance, env)
 
-    def start_process(self, name: str) -> None:
+    def start_process(self, name: str, env: dict[str, str] | None = None) -> None:
         log = self.var_dir / f"{name}.log"
         self.logs[name] = log
         with open(log, "ab") as out:
             self.procs[name] = subprocess.Popen(
-                self.commands[name], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                self.commands[name],
+                cwd=ROOT,
+                env={**self.env, **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
 
     def stop_process(self, name: str, timeout: float = 15.0) -> None:
@@ -166,9 +173,24 @@ class Deployment:
             proc.kill()
             proc.wait()
 
+    def stop_all(self, timeout: float = 15.0) -> None:
+        """SIGTERM to every process at once, then wait for each (killed after `timeout`): each
+        drains on its own, so a deployment stops in the time of its slowest process, not the
+        sum of them (seven one after the other took ~16 s per test deployment)."""
+        procs = {name: proc for name, proc in self.procs.items() if proc.poll() is None}
+        self.procs.clear()
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs.values():
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
     def stop(self) -> None:
-        for name in reversed(list(self.procs)):
-            self.stop_process(name)
+        self.stop_all()
         for service in self.services:
             drop_database(self.config.server_url(), self.config.database_name(service.name))
             if self.config.database_users:
@@ -180,17 +202,21 @@ class Deployment:
         )
         broker.delete_vhost(self.broker_uri, self.vhost)
 
-    def health(self, service: str = "", timeout: float = 1.0) -> int:
-        with grpc.insecure_channel(self.address) as channel:
+    def health(self, service: str = "", timeout: float = 1.0, address: str = "") -> int:
+        with grpc.insecure_channel(address or self.address) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout
             )
             return int(reply.status)
 
-    def wait_serving(self, service: str = "", timeout: float = 60.0) -> None:
-        self.wait_health(service, health_pb2.HealthCheckResponse.SERVING, timeout)
+    def wait_serving(self, service: str = "", timeout: float = 60.0, address: str = "") -> None:
+        """Until the gateway at `address` (the deployment's own by default) says `service` (all
+        by default) is serving."""
+        self.wait_health(service, health_pb2.HealthCheckResponse.SERVING, timeout, address)
 
-    def wait_health(self, service: str, status: int, timeout: float = 60.0) -> None:
+    def wait_health(
+        self, service: str, status: int, timeout: float = 60.0, address: str = ""
+    ) -> None:
         deadline = time.monotonic() + timeout
         last: object = None
         while time.monotonic() < deadline:
@@ -198,7 +224,7 @@ class Deployment:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited:\n{self.tail(name)}")
             try:
-                last = self.health(service)
+                last = self.health(service, address=address)
                 if last == status:
                     return
             except grpc.RpcError as exc:

@@ -134,7 +134,11 @@ def main() -> int:
                 "tests/integration",
             ],
         ),
-        ("end-to-end", [*pytest, *temp("e2e"), *workers(), "tests/e2e", "tests/dev"]),
+        # The slowest steps printed at the end: the stage's budget is watched from CI's log.
+        (
+            "end-to-end",
+            [*pytest, *temp("e2e"), *workers(), "--durations=25", "tests/e2e", "tests/dev"],
+        ),
     ]
     results = {name: run_stage(name, cmd, env) for name, cmd in stages}
     if answers("127.0.0.1", 5432):

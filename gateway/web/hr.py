@@ -142,6 +142,10 @@ def field_problem(name: str) -> str:
         "server_url": _("An https address (wss for LiveKit), such as https://meet.example.com."),
         "app_id": _("Enter the app id your video provider gave you."),
         "app_secret": _("At least 32 characters, as your video provider gave it."),
+        "endpoint": _(
+            "The LRS's xAPI address, such as https://lrs.example.com/xapi/, without query or"
+            " credentials."
+        ),
         "open_minutes_before": _("A whole number of minutes from 0 to 120."),
         "close_minutes_after": _("A whole number of minutes from 0 to 240."),
         "coachee_member_id": _("Choose a member with the Coachee role."),

@@ -1,15 +1,18 @@
 """E-learning modules (the content service, issue 23) as the web app shows them, shared by the
 spaces' pages (coach.py, coachee.py) and the module pages (modules.py): a space's module
 assignments with their progress, the catalogue offered to a coach, a module version's lessons
-and blocks read from its `document_json` in the page's language, and an uploaded folder's files
-named as ImportModule takes them.
+and blocks read from its `document_json` in the page's language, an uploaded folder's files
+named as ImportModule takes them, and an exported folder (ExportModule) as a .zip to download.
 
 Who sees what is the service's to decide (protos/ecoach/v1/content.proto): a space's modules to
 its coachee, coach and co-coach; importing to operators."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -193,3 +196,45 @@ def folder_path(filename: str, from_folder: bool) -> str:
 def hidden(path: str) -> bool:
     """`.git`, `.DS_Store`...: hidden files and folders are not part of a module."""
     return any(part.startswith(".") for part in path.split("/"))
+
+
+# ---------------------------------------------------------------------- an exported folder
+
+# Every entry of a download bears this time: the same version always gives the same bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def download_name(slug: str, version: int) -> str:
+    """The file name a download is saved as (`giving-feedback-v2.zip`): letters, digits and
+    hyphens of the slug only, whatever it holds, so that the header needs no quoting."""
+    kept = re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-")[:64] or "module"
+    return f"{kept}-v{max(version, 0)}.zip"
+
+
+def safe_entry(path: str) -> str | None:
+    """A folder file's path as a zip entry, or None when it is not a plain relative path (no
+    `..`, no leading `/` or drive, no backslash, no hidden part): unzipped, nothing may land
+    outside the module's folder."""
+    parts = path.split("/")
+    if not path or len(path) > 255 or not all(SAFE_PART.fullmatch(p) for p in parts):
+        return None
+    return path
+
+
+def module_zip(folder: cpb.ModuleFolder) -> bytes:
+    """The module's folder as a .zip: its files under a folder named as the download (the
+    slug and version), as `ecoach modules export` writes it and the import page takes it back
+    (choosing that folder). A path that is not safe is left out."""
+    top = download_name(folder.slug, folder.version).removesuffix(".zip")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in folder.files:
+            entry = safe_entry(file.path)
+            if entry is None:
+                continue
+            info = zipfile.ZipInfo(f"{top}/{entry}", date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, file.text.encode("utf-8"))
+    return buffer.getvalue()

@@ -2,7 +2,8 @@
 and follows the coachee's progress on the space page; the coachee takes it on a page of its
 own, which opens where they left (OpenLesson with no lesson; every opening, and htmx's
 heartbeat every minute while the page is open, counts their time); an operator imports a
-module's folder.
+module's folder. The operator's catalogue and the coach's (`/coach/modules`) download a
+module's folder as a .zip (ExportModule), which the import takes back.
 
 The module page shows the lesson's blocks in the page's language: Markdown text through the
 kernel's sanitiser (as notes are); a video as a click-to-load block: the page holds neither
@@ -19,15 +20,17 @@ the service records nothing: a module started there is shown read-only, with the
 
 The coach's form starts from `coach.coached_space`, the coachee's pages from `coachee.my_card`,
 so a space that is not the caller's is 404 before any content call; an assignment of another
-space is 404 too. The operator's page answers an operator's session only (404 otherwise). HR
-has no page here (per-person learning records are not shown to HR)."""
+space is 404 too. The operator's pages answer an operator's session only, the coach's catalogue
+and its downloads a coach's (404 otherwise; the service refuses anyone who may not read the
+catalogue too, and a refused or unknown module is 404). HR has no page here (per-person
+learning records are not shown to HR)."""
 
 from __future__ import annotations
 
 import logging
 
 import grpc
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -46,7 +49,7 @@ from .coachee import my_card, service_id, when
 from .hr import done_note
 from .i18n import _
 from .operator import operator_only
-from .pages import Page, clients, failed, field_errors, render, signed_in
+from .pages import Page, clients, failed, field_errors, not_found, render, signed_in
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +85,67 @@ def assign(space_id: str) -> Answer:
     return redirect(url_for("coach.space", space_id=space_id, done="module") + "#modules")
 
 
+@modules.get("/coach/modules")
+@coach_only
+def coach_catalogue() -> Page:
+    """The catalogue a coach assigns from (on a space's page), each module downloadable."""
+    return render(
+        "coach_modules.html", title=_("E-learning modules"), modules=mp.catalogue(), mp=mp
+    )
+
+
+@modules.get("/coach/modules/<slug>/export")
+@coach_only
+def coach_export(slug: str) -> Answer:
+    return exported(slug)
+
+
+def exported(slug: str) -> Answer:
+    """The module's folder (`?version=`, else its latest) as a .zip download; a module the
+    caller may not read, or that does not exist, is 404."""
+    version = request.args.get("version", "")
+    wanted = version == "" or (version.isdigit() and len(version) <= 6)
+    if not slug or len(slug) > 64 or not wanted:
+        return not_found()
+    try:
+        folder = authed(
+            clients(),
+            clients().content.ExportModule,
+            cpb.GetModuleRequest(slug=slug, version=int(version or 0)),
+        )
+    except grpc.RpcError as exc:
+        code = exc.code()  # type: ignore[attr-defined]
+        if code in (
+            grpc.StatusCode.NOT_FOUND,
+            grpc.StatusCode.PERMISSION_DENIED,
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ):
+            return not_found()
+        raise
+    name = mp.download_name(folder.slug, folder.version)
+    return Response(
+        mp.module_zip(folder),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 # ------------------------------------------------------------------------------ the coachee
 
 
 def assignment_in(space_name: str, assignment_id: str) -> cpb.ModuleAssignment:
-    """The space's module assignment; 404 for any other."""
+    """The space's module assignment; 404 for any other. One the coachee's list leaves out
+    may be a locked tool's (ADR 0019): content then refuses its progress with TOOL_LOCKED, whose
+    message the app's error page shows (app.py), instead of a page that says nothing exists."""
     service_id(assignment_id)
     for assignment in mp.assignments_of(space_name):
         if assignment.assignment_id == assignment_id:
             return assignment
+    authed(
+        clients(),
+        clients().content.GetModuleProgress,
+        cpb.GetModuleProgressRequest(assignment_id=assignment_id),
+    )
     abort(404)
 
 
@@ -353,6 +408,12 @@ def operator_page(
 @operator_only
 def catalogue() -> Page:
     return operator_page()
+
+
+@modules.get("/operator/modules/<slug>/export")
+@operator_only
+def operator_export(slug: str) -> Answer:
+    return exported(slug)
 
 
 def uploaded() -> tuple[list[cpb.ModuleFile], list[tuple[str, str]]]:

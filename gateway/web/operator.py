@@ -1,7 +1,12 @@
-"""The platform operator's tenants page: every tenant, oldest first and paged, creating one,
-suspending and reinstating. For a person signed in as operator (a session without a tenant,
-after their authenticator's code); anyone else finds nothing (404), and the gateway decides
-every call (OPERATOR_ONLY). Form errors and paging: `hr.py`."""
+"""The platform operator's pages: the tenants (every tenant, oldest first and paged, creating
+one, suspending and reinstating) and the learning record store (LRS) that receives the xAPI
+statements of every coachee's e-learning (ADR 0016): its endpoint, key, secret and whether
+statements are pushed, with what the content service reports (statements waiting, the last
+push, its error). The secret is write-only, as HR's video secret is: the page says whether one
+is kept, never shows it, and an empty field keeps it (the service keeps it only while the
+endpoint and key stay the same). For a person signed in as operator (a session without a
+tenant, after their authenticator's code); anyone else finds nothing (404), and the gateway
+decides every call (OPERATOR_ONLY). Form errors and paging: `hr.py`."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.api.convert import tenant_name
+from gateway.api.pb import content_pb2 as cpb
 from gateway.api.pb import identity_pb2 as ipb
 
 from .clients import authed
@@ -152,3 +158,51 @@ def move(tenant_id: str, move: str) -> Answer:
     method, message, done = moves[move]
     authed(clients(), method, message(name=tenant_name(tenant_id)))
     return redirect(url_for("operator.tenants", done=done))
+
+
+# --- The learning record store (xAPI) --------------------------------------------------------
+
+LRS_FIELDS = ("endpoint", "key", "secret")
+
+
+@operator.route("/lrs", methods=["GET", "POST"])
+@operator_only
+def lrs() -> Answer:
+    current = authed(clients(), clients().content.GetLrsSettings, cpb.GetLrsSettingsRequest())
+    if request.method == "GET":
+        form = {"endpoint": current.endpoint, "key": current.key}
+        enabled = current.enabled if current.configured else True
+        return lrs_page(current, form, enabled, FormErrors())
+    # The secret is read from the form and sent on; it is never put back into a page.
+    form = {
+        "endpoint": request.form.get("endpoint", "").strip(),
+        "key": request.form.get("key", "").strip(),
+    }
+    enabled = request.form.get("enabled") == "yes"
+    try:
+        authed(
+            clients(),
+            clients().content.SetLrsSettings,
+            cpb.SetLrsSettingsRequest(
+                **form, secret=request.form.get("secret", ""), enabled=enabled
+            ),
+        )
+    except grpc.RpcError as exc:
+        return lrs_page(current, form, enabled, FormErrors.of(exc, LRS_FIELDS))
+    return redirect(url_for("operator.lrs", done="saved") + "#done")
+
+
+def lrs_page(
+    current: cpb.LrsSettings, form: dict[str, str], enabled: bool, errors: FormErrors
+) -> Page:
+    return render(
+        "operator/lrs.html",
+        errors.status if errors else 200,
+        title=_("Learning record store (xAPI)"),
+        current=current,
+        form=form,
+        enabled=enabled,
+        errors=errors,
+        done="" if errors else done_note({"saved": _("Saved.")}),
+        when=when,
+    )

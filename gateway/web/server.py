@@ -1,5 +1,7 @@
 """The web gateway process: `python -m gateway.web.server` (waitress, a plain threaded server).
 
+It serves the web pages and, under /api/, the HTTP/JSON API (gateway/httpjson, ADR 0020).
+
 Listens on ECOACH_WEB_ADDRESS and calls the gRPC gateway at ECOACH_GATEWAY_ADDRESS. Put it
 behind the TLS-terminating proxy that serves ECOACH_PUBLIC_URL. Its session cookies are sealed
 with ECOACH_WEB_SESSION_KEY (else the key file set-up creates), and Secure outside development.
@@ -17,11 +19,13 @@ import threading
 import time
 from typing import Any
 
+import grpc
 from waitress import create_server, wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
 from gateway.api.peers import parse_proxies
+from gateway.httpjson.app import create_api, mount
 from services.kernel.config import settings
 from services.kernel.logs import configure
 
@@ -39,14 +43,16 @@ def main() -> int:
     config = settings()
     configure("web", config.log_level)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    app = create_app(
+    proxies = parse_proxies(config.trusted_proxies)
+    pages = create_app(
         config.gateway_address,
         load_session_key(config.web_session_key, config.web_session_key_path),
         secure_cookie=config.env != "development",
         feed_per_hour=config.feed_requests_per_hour,
         feed_per_address_hour=config.feed_requests_per_address_hour,
-        trusted_proxies=parse_proxies(config.trusted_proxies),
+        trusted_proxies=proxies,
     )
+    app = mount(pages, create_api(grpc.insecure_channel(config.gateway_address), proxies))
     log.info("web gateway listening on %s", config.web_address)
     # The app decides which X-Forwarded-For to believe (ECOACH_TRUSTED_PROXIES); waitress 3
     # would otherwise drop the header from every peer before the app sees it.

@@ -16,7 +16,7 @@ from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
-from services.kernel.runtime import space_copies
+from services.kernel.runtime import space_copies, tool_copies
 from services.kernel.runtime.calls import BoundServiceRpc, ServiceRpc, contacts_of
 from services.kernel.runtime.collaborators import Collaborator, mailer_of
 from services.kernel.runtime.database import Database
@@ -25,7 +25,7 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer
 
 from .adapters.throttle import RaterLimiter
-from .handlers import assignments, instruments, keys, personal_data, raters, spaces
+from .handlers import assignments, instruments, keys, personal_data, raters, spaces, tools
 from .mails import MAILS
 from .storage.unit import AssessmentUnit, Db
 
@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 RATER_EXPIRY_SWEEP_SECONDS = 60
 
 
-# SpaceCopies is not imported by name: `nameko run` would take it for a second service.
-class AssessmentService(space_copies.SpaceCopies):
+# SpaceCopies and ToolCopies are not imported by name: `nameko run` would take each for a
+# second service.
+class AssessmentService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     name = c.SERVICE
 
     db: Db = Database(c.SERVICE, unit=AssessmentUnit)
@@ -152,6 +153,9 @@ class AssessmentService(space_copies.SpaceCopies):
 
     def record_space(self, uow: AssessmentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
         spaces.record_space(uow, event)
+
+    def record_tool(self, uow: AssessmentUnit, event: sc.ToolEvent, envelope: Envelope) -> None:
+        tools.record_tool(uow, event, envelope)
 
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: AssessmentUnit, event: Any, envelope: Envelope) -> None:

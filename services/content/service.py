@@ -18,7 +18,7 @@ from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
-from services.kernel.runtime import space_copies
+from services.kernel.runtime import space_copies, tool_copies
 from services.kernel.runtime.collaborators import Collaborator
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
@@ -34,6 +34,7 @@ from .handlers import (
     recommendations,
     resources,
     spaces,
+    tools,
     xapi,
 )
 from .storage.unit import ContentUnit, Db
@@ -41,8 +42,9 @@ from .storage.unit import ContentUnit, Db
 log = logging.getLogger(__name__)
 
 
-# SpaceCopies is not imported by name: `nameko run` would take it for a second service.
-class ContentService(space_copies.SpaceCopies):
+# SpaceCopies and ToolCopies are not imported by name: `nameko run` would take each for a
+# second service.
+class ContentService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     name = c.SERVICE
 
     db: Db = Database(c.SERVICE, unit=ContentUnit)
@@ -116,6 +118,9 @@ class ContentService(space_copies.SpaceCopies):
 
     def record_space(self, uow: ContentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
         spaces.record_space(uow, event)
+
+    def record_tool(self, uow: ContentUnit, event: sc.ToolEvent, envelope: Envelope) -> None:
+        tools.record_tool(uow, event, envelope)
 
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: ContentUnit, event: Any, envelope: Envelope) -> None:

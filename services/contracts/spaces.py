@@ -630,8 +630,9 @@ class CoachChangeProposed(SpaceEvent):
 class ToolEvent(EventPayload):
     """A tool of a space's toolbox, its full state after the change (ids, kind and state, never
     the coach's label or rule texts). The service that serves `target_id` keeps a copy and
-    refuses the target to the coachee unless the tool is `unlocked` (a target in no toolbox is
-    served as before); the envelope's sequence orders the changes of one tool."""
+    refuses the target to the coachee while the tool is `locked` (a target in no toolbox, or
+    whose tool was removed, is served as before); the envelope's sequence orders the changes of
+    one tool (docs/adr/0019-toolbox-gates.md)."""
 
     VERSION: ClassVar[int] = 1
     AGGREGATE: ClassVar[str] = "tool_id"
@@ -667,7 +668,9 @@ class ToolLocked(ToolEvent):
 
 
 class ToolRemoved(ToolEvent):
-    """The coach removed the tool from the toolbox; its target stays closed to the coachee."""
+    """The coach removed the tool from the toolbox; its target stays closed to the coachee
+    (removing takes a tool out of the coachee's space, it never hands over what was locked),
+    until a tool added again for it is unlocked."""
 
     TYPE: ClassVar[str] = "spaces.tool_removed"
 

@@ -157,6 +157,10 @@ MESSAGES: dict[str, str] = {
         "At most 30 people can be asked for feedback on one questionnaire: ask fewer people."
     ),
     "RATER_LINK_THROTTLED": N_("This link was opened too often. Wait a moment, then try again."),
+    # the space's toolbox (assessment and content refuse a locked tool's target to the coachee)
+    "TOOL_LOCKED": N_(
+        "This tool is not open to you yet: your coach opens it as your coaching advances."
+    ),
     # content
     "TENANT_ADMIN_ONLY": N_("Only your organisation's administrators can do this."),
     "OPERATOR_ONLY": N_("Only the platform's operators can do this."),

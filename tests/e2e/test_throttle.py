@@ -13,7 +13,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from ecoach_dev.deployment import Deployment
+from ecoach_dev.deployment import Deployment, free_port
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.rpc_client import RpcClient
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
@@ -159,15 +159,18 @@ def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(api_untrusted: Api) -
 
 
 @pytest.fixture
-def api_untrusted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    # The session deployment trusts the loopback (its web process is the gateway's proxy), so
-    # this one trusts only an address the tests never come from.
-    with own_deployment(
-        tmp_path_factory, "untrusted", env={"ECOACH_TRUSTED_PROXIES": "198.51.100.250"}
-    ) as d:
-        channel = d.channel()
-        yield Api(channel)
-        channel.close()
+def api_untrusted(world: Deployment) -> Iterator[Api]:
+    # The module's gateway trusts the loopback (the tests play its proxy), so a second gateway
+    # on the same services trusts only an address the tests never come from.
+    address = f"127.0.0.1:{free_port()}"
+    settings = {"ECOACH_GATEWAY_ADDRESS": address, "ECOACH_TRUSTED_PROXIES": "198.51.100.250"}
+    world.start_instance("gateway", "gateway-untrusted", settings)
+    try:
+        world.wait_serving(address=address)
+        with grpc.insecure_channel(address) as channel:
+            yield Api(channel)
+    finally:
+        world.stop_process("gateway-untrusted")
 
 
 def test_other_password_checks_share_the_sign_in_counters(

@@ -1,7 +1,8 @@
 """The space's toolbox through the gateway (issue 24, ADR 0018), with two spaces instances
 sweeping at once and a real SMTP server: a module unlocked once session 2 is held (and not
 relocked when attendance is corrected), a date tool unlocked by the sweep once with one neutral
-mail, what the coachee sees of locked tools, and who is refused."""
+mail, what the coachee sees of locked tools, who is refused, and a resource the coach locks
+again refused by content itself."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from ecoach_dev.deployment import Deployment
+from gateway.api.pb import content_pb2 as cpb
+from gateway.api.pb import content_pb2_grpc, spaces_pb2_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
-from gateway.api.pb import spaces_pb2_grpc
 from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
@@ -293,3 +295,84 @@ def test_a_date_tool_unlocks_once_with_one_mail_while_two_instances_sweep(
         assert unlock_mails(smtp, coach_email) == []
         unlocked = listed(api, space.name, coachee).tools[0]
         assert unlocked.tool_id == tool.tool_id and unlocked.HasField("unlock_time")
+
+
+def test_a_resource_locked_again_by_the_coach_is_refused_by_content(
+    world: Deployment, api: Api, s: sch.Stubs
+) -> None:
+    """Spaces publishes, content copies (ADR 0019): the coach's lock reaches content, which then
+    refuses the recommendation to the coachee (TOOL_LOCKED) and leaves it out of their list; the
+    coach still sees it; unlocked again, the coachee marks it read and the tool is done."""
+    operator = sign_in_operator(api, world.config)
+    team = make_tenant(world, api, operator)
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+    content = content_pb2_grpc.ContentServiceStub(api.channel)
+    resource = content.CreateResource(
+        cpb.CreateResourceRequest(
+            scope=cpb.PRIVATE,
+            kind=cpb.ARTICLE,
+            title="Saying no without guilt",
+            url="https://example.org/saying-no",
+            language="en",
+        ),
+        metadata=team.coach.metadata,
+    )
+
+    def recommend() -> cpb.Recommendation | None:  # once content knows the space is active
+        try:
+            return content.RecommendResource(
+                cpb.RecommendResourceRequest(parent=space.name, resource_id=resource.resource_id),
+                metadata=team.coach.metadata,
+            )
+        except grpc.RpcError:
+            return None
+
+    recommendation = wait_for(recommend, 20, "content's copy of the space")
+    tool = toolbox(api).AddTool(
+        spb.AddToolRequest(
+            parent=space.name,
+            tool=spb.Tool(
+                kind=spb.TOOL_RESOURCE,
+                target_id=recommendation.recommendation_id,
+                label="Read before our next session",
+            ),
+        ),
+        metadata=team.coach.metadata,
+    )
+    assert tool.state == spb.TOOL_UNLOCKED  # no rule: open at once
+
+    def shown(who: Session) -> list[str]:
+        found = content.ListRecommendations(
+            cpb.ListRecommendationsRequest(parent=space.name), metadata=who.metadata
+        )
+        return [r.recommendation_id for r in found.recommendations]
+
+    mark = cpb.MarkRecommendationRequest(
+        recommendation_id=recommendation.recommendation_id, read=True
+    )
+
+    def refused_to_the_coachee() -> bool:
+        try:
+            content.MarkRecommendation(mark, metadata=team.coachee.metadata)
+        except grpc.RpcError as exc:
+            return exc.code() == grpc.StatusCode.FAILED_PRECONDITION
+        return False
+
+    toolbox(api).LockTool(spb.LockToolRequest(name=tool.name), metadata=team.coach.metadata)
+    wait_for(refused_to_the_coachee, 20, "content to hear of the lock")
+    refused = expect_error(content.MarkRecommendation, mark, metadata=team.coachee.metadata)
+    assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "TOOL_LOCKED")
+    assert refused.localized  # a sentence for the coachee, in their language
+    assert shown(team.coachee) == []
+    assert shown(team.coach) == [recommendation.recommendation_id]
+
+    toolbox(api).UnlockTool(spb.UnlockToolRequest(name=tool.name), metadata=team.coach.metadata)
+    wait_for(lambda: shown(team.coachee), 20, "content to hear of the unlock")
+    marked = content.MarkRecommendation(mark, metadata=team.coachee.metadata)
+    assert marked.status == cpb.READ
+    wait_for(
+        lambda: listed(api, space.name, team.coachee).tools[0].done,
+        20,
+        "spaces to hear the recommendation was read",
+    )

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
+from services.kernel.caller import PersonClaims
 from services.kernel.clock import FixedClock
 from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, master_key_from
@@ -17,7 +18,7 @@ from services.kernel.runtime.outbox import outbox
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.spaces.domain.model import ACTIVE, Content, Participant, SetUp, Space, new_id
 from services.spaces.domain.toolbox import LOCKED, UNLOCKED, Rule, Tool
-from services.spaces.handlers import toolbox
+from services.spaces.handlers import personal_data, toolbox
 from services.spaces.storage.tools import Tools
 from services.spaces.storage.unit import SpacesUnit
 
@@ -273,3 +274,31 @@ def test_a_target_done_marks_its_tool_and_opens_the_tools_waiting_for_it(
     other = SimpleNamespace(tenant_id=new_id("tnt"), status="read")
     with db.unit_of_work() as uow:  # another tenant's recommendation of the same id: nothing
         toolbox.target_done(uow, "content.recommendation_marked", "rec_1a", other)
+
+
+def test_the_coachee_exports_their_toolbox_and_erasure_takes_it_with_their_space(
+    db: WorkerDatabase[SpacesUnit], master: MasterKey
+) -> None:
+    space = a_space(db, master)
+    tool = add(db, master, space, Rule(by_hand=True), label="Values card")
+    coachee = space.set_up.coachee.person_id
+    with db.unit_of_work() as uow:  # a mail owed, as if it had unlocked
+        uow.tool_mails.owe(tool, coachee, NOW)
+    caller = PersonClaims(coachee, None, (), False, "tok_1", NOW, NOW + timedelta(hours=1))
+    exported = personal_data.export_personal_data(db, master, caller)
+    [mine] = [s for s in exported.data["spaces_as_coachee"] if s["space_id"] == space.id]
+    assert [(t["label"], t["state"], t["template"]) for t in mine["toolbox"]] == [
+        ("Values card", "locked", "")
+    ]
+    erased = SimpleNamespace(person_id=coachee, erasure_id=new_id("era"))
+    with db.unit_of_work() as uow:
+        personal_data.erase_personal_data(uow, master, erased)  # type: ignore[arg-type]
+    with db.read_only() as uow:
+        left = uow.connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM tools WHERE space_id = :s) + "
+                "(SELECT count(*) FROM tool_mails WHERE person_id = :p)"
+            ),
+            {"s": space.id, "p": coachee},
+        ).scalar_one()
+    assert left == 0

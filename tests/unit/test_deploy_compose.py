@@ -1,9 +1,12 @@
 """deploy/compose.yaml, read as YAML and checked against the service registry: every process of
 the registry is there, after the one-shot migration, with a health check, its own keys and no
-secret in its environment. (`docker compose config` is not run: CI has no Docker.)"""
+secret in its environment; and against the Compose Specification (the dev extra's compose-spec,
+bindings of the compose_spec crate: unknown keys, wrong types and values refused), since
+`docker compose config` cannot run here: CI has no Docker."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -19,6 +22,36 @@ from services.kernel.registry import SERVICE_NAMES
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 KEYS = "/run/secrets/ecoach"
+
+
+# Compose's interpolation, as `docker compose config` does it with none of them set.
+VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def specification_errors(text: str) -> str | None:
+    """What the Compose Specification refuses in `text` (None: valid). YAML merge keys are
+    resolved first (PyYAML), and `${VAR:-default}` becomes its default."""
+    compose_spec = pytest.importorskip(
+        "compose_spec", reason="compose-spec is not installed (the dev extra: make test has it)"
+    )
+    document = yaml.safe_load(VARIABLE.sub(lambda m: m.group(2) or "", text))
+    try:
+        compose_spec.PyCompose.from_json(json.dumps(document))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    text = COMPOSE.read_text()
+    assert specification_errors(text) is None
+    # and the check can fail: a misspelt key, a wrong value, an unknown condition
+    assert "cap_dropp" in str(specification_errors(text.replace("cap_drop:", "cap_dropp:")))
+    assert "thirty" in str(
+        specification_errors(text.replace("stop_grace_period: 30s", "stop_grace_period: thirty"))
+    )
+    wrong = text.replace("service_completed_successfully", "service_done")
+    assert "service_done" in str(specification_errors(wrong))
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """deploy/Dockerfile, checked without a Docker engine (CI has none): hadolint, the pinned base,
-a non-root user, the hashed runtime lock, and an entrypoint that runs every registered process."""
+a non-root user, the hashed runtime lock, and an entrypoint that runs every registered process;
+every third-party image of deploy/ on an exact tag, the unpinned digests named in the docs
+(ecoach_dev.images)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from ecoach_dev import processes
+from ecoach_dev import images, processes
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
+DEPLOY_DOC = ROOT / "docs" / "operations" / "deploy.md"
 
 
 def pins(lock: Path) -> dict[str, tuple[str, frozenset[str]]]:
@@ -131,3 +135,63 @@ def test_the_entrypoint_reads_each_ecoach_file_variable_from_its_file(tmp_path: 
     )
     assert missing.returncode != 0
     assert "absent" in missing.stderr
+
+
+def test_every_third_party_image_has_an_exact_tag_and_the_docs_name_each_unpinned_one() -> None:
+    refs = images.images()
+    named = {ref.where.split(" ", 1)[0] for ref in refs}
+    assert named == {"deploy/Dockerfile", "deploy/compose.yaml", "deploy/k8s/base/rabbitmq.yaml"}
+    assert [ref.image for ref in refs if not ref.exact] == []
+    # No registry is reachable here: the digests are pinned at release (deploy.md says how);
+    # until then each unpinned image is listed there, so that none is forgotten.
+    section = DEPLOY_DOC.read_text().split("## Pinning the images", 1)[1].split("\n## ", 1)[0]
+    for ref in refs:
+        if not ref.pinned:
+            assert f"`{ref.tag}`" in section, f"{ref.tag} ({ref.where}) is not in deploy.md"
+
+
+def write_deployment(root: Path, *, python: str, postgres: str, rabbitmq: str | None) -> None:
+    (root / "deploy" / "k8s" / "base").mkdir(parents=True)
+    (root / "deploy" / "Dockerfile").write_text(
+        f"ARG PYTHON_IMAGE={python}\nFROM ${{PYTHON_IMAGE}} AS build\nFROM ${{PYTHON_IMAGE}}\n"
+    )
+    compose = {
+        "services": {"app": {"image": "${ECOACH_IMAGE:-ecoach:local}"}, "db": {"image": postgres}}
+    }
+    (root / "deploy" / "compose.yaml").write_text(yaml.safe_dump(compose))
+    spec = {"replicas": 3} | ({"image": rabbitmq} if rabbitmq else {})
+    cluster = {"kind": "RabbitmqCluster", "metadata": {"name": "mq"}, "spec": spec}
+    (root / "deploy" / "k8s" / "base" / "rabbitmq.yaml").write_text(yaml.safe_dump(cluster))
+
+
+def test_the_image_check_refuses_moving_tags_and_with_require_digests_any_unpinned_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = "@sha256:" + "0" * 64
+    moving = tmp_path / "moving"
+    write_deployment(moving, python="python:3.11-slim", postgres="postgres:latest", rabbitmq=None)
+    assert images.main(["--root", str(moving)]) == 1
+    out = capsys.readouterr().out
+    for image in ("python:3.11-slim", "postgres:latest", "<the operator's default>"):
+        assert f"NOT AN EXACT TAG  {image}" in out
+    assert "ecoach:local" not in out, "ecoach's own image is built, not pulled"
+
+    tagged = tmp_path / "tagged"
+    write_deployment(
+        tagged,
+        python="python:3.11.14-slim-bookworm",
+        postgres="postgres:17.6",
+        rabbitmq="rabbitmq:4.1.4",
+    )
+    assert images.main(["--root", str(tagged)]) == 0
+    assert images.main(["--root", str(tagged), "--require-digests"]) == 1
+    assert "Pinning the images" in capsys.readouterr().err
+
+    pinned = tmp_path / "pinned"
+    write_deployment(
+        pinned,
+        python="python:3.11.14-slim-bookworm" + digest,
+        postgres="postgres:17.6" + digest,
+        rabbitmq="rabbitmq:4.1.4" + digest,
+    )
+    assert images.main(["--root", str(pinned), "--require-digests"]) == 0

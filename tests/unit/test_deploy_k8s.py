@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ecoach_dev import processes
+from ecoach_dev import images, processes
 from services.kernel.registry import SERVICE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,9 @@ OVERLAYS = ("dev", "prod")
 KUBERNETES = "1.33.0"  # the oldest release still supported upstream when this was written
 USER = 10001  # deploy/Dockerfile's user
 CREDENTIALS = re.compile(r"://[^/@\s]*:[^/@\s]*@")  # a URI with a password
+# No schema in kubernetes-validate: the operator's RabbitmqCluster, KEDA's resources.
+CUSTOM_KINDS = {"RabbitmqCluster", "ScaledObject", "TriggerAuthentication"}
+NAMESPACES = {"dev": "ecoach-dev", "prod": "ecoach"}
 
 
 @functools.cache
@@ -64,8 +67,8 @@ def test_every_resource_of_each_overlay_is_valid_against_kubernetes_schemas(over
 
     invalid = []
     for doc in rendered(overlay):
-        if doc["kind"] == "RabbitmqCluster":
-            continue  # a custom resource: test_rabbitmq_comes_from_its_cluster_operator
+        if doc["kind"] in CUSTOM_KINDS:
+            continue  # custom resources: checked by hand below
         try:
             kubernetes_validate.validate(doc, KUBERNETES, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -81,6 +84,7 @@ def test_each_process_of_the_registry_is_a_deployment_with_a_pdb_and_an_autoscal
     deployments = of_kind(docs, "Deployment")
     assert set(deployments) == set(processes.names())
     pdbs, hpas = of_kind(docs, "PodDisruptionBudget"), of_kind(docs, "HorizontalPodAutoscaler")
+    scaled = of_kind(docs, "ScaledObject")
     for name, deployment in deployments.items():
         [container] = containers(deployment)
         assert container["args"] == [name]
@@ -90,11 +94,16 @@ def test_each_process_of_the_registry_is_a_deployment_with_a_pdb_and_an_autoscal
             "app.kubernetes.io/component": name
         }
         assert pdbs[name]["spec"]["maxUnavailable"] == 1
-        assert hpas[name]["spec"]["scaleTargetRef"] == {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": name,
-        }
+        # One autoscaler each: an HPA, or a ScaledObject (KEDA makes its HPA), never both.
+        assert (name in hpas) != (name in scaled), name
+        if name in hpas:
+            assert hpas[name]["spec"]["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": name,
+            }
+        else:
+            assert scaled[name]["spec"]["scaleTargetRef"] == {"name": name}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -108,6 +117,9 @@ def test_every_pod_runs_as_the_image_user_read_only_without_capabilities_or_toke
         assert spec["automountServiceAccountToken"] is False
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] == USER
+        assert spec["securityContext"]["runAsGroup"] == USER
+        # the "restricted" Pod Security Standard's fields, so that such a namespace admits them
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         for container in containers(doc):
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True
@@ -115,7 +127,7 @@ def test_every_pod_runs_as_the_image_user_read_only_without_capabilities_or_toke
             assert context["capabilities"]["drop"] == ["ALL"]
             resources = container["resources"]
             assert {"cpu", "memory"} <= set(resources["requests"])
-            assert "memory" in resources["limits"]
+            assert {"cpu", "memory"} <= set(resources["limits"])
             mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
             assert "/tmp" in mounts, "/tmp is an emptyDir (read-only root)"  # noqa: S108
 
@@ -138,6 +150,12 @@ def test_services_are_probed_over_the_broker_the_gateway_by_grpc_health_web_by_h
     [web] = containers(deployments["web"])
     for probe in ("readinessProbe", "livenessProbe"):
         assert web[probe]["httpGet"]["path"] == "/healthz"
+
+
+def ecoach_config(docs: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """The processes' ConfigMap (ecoach-config-<hash>)."""
+    [config] = [c for n, c in of_kind(docs, "ConfigMap").items() if n.startswith("ecoach-config-")]
+    return config
 
 
 def secret_refs(container: dict[str, Any]) -> dict[str, str]:
@@ -183,7 +201,7 @@ def test_each_service_has_its_own_database_url_and_keys_and_nothing_in_plain_env
         for env in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
             for item in env.get("env", []):
                 assert not CREDENTIALS.search(str(item.get("value", ""))), item["name"]
-    [config] = of_kind(docs, "ConfigMap").values()
+    config = ecoach_config(docs)
     secrets = {"MASTER_KEY", "MASTER_KEY_PREVIOUS", "WEB_SESSION_KEY", "DATABASE_URL", "SMTP_URL"}
     assert not {f"ECOACH_{name}" for name in secrets} & set(config["data"])
     assert not any(CREDENTIALS.search(str(value)) for value in config["data"].values())
@@ -202,7 +220,7 @@ def test_the_migration_job_alone_holds_the_owner_url_and_every_broker_and_databa
         "ECOACH_DATABASE_URL": "ecoach-migrate",
         "ECOACH_AMQP_URI": "ecoach-migrate",
     }
-    owners = [*SERVICE_NAMES, "gateway"]
+    owners = [*SERVICE_NAMES, "gateway", *(["scaler"] if overlay == "prod" else [])]
     assert projected_secrets(jobs["migrate"]) == {
         f"ecoach-{owner}-keys": [f"{owner}.amqp"]
         + ([f"{owner}.database"] if owner in SERVICE_NAMES else [])
@@ -256,7 +274,19 @@ def test_rabbitmq_comes_from_its_cluster_operator(overlay: str) -> None:
     assert spec["replicas"] % 2 == 1, "an odd number of nodes (pause_minority)"
     assert "cluster_partition_handling = pause_minority" in spec["rabbitmq"]["additionalConfig"]
     assert spec["resources"]["limits"]["memory"] == spec["resources"]["requests"]["memory"]
-    allowed = {"replicas", "resources", "persistence", "rabbitmq", "override", "tls", "affinity"}
+    assert images.EXACT_TAG.match(images.DIGEST.sub("", spec["image"])), (
+        "not the operator's default"
+    )
+    allowed = {
+        "image",
+        "replicas",
+        "resources",
+        "persistence",
+        "rabbitmq",
+        "override",
+        "tls",
+        "affinity",
+    }
     assert set(spec) <= allowed
     # the CRD requires a container list in a pod override, even an empty one
     assert spec["override"]["statefulSet"]["spec"]["template"]["spec"]["containers"] == []
@@ -266,7 +296,7 @@ def test_rabbitmq_comes_from_its_cluster_operator(overlay: str) -> None:
 
 def test_production_speaks_tls_to_the_broker_and_runs_two_pods_of_everything() -> None:
     docs = rendered("prod")
-    [config] = of_kind(docs, "ConfigMap").values()
+    config = ecoach_config(docs)
     assert config["data"]["ECOACH_ENV"] == "production"
     assert config["data"]["ECOACH_AMQP_URI"].startswith("amqps://")
     assert config["data"]["ECOACH_PUBLIC_URL"].startswith("https://")
@@ -274,6 +304,8 @@ def test_production_speaks_tls_to_the_broker_and_runs_two_pods_of_everything() -
     assert cluster["spec"]["replicas"] == 3 and cluster["spec"]["tls"]["secretName"]
     for hpa in of_kind(docs, "HorizontalPodAutoscaler").values():
         assert hpa["spec"]["minReplicas"] >= 2
+    for scaled in of_kind(docs, "ScaledObject").values():
+        assert scaled["spec"]["minReplicaCount"] >= 2
     for deployment in of_kind(docs, "Deployment").values():
         assert deployment["spec"]["replicas"] >= 2
 
@@ -282,9 +314,17 @@ def test_the_overlays_render_the_same_processes_in_their_own_namespaces() -> Non
     namespaces = {
         overlay: {d["metadata"].get("namespace") for d in rendered(overlay)} for overlay in OVERLAYS
     }
-    assert namespaces == {"dev": {"ecoach-dev"}, "prod": {"ecoach"}}
+    assert namespaces == {overlay: {NAMESPACES[overlay]} for overlay in OVERLAYS}
+    # prod's autoscaling is KEDA's (its component), dev's the base's HPAs
+    # (ConfigMap ecoach-scaler, as kinds() cuts the last part of a ConfigMap's name)
+    keda = {("ConfigMap", "ecoach"), ("TriggerAuthentication", "ecoach-rabbitmq-scaler")}
+
+    def processes(overlay: str) -> list[tuple[str, str]]:
+        autoscalers = {"HorizontalPodAutoscaler", "ScaledObject"}
+        return [k for k in kinds(overlay) if k[0] not in autoscalers and k not in keda]
+
     for overlay in OVERLAYS:
-        assert kinds(overlay) == kinds("prod")
+        assert processes(overlay) == processes("prod")
 
 
 def kinds(overlay: str) -> list[tuple[str, str]]:
@@ -298,3 +338,100 @@ def kinds(overlay: str) -> list[tuple[str, str]]:
         )
         for d in rendered(overlay)
     )
+
+
+# KEDA's rabbitmq trigger's metadata (keda.sh/docs, scalers/rabbitmq-queue) that these use.
+RABBITMQ_TRIGGER = {"protocol", "host", "vhostName", "queueName", "mode", "value"}
+SCALED_OBJECT_SPEC = {
+    "scaleTargetRef",
+    "minReplicaCount",
+    "maxReplicaCount",
+    "pollingInterval",
+    "cooldownPeriod",
+    "advanced",
+    "triggers",
+}
+
+
+def test_production_scales_each_service_on_its_rpc_queue_backlog_and_cpu_with_keda() -> None:
+    docs = rendered("prod")
+    scaled, hpas = of_kind(docs, "ScaledObject"), of_kind(docs, "HorizontalPodAutoscaler")
+    assert set(scaled) == set(SERVICE_NAMES), "each service scales on its queue"
+    assert set(hpas) == {"gateway", "web"}, "the doors have no queue: CPU"
+    [auth] = of_kind(docs, "TriggerAuthentication").values()
+    # KEDA reads `tls` from the authentication only (its rabbitmq scaler's authParams)
+    [tls] = auth["spec"]["configMapTargetRef"]
+    assert tls["parameter"] == "tls"
+    assert of_kind(docs, "ConfigMap")[tls["name"]]["data"][tls["key"]] == "enable"
+    assert {
+        ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["spec"]["secretTargetRef"]
+    } == {
+        "username": ("ecoach-scaler-keys", "username"),
+        "password": ("ecoach-scaler-keys", "password"),
+        "ca": ("ecoach-scaler-keys", "ca.crt"),
+    }
+    for name, doc in scaled.items():
+        assert doc["apiVersion"] == "keda.sh/v1alpha1"
+        spec = doc["spec"]
+        assert set(spec) <= SCALED_OBJECT_SPEC, set(spec) - SCALED_OBJECT_SPEC
+        assert 2 <= spec["minReplicaCount"] < spec["maxReplicaCount"]
+        by_type = {trigger["type"]: trigger for trigger in spec["triggers"]}
+        assert set(by_type) == {"rabbitmq", "cpu"}
+        queue = by_type["rabbitmq"]
+        assert set(queue["metadata"]) <= RABBITMQ_TRIGGER, set(queue["metadata"]) - RABBITMQ_TRIGGER
+        assert queue["metadata"]["queueName"] == f"rpc-{name}"
+        assert queue["metadata"]["mode"] == "QueueLength"
+        assert float(queue["metadata"]["value"]) > 0
+        assert queue["authenticationRef"] == {"name": auth["metadata"]["name"]}
+        # KEDA runs in its own namespace: the broker by its full name, TLS as every client.
+        host = queue["metadata"]["host"]
+        assert host == f"amqps://ecoach-rabbitmq.{NAMESPACES['prod']}.svc:5671/", name
+        assert not CREDENTIALS.search(host)
+        assert by_type["cpu"]["metricType"] == "Utilization"
+    assert scaled["identity"]["spec"]["maxReplicaCount"] == 10, "identity first (argon2id)"
+
+
+def test_keda_reaches_the_broker_and_the_migration_job_makes_its_user() -> None:
+    docs = rendered("prod")
+    rabbitmq = of_kind(docs, "NetworkPolicy")["rabbitmq"]["spec"]["ingress"]
+    keda = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}
+    [rule] = [r for r in rabbitmq if keda in r["from"]]
+    assert {p["port"] for p in rule["ports"]} == {5671, 5672}
+    migrate = of_kind(docs, "Job")["migrate"]
+    assert projected_secrets(migrate)["ecoach-scaler-keys"] == ["scaler.amqp"]
+    dev = rendered("dev")
+    assert of_kind(dev, "ScaledObject") == {}, "dev needs no KEDA"
+    assert "ecoach-scaler-keys" not in projected_secrets(of_kind(dev, "Job")["migrate"])
+
+
+def test_the_scaler_broker_user_exists_only_with_its_file_and_may_do_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecoach_dev import broker, cli
+    from services.kernel.config import Settings
+    from services.kernel.runtime import broker_admin
+
+    config = Settings(keys_dir=tmp_path)
+    services = [cli.spec(name) for name in SERVICE_NAMES]
+    assert cli.QUEUE_SCALER not in cli.broker_grants(config, services)
+    made = {p.name for p in cli.deploy_secrets(tmp_path / "secrets", keda=True)}
+    assert "scaler.amqp" in made and "scaler.key" not in made, "a broker user, no signing key"
+    assert "scaler.amqp" not in {p.name for p in cli.deploy_secrets(tmp_path / "plain")}
+
+    broker.process_credentials("amqp://localhost/", tmp_path, cli.QUEUE_SCALER)
+    grants = cli.broker_grants(config, services)
+    assert grants[cli.QUEUE_SCALER] == cli.NO_GRANTS
+    calls: list[tuple[str, str, Any]] = []
+
+    def management_request(uri: str, method: str, path: str, body: Any = None) -> Any:
+        calls.append((method, path, body))
+        return []
+
+    monkeypatch.setattr(broker_admin, "management_request", management_request)
+    broker.ensure_process_users(
+        "amqp://admin:pw@localhost/", tmp_path, {cli.QUEUE_SCALER: grants[cli.QUEUE_SCALER]}
+    )
+    puts = {path: body for method, path, body in calls if method == "PUT"}
+    assert puts["users/ecoach-scaler"]["tags"] == "", "no management API"
+    assert puts["permissions/%2F/ecoach-scaler"] == {"configure": "^$", "write": "^$", "read": "^$"}
+    assert not any(path.startswith("topic-permissions/") for path in puts)

@@ -27,7 +27,7 @@ from services.scheduling.mails import MAILS as scheduling_mails
 from services.scheduling.mails import when
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("services", "gateway/api", "ecoach_cli")
+SCANNED = ("services", "gateway/api", "gateway/httpjson", "ecoach_cli")
 METHODS = [(f"{folder}/**.py", "services.kernel.i18n_extract:extract") for folder in SCANNED]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

@@ -2,11 +2,15 @@
 folder's files named as ImportModule takes them (a folder's first component dropped, files
 chosen one by one put where the format wants them, hidden files left out); a version's lessons
 read from `document_json` in the page's language, Markdown rendered through the kernel's
-sanitiser, a video only with an https address; the space's questionnaires a quiz links to."""
+sanitiser, a video only with an https address; the space's questionnaires a quiz links to; an
+exported folder as a .zip (entries under one folder, unsafe paths left out, the same bytes each
+time) and its download name (the slug's letters, digits and hyphens only)."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -75,3 +79,36 @@ def test_a_quiz_links_to_the_spaces_questionnaire_of_its_instrument() -> None:
     )
     assert links["leadership-styles"] == links["ins_9"] == "asg_1"
     assert "wheel-of-life" not in links
+
+
+def test_an_exported_folder_zips_under_one_folder_the_same_each_time() -> None:
+    folder = cpb.ModuleFolder(
+        slug="giving-feedback",
+        version=2,
+        files=[
+            cpb.ModuleFile(path="module.md", text="---\nslug: giving-feedback\n---\n"),
+            cpb.ModuleFile(path="lessons/01-why.fr.md", text="Pourquoi ? é"),
+            cpb.ModuleFile(path="../outside.md", text="no"),
+            cpb.ModuleFile(path="/etc/passwd", text="no"),
+            cpb.ModuleFile(path="lessons\\01.md", text="no"),
+            cpb.ModuleFile(path="lessons/.hidden", text="no"),
+            cpb.ModuleFile(path="", text="no"),
+        ],
+    )
+    data = mp.module_zip(folder)
+    assert mp.module_zip(folder) == data  # no time of day in it
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == [
+            "giving-feedback-v2/module.md",
+            "giving-feedback-v2/lessons/01-why.fr.md",
+        ]
+        assert archive.read("giving-feedback-v2/lessons/01-why.fr.md").decode() == "Pourquoi ? é"
+
+
+def test_a_downloads_name_keeps_the_slugs_plain_characters_only() -> None:
+    assert mp.download_name("giving-feedback", 3) == "giving-feedback-v3.zip"
+    assert mp.download_name('a"b\r\nX: y/../é', 1) == "a-b-x-y-v1.zip"
+    assert mp.download_name("", 0) == "module-v0.zip"
+    assert mp.safe_entry("lessons/01-a.en.md") == "lessons/01-a.en.md"
+    for bad in ("..", "a/../b", "/a", "C:/a", "a//b", "a/", ".git/config", "a b.md"):
+        assert mp.safe_entry(bad) is None, bad

@@ -10,6 +10,7 @@ from services.kernel.caller import Caller, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.ids import new_id
 from services.kernel.space_copy import Relation
+from services.kernel.tool_copy import visible
 
 from ..domain.assignments import (
     SUBMITTED,
@@ -21,6 +22,7 @@ from ..domain.scoring import check_answers, score, trend
 from ..storage.unit import Db
 from .access import access, coach_only, coachee_only, space_relation
 from .instruments import resolve
+from .tools import KIND
 from .views import assignment_view, attempt_view, event_of, line
 
 
@@ -65,13 +67,17 @@ def get_assignment(
 def list_assignments(
     db: Db, master: MasterKey, caller: Caller, request: c.ListAssignmentsRequest
 ) -> c.AssignmentList:
+    """The space's assignments; the coachee's without those a locked tool holds (a page may
+    then be shorter than asked; its token still goes on)."""
     who = require_person(caller)
     with db.read_only() as uow:
-        space_relation(uow, who, request.space_id)
+        relation = space_relation(uow, who, request.space_id)
         found, token = uow.assignments.page_of_space(
             request.space_id, request.effective_page_size(), request.page_token
         )
-    return c.AssignmentList(assignments=[assignment_view(a) for a in found], next_page_token=token)
+        tools = uow.tools.of_targets(KIND, [a.id for a in found])
+    shown = visible(found, relation, request.space_id, tools, lambda a: a.id)
+    return c.AssignmentList(assignments=[assignment_view(a) for a in shown], next_page_token=token)
 
 
 def _answer(

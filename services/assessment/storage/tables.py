@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.kernel.runtime.space_copies import space_copies_table
+from services.kernel.runtime.tool_copies import tool_copies_table
 
 metadata = MetaData()
 
@@ -25,6 +26,10 @@ TZ = DateTime(timezone=True)
 
 # Who is in each space, and its status, from spaces' events (the kernel's SpaceCopies).
 spaces = space_copies_table(metadata)
+
+# The tools of spaces' toolboxes that name this service's targets, from spaces' events (the
+# kernel's ToolCopies): a target a locked tool holds is refused to the coachee.
+tools = tool_copies_table(metadata)
 
 # Coaches' own instruments: one row per version (the catalogue's are files, not rows). A
 # version, once written, never changes; `shared` is the instrument's, on its every version.

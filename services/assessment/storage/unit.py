@@ -15,10 +15,12 @@ from .assignments import Assignments
 from .instruments import Instruments
 from .raters import Raters
 from .spaces import Spaces
+from .tools import Tools
 
 
 class AssessmentUnit(UnitOfWork):
     spaces = Repository(Spaces)
+    tools = Repository(Tools)
     instruments = Repository(Instruments)
     assignments = Repository(Assignments)  # without a key until unlocked(master)
     raters = Repository(Raters)

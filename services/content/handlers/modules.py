@@ -21,6 +21,7 @@ from services.kernel.errors import InvalidArgument, PermissionDenied, invalid
 from services.kernel.i18n import N_
 from services.kernel.ids import new_id
 from services.kernel.space_copy import Relation, participant
+from services.kernel.tool_copy import require_unlocked, visible
 
 from ..adapters.module_document import document_of, module_of
 from ..adapters.module_folder import MODULE_FILE, read_files, write_files
@@ -40,6 +41,7 @@ from ..domain.xapi import Deployment
 from ..modules import shipped
 from ..storage.unit import ContentUnit, Db
 from . import xapi
+from .tools import MODULE
 from .views import assignment_view, module_detail, module_summary, progress_view
 
 
@@ -162,7 +164,8 @@ def _access(
     uow: ContentUnit, who: PersonClaims, assignment_id: str
 ) -> tuple[ModuleAssignment, Relation]:
     """The assignment and the caller's relation to its space today, or NOT_FOUND for anyone
-    who is not in it (a former coach included)."""
+    who is not in it (a former coach included), FAILED_PRECONDITION (TOOL_LOCKED) for its
+    coachee while a tool of the space's toolbox holds it locked (docs/adr/0019-toolbox-gates.md)."""
     found = uow.module_assignments.get(assignment_id)
     if found is None or found.tenant_id != who.tenant_id:
         raise assignment_not_found()
@@ -170,6 +173,7 @@ def _access(
     relation = space.relation_of(who.tenant_id, who.person_id) if space else None
     if relation is None:
         raise assignment_not_found()
+    require_unlocked(uow.tools.of_target(MODULE, found.id), found.space_id, relation)
     return found, relation
 
 
@@ -208,13 +212,16 @@ def assign_module(db: Db, caller: Caller, request: c.AssignModuleRequest) -> c.M
 def list_module_assignments(
     db: Db, caller: Caller, request: c.ListModuleAssignmentsRequest
 ) -> c.ModuleAssignmentList:
-    """Oldest first, each with its progress, for the space's coachee, coach and co-coach."""
+    """Oldest first, each with its progress, for the space's coachee, coach and co-coach; the
+    coachee's without those a locked tool holds (a page may then be shorter than asked)."""
     who = require_person(caller)
     with db.read_only() as uow:
-        _relation(uow, who, request.space_id)
+        relation = _relation(uow, who, request.space_id)
         found, token = uow.module_assignments.page_of_space(
             request.space_id, request.effective_page_size(), request.page_token
         )
+        tools = uow.tools.of_targets(MODULE, [a.id for a in found])
+        found = visible(found, relation, request.space_id, tools, lambda a: a.id)
         progress = uow.module_progress.of_assignments([a.id for a in found])
         views = [
             assignment_view(a, _title_of(uow, a.slug, progress.get(a.id)), progress.get(a.id))

@@ -1,6 +1,8 @@
 """Recommendations: the space's coach recommends a resource they may read, with a note; the
 space's people list them; its coachee marks them read and useful. Anyone else, a former coach
-included, learns nothing (NOT_FOUND)."""
+included, learns nothing (NOT_FOUND). A recommendation a locked tool of the space's toolbox holds
+is left out of the coachee's list and refused to them (TOOL_LOCKED); the coaches see it all
+(docs/adr/0019-toolbox-gates.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from services.kernel.caller import Caller, PersonClaims, require_person
 from services.kernel.crypto import MasterKey
 from services.kernel.ids import new_id
 from services.kernel.space_copy import Relation, participant
+from services.kernel.tool_copy import require_unlocked, visible
 
 from ..domain.recommendations import (
     Recommendation,
@@ -20,6 +23,7 @@ from ..domain.recommendations import (
 )
 from ..domain.resources import require_readable
 from ..storage.unit import ContentUnit, Db
+from .tools import RESOURCE
 from .views import event_of, recommendation_view
 
 
@@ -58,15 +62,18 @@ def recommend_resource(
 def list_recommendations(
     db: Db, master: MasterKey, caller: Caller, request: c.ListRecommendationsRequest
 ) -> c.RecommendationList:
-    """Newest first, for the space's coachee, coach and co-coach."""
+    """Newest first, for the space's coachee, coach and co-coach; the coachee's without those
+    a locked tool holds (a page may then be shorter than asked; its token still goes on)."""
     who = require_person(caller)
     with db.read_only() as uow:
-        _relation(uow, who, request.space_id)
+        relation = _relation(uow, who, request.space_id)
         found, token = uow.recommendations.unlocked(master).page_of_space(
             request.space_id, request.effective_page_size(), request.page_token
         )
+        tools = uow.tools.of_targets(RESOURCE, [r.id for r in found])
+    shown = visible(found, relation, request.space_id, tools, lambda r: r.id)
     return c.RecommendationList(
-        recommendations=[recommendation_view(r) for r in found], next_page_token=token
+        recommendations=[recommendation_view(r) for r in shown], next_page_token=token
     )
 
 
@@ -85,6 +92,7 @@ def mark_recommendation(
             raise not_found()
         if relation != Relation.COACHEE:
             raise coachee_only()
+        require_unlocked(uow.tools.of_target(RESOURCE, found.id), found.space_id, relation)
         if found.mark(request.read, request.useful, uow.clock.now()):
             repo.save_marks(found)
             uow.record(event_of(c.RecommendationMarked, found))

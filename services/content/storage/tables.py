@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from services.kernel.runtime.space_copies import space_copies_table
+from services.kernel.runtime.tool_copies import tool_copies_table
 
 metadata = MetaData()
 
@@ -25,6 +26,10 @@ TZ = DateTime(timezone=True)
 
 # Who is in each space, and its status, from spaces' events (the kernel's SpaceCopies).
 spaces = space_copies_table(metadata)
+
+# The tools of spaces' toolboxes that name this service's targets, from spaces' events (the
+# kernel's ToolCopies): a target a locked tool holds is refused to the coachee.
+tools = tool_copies_table(metadata)
 
 # The library. `search` is the folded title, author, tags and note (domain/resources.py: fold),
 # written with the row; a GIN index serves word searches, another tag filters.

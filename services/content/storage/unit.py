@@ -14,11 +14,13 @@ from .modules import ModuleAssignments, ModuleProgress, ModuleVersions
 from .recommendations import Recommendations
 from .resources import Resources
 from .spaces import Spaces
+from .tools import Tools
 from .xapi import Xapi
 
 
 class ContentUnit(UnitOfWork):
     spaces = Repository(Spaces)
+    tools = Repository(Tools)
     resources = Repository(Resources)
     recommendations = Repository(Recommendations)  # without a key until unlocked(master)
     module_versions = Repository(ModuleVersions)

@@ -81,7 +81,6 @@ CASES: list[Case] = [
                 "smuggled-under-own-tenant",
                 globex_coachee,
                 the_space_under_globex,
-                the_tool,
                 "SPACE_NOT_FOUND",
             ),
             ("same-tenant-other-coach", acme_other_coach, the_space, "SPACE_NOT_FOUND"),
@@ -422,7 +421,7 @@ CASES: list[Case] = [
         for label, caller, code, reason in (
             ("victims-coachee", acme_coachee, PERMISSION_DENIED, "TOOLBOX_COACH_ONLY"),
             ("victims-own-hr", acme_admin, NOT_FOUND, "SPACE_NOT_FOUND"),
-            ("operator", lambda w: w.operator, NOT_FOUND, "SPACE_NOT_FOUND"),
+            ("operator", lambda w: w.operator, NOT_FOUND, "TENANT_NOT_FOUND"),
             ("same-tenant-other-coach", acme_other_coach, NOT_FOUND, "SPACE_NOT_FOUND"),
             ("other-tenant-admin", globex_admin, NOT_FOUND, "TENANT_NOT_FOUND"),
         )
@@ -439,7 +438,7 @@ CASES: list[Case] = [
         )
         for label, caller, reason in (
             ("victims-own-hr", acme_admin, "SPACE_NOT_FOUND"),
-            ("operator", lambda w: w.operator, "SPACE_NOT_FOUND"),
+            ("operator", lambda w: w.operator, "TENANT_NOT_FOUND"),
             ("same-tenant-other-coach", acme_other_coach, "SPACE_NOT_FOUND"),
             ("other-tenant-admin", globex_admin, "TENANT_NOT_FOUND"),
         )

@@ -16,14 +16,17 @@ from services.assessment.storage.instruments import StoredInstrument
 from services.kernel.clock import Clock
 from services.kernel.crypto import SecretKey
 from services.kernel.space_copy import ERASED_PERSON, SpaceCopy
+from services.kernel.tool_copy import ToolCopy
 
 from . import FakeDatabase
 from .space_copies import FakeSpaceCopies
+from .tool_copies import FakeToolCopies
 
 
 @dataclass
 class AssessmentState:
     spaces: dict[str, SpaceCopy] = field(default_factory=dict)
+    tools: dict[str, ToolCopy] = field(default_factory=dict)
     instruments: list[StoredInstrument] = field(default_factory=list)
     assignments: dict[str, Assignment] = field(default_factory=dict)
     raters: dict[str, Rater] = field(default_factory=dict)
@@ -214,6 +217,7 @@ class FakeRaters:
 def assessment_repositories(state: AssessmentState) -> dict[str, Any]:
     return {
         "spaces": FakeSpaceCopies(state),
+        "tools": FakeToolCopies(state),
         "instruments": FakeInstruments(state),
         "assignments": FakeAssignments(state),
         "raters": FakeRaters(state),

@@ -19,9 +19,11 @@ from services.content.domain.resources import PRIVATE, Levels, Resource
 from services.content.domain.xapi import LrsConfig
 from services.kernel.clock import Clock
 from services.kernel.space_copy import SpaceCopy
+from services.kernel.tool_copy import ToolCopy
 
 from . import FakeDatabase
 from .space_copies import FakeSpaceCopies
+from .tool_copies import FakeToolCopies
 
 
 @dataclass
@@ -47,6 +49,7 @@ class StoredStatement:
 @dataclass
 class ContentState:
     spaces: dict[str, SpaceCopy] = field(default_factory=dict)
+    tools: dict[str, ToolCopy] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
     recommendations: dict[str, Recommendation] = field(default_factory=dict)
     versions: dict[tuple[str, int], StoredVersion] = field(default_factory=dict)
@@ -351,6 +354,7 @@ class FakeXapi:
 def content_repositories(state: ContentState) -> dict[str, Any]:
     return {
         "spaces": FakeSpaceCopies(state),
+        "tools": FakeToolCopies(state),
         "resources": FakeResources(state),
         "recommendations": FakeRecommendations(state),
         "module_versions": FakeModuleVersions(state),
