@@ -10,11 +10,11 @@ from tests.support.api import Api, Session, unique_email, unique_slug
 from tests.support.people import set_password
 
 PEOPLE = 32
-CALLS_EACH = 100
+CALLS_EACH = 40
 PASSWORD = "concurrency-password-1"
 
 
-def test_32_people_calling_get_me_100_times_through_one_client_each_get_their_own_answer(
+def test_32_people_calling_get_me_40_times_through_one_client_each_get_their_own_answer(
     deployment: Deployment, api: Api, operator: Session
 ) -> None:
     tenant = api.tenants.CreateTenant(

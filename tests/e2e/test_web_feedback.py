@@ -179,7 +179,10 @@ def test_a_360_in_the_browser_with_two_peers_merged_and_three_direct_reports_sho
             page,
             elsewhere,
         ):
-            for _ in range(2):  # opened twice: the questionnaire both times
+            # Opened twice: the questionnaire both times (a GET never uses the link up). The
+            # reopening and the other tab are checked on the first rater and the French one.
+            checked = n in (0, len(raters) - 1)
+            for _ in range(2 if checked else 1):
                 assert status_of(page, links[address]) == 200
                 assert page.locator("#send-answers").count() == 1
             assert page.inner_text("h1") == ("Valeurs" if french else "Values")
@@ -187,8 +190,9 @@ def test_a_360_in_the_browser_with_two_peers_merged_and_three_direct_reports_sho
                 assert page.inner_text("#send-answers") == "Envoyer mes réponses"
             if n == 1:
                 journey_checks(page, "feedback-rater-form", elsewhere)
-            stale = context.new_page()  # the same link in another tab, answered later
-            stale.goto(links[address])
+            stale = context.new_page() if checked else None  # the same link in another tab
+            if stale is not None:
+                stale.goto(links[address])
             if n == 0:  # an answer missing: shown beside its item, the rest kept
                 for rank, key in enumerate(RANKING, start=1):
                     page.fill(f"#item-ranking-{key}", str(rank))
@@ -206,13 +210,15 @@ def test_a_360_in_the_browser_with_two_peers_merged_and_three_direct_reports_sho
             assert page.locator("#done").count() == 1, page.content()
             if n == len(raters) - 2:
                 journey_checks(page, "feedback-rater-thanks", elsewhere)
-            # The link used: the other tab's answers and a new visit get the same page.
-            fill_values(stale, 1, "a second opinion")
-            stale.click("#send-answers")
-            gone = "Ce lien n'est plus valable" if french else "This link is no longer valid"
-            assert stale.inner_text("h1") == gone
-            assert stale.locator("#send-answers").count() == 0
+            # The link used: a new visit gets the not-found page, and so do the other tab's
+            # answers, sent later.
             assert status_of(page, links[address]) == 404
+            if stale is not None:
+                fill_values(stale, 1, "a second opinion")
+                stale.click("#send-answers")
+                gone = "Ce lien n'est plus valable" if french else "This link is no longer valid"
+                assert stale.inner_text("h1") == gone
+                assert stale.locator("#send-answers").count() == 0
             assert page.locator("#send-answers").count() == 0
             assert story not in page.content()
             assert elsewhere == []
