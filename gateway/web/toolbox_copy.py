@@ -221,10 +221,11 @@ def copy_toolbox(source: spb.Space, space: spb.Space) -> Report:
 
 
 def gone(exc: grpc.RpcError) -> bool:
+    """Its target no longer exists or is no longer the caller's to use (else: FAILED, as when
+    a service has not learnt of the new space yet)."""
     return exc.code() in (  # type: ignore[attr-defined]
         grpc.StatusCode.NOT_FOUND,
         grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.FAILED_PRECONDITION,
     )
 
 
