@@ -5,6 +5,13 @@ sessions-held and by-hand conditions kept, dates and waits on tools not copied r
 
 from __future__ import annotations
 
+from typing import Any
+
+import grpc
+import pytest
+
+from gateway.api.pb import assessment_pb2 as apb
+from gateway.api.pb import content_pb2 as cpb
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.web import toolbox_copy as tc
 
@@ -97,3 +104,91 @@ def test_the_old_tools_are_not_changed() -> None:
     old = tool(0, on_date="2026-03-12")
     tc.plan_copy([old], {})
     assert old.rule == spb.ToolRule(on_date="2026-03-12")
+
+
+# ------------------------------------------------------------------ carried out, on fakes
+
+NEW = "tenants/ten_1/spaces/spc_2"
+
+
+class Missing(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.NOT_FOUND
+
+
+class Fake:
+    """The gateway as `copy_toolbox` calls it: methods are their names, tools kept per space."""
+
+    def __init__(self, old: list[spb.Tool]) -> None:
+        self.tools: dict[str, list[spb.Tool]] = {SPACE: old, NEW: []}
+        self.made: list[tuple[str, str]] = []
+
+    class Box:
+        AddTool, MoveTool = "AddTool", "MoveTool"
+
+    class Assessment:
+        AssignInstrument = "AssignInstrument"
+
+    class Content:
+        RecommendResource, AssignModule = "RecommendResource", "AssignModule"
+
+    toolbox, assessment, content = Box(), Assessment(), Content()
+
+    def listed(self, space: str) -> spb.ListToolsResponse:
+        return spb.ListToolsResponse(tools=self.tools[space])
+
+    def authed(self, _clients: object, method: str, request: Any) -> Any:
+        if method == "AddTool":
+            tools = self.tools[request.parent]
+            n = len(tools)
+            tool = spb.Tool()
+            tool.CopyFrom(request.tool)
+            tool.name, tool.tool_id = f"{request.parent}/tools/new_{n}", f"new_{n}"
+            tools.append(tool)
+            return tool
+        if method == "MoveTool":
+            tools = self.tools[NEW]
+            moved = next(t for t in tools if t.name == request.name)
+            tools.remove(moved)
+            tools.insert(request.position, moved)
+            return None
+        if method == "RecommendResource":
+            raise Missing()
+        key = getattr(request, "instrument_id", "") or getattr(request, "slug", "")
+        self.made.append((method, key))
+        if method == "AssignInstrument":
+            return apb.Assignment(assignment_id=f"asg_new_{key}")
+        return cpb.ModuleAssignment(assignment_id=f"mas_new_{key}")
+
+
+def test_a_copy_maps_the_waits_skips_the_gone_and_keeps_the_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    quiz = tool(0, spb.TOOL_ASSESSMENT, "asg_1", after_tool=name(2))
+    reading = tool(1, spb.TOOL_RESOURCE, "rec_1")
+    module = tool(2, spb.TOOL_MODULE, "mas_1", on_date="2026-03-12")
+    fake = Fake([quiz, reading, module])
+    targets = {
+        "asg_1": tc.Target("ins_1", 2),
+        "rec_1": tc.Target("res_1"),
+        "mas_1": tc.Target("giving-feedback"),
+    }
+    monkeypatch.setattr(tc.tw, "tools_of", fake.listed)
+    monkeypatch.setattr(tc, "targets_of", lambda space: targets)
+    monkeypatch.setattr(tc, "existing_targets", lambda space, taken: {})
+    monkeypatch.setattr(tc, "clients", lambda: fake)
+    monkeypatch.setattr(tc, "authed", fake.authed)
+    report = tc.copy_toolbox(spb.Space(name=SPACE), spb.Space(name=NEW))
+    assert fake.made == [("AssignModule", "giving-feedback"), ("AssignInstrument", "ins_1")]
+    assert report.copied == ["Tool 2", "Tool 0"]
+    assert report.skipped == [("Tool 1", tc.GONE)]
+    assert report.by_hand == ["Tool 2"]
+    new_quiz, new_module = fake.tools[NEW]  # the old order back
+    assert (new_quiz.target_id, new_quiz.rule) == (
+        "asg_new_ins_1",
+        spb.ToolRule(after_tool=new_module.name),
+    )
+    assert (new_module.target_id, new_module.rule) == (
+        "mas_new_giving-feedback",
+        spb.ToolRule(by_hand=True),
+    )
