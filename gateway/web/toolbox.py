@@ -25,18 +25,20 @@ import grpc
 from flask import Blueprint, abort, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from gateway.api.convert import tenant_name
 from gateway.api.pb import spaces_pb2 as spb
 
 from . import library_forms as lf
 from . import module_parts as mp
 from . import questionnaire_forms as qf
 from . import tool_words as tw
+from . import toolbox_copy as tc
 from .clients import authed
-from .coach import an_id, coach_only, coached_space
+from .coach import an_id, call, coach_only, coached_space
 from .coachee import my_card
 from .i18n import _
 from .notes import editor as note_editor
-from .pages import Page, clients, field_errors, not_found, render, signed_in
+from .pages import Page, clients, field_errors, not_found, render, session, signed_in
 
 toolbox = Blueprint("toolbox", __name__)
 
@@ -107,7 +109,29 @@ def choices(space: spb.Space, tools: list[spb.Tool]) -> list[tuple[str, list[tup
     return [(title, options) for title, options in groups if options]
 
 
-def toolbox_page(space: spb.Space, form: ToolForm | None = None, status: int = 200) -> Page:
+def other_spaces(space: spb.Space) -> list[tuple[str, str]]:
+    """The caller's other spaces of this tenant (their desk's roster), to copy a toolbox from:
+    (space id, the coachee's name and the space's start)."""
+    board = call(
+        clients().dashboards.GetCoachDashboard,
+        spb.GetCoachDashboardRequest(parent=tenant_name(session().tenant_id)),
+    )
+    found = []
+    for e in board.coachees:
+        if e.space.space_id != space.space_id:
+            name = e.coachee_display_name or _("A coachee")
+            start = e.space.set_up.start_date
+            found.append((e.space.space_id, f"{name} · {start}" if start else name))
+    return found
+
+
+def toolbox_page(
+    space: spb.Space,
+    form: ToolForm | None = None,
+    status: int = 200,
+    report: tc.Report | None = None,
+    copy_error: str = "",
+) -> Page:
     listed = tw.tools_of(space.name)
     tools = list(listed.tools)
     return render(
@@ -122,6 +146,9 @@ def toolbox_page(space: spb.Space, form: ToolForm | None = None, status: int = 2
         form=form or ToolForm(),
         notice=done_notice(),
         tw=tw,
+        others=other_spaces(space) if space.status != spb.SPACE_ARCHIVED else [],
+        report=report,
+        copy_error=copy_error,
     )
 
 
@@ -229,6 +256,22 @@ def act(space_id: str, tool_id: str, action: str) -> Answer:
         return toolbox_page(space, ToolForm(error=message), status)
     anchor = "" if action == "remove" else f"#tool-{tool_id}"
     return redirect(url_for("toolbox.coach_toolbox", space_id=space_id, done=action) + anchor)
+
+
+@toolbox.post("/coach/spaces/<space_id>/toolbox/copy")
+@coach_only
+def copy(space_id: str) -> Answer:
+    """Start from another space's toolbox (toolbox_copy.py): both spaces must be the caller's
+    (another's, a former coach's or another tenant's space: 404 before anything is made)."""
+    space = coached_space(space_id)
+    source_id = request.form.get("from_space", "").strip()
+    if not source_id or source_id == space_id or not an_id(source_id):
+        return toolbox_page(space, status=400, copy_error=_("Choose another of your spaces."))
+    source = coached_space(source_id)
+    if space.status == spb.SPACE_ARCHIVED:
+        return not_found()
+    report = tc.copy_toolbox(source, space)
+    return toolbox_page(space, report=report)
 
 
 # ------------------------------------------------------------------------------ the coachee
