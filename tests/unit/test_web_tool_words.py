@@ -11,6 +11,7 @@ from flask import Flask, g
 
 from gateway.api.pb import spaces_pb2 as spb
 from gateway.web import tool_words as tw
+from gateway.web.app import create_app
 
 SPACE = "tenants/ten_1/spaces/spc_1"
 YEAR = date.today().year
@@ -172,3 +173,26 @@ def test_a_locked_tool_waiting_for_its_coach_reads_so(page: None) -> None:
         "1 tool still to come",
         "when your coach opens it",
     )
+
+
+def test_the_overview_card_links_a_new_tool_and_says_what_is_to_come() -> None:
+    app = create_app("127.0.0.1:1", b"k" * 32)  # a channel that is never used
+    card = spb.CoacheeSpaceCard(space=spb.Space(space_id="spc_1", name=SPACE))
+    room = opened("tol_1", timedelta(days=1))
+    room.MergeFrom(spb.Tool(kind=spb.TOOL_VIDEO_ROOM, label="Our room"))
+    box = spb.ListToolsResponse(tools=[room, reasons(spb.LockReason(kind=spb.LOCK_REASON_BY_HAND))])
+    shown = app.jinja_env.from_string(
+        '{% from "components.html" import space_card %}'
+        "{{ space_card(card, when, link=True, glance=glance) }}"
+    )
+    with app.test_request_context("/my-space"):
+        g.language = "fr"
+        html = shown.render(card=card, when=str, glance=tw.glance(box, NOW))
+    assert (
+        '<li class="tool open" id="new-tool-tol_1">'
+        '<a href="/spaces/spc_1/sessions" id="open-tool-tol_1">Our room</a></li>'
+    ) in html
+    assert "1 outil encore à venir · prochain : quand votre coach l&#39;ouvrira" in html
+    empty = tw.glance(spb.ListToolsResponse(tools=[opened("tol_1", timedelta(days=20))]), NOW)
+    with app.test_request_context("/my-space"):
+        assert "toolbox-spc_1" not in shown.render(card=card, when=str, glance=empty)
