@@ -100,7 +100,11 @@ def coach_names(card: spb.CoacheeSpaceCard) -> dict[str, str]:
 @coachee.get("/my-space")
 @signed_in
 def my_space() -> Page:
-    return render("my_space.html", title=_("My space"), cards=my_spaces(), when=when)
+    """Each space's card, with its toolbox at a glance (a ListTools per space: a coachee has
+    a few spaces at most)."""
+    cards = my_spaces()
+    glances = {c.space.space_id: tw.glance(tw.tools_of(c.space.name)) for c in cards}
+    return render("my_space.html", title=_("My space"), cards=cards, glances=glances, when=when)
 
 
 @dataclass

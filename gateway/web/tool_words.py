@@ -5,11 +5,15 @@ March" in their language) from the service's `locked_reasons`, never from the ru
 coaches' only).
 
 A date of a rule or reason is a day of the coachee's own calendar (00:00 in their time zone,
-fixed by the service when the rule is set): it is shown as that day, with no conversion."""
+fixed by the service when the rule is set): it is shown as that day, with no conversion.
+
+The coachee's overview (`/my-space`) shows a glance of each space's toolbox (`glance`): the
+tools newly opened and how many are still to come, with the next one's reason."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 from babel.dates import format_date
@@ -20,6 +24,10 @@ from gateway.api.pb import spaces_pb2 as spb
 from .clients import authed
 from .i18n import _, language
 from .pages import clients
+
+# A tool opened this recently, and not done yet, is "new" on the coachee's overview. The service
+# does not know whether the coachee opened it: its unlock time is all there is.
+NEW_FOR = timedelta(days=14)
 
 
 def tools_of(space_name: str) -> spb.ListToolsResponse:
@@ -136,3 +144,40 @@ def reason_words(tool: spb.Tool, labels: dict[str, str]) -> str:
             if words not in parts:
                 parts.append(words)
     return together(parts) or _("when your coach opens it")
+
+
+@dataclass
+class Glance:
+    """A space's toolbox at a glance, as its coachee reads it on their overview."""
+
+    new: list[spb.Tool] = field(default_factory=list)  # opened within NEW_FOR, not done
+    to_come: int = 0  # the tools still locked
+    next_reason: str = ""  # why the first of them (in the coach's order) is locked
+
+    @property
+    def to_come_words(self) -> str:
+        return tools_to_come(self.to_come)
+
+
+def glance(toolbox: spb.ListToolsResponse, now: datetime | None = None) -> Glance:
+    """The tools opened in the last 14 days and not done yet, in the coach's order; how many are
+    still locked and the reason of the first one (the one the coach placed first)."""
+    since = (now or datetime.now(UTC)) - NEW_FOR
+    new = [
+        t
+        for t in toolbox.tools
+        if t.state == spb.TOOL_UNLOCKED
+        and not t.done
+        and t.HasField("unlock_time")
+        and t.unlock_time.ToDatetime(tzinfo=UTC) >= since
+    ]
+    locked = [t for t in toolbox.tools if t.state == spb.TOOL_LOCKED]
+    reason = reason_words(locked[0], labels_of(list(toolbox.tools))) if locked else ""
+    return Glance(new=new, to_come=len(locked), next_reason=reason)
+
+
+def tools_to_come(count: int) -> str:
+    """ "1 tool still to come" / "3 tools still to come"."""
+    if count == 1:
+        return _("1 tool still to come")
+    return _("%(count)s tools still to come", count=count)
