@@ -16,7 +16,7 @@ from tests.support.api import Api, Session, lasting, unique_email, unique_slug
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.people import set_password, sign_in_operator
 from tests.support.scheduling import Stubs, stubs
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, mailing_deployment
 
 
 @pytest.fixture(scope="session")
@@ -30,13 +30,23 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         d.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server of the module's own (for the modules whose deployment mails to it:
-    `tests.support.smtp.mailing_deployment`)."""
+    """A real SMTP server of the worker's (for the deployments that mail to it:
+    `tests.support.smtp.mailing_deployment`); tests tell their mails apart by their own unique
+    addresses."""
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mailing(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
+    """A deployment of the worker's whose services mail `smtp`, made when a module first needs
+    it and shared by the modules that need nothing else of their own (`world_fixtures.mailing`:
+    each puts its test clock back). Six modules used to start one each, ~20 s apiece."""
+    with mailing_deployment(Path(tmp_path_factory.mktemp("mailing")), smtp) as d:
+        yield d
 
 
 @pytest.fixture(scope="session")

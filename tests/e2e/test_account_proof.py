@@ -7,9 +7,7 @@ of its own whose identity mails a real SMTP server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import grpc
 import pytest
@@ -29,7 +27,7 @@ from tests.support.api import (
     unique_slug,
 )
 from tests.support.people import set_password, totp_code
-from tests.support.smtp import SmtpServer, body, link_token, mailing_deployment
+from tests.support.smtp import SmtpServer, body, link_token
 from tests.support.waiting import wait_for
 
 api = world_fixtures.api
@@ -41,10 +39,8 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(Path(tmp_path_factory.mktemp("proof")), smtp) as d:
-        yield d
+# The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
+world = world_fixtures.mailing
 
 
 @pytest.fixture(scope="module")

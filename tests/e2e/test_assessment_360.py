@@ -8,12 +8,9 @@ nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
-import pytest
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import assessment_pb2 as apb
@@ -22,17 +19,15 @@ from tests.e2e.conftest import make_tenant
 from tests.e2e.test_assessment import WHEEL, active_space, another_coach, answers
 from tests.support import world_fixtures
 from tests.support.api import expect_error, unique_email
-from tests.support.smtp import SmtpServer, body, link_token, mailing_deployment
+from tests.support.smtp import SmtpServer, body, link_token
 from tests.support.waiting import wait_for
 
 api = world_fixtures.api
 operator = world_fixtures.operator
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(Path(tmp_path_factory.mktemp("assessment-360")), smtp) as d:
-        yield d
+# The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
+world = world_fixtures.mailing
 
 
 def test_a_360_with_two_peers_merged_and_three_direct_reports_shown(

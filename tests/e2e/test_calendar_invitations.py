@@ -7,12 +7,9 @@ many occurrences; "this and all following" ends it and starts one with a new UID
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
@@ -25,7 +22,7 @@ from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
-from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+from tests.support.smtp import SmtpServer, body, use_calendar_address
 from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
@@ -36,10 +33,8 @@ s = world_fixtures.s
 DOMAIN = "ecoach.localhost"  # the default sender's
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(Path(tmp_path_factory.mktemp("calendar-invitations")), smtp) as d:
-        yield d
+# The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
+world = world_fixtures.mailing
 
 
 def email_of(api: Api, who: Session) -> str:

@@ -3,9 +3,6 @@ re-sent, revoked and expired; through the gateway, mail received by a real SMTP 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
@@ -16,7 +13,7 @@ from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.clock import move_test_clock
 from tests.support.people import set_password, sign_in_operator
-from tests.support.smtp import SmtpServer, link_token, mailing_deployment
+from tests.support.smtp import SmtpServer, link_token
 
 # The module deployment's clients (tests/support/world_fixtures.py).
 api = world_fixtures.api
@@ -26,14 +23,8 @@ INVITE = "/invite/"
 PASSWORD = "Blue-Kettle-Morning-82"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(
-        Path(tmp_path_factory.mktemp("invitations")),
-        smtp,
-        ECOACH_PUBLIC_URL="https://ecoach.example.test",
-    ) as d:
-        yield d
+# The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
+world = world_fixtures.mailing
 
 
 @pytest.fixture(scope="module")

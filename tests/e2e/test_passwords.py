@@ -6,9 +6,6 @@ A deployment of its own, whose identity sends mail to an aiosmtpd server on loca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
@@ -19,7 +16,7 @@ from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.clock import move_test_clock
 from tests.support.people import set_password
-from tests.support.smtp import SmtpServer, link_token, mailing_deployment
+from tests.support.smtp import SmtpServer, link_token
 
 # The module deployment's clients (tests/support/world_fixtures.py).
 api = world_fixtures.api
@@ -27,17 +24,12 @@ operator = world_fixtures.operator
 
 OLD = "an old but long password 1"
 NEW = "Sunflower-Harbour-4711"
-PUBLIC_URL = "https://ecoach.example.test"
 RESET = "/reset-password/"
 CONFIRM = "/confirm-email/"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(
-        Path(tmp_path_factory.mktemp("passwords")), smtp, ECOACH_PUBLIC_URL=PUBLIC_URL
-    ) as d:
-        yield d
+# The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
+world = world_fixtures.mailing
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +85,7 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(
     request_reset(api, email)
     [mail] = smtp.inbox.wait_for(email, containing=RESET)
     assert mail["Subject"] == "Reset your ecoach password"
-    assert f"{PUBLIC_URL}/reset-password/" in mail.get_body().get_content()  # type: ignore[union-attr]
+    assert f"http://{world.web_address}/reset-password/" in mail.get_body().get_content()  # type: ignore[union-attr]
     token = link_token(mail, "reset-password")
     reset(api, token, NEW)
     assert api.sign_in(email, NEW).person_id

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -29,7 +27,7 @@ from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
 from tests.support.browser import browsing
-from tests.support.smtp import SmtpServer, link_token, mailing_deployment
+from tests.support.smtp import SmtpServer, link_token
 from tests.support.spaces import add_person
 from tests.support.web import email_of, journey_checks, open_space, status_of
 
@@ -50,10 +48,8 @@ RANKING = (
 LIKERT = ("lived_first", "lived_choices", "lived_conflict", "lived_say")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(Path(tmp_path_factory.mktemp("web-feedback")), smtp) as d:
-        yield d
+# The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
+world = world_fixtures.mailing
 
 
 @pytest.fixture(scope="module")
