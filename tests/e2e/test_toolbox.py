@@ -17,8 +17,9 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from ecoach_dev.deployment import Deployment
+from gateway.api.pb import assessment_pb2 as apb
+from gateway.api.pb import assessment_pb2_grpc, content_pb2_grpc, spaces_pb2_grpc
 from gateway.api.pb import content_pb2 as cpb
-from gateway.api.pb import content_pb2_grpc, spaces_pb2_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import scheduling_pb2 as pb
 from gateway.api.pb import spaces_pb2 as spb
@@ -45,6 +46,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterato
         ECOACH_LOG_LEVEL="DEBUG",  # each sweep logs a line: see swept_again
     ) as d:
         d.start_instance("spaces", "spaces-2")
+        d.start_instance("scheduling", "scheduling-2")
         yield d
 
 
@@ -253,7 +255,9 @@ def test_a_module_opens_once_session_two_is_held_and_a_correction_keeps_it_open(
 def test_a_date_tool_unlocks_once_with_one_mail_while_two_instances_sweep(
     world: Deployment, api: Api, s: sch.Stubs, smtp: SmtpServer
 ) -> None:
-    assert world.procs["spaces-2"].poll() is None  # both instances sweep
+    """An assessment on a date, with two spaces and two scheduling instances running: unlocked
+    once, one mail, and assessment refuses it to the coachee until then."""
+    assert all(world.procs[p].poll() is None for p in ("spaces-2", "scheduling-2"))
     operator = sign_in_operator(api, world.config)
     team = make_tenant(world, api, operator)
     coachee_email, coach_email = email_of(api, team.coachee), email_of(api, team.coach)
@@ -261,18 +265,41 @@ def test_a_date_tool_unlocks_once_with_one_mail_while_two_instances_sweep(
     sch.set_time_zone(api, team.coachee, zone)
     sch.set_availability(s, team.coach, sch.around_the_clock())
     space = sch.active_space(s, team.tenant_id, team.coach, team.coachee_member, team.coach_member)
+    assessment = assessment_pb2_grpc.AssessmentServiceStub(api.channel)
+
+    def assign() -> apb.Assignment | None:  # once assessment knows the space is active
+        try:
+            return assessment.AssignInstrument(
+                apb.AssignInstrumentRequest(parent=space.name, instrument_id="wheel-of-life"),
+                metadata=team.coach.metadata,
+            )
+        except grpc.RpcError:
+            return None
+
+    assignment = wait_for(assign, 20, "assessment's copy of the space").assignment_id
     tomorrow = datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
     tool = toolbox(api).AddTool(
         spb.AddToolRequest(
             parent=space.name,
             tool=spb.Tool(
-                kind=spb.TOOL_VIDEO_ROOM,
-                label="Our video room",
+                kind=spb.TOOL_ASSESSMENT,
+                target_id=assignment,
+                label="Our wheel of life",
                 rule=spb.ToolRule(on_date=tomorrow.isoformat()),
             ),
         ),
         metadata=team.coach.metadata,
     )
+    read = apb.GetAssignmentRequest(assignment_id=assignment)
+
+    def refused_by_assessment(who: Session) -> bool:
+        try:
+            assessment.GetAssignment(read, metadata=who.metadata)
+        except grpc.RpcError as exc:
+            return exc.code() == grpc.StatusCode.FAILED_PRECONDITION
+        return False
+
+    wait_for(lambda: refused_by_assessment(team.coachee), 20, "assessment to hear of the tool")
     [seen] = listed(api, space.name, team.coachee).tools
     assert [(r.kind, r.on_date) for r in seen.locked_reasons] == [
         (spb.LOCK_REASON_ON_DATE, tomorrow.isoformat())
@@ -288,8 +315,9 @@ def test_a_date_tool_unlocks_once_with_one_mail_while_two_instances_sweep(
             20,
             "the sweep to unlock the date tool",
         )
+        wait_for(lambda: not refused_by_assessment(coachee), 20, "assessment to hear of the unlock")
         mail = first_unlock_mail(smtp, coachee_email)
-        assert space.space_id in mail and "Our video room" not in mail
+        assert space.space_id in mail and "wheel" not in mail.lower()
         swept_again(world)
         assert len(unlock_mails(smtp, coachee_email)) == 1
         assert unlock_mails(smtp, coach_email) == []
