@@ -390,6 +390,10 @@ class RosterEntry(Contract):
     last_activity_at: datetime
     # Shared notes by others since the caller's last visit (GetSpace, ListNotes), or ever.
     new_shared_notes: int = 0
+    # The space's toolbox (ADR 0018): its tools unlocked, and all its tools, removed ones left
+    # out (0 and 0: an empty toolbox).
+    tools_open: int = 0
+    tools_total: int = 0
 
 
 class CoachRoster(Contract):

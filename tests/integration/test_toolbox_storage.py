@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
+from services.contracts import spaces as c
 from services.kernel.caller import PersonClaims
 from services.kernel.clock import FixedClock
 from services.kernel.config import settings
@@ -18,7 +19,7 @@ from services.kernel.runtime.outbox import outbox
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.spaces.domain.model import ACTIVE, Content, Participant, SetUp, Space, new_id
 from services.spaces.domain.toolbox import LOCKED, UNLOCKED, Rule, Tool
-from services.spaces.handlers import personal_data, toolbox
+from services.spaces.handlers import personal_data, roster, toolbox
 from services.spaces.storage.tools import Tools
 from services.spaces.storage.unit import SpacesUnit
 
@@ -43,16 +44,22 @@ def master() -> MasterKey:
     return master_key_from(settings())
 
 
-def a_space(db: WorkerDatabase[SpacesUnit], master: MasterKey) -> Space:
+def a_space(
+    db: WorkerDatabase[SpacesUnit], master: MasterKey, coached_like: Space | None = None
+) -> Space:
+    """A new space; in `coached_like`'s tenant, with its coach, if given."""
     set_up = SetUp(
         coachee=Participant(new_id("mem"), new_id("per")),
-        coach=Participant(new_id("mem"), new_id("per")),
+        coach=coached_like.set_up.coach
+        if coached_like
+        else Participant(new_id("mem"), new_id("per")),
         co_coach=None,
         cadence="weekly",
         sessions_planned=6,
         starts_on=date(2027, 1, 4),
     )
-    space = Space.create(new_id("tnt"), set_up, Content(), new_id("per"), NOW)
+    tenant_id = coached_like.tenant_id if coached_like else new_id("tnt")
+    space = Space.create(tenant_id, set_up, Content(), new_id("per"), NOW)
     space.status = ACTIVE
     with db.unit_of_work() as uow:
         uow.spaces.unlocked(master).add(space)
@@ -302,3 +309,49 @@ def test_the_coachee_exports_their_toolbox_and_erasure_takes_it_with_their_space
             {"s": space.id, "p": coachee},
         ).scalar_one()
     assert left == 0
+
+
+def test_the_coach_roster_counts_every_toolbox_in_one_grouped_query(
+    db: WorkerDatabase[SpacesUnit], master: MasterKey
+) -> None:
+    full = a_space(db, master)
+    empty = a_space(db, master, coached_like=full)
+    add(db, master, full, Rule())  # unlocked at once
+    add(db, master, full, Rule())
+    add(db, master, full, Rule(by_hand=True))  # locked
+    gone = add(db, master, full, Rule())
+    with db.unit_of_work() as uow:
+        tools = uow.tools
+        box = tools.toolbox(full.id, for_update=True)
+        for changed in box.remove(box.get(gone.id), NOW):
+            tools.save(changed)
+    other = a_space(db, master)  # another coach's: not counted, not even asked for
+    add(db, master, other, Rule())
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.connection, "before_cursor_execute", seen)
+    try:
+        coach = PersonClaims(
+            full.set_up.coach.person_id,
+            full.tenant_id,
+            ("coach",),
+            False,
+            "tok_1",
+            NOW,
+            NOW + timedelta(hours=1),
+        )
+        found = roster.get_coach_roster(
+            db, master, coach, c.ListSpacesRequest(tenant_id=full.tenant_id)
+        )
+    finally:
+        event.remove(db.connection, "before_cursor_execute", seen)
+    counts = {e.space.space_id: (e.tools_open, e.tools_total) for e in found.entries}
+    assert counts == {full.id: (2, 3), empty.id: (0, 0)}
+    assert len([s for s in statements if "FROM tools" in s]) == 1
+    with db.read_only() as uow:
+        assert uow.tools.counts([]) == {}
+        assert uow.tools.counts([other.id, empty.id]) == {other.id: (1, 1)}

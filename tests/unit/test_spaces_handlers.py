@@ -13,7 +13,7 @@ from services.kernel.caller import PersonClaims
 from services.kernel.clock import FixedClock
 from services.kernel.errors import DomainError
 from services.spaces.domain.model import MemberFacts
-from services.spaces.handlers import coaches, notes, spaces
+from services.spaces.handlers import coaches, notes, roster, spaces
 from tests.unit.fakes import FakeDatabase
 from tests.unit.fakes.spaces import SpacesState, spaces_db
 
@@ -49,10 +49,10 @@ def refused(reason: str, call: object, *args: object) -> DomainError:
     return caught.value
 
 
-def a_space(db: FakeDatabase[SpacesState]) -> c.Space:
+def a_space(db: FakeDatabase[SpacesState], coach: str = "mem_c0ac4") -> c.Space:
     set_up = c.SetUpInput(
         coachee_member_id="mem_c0ac4ee",
-        coach_member_id="mem_c0ac4",
+        coach_member_id=coach,
         cadence="weekly",
         sessions_planned=6,
         starts_on=date(2026, 10, 6),
@@ -200,3 +200,37 @@ def test_hr_sees_the_space_but_none_of_its_notes() -> None:
     shared = add_note(db, COACHEE, space, "shared")
     refused("CONTENT_FORBIDDEN", read, db, ADMIN, shared)
     refused("CONTENT_FORBIDDEN", add_note, db, ADMIN, space, "shared")
+
+
+# ---------------------------------------------------------------- the coach's roster
+
+
+def roster_of(db: FakeDatabase[SpacesState], who: PersonClaims) -> dict[str, tuple[int, int]]:
+    request = c.ListSpacesRequest(tenant_id=TENANT)
+    found = roster.get_coach_roster(db, MASTER, who, request)  # type: ignore[arg-type]
+    return {e.space.space_id: (e.tools_open, e.tools_total) for e in found.entries}
+
+
+def test_the_roster_counts_each_toolbox_in_one_query_for_all_its_spaces() -> None:
+    db = spaces_db(FixedClock(NOW))
+    full, empty, other = a_space(db), a_space(db), a_space(db, coach="mem_0c0ac4")
+    db.state.tools += [
+        (full.space_id, "unlocked"),
+        (full.space_id, "unlocked"),
+        (full.space_id, "locked"),
+        (full.space_id, "removed"),  # left out of both counts
+        (other.space_id, "unlocked"),
+    ]
+    assert roster_of(db, COACH) == {full.space_id: (2, 3), empty.space_id: (0, 0)}
+    assert [sorted(q) for q in db.state.tool_queries] == [
+        sorted([full.space_id, empty.space_id])
+    ]  # one count for the whole roster, only the caller's spaces in it
+    # Another coach counts only their own space; HR, coaching no one, gets no entry at all.
+    assert roster_of(db, person("per_other_coach", "coach")) == {other.space_id: (1, 1)}
+    assert roster_of(db, ADMIN) == {}
+
+
+def test_an_old_roster_entry_without_counts_reads_an_empty_toolbox() -> None:
+    space = a_space(spaces_db(FixedClock(NOW)))
+    entry = c.RosterEntry(space=space, last_activity_at=NOW)
+    assert (entry.tools_open, entry.tools_total) == (0, 0)

@@ -19,7 +19,8 @@ def get_coach_roster(
     db: Db, master: MasterKey, caller: Caller, request: c.ListSpacesRequest
 ) -> c.CoachRoster:
     """The caller's coachees in this tenant: each space they coach, its status and last
-    activity, most recent first (no content)."""
+    activity, most recent first (no content), with its new shared notes and its toolbox's
+    counts."""
     who = member_of(caller, request.tenant_id)
     with db.read_only() as uow:
         repo = uow.spaces.unlocked(master)
@@ -37,8 +38,16 @@ def get_coach_roster(
             marks = [t for t in (row.visited_at, space.earlier_hidden_from(relation)) if t]
             since[space.id] = max(marks) if marks else None
         new = uow.visits.new_shared_notes(who.person_id, since)
+        counts = uow.tools.counts(list(since))  # one grouped query, not one per space
     return c.CoachRoster(
         entries=[
-            e.model_copy(update={"new_shared_notes": new.get(e.space.space_id, 0)}) for e in entries
+            e.model_copy(
+                update={
+                    "new_shared_notes": new.get(e.space.space_id, 0),
+                    "tools_open": counts.get(e.space.space_id, (0, 0))[0],
+                    "tools_total": counts.get(e.space.space_id, (0, 0))[1],
+                }
+            )
+            for e in entries
         ]
     )

@@ -10,12 +10,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from services.kernel.crypto import SecretKey
 from services.kernel.ids import new_id
 
-from ..domain.toolbox import LOCKED, Rule, Tool, Toolbox
+from ..domain.toolbox import LOCKED, REMOVED, UNLOCKED, Rule, Tool, Toolbox
 from .tables import tool_mails, tools
 
 
@@ -104,6 +104,22 @@ class Tools:
         query = select(tools).where(tools.c.space_id == space_id).order_by(tools.c.position)
         rows = self.connection.execute(query.with_for_update() if for_update else query)
         return Toolbox(space_id, [self._tool(r) for r in rows])
+
+    def counts(self, space_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """Per space, (unlocked, all) of its tools not removed, for a coach's roster: one
+        grouped query for all the spaces; a space without such tools is left out."""
+        if not space_ids:
+            return {}
+        rows = self.connection.execute(
+            select(
+                tools.c.space_id,
+                func.count().filter(tools.c.state == UNLOCKED).label("open"),
+                func.count().label("total"),
+            )
+            .where(tools.c.space_id.in_(space_ids), tools.c.state != REMOVED)
+            .group_by(tools.c.space_id)
+        )
+        return {r.space_id: (r.open, r.total) for r in rows}
 
     def spaces_of_target(self, tenant_id: str, kind: str, target_id: str) -> list[str]:
         rows = self.connection.execute(

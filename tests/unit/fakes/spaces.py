@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from services.kernel.clock import Clock
@@ -23,6 +24,8 @@ class SpacesState:
     reads: list[tuple[str, str, bool]] = field(default_factory=list)  # note, reader, refused
     visits: dict[tuple[str, str], datetime] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # session id -> space id
+    tools: list[tuple[str, str]] = field(default_factory=list)  # (space id, state) per tool
+    tool_queries: list[list[str]] = field(default_factory=list)  # the spaces of each count
 
 
 class FakeSpaces:
@@ -52,6 +55,22 @@ class FakeSpaces:
 
     def notes_of(self, space: Space) -> FakeNotes:
         return FakeNotes(self.state)
+
+    def roster(self, tenant_id: str, person_id: str) -> list[tuple[Any, datetime]]:
+        """The spaces the person coaches or co-coaches in the tenant, as rows `from_row` reads
+        (never visited), most recently changed first."""
+        mine = [
+            s
+            for s in self.state.spaces.values()
+            if s.tenant_id == tenant_id
+            and person_id
+            in (s.set_up.coach.person_id, s.set_up.co_coach and s.set_up.co_coach.person_id)
+        ]
+        mine.sort(key=lambda s: (-s.updated_at.timestamp(), s.id))
+        return [(SimpleNamespace(space=s, visited_at=None), s.updated_at) for s in mine]
+
+    def from_row(self, row: Any) -> Space:
+        return copy.deepcopy(row.space)
 
 
 class FakeNotes:
@@ -93,6 +112,25 @@ class FakeVisits:
     def record(self, space_id: str, person_id: str, now: datetime) -> None:
         self.state.visits[(space_id, person_id)] = now
 
+    def new_shared_notes(self, person_id: str, since: dict[str, datetime | None]) -> dict[str, int]:
+        return {}  # the shared notes' counts are the integration tests' business
+
+
+class FakeTools:
+    """Tools' states only, as `uow.tools` reads them without a key."""
+
+    def __init__(self, state: SpacesState) -> None:
+        self.state = state
+
+    def counts(self, space_ids: list[str]) -> dict[str, tuple[int, int]]:
+        self.state.tool_queries.append(list(space_ids))
+        out: dict[str, tuple[int, int]] = {}
+        for space_id, tool_state in self.state.tools:
+            if space_id in space_ids and tool_state != "removed":
+                unlocked, total = out.get(space_id, (0, 0))
+                out[space_id] = (unlocked + (tool_state == "unlocked"), total + 1)
+        return out
+
 
 class FakeSpaceSessions:
     def __init__(self, state: SpacesState) -> None:
@@ -111,6 +149,7 @@ def spaces_repositories(state: SpacesState) -> dict[str, Any]:
         "notes": FakeNotes(state),
         "visits": FakeVisits(state),
         "space_sessions": FakeSpaceSessions(state),
+        "tools": FakeTools(state),
     }
 
 
