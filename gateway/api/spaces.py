@@ -812,6 +812,8 @@ class DashboardService(pb_grpc.DashboardServiceServicer):  # type: ignore[misc]
                 engagement=_engagement_out(by_space),
                 sessions_to_mark=by_space.to_mark if by_space else 0,
                 new_shared_notes=entry.new_shared_notes,
+                tools_open=entry.tools_open,
+                tools_total=entry.tools_total,
             )
         return dashboard
 
