@@ -323,9 +323,13 @@ def list_tools(db: Db, master: MasterKey, caller: Caller, request: c.SpaceRef) -
     order, a locked one with why (`locked_reasons`), its target and text once unlocked."""
     with db.read_only() as uow:
         repo, space, relation = _space(uow, master, caller, request)
+        # Each statement reads its own snapshot: the sessions are counted BEFORE the tools are
+        # read, so a count that includes a session's handler's commit comes with the tools that
+        # commit unlocked (read the other way round, CI saw 2 sessions held beside a tool still
+        # locked by "after 2 sessions", with no reason left: a torn read, not a lost unlock).
+        held = uow.space_sessions.held(space.id)
         box = repo.tools_of(space).toolbox(space.id)
-        facts = _facts(uow, space.id, uow.clock.now())
-        facts = Facts(facts.now, facts.sessions_held, box.done_ids())
+        facts = Facts(uow.clock.now(), held, box.done_ids())
     return c.ToolList(
         tools=[tool_view(t, relation, facts) for t in box.live],
         sessions_held=facts.sessions_held,
