@@ -546,14 +546,20 @@ class MembershipChange(StrEnum):
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     ERASED = "erased"  # the person was erased: the membership is gone for good
+    ATTRIBUTES_CHANGED = "attributes_changed"  # department, site or programme (v2)
+    REPUBLISHED = "republished"  # nothing changed: the state again, on an operator's republish
 
 
 class MembershipChanged(EventPayload):
     """A membership changed; it carries the membership's full current state, so a consumer that
-    keeps a copy applies an event only if its sequence is newer than the copy's."""
+    keeps a copy applies an event only if its sequence is newer than the copy's.
+
+    Version 2 adds the cohort attributes HR reports group by (department, site, programme): labels
+    the tenant's admins set on a membership, never anything the person wrote; absent (None) when
+    unset. A v1 event is a v2 event with the three absent."""
 
     TYPE: ClassVar[str] = "identity.membership_changed"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
     AGGREGATE: ClassVar[str] = "member_id"
     TENANT: ClassVar[str | None] = "tenant_id"
 
@@ -566,6 +572,9 @@ class MembershipChanged(EventPayload):
     created_at: datetime
     updated_at: datetime
     accepted_at: datetime | None = None
+    department: str | None = None
+    site: str | None = None
+    programme: str | None = None
 
 
 class PasswordResetRequested(EventPayload):
