@@ -559,6 +559,10 @@ class IdentityService(space_copies.SpaceCopies):
     def on_content_person_erased(self, uow: IdentityUnit, event: Any, envelope: Envelope) -> None:
         personal_data.record_erasure_step(uow, envelope.source(), event)
 
+    @on_event(completion_event("reporting"))
+    def on_reporting_person_erased(self, uow: IdentityUnit, event: Any, envelope: Envelope) -> None:
+        personal_data.record_erasure_step(uow, envelope.source(), event)
+
 
 def _deployment_added_services() -> None:
     """A service a deployment adds beside the platform's own (ECOACH_EXTRA_PERSONAL_DATA_SERVICES:

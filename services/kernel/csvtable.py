@@ -1,4 +1,5 @@
-"""Reading a CSV file people upload (a roster, a list of spaces): plain Python.
+"""Reading a CSV file people upload (a roster, a list of spaces), and writing one people
+download (a report: `write_rows`): plain Python.
 
 UTF-8 with or without a byte-order mark; `,` or `;` between fields (read from the header line);
 CRLF or LF. The header names the columns in any order and any case (with aliases); blank lines
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .errors import DomainError, Problem, invalid
@@ -119,6 +120,27 @@ def _next_row(reader: Any) -> list[str] | None:
                 n=MAX_CELL_CHARS,
             )
         ) from None
+
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_rows(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file of `rows` under a header of `columns`: UTF-8 text, `,` between fields, CRLF
+    (RFC 4180). A text cell that a spreadsheet would run as a formula starts with `'`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_inert(cell) for cell in row])
+    return out.getvalue()
+
+
+def _inert(cell: object) -> object:
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def why(exc: DomainError) -> str:

@@ -17,6 +17,7 @@ PUBLIC_METHODS: dict[str, str] = {
     "scheduling.ping": "liveness for health checks; reveals nothing",
     "assessment.ping": "liveness for health checks; reveals nothing",
     "content.ping": "liveness for health checks; reveals nothing",
+    "reporting.ping": "liveness for health checks; reveals nothing",
     "identity.request_password_reset": "answers the same whether or not the email exists",
     "identity.reset_password": "authenticates by the emailed link's secret",
     "identity.accept_invitation": "authenticates by the invitation link's secret (and, for an "

@@ -96,6 +96,7 @@ def test_the_export_has_one_document_per_registered_service(
         "scheduling",
         "assessment",
         "content",
+        "reporting",
         "witness",
     ]
     copies = json.loads(documents[-1].data)["memberships"]
@@ -130,6 +131,7 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
             "scheduling": False,
             "assessment": False,
             "content": False,
+            "reporting": False,
             "witness": False,
         }
 
@@ -174,6 +176,7 @@ def test_a_person_erases_their_data_and_follows_it_with_the_receipt(
         "scheduling": True,
         "assessment": True,
         "content": True,
+        "reporting": True,
         "witness": True,
     }
     assert done.complete_time.seconds >= done.request_time.seconds

@@ -25,6 +25,7 @@ KERNEL_TABLES: dict[str, tuple[MetaData, ...]] = {
     "scheduling": (EVENT_METADATA, KEYRING_METADATA),
     "assessment": (EVENT_METADATA, KEYRING_METADATA),
     "content": (EVENT_METADATA, KEYRING_METADATA),
+    "reporting": (EVENT_METADATA,),
 }
 
 

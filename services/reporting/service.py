@@ -1,0 +1,126 @@
+"""The reporting nameko service: entrypoints only (rule 2).
+
+Fed only by events: each handler applies one event to one fact (handlers/facts.py); HR reads
+aggregates through `get_report` and `export_report`, under the disclosure rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contracts import assessment as ac
+from services.contracts import content as cc
+from services.contracts import identity as ic
+from services.contracts import personal_data as pd
+from services.contracts import reporting as c
+from services.contracts import scheduling as sch
+from services.contracts import spaces as sc
+from services.contracts.base import Empty, PingResponse
+from services.kernel.caller import Caller
+from services.kernel.events import Envelope
+from services.kernel.runtime import space_copies, tool_copies
+from services.kernel.runtime.database import Database
+from services.kernel.runtime.entrypoints import Authentication, rpc
+from services.kernel.runtime.eventing import EventRelay, on_event
+
+from .handlers import facts, personal_data, reports
+from .storage.unit import Db, ReportingUnit
+
+
+# SpaceCopies and ToolCopies are not imported by name: `nameko run` would take each for a
+# second service. They declare one handler per spaces.space_* and spaces.tool_* event.
+class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
+    name = c.SERVICE
+
+    db: Db = Database(c.SERVICE, unit=ReportingUnit)
+    auth = Authentication()
+    relay = EventRelay()  # publishes reporting.person_erased (its part of an erasure)
+
+    @rpc(public=True, quiet=True)
+    def ping(self, caller: Caller, request: Empty) -> PingResponse:
+        return PingResponse(service=self.name, ok=True)
+
+    @rpc
+    def get_report(self, caller: Caller, request: c.ReportRequest) -> c.Report:
+        return reports.get_report(self.db, caller, request)
+
+    @rpc
+    def export_report(self, caller: Caller, request: c.ReportRequest) -> c.ReportCsv:
+        return reports.export_report(self.db, caller, request)
+
+    @rpc
+    def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
+        return personal_data.export_personal_data(self.db, caller)
+
+    # ---------------------------------------------------------------- facts from events
+
+    @on_event(ic.MembershipChanged)
+    def on_identity_membership_changed(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_membership(uow, event, envelope)
+
+    def record_space(self, uow: ReportingUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
+        facts.record_space(uow, event, envelope)
+
+    def record_tool(self, uow: ReportingUnit, event: sc.ToolEvent, envelope: Envelope) -> None:
+        facts.record_tool(uow, event, envelope)
+
+    @on_event(sc.GoalAchieved)
+    def on_spaces_goal_achieved(self, uow: ReportingUnit, event: Any, envelope: Envelope) -> None:
+        facts.record_goal(uow, event, envelope)
+
+    @on_event(sch.SessionBooked)
+    def on_scheduling_session_booked(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_session(uow, event, envelope)
+
+    @on_event(sch.SessionRescheduled)
+    def on_scheduling_session_rescheduled(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_session(uow, event, envelope)
+
+    @on_event(sch.SessionCancelled)
+    def on_scheduling_session_cancelled(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_session(uow, event, envelope)
+
+    @on_event(sch.SessionHeld)
+    def on_scheduling_session_held(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_session(uow, event, envelope)
+
+    @on_event(sch.SessionNoShow)
+    def on_scheduling_session_no_show(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_session(uow, event, envelope)
+
+    @on_event(ac.AssignmentCreated)
+    def on_assessment_assignment_created(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_assessment(uow, event, envelope)
+
+    @on_event(ac.AttemptSubmitted)
+    def on_assessment_attempt_submitted(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_assessment(uow, event, envelope)
+
+    @on_event(cc.ModuleStarted)
+    def on_content_module_started(self, uow: ReportingUnit, event: Any, envelope: Envelope) -> None:
+        facts.record_module(uow, event, envelope)
+
+    @on_event(cc.ModuleCompleted)
+    def on_content_module_completed(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_module(uow, event, envelope)
+
+    @on_event(ic.PersonErased)
+    def erase_personal_data(self, uow: ReportingUnit, event: Any, envelope: Envelope) -> None:
+        personal_data.erase_personal_data(uow, event)

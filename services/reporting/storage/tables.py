@@ -1,0 +1,115 @@
+"""The reporting service's tables: one table of facts per kind of object, each row at the state
+of the newest event applied (`sequence`, the envelope's), keyed by the object's id and read per
+tenant. What `migrations/` creates (`metadata`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+metadata = MetaData()
+
+TZ = DateTime(timezone=True)
+LABEL = String(100)
+
+
+def _facts(name: str, key: str, *columns: Column) -> Table:  # type: ignore[type-arg]
+    table = Table(
+        name,
+        metadata,
+        Column(key, String(40), primary_key=True),
+        Column("tenant_id", String(40), nullable=False),
+        *columns,
+        Column("sequence", BigInteger, nullable=False),
+    )
+    Index(f"ix_{name}_tenant", table.c.tenant_id)
+    return table
+
+
+# Memberships (identity.membership_changed): roles, status and the cohort attributes.
+members = _facts(
+    "members",
+    "member_id",
+    Column("person_id", String(40), nullable=False),
+    Column("roles", ARRAY(String(16)), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("department", LABEL),
+    Column("site", LABEL),
+    Column("programme", LABEL),
+)
+Index("ix_members_person", members.c.tenant_id, members.c.person_id)
+
+# Spaces (spaces.space_*): status, coachee, sessions planned and the engagement's dates.
+spaces = _facts(
+    "spaces",
+    "space_id",
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("sessions_planned", Integer, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),
+)
+Index("ix_spaces_coachee", spaces.c.coachee_person_id)
+
+# Sessions (scheduling.session_*): status, start, a late cancellation.
+sessions = _facts(
+    "sessions",
+    "session_id",
+    Column("space_id", String(40), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("starts_at", TZ, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("uses_session", Boolean, nullable=False),
+)
+Index("ix_sessions_coachee", sessions.c.coachee_person_id)
+
+# Goals achieved (spaces.goal_achieved).
+goals = _facts(
+    "goals",
+    "goal_id",
+    Column("space_id", String(40), nullable=False),
+    Column("achieved_at", TZ, nullable=False),
+)
+
+# Toolbox tools (spaces.tool_*): open (unlocked) or not, done or not.
+tools = _facts(
+    "tools",
+    "tool_id",
+    Column("space_id", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("done", Boolean, nullable=False),
+)
+
+# Assessment assignments (assessment.assignment_created, attempt_submitted).
+assessments = _facts(
+    "assessments",
+    "assignment_id",
+    Column("space_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("assigned_at", TZ, nullable=False),
+    Column("submitted_at", TZ),
+)
+
+# Module progress (content.module_started, module_completed).
+modules = _facts(
+    "modules",
+    "assignment_id",
+    Column("space_id", String(40), nullable=False),
+    Column("coachee_person_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", TZ),
+    Column("completed_at", TZ),
+)
+Index("ix_modules_coachee", modules.c.coachee_person_id)

@@ -1,0 +1,22 @@
+"""Reporting's unit of work: the fact tables its handlers reach (`uow.members`, ...). The unit
+tests give the same names, in memory, to a fake unit of work (tests/unit/fakes/reporting.py)."""
+
+from __future__ import annotations
+
+from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
+
+from .facts import Assessments, Goals, Members, Modules, Sessions, Spaces, Tools
+
+
+class ReportingUnit(UnitOfWork):
+    members = Repository(Members)
+    spaces = Repository(Spaces)
+    sessions = Repository(Sessions)
+    goals = Repository(Goals)
+    tools = Repository(Tools)
+    assessments = Repository(Assessments)
+    modules = Repository(Modules)
+
+
+# What reporting's handlers are given: the worker's database, whose units are ReportingUnits.
+Db = WorkerDatabase[ReportingUnit]
