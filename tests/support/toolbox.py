@@ -8,11 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import kombu
-
 from services.contracts import spaces as sc
 from services.kernel.events import Envelope, new_event_id
-from tests.support.signing import signed
+from tests.support.events import publish_event
 
 AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
@@ -59,18 +57,7 @@ def envelope_dict(envelope: Envelope) -> dict[str, Any]:
 
 def publish(amqp_uri: str, envelope: Envelope, keys_dir: Path) -> None:
     """What spaces' relay publishes: the envelope on `spaces.events`, signed by spaces."""
-    body, headers = signed(envelope_dict(envelope), "spaces", keys_dir)
-    with kombu.Connection(amqp_uri) as conn:
-        exchange = kombu.Exchange("spaces.events", type="topic", durable=True)
-        conn.Producer().publish(
-            body,
-            exchange=exchange,
-            routing_key=envelope.type,
-            declare=[exchange],
-            headers=headers,
-            content_type="application/json",
-            content_encoding="utf-8",
-        )
+    publish_event(amqp_uri, envelope, keys_dir)
 
 
 def heard(db: Any, record_tool: Any, model: type[sc.ToolEvent], **fields: Any) -> None:
