@@ -28,7 +28,7 @@ from services.kernel.registry import SERVICE_NAMES
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
 from services.kernel.tokens import LEEWAY, ServicePublicKeys, load_or_create_service_key
 
-from . import assessment, content, identity, scheduling, spaces
+from . import assessment, content, identity, reporting, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
 from .feed_limits import FeedLimiter
 from .health import DownstreamHealth
@@ -122,6 +122,7 @@ class Gateway:
         names += scheduling.add_to_server(self.server, self.backend)
         names += assessment.add_to_server(self.server, self.backend)
         names += content.add_to_server(self.server, self.backend)
+        names += reporting.add_to_server(self.server, self.backend)
         self.health_servicer = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health_servicer, self.server)
         self.health = DownstreamHealth(

@@ -15,10 +15,17 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
 from gateway.api.auth import PUBLIC_GRPC_METHODS
-from gateway.api.pb import assessment_pb2, content_pb2, identity_pb2, scheduling_pb2, spaces_pb2
+from gateway.api.pb import (
+    assessment_pb2,
+    content_pb2,
+    identity_pb2,
+    reporting_pb2,
+    scheduling_pb2,
+    spaces_pb2,
+)
 
 PREFIX = "/api/v1"
-FILES = (identity_pb2, spaces_pb2, scheduling_pb2, assessment_pb2, content_pb2)
+FILES = (identity_pb2, spaces_pb2, scheduling_pb2, assessment_pb2, content_pb2, reporting_pb2)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from gateway.api.pb import identity_pb2 as pb
+from services.contracts import identity as ic
 from services.identity.adapters.passwords import Passwords
 from services.identity.domain.mfa import current_code
 from services.identity.handlers.seeding import ensure_person_with_password, ensure_totp
@@ -17,6 +18,7 @@ from services.identity.storage.unit import IdentityUnit
 from services.kernel.clock import SystemClock, clock_for
 from services.kernel.config import Settings
 from services.kernel.crypto import master_key_from
+from services.kernel.runtime.outbox import record_event
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from tests.support.api import Api, Session, session_of
 
@@ -84,7 +86,7 @@ def set_password(config: Settings, email: str, password: str) -> None:
                 .where(persons.c.id == person.id)
                 .values(password_hash=Passwords().hash(password))
             )
-            conn.execute(
+            accepted = conn.execute(
                 update(memberships)
                 .where(
                     memberships.c.person_id == person.id,
@@ -92,6 +94,23 @@ def set_password(config: Settings, email: str, password: str) -> None:
                     memberships.c.created_at == person.created_at,
                 )
                 .values(status="active", accepted_at=person.created_at)
-            )
+                .returning(memberships)
+            ).all()
+            # As accepting does: the memberships' new state for the services that keep a copy
+            # (reporting authorises its tenant admins on it).
+            now = clock_for(config.env, config.test_clock_path).now()
+            for m in accepted:
+                event = ic.MembershipChanged(
+                    change=ic.MembershipChange.ACCEPTED,
+                    member_id=m.id,
+                    tenant_id=m.tenant_id,
+                    person_id=m.person_id,
+                    roles=[ic.Role(r) for r in m.roles],
+                    status=ic.MembershipStatus.ACTIVE,
+                    created_at=m.created_at,
+                    updated_at=m.updated_at,
+                    accepted_at=m.accepted_at,
+                )
+                record_event(conn, event, now)
     finally:
         engine.dispose()
