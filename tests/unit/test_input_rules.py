@@ -1,5 +1,5 @@
 """The text and date rules of every request (services/contracts/base.py, kernel/validation.py),
-the email syntax check, and the CSV reader's limits (kernel/csvtable.py)."""
+the email syntax check, and the CSV reader's limits and writer (kernel/csvtable.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from services.contracts import identity as ic
 from services.contracts import scheduling as sc
 from services.contracts import spaces as spc
 from services.identity.domain.roster import parse_roster
-from services.kernel.csvtable import MAX_CELL_CHARS, check_size, read_rows
+from services.kernel.csvtable import MAX_CELL_CHARS, check_size, read_rows, write_rows
 from services.kernel.errors import InvalidArgument
 from services.kernel.runtime.pagination import decode_page_token, encode_page_token
 from services.kernel.validation import looks_like_email
@@ -220,3 +220,9 @@ def test_every_sensitive_change_requires_the_proof_of_the_person(
     # A password is a secret compared as given: a tab or a line break in it is kept.
     given = model.from_request({**rest, "current_password": "tab\there", "mfa_code": "123 456"})
     assert given.current_password == "tab\there"  # type: ignore[attr-defined]
+
+
+def test_a_csv_written_for_download_never_runs_a_formula() -> None:
+    text = write_rows(("label", "value"), [("=HYPERLINK(1)", 3), ("+1", 0), ("Sales, EU", 7)])
+    assert text.splitlines() == ["label,value", "'=HYPERLINK(1),3", "'+1,0", '"Sales, EU",7']
+    assert text.endswith("\r\n")
