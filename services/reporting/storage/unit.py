@@ -1,5 +1,4 @@
-"""Reporting's unit of work: the fact tables its handlers reach (`uow.members`, ...). The unit
-tests give the same names, in memory, to a fake unit of work (tests/unit/fakes/reporting.py)."""
+"""Reporting's unit of work: the fact tables its handlers reach (`uow.members`, ...)."""
 
 from __future__ import annotations
 
