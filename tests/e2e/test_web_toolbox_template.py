@@ -142,6 +142,16 @@ def test_a_coach_starts_a_toolbox_from_another_space_and_another_coach_cannot(
             "Opens: once “Giving feedback” is done",
         ]
         journey_checks(page, "toolbox-copied", elsewhere)
+        # The copy answered with a redirect: reloading shows the same report and copies
+        # nothing again; the address carries ids, never the tools' labels.
+        assert page.url.startswith(toolbox_url + "?") and "feedback" not in page.url.lower()
+        page.reload()
+        assert page.locator("#copied li").all_inner_texts() == [
+            "Giving feedback",
+            "My week",
+            "Wheel of life",
+        ]
+        assert page.locator("#tool-list li.tool").count() == 3
 
     # The new tools are the second space's, with targets of their own, waiting for the new
     # module tool.
