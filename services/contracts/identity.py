@@ -551,12 +551,8 @@ class MembershipChange(StrEnum):
 
 
 class MembershipChanged(EventPayload):
-    """A membership changed; it carries the membership's full current state, so a consumer that
-    keeps a copy applies an event only if its sequence is newer than the copy's.
-
-    Version 2 adds the cohort attributes HR reports group by (department, site, programme): labels
-    the tenant's admins set on a membership, never anything the person wrote; absent (None) when
-    unset. A v1 event is a v2 event with the three absent."""
+    """A membership changed, with its full current state (a copy applies a newer sequence only).
+    v2 adds the cohort attributes HR reports group by, set by the tenant's admins (None: unset)."""
 
     TYPE: ClassVar[str] = "identity.membership_changed"
     VERSION: ClassVar[int] = 2
