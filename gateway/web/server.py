@@ -26,6 +26,7 @@ from waitress.server import BaseWSGIServer
 
 from gateway.api.peers import parse_proxies
 from gateway.httpjson.app import create_api, mount
+from services.kernel.clock import clock_for
 from services.kernel.config import settings
 from services.kernel.logs import configure
 
@@ -51,6 +52,7 @@ def main() -> int:
         feed_per_hour=config.feed_requests_per_hour,
         feed_per_address_hour=config.feed_requests_per_address_hour,
         trusted_proxies=proxies,
+        clock=clock_for(config.env, config.test_clock_path),
     )
     app = mount(pages, create_api(grpc.insecure_channel(config.gateway_address), proxies))
     log.info("web gateway listening on %s", config.web_address)
