@@ -23,9 +23,7 @@ dedupes by `ecoach-delivery-id`).
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,6 +69,7 @@ from ..webhooks import (
     signature_header,
 )
 from .keyring import KeyRing
+from .outbox import relay_owner_id
 from .safe_http import (
     WEB_SCHEMES,
     AddressPolicy,
@@ -322,11 +321,6 @@ class _Claimed:
     secret: str | None
 
 
-def deliverer_owner_id(service: str) -> str:
-    """Names one deliverer instance in `claimed_by` (host, process, random)."""
-    return f"{service}@{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
 _d = webhook_deliveries
 _pick = (
     select(_d.c.id)
@@ -373,7 +367,7 @@ class WebhookDeliverer:
         self.schedule = schedule or RetrySchedule()
         self.batch = batch
         self.lease = lease
-        self.owner = owner or deliverer_owner_id(service)
+        self.owner = owner or relay_owner_id(service)  # host, process, random
         self.random = random
 
     def claim(self) -> list[_Claimed]:
