@@ -9,6 +9,8 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -317,3 +319,29 @@ def test_transport_failures_have_an_error_class(failure: Exception, error: str) 
     with pytest.raises(Undeliverable) as failed:
         sender.post("https://hooks.example.org/in", b"{}", {})
     assert failed.value.error == error
+
+
+# ------------------------------------------------------------------ the receivers' documentation
+
+
+def documented_verifier() -> Any:
+    """The first Python snippet of docs/api/webhooks.md, which receivers copy."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "api" / "webhooks.md").read_text()
+    snippet = page.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(compile(snippet, "docs/api/webhooks.md", "exec"), scope)  # noqa: S102 (our own docs)
+    return scope["verify_ecoach_webhook"]
+
+
+@given(secrets_, bodies, instants)
+def test_the_documented_receiver_snippet_agrees_with_the_kernel(
+    secret: str, body: bytes, at: datetime
+) -> None:
+    check = documented_verifier()
+    header = signature_header(secret, body, at)
+    now = at.timestamp()
+    assert check(secret, body, header, now)
+    assert not check(secret + "x", body, header, now)
+    assert not check(secret, body + b" ", header, now)
+    assert not check(secret, body, header, now + 301)
+    assert not check(secret, body, header.replace("t=", "t=1"), now)
