@@ -70,16 +70,17 @@ def verify(
 ) -> int:
     """The delivery's timestamp if `header` signs `body` with `secret` within `tolerance` of `now`;
     otherwise `InvalidSignature`."""
-    timestamp: int | None = None
+    timestamps: list[str] = []
     candidates: list[str] = []
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
+        if key == "t":
+            timestamps.append(value)
         elif key == "v1":
             candidates.append(value)
-    if timestamp is None:
-        raise InvalidSignature("no timestamp (t=) in the signature header")
+    if len(timestamps) != 1 or not timestamps[0].isdigit():
+        raise InvalidSignature("not one timestamp (t=) in the signature header")
+    timestamp = int(timestamps[0])
     if not candidates:
         raise InvalidSignature("no v1 signature in the signature header")
     if abs(now.timestamp() - timestamp) > tolerance.total_seconds():
