@@ -67,16 +67,21 @@ def call(identity: Any, service_config: dict[str, Any]) -> Iterator[Callable[...
         proxy.stop()
 
 
-def count(table: Any, **where: str) -> int:
+def read(query: Any) -> list[Any]:
+    """The rows of one query on identity's database, over a connection of its own."""
     engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
     try:
         with engine.connect() as conn:
-            query = select(func.count()).select_from(table)
-            for column, value in where.items():
-                query = query.where(table.c[column] == value)
-            return int(conn.execute(query).scalar_one())
+            return list(conn.execute(query))
     finally:
         engine.dispose()
+
+
+def count(table: Any, **where: str) -> int:
+    query = select(func.count()).select_from(table)
+    for column, value in where.items():
+        query = query.where(table.c[column] == value)
+    return int(read(query)[0][0])
 
 
 @pytest.fixture
@@ -449,17 +454,8 @@ def test_sign_in_refuses_wrong_passwords_and_non_members_alike(
 
 
 def outbox_events(aggregate_id: str) -> list[dict[str, Any]]:
-    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(outbox.c.envelope)
-                .where(outbox.c.aggregate_id == aggregate_id)
-                .order_by(outbox.c.id)
-            ).scalars()
-            return list(rows)
-    finally:
-        engine.dispose()
+    query = select(outbox.c.envelope).where(outbox.c.aggregate_id == aggregate_id)
+    return [row.envelope for row in read(query.order_by(outbox.c.id))]
 
 
 def test_changes_record_their_events_in_the_same_transaction(
@@ -620,17 +616,8 @@ def test_a_bad_search_is_refused_naming_its_field(
 
 
 def stored_cohort(member_id: str) -> tuple[Any, ...]:
-    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(
-                select(memberships.c.department, memberships.c.site, memberships.c.programme).where(
-                    memberships.c.id == member_id
-                )
-            ).one()
-            return tuple(row)
-    finally:
-        engine.dispose()
+    cohort = (memberships.c.department, memberships.c.site, memberships.c.programme)
+    return tuple(read(select(*cohort).where(memberships.c.id == member_id))[0])
 
 
 def test_an_admin_sets_cohort_attributes_published_in_membership_changed_v2(
