@@ -50,6 +50,7 @@ def csv_file(good: int, bad_email: str) -> bytes:
 # What the actions' forms could carry, naming the other tenant's people.
 FORM_VALUES = {
     "roles": "COACH",
+    "department": "Stolen",
     "cadence": "WEEKLY",
     "sessions_planned": "5",
     "start_date": "2027-02-01",
@@ -419,7 +420,7 @@ def test_hr_pages_are_not_found_for_anyone_but_the_tenants_admin(
     )
     before = other_tenant_state(api, s, other)
     routes = routes_naming_ids("/hr/")
-    assert len(routes) == 9, routes  # 2 pages, 7 actions
+    assert len(routes) == 10, routes  # 2 pages, 8 actions
     ids = {"<member_id>": other.coach_member, "<space_id>": theirs_draft.space_id}
     people = {
         "coachee_member_id": other.coachee_member,
