@@ -31,7 +31,7 @@ from tests.support.browser import browsing
 from tests.support.isolation import all_members, as_dict
 from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
-from tests.support.web import email_of, journey_checks, open_space, sign_in
+from tests.support.web import email_of, in_french, journey_checks, open_space, sign_in
 
 NOTE_BODY = "Confidential: my manager and I disagree about the Lyon move"
 GOAL_TITLE = "Private goal about the Lyon move"
@@ -483,10 +483,7 @@ def test_hr_reads_field_errors_beside_their_fields_in_french(
     origin: str,
 ) -> None:
     team = make_tenant(deployment, api, operator)
-    api.auth.UpdateMyProfile(
-        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
-        metadata=team.admin.metadata,
-    )
+    in_french(api, team.admin)
     with browsing(browser, origin) as (_, page, elsewhere):
         sign_in(page, origin, email_of(api, team.admin))
         page.wait_for_url(f"{origin}/hr/members")

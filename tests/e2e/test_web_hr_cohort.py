@@ -5,7 +5,6 @@ widths, axe-core audit and no request off the origin, as in tests/e2e/test_web_h
 
 from __future__ import annotations
 
-from google.protobuf.field_mask_pb2 import FieldMask
 from playwright.sync_api import Browser
 
 from ecoach_dev.deployment import Deployment
@@ -14,7 +13,7 @@ from gateway.api.pb import identity_pb2 as ipb
 from tests.e2e.conftest import make_tenant
 from tests.support.api import Api, Session
 from tests.support.browser import browsing
-from tests.support.web import email_of, journey_checks, sign_in
+from tests.support.web import email_of, in_french, journey_checks, sign_in
 
 TOO_LONG = "x" * 81
 
@@ -69,10 +68,7 @@ def test_a_refused_label_is_said_in_french(
     deployment: Deployment, api: Api, operator: Session, browser: Browser, origin: str
 ) -> None:
     team = make_tenant(deployment, api, operator)
-    api.auth.UpdateMyProfile(
-        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
-        metadata=team.admin.metadata,
-    )
+    in_french(api, team.admin)
     with browsing(browser, origin) as (_, page, elsewhere):
         sign_in(page, origin, email_of(api, team.admin))
         page.wait_for_url(f"{origin}/hr/members")
