@@ -427,6 +427,12 @@ class IdentityService(space_copies.SpaceCopies):
         return members.update_member(self.db, caller, request)
 
     @rpc
+    def set_member_attributes(
+        self, caller: Caller, request: c.SetMemberAttributesRequest
+    ) -> c.Member:
+        return members.set_member_attributes(self.db, caller, request)
+
+    @rpc
     def deactivate_member(self, caller: Caller, request: c.MemberRef) -> c.Member:
         return members.deactivate_member(self.db, caller, request)
 

@@ -65,6 +65,9 @@ class Memberships:
                 status=m.status,
                 updated_at=m.updated_at,
                 accepted_at=m.accepted_at,
+                department=m.department,
+                site=m.site,
+                programme=m.programme,
             )
         )
 
@@ -72,7 +75,14 @@ class Memberships:
         self.session.execute(
             update(memberships)
             .where(memberships.c.id == m.id)
-            .values(status=m.status, invited_email=m.invited_email, updated_at=m.updated_at)
+            .values(
+                status=m.status,
+                invited_email=m.invited_email,
+                updated_at=m.updated_at,
+                department=m.department,
+                site=m.site,
+                programme=m.programme,
+            )
         )
 
     def get(self, tenant_id: str, member_id: str, *, for_update: bool = False) -> Membership | None:
