@@ -124,6 +124,23 @@ class PingResponse(Contract):
     ok: bool
 
 
+# The operator's name in service tokens: `ecoach-ops` signs with `<keys>/ops.key` (ADR 0022).
+OPERATOR_TOOL = "ops"
+
+
+class RepublishRequest(Contract):
+    """Republish the current state of the service's aggregates as snapshot events, for one
+    tenant or (no tenant) every tenant (docs/adr/0022-republish.md)."""
+
+    tenant_id: Id | None = None
+
+
+class RepublishReport(Contract):
+    """How many snapshot events of each type were recorded in the outbox."""
+
+    recorded: dict[str, int]
+
+
 # ---------------------------------------------------------------- methods on the wire
 
 Req = TypeVar("Req", bound=BaseModel)

@@ -19,6 +19,8 @@ from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import RepublishReport as RepublishReport  # re-exported: part of this API
+from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 

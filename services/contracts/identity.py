@@ -16,6 +16,8 @@ from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import RepublishReport as RepublishReport  # re-exported: part of this API
+from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 from .personal_data import (
     EraseMyDataRequest,

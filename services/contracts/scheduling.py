@@ -22,6 +22,8 @@ from services.kernel.timezones import check_time_zone
 
 from . import personal_data as pd
 from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import RepublishReport as RepublishReport  # re-exported: part of this API
+from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
 SERVICE = "scheduling"
@@ -491,6 +493,20 @@ class SessionNoShow(SessionEvent):
     absent: Literal["coachee", "coach"]
 
 
+class SessionSnapshot(SessionEvent):
+    """A session's current state, republished on an operator's command for consumers that
+    start late (docs/adr/0022-republish.md): the live events' state, plus what a cancellation
+    or a no-show adds (absent otherwise). No handler acting on sessions subscribes to it, so it
+    mails no invitation; its sequence follows the session's live events."""
+
+    TYPE: ClassVar[str] = "scheduling.session_snapshot"
+
+    cancelled_by: Side | None = None
+    late: bool | None = None
+    reason: CancelReason | None = None
+    absent: Literal["coachee", "coach"] | None = None
+
+
 class RescheduleRequested(EventPayload):
     """A coachee asked the coach to move a session (inside the request window)."""
 
@@ -522,6 +538,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     SessionCancelled,
     SessionHeld,
     SessionNoShow,
+    SessionSnapshot,
     RescheduleRequested,
     RescheduleRequestClosed,
     completion_event(SERVICE),  # scheduling.person_erased: its part of an erasure is done
@@ -559,6 +576,7 @@ class SchedulingApi(Api):
     get_session_room = Method(SessionRef, SessionRoom)
     get_dashboard = Method(DashboardRequest, SchedulingDashboard)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
+    republish_state = Method(RepublishRequest, RepublishReport)
     get_my_calendar_settings = Method(Empty, CalendarSettings)
     update_my_calendar_settings = Method(UpdateCalendarSettingsRequest, CalendarSettings)
     create_calendar_feed = Method(Empty, CalendarFeed)
