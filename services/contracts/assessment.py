@@ -466,6 +466,17 @@ class AttemptSubmitted(AssignmentEvent):
     attempt_number: int
 
 
+class AssignmentSnapshot(AssignmentEvent):
+    """An assignment's current state, republished on an operator's command for consumers that
+    start late (docs/adr/0022-republish.md): with when each submitted attempt was submitted (in
+    attempt order). Never answers nor scores. The toolboxes do not subscribe to it."""
+
+    TYPE: ClassVar[str] = "assessment.assignment_snapshot"
+
+    attempts_submitted: int
+    submitted_at: list[datetime]
+
+
 class RetakeAllowed(AssignmentEvent):
     """The coach allowed one more attempt."""
 
@@ -509,6 +520,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     AssignmentCreated,
     AttemptSubmitted,
     RetakeAllowed,
+    AssignmentSnapshot,
     RaterInvited,
     RaterAnswered,
     RaterExpired,
@@ -539,3 +551,4 @@ class AssessmentApi(Api):
     submit_rater_answers = Method(RaterAnswersRequest, RaterReceipt)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
+    republish_state = Method(RepublishRequest, RepublishReport)

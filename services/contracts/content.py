@@ -425,12 +425,24 @@ class ModuleCompleted(ModuleProgressEvent):
     TYPE: ClassVar[str] = "content.module_completed"
 
 
+class ModuleSnapshot(ModuleProgressEvent):
+    """A coachee's progress through an assigned module as it is now, republished on an
+    operator's command for consumers that start late (docs/adr/0022-republish.md); one for each
+    module started (as the live events). The toolboxes do not subscribe to it."""
+
+    TYPE: ClassVar[str] = "content.module_snapshot"
+
+    started_at: datetime
+    completed_at: datetime | None = None
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     ResourceRecommended,
     RecommendationMarked,
     ModuleStarted,
     LessonCompleted,
     ModuleCompleted,
+    ModuleSnapshot,
 )
 
 
@@ -462,3 +474,4 @@ class ContentApi(Api):
     set_lrs_settings = Method(LrsSettingsInput, LrsSettings)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
+    republish_state = Method(RepublishRequest, RepublishReport)

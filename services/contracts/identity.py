@@ -756,6 +756,7 @@ class IdentityApi(Api):
     list_tenant_audit_events = Method(ListTenantAuditRequest, AuditEventList)
     list_security_events = Method(ListSecurityEventsRequest, AuditEventList)
     export_personal_data = Method(Empty, PersonalDataExport)
+    republish_state = Method(RepublishRequest, RepublishReport)
     erase_my_data = Method(EraseMyDataRequest, Erasure)
     reset_person_mfa = Method(ResetPersonMfaRequest, ResetPersonMfaResponse)
     erase_person = Method(ErasePersonRequest, Erasure)

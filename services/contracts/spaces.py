@@ -591,6 +591,26 @@ class GoalAchieved(EventPayload):
     achieved_at: datetime
 
 
+class GoalSnapshot(EventPayload):
+    """A goal's current state, republished on an operator's command for consumers that start
+    late (docs/adr/0022-republish.md): ids, status and times only, never its words.
+    `achieved_at`: for an achieved goal, its last change (when it was achieved, unless it was
+    edited since); empty otherwise."""
+
+    TYPE: ClassVar[str] = "spaces.goal_snapshot"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "goal_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    goal_id: str
+    space_id: str
+    tenant_id: str
+    status: Literal["open", "achieved", "archived"]
+    achieved: bool
+    achieved_at: datetime | None = None
+    updated_at: datetime
+
+
 class NoteShared(EventPayload):
     """A shared note (or a reply) was written in a space (ids and times only)."""
 
@@ -604,6 +624,14 @@ class NoteShared(EventPayload):
     tenant_id: str
     author_person_id: str
     shared_at: datetime
+
+
+class SpaceSnapshot(SpaceEvent):
+    """A space's current set-up and status, republished on an operator's command for consumers
+    that start late (docs/adr/0022-republish.md). The space and tool copies of the other
+    services do not subscribe to it: their copies are kept by the live events."""
+
+    TYPE: ClassVar[str] = "spaces.space_snapshot"
 
 
 class CoachChanged(SpaceEvent):
@@ -688,6 +716,13 @@ class ToolDone(ToolEvent):
     TYPE: ClassVar[str] = "spaces.tool_done"
 
 
+class ToolSnapshot(ToolEvent):
+    """A tool's current state, republished on an operator's command for consumers that start
+    late (docs/adr/0022-republish.md); the services that gate targets do not subscribe to it."""
+
+    TYPE: ClassVar[str] = "spaces.tool_snapshot"
+
+
 TOOL_EVENTS: tuple[type[ToolEvent], ...] = (
     ToolAdded,
     ToolUnlocked,
@@ -721,6 +756,9 @@ EVENTS: tuple[type[EventPayload], ...] = (
     GoalAchieved,
     NoteShared,
     *TOOL_EVENTS,
+    SpaceSnapshot,
+    GoalSnapshot,
+    ToolSnapshot,
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )
 
@@ -764,6 +802,7 @@ class SpacesApi(Api):
     get_coach_roster = Method(ListSpacesRequest, CoachRoster)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
+    republish_state = Method(RepublishRequest, RepublishReport)
     add_tool = Method(AddToolRequest, Tool)
     update_tool = Method(UpdateToolRequest, Tool)
     list_tools = Method(SpaceRef, ToolList)
