@@ -292,7 +292,7 @@ def deploy_secrets(folder: Path, *, keda: bool = False) -> list[Path]:
     (`keys/scaler.amqp`). Returns the files created."""
     keys = folder / "keys"
     before = set(folder.rglob("*"))
-    for owner in KEY_OWNERS:
+    for owner in (*KEY_OWNERS, *TOOL_KEY_OWNERS):
         load_or_create_service_key(keys, owner)
     for process in (*SERVICES, *BROKER_CLIENTS, *((QUEUE_SCALER,) if keda else ())):
         broker.process_credentials("amqp://localhost/", keys, process)
