@@ -8,20 +8,37 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import eventlet
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from services.assessment.handlers import assignments
+from services.assessment.handlers import republish as assessment_republish
+from services.assessment.handlers import spaces as assessment_spaces
+from services.assessment.storage.unit import AssessmentUnit
+from services.contracts import assessment as ac
 from services.contracts import scheduling as sc
+from services.contracts import spaces as spc
 from services.kernel.clock import FixedClock
 from services.kernel.config import settings
+from services.kernel.crypto import master_key_from
 from services.kernel.ids import new_id
 from services.kernel.runtime.outbox import outbox
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
+from services.kernel.space_copy import SpaceCopy as AssessmentSpace
 from services.scheduling.domain.model import Session, SpaceCopy
 from services.scheduling.handlers import republish as scheduling_republish
 from services.scheduling.handlers.views import session_event
 from services.scheduling.storage.unit import SchedulingUnit
+from services.spaces.domain.goals import Goal
+from services.spaces.domain.toolbox import Rule
+from services.spaces.handlers import republish as spaces_republish
+from services.spaces.handlers.toolbox import tool_event
+from services.spaces.storage.unit import SpacesUnit
+from tests.integration.test_assessment_service import WHEEL, person, space_event
+from tests.integration.test_toolbox_storage import a_space, add
+from tests.support.waiting import wait_for
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
 NOW = START + timedelta(hours=2)
@@ -145,3 +162,154 @@ def test_scheduling_republishes_in_batches(scheduling_engine: Engine) -> None:
         [(e["type"], e["sequence"]) for e in events] == [("scheduling.session_snapshot", 1)]
         for events in rows.values()
     )
+
+
+def test_a_snapshot_waits_for_a_live_change_in_flight_and_follows_it(
+    scheduling_engine: Engine,
+) -> None:
+    """The live change recorded its event (sequence 2) but has not committed: the republish
+    waits for it, then reads the state it committed and records sequence 3."""
+    db = WorkerDatabase(scheduling_engine, FixedClock(NOW), unit=SchedulingUnit)
+    live = WorkerDatabase(scheduling_engine, FixedClock(NOW), unit=SchedulingUnit)
+    tenant = new_id("tnt")
+    session = a_session(tenant, 0)
+    try:
+        with db.unit_of_work() as uow:
+            uow.sessions.add([session], 0)
+            uow.record(session_event(sc.SessionBooked, session))
+        with live.unit_of_work() as uow:
+            session.mark("held", session.coach_person_id, NOW)
+            uow.sessions.save(session)
+            uow.record(session_event(sc.SessionHeld, session))
+            republishing = eventlet.spawn(
+                scheduling_republish.republish_state, db, sc.RepublishRequest(tenant_id=tenant)
+            )
+            wait_for(lambda: waiting_on_a_lock(scheduling_engine), 10, "the republish to wait")
+        report = republishing.wait()
+    finally:
+        db.close()
+        live.close()
+    assert report.recorded == {"scheduling.session_snapshot": 1}
+    rows = outbox_rows(scheduling_engine, [session.id])[session.id]
+    assert [(e["type"], e["sequence"]) for e in rows] == [
+        ("scheduling.session_booked", 1),
+        ("scheduling.session_held", 2),
+        ("scheduling.session_snapshot", 3),
+    ]
+    assert rows[-1]["payload"]["status"] == "held"
+
+
+def waiting_on_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO event_sequences%'"
+                )
+            ).scalar()
+        )
+
+
+# ---------------------------------------------------------------- spaces
+
+
+def test_spaces_republishes_spaces_goals_and_tools_after_their_live_events() -> None:
+
+    engine = make_engine(settings().database_url_for("spaces"), pool_size=2)
+    db = WorkerDatabase(engine, FixedClock(NOW), unit=SpacesUnit)
+    master = master_key_from(settings())
+    try:
+        space = a_space(db, master)
+        tool = add(db, master, space, Rule(by_hand=True))
+        with db.unit_of_work() as uow:
+            uow.record(tool_event(spc.ToolAdded, tool))
+        goals = []
+        with db.unit_of_work() as uow:
+            repo = uow.spaces.unlocked(master)
+            for progress in (40, 100):
+                goal = Goal.create(
+                    space.id,
+                    space.tenant_id,
+                    {"title": "SECRET goal", "progress": progress},
+                    space.set_up.coach.person_id,
+                    NOW,
+                )
+                goal.achieved_now()
+                repo.goals_of(space).add(goal, {})
+                goals.append(goal)
+        report = spaces_republish.republish_state(
+            db, sc.RepublishRequest(tenant_id=space.tenant_id)
+        )
+        rows = outbox_rows(engine, [space.id, tool.id, *(g.id for g in goals)])
+    finally:
+        db.close()
+        engine.dispose()
+    assert report.recorded == {
+        "spaces.space_snapshot": 1,
+        "spaces.goal_snapshot": 2,
+        "spaces.tool_snapshot": 1,
+    }
+    assert rows[space.id][-1]["payload"]["status"] == "active"
+    *live, snapshot = rows[tool.id]
+    assert [(e["type"], e["sequence"]) for e in live] == [("spaces.tool_added", 1)]
+    assert (snapshot["type"], snapshot["sequence"]) == ("spaces.tool_snapshot", 2)
+    assert snapshot["payload"]["state"] == "locked"
+    open_goal, achieved = (rows[g.id][-1]["payload"] for g in goals)
+    assert (open_goal["status"], open_goal["achieved"], open_goal["achieved_at"]) == (
+        "open",
+        False,
+        None,
+    )
+    assert (achieved["status"], achieved["achieved"]) == ("achieved", True)
+    assert achieved["achieved_at"] is not None
+    assert "SECRET" not in str(rows)  # never a goal's words
+
+
+# ---------------------------------------------------------------- assessment
+
+
+def test_assessment_republishes_an_assignment_with_its_submissions_never_answers_nor_scores() -> (
+    None
+):
+    engine = make_engine(settings().database_url_for("assessment"), pool_size=2)
+    db = WorkerDatabase(engine, FixedClock(START), unit=AssessmentUnit)
+    master = master_key_from(settings())
+    tenant = new_id("tnt")
+    coach, coachee = (
+        person(new_id("per"), tenant, "coach"),
+        person(new_id("per"), tenant, "coachee"),
+    )
+    copy = AssessmentSpace(
+        new_id("spc"), tenant, "active", coachee.person_id, coach.person_id, None, START
+    )
+    try:
+        with db.unit_of_work() as uow:
+            assessment_spaces.record_space(uow, space_event(spc.SpaceActivated, copy))
+        assigned = assignments.assign_instrument(
+            db,
+            master,
+            coach,
+            ac.AssignInstrumentRequest(space_id=copy.space_id, instrument_id="wheel-of-life"),
+        )
+        assignments.submit_attempt(
+            db,
+            master,
+            coachee,
+            ac.AnswersRequest(assignment_id=assigned.assignment_id, answers=WHEEL),
+        )
+        report = assessment_republish.republish_state(db, ac.RepublishRequest(tenant_id=tenant))
+        rows = outbox_rows(engine, [assigned.assignment_id])[assigned.assignment_id]
+    finally:
+        db.close()
+        engine.dispose()
+    assert report.recorded == {"assessment.assignment_snapshot": 1}
+    assert [(e["type"], e["sequence"]) for e in rows] == [
+        ("assessment.assignment_created", 1),
+        ("assessment.attempt_submitted", 2),
+        ("assessment.assignment_snapshot", 3),
+    ]
+    snapshot = rows[-1]["payload"]
+    assert (snapshot["status"], snapshot["attempts_submitted"]) == ("submitted", 1)
+    assert len(snapshot["submitted_at"]) == 1
+    assert not {"answers", "scores", "results"} & set(snapshot)
