@@ -119,6 +119,14 @@ def test_republishing_records_snapshots_after_the_live_events_and_mails_nothing_
         done = ops(world, service, "--tenant", team.tenant_id)
         assert done.returncode == 0, done.stdout + done.stderr
         assert line in done.stdout, done.stdout
+    identity_db = sa.create_engine(world.config.database_url_for("identity"))
+    try:
+        *live, republished = outbox_of(identity_db, team.coachee_member)
+    finally:
+        identity_db.dispose()
+    assert live and republished.sequence == live[-1].sequence + 1
+    assert republished.envelope["payload"]["change"] == "republished"
+    assert republished.envelope["payload"]["status"] == "active"
 
     # The invitation handler never saw the snapshot: the next booking's invitation arrives, and
     # the coachee's calendar has one mail per session.

@@ -17,7 +17,12 @@ from services.assessment.handlers import assignments
 from services.assessment.handlers import republish as assessment_republish
 from services.assessment.handlers import spaces as assessment_spaces
 from services.assessment.storage.unit import AssessmentUnit
+from services.content.handlers import modules
+from services.content.handlers import republish as content_republish
+from services.content.handlers import spaces as content_spaces
+from services.content.storage.unit import ContentUnit
 from services.contracts import assessment as ac
+from services.contracts import content as cc
 from services.contracts import scheduling as sc
 from services.contracts import spaces as spc
 from services.kernel.clock import FixedClock
@@ -37,6 +42,10 @@ from services.spaces.handlers import republish as spaces_republish
 from services.spaces.handlers.toolbox import tool_event
 from services.spaces.storage.unit import SpacesUnit
 from tests.integration.test_assessment_service import WHEEL, person, space_event
+from tests.integration.test_content_modules import DEPLOYMENT as CONTENT_DEPLOYMENT
+from tests.integration.test_content_modules import OPERATOR as CONTENT_OPERATOR
+from tests.integration.test_content_modules import folder
+from tests.integration.test_content_modules import person as content_person
 from tests.integration.test_toolbox_storage import a_space, add
 from tests.support.waiting import wait_for
 
@@ -313,3 +322,58 @@ def test_assessment_republishes_an_assignment_with_its_submissions_never_answers
     assert (snapshot["status"], snapshot["attempts_submitted"]) == ("submitted", 1)
     assert len(snapshot["submitted_at"]) == 1
     assert not {"answers", "scores", "results"} & set(snapshot)
+
+
+# ---------------------------------------------------------------- content
+
+
+def test_content_republishes_each_started_module_s_progress() -> None:
+    engine = make_engine(settings().database_url_for("content"), pool_size=2)
+    clock = FixedClock(START)
+    db = WorkerDatabase(engine, clock, unit=ContentUnit)
+    slug = "republish-" + new_id("x")[4:14]
+    tenant, space_id = new_id("tnt"), new_id("spc")
+    coach = content_person(new_id("per"), tenant, "coach")
+    coachee = content_person(new_id("per"), tenant, "coachee")
+    copy = AssessmentSpace(
+        space_id, tenant, "active", coachee.person_id, coach.person_id, None, START
+    )
+    try:
+        modules.import_module(db, CONTENT_OPERATOR, folder(slug, 1, "First"))
+        modules.import_module(db, CONTENT_OPERATOR, folder(slug + "-b", 1, "Other"))
+        with db.unit_of_work() as uow:
+            content_spaces.record_space(uow, space_event(spc.SpaceActivated, copy))
+        started = modules.assign_module(
+            db, coach, cc.AssignModuleRequest(space_id=space_id, slug=slug)
+        )
+        modules.assign_module(
+            db, coach, cc.AssignModuleRequest(space_id=space_id, slug=slug + "-b")
+        )
+        first = modules.open_lesson(
+            db, coachee, cc.LessonRequest(assignment_id=started.assignment_id)
+        )
+        clock.advance(timedelta(minutes=2))
+        modules.complete_lesson(
+            db,
+            CONTENT_DEPLOYMENT,
+            coachee,
+            cc.LessonRequest(assignment_id=started.assignment_id, lesson=first.lessons[0]),
+        )
+        report = content_republish.republish_state(db, cc.RepublishRequest(tenant_id=tenant))
+        rows = outbox_rows(engine, [started.assignment_id])[started.assignment_id]
+    finally:
+        db.close()
+        engine.dispose()
+    assert report.recorded == {"content.module_snapshot": 1}  # the module not started: none
+    assert [(e["type"], e["sequence"]) for e in rows] == [
+        ("content.module_started", 1),
+        ("content.lesson_completed", 2),
+        ("content.module_snapshot", 3),
+    ]
+    snapshot = rows[-1]["payload"]
+    assert (snapshot["status"], snapshot["lessons_completed"], snapshot["seconds"]) == (
+        "started",
+        1,
+        120,
+    )
+    assert snapshot["completed_at"] is None and snapshot["started_at"]
