@@ -12,7 +12,13 @@ from services.contracts import content as c
 from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
-from services.contracts.base import OPERATOR_TOOL, Empty, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
@@ -107,7 +113,7 @@ class ContentService(space_copies.SpaceCopies, tool_copies.ToolCopies):
         return personal_data.export_personal_data(self.db, self.master, caller)
 
     @rpc(services=(OPERATOR_TOOL,), people=False)
-    def republish_state(self, caller: Caller, request: c.RepublishRequest) -> c.RepublishReport:
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
         """`ecoach-ops republish content`: only the operator's tool (ADR 0022)."""
         return republish.republish_state(self.db, request)
 

@@ -22,9 +22,7 @@ from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
-from .base import RepublishReport as RepublishReport  # re-exported: part of this API
-from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -527,7 +525,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 )
 
 
-class AssessmentApi(Api):
+class AssessmentApi(PublishingApi):
     """What the assessment service serves."""
 
     service = SERVICE
@@ -551,4 +549,3 @@ class AssessmentApi(Api):
     submit_rater_answers = Method(RaterAnswersRequest, RaterReceipt)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
-    republish_state = Method(RepublishRequest, RepublishReport)

@@ -197,9 +197,26 @@ class Api:
 
     service: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A method inherited from a shared table (`PublishingApi`) becomes this service's."""
+        super().__init_subclass__(**kwargs)
+        for base in cls.__mro__[1:]:
+            for name, method in vars(base).items():
+                if isinstance(method, Method) and name not in vars(cls):
+                    own: Method[Any, Any] = Method(method.request, method.response)
+                    setattr(cls, name, own)
+                    own.__set_name__(cls, name)
+
     @classmethod
     def methods(cls) -> dict[str, Method[Any, Any]]:
         return {k: v for k, v in vars(cls).items() if isinstance(v, Method)}
+
+
+class PublishingApi(Api):
+    """The table of a service that publishes events: it also serves `republish_state`, for the
+    operator's tool only (docs/adr/0022-republish.md)."""
+
+    republish_state = Method(RepublishRequest, RepublishReport)
 
 
 def api_of(service: str) -> type[Api]:

@@ -18,9 +18,7 @@ from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
-from .base import RepublishReport as RepublishReport  # re-exported: part of this API
-from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -446,7 +444,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 )
 
 
-class ContentApi(Api):
+class ContentApi(PublishingApi):
     """What the content service serves."""
 
     service = SERVICE
@@ -474,4 +472,3 @@ class ContentApi(Api):
     set_lrs_settings = Method(LrsSettingsInput, LrsSettings)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
-    republish_state = Method(RepublishRequest, RepublishReport)

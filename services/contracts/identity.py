@@ -15,9 +15,7 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
-from .base import RepublishReport as RepublishReport  # re-exported: part of this API
-from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 from .personal_data import (
     EraseMyDataRequest,
@@ -737,7 +735,7 @@ class ResolveMemberEmailsResponse(Contract):
 # ---------------------------------------------------------------- methods
 
 
-class IdentityApi(Api):
+class IdentityApi(PublishingApi):
     """What the identity service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE
@@ -756,7 +754,6 @@ class IdentityApi(Api):
     list_tenant_audit_events = Method(ListTenantAuditRequest, AuditEventList)
     list_security_events = Method(ListSecurityEventsRequest, AuditEventList)
     export_personal_data = Method(Empty, PersonalDataExport)
-    republish_state = Method(RepublishRequest, RepublishReport)
     erase_my_data = Method(EraseMyDataRequest, Erasure)
     reset_person_mfa = Method(ResetPersonMfaRequest, ResetPersonMfaResponse)
     erase_person = Method(ErasePersonRequest, Erasure)

@@ -21,9 +21,7 @@ from services.kernel.personal_data import completion_event
 from services.kernel.timezones import check_time_zone
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
-from .base import RepublishReport as RepublishReport  # re-exported: part of this API
-from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
 SERVICE = "scheduling"
@@ -548,7 +546,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 # ---------------------------------------------------------------- methods
 
 
-class SchedulingApi(Api):
+class SchedulingApi(PublishingApi):
     """What the scheduling service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE
@@ -576,7 +574,6 @@ class SchedulingApi(Api):
     get_session_room = Method(SessionRef, SessionRoom)
     get_dashboard = Method(DashboardRequest, SchedulingDashboard)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
-    republish_state = Method(RepublishRequest, RepublishReport)
     get_my_calendar_settings = Method(Empty, CalendarSettings)
     update_my_calendar_settings = Method(UpdateCalendarSettingsRequest, CalendarSettings)
     create_calendar_feed = Method(Empty, CalendarFeed)

@@ -19,9 +19,7 @@ from services.kernel.personal_data import completion_event
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
-from .base import RepublishReport as RepublishReport  # re-exported: part of this API
-from .base import RepublishRequest as RepublishRequest  # re-exported: part of this API
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -592,10 +590,7 @@ class GoalAchieved(EventPayload):
 
 
 class GoalSnapshot(EventPayload):
-    """A goal's current state, republished on an operator's command for consumers that start
-    late (docs/adr/0022-republish.md): ids, status and times only, never its words.
-    `achieved_at`: for an achieved goal, its last change (when it was achieved, unless it was
-    edited since); empty otherwise."""
+    """A goal's current state, republished for late consumers (ADR 0022); never its words."""
 
     TYPE: ClassVar[str] = "spaces.goal_snapshot"
     VERSION: ClassVar[int] = 1
@@ -606,8 +601,7 @@ class GoalSnapshot(EventPayload):
     space_id: str
     tenant_id: str
     status: Literal["open", "achieved", "archived"]
-    achieved: bool
-    achieved_at: datetime | None = None
+    achieved_at: datetime | None = None  # achieved: its last change (unless edited since)
     updated_at: datetime
 
 
@@ -627,9 +621,7 @@ class NoteShared(EventPayload):
 
 
 class SpaceSnapshot(SpaceEvent):
-    """A space's current set-up and status, republished on an operator's command for consumers
-    that start late (docs/adr/0022-republish.md). The space and tool copies of the other
-    services do not subscribe to it: their copies are kept by the live events."""
+    """A space's current state, republished for late consumers (ADR 0022); no copy takes it."""
 
     TYPE: ClassVar[str] = "spaces.space_snapshot"
 
@@ -717,8 +709,7 @@ class ToolDone(ToolEvent):
 
 
 class ToolSnapshot(ToolEvent):
-    """A tool's current state, republished on an operator's command for consumers that start
-    late (docs/adr/0022-republish.md); the services that gate targets do not subscribe to it."""
+    """A tool's current state, republished for late consumers (ADR 0022); no gate takes it."""
 
     TYPE: ClassVar[str] = "spaces.tool_snapshot"
 
@@ -756,9 +747,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     GoalAchieved,
     NoteShared,
     *TOOL_EVENTS,
-    SpaceSnapshot,
-    GoalSnapshot,
-    ToolSnapshot,
+    *(SpaceSnapshot, GoalSnapshot, ToolSnapshot),  # ADR 0022
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )
 
@@ -766,7 +755,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 # ---------------------------------------------------------------- methods
 
 
-class SpacesApi(Api):
+class SpacesApi(PublishingApi):
     """What the spaces service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE
@@ -802,7 +791,6 @@ class SpacesApi(Api):
     get_coach_roster = Method(ListSpacesRequest, CoachRoster)
     rotate_tenant_key = Method(TenantRef, TenantKeyRotation)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
-    republish_state = Method(RepublishRequest, RepublishReport)
     add_tool = Method(AddToolRequest, Tool)
     update_tool = Method(UpdateToolRequest, Tool)
     list_tools = Method(SpaceRef, ToolList)

@@ -12,7 +12,13 @@ from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import scheduling as c
 from services.contracts import spaces as sc
-from services.contracts.base import OPERATOR_TOOL, Empty, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -191,7 +197,7 @@ class SchedulingService(space_copies.SpaceCopies):
         return personal_data.export_personal_data(self.db, caller)
 
     @rpc(services=(OPERATOR_TOOL,), people=False)
-    def republish_state(self, caller: Caller, request: c.RepublishRequest) -> c.RepublishReport:
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
         """`ecoach-ops republish scheduling`: only the operator's tool (ADR 0022)."""
         return republish.republish_state(self.db, request)
 

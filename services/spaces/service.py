@@ -13,7 +13,14 @@ from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import scheduling as schc
 from services.contracts import spaces as c
-from services.contracts.base import OPERATOR_TOOL, Empty, PageRequest, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PageRequest,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -210,7 +217,7 @@ class SpacesService:
         return personal_data.export_personal_data(self.db, self.master, caller)
 
     @rpc(services=(OPERATOR_TOOL,), people=False)
-    def republish_state(self, caller: Caller, request: c.RepublishRequest) -> c.RepublishReport:
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
         """`ecoach-ops republish spaces`: only the operator's tool (ADR 0022)."""
         return republish.republish_state(self.db, request)
 

@@ -16,7 +16,7 @@ import pytest
 from services.contracts import scheduling as sc
 from services.contracts.base import OPERATOR_TOOL, RepublishReport, RepublishRequest, api_of
 from services.kernel.clock import FixedClock
-from services.kernel.events import EventPayload
+from services.kernel.events import EventPayload, is_snapshot
 from services.kernel.registry import SERVICES
 from services.kernel.runtime.republish import Snapshots, republish
 from services.kernel.runtime.topology import subscriptions_of
@@ -121,7 +121,7 @@ def snapshot_types() -> set[str]:
         module = importlib.import_module(f"services.contracts.{service.name}")
         for value in vars(module).values():
             if inspect.isclass(value) and issubclass(value, EventPayload):
-                if value.TYPE.endswith("_snapshot"):
+                if is_snapshot(value.TYPE):
                     found.add(value.TYPE)
     return found
 

@@ -4,6 +4,7 @@ ids, status and the dates of its submitted attempts, never answers nor scores.""
 from __future__ import annotations
 
 from services.contracts import assessment as c
+from services.contracts.base import RepublishReport, RepublishRequest
 from services.kernel.runtime.republish import Snapshots, republish
 
 from ..domain.assignments import SUBMITTED, Assignment
@@ -28,6 +29,6 @@ SNAPSHOTS: tuple[Snapshots[AssessmentUnit], ...] = (
 )
 
 
-def republish_state(db: Db, request: c.RepublishRequest) -> c.RepublishReport:
+def republish_state(db: Db, request: RepublishRequest) -> RepublishReport:
     """A snapshot of every assignment (of one tenant, when named), in batches."""
-    return c.RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))
+    return RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))

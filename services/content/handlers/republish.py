@@ -4,6 +4,7 @@ ids, version and counts, as the live progress events, never what the coachee wro
 from __future__ import annotations
 
 from services.contracts import content as c
+from services.contracts.base import RepublishReport, RepublishRequest
 from services.kernel.runtime.republish import Snapshots, republish
 
 from ..storage.unit import ContentUnit, Db
@@ -36,6 +37,6 @@ SNAPSHOTS: tuple[Snapshots[ContentUnit], ...] = (
 )
 
 
-def republish_state(db: Db, request: c.RepublishRequest) -> c.RepublishReport:
+def republish_state(db: Db, request: RepublishRequest) -> RepublishReport:
     """A snapshot of every started module (of one tenant, when named), in batches."""
-    return c.RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))
+    return RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))

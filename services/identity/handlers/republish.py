@@ -5,6 +5,7 @@ it carries whatever they carry). Nothing but the future reporting service consum
 from __future__ import annotations
 
 from services.contracts import identity as c
+from services.contracts.base import RepublishReport, RepublishRequest
 from services.kernel.runtime.republish import Snapshots, republish
 
 from ..storage.unit import Db, IdentityUnit
@@ -23,6 +24,6 @@ SNAPSHOTS: tuple[Snapshots[IdentityUnit], ...] = (
 )
 
 
-def republish_state(db: Db, request: c.RepublishRequest) -> c.RepublishReport:
+def republish_state(db: Db, request: RepublishRequest) -> RepublishReport:
     """A `republished` membership_changed of every membership (of one tenant, when named)."""
-    return c.RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))
+    return RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))

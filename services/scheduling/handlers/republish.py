@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.contracts import scheduling as c
+from services.contracts.base import RepublishReport, RepublishRequest
 from services.kernel.runtime.republish import Snapshots, republish
 
 from ..storage.unit import Db, SchedulingUnit
@@ -16,6 +16,6 @@ SNAPSHOTS: tuple[Snapshots[SchedulingUnit], ...] = (
 )
 
 
-def republish_state(db: Db, request: c.RepublishRequest) -> c.RepublishReport:
+def republish_state(db: Db, request: RepublishRequest) -> RepublishReport:
     """A snapshot of every session (of one tenant, when named), in batches."""
-    return c.RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))
+    return RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.contracts import spaces as c
+from services.contracts.base import RepublishReport, RepublishRequest
 from services.kernel.runtime.republish import Snapshots, republish
 
 from ..domain.goals import ACHIEVED
@@ -22,7 +23,6 @@ def goal_snapshot(row: Any) -> c.GoalSnapshot:
         space_id=row.space_id,
         tenant_id=row.tenant_id,
         status=row.status,
-        achieved=achieved,
         achieved_at=row.updated_at if achieved else None,
         updated_at=row.updated_at,
     )
@@ -48,6 +48,6 @@ SNAPSHOTS: tuple[Snapshots[SpacesUnit], ...] = (
 )
 
 
-def republish_state(db: Db, request: c.RepublishRequest) -> c.RepublishReport:
+def republish_state(db: Db, request: RepublishRequest) -> RepublishReport:
     """A snapshot of every space, goal and tool (of one tenant, when named), in batches."""
-    return c.RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))
+    return RepublishReport(recorded=republish(db, SNAPSHOTS, request.tenant_id))
