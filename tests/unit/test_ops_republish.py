@@ -29,7 +29,7 @@ def test_a_malformed_tenant_id_is_refused_before_any_call(tmp_path: Path) -> Non
 
 
 def test_without_the_operator_s_key_nothing_is_asked(tmp_path: Path) -> None:
-    with pytest.raises(republish.RepublishError, match="no operator key at .*ops.key"):
+    with pytest.raises(republish.RepublishError, match=r"no operator key at .*ops\.key"):
         republish.republish(UNREACHABLE, tmp_path, CLOCK, "scheduling", None, timeout=1)
 
 
