@@ -601,7 +601,7 @@ class GoalSnapshot(EventPayload):
     space_id: str
     tenant_id: str
     status: Literal["open", "achieved", "archived"]
-    achieved_at: datetime | None = None  # achieved: its last change (unless edited since)
+    achieved_at: datetime | None = None  # when it last became achieved (kept if archived)
     updated_at: datetime
 
 

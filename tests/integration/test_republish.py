@@ -245,7 +245,7 @@ def test_spaces_republishes_spaces_goals_and_tools_after_their_live_events() -> 
                     space.set_up.coach.person_id,
                     NOW,
                 )
-                goal.achieved_now()
+                goal.achieved_now(NOW)
                 repo.goals_of(space).add(goal, {})
                 goals.append(goal)
         report = spaces_republish.republish_state(db, RepublishRequest(tenant_id=space.tenant_id))
@@ -266,7 +266,7 @@ def test_spaces_republishes_spaces_goals_and_tools_after_their_live_events() -> 
     open_goal, achieved = (rows[g.id][-1]["payload"] for g in goals)
     assert (open_goal["status"], open_goal["achieved_at"]) == ("open", None)
     assert achieved["status"] == "achieved"
-    assert achieved["achieved_at"] is not None
+    assert datetime.fromisoformat(achieved["achieved_at"]) == NOW
     assert "SECRET" not in str(rows)  # never a goal's words
 
 

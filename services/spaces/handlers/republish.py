@@ -9,7 +9,6 @@ from services.contracts import spaces as c
 from services.contracts.base import RepublishReport, RepublishRequest
 from services.kernel.runtime.republish import Snapshots, republish
 
-from ..domain.goals import ACHIEVED
 from ..storage.unit import Db, SpacesUnit
 from .toolbox import tool_event
 from .views import space_event
@@ -17,13 +16,12 @@ from .views import space_event
 
 def goal_snapshot(row: Any) -> c.GoalSnapshot:
     """A goal's row (`Spaces.goal_states`) as its snapshot."""
-    achieved = row.status == ACHIEVED
     return c.GoalSnapshot(
         goal_id=row.id,
         space_id=row.space_id,
         tenant_id=row.tenant_id,
         status=row.status,
-        achieved_at=row.updated_at if achieved else None,
+        achieved_at=row.achieved_at,
         updated_at=row.updated_at,
     )
 

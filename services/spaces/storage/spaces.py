@@ -206,7 +206,8 @@ class Spaces:
 
     def goal_states(self, goal_ids: list[str]) -> list[Any]:
         """Ids, status and times of these goals (nothing sealed): rows of `goals`."""
-        columns = [goals.c[n] for n in ("id", "space_id", "tenant_id", "status", "updated_at")]
+        names = ("id", "space_id", "tenant_id", "status", "updated_at", "achieved_at")
+        columns = [goals.c[n] for n in names]
         return list(
             self.connection.execute(
                 select(*columns).where(goals.c.id.in_(goal_ids)).order_by(goals.c.id)
