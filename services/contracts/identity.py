@@ -15,7 +15,7 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 
 # Re-exported (`x as x`): part of this API, though written in another module.
 from .base import TenantRef as TenantRef
@@ -717,7 +717,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 # ---------------------------------------------------------------- methods
 
 
-class IdentityApi(Api):
+class IdentityApi(PublishingApi):
     """What the identity service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE

@@ -84,6 +84,16 @@ class Envelope(BaseModel):
         return model.model_validate(self.payload)
 
 
+SNAPSHOT_SUFFIX = "_snapshot"
+
+
+def is_snapshot(event_type: str) -> bool:
+    """A snapshot (`<service>.<aggregate>_snapshot`): an aggregate's current state republished
+    on an operator's command for consumers that start late (docs/adr/0022-republish.md). No
+    handler that acts on the live events subscribes to one."""
+    return event_type.endswith(SNAPSHOT_SUFFIX)
+
+
 def new_event_id() -> str:
     return "evt_" + secrets.token_hex(16)
 

@@ -168,6 +168,24 @@ def record_events(
     return envelopes
 
 
+# Lock (and create, at 0, when missing) the sequence rows of many aggregates, in id order so
+# two such statements never wait on each other crosswise.
+_hold_sequences = text(
+    "INSERT INTO event_sequences (aggregate_id, last_sequence) "
+    "SELECT a, 0 FROM unnest(CAST(:ids AS varchar[])) AS s(a) ORDER BY a "
+    "ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = event_sequences.last_sequence"
+)
+
+
+def hold_sequences(connection: Connection, aggregate_ids: list[str]) -> None:
+    """Lock the sequence rows of `aggregate_ids` until the transaction ends. A transaction that
+    records an event of one of them meanwhile waits; one that recorded before has committed
+    (its state is read after this). So state read now and recorded in this transaction gets a
+    sequence after every event describing an older state."""
+    if aggregate_ids:
+        connection.execute(_hold_sequences, {"ids": sorted(set(aggregate_ids))})
+
+
 def _check_type(payload: EventPayload) -> None:
     if not payload.TYPE:
         raise TypeError(f"{type(payload).__name__} has no TYPE")
