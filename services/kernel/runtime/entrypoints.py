@@ -320,6 +320,9 @@ def rpc(
                 except DomainError as exc:
                     outcome = str(exc.code)
                     raise
+                except Exception:
+                    outcome = "INTERNAL"  # escaped _serve's net (nameko answers it as an error)
+                    raise
                 finally:
                     elapsed = time.perf_counter() - started
                     service = getattr(self, "name", "")
