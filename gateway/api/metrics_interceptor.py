@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -21,43 +22,36 @@ def _code(context: grpc.ServicerContext, default: str) -> str:
     return code.name if isinstance(code, grpc.StatusCode) else default
 
 
-def _record(method: str, code: str, started: float) -> None:
-    metrics.GRPC_REQUESTS.labels(method, code).inc()
-    metrics.GRPC_DURATION.labels(method).observe(time.perf_counter() - started)
+@contextmanager
+def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
+    started = time.perf_counter()
+    code = "UNKNOWN"  # an exception that set no code: grpcio answers UNKNOWN
+    try:
+        yield
+        code = _code(context, "OK")
+    except GeneratorExit:
+        code = "CANCELLED"  # a streamed answer the client stopped reading
+        raise
+    except BaseException:
+        code = _code(context, "UNKNOWN")
+        raise
+    finally:
+        metrics.GRPC_REQUESTS.labels(method, code).inc()
+        metrics.GRPC_DURATION.labels(method).observe(time.perf_counter() - started)
 
 
 def _unary(method: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:
     def serve(request: Any, context: grpc.ServicerContext) -> Any:
-        started = time.perf_counter()
-        code = "UNKNOWN"  # an exception that set no code: grpcio answers UNKNOWN
-        try:
-            answer = behaviour(request, context)
-            code = _code(context, "OK")
-            return answer
-        except BaseException:
-            code = _code(context, "UNKNOWN")
-            raise
-        finally:
-            _record(method, code, started)
+        with _observed(method, context):
+            return behaviour(request, context)
 
     return serve
 
 
 def _streaming(method: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:
     def serve(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        started = time.perf_counter()
-        code = "UNKNOWN"
-        try:
+        with _observed(method, context):
             yield from behaviour(request, context)
-            code = _code(context, "OK")
-        except GeneratorExit:
-            code = "CANCELLED"  # the client went away mid-stream
-            raise
-        except BaseException:
-            code = _code(context, "UNKNOWN")
-            raise
-        finally:
-            _record(method, code, started)
 
     return serve
 

@@ -201,3 +201,15 @@ def test_a_streamed_answer_is_counted_when_it_ends() -> None:
 def test_an_unknown_method_is_not_counted_at_all() -> None:
     details = type("Details", (), {"method": "/made.up/Name", "invocation_metadata": ()})()
     assert MetricsInterceptor().intercept_service(lambda _: None, details) is None
+
+
+def test_a_stream_the_client_stops_reading_is_counted_cancelled() -> None:
+    method = "/ecoach.v1.Test/Abandoned"
+
+    def export(request: Any, context: FakeContext) -> Any:
+        yield from ("a", "b")
+
+    stream = intercepted(export, method, streaming=True)("x", FakeContext())
+    assert next(stream) == "a"
+    stream.close()
+    assert count(metrics.GRPC_REQUESTS, method=method, code="CANCELLED") == 1
