@@ -4,6 +4,9 @@ gRPC gateway's status codes. tests/e2e/test_metrics.py scrapes every real proces
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import amqp
@@ -14,6 +17,7 @@ from werkzeug.test import Client
 
 from gateway.api.metrics_interceptor import MetricsInterceptor
 from gateway.web.http_metrics import UNMATCHED, measured
+from services.contracts.identity import TenantCreated
 from services.kernel import metrics
 from services.kernel.runtime.metric_sources import (
     DEAD_LETTER_CACHE_SECONDS,
@@ -213,3 +217,114 @@ def test_a_stream_the_client_stops_reading_is_counted_cancelled() -> None:
     assert next(stream) == "a"
     stream.close()
     assert count(metrics.GRPC_REQUESTS, method=method, code="CANCELLED") == 1
+
+
+# ---------------------------------------------------------------- event handlers (kernel eventing)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+class FakeDatabase:
+    """A WorkerDatabase's surface that `on_event` uses; the inbox is a set of (handler, id)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.clock = FakeClock(now)
+        self.inbox: set[tuple[str, str]] = set()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Any]:
+        yield type("Uow", (), {"connection": self, "clock": self.clock})()
+
+
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A service with one handler of identity.tenant_created, on the fake database; signatures
+    are not checked (tests/unit/test_event_signatures.py does)."""
+    from services.kernel.runtime import eventing
+
+    def claim(connection: FakeDatabase, handler: str, event_id: str, now: datetime) -> bool:
+        fresh = (handler, event_id) not in connection.inbox
+        connection.inbox.add((handler, event_id))
+        return fresh
+
+    monkeypatch.setattr(eventing, "check_signature", lambda *args: None)
+    monkeypatch.setattr(eventing, "claim_inbox", claim)
+
+    class Metered:
+        name = "metered"
+        fail = False
+
+        def __init__(self, db: FakeDatabase) -> None:
+            self.db = db
+
+        @eventing.on_event(TenantCreated)
+        def on_tenant(self, uow: Any, event: Any, envelope: Any) -> None:
+            if self.fail:
+                raise RuntimeError("a bug")
+
+    return Metered
+
+
+def test_a_handler_counts_applied_duplicate_and_failed_deliveries_and_its_lag(
+    handlers: Any,
+) -> None:
+    occurred = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    service = handlers(FakeDatabase(occurred + timedelta(seconds=42)))
+    body = {
+        "id": "evt_1",
+        "type": TenantCreated.TYPE,
+        "version": 1,
+        "occurred_at": occurred.isoformat(),
+        "tenant_id": "ten_1",
+        "aggregate_id": "ten_1",
+        "sequence": 1,
+        "payload": TenantCreated(tenant_id="ten_1", slug="acme", created_at=occurred).model_dump(
+            mode="json"
+        ),
+    }
+    delivery = {"attempt": 1, "request_id": None, "headers": {}, "raw": b""}
+    handler = "metered.on_tenant"
+    service.on_tenant(body, delivery)
+    service.on_tenant(body, delivery)  # redelivered: already applied
+    service.fail = True
+    with pytest.raises(RuntimeError):
+        service.on_tenant({**body, "id": "evt_2"}, delivery)
+    for outcome in ("applied", "duplicate", "failed"):
+        assert count(metrics.EVENTS_HANDLED, handler=handler, outcome=outcome) == 1, outcome
+    assert count(metrics.EVENT_LAG, handler=handler) == 3
+    [family] = metrics.EVENT_LAG.collect()
+    [lag_sum] = [
+        s for s in family.samples if s.name.endswith("_sum") and s.labels == {"handler": handler}
+    ]
+    assert lag_sum.value == 3 * 42.0
+
+
+def test_failures_sent_on_are_counted_by_destination() -> None:
+    from services.kernel.runtime.eventing import FailureRouter, PoisonEvent
+
+    sent: list[str] = []
+    router = FailureRouter.__new__(FailureRouter)  # its setup needs a broker: the parts it uses
+    router.retries = 1
+    router.container = type("Container", (), {"service_name": "metered"})()
+    router.publisher = type(
+        "Publisher", (), {"publish": lambda self, exchange, *a, **k: sent.append(exchange)}
+    )()
+    entrypoint = type(
+        "Entrypoint", (), {"method_name": "on_routed", "queue": type("Q", (), {"name": "q"})()}
+    )()
+
+    def message() -> Any:  # a first delivery
+        return type("M", (), {"headers": {}, "body": b"{}", "properties": {}})()
+
+    router.route(entrypoint, message(), RuntimeError("once"))
+    router.route(entrypoint, message(), PoisonEvent("never"))
+    handler = "metered.on_routed"
+    assert count(metrics.EVENTS_ROUTED, handler=handler, destination="retry") == 1
+    assert count(metrics.EVENTS_ROUTED, handler=handler, destination="dead_letter") == 1
+    assert sent == ["metered.retry", "metered.dead-letters"]
