@@ -209,3 +209,10 @@ def test_deploy_secrets_makes_every_key_file_compose_mounts_and_never_replaces_o
     before = {p: p.read_bytes() for p in created}
     assert deploy_secrets(folder) == []
     assert {p: p.read_bytes() for p in created} == before
+
+
+def test_every_process_serves_metrics_on_its_own_container(compose: dict[str, Any]) -> None:
+    for name in processes.names():
+        environment = compose["services"][name]["environment"]
+        assert environment["ECOACH_METRICS_PORT"] == "${ECOACH_METRICS_PORT:-9100}", name
+        assert environment["ECOACH_METRICS_HOST"] == "0.0.0.0", name

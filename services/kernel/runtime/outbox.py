@@ -284,6 +284,8 @@ _prune_outbox = delete(outbox).where(
 )
 _prune_inbox = delete(inbox).where(inbox.c.applied_at < bindparam("before"))
 _backlog = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+# Both from the partial index of unsent rows: cheap however many sent rows wait for pruning.
+_unsent = select(func.count(), func.min(outbox.c.recorded_at)).where(outbox.c.sent_at.is_(None))
 
 
 class Relay:
@@ -384,6 +386,17 @@ class Relay:
     def backlog(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(_backlog).scalar_one())
+
+    def lag_samples(self) -> list[tuple[str, tuple[str, ...], float]]:
+        """At scrape time (services/kernel/metrics.py): the unsent events and the age of the
+        oldest, on the service's clock (the one that stamped them)."""
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(_unsent).one()
+        age = max((self.clock.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
+        return [
+            ("ecoach_outbox_backlog", (self.service,), float(count)),
+            ("ecoach_outbox_oldest_unsent_age_seconds", (self.service,), age),
+        ]
 
 
 # ---------------------------------------------------------------- the inbox (handlers' side)
