@@ -10,7 +10,8 @@ Every contracts module (`services/contracts/*.py`) that publishes events lists t
 Usage: `python -m ecoach_dev.catalogue` writes the catalogue (and removes schema files no event
 produces any more); `python -m ecoach_dev.catalogue --check` exits 1, naming the stale files, if
 the committed catalogue differs from what would be generated. `make test` runs the same check
-(tests/unit/test_event_catalogue.py).
+(tests/unit/test_event_catalogue.py). Both also write (or check) the events' AsyncAPI document,
+`docs/api/asyncapi.json` (`ecoach_dev.asyncapi`), built from the same schemas.
 """
 
 from __future__ import annotations
@@ -68,6 +69,40 @@ ENVELOPE_FIELDS: dict[str, str] = {
 }
 
 
+# How events travel: the index's `Delivery` section, and the AsyncAPI document's description.
+DELIVERY: tuple[str, ...] = (
+    "Events are published by the service named by the first part of their type, on its "
+    "RabbitMQ topic exchange `<service>.events`, with the event type as routing key "
+    "(`identity.tenant_created` goes to `identity.events`). The message is persistent, its "
+    "body the event's envelope as JSON (`content_type: application/json`, UTF-8).",
+    "",
+    "- **At least once.** The publisher records an event in its outbox in the same "
+    "transaction as the change it describes, and a relay publishes it after the commit, "
+    "with publisher confirms: no event is lost, but one may be delivered more than once.",
+    "- **Exactly-once effect.** Each handler records the event id in its service's inbox in "
+    "its own transaction, so a redelivered event is applied once. A handler that fails is "
+    "retried with back-off, then parked in its service's dead-letter queue.",
+    "- **Reordering.** Retries reorder events. Events that carry the full current state of "
+    "their aggregate are applied only if their `sequence` is newer than the copy the "
+    "consumer holds; older ones are ignored.",
+    "- **Signed.** The body is the envelope as compact JSON with sorted keys; the headers "
+    "`ecoach-signer` (the publishing service) and `ecoach-signature` (base64url Ed25519 "
+    "signature of the exact body bytes, by that service's key) let every consumer check it. "
+    "A handler applies an event only if the signer is the service named by the type and the "
+    "signature verifies; anything else is parked at once, never applied.",
+)
+
+# Who may read which events (`EventPayload.AUDIENCE`): the index's `Audience` section.
+AUDIENCE: tuple[str, ...] = (
+    "## Audience",
+    "",
+    "Each event says who may read it (`AUDIENCE` on its contract, `x-ecoach-audience` in the "
+    "AsyncAPI document). `internal`: a domain event between the platform's own services, for "
+    "them only. `public`: an event HR reporting tools may receive; the product contract allows "
+    "only aggregates published by the reporting service (PRODUCT.md), never a person's data.",
+)
+
+
 class CatalogueError(Exception):
     """The contracts cannot be turned into a catalogue (duplicate types, clashing $defs...)."""
 
@@ -113,7 +148,7 @@ def description_of(event: type[EventPayload]) -> str:
     return inspect.cleandoc(doc) if doc else ""
 
 
-def _merge_defs(target: dict[str, Any], defs: Mapping[str, Any], owner: str) -> None:
+def merge_defs(target: dict[str, Any], defs: Mapping[str, Any], owner: str) -> None:
     for name, definition in defs.items():
         if name in target and target[name] != definition:
             raise CatalogueError(f"{owner}: two different definitions are named {name!r}")
@@ -125,8 +160,8 @@ def event_schema(event: type[EventPayload]) -> dict[str, Any]:
     envelope = copy.deepcopy(Envelope.model_json_schema())
     payload = copy.deepcopy(event.model_json_schema())
     defs: dict[str, Any] = {}
-    _merge_defs(defs, envelope.pop("$defs", {}), event.TYPE)
-    _merge_defs(defs, payload.pop("$defs", {}), event.TYPE)
+    merge_defs(defs, envelope.pop("$defs", {}), event.TYPE)
+    merge_defs(defs, payload.pop("$defs", {}), event.TYPE)
     # The document's own description is the event's; here, say which contract this is.
     payload["description"] = f"The event's fields: `{event.__module__}.{event.__name__}`."
 
@@ -246,6 +281,7 @@ def _event_section(event: type[EventPayload]) -> list[str]:
         f"- Version: {event.VERSION}",
         f"- Aggregate field: `{event.AGGREGATE}`",
         "- Tenant field: " + (f"`{event.TENANT}`" if event.TENANT else "none (platform-wide)"),
+        f"- Audience: {event.AUDIENCE}",
         f"- Contract: `{event.__module__}.{event.__name__}`",
         f"- Schema: [{schema_file_name(event)}]({schema_file_name(event)})",
         "",
@@ -277,6 +313,9 @@ def render_index(events: Sequence[type[EventPayload]]) -> str:
         f" `make test` checks it is up to date (`{COMMAND} --check` does too). Do not edit it by "
         "hand: change the contract and run the command again.",
         "",
+        "The same events as an AsyncAPI 3.0 document (channels, messages, signature headers, "
+        "broker): [docs/api/asyncapi.json](../api/asyncapi.json), written by the same command.",
+        "",
         "## Events",
         "",
         "| Type | Version | Publisher | Schema |",
@@ -294,25 +333,9 @@ def render_index(events: Sequence[type[EventPayload]]) -> str:
         "",
         "## Delivery",
         "",
-        "Events are published by the service named by the first part of their type, on its "
-        "RabbitMQ topic exchange `<service>.events`, with the event type as routing key "
-        "(`identity.tenant_created` goes to `identity.events`). The message is persistent, its "
-        "body the envelope below as JSON (`content_type: application/json`, UTF-8).",
+        *DELIVERY,
         "",
-        "- **At least once.** The publisher records an event in its outbox in the same "
-        "transaction as the change it describes, and a relay publishes it after the commit, "
-        "with publisher confirms: no event is lost, but one may be delivered more than once.",
-        "- **Exactly-once effect.** Each handler records the event id in its service's inbox in "
-        "its own transaction, so a redelivered event is applied once. A handler that fails is "
-        "retried with back-off, then parked in its service's dead-letter queue.",
-        "- **Reordering.** Retries reorder events. Events that carry the full current state of "
-        "their aggregate are applied only if their `sequence` is newer than the copy the "
-        "consumer holds; older ones are ignored.",
-        "- **Signed.** The body is the envelope as compact JSON with sorted keys; the headers "
-        "`ecoach-signer` (the publishing service) and `ecoach-signature` (base64url Ed25519 "
-        "signature of the exact body bytes, by that service's key) let every consumer check it. "
-        "A handler applies an event only if the signer is the service named by the type and the "
-        "signature verifies; anything else is parked at once, never applied.",
+        *AUDIENCE,
         "",
         "## Envelope",
         "",
@@ -430,12 +453,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     where = _display(directory)
+    # Imported here: the AsyncAPI module builds on this one.
+    from ecoach_dev import asyncapi
+
+    document = _display(asyncapi.DOCUMENT)
     if args.check:
         drift = compare(directory, expected)
         if drift:
             print(drift.describe(directory), file=sys.stderr)
+        if asyncapi.is_stale():
+            print(f"{document} is stale; run `{COMMAND}`.", file=sys.stderr)
+        if drift or asyncapi.is_stale():
             return 1
         print(f"The event catalogue in {where} is up to date ({len(expected)} files).")
+        print(f"{document} is up to date.")
         return 0
     drift = write(directory, expected)
     for name in drift.changed:
@@ -446,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"removed {where}/{name}")
     if not drift:
         print(f"The event catalogue in {where} is up to date ({len(expected)} files).")
+    print(f"wrote {document}" if asyncapi.write() else f"{document} is up to date.")
     return 0
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.contracts.base import OPERATOR_TOOL
 from services.kernel import registry
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import create_master_key_file
@@ -129,10 +130,14 @@ def ensure_broker_users(config: Settings, services: Iterable[ServiceSpec]) -> No
 
 # Every process that signs service tokens: each service, and the gateway.
 KEY_OWNERS = (*SERVICES, "gateway")
+# And the operator's tool, `ecoach-ops`, which is no process of the deployment: the services
+# accept its tokens on the methods that name it (ADR 0022), so its public half must be in the
+# key folder before they start.
+TOOL_KEY_OWNERS = (OPERATOR_TOOL,)
 
 
 def ensure_keys(config: Settings) -> None:
-    for owner in KEY_OWNERS:
+    for owner in (*KEY_OWNERS, *TOOL_KEY_OWNERS):
         load_or_create_service_key(config.keys_path, owner)
     # Outside production a master key file is created; production sets ECOACH_MASTER_KEY (or
     # provides the file) itself, and never keeps it beside the database.
@@ -287,7 +292,7 @@ def deploy_secrets(folder: Path, *, keda: bool = False) -> list[Path]:
     (`keys/scaler.amqp`). Returns the files created."""
     keys = folder / "keys"
     before = set(folder.rglob("*"))
-    for owner in KEY_OWNERS:
+    for owner in (*KEY_OWNERS, *TOOL_KEY_OWNERS):
         load_or_create_service_key(keys, owner)
     for process in (*SERVICES, *BROKER_CLIENTS, *((QUEUE_SCALER,) if keda else ())):
         broker.process_credentials("amqp://localhost/", keys, process)

@@ -115,6 +115,8 @@ class Deployment:
         )
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
+        # Each process's /metrics port (ECOACH_METRICS_PORT), a free one per start.
+        self.metrics_ports: dict[str, int] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -153,11 +155,16 @@ class Deployment:
     def start_process(self, name: str, env: dict[str, str] | None = None) -> None:
         log = self.var_dir / f"{name}.log"
         self.logs[name] = log
+        self.metrics_ports[name] = free_port()
         with open(log, "ab") as out:
             self.procs[name] = subprocess.Popen(
                 self.commands[name],
                 cwd=ROOT,
-                env={**self.env, **(env or {})},
+                env={
+                    **self.env,
+                    "ECOACH_METRICS_PORT": str(self.metrics_ports[name]),
+                    **(env or {}),
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -239,6 +246,10 @@ class Deployment:
         if not path or not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def metrics_url(self, name: str) -> str:
+        """Where the process `name` serves its Prometheus metrics."""
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
 
     def channel(self) -> grpc.Channel:
         return grpc.insecure_channel(self.address)

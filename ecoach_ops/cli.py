@@ -1,12 +1,14 @@
-"""`ecoach-ops`: the operator's tool. For now, the dead-letter queues of the event system.
+"""`ecoach-ops`: the operator's tool: the dead-letter queues of the event system, and
+republishing a service's state for consumers that start late.
 
 ecoach-ops dlq list <service> [--json]              what is parked, head first (nothing consumed)
 ecoach-ops dlq show <service> <event-id>            one parked message: headers and body
 ecoach-ops dlq replay <service> <event-id>... | --all
                                                     back to its handler queue, then off the DLQ
+ecoach-ops republish <service> [--tenant TENANT_ID] a snapshot event of each of its aggregates
 
-Exit codes: 0 done; 1 an event id not found or a message not replayed; 2 wrong usage, no such
-dead-letter queue, or the broker cannot be reached.
+Exit codes: 0 done; 1 an event id not found, a message not replayed, or a republish refused or
+not finished; 2 wrong usage, no such dead-letter queue, or the broker cannot be reached.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from services.kernel.logs import scrub
+from services.kernel.registry import SERVICE_NAMES
 from services.kernel.runtime.topology import dead_letter_queue, redeliver_exchange
 
 from . import dlq
 
 OK, NOT_DONE, SETUP_ERROR = 0, 1, 2
 ERROR_WIDTH = 60  # characters of the error shown in `list`'s table
+REPUBLISH_TIMEOUT = 900  # seconds: 100 000 aggregates are 200 batches
 
 SAFE_TO_REPEAT = (
     "Replaying an event the handler already applied is harmless: each handler records the ids "
@@ -109,12 +113,40 @@ def build_parser() -> argparse.ArgumentParser:
         "event_ids", nargs="*", default=[], metavar="event-id", help="the events to replay"
     )
     chosen.add_argument("--all", action="store_true", help="replay every parked message")
+
+    again_state = tools.add_parser(
+        "republish",
+        parents=[broker],
+        help="record a snapshot event of each of a service's aggregates, for a late consumer",
+        description=(
+            "Ask a service to record, through its outbox, one snapshot event of the current "
+            "state of each of its aggregates (scheduling.session_snapshot, ...), in batches, "
+            "each with the aggregate's next sequence. No existing handler subscribes to "
+            "snapshots: nothing is mailed or unlocked again. For a consumer that starts late or "
+            "is rebuilt from scratch (docs/operations/republish.md). Prints how many events of "
+            "each type were recorded. Signs its call with <keys>/ops.key. Running it again is "
+            "harmless: a consumer keeps the newest sequence of each aggregate."
+        ),
+    )
+    again_state.add_argument("service", choices=SERVICE_NAMES, help="the service's name")
+    again_state.add_argument(
+        "--tenant", metavar="TENANT_ID", help="only this tenant's aggregates (default: all)"
+    )
+    again_state.add_argument(
+        "--timeout",
+        type=_positive,
+        default=REPUBLISH_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for the service (default: {REPUBLISH_TIMEOUT})",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.tool == "republish":
+        return _republish(args.amqp_uri or _default_amqp_uri(), args.service, args.tenant, args)
     if args.command == "replay" and not args.all and not args.event_ids:
         parser.error("replay needs event ids or --all")
     amqp_uri = args.amqp_uri or _default_amqp_uri()
@@ -250,6 +282,38 @@ def _replay(amqp_uri: str, service: str, event_ids: list[str] | None) -> int:
         summary += f"; {len(report.not_found)} event id(s) not found"
     _out(summary + ".")
     return OK if report.ok else NOT_DONE
+
+
+def _republish(amqp_uri: str, service: str, tenant_id: str | None, args: Any) -> int:
+    from services.kernel.clock import clock_for
+    from services.kernel.config import settings
+
+    from . import republish
+
+    config = settings()
+    where = f"tenant {tenant_id}" if tenant_id else "every tenant"
+    _out(f"Asking {service} to republish the state of {where}...")
+    try:
+        report = republish.republish(
+            amqp_uri,
+            config.keys_path,
+            clock_for(config.env, config.test_clock_path),
+            service,
+            tenant_id,
+            timeout=float(args.timeout),
+        )
+    except republish.RepublishError as exc:
+        _err(f"ecoach-ops: {exc}")
+        _err(
+            "Batches recorded before a failure stay recorded; running the command again is "
+            "harmless (consumers keep each aggregate's newest sequence)."
+        )
+        return NOT_DONE
+    for event_type, count in sorted(report.recorded.items()):
+        _out(f"  {event_type}: {count}")
+    total = sum(report.recorded.values())
+    _out(f"Recorded {total} snapshot event(s) in {service}'s outbox; its relay publishes them.")
+    return OK
 
 
 # ---------------------------------------------------------------- output

@@ -156,6 +156,9 @@ def member_out(m: ic.Member) -> pb.Member:
         status=status_out(m.status),
         create_time=timestamp(m.created_at),
         update_time=timestamp(m.updated_at),
+        department=m.department,
+        site=m.site,
+        programme=m.programme,
     )
 
 
@@ -166,4 +169,7 @@ def my_membership_out(m: ic.MyMembership) -> pb.MyMembership:
         tenant_display_name=m.tenant_name,
         roles=roles_out(m.roles),
         status=status_out(m.status),
+        department=m.department,
+        site=m.site,
+        programme=m.programme,
     )

@@ -429,6 +429,19 @@ class MemberService(pb_grpc.MemberServiceServicer):  # type: ignore[misc]
         return cv.member_out(call.call(IdentityApi.update_member, **payload))
 
     @handler
+    def SetMemberAttributes(self, request: Any, call: CallContext) -> pb.Member:
+        tenant_id, member_id = cv.parse_member(request.name, "name")
+        answer = call.call(
+            IdentityApi.set_member_attributes,
+            tenant_id=tenant_id,
+            member_id=member_id,
+            department=request.department,
+            site=request.site,
+            programme=request.programme,
+        )
+        return cv.member_out(answer)
+
+    @handler
     def ResendInvitation(self, request: Any, call: CallContext) -> pb.Member:
         tenant_id, member_id = cv.parse_member(request.name, "name")
         answer = call.call(IdentityApi.resend_invitation, tenant_id=tenant_id, member_id=member_id)

@@ -24,6 +24,7 @@ from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
 from services.kernel.context import AUTHORIZATION
 from services.kernel.logs import configure
+from services.kernel.metrics import serve_metrics
 from services.kernel.registry import SERVICE_NAMES
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
 from services.kernel.tokens import LEEWAY, ServicePublicKeys, load_or_create_service_key
@@ -33,6 +34,7 @@ from .auth import Authenticator, AuthInterceptor
 from .feed_limits import FeedLimiter
 from .health import DownstreamHealth
 from .malformed import MalformedRequestInterceptor
+from .metrics_interceptor import MetricsInterceptor
 from .peers import Network, parse_proxies
 from .rpc_client import RpcClient
 
@@ -112,7 +114,11 @@ class Gateway:
         )
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=config.gateway_threads, thread_name_prefix="grpc"),
-            interceptors=[AuthInterceptor(self.auth), MalformedRequestInterceptor()],
+            interceptors=[
+                MetricsInterceptor(),  # outermost: refusals are counted too
+                AuthInterceptor(self.auth),
+                MalformedRequestInterceptor(),
+            ],
             # grpcio shares a port between servers by default (SO_REUSEPORT): a second gateway
             # on a taken address would start and take some of the first one's clients.
             options=[("grpc.so_reuseport", 0)],
@@ -168,6 +174,7 @@ class Gateway:
 def main() -> int:
     config = settings()
     configure("gateway", config.log_level)
+    serve_metrics(config.metrics_port, config.metrics_host, "gateway")
     gateway = Gateway(config).start()
     stopped = threading.Event()
 

@@ -28,6 +28,7 @@ from flask import Flask, Response, g, request
 
 from gateway.api.feed_limits import FeedLimiter
 from gateway.api.peers import Network, client_address
+from services.kernel.clock import Clock, SystemClock
 
 from .account import account
 from .clients import Clients, SignedOut
@@ -80,8 +81,12 @@ def create_app(
     feed_per_hour: int = 60,
     feed_per_address_hour: int = 600,
     trusted_proxies: tuple[Network, ...] = (),
+    clock: Clock | None = None,
 ) -> Flask:
     app = WebApp(__name__)
+    # The deployment's clock (a test deployment's moved clock, ADR 0007): what a page counts as
+    # now agrees with the services (a session over, a tool new this week).
+    app.extensions["ecoach_clock"] = clock or SystemClock()
     app.extensions["ecoach_clients"] = Clients.over(grpc.insecure_channel(grpc_address))
     app.extensions["ecoach_feed_limiter"] = FeedLimiter(feed_per_hour, feed_per_address_hour)
     app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -45,6 +45,7 @@ from . import questionnaire_forms as qf
 from .clients import authed
 from .i18n import _, language, local_time, zone_of
 from .pages import Page, clients, failed, not_found, render, session, signed_in
+from .pages import now as clock_now
 from .space_moves import (
     MOVES,
     make_move,
@@ -810,7 +811,7 @@ class ExceptionRow:
 
 
 def exception_rows(availability: schpb.Availability) -> list[ExceptionRow]:
-    today = datetime.now(zone_of(availability_zone(availability))).date()
+    today = clock_now().astimezone(zone_of(availability_zone(availability))).date()
     rows = []
     for e in sorted(availability.exceptions, key=lambda e: (e.date, e.start_time)):
         on = asked_day(e.date, date.min)
@@ -891,7 +892,7 @@ def add_exception() -> Answer:
     current: schpb.Availability = call(
         clients().availability.GetMyAvailability, schpb.GetMyAvailabilityRequest()
     )
-    today = datetime.now(zone_of(availability_zone(current))).date()
+    today = clock_now().astimezone(zone_of(availability_zone(current))).date()
     typed, errors, added = read_exception(request.form, today)
     if added is not None:
         if exception_key(added) in {exception_key(e) for e in current.exceptions}:
@@ -959,7 +960,7 @@ def calendar() -> Answer:
     me = session()
     view = "month" if request.args.get("view") == "month" else "week"
     zone = zone_of(me.time_zone)
-    today = datetime.now(zone).date()
+    today = clock_now().astimezone(zone).date()
     anchor = asked_day(request.args.get("date", ""), today)
     first, after, before, later = calendar_range(view, anchor)
     start = datetime.combine(first, time(0), zone)
@@ -982,7 +983,7 @@ def calendar() -> Answer:
     days = [first + timedelta(days=i) for i in range((after - first).days)]
     if view == "month":
         days = [d for d in days if d in by_day]
-    now = datetime.now(UTC)
+    now = clock_now()
     return render(
         "coach_calendar.html",
         title=_("My calendar"),
@@ -1004,8 +1005,10 @@ def calendar() -> Answer:
         before=before.isoformat(),
         later=later.isoformat(),
         today=today.isoformat(),
+        # A session cancelled by either side that took place after all is corrected the same
+        # way (not one the platform cancelled).
         markable=lambda s: (
-            s.status != schpb.SESSION_CANCELLED
+            (s.status != schpb.SESSION_CANCELLED or s.cancelled_by != schpb.SIDE_SYSTEM)
             and s.start_time.ToDatetime(tzinfo=UTC) <= now
             and s.name.startswith(tenant_name(me.tenant_id) + "/")
         ),

@@ -1,9 +1,9 @@
 """HR's console: the pages of a person whose current tenant role is TENANT_ADMIN. This module
 holds what the HR pages share (the guard, form errors beside their fields, the tenant's members
 by id) and the members' pages: the list (searched and paged as ListMembers searches and pages
-it: a GET form, so a search is a link), adding one, a member's roles, invitation, deactivation
-and reactivation, and the CSV import (ImportMembers is one synchronous call: its result page
-lists every row not added).
+it: a GET form, so a search is a link), adding one, a member's roles, cohort (department, site,
+programme), invitation, deactivation and reactivation, and the CSV import (ImportMembers is one
+synchronous call: its result page lists every row not added).
 `hr_setup.py` has the tenant's settings, scheduling policy, video provider and audit log;
 `hr_spaces.py` the spaces' set-up and status.
 
@@ -40,6 +40,8 @@ Answer = Page | BaseResponse
 
 ROLES = ("TENANT_ADMIN", "COACH", "COACHEE")
 STATUSES = ("PENDING", "ACTIVE", "DEACTIVATED", "ERASED")
+# A member's cohort attributes (SetMemberAttributes), the labels HR's reports group by.
+COHORT = ("department", "site", "programme")
 # ListMembers' limit for a search text (longer: the gateway refuses it, the page says why).
 QUERY_LIMIT = 100
 PAGE_SIZE = 50
@@ -129,6 +131,7 @@ def field_problem(name: str) -> str:
     coach = _("Choose a member with the Coach role, other than the coachee.")
     zone = _("Enter an IANA time zone such as Europe/Paris.")
     language = _("Choose French or English.")
+    cohort = _("At most 80 characters, on one line; leave it empty to unset it.")
     return {
         "email": _("Enter an email address such as name@example.com."),
         "admin_email": _("Enter an email address such as name@example.com."),
@@ -156,6 +159,9 @@ def field_problem(name: str) -> str:
         "start_date": _("Enter a date."),
         "end_date": _("Enter a date on or after the start date, or nothing."),
         "display_name": _("Enter a name on one line."),
+        "department": cohort,
+        "site": cohort,
+        "programme": cohort,
         "slug": _("Lowercase letters, digits and hyphens, not taken by another organisation."),
     }.get(name, "")
 
@@ -230,6 +236,7 @@ def member_notes() -> dict[str, str]:
     return {
         "invited": _("Added: the invitation is on its way."),
         "roles": _("The roles are saved."),
+        "cohort": _("The department, site and programme are saved."),
         "resent": _("A new invitation is on its way; the previous link no longer works."),
         "deactivated": _("The membership is deactivated."),
         "reactivated": _("The membership is reactivated."),
@@ -352,7 +359,14 @@ def member(member_id: str) -> Page:
     return member_page(get_member(member_id))
 
 
-def member_page(m: ipb.Member, status: int = 200, errors: FormErrors | None = None) -> Page:
+def member_page(
+    m: ipb.Member,
+    status: int = 200,
+    errors: FormErrors | None = None,
+    typed: dict[str, str] | None = None,
+) -> Page:
+    """The member's page; `typed`: a refused cohort form's values, shown again as typed."""
+    stored = {name: getattr(m, name) for name in COHORT}
     return render(
         "hr/member.html",
         status,
@@ -361,6 +375,8 @@ def member_page(m: ipb.Member, status: int = 200, errors: FormErrors | None = No
         done=done_note(member_notes()) if status == 200 else "",
         errors=errors or FormErrors(),
         role_options=role_options(),
+        cohort=stored,
+        cohort_form=typed or stored,
         mine=[ipb.Role.Name(r) for r in m.roles],
         roles_of=roles_of,
         status_label=member_status_label,
@@ -371,8 +387,14 @@ def member_page(m: ipb.Member, status: int = 200, errors: FormErrors | None = No
     )
 
 
-def change_member(member_id: str, done: str, act: Callable[[str], object]) -> Answer:
-    """A change to one member; refused: the member's page again, with why."""
+def change_member(
+    member_id: str,
+    done: str,
+    act: Callable[[str], object],
+    fields: tuple[str, ...] = ("roles",),
+    typed: dict[str, str] | None = None,
+) -> Answer:
+    """A change to one member; refused: the member's page again, with why beside `fields`."""
     if not well_formed(member_id, 64):
         return not_found()
     try:
@@ -380,8 +402,8 @@ def change_member(member_id: str, done: str, act: Callable[[str], object]) -> An
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
             return not_found()
-        errors = FormErrors.of(exc, ("roles",))
-        return member_page(get_member(member_id), errors.status, errors)
+        errors = FormErrors.of(exc, fields)
+        return member_page(get_member(member_id), errors.status, errors, typed)
     return redirect(url_for("hr.member", member_id=member_id, done=done))
 
 
@@ -400,6 +422,22 @@ def member_roles(member_id: str) -> Answer:
         )
 
     return change_member(member_id, "roles", act)
+
+
+@hr.post("/members/<member_id>/cohort")
+@admin_only
+def member_cohort(member_id: str) -> Answer:
+    """All three labels at once, as typed (the gateway trims and checks them)."""
+    typed = {name: request.form.get(name, "") for name in COHORT}
+
+    def act(name: str) -> object:
+        return authed(
+            clients(),
+            clients().members.SetMemberAttributes,
+            ipb.SetMemberAttributesRequest(name=name, **typed),
+        )
+
+    return change_member(member_id, "cohort", act, COHORT, typed)
 
 
 @hr.post("/members/<member_id>/resend")

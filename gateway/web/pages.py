@@ -4,6 +4,7 @@ answers for a failed call and for what does not exist."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from flask import current_app, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.api.client_errors import call_error
+from services.kernel.clock import Clock
 
 from .clients import Clients
 from .i18n import _, language
@@ -31,6 +33,12 @@ def well_formed(value: str, longest: int = 128) -> bool:
 def clients() -> Clients:
     found: Clients = current_app.extensions["ecoach_clients"]
     return found
+
+
+def now() -> datetime:
+    """Now, on the deployment's clock (create_app's `clock`)."""
+    found: Clock = current_app.extensions["ecoach_clock"]
+    return found.now()
 
 
 def session() -> WebSession:

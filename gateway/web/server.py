@@ -26,10 +26,13 @@ from waitress.server import BaseWSGIServer
 
 from gateway.api.peers import parse_proxies
 from gateway.httpjson.app import create_api, mount
+from services.kernel.clock import clock_for
 from services.kernel.config import settings
 from services.kernel.logs import configure
+from services.kernel.metrics import serve_metrics
 
 from .app import create_app
+from .http_metrics import measured
 from .session import load_session_key
 
 log = logging.getLogger("gateway.web")
@@ -42,6 +45,7 @@ DRAIN_SECONDS = 10.0
 def main() -> int:
     config = settings()
     configure("web", config.log_level)
+    serve_metrics(config.metrics_port, config.metrics_host, "web")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     proxies = parse_proxies(config.trusted_proxies)
     pages = create_app(
@@ -51,8 +55,9 @@ def main() -> int:
         feed_per_hour=config.feed_requests_per_hour,
         feed_per_address_hour=config.feed_requests_per_address_hour,
         trusted_proxies=proxies,
+        clock=clock_for(config.env, config.test_clock_path),
     )
-    app = mount(pages, create_api(grpc.insecure_channel(config.gateway_address), proxies))
+    app = measured(mount(pages, create_api(grpc.insecure_channel(config.gateway_address), proxies)))
     log.info("web gateway listening on %s", config.web_address)
     # The app decides which X-Forwarded-For to believe (ECOACH_TRUSTED_PROXIES); waitress 3
     # would otherwise drop the header from every peer before the app sees it.

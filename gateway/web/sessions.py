@@ -12,7 +12,7 @@ must belong to that space (another space's, or another person's: 404)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +30,7 @@ from .clients import authed
 from .coachee import my_card, service_id, when
 from .i18n import _
 from .pages import Page, clients, failed, field_errors, render, session, signed_in
+from .pages import now as clock_now
 
 sessions = Blueprint("sessions", __name__)
 
@@ -78,7 +79,7 @@ def index(space_id: str) -> Page:
         clients().sessions.ListSessions,
         pb.ListSessionsRequest(parent=card.space.name, page_size=SESSIONS_LISTED),
     )
-    now = datetime.now(UTC)
+    now = clock_now()
     rooms = {s.session_id: s.room for s in card.next_sessions}
     coming, past = [], []
     for s in listed.sessions:
@@ -102,7 +103,7 @@ def index(space_id: str) -> Page:
 
 def chosen_day() -> tuple[date, dict[str, str]]:
     """The day asked (`?date=`), else today in the person's time zone."""
-    today = datetime.now(zone()).date()
+    today = clock_now().astimezone(zone()).date()
     asked = request.args.get("date", "")
     if not asked:
         return today, {}

@@ -155,7 +155,19 @@ def toolbox_page(
 @toolbox.get("/coach/spaces/<space_id>/toolbox")
 @coach_only
 def coach_toolbox(space_id: str) -> Answer:
-    return toolbox_page(coached_space(space_id))
+    space = coached_space(space_id)
+    source_id = request.args.get("copied_from", "")
+    if not source_id:
+        return toolbox_page(space)
+    # After a copy (the POST redirected here): the report, read back from the ids it carried.
+    source = coached_space(source_id)
+    report = tc.report_from_query(
+        dict(request.args),
+        list(tw.tools_of(space.name).tools),
+        list(tw.tools_of(source.name).tools),
+        an_id,
+    )
+    return toolbox_page(space, report=report)
 
 
 def read_tool(tools: list[spb.Tool]) -> tuple[spb.Tool | None, ToolForm]:
@@ -271,7 +283,11 @@ def copy(space_id: str) -> Answer:
     if space.status == spb.SPACE_ARCHIVED:
         return not_found()
     report = tc.copy_toolbox(source, space)
-    return toolbox_page(space, report=report)
+    # Redirected, so that reloading the page never copies again (the report travels as ids).
+    target = url_for(
+        "toolbox.coach_toolbox", space_id=space_id, **tc.report_query(source_id, report)
+    )
+    return redirect(target + "#copy-report", 303)
 
 
 # ------------------------------------------------------------------------------ the coachee

@@ -119,11 +119,58 @@ def plan_copy(tools: list[spb.Tool], targets: dict[str, Target]) -> Plan:
 
 @dataclass
 class Report:
-    """What the page says after a copy."""
+    """What the page says after a copy: labels to show, and the tools' ids (the new space's
+    tools copied and made to wait by hand, the old space's tools skipped) which carry it across
+    the redirect after the POST (`report_query`, `report_from_query`): ids, never labels, go
+    in the address, and a reload of the page shows the report again without copying again."""
 
     copied: list[str] = field(default_factory=list)  # labels
     skipped: list[tuple[str, str]] = field(default_factory=list)  # label, GONE / FAILED
     by_hand: list[str] = field(default_factory=list)  # labels whose date or wait was replaced
+    copied_ids: list[str] = field(default_factory=list)  # new tools
+    skipped_ids: list[tuple[str, str]] = field(default_factory=list)  # old tool, GONE / FAILED
+    by_hand_ids: list[str] = field(default_factory=list)  # new tools
+
+
+REASONS = (GONE, FAILED)
+
+
+def report_query(source_id: str, report: Report) -> dict[str, str]:
+    """The toolbox page's query arguments that show `report` after the redirect."""
+    return {
+        "copied_from": source_id,
+        "copied": ",".join(report.copied_ids),
+        "by_hand": ",".join(report.by_hand_ids),
+        "skipped": ",".join(f"{why}.{tool_id}" for tool_id, why in report.skipped_ids),
+    }
+
+
+def report_from_query(
+    args: dict[str, str],
+    tools: list[spb.Tool],
+    old_tools: list[spb.Tool],
+    valid: Callable[[str], bool],
+) -> Report:
+    """The report `report_query` carried, its labels read from the caller's own toolboxes (the
+    new space's `tools`, the old space's `old_tools`); ids that are not `valid`, or no longer in
+    either toolbox (removed since), are left out."""
+    new = {t.tool_id: t.label for t in tools}
+    old = {t.tool_id: t.label for t in old_tools}
+
+    def ids(key: str) -> list[str]:
+        return [i for i in args.get(key, "").split(",") if valid(i)]
+
+    report = Report()
+    report.copied_ids = [i for i in ids("copied") if i in new]
+    report.by_hand_ids = [i for i in ids("by_hand") if i in new]
+    report.copied = [new[i] for i in report.copied_ids]
+    report.by_hand = [new[i] for i in report.by_hand_ids]
+    for item in args.get("skipped", "").split(","):
+        why, _dot, tool_id = item.partition(".")
+        if why in REASONS and valid(tool_id) and tool_id in old:
+            report.skipped_ids.append((tool_id, why))
+            report.skipped.append((old[tool_id], why))
+    return report
 
 
 def targets_of(space_name: str) -> dict[str, Target]:
@@ -184,6 +231,7 @@ def copy_toolbox(source: spb.Space, space: spb.Space) -> Report:
     report = Report()
     plan = plan_copy(list(tw.tools_of(source.name).tools), targets_of(source.name))
     report.skipped = [(t.label, why) for t, why in plan.skipped]
+    report.skipped_ids = [(t.tool_id, why) for t, why in plan.skipped]
     before = list(tw.tools_of(space.name).tools)
     free = existing_targets(space.name, {t.target_id for t in before if t.target_id})
     new_names: dict[str, str] = {}  # old tool name -> new
@@ -210,12 +258,16 @@ def copy_toolbox(source: spb.Space, space: spb.Space) -> Report:
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.UNAVAILABLE:  # type: ignore[attr-defined]
                 raise
-            report.skipped.append((old.label, GONE if gone(exc) else FAILED))
+            why = GONE if gone(exc) else FAILED
+            report.skipped.append((old.label, why))
+            report.skipped_ids.append((old.tool_id, why))
             continue
         new_names[old.name] = added.name
         report.copied.append(old.label)
+        report.copied_ids.append(added.tool_id)
         if step.date_dropped or (rule.by_hand and not old.rule.by_hand):
             report.by_hand.append(old.label)
+            report.by_hand_ids.append(added.tool_id)
     restore_order(space, [new_names[n] for n in plan.order if n in new_names], len(before))
     return report
 

@@ -11,7 +11,13 @@ from services.contracts import assessment as c
 from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
-from services.contracts.base import Empty, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -25,7 +31,16 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer
 
 from .adapters.throttle import RaterLimiter
-from .handlers import assignments, instruments, keys, personal_data, raters, spaces, tools
+from .handlers import (
+    assignments,
+    instruments,
+    keys,
+    personal_data,
+    raters,
+    republish,
+    spaces,
+    tools,
+)
 from .mails import MAILS
 from .storage.unit import AssessmentUnit, Db
 
@@ -150,6 +165,11 @@ class AssessmentService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
+
+    @rpc(services=(OPERATOR_TOOL,), people=False)
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
+        """`ecoach-ops republish assessment`: only the operator's tool (ADR 0022)."""
+        return republish.republish_state(self.db, request)
 
     def record_space(self, uow: AssessmentUnit, event: sc.SpaceEvent, envelope: Envelope) -> None:
         spaces.record_space(uow, event)

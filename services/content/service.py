@@ -12,7 +12,13 @@ from services.contracts import content as c
 from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
-from services.contracts.base import Empty, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.clock import clock_for
 from services.kernel.config import Settings, settings
@@ -32,6 +38,7 @@ from .handlers import (
     modules,
     personal_data,
     recommendations,
+    republish,
     resources,
     spaces,
     tools,
@@ -104,6 +111,11 @@ class ContentService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
+
+    @rpc(services=(OPERATOR_TOOL,), people=False)
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
+        """`ecoach-ops republish content`: only the operator's tool (ADR 0022)."""
+        return republish.republish_state(self.db, request)
 
     @timer(interval=settings().link_check_sweep_seconds)
     def check_links(self) -> None:

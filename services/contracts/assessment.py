@@ -22,7 +22,7 @@ from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -464,6 +464,17 @@ class AttemptSubmitted(AssignmentEvent):
     attempt_number: int
 
 
+class AssignmentSnapshot(AssignmentEvent):
+    """An assignment's current state, republished on an operator's command for consumers that
+    start late (docs/adr/0022-republish.md): with when each submitted attempt was submitted (in
+    attempt order). Never answers nor scores. The toolboxes do not subscribe to it."""
+
+    TYPE: ClassVar[str] = "assessment.assignment_snapshot"
+
+    attempts_submitted: int
+    submitted_at: list[datetime]
+
+
 class RetakeAllowed(AssignmentEvent):
     """The coach allowed one more attempt."""
 
@@ -507,13 +518,14 @@ EVENTS: tuple[type[EventPayload], ...] = (
     AssignmentCreated,
     AttemptSubmitted,
     RetakeAllowed,
+    AssignmentSnapshot,
     RaterInvited,
     RaterAnswered,
     RaterExpired,
 )
 
 
-class AssessmentApi(Api):
+class AssessmentApi(PublishingApi):
     """What the assessment service serves."""
 
     service = SERVICE

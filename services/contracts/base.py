@@ -124,6 +124,23 @@ class PingResponse(Contract):
     ok: bool
 
 
+# The operator's name in service tokens: `ecoach-ops` signs with `<keys>/ops.key` (ADR 0022).
+OPERATOR_TOOL = "ops"
+
+
+class RepublishRequest(Contract):
+    """Republish the current state of the service's aggregates as snapshot events, for one
+    tenant or (no tenant) every tenant (docs/adr/0022-republish.md)."""
+
+    tenant_id: Id | None = None
+
+
+class RepublishReport(Contract):
+    """How many snapshot events of each type were recorded in the outbox."""
+
+    recorded: dict[str, int]
+
+
 # ---------------------------------------------------------------- methods on the wire
 
 Req = TypeVar("Req", bound=BaseModel)
@@ -180,9 +197,26 @@ class Api:
 
     service: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A method inherited from a shared table (`PublishingApi`) becomes this service's."""
+        super().__init_subclass__(**kwargs)
+        for base in cls.__mro__[1:]:
+            for name, method in vars(base).items():
+                if isinstance(method, Method) and name not in vars(cls):
+                    own: Method[Any, Any] = Method(method.request, method.response)
+                    setattr(cls, name, own)
+                    own.__set_name__(cls, name)
+
     @classmethod
     def methods(cls) -> dict[str, Method[Any, Any]]:
         return {k: v for k, v in vars(cls).items() if isinstance(v, Method)}
+
+
+class PublishingApi(Api):
+    """The table of a service that publishes events: it also serves `republish_state`, for the
+    operator's tool only (docs/adr/0022-republish.md)."""
+
+    republish_state = Method(RepublishRequest, RepublishReport)
 
 
 def api_of(service: str) -> type[Api]:

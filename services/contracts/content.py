@@ -18,7 +18,7 @@ from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -423,16 +423,28 @@ class ModuleCompleted(ModuleProgressEvent):
     TYPE: ClassVar[str] = "content.module_completed"
 
 
+class ModuleSnapshot(ModuleProgressEvent):
+    """A coachee's progress through an assigned module as it is now, republished on an
+    operator's command for consumers that start late (docs/adr/0022-republish.md); one for each
+    module started (as the live events). The toolboxes do not subscribe to it."""
+
+    TYPE: ClassVar[str] = "content.module_snapshot"
+
+    started_at: datetime
+    completed_at: datetime | None = None
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     ResourceRecommended,
     RecommendationMarked,
     ModuleStarted,
     LessonCompleted,
     ModuleCompleted,
+    ModuleSnapshot,
 )
 
 
-class ContentApi(Api):
+class ContentApi(PublishingApi):
     """What the content service serves."""
 
     service = SERVICE

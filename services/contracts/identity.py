@@ -15,8 +15,19 @@ from services.kernel.events import EventPayload
 from services.kernel.personal_data import PersonErased as PersonErasedBase
 from services.kernel.validation import EMAIL_PATTERN, OPAQUE, SLUG_PATTERN
 
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
-from .base import TenantRef as TenantRef  # re-exported: part of this API
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
+
+# Re-exported (`x as x`): part of this API, though written in another module.
+from .base import TenantRef as TenantRef
+from .identity_for_services import ContactDetails as ContactDetails
+from .identity_for_services import ContactDetailsRequest as ContactDetailsRequest
+from .identity_for_services import ContactDetailsResponse as ContactDetailsResponse
+from .identity_for_services import ResolvedEmail as ResolvedEmail
+from .identity_for_services import ResolvedMember as ResolvedMember
+from .identity_for_services import ResolveMemberEmailsRequest as ResolveMemberEmailsRequest
+from .identity_for_services import ResolveMemberEmailsResponse as ResolveMemberEmailsResponse
+from .identity_for_services import ResolveMembersRequest as ResolveMembersRequest
+from .identity_for_services import ResolveMembersResponse as ResolveMembersResponse
 from .personal_data import (
     EraseMyDataRequest,
     Erasure,
@@ -35,6 +46,10 @@ Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=E
 Locale = Annotated[str, StringConstraints(pattern=r"^(fr|en)$")]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 DisplayName = Annotated[str, StringConstraints(max_length=200)]
+# A cohort attribute (department, site, programme): a label on one line, trimmed, at most 80
+# characters (the identity domain's MAX_COHORT_LABEL); empty means unset.
+MAX_COHORT_LABEL = 80
+CohortLabel = Annotated[str, StringConstraints(max_length=MAX_COHORT_LABEL)]
 
 
 class Role(StrEnum):
@@ -106,7 +121,9 @@ class Person(Contract):
 
 class Member(Contract):
     """A membership as its tenant sees it. While pending, the tenant sees only the email it
-    typed: `person_id`, `display_name`, `locale` and `time_zone` are empty."""
+    typed: `person_id`, `display_name`, `locale` and `time_zone` are empty. The cohort
+    attributes (empty when unset) are shown to the tenant's admins, the operator and the member
+    themselves only: a coach reading their coachee gets them empty."""
 
     member_id: str
     tenant_id: str
@@ -119,16 +136,23 @@ class Member(Contract):
     status: MembershipStatus
     created_at: datetime
     updated_at: datetime
+    department: str = ""
+    site: str = ""
+    programme: str = ""
 
 
 class MyMembership(Contract):
-    """A membership as its person sees it (across tenants: a person's own memberships)."""
+    """A membership as its person sees it (across tenants: a person's own memberships), with
+    the cohort attributes the tenant's admins set on it (empty when unset)."""
 
     member_id: str
     tenant_id: str
     tenant_name: str
     roles: list[Role]
     status: MembershipStatus
+    department: str = ""
+    site: str = ""
+    programme: str = ""
 
 
 # ---------------------------------------------------------------- requests and responses
@@ -225,26 +249,6 @@ class SignInRecord(Contract):
 class ListMySignInsResponse(Contract):
     sign_ins: list[SignInRecord]
     next_page_token: str = ""
-
-
-class ContactDetailsRequest(Contract):
-    """For a service that writes to people (scheduling, assessment): their contact details,
-    asked at send time, since only identity keeps email addresses."""
-
-    person_ids: list[str] = Field(min_length=1, max_length=50)
-
-
-class ContactDetails(Contract):
-    person_id: str
-    email: str
-    calendar_email: str  # where calendar mail goes: the confirmed calendar address, or `email`
-    display_name: str
-    locale: str
-    time_zone: str
-
-
-class ContactDetailsResponse(Contract):
-    people: list[ContactDetails]  # erased or unknown people are absent
 
 
 class OperatorPersonRef(Contract):
@@ -424,6 +428,17 @@ class UpdateMemberRequest(Contract):
     update_mask: list[str] = Field(min_length=1, max_length=10)
 
 
+class SetMemberAttributesRequest(Contract):
+    """A member's cohort attributes, all three at once: each replaces the stored label, and an
+    empty one unsets it."""
+
+    tenant_id: Id
+    member_id: Id
+    department: CohortLabel = ""
+    site: CohortLabel = ""
+    programme: CohortLabel = ""
+
+
 class MyTenantRef(Contract):
     """Names a tenant the caller belongs to; empty means the tenant of the caller's token."""
 
@@ -551,12 +566,8 @@ class MembershipChange(StrEnum):
 
 
 class MembershipChanged(EventPayload):
-    """A membership changed; it carries the membership's full current state, so a consumer that
-    keeps a copy applies an event only if its sequence is newer than the copy's.
-
-    Version 2 adds the cohort attributes HR reports group by (department, site, programme): labels
-    the tenant's admins set on a membership, never anything the person wrote; absent (None) when
-    unset. A v1 event is a v2 event with the three absent."""
+    """A membership changed, with its full current state (a copy applies a newer sequence only).
+    v2 adds the cohort attributes HR reports group by, set by the tenant's admins (None: unset)."""
 
     TYPE: ClassVar[str] = "identity.membership_changed"
     VERSION: ClassVar[int] = 2
@@ -703,43 +714,10 @@ EVENTS: tuple[type[EventPayload], ...] = (
 )
 
 
-# ---------------------------------------------- what identity answers other services
-
-
-class ResolveMembersRequest(Contract):
-    tenant_id: Id
-    member_ids: list[Id] = Field(max_length=10)
-
-
-class ResolveMemberEmailsRequest(Contract):
-    tenant_id: Id
-    emails: list[str] = Field(max_length=6_000)
-
-
-class ResolvedMember(Contract):
-    member_id: str
-    person_id: str
-    roles: list[str]
-    status: str
-    operator: bool = False  # a platform operator: as a coach, only if the coachee agrees
-
-
-class ResolveMembersResponse(Contract):
-    members: list[ResolvedMember]
-
-
-class ResolvedEmail(ResolvedMember):
-    email: str  # as asked
-
-
-class ResolveMemberEmailsResponse(Contract):
-    members: list[ResolvedEmail]
-
-
 # ---------------------------------------------------------------- methods
 
 
-class IdentityApi(Api):
+class IdentityApi(PublishingApi):
     """What the identity service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE
@@ -788,6 +766,7 @@ class IdentityApi(Api):
     get_member = Method(MemberRef, Member)
     list_members = Method(ListMembersRequest, ListMembersResponse)
     update_member = Method(UpdateMemberRequest, Member)
+    set_member_attributes = Method(SetMemberAttributesRequest, Member)
     deactivate_member = Method(MemberRef, Member)
     reactivate_member = Method(MemberRef, Member)
     get_my_person = Method(Empty, Person)

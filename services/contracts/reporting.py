@@ -24,8 +24,9 @@ ReportKind = Literal["seats", "spaces", "sessions", "engagement", "goals", "asse
 CohortAttribute = Literal["department", "site", "programme"]
 GroupKind = Literal["total", "value", "not_set", "others"]
 Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-# A cohort label as identity keeps it (department, site, programme): one line, capped.
-Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# A cohort label as identity keeps it (department, site, programme: ADR 0024): one line, at
+# most 80 characters.
+Label = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 # A report spans at most three years of months.
 MAX_MONTHS = 36

@@ -21,7 +21,7 @@ from services.kernel.personal_data import completion_event
 from services.kernel.timezones import check_time_zone
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
 SERVICE = "scheduling"
@@ -491,6 +491,20 @@ class SessionNoShow(SessionEvent):
     absent: Literal["coachee", "coach"]
 
 
+class SessionSnapshot(SessionEvent):
+    """A session's current state, republished on an operator's command for consumers that
+    start late (docs/adr/0022-republish.md): the live events' state, plus what a cancellation
+    or a no-show adds (absent otherwise). No handler acting on sessions subscribes to it, so it
+    mails no invitation; its sequence follows the session's live events."""
+
+    TYPE: ClassVar[str] = "scheduling.session_snapshot"
+
+    cancelled_by: Side | None = None
+    late: bool | None = None
+    reason: CancelReason | None = None
+    absent: Literal["coachee", "coach"] | None = None
+
+
 class RescheduleRequested(EventPayload):
     """A coachee asked the coach to move a session (inside the request window)."""
 
@@ -522,6 +536,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     SessionCancelled,
     SessionHeld,
     SessionNoShow,
+    SessionSnapshot,
     RescheduleRequested,
     RescheduleRequestClosed,
     completion_event(SERVICE),  # scheduling.person_erased: its part of an erasure is done
@@ -531,7 +546,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 # ---------------------------------------------------------------- methods
 
 
-class SchedulingApi(Api):
+class SchedulingApi(PublishingApi):
     """What the scheduling service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE

@@ -19,7 +19,7 @@ from services.kernel.personal_data import completion_event
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse
+from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -589,6 +589,22 @@ class GoalAchieved(EventPayload):
     achieved_at: datetime
 
 
+class GoalSnapshot(EventPayload):
+    """A goal's current state, republished for late consumers (ADR 0022); never its words."""
+
+    TYPE: ClassVar[str] = "spaces.goal_snapshot"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "goal_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+
+    goal_id: str
+    space_id: str
+    tenant_id: str
+    status: Literal["open", "achieved", "archived"]
+    achieved_at: datetime | None = None  # when it last became achieved (kept if archived)
+    updated_at: datetime
+
+
 class NoteShared(EventPayload):
     """A shared note (or a reply) was written in a space (ids and times only)."""
 
@@ -602,6 +618,12 @@ class NoteShared(EventPayload):
     tenant_id: str
     author_person_id: str
     shared_at: datetime
+
+
+class SpaceSnapshot(SpaceEvent):
+    """A space's current state, republished for late consumers (ADR 0022); no copy takes it."""
+
+    TYPE: ClassVar[str] = "spaces.space_snapshot"
 
 
 class CoachChanged(SpaceEvent):
@@ -686,6 +708,12 @@ class ToolDone(ToolEvent):
     TYPE: ClassVar[str] = "spaces.tool_done"
 
 
+class ToolSnapshot(ToolEvent):
+    """A tool's current state, republished for late consumers (ADR 0022); no gate takes it."""
+
+    TYPE: ClassVar[str] = "spaces.tool_snapshot"
+
+
 TOOL_EVENTS: tuple[type[ToolEvent], ...] = (
     ToolAdded,
     ToolUnlocked,
@@ -719,6 +747,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     GoalAchieved,
     NoteShared,
     *TOOL_EVENTS,
+    *(SpaceSnapshot, GoalSnapshot, ToolSnapshot),  # ADR 0022
     completion_event(SERVICE),  # spaces.person_erased: its part of an erasure is done
 )
 
@@ -726,7 +755,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
 # ---------------------------------------------------------------- methods
 
 
-class SpacesApi(Api):
+class SpacesApi(PublishingApi):
     """What the spaces service serves (its `@rpc` methods, in the order of its service.py)."""
 
     service = SERVICE

@@ -12,7 +12,13 @@ from typing import Any
 from services.contracts import identity as c
 from services.contracts import personal_data as pd
 from services.contracts import spaces as sc
-from services.contracts.base import Empty, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -43,6 +49,7 @@ from .handlers import (
     own_records,
     passwords,
     personal_data,
+    republish,
     second_factor,
     sessions,
     sign_in,
@@ -254,6 +261,11 @@ class IdentityService(space_copies.SpaceCopies):
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, caller)
 
+    @rpc(services=(OPERATOR_TOOL,), people=False)
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
+        """`ecoach-ops republish identity`: only the operator's tool (ADR 0022)."""
+        return republish.republish_state(self.db, request)
+
     @rpc
     def erase_my_data(self, caller: Caller, request: pd.EraseMyDataRequest) -> pd.Erasure:
         return personal_data.erase_my_data(
@@ -425,6 +437,12 @@ class IdentityService(space_copies.SpaceCopies):
     @rpc
     def update_member(self, caller: Caller, request: c.UpdateMemberRequest) -> c.Member:
         return members.update_member(self.db, caller, request)
+
+    @rpc
+    def set_member_attributes(
+        self, caller: Caller, request: c.SetMemberAttributesRequest
+    ) -> c.Member:
+        return members.set_member_attributes(self.db, caller, request)
 
     @rpc
     def deactivate_member(self, caller: Caller, request: c.MemberRef) -> c.Member:

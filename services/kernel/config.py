@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     health_probe_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     health_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: str = "INFO"
+    # Prometheus metrics (docs/operations/metrics.md): the port this process serves /metrics on,
+    # 0 for none. One port per process: every process on a host needs its own (containers and
+    # pods each have theirs). The address it listens on: 0.0.0.0 in a container.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     # The master key (base64, 32 bytes); unset: the file <keys dir>/master.key.
     master_key: str | None = None
     # During a master-key rotation only: the previous master key (base64), still accepted to

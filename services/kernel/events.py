@@ -21,7 +21,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -32,12 +32,18 @@ from .tokens import SigningKey, b64url, b64url_decode
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 SIGNER_HEADER = "ecoach-signer"
 SIGNATURE_HEADER = "ecoach-signature"
+AUDIENCES = ("internal", "public")
 
 
 class EventPayload(BaseModel):
     """The facts of one event type. Subclasses set TYPE, VERSION, AGGREGATE (the field holding
     the id of the object the event is about: sequence numbers count per aggregate) and TENANT
-    (the field holding its tenant, or None for platform-wide events), and declare their fields."""
+    (the field holding its tenant, or None for platform-wide events), and declare their fields.
+
+    AUDIENCE says who may read it: "internal" (the default), the domain events between the
+    platform's own services; "public", what HR reporting tools may receive, which the product
+    contract allows only for aggregates published by the reporting service (PRODUCT.md). The
+    AsyncAPI document marks each message with it (`x-ecoach-audience`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -45,6 +51,7 @@ class EventPayload(BaseModel):
     VERSION: ClassVar[int] = 1
     AGGREGATE: ClassVar[str] = ""
     TENANT: ClassVar[str | None] = None
+    AUDIENCE: ClassVar[Literal["internal", "public"]] = "internal"
 
     def aggregate_of(self) -> str:
         return str(getattr(self, self.AGGREGATE))
@@ -75,6 +82,16 @@ class Envelope(BaseModel):
         if model.TYPE != self.type:
             raise ValueError(f"an event of type {self.type} is not a {model.TYPE}")
         return model.model_validate(self.payload)
+
+
+SNAPSHOT_SUFFIX = "_snapshot"
+
+
+def is_snapshot(event_type: str) -> bool:
+    """A snapshot (`<service>.<aggregate>_snapshot`): an aggregate's current state republished
+    on an operator's command for consumers that start late (docs/adr/0022-republish.md). No
+    handler that acts on the live events subscribes to one."""
+    return event_type.endswith(SNAPSHOT_SUFFIX)
 
 
 def new_event_id() -> str:

@@ -12,7 +12,13 @@ from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import scheduling as c
 from services.contracts import spaces as sc
-from services.contracts.base import Empty, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -36,6 +42,7 @@ from .handlers import (
     personal_data,
     policy,
     reminders,
+    republish,
     requests,
     sessions,
     spaces,
@@ -188,6 +195,11 @@ class SchedulingService(space_copies.SpaceCopies):
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, caller)
+
+    @rpc(services=(OPERATOR_TOOL,), people=False)
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
+        """`ecoach-ops republish scheduling`: only the operator's tool (ADR 0022)."""
+        return republish.republish_state(self.db, request)
 
     @on_event(ic.PersonErased)
     def erase_personal_data(self, uow: SchedulingUnit, event: Any, envelope: Envelope) -> None:

@@ -13,7 +13,14 @@ from services.contracts import identity as ic
 from services.contracts import personal_data as pd
 from services.contracts import scheduling as schc
 from services.contracts import spaces as c
-from services.contracts.base import Empty, PageRequest, PingResponse
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PageRequest,
+    PingResponse,
+    RepublishReport,
+    RepublishRequest,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -26,7 +33,17 @@ from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.mailer import Mailer
 
 from .domain.model import MemberFacts
-from .handlers import coaches, goals, keys, notes, personal_data, roster, spaces, toolbox
+from .handlers import (
+    coaches,
+    goals,
+    keys,
+    notes,
+    personal_data,
+    republish,
+    roster,
+    spaces,
+    toolbox,
+)
 from .mails import MAILS
 from .storage.unit import Db, SpacesUnit
 
@@ -198,6 +215,11 @@ class SpacesService:
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, self.master, caller)
+
+    @rpc(services=(OPERATOR_TOOL,), people=False)
+    def republish_state(self, caller: Caller, request: RepublishRequest) -> RepublishReport:
+        """`ecoach-ops republish spaces`: only the operator's tool (ADR 0022)."""
+        return republish.republish_state(self.db, request)
 
     @rpc
     def add_tool(self, caller: Caller, request: c.AddToolRequest) -> c.Tool:

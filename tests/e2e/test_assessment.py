@@ -184,6 +184,18 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
     )
     assert (retake.status, retake.attempts_allowed) == (apb.RETAKE_ALLOWED, 2)
 
+    # An operator rotates the tenant's key in assessment: the assignment's data key is re-wrapped
+    # under the new one; the first attempt's sealed answers open as before (here, and in the
+    # export below, after the retake).
+    rotation = stub.RotateTenantKey(
+        spb.RotateTenantKeyRequest(parent=tenant_name(team.tenant_id)), metadata=operator.metadata
+    )
+    assert rotation.key_id and rotation.rewrapped >= 1
+    reopened = stub.GetAttempt(
+        apb.GetAttemptRequest(assignment_id=ref, number=1), metadata=team.coachee.metadata
+    )
+    assert reopened.answers["health"].number == 4
+
     coachee_email, coach_email = email_of(api, team.coachee), email_of(api, team.coach)
     clock: Path = deployment.config.test_clock_path
     try:
@@ -232,6 +244,7 @@ def test_a_wheel_of_life_assigned_answered_twice_three_months_apart_with_its_tre
         (mine,) = [json.loads(d.data) for d in documents if d.service == "assessment"]
         (exported,) = mine["assignments_as_coachee"]
         assert [a["answers"]["health"] for a in exported["attempts"]] == [4, 8]
+
     finally:
         move_test_clock(clock, 0)
 

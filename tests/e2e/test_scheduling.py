@@ -253,6 +253,45 @@ def test_a_coachee_books_a_series_moves_it_asks_late_cancels_late_and_the_coach_
         assert len(card.next_sessions) <= 3
 
 
+def test_a_cancelled_session_that_took_place_is_corrected_to_held_unless_its_time_was_taken(
+    deployment: Deployment, api: Api, operator: Session, s: sch.Stubs
+) -> None:
+    """A coachee's late cancellation, the session held after all: the coach corrects it to held
+    (the cancellation and its lateness gone, one session used, as held); a cancelled session
+    whose freed time another session has taken cannot be (SLOT_TAKEN), and stays cancelled."""
+    team = make_tenant(deployment, api, operator)  # its own coach: no other test's bookings
+    coach_email = email_of(api, team.coach)
+    sch.set_availability(s, team.coach, sch.around_the_clock())
+    space = new_space(s, team)
+    took_place = sch.book(s, space.name, team.coachee, sch.hour_from_now(5))
+    given_away = sch.book(s, space.name, team.coachee, sch.hour_from_now(8))
+    for booked in (took_place, given_away):
+        [gone] = cancel(s, team.coachee, booked.name).sessions
+        assert (gone.status, gone.late) == (pb.SESSION_CANCELLED, True)
+    # The coach books another session in the freed time of the second one.
+    instead = sch.book(s, space.name, team.coach, sch.dt(given_away.start_time))
+    assert instead.status == pb.SESSION_BOOKED
+    with sch.later(deployment, 11 * 3600):
+        coach = api.sign_in(coach_email, PASSWORD, team.tenant_id)
+        corrected = s.sessions.MarkAttendance(
+            pb.MarkAttendanceRequest(name=took_place.name, attendance=pb.ATTENDANCE_HELD),
+            metadata=coach.metadata,
+        )
+        assert (corrected.status, corrected.late, corrected.uses_session) == (
+            pb.SESSION_HELD,
+            False,
+            True,
+        )
+        assert corrected.cancelled_by == pb.SIDE_UNSPECIFIED
+        taken = expect_error(
+            s.sessions.MarkAttendance,
+            pb.MarkAttendanceRequest(name=given_away.name, attendance=pb.ATTENDANCE_HELD),
+            metadata=coach.metadata,
+        )
+        assert (taken.code, taken.reason) == (FAILED, "SLOT_TAKEN")
+        assert get(s, coach, given_away.name).status == pb.SESSION_CANCELLED
+
+
 # ---------------------------------------------------------------- time zones
 
 

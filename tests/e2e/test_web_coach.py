@@ -65,6 +65,11 @@ def test_a_coach_works_through_their_desk(
         metadata=team.coachee.metadata,
     ).request
     soon = sch.book(s, space.name, team.coachee, sch.hour_from_now(0), minutes=15)
+    # One the coachee cancels late, which will have taken place after all.
+    dropped = sch.book(s, space.name, team.coachee, sch.hour_from_now(1), minutes=15)
+    s.sessions.CancelSession(
+        schpb.CancelSessionRequest(name=dropped.name), metadata=team.coachee.metadata
+    )
     s.notes.CreateNote(
         spb.CreateNoteRequest(parent=space.name, note=spb.Note(kind=spb.SHARED, body="Hello")),
         metadata=team.coachee.metadata,
@@ -233,6 +238,17 @@ def test_a_coach_works_through_their_desk(
                 schpb.GetSessionRequest(name=soon.name), metadata=coach.metadata
             )
             assert marked.status == schpb.SESSION_HELD
+            # The late cancellation corrected from the calendar: it took place after all.
+            day = sch.dt(dropped.start_time).astimezone(PARIS).date().isoformat()
+            page.goto(f"{origin}/coach/calendar?lang=en&date={day}")
+            page.click(f"#correct-{dropped.session_id} summary")
+            page.select_option(f"#attendance-{dropped.session_id}", str(schpb.ATTENDANCE_HELD))
+            page.click(f"#mark-{dropped.session_id}")
+            page.wait_for_url(f"{origin}/coach/calendar?done=marked")
+            corrected = s.sessions.GetSession(
+                schpb.GetSessionRequest(name=dropped.name), metadata=coach.metadata
+            )
+            assert (corrected.status, corrected.late) == (schpb.SESSION_HELD, False)
 
     # Without script: the preview is the same form's button, the page comes back with it.
     with browsing(browser, origin, java_script_enabled=False) as (_, page, elsewhere):

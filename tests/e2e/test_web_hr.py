@@ -31,7 +31,7 @@ from tests.support.browser import browsing
 from tests.support.isolation import all_members, as_dict
 from tests.support.people import OPERATOR_PASSWORD, create_operator, totp_code
 from tests.support.spaces import add_person
-from tests.support.web import email_of, journey_checks, open_space, sign_in
+from tests.support.web import email_of, in_french, journey_checks, open_space, sign_in
 
 NOTE_BODY = "Confidential: my manager and I disagree about the Lyon move"
 GOAL_TITLE = "Private goal about the Lyon move"
@@ -50,6 +50,7 @@ def csv_file(good: int, bad_email: str) -> bytes:
 # What the actions' forms could carry, naming the other tenant's people.
 FORM_VALUES = {
     "roles": "COACH",
+    "department": "Stolen",
     "cadence": "WEEKLY",
     "sessions_planned": "5",
     "start_date": "2027-02-01",
@@ -419,7 +420,7 @@ def test_hr_pages_are_not_found_for_anyone_but_the_tenants_admin(
     )
     before = other_tenant_state(api, s, other)
     routes = routes_naming_ids("/hr/")
-    assert len(routes) == 9, routes  # 2 pages, 7 actions
+    assert len(routes) == 10, routes  # 2 pages, 8 actions
     ids = {"<member_id>": other.coach_member, "<space_id>": theirs_draft.space_id}
     people = {
         "coachee_member_id": other.coachee_member,
@@ -482,10 +483,7 @@ def test_hr_reads_field_errors_beside_their_fields_in_french(
     origin: str,
 ) -> None:
     team = make_tenant(deployment, api, operator)
-    api.auth.UpdateMyProfile(
-        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
-        metadata=team.admin.metadata,
-    )
+    in_french(api, team.admin)
     with browsing(browser, origin) as (_, page, elsewhere):
         sign_in(page, origin, email_of(api, team.admin))
         page.wait_for_url(f"{origin}/hr/members")

@@ -142,6 +142,16 @@ def test_a_coach_starts_a_toolbox_from_another_space_and_another_coach_cannot(
             "Opens: once “Giving feedback” is done",
         ]
         journey_checks(page, "toolbox-copied", elsewhere)
+        # The copy answered with a redirect: reloading shows the same report and copies
+        # nothing again; the address carries ids, never the tools' labels.
+        assert page.url.startswith(toolbox_url + "?") and "feedback" not in page.url.lower()
+        page.reload()
+        assert page.locator("#copied li").all_inner_texts() == [
+            "Giving feedback",
+            "My week",
+            "Wheel of life",
+        ]
+        assert page.locator("#tool-list li.tool").count() == 3
 
     # The new tools are the second space's, with targets of their own, waiting for the new
     # module tool.
@@ -187,6 +197,21 @@ def test_a_coach_starts_a_toolbox_from_another_space_and_another_coach_cannot(
         # Nor into the first space from their own.
         first_copy = f"{origin}/coach/spaces/{first.space_id}/toolbox/copy"
         assert post_status(page, first_copy, from_space=theirs.space_id) == 404
+        # Nor may a copy report's address name the first space to read its tools' labels.
+        old_ids = [
+            t.tool_id
+            for t in tools.ListTools(
+                spb.ListToolsRequest(parent=first.name), metadata=team.coach.metadata
+            ).tools
+        ]
+        skipped = ",".join(f"gone.{i}" for i in old_ids)
+        report_url = (
+            f"{origin}/coach/spaces/{theirs.space_id}/toolbox"
+            f"?copied_from={first.space_id}&skipped={skipped}"
+        )
+        answer = page.goto(report_url)
+        assert answer is not None and answer.status == 404
+        assert "Giving feedback" not in page.inner_text("body")
         assert elsewhere == []
     assert not tools.ListTools(
         spb.ListToolsRequest(parent=theirs.name), metadata=other_coach.metadata

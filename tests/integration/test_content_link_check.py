@@ -7,38 +7,30 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from services.content.adapters.link_check import LinkChecker, LinkStatus
+from tests.support.loopback import LoopbackOnly, LoopbackServer
 
 
-class Pages:
+class Pages(LoopbackServer):
     """A few pages: /ok, /missing, /no-head, /hops/<n>, /redirect?to=<url>, /big, /slow, /drip."""
 
     def __init__(self) -> None:
         self.released = threading.Event()  # set at the end: slow pages stop waiting
         self.seen: list[tuple[str, str]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
 
-    def __enter__(self) -> Pages:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
+    def stopping(self) -> None:
         self.released.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         pages = self
@@ -108,14 +100,6 @@ class Pages:
                 pass
 
         return Handler
-
-
-class LoopbackOnly(httpx.HTTPTransport):
-    """A safety net for these tests: nothing but 127.0.0.1 is ever connected to."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert request.url.host == "127.0.0.1", f"the checker tried {request.url.host}"
-        return super().handle_request(request)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -66,16 +67,21 @@ def call(identity: Any, service_config: dict[str, Any]) -> Iterator[Callable[...
         proxy.stop()
 
 
-def count(table: Any, **where: str) -> int:
+def read(query: Any) -> list[Any]:
+    """The rows of one query on identity's database, over a connection of its own."""
     engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
     try:
         with engine.connect() as conn:
-            query = select(func.count()).select_from(table)
-            for column, value in where.items():
-                query = query.where(table.c[column] == value)
-            return int(conn.execute(query).scalar_one())
+            return list(conn.execute(query))
     finally:
         engine.dispose()
+
+
+def count(table: Any, **where: str) -> int:
+    query = select(func.count()).select_from(table)
+    for column, value in where.items():
+        query = query.where(table.c[column] == value)
+    return int(read(query)[0][0])
 
 
 @pytest.fixture
@@ -448,17 +454,8 @@ def test_sign_in_refuses_wrong_passwords_and_non_members_alike(
 
 
 def outbox_events(aggregate_id: str) -> list[dict[str, Any]]:
-    engine = make_engine(settings().database_url_for("identity"), pool_size=1, green=True)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(outbox.c.envelope)
-                .where(outbox.c.aggregate_id == aggregate_id)
-                .order_by(outbox.c.id)
-            ).scalars()
-            return list(rows)
-    finally:
-        engine.dispose()
+    query = select(outbox.c.envelope).where(outbox.c.aggregate_id == aggregate_id)
+    return [row.envelope for row in read(query.order_by(outbox.c.id))]
 
 
 def test_changes_record_their_events_in_the_same_transaction(
@@ -613,3 +610,84 @@ def test_a_bad_search_is_refused_naming_its_field(
             call("list_members", {"tenant_id": tid, **bad}, admin)
         assert [f.field for f in raised.value.fields] == [field], bad
     assert member_emails(call, admin, tid, query="x" * 100) == []
+
+
+# ---------------------------------------------------------------- cohort attributes (issue 25)
+
+
+def stored_cohort(member_id: str) -> tuple[Any, ...]:
+    cohort = (memberships.c.department, memberships.c.site, memberships.c.programme)
+    return tuple(read(select(*cohort).where(memberships.c.id == member_id))[0])
+
+
+def test_an_admin_sets_cohort_attributes_published_in_membership_changed_v2(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    admin = admin_of(call, operator_token, tid)
+    email = unique_email("cohort")
+    m = call("add_member", {"tenant_id": tid, "email": email, "roles": ["coachee"]}, admin)
+    ref = {"tenant_id": tid, "member_id": m["member_id"]}
+    shown = call(
+        "set_member_attributes",
+        {**ref, "department": " Sales ", "site": "Lyon", "programme": ""},
+        admin,
+    )
+    assert (shown["department"], shown["site"], shown["programme"]) == ("Sales", "Lyon", "")
+    assert stored_cohort(m["member_id"]) == ("Sales", "Lyon", None)
+    assert call("get_member", ref, admin)["department"] == "Sales"
+    [listed] = [
+        x for x in call("list_members", {"tenant_id": tid}, admin)["members"] if x["email"] == email
+    ]
+    assert listed["site"] == "Lyon"
+    # Every membership change carries the whole state, cohort included, in version 2.
+    call("update_member", {**ref, "roles": ["coach"], "update_mask": ["roles"]}, admin)
+    events = outbox_events(m["member_id"])
+    assert [e["payload"]["change"] for e in events] == [
+        "pending",
+        "attributes_changed",
+        "roles_changed",
+    ]
+    assert {e["version"] for e in events} == {2}
+    assert [e["payload"]["department"] for e in events] == [None, "Sales", "Sales"]
+    assert events[-1]["payload"]["programme"] is None
+    with pytest.raises(InvalidArgument) as raised:
+        call("set_member_attributes", {**ref, "programme": "p" * 81}, admin)
+    assert [f.field for f in raised.value.fields] == ["programme"]
+    assert len(outbox_events(m["member_id"])) == 3  # refused: nothing recorded
+    # Erasing the person clears the cohort with the rest of the membership.
+    call("erase_person", {"email": email}, operator_token)
+    assert stored_cohort(m["member_id"]) == (None, None, None)
+    assert outbox_events(m["member_id"])[-1]["payload"]["department"] is None
+
+
+def test_an_import_sets_the_cohort_columns_and_the_admin_exports_their_own(
+    call: Call, operator_token: str, tenant: dict[str, Any]
+) -> None:
+    tid = tenant["tenant_id"]
+    admin = admin_of(call, operator_token, tid)
+    email = unique_email("csv")
+    csv = f"email,role,department,site,programme\n{email},coachee,Sales,Lyon,Leaders\n"
+    report = call(
+        "import_members",
+        {"tenant_id": tid, "csv_base64": base64.b64encode(csv.encode()).decode()},
+        admin,
+    )
+    assert report["added"] == 1
+    [imported] = [
+        x for x in call("list_members", {"tenant_id": tid}, admin)["members"] if x["email"] == email
+    ]
+    assert (imported["department"], imported["site"], imported["programme"]) == (
+        "Sales",
+        "Lyon",
+        "Leaders",
+    )
+    [own] = call("list_my_memberships", {}, admin)["memberships"]
+    call(
+        "set_member_attributes",
+        {"tenant_id": tid, "member_id": own["member_id"], "site": "HQ"},
+        admin,
+    )
+    assert call("list_my_memberships", {}, admin)["memberships"][0]["site"] == "HQ"
+    exported = call("export_personal_data", {}, admin)["data"]["memberships"]
+    assert [(x["department"], x["site"]) for x in exported] == [("", "HQ")]

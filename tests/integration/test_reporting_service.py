@@ -4,7 +4,7 @@ rules), and HR's reports count the facts they leave: 12 coachees in two departme
 show the totals and both departments; a site filter that leaves 4 in one department hides it
 (merged with the other into "others", so that no subtraction gives it back); a late
 cancellation corrected to held counts once, as held; an older sequence arriving late changes
-nothing; refusals; erasure (ADR 0021)."""
+nothing; refusals; erasure (ADR 0025)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from jsonschema import Draft4Validator, FormatChecker
 
 from services.content.adapters.lrs import LrsSettings
+from tests.support.loopback import LoopbackServer
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "xapi"
 
@@ -57,7 +58,7 @@ def statement_errors(statement: Mapping[str, Any]) -> list[str]:
     ]
 
 
-class LocalLrs:
+class LocalLrs(LoopbackServer):
     def __init__(self, key: str = "lrs-key", secret: str = "lrs-secret-for-tests") -> None:  # noqa: S107
         self.key = key
         self.secret = secret
@@ -66,15 +67,13 @@ class LocalLrs:
         self._failures: list[int] = []
         self.posts = 0  # every POST received, failed ones included
         self.refusals: list[tuple[int, str]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     # ------------------------------------------------------------------ the test's side
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/xapi/"
+        return f"{self.base_url}/xapi/"
 
     def settings(self, secret: str | None = None) -> LrsSettings:
         return LrsSettings(self.endpoint, self.key, self.secret if secret is None else secret)
@@ -86,15 +85,6 @@ class LocalLrs:
     def stored(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._statements.values())
-
-    def __enter__(self) -> LocalLrs:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     # ---------------------------------------------------------------------- the LRS side
 

@@ -5,6 +5,7 @@ what a person may not reach."""
 from __future__ import annotations
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 from playwright.sync_api import Page
 
 from gateway.api.convert import tenant_name
@@ -21,6 +22,14 @@ from tests.support.waiting import wait_for
 
 def email_of(api: Api, who: Session) -> str:
     return str(api.auth.GetMe(ipb.GetMeRequest(), metadata=who.metadata).person.email)
+
+
+def in_french(api: Api, who: Session) -> None:
+    """The person's pages (and mails) in French from now on."""
+    api.auth.UpdateMyProfile(
+        ipb.UpdateMyProfileRequest(locale="fr", update_mask=FieldMask(paths=["locale"])),
+        metadata=who.metadata,
+    )
 
 
 def sign_in(page: Page, origin: str, email: str, password: str = PASSWORD) -> None:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from ecoach_dev import processes
-from ecoach_dev.cli import BROKER_CLIENTS, KEY_OWNERS
+from ecoach_dev.cli import BROKER_CLIENTS, KEY_OWNERS, TOOL_KEY_OWNERS
 from services.kernel.registry import SERVICE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +116,7 @@ def test_each_process_holds_its_own_private_key_and_broker_user_and_every_public
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    public = {f"{KEYS}/{owner}.pub" for owner in KEY_OWNERS}
+    public = {f"{KEYS}/{owner}.pub" for owner in (*KEY_OWNERS, *TOOL_KEY_OWNERS)}
     for name in KEY_OWNERS:
         keys = {path for path in mounted(services[name]) if path.startswith(KEYS + "/")}
         own = {f"{KEYS}/{name}.key", f"{KEYS}/{name}.amqp"}
@@ -201,8 +201,18 @@ def test_deploy_secrets_makes_every_key_file_compose_mounts_and_never_replaces_o
         "./secrets/rabbitmq_admin.conf",
         "./secrets/amqp_admin_uri",
     }
-    assert made == wanted - by_hand
+    # The operator's tool's private key stays with the operator: no container mounts it.
+    kept = {f"./secrets/keys/{owner}.key" for owner in TOOL_KEY_OWNERS}
+    assert made - kept == wanted - by_hand
+    assert kept <= made
     assert all(p.stat().st_mode & 0o077 == 0 for p in created if p.suffix != ".pub")
     before = {p: p.read_bytes() for p in created}
     assert deploy_secrets(folder) == []
     assert {p: p.read_bytes() for p in created} == before
+
+
+def test_every_process_serves_metrics_on_its_own_container(compose: dict[str, Any]) -> None:
+    for name in processes.names():
+        environment = compose["services"][name]["environment"]
+        assert environment["ECOACH_METRICS_PORT"] == "${ECOACH_METRICS_PORT:-9100}", name
+        assert environment["ECOACH_METRICS_HOST"] == "0.0.0.0", name

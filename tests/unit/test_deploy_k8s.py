@@ -435,3 +435,23 @@ def test_the_scaler_broker_user_exists_only_with_its_file_and_may_do_nothing(
     assert puts["users/ecoach-scaler"]["tags"] == "", "no management API"
     assert puts["permissions/%2F/ecoach-scaler"] == {"configure": "^$", "write": "^$", "read": "^$"}
     assert not any(path.startswith("topic-permissions/") for path in puts)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_process_serves_metrics_on_its_pod_and_prometheus_may_scrape_them(
+    overlay: str,
+) -> None:
+    docs = rendered(overlay)
+    deployments = of_kind(docs, "Deployment")
+    [config] = [d for d in of_kind(docs, "ConfigMap").values() if "ECOACH_ENV" in d["data"]]
+    port = int(config["data"]["ECOACH_METRICS_PORT"])
+    assert port and config["data"]["ECOACH_METRICS_HOST"] == "0.0.0.0"
+    for name in processes.names():
+        pod = deployments[name]["spec"]["template"]
+        annotations = pod["metadata"].get("annotations", {})
+        assert annotations.get("prometheus.io/scrape") == "true", name
+        assert annotations.get("prometheus.io/port") == str(port), name
+        [container] = pod["spec"]["containers"]
+        assert {"name": "metrics", "containerPort": port} in container.get("ports", []), name
+    scrape = of_kind(docs, "NetworkPolicy")["metrics-scrape"]["spec"]
+    assert scrape["ingress"][0]["ports"] == [{"protocol": "TCP", "port": port}]

@@ -16,6 +16,7 @@ from services.identity.domain.model import (
     Membership,
     Person,
     Tenant,
+    check_cohort_label,
     check_email,
     check_roles,
     check_slug,
@@ -175,6 +176,7 @@ def test_an_erased_membership_is_final() -> None:
         lambda: m.deactivate(NOW),
         lambda: m.accept(NOW),
         lambda: m.change_roles(("coachee",), NOW),
+        lambda: m.set_cohort("Sales", None, None, NOW),
     ):
         with pytest.raises(FailedPrecondition) as refused:
             attempt()
@@ -256,6 +258,31 @@ def test_each_membership_change_is_named_once_and_no_op_changes_are_not() -> Non
     before = m.snapshot()
     m.reactivate(NOW)
     assert m.change_since(before) == "reactivated"
+    before = m.snapshot()
+    m.set_cohort("Sales", "Lyon", None, NOW)
+    assert m.change_since(before) == "attributes_changed"
+    before = m.snapshot()
+    m.set_cohort("Sales", "Lyon", None, NOW)  # the same labels again
+    assert m.change_since(before) is None
+
+
+def test_cohort_labels_are_trimmed_empty_is_unset_and_81_characters_are_refused() -> None:
+    assert check_cohort_label("  Sales  ", "department") == "Sales"
+    assert check_cohort_label("   ", "site") is None
+    assert check_cohort_label("p" * 80, "programme") == "p" * 80
+    with pytest.raises(InvalidArgument) as refused:
+        check_cohort_label("p" * 81, "programme")
+    assert [f.field for f in refused.value.fields] == ["programme"]
+
+
+def test_a_deactivated_membership_keeps_its_cohort_and_erasure_clears_it() -> None:
+    m = Membership.for_new_person("tnt_1", person(), "ada@example.com", ("coachee",), NOW)
+    m.set_cohort("Sales", "Lyon", "Leaders", NOW)
+    m.deactivate(NOW)
+    m.set_cohort("Sales", "Paris", "Leaders", NOW)  # HR may still correct it
+    assert m.cohort == ("Sales", "Paris", "Leaders")
+    m.erase("erased-x@erased.invalid", NOW)
+    assert m.cohort == (None, None, None)
 
 
 def test_a_person_edits_only_their_name_language_and_time_zone() -> None:

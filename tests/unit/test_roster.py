@@ -46,6 +46,24 @@ def test_every_bad_row_is_reported_with_its_line() -> None:
     assert "line 2" in rejected[1].reason
 
 
+def test_cohort_columns_are_optional_trimmed_and_at_most_80_characters() -> None:
+    data = (
+        "email,role,Department,site,programme\n"
+        "ada@x.test,coachee, Sales ,Lyon,Leaders 2027\n"
+        "bo@x.test,coachee,,,\n"
+        f"cy@x.test,coachee,{'d' * 81},,\n"
+    )
+    rows, rejected = parse_roster(data.encode())
+    assert [(r.email, r.cohort) for r in rows] == [
+        ("ada@x.test", ("Sales", "Lyon", "Leaders 2027")),
+        ("bo@x.test", (None, None, None)),  # empty cells: unset
+    ]
+    assert [(r.line, r.reason.split(" ")[0]) for r in rejected] == [(4, "department")]
+    # Without the columns, nobody gets a cohort.
+    rows, _ = parse_roster(b"email,role\nada@x.test,coach\n")
+    assert rows[0].cohort == (None, None, None)
+
+
 @pytest.mark.parametrize(
     ("data", "why"),
     [

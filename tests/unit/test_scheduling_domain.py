@@ -256,9 +256,17 @@ def test_attendance_and_requests() -> None:
     assert (s.status, s.uses_session) == ("no_show_coach", False)  # not the coachee's loss
     s.mark("no_show_coachee", "per_co", start + timedelta(minutes=20))  # corrected
     assert (s.status, s.uses_session) == ("no_show_coachee", True)
-    s.cancel("coach", "illness", False, False, NOW)
-    with pytest.raises(FailedPrecondition):
+    s.cancel("coachee", None, True, True, NOW)
+    with pytest.raises(FailedPrecondition):  # not started yet: nothing to correct
+        s.mark("held", "per_co", NOW)
+    # A late cancellation corrected: the session took place after all.
+    assert s.mark("held", "per_co", start + timedelta(hours=1)) is True
+    assert (s.status, s.uses_session, s.cancelled_by, s.late) == ("held", True, None, False)
+    assert s.mark("held", "per_co", start + timedelta(hours=1)) is False
+    s.cancel("system", None, False, False, NOW)  # the platform's (a coach change)
+    with pytest.raises(FailedPrecondition) as caught:
         s.mark("held", "per_co", start + timedelta(hours=1))
+    assert (caught.value.reason, s.status) == ("SESSION_CANCELLED", "cancelled")
 
 
 def test_a_coachees_busy_time_elsewhere_shapes_only_their_own_view_of_the_slots() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from services.kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from services.spaces.domain.goals import Goal
 from services.spaces.domain.model import (
     ACTIVE,
     ARCHIVED,
@@ -253,3 +254,22 @@ def test_a_late_coach_reads_no_one_elses_earlier_note_but_their_own() -> None:
     assert earlier.readable_by(COACHEE, Relation.COACHEE, None) is True
     assert own.readable_by(COACH, Relation.COACH, joined) is True
     assert earlier.readable_by(COACH, Relation.COACH, NOW) is True  # written as they joined
+
+
+def test_a_goal_remembers_when_it_became_achieved_until_it_is_reopened() -> None:
+    start = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    goal = Goal.create("spc_1", "tnt_1", {"title": "Run", "progress": 90}, "per_1", start)
+    assert not goal.achieved_now(start) and goal.achieved_at is None
+    goal.apply({"progress": 100})
+    assert goal.achieved_now(start + timedelta(days=1))
+    assert (goal.status, goal.achieved_at) == ("achieved", start + timedelta(days=1))
+    goal.apply({"title": "Run far"})  # an edit keeps when it was achieved
+    assert not goal.achieved_now(start + timedelta(days=2))
+    assert goal.achieved_at == start + timedelta(days=1)
+    goal.apply({"progress": 50})
+    assert not goal.achieved_now(start + timedelta(days=3))
+    assert (goal.status, goal.achieved_at) == ("open", None)
+    goal.apply({"progress": 100})
+    goal.achieved_now(start + timedelta(days=4))
+    goal.archive()  # archived, it still says when it was achieved
+    assert (goal.status, goal.achieved_at) == ("archived", start + timedelta(days=4))

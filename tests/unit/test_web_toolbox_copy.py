@@ -183,6 +183,21 @@ def test_a_copy_maps_the_waits_skips_the_gone_and_keeps_the_order(
     assert report.copied == ["Tool 2", "Tool 0"]
     assert report.skipped == [("Tool 1", tc.GONE)]
     assert report.by_hand == ["Tool 2"]
+    # The report crosses the redirect as ids only, and reads back the same labels from the
+    # two toolboxes; an id that is not one, or a tool no longer there, is left out.
+    query = tc.report_from_query
+    args = tc.report_query("spc_1", report)
+    assert "Tool" not in "".join(args.values())
+    new_tools, old_tools = fake.tools[NEW], [quiz, reading, module]
+    again = query(args, new_tools, old_tools, lambda i: i.startswith(("tol_", "new_")))
+    assert (again.copied, again.by_hand, again.skipped) == (
+        report.copied,
+        report.by_hand,
+        report.skipped,
+    )
+    tampered = dict(args, copied="new_9,../x," + args["copied"], skipped="lost.tol_1,gone.tol_7")
+    partial = query(tampered, new_tools, old_tools, lambda i: i.startswith(("tol_", "new_")))
+    assert (partial.copied, partial.skipped) == (report.copied, [])
     new_quiz, new_module = fake.tools[NEW]  # the old order back
     assert (new_quiz.target_id, new_quiz.rule) == (
         "asg_new_ins_1",

@@ -18,6 +18,7 @@ from services.contracts.assessment import InstrumentDocument
 from services.kernel.crypto import MasterKey, SecretKey
 from services.kernel.runtime.keyring import KeyRing, WrappedKeys
 from services.kernel.runtime.pagination import keyset_page
+from services.kernel.runtime.republish import id_page
 
 from ..adapters.documents import document_of, instrument_of
 from ..domain.assignments import SUBMITTED, Assignment, Attempt
@@ -113,6 +114,19 @@ class Assignments:
             lambda r: r,
         )
         return self._with_attempts(rows, answers=False), token
+
+    def ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        """Republishing's keyset page (services/kernel/runtime/republish.py)."""
+        return id_page(self.connection, assignments, tenant_id, after, limit)
+
+    def get_many(self, assignment_ids: list[str]) -> list[Assignment]:
+        """With their attempts, answers neither read nor opened."""
+        rows = self.connection.execute(
+            select(*_ASSIGNMENT)
+            .where(assignments.c.id.in_(assignment_ids))
+            .order_by(assignments.c.id)
+        ).all()
+        return self._with_attempts(rows, answers=False)
 
     def of_coachee(self, person_id: str) -> list[Assignment]:
         rows = self.connection.execute(

@@ -9,10 +9,10 @@ database on localhost). So `LinkChecker.check(url)`, at the first request and at
    443: a link to an article needs no other, and other ports are how a public host's private
    services are probed);
 2. resolves the host itself and refuses the link if **any** address it resolves to is not a
-   public unicast address (`refusal`): private, loopback, link-local, shared (CGNAT), multicast,
-   reserved, unspecified, documentation and benchmark ranges, IPv6 unique-local and site-local,
-   and IPv6 addresses that embed an IPv4 one (mapped, 6to4, NAT64, Teredo) unless that IPv4
-   address is public;
+   public unicast address (the kernel's `runtime/safe_http.py` holds these rules, shared with
+   webhooks: private, loopback, link-local, shared (CGNAT), multicast, reserved, unspecified,
+   documentation and benchmark ranges, IPv6 unique-local and site-local, and IPv6 addresses that
+   embed an IPv4 one unless that IPv4 address is public);
 3. connects to the address it checked, never resolving again (no DNS rebinding between the check
    and the connection): the request goes to the IP, with the `Host` header and the TLS server name
    (SNI, and the certificate's check) of the name in the link;
@@ -33,84 +33,31 @@ serve pages on 127.0.0.1: no setting reaches it, and the service never passes it
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 import httpx
 
 from services.kernel.clock import Clock, SystemClock
+from services.kernel.runtime.safe_http import (
+    AddressPolicy,
+    IPAddress,
+    Network,
+    Resolver,
+    Target,
+    Unresolved,
+    Unsafe,
+    pinned_client,
+    pinned_request,
+    resolve,
+)
 
-IPAddress = IPv4Address | IPv6Address
-Network = IPv4Network | IPv6Network
-Resolver = Callable[[str, int], list[IPAddress]]
-
-WEB_PORTS = frozenset({80, 443})
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "ecoach-link-checker/1.0"
-
-# Besides what `ipaddress` flags (private, loopback, link-local, multicast, reserved,
-# unspecified, not global), ranges that some Python versions count as global.
-_REFUSED_NETWORKS: tuple[tuple[Network, str], ...] = tuple(
-    (ip_network(net), why)
-    for net, why in (
-        ("0.0.0.0/8", "'this network'"),
-        ("100.64.0.0/10", "shared address space (carrier-grade NAT)"),
-        ("192.0.0.0/24", "IETF protocol assignments"),
-        ("198.18.0.0/15", "a benchmarking range"),
-        ("::/96", "an IPv4-compatible IPv6 address"),
-        ("64:ff9b:1::/48", "local-use NAT64"),
-        ("100::/64", "a discard-only range"),
-        ("3fff::/20", "an IPv6 documentation range"),
-        ("5f00::/16", "an SRv6 segment identifier"),
-        ("fec0::/10", "site-local IPv6"),
-    )
-)
-_NAT64 = ip_network("64:ff9b::/96")
-
-
-def refusal(address: IPAddress) -> str | None:
-    """Why the link checker may not connect to `address` (None: a public unicast address)."""
-    if isinstance(address, IPv6Address):
-        if address.teredo:
-            return f"{address} is a Teredo tunnel address"
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            inner = refusal(embedded)
-            return f"{address} leads to {embedded}: {inner}" if inner else None
-    for flagged, what in (
-        (address.is_unspecified, "unspecified"),
-        (address.is_loopback, "a loopback address"),
-        (address.is_link_local, "a link-local address"),
-        (address.is_multicast, "a multicast address"),
-        (address.is_private, "a private address"),
-        (address.is_reserved, "a reserved address"),
-    ):
-        if flagged:
-            return f"{address} is {what}"
-    for network, why in _REFUSED_NETWORKS:
-        if address.version == network.version and address in network:
-            return f"{address} is in {why}"
-    if not address.is_global:
-        return f"{address} is not a public address"
-    return None
-
-
-def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address the name resolves to (an IP literal gives itself)."""
-    found: list[IPAddress] = []
-    for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-        address = ip_address(str(sockaddr[0]).split("%", 1)[0])  # no IPv6 zone
-        if address not in found:
-            found.append(address)
-    return found
 
 
 class LinkStatus(StrEnum):
@@ -151,13 +98,6 @@ class _Stop(Exception):
         self.http_status = http_status
 
 
-@dataclass(frozen=True)
-class _Target:
-    url: httpx.URL
-    host: str  # ASCII (IDNA), without brackets
-    port: int
-
-
 class LinkChecker:
     def __init__(
         self,
@@ -176,9 +116,8 @@ class LinkChecker:
         self._read_timeout = read_timeout
         self._total_timeout = total_timeout
         self._max_bytes = max_bytes
-        self._resolver = resolver
         self._transport = transport
-        self._allow = tuple(ip_network(net) for net in allow)  # tests only (module docstring)
+        self._policy = AddressPolicy(resolver=resolver, allow=allow)  # allow: tests only
 
     def check(self, url: str) -> LinkCheck:
         checked_at = self._clock.now()
@@ -203,13 +142,9 @@ class LinkChecker:
     # ------------------------------------------------------------------------------ a hop
 
     def _client(self) -> httpx.Client:
-        # A client per check: a pooled connection opened for one name must not serve another
-        # name that resolves to the same address (its TLS server name would be the first's).
-        return httpx.Client(
-            transport=self._transport,
-            follow_redirects=False,
-            trust_env=False,  # no proxy from the environment: it would resolve the name again
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        # A client per check (pinned_client says why).
+        return pinned_client(
+            self._transport, {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
         )
 
     def _hop(self, client: httpx.Client, url: str, deadline: float) -> tuple[int, str | None]:
@@ -223,43 +158,25 @@ class LinkChecker:
             raise _Stop(LinkStatus.BROKEN, f"the server answered {status}", status)
         return status, location
 
-    def _target(self, url: str) -> _Target:
+    def _target(self, url: str) -> Target:
         try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as error:
-            raise _Stop(LinkStatus.REFUSED_UNSAFE, f"not a valid URL: {error}") from None
-        if parsed.scheme not in ("http", "https") or not parsed.raw_host:
-            raise _Stop(LinkStatus.REFUSED_UNSAFE, "only http and https links are checked")
-        if parsed.userinfo:
-            raise _Stop(LinkStatus.REFUSED_UNSAFE, "a link with credentials in it is refused")
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        return _Target(parsed, parsed.raw_host.decode("ascii"), port)
+            return self._policy.target(url)
+        except Unsafe as unsafe:
+            raise _Stop(LinkStatus.REFUSED_UNSAFE, str(unsafe)) from None
 
-    def _allowed(self, address: IPAddress) -> bool:
-        return any(address.version == n.version and address in n for n in self._allow)
-
-    def _safe_address(self, target: _Target) -> IPAddress:
+    def _safe_address(self, target: Target) -> IPAddress:
         try:
-            addresses = self._resolver(target.host, target.port)
-        except (OSError, UnicodeError):
-            addresses = []
-        if not addresses:
-            raise _Stop(LinkStatus.UNREACHABLE, f"{target.host} does not resolve")
-        for address in addresses:
-            if self._allowed(address):
-                continue
-            why = refusal(address)
-            if why:
-                raise _Stop(LinkStatus.REFUSED_UNSAFE, f"{target.host}: {why}")
-            if target.port not in WEB_PORTS:
-                raise _Stop(LinkStatus.REFUSED_UNSAFE, "only ports 80 and 443 are checked")
-        return addresses[0]
+            return self._policy.address(target)
+        except Unresolved as unresolved:
+            raise _Stop(LinkStatus.UNREACHABLE, str(unresolved)) from None
+        except Unsafe as unsafe:
+            raise _Stop(LinkStatus.REFUSED_UNSAFE, str(unsafe)) from None
 
     def _ask(
         self,
         client: httpx.Client,
         method: str,
-        target: _Target,
+        target: Target,
         address: IPAddress,
         deadline: float,
     ) -> tuple[int, str | None]:
@@ -267,15 +184,10 @@ class LinkChecker:
         if left <= 0:
             raise _Stop(LinkStatus.TIMEOUT, f"no answer within {self._total_timeout:g} s")
         # The request goes to the checked address; Host and the TLS server name stay the link's.
-        request = client.build_request(
-            method,
-            target.url.copy_with(host=str(address)),
-            headers={"Host": target.url.netloc.decode("ascii")},
-            timeout=httpx.Timeout(
-                min(self._read_timeout, left), connect=min(self._connect_timeout, left)
-            ),
-            extensions=({"sni_hostname": target.host} if target.url.scheme == "https" else {}),
+        timeout = httpx.Timeout(
+            min(self._read_timeout, left), connect=min(self._connect_timeout, left)
         )
+        request = pinned_request(client, method, target, address, timeout)
         try:
             response = client.send(request, stream=True)
             try:

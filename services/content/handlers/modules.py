@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from services.contracts import content as c
 from services.contracts.base import Empty
@@ -233,12 +234,12 @@ def list_module_assignments(
 # ---------------------------------------------------------------- progress
 
 
-def _event(
+def progress_event(
     kind: type[c.ModuleProgressEvent],
     a: ModuleAssignment,
     p: Progress,
     now: datetime,
-    **extra: str,
+    **extra: Any,
 ) -> c.ModuleProgressEvent:
     """Ids, version and counts only."""
     return kind(
@@ -280,7 +281,7 @@ def _learning(
             module.slug, module.version, SHIPPED, document_of(module), None, now
         )
     progress, _ = Progress.start(module, now)
-    return assignment, progress, [_event(c.ModuleStarted, assignment, progress, now)]
+    return assignment, progress, [progress_event(c.ModuleStarted, assignment, progress, now)]
 
 
 def open_lesson(db: Db, caller: Caller, request: c.LessonRequest) -> c.ModuleProgress:
@@ -320,10 +321,10 @@ def complete_lesson(
         progress, completed = progress.complete(request.lesson, now)
         if not was_done:
             events.append(
-                _event(c.LessonCompleted, assignment, progress, now, lesson=request.lesson)
+                progress_event(c.LessonCompleted, assignment, progress, now, lesson=request.lesson)
             )
         if completed is not None:
-            events.append(_event(c.ModuleCompleted, assignment, progress, now))
+            events.append(progress_event(c.ModuleCompleted, assignment, progress, now))
         uow.module_progress.save(
             assignment.id, assignment.tenant_id, assignment.coachee_person_id, progress
         )

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.kernel.runtime.pagination import keyset_page
+from services.kernel.runtime.republish import id_page
 
 from ..domain.module_assignments import ModuleAssignment
 from ..domain.progress import Progress
@@ -104,6 +105,14 @@ class ModuleAssignments:
         )
         return bool(done.rowcount)
 
+    def get_many(self, assignment_ids: list[str]) -> list[ModuleAssignment]:
+        rows = self.connection.execute(
+            select(module_assignments)
+            .where(module_assignments.c.id.in_(assignment_ids))
+            .order_by(module_assignments.c.id)
+        )
+        return [_assignment(r) for r in rows]
+
     def get(self, assignment_id: str) -> ModuleAssignment | None:
         row = self.connection.execute(
             select(module_assignments).where(module_assignments.c.id == assignment_id)
@@ -152,6 +161,13 @@ class ModuleProgress:
         query = select(module_progress).where(module_progress.c.assignment_id == assignment_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         return _progress(row) if row else None
+
+    def ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        """The assignments of modules started, a keyset page (services/kernel/runtime/
+        republish.py)."""
+        return id_page(
+            self.connection, module_progress, tenant_id, after, limit, id_column="assignment_id"
+        )
 
     def of_assignments(self, assignment_ids: list[str]) -> dict[str, Progress]:
         if not assignment_ids:

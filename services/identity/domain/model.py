@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.kernel.errors import FailedPrecondition, invalid
+from services.kernel.errors import FailedPrecondition, Problem, invalid
 from services.kernel.ids import new_id
 from services.kernel.timezones import check_time_zone
 from services.kernel.validation import SLUG_PATTERN, looks_like_email
@@ -79,6 +79,21 @@ def check_slug(slug: str) -> str:
             "with a hyphen"
         )
     return slug
+
+
+# The cohort attributes HR groups reports by: labels a tenant's admins set on a membership, each
+# on one line, trimmed, at most this long (the contract's CohortLabel), empty meaning unset.
+COHORT_ATTRIBUTES = ("department", "site", "programme")
+MAX_COHORT_LABEL = 80
+
+
+def check_cohort_label(label: str, field_name: str) -> str | None:
+    """A cohort label, trimmed; None when empty (unset)."""
+    label = label.strip()
+    if len(label) > MAX_COHORT_LABEL:
+        why = Problem("has more than %(max_length)s characters", max_length=MAX_COHORT_LABEL)
+        raise invalid(**{field_name: why})  # the contract's words for its own check
+    return label or None
 
 
 def check_roles(roles: list[str] | tuple[str, ...], field_name: str = "roles") -> tuple[str, ...]:
@@ -235,6 +250,10 @@ class Person:
         )
 
 
+# A membership's status, roles and cohort at one moment (Membership.snapshot).
+Snapshot = tuple[str, tuple[str, ...], tuple[str | None, str | None, str | None]]
+
+
 @dataclass
 class Membership:
     id: str
@@ -246,6 +265,10 @@ class Membership:
     created_at: datetime
     updated_at: datetime
     accepted_at: datetime | None = None
+    # Cohort attributes (COHORT_ATTRIBUTES): None when unset.
+    department: str | None = None
+    site: str | None = None
+    programme: str | None = None
 
     @classmethod
     def for_new_person(
@@ -269,6 +292,7 @@ class Membership:
         """Final: an erased person's memberships never come back (not even reactivated)."""
         self.status = ERASED
         self.invited_email = email
+        self.department = self.site = self.programme = None
         self.updated_at = now
 
     def _refuse_if_erased(self) -> None:
@@ -288,6 +312,21 @@ class Membership:
         self.roles = check_roles(roles)
         self.updated_at = now
 
+    @property
+    def cohort(self) -> tuple[str | None, str | None, str | None]:
+        """The cohort attributes, in the order of COHORT_ATTRIBUTES."""
+        return self.department, self.site, self.programme
+
+    def set_cohort(
+        self, department: str | None, site: str | None, programme: str | None, now: datetime
+    ) -> None:
+        """All three at once (checked labels, None to unset); a deactivated membership keeps
+        its cohort, so HR may still correct it."""
+        self._refuse_if_erased()
+        if (department, site, programme) != self.cohort:
+            self.department, self.site, self.programme = department, site, programme
+            self.updated_at = now
+
     def deactivate(self, now: datetime) -> None:
         self._refuse_if_erased()
         if self.status == DEACTIVATED:
@@ -303,12 +342,12 @@ class Membership:
         self.status = ACTIVE if self.accepted_at is not None else PENDING
         self.updated_at = now
 
-    def snapshot(self) -> tuple[str, tuple[str, ...]]:
-        return self.status, tuple(self.roles)
+    def snapshot(self) -> Snapshot:
+        return self.status, tuple(self.roles), self.cohort
 
-    def change_since(self, before: tuple[str, tuple[str, ...]]) -> str | None:
+    def change_since(self, before: Snapshot) -> str | None:
         """What changed since `snapshot()` returned `before`, as identity's events name it."""
-        status, roles = before
+        status, roles, cohort = before
         if self.status != status:
             if self.status == ERASED:
                 return "erased"
@@ -320,6 +359,8 @@ class Membership:
                 return "accepted"
         if tuple(self.roles) != roles:
             return "roles_changed"
+        if self.cohort != cohort:
+            return "attributes_changed"
         return None
 
     def accept(self, now: datetime) -> None:

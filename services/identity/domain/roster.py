@@ -3,9 +3,10 @@
 The file is UTF-8, with or without a byte-order mark; fields are separated by `,` or `;` (read
 from the header line); lines end in CRLF or LF. The header names the columns, in any order and
 any case: `email` and `role` are required, `name`, `locale` and `time_zone` optional (empty
-cells take the tenant's defaults). A role is `tenant_admin`, `coach` or `coachee`; several roles
-are separated by `|`. Every bad row is reported with its line number and why; the others are
-imported.
+cells take the tenant's defaults), and so are the cohort attributes `department`, `site` and
+`programme` (labels of at most 80 characters; empty: unset). A role is `tenant_admin`, `coach`
+or `coachee`; several roles are separated by `|`. Every bad row is reported with its line number
+and why; the others are imported.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from services.kernel.csvtable import MAX_BYTES, Cell, read_rows, why
 from services.kernel.errors import DomainError, Problem, invalid
 from services.kernel.timezones import check_time_zone
 
-from .model import LOCALES, check_email, check_roles, normalize_email
+from .model import (
+    COHORT_ATTRIBUTES,
+    LOCALES,
+    check_cohort_label,
+    check_email,
+    check_roles,
+    normalize_email,
+)
 
 MAX_CSV_BYTES = MAX_BYTES  # 1 MiB: about 10,000 rows
 MAX_ROWS = 10_000
 REQUIRED = ("email", "role")
-OPTIONAL = ("name", "locale", "time_zone")
+OPTIONAL = ("name", "locale", "time_zone", *COHORT_ATTRIBUTES)
 ALIASES = {"display_name": "name", "roles": "role", "timezone": "time_zone", "language": "locale"}
 
 
@@ -33,6 +41,8 @@ class RosterRow:
     name: str
     locale: str | None
     time_zone: str | None
+    # The cohort attributes, in the order of COHORT_ATTRIBUTES (None: unset).
+    cohort: tuple[str | None, str | None, str | None] = (None, None, None)
 
     @property
     def email_key(self) -> str:
@@ -83,5 +93,6 @@ def _row(line: int, cell: Cell, seen: dict[str, int]) -> RosterRow:
     name = cell("name")
     if len(name) > 200:
         raise invalid(name="has more than 200 characters")
+    department, site, programme = (check_cohort_label(cell(a), a) for a in COHORT_ATTRIBUTES)
     seen[key] = line
-    return RosterRow(line, email, roles, name, locale, time_zone)
+    return RosterRow(line, email, roles, name, locale, time_zone, (department, site, programme))

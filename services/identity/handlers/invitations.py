@@ -153,7 +153,10 @@ class _Inviter:
         display_name: str,
         locale: str | None,
         time_zone: str | None,
+        cohort: tuple[str | None, str | None, str | None] = (None, None, None),
     ) -> tuple[Membership, str]:
+        """An existing membership is left as it is (its cohort too: SetMemberAttributes
+        changes it)."""
         key = normalize_email(email)
         person = self.persons.get(key)
         existing = self.memberships.get(person.id) if person else None
@@ -171,6 +174,7 @@ class _Inviter:
                 now=self.now,
             )
         membership = Membership.pending_for(self.tenant.id, person, email, roles, self.now)
+        membership.set_cohort(*cohort, self.now)
         if created:
             self.persons[key] = person
             self.new_persons.append(person)
@@ -265,7 +269,7 @@ def resend_invitation(
         _reinvite(uow, links, m)
         audit(uow, "invitation.resent", m.tenant_id, standing.who.person_id, m.id)
         person = uow.persons.get(m.person_id)
-    return member_view(m, person)
+    return member_view(m, person, cohort=True)
 
 
 def send_invitation_mail(
@@ -386,7 +390,7 @@ def import_members(
         for row in rows:
             try:
                 membership, outcome = inviter.invite(
-                    row.email, row.roles, row.name, row.locale, row.time_zone
+                    row.email, row.roles, row.name, row.locale, row.time_zone, row.cohort
                 )
             except DomainError as exc:
                 report.append(c.RejectedRow(line=row.line, email=row.email, reason=exc.message))

@@ -1,4 +1,5 @@
-"""A tenant's members: read, searched, roles changed, deactivated, reactivated."""
+"""A tenant's members: read, searched, roles and cohort attributes changed, deactivated,
+reactivated."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from services.kernel.errors import PermissionDenied, Problem, invalid
 
 from ..domain import access
 from ..domain.credentials import INVITATION
-from ..domain.model import DEACTIVATED, PENDING, MemberSearch, Membership, check_roles
+from ..domain.model import (
+    COHORT_ATTRIBUTES,
+    DEACTIVATED,
+    PENDING,
+    MemberSearch,
+    Membership,
+    check_cohort_label,
+    check_roles,
+)
 from ..storage.unit import Db, IdentityUnit
 from .coaching import coaches
 from .common import audit, revoke_access, standing_in, visible_member
@@ -32,7 +41,8 @@ def get_member(db: Db, caller: Caller, request: c.MemberRef) -> c.Member:
         db, standing, request.tenant_id, member.person_id
     ):
         raise access.member_not_found()
-    return member_view(member, person)
+    # A coach reads their coachee's profile, not the cohort HR files them under.
+    return member_view(member, person, cohort=standing.may_read_member(member.person_id))
 
 
 def list_members(db: Db, caller: Caller, request: c.ListMembersRequest) -> c.ListMembersResponse:
@@ -49,7 +59,9 @@ def list_members(db: Db, caller: Caller, request: c.ListMembersRequest) -> c.Lis
         rows, nxt = uow.memberships.search(
             request.tenant_id, found, request.effective_page_size(), request.page_token
         )
-    return c.ListMembersResponse(members=[member_view(m, p) for m, p in rows], next_page_token=nxt)
+    return c.ListMembersResponse(
+        members=[member_view(m, p, cohort=True) for m, p in rows], next_page_token=nxt
+    )
 
 
 UPDATABLE_MEMBER_FIELDS = frozenset({"roles"})
@@ -71,6 +83,21 @@ def update_member(db: Db, caller: Caller, request: c.UpdateMemberRequest) -> c.M
                 reason="SELF_ROLE_CHANGE",
             )
         m.change_roles(check_roles([r.value for r in request.roles]), now)
+
+    return _change_member(db, caller, request.tenant_id, request.member_id, change)
+
+
+def set_member_attributes(
+    db: Db, caller: Caller, request: c.SetMemberAttributesRequest
+) -> c.Member:
+    """The member's cohort attributes, all three (checked by the contract; empty unsets). Like
+    roles, for the tenant's admins and the operator; an admin may set their own."""
+    department, site, programme = (
+        check_cohort_label(getattr(request, name), name) for name in COHORT_ATTRIBUTES
+    )
+
+    def change(uow: IdentityUnit, m: Membership, standing: access.Standing, now: datetime) -> None:
+        m.set_cohort(department, site, programme, now)
 
     return _change_member(db, caller, request.tenant_id, request.member_id, change)
 
@@ -128,7 +155,7 @@ def _change_member(
         if what == "deactivated":  # their sessions there end too: back only by signing in
             uow.refresh_tokens.revoke_membership(m.person_id, m.tenant_id, uow.clock.now())
         person = uow.persons.get(m.person_id)
-    return member_view(m, person)
+    return member_view(m, person, cohort=True)
 
 
 # Membership changes after which the tokens already issued for that membership stop working.

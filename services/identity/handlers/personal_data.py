@@ -19,7 +19,7 @@ from ..domain.throttle import ThrottlePolicy
 from ..storage.unit import Db, IdentityUnit
 from .common import audit, own_person, person_for_operator, revoke_access
 from .throttling import password_matches
-from .views import erasure_view, membership_changed, person_view
+from .views import cohort_view, erasure_view, membership_changed, person_view
 
 
 def export_personal_data(db: Db, caller: Caller) -> pd.PersonalDataExport:
@@ -47,6 +47,7 @@ def export_personal_data(db: Db, caller: Caller) -> pd.PersonalDataExport:
                 "status": m.status,
                 "created_at": m.created_at.isoformat(),
                 "updated_at": m.updated_at.isoformat(),
+                **cohort_view(m),  # the cohort attributes the tenant's admins set
             }
             for m, t in memberships
         ],

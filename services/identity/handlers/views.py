@@ -42,6 +42,9 @@ def membership_changed(m: Membership, change: str) -> c.MembershipChanged:
         created_at=m.created_at,
         updated_at=m.updated_at,
         accepted_at=m.accepted_at,
+        department=m.department,
+        site=m.site,
+        programme=m.programme,
     )
 
 
@@ -62,8 +65,15 @@ def person_view(p: Person) -> c.Person:
     )
 
 
-def member_view(m: Membership, person: Person | None) -> c.Member:
-    """Until a pending member accepts, the tenant sees only the email it typed."""
+def cohort_view(m: Membership) -> dict[str, str]:
+    """The cohort attributes as views show them: empty when unset."""
+    return {"department": m.department or "", "site": m.site or "", "programme": m.programme or ""}
+
+
+def member_view(m: Membership, person: Person | None, *, cohort: bool = False) -> c.Member:
+    """Until a pending member accepts, the tenant sees only the email it typed. The cohort
+    attributes only with `cohort`: for the tenant's admins, the operator and the member
+    themselves, never for a coach (PRODUCT's who-sees-what)."""
     common: dict[str, Any] = {
         "member_id": m.id,
         "tenant_id": m.tenant_id,
@@ -71,6 +81,7 @@ def member_view(m: Membership, person: Person | None) -> c.Member:
         "status": c.MembershipStatus(m.status),
         "created_at": m.created_at,
         "updated_at": m.updated_at,
+        **(cohort_view(m) if cohort else {}),
     }
     if m.status == PENDING or m.accepted_at is None or person is None:
         return c.Member(email=m.invited_email, **common)
@@ -119,4 +130,5 @@ def my_membership(m: Membership, tenant: Tenant) -> c.MyMembership:
         tenant_name=tenant.name,
         roles=[c.Role(r) for r in m.roles],
         status=c.MembershipStatus(m.status),
+        **cohort_view(m),
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from services.kernel.runtime.pagination import keyset_page
+from services.kernel.runtime.republish import id_page
 
 from ..domain.model import MemberSearch, Membership, Person, Tenant
 from .rows import membership_of, membership_row, person_of
@@ -65,6 +66,9 @@ class Memberships:
                 status=m.status,
                 updated_at=m.updated_at,
                 accepted_at=m.accepted_at,
+                department=m.department,
+                site=m.site,
+                programme=m.programme,
             )
         )
 
@@ -72,7 +76,14 @@ class Memberships:
         self.session.execute(
             update(memberships)
             .where(memberships.c.id == m.id)
-            .values(status=m.status, invited_email=m.invited_email, updated_at=m.updated_at)
+            .values(
+                status=m.status,
+                invited_email=m.invited_email,
+                updated_at=m.updated_at,
+                department=m.department,
+                site=m.site,
+                programme=m.programme,
+            )
         )
 
     def get(self, tenant_id: str, member_id: str, *, for_update: bool = False) -> Membership | None:
@@ -91,6 +102,19 @@ class Memberships:
             select(memberships).where(
                 memberships.c.tenant_id == tenant_id, memberships.c.id.in_(list(member_ids))
             )
+        )
+        return [membership_of(r) for r in rows]
+
+    def ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        """Republishing's keyset page (services/kernel/runtime/republish.py)."""
+        return id_page(self.session, memberships, tenant_id, after, limit)
+
+    def by_ids(self, member_ids: Sequence[str]) -> list[Membership]:
+        """Trusted lookups only (republishing): no tenant check here."""
+        rows = self.session.execute(
+            select(memberships)
+            .where(memberships.c.id.in_(list(member_ids)))
+            .order_by(memberships.c.id)
         )
         return [membership_of(r) for r in rows]
 

@@ -37,6 +37,9 @@ def membership_row(m: Membership) -> dict[str, Any]:
         "created_at": m.created_at,
         "updated_at": m.updated_at,
         "accepted_at": m.accepted_at,
+        "department": m.department,
+        "site": m.site,
+        "programme": m.programme,
     }
 
 
@@ -85,6 +88,9 @@ def membership_of(row: Any) -> Membership:
         created_at=row.created_at,
         updated_at=row.updated_at,
         accepted_at=row.accepted_at,
+        department=row.department,
+        site=row.site,
+        programme=row.programme,
     )
 
 

@@ -70,6 +70,10 @@ memberships = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("accepted_at", DateTime(timezone=True)),
+    # Cohort attributes (domain.model.COHORT_ATTRIBUTES): NULL when unset.
+    Column("department", String(80)),
+    Column("site", String(80)),
+    Column("programme", String(80)),
     UniqueConstraint("tenant_id", "person_id", name="uq_membership_tenant_person"),
     Index("ix_memberships_tenant_page", "tenant_id", "created_at", "id"),
     Index("ix_memberships_person", "person_id"),

@@ -13,8 +13,10 @@ from typing import Any, Generic
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine
 
+from .. import metrics
 from ..clock import clock_for
 from ..config import settings
+from .metric_sources import pool_samples
 from .sql import Repository, U, UnitOfWork, WorkerDatabase, make_engine
 
 __all__ = ["Database", "Repository", "UnitOfWork", "WorkerDatabase", "make_engine"]
@@ -58,8 +60,10 @@ class Database(DependencyProvider, Generic[U]):  # type: ignore[misc]
             green=True,
         )
         self.clock = clock_for(config.env, config.test_clock_path)
+        metrics.add_scrape_source(self, pool_samples(self.service, self.engine))
 
     def stop(self) -> None:
+        metrics.remove_scrape_source(self)
         if self.engine is not None:
             self.engine.dispose()
 

@@ -37,7 +37,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc as nameko_rpc
 from pydantic import BaseModel, ValidationError
 
-from .. import context
+from .. import context, metrics
 from ..caller import ANONYMOUS, Caller, ServiceClaims
 from ..clock import Clock, clock_for
 from ..config import settings
@@ -320,7 +320,14 @@ def rpc(
                 except DomainError as exc:
                     outcome = str(exc.code)
                     raise
+                except Exception:
+                    outcome = "INTERNAL"  # escaped _serve's net (nameko answers it as an error)
+                    raise
                 finally:
+                    elapsed = time.perf_counter() - started
+                    service = getattr(self, "name", "")
+                    metrics.RPC_REQUESTS.labels(service, fn.__name__, outcome).inc()
+                    metrics.RPC_DURATION.labels(service, fn.__name__).observe(elapsed)
                     # One line per call: the request id ties it to the gateway's line.
                     log.log(
                         logging.DEBUG if quiet and outcome == "OK" else logging.INFO,
@@ -329,7 +336,7 @@ def rpc(
                         extra={
                             "method": fn.__name__,
                             "outcome": outcome,
-                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                            "ms": round(elapsed * 1000, 2),
                         },
                     )
 

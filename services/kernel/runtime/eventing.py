@@ -34,6 +34,7 @@ from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider, SharedExtension
 from pydantic import ValidationError
 
+from .. import metrics
 from ..clock import clock_for
 from ..config import settings
 from ..context import request_scope
@@ -41,6 +42,7 @@ from ..events import Envelope, EventPayload, ForgedEvent, check_signature, sourc
 from ..logs import scrub
 from ..tokens import ServicePublicKeys, load_or_create_service_key
 from .database import Database
+from .metric_sources import DeadLetterDepth
 from .outbox import Relay, RelaySettings, claim_inbox, inbox_has
 from .publisher import ConfirmingPublisher, PublishFailed
 from .sql import WorkerDatabase
@@ -98,6 +100,7 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
             ),
             signing_key=key,
         )
+        metrics.add_scrape_source(self, self.relay.lag_samples)
         self._thread = self.container.spawn_managed_thread(self._run, identifier="event-relay")
 
     def wake(self) -> None:
@@ -144,6 +147,7 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
                     log.exception("pruning the outbox failed")
 
     def stop(self) -> None:
+        metrics.remove_scrape_source(self)
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
@@ -152,6 +156,7 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
             self.relay.publisher.close()
 
     def kill(self) -> None:
+        metrics.remove_scrape_source(self)
         self._stopping = True
         self._wake.set()
         if self.relay is not None:
@@ -179,12 +184,18 @@ class FailureRouter(SharedExtension):  # type: ignore[misc]
             self.container.config.get("AMQP_URI") or config.amqp_uri,
             confirm_timeout=config.relay_confirm_timeout_seconds,
         )
+        self.dead_letters = DeadLetterDepth(
+            self.container.config.get("AMQP_URI") or config.amqp_uri, self.container.service_name
+        )
+        metrics.add_scrape_source(self, self.dead_letters.samples)
 
     def stop(self) -> None:
+        metrics.remove_scrape_source(self)
+        self.dead_letters.close()
         self.publisher.close()
 
     def kill(self) -> None:
-        self.publisher.close()
+        self.stop()
 
     def route(self, entrypoint: ReliableEventHandler, message: Any, error: BaseException) -> None:
         service = self.container.service_name
@@ -202,6 +213,9 @@ class FailureRouter(SharedExtension):  # type: ignore[misc]
             headers.pop(RETRY_LEVEL_HEADER, None)
             headers[FAILED_AT_HEADER] = datetime.now(UTC).isoformat(timespec="seconds")
             exchange, kind = dead_letter_exchange(service), "fanout"
+        metrics.EVENTS_ROUTED.labels(
+            f"{service}.{entrypoint.method_name}", "retry" if retry else "dead_letter"
+        ).inc()
         self.publisher.publish(
             exchange,
             entrypoint.queue.name,
@@ -332,6 +346,9 @@ def on_event(
                             claim_inbox(uow.connection, handler, envelope.id, uow.clock.now())
                     outcome = "applied"
             finally:
+                metrics.EVENTS_HANDLED.labels(handler, outcome).inc()
+                lag = (database.clock.now() - envelope.occurred_at).total_seconds()
+                metrics.EVENT_LAG.labels(handler).observe(max(lag, 0.0))
                 log.info(
                     "event %s",
                     envelope.type,

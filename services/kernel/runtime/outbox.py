@@ -168,6 +168,24 @@ def record_events(
     return envelopes
 
 
+# Lock (and create, at 0, when missing) the sequence rows of many aggregates, in id order so
+# two such statements never wait on each other crosswise.
+_hold_sequences = text(
+    "INSERT INTO event_sequences (aggregate_id, last_sequence) "
+    "SELECT a, 0 FROM unnest(CAST(:ids AS varchar[])) AS s(a) ORDER BY a "
+    "ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = event_sequences.last_sequence"
+)
+
+
+def hold_sequences(connection: Connection, aggregate_ids: list[str]) -> None:
+    """Lock the sequence rows of `aggregate_ids` until the transaction ends. A transaction that
+    records an event of one of them meanwhile waits; one that recorded before has committed
+    (its state is read after this). So state read now and recorded in this transaction gets a
+    sequence after every event describing an older state."""
+    if aggregate_ids:
+        connection.execute(_hold_sequences, {"ids": sorted(set(aggregate_ids))})
+
+
 def _check_type(payload: EventPayload) -> None:
     if not payload.TYPE:
         raise TypeError(f"{type(payload).__name__} has no TYPE")
@@ -266,6 +284,8 @@ _prune_outbox = delete(outbox).where(
 )
 _prune_inbox = delete(inbox).where(inbox.c.applied_at < bindparam("before"))
 _backlog = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+# Both from the partial index of unsent rows: cheap however many sent rows wait for pruning.
+_unsent = select(func.count(), func.min(outbox.c.recorded_at)).where(outbox.c.sent_at.is_(None))
 
 
 class Relay:
@@ -366,6 +386,17 @@ class Relay:
     def backlog(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(_backlog).scalar_one())
+
+    def lag_samples(self) -> list[tuple[str, tuple[str, ...], float]]:
+        """At scrape time (services/kernel/metrics.py): the unsent events and the age of the
+        oldest, on the service's clock (the one that stamped them)."""
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(_unsent).one()
+        age = max((self.clock.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
+        return [
+            ("ecoach_outbox_backlog", (self.service,), float(count)),
+            ("ecoach_outbox_oldest_unsent_age_seconds", (self.service,), age),
+        ]
 
 
 # ---------------------------------------------------------------- the inbox (handlers' side)

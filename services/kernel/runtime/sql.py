@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from ..clock import Clock
 from ..events import Envelope, EventPayload
 from .greening import ensure_green_psycopg
-from .outbox import record_event, record_events
+from .outbox import hold_sequences, record_event, record_events
 
 # A connection back in the pool for longer than this is pinged before it is used again.
 IDLE_PING_SECONDS = 5.0
@@ -134,6 +134,11 @@ class UnitOfWork:
         envelopes = record_events(self.connection, payloads, self.clock.now())
         self.recorded.extend(envelopes)
         return envelopes
+
+    def hold_sequences(self, aggregate_ids: list[str]) -> None:
+        """Lock these aggregates' sequence rows until the transaction ends, before reading
+        their state (republishing: services/kernel/runtime/republish.py)."""
+        hold_sequences(self.connection, aggregate_ids)
 
 
 U = TypeVar("U", bound=UnitOfWork)

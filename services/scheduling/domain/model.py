@@ -192,23 +192,33 @@ class Session:
         self.updated_at = now
         self.pending_request_id = None
 
-    def mark(self, attendance: str, by: str, now: datetime) -> None:
+    def mark(self, attendance: str, by: str, now: datetime) -> bool:
+        """Attendance, once the session has started; marking again corrects it. A cancelled
+        session that took place after all is corrected the same way: its cancellation is gone
+        (the caller must take its time back first, which another session may have taken),
+        unless the platform cancelled it. True if it was a cancelled session."""
         if attendance not in ATTENDANCE:
             raise invalid(attendance="HELD, NO_SHOW_COACHEE or NO_SHOW_COACH")
-        if self.status not in (BOOKED, *ATTENDANCE):
-            raise FailedPrecondition(
-                "A cancelled session has no attendance.", reason="SESSION_CANCELLED"
-            )
         if now < self.starts_at:
             raise FailedPrecondition(
                 "Attendance is marked once the session has started.", reason="SESSION_NOT_STARTED"
             )
+        was_cancelled = self.status == CANCELLED
+        if was_cancelled and self.cancelled_by not in (COACHEE, COACH):
+            # The platform cancelled it (a coach change, an erasure): nothing to correct.
+            raise FailedPrecondition(
+                "A cancelled session has no attendance.", reason="SESSION_CANCELLED"
+            )
+        if was_cancelled:
+            self.cancelled_at = self.cancelled_by = self.cancel_reason = None
+            self.late = False
         self.status = attendance
         # A coach who did not come never costs the coachee a session.
         self.uses_session = attendance != NO_SHOW_COACH
         self.marked_at = now
         self.marked_by = by
         self.updated_at = now
+        return was_cancelled
 
     def to_mark(self, now: datetime) -> bool:
         return self.status == BOOKED and self.ends_at + TO_MARK_AFTER <= now

@@ -228,7 +228,13 @@ def mark_attendance(db: Db, caller: Caller, request: c.MarkAttendanceRequest) ->
         if relation == COACHEE:
             raise coach_only("mark attendance")
         was = session.status
-        session.mark(request.attendance, who.person_id, now)
+        if session.mark(request.attendance, who.person_id, now):
+            # A cancellation corrected: the session takes its time back (no buffer: it is
+            # over), unless another session has taken it since.
+            try:
+                uow.sessions.hold_time([session], 0)
+            except TimeTaken:
+                raise slot_taken() from None
         uow.sessions.save(session)
         if was == "booked":
             close_requests(uow, [session.id], now)

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.contracts import scheduling as c
 
-from ..domain.model import ChangeRequest, Session
+from ..domain.model import CANCELLED, NO_SHOW_COACH, NO_SHOW_COACHEE, ChangeRequest, Session
 
 
 def session_state(s: Session) -> dict[str, Any]:
@@ -71,6 +71,16 @@ def request_view(r: ChangeRequest) -> c.ChangeRequest:
 
 def session_event(model: type[c.SessionEvent], s: Session, **more: Any) -> c.SessionEvent:
     return model(**more, **session_state(s))
+
+
+def session_snapshot(s: Session) -> c.SessionEvent:
+    """The session's current state with what its cancellation or no-show said (ADR 0022)."""
+    more: dict[str, Any] = {}
+    if s.status == CANCELLED:
+        more = {"cancelled_by": s.cancelled_by, "late": s.late, "reason": s.cancel_reason}
+    elif s.status in (NO_SHOW_COACHEE, NO_SHOW_COACH):
+        more = {"absent": "coach" if s.status == NO_SHOW_COACH else "coachee"}
+    return session_event(c.SessionSnapshot, s, **more)
 
 
 def request_event(model: type[c.RescheduleRequested], r: ChangeRequest) -> c.RescheduleRequested:

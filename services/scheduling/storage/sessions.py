@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.kernel.runtime.pagination import keyset_page
+from services.kernel.runtime.republish import id_page
 
 from ..domain.availability import Interval
 from ..domain.model import ERASED_PERSON, Session, TimeTaken
@@ -387,6 +388,16 @@ class Sessions:
         )
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         return session_of(row) if row else None
+
+    def ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        """Republishing's keyset page (services/kernel/runtime/republish.py)."""
+        return id_page(self.connection, sessions, tenant_id, after, limit)
+
+    def get_many(self, session_ids: list[str]) -> list[Session]:
+        rows = self.connection.execute(
+            select(sessions).where(sessions.c.id.in_(session_ids)).order_by(sessions.c.id)
+        )
+        return [session_of(r) for r in rows]
 
     def following(self, s: Session) -> list[Session]:
         """This occurrence and the later ones of its series still booked, locked."""

@@ -80,6 +80,7 @@ class Goal:
     created_at: datetime
     updated_at: datetime
     history: list[dict[str, Any]] = field(default_factory=list)  # filled by reads that ask
+    achieved_at: datetime | None = None  # when it last became achieved (kept when archived)
 
     def hidden_by(self, hidden_before: datetime | None) -> bool:
         """A goal set before a late coach joined is not theirs to see yet (`hidden_before`:
@@ -126,13 +127,15 @@ class Goal:
                 setattr(self, name, value)
         return changed
 
-    def achieved_now(self) -> bool:
+    def achieved_now(self, now: datetime) -> bool:
         """Full progress makes an open goal achieved (once: the event says it once)."""
         if self.status == OPEN and self.progress == 100:
             self.status = ACHIEVED
+            self.achieved_at = now
             return True
         if self.status == ACHIEVED and self.progress < 100:
             self.status = OPEN
+            self.achieved_at = None
         return False
 
     def archive(self) -> None:

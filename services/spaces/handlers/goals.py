@@ -37,7 +37,7 @@ def create_goal(db: Db, master: MasterKey, caller: Caller, request: c.CreateGoal
         now = uow.clock.now()
         values = _goal_values(request.goal, list(EDITABLE))
         goal = Goal.create(space.id, space.tenant_id, values, who.person_id, now)
-        achieved = goal.achieved_now()
+        achieved = goal.achieved_now(now)
         created = {k: [None, v] for k, v in goal_view(goal).model_dump(mode="json").items()}
         space_goals(repo, space).add(goal, {k: created[k] for k in (*EDITABLE, "status")})
         if achieved:
@@ -71,7 +71,7 @@ def update_goal(db: Db, master: MasterKey, caller: Caller, request: c.UpdateGoal
         now = uow.clock.now()
         before = goal.status
         changes = goal.apply(_goal_values(request.goal, list(request.update_mask)))
-        achieved = goal.achieved_now()
+        achieved = goal.achieved_now(now)
         if goal.status != before:
             changes["status"] = [before, goal.status]
         if changes:

@@ -53,6 +53,7 @@ class Goals:
             created_by=r.created_by,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            achieved_at=r.achieved_at,
         )
 
     def add(self, goal: Goal, changes: dict[str, list[Any]]) -> None:
@@ -68,6 +69,7 @@ class Goals:
                 created_by=goal.created_by,
                 created_at=goal.created_at,
                 updated_at=goal.updated_at,
+                achieved_at=goal.achieved_at,
             )
         )
         self.record(goal, goal.created_by, goal.created_at, changes)
@@ -82,6 +84,7 @@ class Goals:
                 due_on=goal.due_on,
                 sealed=self._seal(goal),
                 updated_at=goal.updated_at,
+                achieved_at=goal.achieved_at,
             )
         )
         self.record(goal, by, goal.updated_at, changes)

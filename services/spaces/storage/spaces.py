@@ -21,6 +21,7 @@ from sqlalchemy import (
 from services.kernel.crypto import MasterKey, SecretKey
 from services.kernel.runtime.keyring import KeyRing, WrappedKeys
 from services.kernel.runtime.pagination import keyset_page
+from services.kernel.runtime.republish import id_page
 
 from ..domain.model import Content, Participant, PendingCoach, SetUp, Space
 from .goals import Goals
@@ -188,6 +189,30 @@ class Spaces:
         query = select(spaces).where(spaces.c.id == space_id, spaces.c.tenant_id == tenant_id)
         row = self.connection.execute(query.with_for_update() if for_update else query).first()
         return self._space(row, with_content=False) if row else None
+
+    def ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        """Republishing's keyset page (services/kernel/runtime/republish.py)."""
+        return id_page(self.connection, spaces, tenant_id, after, limit)
+
+    def get_many(self, space_ids: list[str]) -> list[Space]:
+        """Without their content."""
+        rows = self.connection.execute(
+            select(spaces).where(spaces.c.id.in_(space_ids)).order_by(spaces.c.id)
+        )
+        return [self.from_row(r) for r in rows]
+
+    def goal_ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        return id_page(self.connection, goals, tenant_id, after, limit)
+
+    def goal_states(self, goal_ids: list[str]) -> list[Any]:
+        """Ids, status and times of these goals (nothing sealed): rows of `goals`."""
+        names = ("id", "space_id", "tenant_id", "status", "updated_at", "achieved_at")
+        columns = [goals.c[n] for n in names]
+        return list(
+            self.connection.execute(
+                select(*columns).where(goals.c.id.in_(goal_ids)).order_by(goals.c.id)
+            )
+        )
 
     def with_content(self, space: Space) -> Space:
         row = self.connection.execute(select(spaces).where(spaces.c.id == space.id)).one()

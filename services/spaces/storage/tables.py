@@ -75,6 +75,7 @@ goals = Table(
     Column("created_by", String(40), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("achieved_at", DateTime(timezone=True)),  # when it last became achieved
     Index("ix_goals_space", "space_id", "created_at", "id"),
 )
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from services.kernel.crypto import SecretKey
 from services.kernel.ids import new_id
+from services.kernel.runtime.republish import id_page
 
 from ..domain.toolbox import LOCKED, REMOVED, UNLOCKED, Rule, Tool, Toolbox
 from .tables import tool_mails, tools
@@ -98,6 +99,17 @@ class Tools:
         if texts:
             values["sealed"] = self._sealed(tool)
         self.connection.execute(update(tools).where(tools.c.id == tool.id).values(**values))
+
+    def ids_after(self, tenant_id: str | None, after: str, limit: int) -> list[str]:
+        """Republishing's keyset page (services/kernel/runtime/republish.py)."""
+        return id_page(self.connection, tools, tenant_id, after, limit)
+
+    def get_many(self, tool_ids: list[str]) -> list[Tool]:
+        """States and rules (labels too when this repository has a key)."""
+        rows = self.connection.execute(
+            select(tools).where(tools.c.id.in_(tool_ids)).order_by(tools.c.id)
+        )
+        return [self._tool(r) for r in rows]
 
     def toolbox(self, space_id: str, *, for_update: bool = False) -> Toolbox:
         """Every tool of the space, removed ones included (rows locked if `for_update`)."""

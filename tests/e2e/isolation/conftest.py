@@ -542,6 +542,12 @@ def promote(name: Callable[[World], str]) -> Callable[[World], Message]:
     )
 
 
+def cohort(name: Callable[[World], str]) -> Callable[[World], Message]:
+    return lambda w: pb.SetMemberAttributesRequest(
+        name=name(w), department="Sales", site="Lyon", programme="Leaders"
+    )
+
+
 def rogue_tenant(w: World) -> Message:
     return pb.CreateTenantRequest(display_name="Rogue", slug=unique_slug("rogue"))
 

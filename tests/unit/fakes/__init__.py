@@ -53,6 +53,9 @@ class FakeUnitOfWork:
         self.recorded.extend(payloads)
         return payloads
 
+    def hold_sequences(self, aggregate_ids: list[str]) -> None:
+        self.held = [*getattr(self, "held", []), *aggregate_ids]  # locks are not modelled
+
 
 class FakeDatabase(Generic[S]):
     """What a handler is given as `db`: units of work on `repositories(state)`."""

@@ -1,0 +1,42 @@
+"""`ecoach-ops republish`'s checks before it calls anything: the service's name, the tenant id,
+the operator's key (the call itself: tests/e2e/test_ops_republish.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ecoach_ops import republish
+from ecoach_ops.cli import NOT_DONE, main
+from services.kernel.clock import FixedClock
+
+CLOCK = FixedClock(datetime(2027, 3, 1, tzinfo=UTC))
+UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/"
+
+
+def test_an_unknown_service_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["republish", "reporting-nope"])
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_malformed_tenant_id_is_refused_before_any_call(tmp_path: Path) -> None:
+    with pytest.raises(republish.RepublishError, match="is not a tenant id"):
+        republish.republish(UNREACHABLE, tmp_path, CLOCK, "scheduling", "acme", timeout=1)
+
+
+def test_without_the_operator_s_key_nothing_is_asked(tmp_path: Path) -> None:
+    with pytest.raises(republish.RepublishError, match=r"no operator key at .*ops\.key"):
+        republish.republish(UNREACHABLE, tmp_path, CLOCK, "scheduling", None, timeout=1)
+
+
+def test_the_command_says_what_failed_and_that_running_again_is_harmless(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECOACH_KEYS_DIR", str(tmp_path))
+    assert main(["republish", "spaces", "--amqp-uri", UNREACHABLE]) == NOT_DONE
+    err = capsys.readouterr().err
+    assert "no operator key" in err and "running the command again is harmless" in err
