@@ -110,6 +110,9 @@ def set_password(config: Settings, email: str, password: str) -> None:
                     created_at=m.created_at,
                     updated_at=m.updated_at,
                     accepted_at=m.accepted_at,
+                    department=m.department,
+                    site=m.site,
+                    programme=m.programme,
                 )
                 record_event(conn, event, now)
     finally:
