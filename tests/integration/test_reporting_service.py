@@ -27,7 +27,7 @@ from services.kernel.events import Envelope, EventPayload
 from services.kernel.ids import new_id
 from services.kernel.runtime.outbox import inbox_has, outbox
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
-from services.reporting.handlers import reports
+from services.reporting.handlers import facts, reports
 from services.reporting.service import ReportingService
 from services.reporting.storage.unit import ReportingUnit
 from tests.support.events import envelope_of, publish_event
@@ -273,3 +273,43 @@ def test_only_the_tenant_s_active_admins_read_its_reports(
             reports.get_report(db, who, request(tenant.id))
         with pytest.raises(refusal):
             reports.export_report(db, who, request(tenant.id))
+
+
+def test_republished_snapshots_build_the_same_facts(db: WorkerDatabase[ReportingUnit]) -> None:
+    """The snapshot events (ADR 0022) carry the live events' fields and are applied by the same
+    functions: a session's snapshot keeps its late cancellation, an older snapshot changes
+    nothing, and a goal open again counts as no goal achieved."""
+    tenant = new_id("tnt")
+    session_id, space_id, coachee = new_id("ses"), new_id("spc"), new_id("per")
+
+    def snapshot(sequence: int, status: str, late: bool | None) -> None:
+        event = sch.SessionSnapshot(
+            session_id=session_id,
+            tenant_id=tenant,
+            space_id=space_id,
+            status=status,
+            starts_at=FEBRUARY,
+            ends_at=FEBRUARY + timedelta(hours=1),
+            time_zone="Europe/Paris",
+            coachee_person_id=coachee,
+            coach_person_id=new_id("per"),
+            uses_session=True,
+            sequence=sequence,
+            updated_at=START,
+            late=late,
+        )
+        with db.unit_of_work() as uow:
+            facts.record_session(uow, event, envelope_of(event, sequence, START))
+
+    snapshot(4, "cancelled", True)
+    snapshot(3, "held", None)  # older: ignored
+    goal = sc.GoalSnapshot(
+        goal_id=new_id("gol"), space_id=space_id, tenant_id=tenant, status="open", updated_at=START
+    )
+    with db.unit_of_work() as uow:
+        facts.record_goal(uow, goal, envelope_of(goal, 1, START))
+    with db.read_only() as uow:
+        (session,) = uow.sessions.of_tenant(tenant)
+        (kept,) = uow.goals.of_tenant(tenant)
+    assert (session.status, session.late) == ("cancelled", True)
+    assert kept.achieved_at is None

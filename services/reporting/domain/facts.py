@@ -73,7 +73,7 @@ class Goal:
     goal_id: str
     tenant_id: str
     space_id: str
-    achieved_at: datetime
+    achieved_at: datetime | None  # None: not (or no longer) achieved
 
 
 @dataclass(frozen=True)

@@ -254,7 +254,7 @@ def _contributions(
         yield from _engagement(facts, in_range)
     elif kind == "goals":
         for g in facts.goals:
-            if g.space_id in coachee_of:
+            if g.space_id in coachee_of and g.achieved_at is not None:
                 person = coachee_of[g.space_id]
                 yield Contribution(person, month_of(g.achieved_at), "goals_achieved", g.goal_id)
     elif kind == "assessments":

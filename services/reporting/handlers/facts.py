@@ -52,7 +52,9 @@ def record_space(uow: ReportingUnit, event: sc.SpaceEvent, envelope: Envelope) -
     )
 
 
-def record_goal(uow: ReportingUnit, event: sc.GoalAchieved, envelope: Envelope) -> None:
+def record_goal(
+    uow: ReportingUnit, event: sc.GoalAchieved | sc.GoalSnapshot, envelope: Envelope
+) -> None:
     uow.goals.apply(
         event.goal_id,
         envelope.sequence,
@@ -79,8 +81,8 @@ def record_tool(uow: ReportingUnit, event: sc.ToolEvent, envelope: Envelope) -> 
 
 def record_session(uow: ReportingUnit, event: sch.SessionEvent, envelope: Envelope) -> None:
     """`late` holds only while the session stands cancelled: a late cancellation corrected to
-    held is one held session."""
-    late = isinstance(event, sch.SessionCancelled) and event.late
+    held is one held session. (A cancellation and a snapshot carry `late`.)"""
+    late = bool(getattr(event, "late", False))
     uow.sessions.apply(
         event.session_id,
         envelope.sequence,
@@ -97,7 +99,10 @@ def record_session(uow: ReportingUnit, event: sch.SessionEvent, envelope: Envelo
 
 
 def record_assessment(uow: ReportingUnit, event: ac.AssignmentEvent, envelope: Envelope) -> None:
+    """A snapshot says when each attempt was submitted: the first is the fact's."""
     submitted = isinstance(event, ac.AttemptSubmitted) or event.status == "submitted"
+    times = getattr(event, "submitted_at", None) or []
+    first_submitted = min(times) if times else None
     uow.assessments.apply(
         event.assignment_id,
         envelope.sequence,
@@ -106,13 +111,18 @@ def record_assessment(uow: ReportingUnit, event: ac.AssignmentEvent, envelope: E
             "space_id": event.space_id,
             "status": event.status,
             "assigned_at": event.updated_at,  # kept from the first event applied
-            "submitted_at": event.updated_at if submitted else None,  # kept once set
+            "submitted_at": first_submitted or (event.updated_at if submitted else None),
         },
     )
 
 
 def record_module(uow: ReportingUnit, event: cc.ModuleProgressEvent, envelope: Envelope) -> None:
+    """A snapshot says when the module was started and completed; a live event is that moment."""
     started = event.status in ("started", "completed")
+    started_at = getattr(event, "started_at", None) or (event.updated_at if started else None)
+    completed_at = getattr(event, "completed_at", None) or (
+        event.updated_at if event.status == "completed" else None
+    )
     uow.modules.apply(
         event.assignment_id,
         envelope.sequence,
@@ -121,7 +131,7 @@ def record_module(uow: ReportingUnit, event: cc.ModuleProgressEvent, envelope: E
             "space_id": event.space_id,
             "coachee_person_id": event.coachee_person_id,
             "status": event.status,
-            "started_at": event.updated_at if started else None,  # kept once set
-            "completed_at": event.updated_at if event.status == "completed" else None,
+            "started_at": started_at,  # kept once set
+            "completed_at": completed_at,  # kept once set
         },
     )

@@ -80,7 +80,7 @@ goals = _facts(
     "goals",
     "goal_id",
     Column("space_id", String(40), nullable=False),
-    Column("achieved_at", TZ, nullable=False),
+    Column("achieved_at", TZ),  # None: not achieved (a snapshot of a goal open again)
 )
 
 # Toolbox tools (spaces.tool_*): open (unlocked) or not, done or not.

@@ -70,7 +70,7 @@ def upgrade() -> None:
         "goals",
         "goal_id",
         sa.Column("space_id", sa.String(40), nullable=False),
-        sa.Column("achieved_at", TZ, nullable=False),
+        sa.Column("achieved_at", TZ),
     )
     _facts(
         "tools",
