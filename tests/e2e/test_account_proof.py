@@ -40,7 +40,7 @@ DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

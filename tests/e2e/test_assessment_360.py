@@ -27,7 +27,7 @@ operator = world_fixtures.operator
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 def test_a_360_with_two_peers_merged_and_three_direct_reports_shown(

@@ -34,7 +34,7 @@ DOMAIN = "ecoach.localhost"  # the default sender's
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 def email_of(api: Api, who: Session) -> str:

@@ -29,7 +29,7 @@ CONFIRM = "/confirm-email/"
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ LIKERT = ("lived_first", "lived_choices", "lived_conflict", "lived_say")
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")
