@@ -1,4 +1,4 @@
-"""360 feedback end to end through the gateway, in a deployment of its own whose assessment mails
+"""360 feedback end to end through the gateway, in a shared deployment whose assessment mails
 a real SMTP server (aiosmtpd): the coachee, having answered the wheel of life, asks 2 peers and
 3 direct reports for feedback; each receives a mail with a one-time link; opening it (GetRaterForm)
 twice still works, answering (SubmitRaterAnswers) works once. The direct reports are shown as a

@@ -1,4 +1,4 @@
-"""Calendar invitations as people receive them: a deployment of its own whose scheduling sends
+"""Calendar invitations as people receive them: a shared deployment whose scheduling sends
 mail to a real SMTP server (aiosmtpd); each mail's text/calendar part is parsed with the
 `icalendar` library. A single session booked, moved and cancelled (the other side's mail is the
 cancellation notice, carrying the CANCEL); a series booked is one mail with its rule, however

@@ -1,4 +1,4 @@
-"""Every mailed link lands on a page of the web app (issue 20, item 5): a deployment of its own
+"""Every mailed link lands on a page of the web app (issue 20, item 5): a shared deployment
 mails a real SMTP server every kind of mail the platform sends, and each link in them, opened
 as a person would (not signed in), answers 200 or sends them to sign in; never 404.
 

@@ -1,5 +1,5 @@
 """Reminders as people receive them, with two scheduling instances sweeping at once: a
-deployment of its own mailing a real SMTP server, the test clock moved to each reminder's time.
+shared deployment mailing a real SMTP server, the test clock moved to each reminder's time.
 Each reminder arrives once (claimed by a row before the mail leaves), in the person's language,
 neutral; a person's own choice of offsets is kept, and one who turned them off gets none."""
 
