@@ -108,7 +108,8 @@ def main() -> int:
     def workers() -> list[str]:
         """The end-to-end tests on ECOACH_TEST_WORKERS processes (2; 1 runs them in this one),
         each with a test deployment of its own (a vhost, databases, ports) and whole files each
-        (their module fixtures are built once)."""
+        (their module fixtures are built once; the modules sharing a deployment setting as one
+        unit, the heaviest units first: tests/e2e/conftest.py)."""
         count = int(os.environ.get("ECOACH_TEST_WORKERS", "2"))
         return ["-n", str(count), "--dist", "loadfile"] if count > 1 else []
 

@@ -6,17 +6,20 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from ecoach_dev.deployment import Deployment
+from ecoach_dev.deployment import ROOT, Deployment
 from gateway.api.pb import identity_pb2 as pb
 from tests.support.api import Api, Session, lasting, unique_email, unique_slug
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.clock import move_test_clock
+from tests.support.deployments import HEAVY_SECONDS, SharedDeployments, setting_of, unit_of
 from tests.support.people import set_password, sign_in_operator
 from tests.support.scheduling import Stubs, stubs
-from tests.support.smtp import SmtpServer, mailing_deployment
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +36,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server of the worker's (for the deployments that mail to it:
-    `tests.support.smtp.mailing_deployment`); tests tell their mails apart by their own unique
+    `tests.support.smtp.mailing_deployment`, the shared ones of `mailing: True`); tests tell their mails apart by their own unique
     addresses."""
     server = SmtpServer().start()
     yield server
@@ -41,12 +44,50 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def mailing(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    """A deployment of the worker's whose services mail `smtp`, made when a module first needs
-    it and shared by the modules that need nothing else of their own (`world_fixtures.mailing`:
-    each puts its test clock back). Six modules used to start one each, ~20 s apiece."""
-    with mailing_deployment(Path(tmp_path_factory.mktemp("mailing")), smtp) as d:
-        yield d
+def shared_deployments(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer, pytestconfig: pytest.Config
+) -> Iterator[SharedDeployments]:
+    """The worker's deployments of the settings several modules share
+    (`tests.support.deployments.SHARED`), each stopped once the worker's next test is not of its
+    setting (`pytest_runtest_teardown` below)."""
+    pool = SharedDeployments(tmp_path_factory, smtp)
+    pytestconfig.stash[SHARED_KEY] = pool
+    try:
+        yield pool
+    finally:
+        del pytestconfig.stash[SHARED_KEY]
+        pool.keep_only(None)
+
+
+@pytest.fixture(scope="module")
+def shared_world(
+    request: pytest.FixtureRequest, shared_deployments: SharedDeployments
+) -> Iterator[Deployment]:
+    """The deployment of the module's setting (`SHARED` lists the module), its test clock put
+    back once the module is done (`world = world_fixtures.shared`)."""
+    module = module_path(request.path)
+    name = setting_of(module)
+    assert name, f"{module} uses a shared deployment: list it in tests/support/deployments.SHARED"
+    world = shared_deployments.get(name)
+    yield world
+    move_test_clock(world.config.test_clock_path, 0)
+
+
+SHARED_KEY = pytest.StashKey[SharedDeployments]()
+
+
+def module_path(path: Path) -> str:
+    return path.resolve().relative_to(ROOT).as_posix()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the test's own fixtures are torn down (its module's too when the next test is in
+    another module): the shared deployments the next test has no use for are stopped."""
+    yield
+    pool = item.config.stash.get(SHARED_KEY, None)
+    if pool is not None:
+        pool.keep_only(setting_of(module_path(nextitem.path)) if nextitem else None)
 
 
 @pytest.fixture(scope="session")
@@ -152,3 +193,38 @@ def s(deployment: Deployment) -> Iterator[Stubs]:
     channel = deployment.channel()
     yield stubs(channel)
     channel.close()
+
+
+# ---------------------------------------------------------------- the order the modules run in
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heavy units first (`HEAVY_SECONDS`), each unit's modules together."""
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(unit_of(item.nodeid.split("::", 1)[0]), index)
+
+    def rank(pair: tuple[int, pytest.Item]) -> tuple[float, int, int]:
+        index, item = pair
+        unit = unit_of(item.nodeid.split("::", 1)[0])
+        return (-HEAVY_SECONDS.get(unit, 0), first[unit], index)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown when it is not installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` by units rather than files (the modules of one shared setting go to one
+    worker, one after the other), in the order collected (`pytest_collection_modifyitems`), not
+    by number of tests per file (xdist's default put the few long browser journeys last)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class UnitScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid.split("::", 1)[0])
+
+    config.option.loadscopereorder = False
+    return UnitScheduling(config, log)

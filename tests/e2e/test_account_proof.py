@@ -2,8 +2,8 @@
 adding a factor, changing the password, the email or the calendar address take the current
 password, and a code when the person has an authenticator; a self-started enrolment keeps the
 session; an email change tells the old address and, like a password change, ends the other
-sessions; operators reset someone's authenticator. Through the gRPC gateway, with a deployment
-of its own whose identity mails a real SMTP server."""
+sessions; operators reset someone's authenticator. Through the gRPC gateway, with a shared deployment
+whose identity mails a real SMTP server."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""360 feedback end to end through the gateway, in a deployment of its own whose assessment mails
+"""360 feedback end to end through the gateway, in a shared deployment whose assessment mails
 a real SMTP server (aiosmtpd): the coachee, having answered the wheel of life, asks 2 peers and
 3 direct reports for feedback; each receives a mail with a one-time link; opening it (GetRaterForm)
 twice still works, answering (SubmitRaterAnswers) works once. The direct reports are shown as a
@@ -27,7 +27,7 @@ operator = world_fixtures.operator
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 def test_a_360_with_two_peers_merged_and_three_direct_reports_shown(

@@ -29,18 +29,12 @@ from services.kernel.runtime.broker_admin import management_request
 from services.kernel.runtime.publisher import ConfirmingPublisher
 from services.kernel.runtime.topology import ERROR_HEADER, dead_letter_queue
 from services.kernel.tokens import SigningKey, b64url
-from tests.support.deployments import WITNESS, own_deployment, start_witness
+from tests.support import world_fixtures
 from tests.support.signing import signed
 from tests.support.waiting import wait_for
 
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with own_deployment(
-        tmp_path_factory, "broker", extra_services=(WITNESS,), hold=("witness",)
-    ) as d:
-        start_witness(d)
-        yield d
+# The shared "witness" deployment: the witness consumes spaces' events.
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Calendar invitations as people receive them: a deployment of its own whose scheduling sends
+"""Calendar invitations as people receive them: a shared deployment whose scheduling sends
 mail to a real SMTP server (aiosmtpd); each mail's text/calendar part is parsed with the
 `icalendar` library. A single session booked, moved and cancelled (the other side's mail is the
 cancellation notice, carrying the CANCEL); a series booked is one mail with its rule, however
@@ -34,7 +34,7 @@ DOMAIN = "ecoach.localhost"  # the default sender's
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 def email_of(api: Api, who: Session) -> str:

@@ -22,7 +22,7 @@ from gateway.api.rpc_client import RpcClient
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email
-from tests.support.deployments import WITNESS, own_deployment, start_witness
+from tests.support.deployments import start_witness
 from tests.support.people import OPERATOR_PASSWORD, set_password
 from tests.support.waiting import wait_for
 
@@ -31,15 +31,8 @@ api = world_fixtures.api
 operator = world_fixtures.operator
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with own_deployment(
-        tmp_path_factory,
-        "erasure",
-        extra_services=(WITNESS,),
-        env={"ECOACH_EXTRA_PERSONAL_DATA_SERVICES": "witness", "ECOACH_RELAY_POLL_SECONDS": "0.2"},
-    ) as d:
-        yield d
+# The shared "witness" deployment: the witness a personal-data service of its own.
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

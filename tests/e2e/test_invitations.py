@@ -24,7 +24,7 @@ PASSWORD = "Blue-Kettle-Morning-82"
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from tests.e2e.conftest import make_tenant
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error
 from tests.support.clock import move_test_clock
-from tests.support.deployments import own_deployment
 from tests.support.people import sign_in_operator
 from tests.support.waiting import wait_for
 
@@ -28,14 +27,8 @@ from tests.support.waiting import wait_for
 api = world_fixtures.api
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with own_deployment(
-        tmp_path_factory,
-        "keys",
-        env={"ECOACH_SIGNING_KEYS_REFRESH_SECONDS": "1"},
-    ) as d:
-        yield d
+# The shared "witness" deployment: signing keys re-read every second.
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

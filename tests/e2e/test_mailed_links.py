@@ -1,4 +1,4 @@
-"""Every mailed link lands on a page of the web app (issue 20, item 5): a deployment of its own
+"""Every mailed link lands on a page of the web app (issue 20, item 5): a shared deployment
 mails a real SMTP server every kind of mail the platform sends, and each link in them, opened
 as a person would (not signed in), answers 200 or sends them to sign in; never 404.
 
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import http.client
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from ecoach_dev.deployment import Deployment
@@ -26,19 +23,15 @@ from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+from tests.support.smtp import SmtpServer, body, use_calendar_address
 from tests.support.spaces import add_person
 
 api = world_fixtures.api
 s = world_fixtures.s
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(
-        Path(tmp_path_factory.mktemp("links")), smtp, ECOACH_REMINDER_SWEEP_SECONDS="0.5"
-    ) as d:
-        yield d
+# The shared "sweeping" deployment: reminders swept every half second.
+world = world_fixtures.shared
 
 
 def email_of(api: Api, who: Session) -> str:

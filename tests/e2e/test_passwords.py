@@ -1,7 +1,7 @@
 """Passwords end to end: reset by an emailed link (received by a real SMTP server and followed),
 change, and the policy; through the gRPC gateway as a client would.
 
-A deployment of its own, whose identity sends mail to an aiosmtpd server on localhost.
+A shared deployment, whose identity sends mail to an aiosmtpd server on localhost.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CONFIRM = "/confirm-email/"
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")

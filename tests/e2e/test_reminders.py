@@ -1,5 +1,5 @@
 """Reminders as people receive them, with two scheduling instances sweeping at once: a
-deployment of its own mailing a real SMTP server, the test clock moved to each reminder's time.
+shared deployment mailing a real SMTP server, the test clock moved to each reminder's time.
 Each reminder arrives once (claimed by a row before the mail leaves), in the person's language,
 neutral; a person's own choice of offsets is kept, and one who turned them off gets none."""
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import grpc
 import pytest
@@ -20,8 +19,9 @@ from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error, unique_email
+from tests.support.deployments import SHARED, extra_instances
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer, body, mailing_deployment, use_calendar_address
+from tests.support.smtp import SmtpServer, body, use_calendar_address
 from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
@@ -32,15 +32,12 @@ SWEEP = 0.5
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(
-        Path(tmp_path_factory.mktemp("reminders")),
-        smtp,
-        ECOACH_REMINDER_SWEEP_SECONDS=str(SWEEP),
-        ECOACH_LOG_LEVEL="DEBUG",  # each sweep logs a line: see swept_again
-    ) as d:
-        d.start_instance("scheduling", "scheduling-2")
-        yield d
+def world(shared_world: Deployment) -> Iterator[Deployment]:
+    """The shared "sweeping" deployment (reminders swept every SWEEP seconds, each sweep logged:
+    see swept_again), with a second scheduling instance for the module."""
+    assert SHARED["sweeping"].env["ECOACH_REMINDER_SWEEP_SECONDS"] == str(SWEEP)
+    with extra_instances(shared_world, **{"scheduling-2": "scheduling"}):
+        yield shared_world
 
 
 def reminders_to(smtp: SmtpServer, address: str) -> list[str]:

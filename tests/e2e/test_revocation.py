@@ -21,7 +21,7 @@ from services.kernel.errors import DomainError
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error
-from tests.support.deployments import WITNESS, own_deployment
+from tests.support.deployments import extra_instances
 from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
@@ -32,15 +32,10 @@ WITHIN_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with own_deployment(
-        tmp_path_factory,
-        "revocation",
-        extra_services=(WITNESS,),
-        env={"ECOACH_RELAY_POLL_SECONDS": "0.2"},
-    ) as d:
-        d.start_instance("witness", "witness-2")
-        yield d
+def world(shared_world: Deployment) -> Iterator[Deployment]:
+    """The shared "witness" deployment with a second witness instance for the module."""
+    with extra_instances(shared_world, **{"witness-2": "witness"}):
+        yield shared_world
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ unknown emails counted alike, and x-forwarded-for believed only from a trusted p
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,8 +19,9 @@ from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, error_details, unique_email
 from tests.support.clock import move_test_clock
-from tests.support.deployments import own_deployment
+from tests.support.deployments import extra_instances
 from tests.support.people import set_password, sign_in_operator
+from tests.support.waiting import wait_for
 
 # The module deployment's clients (tests/support/world_fixtures.py).
 api = world_fixtures.api
@@ -30,18 +30,15 @@ WRONG = "not the password at all"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with own_deployment(
-        tmp_path_factory,
-        "throttle",
-        env={"ECOACH_TRUSTED_PROXIES": "127.0.0.1"},  # the tests play the proxy
-    ) as d:
-        d.start_instance("identity", "identity-2")
+def world(shared_world: Deployment) -> Iterator[Deployment]:
+    """The shared "witness" deployment, whose gateway trusts the loopback (the tests play the
+    proxy: tests/e2e conftest's deployments trust 127.0.0.1), with a second identity instance
+    for the module."""
+    with extra_instances(shared_world, **{"identity-2": "identity"}) as d:
         with RpcClient(d.amqp_uri, name="throttle-probe") as probe:
-            deadline = time.monotonic() + 30
-            while probe.consumer_count("identity") < 2:
-                assert time.monotonic() < deadline, "the second identity instance did not start"
-                time.sleep(0.2)
+            wait_for(
+                lambda: probe.consumer_count("identity") >= 2, 30, "the second identity instance"
+            )
         yield d
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -27,8 +26,9 @@ from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, expect_error
+from tests.support.deployments import extra_instances
 from tests.support.people import sign_in_operator
-from tests.support.smtp import SmtpServer, body, mailing_deployment
+from tests.support.smtp import SmtpServer, body
 from tests.support.waiting import wait_for
 
 api = world_fixtures.api
@@ -38,16 +38,11 @@ SUBJECTS = ("ecoach: something new in your space", "ecoach : du nouveau dans vot
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Deployment]:
-    with mailing_deployment(
-        Path(tmp_path_factory.mktemp("toolbox")),
-        smtp,
-        ECOACH_TOOLBOX_SWEEP_SECONDS="0.5",
-        ECOACH_LOG_LEVEL="DEBUG",  # each sweep logs a line: see swept_again
-    ) as d:
-        d.start_instance("spaces", "spaces-2")
-        d.start_instance("scheduling", "scheduling-2")
-        yield d
+def world(shared_world: Deployment) -> Iterator[Deployment]:
+    """The shared "sweeping" deployment (each sweep logged: see swept_again), with a second
+    spaces and a second scheduling instance for the module."""
+    with extra_instances(shared_world, **{"spaces-2": "spaces", "scheduling-2": "scheduling"}):
+        yield shared_world
 
 
 def toolbox(api: Api) -> spaces_pb2_grpc.ToolboxServiceStub:

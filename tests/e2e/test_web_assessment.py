@@ -54,19 +54,25 @@ def assign_when_known(assign: Callable[[], Any]) -> Any:
     return wait_for(assign, 60, "assessment's copy of the active space")
 
 
-def assigned_wheel(api: Api, s: sch.Stubs, team: TenantWorld) -> tuple[spb.Space, str]:
-    space = open_space(s, team, team.coachee_member)
+def assigned(api: Api, team: TenantWorld, space: spb.Space, instrument_id: str) -> str:
+    """The id of `instrument_id` assigned by the coach through the API (the page's assign form
+    is proven by the wheel's journey below)."""
 
     def assign() -> apb.Assignment | None:
         try:
             return stub(api).AssignInstrument(
-                apb.AssignInstrumentRequest(parent=space.name, instrument_id="wheel-of-life"),
+                apb.AssignInstrumentRequest(parent=space.name, instrument_id=instrument_id),
                 metadata=team.coach.metadata,
             )
         except grpc.RpcError:
             return None
 
-    return space, assign_when_known(assign).assignment_id
+    return str(assign_when_known(assign).assignment_id)
+
+
+def assigned_wheel(api: Api, s: sch.Stubs, team: TenantWorld) -> tuple[spb.Space, str]:
+    space = open_space(s, team, team.coachee_member)
+    return space, assigned(api, team, space, "wheel-of-life")
 
 
 def signed_in(page: Page, origin: str, email: str) -> None:

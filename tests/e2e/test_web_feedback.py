@@ -1,18 +1,18 @@
-"""360 feedback in a real browser (issue 22, step 4), in a deployment of its own whose assessment
-mails a real SMTP server: the coach assigns the values questionnaire (a ranking, Likert items
-and free text); the coachee answers it, then, on its page, invites 2 peers and 3 direct reports
-(a bad address and too many people are refused beside the form, and nothing is sent). Each
-rater opens the mailed link (twice: the form both times), answers in the browser (one in
-French); a link used already shows the no-longer-valid page and changes nothing. The coachee
-and the coach see the direct reports as a group, with their written answers; the 2 peers are
-merged into "others", itself too small to be shown, so they are counted as hidden and their
-words appear nowhere. Another coach and HR get the not-found page for the questionnaire pages
-that show the feedback and for the invite form, and nothing changes."""
+"""360 feedback in a real browser (issue 22, step 4), on the shared deployment whose assessment
+mails a real SMTP server: the coach has assigned the values questionnaire (a ranking, Likert
+items and free text; through the API, the assign form is test_web_assessment.py's); the coachee
+answers it, then, on its page, invites 2 peers and 3 direct reports (a bad address and too many
+people are refused beside the form, and nothing is sent). Each rater opens the mailed link
+(twice: the form both times), answers in the browser (one in French); a link used already shows
+the no-longer-valid page and changes nothing. The coachee and the coach see the direct reports as
+a group, with their written answers; the 2 peers are merged into "others", itself too small to
+be shown, so they are counted as hidden and their words appear nowhere. Another coach and HR get
+the not-found page for the questionnaire pages that show the feedback and for the invite form,
+and nothing changes."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -22,7 +22,7 @@ from gateway.api.pb import assessment_pb2 as apb
 from gateway.api.pb import assessment_pb2_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from tests.e2e.conftest import make_tenant
-from tests.e2e.test_web_assessment import assign_when_known, signed_in
+from tests.e2e.test_web_assessment import assigned, signed_in
 from tests.support import scheduling as sch
 from tests.support import world_fixtures
 from tests.support.api import Api, Session, unique_email
@@ -49,7 +49,7 @@ LIKERT = ("lived_first", "lived_choices", "lived_conflict", "lived_say")
 
 
 # The worker's deployment that mails its SMTP server, shared (tests/e2e/conftest.py).
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 @pytest.fixture(scope="module")
@@ -102,24 +102,8 @@ def test_a_360_in_the_browser_with_two_peers_merged_and_three_direct_reports_sho
     coach_email, coachee_email = email_of(api, team.coach), email_of(api, team.coachee)
     coach_space = f"{origin}/coach/spaces/{space.space_id}"
 
-    with browsing(browser, origin) as (_, page, elsewhere):
-        signed_in(page, origin, coach_email)
-
-        def assign() -> bool:
-            page.goto(coach_space)
-            page.select_option("#instrument_id", "values")
-            with page.expect_navigation():
-                page.click("#assign")
-            if page.locator("#done").count():
-                return True
-            time.sleep(0.5)
-            return False
-
-        assign_when_known(assign)
-        row = page.locator("#questionnaire-list tbody tr")
-        assignment_id = (row.get_attribute("id") or "").removeprefix("assignment-")
-        assert assignment_id.startswith("asg_")
-        assert elsewhere == []
+    # Assigned through the API: the space page's assign form is test_web_assessment.py's.
+    assignment_id = assigned(api, team, space, "values")
 
     answer_url = f"{origin}/spaces/{space.space_id}/questionnaires/{assignment_id}"
     results_url = f"{coach_space}/questionnaires/{assignment_id}"

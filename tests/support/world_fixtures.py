@@ -13,7 +13,6 @@ import pytest
 from ecoach_dev.deployment import Deployment
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
-from tests.support.clock import move_test_clock
 from tests.support.deployments import gateway_api
 from tests.support.people import sign_in_operator
 
@@ -37,8 +36,8 @@ def s(world: Deployment) -> Iterator[sch.Stubs]:
 
 
 @pytest.fixture(scope="module", name="world")
-def mailing(mailing: Deployment) -> Iterator[Deployment]:
-    """The worker's shared mailing deployment (tests/e2e/conftest.py: `mailing`) as the module's
-    `world`, its test clock put back once the module is done (`world = world_fixtures.mailing`)."""
-    yield mailing
-    move_test_clock(mailing.config.test_clock_path, 0)
+def shared(shared_world: Deployment) -> Deployment:
+    """The worker's deployment of the module's shared setting (tests/e2e/conftest.py:
+    `shared_world`, tests/support/deployments.py: `SHARED`) as the module's `world`
+    (`world = world_fixtures.shared`)."""
+    return shared_world
