@@ -9,7 +9,7 @@ coachee), `modules` (e-learning modules: assigned by the coach, taken by the coa
 by an operator), `toolbox` (a space's tools unlocked as the work advances: the coach's page,
 the coachee's note from a template), `library` (the resource library of a coach, a tenant admin
 and an operator), `feedback` (the page behind a 360 rater's mailed link), HR's console (`hr`,
-`hr_setup`, `hr_spaces`), the operator's tenants (`operator`). Each request
+`hr_setup`, `hr_spaces`, `hr_reports`), the operator's tenants (`operator`). Each request
 gets the browser's session from its encrypted cookie (`session.py`), its language (`i18n.py`)
 and the browser's address (the peer's, or from a proxy listed in ECOACH_TRUSTED_PROXIES the one
 its `X-Forwarded-For` names). Every POST carries the session's CSRF token (a form field, or the
@@ -37,6 +37,7 @@ from .coachee import coachee
 from .feedback import feedback
 from .home import home
 from .hr import hr
+from .hr_reports import hr_reports
 from .hr_setup import hr_setup
 from .hr_spaces import hr_spaces
 from .i18n import _, choose_language, gettext
@@ -111,7 +112,13 @@ def create_app(
         toolbox,
     ):
         app.register_blueprint(blueprint)
-    for blueprint in (hr, hr_setup, hr_spaces, operator):  # HR's and operators' consoles
+    for blueprint in (
+        hr,
+        hr_setup,
+        hr_spaces,
+        hr_reports,
+        operator,
+    ):  # HR's and operators' consoles
         app.register_blueprint(blueprint)
 
     @app.before_request
