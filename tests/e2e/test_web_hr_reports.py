@@ -5,13 +5,15 @@ department shows both departments; filtered by a site that leaves 4 of Support, 
 hidden (merged, with Sales, into "Others"), and with 4 people left nothing at all is shown;
 bad input is said beside its field; the CSV download is the same report as a file; French
 labels with ?lang=fr; a coach finds nothing (404). Screenshots, axe-core audit and no request
-off the origin, as in tests/e2e/test_web_hr.py."""
+off the origin, as in tests/e2e/test_web_hr.py. Signed out: the sign-in page; a coachee finds
+nothing either; another organisation's HR gets its own (empty) report, never this one's."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import grpc
 from playwright.sync_api import Browser
 
 from ecoach_dev.deployment import Deployment
@@ -159,10 +161,45 @@ def test_hr_reads_the_sessions_report_by_department_and_downloads_it(
             " ne puisse être identifié."
         )
 
-    # A coach finds nothing, neither the page nor the download.
+    # Signed out: sent to sign in. A coach and a coachee find nothing, page nor download.
     with browsing(browser, origin) as (_, page, _elsewhere):
-        sign_in(page, origin, coach_email)
-        page.wait_for_url(lambda url: not url.endswith("/sign-in"))
-        assert page.locator("#nav-hr-reports").count() == 0
-        assert status_of(page, f"{base}?{urlencode(query)}") == 404
-        assert status_of(page, f"{base}/export?{urlencode(query)}") == 404
+        page.goto(f"{base}?{urlencode(query)}")
+        assert page.url == f"{origin}/sign-in"
+    for who in (coach_email, email_of(api, team.coachee)):
+        with browsing(browser, origin) as (_, page, _elsewhere):
+            sign_in(page, origin, who)
+            page.wait_for_url(lambda url: not url.endswith("/sign-in"))
+            assert page.locator("#nav-hr-reports").count() == 0
+            assert status_of(page, f"{base}?{urlencode(query)}") == 404
+            assert status_of(page, f"{base}/export?{urlencode(query)}") == 404
+
+    # Another organisation's HR reads its own organisation's report, whatever the query says.
+    other = make_tenant(deployment, api, operator)
+
+    def known() -> bool:
+        try:
+            reports.GetReport(
+                rpb.GetReportRequest(
+                    parent=tenant_name(other.tenant_id),
+                    kind=rpb.REPORT_SESSIONS,
+                    from_month=first,
+                    to_month=last,
+                ),
+                metadata=other.admin.metadata,
+            )
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.PERMISSION_DENIED:
+                raise
+            return False
+        return True
+
+    wait_for(known, 30, "reporting to know the other organisation's admin")
+    with browsing(browser, origin) as (_, page, _elsewhere):
+        sign_in(page, origin, email_of(api, other.admin))
+        page.wait_for_url(f"{origin}/hr/members")
+        mixed = {**query, "group_by": "department", "parent": f"tenants/{team.tenant_id}"}
+        page.goto(f"{base}?{urlencode(mixed)}")
+        assert page.locator("#not-disclosed").count() == 1
+        assert "Sales" not in page.inner_text("main")
+        answer = page.request.get(f"{base}/export?{urlencode(mixed)}")
+        assert answer.text().splitlines() == ["group_kind,group_label,month,metric,value"]

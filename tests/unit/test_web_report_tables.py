@@ -2,26 +2,34 @@
 reporting's, every metric has a French and an English label, the default range is the last six
 months on the given clock, and the tables follow the report's groups (total first, then the
 groups, then others) with the months then the whole range as columns; a report not disclosed
-gives no table at all."""
+gives no table at all; a refused report's field violations are said beside their inputs
+(`filters.site.0`: the site's)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+import grpc
 import pytest
 from flask import g
+from pydantic import ValidationError
 
+from gateway.api.errors import to_status
 from gateway.api.pb import reporting_pb2 as rpb
 from gateway.web import report_tables as rt
 from gateway.web.app import create_app
+from gateway.web.hr_reports import report_errors
+from services.contracts.reporting import ReportRequest
+from services.kernel.validation import validation_error
 from services.reporting.domain.reports import KINDS
 
 
 @pytest.fixture
 def language() -> Iterator[None]:
     app = create_app("127.0.0.1:1", b"k" * 32)  # a channel that is never used
-    with app.app_context():
+    with app.test_request_context():
         g.language = "en"
         yield
 
@@ -130,3 +138,43 @@ def test_a_whole_range_kind_has_one_column_and_missing_values_read_zero() -> Non
 def test_a_report_not_disclosed_gives_no_table() -> None:
     report = rpb.Report(kind=rpb.REPORT_SESSIONS, disclosed=False, min_group=5)
     assert rt.tables(report, "sessions") == []
+
+
+class Refused(grpc.RpcError):
+    """The call a refused report makes, as a gRPC client sees it: reporting's contract
+    validating the request, mapped to a status by the gateway."""
+
+    def __init__(self, **request: Any) -> None:
+        try:
+            ReportRequest.model_validate({"tenant_id": "ten_1a", "kind": "sessions", **request})
+        except ValidationError as exc:
+            self.status = to_status(validation_error(exc), "en")
+        else:
+            raise AssertionError("the request is valid")
+
+    def code(self) -> grpc.StatusCode:
+        return self.status.code  # type: ignore[no-any-return]
+
+    def details(self) -> str:
+        return self.status.details  # type: ignore[no-any-return]
+
+    def trailing_metadata(self) -> Any:
+        return self.status.trailing_metadata
+
+
+@pytest.mark.usefixtures("language")
+def test_a_refused_report_says_why_beside_each_field() -> None:
+    refused = Refused(
+        from_month="2027-06",
+        to_month="2027-01",
+        filters={"site": ["x" * 81], "programme": ["ok"]},
+    )
+    errors = report_errors(refused)
+    assert set(errors.fields) == {"to_month", "site"}
+    assert "not before the first month" in errors.fields["to_month"]
+    assert errors.fields["site"].startswith("At most 80 characters")
+    assert errors.others == []
+    assert errors.status == 400
+    g.language = "fr"
+    errors = report_errors(Refused(from_month="2027-13", to_month="2027-01"))
+    assert errors.fields["from_month"] == "Un mois comme 2027-01."
