@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +14,10 @@ _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="fanout")
 def fan_out(calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
     """Run every call at once; return their results by name, or raise the first error
     (in the order given) once all have finished."""
-    futures = {name: _pool.submit(call) for name, call in calls.items()}
+    # Each call in a copy of the caller's context: its trace span goes on in the pool's thread.
+    futures = {
+        name: _pool.submit(contextvars.copy_context().run, call) for name, call in calls.items()
+    }
     results: dict[str, Any] = {}
     first_error: BaseException | None = None
     for name, future in futures.items():

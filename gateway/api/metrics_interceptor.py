@@ -1,4 +1,5 @@
-"""Counts and times every call the gRPC gateway answers (services/kernel/metrics.py).
+"""Counts and times every call the gRPC gateway answers (services/kernel/metrics.py), and
+opens its server span (services/kernel/tracing.py), continuing the caller's `traceparent`.
 
 The outermost interceptor, so that refusals (no token, a malformed request) are counted too.
 Only methods the server knows are counted: an unknown method name comes from the client and
@@ -14,7 +15,8 @@ from typing import Any
 
 import grpc
 
-from services.kernel import metrics
+from services.kernel import metrics, tracing
+from services.kernel.tracing import SpanKind
 
 
 def _code(context: grpc.ServicerContext, default: str) -> str:
@@ -27,8 +29,11 @@ def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
     started = time.perf_counter()
     code = "UNKNOWN"  # an exception that set no code: grpcio answers UNKNOWN
     try:
-        yield
-        code = _code(context, "OK")
+        with _traced(method, context) as current:
+            yield
+            code = _code(context, "OK")
+            if current is not None:
+                current.set_attribute("rpc.grpc.status_code", code)
     except GeneratorExit:
         code = "CANCELLED"  # a streamed answer the client stopped reading
         raise
@@ -38,6 +43,22 @@ def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
     finally:
         metrics.GRPC_REQUESTS.labels(method, code).inc()
         metrics.GRPC_DURATION.labels(method).observe(time.perf_counter() - started)
+
+
+@contextmanager
+def _traced(method: str, context: grpc.ServicerContext) -> Iterator[Any]:
+    if not tracing.enabled():
+        yield None
+        return
+    sent = next((v for k, v in context.invocation_metadata() or () if k == "traceparent"), None)
+    service, _, name = method.lstrip("/").partition("/")
+    with tracing.span(
+        method.lstrip("/"),
+        SpanKind.SERVER,
+        {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+        parent=tracing.parent_from(sent),
+    ) as current:
+        yield current
 
 
 def _unary(method: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:

@@ -29,6 +29,7 @@ from amqp.exceptions import NotFound as AmqpNotFound
 from pydantic import BaseModel
 
 from services.contracts.base import Method
+from services.kernel import tracing
 from services.kernel.consumer import consume_forever
 from services.kernel.errors import DeadlineExceeded, Internal, Unavailable, from_remote
 
@@ -109,19 +110,25 @@ class RpcClient:
             raise DeadlineExceeded(
                 "No time was left to call the service.", reason="DEADLINE_PASSED"
             )
-        future = self.call_async(service, method, payload, timeout=timeout, context=context)
-        try:
-            body = future.result(timeout)
-        except FutureTimeout:
-            future.cancel()
-            raise self._timeout_error(service) from None
-        finally:
-            with self._pending_lock:
-                self._pending.pop(getattr(future, "correlation_id", ""), None)
-        error = body.get("error")
-        if error:
-            raise from_remote(error)
-        return body.get("result")
+        with tracing.span(
+            f"{service}.{method}",
+            tracing.SpanKind.CLIENT,
+            {"rpc.system": "nameko", "rpc.service": service, "rpc.method": method},
+            within=True,  # the health probes' pings are no trace
+        ):
+            future = self.call_async(service, method, payload, timeout=timeout, context=context)
+            try:
+                body = future.result(timeout)
+            except FutureTimeout:
+                future.cancel()
+                raise self._timeout_error(service) from None
+            finally:
+                with self._pending_lock:
+                    self._pending.pop(getattr(future, "correlation_id", ""), None)
+            error = body.get("error")
+            if error:
+                raise from_remote(error)
+            return body.get("result")
 
     def call_method(
         self,
@@ -154,6 +161,9 @@ class RpcClient:
         with self._pending_lock:
             self._pending[correlation_id] = future
         headers = {HEADER_PREFIX + k: v for k, v in (context or {}).items() if v is not None}
+        traceparent = tracing.current_traceparent()
+        if traceparent is not None:  # the client span's: the service continues it
+            headers[HEADER_PREFIX + tracing.TRACEPARENT] = traceparent
         try:
             self._publish(
                 {"args": [dict(payload or {})], "kwargs": {}},

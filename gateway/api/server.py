@@ -28,6 +28,7 @@ from services.kernel.metrics import serve_metrics
 from services.kernel.registry import SERVICE_NAMES
 from services.kernel.revocations import RevocationFeed, RevocationList, fetch_from_identity
 from services.kernel.tokens import LEEWAY, ServicePublicKeys, load_or_create_service_key
+from services.kernel.tracing import configure_tracing, shutdown_tracing
 
 from . import assessment, content, identity, reporting, scheduling, spaces
 from .auth import Authenticator, AuthInterceptor
@@ -175,6 +176,7 @@ def main() -> int:
     config = settings()
     configure("gateway", config.log_level)
     serve_metrics(config.metrics_port, config.metrics_host, "gateway")
+    configure_tracing("gateway")
     gateway = Gateway(config).start()
     stopped = threading.Event()
 
@@ -186,6 +188,7 @@ def main() -> int:
     stopped.wait()
     # No request outlives the RPC deadline: waiting that long lets every one in flight finish.
     gateway.stop(grace=config.rpc_timeout_seconds)
+    shutdown_tracing()
     return 0
 
 

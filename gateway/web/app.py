@@ -40,6 +40,7 @@ from .hr import hr
 from .hr_reports import hr_reports
 from .hr_setup import hr_setup
 from .hr_spaces import hr_spaces
+from .http_metrics import traced_channel
 from .i18n import _, choose_language, gettext
 from .library import library
 from .links import links
@@ -88,7 +89,9 @@ def create_app(
     # The deployment's clock (a test deployment's moved clock, ADR 0007): what a page counts as
     # now agrees with the services (a session over, a tool new this week).
     app.extensions["ecoach_clock"] = clock or SystemClock()
-    app.extensions["ecoach_clients"] = Clients.over(grpc.insecure_channel(grpc_address))
+    app.extensions["ecoach_clients"] = Clients.over(
+        traced_channel(grpc.insecure_channel(grpc_address))
+    )
     app.extensions["ecoach_feed_limiter"] = FeedLimiter(feed_per_hour, feed_per_address_hour)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]

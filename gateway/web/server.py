@@ -30,9 +30,10 @@ from services.kernel.clock import clock_for
 from services.kernel.config import settings
 from services.kernel.logs import configure
 from services.kernel.metrics import serve_metrics
+from services.kernel.tracing import configure_tracing, shutdown_tracing
 
 from .app import create_app
-from .http_metrics import measured
+from .http_metrics import measured, traced_channel
 from .session import load_session_key
 
 log = logging.getLogger("gateway.web")
@@ -46,6 +47,7 @@ def main() -> int:
     config = settings()
     configure("web", config.log_level)
     serve_metrics(config.metrics_port, config.metrics_host, "web")
+    configure_tracing("web")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     proxies = parse_proxies(config.trusted_proxies)
     pages = create_app(
@@ -57,7 +59,12 @@ def main() -> int:
         trusted_proxies=proxies,
         clock=clock_for(config.env, config.test_clock_path),
     )
-    app = measured(mount(pages, create_api(grpc.insecure_channel(config.gateway_address), proxies)))
+    app = measured(
+        mount(
+            pages,
+            create_api(traced_channel(grpc.insecure_channel(config.gateway_address)), proxies),
+        )
+    )
     log.info("web gateway listening on %s", config.web_address)
     # The app decides which X-Forwarded-For to believe (ECOACH_TRUSTED_PROXIES); waitress 3
     # would otherwise drop the header from every peer before the app sees it.
@@ -76,6 +83,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     serve_until(server, stopping)
+    shutdown_tracing()
     log.info("web gateway stopped")
     return 0
 

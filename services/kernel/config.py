@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # pods each have theirs). The address it listens on: 0.0.0.0 in a container.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    # OpenTelemetry traces (docs/operations/tracing.md): the OTLP/HTTP collector's base URL
+    # (`http://collector:4318`; spans go to its /v1/traces), empty for no tracing at all; and
+    # the share of the traces started here that are kept (a continued trace follows its caller).
+    otlp_endpoint: str = ""
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
     # The master key (base64, 32 bytes); unset: the file <keys dir>/master.key.
     master_key: str | None = None
     # During a master-key rotation only: the previous master key (base64), still accepted to

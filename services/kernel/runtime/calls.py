@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from services.contracts.base import Method
 from services.contracts.identity import ContactDetails, ContactDetailsRequest, IdentityApi
 
-from .. import context
+from .. import context, tracing
 from ..clock import clock_for
 from ..config import settings
 from ..errors import DeadlineExceeded, Unavailable, from_remote
@@ -50,6 +50,9 @@ class _MethodCall(MethodProxy):  # type: ignore[misc]
         headers: dict[str, Any] = super().get_message_headers(worker_ctx)
         if self._authorization is not None:
             headers[self._get_header_name(context.AUTHORIZATION)] = self._authorization
+        traceparent = tracing.current_traceparent()
+        if traceparent is not None:  # this call's span, not the one the worker was called from
+            headers[self._get_header_name(tracing.TRACEPARENT)] = traceparent
         return headers
 
 
@@ -61,7 +64,13 @@ class BoundServiceRpc:
     def call(self, method: Method[Req, Resp], request: Req, *, as_service: bool = False) -> Resp:
         if method.service != self._provider.target_service:
             raise TypeError(f"{method!r} is not served by {self._provider.target_service}")
-        return method.reply(self._send(method.name, method.payload(request), as_service))
+        service = self._provider.target_service
+        with tracing.span(
+            f"{service}.{method.name}",
+            tracing.SpanKind.CLIENT,
+            {"rpc.system": "nameko", "rpc.service": service, "rpc.method": method.name},
+        ):
+            return method.reply(self._send(method.name, method.payload(request), as_service))
 
     def _send(self, method: str, payload: dict[str, Any], as_service: bool) -> Any:
         config = settings()

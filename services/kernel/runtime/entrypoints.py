@@ -37,7 +37,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc as nameko_rpc
 from pydantic import BaseModel, ValidationError
 
-from .. import context, metrics
+from .. import context, metrics, tracing
 from ..caller import ANONYMOUS, Caller, ServiceClaims
 from ..clock import Clock, clock_for
 from ..config import settings
@@ -98,6 +98,7 @@ class WorkerAuth:
         self._token: str | None = data.get(context.AUTHORIZATION)
         self.locale: str = str(data.get(context.LOCALE) or "en")
         self.client_address: str = str(data.get(context.CLIENT_ADDRESS) or "")
+        self.traceparent: Any = data.get(tracing.TRACEPARENT)
 
     def resolve(self, meta: RpcMeta) -> Caller:
         if meta.public:
@@ -312,7 +313,17 @@ def rpc(
         @functools.wraps(fn)
         def entrypoint(self: Any, request: Any = None) -> Any:
             auth: WorkerAuth = self.auth
-            with context.request_scope(auth.request_id, auth.deadline):
+            service = getattr(self, "name", "")
+            with (
+                context.request_scope(auth.request_id, auth.deadline),
+                tracing.span(
+                    f"{service}.{fn.__name__}",
+                    tracing.SpanKind.SERVER,
+                    {"rpc.system": "nameko", "rpc.service": service, "rpc.method": fn.__name__},
+                    parent=tracing.parent_from(auth.traceparent),
+                    within=quiet,  # a ping (quiet) outside any trace makes none
+                ) as current,
+            ):
                 started = time.perf_counter()
                 outcome = "OK"
                 try:
@@ -325,7 +336,8 @@ def rpc(
                     raise
                 finally:
                     elapsed = time.perf_counter() - started
-                    service = getattr(self, "name", "")
+                    if current is not None:
+                        current.set_attribute("ecoach.outcome", outcome)
                     metrics.RPC_REQUESTS.labels(service, fn.__name__, outcome).inc()
                     metrics.RPC_DURATION.labels(service, fn.__name__).observe(elapsed)
                     # One line per call: the request id ties it to the gateway's line.

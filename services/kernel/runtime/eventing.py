@@ -34,7 +34,7 @@ from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider, SharedExtension
 from pydantic import ValidationError
 
-from .. import metrics
+from .. import metrics, tracing
 from ..clock import clock_for
 from ..config import settings
 from ..context import request_scope
@@ -264,6 +264,7 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         delivery = {
             "attempt": int(headers.get(ATTEMPT_HEADER, 0)) + 1,
             "request_id": context_data.get("request_id"),
+            "traceparent": context_data.get(tracing.TRACEPARENT),
             "headers": headers,
             "raw": raw,
         }
@@ -327,7 +328,19 @@ def on_event(
             database: WorkerDatabase = getattr(self, db)
             outcome = "failed"
             try:
-                with request_scope(delivery.get("request_id"), None):
+                with (
+                    request_scope(delivery.get("request_id"), None),
+                    tracing.span(
+                        f"{model.TYPE} process",
+                        tracing.SpanKind.CONSUMER,
+                        {
+                            "messaging.system": "rabbitmq",
+                            "messaging.destination.name": model.TYPE,
+                            "ecoach.handler": handler,
+                        },
+                        parent=tracing.parent_from(delivery.get("traceparent")),
+                    ),
+                ):
                     if transactional:
                         with database.unit_of_work() as uow:
                             if not claim_inbox(

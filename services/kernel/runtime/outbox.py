@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from .. import tracing
 from ..clock import Clock
 from ..context import current_request_id
 from ..events import Envelope, EventPayload, envelope_bytes, new_event_id, signature_headers
@@ -72,6 +74,9 @@ outbox = Table(
     Column("sequence", BigInteger, nullable=False),
     Column("envelope", JSONB, nullable=False),
     Column("request_id", String(64)),
+    # The W3C traceparent of the span that recorded the event, when tracing is on: the relay
+    # sends it along and the handlers continue the trace (added by `add_traceparent_column`).
+    Column("traceparent", String(55)),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("claimed_by", String(80)),
     Column("claimed_until", DateTime(timezone=True)),
@@ -102,6 +107,17 @@ inbox = Table(
 def create_event_tables(bind: Connection) -> None:
     """For a service's migration: the outbox, sequence and inbox tables (version 1)."""
     EVENT_METADATA.create_all(bind)
+
+
+def add_traceparent_column(bind: Connection) -> None:
+    """For a service's migration, once: the outbox's `traceparent` column, to databases made
+    before it was in `create_event_tables` (nullable, no default: PostgreSQL only records it in
+    its catalogue, the table is not rewritten)."""
+    bind.exec_driver_sql("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS traceparent varchar(55)")
+
+
+def drop_traceparent_column(bind: Connection) -> None:
+    bind.exec_driver_sql("ALTER TABLE outbox DROP COLUMN IF EXISTS traceparent")
 
 
 def drop_event_tables(bind: Connection) -> None:
@@ -212,6 +228,7 @@ def _outbox_row(envelope: Envelope, now: datetime) -> dict[str, Any]:
         "sequence": envelope.sequence,
         "envelope": envelope.model_dump(mode="json"),
         "request_id": current_request_id(),
+        "traceparent": tracing.current_traceparent(),
         "recorded_at": now,
     }
 
@@ -234,6 +251,7 @@ class Claimed:
     event_type: str
     envelope: dict[str, Any]
     request_id: str | None
+    traceparent: str | None = None
 
 
 def relay_owner_id(service: str) -> str:
@@ -263,7 +281,12 @@ _claim = (
         publish_attempts=outbox.c.publish_attempts + 1,
     )
     .returning(
-        outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.envelope, outbox.c.request_id
+        outbox.c.id,
+        outbox.c.event_id,
+        outbox.c.event_type,
+        outbox.c.envelope,
+        outbox.c.request_id,
+        outbox.c.traceparent,
     )
 )
 _mark_sent = (
@@ -326,13 +349,27 @@ class Relay:
                     "until": now + self.settings.lease,
                 },
             ).all()
-        claimed = [Claimed(r.id, r.event_id, r.event_type, r.envelope, r.request_id) for r in rows]
+        claimed = [
+            Claimed(r.id, r.event_id, r.event_type, r.envelope, r.request_id, r.traceparent)
+            for r in rows
+        ]
         claimed.sort(key=lambda c: c.id)
         return claimed
 
-    def _outgoing(self, row: Claimed) -> Outgoing:
+    def _outgoing(self, row: Claimed, spans: ExitStack) -> Outgoing:
         body = envelope_bytes(row.envelope)
         headers = {"nameko.request_id": row.request_id} if row.request_id else {}
+        parent = tracing.parent_from(row.traceparent)
+        if parent is not None:  # a publish span in the recording request's trace, sent along
+            spans.enter_context(
+                tracing.span(
+                    f"{row.event_type} publish",
+                    tracing.SpanKind.PRODUCER,
+                    {"messaging.system": "rabbitmq", "messaging.destination.name": row.event_type},
+                    parent=parent,
+                )
+            )
+            headers["nameko." + tracing.TRACEPARENT] = tracing.current_traceparent()
         if self.signing_key is not None:
             headers.update(signature_headers(body, self.service, self.signing_key))
         return Outgoing(self.exchange, row.event_type, body, headers, message_id=row.event_id)
@@ -343,10 +380,13 @@ class Relay:
         if not claimed:
             return 0
         failure: PublishFailed | None = None
-        try:
-            confirmed = self.publisher.publish_batch([self._outgoing(row) for row in claimed])
-        except PublishFailed as exc:
-            failure, confirmed = exc, [False] * len(claimed)
+        with ExitStack() as spans:  # each publish span ends once the broker has confirmed
+            try:
+                confirmed = self.publisher.publish_batch(
+                    [self._outgoing(row, spans) for row in claimed]
+                )
+            except PublishFailed as exc:
+                failure, confirmed = exc, [False] * len(claimed)
         sent = [row.id for row, ok in zip(claimed, confirmed, strict=True) if ok]
         if failure is None and len(sent) < len(claimed):
             failure = PublishFailed("the broker refused some events (a queue at its limit?)")

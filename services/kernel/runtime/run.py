@@ -25,6 +25,7 @@ from nameko.cli.run import import_service, run  # noqa: E402
 from ..config import Settings, settings  # noqa: E402
 from ..logs import configure  # noqa: E402
 from ..metrics import serve_metrics  # noqa: E402
+from ..tracing import configure_tracing  # noqa: E402
 
 
 def nameko_config(config: Settings, service: str | None = None) -> dict[str, Any]:
@@ -47,6 +48,7 @@ def main(argv: list[str]) -> int:
     config = settings()
     configure(services[0].name, config.log_level)
     serve_metrics(config.metrics_port, config.metrics_host, services[0].name)
+    configure_tracing(services[0].name)
     signal.signal(signal.SIGINT, signal.getsignal(signal.SIGTERM))
     run(services, nameko_config(config, services[0].name))
     return 0

@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 
+from .. import tracing
 from ..clock import Clock
 from ..events import Envelope, EventPayload
 from .greening import ensure_green_psycopg
@@ -50,7 +51,50 @@ def make_engine(url: str, pool_size: int, *, green: bool = False) -> Engine:
         hide_parameters=True,
     )
     _ping_idle_connections(engine)
+    if tracing.enabled():
+        _trace_statements(engine)
     return engine
+
+
+STATEMENT_CHARS = 2000  # a span's statement text is cut here (the text only: never its values)
+
+
+def _trace_statements(engine: Engine) -> None:
+    """A client span per statement, named by its verb, holding the statement's text with its
+    placeholders (the values are parameters, which no span records)."""
+    key = "ecoach.span"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def started(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
+    ) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        conn.info[key] = tracing.start_span(
+            verb[:16],
+            tracing.SpanKind.CLIENT,
+            {
+                "db.system": "postgresql",
+                "db.operation": verb[:16],
+                "db.statement": statement[:STATEMENT_CHARS],
+            },
+        )
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def finished(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
+    ) -> None:
+        current = conn.info.pop(key, None)
+        if current is not None:
+            current.end()
+
+    @event.listens_for(engine, "handle_error")
+    def failed(context: Any) -> None:
+        conn = context.connection
+        current = conn.info.pop(key, None) if conn is not None else None
+        if current is not None:
+            current.set_status(tracing.Status(tracing.StatusCode.ERROR))
+            current.set_attribute("error.type", type(context.original_exception).__name__)
+            current.end()
 
 
 def _ping_idle_connections(engine: Engine) -> None:

@@ -1,0 +1,22 @@
+"""The outbox's traceparent column (the kernel's event tables, tracing: docs/operations/tracing.md).
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from alembic import op
+
+from services.kernel.runtime.outbox import add_traceparent_column, drop_traceparent_column
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_traceparent_column(op.get_bind())
+
+
+def downgrade() -> None:
+    drop_traceparent_column(op.get_bind())
