@@ -173,6 +173,24 @@ def test_bookable_checks_name_the_rule() -> None:
     assert a.length(None) == 60
 
 
+def test_a_session_may_run_past_midnight_when_the_hours_go_on_the_next_day() -> None:
+    # Monday 22:00-24:00 and Tuesday 00:00-02:00 (Paris) are one stretch; Wednesday ends at
+    # 24:00 with nothing on Thursday.
+    a = _availability(
+        weekly=[
+            {"weekday": 1, "start": "22:00", "end": "24:00"},
+            {"weekday": 2, "start": "00:00", "end": "02:00"},
+            {"weekday": 3, "start": "22:00", "end": "24:00"},
+        ]
+    )
+    monday_late = datetime(2026, 10, 5, 23, 30, tzinfo=PARIS)
+    a.check_bookable(monday_late, monday_late + timedelta(hours=1), NOW)
+    wednesday_late = datetime(2026, 10, 7, 23, 30, tzinfo=PARIS)
+    with pytest.raises(FailedPrecondition) as caught:
+        a.check_bookable(wednesday_late, wednesday_late + timedelta(hours=1), NOW)
+    assert caught.value.reason == "OUTSIDE_AVAILABILITY"
+
+
 def test_bad_availability_is_refused_with_fields() -> None:
     with pytest.raises(InvalidArgument) as caught:
         _availability(

@@ -192,9 +192,11 @@ class Availability:
             )
 
     def within_hours(self, starts_at: datetime, ends_at: datetime) -> bool:
+        """True if the session lies within the coach's hours. A day's hours ending at 24:00 and
+        the next day's starting at 00:00 are one stretch: a session may run past midnight."""
         local_day = starts_at.astimezone(self.zone).date()
         windows = self.windows(local_day - timedelta(days=1), local_day + timedelta(days=1))
-        return any(ws <= starts_at and ends_at <= we for ws, we in windows)
+        return any(ws <= starts_at and ends_at <= we for ws, we in _joined(windows))
 
     # ------------------------------------------------------------ slots
 
@@ -245,6 +247,17 @@ def _overlaps(
             return True
         i += 1
     return False
+
+
+def _joined(windows: list[Interval]) -> list[Interval]:
+    """Windows that touch or overlap, as one (sorted)."""
+    joined: list[Interval] = []
+    for ws, we in sorted(windows):
+        if joined and ws <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], we))
+        else:
+            joined.append((ws, we))
+    return joined
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
