@@ -3,7 +3,10 @@ turns NOT_SERVING, and a request that timed out is not executed when identity co
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -11,7 +14,6 @@ from grpc_health.v1 import health_pb2
 
 from ecoach_dev.deployment import Deployment
 from gateway.api.pb import identity_pb2 as pb
-from tests.support import world_fixtures
 from tests.support.api import Api, Session, error_details, unique_email, unique_slug
 from tests.support.people import sign_in_operator
 
@@ -19,23 +21,28 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
-# The shared "sweeping" deployment: its modules run one after the other on one worker, so
-# stopping identity here disturbs no other test.
-world = world_fixtures.shared
+@pytest.fixture(scope="module")
+def own_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """Its own deployment: stopping identity must not disturb the other tests."""
+    d = Deployment(Path(tmp_path_factory.mktemp("faults")), os.environ.get("ECOACH_DATABASE_URL"))
+    try:
+        yield d.start()
+    finally:
+        d.stop()
 
 
 def test_identity_down_is_unavailable_in_time_and_the_late_request_never_runs(
-    world: Deployment,
+    own_deployment: Deployment,
 ) -> None:
-    with world.channel() as channel:
+    with own_deployment.channel() as channel:
         api = Api(channel)
-        operator: Session = sign_in_operator(api, world.config)
+        operator: Session = sign_in_operator(api, own_deployment.config)
         tenant = api.tenants.CreateTenant(
             pb.CreateTenantRequest(display_name="Faulty", slug=unique_slug()),
             metadata=operator.metadata,
         )
 
-        world.stop_process("identity")
+        own_deployment.stop_process("identity")
         email = unique_email("late")
         started = time.monotonic()
         with pytest.raises(grpc.RpcError) as raised:
@@ -50,10 +57,10 @@ def test_identity_down_is_unavailable_in_time_and_the_late_request_never_runs(
         assert details.code == grpc.StatusCode.UNAVAILABLE, details
         assert details.reason == "SERVICE_UNAVAILABLE"
         assert elapsed < 2.0
-        world.wait_health("identity", NOT_SERVING, timeout=15)
+        own_deployment.wait_health("identity", NOT_SERVING, timeout=15)
 
-        world.start_process("identity")
-        world.wait_serving("identity", timeout=60)
+        own_deployment.start_process("identity")
+        own_deployment.wait_serving("identity", timeout=60)
         # A request sent now is served after anything still queued before it (first in, first
         # out): once it is answered, the late one has run or never will.
         marker = unique_email("marker")
@@ -65,7 +72,7 @@ def test_identity_down_is_unavailable_in_time_and_the_late_request_never_runs(
             pb.ListMembersRequest(parent=tenant.name), metadata=operator.metadata
         )
         assert [m.email for m in members.members if m.email in (email, marker)] == [marker]
-        assert f"late-{email}" not in world.logs["identity"].read_text()
+        assert f"late-{email}" not in own_deployment.logs["identity"].read_text()
         # and the platform works again
         api.members.AddMember(
             pb.AddMemberRequest(parent=tenant.name, email=email, roles=[pb.COACH]),
