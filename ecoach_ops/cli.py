@@ -121,34 +121,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chosen.add_argument("--all", action="store_true", help="replay every parked message")
 
-    again_state = tools.add_parser(
-        "republish",
-        parents=[broker],
-        help="record a snapshot event of each of a service's aggregates, for a late consumer",
-        description=(
-            "Ask a service to record, through its outbox, one snapshot event of the current "
-            "state of each of its aggregates (scheduling.session_snapshot, ...), in batches, "
-            "each with the aggregate's next sequence. No existing handler subscribes to "
-            "snapshots: nothing is mailed or unlocked again. For a consumer that starts late or "
-            "is rebuilt from scratch (docs/operations/republish.md). Prints how many events of "
-            "each type were recorded. Signs its call with <keys>/ops.key. Running it again is "
-            "harmless: a consumer keeps the newest sequence of each aggregate."
-        ),
+    # What `republish` and `rebuild-reporting` take besides the broker.
+    scope = argparse.ArgumentParser(add_help=False)
+    scope.add_argument(
+        "--tenant", metavar="TENANT_ID", help="only this tenant's state (default: every tenant)"
     )
-    again_state.add_argument("service", choices=SERVICE_NAMES, help="the service's name")
-    again_state.add_argument(
-        "--tenant", metavar="TENANT_ID", help="only this tenant's aggregates (default: all)"
-    )
-    again_state.add_argument(
+    scope.add_argument(
         "--timeout",
         type=_positive,
         default=REPUBLISH_TIMEOUT,
         metavar="SECONDS",
-        help=f"how long to wait for the service (default: {REPUBLISH_TIMEOUT})",
+        help=f"how long to wait for each service (default: {REPUBLISH_TIMEOUT})",
     )
-    rebuild = tools.add_parser(
+
+    again_state = tools.add_parser(
+        "republish",
+        parents=[broker, scope],
+        help="record a snapshot event of each of a service's aggregates, for a late consumer",
+        description=(
+            "Ask a service to record, through its outbox, one snapshot event of the current "
+            "state of each of its aggregates (scheduling.session_snapshot, ...), in batches, "
+            "each with the aggregate's next sequence. Only reporting, which keeps facts and "
+            "acts on nothing, subscribes to snapshots: nothing is mailed or unlocked again. "
+            "For a consumer that starts late or is rebuilt from scratch "
+            "(docs/operations/republish.md). Prints how many events of each type were "
+            "recorded. Signs its call with <keys>/ops.key. Running it again is "
+            "harmless: a consumer keeps the newest sequence of each aggregate."
+        ),
+    )
+    again_state.add_argument("service", choices=SERVICE_NAMES, help="the service's name")
+    tools.add_parser(
         "rebuild-reporting",
-        parents=[broker],
+        parents=[broker, scope],
         help="empty reporting's facts, then republish the state of every service it listens to",
         description=(
             "Rebuild the reporting service's facts from scratch: empty its fact tables (of one "
@@ -161,16 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
             "Prints how many facts were deleted and how many snapshots each service recorded. "
             "Running it again is harmless."
         ),
-    )
-    rebuild.add_argument(
-        "--tenant", metavar="TENANT_ID", help="only this tenant's facts (default: all)"
-    )
-    rebuild.add_argument(
-        "--timeout",
-        type=_positive,
-        default=REPUBLISH_TIMEOUT,
-        metavar="SECONDS",
-        help=f"how long to wait for each service (default: {REPUBLISH_TIMEOUT})",
     )
     return parser
 

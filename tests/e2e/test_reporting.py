@@ -24,12 +24,12 @@ from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import reporting_pb2 as rpb
 from gateway.api.pb import reporting_pb2_grpc
 from gateway.api.pb import scheduling_pb2 as pb
-from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import PASSWORD, TenantWorld, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session, expect_error, unique_email, unique_slug
 from tests.support.people import set_password
 from tests.support.waiting import wait_for
+from tests.support.web import open_space
 
 # Seven coachees in sales, five in ops; the last of ops works in Lyon, everyone else in Paris.
 DEPARTMENTS = ["sales"] * 7 + ["ops"] * 5
@@ -115,25 +115,6 @@ def add_coachee(deployment: Deployment, api: Api, team: TenantWorld) -> str:
     return str(added.member_id)
 
 
-def open_space(s: sch.Stubs, team: TenantWorld, coachee_member: str) -> str:
-    """Created and activated by the coach."""
-    created = s.spaces.CreateSpace(
-        spb.CreateSpaceRequest(
-            parent=tenant_name(team.tenant_id),
-            set_up=spb.SpaceSetUp(
-                coachee_member_id=coachee_member,
-                coach_member_id=team.coach_member,
-                cadence=spb.WEEKLY,
-                sessions_planned=10,
-                start_date=datetime.now(UTC).date().isoformat(),
-            ),
-        ),
-        metadata=team.coach.metadata,
-    )
-    s.spaces.ActivateSpace(spb.SpaceMoveRequest(name=created.name), metadata=team.coach.metadata)
-    return str(created.name)
-
-
 def another_tenant_s_admin(deployment: Deployment, api: Api, operator: Session) -> Session:
     slug = unique_slug()
     tenant = api.tenants.CreateTenant(
@@ -176,7 +157,7 @@ def test_hr_reports_count_each_session_once_hide_small_groups_and_survive_a_rebu
             metadata=team.admin.metadata,
         )
     sch.set_availability(s, team.coach, sch.around_the_clock())
-    spaces = [open_space(s, team, member) for member in members]
+    spaces = [open_space(s, team, member).name for member in members]
 
     # The first coachee cancels late (under 24 h before), and in time (days before).
     sch.wait_known(s, spaces[0], team.coachee)

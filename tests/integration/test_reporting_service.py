@@ -275,6 +275,35 @@ def test_only_the_tenant_s_active_admins_read_its_reports(
             reports.export_report(db, who, request(tenant.id))
 
 
+def apply_session(
+    db: WorkerDatabase[ReportingUnit],
+    model: type[sch.SessionEvent],
+    tenant: str,
+    session_id: str,
+    space_id: str,
+    coachee: str,
+    sequence: int,
+    **fields: Any,
+) -> None:
+    """One session event of February applied straight to the facts (no broker)."""
+    event = model(
+        session_id=session_id,
+        tenant_id=tenant,
+        space_id=space_id,
+        starts_at=FEBRUARY,
+        ends_at=FEBRUARY + timedelta(hours=1),
+        time_zone="Europe/Paris",
+        coachee_person_id=coachee,
+        coach_person_id=new_id("per"),
+        uses_session=True,
+        sequence=sequence,
+        updated_at=START,
+        **fields,
+    )
+    with db.unit_of_work() as uow:
+        facts.record_session(uow, event, envelope_of(event, sequence, START))
+
+
 def test_republished_snapshots_build_the_same_facts(db: WorkerDatabase[ReportingUnit]) -> None:
     """The snapshot events (ADR 0022) carry the live events' fields and are applied by the same
     functions: a session's snapshot keeps its late cancellation, an older snapshot changes
@@ -283,23 +312,17 @@ def test_republished_snapshots_build_the_same_facts(db: WorkerDatabase[Reporting
     session_id, space_id, coachee = new_id("ses"), new_id("spc"), new_id("per")
 
     def snapshot(sequence: int, status: str, late: bool | None) -> None:
-        event = sch.SessionSnapshot(
-            session_id=session_id,
-            tenant_id=tenant,
-            space_id=space_id,
+        apply_session(
+            db,
+            sch.SessionSnapshot,
+            tenant,
+            session_id,
+            space_id,
+            coachee,
+            sequence,
             status=status,
-            starts_at=FEBRUARY,
-            ends_at=FEBRUARY + timedelta(hours=1),
-            time_zone="Europe/Paris",
-            coachee_person_id=coachee,
-            coach_person_id=new_id("per"),
-            uses_session=True,
-            sequence=sequence,
-            updated_at=START,
             late=late,
         )
-        with db.unit_of_work() as uow:
-            facts.record_session(uow, event, envelope_of(event, sequence, START))
 
     snapshot(4, "cancelled", True)
     snapshot(3, "held", None)  # older: ignored
@@ -329,23 +352,7 @@ def test_a_reset_empties_one_tenant_s_facts_and_an_older_event_then_loses_to_the
         tenant: str, key: str, model: type[sch.SessionEvent], seq: int, **extra: Any
     ) -> None:
         status = {sch.SessionCancelled: "cancelled", sch.SessionSnapshot: "held"}[model]
-        event = model(
-            session_id=key,
-            tenant_id=tenant,
-            space_id=space_id,
-            status=extra.pop("status", status),
-            starts_at=FEBRUARY,
-            ends_at=FEBRUARY + timedelta(hours=1),
-            time_zone="Europe/Paris",
-            coachee_person_id=coachee,
-            coach_person_id=new_id("per"),
-            uses_session=True,
-            sequence=seq,
-            updated_at=START,
-            **extra,
-        )
-        with db.unit_of_work() as uow:
-            facts.record_session(uow, event, envelope_of(event, seq, START))
+        apply_session(db, model, tenant, key, space_id, coachee, seq, status=status, **extra)
 
     other_session = new_id("ses")
     session(kept_tenant, other_session, sch.SessionCancelled, 1, cancelled_by="coach", late=False)
