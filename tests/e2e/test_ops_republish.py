@@ -35,7 +35,7 @@ from tests.support.waiting import wait_for
 api = world_fixtures.api
 operator = world_fixtures.operator
 s = world_fixtures.s
-world = world_fixtures.mailing
+world = world_fixtures.shared
 
 
 def ops(world: Deployment, *args: str, env: dict[str, str] | None = None) -> Any:

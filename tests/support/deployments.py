@@ -97,6 +97,7 @@ SHARED: dict[str, Setting] = {
                 "calendar_invitations",
                 "invitations",
                 "passwords",
+                "ops_republish",
             )
         ),
         mailing=True,
