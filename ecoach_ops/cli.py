@@ -6,6 +6,8 @@ ecoach-ops dlq show <service> <event-id>            one parked message: headers 
 ecoach-ops dlq replay <service> <event-id>... | --all
                                                     back to its handler queue, then off the DLQ
 ecoach-ops republish <service> [--tenant TENANT_ID] a snapshot event of each of its aggregates
+ecoach-ops rebuild-reporting [--tenant TENANT_ID]   empty reporting's facts, then republish from
+                                                    every service it listens to
 
 Exit codes: 0 done; 1 an event id not found, a message not replayed, or a republish refused or
 not finished; 2 wrong usage, no such dead-letter queue, or the broker cannot be reached.
@@ -28,6 +30,11 @@ from . import dlq
 OK, NOT_DONE, SETUP_ERROR = 0, 1, 2
 ERROR_WIDTH = 60  # characters of the error shown in `list`'s table
 REPUBLISH_TIMEOUT = 900  # seconds: 100 000 aggregates are 200 batches
+
+# The services whose events reporting keeps, in the order a rebuild republishes them: members
+# first, so each coachee's cohort is known early (any order converges: facts are joined when a
+# report is read). tests/unit/test_ops_republish.py checks it against reporting's handlers.
+REPORTING_SOURCES = ("identity", "spaces", "scheduling", "assessment", "content")
 
 SAFE_TO_REPEAT = (
     "Replaying an event the handler already applied is harmless: each handler records the ids "
@@ -114,30 +121,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chosen.add_argument("--all", action="store_true", help="replay every parked message")
 
-    again_state = tools.add_parser(
-        "republish",
-        parents=[broker],
-        help="record a snapshot event of each of a service's aggregates, for a late consumer",
-        description=(
-            "Ask a service to record, through its outbox, one snapshot event of the current "
-            "state of each of its aggregates (scheduling.session_snapshot, ...), in batches, "
-            "each with the aggregate's next sequence. No existing handler subscribes to "
-            "snapshots: nothing is mailed or unlocked again. For a consumer that starts late or "
-            "is rebuilt from scratch (docs/operations/republish.md). Prints how many events of "
-            "each type were recorded. Signs its call with <keys>/ops.key. Running it again is "
-            "harmless: a consumer keeps the newest sequence of each aggregate."
-        ),
+    # What `republish` and `rebuild-reporting` take besides the broker.
+    scope = argparse.ArgumentParser(add_help=False)
+    scope.add_argument(
+        "--tenant", metavar="TENANT_ID", help="only this tenant's state (default: every tenant)"
     )
-    again_state.add_argument("service", choices=SERVICE_NAMES, help="the service's name")
-    again_state.add_argument(
-        "--tenant", metavar="TENANT_ID", help="only this tenant's aggregates (default: all)"
-    )
-    again_state.add_argument(
+    scope.add_argument(
         "--timeout",
         type=_positive,
         default=REPUBLISH_TIMEOUT,
         metavar="SECONDS",
-        help=f"how long to wait for the service (default: {REPUBLISH_TIMEOUT})",
+        help=f"how long to wait for each service (default: {REPUBLISH_TIMEOUT})",
+    )
+
+    again_state = tools.add_parser(
+        "republish",
+        parents=[broker, scope],
+        help="record a snapshot event of each of a service's aggregates, for a late consumer",
+        description=(
+            "Ask a service to record, through its outbox, one snapshot event of the current "
+            "state of each of its aggregates (scheduling.session_snapshot, ...), in batches, "
+            "each with the aggregate's next sequence. Only reporting, which keeps facts and "
+            "acts on nothing, subscribes to snapshots: nothing is mailed or unlocked again. "
+            "For a consumer that starts late or is rebuilt from scratch "
+            "(docs/operations/republish.md). Prints how many events of each type were "
+            "recorded. Signs its call with <keys>/ops.key. Running it again is "
+            "harmless: a consumer keeps the newest sequence of each aggregate."
+        ),
+    )
+    again_state.add_argument("service", choices=SERVICE_NAMES, help="the service's name")
+    tools.add_parser(
+        "rebuild-reporting",
+        parents=[broker, scope],
+        help="empty reporting's facts, then republish the state of every service it listens to",
+        description=(
+            "Rebuild the reporting service's facts from scratch: empty its fact tables (of one "
+            "tenant with --tenant, else of every tenant), then ask "
+            + ", ".join(REPORTING_SOURCES)
+            + " to republish the state of their aggregates. Reports are incomplete until "
+            "reporting has applied the snapshots (watch its queues drain). Events in flight "
+            "when the facts are emptied carry older sequences than the snapshots that follow, "
+            "so the facts converge to the current state (docs/operations/republish.md). "
+            "Prints how many facts were deleted and how many snapshots each service recorded. "
+            "Running it again is harmless."
+        ),
     )
     return parser
 
@@ -147,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.tool == "republish":
         return _republish(args.amqp_uri or _default_amqp_uri(), args.service, args.tenant, args)
+    if args.tool == "rebuild-reporting":
+        return _rebuild_reporting(args.amqp_uri or _default_amqp_uri(), args.tenant, args)
     if args.command == "replay" and not args.all and not args.event_ids:
         parser.error("replay needs event ids or --all")
     amqp_uri = args.amqp_uri or _default_amqp_uri()
@@ -285,35 +314,70 @@ def _replay(amqp_uri: str, service: str, event_ids: list[str] | None) -> int:
 
 
 def _republish(amqp_uri: str, service: str, tenant_id: str | None, args: Any) -> int:
-    from services.kernel.clock import clock_for
-    from services.kernel.config import settings
-
     from . import republish
 
-    config = settings()
     where = f"tenant {tenant_id}" if tenant_id else "every tenant"
     _out(f"Asking {service} to republish the state of {where}...")
     try:
-        report = republish.republish(
-            amqp_uri,
-            config.keys_path,
-            clock_for(config.env, config.test_clock_path),
-            service,
-            tenant_id,
-            timeout=float(args.timeout),
-        )
+        _republish_one(amqp_uri, service, tenant_id, float(args.timeout))
     except republish.RepublishError as exc:
-        _err(f"ecoach-ops: {exc}")
-        _err(
-            "Batches recorded before a failure stay recorded; running the command again is "
-            "harmless (consumers keep each aggregate's newest sequence)."
-        )
-        return NOT_DONE
+        return _not_done(exc)
+    return OK
+
+
+def _republish_one(amqp_uri: str, service: str, tenant_id: str | None, timeout: float) -> int:
+    """Ask one service, print what it recorded; how many snapshots."""
+    from . import republish
+
+    keys, clock = _keys_and_clock()
+    report = republish.republish(amqp_uri, keys, clock, service, tenant_id, timeout=timeout)
     for event_type, count in sorted(report.recorded.items()):
         _out(f"  {event_type}: {count}")
     total = sum(report.recorded.values())
     _out(f"Recorded {total} snapshot event(s) in {service}'s outbox; its relay publishes them.")
+    return total
+
+
+def _rebuild_reporting(amqp_uri: str, tenant_id: str | None, args: Any) -> int:
+    from . import republish
+
+    where = f"tenant {tenant_id}" if tenant_id else "every tenant"
+    timeout = float(args.timeout)
+    keys, clock = _keys_and_clock()
+    try:
+        _out(f"Emptying reporting's facts of {where}...")
+        reset = republish.reset_reporting(amqp_uri, keys, clock, tenant_id, timeout=timeout)
+        for table, count in sorted(reset.deleted.items()):
+            _out(f"  {table}: {count}")
+        _out(f"Deleted {sum(reset.deleted.values())} fact(s).")
+        total = 0
+        for service in REPORTING_SOURCES:
+            _out(f"Asking {service} to republish the state of {where}...")
+            total += _republish_one(amqp_uri, service, tenant_id, timeout)
+    except republish.RepublishError as exc:
+        return _not_done(exc)
+    _out(
+        f"Recorded {total} snapshot event(s) in all; reporting's facts are complete once it has "
+        "applied them (its queues drained)."
+    )
     return OK
+
+
+def _keys_and_clock() -> tuple[Any, Any]:
+    from services.kernel.clock import clock_for
+    from services.kernel.config import settings
+
+    config = settings()
+    return config.keys_path, clock_for(config.env, config.test_clock_path)
+
+
+def _not_done(exc: Exception) -> int:
+    _err(f"ecoach-ops: {exc}")
+    _err(
+        "Batches recorded before a failure stay recorded; running the command again is "
+        "harmless (consumers keep each aggregate's newest sequence)."
+    )
+    return NOT_DONE
 
 
 # ---------------------------------------------------------------- output

@@ -4,7 +4,8 @@ The service's `republish_state` RPC method accepts only a service token of the o
 (`ops`), signed with `<keys>/ops.key`, whose public half every service reads from the key folder
 when it starts. The gateway maps its methods one by one and has none for it, so no client of the
 gateway reaches it: calling it takes the operator's key and a broker user allowed to publish RPC
-requests.
+requests. Reporting's `reset_facts` (the first step of `ecoach-ops rebuild-reporting`) is
+guarded the same way.
 """
 
 from __future__ import annotations
@@ -12,15 +13,27 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from gateway.api.rpc_client import RpcClient
-from services.contracts.base import OPERATOR_TOOL, RepublishReport, RepublishRequest, api_of
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Contract,
+    Method,
+    RepublishReport,
+    RepublishRequest,
+    api_of,
+)
+from services.contracts.reporting import ReportingApi, ResetFactsReport, ResetFactsRequest
 from services.kernel import context
 from services.kernel.clock import Clock
 from services.kernel.errors import DomainError
 from services.kernel.registry import SERVICE_NAMES
 from services.kernel.runtime.broker_admin import redacted
 from services.kernel.tokens import SigningKey, b64url_decode, issue_service_token
+
+R = TypeVar("R", bound=Contract)
+T = TypeVar("T", bound=Contract)
 
 # The token only has to be valid when the service takes the request.
 TOKEN_TTL = timedelta(minutes=5)
@@ -52,14 +65,38 @@ def republish(
     """What `service` recorded, once it has recorded every snapshot."""
     if service not in SERVICE_NAMES:
         raise RepublishError(f"no service {service!r}; the services are {', '.join(SERVICE_NAMES)}")
+    request = _tenant_request(RepublishRequest, tenant_id)
+    return _call(amqp_uri, keys_dir, clock, api_of(service).republish_state, request, timeout)
+
+
+def reset_reporting(
+    amqp_uri: str, keys_dir: Path, clock: Clock, tenant_id: str | None, *, timeout: float
+) -> ResetFactsReport:
+    """Reporting's fact tables emptied (of one tenant, or all): the first step of a rebuild."""
+    request = _tenant_request(ResetFactsRequest, tenant_id)
+    return _call(amqp_uri, keys_dir, clock, ReportingApi.reset_facts, request, timeout)
+
+
+def _tenant_request(contract: type[R], tenant_id: str | None) -> R:
     try:
-        request = RepublishRequest.from_request({"tenant_id": tenant_id})
+        return contract.from_request({"tenant_id": tenant_id})
     except ValueError:
         raise RepublishError(f"{tenant_id!r} is not a tenant id (ten_ and hex digits)") from None
+
+
+def _call(
+    amqp_uri: str,
+    keys_dir: Path,
+    clock: Clock,
+    method: Method[R, T],
+    request: R,
+    timeout: float,
+) -> T:
+    """`method` called with a service token of the operator's tool, signed by its key."""
     token = issue_service_token(
         operator_key(keys_dir),
         service=OPERATOR_TOOL,
-        audience=service,
+        audience=method.service,
         clock=clock,
         ttl=TOKEN_TTL,
     )
@@ -70,11 +107,9 @@ def republish(
     }
     try:
         with RpcClient(amqp_uri, name="ecoach-ops") as rpc:
-            return rpc.call_method(
-                api_of(service).republish_state, request, timeout=timeout, context=calling
-            )
+            return rpc.call_method(method, request, timeout=timeout, context=calling)
     except DomainError as exc:
         raise RepublishError(
-            f"{service} did not republish ({type(exc).__name__}: {exc}); "
+            f"{method.service} did not do {method.name} ({type(exc).__name__}: {exc}); "
             f"broker {redacted(amqp_uri)}"
         ) from exc

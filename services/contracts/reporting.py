@@ -106,6 +106,19 @@ class ReportCsv(Contract):
     csv: str
 
 
+class ResetFactsRequest(Contract):
+    """Empty reporting's fact tables, of one tenant or (no tenant) of every tenant, before a
+    republish rebuilds them (`ecoach-ops rebuild-reporting`, docs/operations/republish.md)."""
+
+    tenant_id: Id | None = None
+
+
+class ResetFactsReport(Contract):
+    """How many facts were deleted from each table."""
+
+    deleted: dict[str, int]
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     completion_event(SERVICE),  # reporting.person_erased: its part of an erasure is done
 )
@@ -120,3 +133,4 @@ class ReportingApi(Api):
     get_report = Method(ReportRequest, Report)
     export_report = Method(ReportRequest, ReportCsv)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
+    reset_facts = Method(ResetFactsRequest, ResetFactsReport)

@@ -14,7 +14,7 @@ from services.contracts import personal_data as pd
 from services.contracts import reporting as c
 from services.contracts import scheduling as sch
 from services.contracts import spaces as sc
-from services.contracts.base import Empty, PingResponse
+from services.contracts.base import OPERATOR_TOOL, Empty, PingResponse
 from services.kernel.caller import Caller
 from services.kernel.events import Envelope
 from services.kernel.runtime import space_copies, tool_copies
@@ -22,7 +22,7 @@ from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 
-from .handlers import facts, personal_data, reports
+from .handlers import facts, personal_data, rebuild, reports
 from .storage.unit import Db, ReportingUnit
 
 
@@ -50,6 +50,11 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     @rpc
     def export_personal_data(self, caller: Caller, request: Empty) -> pd.PersonalDataExport:
         return personal_data.export_personal_data(self.db, caller)
+
+    @rpc(services=(OPERATOR_TOOL,), people=False)
+    def reset_facts(self, caller: Caller, request: c.ResetFactsRequest) -> c.ResetFactsReport:
+        """`ecoach-ops rebuild-reporting`: only the operator's tool (ADR 0025, rebuilding)."""
+        return rebuild.reset_facts(self.db, request)
 
     # ---------------------------------------------------------------- facts from events
 
@@ -117,6 +122,40 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
 
     @on_event(cc.ModuleCompleted)
     def on_content_module_completed(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_module(uow, event, envelope)
+
+    # The republish snapshots (ADR 0022) carry the live events' state and go to the same
+    # functions. Reporting keeps facts and acts on nothing, so it may take them
+    # (tests/unit/test_republish.py: SNAPSHOT_CONSUMERS).
+
+    @on_event(sc.SpaceSnapshot)
+    def on_spaces_space_snapshot(self, uow: ReportingUnit, event: Any, envelope: Envelope) -> None:
+        facts.record_space(uow, event, envelope)
+
+    @on_event(sc.GoalSnapshot)
+    def on_spaces_goal_snapshot(self, uow: ReportingUnit, event: Any, envelope: Envelope) -> None:
+        facts.record_goal(uow, event, envelope)
+
+    @on_event(sc.ToolSnapshot)
+    def on_spaces_tool_snapshot(self, uow: ReportingUnit, event: Any, envelope: Envelope) -> None:
+        facts.record_tool(uow, event, envelope)
+
+    @on_event(sch.SessionSnapshot)
+    def on_scheduling_session_snapshot(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_session(uow, event, envelope)
+
+    @on_event(ac.AssignmentSnapshot)
+    def on_assessment_assignment_snapshot(
+        self, uow: ReportingUnit, event: Any, envelope: Envelope
+    ) -> None:
+        facts.record_assessment(uow, event, envelope)
+
+    @on_event(cc.ModuleSnapshot)
+    def on_content_module_snapshot(
         self, uow: ReportingUnit, event: Any, envelope: Envelope
     ) -> None:
         facts.record_module(uow, event, envelope)

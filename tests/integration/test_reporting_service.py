@@ -27,7 +27,7 @@ from services.kernel.events import Envelope, EventPayload
 from services.kernel.ids import new_id
 from services.kernel.runtime.outbox import inbox_has, outbox
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
-from services.reporting.handlers import facts, reports
+from services.reporting.handlers import facts, rebuild, reports
 from services.reporting.service import ReportingService
 from services.reporting.storage.unit import ReportingUnit
 from tests.support.events import envelope_of, publish_event
@@ -275,6 +275,35 @@ def test_only_the_tenant_s_active_admins_read_its_reports(
             reports.export_report(db, who, request(tenant.id))
 
 
+def apply_session(
+    db: WorkerDatabase[ReportingUnit],
+    model: type[sch.SessionEvent],
+    tenant: str,
+    session_id: str,
+    space_id: str,
+    coachee: str,
+    sequence: int,
+    **fields: Any,
+) -> None:
+    """One session event of February applied straight to the facts (no broker)."""
+    event = model(
+        session_id=session_id,
+        tenant_id=tenant,
+        space_id=space_id,
+        starts_at=FEBRUARY,
+        ends_at=FEBRUARY + timedelta(hours=1),
+        time_zone="Europe/Paris",
+        coachee_person_id=coachee,
+        coach_person_id=new_id("per"),
+        uses_session=True,
+        sequence=sequence,
+        updated_at=START,
+        **fields,
+    )
+    with db.unit_of_work() as uow:
+        facts.record_session(uow, event, envelope_of(event, sequence, START))
+
+
 def test_republished_snapshots_build_the_same_facts(db: WorkerDatabase[ReportingUnit]) -> None:
     """The snapshot events (ADR 0022) carry the live events' fields and are applied by the same
     functions: a session's snapshot keeps its late cancellation, an older snapshot changes
@@ -283,23 +312,17 @@ def test_republished_snapshots_build_the_same_facts(db: WorkerDatabase[Reporting
     session_id, space_id, coachee = new_id("ses"), new_id("spc"), new_id("per")
 
     def snapshot(sequence: int, status: str, late: bool | None) -> None:
-        event = sch.SessionSnapshot(
-            session_id=session_id,
-            tenant_id=tenant,
-            space_id=space_id,
+        apply_session(
+            db,
+            sch.SessionSnapshot,
+            tenant,
+            session_id,
+            space_id,
+            coachee,
+            sequence,
             status=status,
-            starts_at=FEBRUARY,
-            ends_at=FEBRUARY + timedelta(hours=1),
-            time_zone="Europe/Paris",
-            coachee_person_id=coachee,
-            coach_person_id=new_id("per"),
-            uses_session=True,
-            sequence=sequence,
-            updated_at=START,
             late=late,
         )
-        with db.unit_of_work() as uow:
-            facts.record_session(uow, event, envelope_of(event, sequence, START))
 
     snapshot(4, "cancelled", True)
     snapshot(3, "held", None)  # older: ignored
@@ -313,3 +336,38 @@ def test_republished_snapshots_build_the_same_facts(db: WorkerDatabase[Reporting
         (kept,) = uow.goals.of_tenant(tenant)
     assert (session.status, session.late) == ("cancelled", True)
     assert kept.achieved_at is None
+
+
+def test_a_reset_empties_one_tenant_s_facts_and_an_older_event_then_loses_to_the_snapshot(
+    db: WorkerDatabase[ReportingUnit],
+) -> None:
+    """`ecoach-ops rebuild-reporting`'s first step (ADR 0025, rebuilding): the named tenant's
+        facts go, another tenant's stay (every tenant's, without one: not run here, where other
+    tests share the database); an event in flight during the rebuild (older sequence)
+        fills the empty fact, and the snapshot that follows replaces it."""
+    kept_tenant, rebuilt = new_id("tnt"), new_id("tnt")
+    session_id, space_id, coachee = new_id("ses"), new_id("spc"), new_id("per")
+
+    def session(
+        tenant: str, key: str, model: type[sch.SessionEvent], seq: int, **extra: Any
+    ) -> None:
+        status = {sch.SessionCancelled: "cancelled", sch.SessionSnapshot: "held"}[model]
+        apply_session(db, model, tenant, key, space_id, coachee, seq, status=status, **extra)
+
+    other_session = new_id("ses")
+    session(kept_tenant, other_session, sch.SessionCancelled, 1, cancelled_by="coach", late=False)
+    session(rebuilt, session_id, sch.SessionCancelled, 1, cancelled_by="coachee", late=True)
+
+    report = rebuild.reset_facts(db, c.ResetFactsRequest(tenant_id=rebuilt))
+    assert report.deleted["sessions"] == 1 and set(report.deleted) >= {"members", "spaces"}
+    with db.read_only() as uow:
+        assert uow.sessions.of_tenant(rebuilt) == []
+        assert [s.session_id for s in uow.sessions.of_tenant(kept_tenant)] == [other_session]
+
+    # In flight when the facts were emptied: the late cancellation (1), then the snapshot (3)
+    # of the session corrected to held (2) since.
+    session(rebuilt, session_id, sch.SessionCancelled, 1, cancelled_by="coachee", late=True)
+    session(rebuilt, session_id, sch.SessionSnapshot, 3)
+    with db.read_only() as uow:
+        (fact,) = uow.sessions.of_tenant(rebuilt)
+    assert (fact.status, fact.late) == ("held", False)

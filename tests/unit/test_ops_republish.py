@@ -1,5 +1,6 @@
 """`ecoach-ops republish`'s checks before it calls anything: the service's name, the tenant id,
-the operator's key (the call itself: tests/e2e/test_ops_republish.py)."""
+the operator's key, and `rebuild-reporting`'s list of services (the calls themselves:
+tests/e2e/test_ops_republish.py, tests/e2e/test_reporting.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ecoach_ops import republish
-from ecoach_ops.cli import NOT_DONE, main
+from ecoach_ops.cli import NOT_DONE, REPORTING_SOURCES, main
 from services.kernel.clock import FixedClock
 
 CLOCK = FixedClock(datetime(2027, 3, 1, tzinfo=UTC))
@@ -40,3 +41,30 @@ def test_the_command_says_what_failed_and_that_running_again_is_harmless(
     assert main(["republish", "spaces", "--amqp-uri", UNREACHABLE]) == NOT_DONE
     err = capsys.readouterr().err
     assert "no operator key" in err and "running the command again is harmless" in err
+
+
+# ---------------------------------------------------------------- rebuild-reporting
+
+
+def test_a_rebuild_republishes_every_service_reporting_listens_to() -> None:
+    """Whatever reporting takes snapshots of, the rebuild asks its publisher (but reporting)."""
+    from services.kernel.runtime.topology import subscriptions_of
+    from services.reporting.service import ReportingService
+
+    sources = {s.source for s in subscriptions_of(ReportingService)} - {"reporting"}
+    assert set(REPORTING_SOURCES) == sources
+
+
+def test_a_rebuild_with_a_malformed_tenant_id_empties_nothing(tmp_path: Path) -> None:
+    with pytest.raises(republish.RepublishError, match="is not a tenant id"):
+        republish.reset_reporting(UNREACHABLE, tmp_path, CLOCK, "acme", timeout=1)
+
+
+def test_a_rebuild_without_the_operator_s_key_asks_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECOACH_KEYS_DIR", str(tmp_path))
+    assert main(["rebuild-reporting", "--amqp-uri", UNREACHABLE]) == NOT_DONE
+    captured = capsys.readouterr()
+    assert "Emptying reporting's facts of every tenant" in captured.out
+    assert "no operator key" in captured.err

@@ -4,8 +4,10 @@ operator's tool may ask for one (the gateway never does)."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,19 +128,49 @@ def snapshot_types() -> set[str]:
     return found
 
 
+# Services whose handlers may take snapshots, each with the reason a republish re-triggers no
+# side effect there: only consumers that keep a projection and act on nothing.
+SNAPSHOT_CONSUMERS: dict[str, str] = {
+    "reporting": "keeps facts by sequence (handlers/facts.py), mails and unlocks nothing",
+}
+
+
+def service_class(service: str) -> type:
+    module = importlib.import_module(next(s.module for s in SERVICES if s.name == service))
+    (cls,) = [
+        v
+        for v in vars(module).values()
+        if inspect.isclass(v) and getattr(v, "name", None) == service
+    ]
+    return cls
+
+
 def test_no_existing_handler_subscribes_to_a_snapshot() -> None:
     """A republish must re-trigger no side effect: no invitation mailed, no tool unlocked."""
     assert "scheduling.session_snapshot" in snapshot_types()
     for service in SERVICES:
-        module = importlib.import_module(service.module)
-        (cls,) = [
-            v
-            for v in vars(module).values()
-            if inspect.isclass(v) and getattr(v, "name", None) == service.name
-        ]
-        handled = {s.event_type for s in subscriptions_of(cls)}
+        handled = {s.event_type for s in subscriptions_of(service_class(service.name))}
         assert handled, service.name  # the walk finds handlers
-        assert not handled & snapshot_types(), f"{service.name} handles a snapshot"
+        if service.name not in SNAPSHOT_CONSUMERS:
+            assert not handled & snapshot_types(), f"{service.name} handles a snapshot"
+
+
+def test_reporting_applies_every_snapshot_to_its_facts_and_does_nothing_else() -> None:
+    """Each snapshot handler of a consumer allowed to take them is one call of a fact
+    function (`facts.record_*`): no mail, no event, no call to another service."""
+    assert set(SNAPSHOT_CONSUMERS) == {"reporting"}
+    cls = service_class("reporting")
+    taken = [s for s in subscriptions_of(cls) if is_snapshot(s.event_type)]
+    assert {s.event_type for s in taken} == snapshot_types()
+    for subscription in taken:
+        source = textwrap.dedent(inspect.getsource(getattr(cls, subscription.method)))
+        function = ast.parse(source).body[0]
+        assert isinstance(function, ast.FunctionDef)
+        calls = [n for st in function.body for n in ast.walk(st) if isinstance(n, ast.Call)]
+        assert len(calls) == 1, subscription.method
+        called = calls[0].func
+        assert isinstance(called, ast.Attribute) and isinstance(called.value, ast.Name)
+        assert called.value.id == "facts" and called.attr.startswith("record_"), subscription.method
 
 
 def test_republish_state_serves_the_operator_s_tool_only() -> None:
@@ -155,4 +187,11 @@ def test_republish_state_serves_the_operator_s_tool_only() -> None:
 def test_the_gateway_never_calls_republish_state() -> None:
     """The gateways map their methods one by one; none of them names it."""
     for path in (ROOT / "gateway").rglob("*.py"):
-        assert "republish" not in path.read_text(), path
+        text = path.read_text()
+        assert "republish" not in text and "reset_facts" not in text, path
+
+
+def test_reset_facts_serves_the_operator_s_tool_only() -> None:
+    """Emptying reporting's facts (`ecoach-ops rebuild-reporting`): the same guard."""
+    meta, _ = rpc_methods()["reporting.reset_facts"]
+    assert meta.services == (OPERATOR_TOOL,) and meta.services_only and not meta.public

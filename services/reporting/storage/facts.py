@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.space_copy import ERASED_PERSON
@@ -53,6 +53,14 @@ class FactStore:
         return self.connection.execute(
             select(self.table).where(self.table.c.tenant_id == tenant_id)
         )
+
+    def clear(self, tenant_id: str | None) -> int:
+        """Rebuilding from a republish: delete the facts of one tenant (or of every tenant);
+        how many were deleted."""
+        statement = delete(self.table)
+        if tenant_id is not None:
+            statement = statement.where(self.table.c.tenant_id == tenant_id)
+        return int(self.connection.execute(statement).rowcount)
 
     def forget_person(self, person_id: str, column: str = "coachee_person_id") -> None:
         """Erasure: the person's id, where it stands, becomes ERASED_PERSON."""

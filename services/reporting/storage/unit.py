@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
-from .facts import Assessments, Goals, Members, Modules, Sessions, Spaces, Tools
+from .facts import Assessments, FactStore, Goals, Members, Modules, Sessions, Spaces, Tools
 
 
 class ReportingUnit(UnitOfWork):
@@ -15,6 +15,19 @@ class ReportingUnit(UnitOfWork):
     tools = Repository(Tools)
     assessments = Repository(Assessments)
     modules = Repository(Modules)
+
+    def fact_stores(self) -> dict[str, FactStore]:
+        """Every table of facts, by its name (a rebuild empties them all)."""
+        stores: list[FactStore] = [
+            self.members,
+            self.spaces,
+            self.sessions,
+            self.goals,
+            self.tools,
+            self.assessments,
+            self.modules,
+        ]
+        return {store.table.name: store for store in stores}
 
 
 # What reporting's handlers are given: the worker's database, whose units are ReportingUnits.
