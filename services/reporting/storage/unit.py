@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
+from .digests import Digests
 from .facts import Assessments, Goals, Members, Modules, Sessions, Spaces, Tools
 
 
@@ -15,6 +16,7 @@ class ReportingUnit(UnitOfWork):
     tools = Repository(Tools)
     assessments = Repository(Assessments)
     modules = Repository(Modules)
+    digests = Repository(Digests)
 
 
 # What reporting's handlers are given: the worker's database, whose units are ReportingUnits.
