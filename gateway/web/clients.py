@@ -21,6 +21,7 @@ from gateway.api.pb import assessment_pb2_grpc as apb_grpc
 from gateway.api.pb import content_pb2_grpc as cpb_grpc
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import identity_pb2_grpc as ipb_grpc
+from gateway.api.pb import reporting_pb2_grpc as rpb_grpc
 from gateway.api.pb import scheduling_pb2_grpc as spb_grpc
 from gateway.api.pb import spaces_pb2_grpc as sppb_grpc
 
@@ -59,6 +60,8 @@ class Clients:
     content: cpb_grpc.ContentServiceStub
     # The space's toolbox, for its coaches and its coachee (toolbox.py, tool_words.py).
     toolbox: sppb_grpc.ToolboxServiceStub
+    # HR's reports (hr_reports.py).
+    reports: rpb_grpc.ReportingServiceStub
 
     @classmethod
     def over(cls, channel: grpc.Channel) -> Clients:
@@ -81,6 +84,7 @@ class Clients:
             apb_grpc.AssessmentServiceStub(channel),
             cpb_grpc.ContentServiceStub(channel),
             sppb_grpc.ToolboxServiceStub(channel),
+            rpb_grpc.ReportingServiceStub(channel),
         )
 
 
