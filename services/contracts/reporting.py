@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -20,7 +19,17 @@ from services.kernel.i18n import N_
 from services.kernel.personal_data import completion_event
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PageRequest, PingResponse, TenantRef
+from .base import (
+    Api,
+    Contract,
+    Empty,
+    Id,
+    Method,
+    PageRequest,
+    PingResponse,
+    TenantRef,
+    web_address,
+)
 
 SERVICE = "reporting"
 
@@ -116,18 +125,8 @@ class ReportCsv(Contract):
 def _webhook_url(value: str) -> str:
     """A receiver's address: https:// (http:// is refused in production by the service, which
     alone knows the deployment), a host, no user or password in it, no fragment, no space."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # raises on a port that is not a number
-    except ValueError:
-        parts, port = None, None
-    if (
-        parts is None
-        or parts.scheme not in ("https", "http")
-        or not parts.hostname
-        or any(ch.isspace() or ord(ch) < 32 for ch in value)
-        or (port is not None and not 0 < port < 65536)
-    ):
+    parts = web_address(value)
+    if parts is None or any(ord(ch) < 32 for ch in value):
         problem = N_("must be a web address starting with https://")
         raise PydanticCustomError("text_or_date", problem, {"template": problem})
     if parts.username is not None or parts.password is not None:
