@@ -96,7 +96,9 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     def send_test_delivery(self, caller: Caller, request: c.WebhookRef) -> c.WebhookDelivery:
         return webhooks.send_test_delivery(self.db, caller, request)
 
-    @timer(interval=settings().reporting_digest_seconds)
+    # Checked every minute at most: a digest goes out soon after its period starts (UTC midnight
+    # for a day), once per tenant and period (the slot's claim), however many instances.
+    @timer(interval=min(settings().reporting_digest_seconds, 60.0))
     def publish_digests(self) -> None:
         try:
             published = webhooks.publish_digests(self.db, self.config.reporting_digest_seconds)

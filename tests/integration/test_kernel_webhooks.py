@@ -3,8 +3,8 @@ every signature with the subscription's secret (ADR 0023): a delivery arrives si
 200 is retried on the test clock and delivered at the second attempt; two deliverers at once send
 each delivery once; and without the tests' allow-list a receiver on a loopback address is
 refused as unsafe, before any connection. Each test has a database of its own, created and
-dropped around it (no service's migration creates these tables yet, and a deliverer sends every
-due delivery of its database, whichever test enqueued it)."""
+dropped around it (a deliverer sends every due delivery of its database, whichever test enqueued
+it). The receiver is tests/support/webhooks.py's."""
 
 from __future__ import annotations
 

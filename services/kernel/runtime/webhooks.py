@@ -202,9 +202,13 @@ def subscription_of(
     connection: Connection, tenant_id: str, subscription_id: str
 ) -> Subscription | None:
     """One subscription of the tenant (None: none such in this tenant)."""
-    return next(
-        (s for s in subscriptions_of(connection, tenant_id) if s.id == subscription_id), None
-    )
+    t = webhook_subscriptions
+    row = connection.execute(
+        select(t.c.id, t.c.tenant_id, t.c.url, t.c.active, t.c.created_at).where(
+            t.c.tenant_id == tenant_id, t.c.id == subscription_id
+        )
+    ).first()
+    return Subscription(row.id, row.tenant_id, row.url, row.active, row.created_at) if row else None
 
 
 def deactivate(connection: Connection, tenant_id: str, subscription_id: str) -> bool:
