@@ -97,6 +97,9 @@ class Deployment:
             ECOACH_XAPI_PUSH_SECONDS="1",
             # Tools whose date came unlock, and their mails leave, within a second.
             ECOACH_TOOLBOX_SWEEP_SECONDS="0.5",
+            # A digest every few seconds, its webhook deliveries sent within a second.
+            ECOACH_REPORTING_DIGEST_SECONDS="5",
+            ECOACH_WEBHOOK_DELIVERY_SECONDS="0.5",
         )
         self.env.update(env or {})
         if database_url:

@@ -40,6 +40,7 @@ from .hr import hr
 from .hr_reports import hr_reports
 from .hr_setup import hr_setup
 from .hr_spaces import hr_spaces
+from .hr_webhooks import hr_webhooks
 from .http_metrics import traced_channel
 from .i18n import _, choose_language, gettext
 from .library import library
@@ -98,6 +99,7 @@ def create_app(
         gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True
     )
     codec = SessionCodec(session_key)
+    app.register_blueprint(hr_webhooks)  # HR's webhooks (reporting's digest)
     for blueprint in (
         links,
         feedback,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -38,6 +39,26 @@ DEFAULT_PAGE_SIZE = 50
 
 # An identifier of the platform's: a three-letter kind, an underscore, hex digits (ten_1a2b).
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]{3}_[0-9a-f]+$")]
+
+
+def web_address(value: str) -> SplitResult | None:
+    """The parts of an http(s) address with a host, no space and a valid port, as a person
+    would paste it; None for anything else (each contract says what it refuses, and may ask
+    more: https only, no credentials)."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(ch.isspace() for ch in value)
+        or (port is not None and not 0 < port < 65536)
+    ):
+        return None
+    return parts
+
 
 # Field types that mark how much a string may hold (services/kernel/validation.py).
 MultiLineText = Annotated[str, MULTI_LINE]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -18,7 +17,16 @@ from services.kernel.i18n import N_
 from services.kernel.validation import MULTI_LINE
 
 from . import personal_data as pd
-from .base import Contract, Empty, Id, Method, PageRequest, PingResponse, PublishingApi
+from .base import (
+    Contract,
+    Empty,
+    Id,
+    Method,
+    PageRequest,
+    PingResponse,
+    PublishingApi,
+    web_address,
+)
 from .base import TenantKeyRotation as TenantKeyRotation  # re-exported: part of this API
 from .base import TenantRef as TenantRef  # re-exported: part of this API
 
@@ -40,18 +48,7 @@ Query = Annotated[str, StringConstraints(max_length=200)]
 
 def _web_address(value: str) -> str:
     """An http(s) address with a host, as a person would paste it."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # raises on a port that is not a number
-    except ValueError:
-        parts, port = None, None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or any(ch.isspace() for ch in value)
-        or (port is not None and not 0 < port < 65536)
-    ):
+    if web_address(value) is None:
         problem = N_("must be a web address starting with https:// or http://")
         raise PydanticCustomError("text_or_date", problem, {"template": problem})
     return value

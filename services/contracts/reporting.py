@@ -1,14 +1,17 @@
 """The reporting service's contract: HR's reports (aggregates over groups of at least five
 coachees, never a person), their CSV export, and its method table (`ReportingApi`).
 
-Reporting publishes no event of its own but its part of an erasure (`reporting.person_erased`).
+Reporting publishes its part of an erasure (`reporting.person_erased`) and one PUBLIC event,
+`reporting.digest_published` (the headline aggregates, ADR 0023's addendum), which HR's tools
+may read; its tenant admins subscribe signed webhooks to the same digest.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.kernel.events import EventPayload
@@ -16,7 +19,17 @@ from services.kernel.i18n import N_
 from services.kernel.personal_data import completion_event
 
 from . import personal_data as pd
-from .base import Api, Contract, Empty, Id, Method, PingResponse
+from .base import (
+    Api,
+    Contract,
+    Empty,
+    Id,
+    Method,
+    PageRequest,
+    PingResponse,
+    TenantRef,
+    web_address,
+)
 
 SERVICE = "reporting"
 
@@ -119,8 +132,116 @@ class ResetFactsReport(Contract):
     deleted: dict[str, int]
 
 
+# ------------------------------------------------------------------------ webhooks (ADR 0023)
+
+
+def _webhook_url(value: str) -> str:
+    """A receiver's address: https:// (http:// is refused in production by the service, which
+    alone knows the deployment), a host, no user or password in it, no fragment, no space."""
+    parts = web_address(value)
+    if parts is None or any(ord(ch) < 32 for ch in value):
+        problem = N_("must be a web address starting with https://")
+        raise PydanticCustomError("text_or_date", problem, {"template": problem})
+    if parts.username is not None or parts.password is not None:
+        problem = N_("must not contain a user name or password")
+        raise PydanticCustomError("text_or_date", problem, {"template": problem})
+    if parts.fragment:
+        problem = N_("must not contain a fragment (#...)")
+        raise PydanticCustomError("text_or_date", problem, {"template": problem})
+    return value
+
+
+WebhookUrl = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_webhook_url)
+]
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+
+class CreateWebhookRequest(Contract):
+    tenant_id: Id
+    url: WebhookUrl
+
+
+class Webhook(Contract):
+    """A subscription as its admins see it: never its secret."""
+
+    id: str
+    url: str
+    active: bool
+    created_at: datetime
+
+
+class NewWebhook(Contract):
+    """The new subscription and its signing secret, shown this once: only its sealed form is
+    kept, no method returns it again (a lost secret: delete the webhook and create another)."""
+
+    webhook: Webhook
+    secret: str
+
+
+class WebhookList(Contract):
+    webhooks: list[Webhook]
+
+
+class WebhookRef(Contract):
+    tenant_id: Id
+    webhook_id: Id
+
+
+class ListWebhookDeliveriesRequest(PageRequest):
+    tenant_id: Id
+    webhook_id: Id | None = None  # None: every webhook of the tenant
+
+
+class WebhookDelivery(Contract):
+    """One payload sent (or being sent) to one webhook: its state and attempts, the receiver's
+    last HTTP status and the class of the last failure (`http_500`, `timeout`, `unreachable`,
+    `refused_unsafe`, `subscription_inactive`); never a body, sent or received."""
+
+    id: str
+    webhook_id: str
+    kind: str  # reporting.digest, reporting.ping
+    state: DeliveryState
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class WebhookDeliveryList(Contract):
+    deliveries: list[WebhookDelivery]  # newest first
+    next_page_token: str = ""
+
+
+class DigestPublished(EventPayload):
+    """A tenant's headline aggregates for a month (public: HR's tools may read it). When fewer
+    than `min_group` coachees are counted, `disclosed` is False and no number is given at all,
+    not even the population. `digest_id` is the same in the webhook deliveries of this digest:
+    a receiver of both deduplicates by it."""
+
+    TYPE: ClassVar[str] = "reporting.digest_published"
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str] = "digest_id"
+    TENANT: ClassVar[str | None] = "tenant_id"
+    AUDIENCE: ClassVar[Literal["internal", "public"]] = "public"
+
+    digest_id: str
+    tenant_id: str
+    month: str  # YYYY-MM, UTC, the month so far
+    disclosed: bool
+    min_group: int
+    coachees: int | None = None  # the month's population (distinct coachees with a space)
+    seats: int | None = None
+    active_coachees: int | None = None
+    sessions_held: int | None = None
+    published_at: datetime
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     completion_event(SERVICE),  # reporting.person_erased: its part of an erasure is done
+    DigestPublished,
 )
 
 
@@ -134,3 +255,8 @@ class ReportingApi(Api):
     export_report = Method(ReportRequest, ReportCsv)
     export_personal_data = Method(Empty, pd.PersonalDataExport)
     reset_facts = Method(ResetFactsRequest, ResetFactsReport)
+    create_webhook = Method(CreateWebhookRequest, NewWebhook)
+    list_webhooks = Method(TenantRef, WebhookList)
+    delete_webhook = Method(WebhookRef, Empty)
+    list_webhook_deliveries = Method(ListWebhookDeliveriesRequest, WebhookDeliveryList)
+    send_test_delivery = Method(WebhookRef, WebhookDelivery)

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     # first, then those checked longest ago), and after how long a link is checked again.
     link_check_sweep_seconds: float = Field(default=60.0, gt=0, le=86_400)
     link_recheck_days: int = Field(default=7, ge=1, le=365)
+    # How often reporting publishes each subscribed tenant's digest (webhooks and the public
+    # event, once per tenant and period whatever the number of instances: ADR 0023's addendum),
+    # and how often it sends the webhook deliveries that are due.
+    reporting_digest_seconds: float = Field(default=86_400.0, gt=0, le=31 * 86_400)
+    webhook_delivery_seconds: float = Field(default=5.0, gt=0, le=3600)
     # How often each content instance pushes a batch of pending xAPI statements to the LRS.
     xapi_push_seconds: float = Field(default=30.0, gt=0, le=86_400)
     # Calendar feed requests the web gateway serves an hour, per feed and per client address.

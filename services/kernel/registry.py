@@ -59,7 +59,7 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "content", personal_data=True, rewrap="services.content.storage.xapi:rewrap_master_key"
     ),
-    Service("reporting", personal_data=True),
+    Service("reporting", personal_data=True, rewrap=KEY_RING_REWRAP),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)

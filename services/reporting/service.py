@@ -5,7 +5,10 @@ aggregates through `get_report` and `export_report`, under the disclosure rule."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from nameko.timer import timer
 
 from services.contracts import assessment as ac
 from services.contracts import content as cc
@@ -14,16 +17,30 @@ from services.contracts import personal_data as pd
 from services.contracts import reporting as c
 from services.contracts import scheduling as sch
 from services.contracts import spaces as sc
-from services.contracts.base import OPERATOR_TOOL, Empty, PingResponse
+from services.contracts.base import OPERATOR_TOOL, Empty, PingResponse, TenantRef
 from services.kernel.caller import Caller
+from services.kernel.config import Settings, settings
+from services.kernel.crypto import MasterKey, deployment_master_key
 from services.kernel.events import Envelope
 from services.kernel.runtime import space_copies, tool_copies
+from services.kernel.runtime.collaborators import Collaborator
 from services.kernel.runtime.database import Database
 from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
+from services.kernel.runtime.webhooks import WebhookDeliverer, WebhookPoster
 
-from .handlers import facts, personal_data, rebuild, reports
+from .handlers import facts, personal_data, rebuild, reports, webhooks
 from .storage.unit import Db, ReportingUnit
+
+log = logging.getLogger(__name__)
+
+
+def _poster() -> WebhookPoster:
+    """https only in production. A test deployment (ECOACH_ENV=test, never a tenant's or a
+    person's setting) may reach receivers on 127.0.0.1, where its tests serve them."""
+    env = settings().env
+    allow = ("127.0.0.1/32",) if env == "test" else ()
+    return WebhookPoster(https_only=env == "production", allow=allow)
 
 
 # SpaceCopies and ToolCopies are not imported by name: `nameko run` would take each for a
@@ -33,7 +50,10 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
 
     db: Db = Database(c.SERVICE, unit=ReportingUnit)
     auth = Authentication()
-    relay = EventRelay()  # publishes reporting.person_erased (its part of an erasure)
+    relay = EventRelay()  # publishes reporting.person_erased and reporting.digest_published
+    master: MasterKey = Collaborator(deployment_master_key)  # seals the webhooks' secrets
+    config: Settings = Collaborator(settings)
+    poster: WebhookPoster = Collaborator(_poster)
 
     @rpc(public=True, quiet=True)
     def ping(self, caller: Caller, request: Empty) -> PingResponse:
@@ -55,6 +75,56 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     def reset_facts(self, caller: Caller, request: c.ResetFactsRequest) -> c.ResetFactsReport:
         """`ecoach-ops rebuild-reporting`: only the operator's tool (ADR 0025, rebuilding)."""
         return rebuild.reset_facts(self.db, request)
+
+    # ---------------------------------------------------------------- webhooks (ADR 0023)
+
+    @rpc
+    def create_webhook(self, caller: Caller, request: c.CreateWebhookRequest) -> c.NewWebhook:
+        production = self.config.env == "production"
+        return webhooks.create_webhook(self.db, self.master, production, caller, request)
+
+    @rpc
+    def list_webhooks(self, caller: Caller, request: TenantRef) -> c.WebhookList:
+        return webhooks.list_webhooks(self.db, caller, request)
+
+    @rpc
+    def delete_webhook(self, caller: Caller, request: c.WebhookRef) -> Empty:
+        return webhooks.delete_webhook(self.db, caller, request)
+
+    @rpc
+    def list_webhook_deliveries(
+        self, caller: Caller, request: c.ListWebhookDeliveriesRequest
+    ) -> c.WebhookDeliveryList:
+        return webhooks.list_webhook_deliveries(self.db, caller, request)
+
+    @rpc
+    def send_test_delivery(self, caller: Caller, request: c.WebhookRef) -> c.WebhookDelivery:
+        return webhooks.send_test_delivery(self.db, caller, request)
+
+    # Checked every minute at most: a digest goes out soon after its period starts (UTC midnight
+    # for a day), once per tenant and period (the slot's claim), however many instances.
+    @timer(interval=min(settings().reporting_digest_seconds, 60.0))
+    def publish_digests(self) -> None:
+        try:
+            published = webhooks.publish_digests(self.db, self.config.reporting_digest_seconds)
+        except Exception:
+            log.exception("digests failed; the next timer retries")
+            return
+        if published:
+            log.info("digests published", extra={"count": published})
+
+    @timer(interval=settings().webhook_delivery_seconds)
+    def deliver_webhooks(self) -> None:
+        deliverer = WebhookDeliverer(
+            c.SERVICE, self.db.engine, self.master, self.db.clock, self.poster
+        )
+        try:
+            attempts = deliverer.run_once()
+        except Exception:
+            log.exception("webhook deliveries failed; the next timer retries")
+            return
+        if attempts:
+            log.info("webhook attempts", extra={"count": attempts})
 
     # ---------------------------------------------------------------- facts from events
 

@@ -3,18 +3,16 @@ every signature with the subscription's secret (ADR 0023): a delivery arrives si
 200 is retried on the test clock and delivered at the second attempt; two deliverers at once send
 each delivery once; and without the tests' allow-list a receiver on a loopback address is
 refused as unsafe, before any connection. Each test has a database of its own, created and
-dropped around it (no service's migration creates these tables yet, and a deliverer sends every
-due delivery of its database, whichever test enqueued it)."""
+dropped around it (a deliverer sends every due delivery of its database, whichever test enqueued
+it). The receiver is tests/support/webhooks.py's."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -38,70 +36,12 @@ from services.kernel.runtime.webhooks import (
     webhook_subscriptions,
 )
 from services.kernel.webhooks import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
     DeliveryState,
-    InvalidSignature,
-    verify,
 )
-from tests.support.loopback import LoopbackOnly, LoopbackServer
+from tests.support.loopback import LoopbackOnly
+from tests.support.webhooks import Receiver
 
 AGGREGATES = {"period": "2026-11", "sessions_held": 42, "coachees": 12}
-
-
-class Receiver(LoopbackServer):
-    """A tenant's webhook endpoint: verifies each POST with the secret on the shared clock, then
-    answers the next status of `answers` (200 once they run out)."""
-
-    def __init__(self, clock: FixedClock) -> None:
-        self.clock = clock
-        self.secret = ""
-        self.answers: list[int] = []
-        self.received: list[dict[str, Any]] = []  # verified bodies
-        self.refused: list[str] = []  # why a signature failed
-        self.lock = threading.Lock()
-        super().__init__(self._handler())
-
-    @property
-    def url(self) -> str:
-        return f"{self.base_url}/hooks"
-
-    def ids(self) -> list[str]:
-        return [body["id"] for body in self.received]
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                try:
-                    verify(
-                        receiver.secret,
-                        body,
-                        self.headers[SIGNATURE_HEADER],
-                        receiver.clock.now(),
-                    )
-                except InvalidSignature as bad:
-                    with receiver.lock:
-                        receiver.refused.append(str(bad))
-                    status = 400
-                else:
-                    parsed = json.loads(body)
-                    assert parsed["id"] == self.headers[DELIVERY_HEADER]
-                    with receiver.lock:
-                        receiver.received.append(parsed)
-                        status = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        return Handler
 
 
 @pytest.fixture

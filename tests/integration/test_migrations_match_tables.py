@@ -16,6 +16,7 @@ from ecoach_dev.cli import SERVICES
 from services.kernel.config import settings
 from services.kernel.runtime.keyring import KEYRING_METADATA
 from services.kernel.runtime.outbox import EVENT_METADATA
+from services.kernel.runtime.webhooks import WEBHOOK_METADATA
 
 # The kernel's tables each service's migrations create beside its own (the outbox, sequences
 # and inbox of reliable events; the tenant keys of services that seal free text).
@@ -25,7 +26,7 @@ KERNEL_TABLES: dict[str, tuple[MetaData, ...]] = {
     "scheduling": (EVENT_METADATA, KEYRING_METADATA),
     "assessment": (EVENT_METADATA, KEYRING_METADATA),
     "content": (EVENT_METADATA, KEYRING_METADATA),
-    "reporting": (EVENT_METADATA,),
+    "reporting": (EVENT_METADATA, KEYRING_METADATA, WEBHOOK_METADATA),
 }
 
 

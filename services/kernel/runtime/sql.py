@@ -206,6 +206,12 @@ class WorkerDatabase(Generic[U]):
         self._unit = unit
 
     @property
+    def engine(self) -> Engine:
+        """For work that opens its own transactions outside the worker's connection (a webhook
+        deliverer commits its leases before it POSTs)."""
+        return self._engine
+
+    @property
     def connection(self) -> Connection:
         if self._connection is None:
             self._connection = self._engine.connect()

@@ -70,6 +70,7 @@ from ..webhooks import (
 )
 from .keyring import KeyRing
 from .outbox import relay_owner_id
+from .pagination import keyset_page
 from .safe_http import (
     WEB_SCHEMES,
     AddressPolicy,
@@ -175,6 +176,41 @@ def subscribe(
     return subscription
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """A subscription as its admin sees it: never its secret."""
+
+    id: str
+    tenant_id: str
+    url: str
+    active: bool
+    created_at: datetime
+
+
+def subscriptions_of(connection: Connection, tenant_id: str) -> list[Subscription]:
+    """The tenant's subscriptions, active and not, newest first."""
+    t = webhook_subscriptions
+    rows = connection.execute(
+        select(t.c.id, t.c.tenant_id, t.c.url, t.c.active, t.c.created_at)
+        .where(t.c.tenant_id == tenant_id)
+        .order_by(t.c.created_at.desc(), t.c.id)
+    ).all()
+    return [Subscription(r.id, r.tenant_id, r.url, r.active, r.created_at) for r in rows]
+
+
+def subscription_of(
+    connection: Connection, tenant_id: str, subscription_id: str
+) -> Subscription | None:
+    """One subscription of the tenant (None: none such in this tenant)."""
+    t = webhook_subscriptions
+    row = connection.execute(
+        select(t.c.id, t.c.tenant_id, t.c.url, t.c.active, t.c.created_at).where(
+            t.c.tenant_id == tenant_id, t.c.id == subscription_id
+        )
+    ).first()
+    return Subscription(row.id, row.tenant_id, row.url, row.active, row.created_at) if row else None
+
+
 def deactivate(connection: Connection, tenant_id: str, subscription_id: str) -> bool:
     """Stops a subscription (False: no such subscription in this tenant). Its pending deliveries
     fail at their next attempt, with `subscription_inactive`."""
@@ -186,15 +222,23 @@ def deactivate(connection: Connection, tenant_id: str, subscription_id: str) -> 
 
 
 def enqueue(
-    connection: Connection, tenant_id: str, kind: str, payload: Mapping[str, Any], now: datetime
+    connection: Connection,
+    tenant_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    *,
+    only: str | None = None,
 ) -> list[str]:
-    """One delivery of `payload` per active subscription of the tenant, due now; their ids.
-    `NotAnAggregate` if the payload carries anything but aggregates."""
+    """One delivery of `payload` per active subscription of the tenant (or to the one `only`
+    names, if active: a test delivery), due now; their ids. `NotAnAggregate` if the payload
+    carries anything but aggregates."""
     check_aggregates(payload)
     t = webhook_subscriptions
-    subscription_ids = connection.execute(
-        select(t.c.id).where(t.c.tenant_id == tenant_id, t.c.active).order_by(t.c.id)
-    ).scalars()
+    query = select(t.c.id).where(t.c.tenant_id == tenant_id, t.c.active)
+    if only is not None:
+        query = query.where(t.c.id == only)
+    subscription_ids = connection.execute(query.order_by(t.c.id)).scalars()
     ids = []
     for subscription_id in subscription_ids:
         delivery = new_delivery(new_id("whd"), subscription_id, tenant_id, kind, now)
@@ -220,6 +264,25 @@ def deliveries_of(
         query = query.where(d.c.created_at < before)
     rows = connection.execute(query.order_by(d.c.created_at.desc(), d.c.id).limit(limit)).all()
     return [_delivery(r._mapping) for r in rows]
+
+
+def delivery_page(
+    connection: Connection,
+    tenant_id: str,
+    size: int,
+    token: str,
+    *,
+    subscription_id: str | None = None,
+) -> tuple[list[Delivery], str]:
+    """One page of the tenant's deliveries, newest first, and the next page's token ("" on the
+    last): keyset pagination (kernel/runtime/pagination.py), stable while deliveries are added."""
+    d = webhook_deliveries
+    query = select(d).where(d.c.tenant_id == tenant_id)
+    if subscription_id is not None:
+        query = query.where(d.c.subscription_id == subscription_id)
+    return keyset_page(
+        connection, d, query, size, token, lambda r: _delivery(r._mapping), newest_first=True
+    )
 
 
 def _row(delivery: Delivery) -> dict[str, Any]:

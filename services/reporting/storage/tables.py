@@ -113,3 +113,15 @@ modules = _facts(
     Column("completed_at", TZ),
 )
 Index("ix_modules_coachee", modules.c.coachee_person_id)
+
+
+# Digests published (handlers/webhooks.py): one per tenant and time slot, whichever instance's
+# timer comes first (the primary key), so that a digest is sent once however many run.
+digests = Table(
+    "digests",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("slot", BigInteger, primary_key=True),
+    Column("digest_id", String(40), nullable=False),
+    Column("created_at", TZ, nullable=False),
+)

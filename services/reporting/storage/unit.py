@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
+from .digests import Digests
 from .facts import Assessments, FactStore, Goals, Members, Modules, Sessions, Spaces, Tools
 
 
@@ -15,6 +16,7 @@ class ReportingUnit(UnitOfWork):
     tools = Repository(Tools)
     assessments = Repository(Assessments)
     modules = Repository(Modules)
+    digests = Repository(Digests)
 
     def fact_stores(self) -> dict[str, FactStore]:
         """Every table of facts, by its name (a rebuild empties them all)."""
