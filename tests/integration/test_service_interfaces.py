@@ -62,6 +62,7 @@ class FakeAuth:
     """Stands for the kernel's Authentication: every worker's caller is `caller`."""
 
     request_id = None
+    traceparent = None
     deadline = None
     locale = "en"
     client_address = ""
