@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
 from .facts import Assessments, Goals, Members, Modules, Sessions, Spaces, Tools
+from .reports import ReportCounts
 
 
 class ReportingUnit(UnitOfWork):
@@ -15,6 +16,7 @@ class ReportingUnit(UnitOfWork):
     tools = Repository(Tools)
     assessments = Repository(Assessments)
     modules = Repository(Modules)
+    report_counts = Repository(ReportCounts)  # a report's counts, counted in SQL
 
 
 # What reporting's handlers are given: the worker's database, whose units are ReportingUnits.
