@@ -47,7 +47,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from alembic import command
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, func, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 
 from services.contracts import assessment as ac
@@ -367,7 +368,24 @@ class Fold:
         (key_column,) = table.primary_key.columns
         rows = [{key_column.name: k, "sequence": s, **v} for k, (s, v) in self.rows.items()]
         for i in range(0, len(rows), chunk):
-            connection.execute(insert(table), rows[i : i + chunk])
+            # Upserted by the same rule: the sample applied one by one may hold some of them.
+            statement = pg_insert(table).values(rows[i : i + chunk])
+            changes = {
+                name: (
+                    func.coalesce(table.c[name], statement.excluded[name])
+                    if name in self.store.keep_first
+                    else statement.excluded[name]
+                )
+                for name in rows[0]
+                if name != key_column.name
+            }
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[key_column],
+                    set_=changes,
+                    where=table.c.sequence < statement.excluded.sequence,
+                )
+            )
 
 
 class FoldingUnit:
