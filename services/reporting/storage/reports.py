@@ -5,8 +5,8 @@ database; the disclosure rule stays in the domain (`domain.reports.assemble`).
 
 One statement per report: the kept coachees (filters), their spaces (not drafts) and which of
 them overlap the range, the population (distinct coachees with such a space, with their
-group), then the report kind's contributions (person, month, metric, amount, whether it counts
-people or objects) joined to the population: objects summed per group, per month and over the
+group) and their spaces, then the report kind's contributions (group, person, month, metric,
+amount, whether it counts people or objects): objects summed per group, per month and over the
 whole range (GROUPING SETS, hashed), people counted as distinct coachees per group and month
 and over the whole range.
 """
@@ -36,13 +36,14 @@ SETTINGS = text("SELECT set_config('jit', 'off', false), set_config('work_mem', 
 MONTH = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM')"
 IN_RANGE = "{0} >= :start_at AND {0} < :end_at"
 
-# Each kind's contributions: (person, month, metric, amount, per_person). `spaces_all`: the
-# kept coachees' spaces that are not drafts, `in_range` telling those that overlap the range.
+# Each kind's contributions: (grp, person, month, metric, amount, per_person). `spaces_kept`:
+# the spaces (not drafts) of the population's coachees, with their group, `in_range` telling
+# those that overlap the range.
 CONTRIBUTIONS = {
     "seats": f"""
-        SELECT person, to_char(m, 'YYYY-MM') AS month, 'seats' AS metric, 1 AS amount,
+        SELECT grp, person, to_char(m, 'YYYY-MM') AS month, 'seats' AS metric, 1 AS amount,
                true AS per_person
-        FROM spaces_all,
+        FROM spaces_kept,
              generate_series(
                  date_trunc('month', greatest(starts_on, CAST(:start AS date))),
                  date_trunc('month', least(coalesce(ends_on, CAST(:end AS date)),
@@ -50,40 +51,42 @@ CONTRIBUTIONS = {
                  interval '1 month') AS m
         WHERE in_range
         UNION ALL
-        SELECT s.coachee_person_id, {MONTH.format("s.starts_at")}, 'active_coachees', 1, true
-        FROM sessions s JOIN spaces_all sp ON sp.space_id = s.space_id AND sp.in_range
+        SELECT p.grp, s.coachee_person_id, {MONTH.format("s.starts_at")}, 'active_coachees', 1,
+               true
+        FROM sessions s JOIN spaces_kept sp ON sp.space_id = s.space_id AND sp.in_range
+        JOIN population p ON p.person = s.coachee_person_id
         WHERE s.tenant_id = :tenant AND s.status = 'held' AND {IN_RANGE.format("s.starts_at")}
     """,  # noqa: S608 (fixed texts only: no value is formatted into a statement)
     "spaces": """
-        SELECT person, '' AS month, 'spaces_' || status AS metric, 1 AS amount,
+        SELECT grp, person, '' AS month, 'spaces_' || status AS metric, 1 AS amount,
                false AS per_person
-        FROM spaces_all WHERE in_range
+        FROM spaces_kept WHERE in_range
     """,
     "sessions": f"""
-        SELECT sp.person, {MONTH.format("s.starts_at")} AS month,
+        SELECT sp.grp, sp.person, {MONTH.format("s.starts_at")} AS month,
                CASE WHEN s.status <> 'cancelled' THEN s.status
                     WHEN s.late THEN 'cancelled_late' ELSE 'cancelled_in_time' END AS metric,
                1 AS amount, false AS per_person
-        FROM sessions s JOIN spaces_all sp ON sp.space_id = s.space_id
+        FROM sessions s JOIN spaces_kept sp ON sp.space_id = s.space_id
         WHERE s.tenant_id = :tenant
           AND s.status IN ('held', 'cancelled', 'no_show_coachee', 'no_show_coach')
           AND {IN_RANGE.format("s.starts_at")}
     """,  # noqa: S608
     "engagement": """
-        SELECT person, '' AS month, 'sessions_planned' AS metric, sessions_planned AS amount,
+        SELECT grp, person, '' AS month, 'sessions_planned' AS metric, sessions_planned AS amount,
                false AS per_person
-        FROM spaces_all WHERE in_range
+        FROM spaces_kept WHERE in_range
         UNION ALL
-        SELECT sp.person, '', x.metric, 1, false
-        FROM sessions s JOIN spaces_all sp ON sp.space_id = s.space_id AND sp.in_range
+        SELECT sp.grp, sp.person, '', x.metric, 1, false
+        FROM sessions s JOIN spaces_kept sp ON sp.space_id = s.space_id AND sp.in_range
         CROSS JOIN LATERAL (VALUES
             (CASE WHEN s.uses_session AND (s.status IN ('held', 'no_show_coachee')
                        OR (s.status = 'cancelled' AND s.late)) THEN 'sessions_used' END),
             (CASE WHEN s.status = 'held' THEN 'sessions_held' END)) AS x(metric)
         WHERE s.tenant_id = :tenant AND x.metric IS NOT NULL
         UNION ALL
-        SELECT sp.person, '', x.metric, 1, false
-        FROM tools t JOIN spaces_all sp ON sp.space_id = t.space_id AND sp.in_range
+        SELECT sp.grp, sp.person, '', x.metric, 1, false
+        FROM tools t JOIN spaces_kept sp ON sp.space_id = t.space_id AND sp.in_range
         CROSS JOIN LATERAL (VALUES
             ('tools_total'),
             (CASE WHEN t.state = 'unlocked' THEN 'tools_open' END),
@@ -91,9 +94,9 @@ CONTRIBUTIONS = {
         WHERE t.tenant_id = :tenant AND t.state <> 'removed' AND x.metric IS NOT NULL
     """,
     "goals": f"""
-        SELECT sp.person, {MONTH.format("g.achieved_at")} AS month, 'goals_achieved' AS metric,
-               1 AS amount, false AS per_person
-        FROM goals g JOIN spaces_all sp ON sp.space_id = g.space_id
+        SELECT sp.grp, sp.person, {MONTH.format("g.achieved_at")} AS month,
+               'goals_achieved' AS metric, 1 AS amount, false AS per_person
+        FROM goals g JOIN spaces_kept sp ON sp.space_id = g.space_id
         WHERE g.tenant_id = :tenant AND {IN_RANGE.format("g.achieved_at")}
     """,  # noqa: S608
 }
@@ -102,9 +105,9 @@ CONTRIBUTIONS = {
 def _twice(table: str, at: str, objects: str, people: str) -> str:
     """An object per month and metric, and its coachee in the people's metric."""
     return f"""
-        SELECT sp.person, {MONTH.format(f"o.{at}")} AS month, x.metric, 1 AS amount,
+        SELECT sp.grp, sp.person, {MONTH.format(f"o.{at}")} AS month, x.metric, 1 AS amount,
                x.per_person
-        FROM {table} o JOIN spaces_all sp ON sp.space_id = o.space_id
+        FROM {table} o JOIN spaces_kept sp ON sp.space_id = o.space_id
         CROSS JOIN (VALUES ('{objects}', false), ('{people}', true)) AS x(metric, per_person)
         WHERE o.tenant_id = :tenant AND {IN_RANGE.format(f"o.{at}")}
     """  # noqa: S608
@@ -124,46 +127,58 @@ CONTRIBUTIONS["modules"] = " UNION ALL ".join(
 )
 
 
+# The kinds with counts of people (distinct coachees) besides counts of objects.
+WITH_PEOPLE = ("seats", "assessments", "modules")
+
+
 def _statement(kind: str, group_by: str | None) -> str:
     group = f"m.{group_by}" if group_by in GROUPABLE else "NULL"
     filters = " ".join(
         f"AND (CAST(:{a} AS text[]) IS NULL OR m.{a} = ANY(CAST(:{a} AS text[])))"
         for a in GROUPABLE
     )
-    return f"""
-        WITH coachees AS (
-            SELECT m.person_id, {group} AS grp FROM members m
-            WHERE m.tenant_id = :tenant AND 'coachee' = ANY(m.roles)
-              AND m.status IN ('active', 'deactivated') {filters}
-        ), spaces_all AS MATERIALIZED (
-            SELECT s.space_id, s.coachee_person_id AS person, s.status, s.sessions_planned,
-                   s.starts_on, s.ends_on,
-                   (s.starts_on <= CAST(:end AS date)
-                    AND (s.ends_on IS NULL OR s.ends_on >= CAST(:start AS date))) AS in_range
-            FROM spaces s JOIN coachees c ON c.person_id = s.coachee_person_id
-            WHERE s.tenant_id = :tenant AND s.status <> 'draft'
-        ), population AS MATERIALIZED (
-            SELECT DISTINCT sp.person, c.grp
-            FROM spaces_all sp JOIN coachees c ON c.person_id = sp.person
-            WHERE sp.in_range
-        ), contributions AS (
-            {CONTRIBUTIONS[kind]}
-        ), kept AS MATERIALIZED (
-            SELECT p.grp, x.person, x.month, x.metric, x.amount, x.per_person
-            FROM contributions x JOIN population p ON p.person = x.person
+    if kind in WITH_PEOPLE:
+        counted = """
         ), people AS (
-            SELECT DISTINCT grp, month, metric, person FROM kept WHERE per_person
+            SELECT DISTINCT grp, month, metric, person FROM contributions WHERE per_person
         )
-        SELECT 'population' AS part, grp, NULL AS month, NULL AS metric, count(*) AS value
-        FROM population GROUP BY grp
-        UNION ALL
-        SELECT 'cell', grp, month, metric, sum(amount)
-        FROM kept WHERE NOT per_person
+        SELECT 'cell', grp, month, metric, sum(amount) FROM contributions WHERE NOT per_person
         GROUP BY GROUPING SETS ((grp, month, metric), (grp, metric))
         UNION ALL
         SELECT 'cell', grp, month, metric, count(*) FROM people GROUP BY grp, month, metric
         UNION ALL
         SELECT 'cell', grp, NULL, metric, count(DISTINCT person) FROM people GROUP BY grp, metric
+        """
+        materialized = "MATERIALIZED"
+    else:  # summed in one pass over the contributions, hashed
+        counted = """
+        )
+        SELECT 'cell', grp, month, metric, sum(amount) FROM contributions
+        GROUP BY GROUPING SETS ((grp, month, metric), (grp, metric))
+        """
+        materialized = ""
+    return f"""
+        WITH coachees AS MATERIALIZED (
+            SELECT m.person_id, {group} AS grp FROM members m
+            WHERE m.tenant_id = :tenant AND 'coachee' = ANY(m.roles)
+              AND m.status IN ('active', 'deactivated') {filters}
+        ), spaces_all AS MATERIALIZED (
+            SELECT s.space_id, s.coachee_person_id AS person, c.grp, s.status,
+                   s.sessions_planned, s.starts_on, s.ends_on,
+                   (s.starts_on <= CAST(:end AS date)
+                    AND (s.ends_on IS NULL OR s.ends_on >= CAST(:start AS date))) AS in_range
+            FROM spaces s JOIN coachees c ON c.person_id = s.coachee_person_id
+            WHERE s.tenant_id = :tenant AND s.status <> 'draft'
+        ), population AS MATERIALIZED (
+            SELECT DISTINCT person, grp FROM spaces_all WHERE in_range
+        ), spaces_kept AS MATERIALIZED (
+            SELECT * FROM spaces_all WHERE person IN (SELECT person FROM population)
+        ), contributions AS {materialized} (
+            {CONTRIBUTIONS[kind]}
+        {counted}
+        UNION ALL
+        SELECT 'population' AS part, grp, NULL AS month, NULL AS metric, count(*) AS value
+        FROM population GROUP BY grp
     """  # noqa: S608 (only the kind's and the attribute's fixed texts are formatted in)
 
 
