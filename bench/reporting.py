@@ -59,7 +59,7 @@ from services.contracts import scheduling as sch
 from services.contracts import spaces as sc
 from services.kernel.caller import PersonClaims
 from services.kernel.clock import SystemClock
-from services.kernel.events import Envelope, EventPayload, new_event_id
+from services.kernel.events import Envelope, EventPayload
 from services.kernel.ids import new_id
 from services.kernel.runtime.migrations import alembic_config, create_database, drop_database
 from services.kernel.runtime.outbox import claim_inbox
@@ -79,6 +79,7 @@ from services.reporting.storage.facts import (
     Tools,
 )
 from services.reporting.storage.unit import ReportingUnit
+from tests.support.events import envelope_of
 
 from . import benchkit
 from .benchkit import arguments, machine, quantiles_ms, server_version, write_report
@@ -115,17 +116,7 @@ Wire = tuple[type[EventPayload], dict[str, Any]]  # (model, the envelope's JSON)
 
 def wire(event: EventPayload, sequence: int, at: datetime) -> Wire:
     """`event` as its relay sends it: the envelope's JSON."""
-    body = Envelope(
-        id=new_event_id(),
-        type=event.TYPE,
-        version=event.VERSION,
-        occurred_at=at,
-        tenant_id=event.tenant_of(),
-        aggregate_id=event.aggregate_of(),
-        sequence=sequence,
-        payload=event.model_dump(mode="json"),
-    ).model_dump(mode="json")
-    return type(event), body
+    return type(event), envelope_of(event, sequence, at).model_dump(mode="json")
 
 
 class Stream:
