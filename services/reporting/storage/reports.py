@@ -139,17 +139,21 @@ def _statement(kind: str, group_by: str | None) -> str:
     )
     if kind in WITH_PEOPLE:
         counted = """
-        ), people AS (
-            SELECT DISTINCT grp, month, metric, person FROM contributions WHERE per_person
         )
         SELECT 'cell', grp, month, metric, sum(amount) FROM contributions WHERE NOT per_person
         GROUP BY GROUPING SETS ((grp, month, metric), (grp, metric))
         UNION ALL
-        SELECT 'cell', grp, month, metric, count(*) FROM people GROUP BY grp, month, metric
+        SELECT 'cell', grp, month, metric, count(*) FROM (
+            SELECT grp, month, metric FROM contributions WHERE per_person
+            GROUP BY grp, month, metric, person) AS people
+        GROUP BY grp, month, metric
         UNION ALL
-        SELECT 'cell', grp, NULL, metric, count(DISTINCT person) FROM people GROUP BY grp, metric
+        SELECT 'cell', grp, NULL, metric, count(*) FROM (
+            SELECT grp, metric FROM contributions WHERE per_person
+            GROUP BY grp, metric, person) AS people
+        GROUP BY grp, metric
         """
-        materialized = "MATERIALIZED"
+        materialized = "NOT MATERIALIZED"
     else:  # summed in one pass over the contributions, hashed
         counted = """
         )
