@@ -18,6 +18,7 @@ BENCHMARKS = (
     "assessment",
     "content",
     "instances",
+    "reporting",
     "load",
 )
 

@@ -168,51 +168,73 @@ class Contribution:
     amount: int = 1
 
 
+# The counts a report is made of, before the disclosure rule: each group's population
+# (distinct coachees) and, per (group, month, metric), the value of that group's own coachees.
+# A group is (TOTAL, "") without group_by, else (VALUE, label) or (NOT_SET, ""); the groups
+# partition the population, and every counted object (or person) belongs to one coachee, so a
+# shown group's value is its own and "others" and the total are sums of groups' values.
+GroupKey = tuple[str, str]
+Cells = Mapping[tuple[GroupKey, str, str], int]
+
+
 def build_report(query: Query, facts: TenantFacts) -> Report:
+    """The report from one tenant's facts (the reference the storage's SQL counts agree with)."""
+    populations, cells = count_facts(query, facts)
+    return assemble(query, populations, cells)
+
+
+def count_facts(query: Query, facts: TenantFacts) -> tuple[dict[GroupKey, int], Cells]:
+    """Each group's population and cells, counted from the facts."""
     kind = KINDS[query.kind]
-    months = months_between(query.from_month, query.to_month)
     start, end = first_day(query.from_month), last_day(query.to_month)
     coachees = {m.person_id: m for m in facts.members if m.counts_as_coachee and _kept(m, query)}
     spaces = [s for s in facts.spaces if s.status != "draft" and s.coachee_person_id in coachees]
     in_range = [s for s in spaces if overlaps(s, start, end)]
     population = {s.coachee_person_id for s in in_range}
 
-    def group_of(person: str) -> tuple[str, str]:
+    def group_of(person: str) -> GroupKey:
         if query.group_by is None:
             return (TOTAL, "")
         value = coachees[person].attribute(query.group_by)
         return (VALUE, value) if value is not None else (NOT_SET, "")
 
-    populations: dict[tuple[str, str], int] = defaultdict(int)
+    populations: dict[GroupKey, int] = defaultdict(int)
     for person in population:
         populations[group_of(person)] += 1
+    tally: dict[tuple[GroupKey, str, str], dict[str, int]] = defaultdict(dict)
+    allowed = set(months_between(query.from_month, query.to_month))
+    for c in _contributions(kind.name, facts, in_range, spaces, (start, end)):
+        if c.person not in population or (c.month and c.month not in allowed):
+            continue
+        for month in (c.month, WHOLE_RANGE) if c.month else (WHOLE_RANGE,):
+            tally[(group_of(c.person), month, c.metric)][c.key] = c.amount
+    return dict(populations), {cell: sum(keys.values()) for cell, keys in tally.items()}
+
+
+def assemble(query: Query, populations: Mapping[GroupKey, int], cells: Cells) -> Report:
+    """The report shown from the groups' counts: the disclosure rule (disclosure.py) decides
+    which groups are shown and which merge into "others"; nothing at all under MIN_GROUP."""
+    kind = KINDS[query.kind]
     shown = disclose(populations)
-    nothing = Report(query.kind, query.from_month, query.to_month, query.group_by, False)
     if not shown.disclosed:
-        return nothing
+        return Report(query.kind, query.from_month, query.to_month, query.group_by, False)
     groups = [Group(TOTAL, "", shown.total)]
     if query.group_by is not None:
         groups += [Group(k, label, n) for (k, label), n in shown.shown.items()]
         if shown.others:
             groups.append(Group(OTHERS, "", shown.others_population))
-
-    def shown_group(person: str) -> tuple[str, str]:
-        return shown.shown_as(group_of(person)) or (OTHERS, "")
-
-    tally: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(dict)
-    allowed = set(months)
-    for c in _contributions(kind.name, facts, in_range, spaces, (start, end)):
-        if c.person not in population or (c.month and c.month not in allowed):
-            continue
-        targets = [(TOTAL, "")]
+    totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for (group, month, metric), value in cells.items():
+        if populations.get(group, 0) <= 0:
+            continue  # no one of the population: nothing to count (the SQL never gives one)
+        totals[(TOTAL, "", month, metric)] += value
         if query.group_by is not None:
-            targets.append(shown_group(c.person))
-        for month in (c.month, WHOLE_RANGE) if c.month else (WHOLE_RANGE,):
-            for group_kind, label in targets:
-                tally[(group_kind, label, month, c.metric)][c.key] = c.amount
+            target = shown.shown_as(group) or (OTHERS, "")
+            totals[(*target, month, metric)] += value
+    months = months_between(query.from_month, query.to_month)
     columns = [*months, WHOLE_RANGE] if kind.monthly else [WHOLE_RANGE]
     rows = [
-        Row(g.kind, g.label, month, metric, sum(tally[(g.kind, g.label, month, metric)].values()))
+        Row(g.kind, g.label, month, metric, totals.get((g.kind, g.label, month, metric), 0))
         for g in groups
         for month in columns
         for metric in kind.metrics

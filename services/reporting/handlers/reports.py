@@ -1,4 +1,5 @@
-"""HR's reports: read one tenant's facts, let the domain count and disclose."""
+"""HR's reports: the database counts one tenant's facts per group (storage/reports.py), the
+domain applies the disclosure rule to those counts and lays the report out."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from services.kernel.csvtable import write_rows
 
 from ..domain.access import require_report_reader
 from ..domain.disclosure import MIN_GROUP
-from ..domain.facts import TenantFacts
-from ..domain.reports import KINDS, Query, build_report
+from ..domain.reports import Query, assemble
 from ..storage.unit import Db
 
 CSV_COLUMNS = ("group_kind", "group_label", "month", "metric", "value")
@@ -17,26 +17,16 @@ CSV_COLUMNS = ("group_kind", "group_label", "month", "metric", "value")
 
 def get_report(db: Db, caller: Caller, request: c.ReportRequest) -> c.Report:
     who = require_person(caller)
-    with db.read_only() as uow:
-        require_report_reader(
-            who, request.tenant_id, uow.members.of_person(request.tenant_id, who.person_id)
-        )
-        tenant = request.tenant_id
-        reads = {
-            name: tuple(getattr(uow, name).of_tenant(tenant)) for name in KINDS[request.kind].reads
-        }
-        facts = TenantFacts(
-            members=tuple(uow.members.of_tenant(tenant)),
-            spaces=tuple(uow.spaces.of_tenant(tenant)),
-            **reads,
-        )
     filters = {
         name: frozenset(getattr(request.filters, name))
         for name in ("department", "site", "programme")
     }
-    report = build_report(
-        Query(request.kind, request.from_month, request.to_month, filters, request.group_by), facts
-    )
+    query = Query(request.kind, request.from_month, request.to_month, filters, request.group_by)
+    tenant = request.tenant_id
+    with db.read_only() as uow:
+        require_report_reader(who, tenant, uow.members.of_person(tenant, who.person_id))
+        populations, cells = uow.report_counts.of_tenant(tenant, query)
+    report = assemble(query, populations, cells)
     return c.Report(
         tenant_id=tenant,
         kind=request.kind,

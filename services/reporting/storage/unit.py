@@ -6,6 +6,7 @@ from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
 from .digests import Digests
 from .facts import Assessments, FactStore, Goals, Members, Modules, Sessions, Spaces, Tools
+from .reports import ReportCounts
 
 
 class ReportingUnit(UnitOfWork):
@@ -17,6 +18,7 @@ class ReportingUnit(UnitOfWork):
     assessments = Repository(Assessments)
     modules = Repository(Modules)
     digests = Repository(Digests)
+    report_counts = Repository(ReportCounts)  # a report's counts, counted in SQL
 
     def fact_stores(self) -> dict[str, FactStore]:
         """Every table of facts, by its name (a rebuild empties them all)."""
