@@ -42,7 +42,7 @@ class Inbox:
         return [m for m in mails if containing in body(m)]
 
     def wait_for(
-        self, address: str, count: int = 1, timeout: float = 20.0, containing: str = ""
+        self, address: str, count: int = 1, timeout: float = 40.0, containing: str = ""
     ) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
