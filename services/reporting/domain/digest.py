@@ -39,11 +39,21 @@ class Headline:
         return {k: v for k, v in named.items() if v is not None}
 
 
+def headline_queries(now: datetime) -> tuple[Query, Query]:
+    """The two reports a headline is made of: seats and sessions of the month of `now` (UTC)."""
+    month = month_of(now)
+    return Query("seats", month, month), Query("sessions", month, month)
+
+
 def headline(facts: TenantFacts, now: datetime) -> Headline:
     """The month of `now` (UTC): its population, seats, active coachees and sessions held."""
-    month = month_of(now)
-    seats = build_report(Query("seats", month, month), facts)
-    sessions = build_report(Query("sessions", month, month), facts)
+    seats, sessions = (build_report(q, facts) for q in headline_queries(now))
+    return headline_of(seats, sessions, month_of(now))
+
+
+def headline_of(seats: Report, sessions: Report, month: str) -> Headline:
+    """The headline of a month from its seats and sessions reports (however they were counted:
+    in Python from the facts, or in SQL, `storage/reports.py`)."""
     if not (seats.disclosed and sessions.disclosed):
         return Headline(month, False)
 

@@ -18,9 +18,16 @@ from services.kernel.runtime import webhooks as hooks
 from services.kernel.webhooks import Delivery
 
 from ..domain.access import require_report_reader
-from ..domain.digest import DIGEST_KIND, PING_KIND, digest_payload, headline, slot_of
+from ..domain.digest import (
+    DIGEST_KIND,
+    PING_KIND,
+    digest_payload,
+    headline_of,
+    headline_queries,
+    slot_of,
+)
 from ..domain.disclosure import MIN_GROUP
-from ..domain.facts import TenantFacts
+from ..domain.reports import assemble, month_of
 from ..storage.unit import Db, ReportingUnit
 
 
@@ -137,12 +144,13 @@ def publish_digests(db: Db, interval_seconds: float) -> int:
             digest_id = new_id("dig")
             if not uow.digests.claim(tenant_id, slot_of(now, interval_seconds), digest_id, now):
                 continue
-            facts = TenantFacts(
-                members=tuple(uow.members.of_tenant(tenant_id)),
-                spaces=tuple(uow.spaces.of_tenant(tenant_id)),
-                sessions=tuple(uow.sessions.of_tenant(tenant_id)),
+            # Counted in SQL as GetReport counts (storage/reports.py), the rule applied by the
+            # domain: the same figures, without loading the tenant's facts.
+            seats, sessions = (
+                assemble(q, *uow.report_counts.of_tenant(tenant_id, q))
+                for q in headline_queries(now)
             )
-            summary = headline(facts, now)
+            summary = headline_of(seats, sessions, month_of(now))
             hooks.enqueue(
                 uow.connection, tenant_id, DIGEST_KIND, digest_payload(digest_id, summary), now
             )
