@@ -13,6 +13,7 @@ from . import convert as cv
 from .calls import Backend, CallContext, handler
 from .pb import reporting_pb2 as pb
 from .pb import reporting_pb2_grpc as pb_grpc
+from .pb import spaces_pb2 as spb
 
 _KIND = {
     "seats": pb.REPORT_SEATS,
@@ -192,6 +193,14 @@ class ReportingService(pb_grpc.ReportingServiceServicer):  # type: ignore[misc]
         webhook = parse_webhook(request.name)
         answer = call.call(ReportingApi.send_test_delivery, **webhook)
         return delivery_out(webhook["tenant_id"], answer)
+
+    @handler
+    def RotateTenantKey(self, request: Any, call: CallContext) -> spb.TenantKeyRotation:
+        tenant_id = cv.parse_tenant(request.parent, "parent")
+        answer = call.call(ReportingApi.rotate_tenant_key, tenant_id=tenant_id)
+        return spb.TenantKeyRotation(
+            key_id=answer.key_id, rewrapped=answer.rewrapped, retired=answer.retired
+        )
 
 
 def add_to_server(server: Any, backend: Backend) -> list[str]:

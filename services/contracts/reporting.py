@@ -27,6 +27,7 @@ from .base import (
     Method,
     PageRequest,
     PingResponse,
+    TenantKeyRotation,
     TenantRef,
     web_address,
 )
@@ -260,3 +261,4 @@ class ReportingApi(Api):
     delete_webhook = Method(WebhookRef, Empty)
     list_webhook_deliveries = Method(ListWebhookDeliveriesRequest, WebhookDeliveryList)
     send_test_delivery = Method(WebhookRef, WebhookDelivery)
+    rotate_tenant_key = Method(TenantRef, TenantKeyRotation)

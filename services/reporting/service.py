@@ -17,7 +17,13 @@ from services.contracts import personal_data as pd
 from services.contracts import reporting as c
 from services.contracts import scheduling as sch
 from services.contracts import spaces as sc
-from services.contracts.base import OPERATOR_TOOL, Empty, PingResponse, TenantRef
+from services.contracts.base import (
+    OPERATOR_TOOL,
+    Empty,
+    PingResponse,
+    TenantKeyRotation,
+    TenantRef,
+)
 from services.kernel.caller import Caller
 from services.kernel.config import Settings, settings
 from services.kernel.crypto import MasterKey, deployment_master_key
@@ -29,7 +35,7 @@ from services.kernel.runtime.entrypoints import Authentication, rpc
 from services.kernel.runtime.eventing import EventRelay, on_event
 from services.kernel.runtime.webhooks import WebhookDeliverer, WebhookPoster
 
-from .handlers import facts, personal_data, rebuild, reports, webhooks
+from .handlers import facts, keys, personal_data, rebuild, reports, webhooks
 from .storage.unit import Db, ReportingUnit
 
 log = logging.getLogger(__name__)
@@ -100,6 +106,10 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     @rpc
     def send_test_delivery(self, caller: Caller, request: c.WebhookRef) -> c.WebhookDelivery:
         return webhooks.send_test_delivery(self.db, caller, request)
+
+    @rpc
+    def rotate_tenant_key(self, caller: Caller, request: TenantRef) -> TenantKeyRotation:
+        return keys.rotate_tenant_key(self.db, self.master, caller, request)
 
     # Checked every minute at most: a digest goes out soon after its period starts (UTC midnight
     # for a day), once per tenant and period (the slot's claim), however many instances.

@@ -32,7 +32,7 @@ from services.kernel.ids import new_id
 from services.kernel.runtime.outbox import outbox
 from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.kernel.runtime.webhooks import WebhookDeliverer, WebhookPoster
-from services.reporting.handlers import facts, webhooks
+from services.reporting.handlers import facts, keys, webhooks
 from services.reporting.storage.unit import ReportingUnit
 from tests.support.events import envelope_of
 from tests.support.loopback import LoopbackOnly
@@ -276,6 +276,26 @@ def test_a_ping_and_a_deleted_webhook(
         webhooks.send_test_delivery(db, tenant.admin, ref)
     (kept,) = deliveries(db, tenant)
     assert kept.id == ping.id and kept.state == "delivered"
+
+
+def test_a_tenant_key_rotation_rewraps_the_secret_s_key_and_the_receiver_still_verifies(
+    db: WorkerDatabase[ReportingUnit], master: MasterKey, receiver: Receiver, clock: FixedClock
+) -> None:
+    tenant = Tenant(db, coachees=1)
+    new = subscribed(db, master, tenant, receiver)
+    ref = c.WebhookRef(tenant_id=tenant.id, webhook_id=new.webhook.id)
+    with pytest.raises(PermissionDenied):  # the tenant's own admin: operators only
+        keys.rotate_tenant_key(db, master, tenant.admin, TenantRef(tenant_id=tenant.id))
+    clock.advance(timedelta(seconds=1))
+    rotation = keys.rotate_tenant_key(
+        db, master, person(None, operator=True), TenantRef(tenant_id=tenant.id)
+    )
+    assert (rotation.rewrapped, rotation.retired) == (1, 1)
+    ping = webhooks.send_test_delivery(db, tenant.admin, ref)
+    deliver(db, master, clock)
+    (body,) = [b for b in receiver.received if b["id"] == ping.id]  # verified with the secret
+    assert body["data"] == {"ping": True, "webhook_id": new.webhook.id}
+    assert receiver.refused == []
 
 
 def test_only_the_tenant_s_active_admins_reach_its_webhooks(

@@ -17,11 +17,13 @@ from google.protobuf.message import Message
 
 from gateway.api.pb import reporting_pb2 as rpb
 from gateway.api.pb import reporting_pb2_grpc
+from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.isolation.conftest import (
     NOT_FOUND,
     PERMISSION_DENIED,
     Case,
     World,
+    acme_admin,
     acme_coach,
     acme_coachee,
     acme_name,
@@ -199,6 +201,23 @@ CASES: list[Case] = [
         code=NOT_FOUND,
         reason="WEBHOOK_NOT_FOUND",
         read_back=acme_webhooks,
+    ),
+    # ------------------------------------------------------------ keys (operators only)
+    *(
+        Case(
+            method=f"{REPORTING}/RotateTenantKey",
+            label=label,
+            caller=caller,
+            request=lambda w: spb.RotateTenantKeyRequest(parent=acme_name(w)),
+            code=PERMISSION_DENIED,
+            reason="OPERATOR_ONLY",
+            read_back=acme_webhooks,
+        )
+        for label, caller in (
+            ("victims-own-admin", acme_admin),
+            ("victims-coach", acme_coach),
+            ("other-tenant-admin", globex_admin),
+        )
     ),
 ]
 
