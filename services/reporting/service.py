@@ -111,6 +111,17 @@ class ReportingService(space_copies.SpaceCopies, tool_copies.ToolCopies):
     def rotate_tenant_key(self, caller: Caller, request: TenantRef) -> TenantKeyRotation:
         return keys.rotate_tenant_key(self.db, self.master, caller, request)
 
+    @timer(interval=3600)
+    def prune_webhooks(self) -> None:
+        """Deliveries that ended and digest claims older than 90 days (handlers/webhooks.py)."""
+        try:
+            deliveries, digests = webhooks.prune(self.db)
+        except Exception:
+            log.exception("pruning webhook deliveries failed; the next timer retries")
+            return
+        if deliveries or digests:
+            log.info("webhooks pruned", extra={"deliveries": deliveries, "digests": digests})
+
     # Checked every minute at most: a digest goes out soon after its period starts (UTC midnight
     # for a day), once per tenant and period (the slot's claim), however many instances.
     @timer(interval=min(settings().reporting_digest_seconds, 60.0))

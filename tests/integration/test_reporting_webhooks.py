@@ -298,6 +298,27 @@ def test_a_tenant_key_rotation_rewraps_the_secret_s_key_and_the_receiver_still_v
     assert receiver.refused == []
 
 
+def test_deliveries_that_ended_are_pruned_after_90_days_and_pending_ones_kept(
+    db: WorkerDatabase[ReportingUnit], master: MasterKey, receiver: Receiver, clock: FixedClock
+) -> None:
+    tenant = Tenant(db, coachees=1)
+    new = subscribed(db, master, tenant, receiver)
+    ref = c.WebhookRef(tenant_id=tenant.id, webhook_id=new.webhook.id)
+    sent = webhooks.send_test_delivery(db, tenant.admin, ref)
+    deliver(db, master, clock)
+    receiver.answers = [500]
+    waiting = webhooks.send_test_delivery(db, tenant.admin, ref)
+    deliver(db, master, clock)
+    states = {d.id: d.state for d in deliveries(db, tenant)}
+    assert states == {sent.id: "delivered", waiting.id: "pending"}
+    clock.advance(timedelta(days=89))
+    webhooks.prune(db)
+    assert {d.id for d in deliveries(db, tenant)} == {sent.id, waiting.id}
+    clock.advance(timedelta(days=2))
+    webhooks.prune(db)
+    assert [d.id for d in deliveries(db, tenant)] == [waiting.id]
+
+
 def test_only_the_tenant_s_active_admins_reach_its_webhooks(
     db: WorkerDatabase[ReportingUnit], master: MasterKey, receiver: Receiver
 ) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    delete,
     select,
     text,
     update,
@@ -245,6 +246,14 @@ def enqueue(
         connection.execute(webhook_deliveries.insert().values(**_row(delivery), payload=payload))
         ids.append(delivery.id)
     return ids
+
+
+def prune_deliveries(connection: Connection, before: datetime) -> int:
+    """Delete the deliveries that ended (delivered or failed) and were made before `before`;
+    pending ones are kept whatever their age. How many went."""
+    d = webhook_deliveries
+    done = d.c.state.in_(("delivered", "failed"))
+    return connection.execute(delete(d).where(done, d.c.created_at < before)).rowcount or 0
 
 
 def deliveries_of(

@@ -5,6 +5,7 @@ deliveries and as the public event `reporting.digest_published`, in one unit of 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from services.contracts import reporting as c
@@ -129,6 +130,18 @@ def send_test_delivery(db: Db, caller: Caller, request: c.WebhookRef) -> c.Webho
         )
     (delivery,) = [d for d in page if d.id == delivery_id]
     return _delivery(delivery)
+
+
+# How long a delivery that ended (delivered or failed) stays listed for the tenant's admins, and a
+# digest's claim is kept.
+KEPT = timedelta(days=90)
+
+
+def prune(db: Db) -> tuple[int, int]:
+    """Deliveries that ended and digest claims older than KEPT deleted: (deliveries, digests)."""
+    with db.unit_of_work() as uow:
+        before = uow.clock.now() - KEPT
+        return hooks.prune_deliveries(uow.connection, before), uow.digests.prune(before)
 
 
 def publish_digests(db: Db, interval_seconds: float) -> int:

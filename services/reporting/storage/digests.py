@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.kernel.runtime.webhooks import webhook_subscriptions
@@ -32,3 +32,9 @@ class Digests:
             .returning(t.digests.c.digest_id)
         )
         return self.connection.execute(statement).first() is not None
+
+    def prune(self, before: datetime) -> int:
+        """Forget the claims of slots before `before`: slots only move forward, so an old slot
+        is never claimed again. How many went."""
+        statement = delete(t.digests).where(t.digests.c.created_at < before)
+        return self.connection.execute(statement).rowcount or 0
