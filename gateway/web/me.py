@@ -131,12 +131,21 @@ def profile_page(status: int = 200, **values: Any) -> Page:
         "time_zone": person.time_zone,
     }
     shown.update(values.pop("shown", {}))
+    # What each organisation's HR set on the person's membership (their own, shown read-only:
+    # the groups HR's reports count them in, never them alone).
+    mine = authed(clients(), clients().members.ListMyMemberships, ipb.ListMyMembershipsRequest())
+    labelled = [
+        m
+        for m in mine.memberships
+        if m.status == ipb.ACTIVE and (m.department or m.site or m.programme)
+    ]
     return render(
         "my_profile.html",
         status,
         title=_("My profile"),
         shown=shown,
         time_zones=TIME_ZONES,
+        labelled=labelled,
         **values,
     )
 

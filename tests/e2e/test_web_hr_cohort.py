@@ -63,6 +63,15 @@ def test_hr_sets_a_member_s_cohort_and_reads_a_refused_label_beside_its_field(
         hint = page.inner_text("#csv-hint")
         assert "department, site and programme" in hint
 
+    # The coachee reads their own labels on their profile, read-only.
+    with browsing(browser, origin) as (_, page, elsewhere):
+        sign_in(page, origin, email_of(api, team.coachee))
+        page.goto(f"{origin}/me/profile")
+        labels = page.inner_text(f"#cohort-{team.coachee_member}")
+        assert "Sales" in labels and "Leaders 2027" in labels and "Lyon" not in labels
+        assert page.locator("#cohorts input").count() == 0
+        assert elsewhere == []
+
 
 def test_a_refused_label_is_said_in_french(
     deployment: Deployment, api: Api, operator: Session, browser: Browser, origin: str
