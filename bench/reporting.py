@@ -550,6 +550,8 @@ def counts(db: WorkerDatabase[ReportingUnit]) -> dict[str, int]:
                 "tools",
                 "assessments",
                 "modules",
+                "space_months",  # the counts kept per space (migration 0004)
+                "space_tools",
             )
         }
 
