@@ -202,14 +202,22 @@ def assert_counts_agree(uow: ReportingUnit, tenant: str) -> None:
     assert compared == len(KINDS) * 2 * len(QUERIES)
 
 
+def two_tenants(
+    db: WorkerDatabase[ReportingUnit], rng: random.Random, coachees: int
+) -> tuple[str, str]:
+    """A tenant of `coachees` people and another of a quarter as many, which must not count."""
+    tenant, other = new_id("tnt"), new_id("tnt")
+    with db.unit_of_work() as uow:
+        tenant_facts(uow, tenant, coachees, rng)
+        tenant_facts(uow, other, coachees // 4, rng)
+    return tenant, other
+
+
 def test_kept_counts_follow_corrections_erasure_and_reset(
     db: WorkerDatabase[ReportingUnit],
 ) -> None:
     rng = random.Random(7)
-    tenant, other = new_id("tnt"), new_id("tnt")
-    with db.unit_of_work() as uow:
-        tenant_facts(uow, tenant, 40, rng)
-        tenant_facts(uow, other, 10, rng)
+    tenant, other = two_tenants(db, rng, 40)
     with db.unit_of_work() as uow:
         changed_facts(uow, tenant, rng)
     with db.read_only() as uow:
@@ -238,10 +246,6 @@ def test_kept_counts_follow_corrections_erasure_and_reset(
 def test_sql_counts_agree_with_the_domain_s_for_every_kind(
     db: WorkerDatabase[ReportingUnit],
 ) -> None:
-    rng = random.Random(25)
-    tenant, other = new_id("tnt"), new_id("tnt")
-    with db.unit_of_work() as uow:
-        tenant_facts(uow, tenant, 60, rng)
-        tenant_facts(uow, other, 15, rng)
+    tenant, _ = two_tenants(db, random.Random(25), 60)
     with db.read_only() as uow:
         assert_counts_agree(uow, tenant)
