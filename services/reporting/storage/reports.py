@@ -50,6 +50,17 @@ class Shape:
     objects: tuple[str, ...] = ()
     people: dict[str, str] = field(default_factory=dict)
     always: tuple[str, ...] = ()
+    values: str = ""  # the values per group and month, if not the usual sums and counts
+
+
+def month_index(column: str) -> str:
+    """The month of `column` (a date) as its place in the range, 0 for the first."""
+    return f"(CAST(extract(year FROM {column}) * 12 + extract(month FROM {column}) AS int) - :base)"
+
+
+# A space's first and last month of seat in the range (the last before the first: none).
+SEAT_FIRST = f"greatest({month_index('starts_on')}, 0)"
+SEAT_LAST = f"least(coalesce({month_index('ends_on')}, :last), :last)"
 
 
 def _months(columns: tuple[str, ...], where: str = "") -> str:
@@ -73,19 +84,40 @@ ENGAGEMENT = (
 )
 
 SHAPES = {
+    # One row per coachee, their months as bits of a bigint (a range has at most 36 months):
+    # a space's seat months are a run of bits, its months with a held session a bit each; then
+    # the coachees counted per group and pair of masks (a few hundred rows), and per month.
     "seats": Shape(
-        """
-        SELECT grp, person, m.month, 1 AS seat, 0 AS active
-        FROM spaces_kept CROSS JOIN unnest(CAST(:months AS date[])) AS m(month)
-        WHERE in_range AND m.month >= date_trunc('month', starts_on)
-          AND (ends_on IS NULL OR m.month <= ends_on)
-        UNION ALL
-        SELECT sp.grp, sp.person, c.month, 0, 1
-        FROM space_months c JOIN spaces_kept sp ON sp.space_id = c.space_id AND sp.in_range
-        WHERE c.tenant_id = :tenant AND c.held > 0
-          AND c.month BETWEEN CAST(:start AS date) AND CAST(:end AS date)
-        """,
+        f"""
+        SELECT sp.grp, sp.person, CASE WHEN {SEAT_FIRST} > {SEAT_LAST} THEN 0
+                                 ELSE (CAST(1 AS bigint) << ({SEAT_LAST} + 1))
+                                      - (CAST(1 AS bigint) << {SEAT_FIRST}) END AS seat,
+               coalesce(held.active, 0) AS active
+        FROM spaces_kept sp LEFT JOIN (
+            SELECT c.space_id, bit_or(CAST(1 AS bigint) << {month_index("c.month")}) AS active
+            FROM space_months c
+            WHERE c.tenant_id = :tenant AND c.held > 0 AND {IN_RANGE}
+            GROUP BY c.space_id) AS held ON held.space_id = sp.space_id
+        WHERE sp.in_range
+        """,  # noqa: S608 (fixed texts only)
         people={"seats": "seat", "active_coachees": "active"},
+        values="""
+            masks AS (
+                SELECT grp, seat, active, CAST(count(*) AS int) AS coachees FROM (
+                    SELECT grp, person, bit_or(seat) AS seat, bit_or(active) AS active
+                    FROM kind_rows GROUP BY grp, person) AS persons
+                GROUP BY grp, seat, active
+            ), kind_values AS (
+                SELECT grp, m.month, sum(coachees) FILTER (WHERE seat & m.bit <> 0) AS seats,
+                       sum(coachees) FILTER (WHERE active & m.bit <> 0) AS active_coachees
+                FROM masks
+                CROSS JOIN unnest(CAST(:months AS date[]), CAST(:bits AS bigint[])) AS m(month, bit)
+                GROUP BY grp, m.month
+                UNION ALL
+                SELECT grp, NULL, sum(coachees) FILTER (WHERE seat <> 0),
+                       sum(coachees) FILTER (WHERE active <> 0)
+                FROM masks GROUP BY grp
+            )""",
     ),
     "spaces": Shape(
         f"""SELECT grp, person, CAST(NULL AS date) AS month, {
@@ -132,7 +164,9 @@ def _counted(shape: Shape) -> str:
     """The kind's values per group and month, and per group over the whole range (month NULL),
     one row per metric."""
     summed = [f"sum({n}) AS {n}" for n in shape.objects]
-    if shape.people:  # the rows per coachee and month first, their people counted after
+    if shape.values:
+        values = shape.values
+    elif shape.people:  # the rows per coachee and month first, their people counted after
         columns = dict.fromkeys((*shape.objects, *shape.people.values()))
         counted = [
             *summed,
@@ -205,13 +239,18 @@ class ReportCounts:
 
     def of_tenant(self, tenant_id: str, query: Query) -> tuple[dict[GroupKey, int], Cells]:
         start, end = first_day(query.from_month), last_day(query.to_month)
+        months = months_between(query.from_month, query.to_month)
         params: dict[str, Any] = {
             "tenant": tenant_id,
             "start": start,
             "end": end,
             # The range's months as an array constant, whose length the planner knows (with
             # generate_series it reckoned 1,000 rows a space and sorted instead of hashing).
-            "months": [first_day(m) for m in months_between(query.from_month, query.to_month)],
+            "months": [first_day(m) for m in months],
+            # seats: the months as bits (month_index), the first month's number, the last's place
+            "bits": [1 << i for i in range(len(months))],
+            "base": start.year * 12 + start.month,
+            "last": len(months) - 1,
         }
         for attribute in GROUPABLE:
             values = query.filters.get(attribute)
