@@ -190,7 +190,8 @@ def assert_counts_agree(uow: ReportingUnit, tenant: str) -> None:
     facts = loaded(uow, tenant)
     compared = 0
     for kind in KINDS:
-        for months in (("2026-09", "2027-08"), ("2027-02", "2027-02")):
+        # a year, a month, and the longest range (36 months: seats use a bit per month)
+        for months in (("2026-09", "2027-08"), ("2027-02", "2027-02"), ("2025-09", "2028-08")):
             for filters, group_by in QUERIES:
                 query = Query(kind, *months, filters, group_by)
                 populations, cells = uow.report_counts.of_tenant(tenant, query)
@@ -199,7 +200,7 @@ def assert_counts_agree(uow: ReportingUnit, tenant: str) -> None:
                 assert cells == want_cells, (kind, months, filters, group_by)
                 assert assemble(query, populations, cells) == build_report(query, facts)
                 compared += 1
-    assert compared == len(KINDS) * 2 * len(QUERIES)
+    assert compared == len(KINDS) * 3 * len(QUERIES)
 
 
 def two_tenants(

@@ -84,9 +84,9 @@ ENGAGEMENT = (
 )
 
 SHAPES = {
-    # One row per coachee, their months as bits of a bigint (a range has at most 36 months):
-    # a space's seat months are a run of bits, its months with a held session a bit each; then
-    # the coachees counted per group and pair of masks (a few hundred rows), and per month.
+    # One row per space, its months as bits of a bigint (a range has at most 36 months): its
+    # seat months a run of bits, its months with a held session a bit each; merged per coachee,
+    # then the coachees counted per group and pair of masks (a few hundred rows), and per month.
     "seats": Shape(
         f"""
         SELECT sp.grp, sp.person, CASE WHEN {SEAT_FIRST} > {SEAT_LAST} THEN 0
