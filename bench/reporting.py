@@ -14,7 +14,8 @@ own migrations, dropped afterwards unless `--keep-db`); no broker, no nameko wor
    Each event goes through what reporting's `@on_event` handler does with it after the
    signature check: the envelope validated and its payload parsed, then, in one unit of work
    (a `ReportingUnit` on a real connection), the inbox claimed and the fact applied by the
-   handler's own function (`handlers/facts.py`).
+   handler's own function (`handlers/facts.py`); the fact tables' triggers keep the report
+   counts per space (migration 0004) in the same statement.
    - `--sample` events (the first ones) one per transaction, as the handler does: events/s,
      and the time a million would take so (extrapolated: this path runs at a few hundred
      events/s on the 2-core machine, so a million would take about an hour).
@@ -550,6 +551,8 @@ def counts(db: WorkerDatabase[ReportingUnit]) -> dict[str, int]:
                 "tools",
                 "assessments",
                 "modules",
+                "space_months",  # the counts kept per space (migration 0004)
+                "space_tools",
             )
         }
 

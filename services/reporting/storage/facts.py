@@ -198,6 +198,20 @@ class Modules(FactStore):
         ]
 
 
+class Counts(FactStore):
+    """A table of counts kept per space (migration 0004), never applied here: each fact
+    table's trigger keeps it right. Only a rebuild clears it, after the facts (whose deletes
+    have brought its counts to zero)."""
+
+
+class SpaceMonths(Counts):
+    table = t.space_months
+
+
+class SpaceTools(Counts):
+    table = t.space_tools
+
+
 def _member(r: Any) -> f.Member:
     return f.Member(
         member_id=r.member_id,

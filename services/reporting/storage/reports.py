@@ -5,15 +5,17 @@ database; the disclosure rule stays in the domain (`domain.reports.assemble`).
 
 One statement per report: the kept coachees (filters), their spaces (not drafts) and which of
 them overlap the range, the population (distinct coachees with such a space, with their
-group) and their spaces, then the report kind's contributions (group, person, month, metric,
-amount, whether it counts people or objects): objects summed per group, per month and over the
-whole range (GROUPING SETS, hashed), people counted as distinct coachees per group and month
-and over the whole range.
+group) and their spaces; then the report kind's rows, one per (group, coachee, month) with a
+column per count, read from the counts kept per space and month (`space_months`) and per space
+(`space_tools`) rather than from the facts (migration 0004: a few rows per coachee instead of
+every session); then each count summed per group and month and over the whole range, and each
+count of people (distinct coachees with a non-zero count) counted so; one row per non-zero
+value.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -28,107 +30,174 @@ from ..domain.reports import (
     Query,
     first_day,
     last_day,
+    months_between,
 )
 
 GROUPABLE = ("department", "site", "programme")
 SETTINGS = text("SELECT set_config('jit', 'off', false), set_config('work_mem', '32MB', false)")
 
-MONTH = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM')"
-IN_RANGE = "{0} >= :start_at AND {0} < :end_at"
+IN_RANGE = "c.month BETWEEN CAST(:start AS date) AND CAST(:end AS date)"
 
-# Each kind's contributions: (grp, person, month, metric, amount, per_person). `spaces_kept`:
-# the spaces (not drafts) of the population's coachees, with their group, `in_range` telling
-# those that overlap the range.
-CONTRIBUTIONS = {
-    "seats": f"""
-        SELECT grp, person, to_char(m, 'YYYY-MM') AS month, 'seats' AS metric, 1 AS amount,
-               true AS per_person
-        FROM spaces_kept,
-             generate_series(
-                 date_trunc('month', greatest(starts_on, CAST(:start AS date))),
-                 date_trunc('month', least(coalesce(ends_on, CAST(:end AS date)),
-                                           CAST(:end AS date))),
-                 interval '1 month') AS m
-        WHERE in_range
-        UNION ALL
-        SELECT p.grp, s.coachee_person_id, {MONTH.format("s.starts_at")}, 'active_coachees', 1,
-               true
-        FROM sessions s JOIN spaces_kept sp ON sp.space_id = s.space_id AND sp.in_range
-        JOIN population p ON p.person = s.coachee_person_id
-        WHERE s.tenant_id = :tenant AND s.status = 'held' AND {IN_RANGE.format("s.starts_at")}
-    """,  # noqa: S608 (fixed texts only: no value is formatted into a statement)
-    "spaces": """
-        SELECT grp, person, '' AS month, 'spaces_' || status AS metric, 1 AS amount,
-               false AS per_person
+
+@dataclass(frozen=True)
+class Shape:
+    """A kind's rows: `rows` gives grp, person, month (a date, NULL if the kind is not monthly)
+    and a column per name of `objects` (summed) and of `people`'s values; `people` maps a
+    metric to the column whose non-zero value makes a coachee count in it. `always`: metrics
+    given even when zero (a sum over the population's spaces, as the reference gives them)."""
+
+    rows: str
+    objects: tuple[str, ...] = ()
+    people: dict[str, str] = field(default_factory=dict)
+    always: tuple[str, ...] = ()
+    values: str = ""  # the values per group and month, if not the usual sums and counts
+
+
+def month_index(column: str) -> str:
+    """The month of `column` (a date) as its place in the range, 0 for the first."""
+    return f"(CAST(extract(year FROM {column}) * 12 + extract(month FROM {column}) AS int) - :base)"
+
+
+# A space's first and last month of seat in the range (the last before the first: none).
+SEAT_FIRST = f"greatest({month_index('starts_on')}, 0)"
+SEAT_LAST = f"least(coalesce({month_index('ends_on')}, :last), :last)"
+
+
+def _months(columns: tuple[str, ...], where: str = "") -> str:
+    """The population's spaces' counts per month in the range, `columns` of space_months."""
+    return f"""
+        SELECT sp.grp, sp.person, c.month, {", ".join(f"c.{n}" for n in columns)}
+        FROM space_months c JOIN spaces_kept sp ON sp.space_id = c.space_id
+        WHERE c.tenant_id = :tenant AND {IN_RANGE} {where}
+    """  # noqa: S608 (fixed texts only: no value is formatted into a statement)
+
+
+SESSIONS = ("held", "cancelled_late", "cancelled_in_time", "no_show_coachee", "no_show_coach")
+SPACE_STATUSES = ("active", "paused", "completed", "archived")
+ENGAGEMENT = (
+    "sessions_planned",
+    "sessions_used",
+    "sessions_held",
+    "tools_total",
+    "tools_open",
+    "tools_done",
+)
+
+SHAPES = {
+    # One row per space, its months as bits of a bigint (a range has at most 36 months): its
+    # seat months a run of bits, its months with a held session a bit each; merged per coachee,
+    # then the coachees counted per group and pair of masks (a few hundred rows), and per month.
+    "seats": Shape(
+        f"""
+        SELECT sp.grp, sp.person, CASE WHEN {SEAT_FIRST} > {SEAT_LAST} THEN 0
+                                 ELSE (CAST(1 AS bigint) << ({SEAT_LAST} + 1))
+                                      - (CAST(1 AS bigint) << {SEAT_FIRST}) END AS seat,
+               coalesce(held.active, 0) AS active
+        FROM spaces_kept sp LEFT JOIN (
+            SELECT c.space_id, bit_or(CAST(1 AS bigint) << {month_index("c.month")}) AS active
+            FROM space_months c
+            WHERE c.tenant_id = :tenant AND c.held > 0 AND {IN_RANGE}
+            GROUP BY c.space_id) AS held ON held.space_id = sp.space_id
+        WHERE sp.in_range
+        """,  # noqa: S608 (fixed texts only)
+        people={"seats": "seat", "active_coachees": "active"},
+        values="""
+            masks AS (
+                SELECT grp, seat, active, CAST(count(*) AS int) AS coachees FROM (
+                    SELECT grp, person, bit_or(seat) AS seat, bit_or(active) AS active
+                    FROM kind_rows GROUP BY grp, person) AS persons
+                GROUP BY grp, seat, active
+            ), kind_values AS (
+                SELECT grp, m.month, sum(coachees) FILTER (WHERE seat & m.bit <> 0) AS seats,
+                       sum(coachees) FILTER (WHERE active & m.bit <> 0) AS active_coachees
+                FROM masks
+                CROSS JOIN unnest(CAST(:months AS date[]), CAST(:bits AS bigint[])) AS m(month, bit)
+                GROUP BY grp, m.month
+                UNION ALL
+                SELECT grp, NULL, sum(coachees) FILTER (WHERE seat <> 0),
+                       sum(coachees) FILTER (WHERE active <> 0)
+                FROM masks GROUP BY grp
+            )""",
+    ),
+    "spaces": Shape(
+        f"""SELECT grp, person, CAST(NULL AS date) AS month, {
+            ", ".join(f"CAST(status = '{s}' AS int) AS spaces_{s}" for s in SPACE_STATUSES)
+        } FROM spaces_kept WHERE in_range""",  # noqa: S608 (fixed texts)
+        objects=tuple(f"spaces_{s}" for s in SPACE_STATUSES),
+    ),
+    "sessions": Shape(_months(SESSIONS), objects=SESSIONS),
+    "engagement": Shape(
+        """
+        SELECT grp, person, CAST(NULL AS date) AS month, sessions_planned, 0 AS sessions_used,
+               0 AS sessions_held, 0 AS tools_total, 0 AS tools_open, 0 AS tools_done
         FROM spaces_kept WHERE in_range
-    """,
-    "sessions": f"""
-        SELECT sp.grp, sp.person, {MONTH.format("s.starts_at")} AS month,
-               CASE WHEN s.status <> 'cancelled' THEN s.status
-                    WHEN s.late THEN 'cancelled_late' ELSE 'cancelled_in_time' END AS metric,
-               1 AS amount, false AS per_person
-        FROM sessions s JOIN spaces_kept sp ON sp.space_id = s.space_id
-        WHERE s.tenant_id = :tenant
-          AND s.status IN ('held', 'cancelled', 'no_show_coachee', 'no_show_coach')
-          AND {IN_RANGE.format("s.starts_at")}
-    """,  # noqa: S608
-    "engagement": """
-        SELECT grp, person, '' AS month, 'sessions_planned' AS metric, sessions_planned AS amount,
-               false AS per_person
-        FROM spaces_kept WHERE in_range
         UNION ALL
-        SELECT sp.grp, sp.person, '', x.metric, 1, false
-        FROM sessions s JOIN spaces_kept sp ON sp.space_id = s.space_id AND sp.in_range
-        CROSS JOIN LATERAL (VALUES
-            (CASE WHEN s.uses_session AND (s.status IN ('held', 'no_show_coachee')
-                       OR (s.status = 'cancelled' AND s.late)) THEN 'sessions_used' END),
-            (CASE WHEN s.status = 'held' THEN 'sessions_held' END)) AS x(metric)
-        WHERE s.tenant_id = :tenant AND x.metric IS NOT NULL
+        SELECT sp.grp, sp.person, NULL, 0, c.sessions_used, c.held, 0, 0, 0
+        FROM space_months c JOIN spaces_kept sp ON sp.space_id = c.space_id AND sp.in_range
+        WHERE c.tenant_id = :tenant AND (c.sessions_used <> 0 OR c.held <> 0)
         UNION ALL
-        SELECT sp.grp, sp.person, '', x.metric, 1, false
-        FROM tools t JOIN spaces_kept sp ON sp.space_id = t.space_id AND sp.in_range
-        CROSS JOIN LATERAL (VALUES
-            ('tools_total'),
-            (CASE WHEN t.state = 'unlocked' THEN 'tools_open' END),
-            (CASE WHEN t.done THEN 'tools_done' END)) AS x(metric)
-        WHERE t.tenant_id = :tenant AND t.state <> 'removed' AND x.metric IS NOT NULL
-    """,
-    "goals": f"""
-        SELECT sp.grp, sp.person, {MONTH.format("g.achieved_at")} AS month,
-               'goals_achieved' AS metric, 1 AS amount, false AS per_person
-        FROM goals g JOIN spaces_kept sp ON sp.space_id = g.space_id
-        WHERE g.tenant_id = :tenant AND {IN_RANGE.format("g.achieved_at")}
-    """,  # noqa: S608
+        SELECT sp.grp, sp.person, NULL, 0, 0, 0, t.tools_total, t.tools_open, t.tools_done
+        FROM space_tools t JOIN spaces_kept sp ON sp.space_id = t.space_id AND sp.in_range
+        WHERE t.tenant_id = :tenant
+        """,
+        objects=ENGAGEMENT,
+        always=("sessions_planned",),
+    ),
+    "goals": Shape(_months(("goals_achieved",), "AND c.goals_achieved <> 0"), ("goals_achieved",)),
+    "assessments": Shape(
+        _months(("assigned", "submitted"), "AND (c.assigned <> 0 OR c.submitted <> 0)"),
+        objects=("assigned", "submitted"),
+        people={"coachees_assigned": "assigned", "coachees_submitted": "submitted"},
+    ),
+    "modules": Shape(
+        _months(
+            ("modules_started", "modules_completed"),
+            "AND (c.modules_started <> 0 OR c.modules_completed <> 0)",
+        ),
+        objects=("modules_started", "modules_completed"),
+        people={"coachees_started": "modules_started", "coachees_completed": "modules_completed"},
+    ),
 }
 
 
-def _twice(table: str, at: str, objects: str, people: str) -> str:
-    """An object per month and metric, and its coachee in the people's metric."""
-    return f"""
-        SELECT sp.grp, sp.person, {MONTH.format(f"o.{at}")} AS month, x.metric, 1 AS amount,
-               x.per_person
-        FROM {table} o JOIN spaces_kept sp ON sp.space_id = o.space_id
-        CROSS JOIN (VALUES ('{objects}', false), ('{people}', true)) AS x(metric, per_person)
-        WHERE o.tenant_id = :tenant AND {IN_RANGE.format(f"o.{at}")}
+def _counted(shape: Shape) -> str:
+    """The kind's values per group and month, and per group over the whole range (month NULL),
+    one row per metric."""
+    summed = [f"sum({n}) AS {n}" for n in shape.objects]
+    if shape.values:
+        values = shape.values
+    elif shape.people:  # the rows per coachee and month first, their people counted after
+        columns = dict.fromkeys((*shape.objects, *shape.people.values()))
+        counted = [
+            *summed,
+            *(f"count(*) FILTER (WHERE {c} > 0) AS {m}" for m, c in shape.people.items()),
+        ]
+        sums = ", ".join(f"sum({c}) AS {c}" for c in columns)
+        values = f"""
+            people AS (
+                SELECT grp, person, month, {sums} FROM kind_rows GROUP BY grp, person, month
+            ), persons AS (
+                SELECT grp, person, {sums} FROM people GROUP BY grp, person
+            ), kind_values AS (
+                SELECT grp, month, {", ".join(counted)} FROM people GROUP BY grp, month
+                UNION ALL
+                SELECT grp, NULL, {", ".join(counted)} FROM persons GROUP BY grp
+            )"""  # noqa: S608 (the kind's fixed names only)
+    else:
+        values = f"""
+            kind_values AS (
+                SELECT grp, month, {", ".join(summed)} FROM kind_rows
+                GROUP BY GROUPING SETS ((grp, month), (grp))
+                HAVING month IS NOT NULL OR GROUPING(month) = 1
+            )"""  # noqa: S608
+    metrics = (*shape.objects, *shape.people)
+    pairs = ", ".join(f"('{m}', {m})" for m in metrics)
+    kept = " OR ".join(("x.value > 0", *(f"x.metric = '{m}'" for m in shape.always)))
+    return f"""{values}
+        SELECT 'cell' AS part, grp, to_char(month, 'YYYY-MM') AS month, x.metric, x.value
+        FROM kind_values CROSS JOIN LATERAL (VALUES {pairs}) AS x(metric, value)
+        WHERE {kept}
     """  # noqa: S608
-
-
-CONTRIBUTIONS["assessments"] = " UNION ALL ".join(
-    (
-        _twice("assessments", "assigned_at", "assigned", "coachees_assigned"),
-        _twice("assessments", "submitted_at", "submitted", "coachees_submitted"),
-    )
-)
-CONTRIBUTIONS["modules"] = " UNION ALL ".join(
-    (
-        _twice("modules", "started_at", "modules_started", "coachees_started"),
-        _twice("modules", "completed_at", "modules_completed", "coachees_completed"),
-    )
-)
-
-
-# The kinds with counts of people (distinct coachees) besides counts of objects.
-WITH_PEOPLE = ("seats", "assessments", "modules")
 
 
 def _statement(kind: str, group_by: str | None) -> str:
@@ -137,30 +206,7 @@ def _statement(kind: str, group_by: str | None) -> str:
         f"AND (CAST(:{a} AS text[]) IS NULL OR m.{a} = ANY(CAST(:{a} AS text[])))"
         for a in GROUPABLE
     )
-    if kind in WITH_PEOPLE:
-        counted = """
-        )
-        SELECT 'cell', grp, month, metric, sum(amount) FROM contributions WHERE NOT per_person
-        GROUP BY GROUPING SETS ((grp, month, metric), (grp, metric))
-        UNION ALL
-        SELECT 'cell', grp, month, metric, count(*) FROM (
-            SELECT grp, month, metric FROM contributions WHERE per_person
-            GROUP BY grp, month, metric, person) AS people
-        GROUP BY grp, month, metric
-        UNION ALL
-        SELECT 'cell', grp, NULL, metric, count(*) FROM (
-            SELECT grp, metric FROM contributions WHERE per_person
-            GROUP BY grp, metric, person) AS people
-        GROUP BY grp, metric
-        """
-        materialized = "NOT MATERIALIZED"
-    else:  # summed in one pass over the contributions, hashed
-        counted = """
-        )
-        SELECT 'cell', grp, month, metric, sum(amount) FROM contributions
-        GROUP BY GROUPING SETS ((grp, month, metric), (grp, metric))
-        """
-        materialized = ""
+    shape = SHAPES[kind]
     return f"""
         WITH coachees AS MATERIALIZED (
             SELECT m.person_id, {group} AS grp FROM members m
@@ -177,12 +223,11 @@ def _statement(kind: str, group_by: str | None) -> str:
             SELECT DISTINCT person, grp FROM spaces_all WHERE in_range
         ), spaces_kept AS MATERIALIZED (
             SELECT * FROM spaces_all WHERE person IN (SELECT person FROM population)
-        ), contributions AS {materialized} (
-            {CONTRIBUTIONS[kind]}
-        {counted}
+        ), kind_rows AS (
+            {shape.rows}
+        ), {_counted(shape)}
         UNION ALL
-        SELECT 'population' AS part, grp, NULL AS month, NULL AS metric, count(*) AS value
-        FROM population GROUP BY grp
+        SELECT 'population', grp, NULL, NULL, count(*) FROM population GROUP BY grp
     """  # noqa: S608 (only the kind's and the attribute's fixed texts are formatted in)
 
 
@@ -194,12 +239,18 @@ class ReportCounts:
 
     def of_tenant(self, tenant_id: str, query: Query) -> tuple[dict[GroupKey, int], Cells]:
         start, end = first_day(query.from_month), last_day(query.to_month)
+        months = months_between(query.from_month, query.to_month)
         params: dict[str, Any] = {
             "tenant": tenant_id,
             "start": start,
             "end": end,
-            "start_at": datetime(start.year, start.month, start.day, tzinfo=UTC),
-            "end_at": datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1),
+            # The range's months as an array constant, whose length the planner knows (with
+            # generate_series it reckoned 1,000 rows a space and sorted instead of hashing).
+            "months": [first_day(m) for m in months],
+            # seats: the months as bits (month_index), the first month's number, the last's place
+            "bits": [1 << i for i in range(len(months))],
+            "base": start.year * 12 + start.month,
+            "last": len(months) - 1,
         }
         for attribute in GROUPABLE:
             values = query.filters.get(attribute)
@@ -208,7 +259,7 @@ class ReportCounts:
         cells: dict[tuple[GroupKey, str, str], int] = {}
         # Session settings of reporting's own connection, one round trip: no JIT compilation
         # (its estimates of these CTEs' rows are far too high: it compiled for 1.7 s to save
-        # nothing), and sorts and hashes of a large tenant's facts kept in memory.
+        # nothing), and sorts and hashes of a large tenant's counts kept in memory.
         self.connection.execute(SETTINGS)
         rows = self.connection.execute(text(_statement(query.kind, query.group_by)), params)
         for part, grp, month, metric, value in rows:
@@ -218,8 +269,6 @@ class ReportCounts:
                 group = (VALUE, grp) if grp is not None else (NOT_SET, "")
             if part == "population":
                 populations[group] = int(value)
-            elif month is None:  # the whole range (a metric counted only over it is given
-                cells[(group, WHOLE_RANGE, metric)] = int(value)  # twice: once is kept)
-            elif month != WHOLE_RANGE:
-                cells[(group, month, metric)] = int(value)
+            else:  # month None: the whole range
+                cells[(group, month or WHOLE_RANGE, metric)] = int(value)
         return populations, cells

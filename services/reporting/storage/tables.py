@@ -125,3 +125,42 @@ digests = Table(
     Column("digest_id", String(40), nullable=False),
     Column("created_at", TZ, nullable=False),
 )
+
+
+# A report's counts kept per space (ADR 0025, migration 0004): kept right by a trigger on each
+# fact table, which takes a fact's former state out and adds its new one in the same statement.
+def _counts(*names: str) -> list[Column]:  # type: ignore[type-arg]
+    return [Column(n, Integer, nullable=False, server_default="0") for n in names]
+
+
+# Per space and UTC month (the first day): sessions by outcome, sessions used, goals achieved,
+# assessments assigned and submitted, modules started and completed.
+space_months = Table(
+    "space_months",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("space_id", String(40), primary_key=True),
+    Column("month", Date, primary_key=True),
+    *_counts(
+        "held",
+        "cancelled_late",
+        "cancelled_in_time",
+        "no_show_coachee",
+        "no_show_coach",
+        "sessions_used",
+        "goals_achieved",
+        "assigned",
+        "submitted",
+        "modules_started",
+        "modules_completed",
+    ),
+)
+
+# Per space: its toolbox tools (not removed), open, done.
+space_tools = Table(
+    "space_tools",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("space_id", String(40), primary_key=True),
+    *_counts("tools_total", "tools_open", "tools_done"),
+)

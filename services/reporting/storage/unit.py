@@ -5,7 +5,18 @@ from __future__ import annotations
 from services.kernel.runtime.sql import Repository, UnitOfWork, WorkerDatabase
 
 from .digests import Digests
-from .facts import Assessments, FactStore, Goals, Members, Modules, Sessions, Spaces, Tools
+from .facts import (
+    Assessments,
+    FactStore,
+    Goals,
+    Members,
+    Modules,
+    Sessions,
+    SpaceMonths,
+    Spaces,
+    SpaceTools,
+    Tools,
+)
 from .reports import ReportCounts
 
 
@@ -19,9 +30,12 @@ class ReportingUnit(UnitOfWork):
     modules = Repository(Modules)
     digests = Repository(Digests)
     report_counts = Repository(ReportCounts)  # a report's counts, counted in SQL
+    space_months = Repository(SpaceMonths)  # counts kept by triggers (migration 0004)
+    space_tools = Repository(SpaceTools)
 
     def fact_stores(self) -> dict[str, FactStore]:
-        """Every table of facts, by its name (a rebuild empties them all)."""
+        """Every table of facts, by its name (a rebuild empties them all), then the counts kept
+        from them (emptied last: the facts' deletes have brought them to zero)."""
         stores: list[FactStore] = [
             self.members,
             self.spaces,
@@ -30,6 +44,8 @@ class ReportingUnit(UnitOfWork):
             self.tools,
             self.assessments,
             self.modules,
+            self.space_months,
+            self.space_tools,
         ]
         return {store.table.name: store for store in stores}
 
