@@ -256,6 +256,15 @@ def prune_deliveries(connection: Connection, before: datetime) -> int:
     return connection.execute(delete(d).where(done, d.c.created_at < before)).rowcount or 0
 
 
+def delivery_of(connection: Connection, tenant_id: str, delivery_id: str) -> Delivery | None:
+    """One of the tenant's deliveries, by its id (None: not the tenant's, or none)."""
+    d = webhook_deliveries
+    row = connection.execute(
+        select(d).where(d.c.tenant_id == tenant_id, d.c.id == delivery_id)
+    ).first()
+    return _delivery(row._mapping) if row is not None else None
+
+
 def deliveries_of(
     connection: Connection,
     tenant_id: str,

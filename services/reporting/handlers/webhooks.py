@@ -125,10 +125,8 @@ def send_test_delivery(db: Db, caller: Caller, request: c.WebhookRef) -> c.Webho
         (delivery_id,) = hooks.enqueue(
             uow.connection, request.tenant_id, PING_KIND, payload, now, only=subscription.id
         )
-        page, _ = hooks.delivery_page(
-            uow.connection, request.tenant_id, 1, "", subscription_id=subscription.id
-        )
-    (delivery,) = [d for d in page if d.id == delivery_id]
+        delivery = hooks.delivery_of(uow.connection, request.tenant_id, delivery_id)
+    assert delivery is not None  # made in this unit of work
     return _delivery(delivery)
 
 
