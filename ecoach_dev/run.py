@@ -58,14 +58,20 @@ def taken(address: str) -> bool:
     return False
 
 
-def busy_ports(config: Settings) -> list[str]:
-    """One line per address `make run` would listen on that is taken, saying which setting."""
+def busy_ports(config: Settings, metrics: dict[str, int] | None = None) -> list[str]:
+    """One line per address `make run` would listen on that is taken, saying which setting
+    (`metrics`: each process's metrics port, from `metrics_ports`)."""
+    listens = [
+        (config.gateway_address, "the gRPC gateway", "ECOACH_GATEWAY_ADDRESS"),
+        (config.web_address, "the web pages", "ECOACH_WEB_ADDRESS"),
+    ]
+    listens += [
+        (f"{config.metrics_host}:{port}", f"{name}'s metrics", "ECOACH_METRICS_PORT")
+        for name, port in (metrics or {}).items()
+    ]
     return [
         f"  {address} ({what}, {variable}) is already in use"
-        for address, what, variable in (
-            (config.gateway_address, "the gRPC gateway", "ECOACH_GATEWAY_ADDRESS"),
-            (config.web_address, "the web pages", "ECOACH_WEB_ADDRESS"),
-        )
+        for address, what, variable in listens
         if taken(address)
     ]
 
@@ -77,6 +83,35 @@ def processes() -> list[str]:
     if not settings().database_url:
         names.insert(0, all_processes.DATABASE)
     return names
+
+
+def metrics_ports(config: Settings, names: list[str]) -> dict[str, int]:
+    """The port each process serves `/metrics` on when `ECOACH_METRICS_PORT` is set for the run:
+    that one for the first process, the next ones for the others, in the Procfile's order (the
+    database's own process has none). Empty when it is 0 (the default: no metrics)."""
+    if not config.metrics_port:
+        return {}
+    served = [name for name in names if name != all_processes.DATABASE]
+    return {name: config.metrics_port + i for i, name in enumerate(served)}
+
+
+def procfile(config: Settings, ports: dict[str, int]) -> Path:
+    """The Procfile honcho runs: the checked-in one, or, with metrics on, a copy under var/ whose
+    lines give each process its own `ECOACH_METRICS_PORT` (one port for all would stop every
+    process but the first: docs/operations/metrics.md)."""
+    source = ROOT / "Procfile"
+    if not ports:
+        return source
+    lines = []
+    for line in source.read_text().splitlines():
+        name, colon, command = line.partition(":")
+        if colon and name in ports:
+            line = f"{name}: ECOACH_METRICS_PORT={ports[name]}{command}"
+        lines.append(line)
+    target = ROOT / config.var_dir / "run" / "Procfile"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines) + "\n")
+    return target
 
 
 def demo_space(config: Settings) -> None:
@@ -106,7 +141,9 @@ def demo_space(config: Settings) -> None:
 
 def main() -> int:
     config = settings()
-    busy = busy_ports(config)
+    started = processes()
+    ports = metrics_ports(config, started)
+    busy = busy_ports(config, ports)
     if busy:  # else this run would print a banner for, and talk to, whatever listens there
         print(
             "ecoach: not starting, a port is taken (another `make run`, or another program):\n"
@@ -128,11 +165,11 @@ def main() -> int:
             "-m",
             "honcho",
             "-f",
-            str(ROOT / "Procfile"),
+            str(procfile(config, ports)),
             "-d",
             str(ROOT),
             "start",
-            *processes(),
+            *started,
         ],
         env=env,
     )
@@ -140,6 +177,12 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if wait_until_serving(config.gateway_address):
         banner(config)
+        if ports:
+            print(
+                f"ecoach: Prometheus metrics on {config.metrics_host}: "
+                + ", ".join(f"{name} :{port}/metrics" for name, port in ports.items()),
+                flush=True,
+            )
         demo_space(config)
     elif honcho.poll() is None:
         print("ecoach: the gateway is not SERVING yet; see the logs above.", flush=True)
