@@ -5,7 +5,8 @@ secret never comes back), opening a space, changing the draft's set-up, its coac
 giving it another coach, archiving a draft, and the audit log in the admin's time zone; by
 keyboard and in French too. Never content: the coachee's note, goal and project appear on no HR
 page. A coach, a coachee, an admin whose role was taken away, and another tenant's ids in every
-HR page and action find nothing (404). The operator's organisations page, too.
+HR page and action find nothing (404). The operator's organisations page, too; the operator
+finds no HR page (reports, webhooks, members).
 
 Screenshots at desktop and phone widths, axe-core audit and no request off the origin, as in
 tests/e2e/test_web_app.py."""
@@ -580,6 +581,18 @@ def test_an_operator_creates_suspends_and_reinstates_an_organisation(
         assert [(m.email, list(m.roles), m.status) for m in members] == [
             (hr_email, [ipb.TENANT_ADMIN], ipb.PENDING)
         ]
+
+        # An organisation's HR pages are its tenant admins' alone: the operator, who belongs to
+        # no organisation, finds none of them (reports and their download, webhooks, members).
+        for path in (
+            "/hr/reports",
+            "/hr/reports?report=sessions&group_by=department",
+            "/hr/reports/export?report=sessions",
+            "/hr/webhooks",
+            "/hr/members",
+        ):
+            response = page.goto(f"{origin}{path}")
+            assert response is not None and response.status == 404, path
 
     # A tenant admin (or anyone but an operator) finds no such page.
     with browsing(browser, origin) as (_, page, _elsewhere):
