@@ -83,6 +83,13 @@ def configure(service: str, level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter(service))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # The JSON line names no source line, thread or process: skip what logging gathers for
+    # them on every record (its findCaller walks the stack), as the logging HOWTO's
+    # "Optimization" section describes. One per-call line each in the gateway and the services.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     for noisy in ("kombu", "amqp", "nameko", "alembic", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # nameko logs every expected (domain) error with a traceback; our own line per call says it.

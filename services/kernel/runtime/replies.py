@@ -12,7 +12,8 @@ every reply: py-spy put that at a fifth of identity's CPU on `GetMember` (docs/b
 "The per-call cost"). `FastResponder` encodes once and publishes on one channel the process keeps
 (under a lock: green threads share it), as the gateway's RPC client publishes its requests. On a
 broker error it drops that channel and hands the reply to nameko's own path, whose retry policy
-applies.
+applies; a connection the broker closed (its socket readable: nothing else is read on it) is
+replaced before it is written to.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 import amqp
 import amqp.exceptions
+import eventlet.patcher
 import kombu
 import kombu.exceptions
 from nameko import rpc
@@ -34,6 +36,8 @@ from nameko.exceptions import UnserializableValueError, serialize
 log = logging.getLogger(__name__)
 
 NON_PERSISTENT = 1
+# The real select: a zero-timeout look needs no trip through eventlet's hub.
+_select = eventlet.patcher.original("select").select
 JSON = "application/json"
 PUBLISH_ERRORS = (
     OSError,
@@ -61,6 +65,11 @@ class _ReplyChannel:
         with self._lock:
             try:
                 channel = self._channels.get(amqp_uri)
+                if channel is not None and _peer_spoke(self._connections[amqp_uri]):
+                    # Nothing is read on this connection: readable means the broker closed it
+                    # (or says it will). A write to it could succeed and still be lost.
+                    self._drop(amqp_uri)
+                    channel = None
                 if channel is None:
                     connection = kombu.Connection(amqp_uri)
                     channel = connection.channel()
@@ -81,6 +90,15 @@ class _ReplyChannel:
                 connection.release()
             except Exception:  # noqa: S110 - already broken; we only want it gone
                 pass
+
+
+def _peer_spoke(connection: Any) -> bool:
+    try:
+        sock = connection.connection.transport.sock
+        readable, _, _ = _select([sock], [], [], 0)
+    except Exception:
+        return True
+    return bool(readable)
 
 
 _REPLIES = _ReplyChannel()
