@@ -2,13 +2,17 @@
 
 One run starts a whole deployment (identity and the gateway as subprocesses, fresh databases and
 a RabbitMQ vhost of its own, as the end-to-end tests do), signs a tenant admin in, then calls
-`GetMember` on the admin's own membership with that one token in two modes, at 1, 8 and 32
-concurrent clients:
+`GetMember` on the admin's own membership with that one token in three modes, at 1 and 16
+concurrent clients (`--clients`):
 
   (a) in-process: the gateway's own RPC client module (`gateway.api.rpc_client.RpcClient`), with
       the context the gateway would send (token, request id, deadline, locale). This is the floor:
       broker, identity and database, without gRPC or the gateway's handler.
   (b) grpc: the same call through the gRPC gateway, as a client application makes it.
+  (c) peer: the same read from `bench/peer.py`, one FastAPI process running identity's own token
+      check and `get_member` on identity's database, over HTTP/1.1 with a kept-alive connection
+      per client thread. Issue 27's targets compare (b) with (c): at 1 client (b)'s p50 at most
+      1.2x (c)'s, at 16 clients (b)'s throughput at least 0.8x (c)'s.
 
 Why it is measured the way it is:
   - A client is a thread making one call after another (closed loop). In (a) the threads share one
@@ -21,6 +25,11 @@ Why it is measured the way it is:
     statement caches, pools). Every (mode, clients) configuration then runs in several rounds,
     alternating which mode goes first, so that background load on a shared machine falls on both
     modes alike; each round warms up its own new connections first.
+  - Each measured segment also counts each process's CPU (/proc: the deployment's processes, the
+    peer, this process, the deployment's PostgreSQL backends, RabbitMQ, and the rest of the
+    machine), per measured call. `--profile N` then runs py-spy (GIL holder only: CPU, not waits)
+    on the gateway, identity and the peer over N calls at 1 and 16 clients, and keeps the raw
+    profiles under var/bench/profiles/ with a summary by library in the report.
   - Latency is the client's wall time per call (p50/p99 by nearest rank over all rounds);
     throughput is measured calls divided by the wall time of the measured part of every round.
   - Each measured call carries a request id naming its configuration, so the one JSON line per call
@@ -40,7 +49,7 @@ Results go to `var/bench/getmember-<UTC time>.json` and `var/bench/latest.json`,
 printed. The targets are checked and shown as PASS/FAIL; a FAIL does not fail the command (the
 numbers depend on the machine), but a call that errors does (exit 1).
 
-Usage: `python -m bench.getmember [--clients 1,8,32] [--calls 2000] [--rounds 4] ...`.
+Usage: `python -m bench.getmember [--clients 1,16] [--calls 2000] [--rounds 4] [--profile N] ...`.
 """
 
 from __future__ import annotations
@@ -800,7 +809,13 @@ def parse_args(argv: list[str]) -> Config:
     args = benchkit.parse_args(
         parser,
         argv,
-        quick={"clients": f"1,{PEER_CLIENTS}", "calls": 100, "warmup": 20, "rounds": 2},
+        quick={
+            "clients": f"1,{PEER_CLIENTS}",
+            "calls": 100,
+            "min_calls_per_client": 16,
+            "warmup": 20,
+            "rounds": 2,
+        },
     )
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
     if not clients or min(clients) < 1 or args.calls < 1 or args.rounds < 1:
