@@ -155,7 +155,7 @@ def machine() -> dict[str, Any]:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_of(pid: int) -> float:
+def cpu_of(pid: int) -> float:
     """User plus system CPU seconds of a process (all its threads) so far."""
     with contextlib.suppress(OSError, IndexError, ValueError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -194,13 +194,13 @@ class CpuMeter:
         found["rabbitmq (shared)"] = [
             int(p.name)
             for p in Path("/proc").iterdir()
-            if p.name.isdigit() and _comm(p) == "beam.smp"
+            if p.name.isdigit() and comm(p) == "beam.smp"
         ]
         return found
 
     def start(self) -> None:
         self.pids = self._pids()
-        self.before = {k: {p: _cpu_of(p) for p in v} for k, v in self.pids.items()}
+        self.before = {k: {p: cpu_of(p) for p in v} for k, v in self.pids.items()}
         self.machine_before = busy_cores_s()
         self.began = time.monotonic()
 
@@ -211,7 +211,7 @@ class CpuMeter:
         stolen -= self.machine_before[1]
         # Database connections opened meanwhile (a pool growing under the race) count whole.
         used = {
-            name: sum(_cpu_of(p) - self.before.get(name, {}).get(p, 0.0) for p in pids)
+            name: sum(cpu_of(p) - self.before.get(name, {}).get(p, 0.0) for p in pids)
             for name, pids in self._pids().items()
         }
         used["everything else on the machine"] = max(0.0, machine - sum(used.values()))
@@ -227,7 +227,7 @@ class CpuMeter:
         }
 
 
-def _comm(proc: Path) -> str:
+def comm(proc: Path) -> str:
     with contextlib.suppress(OSError):
         return (proc / "comm").read_text().strip()
     return ""
