@@ -150,6 +150,89 @@ def machine() -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------ where the CPU goes
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int) -> float:
+    """User plus system CPU seconds of a process (all its threads) so far."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    return 0.0
+
+
+def busy_cores_s() -> tuple[float, float]:
+    """CPU seconds the whole machine has spent busy (every process, ours or not), and those the
+    hypervisor took from this virtual machine's cores for others (steal): time none of our
+    processes could run, however ready."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[:8])
+    return (user + nice + system + irq + softirq) / TICKS, steal / TICKS
+
+
+class CpuMeter:
+    """CPU seconds of the deployment's processes, of this one (the clients), of the deployment's
+    PostgreSQL backends and of the broker, between `start()` and `stop()`."""
+
+    def __init__(self, d: Deployment, database_of: str = "scheduling") -> None:
+        self.d = d
+        self.database_of = database_of  # the service whose database server URL is used
+
+    def _pids(self) -> dict[str, list[int]]:
+        found = {name: [p.pid] for name, p in self.d.procs.items() if p.poll() is None}
+        found["bench clients (this process)"] = [os.getpid()]
+        url = self.d.config.database_url_for(self.database_of).replace("+psycopg2", "")
+        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname LIKE %s AND pid <> pg_backend_pid()",
+                (self.d.config.database_prefix + "%",),
+            )
+            found["postgresql (the deployment's backends)"] = [r[0] for r in cur.fetchall()]
+        found["rabbitmq (shared)"] = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and comm(p) == "beam.smp"
+        ]
+        return found
+
+    def start(self) -> None:
+        self.pids = self._pids()
+        self.before = {k: {p: cpu_of(p) for p in v} for k, v in self.pids.items()}
+        self.machine_before = busy_cores_s()
+        self.began = time.monotonic()
+
+    def stop(self, calls: int) -> dict[str, Any]:
+        wall = time.monotonic() - self.began
+        busy, stolen = busy_cores_s()
+        machine = busy - self.machine_before[0]
+        stolen -= self.machine_before[1]
+        # Database connections opened meanwhile (a pool growing under the race) count whole.
+        used = {
+            name: sum(cpu_of(p) - self.before.get(name, {}).get(p, 0.0) for p in pids)
+            for name, pids in self._pids().items()
+        }
+        used["everything else on the machine"] = max(0.0, machine - sum(used.values()))
+        return {
+            "wall_s": round(wall, 2),
+            "machine_busy_cores": round(machine / wall, 2) if wall else 0.0,
+            "stolen_cores": round(stolen / wall, 2) if wall else 0.0,
+            "cores": os.cpu_count(),
+            "cpu_ms_per_call": {
+                name: round(seconds * 1000 / max(calls, 1), 2) for name, seconds in used.items()
+            },
+            "cpu_s": {name: round(seconds, 2) for name, seconds in used.items()},
+        }
+
+
+def comm(proc: Path) -> str:
+    with contextlib.suppress(OSError):
+        return (proc / "comm").read_text().strip()
+    return ""
+
+
 @dataclass
 class BenchRun:
     env: Settings

@@ -2,13 +2,17 @@
 
 One run starts a whole deployment (identity and the gateway as subprocesses, fresh databases and
 a RabbitMQ vhost of its own, as the end-to-end tests do), signs a tenant admin in, then calls
-`GetMember` on the admin's own membership with that one token in two modes, at 1, 8 and 32
-concurrent clients:
+`GetMember` on the admin's own membership with that one token in three modes, at 1 and 16
+concurrent clients (`--clients`):
 
   (a) in-process: the gateway's own RPC client module (`gateway.api.rpc_client.RpcClient`), with
       the context the gateway would send (token, request id, deadline, locale). This is the floor:
       broker, identity and database, without gRPC or the gateway's handler.
   (b) grpc: the same call through the gRPC gateway, as a client application makes it.
+  (c) peer: the same read from `bench/peer.py`, one FastAPI process running identity's own token
+      check and `get_member` on identity's database, over HTTP/1.1 with a kept-alive connection
+      per client thread. Issue 27's targets compare (b) with (c): at 1 client (b)'s p50 at most
+      1.2x (c)'s, at 16 clients (b)'s throughput at least 0.8x (c)'s.
 
 Why it is measured the way it is:
   - A client is a thread making one call after another (closed loop). In (a) the threads share one
@@ -21,6 +25,11 @@ Why it is measured the way it is:
     statement caches, pools). Every (mode, clients) configuration then runs in several rounds,
     alternating which mode goes first, so that background load on a shared machine falls on both
     modes alike; each round warms up its own new connections first.
+  - Each measured segment also counts each process's CPU (/proc: the deployment's processes, the
+    peer, this process, the deployment's PostgreSQL backends, RabbitMQ, and the rest of the
+    machine), per measured call. `--profile N` then runs py-spy (GIL holder only: CPU, not waits)
+    on the gateway, identity and the peer over N calls at 1 and 16 clients, and keeps the raw
+    profiles under var/bench/profiles/ with a summary by library in the report.
   - Latency is the client's wall time per call (p50/p99 by nearest rank over all rounds);
     throughput is measured calls divided by the wall time of the measured part of every round.
   - Each measured call carries a request id naming its configuration, so the one JSON line per call
@@ -40,14 +49,18 @@ Results go to `var/bench/getmember-<UTC time>.json` and `var/bench/latest.json`,
 printed. The targets are checked and shown as PASS/FAIL; a FAIL does not fail the command (the
 numbers depend on the machine), but a call that errors does (exit 1).
 
-Usage: `python -m bench.getmember [--clients 1,8,32] [--calls 2000] [--rounds 4] ...`.
+Usage: `python -m bench.getmember [--clients 1,16] [--calls 2000] [--rounds 4] [--profile N] ...`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import math
 import re
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -59,7 +72,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from ecoach_dev.deployment import Deployment
+from ecoach_dev.deployment import Deployment, free_port
 from gateway.api.pb import identity_pb2 as pb
 from gateway.api.pb import identity_pb2_grpc as pb_grpc
 from gateway.api.rpc_client import RpcClient
@@ -69,6 +82,7 @@ from tests.support.people import sign_in_operator
 from . import benchkit
 from .benchkit import (
     CHANNEL_OPTIONS,
+    CpuMeter,
     arguments,
     bench_deployment,
     finish,
@@ -79,16 +93,22 @@ from .benchkit import (
     start,
 )
 
-MODES = ("in-process", "grpc")
+MODES = ("in-process", "grpc", "peer")
 FLOOR = "grpc floor"
-MODE_KEYS = {"in-process": "a", "grpc": "b"}
+MODE_KEYS = {"in-process": "a", "grpc": "b", "peer": "p"}
 ADMIN_PASSWORD = "bench-admin-password-1"  # noqa: S105 - a throwaway account in a throwaway db
 CALL_TIMEOUT = 5.0
 # The issue's targets, at 1 client: (b) adds at most this much to (a)'s p50, and stays under this.
 MAX_OVERHEAD_PCT = 30.0
 MAX_GRPC_P50_MS = 4.0
+# Issue 27's per-call targets, against the FastAPI peer (bench/peer.py) in the same run: at 1
+# client the gateway's p50 at most this many times the peer's; at PEER_CLIENTS clients its
+# throughput at least this fraction of the peer's.
+MAX_P50_VS_PEER = 1.2
+MIN_THROUGHPUT_VS_PEER = 0.8
+PEER_CLIENTS = 16
 # Measured calls carry `bench-<mode key><clients>-r<round>-<thread>-<n>`; warm-up calls do not.
-REQUEST_ID = re.compile(r"^bench-(?P<mode>[ab])(?P<clients>\d+)-r\d+-\d+-\d+$")
+REQUEST_ID = re.compile(r"^bench-(?P<mode>[abp])(?P<clients>\d+)-r\d+-\d+-\d+$")
 
 Call = Callable[[str], None]
 
@@ -220,6 +240,57 @@ class GrpcFloor(Grpc):
             channel.close()
 
 
+class Peer:
+    """The FastAPI peer over HTTP/1.1: each client thread keeps its own connection alive."""
+
+    def __init__(self, port: int, target: Target) -> None:
+        self.port = port
+        self.target = target
+
+    @contextlib.contextmanager
+    def caller(self) -> Iterator[Call]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=CALL_TIMEOUT)
+        path = f"/v1/{self.target.name}"
+        authorization = f"Bearer {self.target.token}"
+        try:
+
+            def call(request_id: str) -> None:
+                connection.request(
+                    "GET",
+                    path,
+                    headers={"authorization": authorization, "x-request-id": request_id},
+                )
+                response = connection.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"peer answered {response.status}: {body[:200]!r}")
+                json.loads(body)  # the gRPC client decodes its answer too
+
+            yield call
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        pass
+
+
+def start_peer(deployment: Deployment) -> int:
+    """The peer in the deployment's environment (its database, keys and clock): its port."""
+    port = free_port()
+    deployment.commands["peer"] = [sys.executable, "-m", "bench.peer", "--port", str(port)]
+    deployment.start_process("peer")
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(OSError):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return port
+        if time.monotonic() > deadline or deployment.procs["peer"].poll() is not None:
+            raise RuntimeError(f"the peer did not start:\n{deployment.tail('peer')}")
+        time.sleep(0.1)
+
+
 # ------------------------------------------------------------ running one configuration
 
 
@@ -231,20 +302,23 @@ class Segment:
     wall_s: float
     errors: int
     first_error: str | None
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
 
 def run_segment(
-    mode: InProcess | Grpc,
+    mode: InProcess | Grpc | Peer,
     key: str,
     clients: int,
     round_no: int,
     calls_per_client: int,
     warmup_per_client: int,
     pause_s: float = 0.0,
+    meter: CpuMeter | None = None,
 ) -> Segment:
     """`clients` threads warm up, wait for each other, then each makes its calls back to back
-    (or with `pause_s` between calls, outside the measured time)."""
-    start = threading.Barrier(clients + 1, timeout=60)
+    (or with `pause_s` between calls, outside the measured time). `meter` counts each process's
+    CPU over the measured calls only (it starts as the last client is ready)."""
+    start = threading.Barrier(clients + 1, action=meter.start if meter else None, timeout=60)
     latencies: list[list[int]] = [[] for _ in range(clients)]
     errors = [0] * clients
     first_error: list[str] = []
@@ -293,11 +367,13 @@ def run_segment(
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
+    measured = [ns for mine in latencies for ns in mine]
     return Segment(
-        [ns for mine in latencies for ns in mine],
+        measured,
         wall,
         sum(errors),
         first_error[0] if first_error else None,
+        meter.stop(len(measured))["cpu_s"] if meter else {},
     )
 
 
@@ -320,6 +396,8 @@ class Result:
     calls_per_s: float
     round_p50_ms: list[float]
     first_error: str | None = None
+    # CPU each process spent per measured call (/proc), milliseconds.
+    cpu_ms_per_call: dict[str, float] = field(default_factory=dict)
     # From the services' own log lines (the `ms` each logs per call), filled in afterwards.
     gateway_p50_ms: float | None = None
     identity_p50_ms: float | None = None
@@ -329,6 +407,10 @@ def summarize(mode: str, clients: int, segments: list[Segment]) -> Result:
     values = sorted(ns for s in segments for ns in s.latencies_ns)
     wall = sum(s.wall_s for s in segments)
     errors = sum(s.errors for s in segments)
+    cpu: dict[str, float] = {}
+    for s in segments:
+        for name, seconds in s.cpu_s.items():
+            cpu[name] = cpu.get(name, 0.0) + seconds
     return Result(
         mode=mode,
         clients=clients,
@@ -343,6 +425,9 @@ def summarize(mode: str, clients: int, segments: list[Segment]) -> Result:
         calls_per_s=round(len(values) / wall, 1) if wall > 0 else 0.0,
         round_p50_ms=[ms(percentile(sorted(s.latencies_ns), 0.5)) for s in segments],
         first_error=next((s.first_error for s in segments if s.first_error), None),
+        cpu_ms_per_call={
+            name: round(seconds * 1000 / max(len(values), 1), 3) for name, seconds in cpu.items()
+        },
     )
 
 
@@ -372,6 +457,105 @@ def add_breakdown(results: list[Result], deployment: Deployment) -> None:
             r.identity_p50_ms = round(sorted(identity[key])[len(identity[key]) // 2], 3)
 
 
+# ------------------------------------------------------------ profiles (--profile)
+
+# Where a sample's time is spent: the innermost frame whose file matches a pattern names it.
+CATEGORIES = (
+    ("logging", ("logging/", "services/kernel/logs.py")),
+    ("json", ("json/",)),
+    ("tokens (jwt, cryptography, verifier)", ("jwt/", "cryptography/", "kernel/tokens.py")),
+    ("pydantic (contracts)", ("pydantic/", "pydantic_core/", "services/contracts/")),
+    ("sql (sqlalchemy, psycopg2)", ("sqlalchemy/", "psycopg2/", "psycogreen")),
+    ("amqp (kombu, py-amqp)", ("kombu/", "amqp/")),
+    ("nameko", ("nameko/",)),
+    ("eventlet (hub, green threads)", ("eventlet/", "greenlet/")),
+    ("grpc, protobuf", ("grpc/", "google/protobuf/", "grpc_")),
+    (
+        "tracing, metrics",
+        ("kernel/tracing.py", "kernel/metrics.py", "opentelemetry/", "prometheus_client/"),
+    ),
+    (
+        "http server (uvicorn, starlette, fastapi, h11, asyncio)",
+        ("uvicorn/", "starlette/", "fastapi/", "h11/", "asyncio/", "anyio/"),
+    ),
+    ("threads, queues, futures", ("threading.py", "concurrent/", "queue.py")),
+    ("ecoach code (gateway, identity, kernel)", ("gateway/", "services/")),
+)
+
+
+def categorise(raw: Path) -> dict[str, Any]:
+    """A py-spy raw profile (`frame;frame;... count` lines, outermost first), summed by the
+    category of each sample's innermost recognised frame, as shares of all samples."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        samples += count
+        name = "other (interpreter, stdlib)"
+        for frame in reversed(stack.split(";")):
+            found = next((n for n, marks in CATEGORIES if any(m in frame for m in marks)), None)
+            if found:
+                name = found
+                break
+        totals[name] = totals.get(name, 0) + count
+    shares = {
+        k: round(v * 100 / samples, 1) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])
+    }
+    return {"samples": samples, "percent": shares}
+
+
+def profile(
+    deployment: Deployment, modes: dict[str, Grpc | Peer], out_dir: Path, calls: int
+) -> list[dict[str, Any]]:
+    """py-spy on the processes behind the gateway's read and on the peer (`--gil`: only the
+    thread holding the GIL is sampled, so a profile is where the interpreter's CPU goes, not where
+    threads wait), while 1 and PEER_CLIENTS clients call; raw profiles kept in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    behind = {"grpc": ("gateway", "identity"), "peer": ("peer",)}
+    found: list[dict[str, Any]] = []
+    for mode, processes in behind.items():
+        for clients in (1, PEER_CLIENTS):
+            spies: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+            for name in processes:
+                raw = out_dir / f"{mode}-{clients}-{name}.txt"
+                pid = deployment.procs[name].pid
+                command = [spy, "record", "--pid", str(pid), "--rate", "250", "--format", "raw"]
+                command += ["--gil", "--nonblocking", "--output", str(raw)]
+                spies[name] = (
+                    subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+                    raw,
+                )
+            time.sleep(1.0)  # py-spy attaches
+            per_client = max(1, calls // clients)
+            segment = run_segment(
+                modes[mode], "x", clients, 0, per_client, 3, meter=CpuMeter(deployment, "identity")
+            )
+            for name, (process, raw) in spies.items():
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=30)
+                summary = categorise(raw) if raw.exists() else {"samples": 0, "percent": {}}
+                found.append(
+                    {
+                        "mode": mode,
+                        "clients": clients,
+                        "process": name,
+                        "raw_profile": str(raw),
+                        "calls": len(segment.latencies_ns),
+                        "cpu_ms_per_call": round(
+                            segment.cpu_s.get(name, 0.0) * 1000 / max(1, len(segment.latencies_ns)),
+                            3,
+                        ),
+                        **summary,
+                    }
+                )
+                print(f"  profile {mode} {clients:>2} clients, {name}: {summary['percent']}")
+    return found
+
+
 # ------------------------------------------------------------ the whole run
 
 
@@ -385,6 +569,7 @@ class Config:
     log_level: str | None
     keep_run: bool
     quick: bool = False
+    profile_calls: int = 0
     calls_per_config: dict[int, int] = field(default_factory=dict)
 
     def calls_for(self, clients: int) -> int:
@@ -392,11 +577,14 @@ class Config:
         return max(self.calls_at_1, self.min_calls_per_client * clients)
 
 
-def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Target) -> list[Result]:
+def measure(
+    config: Config, deployment: Deployment, amqp_uri: str, target: Target, peer_port: int
+) -> list[Result]:
     in_process = InProcess(amqp_uri, target)
-    modes: dict[str, InProcess | Grpc] = {
+    modes: dict[str, InProcess | Grpc | Peer] = {
         "in-process": in_process,
         "grpc": Grpc(deployment.address, target),
+        "peer": Peer(peer_port, target),
     }
     results: list[Result] = []
     floor_pause: float | None = None
@@ -417,7 +605,13 @@ def measure(config: Config, deployment: Deployment, amqp_uri: str, target: Targe
                 for name in order:
                     segments[name].append(
                         run_segment(
-                            modes[name], MODE_KEYS[name], clients, round_no, per_client, warmup
+                            modes[name],
+                            MODE_KEYS[name],
+                            clients,
+                            round_no,
+                            per_client,
+                            warmup,
+                            meter=CpuMeter(deployment, "identity"),
                         )
                     )
             for name in MODES:
@@ -459,11 +653,43 @@ def measure_floor(config: Config, deployment: Deployment, target: Target, pause_
     return result
 
 
+def peer_checks(by: dict[tuple[str, int], Result]) -> list[dict[str, Any]]:
+    """Issue 27: the gateway's read against the single-process FastAPI peer, in the same run."""
+    found: list[dict[str, Any]] = []
+    b, p = by.get(("grpc", 1)), by.get(("peer", 1))
+    if b is not None and p is not None and p.p50_ms:
+        ratio = b.p50_ms / p.p50_ms
+        found.append(
+            {
+                "name": f"gateway p50 at most {MAX_P50_VS_PEER}x the peer's at 1 client",
+                "value": round(ratio, 2),
+                "unit": "x",
+                "limit": MAX_P50_VS_PEER,
+                "pass": ratio <= MAX_P50_VS_PEER,
+            }
+        )
+    b, p = by.get(("grpc", PEER_CLIENTS)), by.get(("peer", PEER_CLIENTS))
+    if b is not None and p is not None and p.calls_per_s:
+        ratio = b.calls_per_s / p.calls_per_s
+        found.append(
+            {
+                "name": f"gateway throughput at least {MIN_THROUGHPUT_VS_PEER}x the peer's at "
+                f"{PEER_CLIENTS} clients",
+                "value": round(ratio, 2),
+                "unit": "x",
+                "limit": MIN_THROUGHPUT_VS_PEER,
+                "pass": ratio >= MIN_THROUGHPUT_VS_PEER,
+            }
+        )
+    return found
+
+
 def checks(results: list[Result]) -> list[dict[str, Any]]:
     by = {(r.mode, r.clients): r for r in results}
+    versus_peer = peer_checks(by)
     a, b = by.get(("in-process", 1)), by.get(("grpc", 1))
     if a is None or b is None or not a.p50_ms:
-        return []
+        return versus_peer
     overhead = (b.p50_ms - a.p50_ms) / a.p50_ms * 100
     found: list[dict[str, Any]] = []
     floor = by.get((FLOOR, 1))
@@ -493,6 +719,7 @@ def checks(results: list[Result]) -> list[dict[str, Any]]:
             "limit": MAX_GRPC_P50_MS,
             "pass": b.p50_ms < MAX_GRPC_P50_MS,
         },
+        *versus_peer,
         *found,
     ]
 
@@ -514,6 +741,14 @@ def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
         "gw p50 / id p50: median time the gateway's handler / identity's get_member logged for "
         "the same calls"
     )
+    lines.append("CPU ms per call, by process (/proc, measured calls only):")
+    for r in results:
+        if r.cpu_ms_per_call:
+            shown = {k: v for k, v in r.cpu_ms_per_call.items() if v >= 0.01}
+            lines.append(
+                f"  {r.mode:<10} {r.clients:>3}: "
+                + ", ".join(f"{k.split(' (')[0]} {v:.2f}" for k, v in shown.items())
+            )
     lines.append(
         "grpc floor: a bare Health/Check through the same gateway, pausing between calls for the "
         "in-process p50"
@@ -533,7 +768,9 @@ def table(results: list[Result], target_checks: list[dict[str, Any]]) -> str:
 def parse_args(argv: list[str]) -> Config:
     parser = arguments("getmember", __doc__)
     parser.add_argument(
-        "--clients", default="1,8,32", help="concurrent clients, comma-separated (default 1,8,32)"
+        "--clients",
+        default=f"1,{PEER_CLIENTS}",
+        help=f"concurrent clients, comma-separated (default 1,{PEER_CLIENTS}: the peer targets')",
     )
     parser.add_argument(
         "--calls", type=int, default=2000, help="measured calls per mode at 1 client (default 2000)"
@@ -556,13 +793,29 @@ def parse_args(argv: list[str]) -> Config:
         "--rounds", type=int, default=4, help="rounds per configuration (default 4)"
     )
     parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="CALLS",
+        help="after measuring, profile (py-spy) the gateway, identity and the peer over this many "
+        "calls at 1 and at 16 clients; raw profiles under var/bench/profiles/ (default: none)",
+    )
+    parser.add_argument(
         "--log-level",
         default=None,
         help="ECOACH_LOG_LEVEL for the services and the gateway (default: left as configured; "
         "the per-call breakdown needs INFO)",
     )
     args = benchkit.parse_args(
-        parser, argv, quick={"clients": "1,8", "calls": 100, "warmup": 20, "rounds": 2}
+        parser,
+        argv,
+        quick={
+            "clients": f"1,{PEER_CLIENTS}",
+            "calls": 100,
+            "min_calls_per_client": 16,
+            "warmup": 20,
+            "rounds": 2,
+        },
     )
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
     if not clients or min(clients) < 1 or args.calls < 1 or args.rounds < 1:
@@ -576,6 +829,7 @@ def parse_args(argv: list[str]) -> Config:
         log_level=args.log_level,
         keep_run=args.keep_run,
         quick=args.quick,
+        profile_calls=max(0, args.profile),
     )
 
 
@@ -588,8 +842,18 @@ def main(argv: list[str]) -> int:
         deployment = start(run, "identity and the gateway")
         target = prepare(deployment)
         print(f"bench: GetMember at {config.clients} clients, {config.rounds} rounds", flush=True)
-        results = measure(config, deployment, deployment.amqp_uri, target)
+        peer_port = start_peer(deployment)
+        results = measure(config, deployment, deployment.amqp_uri, target, peer_port)
         add_breakdown(results, deployment)
+        profiles: list[dict[str, Any]] = []
+        if config.profile_calls:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            profiles = profile(
+                deployment,
+                {"grpc": Grpc(deployment.address, target), "peer": Peer(peer_port, target)},
+                run.env.var_dir / "bench" / "profiles" / f"getmember-{stamp}",
+                config.profile_calls,
+            )
     if run.failed:
         return 1
     target_checks = checks(results)
@@ -613,6 +877,7 @@ def main(argv: list[str]) -> int:
             },
             "results": [asdict(r) for r in results],
             "targets": target_checks,
+            "profiles": profiles,
         }
     )
     print()

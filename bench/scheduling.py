@@ -44,7 +44,6 @@ table. Usage: `python -m bench.scheduling [--calls 200] [--rounds 20] [--clients
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sys
 import threading
@@ -52,7 +51,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,8 +72,10 @@ from tests.support.waiting import wait_for
 from . import benchkit
 from .benchkit import (
     CHANNEL_OPTIONS,
+    CpuMeter,
     arguments,
     bench_deployment,
+    busy_cores_s,
     finish,
     logged_ms,
     new_member,
@@ -274,88 +274,6 @@ def breakdown(d: Deployment, prefix: str, gateway_method: str, rpc_method: str) 
         # wait for a free nameko worker.
         "gateway_minus_scheduling": ms_stats(both),
     }
-
-
-# ------------------------------------------------------------ where the CPU goes
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of(pid: int) -> float:
-    """User plus system CPU seconds of a process (all its threads) so far."""
-    with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-    return 0.0
-
-
-def _busy_cores_s() -> tuple[float, float]:
-    """CPU seconds the whole machine has spent busy (every process, ours or not), and those the
-    hypervisor took from this virtual machine's cores for others (steal): time none of our
-    processes could run, however ready."""
-    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[:8])
-    return (user + nice + system + irq + softirq) / TICKS, steal / TICKS
-
-
-class CpuMeter:
-    """CPU seconds of the deployment's processes, of this one (the clients), of the deployment's
-    PostgreSQL backends and of the broker, between `start()` and `stop()`."""
-
-    def __init__(self, d: Deployment) -> None:
-        self.d = d
-
-    def _pids(self) -> dict[str, list[int]]:
-        found = {name: [p.pid] for name, p in self.d.procs.items() if p.poll() is None}
-        found["bench clients (this process)"] = [os.getpid()]
-        url = self.d.config.database_url_for("scheduling").replace("+psycopg2", "")
-        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
-            cur.execute(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE datname LIKE %s AND pid <> pg_backend_pid()",
-                (self.d.config.database_prefix + "%",),
-            )
-            found["postgresql (the deployment's backends)"] = [r[0] for r in cur.fetchall()]
-        found["rabbitmq (shared)"] = [
-            int(p.name)
-            for p in Path("/proc").iterdir()
-            if p.name.isdigit() and _comm(p) == "beam.smp"
-        ]
-        return found
-
-    def start(self) -> None:
-        self.pids = self._pids()
-        self.before = {k: {p: _cpu_of(p) for p in v} for k, v in self.pids.items()}
-        self.machine_before = _busy_cores_s()
-        self.began = time.monotonic()
-
-    def stop(self, calls: int) -> dict[str, Any]:
-        wall = time.monotonic() - self.began
-        busy, stolen = _busy_cores_s()
-        machine = busy - self.machine_before[0]
-        stolen -= self.machine_before[1]
-        # Database connections opened meanwhile (a pool growing under the race) count whole.
-        used = {
-            name: sum(_cpu_of(p) - self.before.get(name, {}).get(p, 0.0) for p in pids)
-            for name, pids in self._pids().items()
-        }
-        used["everything else on the machine"] = max(0.0, machine - sum(used.values()))
-        return {
-            "wall_s": round(wall, 2),
-            "machine_busy_cores": round(machine / wall, 2) if wall else 0.0,
-            "stolen_cores": round(stolen / wall, 2) if wall else 0.0,
-            "cores": os.cpu_count(),
-            "cpu_ms_per_call": {
-                name: round(seconds * 1000 / max(calls, 1), 2) for name, seconds in used.items()
-            },
-            "cpu_s": {name: round(seconds, 2) for name, seconds in used.items()},
-        }
-
-
-def _comm(proc: Path) -> str:
-    with contextlib.suppress(OSError):
-        return (proc / "comm").read_text().strip()
-    return ""
 
 
 # ------------------------------------------------------------ 1. a month of slots
@@ -650,10 +568,10 @@ def main(argv: list[str]) -> int:
                 meter.start()
                 round_walls, round_busy, round_stolen = [], [], []
                 for n, at in enumerate(slots_raced):
-                    (busy_before, stolen_before), began = _busy_cores_s(), time.monotonic()
+                    (busy_before, stolen_before), began = busy_cores_s(), time.monotonic()
                     rounds.append(race_round(racers, at, n))
                     round_walls.append(time.monotonic() - began)
-                    busy_after, stolen_after = _busy_cores_s()
+                    busy_after, stolen_after = busy_cores_s()
                     round_busy.append(busy_after - busy_before)
                     round_stolen.append(stolen_after - stolen_before)
                     time.sleep(0.2)  # the round's aftermath (its event relayed) settles
