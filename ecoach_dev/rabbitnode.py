@@ -140,14 +140,15 @@ class RabbitNode:
             time.sleep(0.3)
         raise TimeoutError(f"RabbitMQ node did not answer in {timeout:g} s:\n{self.log_tail()}")
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = True) -> None:
         """SIGTERM (RabbitMQ's graceful stop: connections closed, queues synced), SIGKILL if it
-        outlives STOP_TIMEOUT; returns once the node is gone."""
+        outlives STOP_TIMEOUT, or at once if not `graceful` (a node about to be thrown away);
+        returns once the node is gone."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGTERM if graceful else signal.SIGKILL)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + STOP_TIMEOUT

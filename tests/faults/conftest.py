@@ -102,11 +102,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
                 mark("people set up")
                 yield Platform(d, node, pg_dir, api, people, frozenset(note_ids(d)))
         finally:
-            d.stop()
+            # The processes only: their databases, vhost and users go with the stage's own
+            # PostgreSQL and broker, which nothing else uses.
+            d.stop_all()
     finally:
         booting.join()
-        node.stop()
-        pg.stop_embedded(pg_dir)
+        node.stop(graceful=False)
+        pg.stop_embedded(pg_dir, wait_for_clients=0)
+        mark("torn down")
         if saved is None:
             os.environ.pop(MANAGEMENT_PORT_ENV, None)
         else:

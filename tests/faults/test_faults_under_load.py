@@ -104,7 +104,7 @@ def settle_and_check(platform: Platform, journal: load.Journal, outcomes: list[O
 
 def test_each_service_killed_mid_load_then_restarted(platform: Platform) -> None:
     """SIGKILL each service in turn (its relay and its RPC workers mid-flight), started again
-    at once; the next is killed while the last one may still be starting."""
+    at once; the next is killed 1.5 s later, while the last one may still be starting."""
     d = platform.deployment
 
     def kill_each() -> None:
@@ -113,10 +113,10 @@ def test_each_service_killed_mid_load_then_restarted(platform: Platform) -> None
             d.kill_process(name)
             time.sleep(0.3)
             d.restart_process(name)
-            time.sleep(1.7)
+            time.sleep(1.2)
 
     journal, outcomes = run_with_fault(
-        platform, "kill", 1.5 + 2.0 * len(SERVICE_NAMES) + 1.5, kill_each
+        platform, "kill", 1.5 + 1.5 * len(SERVICE_NAMES) + 1.5, kill_each
     )
     settle_and_check(platform, journal, outcomes)
 
@@ -126,10 +126,10 @@ def test_broker_restarted_mid_load(platform: Platform) -> None:
     must reconnect, and the relays publish what waited in the outboxes."""
 
     def restart() -> None:
-        time.sleep(2.0)
+        time.sleep(1.5)
         platform.broker.restart()
 
-    journal, outcomes = run_with_fault(platform, "broker", 20.0, restart)
+    journal, outcomes = run_with_fault(platform, "broker", 18.0, restart)
     settle_and_check(platform, journal, outcomes)
 
 
@@ -146,7 +146,7 @@ def test_postgres_paused_mid_load(platform: Platform) -> None:
     paused: list[Any] = []
 
     def pause() -> None:
-        time.sleep(2.0)
+        time.sleep(1.5)
         for proc in postgres_processes(platform):
             proc.send_signal(signal.SIGSTOP)
             paused.append(proc)
@@ -156,5 +156,5 @@ def test_postgres_paused_mid_load(platform: Platform) -> None:
             for proc in paused:
                 proc.send_signal(signal.SIGCONT)
 
-    journal, outcomes = run_with_fault(platform, "pgpause", 10.0, pause)
+    journal, outcomes = run_with_fault(platform, "pgpause", 8.0, pause)
     settle_and_check(platform, journal, outcomes)
