@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import kombu
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
@@ -18,6 +17,7 @@ from bench.load import Journal, Write
 from bench.openloop import OK, Outcome
 from ecoach_dev.deployment import Deployment
 from services.kernel.registry import SERVICE_NAMES
+from tests.support.events import drain
 
 # What a client may see under these faults: an answer, or "not now" (the gateway's UNAVAILABLE,
 # or the deadline passing). Anything else (INTERNAL, UNKNOWN, a wrong answer) is a bug.
@@ -63,18 +63,7 @@ def wait_recovered(d: Deployment) -> None:
 
 def drain_tap(amqp_uri: str, queue: str) -> Counter[str]:
     """The event ids delivered to the tap queue since the last drain, with their counts."""
-    import json
-
-    seen: Counter[str] = Counter()
-    with kombu.Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        while True:
-            message = channel.basic_get(queue, no_ack=True)
-            if message is None:
-                break
-            seen[json.loads(message.body)["id"]] += 1
-        channel.close()
-    return seen
+    return Counter(drain(amqp_uri, queue))
 
 
 @dataclass
