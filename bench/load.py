@@ -186,10 +186,60 @@ class Clients:
         return self.stubs[next(self.next)]
 
 
-def actions(clients: Clients, people: People, seed: int, timeout: float) -> dict[str, Any]:
+@dataclass
+class Write:
+    """One call that changes something (`Journal`): its kind ("note", "book", "cancel"), the
+    request id it was sent with, the status it got ("PENDING" while unanswered, and for good
+    if the step's drain time cut it off) and, once OK, the resource name it answered."""
+
+    kind: str
+    request_id: str
+    status: str = "PENDING"
+    name: str = ""
+
+
+class Journal:
+    """The writes of a load run, each sent with a request id of its own (`x-request-id`, which
+    the outbox records with the events of the change): the fault tests match what the client
+    saw with what the databases hold."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.writes: list[Write] = []
+        self._numbers = itertools.count()
+
+    def begin(self, kind: str) -> Write:
+        write = Write(kind, f"{self.prefix}-{kind}-{next(self._numbers):05d}")
+        self.writes.append(write)
+        return write
+
+
+def actions(
+    clients: Clients,
+    people: People,
+    seed: int,
+    timeout: float,
+    journal: Journal | None = None,
+) -> dict[str, Any]:
     """The mix's actions, each a coroutine function returning "OK" or the failed call's status
-    code name; the person acting is drawn from a seeded RNG."""
+    code name; the person acting is drawn from a seeded RNG. With a `journal`, each write is
+    sent with a request id of its own and recorded there with its outcome."""
     rng = random.Random(seed)
+
+    async def journaled(
+        kind: str, metadata: Any, call: Callable[[Any], Awaitable[Any]], name: str = ""
+    ) -> Any:
+        """`name`: the resource the write is about, for replies that do not name it."""
+        if journal is None:
+            return await call(metadata)
+        write = journal.begin(kind)
+        try:
+            reply = await call((*metadata, ("x-request-id", write.request_id)))
+        except grpc.aio.AioRpcError as exc:
+            write.status = str(exc.code().name)
+            raise
+        write.status, write.name = OK, str(getattr(reply, "name", "") or name)
+        return reply
 
     def answered(steps: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[str]]:
         async def run() -> str:
@@ -229,10 +279,16 @@ def actions(clients: Clients, people: People, seed: int, timeout: float) -> dict
         p = rng.choice(people.coachees)
         who = p.session if rng.random() < 0.5 else p.coach.session
         _auth, _boards, notes, _slots, _sessions = clients.pick()
-        await notes.CreateNote(
-            spb.CreateNoteRequest(parent=p.space, note=spb.Note(kind=spb.SHARED, body=NOTE_BODY)),
-            metadata=who.metadata,
-            timeout=timeout,
+        await journaled(
+            "note",
+            who.metadata,
+            lambda m: notes.CreateNote(
+                spb.CreateNoteRequest(
+                    parent=p.space, note=spb.Note(kind=spb.SHARED, body=NOTE_BODY)
+                ),
+                metadata=m,
+                timeout=timeout,
+            ),
         )
 
     async def list_slots() -> None:
@@ -257,13 +313,22 @@ def actions(clients: Clients, people: People, seed: int, timeout: float) -> dict
         at = people.book_from + timedelta(hours=next(p.coach.slots) % SLOT_HOURS)
         _auth, _boards, _notes, _slots, sessions = clients.pick()
         md = p.session.metadata
-        booked = await sessions.BookSession(
-            pb.BookSessionRequest(parent=p.space, start_time=sch.ts(at)),
-            metadata=md,
-            timeout=timeout,
+        booked = await journaled(
+            "book",
+            md,
+            lambda m: sessions.BookSession(
+                pb.BookSessionRequest(parent=p.space, start_time=sch.ts(at)),
+                metadata=m,
+                timeout=timeout,
+            ),
         )
-        await sessions.CancelSession(
-            pb.CancelSessionRequest(name=booked.name), metadata=md, timeout=timeout
+        await journaled(
+            "cancel",
+            md,
+            lambda m: sessions.CancelSession(
+                pb.CancelSessionRequest(name=booked.name), metadata=m, timeout=timeout
+            ),
+            name=booked.name,
         )
 
     async def coach_dashboard() -> None:

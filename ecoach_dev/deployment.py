@@ -183,6 +183,22 @@ class Deployment:
             proc.kill()
             proc.wait()
 
+    def kill_process(self, name: str) -> None:
+        """SIGKILL, as a crash or the kernel's OOM killer would: no drain, no goodbye to the
+        broker or the database (the fault tests)."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.kill()
+        proc.wait()
+
+    def restart_process(self, name: str) -> None:
+        """Start `name` again (after `kill_process` or `stop_process`), with the environment of
+        the deployment."""
+        if name in self.procs and self.procs[name].poll() is None:
+            raise RuntimeError(f"{name} still runs")
+        self.start_process(name)
+
     def stop_all(self, timeout: float = 15.0) -> None:
         """SIGTERM to every process at once, then wait for each (killed after `timeout`): each
         drains on its own, so a deployment stops in the time of its slowest process, not the

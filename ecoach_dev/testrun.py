@@ -5,7 +5,10 @@ Stages: unit (plain pytest, no I/O); integration (`nameko test`: services in-pro
 eventlet, with real broker and database); end-to-end (plain pytest: services and the gateway as
 subprocesses, called with a real gRPC client, and the web pages in Debian's chromium driven by
 Playwright, installed with apt-get when missing); the smoke scenario again on the machine's own
-PostgreSQL when one answers on 127.0.0.1:5432. Each run uses fresh databases, dropped after.
+PostgreSQL when one answers on 127.0.0.1:5432; the faults under load last (tests/faults: a
+PostgreSQL and a RabbitMQ of the stage's own, paused and restarted mid-load; it runs alone, after
+every other stage, as it kills processes and loads the machine on purpose). Each run uses fresh
+databases, dropped after.
 """
 
 from __future__ import annotations
@@ -151,6 +154,11 @@ def main() -> int:
         )
     else:
         print("\n===== no PostgreSQL on 127.0.0.1:5432: compatibility smoke skipped", flush=True)
+    # Alone, last: nothing else runs on the machine's cores while processes are killed, the
+    # stage's own broker restarted and its own PostgreSQL paused (the shared ones are untouched).
+    results["faults under load"] = run_stage(
+        "faults under load", [*pytest, *temp("faults"), "-s", "tests/faults"], env
+    )
     if started_embedded:
         pg.stop_embedded(config.var_dir)
     print("\n===== summary")

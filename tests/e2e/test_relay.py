@@ -29,6 +29,7 @@ from services.kernel.runtime.outbox import (
     record_events,
 )
 from services.kernel.runtime.publisher import ConfirmingPublisher, PublishFailed
+from tests.support.events import drain
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -83,19 +84,6 @@ def record(engine: sa.Engine, count: int, clock: FixedClock, per_tx: int = 1000)
             for i in range(done, min(count, done + per_tx)):
                 record_event(conn, ThingHappened(thing_id=f"thing-{i % 50}", n=i), clock.now())
         done = min(count, done + per_tx)
-
-
-def drain(amqp_uri: str, queue: str) -> list[str]:
-    ids = []
-    with kombu.Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        while True:
-            message = channel.basic_get(queue, no_ack=True)
-            if message is None:
-                break
-            ids.append(message.properties["message_id"])
-        channel.close()
-    return ids
 
 
 def flush(engine: sa.Engine, amqp_uri: str, queue: str) -> None:

@@ -42,3 +42,17 @@ def publish_event(amqp_uri: str, envelope: Envelope, keys_dir: Path) -> None:
             content_type="application/json",
             content_encoding="utf-8",
         )
+
+
+def drain(amqp_uri: str, queue: str) -> list[str]:
+    """The message ids (a relayed event's id) of every message waiting in `queue`, taken off it."""
+    ids = []
+    with kombu.Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        while True:
+            message = channel.basic_get(queue, no_ack=True)
+            if message is None:
+                break
+            ids.append(message.properties["message_id"])
+        channel.close()
+    return ids

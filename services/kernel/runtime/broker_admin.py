@@ -2,19 +2,22 @@
 
 The migration step uses it (queue length policy, removing the queues of deleted handlers), and so
 do the operator's tool and the test deployments. It answers on port 15672 of the broker's host
-with the AMQP URI's credentials (`rabbitmq-plugins enable rabbitmq_management`).
+(`ECOACH_BROKER_MANAGEMENT_PORT` names another: the fault tests' broker of their own, beside the
+machine's) with the AMQP URI's credentials (`rabbitmq-plugins enable rabbitmq_management`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 MANAGEMENT_PORT = 15672
+MANAGEMENT_PORT_ENV = "ECOACH_BROKER_MANAGEMENT_PORT"
 
 
 def management_url(amqp_uri: str) -> tuple[str, str, str]:
@@ -25,7 +28,8 @@ def management_url(amqp_uri: str) -> tuple[str, str, str]:
         host = f"[{host}]"
     user = unquote(parts.username) if parts.username else "guest"
     password = unquote(parts.password) if parts.password is not None else "guest"
-    return f"http://{host}:{MANAGEMENT_PORT}", user, password
+    port = int(os.environ.get(MANAGEMENT_PORT_ENV) or MANAGEMENT_PORT)
+    return f"http://{host}:{port}", user, password
 
 
 def redacted(amqp_uri: str) -> str:

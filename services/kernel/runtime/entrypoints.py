@@ -34,7 +34,6 @@ from typing import Any
 
 import jwt
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
 from pydantic import BaseModel, ValidationError
 
 from .. import context, metrics, tracing
@@ -62,7 +61,7 @@ from ..tokens import (
     load_service_public_keys,
 )
 from ..validation import INCOMING, validation_error
-from .replies import use_fast_replies
+from .replies import ReplyTolerantRpc, use_fast_replies
 
 log = logging.getLogger(__name__)
 use_fast_replies()
@@ -379,7 +378,7 @@ def rpc(
             return result
 
         entrypoint.__ecoach_rpc__ = meta  # type: ignore[attr-defined]
-        return nameko_rpc(expected_exceptions=DomainError)(entrypoint)
+        return ReplyTolerantRpc.decorator(expected_exceptions=DomainError)(entrypoint)
 
     if fn is not None:
         return decorate(fn)

@@ -14,6 +14,14 @@ every reply: py-spy put that at a fifth of identity's CPU on `GetMember` (docs/b
 broker error it drops that channel and hands the reply to nameko's own path, whose retry policy
 applies; a connection the broker closed (its socket readable: nothing else is read on it) is
 replaced before it is written to.
+
+A reply the broker cannot take because it went away (restarted, the connection dropped) is
+dropped with a warning (`ReplyTolerantRpc`): nameko raises it into the worker's result handler,
+which kills the container, and the whole service process exited on a broker restart (found by
+the fault tests, tests/faults). The request stays unacknowledged on the dead connection: the
+broker delivers it again once the service has reconnected, and the entrypoint refuses it if
+its deadline has passed (services/kernel/runtime/entrypoints.py), as it has when the broker's
+restart outlasts the caller's patience.
 """
 
 from __future__ import annotations
@@ -39,12 +47,15 @@ NON_PERSISTENT = 1
 # The real select: a zero-timeout look needs no trip through eventlet's hub.
 _select = eventlet.patcher.original("select").select
 JSON = "application/json"
-PUBLISH_ERRORS = (
-    OSError,
+# What publishing a reply raises when the broker is gone.
+LOST_BROKER = (
     kombu.exceptions.OperationalError,
+    amqp.exceptions.RecoverableConnectionError,
     amqp.exceptions.ConnectionError,
-    amqp.exceptions.ChannelError,
+    OSError,
 )
+# ... and what the kept reply channel may also raise: the broker refused the publish.
+PUBLISH_ERRORS = (*LOST_BROKER, amqp.exceptions.ChannelError)
 
 
 class ReplyPublisher(Publisher):  # type: ignore[misc]
@@ -135,3 +146,18 @@ class FastResponder(rpc.Responder):  # type: ignore[misc]
 def use_fast_replies() -> None:
     rpc.Responder.publisher_cls = ReplyPublisher
     rpc.Responder = FastResponder
+
+
+class ReplyTolerantRpc(rpc.Rpc):  # type: ignore[misc]
+    """nameko's RPC entrypoint, but a reply lost with the broker does not kill the service."""
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except LOST_BROKER as exc:
+            log.warning(
+                "reply of %s lost: the broker went away (%s); the caller times out",
+                getattr(self, "method_name", "?"),
+                type(exc).__name__,
+            )
+            return result, exc_info
