@@ -553,6 +553,7 @@ def counts(db: WorkerDatabase[ReportingUnit]) -> dict[str, int]:
                 "modules",
                 "space_months",  # the counts kept per space (migration 0004)
                 "space_tools",
+                "space_years",  # the participation counts per space and year (migration 0005)
             )
         }
 

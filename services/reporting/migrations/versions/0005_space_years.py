@@ -6,7 +6,8 @@ year) instead of one per space and month with activity (38,800), and counts its 
 coachees per month from the masks, as seats do. The rows mirror `space_months`: a trigger on
 it writes the changed month's values (its new ones, or zeros when the row goes) into the
 year's row, so the fact tables' triggers (migration 0004) and every writer stay as they are.
-The rows of the counts already kept are mirrored before the trigger is created.
+The rows of the counts already kept are mirrored before the trigger is created; a row without
+participation counts (a month of sessions only) has no year's row written for it.
 
 Revision ID: 0005
 Revises: 0004
@@ -27,6 +28,11 @@ MIRRORED = ("assigned", "submitted", "modules_started", "modules_completed")
 def _set(n: str) -> str:
     """The month `m` (bit `b`) of count `n` set to `v_n` in the year's row `t`."""
     return f"{n}[m] = v_{n}, {n}_mask = (t.{n}_mask & ~b) | CASE WHEN v_{n} <> 0 THEN b ELSE 0 END"
+
+
+def _counted(row: str) -> str:
+    """Whether the space_months row `row` has a participation count."""
+    return "(" + " OR ".join(f"{row}.{n} <> 0" for n in MIRRORED) + ")"
 
 
 def _mirror() -> str:
@@ -63,12 +69,18 @@ def upgrade() -> None:
         *(sa.Column(f"{n}_mask", sa.Integer, nullable=False) for n in MIRRORED),
     )
     op.execute(_mirror())
-    op.execute("SELECT reporting_year_of(c, true) FROM space_months AS c")
-    op.execute("""
+    op.execute(f"SELECT reporting_year_of(c, true) FROM space_months AS c WHERE {_counted('c')}")  # noqa: S608
+    # A row without participation counts (a month of sessions or goals only) changes no
+    # year's row: its month there is zero before and after.
+    op.execute(f"""
         CREATE FUNCTION reporting_space_months_mirrored() RETURNS trigger
         LANGUAGE plpgsql AS $$ BEGIN
-            IF TG_OP <> 'INSERT' THEN PERFORM reporting_year_of(OLD, false); END IF;
-            IF TG_OP <> 'DELETE' THEN PERFORM reporting_year_of(NEW, true); END IF;
+            IF TG_OP <> 'INSERT' AND {_counted("OLD")} THEN
+                PERFORM reporting_year_of(OLD, false);
+            END IF;
+            IF TG_OP <> 'DELETE' AND {_counted("NEW")} THEN
+                PERFORM reporting_year_of(NEW, true);
+            END IF;
             RETURN NULL;
         END $$""")
     op.execute(f"""
