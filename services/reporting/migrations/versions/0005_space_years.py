@@ -75,6 +75,11 @@ def upgrade() -> None:
     op.execute(f"""
         CREATE FUNCTION reporting_space_months_mirrored() RETURNS trigger
         LANGUAGE plpgsql AS $$ BEGIN
+            IF TG_OP = 'UPDATE' AND (OLD.tenant_id, OLD.space_id, OLD.month)
+                                    = (NEW.tenant_id, NEW.space_id, NEW.month) THEN
+                PERFORM reporting_year_of(NEW, true);  -- the same month: overwritten
+                RETURN NULL;
+            END IF;
             IF TG_OP <> 'INSERT' AND {_counted("OLD")} THEN
                 PERFORM reporting_year_of(OLD, false);
             END IF;
