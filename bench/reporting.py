@@ -15,7 +15,8 @@ own migrations, dropped afterwards unless `--keep-db`); no broker, no nameko wor
    signature check: the envelope validated and its payload parsed, then, in one unit of work
    (a `ReportingUnit` on a real connection), the inbox claimed and the fact applied by the
    handler's own function (`handlers/facts.py`); the fact tables' triggers keep the report
-   counts per space (migration 0004) in the same statement.
+   counts per space (migration 0004), and space_months' trigger the participation counts per
+   space and year (0005), in the same statement.
    - `--sample` events (the first ones) one per transaction, as the handler does: events/s,
      and the time a million would take so (extrapolated: this path runs at a few hundred
      events/s on the 2-core machine, so a million would take about an hour).
@@ -553,6 +554,7 @@ def counts(db: WorkerDatabase[ReportingUnit]) -> dict[str, int]:
                 "modules",
                 "space_months",  # the counts kept per space (migration 0004)
                 "space_tools",
+                "space_years",  # the participation counts per space and year (migration 0005)
             )
         }
 

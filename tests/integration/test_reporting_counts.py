@@ -6,7 +6,8 @@ sessions outside the months, late cancellations, removed tools, unsubmitted asse
 second tenant that must not count), and again after facts change (a late cancellation corrected
 to held, a session moved to another month, an assessment submitted, a tool removed, a goal
 open again), after a coachee's erasure and after a rebuild's reset: the counts kept per space
-(migration 0004's triggers) follow every change."""
+(migration 0004's triggers) follow every change, and so do the participation counts mirrored per
+space and year (migration 0005)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from services.kernel.runtime.sql import WorkerDatabase, make_engine
 from services.reporting.domain.facts import TenantFacts
 from services.reporting.domain.reports import KINDS, Query, assemble, build_report, count_facts
 from services.reporting.handlers.personal_data import erase_personal_data
+from services.reporting.storage.tables import PARTICIPATION
 from services.reporting.storage.unit import ReportingUnit
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
@@ -201,6 +203,26 @@ def assert_counts_agree(uow: ReportingUnit, tenant: str) -> None:
                 assert assemble(query, populations, cells) == build_report(query, facts)
                 compared += 1
     assert compared == len(KINDS) * 3 * len(QUERIES)
+    assert_years_mirror_months(uow, tenant)
+
+
+def assert_years_mirror_months(uow: ReportingUnit, tenant: str) -> None:
+    """space_years (migration 0005) holds each space_months row's participation counts in its
+    year's arrays, their masks the months where a count is not zero, and nothing else."""
+    months: dict[tuple[str, int], dict[str, list[int]]] = {}
+    for r in uow.space_months.rows_of(tenant):
+        if not any(getattr(r, n) for n in PARTICIPATION):
+            continue  # a month without participation counts writes no year's row
+        year = months.setdefault((r.space_id, r.month.year), {n: [0] * 12 for n in PARTICIPATION})
+        for n in PARTICIPATION:
+            year[n][r.month.month - 1] = getattr(r, n)
+    years = {(r.space_id, r.year): r for r in uow.space_years.rows_of(tenant)}
+    assert set(months) <= set(years)
+    for key, r in years.items():
+        want = months.get(key, {n: [0] * 12 for n in PARTICIPATION})
+        for n in PARTICIPATION:
+            assert list(getattr(r, n)) == want[n], (key, n)
+            assert getattr(r, f"{n}_mask") == sum(1 << i for i, v in enumerate(want[n]) if v)
 
 
 def two_tenants(
@@ -238,7 +260,7 @@ def test_kept_counts_follow_corrections_erasure_and_reset(
         for store in uow.fact_stores().values():
             store.clear(tenant)
     with db.read_only() as uow:
-        for store in (uow.space_months, uow.space_tools):
+        for store in (uow.space_months, uow.space_tools, uow.space_years):
             assert list(store.rows_of(tenant)) == []
         assert list(uow.space_months.rows_of(other)) != []
         assert_counts_agree(uow, other)

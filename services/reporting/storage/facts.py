@@ -212,6 +212,12 @@ class SpaceTools(Counts):
     table = t.space_tools
 
 
+class SpaceYears(Counts):
+    """Mirrored from space_months by its own trigger (migration 0005)."""
+
+    table = t.space_years
+
+
 def _member(r: Any) -> f.Member:
     return f.Member(
         member_id=r.member_id,

@@ -3,18 +3,19 @@ metric), its value, as `domain.reports.count_facts` counts them from the facts (
 tests/integration/test_reporting_counts.py checks that both agree). No fact row leaves the
 database; the disclosure rule stays in the domain (`domain.reports.assemble`).
 
-One statement per report: the kept coachees (filters), their spaces (not drafts) and which of
-them overlap the range, the population (distinct coachees with such a space, with their
-group) and their spaces; then the report kind's rows, one per (group, coachee, month) with a
-column per count, read from the counts kept per space and month (`space_months`) and per space
-(`space_tools`) rather than from the facts (migration 0004: a few rows per coachee instead of
-every session); then each count summed per group and month and over the whole range, and each
-count of people (distinct coachees with a non-zero count) counted so; one row per non-zero
-value.
+One statement per report: the population's spaces (not drafts) with their coachee's group (the
+kept coachees' memberships joined in one pass), which of them overlap the range, the population
+(distinct coachees with such a space) and all their spaces; then the kind's values, read from the
+counts kept per space and month (`space_months`), per space (`space_tools`) and, for modules and
+assessments, per space and year (`space_years`) rather than from the facts (migrations 0004 and
+0005: a few rows per coachee instead of every session): each count summed per group and month
+and over the whole range, and each count of people (distinct coachees with a non-zero count)
+from month bit masks merged per coachee; one row per non-zero value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,20 +43,26 @@ IN_RANGE = "c.month BETWEEN CAST(:start AS date) AND CAST(:end AS date)"
 @dataclass(frozen=True)
 class Shape:
     """A kind's rows: `rows` gives grp, person, month (a date, NULL if the kind is not monthly)
-    and a column per name of `objects` (summed) and of `people`'s values; `people` maps a
-    metric to the column whose non-zero value makes a coachee count in it. `always`: metrics
-    given even when zero (a sum over the population's spaces, as the reference gives them)."""
+    and a column per name of `objects`, summed per group and month unless `values` counts them
+    otherwise; `people` maps a count of people (distinct coachees), which only `values` counts,
+    to the count of objects it follows. `always`: metrics given even when zero (a sum over the
+    population's spaces, as the reference gives them)."""
 
     rows: str
     objects: tuple[str, ...] = ()
     people: dict[str, str] = field(default_factory=dict)
     always: tuple[str, ...] = ()
-    values: str = ""  # the values per group and month, if not the usual sums and counts
+    # the values per group and month, if not the usual sums and counts (a function: of the
+    # number of months of the range)
+    values: str | Callable[[int], str] = ""
 
 
 def month_index(column: str) -> str:
     """The month of `column` (a date) as its place in the range, 0 for the first."""
-    return f"(CAST(extract(year FROM {column}) * 12 + extract(month FROM {column}) AS int) - :base)"
+    return (
+        f"(CAST(date_part('year', {column}) AS int) * 12"
+        f" + CAST(date_part('month', {column}) AS int) - :base)"
+    )
 
 
 # A space's first and last month of seat in the range (the last before the first: none).
@@ -70,6 +77,78 @@ def _months(columns: tuple[str, ...], where: str = "") -> str:
         FROM space_months c JOIN spaces_kept sp ON sp.space_id = c.space_id
         WHERE c.tenant_id = :tenant AND {IN_RANGE} {where}
     """  # noqa: S608 (fixed texts only: no value is formatted into a statement)
+
+
+def _participation(*counts: tuple[str, str]) -> Shape:
+    """Objects and the distinct coachees they belong to (assessments, modules), read from the
+    counts kept per space and year (`space_years`, migration 0005: one row per space and year,
+    each count an array of its months and a mask of its non-zero months). The objects: each
+    month's array element summed per group; the coachees: each space's masks shifted to the
+    range's bits and merged per coachee, then counted per group and masks (a few hundred rows)
+    and per month, as seats are."""
+
+    def values(months: int) -> str:
+        objects = ", ".join(
+            f"coalesce(sum(y.{n}[:m{i}]) FILTER (WHERE y.year = :y{i}), 0) AS {n}_{i}"
+            for n, _ in counts
+            for i in range(months)
+        )
+        # A year's bit 0 (January) is the range's bit year * 12 + 1 - base (negative: before).
+        shift = "(y.year * 12 + 1 - :base)"
+        masks = ", ".join(
+            f"""bit_or(CASE WHEN {shift} >= 0 THEN CAST(y.{n}_mask AS bigint) << {shift}
+                            ELSE CAST(y.{n}_mask AS bigint) >> -{shift} END) & :full AS {n}"""
+            for n, _ in counts
+        )
+        names = [n for n, _ in counts]
+        zeros = ", ".join("0" for _ in names)
+        per_month = ", ".join(
+            "("
+            + ", ".join((f"(CAST(:months AS date[]))[{i + 1}]", *(f"{n}_{i}" for n in names)))
+            + ")"
+            for i in range(months)
+        )
+        whole = ", ".join(" + ".join(f"{n}_{i}" for i in range(months)) for n in names)
+        people = [p for _, p in counts]
+        return f"""
+            years AS (
+                SELECT sp.grp, sp.person, y.*
+                FROM space_years y JOIN spaces_kept sp ON sp.space_id = y.space_id
+                WHERE y.tenant_id = :tenant AND y.year BETWEEN :first_year AND :last_year
+            ), objects AS (
+                SELECT y.grp, {objects} FROM years y GROUP BY y.grp
+            ), masks AS (
+                SELECT grp, {", ".join(names)}, CAST(count(*) AS int) AS coachees FROM (
+                    SELECT y.grp, y.person, {masks} FROM years y GROUP BY y.grp, y.person
+                ) AS persons
+                GROUP BY grp, {", ".join(names)}
+            ), kind_values AS (
+                SELECT grp, month, {", ".join(f"sum({c}) AS {c}" for c in (*names, *people))}
+                FROM (
+                    SELECT o.grp, x.month, {", ".join(f"x.{n}" for n in names)}, {zeros}
+                    FROM objects o CROSS JOIN LATERAL (VALUES {per_month},
+                                                              (NULL, {whole}))
+                        AS x(month, {", ".join(names)})
+                    UNION ALL
+                    SELECT grp, m.month, {zeros}, {
+            ", ".join(f"sum(coachees) FILTER (WHERE {n} & m.bit <> 0)" for n in names)
+        }
+                    FROM masks
+                    CROSS JOIN unnest(CAST(:months AS date[]), CAST(:bits AS bigint[]))
+                        AS m(month, bit)
+                    GROUP BY grp, m.month
+                    UNION ALL
+                    SELECT grp, NULL, {zeros}, {
+            ", ".join(f"sum(coachees) FILTER (WHERE {n} <> 0)" for n in names)
+        }
+                    FROM masks GROUP BY grp
+                ) AS v (grp, month, {", ".join((*names, *people))})
+                GROUP BY grp, month
+            )"""  # noqa: S608 (the kind's fixed names and numbers only)
+
+    return Shape(
+        "", objects=tuple(n for n, _ in counts), people={p: n for n, p in counts}, values=values
+    )
 
 
 SESSIONS = ("held", "cancelled_late", "cancelled_in_time", "no_show_coachee", "no_show_coach")
@@ -144,45 +223,23 @@ SHAPES = {
         always=("sessions_planned",),
     ),
     "goals": Shape(_months(("goals_achieved",), "AND c.goals_achieved <> 0"), ("goals_achieved",)),
-    "assessments": Shape(
-        _months(("assigned", "submitted"), "AND (c.assigned <> 0 OR c.submitted <> 0)"),
-        objects=("assigned", "submitted"),
-        people={"coachees_assigned": "assigned", "coachees_submitted": "submitted"},
+    "assessments": _participation(
+        ("assigned", "coachees_assigned"), ("submitted", "coachees_submitted")
     ),
-    "modules": Shape(
-        _months(
-            ("modules_started", "modules_completed"),
-            "AND (c.modules_started <> 0 OR c.modules_completed <> 0)",
-        ),
-        objects=("modules_started", "modules_completed"),
-        people={"coachees_started": "modules_started", "coachees_completed": "modules_completed"},
+    "modules": _participation(
+        ("modules_started", "coachees_started"), ("modules_completed", "coachees_completed")
     ),
 }
 
 
-def _counted(shape: Shape) -> str:
+def _counted(shape: Shape, months: int) -> str:
     """The kind's values per group and month, and per group over the whole range (month NULL),
     one row per metric."""
     summed = [f"sum({n}) AS {n}" for n in shape.objects]
-    if shape.values:
+    if callable(shape.values):
+        values = shape.values(months)
+    elif shape.values:
         values = shape.values
-    elif shape.people:  # the rows per coachee and month first, their people counted after
-        columns = dict.fromkeys((*shape.objects, *shape.people.values()))
-        counted = [
-            *summed,
-            *(f"count(*) FILTER (WHERE {c} > 0) AS {m}" for m, c in shape.people.items()),
-        ]
-        sums = ", ".join(f"sum({c}) AS {c}" for c in columns)
-        values = f"""
-            people AS (
-                SELECT grp, person, month, {sums} FROM kind_rows GROUP BY grp, person, month
-            ), persons AS (
-                SELECT grp, person, {sums} FROM people GROUP BY grp, person
-            ), kind_values AS (
-                SELECT grp, month, {", ".join(counted)} FROM people GROUP BY grp, month
-                UNION ALL
-                SELECT grp, NULL, {", ".join(counted)} FROM persons GROUP BY grp
-            )"""  # noqa: S608 (the kind's fixed names only)
     else:
         values = f"""
             kind_values AS (
@@ -200,7 +257,7 @@ def _counted(shape: Shape) -> str:
     """  # noqa: S608
 
 
-def _statement(kind: str, group_by: str | None) -> str:
+def _statement(kind: str, group_by: str | None, months: int) -> str:
     group = f"m.{group_by}" if group_by in GROUPABLE else "NULL"
     filters = " ".join(
         f"AND (CAST(:{a} AS text[]) IS NULL OR m.{a} = ANY(CAST(:{a} AS text[])))"
@@ -208,24 +265,21 @@ def _statement(kind: str, group_by: str | None) -> str:
     )
     shape = SHAPES[kind]
     return f"""
-        WITH coachees AS MATERIALIZED (
-            SELECT m.person_id, {group} AS grp FROM members m
-            WHERE m.tenant_id = :tenant AND 'coachee' = ANY(m.roles)
-              AND m.status IN ('active', 'deactivated') {filters}
-        ), spaces_all AS MATERIALIZED (
-            SELECT s.space_id, s.coachee_person_id AS person, c.grp, s.status,
+        WITH spaces_all AS MATERIALIZED (
+            SELECT s.space_id, s.coachee_person_id AS person, {group} AS grp, s.status,
                    s.sessions_planned, s.starts_on, s.ends_on,
                    (s.starts_on <= CAST(:end AS date)
                     AND (s.ends_on IS NULL OR s.ends_on >= CAST(:start AS date))) AS in_range
-            FROM spaces s JOIN coachees c ON c.person_id = s.coachee_person_id
+            FROM spaces s JOIN members m ON m.person_id = s.coachee_person_id
             WHERE s.tenant_id = :tenant AND s.status <> 'draft'
+              AND m.tenant_id = :tenant AND 'coachee' = ANY(m.roles)
+              AND m.status IN ('active', 'deactivated') {filters}
         ), population AS MATERIALIZED (
-            SELECT DISTINCT person, grp FROM spaces_all WHERE in_range
+            SELECT person, grp FROM spaces_all WHERE in_range GROUP BY person, grp
         ), spaces_kept AS MATERIALIZED (
-            SELECT * FROM spaces_all WHERE person IN (SELECT person FROM population)
-        ), kind_rows AS (
-            {shape.rows}
-        ), {_counted(shape)}
+            SELECT * FROM spaces_all
+            WHERE in_range OR person IN (SELECT person FROM population)
+        ), {f"kind_rows AS ({shape.rows}), " if shape.rows else ""}{_counted(shape, months)}
         UNION ALL
         SELECT 'population', grp, NULL, NULL, count(*) FROM population GROUP BY grp
     """  # noqa: S608 (only the kind's and the attribute's fixed texts are formatted in)
@@ -249,8 +303,14 @@ class ReportCounts:
             "months": [first_day(m) for m in months],
             # seats: the months as bits (month_index), the first month's number, the last's place
             "bits": [1 << i for i in range(len(months))],
+            "full": (1 << len(months)) - 1,
             "base": start.year * 12 + start.month,
             "last": len(months) - 1,
+            # modules, assessments: each month's year and place in it (1 to 12)
+            **{f"y{i}": int(m[:4]) for i, m in enumerate(months)},
+            **{f"m{i}": int(m[5:]) for i, m in enumerate(months)},
+            "first_year": int(months[0][:4]),
+            "last_year": int(months[-1][:4]),
         }
         for attribute in GROUPABLE:
             values = query.filters.get(attribute)
@@ -261,7 +321,9 @@ class ReportCounts:
         # (its estimates of these CTEs' rows are far too high: it compiled for 1.7 s to save
         # nothing), and sorts and hashes of a large tenant's counts kept in memory.
         self.connection.execute(SETTINGS)
-        rows = self.connection.execute(text(_statement(query.kind, query.group_by)), params)
+        rows = self.connection.execute(
+            text(_statement(query.kind, query.group_by, len(months))), params
+        )
         for part, grp, month, metric, value in rows:
             if query.group_by is None:
                 group: GroupKey = (TOTAL, "")

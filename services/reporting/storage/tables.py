@@ -164,3 +164,17 @@ space_tools = Table(
     Column("space_id", String(40), primary_key=True),
     *_counts("tools_total", "tools_open", "tools_done"),
 )
+
+# Per space and UTC year (migration 0005, mirrored from space_months by a trigger): the
+# participation counts, each an array of the year's 12 months and a mask of its non-zero months
+# (bit 0: January).
+PARTICIPATION = ("assigned", "submitted", "modules_started", "modules_completed")
+space_years = Table(
+    "space_years",
+    metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("space_id", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    *(Column(n, ARRAY(Integer), nullable=False) for n in PARTICIPATION),
+    *(Column(f"{n}_mask", Integer, nullable=False) for n in PARTICIPATION),
+)

@@ -15,6 +15,7 @@ from .facts import (
     SpaceMonths,
     Spaces,
     SpaceTools,
+    SpaceYears,
     Tools,
 )
 from .reports import ReportCounts
@@ -32,6 +33,7 @@ class ReportingUnit(UnitOfWork):
     report_counts = Repository(ReportCounts)  # a report's counts, counted in SQL
     space_months = Repository(SpaceMonths)  # counts kept by triggers (migration 0004)
     space_tools = Repository(SpaceTools)
+    space_years = Repository(SpaceYears)  # mirrored from space_months (migration 0005)
 
     def fact_stores(self) -> dict[str, FactStore]:
         """Every table of facts, by its name (a rebuild empties them all), then the counts kept
@@ -46,6 +48,7 @@ class ReportingUnit(UnitOfWork):
             self.modules,
             self.space_months,
             self.space_tools,
+            self.space_years,
         ]
         return {store.table.name: store for store in stores}
 
