@@ -4,7 +4,6 @@ turns NOT_SERVING, and a request that timed out is not executed when identity co
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,19 +43,18 @@ def test_identity_down_is_unavailable_in_time_and_the_late_request_never_runs(
 
         own_deployment.stop_process("identity")
         email = unique_email("late")
-        started = time.monotonic()
         with pytest.raises(grpc.RpcError) as raised:
             api.members.AddMember(
                 pb.AddMemberRequest(parent=tenant.name, email=email, roles=[pb.COACH]),
                 metadata=(*operator.metadata, ("x-request-id", f"late-{email}")),
                 timeout=2.0,
             )
-        elapsed = time.monotonic() - started
         details = error_details(raised.value)
-        # UNAVAILABLE from the gateway, not the client's own DEADLINE_EXCEEDED
+        # UNAVAILABLE from the gateway, not the client's own DEADLINE_EXCEEDED: the answer came
+        # within the deadline (the client's wall clock around the call is no proof of that: a
+        # CI run measured 2.03 s on a slow machine for an answer that was in time)
         assert details.code == grpc.StatusCode.UNAVAILABLE, details
         assert details.reason == "SERVICE_UNAVAILABLE"
-        assert elapsed < 2.0
         own_deployment.wait_health("identity", NOT_SERVING, timeout=15)
 
         own_deployment.start_process("identity")
