@@ -12,6 +12,7 @@ import pytest
 from ecoach_ops import republish
 from ecoach_ops.cli import NOT_DONE, REPORTING_SOURCES, main
 from services.kernel.clock import FixedClock
+from services.kernel.config import settings
 
 CLOCK = FixedClock(datetime(2027, 3, 1, tzinfo=UTC))
 UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/"
@@ -38,7 +39,14 @@ def test_the_command_says_what_failed_and_that_running_again_is_harmless(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ECOACH_KEYS_DIR", str(tmp_path))
-    assert main(["republish", "spaces", "--amqp-uri", UNREACHABLE]) == NOT_DONE
+    # The settings are read once a process (cached): read them again with this key folder, not
+    # the checkout's var/keys, which holds an operator key once `make run` has run.
+    settings.cache_clear()
+    try:
+        assert main(["republish", "spaces", "--amqp-uri", UNREACHABLE]) == NOT_DONE
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
     err = capsys.readouterr().err
     assert "no operator key" in err and "running the command again is harmless" in err
 
