@@ -20,6 +20,11 @@ LOCALE = "locale"
 # The client's network address as the gateway saw it (x-forwarded-for only from trusted
 # proxies); identity throttles sign-ins by it.
 CLIENT_ADDRESS = "client_address"
+# Set by the receiving RPC entrypoint from the AMQP message itself, never from its headers
+# (services/kernel/runtime/replies.py): the call's correlation id, the same on every delivery
+# of one call, and whether the broker is delivering it again. Not forwarded to nested calls.
+DELIVERY = "ecoach_delivery"
+REDELIVERED = "ecoach_redelivered"
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
@@ -56,3 +61,34 @@ def request_scope(request_id: str | None, deadline: float | None) -> Iterator[Re
     finally:
         _request_id.reset(t1)
         _deadline.reset(t2)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The RPC call a worker serves (services/kernel/runtime/receipts.py): `call` is its
+    correlation id, `worker` this worker's own id (another delivery of the same call has
+    another), `method` for the record."""
+
+    call: str
+    worker: str
+    method: str
+
+
+_delivery: contextvars.ContextVar[Delivery | None] = contextvars.ContextVar(
+    "delivery", default=None
+)
+
+
+def current_delivery() -> Delivery | None:
+    return _delivery.get()
+
+
+@contextmanager
+def delivery_scope(call: str | None, method: str) -> Iterator[Delivery | None]:
+    """While an RPC worker runs: its units of work record the call's receipt when they write."""
+    delivery = Delivery(call, secrets.token_hex(8), method) if call else None
+    token = _delivery.set(delivery)
+    try:
+        yield delivery
+    finally:
+        _delivery.reset(token)

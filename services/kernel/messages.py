@@ -27,6 +27,10 @@ MESSAGES: dict[str, str] = {
     "INTERNAL": N_("Something went wrong on our side. Please try again later."),
     # specific reasons
     "INVALID_CREDENTIALS": N_("The email or password is incorrect."),
+    "ALREADY_DONE": N_(
+        "This change was saved, but its confirmation was lost on the way. Reload the page to "
+        "see it before doing it again."
+    ),
     "FEED_THROTTLED": N_(
         "This calendar was fetched too often. Your calendar application will retry later."
     ),

@@ -207,7 +207,7 @@ def test_a_relay_that_cannot_publish_leaves_the_rows_for_later(
     working.publisher.close()
 
 
-def test_sent_rows_and_old_inbox_ids_are_pruned(
+def test_sent_rows_old_inbox_ids_and_old_rpc_receipts_are_pruned(
     engine: sa.Engine, amqp_uri: str, queue: str
 ) -> None:
     clock = FixedClock(NOW + timedelta(days=1))
@@ -221,17 +221,25 @@ def test_sent_rows_and_old_inbox_ids_are_pruned(
     )
     while r.run_once():
         pass
+    receipt = sa.text(
+        "INSERT INTO rpc_receipts (call_id, worker, method, recorded_at)"
+        " VALUES (:call, 'w', 'toy.m', :at)"
+    )
     with engine.begin() as conn:
         assert claim_inbox(conn, "toy.h", "evt_old", clock.now())
         assert not claim_inbox(conn, "toy.h", "evt_old", clock.now())  # a duplicate
+        conn.execute(receipt, {"call": "call_old", "at": clock.now()})  # an RPC call's receipt
     clock.advance(timedelta(days=2))
     with engine.begin() as conn:
         record_event(conn, ThingHappened(thing_id="fresh", n=0), clock.now())
+        conn.execute(receipt, {"call": "call_fresh", "at": clock.now()})
     sent, seen = r.prune()
-    assert sent > 0 and seen == 1
+    assert sent > 0 and seen == 2  # the old inbox id and the old receipt
     with engine.connect() as conn:
         left = conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one()
+        calls = conn.execute(sa.text("SELECT call_id FROM rpc_receipts")).scalars().all()
     assert left == 1  # the unsent row stays
+    assert calls == ["call_fresh"]
     r.publisher.close()
 
 

@@ -17,12 +17,15 @@ from bench.load import Journal, Write
 from bench.openloop import OK, Outcome
 from ecoach_dev.deployment import Deployment
 from services.kernel.registry import SERVICE_NAMES
+from services.kernel.runtime.receipts import ALREADY_DONE
 from tests.support.events import drain
 
 # What a client may see under these faults: an answer, or "not now" (the gateway's UNAVAILABLE,
 # or the deadline passing). Anything else (INTERNAL, UNKNOWN, a wrong answer) is a bug.
 NOT_NOW = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"})
-ALLOWED = NOT_NOW | {OK}
+# Or, for a write an earlier delivery of its call had made, the answer lost (a service killed
+# between its commit and its acknowledgement: receipts, ADR 0029): it must have committed once.
+ALLOWED = NOT_NOW | {OK, ALREADY_DONE}
 # A write without an answer: the drain time of the run cut it off (counted as "not now").
 PENDING = "PENDING"
 
@@ -132,8 +135,10 @@ def check_writes(
                 )
         elif len(found) > 1:
             report.problems.append(f"{w.request_id} ({w.status}) committed {len(found)} times")
+        elif w.status == ALREADY_DONE and not found:
+            report.problems.append(f"{w.request_id} answered {ALREADY_DONE} but never committed")
         elif found:
-            if w.status not in NOT_NOW | {PENDING}:
+            if w.status not in NOT_NOW | {PENDING, ALREADY_DONE}:
                 report.problems.append(f"{w.request_id} committed yet answered {w.status}")
             report.maybe.append(w.request_id)
         if found:

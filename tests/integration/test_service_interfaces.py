@@ -66,6 +66,8 @@ class FakeAuth:
     deadline = None
     locale = "en"
     client_address = ""
+    delivery = None  # no call of its own: no RPC receipt (services/kernel/runtime/receipts.py)
+    redelivered = False
 
     def __init__(self) -> None:
         self.caller: Caller = ADMIN

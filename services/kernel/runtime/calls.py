@@ -48,6 +48,8 @@ class _MethodCall(MethodProxy):  # type: ignore[misc]
 
     def get_message_headers(self, worker_ctx: Any) -> dict[str, Any]:
         headers: dict[str, Any] = super().get_message_headers(worker_ctx)
+        for own in (context.DELIVERY, context.REDELIVERED):  # this worker's call, not the next's
+            headers.pop(self._get_header_name(own), None)
         if self._authorization is not None:
             headers[self._get_header_name(context.AUTHORIZATION)] = self._authorization
         traceparent = tracing.current_traceparent()

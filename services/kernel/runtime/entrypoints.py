@@ -61,7 +61,9 @@ from ..tokens import (
     load_service_public_keys,
 )
 from ..validation import INCOMING, validation_error
+from . import receipts
 from .replies import ReplyTolerantRpc, use_fast_replies
+from .sql import WorkerDatabase
 
 log = logging.getLogger(__name__)
 use_fast_replies()
@@ -98,6 +100,10 @@ class WorkerAuth:
         self.locale: str = str(data.get(context.LOCALE) or "en")
         self.client_address: str = str(data.get(context.CLIENT_ADDRESS) or "")
         self.traceparent: Any = data.get(tracing.TRACEPARENT)
+        # From the AMQP message itself (replies.ReplyTolerantRpc), for receipts.py.
+        delivery = data.get(context.DELIVERY)
+        self.delivery: str | None = str(delivery)[:64] if delivery else None
+        self.redelivered: bool = data.get(context.REDELIVERED) is True
 
     def resolve(self, meta: RpcMeta) -> Caller:
         if meta.public:
@@ -315,6 +321,7 @@ def rpc(
             service = getattr(self, "name", "")
             with (
                 context.request_scope(auth.request_id, auth.deadline),
+                context.delivery_scope(auth.delivery, f"{service}.{fn.__name__}"),
                 tracing.span(
                     f"{service}.{fn.__name__}",
                     tracing.SpanKind.SERVER,
@@ -358,6 +365,12 @@ def rpc(
                     "The request's deadline had passed.", reason="DEADLINE_PASSED"
                 )
             caller = auth.resolve(meta)
+            database = getattr(self, "db", None)
+            if auth.redelivered and auth.delivery and isinstance(database, WorkerDatabase):
+                # Delivered again (its first worker died or lost the broker before it could
+                # acknowledge it): not run twice if that worker's write was committed.
+                with database.read_only() as uow:
+                    receipts.refuse_if_done(uow.connection, auth.delivery)
             if not model_cache:
                 model_cache.append(_request_model(fn))
             try:

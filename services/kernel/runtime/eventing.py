@@ -142,7 +142,7 @@ class EventRelay(DependencyProvider):  # type: ignore[misc]
                 try:
                     sent, seen = relay.prune()
                     if sent or seen:
-                        log.info("pruned %d sent event(s) and %d inbox row(s)", sent, seen)
+                        log.info("pruned %d sent event(s), %d inbox and receipt row(s)", sent, seen)
                 except Exception:
                     log.exception("pruning the outbox failed")
 

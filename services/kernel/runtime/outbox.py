@@ -104,6 +104,20 @@ inbox = Table(
 )
 
 
+# One row per RPC call whose worker committed a write (services/kernel/runtime/receipts.py): a
+# delivery of the same call again (the broker redelivers a request whose worker died before
+# acknowledging it) is refused instead of writing twice. Pruned after the inbox's retention.
+rpc_receipts = Table(
+    "rpc_receipts",
+    EVENT_METADATA,
+    Column("call_id", String(64), primary_key=True),
+    Column("worker", String(32), nullable=False),
+    Column("method", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("rpc_receipts_recorded_at", "recorded_at"),
+)
+
+
 def create_event_tables(bind: Connection) -> None:
     """For a service's migration: the outbox, sequence and inbox tables (version 1)."""
     EVENT_METADATA.create_all(bind)
@@ -118,6 +132,16 @@ def add_traceparent_column(bind: Connection) -> None:
 
 def drop_traceparent_column(bind: Connection) -> None:
     bind.exec_driver_sql("ALTER TABLE outbox DROP COLUMN IF EXISTS traceparent")
+
+
+def add_receipts_table(bind: Connection) -> None:
+    """For a service's migration, once: `rpc_receipts`, to databases made before it was in
+    `create_event_tables`."""
+    rpc_receipts.create(bind, checkfirst=True)
+
+
+def drop_receipts_table(bind: Connection) -> None:
+    rpc_receipts.drop(bind, checkfirst=True)
 
 
 def drop_event_tables(bind: Connection) -> None:
@@ -306,6 +330,7 @@ _prune_outbox = delete(outbox).where(
     outbox.c.sent_at.is_not(None), outbox.c.sent_at < bindparam("before")
 )
 _prune_inbox = delete(inbox).where(inbox.c.applied_at < bindparam("before"))
+_prune_receipts = delete(rpc_receipts).where(rpc_receipts.c.recorded_at < bindparam("before"))
 _backlog = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
 # Both from the partial index of unsent rows: cheap however many sent rows wait for pruning.
 _unsent = select(func.count(), func.min(outbox.c.recorded_at)).where(outbox.c.sent_at.is_(None))
@@ -412,7 +437,8 @@ class Relay:
         return len(sent)
 
     def prune(self) -> tuple[int, int]:
-        """Delete sent outbox rows and applied-event ids older than their retention."""
+        """Delete sent outbox rows, applied-event ids and RPC receipts older than their
+        retention (receipts: the inbox's, far beyond any request's deadline)."""
         now = self.clock.now()
         with self.engine.begin() as conn:
             sent = conn.execute(
@@ -420,6 +446,9 @@ class Relay:
             ).rowcount
             seen = conn.execute(
                 _prune_inbox, {"before": now - self.settings.inbox_retention}
+            ).rowcount
+            seen += conn.execute(
+                _prune_receipts, {"before": now - self.settings.inbox_retention}
             ).rowcount
         return int(sent or 0), int(seen or 0)
 

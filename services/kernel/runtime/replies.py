@@ -41,6 +41,8 @@ from nameko import rpc
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import UnserializableValueError, serialize
 
+from .. import context
+
 log = logging.getLogger(__name__)
 
 NON_PERSISTENT = 1
@@ -149,7 +151,16 @@ def use_fast_replies() -> None:
 
 
 class ReplyTolerantRpc(rpc.Rpc):  # type: ignore[misc]
-    """nameko's RPC entrypoint, but a reply lost with the broker does not kill the service."""
+    """nameko's RPC entrypoint, but a reply lost with the broker does not kill the service; and
+    its workers know their call (receipts.py: a write once per call)."""
+
+    def unpack_message_headers(self, message: Any) -> dict[str, Any]:
+        """The context data, plus the call's correlation id and whether the broker delivers it
+        again, from the message itself: set last, so no header can stand in for them."""
+        data: dict[str, Any] = super().unpack_message_headers(message)
+        data[context.DELIVERY] = message.properties.get("correlation_id")
+        data[context.REDELIVERED] = bool(message.delivery_info.get("redelivered"))
+        return data
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         try:

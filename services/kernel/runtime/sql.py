@@ -26,7 +26,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from .. import tracing
 from ..clock import Clock
+from ..context import current_delivery
 from ..events import Envelope, EventPayload
+from . import receipts
 from .greening import ensure_green_psycopg
 from .outbox import hold_sequences, record_event, record_events
 
@@ -223,13 +225,28 @@ class WorkerDatabase(Generic[U]):
         with connection.begin():  # commits on success, rolls back on any exception
             uow = self._unit(connection, self.clock)
             yield uow
+            delivery = current_delivery()
+            if delivery is not None:  # an RPC worker's write: once per call (receipts.py)
+                receipts.record(connection, delivery, self.clock.now())
         if uow.recorded and self._on_events is not None:
             self._on_events()  # committed: wake the relay
 
     @contextmanager
+    def snapshot(self) -> Iterator[U]:
+        """Reads that must agree with each other, such as a count and the row that describes
+        it: one REPEATABLE READ, READ ONLY transaction, so every statement sees the database as
+        of the first. Under `read_only` a writer committing between two statements shows the
+        second its work and hides it from the first (a push counted as done with no push
+        time)."""
+        connection = self.connection
+        with connection.begin():
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield self._unit(connection, self.clock)
+
+    @contextmanager
     def read_only(self) -> Iterator[U]:
         """Queries without a transaction: no BEGIN and COMMIT round trips. For use cases that
-        only read, and can live with each statement seeing its own snapshot."""
+        only read, and can live with each statement seeing its own snapshot (else `snapshot`)."""
         connection = self.connection
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None

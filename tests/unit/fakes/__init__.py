@@ -86,5 +86,7 @@ class FakeDatabase(Generic[S]):
         yield uow
         assert not uow.recorded, "events recorded in a read-only unit of work"
 
+    snapshot = read_only  # one thread, no concurrent writer: every read already agrees
+
     def events_of(self, model: type[EventPayload]) -> list[Any]:
         return [e for e in self.events if isinstance(e, model)]
