@@ -10,7 +10,8 @@ own migrations, dropped afterwards unless `--keep-db`); no broker, no nameko wor
    cancelled in time or late, or a no-show; some late cancellations corrected to held, each
    change re-emitting the session's whole state with a higher sequence), goals achieved,
    assessments assigned and submitted, modules started and completed, toolbox tools unlocked
-   and done: `--events` events in all, each as the envelope JSON its publisher's relay sends.
+   and done; then more sessions in their spaces, beyond the plan, until exactly `--events`
+   events in all, each as the envelope JSON its publisher's relay sends.
    Each event goes through what reporting's `@on_event` handler does with it after the
    signature check: the envelope validated and its payload parsed, then, in one unit of work
    (a `ReportingUnit` on a real connection), the inbox claimed and the fact applied by the
@@ -130,6 +131,7 @@ class Stream:
         self.rng = random.Random(seed)
         self.coach = new_id("per")
         self.admin = new_id("per")
+        self.spaces: list[tuple[str, str, datetime]] = []  # each coachee's space and first week
 
     def membership(self, person: str, roles: list[str], n: int, **attrs: Any) -> Iterator[Wire]:
         member_id, at = new_id("mem"), BASE - timedelta(days=30) + timedelta(minutes=n)
@@ -166,9 +168,21 @@ class Stream:
             )
 
     def __iter__(self) -> Iterator[Wire]:
+        """Every coachee's history, then (without end: `build` stops at its count) more
+        sessions in the coachees' spaces, beyond the plan, one coachee after another: so a
+        count of events is reached exactly whatever the random histories add up to, with the
+        population unchanged."""
         yield from self.membership(self.admin, ["tenant_admin"], 0)
+        self.spaces.clear()
         for n in range(self.coachees):
             yield from self.coachee(n)
+        extra = 0
+        while self.spaces:
+            for space_id, person, first in self.spaces:
+                yield from self.session(
+                    space_id, person, first + timedelta(weeks=self.sessions + extra)
+                )
+            extra += 1
 
     def coachee(self, n: int) -> Iterator[Wire]:
         rng, tenant = self.rng, self.tenant_id
@@ -194,6 +208,7 @@ class Stream:
         yield wire(sc.SpaceCreated(status="draft", updated_at=opened, **space), 1, opened)
         yield wire(sc.SpaceActivated(status="active", updated_at=opened, **space), 2, opened)
         first = datetime.combine(starts_on, BASE.timetz())
+        self.spaces.append((space_id, person, first))
         for s in range(self.sessions):
             yield from self.session(space_id, person, first + timedelta(weeks=s))
         if rng.random() < 0.3:

@@ -309,7 +309,9 @@ def test_a_nested_call_waits_no_longer_than_the_deadline(services: dict[str, Any
             authorization=person_token(),
             deadline=time.time() + 0.5,
         )
-    assert time.monotonic() - started < 1.5
+    # Before the nap could have ended: the nested call gave up at the deadline, not after the
+    # callee's answer (the bound is the nap itself, so a slow machine cannot make it flake).
+    assert time.monotonic() - started < 2
 
 
 def test_a_request_whose_deadline_passed_is_refused_before_anything_runs(

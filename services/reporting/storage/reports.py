@@ -212,8 +212,13 @@ SHAPES = {
         FROM spaces_kept WHERE in_range
         UNION ALL
         SELECT sp.grp, sp.person, NULL, 0, c.sessions_used, c.held, 0, 0, 0
-        FROM space_months c JOIN spaces_kept sp ON sp.space_id = c.space_id AND sp.in_range
-        WHERE c.tenant_id = :tenant AND (c.sessions_used <> 0 OR c.held <> 0)
+        FROM (
+            -- summed per space before the join: one row per space, not one per month
+            SELECT space_id, sum(sessions_used) AS sessions_used, sum(held) AS held
+            FROM space_months
+            WHERE tenant_id = :tenant AND (sessions_used <> 0 OR held <> 0)
+            GROUP BY space_id
+        ) AS c JOIN spaces_kept sp ON sp.space_id = c.space_id AND sp.in_range
         UNION ALL
         SELECT sp.grp, sp.person, NULL, 0, 0, 0, t.tools_total, t.tools_open, t.tools_done
         FROM space_tools t JOIN spaces_kept sp ON sp.space_id = t.space_id AND sp.in_range
