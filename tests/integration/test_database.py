@@ -6,6 +6,7 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.kernel.clock import SystemClock
 from services.kernel.config import settings
@@ -83,4 +84,43 @@ def test_read_only_work_sees_committed_data_and_leaves_the_connection_transactio
             assert uow.connection.execute(text("SELECT count(*) FROM probe2")).scalar_one() == 1
     finally:
         db.close()
+        engine.dispose()
+
+
+def test_a_snapshot_reads_one_instant_where_read_only_sees_each_commit() -> None:
+    """The LRS view counted no pending statement yet showed no push: its two reads straddled
+    the push's commit. A snapshot's reads agree; it refuses writes."""
+    engine = make_engine(settings().database_url_for("identity"), pool_size=2, green=True)
+    reader, writer = WorkerDatabase(engine, SystemClock()), WorkerDatabase(engine, SystemClock())
+
+    def count(uow: sql.UnitOfWork) -> int:
+        return int(uow.connection.execute(text("SELECT count(*) FROM snapshot_probe")).scalar_one())
+
+    def commit_one() -> None:
+        with writer.unit_of_work() as uow:
+            uow.connection.execute(text("INSERT INTO snapshot_probe VALUES (1)"))
+
+    try:
+        with writer.unit_of_work() as uow:
+            uow.connection.execute(text("CREATE TABLE IF NOT EXISTS snapshot_probe (x int)"))
+            uow.connection.execute(text("TRUNCATE snapshot_probe"))
+        with reader.read_only() as uow:
+            before = count(uow)
+            commit_one()
+            assert (before, count(uow)) == (0, 1)
+        with reader.snapshot() as uow:
+            before = count(uow)
+            commit_one()
+            assert (before, count(uow)) == (1, 1)
+        with reader.read_only() as uow:
+            assert count(uow) == 2
+        with pytest.raises(DBAPIError, match="read-only transaction"), reader.snapshot() as uow:
+            uow.connection.execute(text("INSERT INTO snapshot_probe VALUES (3)"))
+        with reader.unit_of_work() as uow:  # the connection is usable again after the refusal
+            assert count(uow) == 2
+    finally:
+        with writer.unit_of_work() as uow:
+            uow.connection.execute(text("DROP TABLE IF EXISTS snapshot_probe"))
+        reader.close()
+        writer.close()
         engine.dispose()

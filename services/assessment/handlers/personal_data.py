@@ -20,7 +20,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.Person
     many 360 raters were asked and where they stand (never their addresses), and the
     instruments they wrote (every version)."""
     who = require_person(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         mine = uow.assignments.unlocked(master).of_coachee(who.person_id)
         written = uow.instruments.of_owner(who.person_id)
         # counts only: raters' addresses are never exported (ADR 0014)

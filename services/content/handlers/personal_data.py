@@ -21,7 +21,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.Person
     LRS, their pseudonym as actor), and the resources they keep as a coach (their private
     library)."""
     who = require_person(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         spaces = [s.space_id for s in uow.spaces.of_coachee(who.person_id)]
         recommended = uow.recommendations.unlocked(master).of_spaces(spaces) if spaces else []
         owned = uow.resources.of_owner(who.person_id)

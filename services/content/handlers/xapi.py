@@ -119,7 +119,7 @@ def _view(found: LrsConfig | None, pending: int) -> c.LrsSettings:
 
 def get_lrs_settings(db: Db, master: MasterKey, caller: Caller) -> c.LrsSettings:
     require_operator(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:  # the count and the last push seen at one instant
         return _view(uow.xapi.settings(master), uow.xapi.pending_count())
 
 

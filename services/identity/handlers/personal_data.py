@@ -27,7 +27,7 @@ def export_personal_data(db: Db, caller: Caller) -> pd.PersonalDataExport:
     memberships, sessions, sign-in history and audit entries about them. Never a secret:
     no password hash, token hash or link."""
     who = access.person(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         person = own_person(uow, who.person_id)
         memberships = uow.memberships.of_person(person.id)
         sessions = uow.refresh_tokens.sessions_of(person.id)
@@ -172,7 +172,7 @@ def record_erasure_step(uow: IdentityUnit, service: str, event: Any) -> None:
 
 def get_erasure_status(db: Db, request: pd.ErasureReceiptRef) -> pd.Erasure:
     """Public: the receipt authenticates (the person no longer has an account)."""
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         row = uow.erasures.by_receipt(token_hash(request.receipt))
     if row is None:
         raise NotFound("No erasure has this receipt.", reason="ERASURE_NOT_FOUND")
@@ -181,7 +181,7 @@ def get_erasure_status(db: Db, request: pd.ErasureReceiptRef) -> pd.Erasure:
 
 def get_erasure(db: Db, caller: Caller, request: pd.ErasureRef) -> pd.Erasure:
     access.require_operator(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         row = uow.erasures.get(request.erasure_id)
     if row is None:
         raise NotFound("No such erasure.", reason="ERASURE_NOT_FOUND")
@@ -190,6 +190,6 @@ def get_erasure(db: Db, caller: Caller, request: pd.ErasureRef) -> pd.Erasure:
 
 def list_erasures(db: Db, caller: Caller, request: pd.ListErasuresRequest) -> pd.ErasureList:
     access.require_operator(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         rows, nxt = uow.erasures.page(request.effective_page_size(), request.page_token)
     return pd.ErasureList(erasures=[erasure_view(r) for r in rows], next_page_token=nxt)

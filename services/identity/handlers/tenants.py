@@ -44,7 +44,7 @@ def list_tenants(db: Db, caller: Caller, request: c.ListTenantsRequest) -> c.Lis
 
 
 def get_tenant_settings(db: Db, caller: Caller, request: c.TenantRef) -> c.TenantSettings:
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         standing_in(uow, caller, request.tenant_id).require_admin()
         tenant = uow.tenants.get(request.tenant_id)
         if tenant is None:

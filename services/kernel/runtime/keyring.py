@@ -40,6 +40,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.contracts.base import TenantKeyRotation
 
 from ..crypto import MasterKey, SecretKey, key_id_of
+from ..errors import Unavailable
 
 KEYRING_METADATA = MetaData()
 
@@ -56,6 +57,14 @@ tenant_keys = Table(
 def create_keyring_tables(bind: Connection) -> None:
     """For a service's migration (version 1)."""
     KEYRING_METADATA.create_all(bind)
+
+
+class TenantKeyGone(Unavailable, LookupError):
+    """No tenant key of that id for that tenant. In service, the one way there: a rotation
+    re-wrapped the data key and retired its tenant key between the caller's read of the wrapped
+    value and this lookup (two statements, two snapshots, under READ COMMITTED). The stored
+    row holds the new wrapping by then, so the call is answered UNAVAILABLE, to be tried again,
+    and not INTERNAL; a `LookupError` for code that asks with another tenant's id."""
 
 
 def _tenant_context(tenant_id: str) -> str:
@@ -172,7 +181,7 @@ class KeyRing:
             )
         ).first()
         if row is None:
-            raise LookupError("the tenant key that wrapped this data key is gone")
+            raise TenantKeyGone("the tenant key that wrapped this data key is gone")
         tenant_key = self._unwrap_tenant_key(tenant_id, key_id, row.wrapped_key)
         return SecretKey(tenant_key.unwrap(wrapped, _data_context(tenant_id)))
 

@@ -52,7 +52,9 @@ def delete_calendar_feed(db: Db, caller: Caller) -> None:
 def get_calendar_feed(
     db: Db, contacts: Contacts, domain: str, request: c.FeedRequest
 ) -> c.FeedContent:
-    with db.read_only() as uow:
+    # One snapshot: the sessions found and their series read at the same instant (a "this and
+    # all following" change committing between them would end a series and hide its successor).
+    with db.snapshot() as uow:
         now = uow.clock.now()
         person = uow.feeds.person_of(token_hash(request.token))
         if person is None:

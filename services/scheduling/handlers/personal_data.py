@@ -18,7 +18,7 @@ from .views import request_view, session_view
 
 def export_personal_data(db: Db, caller: Caller) -> pd.PersonalDataExport:
     who = require_person(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         found = uow.availability.get(who.person_id)
         sessions = uow.sessions.all_of_person(who.person_id)
         requests = uow.requests.of_person(who.person_id)

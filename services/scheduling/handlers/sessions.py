@@ -63,7 +63,7 @@ def _engagement_view(use: EngagementUse) -> c.EngagementUse:
 
 def get_dashboard(db: Db, caller: Caller, request: c.DashboardRequest) -> c.SchedulingDashboard:
     who = member_of(caller, request.tenant_id)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:  # the lists and the counts beside them agree
         now = uow.clock.now()
         mine = uow.spaces.of_person(request.tenant_id, who.person_id)
         upcoming = uow.sessions.next_of_spaces(

@@ -24,7 +24,7 @@ def export_personal_data(db: Db, master: MasterKey, caller: Caller) -> pd.Person
     """The caller's own spaces as coachee, content included, and the spaces they coach (their
     set-up: the coachee's words are the coachee's)."""
     caller = require_person(caller)
-    with db.read_only() as uow:
+    with db.snapshot() as uow:
         repo = uow.spaces.unlocked(master)
         own = []
         for space in repo.of_coachee(caller.person_id):

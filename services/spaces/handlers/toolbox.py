@@ -321,12 +321,11 @@ def update_tool(
 def list_tools(db: Db, master: MasterKey, caller: Caller, request: c.SpaceRef) -> c.ToolList:
     """The coach and co-coach see every tool and its rule; the coachee sees the tools in
     order, a locked one with why (`locked_reasons`), its target and text once unlocked."""
-    with db.read_only() as uow:
+    # One snapshot: the sessions held and the tools they unlocked read at the same instant
+    # (under read_only, each statement on its own snapshot, CI once saw 2 sessions held beside
+    # a tool still locked by "after 2 sessions", with no reason left: a torn read).
+    with db.snapshot() as uow:
         repo, space, relation = _space(uow, master, caller, request)
-        # Each statement reads its own snapshot: the sessions are counted BEFORE the tools are
-        # read, so a count that includes a session's handler's commit comes with the tools that
-        # commit unlocked (read the other way round, CI saw 2 sessions held beside a tool still
-        # locked by "after 2 sessions", with no reason left: a torn read, not a lost unlock).
         held = uow.space_sessions.held(space.id)
         box = repo.tools_of(space).toolbox(space.id)
         facts = Facts(uow.clock.now(), held, box.done_ids())

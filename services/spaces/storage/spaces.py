@@ -7,6 +7,7 @@ clear."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from services.kernel.runtime.keyring import KeyRing, WrappedKeys
 from services.kernel.runtime.pagination import keyset_page
 from services.kernel.runtime.republish import id_page
 
-from ..domain.model import Content, Participant, PendingCoach, SetUp, Space
+from ..domain.model import Content, Participant, PendingCoach, SetUp, Space, space_not_found
 from .goals import Goals
 from .notes import Notes
 from .tables import (
@@ -96,6 +97,9 @@ class Spaces:
     def __init__(self, connection: Connection, master: MasterKey | None = None) -> None:
         self.connection = connection
         self._keys = KeyRing(connection, master) if master is not None else None
+        # The sealed content of the spaces this unit read without it, by id: `with_content`
+        # opens what that same row held (a second read could see a later membership).
+        self._sealed: dict[str, str] = {}
 
     def unlocked(self, master: MasterKey) -> Spaces:
         """This repository, opening content and keys with `master` from now on."""
@@ -158,6 +162,7 @@ class Spaces:
         if with_content:
             key = self.keys.data_key(space.tenant_id, space.data_key)
             values["content_sealed"] = self._seal(space, key)
+            self._sealed.pop(space.id, None)  # `with_content` reads what is stored now
         self.connection.execute(update(spaces).where(spaces.c.id == space.id).values(**values))
 
     def from_row(self, r: Any) -> Space:
@@ -166,8 +171,9 @@ class Spaces:
     def _space(self, r: Any, *, with_content: bool) -> Space:
         content = Content()
         if with_content:
-            key = self.keys.data_key(r.tenant_id, r.data_key)
-            content = Content(**json.loads(key.open_text(r.content_sealed, _content_context(r.id))))
+            content = self._open(r.id, r.tenant_id, r.data_key, r.content_sealed)
+        else:
+            self._sealed[r.id] = r.content_sealed
         return Space(
             id=r.id,
             tenant_id=r.tenant_id,
@@ -214,9 +220,25 @@ class Spaces:
             )
         )
 
+    def _open(self, space_id: str, tenant_id: str, data_key: str, sealed: str) -> Content:
+        key = self.keys.data_key(tenant_id, data_key)
+        return Content(**json.loads(key.open_text(sealed, _content_context(space_id))))
+
     def with_content(self, space: Space) -> Space:
-        row = self.connection.execute(select(spaces).where(spaces.c.id == space.id)).one()
-        return self._space(row, with_content=True)
+        """The space with its content, opened from the row it was read from. Reading the row
+        again could pair the caller's relation, decided on the first read, with a later
+        membership: a co-coach removed in between would lose the date that hides earlier
+        content from them, and be shown it."""
+        sealed = self._sealed.get(space.id)
+        if sealed is None:  # read elsewhere: its sealed content as of now, under its own key
+            row = self.connection.execute(
+                select(spaces.c.data_key, spaces.c.content_sealed).where(spaces.c.id == space.id)
+            ).first()
+            if row is None:
+                raise space_not_found()
+            space = replace(space, data_key=row.data_key)
+            sealed = row.content_sealed
+        return replace(space, content=self._open(space.id, space.tenant_id, space.data_key, sealed))
 
     def page(
         self, tenant_id: str, person_id: str | None, size: int, token: str
