@@ -219,7 +219,7 @@ def setup(config: Settings, *, management: bool = False, seed_demo: bool = True)
 
 
 def banner(config: Settings) -> None:
-    from services.identity.seed import DEMO_ACCOUNTS, DEMO_TENANT_SLUG
+    from services.identity.seed import DEMO_ACCOUNTS, DEMO_COHORT, DEMO_TENANT_SLUG
 
     addr = config.gateway_address
     op = DEMO_ACCOUNTS[0]
@@ -241,6 +241,11 @@ def banner(config: Settings) -> None:
     for a in DEMO_ACCOUNTS:
         where = "no tenant: operator" if a.role is None else f"tenant '{DEMO_TENANT_SLUG}'"
         lines.append(f"   {a.label:<9} {a.email:<22} {a.password:<22} {where}")
+    first, last = DEMO_COHORT[0], DEMO_COHORT[-1]
+    lines.append(
+        f"   and {len(DEMO_COHORT)} more coachees for HR's reports: {first.email} to {last.email},"
+        f" {first.password}"
+    )
     from services.identity.seed import operator_totp_file
 
     totp_file = operator_totp_file(config)

@@ -11,9 +11,9 @@ order, so each call is retried until they answer or `timeout` runs out.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -40,6 +40,8 @@ DEMO_NOTE = (
     "Welcome to your space! Before our first session, think about **one situation** this "
     "week where you would have liked to delegate.\n\n- What held you back?\n- What would help?"
 )
+COHORT_PROJECT = "Find my footing in a new role"
+COHORT_GOAL = "Agree on my first three priorities with my manager"
 
 
 class Demo:
@@ -63,6 +65,25 @@ class Demo:
                 if exc.code() not in not_yet or late:  # type: ignore[attr-defined]
                     raise
             time.sleep(1.0)
+
+    def every(self, field: str, page: Callable[[str], Any]) -> Iterator[Any]:
+        """Every item of a listing: `page(token)` for each page, its `field`'s items."""
+        token = ""
+        while True:
+            answer = self.retry(lambda token=token: page(token))
+            yield from getattr(answer, field)
+            token = answer.next_page_token
+            if not token:
+                return
+
+    def member_id(self, metadata: tuple[tuple[str, str], ...], tenant_id: str) -> str:
+        """The signed-in person's member id in `tenant_id`."""
+        mine = self.retry(
+            lambda: self.members.ListMyMemberships(
+                ipb.ListMyMembershipsRequest(), metadata=metadata, timeout=30
+            )
+        )
+        return next(m.member_id for m in mine.memberships if m.tenant_id == tenant_id)
 
     def write(self, what: Callable[[], T]) -> T:
         """A call that makes something: retried only when it surely did not arrive (a timeout
@@ -93,12 +114,7 @@ def seed_demo_space(
     demo = Demo(channel, timeout)
     as_coach, tenant_id = demo.sign_in(*coach, tenant)
     as_coachee, _ = demo.sign_in(*coachee, tenant)
-    mine = demo.retry(
-        lambda: demo.members.ListMyMemberships(
-            ipb.ListMyMembershipsRequest(), metadata=as_coachee, timeout=30
-        )
-    )
-    membership = next(m for m in mine.memberships if m.tenant_id == tenant_id)
+    coachee_member = demo.member_id(as_coachee, tenant_id)
     parent = f"tenants/{tenant_id}"
     board = demo.retry(
         lambda: demo.dashboards.GetCoacheeDashboard(
@@ -107,14 +123,7 @@ def seed_demo_space(
     )
     if board.spaces:
         return False
-    coach_memberships = demo.retry(
-        lambda: demo.members.ListMyMemberships(
-            ipb.ListMyMembershipsRequest(), metadata=as_coach, timeout=30
-        )
-    )
-    coach_member = next(
-        m.member_id for m in coach_memberships.memberships if m.tenant_id == tenant_id
-    )
+    coach_member = demo.member_id(as_coach, tenant_id)
     demo.write(
         lambda: demo.availability.UpdateMyAvailability(
             pb.UpdateMyAvailabilityRequest(availability=working_hours()),
@@ -128,7 +137,7 @@ def seed_demo_space(
             spb.CreateSpaceRequest(
                 parent=parent,
                 set_up=spb.SpaceSetUp(
-                    coachee_member_id=membership.member_id,
+                    coachee_member_id=coachee_member,
                     coach_member_id=coach_member,
                     cadence=spb.EVERY_TWO_WEEKS,
                     sessions_planned=8,
@@ -198,6 +207,89 @@ def seed_demo_space(
         )
     )
     return True
+
+
+def seed_demo_cohort(
+    channel: grpc.Channel,
+    tenant: str,
+    hr: tuple[str, str],
+    coach: tuple[str, str],
+    emails: tuple[str, ...],
+    timeout: float = 120.0,
+) -> int:
+    """An active space with `coach` (email, password) for each coachee of `emails` who has
+    none, and a goal achieved in every other one, so that HR's reports have something to show;
+    how many spaces were made. `hr`, an admin of `tenant`, finds the coachees' member ids.
+    Idempotent: a coachee who has a space with the coach is left as they are."""
+    demo = Demo(channel, timeout)
+    as_hr, tenant_id = demo.sign_in(*hr, tenant)
+    as_coach, _ = demo.sign_in(*coach, tenant)
+    parent = f"tenants/{tenant_id}"
+    wanted = {email.lower() for email in emails}
+    members = {
+        m.email.lower(): m.member_id
+        for m in demo.every(
+            "members",
+            lambda token: demo.members.ListMembers(
+                ipb.ListMembersRequest(
+                    parent=parent, role=ipb.COACHEE, page_size=200, page_token=token
+                ),
+                metadata=as_hr,
+                timeout=30,
+            ),
+        )
+    }
+    with_space = {
+        space.set_up.coachee_member_id
+        for space in demo.every(
+            "spaces",
+            lambda token: demo.spaces.ListSpaces(
+                spb.ListSpacesRequest(parent=parent, page_size=200, page_token=token),
+                metadata=as_coach,
+                timeout=30,
+            ),
+        )
+    }
+    coach_id = demo.member_id(as_coach, tenant_id)
+    made = 0
+    for email in sorted(wanted):
+        member_id = members.get(email)
+        if member_id is None or member_id in with_space:
+            continue
+        space = demo.write(
+            lambda member_id=member_id: demo.spaces.CreateSpace(
+                spb.CreateSpaceRequest(
+                    parent=parent,
+                    set_up=spb.SpaceSetUp(
+                        coachee_member_id=member_id,
+                        coach_member_id=coach_id,
+                        cadence=spb.MONTHLY,
+                        sessions_planned=6,
+                        start_date=datetime.now(UTC).date().isoformat(),
+                    ),
+                    content=spb.SpaceContent(project=COHORT_PROJECT),
+                ),
+                metadata=as_coach,
+                timeout=30,
+            )
+        )
+        demo.write(
+            lambda space=space: demo.spaces.ActivateSpace(
+                spb.SpaceMoveRequest(name=space.name), metadata=as_coach, timeout=30
+            )
+        )
+        if made % 2 == 0:  # the first, third... space made
+            demo.write(
+                lambda space=space: demo.goals.CreateGoal(
+                    spb.CreateGoalRequest(
+                        parent=space.name, goal=spb.Goal(title=COHORT_GOAL, progress=100)
+                    ),
+                    metadata=as_coach,
+                    timeout=30,
+                )
+            )
+        made += 1
+    return made
 
 
 class NotYet(grpc.RpcError):

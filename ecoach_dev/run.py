@@ -115,28 +115,41 @@ def procfile(config: Settings, ports: dict[str, int]) -> Path:
 
 
 def demo_space(config: Settings) -> None:
-    """The demo coachee's space (a goal, a shared note, a booked session), once, through the
-    gateway (ecoach_dev/demo_space.py); outside production only, like the demo accounts."""
+    """The demo coachee's space (a goal, a shared note, a booked session), then a space for each
+    coachee of the demo cohort, once, through the gateway (ecoach_dev/demo_space.py); outside
+    production only, like the demo accounts."""
     if config.env == "production":
         return
-    from services.identity.seed import DEMO_ACCOUNTS, DEMO_TENANT_SLUG
+    from services.identity.seed import DEMO_ACCOUNTS, DEMO_COHORT, DEMO_TENANT_SLUG
 
-    from .demo_space import seed_demo_space
+    from .demo_space import seed_demo_cohort, seed_demo_space
 
     accounts = {a.role: (a.email, a.password) for a in DEMO_ACCOUNTS}
     channel = grpc.insecure_channel(config.gateway_address)
     try:
         created = seed_demo_space(channel, DEMO_TENANT_SLUG, accounts["coach"], accounts["coachee"])
+        print(
+            "ecoach: the demo coachee's space "
+            + ("is made (a goal, a shared note, a booked session)" if created else "is there"),
+            flush=True,
+        )
+        made = seed_demo_cohort(
+            channel,
+            DEMO_TENANT_SLUG,
+            accounts["tenant_admin"],
+            accounts["coach"],
+            tuple(a.email for a in DEMO_COHORT),
+        )
+        print(
+            f"ecoach: HR's demo cohort: {len(DEMO_COHORT) + 1} coachees in Sales and Support, "
+            + (f"{made} spaces opened" if made else "their spaces are there")
+            + " (sign in as the HR admin, then Reports)",
+            flush=True,
+        )
     except grpc.RpcError as exc:
-        print(f"ecoach: the demo space could not be made: {exc.details()}", flush=True)  # type: ignore[attr-defined]
-        return
+        print(f"ecoach: the demo spaces could not be made: {exc.details()}", flush=True)  # type: ignore[attr-defined]
     finally:
         channel.close()
-    print(
-        "ecoach: the demo coachee's space "
-        + ("is made (a goal, a shared note, a booked session)" if created else "is there"),
-        flush=True,
-    )
 
 
 def main() -> int:

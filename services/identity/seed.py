@@ -1,4 +1,6 @@
-"""The demo data `make run` creates once: a tenant, an operator, an HR admin, a coach, a coachee.
+"""The demo data `make run` creates once: a tenant, an operator, an HR admin, a coach, a coachee,
+and eleven more coachees in two departments (`DEMO_COHORT`), so that HR's reports have groups
+of at least five to show (ecoach_dev/demo_space.py opens their spaces).
 
 Idempotent: a second run finds everything and changes nothing. Passwords are demo passwords,
 printed by `make run`; never use this outside development. Operators always sign in with an
@@ -40,6 +42,8 @@ class DemoAccount:
     password: str
     role: str | None  # None: the operator, who has no membership
     locale: str = "en"
+    department: str | None = None  # cohort attributes, for HR's reports
+    site: str | None = None
 
 
 DEMO_ACCOUNTS = (
@@ -49,8 +53,45 @@ DEMO_ACCOUNTS = (
     ),
     DemoAccount("coach", "Camille Laurent", "coach@acme.test", "coach-demo-2026", "coach"),
     DemoAccount(
-        "coachee", "Noah Martin", "coachee@acme.test", "coachee-demo-2026", "coachee", "fr"
+        "coachee",
+        "Noah Martin",
+        "coachee@acme.test",
+        "coachee-demo-2026",
+        "coachee",
+        "fr",
+        "Sales",
+        "Lyon",
     ),
+)
+
+# With Noah: Sales 7 (Lyon), Support 5 (4 in Lyon, 1 in Paris). HR's report by department
+# shows both; filtered to Lyon, Support's 4 are hidden (the issue 25 example). They sign in
+# with the coachee's demo password; `make run` prints only the first.
+_COHORT = (
+    ("Léa Bernard", "fr", "Sales", "Lyon"),
+    ("Hugo Petit", "fr", "Sales", "Lyon"),
+    ("Emma Wilson", "en", "Sales", "Lyon"),
+    ("Louis Moreau", "fr", "Sales", "Lyon"),
+    ("Chloé Girard", "fr", "Sales", "Lyon"),
+    ("James Carter", "en", "Sales", "Lyon"),
+    ("Inès Roux", "fr", "Support", "Lyon"),
+    ("Lucas Fournier", "fr", "Support", "Lyon"),
+    ("Olivia Brown", "en", "Support", "Lyon"),
+    ("Jules Lambert", "fr", "Support", "Lyon"),
+    ("Sarah Nguyen", "en", "Support", "Paris"),
+)
+DEMO_COHORT = tuple(
+    DemoAccount(
+        "coachee",
+        name,
+        f"coachee{n:02}@acme.test",
+        "coachee-demo-2026",
+        "coachee",
+        locale,
+        department,
+        site,
+    )
+    for n, (name, locale, department, site) in enumerate(_COHORT, start=2)
 )
 
 
@@ -72,7 +113,7 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
                 # The outbox carries it to the other services once identity's relay runs.
                 uow.record(tenant_created(tenant))
                 created = True
-        for account in DEMO_ACCOUNTS:
+        for account in (*DEMO_ACCOUNTS, *DEMO_COHORT):
             person = ensure_person_with_password(
                 db,
                 passwords,
@@ -86,12 +127,21 @@ def seed_demo(config: Settings) -> tuple[Tenant, bool]:
                 _enrol_operator(config, db, person.id, account.email)
                 continue
             with db.unit_of_work() as uow:
-                if uow.memberships.of_person_in(tenant.id, person.id) is None:
+                now = uow.clock.now()
+                membership = uow.memberships.of_person_in(tenant.id, person.id)
+                if membership is None:
                     membership = Membership.for_new_person(
-                        tenant.id, person, account.email, (account.role,), uow.clock.now()
+                        tenant.id, person, account.email, (account.role,), now
                     )
+                    membership.set_cohort(account.department, account.site, None, now)
                     uow.memberships.add(membership)
                     uow.record(membership_changed(membership, "added"))
+                    created = True
+                elif membership.cohort == (None, None, None) and account.department:
+                    # seeded before the demo had cohorts (or HR unset it): the demo's again
+                    membership.set_cohort(account.department, account.site, None, now)
+                    uow.memberships.save(membership)
+                    uow.record(membership_changed(membership, "attributes_changed"))
                     created = True
     finally:
         db.close()

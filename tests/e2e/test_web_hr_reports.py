@@ -16,12 +16,14 @@ from urllib.parse import urlencode
 import grpc
 from playwright.sync_api import Browser
 
+from ecoach_dev.demo_space import COHORT_GOAL, seed_demo_cohort
 from ecoach_dev.deployment import Deployment
 from gateway.api.convert import member_name, tenant_name
 from gateway.api.pb import identity_pb2 as ipb
 from gateway.api.pb import reporting_pb2 as rpb
-from gateway.api.pb import reporting_pb2_grpc
+from gateway.api.pb import reporting_pb2_grpc, spaces_pb2_grpc
 from gateway.api.pb import scheduling_pb2 as schpb
+from gateway.api.pb import spaces_pb2 as spb
 from tests.e2e.conftest import PASSWORD, make_tenant
 from tests.support import scheduling as sch
 from tests.support.api import Api, Session
@@ -203,3 +205,64 @@ def test_hr_reads_the_sessions_report_by_department_and_downloads_it(
         assert "Sales" not in page.inner_text("main")
         answer = page.request.get(f"{base}/export?{urlencode(mixed)}")
         assert answer.text().splitlines() == ["group_kind,group_label,month,metric,value"]
+
+
+def test_the_demo_cohort_gets_one_active_space_each_once_and_hr_counts_them(
+    deployment: Deployment, api: Api, operator: Session, s: sch.Stubs
+) -> None:
+    """`make run`'s demo cohort (ecoach_dev/demo_space.py): HR finds the listed coachees, the
+    coach opens and activates a space for each who has none, with a goal achieved in every
+    other one; a second run changes nothing; an email that is not a coachee of the tenant (HR
+    itself, a stranger) gets nothing; and HR's reports count them."""
+    team = make_tenant(deployment, api, operator)
+    cohort = {
+        member: email_of(api, who)
+        for member, who in (
+            add_person(deployment, api, team, ipb.COACHEE, f"cohort-{n}") for n in range(5)
+        )
+    }
+    hr, coach = (email_of(api, team.admin), PASSWORD), (email_of(api, team.coach), PASSWORD)
+    emails = (*cohort.values(), hr[0], "nobody@example.test")
+    channel = deployment.channel()
+    try:
+        assert seed_demo_cohort(channel, team.tenant_id, hr, coach, emails, timeout=60) == 5
+        assert seed_demo_cohort(channel, team.tenant_id, hr, coach, emails, timeout=60) == 0
+    finally:
+        channel.close()
+    spaces = s.spaces.ListSpaces(
+        spb.ListSpacesRequest(parent=tenant_name(team.tenant_id)), metadata=team.coach.metadata
+    ).spaces
+    assert sorted(x.set_up.coachee_member_id for x in spaces) == sorted(cohort)
+    assert {(x.status, x.set_up.coach_member_id) for x in spaces} == {
+        (spb.SPACE_ACTIVE, team.coach_member)
+    }
+    goals = spaces_pb2_grpc.GoalServiceStub(api.channel)
+    achieved = [
+        g
+        for x in spaces
+        for g in goals.ListGoals(
+            spb.ListGoalsRequest(parent=x.name), metadata=team.coach.metadata
+        ).goals
+    ]
+    assert [(g.title, g.status) for g in achieved] == [(COHORT_GOAL, spb.GOAL_ACHIEVED)] * 3
+
+    reports = reporting_pb2_grpc.ReportingServiceStub(api.channel)
+    month = month_of(datetime.now(UTC))
+
+    def counted() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for kind in (rpb.REPORT_SPACES, rpb.REPORT_GOALS):
+            report = reports.GetReport(
+                rpb.GetReportRequest(
+                    parent=tenant_name(team.tenant_id), kind=kind, from_month=month, to_month=month
+                ),
+                metadata=team.admin.metadata,
+            )
+            found |= {r.metric: r.value for r in report.rows if not r.month and r.value}
+        return found
+
+    wait_for(
+        lambda: counted() == {"spaces_active": 5, "goals_achieved": 3},
+        30,
+        "HR's reports to count the cohort's five active spaces and three goals achieved",
+    )
